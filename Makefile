@@ -1,0 +1,41 @@
+# Entry points for a fresh Debian 12 machine:
+#   make demo   install what is missing, build, run the demo
+#   make test   install what is missing, build with sanitizers, run every test
+# Build trees live under build/ (release: build/release, tests: build/asan).
+
+DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
+                libuv1-dev libinih-dev libjansson-dev libcmocka-dev
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build build-asan test demo clean
+
+all: build
+
+# Installs only the Debian packages that are not there yet.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build/release -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DEVG_SANITIZE=ON >/dev/null
+	cmake --build build/asan -j $(JOBS)
+
+test: build-asan
+	cd build/asan && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
+
+clean:
+	rm -rf build

@@ -1,0 +1,279 @@
+/*
+ * cfg.c: the table-driven configuration engine. Every value goes through
+ * cfg_set(), whether it comes from an INI file (inih), a --set flag or,
+ * later, the API; errors name the key and the allowed range.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "cfg.h"
+#include "strnum.h"
+
+static void *
+field(const struct cfg_key *k, void *obj, int index)
+{
+	return (char *)obj + k->offset + (size_t)index * k->stride;
+}
+
+/*
+ * Finds the key for "section"/"name". An indexed section is written
+ * "connector1".."connectorN"; *index receives N-1.
+ */
+static const struct cfg_key *
+lookup(const struct cfg_key *tab, const char *section, const char *name,
+    int *index)
+{
+	for (const struct cfg_key *k = tab; k->name != NULL; k++) {
+		size_t	sl = strlen(k->section);
+		long	n;
+
+		if (strncmp(section, k->section, sl) != 0 ||
+		    strcmp(name, k->name) != 0)
+			continue;
+		if (k->nindex == 0) {
+			if (section[sl] != '\0')
+				continue;
+			*index = 0;
+			return k;
+		}
+		if (strnum_long(section + sl, 1, k->nindex, &n) != 0)
+			continue;
+		*index = (int)n - 1;
+		return k;
+	}
+	return NULL;
+}
+
+static void
+range_msg(const struct cfg_key *k, char *err, size_t errlen)
+{
+	const char *u = k->unit ? k->unit : "";
+
+	if (k->type == CFG_DECI)
+		snprintf(err, errlen, "must be %ld.%ld-%ld.%ld%s%s",
+		    k->min / 10, labs(k->min % 10), k->max / 10,
+		    labs(k->max % 10), *u ? " " : "", u);
+	else
+		snprintf(err, errlen, "must be %ld-%ld%s%s", k->min, k->max,
+		    *u ? " " : "", u);
+}
+
+static int
+set_value(const struct cfg_key *k, void *obj, int index, const char *value,
+    char *err, size_t errlen)
+{
+	void	*f = field(k, obj, index);
+	long	 v;
+	bool	 b;
+	int	 rc;
+
+	switch (k->type) {
+	case CFG_INT:
+	case CFG_DECI:
+		rc = k->type == CFG_INT ?
+		    strnum_long(value, k->min, k->max, &v) :
+		    strnum_deci(value, k->min, k->max, &v);
+		if (rc == -EINVAL) {
+			snprintf(err, errlen, "'%s' is not a number", value);
+			return rc;
+		}
+		if (rc != 0) {
+			range_msg(k, err, errlen);
+			return rc;
+		}
+		*(int *)f = (int)v;
+		return 0;
+	case CFG_BOOL:
+		if (strnum_bool(value, &b) != 0) {
+			snprintf(err, errlen, "'%s' is not yes or no", value);
+			return -EINVAL;
+		}
+		*(bool *)f = b;
+		return 0;
+	case CFG_ENUM:
+		for (int i = 0; k->names[i] != NULL; i++)
+			if (k->names[i][0] != '\0' &&
+			    strcmp(value, k->names[i]) == 0) {
+				*(int *)f = i;
+				return 0;
+			}
+		{
+			size_t	off;
+
+			off = (size_t)snprintf(err, errlen, "must be one of");
+			for (int i = 0; k->names[i] != NULL && off < errlen;
+			    i++)
+				if (k->names[i][0] != '\0')
+					off += (size_t)snprintf(err + off,
+					    errlen - off, " %s", k->names[i]);
+		}
+		return -EINVAL;
+	case CFG_STR:
+		if (strlen(value) >= k->size) {
+			snprintf(err, errlen, "longer than %zu characters",
+			    k->size - 1);
+			return -ERANGE;
+		}
+		memcpy(f, value, strlen(value) + 1);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void
+cfg_defaults(const struct cfg_key *tab, void *obj)
+{
+	char	err[CFG_ERRLEN];
+
+	for (const struct cfg_key *k = tab; k->name != NULL; k++)
+		for (int i = 0; i < (k->nindex ? k->nindex : 1); i++)
+			if (set_value(k, obj, i, k->def, err, sizeof(err)) != 0)
+				/* A bad default is a programming error. */
+				abort();
+}
+
+/*
+ * Sets one value. Returns 0, or a negative errno with err filled as
+ * "section.name: why" (the caller adds where the value came from).
+ */
+int
+cfg_set(const struct cfg_key *tab, void *obj, const char *section,
+    const char *name, const char *value, char *err, size_t errlen)
+{
+	const struct cfg_key *k;
+	char	 why[CFG_ERRLEN];
+	int	 index, rc;
+
+	if ((k = lookup(tab, section, name, &index)) == NULL) {
+		snprintf(err, errlen, "%s.%s: unknown setting", section, name);
+		return -ENOENT;
+	}
+	if ((rc = set_value(k, obj, index, value, why, sizeof(why))) != 0)
+		snprintf(err, errlen, "%s.%s: %s", section, name, why);
+	return rc;
+}
+
+/* "section.name=value", as given to --set. */
+int
+cfg_set_arg(const struct cfg_key *tab, void *obj, const char *arg,
+    char *err, size_t errlen)
+{
+	char	 buf[256], *dot, *eq;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, errlen, "setting too long");
+		return -EINVAL;
+	}
+	strcpy(buf, arg);
+	if ((eq = strchr(buf, '=')) == NULL ||
+	    (dot = memchr(buf, '.', (size_t)(eq - buf))) == NULL) {
+		snprintf(err, errlen, "'%s': expected section.key=value", arg);
+		return -EINVAL;
+	}
+	*dot = *eq = '\0';
+	return cfg_set(tab, obj, buf, dot + 1, eq + 1, err, errlen);
+}
+
+struct ini_ctx {
+	const struct cfg_key	*tab;
+	void			*obj;
+	FILE			*fp;
+	int			 line;		/* of the line inih is on */
+	bool			 at_bol;	/* next read starts a line */
+	int			 errline;
+	char			*err;
+	size_t			 errlen;
+	const char		*path;
+};
+
+/* inih reads through this so that the handler knows the line number. */
+static char *
+line_reader(char *str, int num, void *stream)
+{
+	struct ini_ctx *c = stream;
+	char	*r = fgets(str, num, c->fp);
+
+	if (r != NULL) {
+		if (c->at_bol)
+			c->line++;
+		c->at_bol = strchr(r, '\n') != NULL;
+	}
+	return r;
+}
+
+static int
+line_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct ini_ctx *c = user;
+	char	 why[CFG_ERRLEN];
+
+	if (c->errline != 0)
+		return 1;	/* report the first error only */
+	if (cfg_set(c->tab, c->obj, section, name, value, why,
+	    sizeof(why)) != 0) {
+		c->errline = c->line;
+		snprintf(c->err, c->errlen, "%s:%d: %s", c->path, c->line, why);
+	}
+	return 1;
+}
+
+/*
+ * Loads an INI file over obj (which holds defaults or earlier values).
+ * On error, err reads "file:line: section.key: why". Values before the
+ * error line may have been applied: callers load into a scratch copy.
+ */
+int
+cfg_load_ini(const struct cfg_key *tab, void *obj, const char *path,
+    char *err, size_t errlen)
+{
+	struct ini_ctx c = {
+		.tab = tab, .obj = obj, .err = err, .errlen = errlen,
+		.path = path, .at_bol = true,
+	};
+	int	 rc;
+
+	if ((c.fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	rc = ini_parse_stream(line_reader, &c, line_handler, &c);
+	fclose(c.fp);
+	if (c.errline != 0)
+		return -EINVAL;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Prints a value in config-file syntax, for --check-config and exports. */
+int
+cfg_format(const struct cfg_key *k, const void *obj, int index, char *buf,
+    size_t len)
+{
+	const void *f = (const char *)obj + k->offset +
+	    (size_t)index * k->stride;
+	int	 v;
+
+	switch (k->type) {
+	case CFG_INT:
+		return snprintf(buf, len, "%d", *(const int *)f);
+	case CFG_DECI:
+		v = *(const int *)f;
+		return snprintf(buf, len, "%s%d.%d", v < 0 ? "-" : "",
+		    abs(v) / 10, abs(v) % 10);
+	case CFG_BOOL:
+		return snprintf(buf, len, "%s", *(const bool *)f ? "yes" : "no");
+	case CFG_ENUM:
+		return snprintf(buf, len, "%s", k->names[*(const int *)f]);
+	case CFG_STR:
+		return snprintf(buf, len, "%s", (const char *)f);
+	}
+	return -1;
+}

@@ -1,0 +1,11 @@
+/*
+ * clock.h: the clock interface. Only shells call it; cores take now_ms.
+ */
+#ifndef EVG_CLOCK_H
+#define EVG_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t	clock_now_ms(void);	/* monotonic, milliseconds */
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * fw.h: the charger firmware core. A pure state machine per unit (one or
+ * two connectors): fw_step() takes the sampled inputs and the monotonic
+ * time and returns what to drive (pilot, contactor, RCM test line, LED)
+ * and what happened (events). No clock, no I/O, no allocation, no globals:
+ * the same code runs in the program, the tests and the simulator.
+ */
+#ifndef EVG_FW_H
+#define EVG_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal.h"
+#include "led.h"
+#include "pilot.h"
+#include "units.h"
+
+/*
+ * Timing. Each number says where it comes from; "design" marks our own
+ * choice inside a limit that a standard sets.
+ */
+/* IEC 61851-1 Annex A: on C -> B or A the EVSE opens within 100 ms. */
+#define FW_OPEN_MAX_MS			100
+/* IEC 61851-1 Annex A (via DOMAIN.md): close promptly, within 3 s of C. */
+#define FW_CLOSE_MAX_MS			3000
+/* IEC 61851-1 Annex A: after PWM is switched off the EVSE waits for the
+ * EV to go to B and opens at the latest 6 s later, under load if need be. */
+#define FW_PAUSE_OPEN_MAX_MS		6000
+/* IEC 61851-1 Annex A: the EV follows a new duty cycle within 5 s. */
+#define FW_EV_RESPONSE_MS		5000
+/* Design: the auxiliary contact must agree with the coil within 200 ms
+ * (contactor release and make times are 20-80 ms). */
+#define FW_CONTACTOR_FEEDBACK_MS	200
+/* Design: overcurrent = above offer + max(2 A, 10 %) ... */
+#define FW_OVERCURRENT_MIN_MARGIN_DA	20
+#define FW_OVERCURRENT_MARGIN_PCT	10
+/* ... for 1 s after the EV's 5 s response window. */
+#define FW_OVERCURRENT_FILTER_MS	1000
+/* BS 7671:2018+A1 722.411.4.1(iv): disconnect within 5 s when L-N is
+ * above 253 V or below 207 V; reconnect only when back within range. */
+#define FW_VOLTAGE_MIN_DV		2070
+#define FW_VOLTAGE_MAX_DV		2530
+#define FW_VOLTAGE_DISCONNECT_MAX_MS	5000
+/* Design: out of range for 1 s trips (inside the 5 s above); back in
+ * range for 5 s re-arms. */
+#define FW_VOLTAGE_FILTER_MS		1000
+#define FW_VOLTAGE_RECOVER_MS		5000
+/* BS 7671:2018+A1 722.411.4.1(iii): disconnect within 5 s when the
+ * protective conductor rises above 70 V to true earth; shock protection
+ * "shall not be automatically reset": the PEN fault latches. */
+#define FW_PEN_MAX_DV			700
+#define FW_PEN_FILTER_MS		1000
+/* Design (enclosure rated 85 degC): derate linearly from 70 degC, stop
+ * at 85 degC, resume at or below 75 degC. */
+#define FW_TEMP_DERATE_DDEG		700
+#define FW_TEMP_STOP_DDEG		850
+#define FW_TEMP_RESUME_DDEG		750
+/* Design: an energy meter silent for 1 s stops charging (no current
+ * reading, no overcurrent protection). */
+#define FW_METER_TIMEOUT_MS		1000
+/* IEC 62955 RDC-DD: the trip outputs act at once; design: the test line
+ * must trip both outputs within 500 ms and release within 500 ms. */
+#define FW_RCM_TEST_MS			500
+#define FW_RCM_TEST_ATTEMPTS		3
+#define FW_RCM_TEST_RETRY_MS		1000
+/* Design: after a residual-current trip retry up to 3 times per session,
+ * waiting 15 s, 30 s, 60 s; the 4th trip latches. */
+#define FW_RCM_MAX_RETRIES		3
+#define FW_RCM_BACKOFF_BASE_MS		15000
+/* Design: an authorisation given before the car is plugged in holds 60 s. */
+#define FW_AUTH_HOLD_MS			60000
+/* Design: the unit reports "booting" until every pilot is debounced. */
+#define FW_BOOT_MAX_MS			1000
+
+#define FW_DEFAULT_MIN_OPEN_MS		10000
+
+/* Connector state (register map values, docs/protocol.md). */
+enum conn_state {
+	CS_AVAILABLE = 0,
+	CS_WAIT_AUTH = 1,	/* car plugged in, not authorised */
+	CS_AUTH_WAIT_CAR = 2,	/* authorised, the car has not started */
+	CS_CHARGING = 3,
+	CS_PAUSED = 4,		/* offer 0 (site paused it) */
+	CS_SUSPENDED_EV = 5,	/* offer > 0, the car stays in B */
+	CS_FAULT = 6,
+	CS_LOCKED = 7,		/* out of service */
+};
+
+/* Fault bits (register map values). */
+enum fault {
+	F_RCM_AC = 0,
+	F_RCM_DC = 1,
+	F_DIODE = 2,
+	F_PILOT = 3,		/* E, F or between bands while we drive +12 */
+	F_OVERVOLTAGE = 4,
+	F_UNDERVOLTAGE = 5,
+	F_PEN = 6,
+	F_OVERTEMP = 7,
+	F_WELDED = 8,
+	F_NO_CLOSE = 9,
+	F_OVERCURRENT = 10,
+	F_METER = 11,
+	F_RCM_SELFTEST = 12,
+	F_COUNT
+};
+#define FAULT_BIT(f)	(1u << (f))
+
+enum stop_reason {
+	STOP_NONE = 0,
+	STOP_CAR = 1,		/* the car had stopped, then was unplugged */
+	STOP_OPERATOR = 2,	/* stop or lock command */
+	STOP_FAULT = 3,
+	STOP_UNPLUG = 4,	/* unplugged while charging or paused */
+	STOP_MASTER_RESTART = 5,/* recorded by the master only */
+};
+
+enum auth_mode {
+	AUTH_FREE = 0,		/* plug and charge */
+	AUTH_REMOTE = 1,	/* the master (or an operator) authorises */
+};
+
+enum unit_status {
+	UNIT_NORMAL = 0,
+	UNIT_FALLBACK = 1,
+	UNIT_FAULT = 2,
+	UNIT_BOOTING = 3,
+};
+
+enum fw_cmd {
+	FW_CMD_AUTHORISE = 1,
+	FW_CMD_STOP = 2,
+	FW_CMD_LOCK = 3,
+	FW_CMD_UNLOCK = 4,
+	FW_CMD_RESET = 5,
+};
+
+struct fw_conn_cfg {
+	enum phase_conn	phase;
+	int32_t		max_da;		/* 6.0-80.0 A, <= hw_max_da */
+};
+
+struct fw_cfg {
+	int			nconn;		/* 1 or 2 */
+	int32_t			hw_max_da;
+	bool			ventilation;	/* state D allowed */
+	uint32_t		min_open_ms;
+	enum auth_mode		auth;
+	struct fw_conn_cfg	conn[HAL_MAX_CONNECTORS];
+};
+
+/* One sample of a connector's inputs, as the shell read them. */
+struct fw_conn_in {
+	int32_t		cp_high_mv, cp_low_mv;
+	bool		pilot_ok;	/* the pilot ADC answered */
+	bool		contactor_closed;
+	bool		rcm_ac, rcm_dc;
+	bool		meter_ok;
+	int32_t		line_da[EVG_PHASES];	/* per conductor 1..3 */
+	uint64_t	energy_wh;
+	bool		rfid_new;
+	char		rfid[HAL_RFID_LEN + 1];
+};
+
+struct fw_in {
+	struct fw_conn_in conn[HAL_MAX_CONNECTORS];
+	bool		voltage_ok, pe_ok, temp_ok;
+	int32_t		ln_dv[EVG_PHASES];
+	int32_t		pe_dv;
+	int32_t		temp_ddeg;
+};
+
+struct fw_conn_out {
+	enum cp_drive	drive;
+	uint16_t	duty_pm;	/* CP_DUTY_OFF_PM unless PWM */
+	bool		contactor_close;
+	bool		rcm_test;
+	enum led_code	led;
+};
+
+enum fw_event_kind {
+	EV_CP,			/* a: old cp_state, b: new */
+	EV_STATE,		/* a: old conn_state, b: new */
+	EV_CONTACTOR,		/* a: 1 closed, 0 opened */
+	EV_FAULT_SET,		/* a: enum fault, b: 1 if latched */
+	EV_FAULT_CLEAR,		/* a: enum fault */
+	EV_SESSION_START,	/* a: session number */
+	EV_SESSION_END,		/* a: session number, b: stop_reason */
+	EV_OFFER,		/* a: old offer (0.1 A), b: new */
+	EV_RCM_TEST,		/* a: 1 passed, 0 failed */
+	EV_REFUSED,		/* a: why (enum fw_refusal) */
+};
+
+enum fw_refusal {
+	REFUSE_VENTILATION = 1,	/* state D and the site has no ventilation */
+	REFUSE_MIN_OPEN = 2,	/* waiting out the minimum open time */
+};
+
+struct fw_event {
+	uint8_t			conn;	/* 0-based */
+	enum fw_event_kind	kind;
+	int32_t			a, b;
+};
+
+#define FW_MAX_EVENTS	32
+
+struct fw_out {
+	struct fw_conn_out conn[HAL_MAX_CONNECTORS];
+	enum unit_status   status;
+	struct fw_event	   ev[FW_MAX_EVENTS];
+	int		   nev;
+	int		   ev_dropped;
+};
+
+struct fw_session {
+	bool		active;
+	uint16_t	number;
+	uint64_t	start_ms, end_ms;
+	uint64_t	start_wh;
+	uint32_t	energy_wh;
+	int32_t		peak_da;
+	bool		charged;	/* the contactor closed in it */
+	enum stop_reason reason;	/* of the last ended session */
+	char		tag[HAL_RFID_LEN + 1];
+};
+
+enum rcm_test_state {
+	RCM_TEST_NEEDED,
+	RCM_TEST_INJECTING,	/* test line on, waiting for both trips */
+	RCM_TEST_RELEASING,	/* test line off, waiting for release */
+	RCM_TEST_PASSED,
+};
+
+struct fw_conn {
+	/* pilot */
+	struct cp_debounce cp;
+	enum cp_state	cp_state;	/* debounced; CP_INVALID until then */
+	int		diode_bad;	/* consecutive bad low plateaus */
+	/* authorisation and session */
+	bool		authorised;
+	uint64_t	auth_ms;
+	bool		need_replug;	/* no automatic start before unplug */
+	bool		locked;
+	bool		stopping;	/* stop/lock: wind down, end session */
+	enum stop_reason stop_reason;
+	struct fw_session sess;
+	uint16_t	next_session;
+	/* current */
+	int32_t		setpoint_da;	/* from the master or the operator */
+	int32_t		offer_da;	/* advertised on the pilot */
+	uint64_t	offer_cut_ms;	/* last reduction: the EV's window */
+	enum cp_drive	drive;
+	uint16_t	duty_pm;
+	/* contactor */
+	bool		close_cmd;
+	bool		closed_fb;
+	uint64_t	cmd_ms;		/* last coil change */
+	uint64_t	opened_ms;	/* last opening, for min open time */
+	bool		ever_opened;
+	bool		pausing;
+	uint64_t	pause_deadline;
+	/* protection */
+	uint32_t	faults;		/* active */
+	uint32_t	latched;	/* need a person (reset) */
+	uint32_t	until_unplug;	/* clear when the car leaves */
+	uint64_t	volt_bad_since, volt_good_since;
+	uint64_t	pen_since, oc_since, meter_bad_since;
+	bool		rcm_tripped;	/* last sample of the trip outputs */
+	int		rcm_trips;
+	uint64_t	rcm_retry_ms;
+	enum rcm_test_state rcm_test;
+	uint64_t	rcm_test_deadline;
+	int		rcm_test_failures;
+	uint64_t	rcm_test_retry_ms;
+	/* measurements */
+	int32_t		line_da[EVG_PHASES];
+	int32_t		site_da[EVG_PHASES];	/* per site phase L1..L3 */
+	uint64_t	energy_wh;
+	/* presentation */
+	enum conn_state	state;
+	enum led_code	led;
+	bool		told_min_open;
+};
+
+struct fw {
+	struct fw_cfg	cfg;
+	struct fw_conn	conn[HAL_MAX_CONNECTORS];
+	uint64_t	boot_ms;
+	bool		booted;
+	enum unit_status status;
+	int32_t		ln_dv[EVG_PHASES];
+	int32_t		pe_dv;
+	int32_t		temp_ddeg;
+	bool		overtemp;	/* stopped; hysteresis latch */
+	/* events raised by commands between steps */
+	struct fw_event	pending[FW_MAX_EVENTS];
+	int		npending;
+};
+
+int		 fw_init(struct fw *, const struct fw_cfg *, uint64_t now_ms);
+void		 fw_step(struct fw *, const struct fw_in *, uint64_t now_ms,
+		    struct fw_out *);
+int		 fw_command(struct fw *, int conn, enum fw_cmd, uint64_t now_ms);
+int		 fw_setpoint(struct fw *, int conn, int32_t da);
+int		 fw_cfg_check(const struct fw_cfg *, char *err, size_t errlen);
+const char	*fw_invariant_violation(const struct fw *);
+
+const char	*conn_state_name(enum conn_state);
+const char	*fault_name(enum fault);
+const char	*stop_reason_name(enum stop_reason);
+const char	*fw_event_text(const struct fw_event *, char *buf, size_t len);
+
+#endif

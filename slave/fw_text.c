@@ -1,0 +1,94 @@
+/*
+ * fw_text.c: names of the firmware's states, faults and stop reasons, as
+ * they appear in logs, the status line and the docs.
+ */
+#include <stdio.h>
+
+#include "fw.h"
+
+const char *
+conn_state_name(enum conn_state s)
+{
+	static const char *const names[] = {
+		"available", "waiting-for-authorisation",
+		"authorised-waiting-for-car", "charging", "paused",
+		"suspended-by-car", "fault", "locked",
+	};
+
+	return (unsigned)s <= CS_LOCKED ? names[s] : "?";
+}
+
+const char *
+fault_name(enum fault f)
+{
+	static const char *const names[F_COUNT] = {
+		"rcm-ac", "rcm-dc", "diode", "pilot", "overvoltage",
+		"undervoltage", "pen", "overtemperature", "welded",
+		"failed-to-close", "overcurrent", "meter-timeout",
+		"rcm-selftest",
+	};
+
+	return (unsigned)f < F_COUNT ? names[f] : "?";
+}
+
+const char *
+stop_reason_name(enum stop_reason r)
+{
+	static const char *const names[] = {
+		"none", "car", "operator", "fault", "unplug", "master-restart",
+	};
+
+	return (unsigned)r <= STOP_MASTER_RESTART ? names[r] : "?";
+}
+
+/* One line of text for an event, for logs and the demo. */
+const char *
+fw_event_text(const struct fw_event *e, char *buf, size_t len)
+{
+	int n = e->conn + 1;
+
+	switch (e->kind) {
+	case EV_CP:
+		snprintf(buf, len, "connector %d: pilot %s -> %s", n,
+		    cp_state_name(e->a), cp_state_name(e->b));
+		break;
+	case EV_STATE:
+		snprintf(buf, len, "connector %d: %s -> %s", n,
+		    conn_state_name(e->a), conn_state_name(e->b));
+		break;
+	case EV_CONTACTOR:
+		snprintf(buf, len, "connector %d: contactor %s", n,
+		    e->a ? "closed" : "opened");
+		break;
+	case EV_FAULT_SET:
+		snprintf(buf, len, "connector %d: fault %s%s", n,
+		    fault_name(e->a), e->b ? " (latched: needs a reset)" : "");
+		break;
+	case EV_FAULT_CLEAR:
+		snprintf(buf, len, "connector %d: fault %s cleared%s", n,
+		    fault_name(e->a), e->b ? " by reset" : "");
+		break;
+	case EV_SESSION_START:
+		snprintf(buf, len, "connector %d: session %d started", n, e->a);
+		break;
+	case EV_SESSION_END:
+		snprintf(buf, len, "connector %d: session %d ended (%s)", n,
+		    e->a, stop_reason_name(e->b));
+		break;
+	case EV_OFFER:
+		snprintf(buf, len, "connector %d: offer %d.%d A -> %d.%d A", n,
+		    e->a / 10, e->a % 10, e->b / 10, e->b % 10);
+		break;
+	case EV_RCM_TEST:
+		snprintf(buf, len, "connector %d: residual current self-test "
+		    "%s", n, e->a ? "passed" : "failed");
+		break;
+	case EV_REFUSED:
+		snprintf(buf, len, "connector %d: not closing: %s", n,
+		    e->a == REFUSE_VENTILATION ?
+		    "car asks for ventilation (state D), site has none" :
+		    "minimum open time not over");
+		break;
+	}
+	return buf;
+}

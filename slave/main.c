@@ -1,0 +1,343 @@
+/*
+ * main.c: evgroup-slave, the charger firmware program. One libuv loop:
+ * a fixed tick steps the firmware core on the monotonic clock, and a UNIX
+ * socket takes control commands for the simulated hardware.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "log.h"
+#include "slave.h"
+
+struct app {
+	uv_loop_t	*loop;
+	uv_timer_t	 tick;
+	uv_pipe_t	 server;
+	uv_signal_t	 sigint, sigterm;
+	struct slave	 slave;
+	bool		 server_open;
+};
+
+struct client {
+	uv_pipe_t	 pipe;
+	struct app	*app;
+	char		 line[CTL_MAX_LINE + 1];
+	size_t		 len;
+	bool		 overflow;	/* dropping the rest of a long line */
+	char		 rbuf[512];	/* libuv reads into this */
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: evgroup-slave [--hal sim] [--config FILE] [--set KEY=VALUE]...\n"
+	    "                     [--control PATH] [--check-config]\n"
+	    "  --hal sim          hardware backend (only the simulated charger)\n"
+	    "  --config FILE      INI file (see config/slave.ini)\n"
+	    "  --set S.KEY=VALUE  override one setting, e.g. unit.tick_ms=10\n"
+	    "  --control PATH     control socket (same as unit.control_socket)\n"
+	    "  --check-config     validate, print the settings, and exit\n");
+}
+
+static void
+print_event(const struct slave *s, const struct fw_event *e)
+{
+	char	 text[160];
+	uint64_t t = s->last_tick_ms - s->start_ms;
+
+	printf("%6llu.%03llu %s\n", (unsigned long long)(t / 1000),
+	    (unsigned long long)(t % 1000), fw_event_text(e, text,
+	    sizeof(text)));
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	struct slave *s = &app->slave;
+
+	slave_tick(s, clock_now_ms());
+	for (int i = 0; i < s->out.nev; i++)
+		print_event(s, &s->out.ev[i]);
+	if (s->out.ev_dropped)
+		log_warnx("%d events not shown", s->out.ev_dropped);
+	fflush(stdout);
+}
+
+static void
+on_client_close(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+	(void)status;
+	free(req->data);
+	free(req);
+}
+
+static void
+reply(struct client *c, char *text)
+{
+	size_t	 len = strlen(text);
+	uv_write_t *req;
+	uv_buf_t buf;
+	char	*msg;
+
+	if ((msg = malloc(len + 2)) == NULL ||
+	    (req = malloc(sizeof(*req))) == NULL) {
+		free(msg);
+		free(text);
+		return;
+	}
+	memcpy(msg, text, len);
+	msg[len] = '\n';
+	msg[len + 1] = '\0';
+	free(text);
+	req->data = msg;
+	buf = uv_buf_init(msg, (unsigned)len + 1);
+	if (uv_write(req, (uv_stream_t *)&c->pipe, &buf, 1, on_write) != 0) {
+		free(msg);
+		free(req);
+	}
+}
+
+static void
+handle_line(struct client *c)
+{
+	struct ctl_cmd cmd;
+	char	 err[CTL_MAX_LINE + 64], msg[CTL_MAX_LINE + 80];
+	char	*out = NULL;
+
+	c->line[c->len] = '\0';
+	if (ctl_parse(c->line, c->app->slave.fw.cfg.nconn, &cmd, err,
+	    sizeof(err)) != 0) {
+		snprintf(msg, sizeof(msg), "error: %s", err);
+		reply(c, strdup(msg));
+		return;
+	}
+	(void)slave_exec(&c->app->slave, &cmd, clock_now_ms(), &out);
+	if (out != NULL)
+		reply(c, out);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct client *c = h->data;
+
+	(void)suggested;
+	/* Bytes are copied into the client's line buffer at once. */
+	*buf = uv_buf_init(c->rbuf, sizeof(c->rbuf));
+}
+
+static void
+on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+	struct client *c = stream->data;
+
+	if (n < 0) {
+		uv_close((uv_handle_t *)stream, on_client_close);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		char ch = buf->base[i];
+
+		if (ch == '\n') {
+			if (c->overflow)
+				reply(c, strdup("error: line too long"));
+			else
+				handle_line(c);
+			c->len = 0;
+			c->overflow = false;
+		} else if (c->overflow)
+			continue;
+		else if (c->len == CTL_MAX_LINE)
+			c->overflow = true;
+		else
+			c->line[c->len++] = ch;
+	}
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct app *app = server->data;
+	struct client *c;
+
+	if (status < 0)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->app = app;
+	uv_pipe_init(app->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
+	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+		uv_close((uv_handle_t *)&c->pipe, on_client_close);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, h->type == UV_NAMED_PIPE && h->data != NULL &&
+		    h->data != arg ? on_client_close : NULL);
+}
+
+static void
+on_signal(uv_signal_t *sig, int signum)
+{
+	struct app *app = sig->data;
+
+	log_info("signal %d: stopping", signum);
+	uv_walk(app->loop, close_walk, app);
+}
+
+static int
+load_config(int argc, char **argv, struct slave_config *conf, bool *check)
+{
+	static const struct option opts[] = {
+		{ "hal", required_argument, NULL, 'H' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char	 err[CFG_ERRLEN + 128], arg[CFG_ERRLEN];
+	const char *config = NULL;
+	int	 ch;
+
+	slave_config_defaults(conf);
+	/* First pass: find the file, so that flags override it. */
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			if (strcmp(optarg, "sim") != 0) {
+				fprintf(stderr, "evgroup-slave: --hal: '%s': "
+				    "only 'sim' is built\n", optarg);
+				return -1;
+			}
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			*check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("evgroup-slave %s\n", EVG_VERSION);
+			exit(0);
+		case 's':
+		case 'C':
+			break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "evgroup-slave: unexpected argument '%s'\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (config != NULL &&
+	    cfg_load_ini(slave_config_keys, conf, config, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "evgroup-slave: %s\n", err);
+		return -1;
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int	 rc = 0;
+
+		if (ch == 's')
+			rc = cfg_set_arg(slave_config_keys, conf, optarg, err,
+			    sizeof(err));
+		else if (ch == 'C') {
+			snprintf(arg, sizeof(arg), "unit.control_socket=%s",
+			    optarg);
+			rc = cfg_set_arg(slave_config_keys, conf, arg, err,
+			    sizeof(err));
+		}
+		if (rc != 0) {
+			fprintf(stderr, "evgroup-slave: --set %s\n", err);
+			return -1;
+		}
+	}
+	if (slave_config_check(conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "evgroup-slave: %s%s%s\n",
+		    config ? config : "", config ? ": " : "", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app *app;
+	struct slave_config conf;
+	bool	 check = false;
+	int	 rc;
+
+	if (load_config(argc, argv, &conf, &check) != 0)
+		return 2;
+	if (check) {
+		slave_config_print(&conf);
+		printf("configuration OK\n");
+		return 0;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if ((app = calloc(1, sizeof(*app))) == NULL)
+		fatal("calloc");
+	app->loop = uv_default_loop();
+	if (slave_init(&app->slave, &conf, clock_now_ms()) != 0)
+		fatalx("cannot start the firmware core");
+
+	uv_pipe_init(app->loop, &app->server, 0);
+	app->server.data = app;
+	(void)unlink(conf.control_socket);
+	if ((rc = uv_pipe_bind(&app->server, conf.control_socket)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&app->server, 8,
+	    on_connection)) != 0) {
+		fprintf(stderr, "evgroup-slave: control socket %s: %s\n",
+		    conf.control_socket, uv_strerror(rc));
+		return 1;
+	}
+	uv_timer_init(app->loop, &app->tick);
+	app->tick.data = app;
+	uv_timer_start(&app->tick, on_tick, 0, (uint64_t)conf.tick_ms);
+	uv_signal_init(app->loop, &app->sigint);
+	uv_signal_init(app->loop, &app->sigterm);
+	app->sigint.data = app->sigterm.data = app;
+	uv_signal_start(&app->sigint, on_signal, SIGINT);
+	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+
+	log_info("charger %s: %d connector(s), control socket %s, tick %d ms",
+	    conf.serial, conf.connectors, conf.control_socket, conf.tick_ms);
+	uv_run(app->loop, UV_RUN_DEFAULT);
+	(void)unlink(conf.control_socket);
+	uv_loop_close(app->loop);
+	free(app);
+	return 0;
+}

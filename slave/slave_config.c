@@ -1,0 +1,107 @@
+/*
+ * slave_config.c: the charger's configuration table and its cross-field
+ * checks. See config/slave.ini for a commented example.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "slave_config.h"
+
+static const char *const auth_names[] = { "free", "remote", NULL };
+
+#define F(field)	offsetof(struct slave_config, field)
+#define CONN_STRIDE	sizeof(((struct slave_config *)0)->conn[0])
+
+const struct cfg_key slave_config_keys[] = {
+	{ "unit", "connectors", CFG_INT, 1, HAL_MAX_CONNECTORS, "2",
+	    F(connectors), 0, NULL, 0, 0, NULL,
+	    "connectors on this unit (1 or 2)" },
+	{ "unit", "max_current", CFG_DECI, 60, 800, "32.0",
+	    F(max_current), 0, NULL, 0, 0, "A",
+	    "what the unit's wiring and contactors allow per connector" },
+	/* 3 debounce samples + 1 tick must stay inside the 100 ms to open. */
+	{ "unit", "tick_ms", CFG_INT, 1, 20, "10", F(tick_ms), 0, NULL, 0, 0,
+	    "ms", "firmware loop period" },
+	{ "unit", "ventilation", CFG_BOOL, 0, 0, "no", F(ventilation), 0,
+	    NULL, 0, 0, NULL, "the site ventilates: state D may charge" },
+	{ "unit", "min_open_time", CFG_INT, 0, 600, "10", F(min_open_time),
+	    0, NULL, 0, 0, "s", "minimum time open before closing again" },
+	{ "unit", "authorisation", CFG_ENUM, 0, 0, "free", F(authorisation),
+	    0, auth_names, 0, 0, NULL,
+	    "free: plug and charge; remote: wait for authorise" },
+	{ "unit", "serial", CFG_STR, 0, 0, "SIM0000000000001", F(serial),
+	    sizeof(((struct slave_config *)0)->serial), NULL, 0, 0, NULL,
+	    "serial number (16 characters)" },
+	{ "unit", "control_socket", CFG_STR, 0, 0, "evgroup-slave.sock",
+	    F(control_socket), SLAVE_SOCK_PATH_MAX, NULL, 0, 0, NULL,
+	    "UNIX socket of the simulated hardware's control interface" },
+	{ "connector", "phase", CFG_ENUM, 0, 0, "L1L2L3", F(conn[0].phase),
+	    0, phase_conn_names, HAL_MAX_CONNECTORS, CONN_STRIDE, NULL,
+	    "site phases: L1, L2, L3, L1L2L3, L2L3L1, L3L1L2" },
+	{ "connector", "max_current", CFG_DECI, 60, 800, "32.0",
+	    F(conn[0].max_current), 0, NULL, HAL_MAX_CONNECTORS, CONN_STRIDE,
+	    "A", "connector (cable, socket) rating" },
+	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
+};
+
+void
+slave_config_defaults(struct slave_config *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	cfg_defaults(slave_config_keys, sc);
+}
+
+void
+slave_config_to_fw(const struct slave_config *sc, struct fw_cfg *fc)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->nconn = sc->connectors;
+	fc->hw_max_da = sc->max_current;
+	fc->ventilation = sc->ventilation;
+	fc->min_open_ms = (uint32_t)sc->min_open_time * 1000;
+	fc->auth = (enum auth_mode)sc->authorisation;
+	for (int i = 0; i < HAL_MAX_CONNECTORS; i++) {
+		fc->conn[i].phase = (enum phase_conn)sc->conn[i].phase;
+		fc->conn[i].max_da = sc->conn[i].max_current;
+	}
+}
+
+/* Rules that span several keys (mosquitto's config__check idea). */
+int
+slave_config_check(const struct slave_config *sc, char *err, size_t errlen)
+{
+	struct fw_cfg fc;
+
+	if (strlen(sc->serial) != 16) {
+		snprintf(err, errlen, "unit.serial: must be 16 characters");
+		return -1;
+	}
+	if (sc->control_socket[0] == '\0') {
+		snprintf(err, errlen, "unit.control_socket: must be set");
+		return -1;
+	}
+	slave_config_to_fw(sc, &fc);
+	return fw_cfg_check(&fc, err, errlen);
+}
+
+void
+slave_config_print(const struct slave_config *sc)
+{
+	char	 val[SLAVE_SOCK_PATH_MAX + 8];
+	const struct cfg_key *k;
+
+	printf("[unit]\n");
+	for (k = slave_config_keys; k->name != NULL; k++)
+		if (k->nindex == 0) {
+			cfg_format(k, sc, 0, val, sizeof(val));
+			printf("%s = %s\n", k->name, val);
+		}
+	for (int i = 0; i < sc->connectors; i++) {
+		printf("\n[connector%d]\n", i + 1);
+		for (k = slave_config_keys; k->name != NULL; k++)
+			if (k->nindex != 0) {
+				cfg_format(k, sc, i, val, sizeof(val));
+				printf("%s = %s\n", k->name, val);
+			}
+	}
+}
