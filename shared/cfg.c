@@ -243,12 +243,14 @@ cfg_load_ini(const struct cfg_key *tab, void *obj, const char *path,
 	}
 	rc = ini_parse_stream(line_reader, &c, line_handler, &c);
 	fclose(c.fp);
-	if (c.errline != 0)
-		return -EINVAL;
-	if (rc != 0) {
+	/* Report the earliest problem: a syntax error inih found, or a
+	 * value the table refused. */
+	if (rc > 0 && (c.errline == 0 || rc < c.errline)) {
 		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
 		return -EINVAL;
 	}
+	if (c.errline != 0 || rc != 0)
+		return -EINVAL;
 	return 0;
 }
 

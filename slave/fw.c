@@ -405,8 +405,13 @@ pilot_sample(struct fw *fw, int ci, const struct fw_conn_in *in,
 	if (cp_debounce_feed(&c->cp, s)) {
 		c->cp_state = c->cp.stable;
 		EMIT(out, ci, EV_CP, old, c->cp_state);
-		if (c->cp_state == CP_D && !fw->cfg.ventilation)
+		/* No ventilation: refuse state D for the rest of the session
+		 * (PWM stays off), rather than offer and withdraw forever. */
+		if (c->cp_state == CP_D && !fw->cfg.ventilation &&
+		    !c->no_ventilation) {
+			c->no_ventilation = true;
 			EMIT(out, ci, EV_REFUSED, REFUSE_VENTILATION, 0);
+		}
 	}
 
 	/* State E, F or a level between bands while a car may be there. */
@@ -446,6 +451,7 @@ car_left(struct fw *fw, int ci, uint64_t now_ms, struct fw_out *out)
 	}
 	c->stopping = false;
 	c->need_replug = false;
+	c->no_ventilation = false;
 	c->authorised = false;
 	c->sess.tag[0] = '\0';
 	c->rcm_trips = 0;
@@ -494,8 +500,9 @@ temperature_cap(const struct fw *fw, int32_t max_da)
 		return max_da;
 	if (t >= FW_TEMP_STOP_DDEG)
 		return 0;
-	cap = max_da - (max_da - CP_MIN_CURRENT_DA) *
-	    (t - FW_TEMP_DERATE_DDEG) /
+	/* Rounded down: derating never gives back a tenth of an amp. */
+	cap = CP_MIN_CURRENT_DA + (max_da - CP_MIN_CURRENT_DA) *
+	    (FW_TEMP_STOP_DDEG - t) /
 	    (FW_TEMP_STOP_DDEG - FW_TEMP_DERATE_DDEG);
 	return cap;
 }
@@ -508,7 +515,7 @@ target_offer(const struct fw *fw, int ci)
 
 	if (!c->sess.active || c->stopping || c->locked || c->faults ||
 	    c->rcm_test != RCM_TEST_PASSED || !cp_car_present(c->cp_state) ||
-	    (c->cp_state == CP_D && !fw->cfg.ventilation))
+	    c->no_ventilation)
 		return 0;
 	offer = c->setpoint_da;
 	if (offer > fw->cfg.conn[ci].max_da)
@@ -631,7 +638,7 @@ derive_state(const struct fw *fw, const struct fw_conn *c)
 		return CS_WAIT_AUTH;
 	if (c->close_cmd && c->offer_da > 0)
 		return CS_CHARGING;
-	if (c->cp_state == CP_D && !fw->cfg.ventilation)
+	if (c->no_ventilation)
 		return CS_SUSPENDED_EV;
 	/* Paused: by the site (setpoint 0), an operator's stop, the heat,
 	 * or winding down with the contactor still closed. */

@@ -281,6 +281,7 @@ struct fw_conn {
 	enum conn_state	state;
 	enum led_code	led;
 	bool		told_min_open;
+	bool		no_ventilation;	/* D refused until the car leaves */
 };
 
 struct fw {

@@ -86,8 +86,16 @@ cp_duty_for_current(int32_t da, uint16_t *duty_pm)
 		return -EINVAL;
 	if (da <= CP_LOW_RANGE_MAX_DA)
 		*duty_pm = (uint16_t)((da * 10 + 3) / 6);
-	else
+	else {
+		/* The two formulas overlap: 51.1-52.5 A would give 84.4-85 %,
+		 * which an EV reads with the first one as less than 51 A.
+		 * Up to 52.6 A the step lands on 85 %: the EV reads 51 A.
+		 * Hold 85 % there so the duty never decreases as the
+		 * current rises, and never says more than we offer. */
 		*duty_pm = (uint16_t)((da * 2 + 2) / 5 + 640);
+		if (*duty_pm < 850)
+			*duty_pm = 850;
+	}
 	return 0;
 }
 
