@@ -393,7 +393,7 @@ protect_overcurrent(struct fw_conn *c, int ci, uint64_t now_ms,
 
 static void
 pilot_sample(struct fw *fw, int ci, const struct fw_conn_in *in,
-    struct fw_out *out)
+    uint64_t now_ms, struct fw_out *out)
 {
 	struct fw_conn *c = &fw->conn[ci];
 	enum cp_state s, old = c->cp_state;
@@ -405,6 +405,8 @@ pilot_sample(struct fw *fw, int ci, const struct fw_conn_in *in,
 	if (cp_debounce_feed(&c->cp, s)) {
 		c->cp_state = c->cp.stable;
 		EMIT(out, ci, EV_CP, old, c->cp_state);
+		if (c->cp_state == CP_B)
+			c->b_since = now_ms;
 		/* No ventilation: refuse state D for the rest of the session
 		 * (PWM stays off), rather than offer and withdraw forever. */
 		if (c->cp_state == CP_D && !fw->cfg.ventilation &&
@@ -536,6 +538,8 @@ set_offer(struct fw_conn *c, int ci, int32_t offer, uint64_t now_ms,
 		return;
 	if (offer < c->offer_da)
 		c->offer_cut_ms = now_ms;
+	if (c->offer_da == 0)
+		c->offer_since = now_ms;
 	EMIT(out, ci, EV_OFFER, c->offer_da, offer);
 	c->offer_da = offer;
 }
@@ -626,7 +630,7 @@ fault_led(uint32_t faults)
 }
 
 static enum conn_state
-derive_state(const struct fw *fw, const struct fw_conn *c)
+derive_state(const struct fw *fw, const struct fw_conn *c, uint64_t now_ms)
 {
 	if (c->locked)
 		return CS_LOCKED;
@@ -645,9 +649,15 @@ derive_state(const struct fw *fw, const struct fw_conn *c)
 	if (c->setpoint_da == 0 || c->stopping || c->close_cmd ||
 	    (c->rcm_test == RCM_TEST_PASSED && c->offer_da == 0))
 		return CS_PAUSED;
+	/* In C but not closed yet (minimum open time): postponed. */
 	if (cp_charging(fw, c->cp_state))
-		return CS_CHARGING;
-	return c->sess.charged ? CS_SUSPENDED_EV : CS_AUTH_WAIT_CAR;
+		return CS_PAUSED;
+	/* In B with an offer: the car's choice if it went there with the
+	 * offer standing, or stays there past its 5 s to react to one. */
+	if (c->sess.charged && (c->b_since > c->offer_since ||
+	    now_ms - c->offer_since >= FW_EV_RESPONSE_MS))
+		return CS_SUSPENDED_EV;
+	return CS_AUTH_WAIT_CAR;
 }
 
 static enum led_code
@@ -702,7 +712,7 @@ conn_step(struct fw *fw, int ci, const struct fw_in *in, uint64_t now_ms,
 	uint32_t had_latched = c->latched;
 
 	measure(fw, ci, ci_in);
-	pilot_sample(fw, ci, ci_in, out);
+	pilot_sample(fw, ci, ci_in, now_ms, out);
 	protect_voltage(fw, ci, in, now_ms, out);
 	protect_pen(fw, ci, in, now_ms, out);
 	protect_temperature(fw, ci, out);
@@ -753,7 +763,7 @@ conn_step(struct fw *fw, int ci, const struct fw_in *in, uint64_t now_ms,
 	else
 		c->duty_pm = CP_DUTY_OFF_PM;
 
-	c->state = derive_state(fw, c);
+	c->state = derive_state(fw, c, now_ms);
 	if (c->state != old_state)
 		EMIT(out, ci, EV_STATE, old_state, c->state);
 	c->led = derive_led(fw, c);

@@ -237,6 +237,7 @@ struct fw_conn {
 	struct cp_debounce cp;
 	enum cp_state	cp_state;	/* debounced; CP_INVALID until then */
 	int		diode_bad;	/* consecutive bad low plateaus */
+	uint64_t	b_since;	/* entered state B */
 	/* authorisation and session */
 	bool		authorised;
 	uint64_t	auth_ms;
@@ -250,6 +251,7 @@ struct fw_conn {
 	int32_t		setpoint_da;	/* from the master or the operator */
 	int32_t		offer_da;	/* advertised on the pilot */
 	uint64_t	offer_cut_ms;	/* last reduction: the EV's window */
+	uint64_t	offer_since;	/* offer went from 0 to > 0 */
 	enum cp_drive	drive;
 	uint16_t	duty_pm;
 	/* contactor */

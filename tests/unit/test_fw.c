@@ -290,7 +290,15 @@ test_pause_waits_for_b_then_resumes(void **state)
 	assert_true(c->sess.active);
 
 	cmd_ok(r, "setpoint 1 16");
-	rig_run(r, 15000);
+	rig_run(r, 500);
+	/* The car has its lag to come back: not "suspended by car". */
+	assert_int_equal(c->state, CS_AUTH_WAIT_CAR);
+	rig_run(r, 2500);
+	/* Back in C inside the minimum open time: postponed. */
+	assert_int_equal(c->cp_state, CP_C);
+	assert_false(c->close_cmd);
+	assert_int_equal(c->state, CS_PAUSED);
+	rig_run(r, 12000);
 	t_close = rig_find(r, C1, EV_CONTACTOR, 1, -1, (uint64_t)t_open);
 	assert_true(t_close > 0);
 	assert_true(t_close - t_open >= 10000);	/* minimum open time */
