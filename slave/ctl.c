@@ -187,7 +187,7 @@ ctl_parse(const char *line, int nconn, struct ctl_cmd *cmd, char *err,
 			if (strnum_long(w[1], 1, EVG_PHASES, &v) != 0)
 				return fail(err, errlen, "voltage: phase must "
 				    "be 1-3", w[1]);
-			cmd->conn = (int)v - 1;
+			cmd->phase = (int)v - 1;
 			if (strnum_deci(w[2], 0, 4000, &cmd->value) != 0)
 				return fail(err, errlen, "voltage: must be "
 				    "0.0-400.0 V", w[2]);

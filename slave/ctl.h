@@ -26,6 +26,7 @@ enum ctl_verb {
 struct ctl_cmd {
 	enum ctl_verb	verb;
 	int		conn;		/* 0-based, where the verb takes one */
+	int		phase;		/* 0-based site phase (voltage) */
 	long		value;		/* number, enum, phase index or bool */
 	char		tag[HAL_RFID_LEN + 1];
 };

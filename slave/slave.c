@@ -90,7 +90,13 @@ slave_exec(struct slave *s, const struct ctl_cmd *c, uint64_t now,
     char **reply)
 {
 	struct sim_hw *hw = &s->sim;
-	struct sim_car *car = &hw->conn[c->conn].car;
+	struct sim_car *car;
+
+	if (c->conn < 0 || c->conn >= s->fw.cfg.nconn) {
+		*reply = strdup("error: no such connector");
+		return -EINVAL;
+	}
+	car = &hw->conn[c->conn].car;
 
 	switch (c->verb) {
 	case CTL_STATUS:
@@ -137,7 +143,7 @@ slave_exec(struct slave *s, const struct ctl_cmd *c, uint64_t now,
 		hw->temp_ddeg = (int32_t)c->value;
 		break;
 	case CTL_VOLTAGE:
-		hw->ln_dv[c->conn] = (int32_t)c->value;
+		hw->ln_dv[c->phase] = (int32_t)c->value;
 		break;
 	case CTL_PE:
 		hw->pe_dv = (int32_t)c->value;

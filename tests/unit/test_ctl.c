@@ -53,7 +53,8 @@ test_good_lines(void **state)
 	assert_int_equal(c.value, 850);
 	assert_int_equal(parse("temp -12.5", &c), 0);
 	assert_int_equal(c.value, -125);
-	assert_int_equal(parse("voltage 1 260.0", &c), 0);
+	assert_int_equal(parse("voltage 3 260.0", &c), 0);
+	assert_int_equal(c.phase, 2);
 	assert_int_equal(c.conn, 0);
 	assert_int_equal(c.value, 2600);
 	assert_int_equal(parse("rfid 1 04a1B2c3", &c), 0);
