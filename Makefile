@@ -8,7 +8,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan test demo clean
+.PHONY: all deps build build-asan test demo bench clean
 
 all: build
 
@@ -36,6 +36,10 @@ test: build-asan
 
 demo: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
+
+# Benchmarks run on the release build and print figures (docs/performance.md).
+bench: build
+	build/release/tests/bench_fw
 
 clean:
 	rm -rf build
