@@ -8,7 +8,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan test demo bench clean
+.PHONY: all deps build build-asan build-clang test demo bench clean
 
 all: build
 
@@ -31,7 +31,12 @@ build-asan: deps
 	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DEVG_SANITIZE=ON >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
-test: build-asan
+# The same sources must also build warning-free with clang.
+build-clang: deps
+	CC=clang cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build/clang -j $(JOBS)
+
+test: build-asan build-clang
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 
 demo: build
