@@ -4,7 +4,8 @@
 # Build trees live under build/ (release: build/release, tests: build/asan).
 
 DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
-                libuv1-dev libinih-dev libjansson-dev libcmocka-dev
+                libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
+                libmodbus-dev mbpoll python3-pymodbus
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -58,6 +58,19 @@ fw_cfg_check(const struct fw_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "unit.max_current: must be 6.0-80.0 A");
 		return -EINVAL;
 	}
+	if (cfg->master_link && ((cfg->fallback_da != 0 &&
+	    cfg->fallback_da < CP_MIN_CURRENT_DA) ||
+	    cfg->fallback_da > CP_MAX_CURRENT_DA)) {
+		snprintf(err, errlen, "link.fallback_current: must be 0 or "
+		    "6.0-80.0 A");
+		return -EINVAL;
+	}
+	if (cfg->master_link &&
+	    (cfg->fallback_timeout_ms < FW_FALLBACK_TIMEOUT_MIN_MS ||
+	    cfg->fallback_timeout_ms > FW_FALLBACK_TIMEOUT_MAX_MS)) {
+		snprintf(err, errlen, "link.fallback_timeout: must be 2-600 s");
+		return -EINVAL;
+	}
 	for (int i = 0; i < cfg->nconn; i++) {
 		const struct fw_conn_cfg *cc = &cfg->conn[i];
 
@@ -77,6 +90,14 @@ fw_cfg_check(const struct fw_cfg *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The fallback current as connector ci can take it. */
+static int32_t
+fallback_for(const struct fw_cfg *cfg, int ci)
+{
+	return cfg->fallback_da > cfg->conn[ci].max_da ? cfg->conn[ci].max_da :
+	    cfg->fallback_da;
+}
+
 int
 fw_init(struct fw *fw, const struct fw_cfg *cfg, uint64_t now_ms)
 {
@@ -88,12 +109,16 @@ fw_init(struct fw *fw, const struct fw_cfg *cfg, uint64_t now_ms)
 	fw->cfg = *cfg;
 	fw->boot_ms = now_ms;
 	fw->status = UNIT_BOOTING;
+	fw->heartbeat_ms = now_ms;
 	for (int i = 0; i < cfg->nconn; i++) {
 		struct fw_conn *c = &fw->conn[i];
 
 		cp_debounce_init(&c->cp);
 		c->cp_state = CP_INVALID;
-		c->setpoint_da = cfg->conn[i].max_da;
+		/* Under a master, nothing is offered beyond the fallback
+		 * current until the master says so. */
+		c->setpoint_da = cfg->master_link ?
+		    fallback_for(cfg, i) : cfg->conn[i].max_da;
 		c->drive = CP_DRIVE_PLUS12;
 		c->duty_pm = CP_DUTY_OFF_PM;
 		c->next_session = 1;
@@ -797,6 +822,62 @@ unit_step(struct fw *fw, const struct fw_in *in, uint64_t now_ms)
 		fw->booted = true;
 }
 
+/*
+ * The master link watchdog: a heartbeat that has not changed for the
+ * fallback timeout puts every connector on the fallback current. Leaving
+ * fallback does not restore the old setpoints: the master may have given
+ * that current to others meanwhile, so the fallback stays in force until
+ * it writes new ones.
+ */
+static void
+watchdog(struct fw *fw, uint64_t now_ms, struct fw_out *out)
+{
+	if (!fw->cfg.master_link || fw->fallback ||
+	    now_ms - fw->heartbeat_ms < fw->cfg.fallback_timeout_ms)
+		return;
+	fw->fallback = true;
+	for (int i = 0; i < fw->cfg.nconn; i++)
+		fw->conn[i].setpoint_da = fallback_for(&fw->cfg, i);
+	EMIT(out, 0, EV_FALLBACK, 1, 0);
+}
+
+/* A heartbeat write from the master: a new value proves it is alive. */
+void
+fw_heartbeat(struct fw *fw, uint16_t value, uint64_t now_ms)
+{
+	if (fw->heartbeat_seen && value == fw->heartbeat)
+		return;
+	fw->heartbeat_seen = true;
+	fw->heartbeat = value;
+	fw->heartbeat_ms = now_ms;
+	if (fw->fallback) {
+		fw->fallback = false;
+		PEND(fw, 0, EV_FALLBACK, 0, 0);
+	}
+}
+
+/* New fallback current and timeout, from the master (0 or 6.0 A..). */
+int
+fw_set_fallback(struct fw *fw, int32_t da, uint32_t timeout_ms)
+{
+	if ((da != 0 && da < CP_MIN_CURRENT_DA) || da > CP_MAX_CURRENT_DA ||
+	    timeout_ms < FW_FALLBACK_TIMEOUT_MIN_MS ||
+	    timeout_ms > FW_FALLBACK_TIMEOUT_MAX_MS)
+		return -ERANGE;
+	fw->cfg.fallback_da = da;
+	fw->cfg.fallback_timeout_ms = timeout_ms;
+	if (fw->fallback)
+		for (int i = 0; i < fw->cfg.nconn; i++)
+			fw->conn[i].setpoint_da = fallback_for(&fw->cfg, i);
+	return 0;
+}
+
+int32_t
+fw_setpoint_in_force(const struct fw *fw, int ci)
+{
+	return fw->conn[ci].setpoint_da;
+}
+
 void
 fw_step(struct fw *fw, const struct fw_in *in, uint64_t now_ms,
     struct fw_out *out)
@@ -810,6 +891,7 @@ fw_step(struct fw *fw, const struct fw_in *in, uint64_t now_ms,
 	fw->npending = 0;
 
 	unit_step(fw, in, now_ms);
+	watchdog(fw, now_ms, out);
 	for (int i = 0; i < fw->cfg.nconn; i++) {
 		conn_step(fw, i, in, now_ms, out);
 		if (fw->conn[i].latched & FAULT_BIT(F_PEN))
@@ -817,8 +899,10 @@ fw_step(struct fw *fw, const struct fw_in *in, uint64_t now_ms,
 	}
 	if (!fw->booted)
 		fw->status = UNIT_BOOTING;
+	else if (unit_fault)
+		fw->status = UNIT_FAULT;
 	else
-		fw->status = unit_fault ? UNIT_FAULT : UNIT_NORMAL;
+		fw->status = fw->fallback ? UNIT_FALLBACK : UNIT_NORMAL;
 	out->status = fw->status;
 }
 

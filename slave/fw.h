@@ -71,6 +71,9 @@
 #define FW_RCM_BACKOFF_BASE_MS		15000
 /* Design: an authorisation given before the car is plugged in holds 60 s. */
 #define FW_AUTH_HOLD_MS			60000
+/* Register map: fallback timeout 2-600 s, default 10 s. */
+#define FW_FALLBACK_TIMEOUT_MIN_MS	2000
+#define FW_FALLBACK_TIMEOUT_MAX_MS	600000
 /* Design: the unit reports "booting" until every pilot is debounced. */
 #define FW_BOOT_MAX_MS			1000
 
@@ -143,6 +146,11 @@ struct fw_conn_cfg {
 
 struct fw_cfg {
 	int			nconn;		/* 1 or 2 */
+	/* A master commands this unit: boot at the fallback current, and
+	 * fall back to it by ourselves when the heartbeat stops. */
+	bool			master_link;
+	int32_t			fallback_da;	/* 0 or 6.0 A.. */
+	uint32_t		fallback_timeout_ms;
 	int32_t			hw_max_da;
 	bool			ventilation;	/* state D allowed */
 	uint32_t		min_open_ms;
@@ -190,6 +198,7 @@ enum fw_event_kind {
 	EV_OFFER,		/* a: old offer (0.1 A), b: new */
 	EV_RCM_TEST,		/* a: 1 passed, 0 failed */
 	EV_REFUSED,		/* a: why (enum fw_refusal) */
+	EV_FALLBACK,		/* a: 1 entered (master silent), 0 left */
 };
 
 enum fw_refusal {
@@ -296,6 +305,11 @@ struct fw {
 	int32_t		pe_dv;
 	int32_t		temp_ddeg;
 	bool		overtemp;	/* stopped; hysteresis latch */
+	/* master link watchdog */
+	bool		fallback;
+	uint16_t	heartbeat;	/* last value seen */
+	bool		heartbeat_seen;
+	uint64_t	heartbeat_ms;	/* when it last changed */
 	/* events raised by commands between steps */
 	struct fw_event	pending[FW_MAX_EVENTS];
 	int		npending;
@@ -306,6 +320,9 @@ void		 fw_step(struct fw *, const struct fw_in *, uint64_t now_ms,
 		    struct fw_out *);
 int		 fw_command(struct fw *, int conn, enum fw_cmd, uint64_t now_ms);
 int		 fw_setpoint(struct fw *, int conn, int32_t da);
+void		 fw_heartbeat(struct fw *, uint16_t value, uint64_t now_ms);
+int		 fw_set_fallback(struct fw *, int32_t da, uint32_t timeout_ms);
+int32_t		 fw_setpoint_in_force(const struct fw *, int conn);
 int		 fw_cfg_check(const struct fw_cfg *, char *err, size_t errlen);
 const char	*fw_invariant_violation(const struct fw *);
 

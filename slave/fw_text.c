@@ -83,6 +83,10 @@ fw_event_text(const struct fw_event *e, char *buf, size_t len)
 		snprintf(buf, len, "connector %d: residual current self-test "
 		    "%s", n, e->a ? "passed" : "failed");
 		break;
+	case EV_FALLBACK:
+		snprintf(buf, len, e->a ? "master silent: fallback current in "
+		    "force" : "master heard again");
+		break;
 	case EV_REFUSED:
 		snprintf(buf, len, "connector %d: not closing: %s", n,
 		    e->a == REFUSE_VENTILATION ?

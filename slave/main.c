@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mbserver.h"
 #include "slave.h"
 
 struct app {
@@ -23,7 +24,7 @@ struct app {
 	uv_pipe_t	 server;
 	uv_signal_t	 sigint, sigterm;
 	struct slave	 slave;
-	bool		 server_open;
+	struct mbserver	 mb;
 };
 
 struct client {
@@ -66,6 +67,7 @@ on_tick(uv_timer_t *t)
 	struct slave *s = &app->slave;
 
 	slave_tick(s, clock_now_ms());
+	mbserver_tick(&app->mb, s->last_tick_ms);
 	for (int i = 0; i < s->out.nev; i++)
 		print_event(s, &s->out.ev[i]);
 	if (s->out.ev_dropped)
@@ -188,10 +190,11 @@ on_connection(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *)&c->pipe, on_client_close);
 }
 
+/* Closes what is left: the timer, the signals, the control socket and
+ * its clients (the Modbus server has closed its own handles). */
 static void
 close_walk(uv_handle_t *h, void *arg)
 {
-	(void)arg;
 	if (!uv_is_closing(h))
 		uv_close(h, h->type == UV_NAMED_PIPE && h->data != NULL &&
 		    h->data != arg ? on_client_close : NULL);
@@ -203,6 +206,7 @@ on_signal(uv_signal_t *sig, int signum)
 	struct app *app = sig->data;
 
 	log_info("signal %d: stopping", signum);
+	mbserver_close(&app->mb);
 	uv_walk(app->loop, close_walk, app);
 }
 
@@ -323,6 +327,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "evgroup-slave: control socket %s: %s\n",
 		    conf.control_socket, uv_strerror(rc));
 		return 1;
+	}
+	if (conf.link.enabled) {
+		char	 err[160];
+
+		if (mbserver_start(&app->mb, app->loop, &app->slave, &conf,
+		    conf.serial, err, sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-slave: %s\n", err);
+			return 1;
+		}
+		log_info("register map on %s:%d, unit id %d, writes from %s, "
+		    "fallback %d.%d A after %d s", conf.link.listen,
+		    conf.link.port, conf.link.unit_id, conf.link.masters,
+		    conf.link.fallback_current / 10,
+		    conf.link.fallback_current % 10, conf.link.fallback_timeout);
 	}
 	uv_timer_init(app->loop, &app->tick);
 	app->tick.data = app;

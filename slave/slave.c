@@ -249,7 +249,7 @@ slave_status_json(const struct slave *s, uint64_t now)
 
 	for (int i = 0; i < s->fw.cfg.nconn; i++)
 		json_array_append_new(conns, conn_json(s, i, now));
-	root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:o, s:f, s:o}",
+	root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:o, s:f, s:o, s:{s:b, s:b, s:i, s:f, s:i}}",
 	    "serial", s->conf.serial,
 	    "status", status[s->fw.status],
 	    "uptime_s", (json_int_t)((now - s->start_ms) / 1000),
@@ -257,7 +257,11 @@ slave_status_json(const struct slave *s, uint64_t now)
 	    "temperature", s->fw.temp_ddeg / 10.0,
 	    "voltage", deci_array(s->fw.ln_dv),
 	    "pe_voltage", s->fw.pe_dv / 10.0,
-	    "connectors", conns);
+	    "connectors", conns,
+	    "link", "enabled", s->fw.cfg.master_link, "fallback", s->fw.fallback,
+	    "heartbeat", s->fw.heartbeat,
+	    "fallback_current", s->fw.cfg.fallback_da / 10.0,
+	    "fallback_timeout_s", (int)(s->fw.cfg.fallback_timeout_ms / 1000));
 	if (root == NULL)
 		return strdup("error: status unavailable");
 	text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));

@@ -2,8 +2,11 @@
  * slave_config.c: the charger's configuration table and its cross-field
  * checks. See config/slave.ini for a commented example.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "regmap.h"
 
 #include "slave_config.h"
 
@@ -41,6 +44,24 @@ const struct cfg_key slave_config_keys[] = {
 	{ "connector", "max_current", CFG_DECI, 60, 800, "32.0",
 	    F(conn[0].max_current), 0, NULL, HAL_MAX_CONNECTORS, CONN_STRIDE,
 	    "A", "connector (cable, socket) rating" },
+	{ "link", "enabled", CFG_BOOL, 0, 0, "no", F(link.enabled), 0, NULL,
+	    0, 0, NULL, "serve the register map to a master (Modbus TCP)" },
+	{ "link", "listen", CFG_STR, 0, 0, "0.0.0.0", F(link.listen),
+	    sizeof(((struct slave_config *)0)->link.listen), NULL, 0, 0, NULL,
+	    "IPv4 address to listen on" },
+	{ "link", "port", CFG_INT, 1, 65535, "502", F(link.port), 0, NULL, 0,
+	    0, NULL, "Modbus TCP port" },
+	{ "link", "unit_id", CFG_INT, 1, 247, "1", F(link.unit_id), 0, NULL, 0,
+	    0, NULL, "Modbus unit id" },
+	{ "link", "masters", CFG_STR, 0, 0, "127.0.0.1", F(link.masters),
+	    sizeof(((struct slave_config *)0)->link.masters), NULL, 0, 0, NULL,
+	    "comma-separated IPv4 addresses allowed to write" },
+	{ "link", "fallback_current", CFG_DECI, 0, 800, "0.0",
+	    F(link.fallback_current), 0, NULL, 0, 0, "A",
+	    "current when the master is silent: 0 (pause) or 6.0-80.0 A" },
+	{ "link", "fallback_timeout", CFG_INT, REGMAP_FALLBACK_TIMEOUT_MIN,
+	    REGMAP_FALLBACK_TIMEOUT_MAX, "10", F(link.fallback_timeout), 0,
+	    NULL, 0, 0, "s", "heartbeat silence before the fallback applies" },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -60,6 +81,9 @@ slave_config_to_fw(const struct slave_config *sc, struct fw_cfg *fc)
 	fc->ventilation = sc->ventilation;
 	fc->min_open_ms = (uint32_t)sc->min_open_time * 1000;
 	fc->auth = (enum auth_mode)sc->authorisation;
+	fc->master_link = sc->link.enabled;
+	fc->fallback_da = sc->link.fallback_current;
+	fc->fallback_timeout_ms = (uint32_t)sc->link.fallback_timeout * 1000;
 	for (int i = 0; i < HAL_MAX_CONNECTORS; i++) {
 		fc->conn[i].phase = (enum phase_conn)sc->conn[i].phase;
 		fc->conn[i].max_da = sc->conn[i].max_current;
@@ -80,19 +104,70 @@ slave_config_check(const struct slave_config *sc, char *err, size_t errlen)
 		snprintf(err, errlen, "unit.control_socket: must be set");
 		return -1;
 	}
+	if (sc->link.fallback_current != 0 && sc->link.fallback_current < 60) {
+		snprintf(err, errlen, "link.fallback_current: must be 0 or "
+		    "6.0-80.0 A");
+		return -1;
+	}
+	{
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, sc->link.listen, &a) != 1) {
+			snprintf(err, errlen, "link.listen: '%s' is not an IPv4 "
+			    "address", sc->link.listen);
+			return -1;
+		}
+	}
+	if (slave_config_masters(sc->link.masters, NULL, SLAVE_MAX_MASTERS) < 0) {
+		snprintf(err, errlen, "link.masters: expected up to %d IPv4 "
+		    "addresses separated by commas", SLAVE_MAX_MASTERS);
+		return -1;
+	}
 	slave_config_to_fw(sc, &fc);
 	return fw_cfg_check(&fc, err, errlen);
+}
+
+/*
+ * Parses "a.b.c.d, e.f.g.h" into network-order addresses. Returns how
+ * many, or -1 for anything that is not such a list.
+ */
+int
+slave_config_masters(const char *list, uint32_t *addrs, int max)
+{
+	char	 buf[256], *save = NULL, *t;
+	int	 n = 0;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	for (t = strtok_r(buf, ", ", &save); t != NULL;
+	    t = strtok_r(NULL, ", ", &save)) {
+		struct in_addr a;
+
+		if (n == max || inet_pton(AF_INET, t, &a) != 1)
+			return -1;
+		if (addrs != NULL)
+			addrs[n] = a.s_addr;
+		n++;
+	}
+	return n;
 }
 
 void
 slave_config_print(const struct slave_config *sc)
 {
-	char	 val[SLAVE_SOCK_PATH_MAX + 8];
+	char	 val[300];
 	const struct cfg_key *k;
 
 	printf("[unit]\n");
 	for (k = slave_config_keys; k->name != NULL; k++)
-		if (k->nindex == 0) {
+		if (strcmp(k->section, "unit") == 0) {
+			cfg_format(k, sc, 0, val, sizeof(val));
+			printf("%s = %s\n", k->name, val);
+		}
+	printf("\n[link]\n");
+	for (k = slave_config_keys; k->name != NULL; k++)
+		if (strcmp(k->section, "link") == 0) {
 			cfg_format(k, sc, 0, val, sizeof(val));
 			printf("%s = %s\n", k->name, val);
 		}

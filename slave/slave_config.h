@@ -26,7 +26,20 @@ struct slave_config {
 		int	phase;		/* enum phase_conn */
 		int	max_current;	/* 0.1 A */
 	} conn[HAL_MAX_CONNECTORS];
+	struct {
+		bool	enabled;	/* serve the register map */
+		char	listen[64];	/* IPv4 address to bind */
+		int	port;
+		int	unit_id;
+		char	masters[256];	/* IPv4 addresses that may write */
+		int	fallback_current;	/* 0.1 A */
+		int	fallback_timeout;	/* s */
+	} link;
 };
+
+#define SLAVE_MAX_MASTERS	8
+
+int	slave_config_masters(const char *list, uint32_t *addrs, int max);
 
 extern const struct cfg_key slave_config_keys[];
 

@@ -1,0 +1,321 @@
+/*
+ * mbserver.c: the charger's Modbus TCP server. Each client socket is
+ * non-blocking and watched by uv_poll; bytes are appended to the client's
+ * buffer, and each complete frame (MBAP length, Modbus Messaging on TCP/IP
+ * Implementation Guide v1.0b, 3.1.3) is checked against the register map
+ * before libmodbus answers it. A frame that cannot be Modbus closes the
+ * connection: there is no way to find the next frame boundary.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mbserver.h"
+#include "slave_regs.h"
+
+#define MBAP_LEN	7		/* tid 2, protocol 2, length 2, unit 1 */
+#define ADU_MAX		260		/* MBAP + 253-byte PDU */
+/* Modbus Application Protocol v1.1b3, 6.3, 6.4, 6.12. */
+#define MAX_READ_REGS	125
+#define MAX_WRITE_REGS	123
+
+struct mbclient {
+	uv_poll_t	 poll;
+	struct mbserver	*srv;
+	int		 fd;
+	int		 slot;
+	bool		 may_write;
+	uint8_t		 buf[2 * ADU_MAX];
+	size_t		 len;
+	uint64_t	 partial_since;
+	char		 peer[INET_ADDRSTRLEN];
+};
+
+static void
+client_closed(uv_handle_t *h)
+{
+	struct mbclient *c = h->data;
+
+	close(c->fd);
+	free(c);
+}
+
+static void
+client_drop(struct mbclient *c)
+{
+	if (c->srv->clients[c->slot] == c)
+		c->srv->clients[c->slot] = NULL;
+	uv_poll_stop(&c->poll);
+	if (!uv_is_closing((uv_handle_t *)&c->poll))
+		uv_close((uv_handle_t *)&c->poll, client_closed);
+}
+
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static int
+reply_exception(struct mbserver *s, const uint8_t *adu, int exc)
+{
+	s->exceptions++;
+	return modbus_reply_exception(s->ctx, adu, (unsigned)exc) < 0 ? -1 : 0;
+}
+
+/*
+ * Answers one complete ADU. Returns 0, or -1 when the connection should
+ * be closed (a reply could not be sent). Exposed for the tests.
+ */
+int
+mbserver_handle(struct mbserver *s, const uint8_t *adu, int len,
+    bool may_write, uint64_t now)
+{
+	const uint8_t *pdu = adu + MBAP_LEN;
+	int	 pdu_len = len - MBAP_LEN, nconn = s->slave->fw.cfg.nconn;
+	uint8_t	 fc = pdu[0];
+	unsigned addr, count;
+	uint16_t vals[MAX_WRITE_REGS];
+	int	 exc;
+
+	s->requests++;
+	if (adu[6] != s->unit_id && adu[6] != 0xFF)
+		return reply_exception(s, adu, MB_EXC_GATEWAY_TARGET);
+	switch (fc) {
+	case MODBUS_FC_READ_HOLDING_REGISTERS:
+	case MODBUS_FC_READ_INPUT_REGISTERS:
+		if (pdu_len != 5)
+			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+		addr = be16(pdu + 1);
+		count = be16(pdu + 3);
+		if (count < 1 || count > MAX_READ_REGS)
+			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+		if ((exc = regmap_check_read(fc == MODBUS_FC_READ_INPUT_REGISTERS ?
+		    REG_INPUT : REG_HOLDING, addr, count, nconn)) != 0)
+			return reply_exception(s, adu, exc);
+		slave_regs_inputs(s->slave, now, s->map->tab_input_registers);
+		slave_regs_holdings(s->slave, s->map->tab_registers);
+		break;
+	case MODBUS_FC_WRITE_SINGLE_REGISTER:
+		if (pdu_len != 5)
+			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+		addr = be16(pdu + 1);
+		count = 1;
+		vals[0] = be16(pdu + 3);
+		goto write;
+	case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
+		if (pdu_len < 6)
+			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+		addr = be16(pdu + 1);
+		count = be16(pdu + 3);
+		if (count < 1 || count > MAX_WRITE_REGS || pdu[5] != 2 * count ||
+		    pdu_len != 6 + 2 * (int)count)
+			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+		for (unsigned i = 0; i < count; i++)
+			vals[i] = be16(pdu + 6 + 2 * i);
+write:
+		/* Only the configured masters may change anything. */
+		if (!may_write)
+			return reply_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
+		if ((exc = slave_regs_write(s->slave, addr, count, vals,
+		    now)) != 0)
+			return reply_exception(s, adu, exc);
+		slave_regs_holdings(s->slave, s->map->tab_registers);
+		break;
+	default:
+		return reply_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
+	}
+	/* The request is valid for the map: libmodbus answers it. For a
+	 * write it also stores the values in its image, which the next
+	 * read overwrites from the firmware's state anyway. */
+	return modbus_reply(s->ctx, adu, len, s->map) < 0 ? -1 : 0;
+}
+
+/* Takes every complete frame out of the client's buffer. */
+static void
+client_frames(struct mbclient *c, uint64_t now)
+{
+	struct mbserver *s = c->srv;
+	size_t	 used = 0;
+
+	while (c->len - used >= MBAP_LEN) {
+		const uint8_t *f = c->buf + used;
+		unsigned plen = be16(f + 4);	/* unit id + PDU */
+
+		if (be16(f + 2) != 0 || plen < 2 || plen > ADU_MAX - 6) {
+			log_warnx("%s: %s: not a Modbus TCP frame, closing",
+			    s->name, c->peer);
+			client_drop(c);
+			return;
+		}
+		if (c->len - used < 6 + plen)
+			break;
+		if (modbus_set_socket(s->ctx, c->fd) != 0 ||
+		    mbserver_handle(s, f, (int)(6 + plen), c->may_write,
+		    now) != 0) {
+			client_drop(c);
+			return;
+		}
+		used += 6 + plen;
+	}
+	memmove(c->buf, c->buf + used, c->len - used);
+	c->len -= used;
+	c->partial_since = c->len > 0 ? (c->partial_since ? c->partial_since :
+	    now) : 0;
+}
+
+static void
+client_readable(uv_poll_t *p, int status, int events)
+{
+	struct mbclient *c = p->data;
+	ssize_t	 n;
+
+	(void)events;
+	if (status < 0) {
+		client_drop(c);
+		return;
+	}
+	if (c->srv->blackhole)
+		return;		/* leaves the bytes in the kernel */
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		client_drop(c);
+		return;
+	}
+	if (n > 0) {
+		c->len += (size_t)n;
+		client_frames(c, clock_now_ms());
+	}
+}
+
+static void
+accept_ready(uv_poll_t *p, int status, int events)
+{
+	struct mbserver *s = p->data;
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	struct mbclient *c;
+	int	 fd, slot;
+
+	(void)events;
+	if (status < 0)
+		return;
+	fd = accept4(s->fd, (struct sockaddr *)&sa, &salen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (slot = 0; slot < MBS_MAX_CLIENTS && s->clients[slot]; slot++)
+		;
+	if (slot == MBS_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
+		s->dropped++;
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	c->slot = slot;
+	inet_ntop(AF_INET, &sa.sin_addr, c->peer, sizeof(c->peer));
+	for (int i = 0; i < s->nmasters; i++)
+		if (s->masters[i] == sa.sin_addr.s_addr)
+			c->may_write = true;
+	if (uv_poll_init(s->loop, &c->poll, fd) != 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->poll.data = c;
+	s->clients[slot] = c;
+	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, client_readable);
+}
+
+int
+mbserver_start(struct mbserver *s, uv_loop_t *loop, struct slave *slave,
+    const struct slave_config *conf, const char *name, char *err,
+    size_t errlen)
+{
+	int	 flags;
+
+	memset(s, 0, sizeof(*s));
+	s->loop = loop;
+	s->slave = slave;
+	s->unit_id = conf->link.unit_id;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->nmasters = slave_config_masters(conf->link.masters, s->masters,
+	    SLAVE_MAX_MASTERS);
+	s->ctx = modbus_new_tcp(conf->link.listen, conf->link.port);
+	s->map = modbus_mapping_new(0, 0, SLAVE_REGS_SPAN, SLAVE_REGS_SPAN);
+	if (s->ctx == NULL || s->map == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((s->fd = modbus_tcp_listen(s->ctx, 16)) < 0) {
+		snprintf(err, errlen, "listen on %s:%d: %s", conf->link.listen,
+		    conf->link.port, modbus_strerror(errno));
+		goto fail;
+	}
+	flags = fcntl(s->fd, F_GETFL);
+	fcntl(s->fd, F_SETFL, flags | O_NONBLOCK);
+	fcntl(s->fd, F_SETFD, FD_CLOEXEC);
+	uv_poll_init(loop, &s->poll, s->fd);
+	s->poll.data = s;
+	uv_poll_start(&s->poll, UV_READABLE, accept_ready);
+	s->open = true;
+	return 0;
+fail:
+	if (s->map != NULL)
+		modbus_mapping_free(s->map);
+	if (s->ctx != NULL)
+		modbus_free(s->ctx);
+	s->map = NULL;
+	s->ctx = NULL;
+	return -1;
+}
+
+/* Drops clients that have left a frame half-sent for too long. */
+void
+mbserver_tick(struct mbserver *s, uint64_t now)
+{
+	for (int i = 0; i < MBS_MAX_CLIENTS; i++) {
+		struct mbclient *c = s->clients[i];
+
+		if (c != NULL && c->partial_since != 0 &&
+		    now - c->partial_since >= MBS_PARTIAL_FRAME_MS) {
+			log_warnx("%s: %s: frame incomplete for %d ms, closing",
+			    s->name, c->peer, MBS_PARTIAL_FRAME_MS);
+			client_drop(c);
+		}
+	}
+}
+
+static void
+server_closed(uv_handle_t *h)
+{
+	struct mbserver *s = h->data;
+
+	close(s->fd);
+	modbus_mapping_free(s->map);
+	modbus_free(s->ctx);
+	s->map = NULL;
+	s->ctx = NULL;
+}
+
+void
+mbserver_close(struct mbserver *s)
+{
+	if (!s->open)
+		return;
+	s->open = false;
+	for (int i = 0; i < MBS_MAX_CLIENTS; i++)
+		if (s->clients[i] != NULL)
+			client_drop(s->clients[i]);
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, server_closed);
+}

@@ -1,0 +1,48 @@
+/*
+ * mbserver.h: serves one charger's register map over Modbus TCP inside
+ * the libuv loop. Frames are gathered with non-blocking reads; libmodbus
+ * builds and sends the replies; no call ever waits on a client.
+ */
+#ifndef EVG_MBSERVER_H
+#define EVG_MBSERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <modbus.h>
+#include <uv.h>
+
+#include "slave.h"
+#include "slave_config.h"
+
+#define MBS_MAX_CLIENTS		8
+/* Design: a client that leaves a frame half-sent for 2 s is dropped. */
+#define MBS_PARTIAL_FRAME_MS	2000
+
+struct mbclient;
+
+struct mbserver {
+	uv_loop_t		*loop;
+	struct slave		*slave;
+	modbus_t		*ctx;		/* builds and sends replies */
+	modbus_mapping_t	*map;
+	int			 fd;
+	uv_poll_t		 poll;
+	bool			 open;
+	uint32_t		 masters[SLAVE_MAX_MASTERS];
+	int			 nmasters;
+	int			 unit_id;
+	bool			 blackhole;	/* simulator: accept, never answer */
+	struct mbclient		*clients[MBS_MAX_CLIENTS];
+	uint64_t		 requests, exceptions, dropped;
+	char			 name[32];	/* for logs */
+};
+
+int	mbserver_start(struct mbserver *, uv_loop_t *, struct slave *,
+	    const struct slave_config *, const char *name, char *err, size_t);
+void	mbserver_tick(struct mbserver *, uint64_t now_ms);
+void	mbserver_close(struct mbserver *);
+int	mbserver_handle(struct mbserver *, const uint8_t *adu, int len,
+	    bool may_write, uint64_t now_ms);
+
+#endif
