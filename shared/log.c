@@ -33,6 +33,18 @@ vlog(const char *level, int err, const char *fmt, va_list ap)
 }
 
 void
+log_at(enum log_level level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warning", "info",
+	    "debug" };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog((unsigned)level <= LOG_DEBUG ? names[level] : "?", 0, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list ap;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "clock.h"
+#include "linesrv.h"
 #include "log.h"
 #include "mbserver.h"
 #include "slave.h"
@@ -21,19 +22,10 @@
 struct app {
 	uv_loop_t	*loop;
 	uv_timer_t	 tick;
-	uv_pipe_t	 server;
 	uv_signal_t	 sigint, sigterm;
 	struct slave	 slave;
 	struct mbserver	 mb;
-};
-
-struct client {
-	uv_pipe_t	 pipe;
-	struct app	*app;
-	char		 line[CTL_MAX_LINE + 1];
-	size_t		 len;
-	bool		 overflow;	/* dropping the rest of a long line */
-	char		 rbuf[512];	/* libuv reads into this */
+	struct linesrv	 ctl;
 };
 
 static void
@@ -72,132 +64,14 @@ on_tick(uv_timer_t *t)
 		print_event(s, &s->out.ev[i]);
 	if (s->out.ev_dropped)
 		log_warnx("%d events not shown", s->out.ev_dropped);
-	fflush(stdout);
 }
 
-static void
-on_client_close(uv_handle_t *h)
+static char *
+on_control(void *arg, const char *line)
 {
-	free(h->data);
-}
+	struct app *app = arg;
 
-static void
-on_write(uv_write_t *req, int status)
-{
-	(void)status;
-	free(req->data);
-	free(req);
-}
-
-static void
-reply(struct client *c, char *text)
-{
-	size_t	 len = strlen(text);
-	uv_write_t *req;
-	uv_buf_t buf;
-	char	*msg;
-
-	if ((msg = malloc(len + 2)) == NULL ||
-	    (req = malloc(sizeof(*req))) == NULL) {
-		free(msg);
-		free(text);
-		return;
-	}
-	memcpy(msg, text, len);
-	msg[len] = '\n';
-	msg[len + 1] = '\0';
-	free(text);
-	req->data = msg;
-	buf = uv_buf_init(msg, (unsigned)len + 1);
-	if (uv_write(req, (uv_stream_t *)&c->pipe, &buf, 1, on_write) != 0) {
-		free(msg);
-		free(req);
-	}
-}
-
-static void
-handle_line(struct client *c)
-{
-	struct ctl_cmd cmd;
-	char	 err[CTL_MAX_LINE + 64], msg[CTL_MAX_LINE + 80];
-	char	*out = NULL;
-
-	c->line[c->len] = '\0';
-	if (ctl_parse(c->line, c->app->slave.fw.cfg.nconn, &cmd, err,
-	    sizeof(err)) != 0) {
-		snprintf(msg, sizeof(msg), "error: %s", err);
-		reply(c, strdup(msg));
-		return;
-	}
-	(void)slave_exec(&c->app->slave, &cmd, clock_now_ms(), &out);
-	if (out != NULL)
-		reply(c, out);
-}
-
-static void
-on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct client *c = h->data;
-
-	(void)suggested;
-	/* Bytes are copied into the client's line buffer at once. */
-	*buf = uv_buf_init(c->rbuf, sizeof(c->rbuf));
-}
-
-static void
-on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
-{
-	struct client *c = stream->data;
-
-	if (n < 0) {
-		uv_close((uv_handle_t *)stream, on_client_close);
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		char ch = buf->base[i];
-
-		if (ch == '\n') {
-			if (c->overflow)
-				reply(c, strdup("error: line too long"));
-			else
-				handle_line(c);
-			c->len = 0;
-			c->overflow = false;
-		} else if (c->overflow)
-			continue;
-		else if (c->len == CTL_MAX_LINE)
-			c->overflow = true;
-		else
-			c->line[c->len++] = ch;
-	}
-}
-
-static void
-on_connection(uv_stream_t *server, int status)
-{
-	struct app *app = server->data;
-	struct client *c;
-
-	if (status < 0)
-		return;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return;
-	c->app = app;
-	uv_pipe_init(app->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
-	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
-		uv_close((uv_handle_t *)&c->pipe, on_client_close);
-}
-
-/* Closes what is left: the timer, the signals, the control socket and
- * its clients (the Modbus server has closed its own handles). */
-static void
-close_walk(uv_handle_t *h, void *arg)
-{
-	if (!uv_is_closing(h))
-		uv_close(h, h->type == UV_NAMED_PIPE && h->data != NULL &&
-		    h->data != arg ? on_client_close : NULL);
+	return slave_control_line(&app->slave, line, clock_now_ms());
 }
 
 static void
@@ -207,7 +81,10 @@ on_signal(uv_signal_t *sig, int signum)
 
 	log_info("signal %d: stopping", signum);
 	mbserver_close(&app->mb);
-	uv_walk(app->loop, close_walk, app);
+	linesrv_close(&app->ctl);
+	uv_close((uv_handle_t *)&app->tick, NULL);
+	uv_close((uv_handle_t *)&app->sigint, NULL);
+	uv_close((uv_handle_t *)&app->sigterm, NULL);
 }
 
 static int
@@ -318,12 +195,8 @@ main(int argc, char **argv)
 	if (slave_init(&app->slave, &conf, clock_now_ms()) != 0)
 		fatalx("cannot start the firmware core");
 
-	uv_pipe_init(app->loop, &app->server, 0);
-	app->server.data = app;
-	(void)unlink(conf.control_socket);
-	if ((rc = uv_pipe_bind(&app->server, conf.control_socket)) != 0 ||
-	    (rc = uv_listen((uv_stream_t *)&app->server, 8,
-	    on_connection)) != 0) {
+	if ((rc = linesrv_start(&app->ctl, app->loop, conf.control_socket,
+	    on_control, app)) != 0) {
 		fprintf(stderr, "evgroup-slave: control socket %s: %s\n",
 		    conf.control_socket, uv_strerror(rc));
 		return 1;
@@ -354,7 +227,6 @@ main(int argc, char **argv)
 	log_info("charger %s: %d connector(s), control socket %s, tick %d ms",
 	    conf.serial, conf.connectors, conf.control_socket, conf.tick_ms);
 	uv_run(app->loop, UV_RUN_DEFAULT);
-	(void)unlink(conf.control_socket);
 	uv_loop_close(app->loop);
 	free(app);
 	return 0;

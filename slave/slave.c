@@ -164,6 +164,22 @@ slave_exec(struct slave *s, const struct ctl_cmd *c, uint64_t now,
 	return 0;
 }
 
+/* One control-socket line in, one malloc'd reply line out. */
+char *
+slave_control_line(struct slave *s, const char *line, uint64_t now)
+{
+	struct ctl_cmd cmd;
+	char	 err[CTL_MAX_LINE + 64], msg[CTL_MAX_LINE + 80];
+	char	*out = NULL;
+
+	if (ctl_parse(line, s->fw.cfg.nconn, &cmd, err, sizeof(err)) != 0) {
+		snprintf(msg, sizeof(msg), "error: %s", err);
+		return strdup(msg);
+	}
+	(void)slave_exec(s, &cmd, now, &out);
+	return out;
+}
+
 static json_t *
 faults_json(uint32_t bits)
 {

@@ -30,5 +30,6 @@ void	slave_tick(struct slave *, uint64_t now_ms);
 int	slave_exec(struct slave *, const struct ctl_cmd *, uint64_t now_ms,
 	    char **reply);
 char	*slave_status_json(const struct slave *, uint64_t now_ms);
+char	*slave_control_line(struct slave *, const char *line, uint64_t now_ms);
 
 #endif

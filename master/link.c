@@ -1,0 +1,512 @@
+/*
+ * link.c: the master's sockets to its chargers, one libuv loop for all.
+ * Connects without blocking, waits for readiness with uv_poll, and hands
+ * a frame to libmodbus only once MSG_PEEK shows the whole frame (its MBAP
+ * length, Modbus Messaging on TCP/IP Implementation Guide v1.0b, 3.1.3)
+ * is in the socket, so libmodbus never waits. A charger that is down, or
+ * that accepts and never answers, costs the others nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fw.h"
+#include "master.h"
+
+#define MBAP_LEN	7
+#define ADU_MAX		260
+
+struct sockconn {
+	uv_poll_t	 poll;
+	int		 fd;
+	struct peer	*peer;		/* NULL once detached */
+	bool		 connected;
+};
+
+static void	drive(struct peer *, uint64_t now);
+
+static void
+sockconn_closed(uv_handle_t *h)
+{
+	struct sockconn *sc = h->data;
+
+	close(sc->fd);
+	free(sc);
+}
+
+static void
+drop_connection(struct peer *p)
+{
+	struct sockconn *sc = p->sc;
+
+	if (sc == NULL)
+		return;
+	p->sc = NULL;
+	sc->peer = NULL;
+	uv_poll_stop(&sc->poll);
+	uv_close((uv_handle_t *)&sc->poll, sockconn_closed);
+}
+
+static void
+cycle_account(struct peer *p, unsigned news, uint64_t now)
+{
+	if (news & (NEWS_POLLED | NEWS_POLL_FAILED)) {
+		p->cycle_done_ms = now;
+		p->cycle_ok = (news & NEWS_POLLED) != 0;
+	}
+}
+
+static void
+log_changes(struct peer *p)
+{
+	struct master *m = p->m;
+	const char *name = p->cc->name;
+	static const char *const status[] = { "normal", "fallback (master "
+	    "silent)", "fault", "booting" };
+
+	if (!p->have_prev || p->prev_unit.status != p->link.unit.status)
+		MLOG(m, LOG_INFO, "charger %s: unit %s", name,
+		    p->link.unit.status <= UNIT_BOOTING ?
+		    status[p->link.unit.status] : "?");
+	for (int i = 0; i < p->link.nconn; i++) {
+		const struct reg_conn *c = &p->link.conn[i], *o = &p->prev_conn[i];
+
+		if (!p->have_prev || c->state != o->state)
+			MLOG(m, LOG_INFO, "charger %s connector %d: %s "
+			    "(offer %u.%u A, setpoint %u.%u A)", name, i + 1,
+			    conn_state_name(c->state), c->offer_da / 10,
+			    c->offer_da % 10, c->setpoint_da / 10,
+			    c->setpoint_da % 10);
+		if (p->have_prev && c->faults != o->faults)
+			for (int f = 0; f < F_COUNT; f++)
+				if ((c->faults ^ o->faults) & FAULT_BIT(f))
+					MLOG(m, LOG_WARNING, "charger %s "
+					    "connector %d: fault %s %s", name,
+					    i + 1, fault_name(f),
+					    c->faults & FAULT_BIT(f) ? "set" :
+					    "cleared");
+	}
+	MLOG(m, LOG_DEBUG, "charger %s: polled, status %u, heartbeat %u",
+	    name, p->link.unit.status, p->link.unit.heartbeat_seen);
+	p->prev_unit = p->link.unit;
+	memcpy(p->prev_conn, p->link.conn, sizeof(p->prev_conn));
+	p->have_prev = true;
+}
+
+static void
+report(struct peer *p, unsigned news, uint64_t now)
+{
+	struct master *m = p->m;
+
+	cycle_account(p, news, now);
+	if (news & NEWS_ONLINE)
+		MLOG(m, LOG_INFO, "charger %s (%s:%d): online", p->cc->name,
+		    p->cc->host, p->cc->port);
+	if (news & NEWS_OFFLINE)
+		MLOG(m, LOG_WARNING, "charger %s (%s:%d): offline after %d "
+		    "failed polls: %s", p->cc->name, p->cc->host, p->cc->port,
+		    p->link.failures, p->link.why ? p->link.why : "?");
+	if ((news & NEWS_POLL_FAILED) && !(news & NEWS_OFFLINE))
+		MLOG(m, LOG_DEBUG, "charger %s: poll failed: %s", p->cc->name,
+		    p->link.why);
+	if (news & NEWS_POLLED)
+		log_changes(p);
+	if (p->link.refused_exc != 0) {
+		MLOG(m, LOG_WARNING, "charger %s: refused write of %u to "
+		    "register %u (exception %d)", p->cc->name,
+		    p->link.refused.vals[0], p->link.refused.addr,
+		    p->link.refused_exc);
+		p->link.refused_exc = 0;
+	}
+}
+
+static void
+fail(struct peer *p, uint64_t now, const char *why)
+{
+	drop_connection(p);
+	report(p, link_failed(&p->link, &p->m->lp, now, why), now);
+}
+
+static uint16_t
+be16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* Reads every complete answer waiting on the socket. */
+static void
+on_readable(struct peer *p, uint64_t now)
+{
+	uint8_t	 peek[ADU_MAX], rsp[ADU_MAX];
+
+	for (;;) {
+		ssize_t	 n = recv(p->sc->fd, peek, sizeof(peek),
+		    MSG_PEEK | MSG_DONTWAIT);
+		unsigned need;
+		int	 len;
+
+		if (n == 0) {
+			fail(p, now, "connection closed by the charger");
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				fail(p, now, strerror(errno));
+			return;
+		}
+		if (n < MBAP_LEN)
+			return;		/* the rest is on its way */
+		need = 6u + be16(peek + 4);
+		if (be16(peek + 2) != 0 || need < MBAP_LEN + 1 ||
+		    need > ADU_MAX) {
+			fail(p, now, "not a Modbus TCP frame");
+			return;
+		}
+		if ((size_t)n < need)
+			return;
+		/* The PDU must have the shape libmodbus will expect, or it
+		 * would wait for bytes that never come. */
+		if (p->link.state != LINK_BUSY || link_parse(&p->link.req,
+		    peek + MBAP_LEN, (int)need - MBAP_LEN, (uint16_t[128]){ 0 },
+		    &(int){ 0 }) < 0) {
+			fail(p, now, "unexpected answer");
+			return;
+		}
+		len = modbus_receive_confirmation(p->ctx, rsp);
+		if (len != (int)need) {
+			fail(p, now, "answer lost in reception");
+			return;
+		}
+		report(p, link_response(&p->link, &p->m->lp, now,
+		    rsp + MBAP_LEN, len - MBAP_LEN), now);
+		drive(p, now);
+		if (p->sc == NULL || p->link.state != LINK_BUSY)
+			return;
+	}
+}
+
+static void
+poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct sockconn *sc = h->data;
+	struct peer *p = sc->peer;
+	uint64_t now = clock_now_ms();
+	int	 err = 0;
+	socklen_t elen = sizeof(err);
+
+	if (p == NULL)
+		return;
+	if (status < 0) {
+		/* libuv reports POLLERR as UV_EBADF; the socket knows why. */
+		if (getsockopt(sc->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 &&
+		    err != 0)
+			fail(p, now, strerror(err));
+		else
+			fail(p, now, uv_strerror(status));
+		return;
+	}
+	if (!sc->connected) {
+		if (!(events & UV_WRITABLE))
+			return;
+		if (getsockopt(sc->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
+		    err != 0) {
+			fail(p, now, strerror(err ? err : errno));
+			return;
+		}
+		sc->connected = true;
+		modbus_set_socket(p->ctx, sc->fd);
+		uv_poll_start(&sc->poll, UV_READABLE | UV_DISCONNECT, poll_cb);
+		report(p, link_connected(&p->link, now), now);
+		drive(p, now);
+		return;
+	}
+	if (events & (UV_READABLE | UV_DISCONNECT))
+		on_readable(p, now);
+}
+
+static void
+start_connect(struct peer *p, uint64_t now)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockconn *sc;
+	int	 one = 1;
+
+	sa.sin_port = htons((uint16_t)p->cc->port);
+	inet_pton(AF_INET, p->cc->host, &sa.sin_addr);
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		report(p, link_failed(&p->link, &p->m->lp, now, "out of memory"),
+		    now);
+		return;
+	}
+	sc->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sc->fd < 0) {
+		free(sc);
+		report(p, link_failed(&p->link, &p->m->lp, now, strerror(errno)),
+		    now);
+		return;
+	}
+	setsockopt(sc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(sc->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 &&
+	    errno != EINPROGRESS) {
+		const char *why = strerror(errno);
+
+		close(sc->fd);
+		free(sc);
+		report(p, link_failed(&p->link, &p->m->lp, now, why), now);
+		return;
+	}
+	sc->peer = p;
+	sc->poll.data = sc;
+	uv_poll_init(p->m->loop, &sc->poll, sc->fd);
+	p->sc = sc;
+	uv_poll_start(&sc->poll, UV_WRITABLE, poll_cb);
+}
+
+static int
+send_request(struct peer *p)
+{
+	const struct link_req *r = &p->link.req;
+	uint8_t	 raw[16];
+	int	 len = 0;
+
+	raw[len++] = (uint8_t)p->cc->unit_id;
+	raw[len++] = r->fc;
+	raw[len++] = (uint8_t)(r->addr >> 8);
+	raw[len++] = (uint8_t)r->addr;
+	if (r->fc == 6) {
+		raw[len++] = (uint8_t)(r->vals[0] >> 8);
+		raw[len++] = (uint8_t)r->vals[0];
+	} else {
+		raw[len++] = (uint8_t)(r->count >> 8);
+		raw[len++] = (uint8_t)r->count;
+		if (r->fc == 16) {
+			raw[len++] = (uint8_t)(2 * r->count);
+			for (int i = 0; i < r->count; i++) {
+				raw[len++] = (uint8_t)(r->vals[i] >> 8);
+				raw[len++] = (uint8_t)r->vals[i];
+			}
+		}
+	}
+	return modbus_send_raw_request(p->ctx, raw, len) < 0 ? -1 : 0;
+}
+
+static void
+timer_cb(uv_timer_t *t)
+{
+	struct peer *p = t->data;
+	uint64_t now = clock_now_ms();
+
+	if ((p->link.state == LINK_BUSY || p->link.state == LINK_CONNECTING) &&
+	    now >= p->link.deadline_ms) {
+		fail(p, now, p->link.state == LINK_BUSY ? "no answer in time" :
+		    "connect timed out");
+	}
+	drive(p, now);
+}
+
+/* Does whatever the link core asks until it waits, then arms the timer. */
+static void
+drive(struct peer *p, uint64_t now)
+{
+	for (int guard = 0; guard < 16; guard++) {
+		unsigned news = 0;
+		enum link_action a = link_next(&p->link, &p->m->lp, now, &news);
+
+		report(p, news, now);
+		if (a == LINK_ACT_NONE)
+			break;
+		if (a == LINK_ACT_CONNECT) {
+			start_connect(p, now);
+			if (p->sc == NULL)
+				continue;
+			break;
+		}
+		if (a == LINK_ACT_SEND && send_request(p) != 0)
+			fail(p, now, "send failed");
+		break;
+	}
+	{
+		uint64_t d = link_deadline(&p->link);
+
+		if (d == UINT64_MAX)
+			uv_timer_stop(&p->timer);
+		else
+			uv_timer_start(&p->timer, timer_cb, d > now ? d - now : 0,
+			    0);
+	}
+}
+
+/* --- the cycle ----------------------------------------------------------- */
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static uint32_t
+percentile(const struct cycle_stats *st, int pct)
+{
+	uint32_t sorted[MASTER_CYCLE_RING];
+	uint64_t n = st->cycles < MASTER_CYCLE_RING ? st->cycles :
+	    MASTER_CYCLE_RING;
+
+	if (n == 0)
+		return 0;
+	memcpy(sorted, st->ring, n * sizeof(uint32_t));
+	qsort(sorted, n, sizeof(uint32_t), cmp_u32);
+	return sorted[(n - 1) * (uint64_t)pct / 100];
+}
+
+/* Closes the cycle that started at cycle_start_ms. */
+static void
+cycle_close(struct master *m)
+{
+	uint64_t worst = 0;
+	int	 online = 0;
+
+	if (!m->cycle_open)
+		return;
+	for (int i = 0; i < m->npeers; i++) {
+		struct peer *p = &m->peers[i];
+
+		if (p->cycle_done_ms < m->cycle_start_ms) {
+			m->stats.overruns++;
+			continue;
+		}
+		if (p->cycle_ok) {
+			online++;
+			if (p->cycle_done_ms - m->cycle_start_ms > worst)
+				worst = p->cycle_done_ms - m->cycle_start_ms;
+		}
+	}
+	m->stats.ring[m->stats.cycles % MASTER_CYCLE_RING] = (uint32_t)worst;
+	m->stats.cycles++;
+	if (m->stats.cycles % 60 == 0) {
+		MLOG(m, LOG_INFO, "link: %d/%d chargers answered; cycle p50 %u ms, "
+		    "p99 %u ms over the last %llu", online, m->npeers,
+		    percentile(&m->stats, 50), percentile(&m->stats, 99),
+		    (unsigned long long)(m->stats.cycles < MASTER_CYCLE_RING ?
+		    m->stats.cycles : MASTER_CYCLE_RING));
+	}
+	if (m->conf->site.stats_file[0] && m->stats.cycles % 10 == 0)
+		master_write_stats(m);
+}
+
+static void
+cycle_cb(uv_timer_t *t)
+{
+	struct master *m = t->data;
+	uint64_t now = clock_now_ms();
+
+	cycle_close(m);
+	m->cycle_start_ms = now;
+	m->cycle_open = true;
+	for (int i = 0; i < m->npeers; i++) {
+		link_start_poll(&m->peers[i].link, now);
+		drive(&m->peers[i], now);
+	}
+}
+
+void
+master_write_stats(const struct master *m)
+{
+	char	 tmp[300];
+	FILE	*fp;
+	int	 online = 0;
+
+	for (int i = 0; i < m->npeers; i++)
+		online += m->peers[i].link.online;
+	snprintf(tmp, sizeof(tmp), "%s.new", m->conf->site.stats_file);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "{\"cycles\":%llu,\"cycle_p50_ms\":%u,\"cycle_p99_ms\":%u,"
+	    "\"cycle_max_ms\":%u,\"overruns\":%llu,\"chargers\":%d,"
+	    "\"online\":%d}\n", (unsigned long long)m->stats.cycles,
+	    percentile(&m->stats, 50), percentile(&m->stats, 99),
+	    percentile(&m->stats, 100),
+	    (unsigned long long)m->stats.overruns, m->npeers, online);
+	/* Written whole or not at all: readers never see half a file. */
+	if (fclose(fp) == 0)
+		rename(tmp, m->conf->site.stats_file);
+}
+
+int
+master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
+{
+	memset(m, 0, sizeof(*m));
+	m->loop = loop;
+	m->conf = mc;
+	m->lp = (struct link_params){
+		.response_timeout_ms = (uint32_t)mc->site.response_timeout,
+		.connect_timeout_ms = (uint32_t)mc->site.connect_timeout,
+		.offline_after = mc->site.offline_after,
+		.fallback_da = (uint16_t)mc->site.fallback_current,
+		.fallback_s = (uint16_t)mc->site.fallback_timeout,
+	};
+	m->npeers = mc->ncharger;
+	if ((m->peers = calloc((size_t)m->npeers + 1, sizeof(*m->peers))) ==
+	    NULL)
+		return -1;
+	for (int i = 0; i < m->npeers; i++) {
+		struct peer *p = &m->peers[i];
+		const struct charger_conf *cc = &mc->charger[i];
+		uint16_t want[REGMAP_MAX_CONN];
+
+		p->m = m;
+		p->cc = cc;
+		for (int k = 0; k < REGMAP_MAX_CONN; k++)
+			want[k] = (uint16_t)cc->conn[k].current;
+		link_init(&p->link, cc->connectors, want);
+		if ((p->ctx = modbus_new_tcp(cc->host, cc->port)) == NULL)
+			return -1;
+		/* Frames are complete before libmodbus reads them; these
+		 * only bound a charger that breaks the rules anyway. */
+		modbus_set_response_timeout(p->ctx, 0, 1000);
+		modbus_set_byte_timeout(p->ctx, 0, 1000);
+		uv_timer_init(loop, &p->timer);
+		p->timer.data = p;
+	}
+	uv_timer_init(loop, &m->cycle_timer);
+	m->cycle_timer.data = m;
+	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
+	    (uint64_t)mc->site.poll_period);
+	return 0;
+}
+
+static void
+peer_timer_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+master_stop(struct master *m)
+{
+	if (m->conf->site.stats_file[0])
+		master_write_stats(m);
+	uv_timer_stop(&m->cycle_timer);
+	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
+	for (int i = 0; i < m->npeers; i++) {
+		drop_connection(&m->peers[i]);
+		uv_close((uv_handle_t *)&m->peers[i].timer, peer_timer_closed);
+	}
+}
+
+void
+master_free(struct master *m)
+{
+	for (int i = 0; i < m->npeers; i++)
+		modbus_free(m->peers[i].ctx);
+	free(m->peers);
+	m->peers = NULL;
+}

@@ -1,0 +1,281 @@
+/*
+ * linkcore.c: the per-charger link state machine of the master.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "linkcore.h"
+
+void
+link_init(struct link_peer *p, int nconn_in, const uint16_t *want)
+{
+	memset(p, 0, sizeof(*p));
+	p->nconn = nconn_in;
+	for (int i = 0; i < nconn_in && i < REGMAP_MAX_CONN; i++)
+		p->want_da[i] = want[i];
+	p->state = LINK_DOWN;
+	p->backoff_ms = LINK_BACKOFF_MIN_MS;
+}
+
+/* The cycle timer asks every charger for a poll. */
+void
+link_start_poll(struct link_peer *p, uint64_t now)
+{
+	p->poll_due = true;
+	p->poll_start_ms = now;
+}
+
+/* The request of the current step, or false when the step is skipped. */
+static bool
+build(struct link_peer *p, const struct link_params *lp)
+{
+	struct link_req *r = &p->req;
+	int	 ci;
+
+	memset(r, 0, sizeof(*r));
+	switch (p->step) {
+	case STEP_UNIT:
+		r->fc = 4;
+		r->addr = 0;
+		r->count = REGMAP_UNIT_INPUTS;
+		return true;
+	case STEP_CONN1:
+	case STEP_CONN2:
+		ci = p->step - STEP_CONN1;
+		if (ci >= p->nconn)
+			return false;
+		r->fc = 4;
+		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1));
+		r->count = REGMAP_CONN_INPUTS;
+		return true;
+	case STEP_HEARTBEAT:
+		r->fc = 6;
+		r->addr = 0;
+		r->count = 1;
+		r->vals[0] = ++p->heartbeat;
+		return true;
+	case STEP_FALLBACK:
+		if (p->fallback_sent)
+			return false;
+		r->fc = 16;
+		r->addr = 1;
+		r->count = 2;
+		r->vals[0] = lp->fallback_da;
+		r->vals[1] = lp->fallback_s;
+		return true;
+	case STEP_SETPOINT1:
+	case STEP_SETPOINT2:
+		ci = p->step - STEP_SETPOINT1;
+		if (ci >= p->nconn || p->conn[ci].setpoint_da == p->want_da[ci])
+			return false;
+		r->fc = 6;
+		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1));
+		r->count = 1;
+		r->vals[0] = p->want_da[ci];
+		return true;
+	case STEP_DONE:
+		break;
+	}
+	return false;
+}
+
+/* A poll went through: the link is good. */
+static unsigned
+poll_done(struct link_peer *p, uint64_t now)
+{
+	unsigned news = NEWS_POLLED;
+
+	p->in_poll = false;
+	p->polls++;
+	p->failures = 0;
+	p->backoff_ms = LINK_BACKOFF_MIN_MS;
+	p->last_ok_ms = now;
+	if (!p->online) {
+		p->online = true;
+		p->ever_online = true;
+		news |= NEWS_ONLINE;
+	}
+	return news;
+}
+
+/*
+ * What the shell should do now. The only place requests are built;
+ * *news gets NEWS_POLLED (and NEWS_ONLINE) when a poll completes here.
+ */
+enum link_action
+link_next(struct link_peer *p, const struct link_params *lp, uint64_t now,
+    unsigned *news)
+{
+	*news = 0;
+	switch (p->state) {
+	case LINK_DOWN:
+		if (!p->poll_due || now < p->retry_ms)
+			return LINK_ACT_NONE;
+		p->state = LINK_CONNECTING;
+		p->deadline_ms = now + lp->connect_timeout_ms;
+		return LINK_ACT_CONNECT;
+	case LINK_IDLE:
+		if (!p->in_poll) {
+			if (!p->poll_due)
+				return LINK_ACT_NONE;
+			p->poll_due = false;
+			p->in_poll = true;
+			p->step = STEP_UNIT;
+		}
+		break;
+	case LINK_CONNECTING:
+	case LINK_BUSY:
+		return LINK_ACT_NONE;
+	}
+	while (p->step < STEP_DONE && !build(p, lp))
+		p->step++;
+	if (p->step == STEP_DONE) {
+		*news = poll_done(p, now);
+		return LINK_ACT_NONE;
+	}
+	p->state = LINK_BUSY;
+	p->deadline_ms = now + lp->response_timeout_ms;
+	p->requests++;
+	return LINK_ACT_SEND;
+}
+
+unsigned
+link_connected(struct link_peer *p, uint64_t now)
+{
+	(void)now;
+	p->state = LINK_IDLE;
+	p->fallback_sent = false;
+	/* The poll that asked for the connection goes ahead at once. */
+	p->poll_due = true;
+	return 0;
+}
+
+/*
+ * A connect, a request or an answer failed (timeout, refused, reset,
+ * exception on a read, nonsense). The connection is dropped: after a
+ * timeout a late answer must never be taken for the next one. Counts as
+ * a failed poll; offline after offline_after of them in a row.
+ */
+unsigned
+link_failed(struct link_peer *p, const struct link_params *lp, uint64_t now,
+    const char *why)
+{
+	unsigned news = NEWS_POLL_FAILED;
+
+	p->why = why;
+	p->state = LINK_DOWN;
+	p->poll_due = false;
+	p->in_poll = false;
+	p->retry_ms = now + p->backoff_ms;
+	if (p->failures > 0 && p->backoff_ms < LINK_BACKOFF_MAX_MS)
+		p->backoff_ms = p->backoff_ms * 2 > LINK_BACKOFF_MAX_MS ?
+		    LINK_BACKOFF_MAX_MS : p->backoff_ms * 2;
+	p->failures++;
+	p->polls_failed++;
+	if (p->online && p->failures >= lp->offline_after) {
+		p->online = false;
+		news |= NEWS_OFFLINE;
+	} else if (!p->ever_online && p->failures == lp->offline_after)
+		news |= NEWS_OFFLINE;	/* never reached: say so once */
+	return news;
+}
+
+static uint16_t
+be16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/*
+ * Checks an answer PDU against the request. Returns 0 with the registers
+ * of a read in regs, 1 with *exc for a Modbus exception, -EPROTO for
+ * anything else.
+ */
+int
+link_parse(const struct link_req *r, const uint8_t *pdu, int len,
+    uint16_t *regs, int *exc)
+{
+	if (len < 2)
+		return -EPROTO;
+	if (pdu[0] == (r->fc | 0x80)) {
+		*exc = pdu[1];
+		return len == 2 ? 1 : -EPROTO;
+	}
+	if (pdu[0] != r->fc)
+		return -EPROTO;
+	switch (r->fc) {
+	case 3:
+	case 4:
+		if (pdu[1] != 2 * r->count || len != 2 + 2 * r->count)
+			return -EPROTO;
+		for (int i = 0; i < r->count; i++)
+			regs[i] = be16(pdu + 2 + 2 * i);
+		return 0;
+	case 6:
+		return len == 5 && be16(pdu + 1) == r->addr &&
+		    be16(pdu + 3) == r->vals[0] ? 0 : -EPROTO;
+	case 16:
+		return len == 5 && be16(pdu + 1) == r->addr &&
+		    be16(pdu + 3) == r->count ? 0 : -EPROTO;
+	}
+	return -EPROTO;
+}
+
+/* An answer arrived for the request in flight. */
+unsigned
+link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
+    const uint8_t *pdu, int len)
+{
+	uint16_t regs[REGMAP_CONN_INPUTS > REGMAP_UNIT_INPUTS ?
+	    REGMAP_CONN_INPUTS : REGMAP_UNIT_INPUTS];
+	int	 exc = 0, rc;
+
+	if (p->state != LINK_BUSY)
+		return link_failed(p, lp, now, "answer nobody asked for");
+	rc = link_parse(&p->req, pdu, len, regs, &exc);
+	if (rc < 0)
+		return link_failed(p, lp, now, "malformed answer");
+	if (rc > 0 && (p->req.fc == 3 || p->req.fc == 4))
+		return link_failed(p, lp, now, "exception on a read");
+	/* A refused write (say, a setpoint above what the charger now says
+	 * its maximum is) is not a dead link: go on, try again next poll. */
+	if (rc > 0) {
+		p->refused = p->req;
+		p->refused_exc = exc;
+	} else {
+		switch (p->step) {
+		case STEP_UNIT:
+			regmap_decode_unit(regs, &p->unit);
+			break;
+		case STEP_CONN1:
+		case STEP_CONN2:
+			regmap_decode_conn(regs, &p->conn[p->step - STEP_CONN1]);
+			break;
+		case STEP_FALLBACK:
+			p->fallback_sent = true;
+			break;
+		default:
+			break;
+		}
+	}
+	p->state = LINK_IDLE;
+	p->step++;	/* link_next() sends the rest of the poll */
+	return 0;
+}
+
+/* When the shell must call back even if nothing happens on the socket. */
+uint64_t
+link_deadline(const struct link_peer *p)
+{
+	switch (p->state) {
+	case LINK_CONNECTING:
+	case LINK_BUSY:
+		return p->deadline_ms;
+	case LINK_DOWN:
+		return p->poll_due ? p->retry_ms : UINT64_MAX;
+	case LINK_IDLE:
+		/* mid-poll: the shell calls link_next() at once */
+		return p->in_poll || p->poll_due ? 0 : UINT64_MAX;
+	}
+	return UINT64_MAX;
+}

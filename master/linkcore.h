@@ -1,0 +1,106 @@
+/*
+ * linkcore.h: the master's side of the link to one charger, as a pure
+ * state machine. The shell (link.c) asks link_next() what to do, carries
+ * it out on the socket, and reports back; no clock, no socket here.
+ *
+ * One poll = read the unit block, read each connector block, write the
+ * heartbeat, write the fallback settings once per connection, write each
+ * connector's setpoint when the charger's "setpoint in force" differs
+ * from what we want (after a restart or a fallback, say).
+ */
+#ifndef EVG_LINKCORE_H
+#define EVG_LINKCORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "regmap.h"
+
+/* Design: reconnect back-off 1 s doubling up to 30 s. */
+#define LINK_BACKOFF_MIN_MS	1000
+#define LINK_BACKOFF_MAX_MS	30000
+
+enum link_state {
+	LINK_DOWN,		/* no connection; retry at retry_ms */
+	LINK_CONNECTING,
+	LINK_IDLE,		/* connected, waiting for the next poll */
+	LINK_BUSY,		/* a request is in flight */
+};
+
+enum link_step {
+	STEP_UNIT, STEP_CONN1, STEP_CONN2, STEP_HEARTBEAT, STEP_FALLBACK,
+	STEP_SETPOINT1, STEP_SETPOINT2, STEP_DONE,
+};
+
+struct link_params {
+	uint32_t	response_timeout_ms;
+	uint32_t	connect_timeout_ms;
+	int		offline_after;
+	uint16_t	fallback_da;
+	uint16_t	fallback_s;
+};
+
+struct link_req {
+	uint8_t		fc;		/* 3, 4, 6 or 16 */
+	uint16_t	addr;
+	uint16_t	count;
+	uint16_t	vals[2];
+};
+
+enum link_action {
+	LINK_ACT_NONE,
+	LINK_ACT_CONNECT,
+	LINK_ACT_SEND,		/* req filled */
+	LINK_ACT_CLOSE,		/* drop the connection (then reconnect) */
+};
+
+/* What changed, for the shell to log and record. */
+enum link_news {
+	NEWS_ONLINE = 1 << 0,
+	NEWS_OFFLINE = 1 << 1,
+	NEWS_POLLED = 1 << 2,	/* a poll completed: unit/conn are fresh */
+	NEWS_POLL_FAILED = 1 << 3,
+};
+
+struct link_peer {
+	int		nconn;
+	uint16_t	want_da[REGMAP_MAX_CONN];	/* setpoints we want */
+	/* state */
+	enum link_state	state;
+	enum link_step	step;
+	bool		online;
+	bool		ever_online;
+	int		failures;	/* consecutive failed polls */
+	uint32_t	backoff_ms;
+	uint64_t	retry_ms;
+	uint64_t	deadline_ms;	/* of the connect or request */
+	bool		poll_due;	/* a poll was asked for */
+	bool		in_poll;	/* its requests are under way */
+	uint64_t	poll_start_ms;
+	uint16_t	heartbeat;
+	bool		fallback_sent;	/* on this connection */
+	struct link_req	req;		/* in flight */
+	const char	*why;		/* of the last failure */
+	struct link_req	refused;	/* last write the charger refused */
+	int		refused_exc;	/* its exception; 0 once reported */
+	/* what the charger said in the last poll */
+	struct reg_unit	unit;
+	struct reg_conn	conn[REGMAP_MAX_CONN];
+	uint64_t	last_ok_ms;
+	uint64_t	polls, polls_failed, requests;
+};
+
+void		link_init(struct link_peer *, int nconn, const uint16_t *want);
+void		link_start_poll(struct link_peer *, uint64_t now_ms);
+enum link_action link_next(struct link_peer *, const struct link_params *,
+		    uint64_t now_ms, unsigned *news);
+unsigned	link_connected(struct link_peer *, uint64_t now_ms);
+unsigned	link_failed(struct link_peer *, const struct link_params *,
+		    uint64_t now_ms, const char *why);
+unsigned	link_response(struct link_peer *, const struct link_params *,
+		    uint64_t now_ms, const uint8_t *pdu, int len);
+uint64_t	link_deadline(const struct link_peer *);
+int		link_parse(const struct link_req *, const uint8_t *pdu, int len,
+		    uint16_t *regs, int *exc);
+
+#endif

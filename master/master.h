@@ -1,0 +1,67 @@
+/*
+ * master.h: the evgroup-master process: configuration, one link per
+ * charger, the poll cycle and its statistics.
+ */
+#ifndef EVG_MASTER_H
+#define EVG_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <modbus.h>
+#include <uv.h>
+
+#include "linkcore.h"
+#include "log.h"
+#include "master_config.h"
+
+#define MLOG(m, lvl, ...) do {						\
+	if ((int)(lvl) <= (m)->conf->site.log_level)			\
+		log_at((lvl), __VA_ARGS__);				\
+} while (0)
+
+#define MASTER_CYCLE_RING	4096	/* cycles kept for percentiles */
+
+struct master;
+struct sockconn;
+
+struct peer {
+	struct master		*m;
+	const struct charger_conf *cc;
+	struct link_peer	 link;
+	modbus_t		*ctx;
+	struct sockconn		*sc;		/* current connection */
+	uv_timer_t		 timer;
+	uint64_t		 cycle_done_ms;	/* poll of this cycle ended */
+	bool			 cycle_ok;
+	bool			 have_prev;
+	struct reg_unit		 prev_unit;
+	struct reg_conn		 prev_conn[REGMAP_MAX_CONN];
+};
+
+struct cycle_stats {
+	uint64_t	 cycles;
+	uint32_t	 ring[MASTER_CYCLE_RING];	/* ms, live chargers */
+	uint64_t	 overruns;	/* polls still running at the next */
+};
+
+struct master {
+	uv_loop_t		*loop;
+	const struct master_config *conf;
+	struct link_params	 lp;
+	struct peer		*peers;
+	int			 npeers;
+	uv_timer_t		 cycle_timer;
+	uint64_t		 cycle_start_ms;
+	bool			 cycle_open;
+	struct cycle_stats	 stats;
+	uv_signal_t		 sigint, sigterm;
+	bool			 stopping;
+};
+
+int	master_start(struct master *, uv_loop_t *, const struct master_config *);
+void	master_stop(struct master *);
+void	master_free(struct master *);
+void	master_write_stats(const struct master *);
+
+#endif

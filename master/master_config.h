@@ -1,0 +1,56 @@
+/*
+ * master_config.h: the appliance's settings: the site and its chargers.
+ * Described by the table in master_config.c (INI file, --set,
+ * --check-config; later the API and the database).
+ */
+#ifndef EVG_MASTER_CONFIG_H
+#define EVG_MASTER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "regmap.h"
+
+#define MASTER_MAX_CHARGERS	2000
+#define MASTER_NAME_LEN		32
+
+struct charger_conf {
+	char	name[MASTER_NAME_LEN];
+	char	host[16];		/* IPv4, charger network */
+	int	port;
+	int	unit_id;
+	int	connectors;
+	struct {
+		int	phase;		/* enum phase_conn */
+		int	max_current;	/* 0.1 A */
+		int	current;	/* 0.1 A: fixed setpoint (until the
+					 * allocator shares the site) */
+	} conn[REGMAP_MAX_CONN];
+};
+
+struct master_config {
+	struct {
+		char	name[64];
+		int	poll_period;		/* ms */
+		int	response_timeout;	/* ms */
+		int	connect_timeout;	/* ms */
+		int	offline_after;		/* failed polls */
+		int	fallback_current;	/* 0.1 A, written to chargers */
+		int	fallback_timeout;	/* s */
+		int	log_level;		/* enum log_level */
+		char	stats_file[256];	/* link statistics, JSON */
+	} site;
+	struct charger_conf charger[MASTER_MAX_CHARGERS];
+	int	ncharger;	/* after master_config_compact() */
+};
+
+extern const struct cfg_key master_config_keys[];
+extern const char *const log_level_names[];
+
+void	master_config_defaults(struct master_config *);
+int	master_config_finish(struct master_config *, char *err, size_t);
+void	master_config_print(const struct master_config *);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * main.c: evgroup-sim, many simulated chargers in one process. Each runs
+ * the same firmware core as evgroup-slave on its own simulated hardware
+ * and serves its own Modbus TCP port on 127.0.0.1; one control socket
+ * takes the chargers' commands prefixed by their names, and a master
+ * configuration for them can be written out.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "linesrv.h"
+#include "log.h"
+#include "mbserver.h"
+#include "slave.h"
+#include "strnum.h"
+
+#define SIM_MAX_SLAVES	2000
+
+struct simslave {
+	char			 name[16];
+	struct slave_config	 conf;
+	struct slave		 s;
+	struct mbserver		 mb;
+	bool			 alive;
+};
+
+struct sim {
+	uv_loop_t		*loop;
+	uv_timer_t		 tick;
+	uv_signal_t		 sigint, sigterm;
+	struct linesrv		 ctl;
+	struct simslave		*sl;
+	int			 n;
+	bool			 events;
+};
+
+static const enum phase_conn rotation[] = { PHASE_L1L2L3, PHASE_L2L3L1,
+    PHASE_L3L1L2 };
+
+static int
+slave_up(struct sim *sim, struct simslave *ss)
+{
+	char	 err[160];
+
+	if (slave_init(&ss->s, &ss->conf, clock_now_ms()) != 0)
+		return -1;
+	if (mbserver_start(&ss->mb, sim->loop, &ss->s, &ss->conf, ss->name,
+	    err, sizeof(err)) != 0) {
+		log_warnx("%s: %s", ss->name, err);
+		return -1;
+	}
+	ss->alive = true;
+	return 0;
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct sim *sim = t->data;
+	uint64_t now = clock_now_ms();
+
+	for (int i = 0; i < sim->n; i++) {
+		struct simslave *ss = &sim->sl[i];
+
+		if (!ss->alive)
+			continue;
+		slave_tick(&ss->s, now);
+		mbserver_tick(&ss->mb, now);
+		if (!sim->events)
+			continue;
+		for (int k = 0; k < ss->s.out.nev; k++) {
+			char	 text[160];
+
+			printf("%s: %s\n", ss->name, fw_event_text(
+			    &ss->s.out.ev[k], text, sizeof(text)));
+		}
+	}
+}
+
+static struct simslave *
+find(struct sim *sim, const char *name, size_t len)
+{
+	for (int i = 0; i < sim->n; i++)
+		if (strlen(sim->sl[i].name) == len &&
+		    strncmp(sim->sl[i].name, name, len) == 0)
+			return &sim->sl[i];
+	return NULL;
+}
+
+/* "NAME command...", or a simulator command. */
+static char *
+on_control(void *arg, const char *line)
+{
+	struct sim *sim = arg;
+	const char *sp = strchr(line, ' ');
+	struct simslave *ss;
+	const char *rest;
+	char	 msg[128];
+
+	if (strcmp(line, "list") == 0) {
+		size_t	 cap = (size_t)sim->n * 17 + 1, off = 0;
+		char	*out = malloc(cap);
+
+		if (out == NULL)
+			return NULL;
+		out[0] = '\0';
+		for (int i = 0; i < sim->n; i++)
+			off += (size_t)snprintf(out + off, cap - off, "%s%s",
+			    i ? " " : "", sim->sl[i].name);
+		return out;
+	}
+	if (sp == NULL || (ss = find(sim, line, (size_t)(sp - line))) == NULL) {
+		snprintf(msg, sizeof(msg), "error: expected 'NAME COMMAND' with a "
+		    "charger NAME from 'list', or 'list'");
+		return strdup(msg);
+	}
+	rest = sp + 1;
+	if (strcmp(rest, "kill") == 0) {
+		if (ss->alive) {
+			ss->alive = false;
+			mbserver_close(&ss->mb);
+		}
+		return strdup("ok");
+	}
+	if (strcmp(rest, "revive") == 0) {
+		if (ss->alive)
+			return strdup("error: it is running");
+		if (ss->mb.ctx != NULL)	/* its old socket is still closing */
+			return strdup("error: still stopping, try again");
+		if (slave_up(sim, ss) != 0)
+			return strdup("error: cannot start it (port busy?)");
+		return strdup("ok");
+	}
+	if (strncmp(rest, "blackhole ", 10) == 0) {
+		bool	 on;
+
+		if (strnum_bool(rest + 10, &on) != 0)
+			return strdup("error: blackhole on|off");
+		ss->mb.blackhole = on;
+		return strdup("ok");
+	}
+	if (!ss->alive)
+		return strdup("error: that charger is killed ('revive' it)");
+	return slave_control_line(&ss->s, rest, clock_now_ms());
+}
+
+static void
+on_signal(uv_signal_t *sig, int signum)
+{
+	struct sim *sim = sig->data;
+
+	log_info("signal %d: stopping", signum);
+	for (int i = 0; i < sim->n; i++)
+		if (sim->sl[i].alive)
+			mbserver_close(&sim->sl[i].mb);
+	linesrv_close(&sim->ctl);
+	uv_close((uv_handle_t *)&sim->tick, NULL);
+	uv_close((uv_handle_t *)&sim->sigint, NULL);
+	uv_close((uv_handle_t *)&sim->sigterm, NULL);
+}
+
+static int
+write_master_config(const struct sim *sim, const char *path, int base_port)
+{
+	char	 tmp[512];
+	FILE	*fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(fp, "; written by evgroup-sim for its %d simulated chargers\n"
+	    "[site]\nname = simulated site (%d chargers)\n", sim->n, sim->n);
+	for (int i = 0; i < sim->n; i++) {
+		const struct simslave *ss = &sim->sl[i];
+
+		fprintf(fp, "\n[charger%d]\nname = %s\nhost = 127.0.0.1\n"
+		    "port = %d\nconnectors = %d\n", i + 1, ss->name,
+		    base_port + i, ss->conf.connectors);
+		for (int k = 0; k < ss->conf.connectors; k++)
+			fprintf(fp, "phase%d = %s\nmax_current%d = %d.%d\n"
+			    "current%d = 16.0\n", k + 1,
+			    phase_conn_name(ss->conf.conn[k].phase), k + 1,
+			    ss->conf.conn[k].max_current / 10,
+			    ss->conf.conn[k].max_current % 10, k + 1);
+	}
+	if (fclose(fp) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: evgroup-sim --slaves N --base-port P [--connectors 1|2]\n"
+	    "                   [--control PATH] [--master-config FILE]\n"
+	    "                   [--set KEY=VALUE]... [--events]\n"
+	    "  --slaves N           chargers to simulate (1-%d)\n"
+	    "  --base-port P        Modbus TCP port of the first; the others follow\n"
+	    "  --connectors 1|2     connectors per charger (default 2)\n"
+	    "  --control PATH       control socket (default evgroup-sim.sock)\n"
+	    "  --master-config FILE write an evgroup-master configuration for them\n"
+	    "  --set S.KEY=VALUE    a charger setting for all of them\n"
+	    "  --events             print every charger's events\n",
+	    SIM_MAX_SLAVES);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "slaves", required_argument, NULL, 'n' },
+		{ "base-port", required_argument, NULL, 'p' },
+		{ "connectors", required_argument, NULL, 'c' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "master-config", required_argument, NULL, 'm' },
+		{ "set", required_argument, NULL, 's' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sim *sim;
+	struct slave_config base;
+	const char *control = "evgroup-sim.sock", *mconf = NULL;
+	long	 n = 0, port = 0, nconn = 2;
+	char	 err[CFG_ERRLEN + 64];
+	int	 ch, rc;
+	struct rlimit rl;
+
+	if ((sim = calloc(1, sizeof(*sim))) == NULL)
+		fatal("calloc");
+	slave_config_defaults(&base);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (strnum_long(optarg, 1, SIM_MAX_SLAVES, &n) != 0) {
+				fprintf(stderr, "evgroup-sim: --slaves: must be "
+				    "1-%d\n", SIM_MAX_SLAVES);
+				return 2;
+			}
+			break;
+		case 'p':
+			if (strnum_long(optarg, 1024, 65535, &port) != 0) {
+				fprintf(stderr, "evgroup-sim: --base-port: must "
+				    "be 1024-65535\n");
+				return 2;
+			}
+			break;
+		case 'c':
+			if (strnum_long(optarg, 1, 2, &nconn) != 0) {
+				fprintf(stderr, "evgroup-sim: --connectors: must "
+				    "be 1 or 2\n");
+				return 2;
+			}
+			break;
+		case 'C':
+			control = optarg;
+			break;
+		case 'm':
+			mconf = optarg;
+			break;
+		case 's':
+			if (cfg_set_arg(slave_config_keys, &base, optarg, err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "evgroup-sim: --set %s\n", err);
+				return 2;
+			}
+			break;
+		case 'e':
+			sim->events = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (n == 0 || port == 0 || port + n - 1 > 65535) {
+		usage(stderr);
+		return 2;
+	}
+	/* Each charger: a listening socket and its master's connection. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	sim->loop = uv_default_loop();
+	sim->n = (int)n;
+	if ((sim->sl = calloc((size_t)n, sizeof(*sim->sl))) == NULL)
+		fatal("calloc");
+	for (int i = 0; i < sim->n; i++) {
+		struct simslave *ss = &sim->sl[i];
+
+		snprintf(ss->name, sizeof(ss->name), "bay-%03d", i + 1);
+		ss->conf = base;
+		ss->conf.connectors = (int)nconn;
+		ss->conf.link.enabled = true;
+		snprintf(ss->conf.link.listen, sizeof(ss->conf.link.listen),
+		    "127.0.0.1");
+		ss->conf.link.port = (int)port + i;
+		snprintf(ss->conf.serial, sizeof(ss->conf.serial), "SIM%013d",
+		    i + 1);
+		for (int k = 0; k < (int)nconn; k++)
+			ss->conf.conn[k].phase = rotation[(2 * i + k) % 3];
+		if (slave_config_check(&ss->conf, err, sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-sim: %s\n", err);
+			return 2;
+		}
+		if (slave_up(sim, ss) != 0)
+			return 1;
+	}
+	if (mconf != NULL && write_master_config(sim, mconf, (int)port) != 0) {
+		fprintf(stderr, "evgroup-sim: cannot write %s\n", mconf);
+		return 1;
+	}
+	if ((rc = linesrv_start(&sim->ctl, sim->loop, control, on_control,
+	    sim)) != 0) {
+		fprintf(stderr, "evgroup-sim: control socket %s: %s\n", control,
+		    uv_strerror(rc));
+		return 1;
+	}
+	uv_timer_init(sim->loop, &sim->tick);
+	sim->tick.data = sim;
+	uv_timer_start(&sim->tick, on_tick, 0, (uint64_t)base.tick_ms);
+	uv_signal_init(sim->loop, &sim->sigint);
+	uv_signal_init(sim->loop, &sim->sigterm);
+	sim->sigint.data = sim->sigterm.data = sim;
+	uv_signal_start(&sim->sigint, on_signal, SIGINT);
+	uv_signal_start(&sim->sigterm, on_signal, SIGTERM);
+	log_info("%d charger(s) on 127.0.0.1:%ld-%ld, control socket %s",
+	    sim->n, port, port + n - 1, control);
+	uv_run(sim->loop, UV_RUN_DEFAULT);
+	uv_loop_close(sim->loop);
+	free(sim->sl);
+	free(sim);
+	return 0;
+}
