@@ -996,7 +996,8 @@ fw_command(struct fw *fw, int ci, enum fw_cmd cmd, uint64_t now_ms)
 
 /*
  * The current the site allows this connector: 0 (pause) or 6.0 A up to
- * the connector's maximum. Anything else is refused and changes nothing.
+ * the connector's maximum, else -ERANGE; above the fallback current while
+ * the master is silent, -EBUSY. A refusal changes nothing.
  */
 int
 fw_setpoint(struct fw *fw, int ci, int32_t da)
@@ -1006,6 +1007,10 @@ fw_setpoint(struct fw *fw, int ci, int32_t da)
 	if (da != 0 && (da < CP_MIN_CURRENT_DA ||
 	    da > fw->cfg.conn[ci].max_da))
 		return -ERANGE;
+	/* While the master is silent nobody raises a connector above the
+	 * fallback current: the master plans as if it draws no more. */
+	if (fw->fallback && da > fallback_for(&fw->cfg, ci))
+		return -EBUSY;
 	fw->conn[ci].setpoint_da = da;
 	return 0;
 }

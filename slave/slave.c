@@ -58,6 +58,11 @@ exec_fw(struct slave *s, const struct ctl_cmd *c, uint64_t now, char **reply)
 
 	if (c->verb == CTL_SETPOINT) {
 		rc = fw_setpoint(&s->fw, c->conn, (int32_t)c->value);
+		if (rc == -EBUSY) {
+			*reply = strdup("error: setpoint: the master is silent; "
+			    "no more than the fallback current until it is back");
+			return rc;
+		}
 		if (rc != 0) {
 			char	 msg[96];
 

@@ -84,7 +84,8 @@ slave_regs_holdings(const struct slave *s, uint16_t *regs)
 
 /*
  * Applies a master write to holding registers. Returns 0, or the Modbus
- * exception to answer (and then nothing was changed).
+ * exception to answer (and then nothing was changed). While the unit is
+ * in fallback (heartbeat silent), a setpoint change is refused with 04.
  */
 int
 slave_regs_write(struct slave *s, unsigned addr, unsigned count,
@@ -123,8 +124,14 @@ slave_regs_write(struct slave *s, unsigned addr, unsigned count,
 		if (cmd_addr >= addr && cmd_addr < addr + count &&
 		    ch.command != REGMAP_CMD_NONE && fw_command(fw, ci, (enum fw_cmd)ch.command, now) != 0)
 			return MB_EXC_SLAVE_FAILURE;
-		if (fw_setpoint(fw, ci, ch.setpoint_da) != 0)
+		switch (fw_setpoint(fw, ci, ch.setpoint_da)) {
+		case 0:
+			break;
+		case -EBUSY:	/* master silent: no raising */
+			return MB_EXC_SLAVE_FAILURE;
+		default:
 			return MB_EXC_ILLEGAL_VALUE;
+		}
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "rig.h"
+#include "slave_regs.h"
 
 #define CASES		200
 #define CASE_MS		(5 * 60 * 1000)
@@ -80,7 +81,9 @@ random_command(struct rig *r, struct prng *p)
 		snprintf(line, sizeof(line), "setpoint %d %d.%d", n, da / 10,
 		    da % 10);
 		rc = rig_cmd(r, line);
-		if (da != 0 && (da < 60 || da > r->s.fw.cfg.conn[n - 1].max_da)) {
+		if ((da != 0 && (da < 60 ||
+		    da > r->s.fw.cfg.conn[n - 1].max_da)) ||
+		    (r->s.fw.fallback && da > r->s.fw.cfg.fallback_da)) {
 			assert_int_equal(rc, -1);
 			assert_int_equal(r->s.fw.conn[n - 1].setpoint_da,
 			    before);
@@ -119,7 +122,31 @@ random_command(struct rig *r, struct prng *p)
 struct watch {
 	uint64_t not_cd_since[HAL_MAX_CONNECTORS];
 	uint64_t supply_bad_since[HAL_MAX_CONNECTORS];
+	uint64_t heartbeat_ms;		/* last heartbeat that changed */
+	uint16_t heartbeat;
 };
+
+/* A master that writes heartbeats (sometimes stuck on one value). */
+static void
+random_master(struct rig *r, struct prng *p, struct watch *w)
+{
+	uint16_t v;
+
+	if (!r->s.fw.cfg.master_link)
+		return;
+	if (pick(p, 3) == 0) {
+		/* Setpoint writes go through the register map too. */
+		v = (uint16_t)(pick(p, 2) ? 0 : 60 + pick(p, 300));
+		(void)slave_regs_write(&r->s, 100, 1, &v, r->now);
+		return;
+	}
+	v = pick(p, 4) ? (uint16_t)(w->heartbeat + 1) : w->heartbeat;
+	if (slave_regs_write(&r->s, 0, 1, &v, r->now) == 0 &&
+	    (v != w->heartbeat || w->heartbeat_ms == 0)) {
+		w->heartbeat = v;
+		w->heartbeat_ms = r->now;
+	}
+}
 
 static void
 check_step(const struct rig *r, struct watch *w, uint64_t seed)
@@ -174,6 +201,13 @@ check_step(const struct rig *r, struct watch *w, uint64_t seed)
 		    FW_VOLTAGE_DISCONNECT_MAX_MS)
 			fail_msg("seed %llu: conn %d closed on a bad supply",
 			    (unsigned long long)seed, i + 1);
+		/* Invariant 3: a silent master means the fallback current. */
+		if (fw->cfg.master_link && r->now - (w->heartbeat_ms ?
+		    w->heartbeat_ms : r->now - 1) > fw->cfg.fallback_timeout_ms +
+		    RIG_TICK_MS && c->offer_da > fw->cfg.fallback_da)
+			fail_msg("seed %llu: conn %d offers %d with the master "
+			    "silent", (unsigned long long)seed, i + 1,
+			    c->offer_da);
 		if ((sc->faults & ((1u << SIM_RCM_AC) | (1u << SIM_RCM_DC))) &&
 		    c->close_cmd && c->rcm_test != RCM_TEST_INJECTING)
 			fail_msg("seed %llu: conn %d closed during a residual "
@@ -186,10 +220,10 @@ run_case(uint64_t seed)
 {
 	struct prng p = { seed * 0x9E3779B97F4A7C15ULL + 1 };
 	char	 s_conn[32], s_vent[32], s_auth[40], s_open[40], s_p1[40],
-		 s_p2[40];
+		 s_p2[40], s_link[40], s_fb[40];
 	const char *set[] = { s_conn, s_vent, s_auth, s_open, s_p1, s_p2,
-	    NULL };
-	struct watch w = { { 0 }, { 0 } };
+	    s_link, s_fb, NULL };
+	struct watch w = { { 0 }, { 0 }, 0, 0 };
 	struct rig *r;
 	uint64_t next_cmd = 0;
 
@@ -204,10 +238,18 @@ run_case(uint64_t seed)
 	    phase_conn_names[1 + pick(&p, 6)]);
 	snprintf(s_p2, sizeof(s_p2), "connector2.max_current=%u",
 	    6 + pick(&p, 27));
+	snprintf(s_link, sizeof(s_link), "link.enabled=%s",
+	    pick(&p, 2) ? "yes" : "no");
+	snprintf(s_fb, sizeof(s_fb), "link.fallback_current=%s",
+	    (const char *[]){ "0", "6", "10", "16" }[pick(&p, 4)]);
 	r = rig_new(set);
+	w.heartbeat_ms = r->now;	/* the watchdog counts from boot */
 	for (uint64_t t = 0; t < CASE_MS; t += RIG_TICK_MS) {
 		if (t >= next_cmd) {
-			random_command(r, &p);
+			if (pick(&p, 2))
+				random_master(r, &p, &w);
+			else
+				random_command(r, &p);
 			next_cmd = t + pick(&p, 4000);
 		}
 		rig_run(r, RIG_TICK_MS);
