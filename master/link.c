@@ -68,8 +68,12 @@ log_changes(struct peer *p)
 {
 	struct master *m = p->m;
 	const char *name = p->cc->name;
-	static const char *const status[] = { "normal", "fallback (master "
-	    "silent)", "fault", "booting" };
+	static const char *const status[] = {
+		"normal",
+		"fallback (master silent)",
+		"fault",
+		"booting",
+	};
 
 	if (!p->have_prev || p->prev_unit.status != p->link.unit.status)
 		MLOG(m, LOG_INFO, "charger %s: unit %s", name,

@@ -142,8 +142,10 @@ main(int argc, char **argv)
 
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		fatal("calloc");
-	if (load_config(argc, argv, &app->conf, &check) != 0)
+	if (load_config(argc, argv, &app->conf, &check) != 0) {
+		free(app);
 		return 2;
+	}
 	if (check) {
 		master_config_print(&app->conf);
 		printf("configuration OK\n");

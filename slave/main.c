@@ -195,18 +195,13 @@ main(int argc, char **argv)
 	if (slave_init(&app->slave, &conf, clock_now_ms()) != 0)
 		fatalx("cannot start the firmware core");
 
-	if ((rc = linesrv_start(&app->ctl, app->loop, conf.control_socket,
-	    on_control, app)) != 0) {
-		fprintf(stderr, "evgroup-slave: control socket %s: %s\n",
-		    conf.control_socket, uv_strerror(rc));
-		return 1;
-	}
 	if (conf.link.enabled) {
 		char	 err[160];
 
 		if (mbserver_start(&app->mb, app->loop, &app->slave, &conf,
 		    conf.serial, err, sizeof(err)) != 0) {
 			fprintf(stderr, "evgroup-slave: %s\n", err);
+			free(app);
 			return 1;
 		}
 		log_info("register map on %s:%d, unit id %d, writes from %s, "
@@ -214,6 +209,14 @@ main(int argc, char **argv)
 		    conf.link.port, conf.link.unit_id, conf.link.masters,
 		    conf.link.fallback_current / 10,
 		    conf.link.fallback_current % 10, conf.link.fallback_timeout);
+	}
+	/* Last: a control socket that answers means everything is up. */
+	if ((rc = linesrv_start(&app->ctl, app->loop, conf.control_socket,
+	    on_control, app)) != 0) {
+		fprintf(stderr, "evgroup-slave: control socket %s: %s\n",
+		    conf.control_socket, uv_strerror(rc));
+		free(app);
+		return 1;
 	}
 	uv_timer_init(app->loop, &app->tick);
 	app->tick.data = app;
