@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-clang test demo bench clean
+.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-link clean
 
 all: build
 
@@ -44,8 +44,14 @@ demo: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: build
+bench: bench-fw bench-link
+
+bench-fw: build
 	build/release/tests/bench_fw
+
+# About 5 minutes: 10, 100, 1000 chargers and 1000 with 10 % blackholed.
+bench-link: build
+	python3 tests/bench/bench_link.py build/release 60 10 100 1000
 
 clean:
 	rm -rf build

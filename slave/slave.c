@@ -270,8 +270,9 @@ slave_status_json(const struct slave *s, uint64_t now)
 
 	for (int i = 0; i < s->fw.cfg.nconn; i++)
 		json_array_append_new(conns, conn_json(s, i, now));
-	root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:o, s:f, s:o, s:{s:b, s:b, s:i, s:f, s:i}}",
+	root = json_pack("{s:s, s:I, s:s, s:I, s:I, s:f, s:o, s:f, s:o, s:{s:b, s:b, s:i, s:f, s:i}}",
 	    "serial", s->conf.serial,
+	    "ticks", (json_int_t)s->ticks,
 	    "status", status[s->fw.status],
 	    "uptime_s", (json_int_t)((now - s->start_ms) / 1000),
 	    "uptime_ms", (json_int_t)(now - s->start_ms),
