@@ -1,10 +1,10 @@
 /*
  * link.c: the master's sockets to its chargers, one libuv loop for all.
- * Connects without blocking, waits for readiness with uv_poll, and hands
- * a frame to libmodbus only once MSG_PEEK shows the whole frame (its MBAP
- * length, Modbus Messaging on TCP/IP Implementation Guide v1.0b, 3.1.3)
- * is in the socket, so libmodbus never waits. A charger that is down, or
- * that accepts and never answers, costs the others nothing.
+ * Connects without blocking, waits for readiness with uv_poll, reads what
+ * is there into the connection's buffer and takes whole frames out of it
+ * (framing in linkcore.c). libmodbus's client calls wait for their answer,
+ * so they have no place here: a charger that is down, or that accepts and
+ * never answers, must cost the others nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,14 +20,13 @@
 #include "fw.h"
 #include "master.h"
 
-#define MBAP_LEN	7
-#define ADU_MAX		260
-
 struct sockconn {
 	uv_poll_t	 poll;
 	int		 fd;
 	struct peer	*peer;		/* NULL once detached */
 	bool		 connected;
+	uint8_t		 buf[2 * LINK_ADU_MAX];
+	size_t		 len;
 };
 
 static void	drive(struct peer *, uint64_t now);
@@ -138,61 +137,39 @@ fail(struct peer *p, uint64_t now, const char *why)
 	report(p, link_failed(&p->link, &p->m->lp, now, why), now);
 }
 
-static uint16_t
-be16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-/* Reads every complete answer waiting on the socket. */
+/* Reads what the charger sent and handles every whole answer in it. */
 static void
 on_readable(struct peer *p, uint64_t now)
 {
-	uint8_t	 peek[ADU_MAX], rsp[ADU_MAX];
+	struct sockconn *sc = p->sc;
+	ssize_t	 n;
+	size_t	 flen;
+	int	 rc;
 
-	for (;;) {
-		ssize_t	 n = recv(p->sc->fd, peek, sizeof(peek),
-		    MSG_PEEK | MSG_DONTWAIT);
-		unsigned need;
-		int	 len;
-
-		if (n == 0) {
-			fail(p, now, "connection closed by the charger");
-			return;
-		}
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				fail(p, now, strerror(errno));
-			return;
-		}
-		if (n < MBAP_LEN)
-			return;		/* the rest is on its way */
-		need = 6u + be16(peek + 4);
-		if (be16(peek + 2) != 0 || need < MBAP_LEN + 1 ||
-		    need > ADU_MAX) {
-			fail(p, now, "not a Modbus TCP frame");
-			return;
-		}
-		if ((size_t)n < need)
-			return;
-		/* The PDU must have the shape libmodbus will expect, or it
-		 * would wait for bytes that never come. */
-		if (p->link.state != LINK_BUSY || link_parse(&p->link.req,
-		    peek + MBAP_LEN, (int)need - MBAP_LEN, (uint16_t[128]){ 0 },
-		    &(int){ 0 }) < 0) {
+	n = recv(sc->fd, sc->buf + sc->len, sizeof(sc->buf) - sc->len,
+	    MSG_DONTWAIT);
+	if (n == 0) {
+		fail(p, now, "connection closed by the charger");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			fail(p, now, strerror(errno));
+		return;
+	}
+	sc->len += (size_t)n;
+	while ((rc = link_frame_split(sc->buf, sc->len, p->tid, &flen)) != 0) {
+		if (rc < 0 || p->link.state != LINK_BUSY) {
 			fail(p, now, "unexpected answer");
 			return;
 		}
-		len = modbus_receive_confirmation(p->ctx, rsp);
-		if (len != (int)need) {
-			fail(p, now, "answer lost in reception");
-			return;
-		}
 		report(p, link_response(&p->link, &p->m->lp, now,
-		    rsp + MBAP_LEN, len - MBAP_LEN), now);
+		    sc->buf + LINK_MBAP_LEN, (int)(flen - LINK_MBAP_LEN)), now);
+		memmove(sc->buf, sc->buf + flen, sc->len - flen);
+		sc->len -= flen;
 		drive(p, now);
-		if (p->sc == NULL || p->link.state != LINK_BUSY)
-			return;
+		if (p->sc != sc)
+			return;		/* dropped meanwhile */
 	}
 }
 
@@ -225,7 +202,6 @@ poll_cb(uv_poll_t *h, int status, int events)
 			return;
 		}
 		sc->connected = true;
-		modbus_set_socket(p->ctx, sc->fd);
 		uv_poll_start(&sc->poll, UV_READABLE | UV_DISCONNECT, poll_cb);
 		report(p, link_connected(&p->link, now), now);
 		drive(p, now);
@@ -276,29 +252,14 @@ start_connect(struct peer *p, uint64_t now)
 static int
 send_request(struct peer *p)
 {
-	const struct link_req *r = &p->link.req;
-	uint8_t	 raw[16];
-	int	 len = 0;
+	uint8_t	 adu[LINK_ADU_MAX];
+	int	 n = link_frame_request(&p->link.req, ++p->tid,
+	    (uint8_t)p->cc->unit_id, adu);
 
-	raw[len++] = (uint8_t)p->cc->unit_id;
-	raw[len++] = r->fc;
-	raw[len++] = (uint8_t)(r->addr >> 8);
-	raw[len++] = (uint8_t)r->addr;
-	if (r->fc == 6) {
-		raw[len++] = (uint8_t)(r->vals[0] >> 8);
-		raw[len++] = (uint8_t)r->vals[0];
-	} else {
-		raw[len++] = (uint8_t)(r->count >> 8);
-		raw[len++] = (uint8_t)r->count;
-		if (r->fc == 16) {
-			raw[len++] = (uint8_t)(2 * r->count);
-			for (int i = 0; i < r->count; i++) {
-				raw[len++] = (uint8_t)(r->vals[i] >> 8);
-				raw[len++] = (uint8_t)r->vals[i];
-			}
-		}
-	}
-	return modbus_send_raw_request(p->ctx, raw, len) < 0 ? -1 : 0;
+	/* A request is a few bytes on an idle connection: it goes whole or
+	 * the connection is in trouble. */
+	return send(p->sc->fd, adu, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	    n ? 0 : -1;
 }
 
 static void
@@ -471,12 +432,6 @@ master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
 		for (int k = 0; k < REGMAP_MAX_CONN; k++)
 			want[k] = (uint16_t)cc->conn[k].current;
 		link_init(&p->link, cc->connectors, want);
-		if ((p->ctx = modbus_new_tcp(cc->host, cc->port)) == NULL)
-			return -1;
-		/* Frames are complete before libmodbus reads them; these
-		 * only bound a charger that breaks the rules anyway. */
-		modbus_set_response_timeout(p->ctx, 0, 1000);
-		modbus_set_byte_timeout(p->ctx, 0, 1000);
 		uv_timer_init(loop, &p->timer);
 		p->timer.data = p;
 	}
@@ -509,8 +464,6 @@ master_stop(struct master *m)
 void
 master_free(struct master *m)
 {
-	for (int i = 0; i < m->npeers; i++)
-		modbus_free(m->peers[i].ctx);
 	free(m->peers);
 	m->peers = NULL;
 }

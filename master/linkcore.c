@@ -279,3 +279,60 @@ link_deadline(const struct link_peer *p)
 	}
 	return UINT64_MAX;
 }
+
+/* Writes the request as a whole ADU; returns its length. */
+int
+link_frame_request(const struct link_req *r, uint16_t tid, uint8_t unit,
+    uint8_t *adu)
+{
+	int	 n = LINK_MBAP_LEN;
+
+	adu[n++] = r->fc;
+	adu[n++] = (uint8_t)(r->addr >> 8);
+	adu[n++] = (uint8_t)r->addr;
+	if (r->fc == 6) {
+		adu[n++] = (uint8_t)(r->vals[0] >> 8);
+		adu[n++] = (uint8_t)r->vals[0];
+	} else {
+		adu[n++] = (uint8_t)(r->count >> 8);
+		adu[n++] = (uint8_t)r->count;
+		if (r->fc == 16) {
+			adu[n++] = (uint8_t)(2 * r->count);
+			for (int i = 0; i < r->count && i < 2; i++) {
+				adu[n++] = (uint8_t)(r->vals[i] >> 8);
+				adu[n++] = (uint8_t)r->vals[i];
+			}
+		}
+	}
+	adu[0] = (uint8_t)(tid >> 8);
+	adu[1] = (uint8_t)tid;
+	adu[2] = adu[3] = 0;
+	adu[4] = (uint8_t)((n - 6) >> 8);
+	adu[5] = (uint8_t)(n - 6);
+	adu[6] = unit;
+	return n;
+}
+
+/*
+ * Looks for the answer to transaction tid at the start of buf: 1 with
+ * *frame_len when a whole frame is there, 0 when more bytes are needed,
+ * -EPROTO when it cannot be that answer (not Modbus TCP, another
+ * transaction).
+ */
+int
+link_frame_split(const uint8_t *buf, size_t len, uint16_t tid,
+    size_t *frame_len)
+{
+	size_t	 need;
+
+	if (len < LINK_MBAP_LEN)
+		return 0;
+	need = 6u + be16(buf + 4);
+	if (be16(buf + 2) != 0 || need < LINK_MBAP_LEN + 1 ||
+	    need > LINK_ADU_MAX || be16(buf) != tid)
+		return -EPROTO;
+	if (len < need)
+		return 0;
+	*frame_len = need;
+	return 1;
+}

@@ -12,6 +12,7 @@
 #define EVG_LINKCORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "regmap.h"
@@ -100,6 +101,16 @@ unsigned	link_failed(struct link_peer *, const struct link_params *,
 unsigned	link_response(struct link_peer *, const struct link_params *,
 		    uint64_t now_ms, const uint8_t *pdu, int len);
 uint64_t	link_deadline(const struct link_peer *);
+
+/* Modbus TCP framing (Modbus Messaging on TCP/IP Implementation Guide
+ * v1.0b, 3.1.3: MBAP = transaction id, protocol id 0, length, unit id). */
+#define LINK_MBAP_LEN	7
+#define LINK_ADU_MAX	260
+
+int		link_frame_request(const struct link_req *, uint16_t tid,
+		    uint8_t unit, uint8_t *adu);
+int		link_frame_split(const uint8_t *buf, size_t len, uint16_t tid,
+		    size_t *frame_len);
 int		link_parse(const struct link_req *, const uint8_t *pdu, int len,
 		    uint16_t *regs, int *exc);
 

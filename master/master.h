@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <modbus.h>
 #include <uv.h>
 
 #include "linkcore.h"
@@ -29,7 +28,7 @@ struct peer {
 	struct master		*m;
 	const struct charger_conf *cc;
 	struct link_peer	 link;
-	modbus_t		*ctx;
+	uint16_t		 tid;		/* Modbus transaction id */
 	struct sockconn		*sc;		/* current connection */
 	uv_timer_t		 timer;
 	uint64_t		 cycle_done_ms;	/* poll of this cycle ended */

@@ -297,6 +297,44 @@ test_bad_answers_fail_the_poll(void **state)
 	assert_true(news & NEWS_POLL_FAILED);
 }
 
+static void
+test_framing(void **state)
+{
+	const struct link_req rd = { .fc = 4, .addr = 100, .count = 28 };
+	const struct link_req wr = { .fc = 16, .addr = 1, .count = 2,
+	    .vals = { 60, 10 } };
+	uint8_t	 adu[LINK_ADU_MAX], in[32];
+	size_t	 flen = 0;
+	int	 n;
+
+	(void)state;
+	n = link_frame_request(&rd, 0x1234, 1, adu);
+	assert_int_equal(n, 12);
+	assert_memory_equal(adu, ((uint8_t[]){ 0x12, 0x34, 0, 0, 0, 6, 1, 4,
+	    0, 100, 0, 28 }), 12);
+	n = link_frame_request(&wr, 7, 1, adu);
+	assert_int_equal(n, 17);
+	assert_memory_equal(adu, ((uint8_t[]){ 0, 7, 0, 0, 0, 11, 1, 16, 0, 1,
+	    0, 2, 4, 0, 60, 0, 10 }), 17);
+
+	/* An exception answer to transaction 7, byte by byte. */
+	memcpy(in, ((uint8_t[]){ 0, 7, 0, 0, 0, 3, 1, 0x90, 3, 0xAA }), 10);
+	for (size_t len = 0; len < 9; len++)
+		assert_int_equal(link_frame_split(in, len, 7, &flen), 0);
+	assert_int_equal(link_frame_split(in, 10, 7, &flen), 1);
+	assert_int_equal(flen, 9);	/* the next frame's byte stays */
+	/* Another transaction, another protocol, silly lengths. */
+	assert_int_equal(link_frame_split(in, 9, 8, &flen), -EPROTO);
+	in[2] = 1;
+	assert_int_equal(link_frame_split(in, 9, 7, &flen), -EPROTO);
+	in[2] = 0;
+	in[5] = 1;
+	assert_int_equal(link_frame_split(in, 9, 7, &flen), -EPROTO);
+	in[4] = 1;
+	in[5] = 0;
+	assert_int_equal(link_frame_split(in, 9, 7, &flen), -EPROTO);
+}
+
 int
 main(void)
 {
@@ -308,6 +346,7 @@ main(void)
 		cmocka_unit_test(test_never_reached_reported_once),
 		cmocka_unit_test(test_refused_write_goes_on),
 		cmocka_unit_test(test_bad_answers_fail_the_poll),
+		cmocka_unit_test(test_framing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
