@@ -57,15 +57,24 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char	 err[CFG_ERRLEN + 300], arg[64];
+	char	 err[CFG_ERRLEN + 300], level[64];
+	char	*sets[CFG_MAX_SETS];
 	const char *config = NULL;
-	int	 ch;
+	int	 ch, nsets = 0, rc = 0;
 
 	master_config_defaults(mc);
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
+			break;
+		case 's':
+			rc = cfg_add_set(sets, &nsets, optarg);
+			break;
+		case 'l':
+			snprintf(level, sizeof(level), "site.log_level=%s",
+			    optarg);
+			rc = cfg_add_set(sets, &nsets, level);
 			break;
 		case 'k':
 			*check = true;
@@ -76,11 +85,13 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check)
 		case 'V':
 			printf("evgroup-master %s\n", EVG_VERSION);
 			exit(0);
-		case 's':
-		case 'l':
-			break;
 		default:
 			usage(stderr);
+			return -1;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "evgroup-master: at most %d settings on the "
+			    "command line\n", CFG_MAX_SETS);
 			return -1;
 		}
 	}
@@ -93,30 +104,14 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check)
 		fprintf(stderr, "evgroup-master: --config FILE is required\n");
 		return -1;
 	}
-	if (cfg_load_ini(master_config_keys, mc, config, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "evgroup-master: %s\n", err);
+	rc = cfg_load(master_config_keys, mc, config, sets, nsets, err,
+	    sizeof(err));
+	if (rc == 0 && master_config_finish(mc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "evgroup-master: %s: %s\n", config, err);
 		return -1;
 	}
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int	 rc = 0;
-
-		if (ch == 's')
-			rc = cfg_set_arg(master_config_keys, mc, optarg, err,
-			    sizeof(err));
-		else if (ch == 'l') {
-			snprintf(arg, sizeof(arg), "site.log_level=%s", optarg);
-			rc = cfg_set_arg(master_config_keys, mc, arg, err,
-			    sizeof(err));
-		}
-		if (rc != 0) {
-			fprintf(stderr, "evgroup-master: %s\n", err);
-			return -1;
-		}
-	}
-	if (master_config_finish(mc, err, sizeof(err)) != 0) {
-		fprintf(stderr, "evgroup-master: %s: %s\n", config, err);
+	if (rc != 0) {
+		fprintf(stderr, "evgroup-master: %s\n", err);
 		return -1;
 	}
 	return 0;

@@ -254,6 +254,39 @@ cfg_load_ini(const struct cfg_key *tab, void *obj, const char *path,
 	return 0;
 }
 
+/* Collects one "section.key=value" for cfg_load(); -1 when full. */
+int
+cfg_add_set(char **sets, int *nsets, char *set)
+{
+	if (*nsets >= CFG_MAX_SETS)
+		return -1;
+	sets[(*nsets)++] = set;
+	return 0;
+}
+
+/*
+ * What every program does with its options: the INI file first (if any),
+ * then each "section.key=value" of sets in order, so that the command line
+ * wins. On error err says where: "file:line: key: why" or "--set key: why".
+ */
+int
+cfg_load(const struct cfg_key *tab, void *obj, const char *path,
+    char *const *sets, int nsets, char *err, size_t errlen)
+{
+	char	 why[CFG_ERRLEN];
+	int	 rc;
+
+	if (path != NULL &&
+	    (rc = cfg_load_ini(tab, obj, path, err, errlen)) != 0)
+		return rc;
+	for (int i = 0; i < nsets; i++)
+		if ((rc = cfg_set_arg(tab, obj, sets[i], why, sizeof(why))) != 0) {
+			snprintf(err, errlen, "--set %s", why);
+			return rc;
+		}
+	return 0;
+}
+
 /* Prints a value in config-file syntax, for --check-config and exports. */
 int
 cfg_format(const struct cfg_key *k, const void *obj, int index, char *buf,

@@ -33,6 +33,7 @@ struct cfg_key {
 };
 
 #define CFG_ERRLEN	256
+#define CFG_MAX_SETS	60	/* --set options on one command line */
 
 void	cfg_defaults(const struct cfg_key *, void *obj);
 int	cfg_set(const struct cfg_key *, void *obj, const char *section,
@@ -41,6 +42,9 @@ int	cfg_set_arg(const struct cfg_key *, void *obj, const char *arg,
 	    char *err, size_t errlen);
 int	cfg_load_ini(const struct cfg_key *, void *obj, const char *path,
 	    char *err, size_t errlen);
+int	cfg_add_set(char **sets, int *nsets, char *set);
+int	cfg_load(const struct cfg_key *, void *obj, const char *path,
+	    char *const *sets, int nsets, char *err, size_t errlen);
 int	cfg_format(const struct cfg_key *, const void *obj, int index,
 	    char *buf, size_t len);
 

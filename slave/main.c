@@ -100,12 +100,12 @@ load_config(int argc, char **argv, struct slave_config *conf, bool *check)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char	 err[CFG_ERRLEN + 128], arg[CFG_ERRLEN];
+	char	 err[CFG_ERRLEN + 128], control[SLAVE_SOCK_PATH_MAX + 32];
+	char	*sets[CFG_MAX_SETS];
 	const char *config = NULL;
-	int	 ch;
+	int	 ch, nsets = 0, rc = 0;
 
 	slave_config_defaults(conf);
-	/* First pass: find the file, so that flags override it. */
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -118,6 +118,14 @@ load_config(int argc, char **argv, struct slave_config *conf, bool *check)
 		case 'c':
 			config = optarg;
 			break;
+		case 's':
+			rc = cfg_add_set(sets, &nsets, optarg);
+			break;
+		case 'C':
+			snprintf(control, sizeof(control),
+			    "unit.control_socket=%s", optarg);
+			rc = cfg_add_set(sets, &nsets, control);
+			break;
 		case 'k':
 			*check = true;
 			break;
@@ -127,11 +135,13 @@ load_config(int argc, char **argv, struct slave_config *conf, bool *check)
 		case 'V':
 			printf("evgroup-slave %s\n", EVG_VERSION);
 			exit(0);
-		case 's':
-		case 'C':
-			break;
 		default:
 			usage(stderr);
+			return -1;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "evgroup-slave: at most %d settings on the "
+			    "command line\n", CFG_MAX_SETS);
 			return -1;
 		}
 	}
@@ -140,29 +150,10 @@ load_config(int argc, char **argv, struct slave_config *conf, bool *check)
 		    argv[optind]);
 		return -1;
 	}
-	if (config != NULL &&
-	    cfg_load_ini(slave_config_keys, conf, config, err,
+	if (cfg_load(slave_config_keys, conf, config, sets, nsets, err,
 	    sizeof(err)) != 0) {
 		fprintf(stderr, "evgroup-slave: %s\n", err);
 		return -1;
-	}
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int	 rc = 0;
-
-		if (ch == 's')
-			rc = cfg_set_arg(slave_config_keys, conf, optarg, err,
-			    sizeof(err));
-		else if (ch == 'C') {
-			snprintf(arg, sizeof(arg), "unit.control_socket=%s",
-			    optarg);
-			rc = cfg_set_arg(slave_config_keys, conf, arg, err,
-			    sizeof(err));
-		}
-		if (rc != 0) {
-			fprintf(stderr, "evgroup-slave: --set %s\n", err);
-			return -1;
-		}
 	}
 	if (slave_config_check(conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "evgroup-slave: %s%s%s\n",
