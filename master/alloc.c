@@ -1,0 +1,483 @@
+/*
+ * alloc.c: the allocator. See alloc.h for the contract and
+ * docs/load-balancing.md for the rules in an installer's words.
+ *
+ * Steps each cycle:
+ *  1. limits per phase: hard (what the fuse, the group limit or, without
+ *     a meter, the offline limit allow) and soft (what the mode aims at:
+ *     the PV surplus in hybrid and green);
+ *  2. what is learnt per connector: single-phase cars, reclaim trims;
+ *  3. offline chargers are counted at their fallback current;
+ *  4. admission at the minimum by priority, then least energy this
+ *     session first (rotation), keeping minimum run and pause times
+ *     unless the fuse needs otherwise;
+ *  5. water-filling above the minimum, class by class: everyone in a
+ *     class rises together (max-min fair, 0.1 A steps) until a phase is
+ *     full or a connector reaches its maximum.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+struct work {
+	uint32_t	*order;		/* admission order */
+	uint32_t	*byroom;	/* actives by headroom, for filling */
+	int32_t		*cap;		/* most a connector may get now */
+	int32_t		*room;		/* cap - minimum, while filling */
+	uint8_t		*mask;		/* phases each connector charges on */
+	uint8_t		*flag;
+};
+
+enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4 };
+
+size_t
+alloc_work_size(size_t n)
+{
+	return n * (2 * sizeof(uint32_t) + 2 * sizeof(int32_t) + 2);
+}
+
+static void
+work_init(struct work *w, void *mem, size_t n)
+{
+	w->order = mem;
+	w->byroom = w->order + n;
+	w->cap = (int32_t *)(w->byroom + n);
+	w->room = w->cap + n;
+	w->mask = (uint8_t *)(w->room + n);
+	w->flag = w->mask + n;
+}
+
+static int32_t
+at_least0(int32_t v)
+{
+	return v < 0 ? 0 : v;
+}
+
+/* Site phases a connector's conductors reach. */
+static uint8_t
+wired_phases(enum phase_conn pc)
+{
+	uint8_t	 m = 0;
+
+	for (int l = 0; l < phase_conn_lines(pc); l++)
+		m |= (uint8_t)(1u << phase_conn_site_phase(pc, l));
+	return m;
+}
+
+uint8_t
+alloc_phases(const struct alloc_conn *c, const struct alloc_memo *m)
+{
+	return m->car_lines ? m->car_lines : wired_phases(c->phase);
+}
+
+void
+alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
+    size_t n, struct alloc_out *o)
+{
+	for (int p = 0; p < EVG_PHASES; p++) {
+		int32_t ev = 0, hard;
+		bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
+		    s->clamp_enabled[p];
+
+		for (size_t i = 0; i < n; i++)
+			ev += at_least0(c[i].draw_da[p]);
+		o->nonev_da[p] = !measured ? 0 : s->chargers_in_clamps ?
+		    s->clamp_da[p] - ev : s->clamp_da[p];
+		if (s->mode == ALLOC_STATIC)
+			hard = s->group_limit_da;
+		else if (!measured)	/* no meter: the conservative limit */
+			hard = s->offline_limit_da < s->group_limit_da ?
+			    s->offline_limit_da : s->group_limit_da;
+		else {
+			/* Export never raises what the fuse may carry. */
+			hard = s->site_limit_da - at_least0(o->nonev_da[p]) -
+			    s->margin_da;
+			if (hard > s->group_limit_da)
+				hard = s->group_limit_da;
+		}
+		o->hard_da[p] = at_least0(hard);
+		if (s->mode == ALLOC_HYBRID || s->mode == ALLOC_GREEN) {
+			/* The surplus: what is exported with the cars' own
+			 * draw given back. */
+			int32_t surplus = measured ? at_least0(-o->nonev_da[p]) : 0;
+
+			o->soft_da[p] = surplus < o->hard_da[p] ? surplus :
+			    o->hard_da[p];
+		} else
+			o->soft_da[p] = o->hard_da[p];
+		o->used_da[p] = 0;
+	}
+}
+
+/* --- what is learnt per connector ---------------------------------------- */
+
+static int32_t
+max_draw(const struct alloc_conn *c, uint8_t mask)
+{
+	int32_t d = 0;
+
+	for (int p = 0; p < EVG_PHASES; p++)
+		if ((mask >> p & 1) && c->draw_da[p] > d)
+			d = c->draw_da[p];
+	return d;
+}
+
+static void
+learn(const struct alloc_conn *c, struct alloc_memo *m, uint64_t now)
+{
+	uint8_t	 wired = wired_phases(c->phase), hot = 0, cold = 0;
+
+	if (m->session_id != c->session_id || !c->demand) {
+		bool	 keep_running = m->session_id == c->session_id;
+
+		m->session_id = c->session_id;
+		m->car_lines = 0;
+		m->one_phase_since = 0;
+		m->trim_da = 0;
+		m->under_since = 0;
+		if (!keep_running)
+			m->green_ok_since = m->green_bad_since = 0;
+	}
+	if (!c->online || m->offer_da == 0)
+		return;
+	/* A single-phase car on a three-phase connector. */
+	if (m->car_lines == 0 && __builtin_popcount(wired) == 3) {
+		for (int p = 0; p < EVG_PHASES; p++) {
+			if (c->draw_da[p] >= ALLOC_1P_DRAW_DA)
+				hot |= (uint8_t)(1u << p);
+			if (c->draw_da[p] < ALLOC_1P_IDLE_DA)
+				cold |= (uint8_t)(1u << p);
+		}
+		if (__builtin_popcount(hot) == 1 &&
+		    __builtin_popcount(cold) == 2) {
+			if (m->one_phase_since == 0)
+				m->one_phase_since = now;
+			if (now - m->one_phase_since >= ALLOC_1P_AFTER_MS)
+				m->car_lines = hot;
+		} else
+			m->one_phase_since = 0;
+	}
+	/* Reclaim what a car does not use; give it back when it asks. */
+	{
+		int32_t d = max_draw(c, alloc_phases(c, m));
+
+		if (m->trim_da != 0) {
+			if (d >= m->trim_da - 10 ||
+			    now - m->trimmed_ms >= ALLOC_RECLAIM_PROBE_MS) {
+				m->trim_da = 0;
+				m->under_since = 0;
+			}
+		} else if (m->offer_da - d >= ALLOC_RECLAIM_GAP_DA) {
+			if (m->under_since == 0)
+				m->under_since = now;
+			if (now - m->under_since >= ALLOC_RECLAIM_AFTER_MS) {
+				m->trim_da = d + ALLOC_RECLAIM_HEADROOM_DA;
+				m->trimmed_ms = now;
+			}
+		} else
+			m->under_since = 0;
+	}
+}
+
+/* --- admission and filling ----------------------------------------------- */
+
+struct sortctx {
+	const struct alloc_conn	*c;
+	const struct alloc_memo	*m;
+	const uint8_t		*flag;
+	const int32_t		*room;
+};
+
+static int
+cmp_admission(const void *a, const void *b, void *arg)
+{
+	const struct sortctx *x = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int	 ki = (x->flag[i] & F_KEEP) != 0, kj = (x->flag[j] & F_KEEP) != 0;
+
+	if (ki != kj)
+		return kj - ki;
+	if (x->c[i].priority != x->c[j].priority)
+		return x->c[j].priority - x->c[i].priority;
+	if (x->c[i].session_wh != x->c[j].session_wh)
+		return x->c[i].session_wh < x->c[j].session_wh ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+static int
+cmp_room(const void *a, const void *b, void *arg)
+{
+	const struct sortctx *x = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+
+	if (x->room[i] != x->room[j])
+		return x->room[i] < x->room[j] ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+static bool
+fits(const int32_t *used, const int32_t *lim, uint8_t mask, int32_t add)
+{
+	for (int p = 0; p < EVG_PHASES; p++)
+		if ((mask >> p & 1) && used[p] + add > lim[p])
+			return false;
+	return true;
+}
+
+static void
+take(int32_t *used, uint8_t mask, int32_t add)
+{
+	for (int p = 0; p < EVG_PHASES; p++)
+		if (mask >> p & 1)
+			used[p] += add;
+}
+
+/*
+ * Raises the admitted connectors of one priority class above their
+ * minimum: all together by a common level L, so that they stay within
+ * 0.1 A of each other (max-min fair), until each reaches its cap or a
+ * phase it uses is full. O(n log n).
+ */
+static void
+fill_class(const struct alloc_conn *c, struct work *w, size_t n, int prio,
+    const int32_t *lim, int32_t *used, int32_t *offers)
+{
+	const int32_t *cap = w->cap;
+	int32_t	*room = w->room;
+	struct sortctx sc = { .c = c, .room = room };
+	size_t	 na = 0, next = 0;
+	int32_t	 level = 0;
+	int	 k[EVG_PHASES] = { 0 };
+
+	for (size_t r = 0; r < n; r++) {
+		uint32_t i = w->order[r];
+
+		if (!(w->flag[i] & F_ADMITTED) || c[i].priority != prio)
+			continue;
+		room[i] = cap[i] - offers[i];
+		if (room[i] <= 0)
+			continue;
+		w->flag[i] |= F_ACTIVE;
+		w->byroom[na++] = i;
+		for (int p = 0; p < EVG_PHASES; p++)
+			k[p] += w->mask[i] >> p & 1;
+	}
+	/* By headroom: cap events come in this order. Ties freeze at the
+	 * same level, so their order does not matter. */
+	qsort_r(w->byroom, na, sizeof(uint32_t), cmp_room, &sc);
+
+	for (;;) {
+		int32_t d = INT32_MAX, step;
+		int	 bottleneck = -1;
+
+		while (next < na && !(w->flag[w->byroom[next]] & F_ACTIVE))
+			next++;
+		if (next == na)
+			break;
+		d = room[w->byroom[next]] - level;
+		for (int p = 0; p < EVG_PHASES; p++) {
+			if (k[p] == 0)
+				continue;
+			step = (lim[p] - used[p]) / k[p];
+			if (step < d) {
+				d = step;
+				bottleneck = p;
+			}
+		}
+		if (d > 0) {
+			level += d;
+			for (int p = 0; p < EVG_PHASES; p++)
+				used[p] += d * k[p];
+		}
+		if (bottleneck < 0) {
+			/* Connectors at their cap stop here. */
+			while (next < na && room[w->byroom[next]] <= level) {
+				uint32_t i = w->byroom[next++];
+
+				if (!(w->flag[i] & F_ACTIVE))
+					continue;
+				w->flag[i] &= (uint8_t)~F_ACTIVE;
+				offers[i] += level;
+				for (int p = 0; p < EVG_PHASES; p++)
+					k[p] -= w->mask[i] >> p & 1;
+			}
+			continue;
+		}
+		/* Phase `bottleneck` is full but for less than 0.1 A per
+		 * connector on it: hand out what is left one step each, in
+		 * admission order, then freeze everyone on that phase. */
+		for (size_t r = 0; r < n; r++) {
+			uint32_t i = w->order[r];
+
+			if (!(w->flag[i] & F_ACTIVE) ||
+			    !(w->mask[i] >> bottleneck & 1))
+				continue;
+			w->flag[i] &= (uint8_t)~F_ACTIVE;
+			offers[i] += level;
+			for (int p = 0; p < EVG_PHASES; p++)
+				k[p] -= w->mask[i] >> p & 1;
+			if (offers[i] < cap[i] && fits(used, lim, w->mask[i], 1)) {
+				offers[i] += 1;
+				take(used, w->mask[i], 1);
+			}
+		}
+	}
+}
+
+/*
+ * What filling leaves: a phase with less than 0.1 A per connector on it,
+ * or steps that a three-phase connector took and that blocked others.
+ * Sweep the class in admission order, 0.1 A each, until nobody fits; two
+ * connectors on the same phases stay within 0.1 A of each other.
+ */
+static void
+topup_class(const struct alloc_conn *c, const struct work *w, size_t n,
+    int prio, const int32_t *lim, int32_t *used, int32_t *offers)
+{
+	bool	 more = true;
+
+	while (more) {
+		more = false;
+		for (size_t r = 0; r < n; r++) {
+			uint32_t i = w->order[r];
+
+			if (!(w->flag[i] & F_ADMITTED) || c[i].priority != prio ||
+			    offers[i] >= w->cap[i] ||
+			    !fits(used, lim, w->mask[i], 1))
+				continue;
+			offers[i] += 1;
+			take(used, w->mask[i], 1);
+			more = true;
+		}
+	}
+}
+
+void
+alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
+    struct alloc_memo *m, size_t n, uint64_t now, void *mem,
+    int32_t *offers, struct alloc_out *o)
+{
+	struct work w;
+	struct sortctx sc = { .c = c, .m = m };
+	int32_t	 used_soft[EVG_PHASES], lim[EVG_PHASES];
+	bool	 any_offline = false;
+	int	 prio[64], nprio = 0;
+
+	work_init(&w, mem, n);
+	alloc_limits(s, c, n, o);
+	o->running = o->paused = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		learn(&c[i], &m[i], now);
+		w.mask[i] = alloc_phases(&c[i], &m[i]);
+		w.flag[i] = 0;
+		w.order[i] = (uint32_t)i;
+		if (!c[i].online) {
+			/* Counted at its fallback on every wired phase: the
+			 * car behind it is unknown. */
+			any_offline = true;
+			take(o->used_da, wired_phases(c[i].phase),
+			    c[i].fallback_da);
+		}
+	}
+	/* Caps: connector maximum, reclaim trim, the offline strategy. */
+	for (size_t i = 0; i < n; i++) {
+		int32_t k = c[i].max_da;
+
+		if (m[i].trim_da > 0 && m[i].trim_da < k)
+			k = m[i].trim_da < c[i].min_da ? c[i].min_da :
+			    m[i].trim_da;
+		if (any_offline && s->strategy == STRATEGY_MINIMISE)
+			k = c[i].min_da;
+		w.cap[i] = k;
+		/* The minimum-run time protects the running. */
+		if (m[i].offer_da > 0 && now - m[i].since_ms < s->min_run_ms)
+			w.flag[i] |= F_KEEP;
+	}
+	sc.flag = w.flag;
+	qsort_r(w.order, n, sizeof(uint32_t), cmp_admission, &sc);
+
+	memcpy(used_soft, o->used_da, sizeof(used_soft));
+	for (size_t r = 0; r < n; r++) {
+		uint32_t i = w.order[r];
+		const struct alloc_conn *ci = &c[i];
+		struct alloc_memo *mi = &m[i];
+		bool	 running = mi->offer_da > 0, soft_ok;
+
+		if (!ci->online || !ci->demand || w.cap[i] < ci->min_da ||
+		    (any_offline && s->strategy == STRATEGY_ZERO))
+			continue;
+		/* Resting after a rotation pause, unless never started. */
+		if (!running && mi->since_ms != 0 &&
+		    now - mi->since_ms < s->min_pause_ms)
+			continue;
+		if (!fits(o->used_da, o->hard_da, w.mask[i], ci->min_da))
+			continue;	/* the fuse first, always */
+		soft_ok = fits(used_soft, o->soft_da, w.mask[i], ci->min_da);
+		if (s->mode == ALLOC_GREEN) {
+			/* Start once the surplus has held for the start delay;
+			 * stop once it has failed for the stop delay. */
+			if (soft_ok) {
+				mi->green_bad_since = 0;
+				if (mi->green_ok_since == 0)
+					mi->green_ok_since = now;
+			} else {
+				mi->green_ok_since = 0;
+				if (mi->green_bad_since == 0)
+					mi->green_bad_since = now;
+			}
+			if (running ? (!soft_ok && now - mi->green_bad_since >=
+			    s->green_stop_ms) : (!soft_ok || now -
+			    mi->green_ok_since < s->green_start_ms))
+				continue;
+		}
+		w.flag[i] |= F_ADMITTED;
+		take(o->used_da, w.mask[i], ci->min_da);
+		take(used_soft, w.mask[i], ci->min_da);
+	}
+
+	/* Fill limits: the fuse; in hybrid and green the surplus, but the
+	 * admitted minimums always stand. */
+	for (int p = 0; p < EVG_PHASES; p++) {
+		lim[p] = o->soft_da[p] > o->used_da[p] ? o->soft_da[p] :
+		    o->used_da[p];
+		if (lim[p] > o->hard_da[p])
+			lim[p] = o->hard_da[p];
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool	 seen = false;
+
+		offers[i] = (w.flag[i] & F_ADMITTED) ? c[i].min_da : 0;
+		if (!(w.flag[i] & F_ADMITTED))
+			continue;
+		for (int k = 0; k < nprio; k++)
+			seen |= prio[k] == c[i].priority;
+		if (!seen && nprio < 64)
+			prio[nprio++] = c[i].priority;
+	}
+	/* Classes, highest priority first. */
+	for (int a = 1; a < nprio; a++)
+		for (int b = a; b > 0 && prio[b - 1] < prio[b]; b--) {
+			int t = prio[b];
+
+			prio[b] = prio[b - 1];
+			prio[b - 1] = t;
+		}
+	for (int k = 0; k < nprio; k++) {
+		fill_class(c, &w, n, prio[k], lim, o->used_da, offers);
+		topup_class(c, &w, n, prio[k], lim, o->used_da, offers);
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		bool	 was = m[i].offer_da > 0, on = offers[i] > 0;
+
+		if (!c[i].demand)
+			m[i].since_ms = 0;
+		else if (was != on)
+			m[i].since_ms = now;
+		m[i].offer_da = offers[i];
+		if (c[i].online && c[i].demand)
+			(on ? o->running++ : o->paused++);
+	}
+}

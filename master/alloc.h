@@ -1,0 +1,110 @@
+/*
+ * alloc.h: the allocator, the heart of the appliance. A pure function of
+ * the site (limits, mode, meter), the connectors (wiring, demand, draws)
+ * and the time: which current each connector may offer now. It keeps the
+ * main fuse safe (the sum of offers on a phase never exceeds what the
+ * phase has), shares what there is fairly, rotates when there is not
+ * enough for everyone, and never chatters a contactor.
+ *
+ * The setpoint planner (planner.c) turns its answer into setpoints in a
+ * safe order; docs/load-balancing.md explains every rule to installers.
+ */
+#ifndef EVG_ALLOC_H
+#define EVG_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "units.h"
+
+/* IEC 61851-1 Annex A: an EV charges at 6 A at least. */
+#define ALLOC_MIN_DA			60
+/* Design defaults (docs/load-balancing.md). */
+#define ALLOC_MIN_RUN_MS		(5 * 60 * 1000)
+#define ALLOC_MIN_PAUSE_MS		(5 * 60 * 1000)
+#define ALLOC_GREEN_START_MS		(60 * 1000)
+#define ALLOC_GREEN_STOP_MS		(300 * 1000)
+/* Reclaim: a car drawing this much less than offered for 30 s is trimmed
+ * to its draw + 2 A; every 5 min it is offered its full share again. */
+#define ALLOC_RECLAIM_GAP_DA		30
+#define ALLOC_RECLAIM_AFTER_MS		(30 * 1000)
+#define ALLOC_RECLAIM_HEADROOM_DA	20
+#define ALLOC_RECLAIM_PROBE_MS		(5 * 60 * 1000)
+/* A three-phase connector whose car draws on one conductor only (the
+ * others below 1 A) for 10 s carries a single-phase car. */
+#define ALLOC_1P_IDLE_DA		10
+#define ALLOC_1P_DRAW_DA		30
+#define ALLOC_1P_AFTER_MS		(10 * 1000)
+
+enum alloc_mode {
+	ALLOC_STATIC,	/* no meter: the group limit is shared */
+	ALLOC_DYNAMIC,	/* stay under the site limit (export never helps) */
+	ALLOC_HYBRID,	/* surplus PV on top; the minimum always runs */
+	ALLOC_GREEN,	/* surplus only, with start/stop delays */
+};
+
+enum alloc_strategy {
+	STRATEGY_ZERO,		/* a charger offline: everyone to 0 */
+	STRATEGY_MINIMISE,	/* a charger offline: everyone at minimum */
+	STRATEGY_MAXIMISE,	/* share among the online ones */
+};
+
+struct alloc_site {
+	enum alloc_mode	 mode;
+	enum alloc_strategy strategy;
+	int32_t		 group_limit_da;	/* per phase, for the chargers */
+	int32_t		 site_limit_da;		/* main fuse, per phase */
+	int32_t		 margin_da;
+	int32_t		 offline_limit_da;	/* per phase, meter offline */
+	bool		 meter_online;
+	bool		 chargers_in_clamps;
+	bool		 clamp_enabled[EVG_PHASES];
+	int32_t		 clamp_da[EVG_PHASES];	/* signed: < 0 export */
+	uint32_t	 min_run_ms, min_pause_ms;
+	uint32_t	 green_start_ms, green_stop_ms;
+};
+
+/* A connector as the allocator sees it in one cycle. */
+struct alloc_conn {
+	enum phase_conn	 phase;
+	int32_t		 min_da, max_da;
+	int		 priority;	/* higher first */
+	bool		 online;	/* its charger answers */
+	bool		 demand;	/* a car wants current now */
+	int32_t		 fallback_da;	/* what it draws while offline */
+	int32_t		 draw_da[EVG_PHASES];	/* measured, per site phase */
+	uint64_t	 session_wh;	/* rotation: most energy pauses first */
+	uint32_t	 session_id;	/* a new one resets what was learnt */
+};
+
+/* What the allocator remembers about a connector between cycles. */
+struct alloc_memo {
+	int32_t		 offer_da;	/* last answer */
+	uint64_t	 since_ms;	/* offer went from 0 to > 0 or back */
+	uint32_t	 session_id;
+	uint8_t		 car_lines;	/* learnt: phases mask of the car */
+	uint64_t	 one_phase_since;
+	int32_t		 trim_da;	/* reclaim cap; 0 = none */
+	uint64_t	 under_since, trimmed_ms;
+	uint64_t	 green_ok_since, green_bad_since;
+};
+
+struct alloc_out {
+	int32_t		 hard_da[EVG_PHASES];	/* what each phase may carry */
+	int32_t		 soft_da[EVG_PHASES];	/* what the mode aims at */
+	int32_t		 nonev_da[EVG_PHASES];
+	int32_t		 used_da[EVG_PHASES];	/* offers + offline fallbacks */
+	int		 running, paused;
+};
+
+/* Phases (mask of site phases, bit p) connector c charges on. */
+uint8_t	 alloc_phases(const struct alloc_conn *, const struct alloc_memo *);
+void	 alloc_limits(const struct alloc_site *, const struct alloc_conn *,
+	    size_t n, struct alloc_out *);
+size_t	 alloc_work_size(size_t n);
+void	 alloc_compute(const struct alloc_site *, const struct alloc_conn *,
+	    struct alloc_memo *, size_t n, uint64_t now_ms, void *work,
+	    int32_t *offers, struct alloc_out *);
+
+#endif
