@@ -55,8 +55,8 @@ at_least0(int32_t v)
 }
 
 /* Site phases a connector's conductors reach. */
-static uint8_t
-wired_phases(enum phase_conn pc)
+uint8_t
+alloc_wired(enum phase_conn pc)
 {
 	uint8_t	 m = 0;
 
@@ -65,10 +65,24 @@ wired_phases(enum phase_conn pc)
 	return m;
 }
 
+/*
+ * What a charger we cannot hear may be drawing: it keeps its last
+ * setpoint until its own watchdog puts it on the fallback current, and
+ * its car then has 5 s to follow. Only after that is the fallback all.
+ */
+int32_t
+alloc_silent_draw(const struct alloc_site *s, const struct alloc_conn *c)
+{
+	if (c->silent_ms < (uint64_t)s->fallback_timeout_ms +
+	    ALLOC_EV_RESPONSE_MS && c->in_force_da > c->fallback_da)
+		return c->in_force_da;
+	return c->fallback_da;
+}
+
 uint8_t
 alloc_phases(const struct alloc_conn *c, const struct alloc_memo *m)
 {
-	return m->car_lines ? m->car_lines : wired_phases(c->phase);
+	return m->car_lines ? m->car_lines : alloc_wired(c->phase);
 }
 
 void
@@ -126,7 +140,7 @@ max_draw(const struct alloc_conn *c, uint8_t mask)
 static void
 learn(const struct alloc_conn *c, struct alloc_memo *m, uint64_t now)
 {
-	uint8_t	 wired = wired_phases(c->phase), hot = 0, cold = 0;
+	uint8_t	 wired = alloc_wired(c->phase), hot = 0, cold = 0;
 
 	if (m->session_id != c->session_id || !c->demand) {
 		bool	 keep_running = m->session_id == c->session_id;
@@ -374,11 +388,11 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		w.flag[i] = 0;
 		w.order[i] = (uint32_t)i;
 		if (!c[i].online) {
-			/* Counted at its fallback on every wired phase: the
-			 * car behind it is unknown. */
+			/* Counted at what it may draw on every wired phase:
+			 * the car behind it is unknown. */
 			any_offline = true;
-			take(o->used_da, wired_phases(c[i].phase),
-			    c[i].fallback_da);
+			take(o->used_da, alloc_wired(c[i].phase),
+			    alloc_silent_draw(s, &c[i]));
 		}
 	}
 	/* Caps: connector maximum, reclaim trim, the offline strategy. */

@@ -62,6 +62,7 @@ struct alloc_site {
 	bool		 clamp_enabled[EVG_PHASES];
 	int32_t		 clamp_da[EVG_PHASES];	/* signed: < 0 export */
 	uint32_t	 min_run_ms, min_pause_ms;
+	uint32_t	 fallback_timeout_ms;	/* the chargers' watchdog */
 	uint32_t	 green_start_ms, green_stop_ms;
 };
 
@@ -73,6 +74,8 @@ struct alloc_conn {
 	bool		 online;	/* its charger answers */
 	bool		 demand;	/* a car wants current now */
 	int32_t		 fallback_da;	/* what it draws while offline */
+	int32_t		 in_force_da;	/* setpoint the charger last reported */
+	uint32_t	 silent_ms;	/* since it last answered (offline) */
 	int32_t		 draw_da[EVG_PHASES];	/* measured, per site phase */
 	uint64_t	 session_wh;	/* rotation: most energy pauses first */
 	uint32_t	 session_id;	/* a new one resets what was learnt */
@@ -98,8 +101,13 @@ struct alloc_out {
 	int		 running, paused;
 };
 
+/* IEC 61851-1 Annex A: a car follows a lowered offer within 5 s. */
+#define ALLOC_EV_RESPONSE_MS		5000
+
 /* Phases (mask of site phases, bit p) connector c charges on. */
 uint8_t	 alloc_phases(const struct alloc_conn *, const struct alloc_memo *);
+uint8_t	 alloc_wired(enum phase_conn);
+int32_t	 alloc_silent_draw(const struct alloc_site *, const struct alloc_conn *);
 void	 alloc_limits(const struct alloc_site *, const struct alloc_conn *,
 	    size_t n, struct alloc_out *);
 size_t	 alloc_work_size(size_t n);

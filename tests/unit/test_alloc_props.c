@@ -69,6 +69,7 @@ gen(struct tcase *t, uint64_t seed)
 	}
 	s->min_run_ms = ALLOC_MIN_RUN_MS;
 	s->min_pause_ms = ALLOC_MIN_PAUSE_MS;
+	s->fallback_timeout_ms = 1000 * (2 + rnd(&p, 20));
 	s->green_start_ms = s->green_stop_ms = 0;	/* fresh: no history */
 	for (size_t i = 0; i < t->n; i++) {
 		struct alloc_conn *c = &t->c[i];
@@ -80,6 +81,8 @@ gen(struct tcase *t, uint64_t seed)
 		c->online = rnd(&p, 20) != 0;
 		c->demand = rnd(&p, 5) != 0;
 		c->fallback_da = rnd(&p, 2) ? 0 : min;
+		c->in_force_da = rnd(&p, 2) ? 0 : c->max_da;
+		c->silent_ms = rnd(&p, 30000);
 		for (int k = 0; k < EVG_PHASES; k++)
 			c->draw_da[k] = (int32_t)rnd(&p, 400);
 		c->session_wh = rnd(&p, 50000);
@@ -127,7 +130,8 @@ check(const struct tcase *t)
 			any_offline = true;
 			for (int p = 0; p < EVG_PHASES; p++)
 				if (wired(c->phase) >> p & 1)
-					fallback[p] += c->fallback_da;
+					fallback[p] += alloc_silent_draw(&t->site,
+					    c);
 		}
 		if (offers[i] != 0 && (offers[i] < c->min_da ||
 		    offers[i] > c->max_da || !c->online || !c->demand)) {
