@@ -21,8 +21,11 @@
 #include "alloc.h"
 
 struct work {
+	uint64_t	*key;		/* sort keys, and their scratch */
+	uint64_t	*tmp;
 	uint32_t	*order;		/* admission order */
 	uint32_t	*byroom;	/* actives by headroom, for filling */
+	uint32_t	*cls;		/* admitted, by class, in admission order */
 	int32_t		*cap;		/* most a connector may get now */
 	int32_t		*room;		/* cap - minimum, while filling */
 	uint8_t		*mask;		/* phases each connector charges on */
@@ -34,15 +37,19 @@ enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4 };
 size_t
 alloc_work_size(size_t n)
 {
-	return n * (2 * sizeof(uint32_t) + 2 * sizeof(int32_t) + 2);
+	return n * (2 * sizeof(uint64_t) + 3 * sizeof(uint32_t) +
+	    2 * sizeof(int32_t) + 2);
 }
 
 static void
 work_init(struct work *w, void *mem, size_t n)
 {
-	w->order = mem;
+	w->key = mem;
+	w->tmp = w->key + n;
+	w->order = (uint32_t *)(w->tmp + n);
 	w->byroom = w->order + n;
-	w->cap = (int32_t *)(w->byroom + n);
+	w->cls = w->byroom + n;
+	w->cap = (int32_t *)(w->cls + n);
 	w->room = w->cap + n;
 	w->mask = (uint8_t *)(w->room + n);
 	w->flag = w->mask + n;
@@ -54,15 +61,69 @@ at_least0(int32_t v)
 	return v < 0 ? 0 : v;
 }
 
-/* Site phases a connector's conductors reach. */
+/* Site phases a connector's conductors reach (bit p = L(p+1)). */
 uint8_t
 alloc_wired(enum phase_conn pc)
 {
-	uint8_t	 m = 0;
+	static const uint8_t mask[] = { 0, 1, 2, 4, 7, 7, 7 };
 
-	for (int l = 0; l < phase_conn_lines(pc); l++)
-		m |= (uint8_t)(1u << phase_conn_site_phase(pc, l));
-	return m;
+	return (unsigned)pc <= PHASE_L3L1L2 ? mask[pc] : 0;
+}
+
+#define IDX_BITS	24	/* the index, in the key's low bits */
+
+/*
+ * Sorts keys whose low IDX_BITS hold the connector's index and start in
+ * index order: insertion sort for a few, else LSD radix on the bytes
+ * above the index only (stable, so ties stay in index order), skipping
+ * passes where every key has the same byte. No callbacks.
+ */
+static void
+sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
+{
+	uint64_t *src = a, *dst = tmp, *t;
+
+	if (n < 64) {
+		for (size_t i = 1; i < n; i++) {
+			uint64_t v = a[i];
+			size_t	 j = i;
+
+			for (; j > 0 && a[j - 1] > v; j--)
+				a[j] = a[j - 1];
+			a[j] = v;
+		}
+		return;
+	}
+	for (int shift = IDX_BITS; shift < 64; shift += 8) {
+		size_t	 count[257] = { 0 };
+
+		for (size_t i = 0; i < n; i++)
+			count[((src[i] >> shift) & 0xFF) + 1]++;
+		if (count[((src[0] >> shift) & 0xFF) + 1] == n)
+			continue;
+		for (int b = 0; b < 256; b++)
+			count[b + 1] += count[b];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+/* The admission order as a key: kept first, higher priority first, less
+ * energy this session first, then the index. */
+static uint64_t
+admission_key(const struct alloc_conn *c, bool keep, uint32_t i)
+{
+	int32_t	 prio = c->priority < -16384 ? -16384 : c->priority > 16383 ?
+	    16383 : c->priority;
+	uint64_t wh = c->session_wh > 0xFFFFFF ? 0xFFFFFF : c->session_wh;
+
+	return (uint64_t)!keep << 63 | (uint64_t)(16383 - prio) << 48 |
+	    wh << IDX_BITS | i;
 }
 
 /*
@@ -196,40 +257,6 @@ learn(const struct alloc_conn *c, struct alloc_memo *m, uint64_t now)
 
 /* --- admission and filling ----------------------------------------------- */
 
-struct sortctx {
-	const struct alloc_conn	*c;
-	const struct alloc_memo	*m;
-	const uint8_t		*flag;
-	const int32_t		*room;
-};
-
-static int
-cmp_admission(const void *a, const void *b, void *arg)
-{
-	const struct sortctx *x = arg;
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-	int	 ki = (x->flag[i] & F_KEEP) != 0, kj = (x->flag[j] & F_KEEP) != 0;
-
-	if (ki != kj)
-		return kj - ki;
-	if (x->c[i].priority != x->c[j].priority)
-		return x->c[j].priority - x->c[i].priority;
-	if (x->c[i].session_wh != x->c[j].session_wh)
-		return x->c[i].session_wh < x->c[j].session_wh ? -1 : 1;
-	return (i > j) - (i < j);
-}
-
-static int
-cmp_room(const void *a, const void *b, void *arg)
-{
-	const struct sortctx *x = arg;
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-
-	if (x->room[i] != x->room[j])
-		return x->room[i] < x->room[j] ? -1 : 1;
-	return (i > j) - (i < j);
-}
-
 static bool
 fits(const int32_t *used, const int32_t *lim, uint8_t mask, int32_t add)
 {
@@ -254,21 +281,18 @@ take(int32_t *used, uint8_t mask, int32_t add)
  * phase it uses is full. O(n log n).
  */
 static void
-fill_class(const struct alloc_conn *c, struct work *w, size_t n, int prio,
+fill_class(struct work *w, const uint32_t *member, size_t nm,
     const int32_t *lim, int32_t *used, int32_t *offers)
 {
 	const int32_t *cap = w->cap;
 	int32_t	*room = w->room;
-	struct sortctx sc = { .c = c, .room = room };
 	size_t	 na = 0, next = 0;
 	int32_t	 level = 0;
 	int	 k[EVG_PHASES] = { 0 };
 
-	for (size_t r = 0; r < n; r++) {
-		uint32_t i = w->order[r];
+	for (size_t r = 0; r < nm; r++) {
+		uint32_t i = member[r];
 
-		if (!(w->flag[i] & F_ADMITTED) || c[i].priority != prio)
-			continue;
 		room[i] = cap[i] - offers[i];
 		if (room[i] <= 0)
 			continue;
@@ -279,7 +303,13 @@ fill_class(const struct alloc_conn *c, struct work *w, size_t n, int prio,
 	}
 	/* By headroom: cap events come in this order. Ties freeze at the
 	 * same level, so their order does not matter. */
-	qsort_r(w->byroom, na, sizeof(uint32_t), cmp_room, &sc);
+	for (size_t a = 0; a < na; a++)
+		w->key[a] = (uint64_t)(uint32_t)room[w->byroom[a]] << IDX_BITS |
+		    w->byroom[a];
+	if (na > 0)
+		sort_u64(w->key, w->tmp, na);
+	for (size_t a = 0; a < na; a++)
+		w->byroom[a] = (uint32_t)(w->key[a] & ((1u << IDX_BITS) - 1));
 
 	for (;;) {
 		int32_t d = INT32_MAX, step;
@@ -321,8 +351,8 @@ fill_class(const struct alloc_conn *c, struct work *w, size_t n, int prio,
 		/* Phase `bottleneck` is full but for less than 0.1 A per
 		 * connector on it: hand out what is left one step each, in
 		 * admission order, then freeze everyone on that phase. */
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w->order[r];
+		for (size_t r = 0; r < nm; r++) {
+			uint32_t i = member[r];
 
 			if (!(w->flag[i] & F_ACTIVE) ||
 			    !(w->mask[i] >> bottleneck & 1))
@@ -346,20 +376,27 @@ fill_class(const struct alloc_conn *c, struct work *w, size_t n, int prio,
  * connectors on the same phases stay within 0.1 A of each other.
  */
 static void
-topup_class(const struct alloc_conn *c, const struct work *w, size_t n,
-    int prio, const int32_t *lim, int32_t *used, int32_t *offers)
+topup_class(struct work *w, const uint32_t *member, size_t nm,
+    const int32_t *lim, int32_t *used, int32_t *offers)
 {
 	bool	 more = true;
 
+	/* F_ACTIVE marks who may still take a step; one that does not fit
+	 * never will (the phases only fill up). */
+	for (size_t r = 0; r < nm; r++)
+		w->flag[member[r]] |= F_ACTIVE;
 	while (more) {
 		more = false;
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w->order[r];
+		for (size_t r = 0; r < nm; r++) {
+			uint32_t i = member[r];
 
-			if (!(w->flag[i] & F_ADMITTED) || c[i].priority != prio ||
-			    offers[i] >= w->cap[i] ||
-			    !fits(used, lim, w->mask[i], 1))
+			if (!(w->flag[i] & F_ACTIVE))
 				continue;
+			if (offers[i] >= w->cap[i] ||
+			    !fits(used, lim, w->mask[i], 1)) {
+				w->flag[i] &= (uint8_t)~F_ACTIVE;
+				continue;
+			}
 			offers[i] += 1;
 			take(used, w->mask[i], 1);
 			more = true;
@@ -373,7 +410,6 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     int32_t *offers, struct alloc_out *o)
 {
 	struct work w;
-	struct sortctx sc = { .c = c, .m = m };
 	int32_t	 used_soft[EVG_PHASES], lim[EVG_PHASES];
 	bool	 any_offline = false;
 	int	 prio[64], nprio = 0;
@@ -409,8 +445,12 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (m[i].offer_da > 0 && now - m[i].since_ms < s->min_run_ms)
 			w.flag[i] |= F_KEEP;
 	}
-	sc.flag = w.flag;
-	qsort_r(w.order, n, sizeof(uint32_t), cmp_admission, &sc);
+	for (size_t i = 0; i < n; i++)
+		w.key[i] = admission_key(&c[i], w.flag[i] & F_KEEP, (uint32_t)i);
+	if (n > 0)
+		sort_u64(w.key, w.tmp, n);
+	for (size_t i = 0; i < n; i++)
+		w.order[i] = (uint32_t)(w.key[i] & ((1u << IDX_BITS) - 1));
 
 	memcpy(used_soft, o->used_da, sizeof(used_soft));
 	for (size_t r = 0; r < n; r++) {
@@ -459,28 +499,66 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (lim[p] > o->hard_da[p])
 			lim[p] = o->hard_da[p];
 	}
-	for (size_t i = 0; i < n; i++) {
-		bool	 seen = false;
+	/* The admitted, grouped by class (highest first), each group in
+	 * admission order. */
+	{
+		size_t	 start[65] = { 0 }, at, nadm = 0;
 
-		offers[i] = (w.flag[i] & F_ADMITTED) ? c[i].min_da : 0;
-		if (!(w.flag[i] & F_ADMITTED))
-			continue;
-		for (int k = 0; k < nprio; k++)
-			seen |= prio[k] == c[i].priority;
-		if (!seen && nprio < 64)
-			prio[nprio++] = c[i].priority;
-	}
-	/* Classes, highest priority first. */
-	for (int a = 1; a < nprio; a++)
-		for (int b = a; b > 0 && prio[b - 1] < prio[b]; b--) {
-			int t = prio[b];
+		for (size_t r = 0; r < n; r++) {
+			uint32_t i = w.order[r];
+			int	 k;
 
-			prio[b] = prio[b - 1];
-			prio[b - 1] = t;
+			offers[i] = (w.flag[i] & F_ADMITTED) ? c[i].min_da : 0;
+			if (!(w.flag[i] & F_ADMITTED))
+				continue;
+			for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
+				;
+			if (k == nprio && nprio < 64)
+				prio[nprio++] = c[i].priority;
+			nadm++;
 		}
-	for (int k = 0; k < nprio; k++) {
-		fill_class(c, &w, n, prio[k], lim, o->used_da, offers);
-		topup_class(c, &w, n, prio[k], lim, o->used_da, offers);
+		/* classes in descending priority */
+		for (int a = 1; a < nprio; a++)
+			for (int b = a; b > 0 && prio[b - 1] < prio[b]; b--) {
+				int t = prio[b];
+
+				prio[b] = prio[b - 1];
+				prio[b - 1] = t;
+			}
+		for (size_t r = 0; r < n; r++) {
+			uint32_t i = w.order[r];
+
+			if (w.flag[i] & F_ADMITTED)
+				for (int k = 0; k < nprio; k++)
+					if (prio[k] == c[i].priority) {
+						start[k + 1]++;
+						break;
+					}
+		}
+		for (int k = 0; k < nprio; k++)
+			start[k + 1] += start[k];
+		for (size_t r = 0; r < n; r++) {
+			uint32_t i = w.order[r];
+
+			if (!(w.flag[i] & F_ADMITTED))
+				continue;
+			for (int k = 0; k < nprio; k++)
+				if (prio[k] == c[i].priority) {
+					at = start[k]++;
+					w.cls[at] = i;
+					break;
+				}
+		}
+		/* start[k] is now the end of class k; class k begins where
+		 * class k-1 ended. */
+		for (int k = 0; k < nprio; k++) {
+			size_t	 b = k ? start[k - 1] : 0, e = start[k];
+
+			fill_class(&w, w.cls + b, e - b, lim, o->used_da, offers);
+			topup_class(&w, w.cls + b, e - b, lim, o->used_da,
+			    offers);
+		}
+		(void)nadm;
 	}
 
 	for (size_t i = 0; i < n; i++) {

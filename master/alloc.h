@@ -110,7 +110,7 @@ uint8_t	 alloc_wired(enum phase_conn);
 int32_t	 alloc_silent_draw(const struct alloc_site *, const struct alloc_conn *);
 void	 alloc_limits(const struct alloc_site *, const struct alloc_conn *,
 	    size_t n, struct alloc_out *);
-size_t	 alloc_work_size(size_t n);
+size_t	 alloc_work_size(size_t n);	/* n < 2^24 */
 void	 alloc_compute(const struct alloc_site *, const struct alloc_conn *,
 	    struct alloc_memo *, size_t n, uint64_t now_ms, void *work,
 	    int32_t *offers, struct alloc_out *);

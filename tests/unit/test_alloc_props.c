@@ -102,7 +102,7 @@ wired(enum phase_conn pc)
 
 static int32_t	 offers[MAXN], offers2[MAXN];
 static struct alloc_memo memo[MAXN];
-static unsigned char workmem[MAXN * 32];
+static void	*workmem;	/* alloc_work_size(MAXN) bytes */
 
 static void
 run(const struct tcase *t, int32_t *out, struct alloc_out *o)
@@ -257,6 +257,8 @@ test_million_random_sites(void **state)
 	uint64_t start = s0 ? strtoull(s0, NULL, 10) : 1;
 
 	(void)state;
+	workmem = malloc(alloc_work_size(MAXN));
+	assert_non_null(workmem);
 	for (uint64_t seed = start; seed < start + cases; seed++) {
 		const char *bad;
 
@@ -270,6 +272,7 @@ test_million_random_sites(void **state)
 			    (unsigned long long)seed);
 		}
 	}
+	free(workmem);
 }
 
 int

@@ -38,7 +38,7 @@ struct scen {
 	struct alloc_memo memo[MAXC];
 	struct plan_conn plan[MAXC];
 	int32_t		 target[MAXC];
-	unsigned char	 work[MAXC * 32];
+	unsigned char	 work[MAXC * 64];	/* >= alloc_work_size(MAXC) */
 	struct alloc_out out;
 	int32_t		 base_da[EVG_PHASES];	/* the building */
 	uint64_t	 now, t0;
@@ -75,6 +75,7 @@ scen_init(struct scen *s, int nch, int nconn, enum alloc_mode mode,
 {
 	struct slave_config conf;
 
+	assert_true(alloc_work_size(MAXC) <= sizeof(s->work));
 	memset(s, 0, sizeof(*s));
 	s->nch = nch;
 	s->nconn = nconn;
