@@ -367,6 +367,34 @@ cycle_close(struct master *m)
 		master_write_stats(m);
 }
 
+/* A poll out of turn, to write a cut at once. */
+void
+master_poll_now(struct master *m, int i, uint64_t now)
+{
+	link_start_poll(&m->peers[i].link, now);
+	drive(&m->peers[i], now);
+}
+
+/* The site's status, written whole or not at all. */
+static void
+write_status(const struct master *m, uint64_t now)
+{
+	char	 tmp[300], *text;
+	FILE	*fp;
+
+	if (m->conf->site.status_file[0] == '\0')
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.new", m->conf->site.status_file);
+	if ((text = site_status_json(&m->site, now)) == NULL)
+		return;
+	if ((fp = fopen(tmp, "w")) != NULL) {
+		fprintf(fp, "%s\n", text);
+		if (fclose(fp) == 0)
+			rename(tmp, m->conf->site.status_file);
+	}
+	free(text);
+}
+
 static void
 cycle_cb(uv_timer_t *t)
 {
@@ -374,6 +402,8 @@ cycle_cb(uv_timer_t *t)
 	uint64_t now = clock_now_ms();
 
 	cycle_close(m);
+	site_allocate(&m->site, now);
+	write_status(m, now);
 	m->cycle_start_ms = now;
 	m->cycle_open = true;
 	for (int i = 0; i < m->npeers; i++) {
@@ -429,12 +459,15 @@ master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
 
 		p->m = m;
 		p->cc = cc;
+		/* Nothing is offered before the allocator says so. */
 		for (int k = 0; k < REGMAP_MAX_CONN; k++)
-			want[k] = (uint16_t)cc->conn[k].current;
+			want[k] = 0;
 		link_init(&p->link, cc->connectors, want);
 		uv_timer_init(loop, &p->timer);
 		p->timer.data = p;
 	}
+	if (site_start(&m->site, m) != 0)
+		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -453,6 +486,7 @@ master_stop(struct master *m)
 {
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
+	site_stop(&m->site);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
 	for (int i = 0; i < m->npeers; i++) {
@@ -464,6 +498,7 @@ master_stop(struct master *m)
 void
 master_free(struct master *m)
 {
+	site_free(&m->site);
 	free(m->peers);
 	m->peers = NULL;
 }

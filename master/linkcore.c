@@ -73,6 +73,16 @@ build(struct link_peer *p, const struct link_params *lp)
 		r->count = 1;
 		r->vals[0] = p->want_da[ci];
 		return true;
+	case STEP_CMD1:
+	case STEP_CMD2:
+		ci = p->step - STEP_CMD1;
+		if (ci >= p->nconn || p->cmd[ci] == 0)
+			return false;
+		r->fc = 6;
+		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1) + 1);
+		r->count = 1;
+		r->vals[0] = p->cmd[ci];
+		return true;
 	case STEP_DONE:
 		break;
 	}
@@ -239,6 +249,9 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		return link_failed(p, lp, now, "exception on a read");
 	/* A refused write (say, a setpoint above what the charger now says
 	 * its maximum is) is not a dead link: go on, try again next poll. */
+	/* A command is written once, taken or refused. */
+	if (p->step == STEP_CMD1 || p->step == STEP_CMD2)
+		p->cmd[p->step - STEP_CMD1] = 0;
 	if (rc > 0) {
 		p->refused = p->req;
 		p->refused_exc = exc;

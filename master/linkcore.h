@@ -30,7 +30,7 @@ enum link_state {
 
 enum link_step {
 	STEP_UNIT, STEP_CONN1, STEP_CONN2, STEP_HEARTBEAT, STEP_FALLBACK,
-	STEP_SETPOINT1, STEP_SETPOINT2, STEP_DONE,
+	STEP_SETPOINT1, STEP_SETPOINT2, STEP_CMD1, STEP_CMD2, STEP_DONE,
 };
 
 struct link_params {
@@ -66,6 +66,7 @@ enum link_news {
 struct link_peer {
 	int		nconn;
 	uint16_t	want_da[REGMAP_MAX_CONN];	/* setpoints we want */
+	uint16_t	cmd[REGMAP_MAX_CONN];	/* command to write once */
 	/* state */
 	enum link_state	state;
 	enum link_step	step;

@@ -13,6 +13,7 @@
 #include "linkcore.h"
 #include "log.h"
 #include "master_config.h"
+#include "site.h"
 
 #define MLOG(m, lvl, ...) do {						\
 	if ((int)(lvl) <= (m)->conf->site.log_level)			\
@@ -56,11 +57,13 @@ struct master {
 	struct cycle_stats	 stats;
 	uv_signal_t		 sigint, sigterm;
 	bool			 stopping;
+	struct site		 site;
 };
 
 int	master_start(struct master *, uv_loop_t *, const struct master_config *);
 void	master_stop(struct master *);
 void	master_free(struct master *);
 void	master_write_stats(const struct master *);
+void	master_poll_now(struct master *, int peer, uint64_t now_ms);
 
 #endif

@@ -11,8 +11,21 @@
 
 const char *const log_level_names[] = { "error", "warning", "info", "debug",
     NULL };
+static const char *const mode_names[] = { "static", "dynamic", "hybrid",
+    "green", NULL };
+static const char *const strategy_names[] = { "zero", "minimise", "maximise",
+    NULL };
+static const char *const driver_names[] = { "sense", "sdm630", "sdm120",
+    "generic", NULL };
+static const char *const transport_names[] = { "tcp", "rtu", NULL };
+static const char *const parity_names[] = { "none", "even", "odd", NULL };
+static const char *const type_names[] = { "int16", "uint16", "int32",
+    "uint32", "float32", NULL };
 
 #define S(f)	offsetof(struct master_config, site.f)
+#define M(f)	offsetof(struct master_config, meter.f)
+#define CL(f)	offsetof(struct master_config, meter.clamp[0].f)
+#define CLS	sizeof(((struct master_config *)0)->meter.clamp[0])
 #define CH(f)	offsetof(struct master_config, charger[0].f)
 #define STRIDE	sizeof(struct charger_conf)
 #define N	MASTER_MAX_CHARGERS
@@ -39,7 +52,70 @@ const struct cfg_key master_config_keys[] = {
 	{ "site", "log_level", CFG_ENUM, 0, 0, "info", S(log_level), 0,
 	    log_level_names, 0, 0, NULL, "error, warning, info or debug" },
 	{ "site", "stats_file", CFG_STR, 0, 0, "", S(stats_file), 256, NULL, 0,
-	    0, NULL, "write link statistics (JSON) here every minute" },
+	    0, NULL, "write link statistics (JSON) here every 10 polls" },
+	{ "site", "status_file", CFG_STR, 0, 0, "", S(status_file), 256, NULL,
+	    0, 0, NULL, "write the site's status (JSON) here every cycle" },
+	{ "site", "control_socket", CFG_STR, 0, 0, "", S(control_socket), 108,
+	    NULL, 0, 0, NULL, "UNIX socket for operator commands" },
+	{ "site", "mode", CFG_ENUM, 0, 0, "static", S(mode), 0, mode_names, 0,
+	    0, NULL, "static, dynamic, hybrid or green" },
+	{ "site", "offline_strategy", CFG_ENUM, 0, 0, "maximise", S(strategy),
+	    0, strategy_names, 0, 0, NULL, "zero, minimise or maximise" },
+	{ "site", "group_limit", CFG_DECI, 0, 20000, "32.0", S(group_limit), 0,
+	    NULL, 0, 0, "A", "most all chargers together may take, per phase" },
+	{ "site", "site_limit", CFG_DECI, 60, 20000, "100.0", S(site_limit), 0,
+	    NULL, 0, 0, "A", "the main fuse, per phase" },
+	{ "site", "margin", CFG_DECI, 0, 2000, "2.0", S(margin), 0, NULL, 0, 0,
+	    "A", "kept free below the main fuse" },
+	{ "site", "meter_offline_limit", CFG_DECI, 0, 20000, "10.0",
+	    S(offline_limit), 0, NULL, 0, 0, "A",
+	    "per phase for all chargers while the meter is silent" },
+	{ "site", "min_run", CFG_INT, 0, 3600, "300", S(min_run), 0, NULL, 0, 0,
+	    "s", "a started car runs at least this long (rotation)" },
+	{ "site", "min_pause", CFG_INT, 0, 3600, "300", S(min_pause), 0, NULL,
+	    0, 0, "s", "a paused car rests at least this long (rotation)" },
+	{ "site", "green_start", CFG_INT, 0, 3600, "60", S(green_start), 0,
+	    NULL, 0, 0, "s", "green: surplus must hold this long to start" },
+	{ "site", "green_stop", CFG_INT, 0, 3600, "300", S(green_stop), 0, NULL,
+	    0, 0, "s", "green: surplus must fail this long to stop" },
+	{ "meter", "enabled", CFG_BOOL, 0, 0, "no", M(enabled), 0, NULL, 0, 0,
+	    NULL, "a meter measures the site's supply" },
+	{ "meter", "driver", CFG_ENUM, 0, 0, "sense", M(driver), 0,
+	    driver_names, 0, 0, NULL, "sense, sdm630, sdm120 or generic" },
+	{ "meter", "transport", CFG_ENUM, 0, 0, "tcp", M(transport), 0,
+	    transport_names, 0, 0, NULL, "tcp (Modbus TCP) or rtu (RS485)" },
+	{ "meter", "host", CFG_STR, 0, 0, "", M(host), 64, NULL, 0, 0, NULL,
+	    "tcp: the meter's address" },
+	{ "meter", "port", CFG_INT, 1, 65535, "502", M(port), 0, NULL, 0, 0,
+	    NULL, "tcp: port" },
+	{ "meter", "device", CFG_STR, 0, 0, "/dev/ttyUSB0", M(device), 128,
+	    NULL, 0, 0, NULL, "rtu: serial device" },
+	{ "meter", "baud", CFG_INT, 1200, 115200, "9600", M(baud), 0, NULL, 0,
+	    0, NULL, "rtu: baud rate" },
+	{ "meter", "parity", CFG_ENUM, 0, 0, "none", M(parity), 0, parity_names,
+	    0, 0, NULL, "rtu: none, even or odd" },
+	{ "meter", "unit_id", CFG_INT, 1, 247, "1", M(unit_id), 0, NULL, 0, 0,
+	    NULL, "Modbus unit id" },
+	{ "meter", "poll_period", CFG_INT, 100, 10000, "500", M(poll_period),
+	    0, NULL, 0, 0, "ms", "how often the meter is read" },
+	{ "meter", "offline_after", CFG_INT, 1, 100, "3", M(offline_after), 0,
+	    NULL, 0, 0, NULL, "faulty readings in a row before offline" },
+	{ "meter", "chargers_included", CFG_BOOL, 0, 0, "yes",
+	    M(chargers_included), 0, NULL, 0, 0, NULL,
+	    "the clamps also measure the chargers" },
+	{ "clamp", "enabled", CFG_BOOL, 0, 0, "yes", CL(enabled), 0, NULL, 3,
+	    CLS, NULL, "a clamp on this phase" },
+	{ "clamp", "ct_rating", CFG_DECI, 10, 50000, "100.0", CL(ct_rating), 0,
+	    NULL, 3, CLS, "A", "the clamp's rating" },
+	{ "clamp", "register", CFG_INT, 0, 65535, "0", CL(addr), 0, NULL, 3, CLS,
+	    NULL, "generic: input register of this phase's current" },
+	{ "clamp", "type", CFG_ENUM, 0, 0, "int16", CL(type), 0, type_names, 3,
+	    CLS, NULL, "generic: int16 uint16 int32 uint32 float32" },
+	{ "clamp", "word_swap", CFG_BOOL, 0, 0, "no", CL(word_swap), 0, NULL, 3,
+	    CLS, NULL, "generic: low word first" },
+	{ "clamp", "scale", CFG_INT, -1000000, 1000000, "1000",
+	    CL(scale_milli), 0, NULL, 3, CLS, NULL,
+	    "generic: 0.001 x 0.1 A per raw unit (1000: raw is 0.1 A)" },
 	{ "charger", "name", CFG_STR, 0, 0, "", CH(name), MASTER_NAME_LEN,
 	    NULL, N, STRIDE, NULL, "name shown to operators" },
 	{ "charger", "host", CFG_STR, 0, 0, "", CH(host), 16, NULL, N, STRIDE,
@@ -60,10 +136,10 @@ const struct cfg_key master_config_keys[] = {
 	{ "charger", "max_current2", CFG_DECI, 60, 800, "32.0",
 	    CH(conn[1].max_current), 0, NULL, N, STRIDE, "A",
 	    "connector 2 rating" },
-	{ "charger", "current1", CFG_DECI, 0, 800, "6.0", CH(conn[0].current),
-	    0, NULL, N, STRIDE, "A", "fixed current for connector 1" },
-	{ "charger", "current2", CFG_DECI, 0, 800, "6.0", CH(conn[1].current),
-	    0, NULL, N, STRIDE, "A", "fixed current for connector 2" },
+	{ "charger", "priority1", CFG_INT, 0, 9, "0", CH(conn[0].priority), 0,
+	    NULL, N, STRIDE, NULL, "connector 1: higher is served first" },
+	{ "charger", "priority2", CFG_INT, 0, 9, "0", CH(conn[1].priority), 0,
+	    NULL, N, STRIDE, NULL, "connector 2: higher is served first" },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -88,6 +164,16 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		    "6.0-80.0 A");
 		return -1;
 	}
+	if (mc->site.mode != 0 && !mc->meter.enabled) {
+		snprintf(err, errlen, "site.mode: %s needs a meter "
+		    "(meter.enabled = yes)", mode_names[mc->site.mode]);
+		return -1;
+	}
+	if (mc->meter.enabled && mc->meter.transport == 0 &&
+	    mc->meter.host[0] == '\0') {
+		snprintf(err, errlen, "meter.host: must be set for tcp");
+		return -1;
+	}
 	for (int i = 0; i < MASTER_MAX_CHARGERS; i++) {
 		struct charger_conf *c = &mc->charger[i];
 		struct in_addr a;
@@ -107,16 +193,6 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		}
 		if (c->name[0] == '\0')
 			snprintf(c->name, sizeof(c->name), "charger%d", i + 1);
-		for (int k = 0; k < c->connectors; k++) {
-			int cur = c->conn[k].current, max = c->conn[k].max_current;
-
-			if (cur != 0 && (cur < 60 || cur > max)) {
-				snprintf(err, errlen, "charger%d.current%d: must "
-				    "be 0 or 6.0 A up to max_current%d (%d.%d A)",
-				    i + 1, k + 1, k + 1, max / 10, max % 10);
-				return -1;
-			}
-		}
 		for (int j = 0; j < n; j++) {
 			if (strcmp(mc->charger[j].name, c->name) == 0) {
 				snprintf(err, errlen, "charger%d.name: '%s' is "
@@ -147,16 +223,27 @@ master_config_print(const struct master_config *mc)
 	char	 val[300];
 	const struct cfg_key *k;
 
-	printf("[site]\n");
-	for (k = master_config_keys; k->name != NULL; k++)
-		if (k->nindex == 0) {
-			cfg_format(k, mc, 0, val, sizeof(val));
-			printf("%s = %s\n", k->name, val);
-		}
+	for (const char *const *sec = (const char *const[]){ "site", "meter",
+	    NULL }; *sec != NULL; sec++) {
+		printf("[%s]\n", *sec);
+		for (k = master_config_keys; k->name != NULL; k++)
+			if (strcmp(k->section, *sec) == 0) {
+				cfg_format(k, mc, 0, val, sizeof(val));
+				printf("%s = %s\n", k->name, val);
+			}
+	}
+	for (int p = 0; p < 3; p++) {
+		printf("\n[clamp%d]\n", p + 1);
+		for (k = master_config_keys; k->name != NULL; k++)
+			if (strcmp(k->section, "clamp") == 0) {
+				cfg_format(k, mc, p, val, sizeof(val));
+				printf("%s = %s\n", k->name, val);
+			}
+	}
 	for (int i = 0; i < mc->ncharger; i++) {
 		printf("\n[charger%d]\n", i + 1);
 		for (k = master_config_keys; k->name != NULL; k++)
-			if (k->nindex != 0) {
+			if (strcmp(k->section, "charger") == 0) {
 				cfg_format(k, mc, i, val, sizeof(val));
 				printf("%s = %s\n", k->name, val);
 			}

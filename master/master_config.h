@@ -25,8 +25,7 @@ struct charger_conf {
 	struct {
 		int	phase;		/* enum phase_conn */
 		int	max_current;	/* 0.1 A */
-		int	current;	/* 0.1 A: fixed setpoint (until the
-					 * allocator shares the site) */
+		int	priority;	/* higher is served first */
 	} conn[REGMAP_MAX_CONN];
 };
 
@@ -41,7 +40,39 @@ struct master_config {
 		int	fallback_timeout;	/* s */
 		int	log_level;		/* enum log_level */
 		char	stats_file[256];	/* link statistics, JSON */
+		char	status_file[256];	/* site status, JSON */
+		char	control_socket[108];
+		int	mode;			/* enum alloc_mode */
+		int	strategy;		/* enum alloc_strategy */
+		int	group_limit;		/* 0.1 A per phase */
+		int	site_limit;		/* 0.1 A per phase */
+		int	margin;			/* 0.1 A */
+		int	offline_limit;		/* 0.1 A per phase */
+		int	min_run, min_pause;	/* s */
+		int	green_start, green_stop;	/* s */
 	} site;
+	struct {
+		bool	enabled;
+		int	driver;			/* enum meter_driver */
+		int	transport;		/* 0 tcp, 1 rtu */
+		char	host[64];
+		int	port;
+		char	device[128];
+		int	baud;
+		int	parity;			/* 0 none, 1 even, 2 odd */
+		int	unit_id;
+		int	poll_period;		/* ms */
+		int	offline_after;
+		bool	chargers_included;
+		struct {
+			bool	enabled;
+			int	ct_rating;	/* 0.1 A */
+			int	addr;		/* generic */
+			int	type;		/* enum meter_type */
+			bool	word_swap;
+			int	scale_milli;
+		} clamp[3];
+	} meter;
 	struct charger_conf charger[MASTER_MAX_CHARGERS];
 	int	ncharger;	/* after master_config_compact() */
 };

@@ -19,6 +19,7 @@
 #include "linesrv.h"
 #include "log.h"
 #include "mbserver.h"
+#include "regmap.h"
 #include "slave.h"
 #include "strnum.h"
 
@@ -32,7 +33,21 @@ struct simslave {
 	bool			 alive;
 };
 
+/* The Sense CT kit on the site's supply (docs/simulator.md). */
+struct simmeter {
+	struct mbserver		 mb;
+	bool			 on;
+	bool			 frozen;	/* frame counter stops */
+	int32_t			 base_da[EVG_PHASES];	/* the building */
+	uint16_t		 frame;
+	uint64_t		 frame_ms;
+};
+
+/* Design: the CT kit measures every 200 ms. */
+#define SIM_METER_FRAME_MS	200
+
 struct sim {
+	struct simmeter		 meter;
 	uv_loop_t		*loop;
 	uv_timer_t		 tick;
 	uv_signal_t		 sigint, sigterm;
@@ -44,6 +59,58 @@ struct sim {
 
 static const enum phase_conn rotation[] = { PHASE_L1L2L3, PHASE_L2L3L1,
     PHASE_L3L1L2 };
+
+/* What the clamps see: the building plus every car (they are behind
+ * the clamps). */
+static void
+meter_currents(const struct sim *sim, int32_t *da)
+{
+	for (int p = 0; p < EVG_PHASES; p++)
+		da[p] = sim->meter.base_da[p];
+	for (int i = 0; i < sim->n; i++) {
+		const struct simslave *ss = &sim->sl[i];
+
+		if (!ss->alive)
+			continue;
+		for (int k = 0; k < ss->s.fw.cfg.nconn; k++) {
+			const struct sim_conn *sc = &ss->s.sim.conn[k];
+
+			for (int l = 0; l < EVG_PHASES; l++) {
+				int p = phase_conn_site_phase(sc->phase, l);
+
+				if (p >= 0)
+					da[p] += sc->line_da[l];
+			}
+		}
+	}
+}
+
+static int
+meter_handle(struct mbserver *mb, const uint8_t *adu, int len, bool may_write,
+    uint64_t now)
+{
+	struct sim *sim = mb->arg;
+	uint16_t *ir = mb->map->tab_input_registers;
+	int32_t	 da[EVG_PHASES];
+	unsigned addr, count;
+
+	(void)may_write;
+	(void)now;
+	if (len != 12 || adu[7] != MODBUS_FC_READ_INPUT_REGISTERS)
+		return mbserver_exception(mb, adu, MB_EXC_ILLEGAL_FUNCTION);
+	addr = (unsigned)adu[8] << 8 | adu[9];
+	count = (unsigned)adu[10] << 8 | adu[11];
+	if (count < 1 || addr + count > 8)
+		return mbserver_exception(mb, adu, MB_EXC_ILLEGAL_ADDRESS);
+	meter_currents(sim, da);
+	ir[0] = 1;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		ir[1 + p] = (uint16_t)(int16_t)da[p];
+		ir[4 + p] = SIM_NOMINAL_DV;
+	}
+	ir[7] = sim->meter.frame;
+	return modbus_reply(mb->ctx, adu, len, mb->map) < 0 ? -1 : 0;
+}
 
 static int
 slave_up(struct sim *sim, struct simslave *ss)
@@ -67,6 +134,14 @@ on_tick(uv_timer_t *t)
 	struct sim *sim = t->data;
 	uint64_t now = clock_now_ms();
 
+	if (sim->meter.on) {
+		mbserver_tick(&sim->meter.mb, now);
+		if (!sim->meter.frozen &&
+		    now - sim->meter.frame_ms >= SIM_METER_FRAME_MS) {
+			sim->meter.frame++;
+			sim->meter.frame_ms = now;
+		}
+	}
 	for (int i = 0; i < sim->n; i++) {
 		struct simslave *ss = &sim->sl[i];
 
@@ -117,6 +192,36 @@ on_control(void *arg, const char *line)
 			    i ? " " : "", sim->sl[i].name);
 		return out;
 	}
+	if (strncmp(line, "meter ", 6) == 0) {
+		long	 a[3];
+		char	 w[3][16], extra;
+		bool	 on;
+
+		if (!sim->meter.on)
+			return strdup("error: no meter (start with --meter-port)");
+		if (sscanf(line + 6, "base %15s %15s %15s %c", w[0], w[1], w[2],
+		    &extra) == 3) {
+			for (int p = 0; p < 3; p++)
+				if (strnum_deci(w[p], -20000, 20000, &a[p]) != 0)
+					return strdup("error: meter base: amps per "
+					    "phase, -2000.0 to 2000.0");
+			for (int p = 0; p < 3; p++)
+				sim->meter.base_da[p] = (int32_t)a[p];
+			return strdup("ok");
+		}
+		if (sscanf(line + 6, "offline %15s %c", w[0], &extra) == 1 &&
+		    strnum_bool(w[0], &on) == 0) {
+			sim->meter.mb.blackhole = on;
+			return strdup("ok");
+		}
+		if (sscanf(line + 6, "freeze %15s %c", w[0], &extra) == 1 &&
+		    strnum_bool(w[0], &on) == 0) {
+			sim->meter.frozen = on;
+			return strdup("ok");
+		}
+		return strdup("error: meter base A1 A2 A3 | meter offline on|off "
+		    "| meter freeze on|off");
+	}
 	if (sp == NULL || (ss = find(sim, line, (size_t)(sp - line))) == NULL) {
 		snprintf(msg, sizeof(msg), "error: expected 'NAME COMMAND' with a "
 		    "charger NAME from 'list', or 'list'");
@@ -158,6 +263,8 @@ on_signal(uv_signal_t *sig, int signum)
 	struct sim *sim = sig->data;
 
 	log_info("signal %d: stopping", signum);
+	if (sim->meter.on)
+		mbserver_close(&sim->meter.mb);
 	for (int i = 0; i < sim->n; i++)
 		if (sim->sl[i].alive)
 			mbserver_close(&sim->sl[i].mb);
@@ -168,7 +275,8 @@ on_signal(uv_signal_t *sig, int signum)
 }
 
 static int
-write_master_config(const struct sim *sim, const char *path, int base_port)
+write_master_config(const struct sim *sim, const char *path, int base_port,
+    long meter_port)
 {
 	char	 tmp[512];
 	FILE	*fp;
@@ -178,6 +286,13 @@ write_master_config(const struct sim *sim, const char *path, int base_port)
 		return -1;
 	fprintf(fp, "; written by evgroup-sim for its %d simulated chargers\n"
 	    "[site]\nname = simulated site (%d chargers)\n", sim->n, sim->n);
+	if (meter_port)
+		fprintf(fp, "mode = dynamic\nsite_limit = 100.0\n"
+		    "group_limit = 100.0\n\n[meter]\nenabled = yes\n"
+		    "driver = sense\ntransport = tcp\nhost = 127.0.0.1\n"
+		    "port = %ld\n", meter_port);
+	else
+		fprintf(fp, "group_limit = %d.0\n", 16 * sim->n);
 	for (int i = 0; i < sim->n; i++) {
 		const struct simslave *ss = &sim->sl[i];
 
@@ -185,11 +300,10 @@ write_master_config(const struct sim *sim, const char *path, int base_port)
 		    "port = %d\nconnectors = %d\n", i + 1, ss->name,
 		    base_port + i, ss->conf.connectors);
 		for (int k = 0; k < ss->conf.connectors; k++)
-			fprintf(fp, "phase%d = %s\nmax_current%d = %d.%d\n"
-			    "current%d = 16.0\n", k + 1,
-			    phase_conn_name(ss->conf.conn[k].phase), k + 1,
-			    ss->conf.conn[k].max_current / 10,
-			    ss->conf.conn[k].max_current % 10, k + 1);
+			fprintf(fp, "phase%d = %s\nmax_current%d = %d.%d\n",
+			    k + 1, phase_conn_name(ss->conf.conn[k].phase),
+			    k + 1, ss->conf.conn[k].max_current / 10,
+			    ss->conf.conn[k].max_current % 10);
 	}
 	if (fclose(fp) != 0 || rename(tmp, path) != 0)
 		return -1;
@@ -202,14 +316,15 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: evgroup-sim --slaves N --base-port P [--connectors 1|2]\n"
 	    "                   [--control PATH] [--master-config FILE]\n"
-	    "                   [--set KEY=VALUE]... [--events]\n"
+	    "                   [--set KEY=VALUE]... [--events] [--meter-port P]\n"
 	    "  --slaves N           chargers to simulate (1-%d)\n"
 	    "  --base-port P        Modbus TCP port of the first; the others follow\n"
 	    "  --connectors 1|2     connectors per charger (default 2)\n"
 	    "  --control PATH       control socket (default evgroup-sim.sock)\n"
 	    "  --master-config FILE write an evgroup-master configuration for them\n"
 	    "  --set S.KEY=VALUE    a charger setting for all of them\n"
-	    "  --events             print every charger's events\n",
+	    "  --events             print every charger's events\n"
+	    "  --meter-port P       serve the Sense CT kit on 127.0.0.1:P\n",
 	    SIM_MAX_SLAVES);
 }
 
@@ -224,13 +339,14 @@ main(int argc, char **argv)
 		{ "master-config", required_argument, NULL, 'm' },
 		{ "set", required_argument, NULL, 's' },
 		{ "events", no_argument, NULL, 'e' },
+		{ "meter-port", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim *sim;
 	struct slave_config base;
 	const char *control = "evgroup-sim.sock", *mconf = NULL;
-	long	 n = 0, port = 0, nconn = 2;
+	long	 n = 0, port = 0, nconn = 2, meter_port = 0;
 	char	 err[CFG_ERRLEN + 64];
 	int	 ch, rc;
 	struct rlimit rl;
@@ -277,6 +393,13 @@ main(int argc, char **argv)
 		case 'e':
 			sim->events = true;
 			break;
+		case 'M':
+			if (strnum_long(optarg, 1024, 65535, &meter_port) != 0) {
+				fprintf(stderr, "evgroup-sim: --meter-port: must "
+				    "be 1024-65535\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -321,7 +444,19 @@ main(int argc, char **argv)
 		if (slave_up(sim, ss) != 0)
 			return 1;
 	}
-	if (mconf != NULL && write_master_config(sim, mconf, (int)port) != 0) {
+	if (meter_port) {
+		char	 err2[160];
+
+		if (mbserver_listen(&sim->meter.mb, sim->loop, "127.0.0.1",
+		    (int)meter_port, "meter", meter_handle, sim, err2,
+		    sizeof(err2)) != 0) {
+			fprintf(stderr, "evgroup-sim: meter: %s\n", err2);
+			return 1;
+		}
+		sim->meter.on = true;
+	}
+	if (mconf != NULL && write_master_config(sim, mconf, (int)port,
+	    meter_port) != 0) {
 		fprintf(stderr, "evgroup-sim: cannot write %s\n", mconf);
 		return 1;
 	}

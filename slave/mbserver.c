@@ -64,8 +64,8 @@ be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static int
-reply_exception(struct mbserver *s, const uint8_t *adu, int exc)
+int
+mbserver_exception(struct mbserver *s, const uint8_t *adu, int exc)
 {
 	s->exceptions++;
 	return modbus_reply_exception(s->ctx, adu, (unsigned)exc) < 0 ? -1 : 0;
@@ -88,50 +88,50 @@ mbserver_handle(struct mbserver *s, const uint8_t *adu, int len,
 
 	s->requests++;
 	if (adu[6] != s->unit_id && adu[6] != 0xFF)
-		return reply_exception(s, adu, MB_EXC_GATEWAY_TARGET);
+		return mbserver_exception(s, adu, MB_EXC_GATEWAY_TARGET);
 	switch (fc) {
 	case MODBUS_FC_READ_HOLDING_REGISTERS:
 	case MODBUS_FC_READ_INPUT_REGISTERS:
 		if (pdu_len != 5)
-			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
 		addr = be16(pdu + 1);
 		count = be16(pdu + 3);
 		if (count < 1 || count > MAX_READ_REGS)
-			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
 		if ((exc = regmap_check_read(fc == MODBUS_FC_READ_INPUT_REGISTERS ?
 		    REG_INPUT : REG_HOLDING, addr, count, nconn)) != 0)
-			return reply_exception(s, adu, exc);
+			return mbserver_exception(s, adu, exc);
 		slave_regs_inputs(s->slave, now, s->map->tab_input_registers);
 		slave_regs_holdings(s->slave, s->map->tab_registers);
 		break;
 	case MODBUS_FC_WRITE_SINGLE_REGISTER:
 		if (pdu_len != 5)
-			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
 		addr = be16(pdu + 1);
 		count = 1;
 		vals[0] = be16(pdu + 3);
 		goto write;
 	case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
 		if (pdu_len < 6)
-			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
 		addr = be16(pdu + 1);
 		count = be16(pdu + 3);
 		if (count < 1 || count > MAX_WRITE_REGS || pdu[5] != 2 * count ||
 		    pdu_len != 6 + 2 * (int)count)
-			return reply_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
+			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
 		for (unsigned i = 0; i < count; i++)
 			vals[i] = be16(pdu + 6 + 2 * i);
 write:
 		/* Only the configured masters may change anything. */
 		if (!may_write)
-			return reply_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
+			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
 		if ((exc = slave_regs_write(s->slave, addr, count, vals,
 		    now)) != 0)
-			return reply_exception(s, adu, exc);
+			return mbserver_exception(s, adu, exc);
 		slave_regs_holdings(s->slave, s->map->tab_registers);
 		break;
 	default:
-		return reply_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
+		return mbserver_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
 	}
 	/* The request is valid for the map: libmodbus answers it. For a
 	 * write it also stores the values in its image, which the next
@@ -159,8 +159,7 @@ client_frames(struct mbclient *c, uint64_t now)
 		if (c->len - used < 6 + plen)
 			break;
 		if (modbus_set_socket(s->ctx, c->fd) != 0 ||
-		    mbserver_handle(s, f, (int)(6 + plen), c->may_write,
-		    now) != 0) {
+		    s->handle(s, f, (int)(6 + plen), c->may_write, now) != 0) {
 			client_drop(c);
 			return;
 		}
@@ -236,29 +235,30 @@ accept_ready(uv_poll_t *p, int status, int events)
 	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, client_readable);
 }
 
+/*
+ * Listens on ip:port; every complete frame goes to fn. The register
+ * image (s->map) covers addresses 0..SLAVE_REGS_SPAN-1 of both tables.
+ */
 int
-mbserver_start(struct mbserver *s, uv_loop_t *loop, struct slave *slave,
-    const struct slave_config *conf, const char *name, char *err,
-    size_t errlen)
+mbserver_listen(struct mbserver *s, uv_loop_t *loop, const char *ip, int port,
+    const char *name, mbserver_fn fn, void *arg, char *err, size_t errlen)
 {
 	int	 flags;
 
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
-	s->slave = slave;
-	s->unit_id = conf->link.unit_id;
+	s->handle = fn;
+	s->arg = arg;
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->nmasters = slave_config_masters(conf->link.masters, s->masters,
-	    SLAVE_MAX_MASTERS);
-	s->ctx = modbus_new_tcp(conf->link.listen, conf->link.port);
+	s->ctx = modbus_new_tcp(ip, port);
 	s->map = modbus_mapping_new(0, 0, SLAVE_REGS_SPAN, SLAVE_REGS_SPAN);
 	if (s->ctx == NULL || s->map == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if ((s->fd = modbus_tcp_listen(s->ctx, 16)) < 0) {
-		snprintf(err, errlen, "listen on %s:%d: %s", conf->link.listen,
-		    conf->link.port, modbus_strerror(errno));
+		snprintf(err, errlen, "listen on %s:%d: %s", ip, port,
+		    modbus_strerror(errno));
 		goto fail;
 	}
 	flags = fcntl(s->fd, F_GETFL);
@@ -277,6 +277,22 @@ fail:
 	s->map = NULL;
 	s->ctx = NULL;
 	return -1;
+}
+
+/* A charger's register map server. */
+int
+mbserver_start(struct mbserver *s, uv_loop_t *loop, struct slave *slave,
+    const struct slave_config *conf, const char *name, char *err,
+    size_t errlen)
+{
+	if (mbserver_listen(s, loop, conf->link.listen, conf->link.port, name,
+	    mbserver_handle, slave, err, errlen) != 0)
+		return -1;
+	s->slave = slave;
+	s->unit_id = conf->link.unit_id;
+	s->nmasters = slave_config_masters(conf->link.masters, s->masters,
+	    SLAVE_MAX_MASTERS);
+	return 0;
 }
 
 /* Drops clients that have left a frame half-sent for too long. */

@@ -20,8 +20,16 @@
 #define MBS_PARTIAL_FRAME_MS	2000
 
 struct mbclient;
+struct mbserver;
+
+/* Answers one complete ADU (libmodbus reply or exception); 0 or -1 to
+ * close the connection. */
+typedef int (*mbserver_fn)(struct mbserver *, const uint8_t *adu, int len,
+    bool may_write, uint64_t now_ms);
 
 struct mbserver {
+	mbserver_fn		 handle;
+	void			*arg;		/* the handler's */
 	uv_loop_t		*loop;
 	struct slave		*slave;
 	modbus_t		*ctx;		/* builds and sends replies */
@@ -38,8 +46,12 @@ struct mbserver {
 	char			 name[32];	/* for logs */
 };
 
+int	mbserver_listen(struct mbserver *, uv_loop_t *, const char *ip,
+	    int port, const char *name, mbserver_fn, void *arg, char *err,
+	    size_t errlen);
 int	mbserver_start(struct mbserver *, uv_loop_t *, struct slave *,
 	    const struct slave_config *, const char *name, char *err, size_t);
+int	mbserver_exception(struct mbserver *, const uint8_t *adu, int exc);
 void	mbserver_tick(struct mbserver *, uint64_t now_ms);
 void	mbserver_close(struct mbserver *);
 int	mbserver_handle(struct mbserver *, const uint8_t *adu, int len,

@@ -231,9 +231,9 @@ class EmulatedChargerTest(Base):
                                  str(port)])
         emu.wait_for("listening")
         time.sleep(0.3)
-        cfg = self.master_config([("emu", port, "connectors = 1\n"
-                                   "current1 = 12.5\n")],
-                                 fallback_current=6.0, fallback_timeout=20)
+        cfg = self.master_config([("emu", port, "connectors = 1\n")],
+                                 fallback_current=6.0, fallback_timeout=20,
+                                 group_limit=12.5)
         m = self.master(cfg)
         m.wait_for(r"charger emu \(127\.0\.0\.1:%d\): online" % port)
         m.wait_for(r"charger emu connector 1: charging \(offer 16\.0 A")
@@ -252,15 +252,18 @@ class FaultTest(Base):
     def test_charger_killed_and_restarted(self):
         port = free_port()
         s = self.slave("slave", port)
-        m = self.master(self.master_config([("bay-1", port, "current1 = 16\n")]))
+        control(s.sock, "plug 1")
+        m = self.master(self.master_config([("bay-1", port, "")],
+                                           group_limit=16))
         pos = m.wait_for(r"bay-1 \(127\.0\.0\.1:%d\): online" % port)
         s.stop(signal.SIGKILL)
         pos = m.wait_for(r"bay-1 .*: offline after 2 failed polls", after=pos)
         self.procs.remove(s)
         s = self.slave("slave2", port)
+        control(s.sock, "plug 1")
         pos = m.wait_for(r"bay-1 \(127\.0\.0\.1:%d\): online" % port,
                          timeout=15, after=pos)
-        # The fresh charger gets its setpoint again.
+        # The fresh charger gets its current again.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             st = json.loads(control(s.sock, "status"))
@@ -318,17 +321,18 @@ class FaultTest(Base):
         c = sts[1]["connectors"][0]
         self.assertEqual(c["offer"], 0.0)           # fallback 0 A: paused
         self.assertEqual(c["state"], "paused")
-        # ... and resume when it is back: normal, 16 A again.
+        # ... and resume when it is back: normal, and the one car gets
+        # all it can take of the 48 A group limit (its 32 A maximum).
         m = self.master(cfg, "--set", "site.poll_period=300")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             st = json.loads(control(simsock, "bay-002 status"))
             if (st["status"] == "normal" and
-                    st["connectors"][0]["setpoint"] == 16.0):
+                    st["connectors"][0]["setpoint"] == 32.0):
                 break
             time.sleep(0.1)
         self.assertEqual(st["status"], "normal")
-        self.assertEqual(st["connectors"][0]["setpoint"], 16.0)
+        self.assertEqual(st["connectors"][0]["setpoint"], 32.0)
 
     def test_garbage_on_the_wire(self):
         port = free_port()
@@ -401,8 +405,11 @@ class MasterConfigTest(unittest.TestCase):
              ":2: site.poll_period: must be 100-60000 ms"),
             ("[charger1]\nhost = 10.0.0.300\n",
              "charger1.host: '10.0.0.300' is not an IPv4 address"),
-            ("[charger1]\nhost = 127.0.0.1\ncurrent1 = 40\nmax_current1 = 32\n",
-             "charger1.current1: must be 0 or 6.0 A up to max_current1"),
+            ("[site]\nmode = dynamic\n",
+             "site.mode: dynamic needs a meter (meter.enabled = yes)"),
+            ("[meter]\nenabled = yes\n", "meter.host: must be set for tcp"),
+            ("[clamp2]\nct_rating = 0.5\n",
+             ":2: clamp2.ct_rating: must be 1.0-5000.0 A"),
             ("[charger1]\nhost = 127.0.0.1\n[charger2]\nhost = 127.0.0.1\n",
              "charger2: 127.0.0.1:502 is also charger 'charger1'"),
             ("[charger1]\nhost = 127.0.0.1\nphase1 = L4\n",

@@ -1,0 +1,44 @@
+/*
+ * meterio.h: reads the site meter over Modbus TCP or RTU (libmodbus) in
+ * a thread of its own, because libmodbus waits for each answer and a
+ * serial line cannot be driven by readiness; each result reaches the
+ * loop through uv_async, which never waits.
+ */
+#ifndef EVG_METERIO_H
+#define EVG_METERIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "master_config.h"
+#include "meter.h"
+
+struct meterio;
+typedef void (*meterio_cb)(struct meterio *, bool ok,
+    const struct meter_reading *, const char *why);
+
+struct meterio {
+	uv_loop_t		*loop;
+	uv_async_t		 async;
+	uv_thread_t		 thread;
+	uv_mutex_t		 mu;
+	uv_cond_t		 cv;
+	bool			 stop;
+	const struct master_config *conf;
+	struct meter_params	 params;
+	meterio_cb		 cb;
+	void			*data;
+	/* the latest result, under mu */
+	bool			 fresh, ok;
+	struct meter_reading	 reading;
+	char			 why[128];
+};
+
+void	meterio_params(const struct master_config *, struct meter_params *);
+int	meterio_start(struct meterio *, uv_loop_t *,
+	    const struct master_config *, meterio_cb, void *data);
+void	meterio_stop(struct meterio *);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * site.c: the site in the master's loop. Each allocation takes what the
+ * chargers reported at their last poll and what the meter last read,
+ * runs the allocator and the planner, and gives each charger's link the
+ * setpoints to write; a cut is written at once, not at the next poll.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "fw.h"
+#include "master.h"
+#include "site.h"
+#include "strnum.h"
+
+static bool
+wants_current(const struct reg_conn *c)
+{
+	/* authorised and not stopped: waiting for the car, charging,
+	 * paused by us, or suspended by the car (it may start again) */
+	return c->state == CS_AUTH_WAIT_CAR || c->state == CS_CHARGING ||
+	    c->state == CS_PAUSED || c->state == CS_SUSPENDED_EV;
+}
+
+static void
+gather(struct site *s, uint64_t now)
+{
+	struct master *m = s->m;
+
+	for (int p = 0; p < EVG_PHASES; p++)
+		s->as.clamp_da[p] = s->mc.last.current_da[p];
+	s->as.meter_online = s->mc.online;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct peer *pe = &m->peers[s->slot[i].peer];
+		const struct charger_conf *cc = pe->cc;
+		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
+		struct alloc_conn *a = &s->ac[i];
+		int	 k = s->slot[i].k;
+
+		a->phase = (enum phase_conn)cc->conn[k].phase;
+		a->min_da = ALLOC_MIN_DA;
+		a->max_da = cc->conn[k].max_current;
+		a->priority = cc->conn[k].priority;
+		a->online = pe->link.online;
+		a->demand = a->online && wants_current(rc) &&
+		    !s->slot[i].op_paused;
+		a->fallback_da = m->conf->site.fallback_current;
+		a->in_force_da = rc->setpoint_da;
+		a->silent_ms = a->online ? 0 : (uint32_t)(pe->link.ever_online ?
+		    now - pe->link.last_ok_ms : UINT32_MAX);
+		for (int p = 0; p < EVG_PHASES; p++)
+			a->draw_da[p] = rc->current_da[p];
+		a->session_wh = rc->session_wh;
+		a->session_id = rc->session_no;
+	}
+}
+
+void
+site_allocate(struct site *s, uint64_t now)
+{
+	struct master *m = s->m;
+
+	gather(s, now);
+	alloc_compute(&s->as, s->ac, s->memo, s->n, now, s->work, s->target,
+	    &s->out);
+	plan_step(s->plan, &s->as, s->ac, s->memo, s->n, s->target,
+	    s->out.hard_da, now);
+	s->allocations++;
+	for (size_t i = 0; i < s->n; i++) {
+		struct peer *pe = &m->peers[s->slot[i].peer];
+		int	 k = s->slot[i].k;
+		uint16_t sp = (uint16_t)s->plan[i].setpoint_da;
+
+		if (pe->link.want_da[k] == sp)
+			continue;
+		pe->link.want_da[k] = sp;
+		/* A cut goes out now; a raise waits for the next poll. */
+		if (pe->link.online && sp < pe->link.conn[k].setpoint_da)
+			master_poll_now(m, s->slot[i].peer, now);
+	}
+}
+
+static void
+meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
+    const char *why)
+{
+	struct site *s = io->data;
+	struct master *m = s->m;
+	uint64_t now = clock_now_ms();
+	unsigned news = ok ? meter_core_good(&s->mc, &s->mp, r, now) :
+	    meter_core_fault(&s->mc, &s->mp, why, now);
+
+	if (news & METER_WENT_ONLINE)
+		MLOG(m, LOG_INFO, "meter: online (L1 %d.%d A, L2 %d.%d A, L3 "
+		    "%d.%d A)", r->current_da[0] / 10, abs(r->current_da[0] % 10),
+		    r->current_da[1] / 10, abs(r->current_da[1] % 10),
+		    r->current_da[2] / 10, abs(r->current_da[2] % 10));
+	if (news & METER_WENT_OFFLINE)
+		MLOG(m, LOG_WARNING, "meter: offline after %d faulty readings: "
+		    "%s; %d.%d A per phase for the chargers until it is back",
+		    s->mp.offline_after, s->mc.why, s->as.offline_limit_da / 10,
+		    s->as.offline_limit_da % 10);
+	if (!ok)
+		MLOG(m, LOG_DEBUG, "meter: %s", why);
+	/* Every reading can change what the site may carry: allocate now,
+	 * so a load step is answered within one meter period. */
+	site_allocate(s, now);
+}
+
+static char *
+on_control(void *arg, const char *line)
+{
+	struct site *s = arg;
+
+	return site_command(s, line, clock_now_ms());
+}
+
+int
+site_start(struct site *s, struct master *m)
+{
+	const struct master_config *mc = m->conf;
+	size_t	 n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->m = m;
+	for (int i = 0; i < m->npeers; i++)
+		n += (size_t)m->peers[i].cc->connectors;
+	s->n = n;
+	s->slot = calloc(n + 1, sizeof(*s->slot));
+	s->ac = calloc(n + 1, sizeof(*s->ac));
+	s->memo = calloc(n + 1, sizeof(*s->memo));
+	s->plan = calloc(n + 1, sizeof(*s->plan));
+	s->target = calloc(n + 1, sizeof(*s->target));
+	s->work = malloc(alloc_work_size(n) + 1);
+	if (!s->slot || !s->ac || !s->memo || !s->plan || !s->target ||
+	    !s->work)
+		return -1;
+	n = 0;
+	for (int i = 0; i < m->npeers; i++)
+		for (int k = 0; k < m->peers[i].cc->connectors; k++)
+			s->slot[n++] = (struct site_slot){ .peer = i, .k = k };
+	s->as = (struct alloc_site){
+		.mode = (enum alloc_mode)mc->site.mode,
+		.strategy = (enum alloc_strategy)mc->site.strategy,
+		.group_limit_da = mc->site.group_limit,
+		.site_limit_da = mc->site.site_limit,
+		.margin_da = mc->site.margin,
+		.offline_limit_da = mc->site.offline_limit,
+		.chargers_in_clamps = mc->meter.chargers_included,
+		.min_run_ms = (uint32_t)mc->site.min_run * 1000,
+		.min_pause_ms = (uint32_t)mc->site.min_pause * 1000,
+		.green_start_ms = (uint32_t)mc->site.green_start * 1000,
+		.green_stop_ms = (uint32_t)mc->site.green_stop * 1000,
+		.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000,
+	};
+	meterio_params(mc, &s->mp);
+	for (int p = 0; p < EVG_PHASES; p++)
+		s->as.clamp_enabled[p] = s->mp.clamp_enabled[p];
+	if (mc->meter.enabled) {
+		if (meterio_start(&s->mio, m->loop, mc, meter_result, s) != 0)
+			return -1;
+		s->meter_running = true;
+	}
+	if (mc->site.control_socket[0] != '\0' &&
+	    linesrv_start(&s->ctl, m->loop, mc->site.control_socket,
+	    on_control, s) != 0)
+		return -1;
+	return 0;
+}
+
+void
+site_stop(struct site *s)
+{
+	if (s->meter_running)
+		meterio_stop(&s->mio);
+	s->meter_running = false;
+	linesrv_close(&s->ctl);
+}
+
+void
+site_free(struct site *s)
+{
+	free(s->slot);
+	free(s->ac);
+	free(s->memo);
+	free(s->plan);
+	free(s->target);
+	free(s->work);
+}
+
+static json_t *
+phases_json(const int32_t v[EVG_PHASES])
+{
+	return json_pack("[f, f, f]", v[0] / 10.0, v[1] / 10.0, v[2] / 10.0);
+}
+
+char *
+site_status_json(const struct site *s, uint64_t now)
+{
+	static const char *const modes[] = { "static", "dynamic", "hybrid",
+	    "green" };
+	const struct master *m = s->m;
+	json_t	*conns = json_array(), *root;
+	char	*text;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct peer *pe = &m->peers[s->slot[i].peer];
+		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
+
+		json_array_append_new(conns, json_pack(
+		    "{s:s, s:i, s:b, s:s, s:b, s:b, s:f, s:f, s:f, s:o, s:I}",
+		    "charger", pe->cc->name, "connector", s->slot[i].k + 1,
+		    "online", pe->link.online,
+		    "state", conn_state_name(rc->state),
+		    "demand", s->ac[i].demand, "paused", s->slot[i].op_paused,
+		    "target", s->target[i] / 10.0,
+		    "setpoint", s->plan[i].setpoint_da / 10.0,
+		    "in_force", rc->setpoint_da / 10.0,
+		    "current", phases_json(s->ac[i].draw_da),
+		    "session_wh", (json_int_t)rc->session_wh));
+	}
+	root = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:f, s:I, s:i, "
+	    "s:i, s:I, s:o}",
+	    "site", m->conf->site.name, "mode", modes[s->as.mode],
+	    "meter_online", s->as.meter_online,
+	    "clamp", phases_json(s->as.clamp_da),
+	    "non_ev", phases_json(s->out.nonev_da),
+	    "available", phases_json(s->out.hard_da),
+	    "used", phases_json(s->out.used_da),
+	    "group_limit", s->as.group_limit_da / 10.0,
+	    "allocations", (json_int_t)s->allocations,
+	    "running", s->out.running, "paused", s->out.paused,
+	    "uptime_ms", (json_int_t)now, "connectors", conns);
+	if (root == NULL)
+		return strdup("{}");
+	text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(root);
+	return text;
+}
+
+static int
+find_slot(const struct site *s, const char *name, long k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->m->peers[s->slot[i].peer].cc->name, name) == 0 &&
+		    s->slot[i].k == k - 1)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Operator commands, one a line: status | limit A | pause|resume|lock|
+ * unlock|reset|authorise|stop NAME N. Bad input changes nothing.
+ */
+char *
+site_command(struct site *s, const char *line, uint64_t now)
+{
+	static const struct { const char *verb; int cmd; } verbs[] = {
+		{ "pause", -1 }, { "resume", -2 },
+		{ "authorise", REGMAP_CMD_AUTHORISE }, { "stop", REGMAP_CMD_STOP },
+		{ "lock", REGMAP_CMD_LOCK }, { "unlock", REGMAP_CMD_UNLOCK },
+		{ "reset", REGMAP_CMD_RESET },
+	};
+	char	 verb[16], name[MASTER_NAME_LEN], num[16], msg[160], extra;
+	long	 v;
+	int	 nw, i;
+
+	nw = sscanf(line, "%15s %31s %15s %c", verb, name, num, &extra);
+	if (nw == 1 && strcmp(verb, "status") == 0)
+		return site_status_json(s, now);
+	if (nw == 2 && strcmp(verb, "limit") == 0) {
+		if (strnum_deci(name, 0, 20000, &v) != 0)
+			return strdup("error: limit: must be 0.0-2000.0 A");
+		s->as.group_limit_da = (int32_t)v;
+		site_allocate(s, now);
+		MLOG(s->m, LOG_INFO, "operator: group limit %ld.%ld A", v / 10,
+		    v % 10);
+		return strdup("ok");
+	}
+	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++) {
+		if (strcmp(verb, verbs[k].verb) != 0)
+			continue;
+		if (nw != 3 || strnum_long(num, 1, 2, &v) != 0 ||
+		    (i = find_slot(s, name, v)) < 0) {
+			snprintf(msg, sizeof(msg), "error: %s: expected a "
+			    "charger's name and connector 1 or 2", verb);
+			return strdup(msg);
+		}
+		if (verbs[k].cmd < 0)
+			s->slot[i].op_paused = verbs[k].cmd == -1;
+		else
+			s->m->peers[s->slot[i].peer].link.cmd[s->slot[i].k] =
+			    (uint16_t)verbs[k].cmd;
+		MLOG(s->m, LOG_INFO, "operator: %s %s connector %ld", verb, name,
+		    v);
+		site_allocate(s, now);
+		master_poll_now(s->m, s->slot[i].peer, now);
+		return strdup("ok");
+	}
+	return strdup("error: unknown command (status, limit A, pause, resume, "
+	    "authorise, stop, lock, unlock, reset NAME N)");
+}

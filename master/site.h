@@ -1,0 +1,51 @@
+/*
+ * site.h: the site as the master runs it: the meter, the allocator and
+ * the planner in the loop, the status file and operator commands.
+ */
+#ifndef EVG_SITE_H
+#define EVG_SITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "linesrv.h"
+#include "meter.h"
+#include "meterio.h"
+#include "planner.h"
+
+struct master;
+
+struct site_slot {
+	int		 peer;
+	int		 k;		/* connector 0 or 1 */
+	bool		 op_paused;	/* an operator paused it */
+};
+
+struct site {
+	struct master		*m;
+	struct alloc_site	 as;
+	size_t			 n;
+	struct site_slot	*slot;
+	struct alloc_conn	*ac;
+	struct alloc_memo	*memo;
+	struct plan_conn	*plan;
+	int32_t			*target;
+	void			*work;
+	struct alloc_out	 out;
+	struct meter_params	 mp;
+	struct meter_core	 mc;
+	struct meterio		 mio;
+	bool			 meter_running;
+	struct linesrv		 ctl;
+	uint64_t		 allocations;
+};
+
+int	site_start(struct site *, struct master *);
+void	site_allocate(struct site *, uint64_t now_ms);
+void	site_stop(struct site *);
+void	site_free(struct site *);
+char	*site_status_json(const struct site *, uint64_t now_ms);
+char	*site_command(struct site *, const char *line, uint64_t now_ms);
+
+#endif

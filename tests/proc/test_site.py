@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""End to end: evgroup-master sharing a simulated site's supply. The
+chargers and the Sense CT kit are evgroup-sim's; a load step on the meter
+must be answered within one meter period; a silent meter brings the
+conservative limit. Loopback only; bounded waits; processes stopped."""
+
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_link as tl  # noqa: E402  (shared process helpers)
+
+
+class SiteTest(tl.Base):
+    def start_site(self, n=2, **site):
+        base = tl.free_ports(n + 1)
+        simsock = os.path.join(self.tmp, "sim.sock")
+        self.sim = self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
+                                      "--slaves", str(n), "--base-port",
+                                      str(base), "--meter-port",
+                                      str(base + n), "--control", simsock])
+        self.simsock = simsock
+        tl.wait_control(simsock)
+        self.status = os.path.join(self.tmp, "status.json")
+        ctl = os.path.join(self.tmp, "master.sock")
+        cfg = os.path.join(self.tmp, "site.ini")
+        with open(cfg, "w") as f:
+            f.write("[site]\nname = e2e\npoll_period = 500\nmode = dynamic\n"
+                    "site_limit = 40\ngroup_limit = 100\nmargin = 2\n"
+                    "meter_offline_limit = 10\nfallback_timeout = 5\n"
+                    "status_file = %s\ncontrol_socket = %s\n" % (
+                        self.status, ctl))
+            for k, v in site.items():
+                f.write("%s = %s\n" % (k, v))
+            f.write("\n[meter]\nenabled = yes\ndriver = sense\n"
+                    "host = 127.0.0.1\nport = %d\npoll_period = 500\n"
+                    % (base + n))
+            for i in range(n):
+                f.write("\n[charger%d]\nname = bay-%03d\nhost = 127.0.0.1\n"
+                        "port = %d\nconnectors = 1\n" % (i + 1, i + 1, base + i))
+        self.master_ctl = ctl
+        return self.master(cfg)
+
+    def sim_status(self, name):
+        return json.loads(tl.control(self.simsock, name + " status"))
+
+    def in_force(self, n=2):
+        return [self.sim_status("bay-%03d" % (i + 1))["connectors"][0]
+                ["setpoint"] for i in range(n)]
+
+    def test_load_step_answered_within_one_meter_period(self):
+        m = self.start_site()
+        tl.control(self.simsock, "meter base 10 10 10")
+        for i in (1, 2):
+            tl.control(self.simsock, "bay-%03d car 1 max 32" % i)
+            tl.control(self.simsock, "bay-%03d plug 1" % i)
+        m.wait_for(r"meter: online")
+        # 40 A fuse - 10 A building - 2 A margin = 28 A for two cars.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and self.in_force() != [14.0, 14.0]:
+            time.sleep(0.1)
+        self.assertEqual(self.in_force(), [14.0, 14.0])
+        # The building jumps to 30 A: 8 A left, one car at 8 A, the
+        # other paused (the fuse comes before the minimum run time).
+        t0 = time.monotonic()
+        tl.control(self.simsock, "meter base 30 30 30")
+        while time.monotonic() - t0 < 5 and sum(self.in_force()) > 8.0:
+            time.sleep(0.02)
+        took = time.monotonic() - t0
+        self.assertLessEqual(sum(self.in_force()), 8.0)
+        print("load step answered in %.0f ms" % (took * 1000),
+              file=sys.stderr)
+        self.assertLess(took, 1.0)      # one 500 ms meter period + slack
+        self.assertEqual(sorted(self.in_force()), [0.0, 8.0])
+        st = json.loads(tl.control(self.master_ctl, "status"))
+        self.assertEqual(st["available"], [8.0, 8.0, 8.0])
+        self.assertTrue(st["meter_online"])
+
+    def test_meter_silent_then_back(self):
+        m = self.start_site()
+        tl.control(self.simsock, "meter base 5 5 5")
+        for i in (1, 2):
+            tl.control(self.simsock, "bay-%03d car 1 max 32" % i)
+            tl.control(self.simsock, "bay-%03d plug 1" % i)
+        pos = m.wait_for(r"meter: online")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and self.in_force() != [16.5, 16.5]:
+            time.sleep(0.1)
+        self.assertEqual(self.in_force(), [16.5, 16.5])
+        tl.control(self.simsock, "meter offline on")
+        pos = m.wait_for(r"meter: offline after 3 faulty readings", after=pos,
+                         timeout=10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and sum(self.in_force()) > 10.0:
+            time.sleep(0.05)
+        # 10 A per phase while the meter is silent: one car at 10 A.
+        self.assertEqual(sorted(self.in_force()), [0.0, 10.0])
+        tl.control(self.simsock, "meter offline off")
+        m.wait_for(r"meter: online", after=pos, timeout=10)
+        st = json.loads(tl.control(self.master_ctl, "status"))
+        self.assertEqual(st["available"], [33.0, 33.0, 33.0])
+
+    def test_operator_pause_and_limit(self):
+        m = self.start_site()
+        tl.control(self.simsock, "meter base 0 0 0")
+        for i in (1, 2):
+            tl.control(self.simsock, "bay-%03d car 1 max 32" % i)
+            tl.control(self.simsock, "bay-%03d plug 1" % i)
+        m.wait_for(r"meter: online")
+        self.assertEqual(tl.control(self.master_ctl, "pause bay-001 1"), "ok")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.in_force() != [0.0, 32.0]:
+            time.sleep(0.1)
+        self.assertEqual(self.in_force(), [0.0, 32.0])
+        self.assertEqual(tl.control(self.master_ctl, "limit 20"), "ok")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.in_force() != [0.0, 20.0]:
+            time.sleep(0.1)
+        self.assertEqual(self.in_force(), [0.0, 20.0])
+        for bad in ("limit lots", "pause nobody 1", "pause bay-001 3",
+                    "jump", "limit 20 30"):
+            self.assertTrue(tl.control(self.master_ctl, bad)
+                            .startswith("error"), bad)
+        m.wait_for(r"operator: pause bay-001 connector 1")
+
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
