@@ -26,6 +26,7 @@ static const char *const type_names[] = { "int16", "uint16", "int32",
 #define M(f)	offsetof(struct master_config, meter.f)
 #define CL(f)	offsetof(struct master_config, meter.clamp[0].f)
 #define CLS	sizeof(((struct master_config *)0)->meter.clamp[0])
+#define SM(f)	offsetof(struct master_config, smart_text.f)
 #define CH(f)	offsetof(struct master_config, charger[0].f)
 #define STRIDE	sizeof(struct charger_conf)
 #define N	MASTER_MAX_CHARGERS
@@ -116,6 +117,17 @@ const struct cfg_key master_config_keys[] = {
 	{ "clamp", "scale", CFG_INT, -1000000, 1000000, "1000",
 	    CL(scale_milli), 0, NULL, 3, CLS, NULL,
 	    "generic: 0.001 x 0.1 A per raw unit (1000: raw is 0.1 A)" },
+	{ "smart", "enabled", CFG_BOOL, 0, 0, "no", SM(enabled), 0, NULL, 0, 0,
+	    NULL, "no-charge periods and randomised delays (UK 2021)" },
+	{ "smart", "days", CFG_STR, 0, 0, "mon-fri", SM(days), 64, NULL, 0, 0,
+	    NULL, "days the no-charge periods apply: mon-fri, all, mon,sat" },
+	{ "smart", "no_charge1", CFG_STR, 0, 0, "08:00-11:00",
+	    SM(no_charge[0]), 16, NULL, 0, 0, NULL, "HH:MM-HH:MM or off" },
+	{ "smart", "no_charge2", CFG_STR, 0, 0, "16:00-22:00",
+	    SM(no_charge[1]), 16, NULL, 0, 0, NULL, "HH:MM-HH:MM or off" },
+	{ "smart", "random_delay", CFG_INT, 0, SMART_DELAY_MAX_S, "600",
+	    SM(random_delay), 0, NULL, 0, 0, "s",
+	    "most random delay at a session's start and a period's end" },
 	{ "charger", "name", CFG_STR, 0, 0, "", CH(name), MASTER_NAME_LEN,
 	    NULL, N, STRIDE, NULL, "name shown to operators" },
 	{ "charger", "host", CFG_STR, 0, 0, "", CH(host), 16, NULL, N, STRIDE,
@@ -169,6 +181,21 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		    "(meter.enabled = yes)", mode_names[mc->site.mode]);
 		return -1;
 	}
+	mc->smart.enabled = mc->smart_text.enabled;
+	mc->smart.max_delay_s = (uint32_t)mc->smart_text.random_delay;
+	if (smart_parse_days(mc->smart_text.days, &mc->smart.days) != 0) {
+		snprintf(err, errlen, "smart.days: '%s': expected mon-fri, all, "
+		    "or days like mon,wed,sat", mc->smart_text.days);
+		return -1;
+	}
+	for (int k = 0; k < 2; k++)
+		if (smart_parse_period(mc->smart_text.no_charge[k],
+		    &mc->smart.period[k]) != 0) {
+			snprintf(err, errlen, "smart.no_charge%d: '%s': expected "
+			    "HH:MM-HH:MM or off", k + 1,
+			    mc->smart_text.no_charge[k]);
+			return -1;
+		}
 	if (mc->meter.enabled && mc->meter.transport == 0 &&
 	    mc->meter.host[0] == '\0') {
 		snprintf(err, errlen, "meter.host: must be set for tcp");
@@ -224,7 +251,7 @@ master_config_print(const struct master_config *mc)
 	const struct cfg_key *k;
 
 	for (const char *const *sec = (const char *const[]){ "site", "meter",
-	    NULL }; *sec != NULL; sec++) {
+	    "smart", NULL }; *sec != NULL; sec++) {
 		printf("[%s]\n", *sec);
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *sec) == 0) {

@@ -12,6 +12,7 @@
 
 #include "cfg.h"
 #include "regmap.h"
+#include "smart.h"
 
 #define MASTER_MAX_CHARGERS	2000
 #define MASTER_NAME_LEN		32
@@ -73,6 +74,13 @@ struct master_config {
 			int	scale_milli;
 		} clamp[3];
 	} meter;
+	struct {
+		bool	enabled;
+		char	days[64];
+		char	no_charge[2][16];
+		int	random_delay;		/* s */
+	} smart_text;
+	struct smart_cfg smart;			/* parsed from smart_text */
 	struct charger_conf charger[MASTER_MAX_CHARGERS];
 	int	ncharger;	/* after master_config_compact() */
 };

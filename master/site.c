@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -26,10 +28,25 @@ wants_current(const struct reg_conn *c)
 	    c->state == CS_PAUSED || c->state == CS_SUSPENDED_EV;
 }
 
+static uint32_t
+random_u32(void)
+{
+	uint32_t r = 0;
+
+	/* Never blocks once the kernel's pool is ready (early boot only). */
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)clock_now_ms() * 2654435761u;
+	return r;
+}
+
 static void
 gather(struct site *s, uint64_t now)
 {
 	struct master *m = s->m;
+	time_t	 wall = time(NULL);
+	struct tm lt;
+
+	localtime_r(&wall, &lt);
 
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->as.clamp_da[p] = s->mc.last.current_da[p];
@@ -48,6 +65,13 @@ gather(struct site *s, uint64_t now)
 		a->online = pe->link.online;
 		a->demand = a->online && wants_current(rc) &&
 		    !s->slot[i].op_paused;
+		/* Smart charging: no-charge periods and random delays. */
+		s->slot[i].smart_blocked = a->demand &&
+		    !smart_allows(&m->conf->smart, &s->slot[i].smart,
+		    rc->session_no, (lt.tm_wday + 6) % 7,
+		    lt.tm_hour * 60 + lt.tm_min, now, random_u32());
+		if (s->slot[i].smart_blocked)
+			a->demand = false;
 		a->fallback_da = m->conf->site.fallback_current;
 		a->in_force_da = rc->setpoint_da;
 		a->silent_ms = a->online ? 0 : (uint32_t)(pe->link.ever_online ?
@@ -212,11 +236,14 @@ site_status_json(const struct site *s, uint64_t now)
 		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
 
 		json_array_append_new(conns, json_pack(
-		    "{s:s, s:i, s:b, s:s, s:b, s:b, s:f, s:f, s:f, s:o, s:I}",
+		    "{s:s, s:i, s:b, s:s, s:b, s:b, s:b, s:b, s:f, s:f, s:f, s:o, "
+		    "s:I}",
 		    "charger", pe->cc->name, "connector", s->slot[i].k + 1,
 		    "online", pe->link.online,
 		    "state", conn_state_name(rc->state),
 		    "demand", s->ac[i].demand, "paused", s->slot[i].op_paused,
+		    "boost", s->slot[i].smart.boost,
+		    "smart_waiting", s->slot[i].smart_blocked,
 		    "target", s->target[i] / 10.0,
 		    "setpoint", s->plan[i].setpoint_da / 10.0,
 		    "in_force", rc->setpoint_da / 10.0,
@@ -260,7 +287,7 @@ char *
 site_command(struct site *s, const char *line, uint64_t now)
 {
 	static const struct { const char *verb; int cmd; } verbs[] = {
-		{ "pause", -1 }, { "resume", -2 },
+		{ "pause", -1 }, { "resume", -2 }, { "boost", -3 },
 		{ "authorise", REGMAP_CMD_AUTHORISE }, { "stop", REGMAP_CMD_STOP },
 		{ "lock", REGMAP_CMD_LOCK }, { "unlock", REGMAP_CMD_UNLOCK },
 		{ "reset", REGMAP_CMD_RESET },
@@ -290,7 +317,9 @@ site_command(struct site *s, const char *line, uint64_t now)
 			    "charger's name and connector 1 or 2", verb);
 			return strdup(msg);
 		}
-		if (verbs[k].cmd < 0)
+		if (verbs[k].cmd == -3)
+			s->slot[i].smart.boost = true;
+		else if (verbs[k].cmd < 0)
 			s->slot[i].op_paused = verbs[k].cmd == -1;
 		else
 			s->m->peers[s->slot[i].peer].link.cmd[s->slot[i].k] =
@@ -302,5 +331,5 @@ site_command(struct site *s, const char *line, uint64_t now)
 		return strdup("ok");
 	}
 	return strdup("error: unknown command (status, limit A, pause, resume, "
-	    "authorise, stop, lock, unlock, reset NAME N)");
+	    "boost, authorise, stop, lock, unlock, reset NAME N)");
 }

@@ -13,6 +13,7 @@
 #include "meter.h"
 #include "meterio.h"
 #include "planner.h"
+#include "smart.h"
 
 struct master;
 
@@ -20,6 +21,8 @@ struct site_slot {
 	int		 peer;
 	int		 k;		/* connector 0 or 1 */
 	bool		 op_paused;	/* an operator paused it */
+	struct smart_conn smart;
+	bool		 smart_blocked;
 };
 
 struct site {

@@ -15,7 +15,7 @@ import test_link as tl  # noqa: E402  (shared process helpers)
 
 
 class SiteTest(tl.Base):
-    def start_site(self, n=2, **site):
+    def start_site(self, n=2, extra="", **site):
         base = tl.free_ports(n + 1)
         simsock = os.path.join(self.tmp, "sim.sock")
         self.sim = self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
@@ -35,6 +35,7 @@ class SiteTest(tl.Base):
                         self.status, ctl))
             for k, v in site.items():
                 f.write("%s = %s\n" % (k, v))
+            f.write(extra)
             f.write("\n[meter]\nenabled = yes\ndriver = sense\n"
                     "host = 127.0.0.1\nport = %d\npoll_period = 500\n"
                     % (base + n))
@@ -125,6 +126,27 @@ class SiteTest(tl.Base):
             self.assertTrue(tl.control(self.master_ctl, bad)
                             .startswith("error"), bad)
         m.wait_for(r"operator: pause bay-001 connector 1")
+
+
+    def test_no_charge_period_and_boost(self):
+        m = self.start_site(extra="\n[smart]\nenabled = yes\ndays = all\n"
+                            "no_charge1 = 00:00-24:00\nno_charge2 = off\n"
+                            "random_delay = 0\n")
+        tl.control(self.simsock, "meter base 0 0 0")
+        tl.control(self.simsock, "bay-001 plug 1")
+        m.wait_for(r"meter: online")
+        time.sleep(3)
+        st = json.loads(tl.control(self.master_ctl, "status"))
+        self.assertTrue(st["connectors"][0]["smart_waiting"])
+        self.assertEqual(self.in_force(1), [0.0])
+        self.assertEqual(tl.control(self.master_ctl, "boost bay-001 1"), "ok")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.in_force(1) == [0.0]:
+            time.sleep(0.1)
+        # the connector's 32 A (reclaim trims to the car's 16 A after 30 s)
+        self.assertEqual(self.in_force(1), [32.0])
+        st = json.loads(tl.control(self.master_ctl, "status"))
+        self.assertTrue(st["connectors"][0]["boost"])
 
 
 if __name__ == "__main__":
