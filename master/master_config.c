@@ -148,6 +148,12 @@ const struct cfg_key master_config_keys[] = {
 	{ "charger", "max_current2", CFG_DECI, 60, 800, "32.0",
 	    CH(conn[1].max_current), 0, NULL, N, STRIDE, "A",
 	    "connector 2 rating" },
+	{ "charger", "min_current1", CFG_DECI, 60, 800, "6.0",
+	    CH(conn[0].min_current), 0, NULL, N, STRIDE, "A",
+	    "connector 1: below this the car pauses rather than trickles" },
+	{ "charger", "min_current2", CFG_DECI, 60, 800, "6.0",
+	    CH(conn[1].min_current), 0, NULL, N, STRIDE, "A",
+	    "connector 2: below this the car pauses rather than trickles" },
 	{ "charger", "priority1", CFG_INT, 0, 9, "0", CH(conn[0].priority), 0,
 	    NULL, N, STRIDE, NULL, "connector 1: higher is served first" },
 	{ "charger", "priority2", CFG_INT, 0, 9, "0", CH(conn[1].priority), 0,
@@ -220,6 +226,13 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		}
 		if (c->name[0] == '\0')
 			snprintf(c->name, sizeof(c->name), "charger%d", i + 1);
+		for (int k = 0; k < c->connectors; k++)
+			if (c->conn[k].min_current > c->conn[k].max_current) {
+				snprintf(err, errlen, "charger%d.min_current%d: "
+				    "must be 6.0 A up to max_current%d", i + 1,
+				    k + 1, k + 1);
+				return -1;
+			}
 		for (int j = 0; j < n; j++) {
 			if (strcmp(mc->charger[j].name, c->name) == 0) {
 				snprintf(err, errlen, "charger%d.name: '%s' is "

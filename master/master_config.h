@@ -26,6 +26,7 @@ struct charger_conf {
 	struct {
 		int	phase;		/* enum phase_conn */
 		int	max_current;	/* 0.1 A */
+		int	min_current;	/* 0.1 A: less pauses the car */
 		int	priority;	/* higher is served first */
 	} conn[REGMAP_MAX_CONN];
 };

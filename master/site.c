@@ -59,7 +59,7 @@ gather(struct site *s, uint64_t now)
 		int	 k = s->slot[i].k;
 
 		a->phase = (enum phase_conn)cc->conn[k].phase;
-		a->min_da = ALLOC_MIN_DA;
+		a->min_da = cc->conn[k].min_current;
 		a->max_da = cc->conn[k].max_current;
 		a->priority = cc->conn[k].priority;
 		a->online = pe->link.online;

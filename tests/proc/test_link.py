@@ -410,6 +410,9 @@ class MasterConfigTest(unittest.TestCase):
             ("[meter]\nenabled = yes\n", "meter.host: must be set for tcp"),
             ("[clamp2]\nct_rating = 0.5\n",
              ":2: clamp2.ct_rating: must be 1.0-5000.0 A"),
+            ("[charger1]\nhost = 127.0.0.1\nmin_current1 = 20\n"
+             "max_current1 = 16\n",
+             "charger1.min_current1: must be 6.0 A up to max_current1"),
             ("[smart]\ndays = weekends\n",
              "smart.days: 'weekends': expected mon-fri, all"),
             ("[smart]\nno_charge1 = 8-11\n",

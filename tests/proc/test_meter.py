@@ -118,6 +118,12 @@ class MeterTest(tl.Base):
     def test_sdm630_rtu(self):
         self.check_driver("sdm630", "rtu", [12.5, -4.0, 30.0])
 
+    def test_sdm120_rtu(self):
+        self.check_driver("sdm120", "rtu", [12.5, 0.0, 0.0])
+
+    def test_generic_rtu(self):
+        self.check_driver("generic", "rtu", [12.5, -4.0, 30.0])
+
     def test_sense_rtu(self):
         self.check_driver("sense", "rtu", [12.5, -4.0, 30.0])
 
