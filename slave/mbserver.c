@@ -167,8 +167,12 @@ client_frames(struct mbclient *c, uint64_t now)
 	}
 	memmove(c->buf, c->buf + used, c->len - used);
 	c->len -= used;
-	c->partial_since = c->len > 0 ? (c->partial_since ? c->partial_since :
-	    now) : 0;
+	/* The clock runs from when the frame now pending began: a client
+	 * streaming requests back to back is never "half-sent". */
+	if (c->len == 0)
+		c->partial_since = 0;
+	else if (used > 0 || c->partial_since == 0)
+		c->partial_since = now;
 }
 
 static void
