@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -62,6 +64,126 @@ cycle_account(struct peer *p, unsigned news, uint64_t now)
 	}
 }
 
+/*
+ * A record for everything an operator or installer will want to find
+ * later; also logged.
+ */
+void
+master_event(struct master *m, int severity, const char *source,
+    const char *code, const char *fmt, ...)
+{
+	struct store_rec r = { .kind = STORE_EVENT };
+	va_list	 ap;
+
+	r.u.ev.severity = severity;
+	snprintf(r.u.ev.source, sizeof(r.u.ev.source), "%s", source);
+	snprintf(r.u.ev.code, sizeof(r.u.ev.code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(r.u.ev.text, sizeof(r.u.ev.text), fmt, ap);
+	va_end(ap);
+	MLOG(m, severity == SEV_INFO ? LOG_INFO : LOG_WARNING, "%s: %s",
+	    source, r.u.ev.text);
+	store_put(&m->store, &r);
+}
+
+static int64_t
+wall_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool
+session_live(const struct reg_conn *c)
+{
+	return c->session_no != 0 && (c->state == CS_AUTH_WAIT_CAR ||
+	    c->state == CS_CHARGING || c->state == CS_PAUSED ||
+	    c->state == CS_SUSPENDED_EV);
+}
+
+static void
+session_rec(struct peer *p, int k, enum store_kind kind, uint32_t number,
+    const struct reg_conn *c, const char *reason, int64_t when)
+{
+	struct store_rec r = { .kind = kind, .wall_ms = when };
+
+	snprintf(r.u.s.charger, sizeof(r.u.s.charger), "%s", p->cc->name);
+	r.u.s.connector = k + 1;
+	r.u.s.number = number;
+	r.u.s.start_ms = p->open_start[k];
+	r.u.s.energy_wh = c->session_wh;
+	r.u.s.peak_da = p->open_peak[k];
+	snprintf(r.u.s.tag, sizeof(r.u.s.tag), "%s", c->tag);
+	if (reason != NULL)
+		snprintf(r.u.s.reason, sizeof(r.u.s.reason), "%s", reason);
+	store_put(&p->m->store, &r);
+}
+
+/*
+ * Sessions as the chargers report them: opened when first seen, saved
+ * every minute, closed when they end. A session that was open when the
+ * appliance stopped is resumed if the charger still has it, else closed
+ * as it was last saved ("master-restart"): none is counted twice.
+ */
+static void
+track_sessions(struct peer *p, uint64_t now)
+{
+	int64_t	 wall = wall_now_ms();
+
+	for (int k = 0; k < p->link.nconn; k++) {
+		const struct reg_conn *c = &p->link.conn[k];
+		bool	 live = session_live(c);
+
+		if (p->recovered[k]) {
+			p->recovered[k] = false;
+			if (!live || c->session_no != p->open_no[k]) {
+				struct reg_conn old = *c;
+
+				old.session_wh = p->recovered_row[k].energy_wh;
+				session_rec(p, k, STORE_SESSION_CLOSE, p->open_no[k],
+				    &old, "master-restart",
+				    p->recovered_row[k].updated_ms);
+				p->open_no[k] = 0;
+			} else
+				MLOG(p->m, LOG_INFO, "charger %s connector %d: "
+				    "session %u resumed", p->cc->name, k + 1,
+				    c->session_no);
+		}
+		if (p->open_no[k] != 0 && (!live ||
+		    c->session_no != p->open_no[k])) {
+			const char *why = c->state == CS_FAULT ? "fault" :
+			    c->state == CS_LOCKED || c->state == CS_WAIT_AUTH ?
+			    "operator" : p->prev_conn[k].state ==
+			    CS_SUSPENDED_EV ? "car" : "unplug";
+
+			session_rec(p, k, STORE_SESSION_CLOSE, p->open_no[k],
+			    c->session_no == p->open_no[k] ? c : &p->prev_conn[k],
+			    why, wall);
+			p->open_no[k] = 0;
+		}
+		if (live && p->open_no[k] == 0) {
+			p->open_no[k] = c->session_no;
+			p->open_start[k] = wall - (int64_t)c->session_s * 1000;
+			p->open_peak[k] = 0;
+			p->open_saved_ms[k] = now;
+			session_rec(p, k, STORE_SESSION_OPEN, c->session_no, c,
+			    NULL, wall);
+		}
+		if (live) {
+			for (int q = 0; q < EVG_PHASES; q++)
+				if (c->current_da[q] > p->open_peak[k])
+					p->open_peak[k] = c->current_da[q];
+			if (now - p->open_saved_ms[k] >= 60000) {
+				p->open_saved_ms[k] = now;
+				session_rec(p, k, STORE_SESSION_UPDATE,
+				    c->session_no, c, NULL, wall);
+			}
+		}
+	}
+}
+
 static void
 log_changes(struct peer *p)
 {
@@ -74,8 +196,11 @@ log_changes(struct peer *p)
 		"booting",
 	};
 
+	track_sessions(p, clock_now_ms());
 	if (!p->have_prev || p->prev_unit.status != p->link.unit.status)
-		MLOG(m, LOG_INFO, "charger %s: unit %s", name,
+		master_event(m, p->link.unit.status == UNIT_NORMAL ||
+		    p->link.unit.status == UNIT_BOOTING ? SEV_INFO : SEV_WARNING,
+		    name, "unit-status", "unit %s",
 		    p->link.unit.status <= UNIT_BOOTING ?
 		    status[p->link.unit.status] : "?");
 	for (int i = 0; i < p->link.nconn; i++) {
@@ -89,12 +214,18 @@ log_changes(struct peer *p)
 			    c->setpoint_da % 10);
 		if (p->have_prev && c->faults != o->faults)
 			for (int f = 0; f < F_COUNT; f++)
-				if ((c->faults ^ o->faults) & FAULT_BIT(f))
-					MLOG(m, LOG_WARNING, "charger %s "
-					    "connector %d: fault %s %s", name,
-					    i + 1, fault_name(f),
-					    c->faults & FAULT_BIT(f) ? "set" :
-					    "cleared");
+				if ((c->faults ^ o->faults) & FAULT_BIT(f)) {
+					char	 src[48];
+
+					snprintf(src, sizeof(src), "%s/%d", name,
+					    i + 1);
+					master_event(m, c->faults & FAULT_BIT(f) ?
+					    SEV_ALARM : SEV_INFO, src,
+					    c->faults & FAULT_BIT(f) ? "fault" :
+					    "fault-cleared", "fault %s %s",
+					    fault_name(f), c->faults & FAULT_BIT(f) ?
+					    "set" : "cleared");
+				}
 	}
 	MLOG(m, LOG_DEBUG, "charger %s: polled, status %u, heartbeat %u",
 	    name, p->link.unit.status, p->link.unit.heartbeat_seen);
@@ -110,12 +241,14 @@ report(struct peer *p, unsigned news, uint64_t now)
 
 	cycle_account(p, news, now);
 	if (news & NEWS_ONLINE)
-		MLOG(m, LOG_INFO, "charger %s (%s:%d): online", p->cc->name,
-		    p->cc->host, p->cc->port);
+		master_event(m, SEV_INFO, p->cc->name, "online",
+		    "charger %s (%s:%d): online", p->cc->name, p->cc->host,
+		    p->cc->port);
 	if (news & NEWS_OFFLINE)
-		MLOG(m, LOG_WARNING, "charger %s (%s:%d): offline after %d "
-		    "failed polls: %s", p->cc->name, p->cc->host, p->cc->port,
-		    p->link.failures, p->link.why ? p->link.why : "?");
+		master_event(m, SEV_WARNING, p->cc->name, "offline",
+		    "charger %s (%s:%d): offline after %d failed polls: %s",
+		    p->cc->name, p->cc->host, p->cc->port, p->link.failures,
+		    p->link.why ? p->link.why : "?");
 	if ((news & NEWS_POLL_FAILED) && !(news & NEWS_OFFLINE))
 		MLOG(m, LOG_DEBUG, "charger %s: poll failed: %s", p->cc->name,
 		    p->link.why);
@@ -404,6 +537,29 @@ cycle_cb(uv_timer_t *t)
 	cycle_close(m);
 	site_allocate(&m->site, now);
 	write_status(m, now);
+	{
+		bool	 failing;
+		char	 err[160];
+		uint64_t written, lost;
+		size_t	 queued;
+
+		store_status(&m->store, &failing, err, sizeof(err), &written,
+		    &lost, &queued);
+		if (failing != m->store_failing) {
+			m->store_failing = failing;
+			/* the event itself waits in the queue with the rest */
+			if (failing)
+				master_event(m, SEV_ALARM, "database",
+				    "write-failed", "cannot write the database "
+				    "(%s): %zu records kept in memory, charging "
+				    "goes on", err, queued);
+			else
+				master_event(m, SEV_INFO, "database", "write-ok",
+				    "database writable again: %zu records to "
+				    "write, %llu written so far", queued,
+				    (unsigned long long)written);
+		}
+	}
 	m->cycle_start_ms = now;
 	m->cycle_open = true;
 	for (int i = 0; i < m->npeers; i++) {
@@ -466,6 +622,40 @@ master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
 		uv_timer_init(loop, &p->timer);
 		p->timer.data = p;
 	}
+	if (mc->site.database[0] != '\0') {
+		struct store_open_session open[256];
+		char	 note[400], err[300];
+		int	 nopen;
+
+		if (store_open(&m->store, mc->site.database,
+		    mc->site.history_days, note, sizeof(note), err,
+		    sizeof(err)) != 0) {
+			log_warnx("database: %s", err);
+			return -1;
+		}
+		nopen = store_open_sessions(&m->store, open, 256);
+		for (int k = 0; k < nopen; k++)
+			for (int i = 0; i < m->npeers; i++) {
+				struct peer *p = &m->peers[i];
+				int	 c = open[k].connector - 1;
+
+				if (strcmp(p->cc->name, open[k].charger) != 0 ||
+				    c < 0 || c >= REGMAP_MAX_CONN)
+					continue;
+				p->open_no[c] = open[k].number;
+				p->open_start[c] = open[k].start_ms;
+				p->recovered[c] = true;
+				p->recovered_row[c] = open[k];
+			}
+		if (store_start(&m->store) != 0)
+			return -1;
+		if (note[0] != '\0')
+			master_event(m, SEV_ALARM, "database", "damaged", "%s",
+			    note);
+		master_event(m, SEV_INFO, "site", "start", "appliance started: "
+		    "%d charger(s), %d open session(s) to recover",
+		    m->npeers, nopen);
+	}
 	if (site_start(&m->site, m) != 0)
 		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
@@ -487,6 +677,7 @@ master_stop(struct master *m)
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
 	site_stop(&m->site);
+	store_close(&m->store);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
 	for (int i = 0; i < m->npeers; i++) {

@@ -31,7 +31,8 @@ usage(FILE *fp)
 	    "  --config FILE      INI file (see config/master.ini)\n"
 	    "  --set S.KEY=VALUE  override one setting, e.g. site.poll_period=500\n"
 	    "  --log-level LEVEL  error, warning, info (default) or debug\n"
-	    "  --check-config     validate, print the settings, and exit\n");
+	    "  --check-config     validate, print the settings, and exit\n"
+	    "  --backup FILE      copy the database (live) to FILE, and exit\n");
 }
 
 static void
@@ -46,13 +47,15 @@ on_signal(uv_signal_t *sig, int signum)
 }
 
 static int
-load_config(int argc, char **argv, struct master_config *mc, bool *check)
+load_config(int argc, char **argv, struct master_config *mc, bool *check,
+    const char **backup)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "backup", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -78,6 +81,9 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check)
 			break;
 		case 'k':
 			*check = true;
+			break;
+		case 'b':
+			*backup = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -134,12 +140,29 @@ main(int argc, char **argv)
 {
 	struct app *app;
 	bool	 check = false;
+	const char *backup = NULL;
 
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		fatal("calloc");
-	if (load_config(argc, argv, &app->conf, &check) != 0) {
+	if (load_config(argc, argv, &app->conf, &check, &backup) != 0) {
 		free(app);
 		return 2;
+	}
+	if (backup != NULL) {
+		char	 err[300];
+		int	 rc = app->conf.site.database[0] == '\0' ? -1 :
+		    store_backup(app->conf.site.database, backup, err,
+		    sizeof(err));
+
+		if (app->conf.site.database[0] == '\0')
+			snprintf(err, sizeof(err), "site.database is not set");
+		if (rc != 0)
+			fprintf(stderr, "evgroup-master: backup: %s\n", err);
+		else
+			printf("backup of %s written to %s\n",
+			    app->conf.site.database, backup);
+		free(app);
+		return rc == 0 ? 0 : 1;
 	}
 	if (check) {
 		master_config_print(&app->conf);
@@ -148,10 +171,15 @@ main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* A full disk (or a file size limit) is an error to report, not a
+	 * reason to die: the chargers still need us. */
+	signal(SIGXFSZ, SIG_IGN);
 	raise_fd_limit();
 	app->loop = uv_default_loop();
-	if (master_start(&app->m, app->loop, &app->conf) != 0)
-		fatalx("cannot start the link to the chargers");
+	if (master_start(&app->m, app->loop, &app->conf) != 0) {
+		fprintf(stderr, "evgroup-master: cannot start (see above)\n");
+		return 1;
+	}
 	uv_signal_init(app->loop, &app->sigint);
 	uv_signal_init(app->loop, &app->sigterm);
 	app->sigint.data = app->sigterm.data = app;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "master_config.h"
 #include "site.h"
+#include "store.h"
 
 #define MLOG(m, lvl, ...) do {						\
 	if ((int)(lvl) <= (m)->conf->site.log_level)			\
@@ -33,6 +34,13 @@ struct peer {
 	struct sockconn		*sc;		/* current connection */
 	uv_timer_t		 timer;
 	uint64_t		 cycle_done_ms;	/* poll of this cycle ended */
+	/* session bookkeeping per connector, for the store */
+	uint32_t		 open_no[REGMAP_MAX_CONN];
+	int64_t			 open_start[REGMAP_MAX_CONN];
+	uint64_t		 open_saved_ms[REGMAP_MAX_CONN];
+	int32_t			 open_peak[REGMAP_MAX_CONN];
+	bool			 recovered[REGMAP_MAX_CONN];	/* from the db */
+	struct store_open_session recovered_row[REGMAP_MAX_CONN];
 	bool			 cycle_ok;
 	bool			 have_prev;
 	struct reg_unit		 prev_unit;
@@ -58,6 +66,8 @@ struct master {
 	uv_signal_t		 sigint, sigterm;
 	bool			 stopping;
 	struct site		 site;
+	struct store		 store;
+	bool			 store_failing;
 };
 
 int	master_start(struct master *, uv_loop_t *, const struct master_config *);
@@ -65,5 +75,8 @@ void	master_stop(struct master *);
 void	master_free(struct master *);
 void	master_write_stats(const struct master *);
 void	master_poll_now(struct master *, int peer, uint64_t now_ms);
+void	master_event(struct master *, int severity, const char *source,
+	    const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 
 #endif

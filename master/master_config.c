@@ -56,6 +56,11 @@ const struct cfg_key master_config_keys[] = {
 	    0, NULL, "write link statistics (JSON) here every 10 polls" },
 	{ "site", "status_file", CFG_STR, 0, 0, "", S(status_file), 256, NULL,
 	    0, 0, NULL, "write the site's status (JSON) here every cycle" },
+	{ "site", "database", CFG_STR, 0, 0, "evgroup.db", S(database), 256,
+	    NULL, 0, 0, NULL, "sessions, events and history (SQLite); empty: "
+	    "keep nothing" },
+	{ "site", "history_days", CFG_INT, 1, 3650, "400", S(history_days), 0,
+	    NULL, 0, 0, "days", "how long per-minute history is kept" },
 	{ "site", "control_socket", CFG_STR, 0, 0, "", S(control_socket), 108,
 	    NULL, 0, 0, NULL, "UNIX socket for operator commands" },
 	{ "site", "mode", CFG_ENUM, 0, 0, "static", S(mode), 0, mode_names, 0,

@@ -43,6 +43,8 @@ struct master_config {
 		int	log_level;		/* enum log_level */
 		char	stats_file[256];	/* link statistics, JSON */
 		char	status_file[256];	/* site status, JSON */
+		char	database[256];		/* SQLite; "" = none */
+		int	history_days;
 		char	control_socket[108];
 		int	mode;			/* enum alloc_mode */
 		int	strategy;		/* enum alloc_strategy */

@@ -108,6 +108,47 @@ site_allocate(struct site *s, uint64_t now)
 	}
 }
 
+/* One minute of the site: min, average and max per phase, and the cars'
+ * average; written when the minute is over. */
+static void
+history_add(struct site *s, const struct meter_reading *r)
+{
+	int64_t	 minute = (int64_t)time(NULL) / 60;
+	struct site_minute *h = &s->minute;
+
+	if (h->n > 0 && minute != h->minute) {
+		struct store_rec rec = { .kind = STORE_HISTORY };
+
+		rec.u.h.minute = h->minute;
+		for (int p = 0; p < EVG_PHASES; p++) {
+			rec.u.h.min_da[p] = h->min[p];
+			rec.u.h.max_da[p] = h->max[p];
+			rec.u.h.avg_da[p] = (int32_t)(h->sum[p] / h->n);
+			rec.u.h.ev_da[p] = (int32_t)(h->ev[p] / h->n);
+		}
+		store_put(&s->m->store, &rec);
+		h->n = 0;
+	}
+	if (h->n == 0) {
+		h->minute = minute;
+		memset(h->sum, 0, sizeof(h->sum));
+		memset(h->ev, 0, sizeof(h->ev));
+	}
+	for (int p = 0; p < EVG_PHASES; p++) {
+		int32_t ev = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			ev += s->ac[i].draw_da[p];
+		if (h->n == 0 || r->current_da[p] < h->min[p])
+			h->min[p] = r->current_da[p];
+		if (h->n == 0 || r->current_da[p] > h->max[p])
+			h->max[p] = r->current_da[p];
+		h->sum[p] += r->current_da[p];
+		h->ev[p] += ev;
+	}
+	h->n++;
+}
+
 static void
 meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
     const char *why)
@@ -119,15 +160,18 @@ meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
 	    meter_core_fault(&s->mc, &s->mp, why, now);
 
 	if (news & METER_WENT_ONLINE)
-		MLOG(m, LOG_INFO, "meter: online (L1 %d.%d A, L2 %d.%d A, L3 "
-		    "%d.%d A)", r->current_da[0] / 10, abs(r->current_da[0] % 10),
-		    r->current_da[1] / 10, abs(r->current_da[1] % 10),
-		    r->current_da[2] / 10, abs(r->current_da[2] % 10));
+		master_event(m, SEV_INFO, "meter", "online", "online (L1 %d.%d "
+		    "A, L2 %d.%d A, L3 %d.%d A)", r->current_da[0] / 10,
+		    abs(r->current_da[0] % 10), r->current_da[1] / 10,
+		    abs(r->current_da[1] % 10), r->current_da[2] / 10,
+		    abs(r->current_da[2] % 10));
 	if (news & METER_WENT_OFFLINE)
-		MLOG(m, LOG_WARNING, "meter: offline after %d faulty readings: "
-		    "%s; %d.%d A per phase for the chargers until it is back",
-		    s->mp.offline_after, s->mc.why, s->as.offline_limit_da / 10,
-		    s->as.offline_limit_da % 10);
+		master_event(m, SEV_ALARM, "meter", "offline", "offline after "
+		    "%d faulty readings: %s; %d.%d A per phase for the chargers "
+		    "until it is back", s->mp.offline_after, s->mc.why,
+		    s->as.offline_limit_da / 10, s->as.offline_limit_da % 10);
+	if (ok)
+		history_add(s, r);
 	if (!ok)
 		MLOG(m, LOG_DEBUG, "meter: %s", why);
 	/* Every reading can change what the site may carry: allocate now,
@@ -304,8 +348,8 @@ site_command(struct site *s, const char *line, uint64_t now)
 			return strdup("error: limit: must be 0.0-2000.0 A");
 		s->as.group_limit_da = (int32_t)v;
 		site_allocate(s, now);
-		MLOG(s->m, LOG_INFO, "operator: group limit %ld.%ld A", v / 10,
-		    v % 10);
+		master_event(s->m, SEV_INFO, "operator", "limit",
+		    "operator: group limit %ld.%ld A", v / 10, v % 10);
 		return strdup("ok");
 	}
 	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++) {
@@ -324,8 +368,8 @@ site_command(struct site *s, const char *line, uint64_t now)
 		else
 			s->m->peers[s->slot[i].peer].link.cmd[s->slot[i].k] =
 			    (uint16_t)verbs[k].cmd;
-		MLOG(s->m, LOG_INFO, "operator: %s %s connector %ld", verb, name,
-		    v);
+		master_event(s->m, SEV_INFO, "operator", verb,
+		    "operator: %s %s connector %ld", verb, name, v);
 		site_allocate(s, now);
 		master_poll_now(s->m, s->slot[i].peer, now);
 		return strdup("ok");

@@ -25,7 +25,15 @@ struct site_slot {
 	bool		 smart_blocked;
 };
 
+struct site_minute {
+	int64_t		 minute;
+	int		 n;
+	int32_t		 min[EVG_PHASES], max[EVG_PHASES];
+	int64_t		 sum[EVG_PHASES], ev[EVG_PHASES];
+};
+
 struct site {
+	struct site_minute	 minute;
 	struct master		*m;
 	struct alloc_site	 as;
 	size_t			 n;

@@ -80,6 +80,8 @@ def run(build, n, duration, blackhole_pct=0):
                                                 "master/evgroup-master"),
                                    "--config", mconf,
                                    "--set", "site.stats_file=" + stats,
+                                   "--set", "site.database=" +
+                                   os.path.join(tmp, "evgroup.db"),
                                    "--log-level", "warning"],
                                   stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)

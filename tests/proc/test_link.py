@@ -155,8 +155,10 @@ class Base(unittest.TestCase):
         return p
 
     def master(self, config, *extra):
+        self.db = os.path.join(self.tmp, "evgroup.db")
         return self.start("master", [os.path.join(BIN, "master/evgroup-master"),
-                                     "--config", config, *extra])
+                                     "--config", config, "--set",
+                                     "site.database=" + self.db, *extra])
 
     def master_config(self, chargers, **site):
         path = os.path.join(self.tmp, "master.ini")

@@ -1,0 +1,510 @@
+/*
+ * store.c: the SQLite store. See store.h; docs/operations.md for what is
+ * kept and for how long.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/*
+ * Forward migrations: schema[v] takes version v to v + 1. Version 1 is
+ * the first the appliance shipped; never edit one that has shipped.
+ */
+static const char *const schema[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE events (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+	"  severity INTEGER NOT NULL, source TEXT NOT NULL, code TEXT NOT NULL,"
+	"  text TEXT NOT NULL);"
+	"CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL,"
+	"  connector INTEGER NOT NULL, number INTEGER NOT NULL,"
+	"  start_ms INTEGER NOT NULL, end_ms INTEGER,"
+	"  energy_wh INTEGER NOT NULL DEFAULT 0, reason TEXT,"
+	"  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE history (minute INTEGER PRIMARY KEY,"
+	"  min_l1 INTEGER, min_l2 INTEGER, min_l3 INTEGER,"
+	"  avg_l1 INTEGER, avg_l2 INTEGER, avg_l3 INTEGER,"
+	"  max_l1 INTEGER, max_l2 INTEGER, max_l3 INTEGER,"
+	"  ev_l1 INTEGER, ev_l2 INTEGER, ev_l3 INTEGER);",
+	/* 1 -> 2: peak current and RFID tag per session, at most one open
+	 * session per connector (so none is counted twice), the RFID
+	 * whitelist, indexes for the API's time queries */
+	"ALTER TABLE sessions ADD COLUMN peak_da INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN tag TEXT NOT NULL DEFAULT '';"
+	"CREATE UNIQUE INDEX sessions_open ON sessions(charger, connector)"
+	"  WHERE end_ms IS NULL;"
+	"CREATE INDEX sessions_start ON sessions(start_ms);"
+	"CREATE INDEX events_time ON events(time_ms);"
+	"CREATE TABLE rfid (tag TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1, valid_until_ms INTEGER);",
+};
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int	 v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* "ok", or the first problem PRAGMA integrity_check reports. */
+static int
+integrity_ok(sqlite3 *db, char *why, size_t len)
+{
+	sqlite3_stmt *st;
+	int	 ok = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		snprintf(why, len, "%s", sqlite3_errmsg(db));
+		return 0;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+
+		ok = r != NULL && strcmp(r, "ok") == 0;
+		if (!ok)
+			snprintf(why, len, "%s", r ? r : "?");
+	} else
+		snprintf(why, len, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static int
+migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int	 v = user_version(db);
+	char	 sql[64];
+
+	if (v < 0 || v > STORE_SCHEMA) {
+		snprintf(err, errlen, "schema version %d is newer than this "
+		    "program (%d)", v, STORE_SCHEMA);
+		return -1;
+	}
+	for (; v < STORE_SCHEMA; v++) {
+		/* Each step and its version number in one transaction. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;", v + 1);
+		if (exec(db, "BEGIN IMMEDIATE;", err, errlen) != 0 ||
+		    exec(db, schema[v], err, errlen) != 0 ||
+		    exec(db, sql, err, errlen) != 0 ||
+		    exec(db, "COMMIT;", err, errlen) != 0) {
+			(void)sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, *db ?
+		    sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, 2000);
+	return 0;
+}
+
+/*
+ * Opens (or creates) the database, checks it, migrates it. A damaged file
+ * is renamed to PATH.damaged-TIME and a fresh one started; note then says
+ * so (the caller records it as an event).
+ */
+int
+store_open(struct store *s, const char *path, int history_days, char *note,
+    size_t notelen, char *err, size_t errlen)
+{
+	char	 why[256], moved[300];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->history_days = history_days;
+	note[0] = '\0';
+	if (open_db(path, &s->db, err, errlen) != 0)
+		return -1;
+	if (!integrity_ok(s->db, why, sizeof(why))) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+		snprintf(moved, sizeof(moved), "%s.damaged-%lld", path,
+		    (long long)(wall_ms() / 1000));
+		if (rename(path, moved) != 0) {
+			snprintf(err, errlen, "%s is damaged (%s) and cannot be "
+			    "moved aside: %s", path, why, strerror(errno));
+			return -1;
+		}
+		/* its journal belongs to it */
+		for (const char *sfx = "-wal"; sfx; sfx = strcmp(sfx, "-wal") ?
+		    NULL : "-shm") {
+			char	 a[300], b[320];
+
+			snprintf(a, sizeof(a), "%s%s", path, sfx);
+			snprintf(b, sizeof(b), "%s%s", moved, sfx);
+			(void)rename(a, b);
+		}
+		snprintf(note, notelen, "database was damaged (%s): kept as %s, "
+		    "started a fresh one", why, moved);
+		if (open_db(path, &s->db, err, errlen) != 0)
+			return -1;
+	}
+	/* WAL: the writer never blocks readers; NORMAL: a power cut may
+	 * lose the last transaction, never the database. */
+	if (exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
+	    "NORMAL; PRAGMA foreign_keys = ON;", err, errlen) != 0 ||
+	    migrate(s->db, err, errlen) != 0) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The sessions that were open when the appliance last stopped. */
+int
+store_open_sessions(struct store *s, struct store_open_session *out, int max)
+{
+	sqlite3_stmt *st;
+	int	 n = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT charger, connector, number, "
+	    "start_ms, updated_ms, energy_wh FROM sessions WHERE end_ms IS "
+	    "NULL", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		struct store_open_session *o = &out[n++];
+
+		snprintf(o->charger, sizeof(o->charger), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		o->connector = sqlite3_column_int(st, 1);
+		o->number = (uint32_t)sqlite3_column_int64(st, 2);
+		o->start_ms = sqlite3_column_int64(st, 3);
+		o->updated_ms = sqlite3_column_int64(st, 4);
+		o->energy_wh = (uint32_t)sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int
+write_one(sqlite3 *db, const struct store_rec *r)
+{
+	static const char *const sql[] = {
+		[STORE_EVENT] = "INSERT INTO events (time_ms, severity, source,"
+		    " code, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+		/* at most one open session per connector: a second sighting
+		 * of the same one changes nothing */
+		[STORE_SESSION_OPEN] = "INSERT INTO sessions (charger,"
+		    " connector, number, start_ms, energy_wh, peak_da, tag,"
+		    " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		    " ON CONFLICT (charger, connector) WHERE end_ms IS NULL"
+		    " DO NOTHING",
+		[STORE_SESSION_UPDATE] = "UPDATE sessions SET energy_wh = ?5,"
+		    " peak_da = max(peak_da, ?6), tag = ?7, updated_ms = ?8"
+		    " WHERE charger = ?1 AND connector = ?2 AND number = ?3"
+		    " AND end_ms IS NULL",
+		[STORE_SESSION_CLOSE] = "UPDATE sessions SET energy_wh = ?5,"
+		    " peak_da = max(peak_da, ?6), tag = ?7, updated_ms = ?8,"
+		    " end_ms = ?8, reason = ?9 WHERE charger = ?1 AND"
+		    " connector = ?2 AND number = ?3 AND end_ms IS NULL",
+		[STORE_HISTORY] = "INSERT OR REPLACE INTO history VALUES (?1,"
+		    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	};
+	sqlite3_stmt *st;
+	int	 rc;
+
+	/* prepare_v3 with PERSISTENT would cache; the batch is small. */
+	if ((rc = sqlite3_prepare_v2(db, sql[r->kind], -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return rc;
+	switch (r->kind) {
+	case STORE_EVENT:
+		sqlite3_bind_int64(st, 1, r->wall_ms);
+		sqlite3_bind_int(st, 2, r->u.ev.severity);
+		sqlite3_bind_text(st, 3, r->u.ev.source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->u.ev.code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, r->u.ev.text, -1, SQLITE_STATIC);
+		break;
+	case STORE_SESSION_OPEN:
+	case STORE_SESSION_UPDATE:
+	case STORE_SESSION_CLOSE:
+		sqlite3_bind_text(st, 1, r->u.s.charger, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, r->u.s.connector);
+		sqlite3_bind_int64(st, 3, r->u.s.number);
+		if (r->kind == STORE_SESSION_OPEN)
+			sqlite3_bind_int64(st, 4, r->u.s.start_ms);
+		sqlite3_bind_int64(st, 5, r->u.s.energy_wh);
+		sqlite3_bind_int(st, 6, r->u.s.peak_da);
+		sqlite3_bind_text(st, 7, r->u.s.tag, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, r->wall_ms);
+		if (r->kind == STORE_SESSION_CLOSE)
+			sqlite3_bind_text(st, 9, r->u.s.reason, -1,
+			    SQLITE_STATIC);
+		break;
+	case STORE_HISTORY:
+		sqlite3_bind_int64(st, 1, r->u.h.minute);
+		for (int p = 0; p < EVG_PHASES; p++) {
+			sqlite3_bind_int(st, 2 + p, r->u.h.min_da[p]);
+			sqlite3_bind_int(st, 5 + p, r->u.h.avg_da[p]);
+			sqlite3_bind_int(st, 8 + p, r->u.h.max_da[p]);
+			sqlite3_bind_int(st, 11 + p, r->u.h.ev_da[p]);
+		}
+		break;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Writes n records from the front of the queue in one transaction. */
+static int
+write_batch(struct store *s, const struct store_rec *batch, size_t n,
+    char *err, size_t errlen)
+{
+	int	 rc = SQLITE_OK;
+
+	if (exec(s->db, "BEGIN IMMEDIATE;", err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = write_one(s->db, &batch[i]);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		(void)sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+		return -1;
+	}
+	if (exec(s->db, "COMMIT;", err, errlen) != 0) {
+		(void)sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+prune(struct store *s, int64_t now)
+{
+	char	 sql[160];
+
+	/* once an hour: history older than history_days goes */
+	if (now - s->last_prune_ms < 3600 * 1000)
+		return;
+	s->last_prune_ms = now;
+	snprintf(sql, sizeof(sql), "DELETE FROM history WHERE minute < %lld",
+	    (long long)((now / 60000) - (int64_t)s->history_days * 24 * 60));
+	(void)sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+static void
+writer(void *arg)
+{
+	struct store *s = arg;
+	struct store_rec *batch = malloc(sizeof(*batch) * 4096);
+	char	 err[160];
+
+	uv_mutex_lock(&s->mu);
+	while (batch != NULL) {
+		size_t	 n;
+		bool	 ok;
+
+		if (s->count == 0 && !s->stop)
+			(void)uv_cond_timedwait(&s->cv, &s->mu,
+			    (uint64_t)STORE_BATCH_MS * 1000000);
+		if (s->count == 0 && s->stop)
+			break;
+		/* Copy the front of the queue out; it stays queued until
+		 * it is on disk. */
+		n = s->count < 4096 ? s->count : 4096;
+		for (size_t i = 0; i < n; i++)
+			batch[i] = s->q[(s->head + i) % STORE_QUEUE_MAX];
+		uv_mutex_unlock(&s->mu);
+
+		ok = n == 0 || write_batch(s, batch, n, err, sizeof(err)) == 0;
+		if (ok)
+			prune(s, (int64_t)time(NULL) * 1000);
+
+		uv_mutex_lock(&s->mu);
+		if (ok) {
+			s->head = (s->head + n) % STORE_QUEUE_MAX;
+			s->count -= n;
+			s->written += n;
+			s->batches += n > 0;
+			s->failing = false;
+			continue;
+		}
+		/* Disk full, read-only, gone: keep everything, say so, try
+		 * again in a while. Control does not depend on this. */
+		s->failing = true;
+		snprintf(s->error, sizeof(s->error), "%s", err);
+		if (!s->stop)
+			(void)uv_cond_timedwait(&s->cv, &s->mu,
+			    (uint64_t)STORE_RETRY_MS * 1000000);
+		else
+			break;
+	}
+	uv_mutex_unlock(&s->mu);
+	free(batch);
+}
+
+int
+store_start(struct store *s)
+{
+	if ((s->q = calloc(STORE_QUEUE_MAX, sizeof(*s->q))) == NULL)
+		return -1;
+	uv_mutex_init(&s->mu);
+	uv_cond_init(&s->cv);
+	if (uv_thread_create(&s->thread, writer, s) != 0)
+		return -1;
+	s->running = true;
+	return 0;
+}
+
+/* Queues a record; never waits on the disk. A full queue (the disk has
+ * failed for a long time) counts what it cannot keep. */
+void
+store_put(struct store *s, const struct store_rec *r)
+{
+	if (!s->running)
+		return;
+	uv_mutex_lock(&s->mu);
+	if (s->count == STORE_QUEUE_MAX)
+		s->lost++;
+	else {
+		s->q[(s->head + s->count) % STORE_QUEUE_MAX] = *r;
+		if (s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms == 0)
+			s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms =
+			    wall_ms();
+		s->count++;
+	}
+	uv_mutex_unlock(&s->mu);
+}
+
+void
+store_status(struct store *s, bool *failing, char *error, size_t len,
+    uint64_t *written, uint64_t *lost, size_t *queued)
+{
+	if (!s->running) {
+		*failing = false;
+		*written = *lost = 0;
+		*queued = 0;
+		error[0] = '\0';
+		return;
+	}
+	uv_mutex_lock(&s->mu);
+	*failing = s->failing;
+	snprintf(error, len, "%s", s->error);
+	*written = s->written;
+	*lost = s->lost;
+	*queued = s->count;
+	uv_mutex_unlock(&s->mu);
+}
+
+/* Flushes what is queued (one last try) and stops the writer. */
+void
+store_close(struct store *s)
+{
+	if (s->running) {
+		uv_mutex_lock(&s->mu);
+		s->stop = true;
+		uv_cond_signal(&s->cv);
+		uv_mutex_unlock(&s->mu);
+		uv_thread_join(&s->thread);
+		uv_mutex_destroy(&s->mu);
+		uv_cond_destroy(&s->cv);
+		s->running = false;
+	}
+	free(s->q);
+	s->q = NULL;
+	if (s->db != NULL) {
+		(void)sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE);",
+		    NULL, NULL, NULL);
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+}
+
+/* A consistent copy of a live database (the SQLite online backup API). */
+int
+store_backup(const char *path, const char *dest, char *err, size_t errlen)
+{
+	sqlite3	*src = NULL, *dst = NULL;
+	sqlite3_backup *b;
+	int	 rc = -1;
+
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(src));
+		goto out;
+	}
+	if (sqlite3_open(dest, &dst) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", dest, sqlite3_errmsg(dst));
+		goto out;
+	}
+	sqlite3_busy_timeout(src, 5000);
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	/* in steps, so that the appliance keeps writing meanwhile */
+	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	    rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(10);
+	(void)sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errstr(rc));
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	return rc;
+}
+
+int
+store_schema_version(const char *path)
+{
+	sqlite3	*db = NULL;
+	int	 v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		v = user_version(db);
+	sqlite3_close(db);
+	return v;
+}

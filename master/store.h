@@ -1,0 +1,101 @@
+/*
+ * store.h: what the appliance records, in SQLite: events, sessions and
+ * per-minute history. The loop only queues records (store_put never
+ * touches the disk); one writer thread writes them in transactions at
+ * least once a second. A power cut loses at most the last second.
+ */
+#ifndef EVG_STORE_H
+#define EVG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "units.h"
+
+#define STORE_SCHEMA		2
+#define STORE_QUEUE_MAX		100000	/* records waiting for the disk */
+#define STORE_BATCH_MS		1000	/* a transaction at least this often */
+#define STORE_RETRY_MS		5000	/* after a failed write */
+
+enum store_severity { SEV_INFO = 0, SEV_WARNING = 1, SEV_ALARM = 2 };
+
+enum store_kind {
+	STORE_EVENT,
+	STORE_SESSION_OPEN,	/* a session seen for the first time */
+	STORE_SESSION_UPDATE,	/* energy, peak so far */
+	STORE_SESSION_CLOSE,
+	STORE_HISTORY,		/* one minute of the site */
+};
+
+struct store_rec {
+	enum store_kind	 kind;
+	int64_t		 wall_ms;
+	union {
+		struct {
+			int	 severity;
+			char	 source[48];
+			char	 code[32];
+			char	 text[160];
+		} ev;
+		struct {
+			char	 charger[32];
+			int	 connector;
+			uint32_t number;
+			int64_t	 start_ms;
+			uint32_t energy_wh;
+			int32_t	 peak_da;
+			char	 tag[17];
+			char	 reason[16];
+		} s;
+		struct {
+			int64_t	 minute;	/* wall ms / 60000 */
+			int32_t	 min_da[EVG_PHASES], avg_da[EVG_PHASES],
+				 max_da[EVG_PHASES], ev_da[EVG_PHASES];
+		} h;
+	} u;
+};
+
+/* An open session found in the database at start-up. */
+struct store_open_session {
+	char		 charger[32];
+	int		 connector;
+	uint32_t	 number;
+	int64_t		 start_ms, updated_ms;
+	uint32_t	 energy_wh;
+};
+
+struct sqlite3;
+
+struct store {
+	char		 path[256];
+	struct sqlite3	*db;		/* the writer thread's */
+	uv_thread_t	 thread;
+	uv_mutex_t	 mu;
+	uv_cond_t	 cv;
+	bool		 stop, running;
+	struct store_rec *q;		/* ring of STORE_QUEUE_MAX */
+	size_t		 head, count;
+	/* under mu, for the loop to show */
+	bool		 failing;
+	char		 error[160];
+	uint64_t	 written, lost, batches;
+	int		 history_days;
+	int64_t		 last_prune_ms;
+};
+
+int	store_open(struct store *, const char *path, int history_days,
+	    char *note, size_t notelen, char *err, size_t errlen);
+int	store_open_sessions(struct store *, struct store_open_session *out,
+	    int max);
+int	store_start(struct store *);
+void	store_put(struct store *, const struct store_rec *);
+void	store_close(struct store *);
+void	store_status(struct store *, bool *failing, char *error, size_t len,
+	    uint64_t *written, uint64_t *lost, size_t *queued);
+int	store_backup(const char *path, const char *dest, char *err, size_t);
+int	store_schema_version(const char *path);
+
+#endif
