@@ -83,7 +83,7 @@ master_event(struct master *m, int severity, const char *source,
 	va_end(ap);
 	MLOG(m, severity == SEV_INFO ? LOG_INFO : LOG_WARNING, "%s: %s",
 	    source, r.u.ev.text);
-	store_put(&m->store, &r);
+	store_put(m->store, &r);
 }
 
 static int64_t
@@ -118,7 +118,7 @@ session_rec(struct peer *p, int k, enum store_kind kind, uint32_t number,
 	snprintf(r.u.s.tag, sizeof(r.u.s.tag), "%s", c->tag);
 	if (reason != NULL)
 		snprintf(r.u.s.reason, sizeof(r.u.s.reason), "%s", reason);
-	store_put(&p->m->store, &r);
+	store_put(p->m->store, &r);
 }
 
 /*
@@ -543,7 +543,7 @@ cycle_cb(uv_timer_t *t)
 		uint64_t written, lost;
 		size_t	 queued;
 
-		store_status(&m->store, &failing, err, sizeof(err), &written,
+		store_status(m->store, &failing, err, sizeof(err), &written,
 		    &lost, &queued);
 		if (failing != m->store_failing) {
 			m->store_failing = failing;
@@ -592,11 +592,13 @@ master_write_stats(const struct master *m)
 }
 
 int
-master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
+master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
+    struct store *store, const char *db_note)
 {
 	memset(m, 0, sizeof(*m));
 	m->loop = loop;
 	m->conf = mc;
+	m->conf_rw = mc;
 	m->lp = (struct link_params){
 		.response_timeout_ms = (uint32_t)mc->site.response_timeout,
 		.connect_timeout_ms = (uint32_t)mc->site.connect_timeout,
@@ -622,18 +624,11 @@ master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
 		uv_timer_init(loop, &p->timer);
 		p->timer.data = p;
 	}
-	if (mc->site.database[0] != '\0') {
+	m->store = store;
+	if (store->db != NULL) {
 		struct store_open_session open[256];
-		char	 note[400], err[300];
-		int	 nopen;
+		int	 nopen = store_open_sessions(store, open, 256);
 
-		if (store_open(&m->store, mc->site.database,
-		    mc->site.history_days, note, sizeof(note), err,
-		    sizeof(err)) != 0) {
-			log_warnx("database: %s", err);
-			return -1;
-		}
-		nopen = store_open_sessions(&m->store, open, 256);
 		for (int k = 0; k < nopen; k++)
 			for (int i = 0; i < m->npeers; i++) {
 				struct peer *p = &m->peers[i];
@@ -647,11 +642,11 @@ master_start(struct master *m, uv_loop_t *loop, const struct master_config *mc)
 				p->recovered[c] = true;
 				p->recovered_row[c] = open[k];
 			}
-		if (store_start(&m->store) != 0)
+		if (store_start(store) != 0)
 			return -1;
-		if (note[0] != '\0')
+		if (db_note != NULL && db_note[0] != '\0')
 			master_event(m, SEV_ALARM, "database", "damaged", "%s",
-			    note);
+			    db_note);
 		master_event(m, SEV_INFO, "site", "start", "appliance started: "
 		    "%d charger(s), %d open session(s) to recover",
 		    m->npeers, nopen);
@@ -677,7 +672,7 @@ master_stop(struct master *m)
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
 	site_stop(&m->site);
-	store_close(&m->store);
+	
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
 	for (int i = 0; i < m->npeers; i++) {

@@ -19,6 +19,7 @@ struct app {
 	uv_loop_t		*loop;
 	struct master		 m;
 	struct master_config	 conf;
+	struct store		 store;
 	uv_signal_t		 sigint, sigterm;
 };
 
@@ -32,7 +33,9 @@ usage(FILE *fp)
 	    "  --set S.KEY=VALUE  override one setting, e.g. site.poll_period=500\n"
 	    "  --log-level LEVEL  error, warning, info (default) or debug\n"
 	    "  --check-config     validate, print the settings, and exit\n"
-	    "  --backup FILE      copy the database (live) to FILE, and exit\n");
+	    "  --backup FILE      copy the database (live) to FILE, and exit\n"
+	    "  --export-config    print the configuration in force (from the\n"
+	    "                     database once it exists) as INI, and exit\n");
 }
 
 static void
@@ -46,9 +49,17 @@ on_signal(uv_signal_t *sig, int signum)
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
 }
 
+struct cli {
+	bool		 check, export;
+	const char	*backup;
+	const char	*config;
+	char		*sets[CFG_MAX_SETS];
+	int		 nsets;
+	char		 level[64];
+};
+
 static int
-load_config(int argc, char **argv, struct master_config *mc, bool *check,
-    const char **backup)
+load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -56,12 +67,13 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check,
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "backup", required_argument, NULL, 'b' },
+		{ "export-config", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char	 err[CFG_ERRLEN + 300], level[64];
-	char	*sets[CFG_MAX_SETS];
+	char	 err[CFG_ERRLEN + 300];
+	char	**sets = cl->sets;
 	const char *config = NULL;
 	int	 ch, nsets = 0, rc = 0;
 
@@ -75,15 +87,18 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check,
 			rc = cfg_add_set(sets, &nsets, optarg);
 			break;
 		case 'l':
-			snprintf(level, sizeof(level), "site.log_level=%s",
-			    optarg);
-			rc = cfg_add_set(sets, &nsets, level);
+			snprintf(cl->level, sizeof(cl->level),
+			    "site.log_level=%s", optarg);
+			rc = cfg_add_set(sets, &nsets, cl->level);
 			break;
 		case 'k':
-			*check = true;
+			cl->check = true;
+			break;
+		case 'x':
+			cl->export = true;
 			break;
 		case 'b':
-			*backup = optarg;
+			cl->backup = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -110,6 +125,8 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check,
 		fprintf(stderr, "evgroup-master: --config FILE is required\n");
 		return -1;
 	}
+	cl->config = config;
+	cl->nsets = nsets;
 	rc = cfg_load(master_config_keys, mc, config, sets, nsets, err,
 	    sizeof(err));
 	if (rc == 0 && master_config_finish(mc, err, sizeof(err)) != 0) {
@@ -120,6 +137,105 @@ load_config(int argc, char **argv, struct master_config *mc, bool *check,
 		fprintf(stderr, "evgroup-master: %s\n", err);
 		return -1;
 	}
+	return 0;
+}
+
+/* --- the configuration in the database ---------------------------------- */
+
+struct seed {
+	const char	**sec, **key, **val;
+	char		(*buf)[3][300];
+	int		 n, cap;
+};
+
+static void
+seed_one(void *arg, const char *section, const char *key, const char *value)
+{
+	struct seed *s = arg;
+
+	if (s->buf == NULL) {		/* counting pass */
+		s->cap++;
+		return;
+	}
+	snprintf(s->buf[s->n][0], sizeof(s->buf[0][0]), "%s", section);
+	snprintf(s->buf[s->n][1], sizeof(s->buf[0][1]), "%s", key);
+	snprintf(s->buf[s->n][2], sizeof(s->buf[0][2]), "%s", value);
+	s->sec[s->n] = s->buf[s->n][0];
+	s->key[s->n] = s->buf[s->n][1];
+	s->val[s->n] = s->buf[s->n][2];
+	s->n++;
+}
+
+struct dbload {
+	struct master_config	*mc;
+	char			 err[CFG_ERRLEN + 64];
+};
+
+static int
+load_row(void *arg, const char *section, const char *key, const char *value)
+{
+	struct dbload *d = arg;
+	char	 why[CFG_ERRLEN];
+
+	if (cfg_set(master_config_keys, d->mc, section, key, value, why,
+	    sizeof(why)) != 0) {
+		snprintf(d->err, sizeof(d->err), "database: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The file seeds a new database; after that the database holds the
+ * configuration (the web UI and the API change it there), and the file is
+ * no longer read. --set still applies on top, for this run only.
+ */
+static int
+config_from_database(struct app *app, const struct cli *cl)
+{
+	struct master_config *mc = &app->conf;
+	struct dbload d = { .mc = mc };
+	char	 err[CFG_ERRLEN + 300];
+	int	 rows;
+	struct seed seed = { 0 };
+
+	rows = store_config_load(&app->store, load_row, &d);
+	if (rows == 0) {
+		master_config_each(mc, seed_one, &seed);
+		seed.sec = calloc((size_t)seed.cap, sizeof(char *));
+		seed.key = calloc((size_t)seed.cap, sizeof(char *));
+		seed.val = calloc((size_t)seed.cap, sizeof(char *));
+		seed.buf = calloc((size_t)seed.cap, sizeof(*seed.buf));
+		if (seed.sec && seed.key && seed.val && seed.buf) {
+			master_config_each(mc, seed_one, &seed);
+			rows = store_config_seed(&app->store, seed.sec, seed.key,
+			    seed.val, seed.n);
+		} else
+			rows = -1;
+		free(seed.sec);
+		free(seed.key);
+		free(seed.val);
+		free(seed.buf);
+		if (rows != 0) {
+			fprintf(stderr, "evgroup-master: database: cannot store "
+			    "the configuration\n");
+			return -1;
+		}
+		log_info("configuration seeded into %s from %s",
+		    mc->site.database, cl->config);
+		return 0;
+	}
+	/* The database's configuration, then this run's --set. */
+	master_config_defaults(mc);
+	rows = store_config_load(&app->store, load_row, &d);
+	if (rows < 0 || cfg_load(master_config_keys, mc, NULL, cl->sets,
+	    cl->nsets, err, sizeof(err)) != 0 ||
+	    master_config_finish(mc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "evgroup-master: %s\n", rows < 0 ? d.err : err);
+		return -1;
+	}
+	log_info("configuration from %s (%s only seeded it)",
+	    mc->site.database, cl->config);
 	return 0;
 }
 
@@ -139,15 +255,17 @@ int
 main(int argc, char **argv)
 {
 	struct app *app;
-	bool	 check = false;
-	const char *backup = NULL;
+	struct cli cl = { 0 };
+	const char *backup;
+	char	 note[400] = "";
 
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		fatal("calloc");
-	if (load_config(argc, argv, &app->conf, &check, &backup) != 0) {
+	if (load_config(argc, argv, &app->conf, &cl) != 0) {
 		free(app);
 		return 2;
 	}
+	backup = cl.backup;
 	if (backup != NULL) {
 		char	 err[300];
 		int	 rc = app->conf.site.database[0] == '\0' ? -1 :
@@ -164,9 +282,27 @@ main(int argc, char **argv)
 		free(app);
 		return rc == 0 ? 0 : 1;
 	}
-	if (check) {
+	if (!cl.check && app->conf.site.database[0] != '\0') {
+		char	 err[300];
+
+		if (store_open(&app->store, app->conf.site.database,
+		    app->conf.site.history_days, note, sizeof(note), err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-master: database: %s\n", err);
+			free(app);
+			return 1;
+		}
+		if (config_from_database(app, &cl) != 0) {
+			store_close(&app->store);
+			free(app);
+			return 2;
+		}
+	}
+	if (cl.check || cl.export) {
 		master_config_print(&app->conf);
-		printf("configuration OK\n");
+		if (cl.check)
+			printf("configuration OK\n");
+		store_close(&app->store);
 		free(app);
 		return 0;
 	}
@@ -176,7 +312,8 @@ main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	raise_fd_limit();
 	app->loop = uv_default_loop();
-	if (master_start(&app->m, app->loop, &app->conf) != 0) {
+	if (master_start(&app->m, app->loop, &app->conf, &app->store,
+	    note) != 0) {
 		fprintf(stderr, "evgroup-master: cannot start (see above)\n");
 		return 1;
 	}
@@ -188,6 +325,7 @@ main(int argc, char **argv)
 	log_info("site '%s': %d charger(s), poll every %d ms", app->conf.site.name,
 	    app->conf.ncharger, app->conf.site.poll_period);
 	uv_run(app->loop, UV_RUN_DEFAULT);
+	store_close(&app->store);
 	master_free(&app->m);
 	uv_loop_close(app->loop);
 	free(app);

@@ -56,6 +56,7 @@ struct cycle_stats {
 struct master {
 	uv_loop_t		*loop;
 	const struct master_config *conf;
+	struct master_config	*conf_rw;	/* runtime changes (site.c) */
 	struct link_params	 lp;
 	struct peer		*peers;
 	int			 npeers;
@@ -66,11 +67,12 @@ struct master {
 	uv_signal_t		 sigint, sigterm;
 	bool			 stopping;
 	struct site		 site;
-	struct store		 store;
+	struct store		*store;		/* opened by main, may be idle */
 	bool			 store_failing;
 };
 
-int	master_start(struct master *, uv_loop_t *, const struct master_config *);
+int	master_start(struct master *, uv_loop_t *, struct master_config *,
+	    struct store *, const char *db_note);
 void	master_stop(struct master *);
 void	master_free(struct master *);
 void	master_write_stats(const struct master *);

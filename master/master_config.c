@@ -262,36 +262,63 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Every setting in file order, as section, key and value text: for
+ * --check-config, --export-config and seeding the database.
+ */
 void
-master_config_print(const struct master_config *mc)
+master_config_each(const struct master_config *mc, master_config_fn fn,
+    void *arg)
 {
-	char	 val[300];
+	char	 val[300], sec[24];
 	const struct cfg_key *k;
 
-	for (const char *const *sec = (const char *const[]){ "site", "meter",
-	    "smart", NULL }; *sec != NULL; sec++) {
-		printf("[%s]\n", *sec);
+	for (const char *const *s = (const char *const[]){ "site", "meter",
+	    "smart", NULL }; *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
-			if (strcmp(k->section, *sec) == 0) {
+			if (strcmp(k->section, *s) == 0) {
 				cfg_format(k, mc, 0, val, sizeof(val));
-				printf("%s = %s\n", k->name, val);
+				fn(arg, *s, k->name, val);
 			}
-	}
 	for (int p = 0; p < 3; p++) {
-		printf("\n[clamp%d]\n", p + 1);
+		snprintf(sec, sizeof(sec), "clamp%d", p + 1);
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, "clamp") == 0) {
 				cfg_format(k, mc, p, val, sizeof(val));
-				printf("%s = %s\n", k->name, val);
+				fn(arg, sec, k->name, val);
 			}
 	}
 	for (int i = 0; i < mc->ncharger; i++) {
-		printf("\n[charger%d]\n", i + 1);
+		snprintf(sec, sizeof(sec), "charger%d", i + 1);
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, "charger") == 0) {
 				cfg_format(k, mc, i, val, sizeof(val));
-				printf("%s = %s\n", k->name, val);
+				fn(arg, sec, k->name, val);
 			}
 	}
+}
+
+struct print_state {
+	char	 section[24];
+};
+
+static void
+print_one(void *arg, const char *section, const char *key, const char *value)
+{
+	struct print_state *ps = arg;
+
+	if (strcmp(ps->section, section) != 0) {
+		printf("%s[%s]\n", ps->section[0] ? "\n" : "", section);
+		snprintf(ps->section, sizeof(ps->section), "%s", section);
+	}
+	printf("%s = %s\n", key, value);
+}
+
+void
+master_config_print(const struct master_config *mc)
+{
+	struct print_state ps = { "" };
+
+	master_config_each(mc, print_one, &ps);
 	printf("; %d charger(s)\n", mc->ncharger);
 }

@@ -93,6 +93,10 @@ extern const char *const log_level_names[];
 
 void	master_config_defaults(struct master_config *);
 int	master_config_finish(struct master_config *, char *err, size_t);
+typedef void (*master_config_fn)(void *arg, const char *section,
+    const char *key, const char *value);
+void	master_config_each(const struct master_config *, master_config_fn,
+	    void *arg);
 void	master_config_print(const struct master_config *);
 
 #endif

@@ -126,7 +126,7 @@ history_add(struct site *s, const struct meter_reading *r)
 			rec.u.h.avg_da[p] = (int32_t)(h->sum[p] / h->n);
 			rec.u.h.ev_da[p] = (int32_t)(h->ev[p] / h->n);
 		}
-		store_put(&s->m->store, &rec);
+		store_put(s->m->store, &rec);
 		h->n = 0;
 	}
 	if (h->n == 0) {
@@ -187,6 +187,112 @@ on_control(void *arg, const char *line)
 	return site_command(s, line, clock_now_ms());
 }
 
+/* The allocator's site parameters, from the configuration. */
+static void
+site_params(struct site *s)
+{
+	const struct master_config *mc = s->m->conf;
+
+	s->as.mode = (enum alloc_mode)mc->site.mode;
+	s->as.strategy = (enum alloc_strategy)mc->site.strategy;
+	s->as.group_limit_da = mc->site.group_limit;
+	s->as.site_limit_da = mc->site.site_limit;
+	s->as.margin_da = mc->site.margin;
+	s->as.offline_limit_da = mc->site.offline_limit;
+	s->as.chargers_in_clamps = mc->meter.chargers_included;
+	s->as.min_run_ms = (uint32_t)mc->site.min_run * 1000;
+	s->as.min_pause_ms = (uint32_t)mc->site.min_pause * 1000;
+	s->as.green_start_ms = (uint32_t)mc->site.green_start * 1000;
+	s->as.green_stop_ms = (uint32_t)mc->site.green_stop * 1000;
+	s->as.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000;
+}
+
+/* Settings that need a restart (sockets, threads, the chargers' list). */
+static bool
+needs_restart(const char *section, const char *key)
+{
+	static const char *const site_keys[] = { "poll_period",
+	    "response_timeout", "connect_timeout", "database", "control_socket",
+	    "status_file", "stats_file", "fallback_current", "fallback_timeout",
+	    "offline_after", NULL };
+	static const char *const charger_keys[] = { "name", "host", "port",
+	    "unit_id", "connectors", "phase1", "phase2", NULL };
+
+	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0)
+		return true;
+	for (int i = 0; strcmp(section, "site") == 0 && site_keys[i]; i++)
+		if (strcmp(key, site_keys[i]) == 0)
+			return true;
+	for (int i = 0; strncmp(section, "charger", 7) == 0 && charger_keys[i];
+	    i++)
+		if (strcmp(key, charger_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * "set SECTION.KEY VALUE": validated like the file (the key's range, then
+ * the cross-field rules on a copy, so that a refusal changes nothing),
+ * stored, recorded with who did it, applied now where it can be.
+ */
+static char *
+config_set(struct site *s, const char *who, const char *arg)
+{
+	struct master *m = s->m;
+	struct master_config *copy;
+	const char *sp = strchr(arg, ' ');
+	char	 section[24], key[32], err[CFG_ERRLEN + 64], msg[400];
+	char	 before[256] = "", after[256] = "";
+	const struct cfg_key *k;
+	int	 idx = 0;
+	struct store_rec r = { .kind = STORE_CONFIG };
+
+	if (sp == NULL || sscanf(arg, "%23[a-z0-9].%31[a-z0-9_]", section,
+	    key) != 2 || (size_t)(sp - arg) != strlen(section) + 1 +
+	    strlen(key))
+		return strdup("error: set: expected 'set SECTION.KEY VALUE'");
+	if (strncmp(section, "charger", 7) == 0 &&
+	    (atoi(section + 7) < 1 || atoi(section + 7) > m->conf->ncharger)) {
+		snprintf(msg, sizeof(msg), "error: %s: no such charger (this site "
+		    "has %d)", section, m->conf->ncharger);
+		return strdup(msg);
+	}
+	if ((copy = malloc(sizeof(*copy))) == NULL)
+		return strdup("error: out of memory");
+	*copy = *m->conf;
+	if (cfg_set(master_config_keys, copy, section, key, sp + 1, err,
+	    sizeof(err)) != 0 ||
+	    master_config_finish(copy, err, sizeof(err)) != 0) {
+		free(copy);
+		snprintf(msg, sizeof(msg), "error: %s", err);
+		return strdup(msg);
+	}
+	for (k = master_config_keys; k->name != NULL; k++)
+		if (strncmp(section, k->section, strlen(k->section)) == 0 &&
+		    strcmp(key, k->name) == 0)
+			break;
+	if (k->nindex)
+		idx = atoi(section + strlen(k->section)) - 1;
+	cfg_format(k, m->conf, idx, before, sizeof(before));
+	cfg_format(k, copy, idx, after, sizeof(after));
+	snprintf(r.u.cfg.section, sizeof(r.u.cfg.section), "%s", section);
+	snprintf(r.u.cfg.key, sizeof(r.u.cfg.key), "%s", key);
+	snprintf(r.u.cfg.value, sizeof(r.u.cfg.value), "%s", after);
+	store_put(m->store, &r);
+	master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s (by %s)",
+	    section, key, before, after, who);
+	if (needs_restart(section, key)) {
+		free(copy);
+		snprintf(msg, sizeof(msg), "ok: saved; %s.%s takes effect at the "
+		    "next start", section, key);
+		return strdup(msg);
+	}
+	*m->conf_rw = *copy;
+	free(copy);
+	site_params(s);
+	return strdup("ok");
+}
+
 int
 site_start(struct site *s, struct master *m)
 {
@@ -211,20 +317,7 @@ site_start(struct site *s, struct master *m)
 	for (int i = 0; i < m->npeers; i++)
 		for (int k = 0; k < m->peers[i].cc->connectors; k++)
 			s->slot[n++] = (struct site_slot){ .peer = i, .k = k };
-	s->as = (struct alloc_site){
-		.mode = (enum alloc_mode)mc->site.mode,
-		.strategy = (enum alloc_strategy)mc->site.strategy,
-		.group_limit_da = mc->site.group_limit,
-		.site_limit_da = mc->site.site_limit,
-		.margin_da = mc->site.margin,
-		.offline_limit_da = mc->site.offline_limit,
-		.chargers_in_clamps = mc->meter.chargers_included,
-		.min_run_ms = (uint32_t)mc->site.min_run * 1000,
-		.min_pause_ms = (uint32_t)mc->site.min_pause * 1000,
-		.green_start_ms = (uint32_t)mc->site.green_start * 1000,
-		.green_stop_ms = (uint32_t)mc->site.green_stop * 1000,
-		.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000,
-	};
+	site_params(s);
 	meterio_params(mc, &s->mp);
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->as.clamp_enabled[p] = s->mp.clamp_enabled[p];
@@ -343,14 +436,12 @@ site_command(struct site *s, const char *line, uint64_t now)
 	nw = sscanf(line, "%15s %31s %15s %c", verb, name, num, &extra);
 	if (nw == 1 && strcmp(verb, "status") == 0)
 		return site_status_json(s, now);
-	if (nw == 2 && strcmp(verb, "limit") == 0) {
-		if (strnum_deci(name, 0, 20000, &v) != 0)
-			return strdup("error: limit: must be 0.0-2000.0 A");
-		s->as.group_limit_da = (int32_t)v;
-		site_allocate(s, now);
-		master_event(s->m, SEV_INFO, "operator", "limit",
-		    "operator: group limit %ld.%ld A", v / 10, v % 10);
-		return strdup("ok");
+	if (nw >= 1 && strcmp(verb, "set") == 0)
+		return config_set(s, "operator", strlen(line) > 4 ? line + 4 : "");
+	if (nw >= 2 && strcmp(verb, "limit") == 0) {
+		/* the group limit, kept like any setting */
+		snprintf(msg, sizeof(msg), "site.group_limit %s", line + 6);
+		return config_set(s, "operator", msg);
 	}
 	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++) {
 		if (strcmp(verb, verbs[k].verb) != 0)
@@ -374,6 +465,6 @@ site_command(struct site *s, const char *line, uint64_t now)
 		master_poll_now(s->m, s->slot[i].peer, now);
 		return strdup("ok");
 	}
-	return strdup("error: unknown command (status, limit A, pause, resume, "
-	    "boost, authorise, stop, lock, unlock, reset NAME N)");
+	return strdup("error: unknown command (status, limit A, set S.KEY V, "
+	    "pause, resume, boost, authorise, stop, lock, unlock, reset NAME N)");
 }

@@ -19,7 +19,7 @@
  */
 static const char *const schema[] = {
 	/* 0 -> 1 */
-	"CREATE TABLE events (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+	("CREATE TABLE events (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
 	"  severity INTEGER NOT NULL, source TEXT NOT NULL, code TEXT NOT NULL,"
 	"  text TEXT NOT NULL);"
 	"CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL,"
@@ -31,18 +31,21 @@ static const char *const schema[] = {
 	"  min_l1 INTEGER, min_l2 INTEGER, min_l3 INTEGER,"
 	"  avg_l1 INTEGER, avg_l2 INTEGER, avg_l3 INTEGER,"
 	"  max_l1 INTEGER, max_l2 INTEGER, max_l3 INTEGER,"
-	"  ev_l1 INTEGER, ev_l2 INTEGER, ev_l3 INTEGER);",
+	"  ev_l1 INTEGER, ev_l2 INTEGER, ev_l3 INTEGER);"),
 	/* 1 -> 2: peak current and RFID tag per session, at most one open
 	 * session per connector (so none is counted twice), the RFID
 	 * whitelist, indexes for the API's time queries */
-	"ALTER TABLE sessions ADD COLUMN peak_da INTEGER NOT NULL DEFAULT 0;"
+	("ALTER TABLE sessions ADD COLUMN peak_da INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE sessions ADD COLUMN tag TEXT NOT NULL DEFAULT '';"
 	"CREATE UNIQUE INDEX sessions_open ON sessions(charger, connector)"
 	"  WHERE end_ms IS NULL;"
 	"CREATE INDEX sessions_start ON sessions(start_ms);"
 	"CREATE INDEX events_time ON events(time_ms);"
 	"CREATE TABLE rfid (tag TEXT PRIMARY KEY, name TEXT NOT NULL,"
-	"  enabled INTEGER NOT NULL DEFAULT 1, valid_until_ms INTEGER);",
+	"  enabled INTEGER NOT NULL DEFAULT 1, valid_until_ms INTEGER);"),
+	/* 2 -> 3: the configuration lives here once seeded from the file */
+	("CREATE TABLE config (section TEXT NOT NULL, key TEXT NOT NULL,"
+	"  value TEXT NOT NULL, PRIMARY KEY (section, key));"),
 };
 
 static int64_t
@@ -246,6 +249,8 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		    " connector = ?2 AND number = ?3 AND end_ms IS NULL",
 		[STORE_HISTORY] = "INSERT OR REPLACE INTO history VALUES (?1,"
 		    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		[STORE_CONFIG] = "INSERT OR REPLACE INTO config VALUES (?1, ?2,"
+		    " ?3)",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -277,6 +282,11 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		if (r->kind == STORE_SESSION_CLOSE)
 			sqlite3_bind_text(st, 9, r->u.s.reason, -1,
 			    SQLITE_STATIC);
+		break;
+	case STORE_CONFIG:
+		sqlite3_bind_text(st, 1, r->u.cfg.section, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->u.cfg.key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->u.cfg.value, -1, SQLITE_STATIC);
 		break;
 	case STORE_HISTORY:
 		sqlite3_bind_int64(st, 1, r->u.h.minute);
@@ -379,6 +389,61 @@ writer(void *arg)
 	}
 	uv_mutex_unlock(&s->mu);
 	free(batch);
+}
+
+/*
+ * The stored configuration, row by row (before store_start). Returns the
+ * number of rows, or a negative fn result / -1.
+ */
+int
+store_config_load(struct store *s, store_config_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int	 n = 0, rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT section, key, value FROM config "
+	    "ORDER BY section, key", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		rc = fn(arg, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : n;
+}
+
+/* Writes the whole configuration at once (before store_start). */
+int
+store_config_seed(struct store *s, const char *const *sec,
+    const char *const *key, const char *const *val, int n)
+{
+	sqlite3_stmt *st;
+	char	 err[160];
+	int	 rc = SQLITE_OK;
+
+	if (exec(s->db, "BEGIN IMMEDIATE; DELETE FROM config;", err,
+	    sizeof(err)) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO config VALUES (?1, ?2, ?3)",
+	    -1, &st, NULL) != SQLITE_OK) {
+		(void)sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+		return -1;
+	}
+	for (int i = 0; i < n && rc == SQLITE_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, sec[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, val[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK || exec(s->db, "COMMIT;", err, sizeof(err)) != 0) {
+		(void)sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int

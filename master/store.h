@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		2
+#define STORE_SCHEMA		3
 #define STORE_QUEUE_MAX		100000	/* records waiting for the disk */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -28,6 +28,7 @@ enum store_kind {
 	STORE_SESSION_UPDATE,	/* energy, peak so far */
 	STORE_SESSION_CLOSE,
 	STORE_HISTORY,		/* one minute of the site */
+	STORE_CONFIG,		/* a setting changed at runtime */
 };
 
 struct store_rec {
@@ -50,6 +51,11 @@ struct store_rec {
 			char	 tag[17];
 			char	 reason[16];
 		} s;
+		struct {
+			char	 section[24];
+			char	 key[32];
+			char	 value[256];
+		} cfg;
 		struct {
 			int64_t	 minute;	/* wall ms / 60000 */
 			int32_t	 min_da[EVG_PHASES], avg_da[EVG_PHASES],
@@ -90,6 +96,11 @@ int	store_open(struct store *, const char *path, int history_days,
 	    char *note, size_t notelen, char *err, size_t errlen);
 int	store_open_sessions(struct store *, struct store_open_session *out,
 	    int max);
+typedef int (*store_config_fn)(void *arg, const char *section,
+    const char *key, const char *value);
+int	store_config_load(struct store *, store_config_fn, void *arg);
+int	store_config_seed(struct store *, const char *const *sections,
+	    const char *const *keys, const char *const *values, int n);
 int	store_start(struct store *);
 void	store_put(struct store *, const struct store_rec *);
 void	store_close(struct store *);

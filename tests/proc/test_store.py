@@ -231,6 +231,67 @@ class StoreTest(tl.Base):
                                 [0][0], 100)
 
 
+    def export(self):
+        r = subprocess.run([os.path.join(tl.BIN, "master/evgroup-master"),
+                            "--config", self.cfg, "--set",
+                            "site.database=" + self.db, "--export-config"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_configuration_lives_in_the_database(self):
+        self.start_site()
+        with open(self.cfg, "a") as f:
+            f.write("\n[site]\ngroup_limit = 50\n".replace("[site]\n", ""))
+        # the appended line lands in the last [chargerN] section: put it
+        # where it belongs instead
+        with open(self.cfg) as f:
+            text = f.read().replace("\ngroup_limit = 50\n", "\n")
+        text = text.replace("group_limit = 200", "group_limit = 50")
+        with open(self.cfg, "w") as f:
+            f.write(text)
+        m = self.run_master()
+        m.wait_for(r"configuration seeded into")
+        m.wait_for(r"appliance started")
+        m.stop()
+        self.procs.remove(m)
+        self.assertIn(("site", "group_limit", "50.0"),
+                      rows(self.db, "SELECT * FROM config"))
+        # the file changes: the database still rules
+        with open(self.cfg, "w") as f:
+            f.write(text.replace("group_limit = 50", "group_limit = 60"))
+        self.assertIn("group_limit = 50.0\n", self.export())
+        m = self.run_master()
+        m.wait_for(r"configuration from .*only seeded it")
+        m.wait_for(r"appliance started")
+        # runtime changes: validated, recorded, applied, kept
+        self.assertEqual(tl.control(self.ctl, "set site.group_limit 40"),
+                         "ok")
+        st = json.loads(tl.control(self.ctl, "status"))
+        self.assertEqual(st["group_limit"], 40.0)
+        for bad, why in (("set site.group_limit lots", "not a number"),
+                         ("set site.mode dynamic", "needs a meter"),
+                         ("set site.warp 9", "unknown setting"),
+                         ("set charger9.port 1", "no such charger"),
+                         ("set charger1.max_current1 90", "6.0-80.0 A"),
+                         ("set site.group_limit", "expected")):
+            reply = tl.control(self.ctl, bad)
+            self.assertTrue(reply.startswith("error") and why in reply,
+                            (bad, reply))
+        self.assertEqual(json.loads(tl.control(self.ctl, "status"))
+                         ["group_limit"], 40.0)
+        self.assertTrue(tl.control(self.ctl, "set site.poll_period 300")
+                        .startswith("ok: saved; site.poll_period takes "
+                                    "effect at the next start"))
+        time.sleep(1.5)
+        m.stop()
+        out = self.export()
+        self.assertIn("group_limit = 40.0\n", out)
+        self.assertIn("poll_period = 300\n", out)
+        ev = rows(self.db, "SELECT text FROM events WHERE code = 'config'")
+        self.assertIn(("site.group_limit: 50.0 -> 40.0 (by operator)",), ev)
+
+
 if __name__ == "__main__":
     tl.BIN = os.path.abspath(sys.argv.pop(1))
     tl.SRC = os.path.abspath(sys.argv.pop(1))
