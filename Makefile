@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-link clean
+.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link clean
 
 all: build
 
@@ -45,13 +45,17 @@ demo: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: bench-fw bench-alloc bench-link
+bench: bench-fw bench-alloc bench-store bench-link
 
 bench-fw: build
 	build/release/tests/bench_fw
 
 bench-alloc: build
 	build/release/tests/bench_alloc
+
+# About a minute: event rates from 0 (the baseline) to 100000 a second.
+bench-store: build
+	build/release/tests/bench_store /tmp
 
 # About 5 minutes: 10, 100, 1000 chargers and 1000 with 10 % blackholed.
 bench-link: build

@@ -344,11 +344,10 @@ static void
 writer(void *arg)
 {
 	struct store *s = arg;
-	struct store_rec *batch = malloc(sizeof(*batch) * 4096);
 	char	 err[160];
 
 	uv_mutex_lock(&s->mu);
-	while (batch != NULL) {
+	for (;;) {
 		size_t	 n;
 		bool	 ok;
 
@@ -357,14 +356,17 @@ writer(void *arg)
 			    (uint64_t)STORE_BATCH_MS * 1000000);
 		if (s->count == 0 && s->stop)
 			break;
-		/* Copy the front of the queue out; it stays queued until
-		 * it is on disk. */
-		n = s->count < 4096 ? s->count : 4096;
-		for (size_t i = 0; i < n; i++)
-			batch[i] = s->q[(s->head + i) % STORE_QUEUE_MAX];
+		/* The front of the queue, up to the end of the ring. Outside
+		 * the lock the loop only appends behind it, so it is read in
+		 * place: the loop never waits on a copy (nor on the disk). It
+		 * stays queued until it is on disk. */
+		n = s->count < 8192 ? s->count : 8192;
+		if (n > STORE_QUEUE_MAX - s->head)
+			n = STORE_QUEUE_MAX - s->head;
 		uv_mutex_unlock(&s->mu);
 
-		ok = n == 0 || write_batch(s, batch, n, err, sizeof(err)) == 0;
+		ok = n == 0 || write_batch(s, &s->q[s->head], n, err,
+		    sizeof(err)) == 0;
 		if (ok)
 			prune(s, (int64_t)time(NULL) * 1000);
 
@@ -388,7 +390,6 @@ writer(void *arg)
 			break;
 	}
 	uv_mutex_unlock(&s->mu);
-	free(batch);
 }
 
 /*
