@@ -61,16 +61,15 @@ plan_step(struct plan_conn *pc, const struct alloc_site *s,
 			p->counted_da = p->setpoint_da = 0;
 			continue;
 		}
-		/* The charger says what is in force: after a restart or a
-		 * fallback that is not what we last wrote. A higher value
-		 * counts at once; our next write starts from it. */
-		if (c[i].in_force_da != p->setpoint_da) {
-			if (c[i].in_force_da > p->counted_da)
-				p->counted_da = c[i].in_force_da;
-			if (c[i].in_force_da < p->setpoint_da)
-				p->lowered_ms = now;
+		/* The charger says what is in force. More than we believe
+		 * (it restarted, it fell back to a higher current) counts at
+		 * once. Less may only be a report older than our last write,
+		 * so it changes nothing: only our own writes lower what we
+		 * count, and only once the car has followed. */
+		if (c[i].in_force_da > p->setpoint_da)
 			p->setpoint_da = c[i].in_force_da;
-		}
+		if (c[i].in_force_da > p->counted_da)
+			p->counted_da = c[i].in_force_da;
 		if (p->counted_da > p->setpoint_da &&
 		    (drawn(&c[i], mask_of(&c[i], &m[i])) <= p->setpoint_da +
 		    PLAN_FOLLOWED_TOL_DA ||

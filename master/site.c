@@ -83,27 +83,61 @@ gather(struct site *s, uint64_t now)
 	}
 }
 
+/*
+ * An overload: a phase now carries less than what is offered on it (the
+ * building took more, the meter went silent, an operator lowered the
+ * limit). The cut is made this cycle; the event says how much and how many.
+ */
+static void
+overload_events(struct site *s, const int32_t *before)
+{
+	int32_t	 used[EVG_PHASES];
+	int	 cut = 0;
+
+	plan_counted(s->plan, &s->as, s->ac, s->memo, s->n, used);
+	for (size_t i = 0; i < s->n; i++)
+		cut += s->plan[i].counted_da > s->plan[i].setpoint_da;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		if (s->allocations == 0 || s->out.hard_da[p] >= before[p] ||
+		    used[p] <= s->out.hard_da[p])
+			continue;
+		master_event(s->m, SEV_WARNING, "site", "overload-cut",
+		    "L%d: available fell from %d.%d A to %d.%d A, %d.%d A was "
+		    "offered: %d connector(s) cut", p + 1, before[p] / 10,
+		    before[p] % 10, s->out.hard_da[p] / 10, s->out.hard_da[p] % 10,
+		    used[p] / 10, used[p] % 10, cut);
+	}
+}
+
 void
 site_allocate(struct site *s, uint64_t now)
 {
 	struct master *m = s->m;
+	int32_t	 before[EVG_PHASES];
 
+	memcpy(before, s->last_hard, sizeof(before));
 	gather(s, now);
 	alloc_compute(&s->as, s->ac, s->memo, s->n, now, s->work, s->target,
 	    &s->out);
 	plan_step(s->plan, &s->as, s->ac, s->memo, s->n, s->target,
 	    s->out.hard_da, now);
+	overload_events(s, before);
+	memcpy(s->last_hard, s->out.hard_da, sizeof(s->last_hard));
 	s->allocations++;
 	for (size_t i = 0; i < s->n; i++) {
 		struct peer *pe = &m->peers[s->slot[i].peer];
 		int	 k = s->slot[i].k;
 		uint16_t sp = (uint16_t)s->plan[i].setpoint_da;
 
-		if (pe->link.want_da[k] == sp)
+		uint16_t told = pe->link.want_da[k];
+
+		if (told == sp)
 			continue;
 		pe->link.want_da[k] = sp;
-		/* A cut goes out now; a raise waits for the next poll. */
-		if (pe->link.online && sp < pe->link.conn[k].setpoint_da)
+		/* A cut goes out now, against what we last told it or what
+		 * it last said; a raise waits for the next poll. */
+		if (pe->link.online && (sp < told ||
+		    sp < pe->link.conn[k].setpoint_da))
 			master_poll_now(m, s->slot[i].peer, now);
 	}
 }

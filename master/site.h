@@ -50,6 +50,7 @@ struct site {
 	bool			 meter_running;
 	struct linesrv		 ctl;
 	uint64_t		 allocations;
+	int32_t			 last_hard[EVG_PHASES];	/* for overload events */
 };
 
 int	site_start(struct site *, struct master *);
