@@ -476,6 +476,9 @@ store_put(struct store *s, const struct store_rec *r)
 			s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms =
 			    wall_ms();
 		s->count++;
+		/* nearly full: do not wait for the writer's next second */
+		if (s->count == STORE_QUEUE_MAX / 4 * 3)
+			uv_cond_signal(&s->cv);
 	}
 	uv_mutex_unlock(&s->mu);
 }

@@ -292,7 +292,9 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 		    "driver = sense\ntransport = tcp\nhost = 127.0.0.1\n"
 		    "port = %ld\n", meter_port);
 	else
-		fprintf(fp, "group_limit = %d.0\n", 16 * sim->n);
+		/* 16 A a charger, within the 2000 A a group limit may be */
+		fprintf(fp, "group_limit = %d.0\n", sim->n < 125 ? 16 * sim->n :
+		    2000);
 	for (int i = 0; i < sim->n; i++) {
 		const struct simslave *ss = &sim->sl[i];
 
