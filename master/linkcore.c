@@ -267,6 +267,13 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		case STEP_FALLBACK:
 			p->fallback_sent = true;
 			break;
+		case STEP_SETPOINT1:
+		case STEP_SETPOINT2:
+			/* The charger applies a setpoint before it answers: it
+			 * is in force now, whatever the last read said. */
+			p->conn[p->step - STEP_SETPOINT1].setpoint_da =
+			    p->req.vals[0];
+			break;
 		default:
 			break;
 		}

@@ -118,6 +118,9 @@ test_first_poll_sequence(void **state)
 	assert_true(news & NEWS_POLLED);
 	assert_true(p.online);
 	assert_int_equal(p.conn[0].state, 3);
+	/* the read said 0 was in force; the acknowledged writes are */
+	assert_int_equal(p.conn[0].setpoint_da, 160);
+	assert_int_equal(p.conn[1].setpoint_da, 100);
 }
 
 static void
