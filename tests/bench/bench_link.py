@@ -17,6 +17,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "proc"))
+from test_link import free_ports  # noqa: E402  (one port finder)
+
 HZ = os.sysconf("SC_CLK_TCK")
 
 
@@ -34,23 +38,6 @@ def peak_rss_kb(pid):
     return 0
 
 
-def free_base(n):
-    for base in range(30000, 60000 - n, 1500):
-        socks = []
-        try:
-            for i in range(n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + i))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise SystemExit("no free port range")
-
-
 def control(path, line):
     with socket.socket(socket.AF_UNIX) as s:
         s.connect(path)
@@ -60,7 +47,7 @@ def control(path, line):
 
 def run(build, n, duration, blackhole_pct=0):
     with tempfile.TemporaryDirectory(prefix="evg-bench-") as tmp:
-        base = free_base(n)
+        base = free_ports(n)
         simsock = os.path.join(tmp, "sim.sock")
         mconf = os.path.join(tmp, "master.ini")
         stats = os.path.join(tmp, "stats.json")
