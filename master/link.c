@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "clock.h"
 #include "fw.h"
 #include "master.h"
@@ -64,6 +66,15 @@ cycle_account(struct peer *p, unsigned news, uint64_t now)
 	}
 }
 
+static int64_t
+wall_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * A record for everything an operator or installer will want to find
  * later; also logged.
@@ -84,16 +95,31 @@ master_event(struct master *m, int severity, const char *source,
 	MLOG(m, severity == SEV_INFO ? LOG_INFO : LOG_WARNING, "%s: %s",
 	    source, r.u.ev.text);
 	store_put(m->store, &r);
+	{
+		struct recent_event *e = &m->recent[m->recent_head];
+		json_t	*j;
+		char	*text;
+
+		e->time_ms = wall_now_ms();
+		e->severity = severity;
+		memcpy(e->source, r.u.ev.source, sizeof(e->source));
+		memcpy(e->code, r.u.ev.code, sizeof(e->code));
+		memcpy(e->text, r.u.ev.text, sizeof(e->text));
+		m->recent_head = (m->recent_head + 1) % MASTER_RECENT;
+		if (m->nrecent < MASTER_RECENT)
+			m->nrecent++;
+		if (!m->web_on)
+			return;
+		j = json_pack("{s:I, s:i, s:s, s:s, s:s}", "time_ms",
+		    (json_int_t)e->time_ms, "severity", severity, "source",
+		    e->source, "code", e->code, "text", e->text);
+		if ((text = json_dumps(j, JSON_COMPACT)) != NULL)
+			web_publish_event(&m->web, text);
+		free(text);
+		json_decref(j);
+	}
 }
 
-static int64_t
-wall_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool
 session_live(const struct reg_conn *c)
@@ -508,19 +534,23 @@ master_poll_now(struct master *m, int i, uint64_t now)
 	drive(&m->peers[i], now);
 }
 
-/* The site's status, written whole or not at all. */
-static void
-write_status(const struct master *m, uint64_t now)
+/* The site's status: to the web UI, and to the status file (written
+ * whole or not at all). */
+void
+master_publish_status(struct master *m)
 {
 	char	 tmp[300], *text;
 	FILE	*fp;
 
-	if (m->conf->site.status_file[0] == '\0')
+	if (m->conf->site.status_file[0] == '\0' && !m->web_on)
 		return;
+	if ((text = site_status_json(&m->site, clock_now_ms())) == NULL)
+		return;
+	if (m->web_on)
+		web_publish_status(&m->web, text);
 	snprintf(tmp, sizeof(tmp), "%s.new", m->conf->site.status_file);
-	if ((text = site_status_json(&m->site, now)) == NULL)
-		return;
-	if ((fp = fopen(tmp, "w")) != NULL) {
+	if (m->conf->site.status_file[0] != '\0' &&
+	    (fp = fopen(tmp, "w")) != NULL) {
 		fprintf(fp, "%s\n", text);
 		if (fclose(fp) == 0)
 			rename(tmp, m->conf->site.status_file);
@@ -536,7 +566,7 @@ cycle_cb(uv_timer_t *t)
 
 	cycle_close(m);
 	site_allocate(&m->site, now);
-	write_status(m, now);
+	master_publish_status(m);
 	{
 		bool	 failing;
 		char	 err[160];
@@ -599,6 +629,12 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 	m->loop = loop;
 	m->conf = mc;
 	m->conf_rw = mc;
+	if ((m->saved = malloc(sizeof(*m->saved))) == NULL ||
+	    (m->rfid = calloc(RFID_MAX, sizeof(*m->rfid))) == NULL)
+		return -1;
+	*m->saved = *mc;
+	uv_timer_init(loop, &m->restart_timer);
+	m->restart_timer.data = m;
 	m->lp = (struct link_params){
 		.response_timeout_ms = (uint32_t)mc->site.response_timeout,
 		.connect_timeout_ms = (uint32_t)mc->site.connect_timeout,
@@ -642,6 +678,9 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 				p->recovered[c] = true;
 				p->recovered_row[c] = open[k];
 			}
+		rfid_load(m);
+		if (mc->web.enabled && web_init(&m->web, m) != 0)
+			return -1;
 		if (store_start(store) != 0)
 			return -1;
 		if (db_note != NULL && db_note[0] != '\0')
@@ -653,6 +692,13 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 	}
 	if (site_start(&m->site, m) != 0)
 		return -1;
+	if (mc->web.enabled) {
+		if (!m->web.auth_ready && web_init(&m->web, m) != 0)
+			return -1;
+		if (web_start(&m->web, m) != 0)
+			return -1;
+		m->web_on = true;
+	}
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -672,7 +718,10 @@ master_stop(struct master *m)
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
 	site_stop(&m->site);
-	
+	if (m->web_on)
+		web_stop(&m->web);
+	m->web_on = false;
+	uv_close((uv_handle_t *)&m->restart_timer, NULL);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
 	for (int i = 0; i < m->npeers; i++) {
@@ -687,4 +736,27 @@ master_free(struct master *m)
 	site_free(&m->site);
 	free(m->peers);
 	m->peers = NULL;
+	free(m->saved);
+	m->saved = NULL;
+	free(m->rfid);
+	m->rfid = NULL;
+}
+
+static void
+restart_cb(uv_timer_t *t)
+{
+	struct master *m = t->data;
+
+	m->restart_requested = true;
+	if (m->on_stop != NULL)
+		m->on_stop(m->on_stop_arg);
+	else
+		master_stop(m);
+}
+
+/* A restart asked for through the API: after its answer has gone out. */
+void
+master_restart(struct master *m)
+{
+	uv_timer_start(&m->restart_timer, restart_cb, 300, 0);
 }

@@ -39,14 +39,20 @@ usage(FILE *fp)
 }
 
 static void
-on_signal(uv_signal_t *sig, int signum)
+stop(void *arg)
 {
-	struct app *app = sig->data;
+	struct app *app = arg;
 
-	log_info("signal %d: stopping", signum);
 	master_stop(&app->m);
 	uv_close((uv_handle_t *)&app->sigint, NULL);
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
+}
+
+static void
+on_signal(uv_signal_t *sig, int signum)
+{
+	log_info("signal %d: stopping", signum);
+	stop(sig->data);
 }
 
 struct cli {
@@ -258,6 +264,7 @@ main(int argc, char **argv)
 	struct cli cl = { 0 };
 	const char *backup;
 	char	 note[400] = "";
+	bool	 restart;
 
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		fatal("calloc");
@@ -322,12 +329,22 @@ main(int argc, char **argv)
 	app->sigint.data = app->sigterm.data = app;
 	uv_signal_start(&app->sigint, on_signal, SIGINT);
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+	app->m.on_stop = stop;
+	app->m.on_stop_arg = app;
 	log_info("site '%s': %d charger(s), poll every %d ms", app->conf.site.name,
 	    app->conf.ncharger, app->conf.site.poll_period);
 	uv_run(app->loop, UV_RUN_DEFAULT);
 	store_close(&app->store);
+	restart = app->m.restart_requested;
 	master_free(&app->m);
 	uv_loop_close(app->loop);
 	free(app);
+	if (restart) {
+		/* An installer applied saved settings: the same program, the
+		 * same arguments; the configuration comes from the database. */
+		log_info("restarting");
+		execv("/proc/self/exe", argv);
+		fatal("restart: execv");
+	}
 	return 0;
 }

@@ -14,7 +14,9 @@
 #include "log.h"
 #include "master_config.h"
 #include "site.h"
+#include "siteapi.h"
 #include "store.h"
+#include "web.h"
 
 #define MLOG(m, lvl, ...) do {						\
 	if ((int)(lvl) <= (m)->conf->site.log_level)			\
@@ -22,6 +24,15 @@
 } while (0)
 
 #define MASTER_CYCLE_RING	4096	/* cycles kept for percentiles */
+#define MASTER_RECENT		20	/* newest events, in the status */
+
+struct recent_event {
+	int64_t		 time_ms;
+	int		 severity;
+	char		 source[48];
+	char		 code[32];
+	char		 text[160];
+};
 
 struct master;
 struct sockconn;
@@ -69,6 +80,20 @@ struct master {
 	struct site		 site;
 	struct store		*store;		/* opened by main, may be idle */
 	bool			 store_failing;
+	/* the configuration as saved (the API changes it; what needs a
+	 * restart waits here until the next start) */
+	struct master_config	*saved;
+	bool			 restart_pending;	/* saved != running */
+	bool			 restart_requested;	/* by an installer */
+	uv_timer_t		 restart_timer;
+	void			(*on_stop)(void *arg);	/* main's signals */
+	void			*on_stop_arg;
+	struct web		 web;
+	bool			 web_on;
+	struct rfid_entry	*rfid;		/* whitelist, RFID_MAX */
+	int			 nrfid;
+	struct recent_event	 recent[MASTER_RECENT];
+	int			 recent_head, nrecent;
 };
 
 int	master_start(struct master *, uv_loop_t *, struct master_config *,
@@ -77,6 +102,8 @@ void	master_stop(struct master *);
 void	master_free(struct master *);
 void	master_write_stats(const struct master *);
 void	master_poll_now(struct master *, int peer, uint64_t now_ms);
+void	master_publish_status(struct master *);
+void	master_restart(struct master *);
 void	master_event(struct master *, int severity, const char *source,
 	    const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));

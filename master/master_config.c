@@ -19,6 +19,7 @@ static const char *const driver_names[] = { "sense", "sdm630", "sdm120",
     "generic", NULL };
 static const char *const transport_names[] = { "tcp", "rtu", NULL };
 static const char *const parity_names[] = { "none", "even", "odd", NULL };
+static const char *const auth_names[] = { "free", "rfid", NULL };
 static const char *const type_names[] = { "int16", "uint16", "int32",
     "uint32", "float32", NULL };
 
@@ -26,6 +27,7 @@ static const char *const type_names[] = { "int16", "uint16", "int32",
 #define M(f)	offsetof(struct master_config, meter.f)
 #define CL(f)	offsetof(struct master_config, meter.clamp[0].f)
 #define CLS	sizeof(((struct master_config *)0)->meter.clamp[0])
+#define W(f)	offsetof(struct master_config, web.f)
 #define SM(f)	offsetof(struct master_config, smart_text.f)
 #define CH(f)	offsetof(struct master_config, charger[0].f)
 #define STRIDE	sizeof(struct charger_conf)
@@ -84,6 +86,21 @@ const struct cfg_key master_config_keys[] = {
 	    NULL, 0, 0, "s", "green: surplus must hold this long to start" },
 	{ "site", "green_stop", CFG_INT, 0, 3600, "300", S(green_stop), 0, NULL,
 	    0, 0, "s", "green: surplus must fail this long to stop" },
+	{ "site", "authorisation", CFG_ENUM, 0, 0, "free", S(authorisation),
+	    0, auth_names, 0, 0, NULL, "free: plug and charge; rfid: only "
+	    "whitelisted tags (chargers set to remote authorisation)" },
+	{ "web", "enabled", CFG_BOOL, 0, 0, "yes", W(enabled), 0, NULL, 0, 0,
+	    NULL, "serve the web UI and the JSON API" },
+	{ "web", "listen", CFG_STR, 0, 0, "127.0.0.1", W(listen), 48, NULL, 0,
+	    0, NULL, "IPv4 address the web UI listens on (0.0.0.0: all)" },
+	{ "web", "port", CFG_INT, 1, 65535, "8080", W(port), 0, NULL, 0, 0,
+	    NULL, "TCP port of the web UI" },
+	{ "web", "cert", CFG_STR, 0, 0, "", W(cert), 256, NULL, 0, 0, NULL,
+	    "PEM certificate file; with key, the web UI is HTTPS only" },
+	{ "web", "key", CFG_STR, 0, 0, "", W(key), 256, NULL, 0, 0, NULL,
+	    "PEM private key file of the certificate" },
+	{ "web", "idle_timeout", CFG_INT, 60, 86400, "1800", W(idle_timeout),
+	    0, NULL, 0, 0, "s", "a login ends after this long without use" },
 	{ "meter", "enabled", CFG_BOOL, 0, 0, "no", M(enabled), 0, NULL, 0, 0,
 	    NULL, "a meter measures the site's supply" },
 	{ "meter", "driver", CFG_ENUM, 0, 0, "sense", M(driver), 0,
@@ -207,6 +224,17 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 			    mc->smart_text.no_charge[k]);
 			return -1;
 		}
+	if (mc->web.enabled && inet_pton(AF_INET, mc->web.listen, &(struct
+	    in_addr){ 0 }) != 1) {
+		snprintf(err, errlen, "web.listen: '%s' is not an IPv4 address",
+		    mc->web.listen);
+		return -1;
+	}
+	if ((mc->web.cert[0] == '\0') != (mc->web.key[0] == '\0')) {
+		snprintf(err, errlen, "web.cert and web.key: set both for "
+		    "HTTPS, or neither");
+		return -1;
+	}
 	if (mc->meter.enabled && mc->meter.transport == 0 &&
 	    mc->meter.host[0] == '\0') {
 		snprintf(err, errlen, "meter.host: must be set for tcp");
@@ -273,8 +301,8 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 	char	 val[300], sec[24];
 	const struct cfg_key *k;
 
-	for (const char *const *s = (const char *const[]){ "site", "meter",
-	    "smart", NULL }; *s != NULL; s++)
+	for (const char *const *s = (const char *const[]){ "site", "web",
+	    "meter", "smart", NULL }; *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *s) == 0) {
 				cfg_format(k, mc, 0, val, sizeof(val));

@@ -54,7 +54,15 @@ struct master_config {
 		int	offline_limit;		/* 0.1 A per phase */
 		int	min_run, min_pause;	/* s */
 		int	green_start, green_stop;	/* s */
+		int	authorisation;		/* 0 free, 1 rfid */
 	} site;
+	struct {
+		bool	enabled;
+		char	listen[48];		/* IPv4 address to bind */
+		int	port;
+		char	cert[256], key[256];	/* PEM files: HTTPS */
+		int	idle_timeout;		/* s, a login's idle expiry */
+	} web;
 	struct {
 		bool	enabled;
 		int	driver;			/* enum meter_driver */

@@ -17,6 +17,7 @@
 #include "fw.h"
 #include "master.h"
 #include "site.h"
+#include "siteapi.h"
 #include "strnum.h"
 
 static bool
@@ -37,6 +38,44 @@ random_u32(void)
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (uint32_t)clock_now_ms() * 2654435761u;
 	return r;
+}
+
+/*
+ * RFID authorisation: a tag swiped at a connector waiting for
+ * authorisation is looked up once; a whitelisted, enabled, unexpired tag
+ * authorises the connector, any other is refused with an event.
+ */
+static void
+rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc)
+{
+	struct site_slot *sl = &s->slot[i];
+	const struct rfid_entry *e;
+	int64_t	 wall = (int64_t)time(NULL) * 1000;
+	const char *why = NULL;
+
+	if (rc->tag[0] == '\0') {
+		sl->rfid_seen[0] = '\0';	/* the same tag may come again */
+		return;
+	}
+	if (rc->state != CS_WAIT_AUTH || strcmp(sl->rfid_seen, rc->tag) == 0)
+		return;
+	snprintf(sl->rfid_seen, sizeof(sl->rfid_seen), "%s", rc->tag);
+	e = rfid_lookup(s->m, rc->tag);
+	if (e == NULL)
+		why = "unknown tag";
+	else if (!e->enabled)
+		why = "tag disabled";
+	else if (e->valid_until_ms > 0 && e->valid_until_ms <= wall)
+		why = "tag expired";
+	if (why != NULL) {
+		master_event(s->m, SEV_WARNING, pe->cc->name, "rfid-refused",
+		    "RFID %s refused at connector %d: %s", rc->tag, sl->k + 1,
+		    why);
+		return;
+	}
+	pe->link.cmd[sl->k] = REGMAP_CMD_AUTHORISE;
+	master_event(s->m, SEV_INFO, pe->cc->name, "rfid-accepted", "RFID %s "
+	    "(%s) authorised connector %d", rc->tag, e->name, sl->k + 1);
 }
 
 static void
@@ -80,6 +119,8 @@ gather(struct site *s, uint64_t now)
 			a->draw_da[p] = rc->current_da[p];
 		a->session_wh = rc->session_wh;
 		a->session_id = rc->session_no;
+		if (m->conf->site.authorisation == 1 && pe->link.online)
+			rfid_decide(s, i, &m->peers[s->slot[i].peer], rc);
 	}
 }
 
@@ -218,12 +259,12 @@ on_control(void *arg, const char *line)
 {
 	struct site *s = arg;
 
-	return site_command(s, line, clock_now_ms());
+	return site_command(s, "operator", line, clock_now_ms());
 }
 
 /* The allocator's site parameters, from the configuration. */
-static void
-site_params(struct site *s)
+void
+site_apply_params(struct site *s)
 {
 	const struct master_config *mc = s->m->conf;
 
@@ -241,29 +282,6 @@ site_params(struct site *s)
 	s->as.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000;
 }
 
-/* Settings that need a restart (sockets, threads, the chargers' list). */
-static bool
-needs_restart(const char *section, const char *key)
-{
-	static const char *const site_keys[] = { "poll_period",
-	    "response_timeout", "connect_timeout", "database", "control_socket",
-	    "status_file", "stats_file", "fallback_current", "fallback_timeout",
-	    "offline_after", NULL };
-	static const char *const charger_keys[] = { "name", "host", "port",
-	    "unit_id", "connectors", "phase1", "phase2", NULL };
-
-	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0)
-		return true;
-	for (int i = 0; strcmp(section, "site") == 0 && site_keys[i]; i++)
-		if (strcmp(key, site_keys[i]) == 0)
-			return true;
-	for (int i = 0; strncmp(section, "charger", 7) == 0 && charger_keys[i];
-	    i++)
-		if (strcmp(key, charger_keys[i]) == 0)
-			return true;
-	return false;
-}
-
 /*
  * "set SECTION.KEY VALUE": validated like the file (the key's range, then
  * the cross-field rules on a copy, so that a refusal changes nothing),
@@ -272,59 +290,22 @@ needs_restart(const char *section, const char *key)
 static char *
 config_set(struct site *s, const char *who, const char *arg)
 {
-	struct master *m = s->m;
-	struct master_config *copy;
 	const char *sp = strchr(arg, ' ');
-	char	 section[24], key[32], err[CFG_ERRLEN + 64], msg[400];
-	char	 before[256] = "", after[256] = "";
-	const struct cfg_key *k;
-	int	 idx = 0;
-	struct store_rec r = { .kind = STORE_CONFIG };
+	char	 section[24], key[32], msg[CFG_ERRLEN + 160], field[64];
+	const char *sec = section, *k = key, *val;
 
 	if (sp == NULL || sscanf(arg, "%23[a-z0-9].%31[a-z0-9_]", section,
 	    key) != 2 || (size_t)(sp - arg) != strlen(section) + 1 +
 	    strlen(key))
 		return strdup("error: set: expected 'set SECTION.KEY VALUE'");
-	if (strncmp(section, "charger", 7) == 0 &&
-	    (atoi(section + 7) < 1 || atoi(section + 7) > m->conf->ncharger)) {
-		snprintf(msg, sizeof(msg), "error: %s: no such charger (this site "
-		    "has %d)", section, m->conf->ncharger);
-		return strdup(msg);
+	val = sp + 1;
+	if (site_config_apply(s->m, who, 1, &sec, &k, &val, 0, msg,
+	    sizeof(msg), field, sizeof(field)) != 0) {
+		char	*out = NULL;
+
+		return asprintf(&out, "error: %s", msg) < 0 ? NULL : out;
 	}
-	if ((copy = malloc(sizeof(*copy))) == NULL)
-		return strdup("error: out of memory");
-	*copy = *m->conf;
-	if (cfg_set(master_config_keys, copy, section, key, sp + 1, err,
-	    sizeof(err)) != 0 ||
-	    master_config_finish(copy, err, sizeof(err)) != 0) {
-		free(copy);
-		snprintf(msg, sizeof(msg), "error: %s", err);
-		return strdup(msg);
-	}
-	for (k = master_config_keys; k->name != NULL; k++)
-		if (strncmp(section, k->section, strlen(k->section)) == 0 &&
-		    strcmp(key, k->name) == 0)
-			break;
-	if (k->nindex)
-		idx = atoi(section + strlen(k->section)) - 1;
-	cfg_format(k, m->conf, idx, before, sizeof(before));
-	cfg_format(k, copy, idx, after, sizeof(after));
-	snprintf(r.u.cfg.section, sizeof(r.u.cfg.section), "%s", section);
-	snprintf(r.u.cfg.key, sizeof(r.u.cfg.key), "%s", key);
-	snprintf(r.u.cfg.value, sizeof(r.u.cfg.value), "%s", after);
-	store_put(m->store, &r);
-	master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s (by %s)",
-	    section, key, before, after, who);
-	if (needs_restart(section, key)) {
-		free(copy);
-		snprintf(msg, sizeof(msg), "ok: saved; %s.%s takes effect at the "
-		    "next start", section, key);
-		return strdup(msg);
-	}
-	*m->conf_rw = *copy;
-	free(copy);
-	site_params(s);
-	return strdup("ok");
+	return strdup(msg);
 }
 
 int
@@ -351,7 +332,7 @@ site_start(struct site *s, struct master *m)
 	for (int i = 0; i < m->npeers; i++)
 		for (int k = 0; k < m->peers[i].cc->connectors; k++)
 			s->slot[n++] = (struct site_slot){ .peer = i, .k = k };
-	site_params(s);
+	site_apply_params(s);
 	meterio_params(mc, &s->mp);
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->as.clamp_enabled[p] = s->mp.clamp_enabled[p];
@@ -393,58 +374,147 @@ phases_json(const int32_t v[EVG_PHASES])
 	return json_pack("[f, f, f]", v[0] / 10.0, v[1] / 10.0, v[2] / 10.0);
 }
 
+static json_t *
+faults_json(uint16_t bits)
+{
+	json_t	*a = json_array();
+
+	for (int f = 0; f < F_COUNT; f++)
+		if (bits & FAULT_BIT(f))
+			json_array_append_new(a, json_string(fault_name(
+			    (enum fault)f)));
+	return a;
+}
+
+static const char *
+unit_status_name(int st)
+{
+	static const char *const names[] = { "normal", "fallback", "fault",
+	    "booting" };
+
+	return (unsigned)st < 4 ? names[st] : "unknown";
+}
+
+/*
+ * The site as operators see it: per phase, every charger and connector,
+ * the newest events. Published to the web UI each cycle (docs/api.md).
+ */
 char *
 site_status_json(const struct site *s, uint64_t now)
 {
 	static const char *const modes[] = { "static", "dynamic", "hybrid",
 	    "green" };
 	const struct master *m = s->m;
-	json_t	*conns = json_array(), *root;
+	json_t	*conns = json_array(), *chargers = json_array(), *root;
+	json_t	*events = json_array();
+	json_error_t jerr;
+	int32_t	 ev[EVG_PHASES] = { 0 }, limit[EVG_PHASES];
 	char	*text;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct peer *pe = &m->peers[s->slot[i].peer];
 		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
+		const struct led_look *led = led_look((enum led_code)rc->led);
+		int	 k = s->slot[i].k;
 
+		for (int p = 0; p < EVG_PHASES; p++)
+			ev[p] += s->ac[i].draw_da[p];
 		json_array_append_new(conns, json_pack(
-		    "{s:s, s:i, s:b, s:s, s:b, s:b, s:b, s:b, s:f, s:f, s:f, s:o, "
-		    "s:I}",
-		    "charger", pe->cc->name, "connector", s->slot[i].k + 1,
+		    "{s:s, s:i, s:i, s:b, s:s, s:s, s:s, s:b, s:b, s:b, s:b, "
+		    "s:f, s:f, s:f, s:f, s:o, s:I, s:I, s:i, s:o, s:s, s:s, "
+		    "s:f, s:s}",
+		    "charger", pe->cc->name, "charger_id", s->slot[i].peer + 1,
+		    "connector", k + 1,
 		    "online", pe->link.online,
 		    "state", conn_state_name(rc->state),
+		    "cp", pe->link.online ? cp_state_name(rc->cp_state) : "?",
+		    "phase", phase_conn_name((enum phase_conn)
+		    pe->cc->conn[k].phase),
 		    "demand", s->ac[i].demand, "paused", s->slot[i].op_paused,
 		    "boost", s->slot[i].smart.boost,
 		    "smart_waiting", s->slot[i].smart_blocked,
 		    "target", s->target[i] / 10.0,
 		    "setpoint", s->plan[i].setpoint_da / 10.0,
 		    "in_force", rc->setpoint_da / 10.0,
+		    "offer", rc->offer_da / 10.0,
 		    "current", phases_json(s->ac[i].draw_da),
-		    "session_wh", (json_int_t)rc->session_wh));
+		    "session_wh", (json_int_t)rc->session_wh,
+		    "session_s", (json_int_t)rc->session_s,
+		    "session_no", rc->session_no,
+		    "faults", faults_json(rc->faults),
+		    "led", led->name,
+		    "led_colour", led_colour_name(led->colour[0]),
+		    "max_current", pe->cc->conn[k].max_current / 10.0,
+		    "tag", rc->tag));
 	}
-	root = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:f, s:I, s:i, "
-	    "s:i, s:I, s:o}",
+	for (int i = 0; i < m->npeers; i++) {
+		const struct peer *pe = &m->peers[i];
+
+		json_array_append_new(chargers, json_pack("{s:i, s:s, s:s, s:i, "
+		    "s:b, s:s, s:i, s:s, s:f}", "id", i + 1, "name", pe->cc->name,
+		    "host", pe->cc->host, "port", pe->cc->port,
+		    "online", pe->link.online,
+		    "status", pe->link.online ? unit_status_name(
+		    pe->link.unit.status) : "offline",
+		    "connectors", pe->cc->connectors,
+		    "serial", pe->link.unit.serial,
+		    "temperature", pe->link.unit.temp_ddeg / 10.0));
+	}
+	for (int i = 0; i < m->nrecent; i++) {
+		const struct recent_event *e = &m->recent[(m->recent_head +
+		    MASTER_RECENT - 1 - i) % MASTER_RECENT];
+
+		json_array_append_new(events, json_pack("{s:I, s:i, s:s, s:s, "
+		    "s:s}", "time_ms", (json_int_t)e->time_ms, "severity",
+		    e->severity, "source", e->source, "code", e->code, "text",
+		    e->text));
+	}
+	for (int p = 0; p < EVG_PHASES; p++) {
+		limit[p] = s->as.site_limit_da;
+	}
+	root = json_pack_ex(&jerr, 0, "{s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:f, s:f, s:f, s:f, s:I, s:i, s:i, s:I, s:I, s:b, s:s, s:o, s:o, "
+	    "s:o}",
 	    "site", m->conf->site.name, "mode", modes[s->as.mode],
 	    "meter_online", s->as.meter_online,
+	    "meter_why", s->mc.online || s->mc.why == NULL ? "" : s->mc.why,
 	    "clamp", phases_json(s->as.clamp_da),
+	    "ev", phases_json(ev),
 	    "non_ev", phases_json(s->out.nonev_da),
 	    "available", phases_json(s->out.hard_da),
 	    "used", phases_json(s->out.used_da),
+	    "limit", phases_json(limit),
 	    "group_limit", s->as.group_limit_da / 10.0,
+	    "site_limit", s->as.site_limit_da / 10.0,
+	    "margin", s->as.margin_da / 10.0,
+	    "offline_limit", s->as.offline_limit_da / 10.0,
 	    "allocations", (json_int_t)s->allocations,
 	    "running", s->out.running, "paused", s->out.paused,
-	    "uptime_ms", (json_int_t)now, "connectors", conns);
-	if (root == NULL)
+	    "uptime_ms", (json_int_t)now,
+	    "time_ms", (json_int_t)time(NULL) * 1000,
+	    "restart_needed", m->restart_pending,
+	    "authorisation", m->conf->site.authorisation ? "rfid" : "free",
+	    "chargers", chargers, "connectors", conns, "events", events);
+	if (root == NULL) {
+		log_warnx("status: %s", jerr.text);
 		return strdup("{}");
+	}
 	text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(root);
 	return text;
 }
 
+/* A connector by its charger's name, or by "#ID" (the API's charger id). */
 static int
 find_slot(const struct site *s, const char *name, long k)
 {
+	long	 id = 0;
+
+	if (name[0] == '#' && strnum_long(name + 1, 1, s->m->npeers, &id) != 0)
+		return -1;
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->m->peers[s->slot[i].peer].cc->name, name) == 0 &&
+		if ((id > 0 ? s->slot[i].peer == id - 1 :
+		    strcmp(s->m->peers[s->slot[i].peer].cc->name, name) == 0) &&
 		    s->slot[i].k == k - 1)
 			return (int)i;
 	return -1;
@@ -455,7 +525,7 @@ find_slot(const struct site *s, const char *name, long k)
  * unlock|reset|authorise|stop NAME N. Bad input changes nothing.
  */
 char *
-site_command(struct site *s, const char *line, uint64_t now)
+site_command(struct site *s, const char *who, const char *line, uint64_t now)
 {
 	static const struct { const char *verb; int cmd; } verbs[] = {
 		{ "pause", -1 }, { "resume", -2 }, { "boost", -3 },
@@ -471,11 +541,11 @@ site_command(struct site *s, const char *line, uint64_t now)
 	if (nw == 1 && strcmp(verb, "status") == 0)
 		return site_status_json(s, now);
 	if (nw >= 1 && strcmp(verb, "set") == 0)
-		return config_set(s, "operator", strlen(line) > 4 ? line + 4 : "");
+		return config_set(s, who, strlen(line) > 4 ? line + 4 : "");
 	if (nw >= 2 && strcmp(verb, "limit") == 0) {
 		/* the group limit, kept like any setting */
 		snprintf(msg, sizeof(msg), "site.group_limit %s", line + 6);
-		return config_set(s, "operator", msg);
+		return config_set(s, who, msg);
 	}
 	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++) {
 		if (strcmp(verb, verbs[k].verb) != 0)
@@ -493,8 +563,8 @@ site_command(struct site *s, const char *line, uint64_t now)
 		else
 			s->m->peers[s->slot[i].peer].link.cmd[s->slot[i].k] =
 			    (uint16_t)verbs[k].cmd;
-		master_event(s->m, SEV_INFO, "operator", verb,
-		    "operator: %s %s connector %ld", verb, name, v);
+		master_event(s->m, SEV_INFO, who, verb, "%s: %s %s connector %ld",
+		    who, verb, s->m->peers[s->slot[i].peer].cc->name, v);
 		site_allocate(s, now);
 		master_poll_now(s->m, s->slot[i].peer, now);
 		return strdup("ok");

@@ -23,6 +23,7 @@ struct site_slot {
 	bool		 op_paused;	/* an operator paused it */
 	struct smart_conn smart;
 	bool		 smart_blocked;
+	char		 rfid_seen[20];	/* the tag last decided on */
 };
 
 struct site_minute {
@@ -58,6 +59,13 @@ void	site_allocate(struct site *, uint64_t now_ms);
 void	site_stop(struct site *);
 void	site_free(struct site *);
 char	*site_status_json(const struct site *, uint64_t now_ms);
-char	*site_command(struct site *, const char *line, uint64_t now_ms);
+char	*site_command(struct site *, const char *who, const char *line,
+	    uint64_t now_ms);
+void	site_apply_params(struct site *);
+int	site_config_apply(struct master *, const char *who, int n,
+	    const char *const *section, const char *const *key,
+	    const char *const *value, int add_charger, char *msg, size_t,
+	    char *field, size_t);
+bool	site_needs_restart(const char *section, const char *key);
 
 #endif

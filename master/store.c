@@ -46,6 +46,9 @@ static const char *const schema[] = {
 	/* 2 -> 3: the configuration lives here once seeded from the file */
 	("CREATE TABLE config (section TEXT NOT NULL, key TEXT NOT NULL,"
 	"  value TEXT NOT NULL, PRIMARY KEY (section, key));"),
+	/* 3 -> 4: web and console logins (password hashes, never passwords) */
+	("CREATE TABLE users (name TEXT PRIMARY KEY, role INTEGER NOT NULL,"
+	"  hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 0);"),
 };
 
 static int64_t
@@ -251,6 +254,14 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 		[STORE_CONFIG] = "INSERT OR REPLACE INTO config VALUES (?1, ?2,"
 		    " ?3)",
+		/* a decommissioned charger: its section goes */
+		[STORE_CONFIG_DELETE] = "DELETE FROM config WHERE section = ?1",
+		[STORE_USER] = "INSERT OR REPLACE INTO users VALUES (?1, ?2, ?3,"
+		    " ?4)",
+		[STORE_USER_DELETE] = "DELETE FROM users WHERE name = ?1",
+		[STORE_RFID] = "INSERT OR REPLACE INTO rfid VALUES (?1, ?2, ?3,"
+		    " ?4)",
+		[STORE_RFID_DELETE] = "DELETE FROM rfid WHERE tag = ?1",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -287,6 +298,28 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_text(st, 1, r->u.cfg.section, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, r->u.cfg.key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, r->u.cfg.value, -1, SQLITE_STATIC);
+		break;
+	case STORE_CONFIG_DELETE:
+		sqlite3_bind_text(st, 1, r->u.cfg.section, -1, SQLITE_STATIC);
+		break;
+	case STORE_USER:
+	case STORE_USER_DELETE:
+		sqlite3_bind_text(st, 1, r->u.user.name, -1, SQLITE_STATIC);
+		if (r->kind == STORE_USER_DELETE)
+			break;
+		sqlite3_bind_int(st, 2, r->u.user.role);
+		sqlite3_bind_text(st, 3, r->u.user.hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, r->u.user.must_change);
+		break;
+	case STORE_RFID:
+	case STORE_RFID_DELETE:
+		sqlite3_bind_text(st, 1, r->u.rfid.tag, -1, SQLITE_STATIC);
+		if (r->kind == STORE_RFID_DELETE)
+			break;
+		sqlite3_bind_text(st, 2, r->u.rfid.name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, r->u.rfid.enabled);
+		if (r->u.rfid.valid_until_ms > 0)
+			sqlite3_bind_int64(st, 4, r->u.rfid.valid_until_ms);
 		break;
 	case STORE_HISTORY:
 		sqlite3_bind_int64(st, 1, r->u.h.minute);
@@ -393,26 +426,57 @@ writer(void *arg)
 }
 
 /*
- * The stored configuration, row by row (before store_start). Returns the
- * number of rows, or a negative fn result / -1.
+ * Rows of a query of the writer's connection, before store_start (the
+ * configuration, the logins, the RFID whitelist). Returns the number of
+ * rows, or a negative fn result / -1. NULL columns are "".
  */
 int
-store_config_load(struct store *s, store_config_fn fn, void *arg)
+store_select(struct store *s, const char *sql, store_row_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	int	 n = 0, rc = 0;
+	const char *cols[8];
+	int	 n = 0, rc = 0, nc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT section, key, value FROM config "
-	    "ORDER BY section, key", -1, &st, NULL) != SQLITE_OK)
+	if (s->db == NULL || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -1;
+	nc = sqlite3_column_count(st);
+	if (nc > 8)
+		nc = 8;
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		rc = fn(arg, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2));
+		for (int i = 0; i < nc; i++) {
+			cols[i] = (const char *)sqlite3_column_text(st, i);
+			if (cols[i] == NULL)
+				cols[i] = "";
+		}
+		rc = fn(arg, nc, cols);
 		n++;
 	}
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : n;
+}
+
+struct config_rows {
+	store_config_fn	 fn;
+	void		*arg;
+};
+
+static int
+config_row(void *arg, int n, const char *const *c)
+{
+	struct config_rows *cr = arg;
+
+	return n == 3 ? cr->fn(cr->arg, c[0], c[1], c[2]) : -1;
+}
+
+/* The stored configuration, row by row (before store_start). */
+int
+store_config_load(struct store *s, store_config_fn fn, void *arg)
+{
+	struct config_rows cr = { fn, arg };
+
+	return store_select(s, "SELECT section, key, value FROM config ORDER "
+	    "BY section, key", config_row, &cr);
 }
 
 /* Writes the whole configuration at once (before store_start). */

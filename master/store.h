@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		3
+#define STORE_SCHEMA		4
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -29,7 +29,14 @@ enum store_kind {
 	STORE_SESSION_CLOSE,
 	STORE_HISTORY,		/* one minute of the site */
 	STORE_CONFIG,		/* a setting changed at runtime */
+	STORE_CONFIG_DELETE,	/* a whole section (a charger) removed */
+	STORE_USER,		/* a login added or its password changed */
+	STORE_USER_DELETE,
+	STORE_RFID,		/* a whitelist tag added or changed */
+	STORE_RFID_DELETE,
 };
+
+#define STORE_HASH_LEN		128	/* crypto_pwhash_STRBYTES */
 
 struct store_rec {
 	enum store_kind	 kind;
@@ -56,6 +63,18 @@ struct store_rec {
 			char	 key[32];
 			char	 value[256];
 		} cfg;
+		struct {
+			char	 name[32];
+			int	 role;
+			int	 must_change;
+			char	 hash[STORE_HASH_LEN];
+		} user;
+		struct {
+			char	 tag[17];
+			char	 name[48];
+			int	 enabled;
+			int64_t	 valid_until_ms;	/* 0: no end */
+		} rfid;
 		struct {
 			int64_t	 minute;	/* wall ms / 60000 */
 			int32_t	 min_da[EVG_PHASES], avg_da[EVG_PHASES],
@@ -99,6 +118,8 @@ int	store_open_sessions(struct store *, struct store_open_session *out,
 typedef int (*store_config_fn)(void *arg, const char *section,
     const char *key, const char *value);
 int	store_config_load(struct store *, store_config_fn, void *arg);
+typedef int (*store_row_fn)(void *arg, int ncol, const char *const *col);
+int	store_select(struct store *, const char *sql, store_row_fn, void *arg);
 int	store_config_seed(struct store *, const char *const *sections,
 	    const char *const *keys, const char *const *values, int n);
 int	store_start(struct store *);

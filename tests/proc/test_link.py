@@ -154,11 +154,19 @@ class Base(unittest.TestCase):
         wait_control(sock)
         return p
 
-    def master(self, config, *extra):
+    def master(self, config, *extra, web=False):
+        """The master; with web=True its web UI on a free port (web_port),
+        otherwise none, so that tests never share a port."""
         self.db = os.path.join(self.tmp, "evgroup.db")
+        if web:
+            self.web_port = free_port()
+            webset = ["--set", "web.port=%d" % self.web_port]
+        else:
+            webset = ["--set", "web.enabled=no"]
         return self.start("master", [os.path.join(BIN, "master/evgroup-master"),
                                      "--config", config, "--set",
-                                     "site.database=" + self.db, *extra])
+                                     "site.database=" + self.db, *webset,
+                                     *extra])
 
     def master_config(self, chargers, **site):
         path = os.path.join(self.tmp, "master.ini")

@@ -281,8 +281,8 @@ class StoreTest(tl.Base):
         self.assertEqual(json.loads(tl.control(self.ctl, "status"))
                          ["group_limit"], 40.0)
         self.assertTrue(tl.control(self.ctl, "set site.poll_period 300")
-                        .startswith("ok: saved; site.poll_period takes "
-                                    "effect at the next start"))
+                        .startswith("saved; takes effect at the next "
+                                    "start"))
         time.sleep(1.5)
         m.stop()
         out = self.export()

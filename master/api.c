@@ -1,0 +1,1131 @@
+/*
+ * api.c: the JSON API: routes, roles, CSRF, input rules, answers. Runs
+ * in the web server's threads; what touches the site goes through
+ * web_call into the loop (siteapi.c). docs/api.md documents each call.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <modbus.h>
+#include <sqlite3.h>
+
+#include "api.h"
+#include "apidb.h"
+#include "master.h"
+#include "regmap.h"
+#include "siteapi.h"
+#include "strnum.h"
+
+#define API_MAX_SEGS	8
+#define API_DAY_MS	(24LL * 3600 * 1000)
+#define API_ROWS_MAX	10000
+#define API_TEST_TIMEOUT_MS	2000
+
+struct ctx {
+	struct web		*w;
+	const struct api_req	*rq;
+	struct api_resp		*rs;
+	char			 segbuf[256];
+	const char		*seg[API_MAX_SEGS];
+	int			 nseg;
+	bool			 logged_in;
+	struct auth_session	 s;
+	json_t			*body;
+};
+
+/* --- answers ------------------------------------------------------------- */
+
+static void
+reply(struct ctx *c, int status, const char *type, char *body, size_t len)
+{
+	c->rs->status = status;
+	c->rs->kind = API_BODY;
+	c->rs->type = type;
+	free(c->rs->body);
+	c->rs->body = body;
+	c->rs->len = len;
+}
+
+static void
+reply_json(struct ctx *c, int status, json_t *j)
+{
+	char	*t = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6)) :
+	    NULL;
+
+	json_decref(j);
+	if (t == NULL)
+		t = strdup("{}");
+	reply(c, status, "application/json", t, t ? strlen(t) : 0);
+}
+
+static void
+reply_error(struct ctx *c, int status, const char *field, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+reply_error(struct ctx *c, int status, const char *field, const char *fmt, ...)
+{
+	char	 msg[400];
+	va_list	 ap;
+	json_t	*j;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j = json_pack("{s:s}", "error", msg);
+	if (field != NULL)
+		json_object_set_new(j, "field", json_string(field));
+	reply_json(c, status, j);
+}
+
+/* A loop answer, "NNN body", as the reply. */
+static void
+reply_loop(struct ctx *c, char *r, const char *type)
+{
+	long	 st;
+	char	 num[4];
+
+	if (r == NULL || strlen(r) < 4) {
+		free(r);
+		reply_error(c, 503, NULL, "the controller is stopping");
+		return;
+	}
+	memcpy(num, r, 3);
+	num[3] = '\0';
+	if (strnum_long(num, 100, 599, &st) != 0)
+		st = 500;
+	memmove(r, r + 4, strlen(r + 4) + 1);
+	reply(c, (int)st, type, r, strlen(r));
+}
+
+static void
+reply_call(struct ctx *c, web_loop_fn fn, void *arg)
+{
+	reply_loop(c, web_call(c->w, fn, arg), "application/json");
+}
+
+/* --- request helpers ----------------------------------------------------- */
+
+static const char *
+arg(const struct ctx *c, const char *name)
+{
+	for (int i = 0; i < c->rq->nargs; i++)
+		if (strcmp(c->rq->args[i].k, name) == 0)
+			return c->rq->args[i].v;
+	return NULL;
+}
+
+/* The JSON object of the body; false (answered) when it is not one. */
+static bool
+body_object(struct ctx *c)
+{
+	json_error_t e;
+
+	if (c->body != NULL)
+		return true;
+	c->body = json_loadb(c->rq->body, c->rq->body_len,
+	    JSON_REJECT_DUPLICATES, &e);
+	if (c->body == NULL) {
+		reply_error(c, 400, NULL, "malformed JSON: line %d: %s", e.line,
+		    e.text);
+		return false;
+	}
+	if (!json_is_object(c->body)) {
+		reply_error(c, 400, NULL, "expected a JSON object");
+		return false;
+	}
+	return true;
+}
+
+/* A string member of the body, or NULL (answered 400) when missing or
+ * not a string of at most max characters. */
+static const char *
+body_str(struct ctx *c, const char *name, size_t max, bool required)
+{
+	json_t	*v = json_object_get(c->body, name);
+
+	if (v == NULL && !required)
+		return "";
+	if (!json_is_string(v)) {
+		reply_error(c, 400, name, "%s: %s a string", name, v == NULL ?
+		    "required," : "must be");
+		return NULL;
+	}
+	if (strlen(json_string_value(v)) > max ||
+	    json_string_length(v) != strlen(json_string_value(v))) {
+		reply_error(c, 400, name, "%s: at most %zu characters", name,
+		    max);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* A setting's value in config-file syntax: strings as they are, numbers,
+ * true/false as yes/no. */
+static int
+setting_text(json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		return snprintf(buf, len, "%s", json_string_value(v)) <
+		    (int)len ? 0 : -1;
+	if (json_is_integer(v))
+		return snprintf(buf, len, "%lld", (long long)
+		    json_integer_value(v)) < (int)len ? 0 : -1;
+	if (json_is_real(v))
+		return snprintf(buf, len, "%.10g", json_real_value(v)) <
+		    (int)len ? 0 : -1;
+	if (json_is_boolean(v))
+		return snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no"),
+		    0;
+	return -1;
+}
+
+struct setbuf {
+	struct sa_set	 set;
+	char		 val[SITEAPI_MAX_SETS][300];
+	char		 field[80];
+};
+
+/* Adds obj's members as settings of section (NULL: the loop fills it). */
+static bool
+add_settings(struct ctx *c, struct setbuf *sb, const char *section,
+    json_t *obj)
+{
+	const char *k;
+	json_t	*v;
+
+	json_object_foreach(obj, k, v) {
+		int	 i = sb->set.n;
+
+		snprintf(sb->field, sizeof(sb->field), "%s.%s", section ?
+		    section : "charger", k);
+		if (i == SITEAPI_MAX_SETS) {
+			reply_error(c, 400, NULL, "at most %d settings at once",
+			    SITEAPI_MAX_SETS);
+			return false;
+		}
+		if (strlen(k) >= 32 || setting_text(v, sb->val[i],
+		    sizeof(sb->val[i])) != 0) {
+			reply_error(c, 400, sb->field, "%s: must be a string, a "
+			    "number, or true/false", sb->field);
+			return false;
+		}
+		sb->set.section[i] = section;
+		sb->set.key[i] = k;
+		sb->set.value[i] = sb->val[i];
+		sb->set.n++;
+	}
+	return true;
+}
+
+static bool
+parse_id(struct ctx *c, const char *s, long max, const char *what, long *out)
+{
+	if (strnum_long(s, 1, max, out) != 0) {
+		reply_error(c, 404, NULL, "no such %s: '%.40s'", what, s);
+		return false;
+	}
+	return true;
+}
+
+static bool
+time_arg(struct ctx *c, const char *name, int64_t def, int64_t *out)
+{
+	const char *v = arg(c, name);
+	long	 n;
+
+	*out = def;
+	if (v == NULL || v[0] == '\0')
+		return true;
+	if (strnum_long(v, 0, 32503680000000L, &n) != 0) {
+		reply_error(c, 400, name, "%s: must be a time in milliseconds "
+		    "since 1970-01-01 UTC", name);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+static bool
+range_args(struct ctx *c, struct apidb_q *q, int64_t span)
+{
+	int64_t	 now = (int64_t)time(NULL) * 1000;
+	const char *lim = arg(c, "limit");
+	long	 n = 1000;
+
+	if (!time_arg(c, "to", now + 60000, &q->to_ms) ||
+	    !time_arg(c, "from", q->to_ms - span, &q->from_ms))
+		return false;
+	if (q->from_ms > q->to_ms) {
+		reply_error(c, 400, "from", "from: must not be after to");
+		return false;
+	}
+	if (lim != NULL && strnum_long(lim, 1, API_ROWS_MAX, &n) != 0) {
+		reply_error(c, 400, "limit", "limit: must be 1-%d",
+		    API_ROWS_MAX);
+		return false;
+	}
+	q->limit = (int)n;
+	q->charger = arg(c, "charger") ? arg(c, "charger") : "";
+	return true;
+}
+
+/* A query of the records on the API's own connection. */
+static bool
+db_ready(struct ctx *c)
+{
+	if (c->w->db == NULL) {
+		reply_error(c, 503, NULL, "no database (site.database is not "
+		    "set, or cannot be read)");
+		return false;
+	}
+	uv_mutex_lock(&c->w->dbmu);
+	return true;
+}
+
+static void
+db_done(struct ctx *c)
+{
+	uv_mutex_unlock(&c->w->dbmu);
+}
+
+static void
+loop_event(struct ctx *c, int sev, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+loop_event(struct ctx *c, int sev, const char *code, const char *fmt, ...)
+{
+	char	 text[160];
+	struct sa_event e = { sev, c->logged_in ? c->s.user : "web", code,
+	    text };
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	free(web_call(c->w, sa_event, &e));
+}
+
+static void
+store_user(struct ctx *c, const struct auth_user *u, bool remove)
+{
+	struct store_rec r = { .kind = remove ? STORE_USER_DELETE :
+	    STORE_USER };
+
+	snprintf(r.u.user.name, sizeof(r.u.user.name), "%s", u->name);
+	r.u.user.role = u->role;
+	r.u.user.must_change = u->must_change;
+	snprintf(r.u.user.hash, sizeof(r.u.user.hash), "%s", u->hash);
+	store_put(c->w->m->store, &r);
+}
+
+static void
+set_cookie(struct ctx *c, const char *token, bool clear)
+{
+	snprintf(c->rs->cookie, sizeof(c->rs->cookie), "evg_session=%s; "
+	    "Path=/; HttpOnly; SameSite=Strict%s%s", token, clear ?
+	    "; Max-Age=0" : "", c->w->tls ? "; Secure" : "");
+}
+
+static json_t *
+session_json(const struct auth_session *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:b}", "user", s->user, "role",
+	    auth_role_name(s->role), "csrf", s->csrf, "must_change",
+	    s->must_change);
+}
+
+/* --- handlers ------------------------------------------------------------ */
+
+static void
+h_login(struct ctx *c)
+{
+	const char *user, *pw;
+	struct auth_session s;
+	uint64_t retry = 0;
+	int	 rc;
+
+	if (!body_object(c) || (user = body_str(c, "user", 64, true)) == NULL ||
+	    (pw = body_str(c, "password", AUTH_PASSWORD_MAX, true)) == NULL)
+		return;
+	rc = auth_login(&c->w->auth, c->rq->addr, user, pw, c->rq->now_ms, &s,
+	    &retry);
+	if (rc == AUTH_LIMITED) {
+		c->rs->retry_after = (int)((retry + 999) / 1000);
+		reply_error(c, 429, NULL, "too many failed logins from %s: try "
+		    "again in %d s", c->rq->addr, c->rs->retry_after);
+		return;
+	}
+	if (rc != AUTH_OK) {
+		loop_event(c, SEV_WARNING, "login-failed", "failed login as "
+		    "'%.32s' from %s", user, c->rq->addr);
+		reply_error(c, 401, NULL, "wrong user name or password");
+		return;
+	}
+	c->logged_in = true;
+	c->s = s;
+	loop_event(c, SEV_INFO, "login", "%s (%s) logged in from %s", s.user,
+	    auth_role_name(s.role), c->rq->addr);
+	set_cookie(c, s.token, false);
+	reply_json(c, 200, session_json(&s));
+}
+
+static void
+h_logout(struct ctx *c)
+{
+	auth_logout(&c->w->auth, c->s.token);
+	set_cookie(c, "", true);
+	reply_json(c, 200, json_pack("{s:s}", "result", "logged out"));
+}
+
+static void
+h_session(struct ctx *c)
+{
+	reply_json(c, 200, session_json(&c->s));
+}
+
+static void
+h_password(struct ctx *c)
+{
+	const char *old, *pw;
+	char	 why[120];
+	struct auth_user u;
+	int	 rc;
+
+	if (!body_object(c) || (old = body_str(c, "old", AUTH_PASSWORD_MAX,
+	    true)) == NULL || (pw = body_str(c, "new", 1024, true)) == NULL)
+		return;
+	if (auth_check_password(c->s.user, pw, why, sizeof(why)) != 0) {
+		reply_error(c, 400, "new", "new: %s", why);
+		return;
+	}
+	rc = auth_set_password(&c->w->auth, c->s.user, old, pw, true,
+	    c->s.token, &u);
+	if (rc == AUTH_BAD) {
+		reply_error(c, 403, "old", "old: not the current password");
+		return;
+	}
+	if (rc != 0) {
+		reply_error(c, 503, NULL, "cannot change the password now");
+		return;
+	}
+	store_user(c, &u, false);
+	loop_event(c, SEV_INFO, "password", "%s changed their password",
+	    c->s.user);
+	reply_json(c, 200, json_pack("{s:s}", "result", "password changed"));
+}
+
+static void
+h_status(struct ctx *c)
+{
+	struct web_buf *b = web_status_ref(c->w);
+
+	if (b == NULL) {
+		reply_error(c, 503, NULL, "starting: no status yet");
+		return;
+	}
+	web_unref(c->w, b);
+	c->rs->status = 200;
+	c->rs->kind = API_STATUS;
+}
+
+static void
+h_stream(struct ctx *c)
+{
+	c->rs->status = 200;
+	c->rs->kind = API_STREAM;
+}
+
+static void
+h_config_get(struct ctx *c)
+{
+	char	*r = web_call(c->w, sa_config_get, NULL);
+	json_t	*j, *sec;
+
+	if (c->nseg == 2 || r == NULL) {
+		reply_loop(c, r, "application/json");
+		return;
+	}
+	/* one section */
+	j = json_loads(r + 4, 0, NULL);
+	free(r);
+	sec = json_object_get(json_object_get(j, "config"), c->seg[2]);
+	if (sec == NULL)
+		reply_error(c, 404, NULL, "no such section: '%.40s'", c->seg[2]);
+	else
+		reply_json(c, 200, json_incref(sec));
+	json_decref(j);
+}
+
+static void
+h_config_put(struct ctx *c)
+{
+	struct setbuf *sb = calloc(1, sizeof(*sb));
+	const char *section;
+	json_t	*v;
+
+	if (sb == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	sb->set.who = c->s.user;
+	if (!body_object(c))
+		goto out;
+	if (c->nseg == 3) {
+		if (!add_settings(c, sb, c->seg[2], c->body))
+			goto out;
+	} else
+		json_object_foreach(c->body, section, v) {
+			if (!json_is_object(v)) {
+				reply_error(c, 400, section, "%s: expected an "
+				    "object of settings", section);
+				goto out;
+			}
+			if (!add_settings(c, sb, section, v))
+				goto out;
+		}
+	if (sb->set.n == 0) {
+		reply_error(c, 400, NULL, "no settings given");
+		goto out;
+	}
+	reply_call(c, sa_config_put, &sb->set);
+out:
+	free(sb);
+}
+
+static void
+h_chargers_get(struct ctx *c)
+{
+	char	*r = web_call(c->w, sa_config_get, NULL);
+	json_t	*j, *cfg, *a = json_array(), *v;
+	const char *k;
+
+	if (r == NULL) {
+		json_decref(a);
+		reply_loop(c, r, NULL);
+		return;
+	}
+	j = json_loads(r + 4, 0, NULL);
+	free(r);
+	cfg = json_object_get(j, "config");
+	for (int id = 1; id <= MASTER_MAX_CHARGERS; id++) {
+		char	 sec[24];
+
+		snprintf(sec, sizeof(sec), "charger%d", id);
+		if ((v = json_object_get(cfg, sec)) == NULL)
+			break;
+		v = json_deep_copy(v);
+		json_object_set_new(v, "id", json_integer(id));
+		json_array_append_new(a, v);
+	}
+	(void)k;
+	reply_json(c, 200, json_pack("{s:o, s:O}", "chargers", a,
+	    "restart_needed", json_object_get(j, "restart_needed")));
+	json_decref(j);
+}
+
+static void
+h_charger_set(struct ctx *c)
+{
+	struct setbuf *sb = calloc(1, sizeof(*sb));
+	long	 id = 0;
+	char	 sec[24];
+
+	if (sb == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	sb->set.who = c->s.user;
+	if (c->nseg == 3 && !parse_id(c, c->seg[2], MASTER_MAX_CHARGERS,
+	    "charger", &id))
+		goto out;
+	snprintf(sec, sizeof(sec), "charger%ld", id);
+	if (!body_object(c) || !add_settings(c, sb, id ? sec : NULL, c->body))
+		goto out;
+	if (sb->set.n == 0) {
+		reply_error(c, 400, NULL, "no settings given");
+		goto out;
+	}
+	if (id == 0 && json_object_get(c->body, "host") == NULL) {
+		reply_error(c, 400, "host", "host: required, the charger's IPv4 "
+		    "address");
+		goto out;
+	}
+	reply_call(c, id ? sa_config_put : sa_charger_add, &sb->set);
+out:
+	free(sb);
+}
+
+static void
+h_charger_delete(struct ctx *c)
+{
+	struct sa_set set = { .who = c->s.user };
+	long	 id;
+
+	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id))
+		return;
+	set.charger = (int)id;
+	reply_call(c, sa_charger_delete, &set);
+}
+
+/*
+ * Reach a charger and report what it says: its unit block (register map
+ * version, connectors, firmware, status, serial). Runs here, not in the
+ * loop: a silent address costs this request its timeout, nothing else.
+ */
+static void
+h_charger_test(struct ctx *c)
+{
+	struct sa_set set = { .who = c->s.user };
+	char	*r;
+	json_t	*j;
+	long	 id;
+	char	 host[64];
+	int	 port, unit;
+	modbus_t *mb;
+	uint16_t regs[REGMAP_UNIT_INPUTS];
+	struct reg_unit u;
+
+	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id))
+		return;
+	set.charger = (int)id;
+	if ((r = web_call(c->w, sa_charger_addr, &set)) == NULL ||
+	    strncmp(r, "200 ", 4) != 0) {
+		reply_loop(c, r, "application/json");
+		return;
+	}
+	j = json_loads(r + 4, 0, NULL);
+	free(r);
+	snprintf(host, 32, "%s", json_string_value(json_object_get(j, "host")) ?:
+	    "");
+	port = (int)json_integer_value(json_object_get(j, "port"));
+	unit = (int)json_integer_value(json_object_get(j, "unit_id"));
+	json_decref(j);
+	if ((mb = modbus_new_tcp(host, port)) == NULL) {
+		reply_error(c, 500, NULL, "cannot make a Modbus context");
+		return;
+	}
+	modbus_set_slave(mb, unit);
+	modbus_set_response_timeout(mb, API_TEST_TIMEOUT_MS / 1000,
+	    (API_TEST_TIMEOUT_MS % 1000) * 1000);
+	if (modbus_connect(mb) != 0 || modbus_read_input_registers(mb, 0,
+	    REGMAP_UNIT_INPUTS, regs) != REGMAP_UNIT_INPUTS) {
+		reply_json(c, 200, json_pack("{s:b, s:s, s:i, s:s}",
+		    "reachable", false, "host", host, "port", port, "error",
+		    modbus_strerror(errno)));
+		modbus_close(mb);
+		modbus_free(mb);
+		return;
+	}
+	modbus_close(mb);
+	modbus_free(mb);
+	regmap_decode_unit(regs, &u);
+	snprintf(host + 32, 16, "%u.%u", u.firmware >> 8, u.firmware & 0xff);
+	reply_json(c, 200, json_pack("{s:b, s:s, s:i, s:i, s:i, s:s, s:i, s:s, "
+	    "s:f}", "reachable", true, "host", host, "port", port,
+	    "map_version", u.map_version, "connectors", u.connectors,
+	    "firmware", host + 32, "status", u.status, "serial", u.serial,
+	    "temperature", u.temp_ddeg / 10.0));
+}
+
+static void
+h_connector(struct ctx *c)
+{
+	static const char *const verbs[] = { "pause", "resume", "lock",
+	    "unlock", "boost", "reset", "authorise", "stop", NULL };
+	struct sa_cmd cmd = { .who = c->s.user };
+	long	 id, n;
+	int	 v;
+
+	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id) ||
+	    !parse_id(c, c->seg[4], REGMAP_MAX_CONN, "connector", &n))
+		return;
+	for (v = 0; verbs[v] && strcmp(verbs[v], c->seg[5]) != 0; v++)
+		;
+	if (verbs[v] == NULL) {
+		reply_error(c, 404, NULL, "no such action: '%.20s' (pause, "
+		    "resume, lock, unlock, boost, reset, authorise, stop)",
+		    c->seg[5]);
+		return;
+	}
+	snprintf(cmd.line, sizeof(cmd.line), "%s #%ld %ld", verbs[v], id, n);
+	reply_call(c, sa_command, &cmd);
+}
+
+static void
+h_sessions(struct ctx *c)
+{
+	struct apidb_q q = { 0 };
+	json_t	*a;
+	char	*csv;
+	size_t	 len = 0;
+	bool	 is_csv = strcmp(c->seg[1], "sessions.csv") == 0;
+
+	if (!range_args(c, &q, 30 * API_DAY_MS) || !db_ready(c))
+		return;
+	if (is_csv) {
+		csv = apidb_sessions_csv(c->w->db, &q, &len);
+		db_done(c);
+		if (csv == NULL) {
+			reply_error(c, 503, NULL, "cannot read the sessions");
+			return;
+		}
+		c->rs->disposition = "attachment; filename=\"sessions.csv\"";
+		reply(c, 200, "text/csv; charset=utf-8", csv, len);
+		return;
+	}
+	a = apidb_sessions(c->w->db, &q);
+	db_done(c);
+	if (a == NULL)
+		reply_error(c, 503, NULL, "cannot read the sessions");
+	else
+		reply_json(c, 200, json_pack("{s:o}", "sessions", a));
+}
+
+static void
+h_events(struct ctx *c)
+{
+	static const char *const sev[] = { "info", "warning", "alarm", NULL };
+	struct apidb_q q = { 0 };
+	const char *s = arg(c, "severity");
+	json_t	*a;
+
+	if (s != NULL) {
+		for (q.severity = 0; sev[q.severity] &&
+		    strcmp(sev[q.severity], s) != 0; q.severity++)
+			;
+		if (sev[q.severity] == NULL) {
+			reply_error(c, 400, "severity", "severity: must be info, "
+			    "warning or alarm");
+			return;
+		}
+	}
+	if (!range_args(c, &q, 7 * API_DAY_MS))
+		return;
+	q.charger = arg(c, "source") ? arg(c, "source") : "";
+	if (!db_ready(c))
+		return;
+	a = apidb_events(c->w->db, &q);
+	db_done(c);
+	if (a == NULL)
+		reply_error(c, 503, NULL, "cannot read the events");
+	else
+		reply_json(c, 200, json_pack("{s:o}", "events", a));
+}
+
+static void
+h_history(struct ctx *c)
+{
+	struct apidb_q q = { .step = 1 };
+	const char *st = arg(c, "step");
+	long	 n;
+	json_t	*h;
+
+	if (!range_args(c, &q, API_DAY_MS))
+		return;
+	if (st != NULL) {
+		if (strnum_long(st, 1, 1440, &n) != 0) {
+			reply_error(c, 400, "step", "step: must be 1-1440 "
+			    "minutes");
+			return;
+		}
+		q.step = (int)n;
+	}
+	if ((q.to_ms - q.from_ms) / 60000 / q.step > 20000) {
+		reply_error(c, 400, "step", "step: too many points (at most "
+		    "20000): use a larger step");
+		return;
+	}
+	if (!db_ready(c))
+		return;
+	h = apidb_history(c->w->db, &q);
+	db_done(c);
+	if (h == NULL)
+		reply_error(c, 503, NULL, "cannot read the history");
+	else
+		reply_json(c, 200, h);
+}
+
+static bool
+tag_ok(const char *t)
+{
+	size_t	 n = strlen(t);
+
+	if (n < 1 || n > RFID_TAG_LEN)
+		return false;
+	for (; *t; t++)
+		if (!isalnum((unsigned char)*t))
+			return false;
+	return true;
+}
+
+static void
+h_rfid(struct ctx *c)
+{
+	struct sa_rfid q = { .who = c->s.user, .enabled = true };
+	const char *tag, *name;
+	json_t	*v;
+
+	if (strcmp(c->rq->method, "GET") == 0) {
+		reply_call(c, sa_rfid_list, NULL);
+		return;
+	}
+	if (strcmp(c->rq->method, "DELETE") == 0) {
+		if (!tag_ok(c->seg[2])) {
+			reply_error(c, 404, NULL, "no such tag");
+			return;
+		}
+		snprintf(q.tag, sizeof(q.tag), "%s", c->seg[2]);
+		q.remove = true;
+		reply_call(c, sa_rfid_put, &q);
+		return;
+	}
+	if (!body_object(c) || (tag = body_str(c, "tag", 64, true)) == NULL ||
+	    (name = body_str(c, "name", 47, false)) == NULL)
+		return;
+	if (!tag_ok(tag)) {
+		reply_error(c, 400, "tag", "tag: must be 1-%d letters or digits "
+		    "(the card's UID, as the reader shows it)", RFID_TAG_LEN);
+		return;
+	}
+	if ((v = json_object_get(c->body, "enabled")) != NULL) {
+		if (!json_is_boolean(v)) {
+			reply_error(c, 400, "enabled", "enabled: must be true "
+			    "or false");
+			return;
+		}
+		q.enabled = json_is_true(v);
+	}
+	if ((v = json_object_get(c->body, "valid_until_ms")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			reply_error(c, 400, "valid_until_ms", "valid_until_ms: "
+			    "must be a time in ms since 1970, or null");
+			return;
+		}
+		q.valid_until_ms = json_integer_value(v);
+	}
+	snprintf(q.tag, sizeof(q.tag), "%s", tag);
+	snprintf(q.name, sizeof(q.name), "%s", name);
+	reply_call(c, sa_rfid_put, &q);
+}
+
+static void
+h_users(struct ctx *c)
+{
+	struct auth_user *u = calloc(AUTH_MAX_USERS, sizeof(*u));
+	int	 n;
+	json_t	*a;
+
+	if (u == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	n = auth_users(&c->w->auth, u, AUTH_MAX_USERS);
+	a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "name",
+		    u[i].name, "role", auth_role_name(u[i].role), "must_change",
+		    u[i].must_change));
+	free(u);
+	reply_json(c, 200, json_pack("{s:o}", "users", a));
+}
+
+static void
+h_user_add(struct ctx *c)
+{
+	const char *name, *role, *pw;
+	char	 why[120];
+	struct auth_user u;
+	int	 r, rc;
+
+	if (!body_object(c) || (name = body_str(c, "name", 64, true)) == NULL ||
+	    (role = body_str(c, "role", 16, true)) == NULL ||
+	    (pw = body_str(c, "password", 1024, true)) == NULL)
+		return;
+	if (auth_check_name(name, why, sizeof(why)) != 0) {
+		reply_error(c, 400, "name", "name: %s", why);
+		return;
+	}
+	if ((r = auth_role_parse(role)) < 0) {
+		reply_error(c, 400, "role", "role: must be operator or "
+		    "installer");
+		return;
+	}
+	if (auth_check_password(name, pw, why, sizeof(why)) != 0) {
+		reply_error(c, 400, "password", "password: %s", why);
+		return;
+	}
+	/* theirs to choose at the first login */
+	rc = auth_add_user(&c->w->auth, name, r, pw, true, &u);
+	if (rc == AUTH_EXISTS) {
+		reply_error(c, 409, "name", "name: '%s' exists already", name);
+		return;
+	}
+	if (rc != 0) {
+		reply_error(c, 400, NULL, "at most %d logins", AUTH_MAX_USERS);
+		return;
+	}
+	store_user(c, &u, false);
+	loop_event(c, SEV_INFO, "user-added", "%s added %s '%s'", c->s.user,
+	    role, name);
+	reply_json(c, 201, json_pack("{s:s}", "result", "added"));
+}
+
+static void
+h_user_change(struct ctx *c)
+{
+	struct auth_user u = { 0 };
+	const char *pw;
+	char	 why[120];
+	int	 rc;
+
+	if (strcmp(c->rq->method, "DELETE") == 0) {
+		if (strcmp(c->seg[2], c->s.user) == 0) {
+			reply_error(c, 400, NULL, "you cannot remove your own "
+			    "login");
+			return;
+		}
+		rc = auth_delete_user(&c->w->auth, c->seg[2]);
+		if (rc == AUTH_NOTFOUND)
+			reply_error(c, 404, NULL, "no such user");
+		else if (rc == AUTH_LAST)
+			reply_error(c, 400, NULL, "the last installer stays");
+		else {
+			snprintf(u.name, sizeof(u.name), "%s", c->seg[2]);
+			store_user(c, &u, true);
+			loop_event(c, SEV_INFO, "user-removed", "%s removed "
+			    "'%.32s'", c->s.user, c->seg[2]);
+			reply_json(c, 200, json_pack("{s:s}", "result",
+			    "removed"));
+		}
+		return;
+	}
+	/* an installer resets someone's password */
+	if (!body_object(c) || (pw = body_str(c, "password", 1024, true)) ==
+	    NULL)
+		return;
+	if (auth_check_password(c->seg[2], pw, why, sizeof(why)) != 0) {
+		reply_error(c, 400, "password", "password: %s", why);
+		return;
+	}
+	rc = auth_set_password(&c->w->auth, c->seg[2], NULL, pw, false, NULL,
+	    &u);
+	if (rc == AUTH_NOTFOUND) {
+		reply_error(c, 404, NULL, "no such user");
+		return;
+	}
+	store_user(c, &u, false);
+	loop_event(c, SEV_INFO, "password-reset", "%s reset the password of "
+	    "'%.32s'", c->s.user, c->seg[2]);
+	reply_json(c, 200, json_pack("{s:s}", "result", "password reset; to "
+	    "be changed at the next login"));
+}
+
+static void
+h_metrics(struct ctx *c)
+{
+	reply_loop(c, web_call(c->w, sa_metrics, NULL),
+	    "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static void
+h_restart(struct ctx *c)
+{
+	reply_call(c, sa_restart, (void *)c->s.user);
+}
+
+static void
+h_asset(struct ctx *c)
+{
+	const char *p = c->rq->path;
+
+	if (strcmp(p, "/") == 0)
+		p = "/index.html";
+	for (const struct webui_asset *a = webui_assets; a->path; a++)
+		if (strcmp(a->path, p + 1) == 0) {
+			c->rs->status = 200;
+			c->rs->kind = API_ASSET;
+			c->rs->type = a->type;
+			c->rs->asset = a->data;
+			c->rs->len = a->len;
+			return;
+		}
+	reply_error(c, 404, NULL, "no such page: %.80s", c->rq->path);
+}
+
+/* --- routing ------------------------------------------------------------- */
+
+enum need { N_NONE, N_SESSION, N_OPERATOR, N_INSTALLER };
+
+struct route {
+	const char	*method;
+	const char	*pattern;	/* '*' is any one segment */
+	enum need	 need;
+	void		(*fn)(struct ctx *);
+};
+
+static const struct route routes[] = {
+	{ "POST", "api/login", N_NONE, h_login },
+	{ "POST", "api/logout", N_SESSION, h_logout },
+	{ "GET", "api/session", N_SESSION, h_session },
+	{ "POST", "api/password", N_SESSION, h_password },
+	{ "GET", "api/status", N_OPERATOR, h_status },
+	{ "GET", "api/events/stream", N_OPERATOR, h_stream },
+	{ "GET", "api/config", N_OPERATOR, h_config_get },
+	{ "PUT", "api/config", N_INSTALLER, h_config_put },
+	{ "GET", "api/config/*", N_OPERATOR, h_config_get },
+	{ "PUT", "api/config/*", N_INSTALLER, h_config_put },
+	{ "GET", "api/chargers", N_OPERATOR, h_chargers_get },
+	{ "POST", "api/chargers", N_INSTALLER, h_charger_set },
+	{ "PUT", "api/chargers/*", N_INSTALLER, h_charger_set },
+	{ "DELETE", "api/chargers/*", N_INSTALLER, h_charger_delete },
+	{ "POST", "api/chargers/*/test", N_INSTALLER, h_charger_test },
+	{ "POST", "api/chargers/*/connectors/*/*", N_OPERATOR, h_connector },
+	{ "GET", "api/sessions", N_OPERATOR, h_sessions },
+	{ "GET", "api/sessions.csv", N_OPERATOR, h_sessions },
+	{ "GET", "api/events", N_OPERATOR, h_events },
+	{ "GET", "api/history", N_OPERATOR, h_history },
+	{ "GET", "api/rfid", N_OPERATOR, h_rfid },
+	{ "POST", "api/rfid", N_INSTALLER, h_rfid },
+	{ "DELETE", "api/rfid/*", N_INSTALLER, h_rfid },
+	{ "GET", "api/users", N_INSTALLER, h_users },
+	{ "POST", "api/users", N_INSTALLER, h_user_add },
+	{ "PUT", "api/users/*", N_INSTALLER, h_user_change },
+	{ "DELETE", "api/users/*", N_INSTALLER, h_user_change },
+	{ "POST", "api/restart", N_INSTALLER, h_restart },
+	{ "GET", "metrics", N_OPERATOR, h_metrics },
+};
+
+static bool
+split(struct ctx *c, const char *path)
+{
+	char	*p, *save = NULL;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(c->segbuf))
+		return false;
+	snprintf(c->segbuf, sizeof(c->segbuf), "%s", path + 1);
+	for (p = strtok_r(c->segbuf, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save)) {
+		if (c->nseg == API_MAX_SEGS)
+			return false;
+		c->seg[c->nseg++] = p;
+	}
+	return true;
+}
+
+static bool
+match(const struct ctx *c, const char *pattern)
+{
+	char	 buf[64], *p, *save = NULL;
+	int	 i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", pattern);
+	for (p = strtok_r(buf, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save), i++)
+		if (i >= c->nseg || (strcmp(p, "*") != 0 &&
+		    strcmp(p, c->seg[i]) != 0))
+			return false;
+	return i == c->nseg;
+}
+
+/* Who is asking: the session cookie, or (for /metrics) HTTP Basic. */
+static bool
+identify(struct ctx *c, bool basic_ok)
+{
+	uint64_t retry = 0;
+
+	if (auth_session(&c->w->auth, c->rq->token, c->rq->now_ms, &c->s))
+		return c->logged_in = true;
+	if (basic_ok && c->rq->basic_user != NULL && c->rq->basic_pass !=
+	    NULL && auth_login(&c->w->auth, c->rq->addr, c->rq->basic_user,
+	    c->rq->basic_pass, c->rq->now_ms, &c->s, &retry) == AUTH_OK) {
+		auth_logout(&c->w->auth, c->s.token);	/* one request */
+		return c->logged_in = true;
+	}
+	return false;
+}
+
+void
+api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
+{
+	struct ctx c = { .w = w, .rq = rq, .rs = rs };
+	const struct route *r = NULL;
+	char	 allow[64] = "";
+	bool	 state_changing;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!split(&c, rq->path)) {
+		reply_error(&c, 404, NULL, "no such path");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!match(&c, routes[i].pattern))
+			continue;
+		if (strcmp(routes[i].method, rq->method) == 0)
+			r = &routes[i];
+		else if (!strstr(allow, routes[i].method)) {
+			size_t	 o = strlen(allow);
+
+			snprintf(allow + o, sizeof(allow) - o, "%s%s", o ? ", " :
+			    "", routes[i].method);
+		}
+	}
+	if (r == NULL && allow[0] == '\0') {
+		if (strcmp(rq->method, "GET") == 0 && (c.nseg < 1 ||
+		    strcmp(c.seg[0], "api") != 0))
+			h_asset(&c);
+		else
+			reply_error(&c, 404, NULL, "no such path: %.80s",
+			    rq->path);
+		return;
+	}
+	if (r == NULL) {
+		snprintf(rs->allow, sizeof(rs->allow), "%s", allow);
+		reply_error(&c, 405, NULL, "%s is not allowed here (%s)",
+		    rq->method, allow);
+		return;
+	}
+	if (rq->body_too_large) {
+		reply_error(&c, 413, NULL, "request body over %d bytes",
+		    WEB_BODY_MAX);
+		return;
+	}
+	if (r->need != N_NONE) {
+		if (!identify(&c, r->fn == h_metrics)) {
+			reply_error(&c, 401, NULL, "log in first");
+			return;
+		}
+		state_changing = strcmp(rq->method, "GET") != 0;
+		if (state_changing && (rq->csrf == NULL ||
+		    !auth_token_equal(c.s.csrf, rq->csrf))) {
+			reply_error(&c, 403, NULL, "missing or wrong "
+			    "X-CSRF-Token header");
+			return;
+		}
+		if (c.s.must_change && r->need != N_SESSION) {
+			reply_json(&c, 403, json_pack("{s:s, s:b}", "error",
+			    "change the default password first",
+			    "must_change", true));
+			return;
+		}
+		if (r->need == N_INSTALLER && c.s.role != ROLE_INSTALLER) {
+			reply_error(&c, 403, NULL, "installers only");
+			return;
+		}
+	}
+	r->fn(&c);
+	json_decref(c.body);
+}
+
+void
+api_resp_free(struct api_resp *rs)
+{
+	free(rs->body);
+	rs->body = NULL;
+}

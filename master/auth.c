@@ -1,0 +1,411 @@
+/*
+ * auth.c: users, password hashes, login sessions and the per-address
+ * login limit. See auth.h.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+
+_Static_assert(AUTH_HASH_LEN >= crypto_pwhash_STRBYTES, "hash buffer");
+
+static const char *const role_names[] = { "operator", "installer" };
+
+const char *
+auth_role_name(int role)
+{
+	return role == ROLE_INSTALLER ? role_names[1] : role_names[0];
+}
+
+int
+auth_role_parse(const char *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (s != NULL && strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Argon2id at libsodium's "interactive" cost: 64 MiB, 2 passes. */
+int
+auth_hash(const char *password, char hash[AUTH_HASH_LEN])
+{
+	return crypto_pwhash_str(hash, password, strlen(password),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : AUTH_NOMEM;
+}
+
+static void
+random_hex(char *out, size_t nbytes)
+{
+	unsigned char b[64];
+
+	randombytes_buf(b, nbytes);
+	sodium_bin2hex(out, nbytes * 2 + 1, b, nbytes);
+	sodium_memzero(b, sizeof(b));
+}
+
+int
+auth_init(struct auth *a, uint64_t idle_ms)
+{
+	memset(a, 0, sizeof(*a));
+	if (sodium_init() < 0)
+		return -1;
+	a->idle_ms = idle_ms;
+	uv_mutex_init(&a->mu);
+	{
+		char	 pw[33];
+
+		/* what an unknown user's password is checked against, so
+		 * that a wrong name costs the same time as a wrong password */
+		random_hex(pw, 16);
+		if (auth_hash(pw, a->dummy_hash) != 0) {
+			uv_mutex_destroy(&a->mu);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+auth_free(struct auth *a)
+{
+	uv_mutex_destroy(&a->mu);
+	sodium_memzero(a, sizeof(*a));
+}
+
+int
+auth_check_name(const char *name, char *why, size_t len)
+{
+	size_t	 n = strlen(name);
+
+	if (n < 1 || n >= AUTH_NAME_LEN) {
+		snprintf(why, len, "user name must be 1-%d characters",
+		    AUTH_NAME_LEN - 1);
+		return AUTH_INVALID;
+	}
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' &&
+		    *p != '_') {
+			snprintf(why, len, "user name may hold letters, digits, "
+			    "'.', '-' and '_' only");
+			return AUTH_INVALID;
+		}
+	return 0;
+}
+
+int
+auth_check_password(const char *user, const char *pw, char *why, size_t len)
+{
+	size_t	 n = strlen(pw);
+
+	if (n < AUTH_PASSWORD_MIN || n > AUTH_PASSWORD_MAX) {
+		snprintf(why, len, "password must be %d-%d characters",
+		    AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+		return AUTH_INVALID;
+	}
+	if (strcmp(pw, AUTH_DEFAULT_PASSWORD) == 0 || strcmp(pw, user) == 0) {
+		snprintf(why, len, "password must not be the default or the "
+		    "user name");
+		return AUTH_INVALID;
+	}
+	return 0;
+}
+
+static struct auth_user *
+find_user(struct auth *a, const char *name)
+{
+	for (int i = 0; i < AUTH_MAX_USERS; i++)
+		if (a->users[i].used && strcmp(a->users[i].name, name) == 0)
+			return &a->users[i];
+	return NULL;
+}
+
+int
+auth_put_user(struct auth *a, const char *name, int role, const char *hash,
+    bool must_change)
+{
+	struct auth_user *u;
+	int	 rc = 0;
+
+	if (strlen(name) >= AUTH_NAME_LEN || strlen(hash) >= AUTH_HASH_LEN ||
+	    (role != ROLE_OPERATOR && role != ROLE_INSTALLER))
+		return AUTH_INVALID;
+	uv_mutex_lock(&a->mu);
+	if ((u = find_user(a, name)) == NULL)
+		for (int i = 0; i < AUTH_MAX_USERS && u == NULL; i++)
+			if (!a->users[i].used)
+				u = &a->users[i];
+	if (u == NULL)
+		rc = AUTH_FULL;
+	else {
+		*u = (struct auth_user){ .used = true, .role = role,
+		    .must_change = must_change };
+		snprintf(u->name, sizeof(u->name), "%s", name);
+		snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	}
+	uv_mutex_unlock(&a->mu);
+	return rc;
+}
+
+int
+auth_add_user(struct auth *a, const char *name, int role, const char *pw,
+    bool must_change, struct auth_user *out)
+{
+	char	 hash[AUTH_HASH_LEN];
+	bool	 exists;
+
+	uv_mutex_lock(&a->mu);
+	exists = find_user(a, name) != NULL;
+	uv_mutex_unlock(&a->mu);
+	if (exists)
+		return AUTH_EXISTS;
+	if (auth_hash(pw, hash) != 0)
+		return AUTH_NOMEM;
+	uv_mutex_lock(&a->mu);
+	exists = find_user(a, name) != NULL;	/* raced with another add */
+	uv_mutex_unlock(&a->mu);
+	if (exists)
+		return AUTH_EXISTS;
+	if (auth_put_user(a, name, role, hash, must_change) != 0)
+		return AUTH_FULL;
+	if (out != NULL) {
+		*out = (struct auth_user){ .used = true, .role = role,
+		    .must_change = must_change };
+		snprintf(out->name, sizeof(out->name), "%s", name);
+		snprintf(out->hash, sizeof(out->hash), "%s", hash);
+	}
+	return 0;
+}
+
+static void
+drop_sessions_of(struct auth *a, const char *name, const char *keep)
+{
+	for (int i = 0; i < AUTH_MAX_SESSIONS; i++)
+		if (a->sessions[i].used &&
+		    strcmp(a->sessions[i].user, name) == 0 &&
+		    (keep == NULL || strcmp(a->sessions[i].token, keep) != 0))
+			memset(&a->sessions[i], 0, sizeof(a->sessions[i]));
+}
+
+int
+auth_delete_user(struct auth *a, const char *name)
+{
+	struct auth_user *u;
+	int	 installers = 0, rc = 0;
+
+	uv_mutex_lock(&a->mu);
+	for (int i = 0; i < AUTH_MAX_USERS; i++)
+		installers += a->users[i].used &&
+		    a->users[i].role == ROLE_INSTALLER;
+	if ((u = find_user(a, name)) == NULL)
+		rc = AUTH_NOTFOUND;
+	else if (u->role == ROLE_INSTALLER && installers == 1)
+		rc = AUTH_LAST;
+	else {
+		memset(u, 0, sizeof(*u));
+		drop_sessions_of(a, name, NULL);
+	}
+	uv_mutex_unlock(&a->mu);
+	return rc;
+}
+
+int
+auth_users(struct auth *a, struct auth_user *out, int max)
+{
+	int	 n = 0;
+
+	uv_mutex_lock(&a->mu);
+	for (int i = 0; i < AUTH_MAX_USERS && n < max; i++)
+		if (a->users[i].used)
+			out[n++] = a->users[i];
+	uv_mutex_unlock(&a->mu);
+	return n;
+}
+
+bool
+auth_has_users(struct auth *a)
+{
+	struct auth_user u;
+
+	return auth_users(a, &u, 1) > 0;
+}
+
+bool
+auth_token_equal(const char *a, const char *b)
+{
+	size_t	 n = strlen(a);
+
+	return n == AUTH_TOKEN_LEN && strlen(b) == n &&
+	    sodium_memcmp(a, b, n) == 0;
+}
+
+static struct auth_addr *
+addr_slot(struct auth *a, const char *addr, uint64_t now, bool create)
+{
+	struct auth_addr *oldest = &a->addrs[0];
+
+	for (int i = 0; i < AUTH_MAX_ADDRS; i++) {
+		struct auth_addr *s = &a->addrs[i];
+
+		if (s->addr[0] != '\0' && strcmp(s->addr, addr) == 0)
+			return s;
+		if (s->addr[0] == '\0' || s->first_ms < oldest->first_ms)
+			oldest = s;
+	}
+	if (!create)
+		return NULL;
+	/* the slot of the address that failed longest ago */
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
+	oldest->first_ms = now;
+	return oldest;
+}
+
+/*
+ * Checks a password. An address that failed AUTH_FAILS_MAX times within
+ * AUTH_FAILS_WINDOW_MS is refused, without checking, for AUTH_LOCKOUT_MS.
+ */
+int
+auth_login(struct auth *a, const char *addr, const char *user,
+    const char *pw, uint64_t now, struct auth_session *out,
+    uint64_t *retry_after)
+{
+	struct auth_addr *as;
+	struct auth_user *u;
+	struct auth_session *slot = NULL;
+	char	 hash[AUTH_HASH_LEN];
+	bool	 found, ok;
+
+	uv_mutex_lock(&a->mu);
+	as = addr_slot(a, addr, now, false);
+	if (as != NULL && as->locked_until_ms > now) {
+		*retry_after = as->locked_until_ms - now;
+		uv_mutex_unlock(&a->mu);
+		return AUTH_LIMITED;
+	}
+	u = find_user(a, user);
+	found = u != NULL;
+	snprintf(hash, sizeof(hash), "%s", found ? u->hash : a->dummy_hash);
+	uv_mutex_unlock(&a->mu);
+
+	ok = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0 && found;
+
+	uv_mutex_lock(&a->mu);
+	u = find_user(a, user);		/* it may have gone meanwhile */
+	if (!ok || u == NULL) {
+		as = addr_slot(a, addr, now, true);
+		if (now - as->first_ms > AUTH_FAILS_WINDOW_MS) {
+			as->first_ms = now;
+			as->fails = 0;
+		}
+		if (++as->fails >= AUTH_FAILS_MAX) {
+			as->locked_until_ms = now + AUTH_LOCKOUT_MS;
+			as->fails = 0;
+			as->first_ms = now;
+		}
+		uv_mutex_unlock(&a->mu);
+		return AUTH_BAD;
+	}
+	/* a free slot, or the one idle longest */
+	for (int i = 0; i < AUTH_MAX_SESSIONS; i++) {
+		struct auth_session *s = &a->sessions[i];
+
+		if (s->used && now - s->last_ms > a->idle_ms)
+			s->used = false;
+		if (slot == NULL || !s->used ||
+		    (slot->used && s->last_ms < slot->last_ms))
+			slot = s;
+	}
+	*slot = (struct auth_session){ .used = true, .role = u->role,
+	    .must_change = u->must_change, .last_ms = now };
+	random_hex(slot->token, AUTH_TOKEN_LEN / 2);
+	random_hex(slot->csrf, AUTH_TOKEN_LEN / 2);
+	snprintf(slot->user, sizeof(slot->user), "%s", u->name);
+	*out = *slot;
+	uv_mutex_unlock(&a->mu);
+	return AUTH_OK;
+}
+
+/* The session of a token, refreshed; false when unknown or idle too long. */
+bool
+auth_session(struct auth *a, const char *token, uint64_t now,
+    struct auth_session *out)
+{
+	bool	 ok = false;
+
+	if (token == NULL || strlen(token) != AUTH_TOKEN_LEN)
+		return false;
+	uv_mutex_lock(&a->mu);
+	for (int i = 0; i < AUTH_MAX_SESSIONS && !ok; i++) {
+		struct auth_session *s = &a->sessions[i];
+
+		if (!s->used || !auth_token_equal(s->token, token))
+			continue;
+		if (now - s->last_ms > a->idle_ms) {
+			memset(s, 0, sizeof(*s));
+			break;
+		}
+		s->last_ms = now;
+		*out = *s;
+		ok = true;
+	}
+	uv_mutex_unlock(&a->mu);
+	return ok;
+}
+
+void
+auth_logout(struct auth *a, const char *token)
+{
+	uv_mutex_lock(&a->mu);
+	for (int i = 0; i < AUTH_MAX_SESSIONS; i++)
+		if (a->sessions[i].used &&
+		    auth_token_equal(a->sessions[i].token, token))
+			memset(&a->sessions[i], 0, sizeof(a->sessions[i]));
+	uv_mutex_unlock(&a->mu);
+}
+
+/*
+ * A new password for a user: checked against the old one when
+ * check_old (a user changing their own), not when an installer resets
+ * another's. The user's other sessions end (all of them on a reset).
+ */
+int
+auth_set_password(struct auth *a, const char *user, const char *old,
+    const char *pw, bool check_old, const char *keep, struct auth_user *out)
+{
+	struct auth_user *u;
+	char	 hash[AUTH_HASH_LEN], newhash[AUTH_HASH_LEN];
+	int	 rc = 0;
+
+	uv_mutex_lock(&a->mu);
+	u = find_user(a, user);
+	if (u != NULL)
+		snprintf(hash, sizeof(hash), "%s", u->hash);
+	uv_mutex_unlock(&a->mu);
+	if (u == NULL)
+		return AUTH_NOTFOUND;
+	if (check_old && (old == NULL ||
+	    crypto_pwhash_str_verify(hash, old, strlen(old)) != 0))
+		return AUTH_BAD;
+	if (auth_hash(pw, newhash) != 0)
+		return AUTH_NOMEM;
+	uv_mutex_lock(&a->mu);
+	if ((u = find_user(a, user)) == NULL)
+		rc = AUTH_NOTFOUND;
+	else {
+		snprintf(u->hash, sizeof(u->hash), "%s", newhash);
+		u->must_change = !check_old;	/* a reset: theirs to choose */
+		for (int i = 0; i < AUTH_MAX_SESSIONS; i++)
+			if (a->sessions[i].used &&
+			    strcmp(a->sessions[i].user, user) == 0)
+				a->sessions[i].must_change = u->must_change;
+		drop_sessions_of(a, user, check_old ? keep : NULL);
+		*out = *u;
+	}
+	uv_mutex_unlock(&a->mu);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * auth.h: logins for the web UI, the API and the console. Two roles;
+ * passwords hashed with Argon2id (libsodium crypto_pwhash_str, memory
+ * hard); sessions are random 256-bit tokens with a CSRF token each and an
+ * idle expiry; failed logins are limited per client address. Shared by
+ * the web server's threads: every call takes the lock, none holds it
+ * while hashing.
+ */
+#ifndef EVG_AUTH_H
+#define EVG_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#define AUTH_MAX_USERS		32
+#define AUTH_MAX_SESSIONS	128	/* the oldest idle one makes room */
+#define AUTH_MAX_ADDRS		256	/* addresses with recent failures */
+#define AUTH_NAME_LEN		32
+#define AUTH_TOKEN_LEN		64	/* hex of 32 random bytes */
+#define AUTH_HASH_LEN		128	/* crypto_pwhash_STRBYTES */
+#define AUTH_PASSWORD_MIN	8
+#define AUTH_PASSWORD_MAX	128
+#define AUTH_FAILS_MAX		5	/* failed logins per address ... */
+#define AUTH_FAILS_WINDOW_MS	60000	/* ... within this ... */
+#define AUTH_LOCKOUT_MS		60000	/* ... lock it out this long */
+#define AUTH_DEFAULT_USER	"installer"
+#define AUTH_DEFAULT_PASSWORD	"installer"
+
+enum auth_role { ROLE_OPERATOR = 0, ROLE_INSTALLER = 1 };
+
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_BAD = -1,		/* unknown user or wrong password */
+	AUTH_LIMITED = -2,	/* too many failures from this address */
+	AUTH_INVALID = -3,	/* a name or password breaks the rules */
+	AUTH_EXISTS = -4,
+	AUTH_NOTFOUND = -5,
+	AUTH_FULL = -6,
+	AUTH_LAST = -7,		/* would remove the last installer */
+	AUTH_NOMEM = -8,
+};
+
+struct auth_user {
+	bool		 used;
+	char		 name[AUTH_NAME_LEN];
+	int		 role;
+	bool		 must_change;
+	char		 hash[AUTH_HASH_LEN];
+};
+
+struct auth_session {
+	bool		 used;
+	char		 token[AUTH_TOKEN_LEN + 1];
+	char		 csrf[AUTH_TOKEN_LEN + 1];
+	char		 user[AUTH_NAME_LEN];
+	int		 role;
+	bool		 must_change;
+	uint64_t	 last_ms;
+};
+
+struct auth_addr {
+	char		 addr[48];
+	int		 fails;
+	uint64_t	 first_ms, locked_until_ms;
+};
+
+struct auth {
+	uv_mutex_t	 mu;
+	uint64_t	 idle_ms;
+	struct auth_user users[AUTH_MAX_USERS];
+	struct auth_session sessions[AUTH_MAX_SESSIONS];
+	struct auth_addr addrs[AUTH_MAX_ADDRS];
+	char		 dummy_hash[AUTH_HASH_LEN];	/* unknown users */
+};
+
+int	auth_init(struct auth *, uint64_t idle_ms);
+void	auth_free(struct auth *);
+const char *auth_role_name(int role);
+int	auth_role_parse(const char *);
+int	auth_hash(const char *password, char hash[AUTH_HASH_LEN]);
+int	auth_check_name(const char *name, char *why, size_t);
+int	auth_check_password(const char *user, const char *password, char *why,
+	    size_t);
+/* From the database, or a new one (hash computed here). */
+int	auth_put_user(struct auth *, const char *name, int role,
+	    const char *hash, bool must_change);
+int	auth_add_user(struct auth *, const char *name, int role,
+	    const char *password, bool must_change, struct auth_user *out);
+int	auth_delete_user(struct auth *, const char *name);
+int	auth_users(struct auth *, struct auth_user *out, int max);
+bool	auth_has_users(struct auth *);
+int	auth_login(struct auth *, const char *addr, const char *user,
+	    const char *password, uint64_t now_ms, struct auth_session *out,
+	    uint64_t *retry_after_ms);
+bool	auth_session(struct auth *, const char *token, uint64_t now_ms,
+	    struct auth_session *out);
+void	auth_logout(struct auth *, const char *token);
+int	auth_set_password(struct auth *, const char *user, const char *old,
+	    const char *password, bool check_old, const char *keep_token,
+	    struct auth_user *out);
+bool	auth_token_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,640 @@
+/*
+ * siteapi.c: the loop's side of the API. Everything here runs in the
+ * master's loop (web_call), so it reads and changes the site's state
+ * without locks. Configuration changes are validated on a copy of the
+ * saved configuration by the same table and cross-field rules as the
+ * file; a refusal changes nothing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "fw.h"
+#include "master.h"
+#include "siteapi.h"
+
+static char *
+answer(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *
+answer(int status, const char *fmt, ...)
+{
+	char	*body = NULL, *out = NULL;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&body, fmt, ap) < 0)
+		body = NULL;
+	va_end(ap);
+	if (body == NULL || asprintf(&out, "%03d %s", status, body) < 0)
+		out = NULL;
+	free(body);
+	return out;
+}
+
+static char *
+answer_json(int status, json_t *j)
+{
+	char	*text = j ? json_dumps(j, JSON_COMPACT) : NULL, *out;
+
+	json_decref(j);
+	out = answer(status, "%s", text ? text : "{}");
+	free(text);
+	return out;
+}
+
+static char *
+answer_error(int status, const char *field, const char *msg)
+{
+	json_t	*j = json_pack("{s:s}", "error", msg);
+
+	if (field != NULL && field[0] != '\0')
+		json_object_set_new(j, "field", json_string(field));
+	return answer_json(status, j);
+}
+
+/* Settings that need a restart (sockets, threads, the chargers' list). */
+bool
+site_needs_restart(const char *section, const char *key)
+{
+	static const char *const site_keys[] = { "poll_period",
+	    "response_timeout", "connect_timeout", "database", "control_socket",
+	    "status_file", "stats_file", "fallback_current", "fallback_timeout",
+	    "offline_after", NULL };
+	static const char *const charger_keys[] = { "name", "host", "port",
+	    "unit_id", "connectors", "phase1", "phase2", NULL };
+
+	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
+	    strcmp(section, "web") == 0)
+		return true;
+	for (int i = 0; strcmp(section, "site") == 0 && site_keys[i]; i++)
+		if (strcmp(key, site_keys[i]) == 0)
+			return true;
+	for (int i = 0; strncmp(section, "charger", 7) == 0 && charger_keys[i];
+	    i++)
+		if (strcmp(key, charger_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static const struct cfg_key *
+find_key(const char *section, const char *key, int *idx)
+{
+	const struct cfg_key *k;
+
+	for (k = master_config_keys; k->name != NULL; k++)
+		if (strncmp(section, k->section, strlen(k->section)) == 0 &&
+		    strcmp(key, k->name) == 0 && (k->nindex > 0 ||
+		    strcmp(section, k->section) == 0))
+			break;
+	if (k->name == NULL)
+		return NULL;
+	*idx = k->nindex ? atoi(section + strlen(k->section)) - 1 : 0;
+	return k;
+}
+
+static void
+put_config(struct master *m, const char *section, const char *key,
+    const char *value)
+{
+	struct store_rec r = { .kind = STORE_CONFIG };
+
+	snprintf(r.u.cfg.section, sizeof(r.u.cfg.section), "%s", section);
+	snprintf(r.u.cfg.key, sizeof(r.u.cfg.key), "%s", key);
+	snprintf(r.u.cfg.value, sizeof(r.u.cfg.value), "%s", value);
+	store_put(m->store, &r);
+}
+
+struct section_put {
+	struct master	*m;
+	const char	*section;	/* NULL: every charger from 'from' */
+	int		 from;
+};
+
+static void
+put_section(void *arg, const char *section, const char *key,
+    const char *value)
+{
+	struct section_put *sp = arg;
+
+	if (sp->section != NULL ? strcmp(section, sp->section) == 0 :
+	    (strncmp(section, "charger", 7) == 0 &&
+	    atoi(section + 7) >= sp->from))
+		put_config(sp->m, section, key, value);
+}
+
+/*
+ * Sets n settings at once: all or none. add: the id of a new charger
+ * (its section may be one past the last). On success, msg says whether
+ * a restart is needed; on failure, field names the setting at fault.
+ */
+int
+site_config_apply(struct master *m, const char *who, int n,
+    const char *const *sec, const char *const *key, const char *const *val,
+    int add, char *msg, size_t msglen, char *field, size_t fieldlen)
+{
+	struct master_config *copy, *run;
+	char	 err[CFG_ERRLEN + 64];
+	bool	 restart = add > 0, live = false;
+	int	 rc = -1;
+
+	field[0] = '\0';
+	if ((copy = malloc(sizeof(*copy))) == NULL ||
+	    (run = malloc(sizeof(*run))) == NULL) {
+		free(copy);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	*copy = *m->saved;
+	for (int i = 0; i < n; i++) {
+		snprintf(field, fieldlen, "%s.%s", sec[i], key[i]);
+		if (strncmp(sec[i], "charger", 7) == 0) {
+			int	 id = atoi(sec[i] + 7);
+
+			if ((id < 1 || id > copy->ncharger) && id != add) {
+				snprintf(msg, msglen, "%s: no such charger (this "
+				    "site has %d)", sec[i], copy->ncharger);
+				goto out;
+			}
+		}
+		if (cfg_set(master_config_keys, copy, sec[i], key[i], val[i],
+		    err, sizeof(err)) != 0) {
+			snprintf(msg, msglen, "%s", err);
+			goto out;
+		}
+	}
+	if (master_config_finish(copy, err, sizeof(err)) != 0) {
+		/* "section.key: why" names its field */
+		snprintf(field, fieldlen, "%.*s", (int)strcspn(err, ": "), err);
+		snprintf(msg, msglen, "%s", err);
+		goto out;
+	}
+	field[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		char	 before[300] = "", after[300] = "";
+		const struct cfg_key *k;
+		int	 idx;
+
+		if ((k = find_key(sec[i], key[i], &idx)) == NULL)
+			continue;
+		cfg_format(k, m->saved, idx, before, sizeof(before));
+		cfg_format(k, copy, idx, after, sizeof(after));
+		if (strcmp(before, after) == 0 && add == 0)
+			continue;
+		put_config(m, sec[i], key[i], after);
+		if (add == 0)
+			master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s "
+			    "(by %s)", sec[i], key[i], before, after, who);
+		if (site_needs_restart(sec[i], key[i]))
+			restart = true;
+		else
+			live = true;
+	}
+	if (add > 0) {
+		char	 s[24];
+		struct section_put sp = { m, s, 0 };
+
+		/* every key of the new charger, defaults included */
+		snprintf(s, sizeof(s), "charger%d", add);
+		master_config_each(copy, put_section, &sp);
+		master_event(m, SEV_INFO, who, "charger-added", "charger%d '%s' "
+		    "(%s:%d) added by %s; it is polled after a restart", add,
+		    copy->charger[add - 1].name, copy->charger[add - 1].host,
+		    copy->charger[add - 1].port, who);
+	}
+	*m->saved = *copy;
+	/* What can change now, changes now, on the running configuration. */
+	if (live && add == 0) {
+		*run = *m->conf;
+		for (int i = 0; i < n; i++)
+			if (!site_needs_restart(sec[i], key[i]))
+				(void)cfg_set(master_config_keys, run, sec[i],
+				    key[i], val[i], err, sizeof(err));
+		if (master_config_finish(run, err, sizeof(err)) == 0 &&
+		    run->ncharger == m->conf->ncharger) {
+			*m->conf_rw = *run;
+			site_apply_params(&m->site);
+		} else
+			restart = true;
+	}
+	if (restart)
+		m->restart_pending = true;
+	snprintf(msg, msglen, "%s", restart ? "saved; takes effect at the next "
+	    "start (restart the appliance)" : "ok");
+	rc = 0;
+out:
+	free(copy);
+	free(run);
+	return rc;
+}
+
+struct config_json {
+	json_t	*root;
+};
+
+static void
+config_one(void *arg, const char *section, const char *key, const char *value)
+{
+	struct config_json *cj = arg;
+	json_t	*sec = json_object_get(cj->root, section);
+
+	if (sec == NULL) {
+		sec = json_object();
+		json_object_set_new(cj->root, section, sec);
+	}
+	json_object_set_new(sec, key, json_string(value));
+}
+
+/* The settings' rules, for forms: type, range, unit, choices, help. */
+static json_t *
+config_schema(void)
+{
+	static const char *const types[] = { "int", "decimal", "bool", "enum",
+	    "string" };
+	json_t	*a = json_array();
+
+	for (const struct cfg_key *k = master_config_keys; k->name; k++) {
+		json_t	*o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "section",
+		    k->section, "key", k->name, "type", types[k->type],
+		    "default", k->def, "help", k->help ? k->help : "");
+
+		if (k->type == CFG_INT)
+			json_object_set_new(o, "min", json_integer(k->min));
+		if (k->type == CFG_INT)
+			json_object_set_new(o, "max", json_integer(k->max));
+		if (k->type == CFG_DECI) {
+			json_object_set_new(o, "min", json_real(k->min / 10.0));
+			json_object_set_new(o, "max", json_real(k->max / 10.0));
+		}
+		if (k->unit)
+			json_object_set_new(o, "unit", json_string(k->unit));
+		if (k->names) {
+			json_t	*c = json_array();
+
+			for (int i = 0; k->names[i]; i++)
+				json_array_append_new(c, json_string(
+				    k->names[i]));
+			json_object_set_new(o, "choices", c);
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+char *
+sa_config_get(struct master *m, void *ctx)
+{
+	struct config_json cj = { json_object() };
+
+	(void)ctx;
+	master_config_each(m->saved, config_one, &cj);
+	return answer_json(200, json_pack("{s:o, s:b, s:o}", "config", cj.root,
+	    "restart_needed", m->restart_pending, "schema", config_schema()));
+}
+
+static char *
+apply_answer(struct master *m, struct sa_set *ss, int add)
+{
+	char	 msg[CFG_ERRLEN + 128], field[64];
+
+	if (site_config_apply(m, ss->who, ss->n, ss->section, ss->key,
+	    ss->value, add, msg, sizeof(msg), field, sizeof(field)) != 0)
+		return answer_error(400, field, msg);
+	if (add > 0)
+		return answer_json(201, json_pack("{s:i, s:s, s:b}", "id", add,
+		    "result", msg, "restart_needed", true));
+	return answer_json(200, json_pack("{s:s, s:b}", "result", msg,
+	    "restart_needed", m->restart_pending));
+}
+
+char *
+sa_config_put(struct master *m, void *ctx)
+{
+	return apply_answer(m, ctx, 0);
+}
+
+/* A new charger: the sets are its keys, in the section after the last. */
+char *
+sa_charger_add(struct master *m, void *ctx)
+{
+	struct sa_set *ss = ctx;
+	static char secs[SITEAPI_MAX_SETS][24];
+	int	 id = m->saved->ncharger + 1;
+
+	if (id > MASTER_MAX_CHARGERS)
+		return answer_error(400, "", "this site has the most chargers "
+		    "it can have");
+	for (int i = 0; i < ss->n; i++) {
+		/* the loop is one thread: a static is safe here */
+		snprintf(secs[i], sizeof(secs[i]), "charger%d", id);
+		ss->section[i] = secs[i];
+	}
+	return apply_answer(m, ss, id);
+}
+
+/* Decommissioning: the charger leaves the configuration; those after it
+ * move up one place. Its records (sessions, events) stay. */
+char *
+sa_charger_delete(struct master *m, void *ctx)
+{
+	struct sa_set *ss = ctx;
+	struct master_config *copy;
+	struct store_rec r = { .kind = STORE_CONFIG_DELETE };
+	struct section_put sp = { m, NULL, ss->charger };
+	int	 id = ss->charger, old;
+	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN];
+
+	if (id < 1 || id > m->saved->ncharger)
+		return answer_error(404, "", "no such charger");
+	if ((copy = malloc(sizeof(*copy))) == NULL)
+		return answer_error(503, "", "out of memory");
+	*copy = *m->saved;
+	old = copy->ncharger;
+	snprintf(name, sizeof(name), "%s", copy->charger[id - 1].name);
+	memmove(&copy->charger[id - 1], &copy->charger[id],
+	    (size_t)(old - id) * sizeof(copy->charger[0]));
+	memset(&copy->charger[old - 1], 0, sizeof(copy->charger[0]));
+	if (master_config_finish(copy, err, sizeof(err)) != 0) {
+		free(copy);
+		return answer_error(400, "", err);
+	}
+	for (int k = id; k <= old; k++) {
+		snprintf(r.u.cfg.section, sizeof(r.u.cfg.section), "charger%d",
+		    k);
+		store_put(m->store, &r);
+	}
+	master_config_each(copy, put_section, &sp);
+	*m->saved = *copy;
+	free(copy);
+	m->restart_pending = true;
+	master_event(m, SEV_INFO, ss->who, "charger-removed", "charger '%s' "
+	    "decommissioned by %s; it stays under control until a restart",
+	    name, ss->who);
+	return answer_json(200, json_pack("{s:s, s:b}", "result", "removed; "
+	    "takes effect at the next start", "restart_needed", true));
+}
+
+/* Where a saved charger is, for the connection test. */
+char *
+sa_charger_addr(struct master *m, void *ctx)
+{
+	struct sa_set *ss = ctx;
+	const struct charger_conf *cc;
+
+	if (ss->charger < 1 || ss->charger > m->saved->ncharger)
+		return answer_error(404, "", "no such charger");
+	cc = &m->saved->charger[ss->charger - 1];
+	return answer_json(200, json_pack("{s:s, s:s, s:i, s:i, s:i}", "name",
+	    cc->name, "host", cc->host, "port", cc->port, "unit_id",
+	    cc->unit_id, "connectors", cc->connectors));
+}
+
+char *
+sa_command(struct master *m, void *ctx)
+{
+	struct sa_cmd *c = ctx;
+	char	*r = site_command(&m->site, c->who, c->line, clock_now_ms());
+	char	*out;
+
+	if (r == NULL)
+		return NULL;
+	if (strncmp(r, "error: ", 7) == 0)
+		out = answer_error(strstr(r, "expected a charger") ? 404 : 400,
+		    "", r + 7);
+	else
+		out = answer_json(200, json_pack("{s:s}", "result", r));
+	free(r);
+	/* what the operator did shows at once */
+	master_publish_status(m);
+	return out;
+}
+
+/* --- RFID whitelist ------------------------------------------------------ */
+
+const struct rfid_entry *
+rfid_lookup(const struct master *m, const char *tag)
+{
+	for (int i = 0; i < m->nrfid; i++)
+		if (strcmp(m->rfid[i].tag, tag) == 0)
+			return &m->rfid[i];
+	return NULL;
+}
+
+static int
+rfid_row(void *arg, int n, const char *const *c)
+{
+	struct master *m = arg;
+	struct rfid_entry *e;
+
+	if (n != 4 || m->nrfid == RFID_MAX)
+		return 0;
+	e = &m->rfid[m->nrfid++];
+	snprintf(e->tag, sizeof(e->tag), "%s", c[0]);
+	snprintf(e->name, sizeof(e->name), "%s", c[1]);
+	e->enabled = atoi(c[2]) != 0;
+	e->valid_until_ms = strtoll(c[3], NULL, 10);
+	return 0;
+}
+
+/* The whitelist, from the database (before its writer starts). */
+void
+rfid_load(struct master *m)
+{
+	m->nrfid = 0;
+	(void)store_select(m->store, "SELECT tag, name, enabled, "
+	    "valid_until_ms FROM rfid ORDER BY tag", rfid_row, m);
+}
+
+char *
+sa_rfid_list(struct master *m, void *ctx)
+{
+	json_t	*a = json_array();
+
+	(void)ctx;
+	for (int i = 0; i < m->nrfid; i++) {
+		const struct rfid_entry *e = &m->rfid[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}",
+		    "tag", e->tag, "name", e->name, "enabled", e->enabled,
+		    "valid_until_ms", e->valid_until_ms > 0 ?
+		    json_integer(e->valid_until_ms) : json_null()));
+	}
+	return answer_json(200, json_pack("{s:o, s:s}", "tags", a,
+	    "authorisation", m->conf->site.authorisation ? "rfid" : "free"));
+}
+
+char *
+sa_rfid_put(struct master *m, void *ctx)
+{
+	struct sa_rfid *q = ctx;
+	struct rfid_entry *e = (struct rfid_entry *)rfid_lookup(m, q->tag);
+	struct store_rec r = { .kind = q->remove ? STORE_RFID_DELETE :
+	    STORE_RFID };
+	bool	 created = false;
+
+	if (q->remove) {
+		if (e == NULL)
+			return answer_error(404, "tag", "no such tag");
+		*e = m->rfid[--m->nrfid];
+	} else {
+		if (e == NULL) {
+			if (m->nrfid == RFID_MAX)
+				return answer_error(400, "tag", "the whitelist "
+				    "is full (2000 tags)");
+			e = &m->rfid[m->nrfid++];
+			created = true;
+		}
+		snprintf(e->tag, sizeof(e->tag), "%s", q->tag);
+		snprintf(e->name, sizeof(e->name), "%s", q->name);
+		e->enabled = q->enabled;
+		e->valid_until_ms = q->valid_until_ms;
+	}
+	snprintf(r.u.rfid.tag, sizeof(r.u.rfid.tag), "%s", q->tag);
+	snprintf(r.u.rfid.name, sizeof(r.u.rfid.name), "%s", q->name);
+	r.u.rfid.enabled = q->enabled;
+	r.u.rfid.valid_until_ms = q->valid_until_ms;
+	store_put(m->store, &r);
+	master_event(m, SEV_INFO, q->who, "rfid", "RFID tag %s %s by %s",
+	    q->tag, q->remove ? "removed" : created ? "added" : q->enabled ?
+	    "changed" : "disabled", q->who);
+	return answer_json(q->remove ? 200 : created ? 201 : 200,
+	    json_pack("{s:s}", "result", "ok"));
+}
+
+/* --- Prometheus metrics -------------------------------------------------- */
+
+static void
+label(char *out, size_t len, const char *s)
+{
+	size_t	 o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n') {
+			out[o++] = '\\';
+			out[o++] = *s == '\n' ? 'n' : *s;
+		} else
+			out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
+char *
+sa_metrics(struct master *m, void *ctx)
+{
+	const struct site *s = &m->site;
+	char	*buf = NULL, name[80];
+	size_t	 len = 0;
+	FILE	*fp = open_memstream(&buf, &len);
+	char	*out;
+
+	(void)ctx;
+	if (fp == NULL)
+		return NULL;
+	fprintf(fp, "# HELP evgroup_phase_current_amperes Current at the "
+	    "supply per phase (meter).\n"
+	    "# TYPE evgroup_phase_current_amperes gauge\n");
+	for (int p = 0; p < EVG_PHASES; p++)
+		fprintf(fp, "evgroup_phase_current_amperes{phase=\"L%d\"} %.1f\n",
+		    p + 1, s->as.clamp_da[p] / 10.0);
+	fprintf(fp, "# HELP evgroup_phase_available_amperes What the chargers "
+	    "may take per phase now.\n"
+	    "# TYPE evgroup_phase_available_amperes gauge\n");
+	for (int p = 0; p < EVG_PHASES; p++)
+		fprintf(fp, "evgroup_phase_available_amperes{phase=\"L%d\"} "
+		    "%.1f\n", p + 1, s->out.hard_da[p] / 10.0);
+	fprintf(fp, "# HELP evgroup_phase_non_ev_amperes The building's own "
+	    "load per phase.\n# TYPE evgroup_phase_non_ev_amperes gauge\n");
+	for (int p = 0; p < EVG_PHASES; p++)
+		fprintf(fp, "evgroup_phase_non_ev_amperes{phase=\"L%d\"} %.1f\n",
+		    p + 1, s->out.nonev_da[p] / 10.0);
+	fprintf(fp, "# HELP evgroup_meter_online 1 when the meter answers.\n"
+	    "# TYPE evgroup_meter_online gauge\nevgroup_meter_online %d\n",
+	    s->as.meter_online ? 1 : 0);
+	fprintf(fp, "# HELP evgroup_allocations_total Allocations run.\n"
+	    "# TYPE evgroup_allocations_total counter\n"
+	    "evgroup_allocations_total %llu\n",
+	    (unsigned long long)s->allocations);
+	fprintf(fp, "# HELP evgroup_charger_online 1 when the charger "
+	    "answers.\n# TYPE evgroup_charger_online gauge\n");
+	for (int i = 0; i < m->npeers; i++) {
+		label(name, sizeof(name), m->peers[i].cc->name);
+		fprintf(fp, "evgroup_charger_online{charger=\"%s\"} %d\n", name,
+		    m->peers[i].link.online ? 1 : 0);
+	}
+	static const struct { const char *n, *help, *type; } cm[] = {
+		{ "evgroup_connector_offer_amperes", "What the connector "
+		    "offers the car (PWM).", "gauge" },
+		{ "evgroup_connector_setpoint_amperes", "What the master "
+		    "allows the connector.", "gauge" },
+		{ "evgroup_connector_current_amperes", "What the car draws, "
+		    "per phase.", "gauge" },
+		{ "evgroup_connector_session_energy_wh", "Energy of the "
+		    "session in progress.", "gauge" },
+		{ "evgroup_connector_energy_wh_total", "Energy delivered by "
+		    "the connector, ever.", "counter" },
+		{ "evgroup_connector_sessions_total", "Sessions started at "
+		    "the connector (its counter).", "counter" },
+	};
+	for (size_t c = 0; c < sizeof(cm) / sizeof(cm[0]); c++) {
+		fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", cm[c].n, cm[c].help,
+		    cm[c].n, cm[c].type);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct peer *pe = &m->peers[s->slot[i].peer];
+			const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
+
+			label(name, sizeof(name), pe->cc->name);
+			if (c == 2) {
+				for (int p = 0; p < EVG_PHASES; p++)
+					fprintf(fp, "%s{charger=\"%s\",connector="
+					    "\"%d\",phase=\"L%d\"} %.1f\n",
+					    cm[c].n, name, s->slot[i].k + 1, p + 1,
+					    s->ac[i].draw_da[p] / 10.0);
+				continue;
+			}
+			fprintf(fp, "%s{charger=\"%s\",connector=\"%d\"} ", cm[c].n,
+			    name, s->slot[i].k + 1);
+			if (c == 0)
+				fprintf(fp, "%.1f\n", rc->offer_da / 10.0);
+			else if (c == 1)
+				fprintf(fp, "%.1f\n", s->plan[i].setpoint_da /
+				    10.0);
+			else if (c == 3)
+				fprintf(fp, "%u\n", rc->session_wh);
+			else if (c == 4)
+				fprintf(fp, "%u\n", rc->total_wh);
+			else
+				fprintf(fp, "%u\n", rc->session_no);
+		}
+	}
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	out = answer(200, "%s", buf);
+	free(buf);
+	return out;
+}
+
+char *
+sa_event(struct master *m, void *ctx)
+{
+	struct sa_event *e = ctx;
+
+	master_event(m, e->severity, e->source, e->code, "%s", e->text);
+	return answer(200, "{}");
+}
+
+char *
+sa_restart(struct master *m, void *ctx)
+{
+	const char *who = ctx;
+
+	master_event(m, SEV_INFO, who, "restart", "restart asked by %s", who);
+	master_restart(m);
+	return answer_json(202, json_pack("{s:s}", "result", "restarting"));
+}

@@ -1,0 +1,70 @@
+/*
+ * siteapi.h: what the API asks of the loop (run there through web_call):
+ * configuration, chargers, connector commands, the RFID whitelist,
+ * metrics, events. Each returns a malloc'd "NNN body" (an HTTP status and
+ * its JSON or text body).
+ */
+#ifndef EVG_SITEAPI_H
+#define EVG_SITEAPI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+
+#define SITEAPI_MAX_SETS	64
+#define RFID_MAX		2000
+#define RFID_TAG_LEN		16
+
+struct master;
+
+struct sa_set {
+	const char	*who;
+	int		 n;
+	const char	*section[SITEAPI_MAX_SETS];
+	const char	*key[SITEAPI_MAX_SETS];
+	const char	*value[SITEAPI_MAX_SETS];
+	int		 charger;	/* add/edit/delete: 1-based id */
+};
+
+struct sa_cmd {
+	const char	*who;
+	char		 line[128];
+};
+
+struct sa_rfid {
+	const char	*who;
+	char		 tag[RFID_TAG_LEN + 1];
+	char		 name[48];
+	bool		 enabled;
+	int64_t		 valid_until_ms;	/* 0: none */
+	bool		 remove;
+};
+
+struct sa_event {
+	int		 severity;
+	const char	*source, *code, *text;
+};
+
+struct rfid_entry {
+	char		 tag[RFID_TAG_LEN + 1];
+	char		 name[48];
+	bool		 enabled;
+	int64_t		 valid_until_ms;
+};
+
+char	*sa_config_get(struct master *, void *);
+char	*sa_config_put(struct master *, void *sa_set);
+char	*sa_charger_add(struct master *, void *sa_set);
+char	*sa_charger_delete(struct master *, void *sa_set);
+char	*sa_charger_addr(struct master *, void *sa_set);
+char	*sa_command(struct master *, void *sa_cmd);
+char	*sa_rfid_list(struct master *, void *);
+char	*sa_rfid_put(struct master *, void *sa_rfid);
+char	*sa_metrics(struct master *, void *);
+char	*sa_event(struct master *, void *sa_event);
+char	*sa_restart(struct master *, void *who);
+void	rfid_load(struct master *);
+const struct rfid_entry *rfid_lookup(const struct master *, const char *tag);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * web.h: the installer web UI and the JSON API (libmicrohttpd, one thread
+ * per connection). The loop never waits on it: the loop publishes a
+ * status snapshot each cycle and each event (web_publish_*), and requests
+ * that change the site are handed to the loop (web_call) and answered
+ * when it has run them. Reads of the records use the API's own SQLite
+ * connection. Routes and rules are in api.c; docs/api.md.
+ */
+#ifndef EVG_WEB_H
+#define EVG_WEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "auth.h"
+
+#define WEB_BODY_MAX		(64 * 1024)	/* larger: 413 */
+#define WEB_SSE_RING		64		/* messages kept for streams */
+#define WEB_SSE_KEEPALIVE_MS	15000
+#define WEB_CONN_MAX		256
+#define WEB_RECENT_EVENTS	20		/* in the status snapshot */
+
+struct master;
+struct sqlite3;
+struct MHD_Daemon;
+struct MHD_Response;
+
+/* A published message, shared by every reader. */
+struct web_buf {
+	int		 refs;		/* under web.mu */
+	uint64_t	 seq;
+	size_t		 len;
+	char		 data[];
+};
+
+typedef char *(*web_loop_fn)(struct master *, void *ctx);
+
+struct web_call {
+	web_loop_fn	 fn;
+	void		*ctx;
+	char		*result;
+	bool		 done;
+	struct web_call	*next;
+};
+
+struct web {
+	struct master	*m;
+	struct auth	 auth;
+	bool		 auth_ready;
+	bool		 direct;	/* run loop calls in place (fuzzing) */
+	struct MHD_Daemon *daemon;
+	char		*cert, *key;	/* PEM, for HTTPS */
+	bool		 tls;
+	uv_async_t	 async;
+	bool		 async_open;
+	uv_mutex_t	 mu;
+	uv_cond_t	 cv;		/* calls done, messages published */
+	bool		 stopping;
+	struct web_call	*calls, **calls_tail;
+	/* published by the loop */
+	struct web_buf	*status;	/* latest snapshot (JSON) */
+	struct MHD_Response *status_resp;	/* shared by GET /api/status */
+	uint64_t	 status_resp_seq;
+	struct web_buf	*ring[WEB_SSE_RING];	/* SSE messages */
+	uint64_t	 seq;
+	/* the API's read connection */
+	uv_mutex_t	 dbmu;
+	struct sqlite3	*db;
+	uint64_t	 requests;
+};
+
+int	web_init(struct web *, struct master *);
+int	web_start(struct web *, struct master *);
+void	web_stop(struct web *);
+void	web_publish_status(struct web *, const char *json);
+void	web_publish_event(struct web *, const char *json);
+char	*web_call(struct web *, web_loop_fn, void *ctx);
+struct web_buf *web_status_ref(struct web *);
+struct web_buf *web_next_msg(struct web *, uint64_t *next_seq,
+	    uint64_t wait_ms, bool *stopping);
+void	web_unref(struct web *, struct web_buf *);
+
+#endif
