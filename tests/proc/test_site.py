@@ -15,13 +15,14 @@ import test_link as tl  # noqa: E402  (shared process helpers)
 
 
 class SiteTest(tl.Base):
-    def start_site(self, n=2, extra="", **site):
+    def start_site(self, n=2, extra="", web=False, simargs=(), **site):
         base = tl.free_ports(n + 1)
         simsock = os.path.join(self.tmp, "sim.sock")
         self.sim = self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
                                       "--slaves", str(n), "--base-port",
                                       str(base), "--meter-port",
-                                      str(base + n), "--control", simsock])
+                                      str(base + n), "--control", simsock,
+                                      *simargs])
         self.simsock = simsock
         tl.wait_control(simsock)
         self.status = os.path.join(self.tmp, "status.json")
@@ -43,7 +44,8 @@ class SiteTest(tl.Base):
                 f.write("\n[charger%d]\nname = bay-%03d\nhost = 127.0.0.1\n"
                         "port = %d\nconnectors = 1\n" % (i + 1, i + 1, base + i))
         self.master_ctl = ctl
-        return self.master(cfg)
+        self.cfg = cfg
+        return self.master(cfg, web=web)
 
     def sim_status(self, name):
         return json.loads(tl.control(self.simsock, name + " status"))
