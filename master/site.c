@@ -469,8 +469,15 @@ site_status_json(const struct site *s, uint64_t now)
 		    e->severity, "source", e->source, "code", e->code, "text",
 		    e->text));
 	}
+	/* What the phase may carry in all under the settings in force: the
+	 * group limit alone without a meter, else the fuse less the margin or
+	 * the building plus the group limit, whichever is lower. */
 	for (int p = 0; p < EVG_PHASES; p++) {
-		limit[p] = s->as.site_limit_da;
+		int32_t	 g = s->out.nonev_da[p] + s->as.group_limit_da;
+		int32_t	 f = s->as.site_limit_da - s->as.margin_da;
+
+		limit[p] = s->as.mode == ALLOC_STATIC ? s->as.group_limit_da :
+		    g < f ? g : f;
 	}
 	root = json_pack_ex(&jerr, 0, "{s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:f, s:f, s:f, s:f, s:I, s:i, s:i, s:I, s:I, s:b, s:s, s:o, s:o, "

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/*
+ * The web UI in headless Chromium (Debian's), driven by playwright-core:
+ * first login and the forced password change (by keyboard), the group
+ * limit changed and the dashboard's limit line moving, an RFID tag added,
+ * a day of history plotted,
+ * a connector paused and its card changing, the sessions CSV downloaded;
+ * every page at 1280 px and 360 px: screenshot saved, no horizontal
+ * scroll. Started by tests/proc/test_webui.py, which runs the appliance:
+ *   node webui.js URL SIM_SOCKET SCREENSHOT_DIR
+ */
+'use strict';
+
+const { chromium } = require('playwright-core');
+const assert = require('assert');
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+
+const [url, simsock, shots] = process.argv.slice(2);
+const PASSWORD = 'site-owner-pass-1';
+const PAGES = ['dashboard', 'history', 'chargers', 'balancing', 'metering',
+  'authorisation', 'smart', 'sessions', 'events', 'users'];
+
+function sim(line) {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(simsock);
+    let out = '';
+    c.setTimeout(5000, () => { c.destroy(); reject(new Error('sim: timeout')); });
+    c.on('data', (d) => { out += d; if (out.endsWith('\n')) { c.end(); resolve(out.trim()); } });
+    c.on('error', reject);
+    c.write(line + '\n');
+  });
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  await fn();
+  console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
+}
+
+async function limitLeft(page) {
+  return page.$eval('#phases .phase:first-child .limit', (e) => e.style.left);
+}
+
+(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    // refused requests (401, 400) are answers the page handles, not errors
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.setDefaultTimeout(10000);
+  try {
+    await step('login page', async () => {
+      await page.goto(url);
+      await page.waitForSelector('#login:not([hidden])');
+      await page.screenshot({ path: path.join(shots, 'login-1280.png') });
+    });
+    await step('first login by keyboard, forced password change', async () => {
+      await page.focus('#login-user');
+      await page.keyboard.type('installer');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('installer');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#password-form');
+      assert(await page.isHidden('#nav'), 'nothing else before the change');
+      await page.screenshot({ path: path.join(shots, 'password-1280.png') });
+      await page.fill('#pw-old', 'installer');
+      await page.fill('#pw-new', 'short');
+      await page.click('#password-form button[type=submit]');
+      await page.waitForSelector('#password-form .error:text("8-128 characters")');
+      await page.fill('#pw-new', PASSWORD);
+      await page.click('#password-form button[type=submit]');
+      await page.waitForSelector('#phases .phase');
+    });
+    await step('group limit changed, the limit line moves', async () => {
+      const before = await limitLeft(page);
+      await page.click('nav a[href="#/balancing"]');
+      await page.waitForSelector('#set-site-group_limit');
+      await page.fill('#set-site-group_limit', '5000');
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg.bad:text("0.0-2000.0 A")');
+      assert(await page.$eval('#set-site-group_limit', (e) => e.classList.contains('invalid')));
+      await page.fill('#set-site-group_limit', '20');
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg:text("Saved and in force")');
+      await page.click('nav a[href="#/dashboard"]');
+      await page.waitForFunction((b) => {
+        const e = document.querySelector('#phases .phase:first-child .limit');
+        return e && e.style.left !== b;
+      }, before);
+      const after = await limitLeft(page);
+      console.log('     limit line: ' + before + ' -> ' + after);
+      const txt = await page.textContent('#dash-summary');
+      assert(txt.includes('group limit 20.0 A'), txt);
+    });
+    await step('a car charges and shows on its card', async () => {
+      await sim('bay-001 car 1 max 16');
+      await sim('bay-001 plug 1');
+      await page.waitForSelector('#conn-1-1[data-state=charging]', { timeout: 20000 });
+    });
+    await step('pause a connector: its card changes', async () => {
+      await page.click('#conn-1-1 button[data-action=pause]');
+      await page.waitForSelector('#conn-1-1 .state:text("paused by operator")');
+      await page.waitForSelector('#conn-1-1 button[data-action=resume]');
+      await page.click('#conn-1-1 button[data-action=resume]');
+      await page.waitForSelector('#conn-1-1 button[data-action=pause]');
+    });
+    await step('add an RFID tag', async () => {
+      await page.click('nav a[href="#/authorisation"]');
+      await page.fill('#tag-uid', 'bad tag!');
+      await page.click('#add-tag button[type=submit]');
+      await page.waitForSelector('.msg.bad:text("letters or digits")');
+      await page.fill('#tag-uid', '04A1B2C3');
+      await page.fill('#tag-name', 'Fleet van 1');
+      await page.click('#add-tag button[type=submit]');
+      await page.waitForSelector('td:text("04A1B2C3")');
+      await page.waitForSelector('td:text("Fleet van 1")');
+    });
+    await step('download the sessions CSV', async () => {
+      await sim('bay-001 unplug 1');
+      await page.click('nav a[href="#/sessions"]');
+      await page.waitForSelector('#sessions-list td:text("bay-001")', { timeout: 15000 });
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#sessions-csv')]);
+      const text = fs.readFileSync(await dl.path(), 'utf8');
+      assert(text.startsWith('id,charger,connector,number,start,end,energy_kwh'), text);
+      assert(text.includes(',bay-001,1,'), text);
+      fs.writeFileSync(path.join(shots, 'sessions.csv'), text);
+    });
+    await step('history: a day of the site per phase, with the limit', async () => {
+      await page.click('nav a[href="#/history"]');
+      await page.waitForSelector('svg.plot polyline.site-l1');
+      const n = await page.$eval('svg.plot polyline.site-l1', (e) => e.getAttribute('points').split(' ').length);
+      assert(n >= 1000, 'a day has ' + n + ' points');
+      assert(await page.$('svg.plot line.limit'), 'limit drawn');
+      await page.selectOption('#hist-range', '7');
+      await page.waitForFunction(() => {
+        const e = document.querySelector('svg.plot polyline.site-l1');
+        return e && e.getAttribute('points').split(' ').length < 300;
+      });
+    });
+    for (const width of [1280, 360]) {
+      await step('every page at ' + width + ' px: screenshot, no horizontal scroll', async () => {
+        await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
+        for (const p of PAGES) {
+          await page.goto(url + '#/' + p);
+          await page.waitForSelector('#page > h1');
+          await page.waitForTimeout(p === 'dashboard' || p === 'metering' ? 1500 : 300);
+          const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+          assert(sw <= width, p + ' at ' + width + ' px scrolls sideways: ' + sw + ' px');
+          await page.screenshot({ path: path.join(shots, p + '-' + width + '.png'), fullPage: true });
+        }
+      });
+    }
+    await step('keyboard: every control reachable by Tab', async () => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(url + '#/dashboard');
+      await page.waitForSelector('#conn-1-1 button');
+      const seen = new Set();
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press('Tab');
+        seen.add(await page.evaluate(() => document.activeElement.id ||
+          document.activeElement.getAttribute('href') || document.activeElement.dataset.action || ''));
+      }
+      for (const want of ['#/chargers', '#/users', 'pause'])
+        assert(seen.has(want), 'Tab never reaches ' + want);
+    });
+    assert.deepStrictEqual(errors, [], 'errors in the page');
+    console.log('all browser checks passed');
+  } catch (e) {
+    await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+    console.error('FAILED: ' + (e && e.stack ? e.stack : e));
+    if (errors.length) console.error('page errors: ' + errors.join('\n'));
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+})();

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Runs the browser tests (tests/browser/webui.js: headless Chromium with
+playwright-core) against a real evgroup-master and evgroup-sim on
+loopback. The screenshots land in BUILD/screenshots/. Installs
+playwright-core from tests/browser/package.json when it is missing."""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_link as tl  # noqa: E402
+import test_site as ts  # noqa: E402
+
+
+class WebUiTest(ts.SiteTest):
+    def test_browser(self):
+        browser = os.path.join(tl.SRC, "tests/browser")
+        if not os.path.isdir(os.path.join(browser, "node_modules",
+                                          "playwright-core")):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                           cwd=browser, check=True, timeout=300)
+        m = self.start_site(n=3, web=True)
+        m.wait_for(r"web UI on")
+        m.wait_for(r"meter: online", timeout=15)
+        tl.control(self.simsock, "meter base 5 6 7")
+        self.seed_history()
+        shots = os.path.join(tl.BIN, "screenshots")
+        r = subprocess.run(["node", os.path.join(browser, "webui.js"),
+                            "http://127.0.0.1:%d/" % self.web_port,
+                            self.simsock, shots],
+                           capture_output=True, text=True, timeout=240)
+        print(r.stdout, file=sys.stderr)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+    def seed_history(self):
+        """24 h of per-minute history before now, written into the
+        appliance's database beside its writer (WAL), so that the History
+        page has a day to draw: an office's working-day shape."""
+        import math
+        import sqlite3
+        now = int(time.time()) // 60
+        rows = []
+        for m in range(now - 1440, now):
+            hour = (m % 1440) / 60.0
+            day = max(0.0, math.sin(math.pi * (hour - 7) / 11)) if \
+                7 <= hour <= 18 else 0.0
+            base = [int(10 * (8 + 24 * day + k)) for k in range(3)]
+            ev = [int(10 * 20 * day)] * 3
+            rows.append((m, *[b - 15 for b in base], *base,
+                         *[b + 25 for b in base], *ev))
+        db = sqlite3.connect(self.db, timeout=10)
+        with db:
+            db.executemany("INSERT OR REPLACE INTO history VALUES "
+                           "(?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        db.close()
+
+
+for _name in dir(ts.SiteTest):
+    if _name.startswith("test_") and _name != "test_browser":
+        setattr(WebUiTest, _name, None)
+
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
