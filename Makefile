@@ -34,13 +34,15 @@ build-asan: deps
 	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DEVG_SANITIZE=ON >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
-# The same sources must also build warning-free with clang.
+# The same sources must also build warning-free with clang; this build
+# also holds the fuzz targets (libFuzzer, ASan, UBSan).
 build-clang: deps
-	CC=clang cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	CC=clang cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Debug -DEVG_FUZZ=ON >/dev/null
 	cmake --build build/clang -j $(JOBS)
 
 test: build-asan build-clang
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
+	cd build/clang && ctest --output-on-failure -R '^fuzz_'
 
 demo: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave

@@ -591,6 +591,38 @@ default_user(struct web *w)
 	    "first login", AUTH_DEFAULT_USER);
 }
 
+/* Everything but the server: locks, the loop's bridge (unless calls run
+ * in place), the first login, the read connection. */
+int
+web_prepare(struct web *w, struct master *m)
+{
+	const struct master_config *mc = m->conf;
+
+	w->m = m;
+	uv_mutex_init(&w->mu);
+	uv_mutex_init(&w->dbmu);
+	uv_cond_init(&w->cv);
+	w->calls_tail = &w->calls;
+	if (!w->direct) {
+		if (uv_async_init(m->loop, &w->async, on_async) != 0)
+			return -1;
+		w->async.data = w;
+		w->async_open = true;
+	}
+	default_user(w);
+	if (mc->site.database[0] != '\0' && sqlite3_open_v2(mc->site.database,
+	    &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		master_event(m, SEV_ALARM, "web", "database", "cannot read "
+		    "%s: %s", mc->site.database, sqlite3_errmsg(w->db));
+		sqlite3_close(w->db);
+		w->db = NULL;
+	}
+	if (w->db != NULL)
+		sqlite3_busy_timeout(w->db, 2000);
+	return 0;
+}
+
 /*
  * Starts the web server. A web server that cannot start (port taken, bad
  * certificate) is an alarm, not a reason to stop controlling the site.
@@ -604,26 +636,8 @@ web_start(struct web *w, struct master *m)
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
-	w->m = m;
-	uv_mutex_init(&w->mu);
-	uv_mutex_init(&w->dbmu);
-	uv_cond_init(&w->cv);
-	w->calls_tail = &w->calls;
-	if (uv_async_init(m->loop, &w->async, on_async) != 0)
+	if (web_prepare(w, m) != 0)
 		return -1;
-	w->async.data = w;
-	w->async_open = true;
-	default_user(w);
-	if (mc->site.database[0] != '\0' && sqlite3_open_v2(mc->site.database,
-	    &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		master_event(m, SEV_ALARM, "web", "database", "cannot read "
-		    "%s: %s", mc->site.database, sqlite3_errmsg(w->db));
-		sqlite3_close(w->db);
-		w->db = NULL;
-	}
-	if (w->db != NULL)
-		sqlite3_busy_timeout(w->db, 2000);
 	sin.sin_port = htons((uint16_t)mc->web.port);
 	inet_pton(AF_INET, mc->web.listen, &sin.sin_addr);
 	if (mc->web.cert[0] != '\0') {

@@ -73,6 +73,7 @@ struct web {
 };
 
 int	web_init(struct web *, struct master *);
+int	web_prepare(struct web *, struct master *);
 int	web_start(struct web *, struct master *);
 void	web_stop(struct web *);
 void	web_publish_status(struct web *, const char *json);
