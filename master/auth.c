@@ -298,7 +298,8 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	u = find_user(a, user);		/* it may have gone meanwhile */
 	if (!ok || u == NULL) {
 		as = addr_slot(a, addr, now, true);
-		if (now - as->first_ms > AUTH_FAILS_WINDOW_MS) {
+		if (now > as->first_ms && now - as->first_ms >
+		    AUTH_FAILS_WINDOW_MS) {
 			as->first_ms = now;
 			as->fails = 0;
 		}
@@ -314,7 +315,7 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	for (int i = 0; i < AUTH_MAX_SESSIONS; i++) {
 		struct auth_session *s = &a->sessions[i];
 
-		if (s->used && now - s->last_ms > a->idle_ms)
+		if (s->used && now > s->last_ms && now - s->last_ms > a->idle_ms)
 			s->used = false;
 		if (slot == NULL || !s->used ||
 		    (slot->used && s->last_ms < slot->last_ms))
@@ -345,11 +346,14 @@ auth_session(struct auth *a, const char *token, uint64_t now,
 
 		if (!s->used || !auth_token_equal(s->token, token))
 			continue;
-		if (now - s->last_ms > a->idle_ms) {
+		/* requests run in parallel: a "now" older than the last use
+		 * is no idle time */
+		if (now > s->last_ms && now - s->last_ms > a->idle_ms) {
 			memset(s, 0, sizeof(*s));
 			break;
 		}
-		s->last_ms = now;
+		if (now > s->last_ms)
+			s->last_ms = now;
 		*out = *s;
 		ok = true;
 	}

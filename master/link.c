@@ -478,17 +478,22 @@ cmp_u32(const void *a, const void *b)
 }
 
 static uint32_t
-percentile(const struct cycle_stats *st, int pct)
+ring_percentile(const uint32_t *ring, uint64_t count, int pct)
 {
 	uint32_t sorted[MASTER_CYCLE_RING];
-	uint64_t n = st->cycles < MASTER_CYCLE_RING ? st->cycles :
-	    MASTER_CYCLE_RING;
+	uint64_t n = count < MASTER_CYCLE_RING ? count : MASTER_CYCLE_RING;
 
 	if (n == 0)
 		return 0;
-	memcpy(sorted, st->ring, n * sizeof(uint32_t));
+	memcpy(sorted, ring, n * sizeof(uint32_t));
 	qsort(sorted, n, sizeof(uint32_t), cmp_u32);
 	return sorted[(n - 1) * (uint64_t)pct / 100];
+}
+
+static uint32_t
+percentile(const struct cycle_stats *st, int pct)
+{
+	return ring_percentile(st->ring, st->cycles, pct);
 }
 
 /* Closes the cycle that started at cycle_start_ms. */
@@ -590,6 +595,21 @@ cycle_cb(uv_timer_t *t)
 				    (unsigned long long)written);
 		}
 	}
+	{
+		/* how far this cycle's start strays from its period (the
+		 * loop's timing: anything that holds the loop shows here) */
+		uint64_t us = uv_hrtime() / 1000, want = (uint64_t)
+		    m->conf->site.poll_period * 1000;
+
+		if (m->cycle_start_us != 0) {
+			uint64_t d = us - m->cycle_start_us;
+
+			m->stats.jitter[m->stats.njitter++ %
+			    MASTER_CYCLE_RING] = (uint32_t)(d > want ? d - want :
+			    want - d);
+		}
+		m->cycle_start_us = us;
+	}
 	m->cycle_start_ms = now;
 	m->cycle_open = true;
 	for (int i = 0; i < m->npeers; i++) {
@@ -612,10 +632,14 @@ master_write_stats(const struct master *m)
 		return;
 	fprintf(fp, "{\"cycles\":%llu,\"cycle_p50_ms\":%u,\"cycle_p99_ms\":%u,"
 	    "\"cycle_max_ms\":%u,\"overruns\":%llu,\"chargers\":%d,"
-	    "\"online\":%d}\n", (unsigned long long)m->stats.cycles,
+	    "\"online\":%d,\"jitter_p50_us\":%u,\"jitter_p99_us\":%u,"
+	    "\"jitter_max_us\":%u}\n", (unsigned long long)m->stats.cycles,
 	    percentile(&m->stats, 50), percentile(&m->stats, 99),
 	    percentile(&m->stats, 100),
-	    (unsigned long long)m->stats.overruns, m->npeers, online);
+	    (unsigned long long)m->stats.overruns, m->npeers, online,
+	    ring_percentile(m->stats.jitter, m->stats.njitter, 50),
+	    ring_percentile(m->stats.jitter, m->stats.njitter, 99),
+	    ring_percentile(m->stats.jitter, m->stats.njitter, 100));
 	/* Written whole or not at all: readers never see half a file. */
 	if (fclose(fp) == 0)
 		rename(tmp, m->conf->site.stats_file);

@@ -62,6 +62,8 @@ struct cycle_stats {
 	uint64_t	 cycles;
 	uint32_t	 ring[MASTER_CYCLE_RING];	/* ms, live chargers */
 	uint64_t	 overruns;	/* polls still running at the next */
+	uint32_t	 jitter[MASTER_CYCLE_RING];	/* us off the period */
+	uint64_t	 njitter;
 };
 
 struct master {
@@ -73,6 +75,7 @@ struct master {
 	int			 npeers;
 	uv_timer_t		 cycle_timer;
 	uint64_t		 cycle_start_ms;
+	uint64_t		 cycle_start_us;	/* uv_hrtime, for jitter */
 	bool			 cycle_open;
 	struct cycle_stats	 stats;
 	uv_signal_t		 sigint, sigterm;

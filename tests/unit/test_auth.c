@@ -1,0 +1,152 @@
+/*
+ * test_auth.c: logins: sessions and their idle expiry (also when
+ * parallel requests arrive out of order), the per-address login limit
+ * and its end, password rules, a password change ending the user's other
+ * sessions, a reset forcing a new choice, the last installer kept.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auth.h"
+
+#define IDLE	60000
+
+static int
+setup(void **state)
+{
+	static struct auth a;
+
+	assert_int_equal(auth_init(&a, IDLE), 0);
+	assert_int_equal(auth_add_user(&a, "ian", ROLE_INSTALLER, "ian-pass-1",
+	    false, NULL), 0);
+	*state = &a;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	auth_free(*state);
+	return 0;
+}
+
+static void
+test_session_and_idle_expiry(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s, t;
+	uint64_t retry;
+
+	assert_int_equal(auth_login(a, "10.0.0.1", "ian", "ian-pass-1", 1000,
+	    &s, &retry), AUTH_OK);
+	assert_int_equal(strlen(s.token), AUTH_TOKEN_LEN);
+	assert_int_equal(strlen(s.csrf), AUTH_TOKEN_LEN);
+	assert_string_not_equal(s.token, s.csrf);
+	assert_int_equal(s.role, ROLE_INSTALLER);
+	assert_true(auth_session(a, s.token, 1000 + IDLE, &t));
+	/* a request that started before the last use is not idle time */
+	assert_true(auth_session(a, s.token, 1000 + IDLE - 5, &t));
+	assert_true(auth_session(a, s.token, 1000 + 2 * IDLE, &t));
+	assert_false(auth_session(a, s.token, 1000 + 3 * IDLE + 1, &t));
+	assert_false(auth_session(a, s.token, 1000 + 3 * IDLE + 2, &t));
+	assert_false(auth_session(a, NULL, 0, &t));
+	assert_false(auth_session(a, "short", 0, &t));
+}
+
+static void
+test_login_limit(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s;
+	uint64_t retry = 0, t = 5000;
+
+	for (int i = 0; i < AUTH_FAILS_MAX; i++)
+		assert_int_equal(auth_login(a, "10.0.0.2", "ian", "wrong", t,
+		    &s, &retry), AUTH_BAD);
+	/* locked, even with the right password; others are not */
+	assert_int_equal(auth_login(a, "10.0.0.2", "ian", "ian-pass-1", t + 1,
+	    &s, &retry), AUTH_LIMITED);
+	assert_int_equal(retry, AUTH_LOCKOUT_MS - 1);
+	assert_int_equal(auth_login(a, "10.0.0.3", "ian", "ian-pass-1", t + 1,
+	    &s, &retry), AUTH_OK);
+	assert_int_equal(auth_login(a, "10.0.0.2", "ian", "ian-pass-1",
+	    t + AUTH_LOCKOUT_MS, &s, &retry), AUTH_OK);
+	/* failures spread wider than the window never lock */
+	for (int i = 0; i < 2 * AUTH_FAILS_MAX; i++)
+		assert_int_equal(auth_login(a, "10.0.0.4", "nobody", "x",
+		    t + (uint64_t)i * (AUTH_FAILS_WINDOW_MS / 2 + 1), &s, &retry),
+		    AUTH_BAD);
+}
+
+static void
+test_password_rules_and_changes(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s1, s2, t;
+	struct auth_user u;
+	uint64_t retry;
+	char	 why[120];
+
+	assert_int_equal(auth_check_password("ian", "short", why, sizeof(why)),
+	    AUTH_INVALID);
+	assert_int_equal(auth_check_password("ian", "installer", why,
+	    sizeof(why)), AUTH_INVALID);
+	assert_int_equal(auth_check_password("ian-pass-1", "ian-pass-1", why,
+	    sizeof(why)), AUTH_INVALID);
+	assert_int_equal(auth_check_password("ian", "long-enough", why,
+	    sizeof(why)), 0);
+	assert_int_equal(auth_check_name("bad name", why, sizeof(why)),
+	    AUTH_INVALID);
+	assert_int_equal(auth_login(a, "1", "ian", "ian-pass-1", 1, &s1, &retry),
+	    AUTH_OK);
+	assert_int_equal(auth_login(a, "1", "ian", "ian-pass-1", 1, &s2, &retry),
+	    AUTH_OK);
+	assert_int_equal(auth_set_password(a, "ian", "wrong", "new-pass-22",
+	    true, s1.token, &u), AUTH_BAD);
+	assert_int_equal(auth_set_password(a, "ian", "ian-pass-1", "new-pass-22",
+	    true, s1.token, &u), 0);
+	assert_false(u.must_change);
+	assert_true(auth_session(a, s1.token, 2, &t));
+	assert_false(auth_session(a, s2.token, 2, &t));	/* the other ends */
+	assert_int_equal(auth_login(a, "1", "ian", "ian-pass-1", 3, &s2,
+	    &retry), AUTH_BAD);
+	/* an installer's reset: every session ends, a new choice is due */
+	assert_int_equal(auth_add_user(a, "olga", ROLE_OPERATOR, "olga-pass-1",
+	    true, NULL), 0);
+	assert_int_equal(auth_add_user(a, "olga", ROLE_OPERATOR, "olga-pass-1",
+	    true, NULL), AUTH_EXISTS);
+	assert_int_equal(auth_login(a, "1", "olga", "olga-pass-1", 4, &s2,
+	    &retry), AUTH_OK);
+	assert_true(s2.must_change);
+	assert_int_equal(auth_set_password(a, "olga", NULL, "given-pass-3",
+	    false, NULL, &u), 0);
+	assert_true(u.must_change);
+	assert_false(auth_session(a, s2.token, 5, &t));
+	/* the last installer stays; an operator goes, and their sessions */
+	assert_int_equal(auth_delete_user(a, "ian"), AUTH_LAST);
+	assert_int_equal(auth_login(a, "1", "olga", "given-pass-3", 6, &s2,
+	    &retry), AUTH_OK);
+	assert_int_equal(auth_delete_user(a, "olga"), 0);
+	assert_false(auth_session(a, s2.token, 7, &t));
+	assert_int_equal(auth_delete_user(a, "olga"), AUTH_NOTFOUND);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_session_and_idle_expiry,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_password_rules_and_changes,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
