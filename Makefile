@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link clean
+.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link bench-web clean
 
 all: build
 
@@ -48,7 +48,7 @@ demo: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: bench-fw bench-alloc bench-store bench-link
+bench: bench-fw bench-alloc bench-store bench-link bench-web
 
 bench-fw: build
 	build/release/tests/bench_fw
@@ -63,6 +63,10 @@ bench-store: build
 # About 5 minutes: 10, 100, 1000 chargers and 1000 with 10 % blackholed.
 bench-link: build
 	python3 tests/bench/bench_link.py build/release 60 10 100 1000
+
+# About 2 minutes: the JSON API under wrk with 1000 connectors.
+bench-web: build
+	python3 tests/bench/bench_web.py build/release 500 30 32
 
 clean:
 	rm -rf build

@@ -539,28 +539,12 @@ master_poll_now(struct master *m, int i, uint64_t now)
 	drive(&m->peers[i], now);
 }
 
-/* The site's status: to the web UI, and to the status file (written
- * whole or not at all). */
+/* The site's status: to the web UI and the status file, through the
+ * publisher's thread. */
 void
 master_publish_status(struct master *m)
 {
-	char	 tmp[300], *text;
-	FILE	*fp;
-
-	if (m->conf->site.status_file[0] == '\0' && !m->web_on)
-		return;
-	if ((text = site_status_json(&m->site, clock_now_ms())) == NULL)
-		return;
-	if (m->web_on)
-		web_publish_status(&m->web, text);
-	snprintf(tmp, sizeof(tmp), "%s.new", m->conf->site.status_file);
-	if (m->conf->site.status_file[0] != '\0' &&
-	    (fp = fopen(tmp, "w")) != NULL) {
-		fprintf(fp, "%s\n", text);
-		if (fclose(fp) == 0)
-			rename(tmp, m->conf->site.status_file);
-	}
-	free(text);
+	publisher_post(&m->pub, clock_now_ms());
 }
 
 static void
@@ -723,6 +707,9 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 			return -1;
 		m->web_on = true;
 	}
+	if ((m->web_on || mc->site.status_file[0] != '\0') &&
+	    publisher_start(&m->pub, m, m->web_on ? &m->web : NULL) != 0)
+		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -742,6 +729,7 @@ master_stop(struct master *m)
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
 	site_stop(&m->site);
+	publisher_stop(&m->pub);
 	if (m->web_on)
 		web_stop(&m->web);
 	m->web_on = false;

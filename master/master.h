@@ -13,6 +13,7 @@
 #include "linkcore.h"
 #include "log.h"
 #include "master_config.h"
+#include "publish.h"
 #include "site.h"
 #include "siteapi.h"
 #include "store.h"
@@ -24,15 +25,6 @@
 } while (0)
 
 #define MASTER_CYCLE_RING	4096	/* cycles kept for percentiles */
-#define MASTER_RECENT		20	/* newest events, in the status */
-
-struct recent_event {
-	int64_t		 time_ms;
-	int		 severity;
-	char		 source[48];
-	char		 code[32];
-	char		 text[160];
-};
 
 struct master;
 struct sockconn;
@@ -93,6 +85,7 @@ struct master {
 	void			*on_stop_arg;
 	struct web		 web;
 	bool			 web_on;
+	struct publisher	 pub;
 	struct rfid_entry	*rfid;		/* whitelist, RFID_MAX */
 	int			 nrfid;
 	struct recent_event	 recent[MASTER_RECENT];

@@ -368,24 +368,6 @@ site_free(struct site *s)
 	free(s->work);
 }
 
-static json_t *
-phases_json(const int32_t v[EVG_PHASES])
-{
-	return json_pack("[f, f, f]", v[0] / 10.0, v[1] / 10.0, v[2] / 10.0);
-}
-
-static json_t *
-faults_json(uint16_t bits)
-{
-	json_t	*a = json_array();
-
-	for (int f = 0; f < F_COUNT; f++)
-		if (bits & FAULT_BIT(f))
-			json_array_append_new(a, json_string(fault_name(
-			    (enum fault)f)));
-	return a;
-}
-
 static const char *
 unit_status_name(int st)
 {
@@ -395,80 +377,94 @@ unit_status_name(int st)
 	return (unsigned)st < 4 ? names[st] : "unknown";
 }
 
-/*
- * The site as operators see it: per phase, every charger and connector,
- * the newest events. Published to the web UI each cycle (docs/api.md).
- */
-char *
-site_status_json(const struct site *s, uint64_t now)
+int
+site_snap_alloc(struct site_snap *sn, size_t conns, int chargers)
+{
+	memset(sn, 0, sizeof(*sn));
+	sn->conns = calloc(conns + 1, sizeof(*sn->conns));
+	sn->chargers = calloc((size_t)chargers + 1, sizeof(*sn->chargers));
+	sn->cap = conns;
+	sn->chcap = chargers;
+	return sn->conns && sn->chargers ? 0 : -1;
+}
+
+void
+site_snap_free(struct site_snap *sn)
+{
+	free(sn->conns);
+	free(sn->chargers);
+	memset(sn, 0, sizeof(*sn));
+}
+
+/* The site at this moment: copies only, no allocation (the loop's part). */
+void
+site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 {
 	static const char *const modes[] = { "static", "dynamic", "hybrid",
 	    "green" };
 	const struct master *m = s->m;
-	json_t	*conns = json_array(), *chargers = json_array(), *root;
-	json_t	*events = json_array();
-	json_error_t jerr;
-	int32_t	 ev[EVG_PHASES] = { 0 }, limit[EVG_PHASES];
-	char	*text;
 
-	for (size_t i = 0; i < s->n; i++) {
+	sn->n = s->n < sn->cap ? s->n : sn->cap;
+	for (size_t i = 0; i < sn->n; i++) {
 		const struct peer *pe = &m->peers[s->slot[i].peer];
 		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
 		const struct led_look *led = led_look((enum led_code)rc->led);
+		struct snap_conn *c = &sn->conns[i];
 		int	 k = s->slot[i].k;
 
-		for (int p = 0; p < EVG_PHASES; p++)
-			ev[p] += s->ac[i].draw_da[p];
-		json_array_append_new(conns, json_pack(
-		    "{s:s, s:i, s:i, s:b, s:s, s:s, s:s, s:b, s:b, s:b, s:b, "
-		    "s:f, s:f, s:f, s:f, s:o, s:I, s:I, s:i, s:o, s:s, s:s, "
-		    "s:f, s:s}",
-		    "charger", pe->cc->name, "charger_id", s->slot[i].peer + 1,
-		    "connector", k + 1,
-		    "online", pe->link.online,
-		    "state", conn_state_name(rc->state),
-		    "cp", pe->link.online ? cp_state_name(rc->cp_state) : "?",
-		    "phase", phase_conn_name((enum phase_conn)
-		    pe->cc->conn[k].phase),
-		    "demand", s->ac[i].demand, "paused", s->slot[i].op_paused,
-		    "boost", s->slot[i].smart.boost,
-		    "smart_waiting", s->slot[i].smart_blocked,
-		    "target", s->target[i] / 10.0,
-		    "setpoint", s->plan[i].setpoint_da / 10.0,
-		    "in_force", rc->setpoint_da / 10.0,
-		    "offer", rc->offer_da / 10.0,
-		    "current", phases_json(s->ac[i].draw_da),
-		    "session_wh", (json_int_t)rc->session_wh,
-		    "session_s", (json_int_t)rc->session_s,
-		    "session_no", rc->session_no,
-		    "faults", faults_json(rc->faults),
-		    "led", led->name,
-		    "led_colour", led_colour_name(led->colour[0]),
-		    "max_current", pe->cc->conn[k].max_current / 10.0,
-		    "tag", rc->tag));
+		memcpy(c->charger, pe->cc->name, sizeof(c->charger));
+		c->charger_id = s->slot[i].peer + 1;
+		c->connector = k + 1;
+		c->online = pe->link.online;
+		c->state = conn_state_name(rc->state);
+		c->cp = pe->link.online ? cp_state_name(rc->cp_state) : "?";
+		c->phase = phase_conn_name((enum phase_conn)pe->cc->conn[k].phase);
+		c->demand = s->ac[i].demand;
+		c->paused = s->slot[i].op_paused;
+		c->boost = s->slot[i].smart.boost;
+		c->smart_waiting = s->slot[i].smart_blocked;
+		c->target = s->target[i];
+		c->setpoint = s->plan[i].setpoint_da;
+		c->in_force = rc->setpoint_da;
+		c->offer = rc->offer_da;
+		memcpy(c->current, s->ac[i].draw_da, sizeof(c->current));
+		c->session_wh = rc->session_wh;
+		c->session_s = rc->session_s;
+		c->session_no = rc->session_no;
+		c->faults = rc->faults;
+		c->led = led->name;
+		c->led_colour = led_colour_name(led->colour[0]);
+		c->max_current = pe->cc->conn[k].max_current;
+		memcpy(c->tag, rc->tag, sizeof(rc->tag));
 	}
-	for (int i = 0; i < m->npeers; i++) {
+	sn->nch = m->npeers < sn->chcap ? m->npeers : sn->chcap;
+	for (int i = 0; i < sn->nch; i++) {
 		const struct peer *pe = &m->peers[i];
+		struct snap_charger *c = &sn->chargers[i];
 
-		json_array_append_new(chargers, json_pack("{s:i, s:s, s:s, s:i, "
-		    "s:b, s:s, s:i, s:s, s:f}", "id", i + 1, "name", pe->cc->name,
-		    "host", pe->cc->host, "port", pe->cc->port,
-		    "online", pe->link.online,
-		    "status", pe->link.online ? unit_status_name(
-		    pe->link.unit.status) : "offline",
-		    "connectors", pe->cc->connectors,
-		    "serial", pe->link.unit.serial,
-		    "temperature", pe->link.unit.temp_ddeg / 10.0));
+		c->id = i + 1;
+		memcpy(c->name, pe->cc->name, sizeof(c->name));
+		memcpy(c->host, pe->cc->host, sizeof(c->host));
+		c->port = pe->cc->port;
+		c->online = pe->link.online;
+		c->status = pe->link.online ? unit_status_name(
+		    pe->link.unit.status) : "offline";
+		c->connectors = pe->cc->connectors;
+		memcpy(c->serial, pe->link.unit.serial,
+		    sizeof(pe->link.unit.serial));
+		c->temp_ddeg = pe->link.unit.temp_ddeg;
 	}
-	for (int i = 0; i < m->nrecent; i++) {
-		const struct recent_event *e = &m->recent[(m->recent_head +
-		    MASTER_RECENT - 1 - i) % MASTER_RECENT];
-
-		json_array_append_new(events, json_pack("{s:I, s:i, s:s, s:s, "
-		    "s:s}", "time_ms", (json_int_t)e->time_ms, "severity",
-		    e->severity, "source", e->source, "code", e->code, "text",
-		    e->text));
-	}
+	sn->nevents = m->nrecent;
+	for (int i = 0; i < m->nrecent; i++)
+		sn->events[i] = m->recent[(m->recent_head + MASTER_RECENT - 1 -
+		    i) % MASTER_RECENT];
+	snprintf(sn->site, sizeof(sn->site), "%s", m->conf->site.name);
+	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ||
+	    s->mc.why == NULL ? "" : s->mc.why);
+	sn->mode = modes[s->as.mode];
+	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
+	sn->meter_online = s->as.meter_online;
+	sn->restart_needed = m->restart_pending;
 	/* What the phase may carry in all under the settings in force: the
 	 * group limit alone without a meter, else the fuse less the margin or
 	 * the building plus the group limit, whichever is lower. */
@@ -476,42 +472,211 @@ site_status_json(const struct site *s, uint64_t now)
 		int32_t	 g = s->out.nonev_da[p] + s->as.group_limit_da;
 		int32_t	 f = s->as.site_limit_da - s->as.margin_da;
 
-		limit[p] = s->as.mode == ALLOC_STATIC ? s->as.group_limit_da :
+		sn->clamp[p] = s->as.clamp_da[p];
+		sn->non_ev[p] = s->out.nonev_da[p];
+		sn->available[p] = s->out.hard_da[p];
+		sn->used[p] = s->out.used_da[p];
+		sn->limit[p] = s->as.mode == ALLOC_STATIC ? s->as.group_limit_da :
 		    g < f ? g : f;
+		sn->ev[p] = 0;
+		for (size_t i = 0; i < s->n; i++)
+			sn->ev[p] += s->ac[i].draw_da[p];
 	}
-	root = json_pack_ex(&jerr, 0, "{s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:f, s:f, s:f, s:f, s:I, s:i, s:i, s:I, s:I, s:b, s:s, s:o, s:o, "
-	    "s:o}",
-	    "site", m->conf->site.name, "mode", modes[s->as.mode],
-	    "meter_online", s->as.meter_online,
-	    "meter_why", s->mc.online || s->mc.why == NULL ? "" : s->mc.why,
-	    "clamp", phases_json(s->as.clamp_da),
-	    "ev", phases_json(ev),
-	    "non_ev", phases_json(s->out.nonev_da),
-	    "available", phases_json(s->out.hard_da),
-	    "used", phases_json(s->out.used_da),
-	    "limit", phases_json(limit),
-	    "group_limit", s->as.group_limit_da / 10.0,
-	    "site_limit", s->as.site_limit_da / 10.0,
-	    "margin", s->as.margin_da / 10.0,
-	    "offline_limit", s->as.offline_limit_da / 10.0,
-	    "allocations", (json_int_t)s->allocations,
-	    "running", s->out.running, "paused", s->out.paused,
-	    "uptime_ms", (json_int_t)now,
-	    "time_ms", (json_int_t)time(NULL) * 1000,
-	    "restart_needed", m->restart_pending,
-	    "authorisation", m->conf->site.authorisation ? "rfid" : "free",
-	    "chargers", chargers, "connectors", conns, "events", events);
-	if (root == NULL) {
-		log_warnx("status: %s", jerr.text);
-		return strdup("{}");
+	sn->group_limit = s->as.group_limit_da;
+	sn->site_limit = s->as.site_limit_da;
+	sn->margin = s->as.margin_da;
+	sn->offline_limit = s->as.offline_limit_da;
+	sn->allocations = s->allocations;
+	sn->running = s->out.running;
+	sn->paused = s->out.paused;
+	sn->uptime_ms = now;
+	sn->time_ms = (int64_t)time(NULL) * 1000;
+}
+
+/* A tenth-unit value as a JSON number, named when name is set. */
+static void
+put_deci(FILE *fp, const char *name, int32_t v)
+{
+	if (name != NULL)
+		fprintf(fp, ",\"%s\":", name);
+	if (v < 0) {
+		fputc('-', fp);
+		v = -v;
 	}
-	text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
-	json_decref(root);
+	fprintf(fp, "%d.%d", v / 10, v % 10);
+}
+
+static void
+put_phases(FILE *fp, const char *name, const int32_t v[EVG_PHASES])
+{
+	fprintf(fp, ",\"%s\":[", name);
+	for (int p = 0; p < EVG_PHASES; p++) {
+		if (p)
+			fputc(',', fp);
+		put_deci(fp, NULL, v[p]);
+	}
+	fputc(']', fp);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped;
+ * bytes that are not UTF-8 written as U+FFFD. */
+static void
+put_str(FILE *fp, const char *name, const char *v)
+{
+	if (name != NULL)
+		fprintf(fp, ",\"%s\":", name);
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else if (*p < 0x80)
+			fputc(*p, fp);
+		else {
+			/* a whole, valid UTF-8 sequence or U+FFFD */
+			int	 len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) ==
+			    0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+			int	 ok = len > 0;
+
+			for (int i = 1; ok && i < len; i++)
+				ok = (p[i] & 0xc0) == 0x80;
+			if (ok) {
+				fwrite(p, 1, (size_t)len, fp);
+				p += len - 1;
+			} else
+				fputs("\\ufffd", fp);
+		}
+	}
+	fputc('"', fp);
+}
+
+/*
+ * The site as operators see it: per phase, every charger and connector,
+ * the newest events (docs/api.md, GET /api/status). Written directly,
+ * not through a JSON tree: 1000 connectors take about 1 ms.
+ */
+char *
+site_snap_json(const struct site_snap *sn)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return NULL;
+	fputc('{', fp);
+	put_str(fp, NULL, "site");
+	fputc(':', fp);
+	put_str(fp, NULL, sn->site);
+	put_str(fp, "mode", sn->mode);
+	fprintf(fp, ",\"meter_online\":%s", sn->meter_online ? "true" :
+	    "false");
+	put_str(fp, "meter_why", sn->meter_why);
+	put_phases(fp, "clamp", sn->clamp);
+	put_phases(fp, "ev", sn->ev);
+	put_phases(fp, "non_ev", sn->non_ev);
+	put_phases(fp, "available", sn->available);
+	put_phases(fp, "used", sn->used);
+	put_phases(fp, "limit", sn->limit);
+	put_deci(fp, "group_limit", sn->group_limit);
+	put_deci(fp, "site_limit", sn->site_limit);
+	put_deci(fp, "margin", sn->margin);
+	put_deci(fp, "offline_limit", sn->offline_limit);
+	fprintf(fp, ",\"allocations\":%llu,\"running\":%d,\"paused\":%d,"
+	    "\"uptime_ms\":%llu,\"time_ms\":%lld,\"restart_needed\":%s",
+	    (unsigned long long)sn->allocations, sn->running, sn->paused,
+	    (unsigned long long)sn->uptime_ms, (long long)sn->time_ms,
+	    sn->restart_needed ? "true" : "false");
+	put_str(fp, "authorisation", sn->authorisation);
+	fputs(",\"chargers\":[", fp);
+	for (int i = 0; i < sn->nch; i++) {
+		const struct snap_charger *c = &sn->chargers[i];
+
+		fprintf(fp, "%s{\"id\":%d", i ? "," : "", c->id);
+		put_str(fp, "name", c->name);
+		put_str(fp, "host", c->host);
+		fprintf(fp, ",\"port\":%d,\"online\":%s", c->port, c->online ?
+		    "true" : "false");
+		put_str(fp, "status", c->status);
+		fprintf(fp, ",\"connectors\":%d", c->connectors);
+		put_str(fp, "serial", c->serial);
+		put_deci(fp, "temperature", c->temp_ddeg);
+		fputc('}', fp);
+	}
+	fputs("],\"connectors\":[", fp);
+	for (size_t i = 0; i < sn->n; i++) {
+		const struct snap_conn *c = &sn->conns[i];
+		int	 nf = 0;
+
+		fprintf(fp, "%s{", i ? "," : "");
+		put_str(fp, NULL, "charger");
+		fputc(':', fp);
+		put_str(fp, NULL, c->charger);
+		fprintf(fp, ",\"charger_id\":%d,\"connector\":%d,\"online\":%s",
+		    c->charger_id, c->connector, c->online ? "true" : "false");
+		put_str(fp, "state", c->state);
+		put_str(fp, "cp", c->cp);
+		put_str(fp, "phase", c->phase);
+		fprintf(fp, ",\"demand\":%s,\"paused\":%s,\"boost\":%s,"
+		    "\"smart_waiting\":%s", c->demand ? "true" : "false",
+		    c->paused ? "true" : "false", c->boost ? "true" : "false",
+		    c->smart_waiting ? "true" : "false");
+		put_deci(fp, "target", c->target);
+		put_deci(fp, "setpoint", c->setpoint);
+		put_deci(fp, "in_force", c->in_force);
+		put_deci(fp, "offer", c->offer);
+		put_phases(fp, "current", c->current);
+		fprintf(fp, ",\"session_wh\":%u,\"session_s\":%u,"
+		    "\"session_no\":%u,\"faults\":[", c->session_wh,
+		    c->session_s, c->session_no);
+		for (int f = 0; f < F_COUNT; f++)
+			if (c->faults & FAULT_BIT(f)) {
+				if (nf++)
+					fputc(',', fp);
+				put_str(fp, NULL, fault_name((enum fault)f));
+			}
+		fputc(']', fp);
+		put_str(fp, "led", c->led);
+		put_str(fp, "led_colour", c->led_colour);
+		put_deci(fp, "max_current", c->max_current);
+		put_str(fp, "tag", c->tag);
+		fputc('}', fp);
+	}
+	fputs("],\"events\":[", fp);
+	for (int i = 0; i < sn->nevents; i++) {
+		const struct recent_event *e = &sn->events[i];
+
+		fprintf(fp, "%s{\"time_ms\":%lld,\"severity\":%d", i ? "," : "",
+		    (long long)e->time_ms, e->severity);
+		put_str(fp, "source", e->source);
+		put_str(fp, "code", e->code);
+		put_str(fp, "text", e->text);
+		fputc('}', fp);
+	}
+	fputs("]}", fp);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The status now, in this thread (the control socket's "status"). */
+char *
+site_status_json(const struct site *s, uint64_t now)
+{
+	struct site_snap sn;
+	char	*text;
+
+	if (site_snap_alloc(&sn, s->n, s->m->npeers) != 0)
+		return NULL;
+	site_snapshot(s, now, &sn);
+	text = site_snap_json(&sn);
+	site_snap_free(&sn);
 	return text;
 }
 
-/* A connector by its charger's name, or by "#ID" (the API's charger id). */
 static int
 find_slot(const struct site *s, const char *name, long k)
 {

@@ -17,6 +17,58 @@
 
 struct master;
 
+#define MASTER_RECENT		20	/* newest events, in the status */
+
+struct recent_event {
+	int64_t		 time_ms;
+	int		 severity;
+	char		 source[48];
+	char		 code[32];
+	char		 text[160];
+};
+
+/*
+ * The site's status as it stood at one moment, copied out of the loop
+ * (cheap) so that it can be turned into JSON in another thread.
+ */
+struct snap_conn {
+	char		 charger[32];
+	int		 charger_id, connector;
+	bool		 online, demand, paused, boost, smart_waiting;
+	const char	*state, *cp, *phase, *led, *led_colour;
+	int32_t		 target, setpoint, in_force, offer, max_current;
+	int32_t		 current[EVG_PHASES];
+	uint32_t	 session_wh, session_s;
+	uint16_t	 session_no, faults;
+	char		 tag[20];
+};
+
+struct snap_charger {
+	int		 id, port, connectors, temp_ddeg;
+	char		 name[32], host[16], serial[20];
+	bool		 online;
+	const char	*status;
+};
+
+struct site_snap {
+	size_t		 n, cap;
+	struct snap_conn *conns;
+	int		 nch, chcap;
+	struct snap_charger *chargers;
+	char		 site[64], meter_why[64];
+	const char	*mode, *authorisation;
+	bool		 meter_online, restart_needed;
+	int32_t		 clamp[EVG_PHASES], ev[EVG_PHASES], non_ev[EVG_PHASES],
+			 available[EVG_PHASES], used[EVG_PHASES],
+			 limit[EVG_PHASES];
+	int32_t		 group_limit, site_limit, margin, offline_limit;
+	uint64_t	 allocations, uptime_ms;
+	int64_t		 time_ms;
+	int		 running, paused;
+	struct recent_event events[MASTER_RECENT];	/* newest first */
+	int		 nevents;
+};
+
 struct site_slot {
 	int		 peer;
 	int		 k;		/* connector 0 or 1 */
@@ -59,6 +111,10 @@ void	site_allocate(struct site *, uint64_t now_ms);
 void	site_stop(struct site *);
 void	site_free(struct site *);
 char	*site_status_json(const struct site *, uint64_t now_ms);
+int	site_snap_alloc(struct site_snap *, size_t conns, int chargers);
+void	site_snap_free(struct site_snap *);
+void	site_snapshot(const struct site *, uint64_t now_ms, struct site_snap *);
+char	*site_snap_json(const struct site_snap *);
 char	*site_command(struct site *, const char *who, const char *line,
 	    uint64_t now_ms);
 void	site_apply_params(struct site *);

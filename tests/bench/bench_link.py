@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "proc"))
-from test_link import free_ports  # noqa: E402  (one port finder)
+from test_link import free_port, free_ports  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -45,20 +45,26 @@ def control(path, line):
         return s.recv(65536).decode().strip()
 
 
+def start_sim(build, n, tmp):
+    """evgroup-sim with n chargers in tmp: (process, control socket, the
+    master configuration it wrote, a stats file path)."""
+    base = free_ports(n)
+    simsock = os.path.join(tmp, "sim.sock")
+    mconf = os.path.join(tmp, "master.ini")
+    sim = subprocess.Popen([os.path.join(build, "sim/evgroup-sim"),
+                            "--slaves", str(n), "--base-port", str(base),
+                            "--control", simsock, "--master-config",
+                            mconf], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(simsock) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sim, simsock, mconf, os.path.join(tmp, "stats.json")
+
+
 def run(build, n, duration, blackhole_pct=0):
     with tempfile.TemporaryDirectory(prefix="evg-bench-") as tmp:
-        base = free_ports(n)
-        simsock = os.path.join(tmp, "sim.sock")
-        mconf = os.path.join(tmp, "master.ini")
-        stats = os.path.join(tmp, "stats.json")
-        sim = subprocess.Popen([os.path.join(build, "sim/evgroup-sim"),
-                                "--slaves", str(n), "--base-port", str(base),
-                                "--control", simsock, "--master-config",
-                                mconf], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(simsock) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        sim, simsock, mconf, stats = start_sim(build, n, tmp)
         nblack = n * blackhole_pct // 100
         for i in range(nblack):
             # spread over the range: every 10th charger
@@ -67,6 +73,8 @@ def run(build, n, duration, blackhole_pct=0):
                                                 "master/evgroup-master"),
                                    "--config", mconf,
                                    "--set", "site.stats_file=" + stats,
+                                   # the web UI on, as the appliance ships
+                                   "--set", "web.port=%d" % free_port(),
                                    "--set", "site.database=" +
                                    os.path.join(tmp, "evgroup.db"),
                                    "--log-level", "warning"],

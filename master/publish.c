@@ -1,0 +1,116 @@
+/*
+ * publish.c: snapshots in, JSON out, in a thread. See publish.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "master.h"
+#include "publish.h"
+
+static void
+write_status_file(const char *path, const char *text)
+{
+	char	 tmp[300];
+	FILE	*fp;
+
+	/* written whole or not at all */
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "%s\n", text);
+	if (fclose(fp) == 0)
+		rename(tmp, path);
+}
+
+static void
+worker(void *arg)
+{
+	struct publisher *p = arg;
+
+	uv_mutex_lock(&p->mu);
+	for (;;) {
+		struct site_snap *t;
+		char	*text;
+
+		while (!p->fresh && !p->stop)
+			uv_cond_wait(&p->cv, &p->mu);
+		if (p->stop)
+			break;
+		t = p->work;
+		p->work = p->ready;
+		p->ready = t;
+		p->fresh = false;
+		uv_mutex_unlock(&p->mu);
+
+		if ((text = site_snap_json(p->work)) != NULL) {
+			if (p->web != NULL)
+				web_publish_status(p->web, text);
+			if (p->status_file[0] != '\0')
+				write_status_file(p->status_file, text);
+			free(text);
+		}
+
+		uv_mutex_lock(&p->mu);
+		p->published++;
+	}
+	uv_mutex_unlock(&p->mu);
+}
+
+int
+publisher_start(struct publisher *p, struct master *m, struct web *w)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->web = w;
+	snprintf(p->status_file, sizeof(p->status_file), "%s",
+	    m->conf->site.status_file);
+	for (int i = 0; i < 3; i++)
+		if (site_snap_alloc(&p->buf[i], m->site.n, m->npeers) != 0)
+			return -1;
+	p->fill = &p->buf[0];
+	p->ready = &p->buf[1];
+	p->work = &p->buf[2];
+	uv_mutex_init(&p->mu);
+	uv_cond_init(&p->cv);
+	if (uv_thread_create(&p->thread, worker, p) != 0)
+		return -1;
+	p->running = true;
+	return 0;
+}
+
+/* The loop: the site now, to be published (a newer one replaces one that
+ * was not yet taken). */
+void
+publisher_post(struct publisher *p, uint64_t now)
+{
+	struct site_snap *t;
+
+	if (!p->running)
+		return;
+	site_snapshot(&p->m->site, now, p->fill);
+	uv_mutex_lock(&p->mu);
+	t = p->ready;
+	p->ready = p->fill;
+	p->fill = t;
+	p->fresh = true;
+	uv_cond_signal(&p->cv);
+	uv_mutex_unlock(&p->mu);
+}
+
+void
+publisher_stop(struct publisher *p)
+{
+	if (p->running) {
+		uv_mutex_lock(&p->mu);
+		p->stop = true;
+		uv_cond_signal(&p->cv);
+		uv_mutex_unlock(&p->mu);
+		uv_thread_join(&p->thread);
+		uv_mutex_destroy(&p->mu);
+		uv_cond_destroy(&p->cv);
+		p->running = false;
+	}
+	for (int i = 0; i < 3; i++)
+		site_snap_free(&p->buf[i]);
+}
