@@ -147,6 +147,16 @@ async function limitLeft(page) {
         return e && e.getAttribute('points').split(' ').length < 300;
       });
     });
+    await step('two more cars charge (for the screenshots)', async () => {
+      await sim('bay-002 car 1 max 32');
+      await sim('bay-002 plug 1');
+      await sim('bay-003 car 1 max 16');
+      await sim('bay-003 car 1 phases 1');
+      await sim('bay-003 plug 1');
+      await page.goto(url + '#/dashboard');
+      await page.waitForSelector('#conn-2-1[data-state=charging]', { timeout: 20000 });
+      await page.waitForSelector('#conn-3-1[data-state=charging]', { timeout: 20000 });
+    });
     for (const width of [1280, 360]) {
       await step('every page at ' + width + ' px: screenshot, no horizontal scroll', async () => {
         await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
