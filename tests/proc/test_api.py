@@ -10,6 +10,8 @@ import http.client
 import json
 import os
 import socket
+import ssl
+import subprocess
 import sys
 import time
 import unittest
@@ -533,10 +535,43 @@ class ApiTest(ts.SiteTest):
         self.assertIn("default-src 'self'", h["content-security-policy"])
 
 
+class HttpsTest(ApiTest):
+    def test_https_only_with_a_certificate(self):
+        cert = os.path.join(self.tmp, "cert.pem")
+        key = os.path.join(self.tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                        "-subj", "/CN=127.0.0.1"], check=True,
+                       capture_output=True, timeout=60)
+        m = self.start_site(web=True, extra="\n[web]\ncert = %s\nkey = %s\n"
+                            % (cert, key))
+        m.wait_for(r"web UI on https://127.0.0.1:%d/" % self.web_port)
+        ctx = ssl.create_default_context(cafile=cert)
+        ctx.check_hostname = False
+        c = http.client.HTTPSConnection("127.0.0.1", self.web_port,
+                                        timeout=10, context=ctx)
+        c.request("POST", "/api/login", body=json.dumps(
+            {"user": "installer", "password": "installer"}))
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        cookie = r.getheader("Set-Cookie")
+        self.assertIn("Secure", cookie)
+        self.assertIn("HttpOnly", cookie)
+        self.assertIn("SameSite=Strict", cookie)
+        c.close()
+        # plain HTTP gets no answer from an HTTPS server
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            Client(self.web_port).call("GET", "/api/session", timeout=3)
+
+
 # only this file's tests, not the site tests it borrows start_site from
 for _name in dir(ts.SiteTest):
     if _name.startswith("test_"):
         setattr(ApiTest, _name, None)
+for _name in dir(ApiTest):
+    if _name.startswith("test_"):
+        setattr(HttpsTest, _name, None)
 
 
 if __name__ == "__main__":
