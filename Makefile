@@ -7,7 +7,8 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
                 libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
                 libmodbus-dev mbpoll python3-pymodbus python3-serial socat \
                 libsqlite3-dev sqlite3 libmicrohttpd-dev libsodium-dev \
-                chromium nodejs wrk openssl
+                chromium nodejs wrk openssl libncurses-dev libcurl4-openssl-dev \
+                tmux
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

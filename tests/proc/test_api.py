@@ -566,9 +566,7 @@ class HttpsTest(ApiTest):
 
 
 # only this file's tests, not the site tests it borrows start_site from
-for _name in dir(ts.SiteTest):
-    if _name.startswith("test_"):
-        setattr(ApiTest, _name, None)
+ts.own_tests_only(ApiTest)
 for _name in dir(ApiTest):
     if _name.startswith("test_"):
         setattr(HttpsTest, _name, None)

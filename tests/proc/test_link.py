@@ -158,12 +158,14 @@ class Base(unittest.TestCase):
         wait_control(sock)
         return p
 
-    def master(self, config, *extra, web=False):
-        """The master; with web=True its web UI on a free port (web_port),
-        otherwise none, so that tests never share a port."""
+    def master(self, config, *extra, web=False, same_port=False):
+        """The master; with web=True its web UI on a free port (web_port;
+        same_port: the one it had before), otherwise none, so that tests
+        never share a port."""
         self.db = os.path.join(self.tmp, "evgroup.db")
         if web:
-            self.web_port = free_port()
+            if not same_port:
+                self.web_port = free_port()
             webset = ["--set", "web.port=%d" % self.web_port]
         else:
             webset = ["--set", "web.enabled=no"]

@@ -14,6 +14,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_link as tl  # noqa: E402  (shared process helpers)
 
 
+def own_tests_only(cls, keep=()):
+    """A test class that borrows SiteTest's helpers runs its own tests,
+    not the site tests it inherits."""
+    for name in dir(SiteTest):
+        if name.startswith("test_") and name not in keep:
+            setattr(cls, name, None)
+    return cls
+
+
 class SiteTest(tl.Base):
     def start_site(self, n=2, extra="", web=False, simargs=(), **site):
         base = tl.free_ports(n + 1)

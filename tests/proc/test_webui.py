@@ -59,9 +59,7 @@ class WebUiTest(ts.SiteTest):
         db.close()
 
 
-for _name in dir(ts.SiteTest):
-    if _name.startswith("test_") and _name != "test_browser":
-        setattr(WebUiTest, _name, None)
+ts.own_tests_only(WebUiTest, keep=("test_browser",))
 
 
 if __name__ == "__main__":

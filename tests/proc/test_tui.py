@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""evgroup-tui end to end, in tmux: the real console against a real
+master and evgroup-sim on loopback, keys sent with send-keys, the screen
+read with capture-pane. The right number of connectors, a plug-in shown
+within 2 s, a pause reaching the master, 80x24 after a resize, the master
+killed and restarted, a monochrome UTF-8-less terminal. The captures are
+kept in BUILD/tui-captures/ (docs/operator-guide.md shows them)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_link as tl  # noqa: E402
+import test_site as ts  # noqa: E402
+from test_api import Client  # noqa: E402
+
+PASSWORD = "operator-console-1"
+
+
+class TuiTest(ts.SiteTest):
+    def setUp(self):
+        super().setUp()
+        self.sock = "evgtest-%d" % os.getpid()
+        self.caps = os.path.join(tl.BIN, "tui-captures")
+        os.makedirs(self.caps, exist_ok=True)
+
+    def tearDown(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"],
+                       capture_output=True, timeout=10)
+        super().tearDown()
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock, *args],
+                              capture_output=True, text=True, timeout=10)
+
+    def screen(self, target="tui"):
+        return self.tmux("capture-pane", "-p", "-t", target).stdout
+
+    def wait_screen(self, pred, timeout=10, target="tui"):
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.screen(target)
+            if pred(s):
+                return s
+            if time.monotonic() > deadline:
+                self.fail("the screen never showed it:\n" + s)
+            time.sleep(0.1)
+
+    def keep(self, name, text):
+        with open(os.path.join(self.caps, name + ".txt"), "w") as f:
+            f.write(text)
+
+    def console(self, name, cols, rows, env=""):
+        pwfile = os.path.join(self.tmp, "pw")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        cmd = ("%s %s --url http://127.0.0.1:%d --user installer "
+               "--password-file %s 2>%s" % (
+                   env, os.path.join(tl.BIN, "tui/evgroup-tui"),
+                   self.web_port, pwfile,
+                   os.path.join(self.tmp, name + ".err")))
+        if self.tmux("has-session", "-t", "tui").returncode != 0:
+            r = self.tmux("new-session", "-d", "-s", "tui", "-n", name,
+                          "-x", str(cols), "-y", str(rows), cmd)
+        else:
+            r = self.tmux("new-window", "-d", "-t", "tui", "-n", name, cmd)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def master_status(self):
+        c = Client(self.web_port)
+        c.login("installer", PASSWORD)
+        st, j, _ = c.call("GET", "/api/status")
+        return j
+
+    def test_console(self):
+        m = self.start_site(n=3, web=True)
+        m.wait_for(r"web UI on")
+        c = Client(self.web_port)
+        c.login("installer", "installer")
+        c.call("POST", "/api/password", {"old": "installer",
+                                         "new": PASSWORD})
+        tl.control(self.simsock, "meter base 12 8 10")
+        self.console("main", 120, 36, "env TERM=xterm-256color "
+                     "LANG=C.UTF-8 LC_ALL=C.UTF-8")
+        # every connector, once the first status has come
+        s = self.wait_screen(lambda s: s.count("bay-00") >= 3 and
+                             "master ok" in s and "meter online" in s and
+                             " offline " not in s)
+        rows = [ln for ln in s.splitlines() if ln.startswith("bay-00")]
+        self.assertEqual(len(rows), 3, s)
+        self.assertIn("meter online", s)
+        self.assertIn("L1 [", s)
+        # a plug-in on the site shows within 2 s
+        tl.control(self.simsock, "bay-002 car 1 max 16")
+        t0 = time.monotonic()
+        tl.control(self.simsock, "bay-002 plug 1")
+
+        def bay2(s):
+            return [ln for ln in s.splitlines() if ln.startswith("bay-002")]
+        s = self.wait_screen(lambda s: bay2(s) and "available" not in
+                             bay2(s)[0], timeout=5)
+        took = time.monotonic() - t0
+        print("plug-in shown after %.0f ms" % (took * 1000), file=sys.stderr)
+        self.assertLess(took, 2.0)
+        s = self.wait_screen(lambda s: "charging" in bay2(s)[0], timeout=15)
+        self.keep("main-120x36", s)
+        # pause it from the console: the master has it paused
+        self.tmux("send-keys", "-t", "tui", "j")
+        self.tmux("send-keys", "-t", "tui", "p")
+        s = self.wait_screen(lambda s: "pause done" in s)
+        self.assertIn("bay-002 connector 1: pause done", s)
+        j = self.master_status()
+        self.assertTrue([x for x in j["connectors"] if x["charger"] ==
+                         "bay-002"][0]["paused"])
+        self.assertTrue(any(e["code"] == "pause" and "installer" in
+                            e["text"] for e in j["events"]))
+        s = self.wait_screen(lambda s: "paused (op)" in bay2(s)[0])
+        self.keep("paused", s)
+        # the detail of a connector, the events, the help (the records
+        # reach the database within a second)
+        time.sleep(1.5)
+        self.tmux("send-keys", "-t", "tui", "Enter")
+        s = self.wait_screen(lambda s: "bay-002 connector 1" in s and
+                             "Recent events of bay-002" in s)
+        self.keep("detail", s)
+        self.tmux("send-keys", "-t", "tui", "Escape")
+        self.tmux("send-keys", "-t", "tui", "e")
+        s = self.wait_screen(lambda s: "Events (newest first)" in s and
+                             "pause bay-002" in s)
+        self.keep("events", s)
+        self.tmux("send-keys", "-t", "tui", "Escape")
+        self.tmux("send-keys", "-t", "tui", "?")
+        s = self.wait_screen(lambda s: "States" in s)
+        self.keep("help", s)
+        self.tmux("send-keys", "-t", "tui", "Escape")
+        # the group limit, by an installer
+        self.tmux("send-keys", "-t", "tui", "+")
+        s = self.wait_screen(lambda s: "group limit" in s and "set" in s)
+        deadline = time.monotonic() + 5
+        while self.master_status()["group_limit"] != 101.0:
+            self.assertLess(time.monotonic(), deadline, "limit not set")
+            time.sleep(0.2)
+        # a filter
+        self.tmux("send-keys", "-t", "tui", "/", "0", "0", "3", "Enter")
+        s = self.wait_screen(lambda s: "filter: 003" in s)
+        self.assertEqual(len([ln for ln in s.splitlines()
+                              if ln.startswith("bay-00")]), 1)
+        self.tmux("send-keys", "-t", "tui", "Escape")
+        # resized to 80x24: the layout holds
+        self.tmux("resize-window", "-t", "tui", "-x", "80", "-y", "24")
+        s = self.wait_screen(lambda s: len(s.splitlines()) <= 24 and
+                             s.count("bay-00") >= 3 and "Charger" in s)
+        lines = s.splitlines()
+        self.assertTrue(all(len(ln) <= 80 for ln in lines), s)
+        self.assertIn("master ok", lines[0])
+        self.assertIn("? q", s)
+        self.keep("main-80x24", s)
+        # the master killed: the console says so, keeps the last status,
+        # and recovers by itself when the master is back
+        m.stop()
+        s = self.wait_screen(lambda s: "MASTER UNREACHABLE" in s, timeout=10)
+        self.assertIn("bay-001", s)
+        self.keep("unreachable", s)
+        self.master(self.cfg, web=True, same_port=True).wait_for(
+            r"web UI on")
+        s = self.wait_screen(lambda s: "master ok" in s and
+                             "UNREACHABLE" not in s, timeout=20)
+        self.assertEqual(len([ln for ln in s.splitlines()
+                              if ln.startswith("bay-00")]), 3)
+        # a monochrome terminal without UTF-8: plain ASCII, still whole
+        self.console("mono", 80, 24, "env TERM=vt100 LANG=C LC_ALL=C")
+        self.tmux("resize-window", "-t", "tui:mono", "-x", "80", "-y", "24")
+        s = self.wait_screen(lambda s: s.count("bay-00") >= 3 and
+                             len(s.splitlines()[0]) <= 80,
+                             target="tui:mono")
+        self.assertTrue(all(ord(ch) < 128 for ch in s), s)
+        self.assertIn("L1 [", s)
+        self.keep("vt100", s)
+        self.tmux("send-keys", "-t", "tui:mono", "q")
+        time.sleep(0.5)
+
+
+ts.own_tests_only(TuiTest, keep=("test_console",))
+
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

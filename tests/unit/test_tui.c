@@ -1,0 +1,388 @@
+/*
+ * test_tui.c: the console's pure core: a status snapshot and the view in,
+ * a screen model out. Bars and their warning colour, truncation at 80
+ * columns, 1000 connectors with scrolling, an empty site, the master
+ * unreachable, sorting, filtering, the keys' actions, bad JSON.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tui.h"
+
+/* A status as the master sends it, n connectors. */
+static char *
+status_json(int n, double nonev, double ev, double limit)
+{
+	size_t	 cap = 4096 + (size_t)n * 512, o = 0;
+	char	*b = malloc(cap);
+
+	o += (size_t)snprintf(b + o, cap - o, "{\"site\":\"Car park B\","
+	    "\"mode\":\"dynamic\",\"meter_online\":true,\"clamp\":[%.1f,%.1f,"
+	    "%.1f],\"ev\":[%.1f,%.1f,%.1f],\"non_ev\":[%.1f,%.1f,%.1f],"
+	    "\"limit\":[%.1f,%.1f,%.1f],\"available\":[1,1,1],"
+	    "\"group_limit\":63.0,\"site_limit\":100.0,\"time_ms\":0,"
+	    "\"connectors\":[", nonev + ev, nonev + ev, nonev + ev, ev, ev, ev,
+	    nonev, nonev, nonev, limit, limit, limit);
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(b + o, cap - o, "%s{\"charger\":\"bay-%04d\","
+		    "\"charger_id\":%d,\"connector\":%d,\"online\":true,"
+		    "\"state\":\"%s\",\"phase\":\"L1L2L3\",\"cp\":\"C\","
+		    "\"paused\":false,\"boost\":false,\"offer\":%d.0,"
+		    "\"setpoint\":16.0,\"max_current\":32.0,\"current\":[%d.0,"
+		    "%d.0,%d.0],\"session_wh\":%d,\"session_s\":3725,"
+		    "\"faults\":%s,\"led\":\"charging\",\"led_colour\":\"%s\"}",
+		    i ? "," : "", i / 2 + 1, i / 2 + 1, i % 2 + 1,
+		    i == 3 ? "fault" : i % 3 ? "charging" : "available", i % 17,
+		    i % 17, i % 17, i % 17, 1000 * i,
+		    i == 3 ? "[\"residual-current-dc\"]" : "[]",
+		    i == 3 ? "red" : "blue");
+	snprintf(b + o, cap - o, "],\"events\":[{\"time_ms\":0,\"severity\":2,"
+	    "\"source\":\"meter\",\"text\":\"offline after 3 faulty readings\"},"
+	    "{\"time_ms\":0,\"severity\":0,\"source\":\"olivia\",\"text\":"
+	    "\"olivia: pause bay-0001 connector 1\"}]}");
+	return b;
+}
+
+struct fx {
+	struct tui_status st;
+	struct tui_view	 v;
+	struct tui_screen_model s;
+	char		 line[2048];
+};
+
+static void
+load(struct fx *f, int n, double nonev, double ev, double limit)
+{
+	char	*j = status_json(n, nonev, ev, limit), err[100];
+
+	assert_int_equal(tui_status_parse(&f->st, j, strlen(j), err,
+	    sizeof(err)), 0);
+	free(j);
+	tui_keep_selection(&f->v, &f->st);
+}
+
+static const char *
+row(struct fx *f, int r)
+{
+	tui_screen_line(&f->s, r, f->line, sizeof(f->line));
+	return f->line;
+}
+
+/* TUI_DUMP=1 prints each screen rendered by render(): for debugging. */
+static void
+render(struct fx *f, const struct tui_list *l, bool utf8)
+{
+	tui_render(&f->st, &f->v, l, utf8, &f->s);
+	if (getenv("TUI_DUMP") == NULL)
+		return;
+	for (int r = 0; r < f->s.rows; r++) {
+		tui_screen_line(&f->s, r, f->line, sizeof(f->line));
+		printf("%2d|%s\n", r, f->line);
+	}
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->v.reachable = true;
+	snprintf(f->v.user, sizeof(f->v.user), "olivia");
+	snprintf(f->v.clock, sizeof(f->v.clock), "12:34:56");
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 80), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	tui_status_free(&f->st);
+	tui_screen_free(&f->s);
+	free(f);
+	return 0;
+}
+
+/* Every cell of the row that shows c, in the attributes seen. */
+static bool
+row_has_attr(struct fx *f, int r, int attr)
+{
+	for (int c = 0; c < f->s.cols; c++)
+		if (f->s.cells[r * f->s.cols + c].attr == attr)
+			return true;
+	return false;
+}
+
+static void
+test_bars_and_warning(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, 4, 20, 10, 98);
+	render(f, NULL, false);
+	/* 20 A of building then 10 A of cars on a scale of 105 A */
+	assert_non_null(strstr(row(f, 1), "L1 [##########=====....."));
+	assert_non_null(strstr(row(f, 1), " 20.0 +  10.0 /  98.0 A"));
+	assert_true(row_has_attr(f, 1, TA_LIMIT));
+	assert_false(row_has_attr(f, 1, TA_WARN));
+	/* above 90 % of the limit: warning; above it: bad */
+	load(f, 4, 60, 30, 98);
+	render(f, NULL, false);
+	assert_true(row_has_attr(f, 1, TA_WARN));
+	load(f, 4, 70, 30, 98);
+	render(f, NULL, false);
+	assert_true(row_has_attr(f, 1, TA_BAD));
+	/* UTF-8 bars when the terminal has it */
+	load(f, 4, 20, 10, 98);
+	render(f, NULL, true);
+	assert_non_null(strstr(row(f, 1), "\u2588\u2588\u2588"));
+	assert_non_null(strstr(row(f, 1), "\u2593"));
+}
+
+static void
+test_80_columns(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, 8, 20, 10, 98);
+	render(f, NULL, false);
+	for (int r = 0; r < 24; r++)
+		assert_true(strlen(row(f, r)) <= 80);
+	assert_non_null(strstr(row(f, 0), "master ok"));
+	assert_non_null(strstr(row(f, 0), "12:34:56"));
+	assert_non_null(strstr(row(f, 4), "Charger"));
+	assert_non_null(strstr(row(f, 4), "Faults"));
+	assert_non_null(strstr(row(f, 5), "bay-0001"));
+	/* the selected row is marked; a fault is bad */
+	assert_true(row_has_attr(f, 5, TA_SEL));
+	assert_non_null(strstr(row(f, 5 + 3), "residual-cur"));
+	assert_true(row_has_attr(f, 5 + 3, TA_BAD));
+	assert_non_null(strstr(row(f, 23), "q"));
+	assert_non_null(strstr(row(f, 19), "offline after 3"));
+	assert_true(row_has_attr(f, 19, TA_BAD));
+	/* a long site name is cut, not wrapped; the master's state stays */
+	snprintf(f->st.site, sizeof(f->st.site), "%s", "A very long site name "
+	    "that goes on and on past any screen");
+	render(f, NULL, false);
+	assert_true(strlen(row(f, 0)) <= 80);
+	assert_non_null(strstr(row(f, 0), "master ok"));
+	/* very small screens do not break it */
+	for (int w = 1; w < 40; w += 7) {
+		tui_screen_free(&f->s);
+		assert_int_equal(tui_screen_alloc(&f->s, 3 + w / 4, w), 0);
+		render(f, NULL, false);
+	}
+}
+
+static void
+test_thousand_connectors(void **state)
+{
+	struct fx *f = *state;
+	struct tui_action a;
+	int	 page = tui_table_rows(24);
+
+	load(f, 1000, 20, 10, 98);
+	assert_int_equal(f->st.n, 1000);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 4), " 1-13/1000"));
+	for (int i = 0; i < 500; i++)
+		tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_int_equal(f->v.sel, 500);
+	render(f, NULL, false);
+	/* the selection is on screen, in reverse */
+	{
+		bool	 seen = false;
+
+		for (int r = 5; r < 5 + page; r++)
+			if (row_has_attr(f, r, TA_SEL)) {
+				seen = true;
+				assert_non_null(strstr(row(f, r), "bay-0251"));
+			}
+		assert_true(seen);
+	}
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_END, page, &a);
+	assert_int_equal(f->v.sel, 999);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 4), "988-1000/1000"));
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_HOME, page, &a);
+	assert_int_equal(f->v.sel, 0);
+	/* an update with fewer connectors keeps the selection valid */
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_END, page, &a);
+	load(f, 10, 20, 10, 98);
+	assert_int_equal(f->v.sel, 9);
+	render(f, NULL, false);
+}
+
+static void
+test_empty_site_and_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct tui_action a;
+
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 6), "waiting for the master"));
+	f->v.reachable = false;
+	snprintf(f->v.unreachable_why, sizeof(f->v.unreachable_why),
+	    "Couldn't connect to server");
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 0), "MASTER UNREACHABLE"));
+	assert_true(row_has_attr(f, 0, TA_BAD));
+	assert_non_null(strstr(row(f, 6), "master unreachable"));
+	assert_non_null(strstr(row(f, 7), "Couldn't connect"));
+	/* keys on nothing do nothing */
+	tui_key(&f->v, &f->st, NULL, 'p', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	tui_key(&f->v, &f->st, NULL, 'j', 10, &a);
+	assert_int_equal(f->v.sel, 0);
+	f->v.reachable = true;
+	load(f, 0, 0, 0, 98);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 6), "no connectors configured"));
+	/* unreachable with a last status: it stays, marked as old */
+	load(f, 4, 20, 10, 98);
+	f->v.reachable = false;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "bay-0001"));
+	assert_non_null(strstr(row(f, 22), "showing its last status"));
+}
+
+static void
+test_sort_filter_and_keys(void **state)
+{
+	struct fx *f = *state;
+	struct tui_action a;
+	int	 idx[16], n;
+
+	load(f, 8, 20, 10, 98);
+	f->v.sort = SORT_DRAW;
+	n = tui_rows(&f->st, &f->v, idx, 16);
+	assert_int_equal(n, 8);
+	assert_int_equal(idx[0], 7);		/* the most current first */
+	f->v.sort = SORT_STATE;
+	n = tui_rows(&f->st, &f->v, idx, 16);
+	assert_string_equal(f->st.conns[idx[0]].state, "available");
+	f->v.sort = SORT_NAME;
+	/* filter by typing */
+	tui_key(&f->v, &f->st, NULL, '/', 10, &a);
+	assert_true(f->v.typing);
+	for (const char *k = "0003"; *k; k++)
+		tui_key(&f->v, &f->st, NULL, *k, 10, &a);
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ENTER, 10, &a);
+	assert_false(f->v.typing);
+	n = tui_rows(&f->st, &f->v, idx, 16);
+	assert_int_equal(n, 2);
+	assert_string_equal(f->v.sel_charger, "bay-0003");
+	/* p pauses the selected connector; q in the filter is a letter */
+	tui_key(&f->v, &f->st, NULL, 'p', 10, &a);
+	assert_int_equal(a.kind, ACT_COMMAND);
+	assert_string_equal(a.verb, "pause");
+	assert_int_equal(a.charger_id, 3);
+	assert_int_equal(a.connector, 1);
+	tui_key(&f->v, &f->st, NULL, 'l', 10, &a);
+	assert_string_equal(a.verb, "lock");
+	tui_key(&f->v, &f->st, NULL, 'b', 10, &a);
+	assert_string_equal(a.verb, "boost");
+	/* reset: only with a fault, and only after y */
+	tui_key(&f->v, &f->st, NULL, 'r', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_non_null(strstr(f->v.message, "no fault"));
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ESC, 10, &a);
+	n = tui_rows(&f->st, &f->v, idx, 16);
+	assert_int_equal(n, 8);
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_HOME, 10, &a);
+	for (int i = 0; i < 3; i++)
+		tui_key(&f->v, &f->st, NULL, TUI_KEY_DOWN, 10, &a);
+	assert_string_equal(f->v.sel_charger, "bay-0002");
+	tui_key(&f->v, &f->st, NULL, 'r', 10, &a);
+	assert_true(f->v.confirm_reset);
+	tui_key(&f->v, &f->st, NULL, 'n', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	tui_key(&f->v, &f->st, NULL, 'r', 10, &a);
+	tui_key(&f->v, &f->st, NULL, 'y', 10, &a);
+	assert_int_equal(a.kind, ACT_COMMAND);
+	assert_string_equal(a.verb, "reset");
+	/* the group limit is for installers */
+	tui_key(&f->v, &f->st, NULL, '+', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_non_null(strstr(f->v.message, "installers"));
+	f->v.installer = true;
+	tui_key(&f->v, &f->st, NULL, '+', 10, &a);
+	assert_int_equal(a.kind, ACT_LIMIT);
+	assert_true(a.limit > 63.9 && a.limit < 64.1);
+	tui_key(&f->v, &f->st, NULL, '-', 10, &a);
+	assert_true(a.limit > 61.9 && a.limit < 62.1);
+	/* screens */
+	tui_key(&f->v, &f->st, NULL, 'e', 10, &a);
+	assert_int_equal(a.kind, ACT_LOAD_EVENTS);
+	assert_int_equal(f->v.screen, SCR_EVENTS);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 3), "loading"));
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ESC, 10, &a);
+	assert_int_equal(f->v.screen, SCR_MAIN);
+	tui_key(&f->v, &f->st, NULL, '?', 10, &a);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 1), "Keys"));
+	tui_key(&f->v, &f->st, NULL, 'q', 10, &a);
+	assert_int_equal(f->v.screen, SCR_MAIN);
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ENTER, 10, &a);
+	assert_int_equal(f->v.screen, SCR_DETAIL);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 1), "bay-0002 connector 2"));
+	tui_key(&f->v, &f->st, NULL, 'q', 10, &a);
+	tui_key(&f->v, &f->st, NULL, 'q', 10, &a);
+	assert_int_equal(a.kind, ACT_QUIT);
+}
+
+static void
+test_bad_json_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	char	 err[100];
+	static const char *const bad[] = { "", "{", "[]", "{\"site\":1}",
+	    "{\"connectors\":{}}", "null" };
+
+	load(f, 4, 20, 10, 98);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tui_status_parse(&f->st, bad[i], strlen(bad[i]),
+		    err, sizeof(err)), -1);
+	assert_int_equal(f->st.n, 4);
+	assert_string_equal(f->st.site, "Car park B");
+	/* wrong types become zeros and empty strings, not crashes */
+	{
+		const char *odd = "{\"connectors\":[{\"charger\":7,\"current\":"
+		    "\"x\",\"faults\":[1,null]}]}";
+
+		assert_int_equal(tui_status_parse(&f->st, odd, strlen(odd), err,
+		    sizeof(err)), 0);
+	}
+	render(f, NULL, false);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bars_and_warning, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_80_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thousand_connectors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_empty_site_and_unreachable,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sort_filter_and_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_json_changes_nothing,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

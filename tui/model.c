@@ -1,0 +1,280 @@
+/*
+ * model.c: the master's JSON into the console's model; the table's rows,
+ * filtered and sorted. Bad or partial JSON changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "tui.h"
+
+static void
+copy_str(char *dst, size_t len, json_t *v)
+{
+	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
+	    "");
+}
+
+static double
+num(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void
+phases(double out[3], json_t *a)
+{
+	for (int p = 0; p < 3; p++)
+		out[p] = num(json_array_get(a, (size_t)p));
+}
+
+/*
+ * Parses a status snapshot (GET /api/status, or an SSE "status"). On
+ * failure returns -1 with err set and leaves st as it was.
+ */
+int
+tui_status_parse(struct tui_status *st, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t	*j = json_loadb(text, len, 0, &e), *conns, *c, *evs, *ev;
+	struct tui_status nw;
+	size_t	 i;
+
+	if (j == NULL || !json_is_object(j) ||
+	    !json_is_array(conns = json_object_get(j, "connectors"))) {
+		snprintf(err, errlen, "status: %s", j ? "not a status" : e.text);
+		json_decref(j);
+		return -1;
+	}
+	memset(&nw, 0, sizeof(nw));
+	nw.n = json_array_size(conns);
+	if (st->conns != NULL && st->cap >= nw.n) {
+		nw.cap = st->cap;
+		nw.conns = st->conns;
+	} else {
+		nw.cap = nw.n + 16;
+		nw.conns = calloc(nw.cap, sizeof(*nw.conns));
+	}
+	if (nw.conns == NULL) {
+		snprintf(err, errlen, "out of memory");
+		json_decref(j);
+		return -1;
+	}
+	copy_str(nw.site, sizeof(nw.site), json_object_get(j, "site"));
+	copy_str(nw.mode, sizeof(nw.mode), json_object_get(j, "mode"));
+	nw.meter_online = json_is_true(json_object_get(j, "meter_online"));
+	phases(nw.clamp, json_object_get(j, "clamp"));
+	phases(nw.ev, json_object_get(j, "ev"));
+	phases(nw.non_ev, json_object_get(j, "non_ev"));
+	phases(nw.limit, json_object_get(j, "limit"));
+	phases(nw.available, json_object_get(j, "available"));
+	nw.group_limit = num(json_object_get(j, "group_limit"));
+	nw.site_limit = num(json_object_get(j, "site_limit"));
+	nw.time_ms = (int64_t)num(json_object_get(j, "time_ms"));
+	json_array_foreach(conns, i, c) {
+		struct tui_conn *t = &nw.conns[i];
+		json_t	*f;
+		size_t	 k, off = 0;
+
+		memset(t, 0, sizeof(*t));
+		copy_str(t->charger, sizeof(t->charger),
+		    json_object_get(c, "charger"));
+		t->charger_id = (int)num(json_object_get(c, "charger_id"));
+		t->connector = (int)num(json_object_get(c, "connector"));
+		t->online = json_is_true(json_object_get(c, "online"));
+		t->paused = json_is_true(json_object_get(c, "paused"));
+		t->boost = json_is_true(json_object_get(c, "boost"));
+		copy_str(t->state, sizeof(t->state), json_object_get(c, "state"));
+		copy_str(t->phase, sizeof(t->phase), json_object_get(c, "phase"));
+		copy_str(t->cp, sizeof(t->cp), json_object_get(c, "cp"));
+		copy_str(t->led_colour, sizeof(t->led_colour),
+		    json_object_get(c, "led_colour"));
+		t->offer = num(json_object_get(c, "offer"));
+		t->setpoint = num(json_object_get(c, "setpoint"));
+		t->max_current = num(json_object_get(c, "max_current"));
+		phases(t->current, json_object_get(c, "current"));
+		t->session_kwh = num(json_object_get(c, "session_wh")) / 1000.0;
+		t->session_s = (long)num(json_object_get(c, "session_s"));
+		json_array_foreach(json_object_get(c, "faults"), k, f)
+			off += (size_t)snprintf(t->faults + off, off <
+			    sizeof(t->faults) ? sizeof(t->faults) - off : 0,
+			    "%s%s", k ? ", " : "", json_string_value(f) ?: "?");
+	}
+	evs = json_object_get(j, "events");
+	json_array_foreach(evs, i, ev) {
+		struct tui_event *t;
+
+		if (nw.nevents == TUI_EVENTS)
+			break;
+		t = &nw.events[nw.nevents++];
+		t->time_ms = (int64_t)num(json_object_get(ev, "time_ms"));
+		t->severity = (int)num(json_object_get(ev, "severity"));
+		copy_str(t->source, sizeof(t->source),
+		    json_object_get(ev, "source"));
+		copy_str(t->text, sizeof(t->text), json_object_get(ev, "text"));
+	}
+	json_decref(j);
+	if (nw.conns != st->conns)
+		free(st->conns);
+	nw.valid = true;
+	*st = nw;
+	return 0;
+}
+
+void
+tui_status_free(struct tui_status *st)
+{
+	free(st->conns);
+	memset(st, 0, sizeof(*st));
+}
+
+const char *
+tui_sort_name(enum tui_sort s)
+{
+	static const char *const names[] = { "name", "state", "draw" };
+
+	return names[s];
+}
+
+static double
+draw(const struct tui_conn *c)
+{
+	return c->current[0] + c->current[1] + c->current[2];
+}
+
+/* Sort context: qsort_r keeps it out of globals. */
+static int
+cmp_rows(const void *a, const void *b, void *arg)
+{
+	const void *const *ctx = arg;
+	const struct tui_status *st = ctx[0];
+	enum tui_sort sort = *(const enum tui_sort *)ctx[1];
+	const struct tui_conn *x = &st->conns[*(const int *)a];
+	const struct tui_conn *y = &st->conns[*(const int *)b];
+	int	 c = 0;
+
+	if (sort == SORT_STATE)
+		c = strcmp(x->state, y->state);
+	else if (sort == SORT_DRAW)
+		c = (draw(y) > draw(x)) - (draw(y) < draw(x));
+	if (c == 0)
+		c = strcmp(x->charger, y->charger);
+	if (c == 0)
+		c = x->connector - y->connector;
+	return c;
+}
+
+/* The table's rows: indexes into st->conns, filtered (a case-insensitive
+ * substring of the charger's name or the state) and sorted. */
+int
+tui_rows(const struct tui_status *st, const struct tui_view *v, int *idx,
+    int max)
+{
+	const void *ctx[2] = { st, &v->sort };
+	int	 n = 0;
+
+	for (size_t i = 0; i < st->n && n < max; i++) {
+		const struct tui_conn *c = &st->conns[i];
+
+		if (v->filter[0] != '\0' && strcasestr(c->charger,
+		    v->filter) == NULL && strcasestr(c->state, v->filter) ==
+		    NULL)
+			continue;
+		idx[n++] = (int)i;
+	}
+	qsort_r(idx, (size_t)n, sizeof(int), cmp_rows, (void *)ctx);
+	return n;
+}
+
+static bool
+list_alloc(struct tui_list *l)
+{
+	if (l->rows == NULL)
+		l->rows = calloc(TUI_LIST_MAX, sizeof(*l->rows));
+	l->n = 0;
+	l->loading = false;
+	return l->rows != NULL;
+}
+
+static void
+when(char *buf, size_t len, int64_t ms)
+{
+	time_t	 t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%d %b %H:%M:%S", &tm);
+}
+
+void
+tui_list_events(struct tui_list *l, const char *text, size_t len)
+{
+	json_t	*j = json_loadb(text, len, 0, NULL), *e;
+	size_t	 i;
+	char	 t[32];
+
+	if (!list_alloc(l))
+		return;
+	snprintf(l->title, sizeof(l->title), "Events (newest first)");
+	json_array_foreach(json_object_get(j, "events"), i, e) {
+		int	 k;
+
+		if (l->n == TUI_LIST_MAX)
+			break;
+		k = l->n++;
+		when(t, sizeof(t), (int64_t)num(json_object_get(e, "time_ms")));
+		l->severity[k] = (int)num(json_object_get(e, "severity"));
+		snprintf(l->rows[k], sizeof(l->rows[0]), "%s  %-7s %-12.12s "
+		    "%s", t, l->severity[k] == 2 ? "ALARM" :
+		    l->severity[k] == 1 ? "warning" : "info",
+		    json_string_value(json_object_get(e, "source")) ?: "",
+		    json_string_value(json_object_get(e, "text")) ?: "");
+	}
+	json_decref(j);
+}
+
+void
+tui_list_sessions(struct tui_list *l, const char *text, size_t len)
+{
+	json_t	*j = json_loadb(text, len, 0, NULL), *s;
+	size_t	 i;
+	char	 a[32], b[32];
+
+	if (!list_alloc(l))
+		return;
+	snprintf(l->title, sizeof(l->title), "Sessions (newest first)");
+	json_array_foreach(json_object_get(j, "sessions"), i, s) {
+		json_t	*end = json_object_get(s, "end_ms");
+		int	 k;
+
+		if (l->n == TUI_LIST_MAX)
+			break;
+		k = l->n++;
+		when(a, sizeof(a), (int64_t)num(json_object_get(s, "start_ms")));
+		if (json_is_number(end))
+			when(b, sizeof(b), (int64_t)num(end));
+		else
+			snprintf(b, sizeof(b), "in progress");
+		l->severity[k] = 0;
+		snprintf(l->rows[k], sizeof(l->rows[0]), "%-12.12s %d  %s  "
+		    "%-15s %7.2f kWh  %-8s %s",
+		    json_string_value(json_object_get(s, "charger")) ?: "",
+		    (int)num(json_object_get(s, "connector")), a, b,
+		    num(json_object_get(s, "energy_wh")) / 1000.0,
+		    json_string_value(json_object_get(s, "reason")) ?: "",
+		    json_string_value(json_object_get(s, "tag")) ?: "");
+	}
+	json_decref(j);
+}
+
+void
+tui_list_free(struct tui_list *l)
+{
+	free(l->rows);
+	memset(l, 0, sizeof(*l));
+}

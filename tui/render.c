@@ -1,0 +1,547 @@
+/*
+ * render.c: the console's screens as a grid of cells, from the model and
+ * the view alone. The shell copies the grid to the terminal; the tests
+ * read it. Every row is cut at the screen's width; nothing wraps.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui.h"
+
+/* The fixed rows of the main screen: header, 3 phases, the table's
+ * heading; below the table the alarms (title + 3), a message, the help. */
+#define HEAD_ROWS	5
+#define ALARM_ROWS	4
+#define FOOT_ROWS	2
+
+int
+tui_screen_alloc(struct tui_screen_model *s, int rows, int cols)
+{
+	s->rows = rows > 0 ? rows : 1;
+	s->cols = cols > 0 ? cols : 1;
+	s->cells = calloc((size_t)s->rows * (size_t)s->cols, sizeof(*s->cells));
+	return s->cells ? 0 : -1;
+}
+
+void
+tui_screen_free(struct tui_screen_model *s)
+{
+	free(s->cells);
+	s->cells = NULL;
+}
+
+int
+tui_table_rows(int rows)
+{
+	int	 n = rows - HEAD_ROWS - ALARM_ROWS - FOOT_ROWS;
+
+	return n > 1 ? n : 1;
+}
+
+struct pen {
+	struct tui_screen_model *s;
+	bool	 utf8;
+};
+
+static void
+clear(struct pen *p)
+{
+	for (int i = 0; i < p->s->rows * p->s->cols; i++) {
+		memset(p->s->cells[i].ch, 0, sizeof(p->s->cells[i].ch));
+		p->s->cells[i].ch[0] = ' ';
+		p->s->cells[i].attr = TA_NORM;
+	}
+}
+
+/* Length of the UTF-8 sequence at s, or 0 when it is not one. */
+static int
+u8len(const unsigned char *s)
+{
+	int	 n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
+	    (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Writes text at (row, col), at most width columns; returns the columns
+ * used. Without UTF-8, any other character shows as '?'. */
+static int
+put(struct pen *p, int row, int col, int width, int attr, const char *text)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	int	 used = 0;
+
+	if (row < 0 || row >= p->s->rows)
+		return 0;
+	while (*t && used < width && col + used < p->s->cols) {
+		struct tui_cell *c = &p->s->cells[row * p->s->cols + col + used];
+		int	 n = u8len(t);
+
+		memset(c->ch, 0, sizeof(c->ch));
+		if (n == 1 && *t >= 0x20 && *t != 0x7f)
+			c->ch[0] = (char)*t;
+		else if (n > 1 && p->utf8)
+			memcpy(c->ch, t, (size_t)n);
+		else
+			c->ch[0] = '?';
+		c->attr = (uint8_t)attr;
+		t += n > 0 ? n : 1;
+		used++;
+	}
+	return used;
+}
+
+static int
+putf(struct pen *p, int row, int col, int width, int attr, const char *fmt,
+    ...) __attribute__((format(printf, 6, 7)));
+
+static int
+putf(struct pen *p, int row, int col, int width, int attr, const char *fmt,
+    ...)
+{
+	char	 buf[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return put(p, row, col, width, attr, buf);
+}
+
+static void
+fill_row(struct pen *p, int row, int attr)
+{
+	for (int c = 0; c < p->s->cols && row >= 0 && row < p->s->rows; c++)
+		p->s->cells[row * p->s->cols + c].attr = (uint8_t)attr;
+}
+
+static int
+led_attr(const char *colour)
+{
+	static const struct { const char *n; int a; } m[] = {
+		{ "green", TA_LED_GREEN }, { "blue", TA_LED_BLUE },
+		{ "yellow", TA_LED_YELLOW }, { "magenta", TA_LED_MAGENTA },
+		{ "red", TA_LED_RED }, { "white", TA_LED_WHITE },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (strcmp(m[i].n, colour) == 0)
+			return m[i].a;
+	return TA_DIM;
+}
+
+/*
+ * " evgroup | master ok | meter online | dynamic | SITE | user (role) HH:MM:SS":
+ * what says whether the supply is safe comes first, so that it shows on
+ * the narrowest screen; the site's name takes what is left.
+ */
+static void
+header(struct pen *p, const struct tui_status *st, const struct tui_view *v)
+{
+	int	 col = 0, w = p->s->cols, right;
+	char	 who[64];
+
+	fill_row(p, 0, TA_HEAD);
+	col += put(p, 0, col, w - col, TA_HEAD, " evgroup | ");
+	col += put(p, 0, col, w - col, v->reachable ? TA_HEAD : TA_BAD,
+	    v->reachable ? "master ok" : "MASTER UNREACHABLE");
+	if (st->valid) {
+		col += put(p, 0, col, w - col, TA_HEAD, " | ");
+		col += put(p, 0, col, w - col, st->meter_online ? TA_HEAD :
+		    TA_BAD, st->meter_online ? "meter online" : "METER OFFLINE");
+		col += putf(p, 0, col, w - col, TA_HEAD, " | %s | ", st->mode);
+	}
+	snprintf(who, sizeof(who), "%s (%s) %s", v->user, v->installer ?
+	    "installer" : "operator", v->clock);
+	right = w - (int)strlen(who) - 1;
+	if (st->valid)
+		col += put(p, 0, col, (right > col + 4 ? right - 1 : w) - col,
+		    TA_HEAD, st->site);
+	if (right > col)
+		put(p, 0, right, w - right, TA_HEAD, who);
+}
+
+/*
+ * A phase: "L1 [bar] building + cars / limit A". The bar shows the
+ * building, then the cars, against the limit in force (a marker); it and
+ * the numbers turn warning above TUI_WARN_PCT % of the limit, bad above it.
+ */
+static void
+phase_row(struct pen *p, int row, const struct tui_status *st, int ph)
+{
+	double	 b = st->non_ev[ph] > 0 ? st->non_ev[ph] : 0;
+	double	 e = st->ev[ph] > 0 ? st->ev[ph] : 0, lim = st->limit[ph];
+	double	 scale = st->site_limit, total = b + e;
+	int	 attr = total > lim ? TA_BAD : total * 100 > lim * TUI_WARN_PCT ?
+	    TA_WARN : TA_NORM;
+	char	 nums[64];
+	int	 nw, bw, nb, ne, nl;
+
+	if (lim > scale)
+		scale = lim;
+	if (total > scale)
+		scale = total;
+	scale = scale > 0 ? scale * 1.05 : 1;
+	nw = snprintf(nums, sizeof(nums), " %5.1f + %5.1f / %5.1f A", b, e, lim);
+	bw = p->s->cols - 3 - 2 - nw;
+	putf(p, row, 0, 3, TA_BOLD, "L%d ", ph + 1);
+	if (bw < 4) {		/* too narrow for a bar: numbers only */
+		put(p, row, 3, p->s->cols - 3, attr, nums);
+		return;
+	}
+	nb = (int)(b / scale * bw + 0.5);
+	ne = (int)(total / scale * bw + 0.5) - nb;
+	nl = (int)(lim / scale * bw + 0.5);
+	put(p, row, 3, 1, TA_NORM, "[");
+	for (int i = 0; i < bw; i++) {
+		const char *ch;
+		int	 a;
+
+		if (i == nl && nl < bw) {
+			ch = "|";
+			a = TA_LIMIT;
+		} else if (i < nb) {
+			ch = p->utf8 ? "\u2588" : "#";
+			a = TA_BAR_BUILDING;
+		} else if (i < nb + ne) {
+			ch = p->utf8 ? "\u2593" : "=";
+			a = attr == TA_NORM ? TA_BAR_EV : attr;
+		} else {
+			ch = p->utf8 ? "\u00b7" : ".";
+			a = TA_BAR_FREE;
+		}
+		put(p, row, 4 + i, 1, a, ch);
+	}
+	put(p, row, 4 + bw, 1, TA_NORM, "]");
+	put(p, row, 5 + bw, nw, attr, nums);
+}
+
+/* Column widths: the name and the faults take what the screen leaves. */
+struct cols {
+	int	 name, faults;
+};
+
+static struct cols
+columns(int width)
+{
+	/* fixed: conn 1, phase 6, led 2, state 13, offer 5, draw 14, kWh 6,
+	 * time 5, and the spaces between */
+	int	 fixed = 1 + 1 + 6 + 1 + 2 + 13 + 1 + 5 + 1 + 14 + 1 + 6 + 1 + 5 + 1;
+	int	 rest = width - fixed - 1;
+	struct cols c;
+
+	/* faults in words need the room more than long names */
+	c.name = rest / 3 < 8 ? 8 : rest / 3 > 24 ? 24 : rest / 3;
+	c.faults = rest - c.name;
+	if (c.faults < 0)
+		c.faults = 0;
+	return c;
+}
+
+static void
+table_head(struct pen *p, int row)
+{
+	struct cols w = columns(p->s->cols);
+
+	fill_row(p, row, TA_BOLD);
+	putf(p, row, 0, p->s->cols, TA_BOLD, "%-*.*s %s %-6s   %-13s %5s %-14s "
+	    "%6s %5s %s", w.name, w.name, "Charger", "C", "Phase", "State",
+	    "Offer", "Draw L1/L2/L3 A", "kWh", "Time", w.faults > 0 ? "Faults" :
+	    "");
+}
+
+static void
+conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
+{
+	struct cols w = columns(p->s->cols);
+	int	 base = sel ? TA_SEL : c->online ? TA_NORM : TA_DIM;
+	int	 col = 0;
+	char	 draw[48], t[48];
+
+	if (sel)
+		fill_row(p, row, TA_SEL);
+	snprintf(draw, sizeof(draw), "%4.1f/%4.1f/%4.1f", c->current[0],
+	    c->current[1], c->current[2]);
+	snprintf(t, sizeof(t), "%ld:%02ld", c->session_s / 3600,
+	    (c->session_s / 60) % 60);
+	col += putf(p, row, col, p->s->cols - col, base, "%-*.*s %d %-6s ",
+	    w.name, w.name, c->charger, c->connector, c->phase);
+	col += put(p, row, col, 1, sel ? TA_SEL : c->online ?
+	    led_attr(c->led_colour) : TA_DIM, p->utf8 ? "\u25cf" : "*");
+	col += put(p, row, col, 1, base, " ");
+	col += putf(p, row, col, p->s->cols - col, c->faults[0] && !sel ?
+	    TA_BAD : base, "%-13.13s", c->online ? (c->paused ? "paused (op)" :
+	    c->state) : "offline");
+	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
+	    "%5s ", c->offer, draw, c->session_kwh, t);
+	if (w.faults > 0 && c->faults[0])
+		put(p, row, col, w.faults, sel ? TA_SEL : TA_BAD, c->faults);
+}
+
+static void
+alarms(struct pen *p, int row, const struct tui_status *st)
+{
+	put(p, row, 0, p->s->cols, TA_BOLD, "Newest events");
+	for (int i = 0; i < ALARM_ROWS - 1; i++) {
+		const struct tui_event *e;
+		char	 t[16];
+		time_t	 tt;
+		struct tm tm;
+
+		if (i >= st->nevents)
+			break;
+		e = &st->events[i];
+		tt = (time_t)(e->time_ms / 1000);
+		localtime_r(&tt, &tm);
+		strftime(t, sizeof(t), "%H:%M:%S", &tm);
+		putf(p, row + 1 + i, 0, p->s->cols, e->severity >= 2 ? TA_BAD :
+		    e->severity == 1 ? TA_WARN : TA_NORM, "%s %s", t, e->text);
+	}
+}
+
+static void
+footer(struct pen *p, const struct tui_view *v, const char *help)
+{
+	int	 r = p->s->rows;
+
+	if (v->typing)
+		putf(p, r - 2, 0, p->s->cols, TA_BOLD, "Filter: %s_  (Enter: "
+		    "keep, Esc: clear)", v->filter);
+	else if (v->message[0])
+		put(p, r - 2, 0, p->s->cols, v->message_bad ? TA_BAD : TA_OK,
+		    v->message);
+	else if (v->filter[0])
+		putf(p, r - 2, 0, p->s->cols, TA_DIM, "filter: %s (/ to change, "
+		    "Esc to clear)", v->filter);
+	fill_row(p, r - 1, TA_HEAD);
+	put(p, r - 1, 0, p->s->cols, TA_HEAD, help);
+}
+
+static void
+main_screen(struct pen *p, const struct tui_status *st,
+    const struct tui_view *v)
+{
+	int	 rows = tui_table_rows(p->s->rows), *idx, n, top;
+
+	for (int ph = 0; ph < 3; ph++)
+		if (st->valid)
+			phase_row(p, 1 + ph, st, ph);
+	table_head(p, 4);
+	if (!st->valid) {
+		putf(p, HEAD_ROWS + 1, 2, p->s->cols - 2, TA_BAD, "%s",
+		    v->reachable ? "waiting for the master's first status..." :
+		    "master unreachable: ");
+		if (!v->reachable)
+			put(p, HEAD_ROWS + 2, 2, p->s->cols - 2, TA_BAD,
+			    v->unreachable_why);
+		put(p, HEAD_ROWS + 3, 2, p->s->cols - 2, TA_DIM,
+		    "retrying by itself; q quits");
+	} else if (st->n == 0) {
+		put(p, HEAD_ROWS + 1, 2, p->s->cols - 2, TA_DIM,
+		    "no connectors configured on this site");
+	} else if ((idx = malloc(st->n * sizeof(int))) != NULL) {
+		n = tui_rows(st, v, idx, (int)st->n);
+		top = v->top;
+		if (v->sel < top)
+			top = v->sel;
+		if (v->sel >= top + rows)
+			top = v->sel - rows + 1;
+		if (top > n - rows)
+			top = n - rows > 0 ? n - rows : 0;
+		for (int i = 0; i < rows && top + i < n; i++)
+			conn_row(p, HEAD_ROWS + i, &st->conns[idx[top + i]],
+			    top + i == v->sel);
+		if (n == 0)
+			putf(p, HEAD_ROWS, 2, p->s->cols - 2, TA_DIM, "no "
+			    "connector matches '%s'", v->filter);
+		else if (n > rows) {
+			char	 pos[40];
+			int	 len = snprintf(pos, sizeof(pos), " %d-%d/%d ",
+			    top + 1, top + rows < n ? top + rows : n, n);
+
+			put(p, 4, p->s->cols - len, len, TA_BOLD, pos);
+		}
+		free(idx);
+	}
+	if (st->valid)
+		alarms(p, p->s->rows - FOOT_ROWS - ALARM_ROWS, st);
+	if (st->valid && !v->reachable && !v->message[0])
+		put(p, p->s->rows - 2, 0, p->s->cols, TA_BAD, "master unreachable:"
+		    " showing its last status; reconnecting...");
+	footer(p, v, p->s->cols >= 130 ?
+	    " jk/arrows select  Enter detail  p pause  l lock  b boost  "
+	    "r reset  +/- limit  o sort  / filter  e events  s sessions  "
+	    "? help  q quit" :
+	    " jk Enter p pause l lock b boost r reset +- limit o sort / find "
+	    "e s ? q");
+}
+
+static void
+detail_screen(struct pen *p, const struct tui_status *st,
+    const struct tui_view *v, const struct tui_list *l)
+{
+	const struct tui_conn *c = NULL;
+	int	 r = 2, shown = 0;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->conns[i].charger, v->sel_charger) == 0 &&
+		    st->conns[i].connector == v->sel_connector)
+			c = &st->conns[i];
+	if (c == NULL) {
+		put(p, 2, 2, p->s->cols - 2, TA_DIM, "this connector is gone");
+		footer(p, v, " Esc back");
+		return;
+	}
+	putf(p, 1, 0, p->s->cols, TA_BOLD, "%s connector %d", c->charger,
+	    c->connector);
+	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "state     %s%s%s (pilot %s)",
+	    c->online ? c->state : "charger offline", c->paused ?
+	    ", paused by an operator" : "", c->boost ? ", boost" : "", c->cp);
+	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "wiring    %s, max %.1f A",
+	    c->phase, c->max_current);
+	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "offer     %.1f A (allowed "
+	    "%.1f A)", c->offer, c->setpoint);
+	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "draw      L1 %.1f A, L2 %.1f "
+	    "A, L3 %.1f A", c->current[0], c->current[1], c->current[2]);
+	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "session   %.2f kWh, %ld:%02ld",
+	    c->session_kwh, c->session_s / 3600, (c->session_s / 60) % 60);
+	putf(p, r++, 2, p->s->cols - 2, c->faults[0] ? TA_BAD : TA_NORM,
+	    "faults    %s", c->faults[0] ? c->faults : "none");
+	putf(p, ++r, 0, p->s->cols, TA_BOLD, "Recent events of %s", c->charger);
+	r++;
+	for (int i = 0; l != NULL && i < l->n && r < p->s->rows - 2; i++) {
+		if (strstr(l->rows[i], c->charger) == NULL)
+			continue;
+		if (shown++ < v->list_top)
+			continue;
+		put(p, r++, 2, p->s->cols - 2, l->severity[i] >= 2 ? TA_BAD :
+		    l->severity[i] == 1 ? TA_WARN : TA_NORM, l->rows[i]);
+	}
+	if (l == NULL || l->loading)
+		put(p, r, 2, p->s->cols - 2, TA_DIM, "loading...");
+	footer(p, v, " p pause/resume  l lock/unlock  b boost  r reset  "
+	    "jk scroll  Esc back");
+}
+
+static void
+list_screen(struct pen *p, const struct tui_view *v, const struct tui_list *l,
+    const char *fallback)
+{
+	int	 rows = p->s->rows - 4;
+
+	putf(p, 1, 0, p->s->cols, TA_BOLD, "%s", l && l->title[0] ? l->title :
+	    fallback);
+	if (l == NULL || l->loading || l->rows == NULL)
+		put(p, 3, 2, p->s->cols - 2, TA_DIM, "loading...");
+	else if (l->n == 0)
+		put(p, 3, 2, p->s->cols - 2, TA_DIM, "nothing recorded yet");
+	else {
+		for (int i = 0; i < rows && v->list_top + i < l->n; i++) {
+			int	 k = v->list_top + i;
+
+			put(p, 2 + i, 0, p->s->cols, l->severity[k] >= 2 ? TA_BAD :
+			    l->severity[k] == 1 ? TA_WARN : TA_NORM, l->rows[k]);
+		}
+		putf(p, 1, p->s->cols - 14, 14, TA_BOLD, " %5d/%d",
+		    v->list_top + 1, l->n);
+	}
+	footer(p, v, p->utf8 ? " \u2191\u2193/jk scroll  PgUp/PgDn  "
+	    "e events  s sessions  Esc back" :
+	    " jk scroll  PgUp/PgDn  e events  s sessions  Esc back");
+}
+
+static void
+help_screen(struct pen *p, const struct tui_view *v)
+{
+	static const char *const lines[] = {
+		"Keys",
+		"  Up/Down, j/k   select a connector (PgUp/PgDn, Home/End)",
+		"  Enter          the connector's detail and recent events",
+		"  p              pause or resume the selected connector",
+		"  l              lock (out of service) or unlock it",
+		"  b              boost: charge now, past smart-charging waits",
+		"  r              reset a latched fault (asks to confirm)",
+		"  + / -          raise or lower the group limit by 1 A (installers)",
+		"  o              sort by name, state or draw",
+		"  /              filter by charger name or state; Esc clears",
+		"  e / s          events / sessions",
+		"  q              quit (Esc: back)",
+		"",
+		"States",
+		"  available                  no car",
+		"  waiting-for-authorisation  a car is plugged in, not yet allowed",
+		"  authorised-waiting-for-car allowed; the car has not started",
+		"  charging                   the car draws current",
+		"  paused                     no current offered now (sharing, smart",
+		"                             charging, or an operator)",
+		"  suspended-by-car           offered, but the car takes nothing",
+		"  fault                      stopped for safety: see Faults; reset",
+		"                             once fixed",
+		"  locked                     out of service (an operator)",
+		"  offline                    the charger does not answer",
+		"",
+		"Every action is recorded by the master with your name.",
+	};
+	int	 n = (int)(sizeof(lines) / sizeof(lines[0]));
+
+	for (int i = 0; i + v->list_top < n && 1 + i < p->s->rows - 2; i++)
+		put(p, 1 + i, 1, p->s->cols - 1, i + v->list_top == 0 ||
+		    i + v->list_top == 13 ? TA_BOLD : TA_NORM,
+		    lines[i + v->list_top]);
+	footer(p, v, " jk scroll  Esc back");
+}
+
+void
+tui_render(const struct tui_status *st, const struct tui_view *v,
+    const struct tui_list *l, bool utf8, struct tui_screen_model *s)
+{
+	struct pen p = { s, utf8 };
+
+	clear(&p);
+	header(&p, st, v);
+	switch (v->screen) {
+	case SCR_MAIN:
+		main_screen(&p, st, v);
+		break;
+	case SCR_DETAIL:
+		detail_screen(&p, st, v, l);
+		break;
+	case SCR_EVENTS:
+		list_screen(&p, v, l, "Events");
+		break;
+	case SCR_SESSIONS:
+		list_screen(&p, v, l, "Sessions");
+		break;
+	case SCR_HELP:
+		help_screen(&p, v);
+		break;
+	}
+}
+
+/* A row as text (UTF-8), trailing blanks dropped: for the tests. */
+void
+tui_screen_line(const struct tui_screen_model *s, int row, char *buf,
+    size_t len)
+{
+	size_t	 o = 0, last = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < s->cols && row >= 0 && row < s->rows; c++) {
+		const char *ch = s->cells[row * s->cols + c].ch;
+		size_t	 n = strnlen(ch, sizeof(s->cells[0].ch));
+
+		if (o + n + 1 > len)
+			break;
+		memcpy(buf + o, ch, n);
+		o += n;
+		if (!(n == 1 && ch[0] == ' '))
+			last = o;
+	}
+	buf[last] = '\0';
+}

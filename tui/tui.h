@@ -1,0 +1,154 @@
+/*
+ * tui.h: the operator console's pure core. A status snapshot (parsed from
+ * the master's JSON) and the view (screen, selection, sort, filter) go in;
+ * a screen model (characters and attributes, rows x columns) comes out,
+ * and keys turn into view changes and actions for the shell to carry
+ * out. No curses, no sockets, no clock here: render.c, keys.c, model.c.
+ */
+#ifndef EVG_TUI_H
+#define EVG_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TUI_NAME_LEN	32
+#define TUI_TEXT_LEN	160
+#define TUI_EVENTS	20
+#define TUI_LIST_MAX	500	/* events / sessions screens */
+#define TUI_WARN_PCT	90	/* a phase above this share of its limit */
+#define TUI_FILTER_LEN	32
+
+struct tui_conn {
+	char	 charger[TUI_NAME_LEN];
+	int	 charger_id, connector;
+	bool	 online, paused, boost;
+	char	 state[32], phase[8], led_colour[12], cp[4];
+	double	 offer, setpoint, max_current;
+	double	 current[3];
+	double	 session_kwh;
+	long	 session_s;
+	char	 faults[96];	/* in words, comma separated */
+};
+
+struct tui_event {
+	int64_t	 time_ms;
+	int	 severity;
+	char	 source[48];
+	char	 text[TUI_TEXT_LEN];
+};
+
+struct tui_status {
+	bool	 valid;		/* a snapshot has been parsed */
+	char	 site[64], mode[12];
+	bool	 meter_online;
+	double	 clamp[3], ev[3], non_ev[3], limit[3], available[3];
+	double	 group_limit, site_limit;
+	int64_t	 time_ms;
+	struct tui_conn *conns;
+	size_t	 n, cap;
+	struct tui_event events[TUI_EVENTS];
+	int	 nevents;
+};
+
+/* A row of the events or sessions screen, as text. */
+struct tui_list {
+	char	(*rows)[TUI_TEXT_LEN + 64];
+	int	 n;
+	int	 severity[TUI_LIST_MAX];
+	char	 title[64];
+	bool	 loading;
+};
+
+enum tui_screen { SCR_MAIN, SCR_DETAIL, SCR_EVENTS, SCR_SESSIONS, SCR_HELP };
+enum tui_sort { SORT_NAME, SORT_STATE, SORT_DRAW };
+
+struct tui_view {
+	enum tui_screen	 screen;
+	enum tui_sort	 sort;
+	char		 filter[TUI_FILTER_LEN];
+	bool		 typing;	/* the filter line has the keys */
+	int		 sel;		/* index into the sorted, filtered rows */
+	int		 top;		/* first row shown */
+	int		 list_top;	/* events/sessions scroll */
+	char		 sel_charger[TUI_NAME_LEN];	/* kept across updates */
+	int		 sel_connector;
+	bool		 confirm_reset;
+	char		 message[TUI_TEXT_LEN];
+	bool		 message_bad;
+	bool		 reachable;	/* the master answers */
+	char		 unreachable_why[96];
+	char		 user[TUI_NAME_LEN];	/* who is logged in */
+	bool		 installer;
+	char		 clock[16];	/* HH:MM:SS, from the shell */
+};
+
+enum tui_act_kind {
+	ACT_NONE, ACT_QUIT, ACT_COMMAND, ACT_LIMIT, ACT_LOAD_EVENTS,
+	ACT_LOAD_SESSIONS,
+};
+
+struct tui_action {
+	enum tui_act_kind kind;
+	int		 charger_id, connector;
+	char		 verb[16];	/* pause, resume, lock, ... */
+	double		 limit;		/* ACT_LIMIT: the new group limit */
+	char		 what[64];	/* "bay-001 connector 1", for messages */
+};
+
+/* Attributes of a cell: the shell maps them to colours or, on a
+ * monochrome terminal, to bold/reverse/underline. */
+enum tui_attr {
+	TA_NORM = 0, TA_HEAD, TA_SEL, TA_OK, TA_WARN, TA_BAD, TA_DIM, TA_BAR_BUILDING,
+	TA_BAR_EV, TA_BAR_FREE, TA_LIMIT, TA_LED_GREEN, TA_LED_BLUE, TA_LED_YELLOW,
+	TA_LED_MAGENTA, TA_LED_RED, TA_LED_WHITE, TA_BOLD, TA_ATTR_COUNT,
+};
+
+struct tui_cell {
+	char		 ch[4];		/* one character, UTF-8 (NUL-padded) */
+	uint8_t		 attr;
+};
+
+struct tui_screen_model {
+	int		 rows, cols;
+	struct tui_cell	*cells;		/* rows * cols */
+};
+
+/* model.c */
+int	tui_status_parse(struct tui_status *, const char *json, size_t len,
+	    char *err, size_t errlen);
+void	tui_status_free(struct tui_status *);
+int	tui_rows(const struct tui_status *, const struct tui_view *,
+	    int *idx, int max);
+void	tui_list_events(struct tui_list *, const char *json, size_t len);
+void	tui_list_sessions(struct tui_list *, const char *json, size_t len);
+void	tui_list_free(struct tui_list *);
+const char *tui_sort_name(enum tui_sort);
+
+/* keys.c (keys as curses gives them; see TUI_KEY_*) */
+#define TUI_KEY_UP	0x103
+#define TUI_KEY_DOWN	0x102
+#define TUI_KEY_PGUP	0x153
+#define TUI_KEY_PGDN	0x152
+#define TUI_KEY_HOME	0x106
+#define TUI_KEY_END	0x168
+#define TUI_KEY_ENTER	'\n'
+#define TUI_KEY_ESC	27
+#define TUI_KEY_BACKSPACE 0x107
+void	tui_key(struct tui_view *, const struct tui_status *,
+	    const struct tui_list *, int key, int page_rows,
+	    struct tui_action *);
+void	tui_keep_selection(struct tui_view *, const struct tui_status *);
+void	tui_say(struct tui_view *, bool bad, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* render.c */
+int	tui_screen_alloc(struct tui_screen_model *, int rows, int cols);
+void	tui_screen_free(struct tui_screen_model *);
+void	tui_render(const struct tui_status *, const struct tui_view *,
+	    const struct tui_list *, bool utf8, struct tui_screen_model *);
+int	tui_table_rows(int rows);
+void	tui_screen_line(const struct tui_screen_model *, int row, char *buf,
+	    size_t len);
+
+#endif
