@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link bench-web clean
+.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link bench-web bench-tui clean
 
 all: build
 
@@ -49,7 +49,7 @@ demo: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: bench-fw bench-alloc bench-store bench-link bench-web
+bench: bench-fw bench-alloc bench-store bench-link bench-web bench-tui
 
 bench-fw: build
 	build/release/tests/bench_fw
@@ -68,6 +68,10 @@ bench-link: build
 # About 2 minutes: the JSON API under wrk with 1000 connectors.
 bench-web: build
 	python3 tests/bench/bench_web.py build/release 500 30 32
+
+# About 2 minutes: the console following 1000 connectors.
+bench-tui: build
+	python3 tests/bench/bench_tui.py build/release 500 60
 
 clean:
 	rm -rf build

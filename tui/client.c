@@ -16,22 +16,30 @@
 
 struct buf {
 	char	*p;
-	size_t	 n;
+	size_t	 n, cap;
 };
 
+/* Appends (growing by doubling: a status is hundreds of kB). */
 static size_t
 collect(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct buf *b = arg;
 	size_t	 n = size * nmemb;
-	char	*np;
 
 	if (b->n + n > 64 * 1024 * 1024)	/* no answer is this big */
 		return 0;
-	if ((np = realloc(b->p, b->n + n + 1)) == NULL)
-		return 0;
-	memcpy(np + b->n, data, n);
-	b->p = np;
+	if (b->n + n + 1 > b->cap) {
+		size_t	 cap = b->cap ? b->cap : 4096;
+		char	*np;
+
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL)
+			return 0;
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, data, n);
 	b->n += n;
 	b->p[b->n] = '\0';
 	return n;
@@ -243,13 +251,15 @@ sse_write(char *p, size_t size, size_t nmemb, void *arg)
 
 	s->last = time(NULL);
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '\n') {
-			char	 ch = p[i];
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t	 k = nl ? (size_t)(nl - (p + i)) : n - i;
 
-			if (collect(&ch, 1, 1, &s->line) != 1)
-				return 0;
-			continue;
-		}
+		/* the line so far, in one piece */
+		if (k > 0 && collect(p + i, 1, k, &s->line) != k)
+			return 0;
+		i += k;
+		if (nl == NULL)
+			break;
 		if (s->line.n == 0)
 			sse_dispatch(s);
 		else if (strncmp(s->line.p, "event: ", 7) == 0)
