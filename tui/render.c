@@ -300,8 +300,11 @@ alarms(struct pen *p, int row, const struct tui_status *st)
 		tt = (time_t)(e->time_ms / 1000);
 		localtime_r(&tt, &tm);
 		strftime(t, sizeof(t), "%H:%M:%S", &tm);
+		/* who or what, unless the text says it already */
 		putf(p, row + 1 + i, 0, p->s->cols, e->severity >= 2 ? TA_BAD :
-		    e->severity == 1 ? TA_WARN : TA_NORM, "%s %s", t, e->text);
+		    e->severity == 1 ? TA_WARN : TA_NORM, "%s %s%s%s", t,
+		    strstr(e->text, e->source) ? "" : e->source,
+		    strstr(e->text, e->source) ? "" : ": ", e->text);
 	}
 }
 

@@ -125,7 +125,8 @@ class TuiTest(ts.SiteTest):
         time.sleep(1.5)
         self.tmux("send-keys", "-t", "tui", "Enter")
         s = self.wait_screen(lambda s: "bay-002 connector 1" in s and
-                             "Recent events of bay-002" in s)
+                             "Recent events of bay-002" in s and
+                             "loading" not in s)
         self.keep("detail", s)
         self.tmux("send-keys", "-t", "tui", "Escape")
         self.tmux("send-keys", "-t", "tui", "e")
