@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -29,13 +30,33 @@ auth_role_parse(const char *s)
 	return -1;
 }
 
-/* Argon2id at libsodium's "interactive" cost: 64 MiB, 2 passes. */
-int
-auth_hash(const char *password, char hash[AUTH_HASH_LEN])
+/*
+ * Argon2id, 19 MiB and 2 passes (OWASP's first recommended setting): hard
+ * enough on memory that guessing does not scale, light enough for an
+ * appliance. At most AUTH_HASHING hashes at once (AUTH_HASHING x 19 MiB
+ * at worst); more logins wait their turn.
+ */
+static int
+hash_pw(struct auth *a, const char *password, char hash[AUTH_HASH_LEN])
 {
-	return crypto_pwhash_str(hash, password, strlen(password),
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : AUTH_NOMEM;
+	int	 rc;
+
+	uv_sem_wait(&a->hashing);
+	rc = crypto_pwhash_str(hash, password, strlen(password),
+	    AUTH_PWHASH_OPS, AUTH_PWHASH_MEM);
+	uv_sem_post(&a->hashing);
+	return rc == 0 ? 0 : AUTH_NOMEM;
+}
+
+static bool
+verify(struct auth *a, const char *hash, const char *password)
+{
+	bool	 ok;
+
+	uv_sem_wait(&a->hashing);
+	ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	uv_sem_post(&a->hashing);
+	return ok;
 }
 
 static void
@@ -56,16 +77,9 @@ auth_init(struct auth *a, uint64_t idle_ms)
 		return -1;
 	a->idle_ms = idle_ms;
 	uv_mutex_init(&a->mu);
-	{
-		char	 pw[33];
-
-		/* what an unknown user's password is checked against, so
-		 * that a wrong name costs the same time as a wrong password */
-		random_hex(pw, 16);
-		if (auth_hash(pw, a->dummy_hash) != 0) {
-			uv_mutex_destroy(&a->mu);
-			return -1;
-		}
+	if (uv_sem_init(&a->hashing, AUTH_HASHING) != 0) {
+		uv_mutex_destroy(&a->mu);
+		return -1;
 	}
 	return 0;
 }
@@ -74,6 +88,7 @@ void
 auth_free(struct auth *a)
 {
 	uv_mutex_destroy(&a->mu);
+	uv_sem_destroy(&a->hashing);
 	sodium_memzero(a, sizeof(*a));
 }
 
@@ -163,7 +178,7 @@ auth_add_user(struct auth *a, const char *name, int role, const char *pw,
 	uv_mutex_unlock(&a->mu);
 	if (exists)
 		return AUTH_EXISTS;
-	if (auth_hash(pw, hash) != 0)
+	if (hash_pw(a, pw, hash) != 0)
 		return AUTH_NOMEM;
 	uv_mutex_lock(&a->mu);
 	exists = find_user(a, name) != NULL;	/* raced with another add */
@@ -292,7 +307,20 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	snprintf(hash, sizeof(hash), "%s", found ? u->hash : a->dummy_hash);
 	uv_mutex_unlock(&a->mu);
 
-	ok = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0 && found;
+	/* An unknown user's password is checked against a hash of a random
+	 * one (made at the first need), so that a wrong name costs the same
+	 * time as a wrong password. */
+	if (!found && hash[0] == '\0') {
+		char	 rnd[33];
+
+		random_hex(rnd, 16);
+		if (hash_pw(a, rnd, hash) != 0)
+			return AUTH_NOMEM;
+		uv_mutex_lock(&a->mu);
+		snprintf(a->dummy_hash, sizeof(a->dummy_hash), "%s", hash);
+		uv_mutex_unlock(&a->mu);
+	}
+	ok = verify(a, hash, pw) && found;
 
 	uv_mutex_lock(&a->mu);
 	u = find_user(a, user);		/* it may have gone meanwhile */
@@ -392,10 +420,9 @@ auth_set_password(struct auth *a, const char *user, const char *old,
 	uv_mutex_unlock(&a->mu);
 	if (u == NULL)
 		return AUTH_NOTFOUND;
-	if (check_old && (old == NULL ||
-	    crypto_pwhash_str_verify(hash, old, strlen(old)) != 0))
+	if (check_old && (old == NULL || !verify(a, hash, old)))
 		return AUTH_BAD;
-	if (auth_hash(pw, newhash) != 0)
+	if (hash_pw(a, pw, newhash) != 0)
 		return AUTH_NOMEM;
 	uv_mutex_lock(&a->mu);
 	if ((u = find_user(a, user)) == NULL)

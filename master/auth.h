@@ -26,6 +26,9 @@
 #define AUTH_FAILS_MAX		5	/* failed logins per address ... */
 #define AUTH_FAILS_WINDOW_MS	60000	/* ... within this ... */
 #define AUTH_LOCKOUT_MS		60000	/* ... lock it out this long */
+#define AUTH_PWHASH_OPS		2	/* Argon2id passes */
+#define AUTH_PWHASH_MEM		(19u * 1024 * 1024)	/* bytes */
+#define AUTH_HASHING		2	/* hashes at once, at most */
 #define AUTH_DEFAULT_USER	"installer"
 #define AUTH_DEFAULT_PASSWORD	"installer"
 
@@ -69,6 +72,7 @@ struct auth_addr {
 
 struct auth {
 	uv_mutex_t	 mu;
+	uv_sem_t	 hashing;	/* AUTH_HASHING at once */
 	uint64_t	 idle_ms;
 	struct auth_user users[AUTH_MAX_USERS];
 	struct auth_session sessions[AUTH_MAX_SESSIONS];
@@ -80,7 +84,6 @@ int	auth_init(struct auth *, uint64_t idle_ms);
 void	auth_free(struct auth *);
 const char *auth_role_name(int role);
 int	auth_role_parse(const char *);
-int	auth_hash(const char *password, char hash[AUTH_HASH_LEN]);
 int	auth_check_name(const char *name, char *why, size_t);
 int	auth_check_password(const char *user, const char *password, char *why,
 	    size_t);
