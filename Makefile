@@ -3,22 +3,29 @@
 #   make test   install what is missing, build with sanitizers, run every test
 # Build trees live under build/ (release: build/release, tests: build/asan).
 
-DEB_PACKAGES := build-essential cmake pkg-config clang python3 \
+# What building and running need; the tests need more (TEST_PACKAGES).
+DEB_PACKAGES := build-essential cmake pkg-config python3 \
                 libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
-                libmodbus-dev mbpoll python3-pymodbus python3-serial socat \
-                libsqlite3-dev sqlite3 libmicrohttpd-dev libsodium-dev \
-                chromium nodejs wrk openssl libncurses-dev libcurl4-openssl-dev \
-                tmux
+                libmodbus-dev libsqlite3-dev libmicrohttpd-dev libsodium-dev \
+                libncurses-dev libcurl4-openssl-dev socat
+TEST_PACKAGES := clang mbpoll python3-pymodbus python3-serial sqlite3 \
+                 chromium nodejs wrk openssl tmux
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link bench-web bench-tui clean
+.PHONY: all deps deps-test install-packages demo-charger build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-link bench-web bench-tui clean
 
 all: build
 
 # Installs only the Debian packages that are not there yet.
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+
+deps-test:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(TEST_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
@@ -31,13 +38,13 @@ build: deps
 	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build/release -j $(JOBS)
 
-build-asan: deps
+build-asan: deps-test
 	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DEVG_SANITIZE=ON >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
 # The same sources must also build warning-free with clang; this build
 # also holds the fuzz targets (libFuzzer, ASan, UBSan).
-build-clang: deps
+build-clang: deps-test
 	CC=clang cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Debug -DEVG_FUZZ=ON >/dev/null
 	cmake --build build/clang -j $(JOBS)
 
@@ -45,7 +52,12 @@ test: build-asan build-clang
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 	cd build/clang && ctest --output-on-failure -R '^fuzz_'
 
+# A live simulated site (SPEED=10: its clock ten times faster).
 demo: build
+	python3 sim/demo.py build/release demo-data
+
+# One charger through a charging session, narrated (45 s).
+demo-charger: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).

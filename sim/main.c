@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,9 @@
 #include "linesrv.h"
 #include "log.h"
 #include "mbserver.h"
+#include "model.h"
 #include "regmap.h"
+#include "site_file.h"
 #include "slave.h"
 #include "strnum.h"
 
@@ -46,8 +49,28 @@ struct simmeter {
 /* Design: the CT kit measures every 200 ms. */
 #define SIM_METER_FRAME_MS	200
 
+/* A car at a connector of the site model (--site). */
+struct simcar {
+	bool			 present;
+	bool			 stopped;	/* it stopped taking current */
+	struct model_car	 car;
+};
+
+/* The site model driving the meter and the cars (--site FILE). */
+struct simsite {
+	struct site_file	 f;
+	struct model		 model;
+	int			 speed;		/* site seconds a second */
+	int64_t			 t_s;		/* site clock, from Monday 00:00 */
+	uv_timer_t		 timer;
+	struct simcar		*cars;		/* charger * 2 + connector */
+	uint64_t		 arrived, left, turned_away;
+	int32_t			 base_da[EVG_PHASES], pv_da[EVG_PHASES];
+};
+
 struct sim {
 	struct simmeter		 meter;
+	struct simsite		*site;
 	uv_loop_t		*loop;
 	uv_timer_t		 tick;
 	uv_signal_t		 sigint, sigterm;
@@ -160,6 +183,145 @@ on_tick(uv_timer_t *t)
 	}
 }
 
+static void
+car_cmd(struct simslave *ss, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+car_cmd(struct simslave *ss, const char *fmt, ...)
+{
+	char	 line[64], *r;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r = slave_control_line(&ss->s, line, clock_now_ms());
+	if (r != NULL && strcmp(r, "ok") != 0)
+		log_warnx("%s: %s: %s", ss->name, line, r);
+	free(r);
+}
+
+/* A car arrives at a free connector, chosen at random. */
+static void
+arrive(struct sim *sim)
+{
+	struct simsite *st = sim->site;
+	int	 nc = st->f.connectors, total = sim->n * nc, pick, free_n = 0;
+
+	for (int i = 0; i < total; i++)
+		free_n += !st->cars[i].present && sim->sl[i / nc].alive;
+	if (free_n == 0) {
+		st->turned_away++;
+		return;
+	}
+	pick = (int)(model_rand(&st->model) % (uint32_t)free_n);
+	for (int i = 0; i < total; i++) {
+		struct simcar *c = &st->cars[i];
+		struct simslave *ss = &sim->sl[i / nc];
+		int	 k = i % nc + 1;
+
+		if (c->present || !ss->alive || pick-- > 0)
+			continue;
+		model_car(&st->model, st->t_s, &c->car);
+		c->present = true;
+		c->stopped = false;
+		/* the battery shrunk by the speed-up, so that it fills at the
+		 * site clock's pace */
+		car_cmd(ss, "car %d max %d", k, c->car.max_da / 10);
+		car_cmd(ss, "car %d phases %d", k, c->car.phases);
+		car_cmd(ss, "car %d capacity %d", k, c->car.capacity_kwh /
+		    st->speed > 0 ? c->car.capacity_kwh / st->speed : 1);
+		car_cmd(ss, "car %d soc %d", k, c->car.soc_pct);
+		car_cmd(ss, "car %d lag %d", k, c->car.lag_ms);
+		car_cmd(ss, "car %d charge", k);
+		car_cmd(ss, "plug %d", k);
+		st->arrived++;
+		return;
+	}
+}
+
+/* Every second: the site's clock moves on by its speed; the building,
+ * the PV and the cars follow. */
+static void
+on_site(uv_timer_t *t)
+{
+	struct sim *sim = t->data;
+	struct simsite *st = sim->site;
+	int	 nc = st->f.connectors, arrivals;
+
+	st->t_s += st->speed;
+	model_base_da(&st->model, st->t_s, st->base_da);
+	model_pv_da(&st->model, st->t_s, st->pv_da);
+	for (int p = 0; p < EVG_PHASES; p++)
+		sim->meter.base_da[p] = st->base_da[p] - st->pv_da[p];
+	arrivals = model_arrivals(&st->model, st->t_s, st->speed);
+	for (int i = 0; i < arrivals; i++)
+		arrive(sim);
+	for (int i = 0; i < sim->n * nc; i++) {
+		struct simcar *c = &st->cars[i];
+		struct simslave *ss = &sim->sl[i / nc];
+		int	 k = i % nc;
+
+		if (!c->present || !ss->alive)
+			continue;
+		if (st->t_s >= c->car.leave_s) {
+			car_cmd(ss, "unplug %d", k + 1);
+			c->present = false;
+			st->left++;
+		} else if (!c->stopped && sim_car_soc_pm(&ss->s.sim.conn[k].car) >=
+		    c->car.target_pct * 10 && c->car.full_early) {
+			car_cmd(ss, "car %d stop", k + 1);
+			c->stopped = true;
+		}
+	}
+}
+
+static char *
+site_status(const struct sim *sim)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
+	    "Sat", "Sun" };
+	const struct simsite *st = sim->site;
+	int	 present = 0;
+	int64_t	 t = st->t_s;
+	char	*out = NULL;
+
+	for (int i = 0; i < sim->n * st->f.connectors; i++)
+		present += st->cars[i].present;
+	if (asprintf(&out, "{\"time\":\"%s %02d:%02d\",\"speed\":%d,"
+	    "\"building\":[%.1f,%.1f,%.1f],\"pv\":[%.1f,%.1f,%.1f],"
+	    "\"cars\":%d,\"arrived\":%llu,\"left\":%llu,"
+	    "\"turned_away\":%llu}", days[(t / 86400) % 7],
+	    (int)(t % 86400 / 3600), (int)(t % 3600 / 60), st->speed,
+	    st->base_da[0] / 10.0, st->base_da[1] / 10.0, st->base_da[2] / 10.0,
+	    st->pv_da[0] / 10.0, st->pv_da[1] / 10.0, st->pv_da[2] / 10.0,
+	    present, (unsigned long long)st->arrived,
+	    (unsigned long long)st->left,
+	    (unsigned long long)st->turned_away) < 0)
+		return NULL;
+	return out;
+}
+
+static char *
+site_command(struct sim *sim, const char *args)
+{
+	long	 v;
+
+	if (sim->site == NULL)
+		return strdup("error: no site model (start with --site FILE)");
+	if (args[0] == '\0')
+		return site_status(sim);
+	if (strncmp(args, " speed ", 7) == 0) {
+		if (strnum_long(args + 7, 1, 3600, &v) != 0)
+			return strdup("error: site speed: 1-3600 site seconds a "
+			    "second");
+		sim->site->speed = (int)v;
+		return strdup("ok");
+	}
+	return strdup("error: site | site speed N");
+}
+
 static struct simslave *
 find(struct sim *sim, const char *name, size_t len)
 {
@@ -192,6 +354,9 @@ on_control(void *arg, const char *line)
 			    i ? " " : "", sim->sl[i].name);
 		return out;
 	}
+	if (strncmp(line, "site", 4) == 0 && (line[4] == '\0' ||
+	    line[4] == ' '))
+		return site_command(sim, line + 4);
 	if (strncmp(line, "meter ", 6) == 0) {
 		long	 a[3];
 		char	 w[3][16], extra;
@@ -269,6 +434,8 @@ on_signal(uv_signal_t *sig, int signum)
 		if (sim->sl[i].alive)
 			mbserver_close(&sim->sl[i].mb);
 	linesrv_close(&sim->ctl);
+	if (sim->site != NULL)
+		uv_close((uv_handle_t *)&sim->site->timer, NULL);
 	uv_close((uv_handle_t *)&sim->tick, NULL);
 	uv_close((uv_handle_t *)&sim->sigint, NULL);
 	uv_close((uv_handle_t *)&sim->sigterm, NULL);
@@ -285,13 +452,25 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 	if ((fp = fopen(tmp, "w")) == NULL)
 		return -1;
 	fprintf(fp, "; written by evgroup-sim for its %d simulated chargers\n"
-	    "[site]\nname = simulated site (%d chargers)\n", sim->n, sim->n);
-	if (meter_port)
+	    "[site]\n", sim->n);
+	if (sim->site != NULL) {
+		const struct site_file *f = &sim->site->f;
+		int	 g = f->group_limit ? f->group_limit : f->supply;
+
+		fprintf(fp, "name = %s\nmode = %s\nsite_limit = %d.%d\n"
+		    "group_limit = %d.%d\nmargin = %d.%d\n\n[meter]\n"
+		    "enabled = yes\ndriver = sense\ntransport = tcp\n"
+		    "host = 127.0.0.1\nport = %ld\n", f->name,
+		    site_mode_names[f->mode], f->supply / 10, f->supply % 10,
+		    g / 10, g % 10, f->margin / 10, f->margin % 10, meter_port);
+	} else
+		fprintf(fp, "name = simulated site (%d chargers)\n", sim->n);
+	if (sim->site == NULL && meter_port)
 		fprintf(fp, "mode = dynamic\nsite_limit = 100.0\n"
 		    "group_limit = 100.0\n\n[meter]\nenabled = yes\n"
 		    "driver = sense\ntransport = tcp\nhost = 127.0.0.1\n"
 		    "port = %ld\n", meter_port);
-	else
+	else if (sim->site == NULL)
 		/* 16 A a charger, within the 2000 A a group limit may be */
 		fprintf(fp, "group_limit = %d.0\n", sim->n < 125 ? 16 * sim->n :
 		    2000);
@@ -319,6 +498,7 @@ usage(FILE *fp)
 	    "usage: evgroup-sim --slaves N --base-port P [--connectors 1|2]\n"
 	    "                   [--control PATH] [--master-config FILE]\n"
 	    "                   [--set KEY=VALUE]... [--events] [--meter-port P]\n"
+	    "                   [--site FILE [--speed N]]\n"
 	    "  --slaves N           chargers to simulate (1-%d)\n"
 	    "  --base-port P        Modbus TCP port of the first; the others follow\n"
 	    "  --connectors 1|2     connectors per charger (default 2)\n"
@@ -326,7 +506,10 @@ usage(FILE *fp)
 	    "  --master-config FILE write an evgroup-master configuration for them\n"
 	    "  --set S.KEY=VALUE    a charger setting for all of them\n"
 	    "  --events             print every charger's events\n"
-	    "  --meter-port P       serve the Sense CT kit on 127.0.0.1:P\n",
+	    "  --meter-port P       serve the Sense CT kit on 127.0.0.1:P\n"
+	    "  --site FILE          a whole site: chargers, load, PV, cars\n"
+	    "                       (docs/simulator.md); needs --meter-port\n"
+	    "  --speed N            the site's clock runs N times real time\n",
 	    SIM_MAX_SLAVES);
 }
 
@@ -342,13 +525,15 @@ main(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "meter-port", required_argument, NULL, 'M' },
+		{ "site", required_argument, NULL, 'S' },
+		{ "speed", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim *sim;
 	struct slave_config base;
-	const char *control = "evgroup-sim.sock", *mconf = NULL;
-	long	 n = 0, port = 0, nconn = 2, meter_port = 0;
+	const char *control = "evgroup-sim.sock", *mconf = NULL, *sitef = NULL;
+	long	 n = 0, port = 0, nconn = 2, meter_port = 0, speed = 1;
 	char	 err[CFG_ERRLEN + 64];
 	int	 ch, rc;
 	struct rlimit rl;
@@ -402,13 +587,54 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			sitef = optarg;
+			break;
+		case 'X':
+			if (strnum_long(optarg, 1, 3600, &speed) != 0) {
+				fprintf(stderr, "evgroup-sim: --speed: must be "
+				    "1-3600\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
+			free(sim);
 			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (sitef != NULL) {
+		struct simsite *st = calloc(1, sizeof(*st));
+
+		if (st == NULL)
+			fatal("calloc");
+		if (site_file_load(&st->f, sitef, NULL, 0, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-sim: %s\n", err);
+			return 2;
+		}
+		if (meter_port == 0) {
+			fprintf(stderr, "evgroup-sim: --site needs --meter-port "
+			    "(the site's CT kit)\n");
+			return 2;
+		}
+		if (model_init(&st->model, &st->f.model, err, sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-sim: %s\n", err);
+			return 2;
+		}
+		n = st->f.chargers;
+		nconn = st->f.connectors;
+		st->speed = (int)speed;
+		st->t_s = st->f.start_s;
+		st->cars = calloc((size_t)n * 2, sizeof(*st->cars));
+		if (st->cars == NULL)
+			fatal("calloc");
+		for (int k = 0; k < REGMAP_MAX_CONN; k++)
+			base.conn[k].max_current = st->f.max_current;
+		sim->site = st;
 	}
 	if (n == 0 || port == 0 || port + n - 1 > 65535) {
 		usage(stderr);
@@ -468,6 +694,11 @@ main(int argc, char **argv)
 		    uv_strerror(rc));
 		return 1;
 	}
+	if (sim->site != NULL) {
+		uv_timer_init(sim->loop, &sim->site->timer);
+		sim->site->timer.data = sim;
+		uv_timer_start(&sim->site->timer, on_site, 0, 1000);
+	}
 	uv_timer_init(sim->loop, &sim->tick);
 	sim->tick.data = sim;
 	uv_timer_start(&sim->tick, on_tick, 0, (uint64_t)base.tick_ms);
@@ -480,6 +711,11 @@ main(int argc, char **argv)
 	    sim->n, port, port + n - 1, control);
 	uv_run(sim->loop, UV_RUN_DEFAULT);
 	uv_loop_close(sim->loop);
+	if (sim->site != NULL) {
+		model_free(&sim->site->model);
+		free(sim->site->cars);
+		free(sim->site);
+	}
 	free(sim->sl);
 	free(sim);
 	return 0;
