@@ -164,6 +164,57 @@ class SiteTest(tl.Base):
         self.assertTrue(st["connectors"][0]["boost"])
 
 
+class SiteModelTest(tl.Base):
+    """evgroup-sim --site: the building, the PV and the cars of a site
+    file drive the CT kit and the chargers; the master shares the rest."""
+
+    def test_site_file_drives_meter_and_cars(self):
+        site = os.path.join(self.tmp, "site.ini")
+        with open(site, "w") as f:
+            f.write("[site]\nname = model test\nsupply = 60\nchargers = 3\n"
+                    "connectors = 2\nstart = mon 08:00\n[load]\n"
+                    "profile = office\npeak = 20\n[pv]\nshape = clear\n"
+                    "kwp = 10\n[cars]\narrivals = 2000\ndwell = 60\n"
+                    "seed = 3\n")
+        base = tl.free_ports(4)
+        simsock = os.path.join(self.tmp, "sim.sock")
+        mconf = os.path.join(self.tmp, "master.ini")
+        status = os.path.join(self.tmp, "status.json")
+        self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"), "--site",
+                           site, "--speed", "60", "--base-port", str(base),
+                           "--meter-port", str(base + 3), "--control",
+                           simsock, "--master-config", mconf])
+        tl.wait_control(simsock)
+        with open(mconf) as f:
+            conf = f.read()
+        self.assertIn("site_limit = 60.0", conf)
+        self.assertIn("name = model test", conf)
+        m = self.master(mconf, "--set", "site.status_file=" + status)
+        m.wait_for(r"meter: online", timeout=15)
+        deadline = time.monotonic() + 30
+        st = None
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            site_st = json.loads(tl.control(simsock, "site"))
+            try:
+                with open(status) as f:
+                    st = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if any(c["state"] == "charging" for c in st["connectors"]):
+                break
+        self.assertGreaterEqual(site_st["arrived"], 1, site_st)
+        self.assertTrue(any(c["state"] == "charging"
+                            for c in st["connectors"]), st)
+        # office at 08:xx on a Monday: the building draws, the sun is up
+        self.assertGreater(site_st["building"][0], 5)
+        self.assertGreater(site_st["pv"][0], 0)
+        self.assertTrue(site_st["time"].startswith("Mon 08:"), site_st)
+        self.assertEqual(tl.control(simsock, "site speed 5"), "ok")
+        self.assertTrue(tl.control(simsock, "site speed 0").startswith(
+            "error"))
+
+
 if __name__ == "__main__":
     tl.BIN = os.path.abspath(sys.argv.pop(1))
     tl.SRC = os.path.abspath(sys.argv.pop(1))
