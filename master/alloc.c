@@ -199,7 +199,8 @@ max_draw(const struct alloc_conn *c, uint8_t mask)
 }
 
 static void
-learn(const struct alloc_conn *c, struct alloc_memo *m, uint64_t now)
+learn(const struct alloc_site *s, const struct alloc_conn *c,
+    struct alloc_memo *m, uint64_t now)
 {
 	uint8_t	 wired = alloc_wired(c->phase), hot = 0, cold = 0;
 
@@ -234,7 +235,7 @@ learn(const struct alloc_conn *c, struct alloc_memo *m, uint64_t now)
 			m->one_phase_since = 0;
 	}
 	/* Reclaim what a car does not use; give it back when it asks. */
-	{
+	if (!s->no_reclaim) {
 		int32_t d = max_draw(c, alloc_phases(c, m));
 
 		if (m->trim_da != 0) {
@@ -419,7 +420,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	o->running = o->paused = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		learn(&c[i], &m[i], now);
+		learn(s, &c[i], &m[i], now);
 		w.mask[i] = alloc_phases(&c[i], &m[i]);
 		w.flag[i] = 0;
 		w.order[i] = (uint32_t)i;

@@ -64,6 +64,8 @@ struct alloc_site {
 	uint32_t	 min_run_ms, min_pause_ms;
 	uint32_t	 fallback_timeout_ms;	/* the chargers' watchdog */
 	uint32_t	 green_start_ms, green_stop_ms;
+	bool		 no_reclaim;	/* planning comparisons only: never
+					 * take back what a car leaves */
 };
 
 /* A connector as the allocator sees it in one cycle. */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mbserver.h"
 #include "model.h"
+#include "plan.h"
 #include "regmap.h"
 #include "site_file.h"
 #include "slave.h"
@@ -538,6 +539,8 @@ main(int argc, char **argv)
 	int	 ch, rc;
 	struct rlimit rl;
 
+	if (argc > 1 && strcmp(argv[1], "plan") == 0)
+		return plan_main(argc - 1, argv + 1);
 	if ((sim = calloc(1, sizeof(*sim))) == NULL)
 		fatal("calloc");
 	slave_config_defaults(&base);

@@ -1,0 +1,415 @@
+/*
+ * plan.c: planning runs (evgroup-sim plan). A site file's chargers, cars,
+ * building and PV run in virtual time, no sockets: the real charger
+ * firmware cores on simulated hardware (a 100 ms step), and every second
+ * the real allocator and planner, as in the master. What comes out is a
+ * report of the day: energy, demand met, cars left short, the supply's
+ * peak against its fuse, contactor operations, fairness; and a chart.
+ * docs/planning.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "model.h"
+#include "plan.h"
+#include "planner.h"
+#include "site_file.h"
+#include "slave.h"
+#include "strnum.h"
+
+#define PLAN_TICK_MS	100	/* the chargers' step */
+#define PLAN_CYCLE_MS	1000	/* the master's: meter, allocate, write */
+#define PLAN_T0_MS	1000000
+
+struct pcar {
+	bool		 present, stopped;
+	struct model_car car;
+	uint32_t	 wanted_wh;	/* to its target */
+	uint32_t	 bound_wh;	/* what its charger could give it */
+	uint16_t	 session;	/* its session number at the charger */
+};
+
+struct prun {
+	const struct site_file *sf;
+	int		 variant;
+	struct model	 model;
+	struct slave	*ch;
+	int		 nch, nc, n;
+	struct alloc_site site;
+	struct alloc_conn *ac;
+	struct alloc_memo *memo;
+	struct plan_conn *plan;
+	int32_t		*target;
+	void		*work;
+	struct alloc_out out;
+	struct pcar	*cars;
+	bool		*was_closed;
+	uint16_t	 heartbeat;
+	uint64_t	 now;
+	int64_t		 t_s;
+	int32_t		 base[EVG_PHASES], pv[EVG_PHASES];
+	int		 over_run[EVG_PHASES];	/* seconds above, in a row */
+	struct plan_result *r;
+	/* per-minute series for the chart */
+	FILE		*series;
+	double		 acc[7];
+	int		 nacc;
+};
+
+static const enum phase_conn rotation[] = { PHASE_L1L2L3, PHASE_L2L3L1,
+    PHASE_L3L1L2 };
+
+static void
+cmd(struct prun *p, int ch, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cmd(struct prun *p, int ch, const char *fmt, ...)
+{
+	char	 line[64], *r;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r = slave_control_line(&p->ch[ch], line, p->now);
+	free(r);
+}
+
+static int
+setup(struct prun *p, const struct site_file *sf, int variant, char *err,
+    size_t errlen)
+{
+	struct slave_config conf;
+
+	memset(p, 0, sizeof(*p));
+	p->sf = sf;
+	p->variant = variant;
+	p->nch = sf->chargers;
+	p->nc = sf->connectors;
+	p->n = p->nch * p->nc;
+	p->now = PLAN_T0_MS;
+	p->t_s = sf->start_s;
+	if (model_init(&p->model, &sf->model, err, errlen) != 0)
+		return -1;
+	p->ch = calloc((size_t)p->nch, sizeof(*p->ch));
+	p->ac = calloc((size_t)p->n, sizeof(*p->ac));
+	p->memo = calloc((size_t)p->n, sizeof(*p->memo));
+	p->plan = calloc((size_t)p->n, sizeof(*p->plan));
+	p->target = calloc((size_t)p->n, sizeof(*p->target));
+	p->work = malloc(alloc_work_size((size_t)p->n) + 1);
+	p->cars = calloc((size_t)p->n, sizeof(*p->cars));
+	p->was_closed = calloc((size_t)p->n, sizeof(*p->was_closed));
+	if (!p->ch || !p->ac || !p->memo || !p->plan || !p->target ||
+	    !p->work || !p->cars || !p->was_closed) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	slave_config_defaults(&conf);
+	conf.connectors = p->nc;
+	conf.link.enabled = true;
+	conf.link.fallback_current = 0;
+	conf.link.fallback_timeout = 10;
+	for (int c = 0; c < p->nch; c++) {
+		for (int k = 0; k < p->nc; k++) {
+			conf.conn[k].phase = rotation[(2 * c + k) % 3];
+			conf.conn[k].max_current = sf->max_current;
+		}
+		snprintf(conf.serial, sizeof(conf.serial), "PLN%013d", c + 1);
+		if (slave_init(&p->ch[c], &conf, p->now) != 0) {
+			snprintf(err, errlen, "charger %d: cannot start", c + 1);
+			return -1;
+		}
+	}
+	p->site = (struct alloc_site){
+		.mode = (enum alloc_mode)sf->mode,
+		.strategy = STRATEGY_MAXIMISE,
+		.group_limit_da = sf->group_limit ? sf->group_limit : sf->supply,
+		.site_limit_da = sf->supply, .margin_da = sf->margin,
+		.offline_limit_da = 100, .meter_online = true,
+		.chargers_in_clamps = true,
+		.clamp_enabled = { true, true, true },
+		.min_run_ms = ALLOC_MIN_RUN_MS, .min_pause_ms = ALLOC_MIN_PAUSE_MS,
+		.fallback_timeout_ms = 10000,
+		.green_start_ms = ALLOC_GREEN_START_MS,
+		.green_stop_ms = ALLOC_GREEN_STOP_MS,
+	};
+	if (variant == PLAN_STATIC) {
+		/* an io7 Static group: a fixed share, safe with the building
+		 * at its peak (the load's peak plus its largest step) */
+		int32_t	 g = sf->supply - sf->margin - sf->model.load_peak -
+		    sf->model.step_max;
+
+		p->site.mode = ALLOC_STATIC;
+		p->site.group_limit_da = g > 0 ? g : 0;
+	} else if (variant == PLAN_NO_RECLAIM)
+		p->site.no_reclaim = true;
+	return 0;
+}
+
+static void
+teardown(struct prun *p)
+{
+	model_free(&p->model);
+	free(p->ch);
+	free(p->ac);
+	free(p->memo);
+	free(p->plan);
+	free(p->target);
+	free(p->work);
+	free(p->cars);
+	free(p->was_closed);
+}
+
+static const struct fw_conn *
+fwc(const struct prun *p, int i)
+{
+	return &p->ch[i / p->nc].fw.conn[i % p->nc];
+}
+
+/* A car leaves: what it got against what it wanted (a car still there
+ * when the run ends counts for the energy only). */
+static void
+depart(struct prun *p, int i, bool left)
+{
+	struct pcar *c = &p->cars[i];
+	const struct fw_conn *f = fwc(p, i);
+	uint32_t got = f->sess.number == c->session ? f->sess.energy_wh : 0;
+	double	 share = c->wanted_wh ? (double)(got < c->wanted_wh ? got :
+	    c->wanted_wh) / c->wanted_wh : 1;
+
+	p->r->delivered_wh += got;
+	c->present = false;
+	if (!left) {
+		p->r->still_there++;
+		return;
+	}
+	p->r->left_delivered_wh += got;
+	p->r->wanted_wh += c->wanted_wh;
+	p->r->cars++;
+	p->r->short_cars += got + 500 < c->wanted_wh &&
+	    got + 500 < c->bound_wh;
+	p->r->sum_share += share;
+	p->r->sum_share2 += share * share;
+}
+
+static void
+arrive(struct prun *p)
+{
+	int	 free_n = 0, pick;
+
+	for (int i = 0; i < p->n; i++)
+		free_n += !p->cars[i].present;
+	if (free_n == 0) {
+		p->r->turned_away++;
+		return;
+	}
+	pick = (int)(model_rand(&p->model) % (uint32_t)free_n);
+	for (int i = 0; i < p->n; i++) {
+		struct pcar *c = &p->cars[i];
+		int	 ch = i / p->nc, k = i % p->nc + 1;
+		double	 hours;
+		int32_t	 rate;
+
+		if (c->present || pick-- > 0)
+			continue;
+		model_car(&p->model, p->t_s, &c->car);
+		c->present = true;
+		c->stopped = false;
+		c->wanted_wh = (uint32_t)((c->car.target_pct - c->car.soc_pct) *
+		    c->car.capacity_kwh * 10);
+		/* the most it could take: its own rate for its whole stay */
+		rate = c->car.max_da < p->sf->max_current ? c->car.max_da :
+		    p->sf->max_current;
+		hours = (double)(c->car.leave_s - p->t_s) / 3600.0;
+		c->bound_wh = (uint32_t)fmin(c->wanted_wh, rate / 10.0 *
+		    MODEL_NOMINAL_V * c->car.phases * hours);
+		p->r->bound_wh += c->bound_wh;
+		cmd(p, ch, "car %d max %d", k, c->car.max_da / 10);
+		cmd(p, ch, "car %d phases %d", k, c->car.phases);
+		cmd(p, ch, "car %d capacity %d", k, c->car.capacity_kwh);
+		cmd(p, ch, "car %d soc %d", k, c->car.soc_pct);
+		cmd(p, ch, "car %d lag %d", k, c->car.lag_ms);
+		cmd(p, ch, "car %d charge", k);
+		cmd(p, ch, "plug %d", k);
+		c->session = (uint16_t)(p->ch[ch].fw.conn[k - 1].sess.number + 1);
+		return;
+	}
+}
+
+/* The master's cycle: meter, allocator, planner, setpoints. */
+static void
+control(struct prun *p)
+{
+	int32_t	 ev[EVG_PHASES] = { 0 };
+
+	for (int i = 0; i < p->n; i++)
+		for (int ph = 0; ph < EVG_PHASES; ph++)
+			ev[ph] += fwc(p, i)->site_da[ph];
+	for (int ph = 0; ph < EVG_PHASES; ph++)
+		p->site.clamp_da[ph] = p->base[ph] - p->pv[ph] + ev[ph];
+	for (int i = 0; i < p->n; i++) {
+		struct slave *sl = &p->ch[i / p->nc];
+		int	 k = i % p->nc;
+		const struct fw_conn *c = &sl->fw.conn[k];
+		struct alloc_conn *a = &p->ac[i];
+
+		a->phase = sl->fw.cfg.conn[k].phase;
+		a->min_da = ALLOC_MIN_DA;
+		a->max_da = sl->fw.cfg.conn[k].max_da;
+		a->online = true;
+		a->demand = c->sess.active && c->state != CS_FAULT &&
+		    c->state != CS_LOCKED;
+		a->fallback_da = 0;
+		a->in_force_da = fw_setpoint_in_force(&sl->fw, k);
+		memcpy(a->draw_da, c->site_da, sizeof(a->draw_da));
+		a->session_wh = c->sess.energy_wh;
+		a->session_id = c->sess.number;
+	}
+	alloc_compute(&p->site, p->ac, p->memo, (size_t)p->n, p->now, p->work,
+	    p->target, &p->out);
+	plan_step(p->plan, &p->site, p->ac, p->memo, (size_t)p->n, p->target,
+	    p->out.hard_da, p->now);
+	p->heartbeat++;
+	for (int c = 0; c < p->nch; c++) {
+		fw_heartbeat(&p->ch[c].fw, p->heartbeat, p->now);
+		for (int k = 0; k < p->nc; k++)
+			(void)fw_setpoint(&p->ch[c].fw, k,
+			    p->plan[c * p->nc + k].setpoint_da);
+	}
+}
+
+/* The supply each second: its peak, and time above the fuse beyond the
+ * cars' response window (a step in the building is the master's to
+ * answer within it). */
+static void
+account(struct prun *p)
+{
+	double	 cap = 0, cars_w = 0;
+
+	for (int ph = 0; ph < EVG_PHASES; ph++) {
+		int32_t	 a = p->site.clamp_da[ph];
+		int32_t	 room = p->sf->supply - p->base[ph] + p->pv[ph];
+
+		if (a > p->r->peak_da)
+			p->r->peak_da = a;
+		/* the master learns a step at its next reading (one cycle),
+		 * then the cars have their 5 s */
+		if (a > p->sf->supply) {
+			if (++p->over_run[ph] * 1000 > ALLOC_EV_RESPONSE_MS +
+			    PLAN_CYCLE_MS)
+				p->r->over_s++;
+		} else
+			p->over_run[ph] = 0;
+		room -= p->sf->margin;
+		cap += room > 0 ? room / 10.0 * MODEL_NOMINAL_V : 0;
+	}
+	/* what the cars there could take at most this second */
+	for (int i = 0; i < p->n; i++) {
+		const struct pcar *c = &p->cars[i];
+		int32_t	 rate;
+
+		if (!c->present || c->stopped)
+			continue;
+		rate = c->car.max_da < p->sf->max_current ? c->car.max_da :
+		    p->sf->max_current;
+		cars_w += rate / 10.0 * MODEL_NOMINAL_V * c->car.phases;
+	}
+	p->r->capacity_wh += (cap < cars_w ? cap : cars_w) / 3600.0;
+	for (int i = 0; i < p->n; i++) {
+		bool	 closed = fwc(p, i)->close_cmd;
+
+		if (closed && !p->was_closed[i])
+			p->r->contactor_ops++;
+		p->was_closed[i] = closed;
+	}
+	if (p->series != NULL) {
+		int32_t	 ev[EVG_PHASES] = { 0 };
+
+		for (int i = 0; i < p->n; i++)
+			for (int ph = 0; ph < EVG_PHASES; ph++)
+				ev[ph] += fwc(p, i)->site_da[ph];
+		for (int ph = 0; ph < EVG_PHASES; ph++) {
+			p->acc[ph] += p->site.clamp_da[ph] / 10.0;
+			p->acc[3 + ph] += ev[ph] / 10.0;
+		}
+		p->acc[6] += (p->pv[0]) / 10.0;
+		if (++p->nacc == 60) {
+			fprintf(p->series, "%lld", (long long)(p->t_s / 60));
+			for (int k = 0; k < 7; k++)
+				fprintf(p->series, ",%.1f", p->acc[k] / 60);
+			fputc('\n', p->series);
+			memset(p->acc, 0, sizeof(p->acc));
+			p->nacc = 0;
+		}
+	}
+}
+
+/* One run of days over the site; series (may be NULL) gets a line a
+ * minute: minute,L1,L2,L3,EV1,EV2,EV3,PV. */
+int
+plan_run(const struct site_file *sf, int variant, int days, FILE *series,
+    struct plan_result *r, char *err, size_t errlen)
+{
+	struct prun *p = calloc(1, sizeof(*p));
+	uint64_t end;
+	clock_t	 c0 = clock();
+
+	if (p == NULL)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	if (setup(p, sf, variant, err, errlen) != 0) {
+		teardown(p);
+		free(p);
+		return -1;
+	}
+	p->r = r;
+	p->series = series;
+	end = PLAN_T0_MS + (uint64_t)days * MODEL_DAY_S * 1000;
+	while (p->now < end) {
+		p->now += PLAN_TICK_MS;
+		for (int c = 0; c < p->nch; c++)
+			slave_tick(&p->ch[c], p->now);
+		if ((p->now - PLAN_T0_MS) % PLAN_CYCLE_MS != 0)
+			continue;
+		p->t_s++;
+		model_base_da(&p->model, p->t_s, p->base);
+		model_pv_da(&p->model, p->t_s, p->pv);
+		for (int k = model_arrivals(&p->model, p->t_s, 1); k > 0; k--)
+			arrive(p);
+		for (int i = 0; i < p->n; i++) {
+			struct pcar *c = &p->cars[i];
+
+			if (!c->present)
+				continue;
+			if (p->t_s >= c->car.leave_s) {
+				depart(p, i, true);
+				cmd(p, i / p->nc, "unplug %d", i % p->nc + 1);
+			} else if (c->car.full_early && !c->stopped &&
+			    sim_car_soc_pm(&p->ch[i / p->nc].sim.conn[i %
+			    p->nc].car) >= c->car.target_pct * 10) {
+				cmd(p, i / p->nc, "car %d stop", i % p->nc + 1);
+				c->stopped = true;
+			}
+		}
+		control(p);
+		account(p);
+	}
+	/* those still there when the run ends */
+	for (int i = 0; i < p->n; i++)
+		if (p->cars[i].present)
+			depart(p, i, false);
+	r->connectors = p->n;
+	r->days = days;
+	r->cpu_s = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	teardown(p);
+	free(p);
+	return 0;
+}

@@ -1,0 +1,266 @@
+/*
+ * planreport.c: evgroup-sim plan: the command line, the report and the
+ * chart of a planning run. docs/planning.md.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "strnum.h"
+
+static const char *const variant_names[] = {
+	[PLAN_FULL] = "evgroup (full)",
+	[PLAN_NO_RECLAIM] = "dynamic, no reclaim",
+	[PLAN_STATIC] = "static equal split",
+};
+
+static double
+pct(double a, double b)
+{
+	return b > 0 ? 100.0 * a / b : 100.0;
+}
+
+static double
+jain(const struct plan_result *r)
+{
+	return r->sum_share2 > 0 ? r->sum_share * r->sum_share /
+	    (r->cars * r->sum_share2) : 1.0;
+}
+
+static double
+upper_bound(const struct plan_result *r)
+{
+	return (double)r->bound_wh < r->capacity_wh ? (double)r->bound_wh :
+	    r->capacity_wh;
+}
+
+static void
+report(FILE *fp, const struct site_file *sf, const struct plan_result *r)
+{
+	fprintf(fp, "energy delivered            %9.1f kWh\n",
+	    r->delivered_wh / 1000.0);
+	fprintf(fp, "cars that left              %9d       below their target: "
+	    "%d; turned away (no free connector): %d; still there at the "
+	    "end: %d\n", r->cars, r->short_cars, r->turned_away,
+	    r->still_there);
+	fprintf(fp, "  they wanted               %9.1f kWh   got %.1f kWh: demand "
+	    "met %.1f %%\n", r->wanted_wh / 1000.0, r->left_delivered_wh /
+	    1000.0, pct((double)r->left_delivered_wh, r->wanted_wh));
+	fprintf(fp, "upper bound                 %9.1f kWh   delivered / bound "
+	    "%.1f %%\n", upper_bound(r) / 1000.0, pct((double)r->delivered_wh,
+	    upper_bound(r)));
+	fprintf(fp, "peak phase current          %9.1f A     limit %.1f A; "
+	    "seconds above it beyond one cycle + the cars' 5 s: %ld\n",
+	    r->peak_da / 10.0, sf->supply / 10.0, r->over_s);
+	fprintf(fp, "contactor operations        %9.2f       per connector per "
+	    "day\n", (double)r->contactor_ops / r->connectors / r->days);
+	fprintf(fp, "Jain fairness over cars     %9.3f\n", jain(r));
+	fprintf(fp, "CPU                         %9.2f s\n", r->cpu_s);
+}
+
+static void
+compare(FILE *fp, const struct site_file *sf, const struct plan_result *r)
+{
+	static const int order[] = { PLAN_STATIC, PLAN_NO_RECLAIM, PLAN_FULL };
+
+	(void)sf;
+	fprintf(fp, "%-30s", "");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20s", variant_names[order[i]]);
+	fprintf(fp, "\n%-30s", "energy delivered (kWh)");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20.1f", r[order[i]].delivered_wh / 1000.0);
+	fprintf(fp, "\n%-30s", "demand met (%)");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20.1f", pct((double)r[order[i]].left_delivered_wh,
+		    r[order[i]].wanted_wh));
+	fprintf(fp, "\n%-30s", "delivered / upper bound (%)");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20.1f", pct((double)r[order[i]].delivered_wh,
+		    upper_bound(&r[order[i]])));
+	fprintf(fp, "\n%-30s", "cars left below target");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20d", r[order[i]].short_cars);
+	fprintf(fp, "\n%-30s", "peak phase current (A)");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20.1f", r[order[i]].peak_da / 10.0);
+	fprintf(fp, "\n%-30s", "s over the fuse beyond 6 s");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20ld", r[order[i]].over_s);
+	fprintf(fp, "\n%-30s", "contactor ops / connector / day");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20.2f", (double)r[order[i]].contactor_ops /
+		    r[order[i]].connectors / r[order[i]].days);
+	fprintf(fp, "\n%-30s", "Jain fairness over cars");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, " %20.3f", jain(&r[order[i]]));
+	fputc('\n', fp);
+}
+
+/*
+ * The chart: per-phase current at the supply (solid), the cars' share
+ * per phase (dashed), PV (green), the fuse (red), over the run.
+ */
+static int
+chart(const char *path, FILE *series, const struct site_file *sf, int days)
+{
+	static const char *const colours[] = { "#7a4b00", "#111111", "#777777" };
+	const int W = 1000, H = 420, L = 50, R = 10, T = 30, B = 40;
+	double	 max = sf->supply / 10.0 * 1.15;
+	long	 t0 = sf->start_s / 60, span = (long)days * 1440;
+	char	 line[256];
+	FILE	*fp = fopen(path, "w");
+
+	if (fp == NULL)
+		return -1;
+	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
+	    "font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" "
+	    "fill=\"white\"/>\n<text x=\"%d\" y=\"18\" font-size=\"14\">%s: "
+	    "current per phase at the supply, the cars' share (dashed), PV "
+	    "(green), the fuse (red)</text>\n", W, H, W, H, L, sf->name);
+	for (int a = 0; a <= (int)max; a += 20) {
+		double	 y = T + (H - T - B) * (1 - a / max);
+
+		fprintf(fp, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		    "stroke=\"#e5e5e5\"/><text x=\"4\" y=\"%.1f\">%d A</text>\n",
+		    L, W - R, y, y, y + 4, a);
+	}
+	for (long h = 0; h <= span / 60; h += days > 2 ? 12 : 3) {
+		double	 x = L + (double)(W - L - R) * h * 60 / span;
+		long	 m = t0 + h * 60;
+
+		fprintf(fp, "<text x=\"%.1f\" y=\"%d\">%s %02ld:%02ld</text>\n",
+		    x - 20, H - 18, (const char *[]){ "Mon", "Tue", "Wed", "Thu",
+		    "Fri", "Sat", "Sun" }[(m / 1440) % 7], (m % 1440) / 60,
+		    m % 60);
+	}
+	for (int s = 0; s < 7; s++) {
+		bool	 first = true;
+
+		rewind(series);
+		fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width="
+		    "\"%s\"%s points=\"", s < 3 ? colours[s] : s < 6 ?
+		    "#2f7de1" : "#2a9d3a", s < 3 ? "1.4" : "1",
+		    s >= 3 && s < 6 ? " stroke-dasharray=\"4 2\"" : "");
+		while (fgets(line, sizeof(line), series) != NULL) {
+			long	 m;
+			double	 v[7];
+
+			if (sscanf(line, "%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &m,
+			    &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) != 8)
+				continue;
+			fprintf(fp, "%s%.1f,%.1f", first ? "" : " ", L +
+			    (double)(W - L - R) * (m - t0) / span, T +
+			    (H - T - B) * (1 - v[s] / max));
+			first = false;
+		}
+		fprintf(fp, "\"/>\n");
+	}
+	fprintf(fp, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"#c0392b\" stroke-width=\"2\"/>\n</svg>\n", L, W - R,
+	    T + (H - T - B) * (1 - sf->supply / 10.0 / max),
+	    T + (H - T - B) * (1 - sf->supply / 10.0 / max));
+	return fclose(fp);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: evgroup-sim plan --site FILE [--days N] [--compare] "
+	    "[--chart FILE.svg]\n"
+	    "  --site FILE       the site (docs/simulator.md, site files)\n"
+	    "  --days N          days to run, 1-31 (default 1)\n"
+	    "  --compare         also a static equal split and dynamic without "
+	    "reclaim\n"
+	    "  --chart FILE.svg  the day's chart (default plan.svg)\n");
+}
+
+int
+plan_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "site", required_argument, NULL, 's' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "compare", no_argument, NULL, 'c' },
+		{ "chart", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct site_file sf;
+	struct plan_result r[3];
+	const char *site = NULL, *svg = "plan.svg";
+	char	 err[CFG_ERRLEN + 64];
+	bool	 cmp = false;
+	long	 days = 1;
+	int	 ch;
+	FILE	*series;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			site = optarg;
+			break;
+		case 'd':
+			if (strnum_long(optarg, 1, 31, &days) != 0) {
+				fprintf(stderr, "evgroup-sim plan: --days: must be "
+				    "1-31\n");
+				return 2;
+			}
+			break;
+		case 'c':
+			cmp = true;
+			break;
+		case 'o':
+			svg = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (site == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (site_file_load(&sf, site, NULL, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "evgroup-sim plan: %s\n", err);
+		return 2;
+	}
+	if ((series = tmpfile()) == NULL) {
+		perror("evgroup-sim plan: tmpfile");
+		return 1;
+	}
+	printf("Planning run: %s, %ld day(s) from %s, %d chargers x %d "
+	    "connectors (%.1f A each), supply %.1f A per phase, mode %s\n\n",
+	    sf.name, days, sf.start, sf.chargers, sf.connectors,
+	    sf.max_current / 10.0, sf.supply / 10.0, site_mode_names[sf.mode]);
+	if (plan_run(&sf, PLAN_FULL, (int)days, series, &r[PLAN_FULL], err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "evgroup-sim plan: %s\n", err);
+		return 1;
+	}
+	report(stdout, &sf, &r[PLAN_FULL]);
+	if (chart(svg, series, &sf, (int)days) != 0)
+		fprintf(stderr, "evgroup-sim plan: cannot write %s\n", svg);
+	else
+		printf("chart                       %s\n", svg);
+	fclose(series);
+	if (cmp) {
+		for (int v = PLAN_NO_RECLAIM; v <= PLAN_STATIC; v++)
+			if (plan_run(&sf, v, (int)days, NULL, &r[v], err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "evgroup-sim plan: %s\n", err);
+				return 1;
+			}
+		printf("\nThe same days under three ways of sharing:\n\n");
+		compare(stdout, &sf, r);
+	}
+	return r[PLAN_FULL].over_s == 0 ? 0 : 3;
+}
