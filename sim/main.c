@@ -43,12 +43,14 @@ struct simmeter {
 	bool			 on;
 	bool			 frozen;	/* frame counter stops */
 	int32_t			 base_da[EVG_PHASES];	/* the building */
+	int32_t			 step_da[EVG_PHASES];	/* on top: load steps */
 	uint16_t		 frame;
 	uint64_t		 frame_ms;
 };
 
 /* Design: the CT kit measures every 200 ms. */
 #define SIM_METER_FRAME_MS	200
+#define SIM_RECORD_MS		100	/* --record */
 
 /* A car at a connector of the site model (--site). */
 struct simcar {
@@ -69,9 +71,20 @@ struct simsite {
 	int32_t			 base_da[EVG_PHASES], pv_da[EVG_PHASES];
 };
 
+/* How long the site takes to answer a load step (meter step/base). */
+struct simreact {
+	uint64_t		 t0;		/* the step */
+	int32_t			*offer0;	/* each connector's offer then */
+	uint64_t		 last_ms;	/* the last offer that changed */
+	int			 changed;
+};
+
 struct sim {
 	struct simmeter		 meter;
 	struct simsite		*site;
+	struct simreact		 react;
+	FILE			*rec;		/* --record */
+	uint64_t		 rec_ms;
 	uv_loop_t		*loop;
 	uv_timer_t		 tick;
 	uv_signal_t		 sigint, sigterm;
@@ -90,7 +103,7 @@ static void
 meter_currents(const struct sim *sim, int32_t *da)
 {
 	for (int p = 0; p < EVG_PHASES; p++)
-		da[p] = sim->meter.base_da[p];
+		da[p] = sim->meter.base_da[p] + sim->meter.step_da[p];
 	for (int i = 0; i < sim->n; i++) {
 		const struct simslave *ss = &sim->sl[i];
 
@@ -152,6 +165,75 @@ slave_up(struct sim *sim, struct simslave *ss)
 	return 0;
 }
 
+/* Every connector's offer, in site order (charger, connector). */
+static int32_t
+offer_of(const struct sim *sim, int i, int nc)
+{
+	const struct simslave *ss = &sim->sl[i / nc];
+
+	return ss->alive && i % nc < ss->s.fw.cfg.nconn ?
+	    ss->s.fw.conn[i % nc].offer_da : 0;
+}
+
+static void
+react_start(struct sim *sim)
+{
+	int	 nc = sim->sl[0].conf.connectors;
+
+	free(sim->react.offer0);
+	sim->react = (struct simreact){ .t0 = clock_now_ms() };
+	if ((sim->react.offer0 = calloc((size_t)(sim->n * nc),
+	    sizeof(int32_t))) == NULL) {
+		sim->react.t0 = 0;
+		return;
+	}
+	for (int i = 0; i < sim->n * nc; i++)
+		sim->react.offer0[i] = offer_of(sim, i, nc);
+}
+
+static void
+react_tick(struct sim *sim, uint64_t now)
+{
+	int	 nc = sim->sl[0].conf.connectors, changed = 0;
+
+	for (int i = 0; i < sim->n * nc; i++)
+		changed += offer_of(sim, i, nc) != sim->react.offer0[i];
+	if (changed > sim->react.changed) {
+		sim->react.changed = changed;
+		sim->react.last_ms = now;
+	}
+}
+
+/*
+ * --record: every 100 ms, what the CT kit measures per phase and every
+ * connector's offer and largest line current (0.1 A), for the safety
+ * checks of the end-to-end tests (tests/proc/safety.py).
+ */
+static void
+record(struct sim *sim, uint64_t now)
+{
+	int32_t	 da[EVG_PHASES];
+
+	sim->rec_ms = now;
+	meter_currents(sim, da);
+	fprintf(sim->rec, "%llu,%d,%d,%d", (unsigned long long)now, da[0],
+	    da[1], da[2]);
+	for (int i = 0; i < sim->n; i++) {
+		const struct simslave *ss = &sim->sl[i];
+
+		for (int k = 0; k < ss->conf.connectors; k++) {
+			int32_t	 draw = 0;
+
+			for (int l = 0; ss->alive && l < EVG_PHASES; l++)
+				if (ss->s.sim.conn[k].line_da[l] > draw)
+					draw = ss->s.sim.conn[k].line_da[l];
+			fprintf(sim->rec, ",%d,%d", ss->alive ?
+			    ss->s.fw.conn[k].offer_da : 0, draw);
+		}
+	}
+	fputc('\n', sim->rec);
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -166,6 +248,10 @@ on_tick(uv_timer_t *t)
 			sim->meter.frame_ms = now;
 		}
 	}
+	if (sim->react.t0 != 0)
+		react_tick(sim, now);
+	if (sim->rec != NULL && now - sim->rec_ms >= SIM_RECORD_MS)
+		record(sim, now);
 	for (int i = 0; i < sim->n; i++) {
 		struct simslave *ss = &sim->sl[i];
 
@@ -355,6 +441,18 @@ on_control(void *arg, const char *line)
 			    i ? " " : "", sim->sl[i].name);
 		return out;
 	}
+	if (strcmp(line, "reaction") == 0) {
+		char	*out = NULL;
+
+		/* since the last meter base/step: ms until the last offer
+		 * that changed, and how many changed */
+		if (asprintf(&out, "{\"ms\":%lld,\"changed\":%d}",
+		    sim->react.t0 == 0 || sim->react.changed == 0 ? -1LL :
+		    (long long)(sim->react.last_ms - sim->react.t0),
+		    sim->react.changed) < 0)
+			return NULL;
+		return out;
+	}
 	if (strncmp(line, "site", 4) == 0 && (line[4] == '\0' ||
 	    line[4] == ' '))
 		return site_command(sim, line + 4);
@@ -366,13 +464,18 @@ on_control(void *arg, const char *line)
 		if (!sim->meter.on)
 			return strdup("error: no meter (start with --meter-port)");
 		if (sscanf(line + 6, "base %15s %15s %15s %c", w[0], w[1], w[2],
-		    &extra) == 3) {
+		    &extra) == 3 || sscanf(line + 6, "step %15s %15s %15s %c",
+		    w[0], w[1], w[2], &extra) == 3) {
+			bool	 step = strncmp(line + 6, "step", 4) == 0;
+
 			for (int p = 0; p < 3; p++)
 				if (strnum_deci(w[p], -20000, 20000, &a[p]) != 0)
-					return strdup("error: meter base: amps per "
-					    "phase, -2000.0 to 2000.0");
+					return strdup("error: meter base|step: amps "
+					    "per phase, -2000.0 to 2000.0");
 			for (int p = 0; p < 3; p++)
-				sim->meter.base_da[p] = (int32_t)a[p];
+				*(step ? &sim->meter.step_da[p] :
+				    &sim->meter.base_da[p]) = (int32_t)a[p];
+			react_start(sim);
 			return strdup("ok");
 		}
 		if (sscanf(line + 6, "offline %15s %c", w[0], &extra) == 1 &&
@@ -385,8 +488,8 @@ on_control(void *arg, const char *line)
 			sim->meter.frozen = on;
 			return strdup("ok");
 		}
-		return strdup("error: meter base A1 A2 A3 | meter offline on|off "
-		    "| meter freeze on|off");
+		return strdup("error: meter base A1 A2 A3 | meter step A1 A2 A3 | "
+		    "meter offline on|off | meter freeze on|off");
 	}
 	if (sp == NULL || (ss = find(sim, line, (size_t)(sp - line))) == NULL) {
 		snprintf(msg, sizeof(msg), "error: expected 'NAME COMMAND' with a "
@@ -510,7 +613,9 @@ usage(FILE *fp)
 	    "  --meter-port P       serve the Sense CT kit on 127.0.0.1:P\n"
 	    "  --site FILE          a whole site: chargers, load, PV, cars\n"
 	    "                       (docs/simulator.md); needs --meter-port\n"
-	    "  --speed N            the site's clock runs N times real time\n",
+	    "  --speed N            the site's clock runs N times real time\n"
+	    "  --record FILE        every 100 ms: the meter and every offer and "
+	    "draw (CSV)\n",
 	    SIM_MAX_SLAVES);
 }
 
@@ -528,6 +633,7 @@ main(int argc, char **argv)
 		{ "meter-port", required_argument, NULL, 'M' },
 		{ "site", required_argument, NULL, 'S' },
 		{ "speed", required_argument, NULL, 'X' },
+		{ "record", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -592,6 +698,13 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			sitef = optarg;
+			break;
+		case 'R':
+			if ((sim->rec = fopen(optarg, "w")) == NULL) {
+				fprintf(stderr, "evgroup-sim: --record %s: %s\n",
+				    optarg, strerror(errno));
+				return 2;
+			}
 			break;
 		case 'X':
 			if (strnum_long(optarg, 1, 3600, &speed) != 0) {
@@ -675,6 +788,16 @@ main(int argc, char **argv)
 		if (slave_up(sim, ss) != 0)
 			return 1;
 	}
+	if (sim->rec != NULL) {
+		/* the columns, and each connector's rating for the checks */
+		fprintf(sim->rec, "# t_ms,L1,L2,L3 then offer,draw per connector "
+		    "(0.1 A)\n# max");
+		for (int i = 0; i < sim->n; i++)
+			for (int k = 0; k < sim->sl[i].conf.connectors; k++)
+				fprintf(sim->rec, ",%d",
+				    sim->sl[i].conf.conn[k].max_current);
+		fputc('\n', sim->rec);
+	}
 	if (meter_port) {
 		char	 err2[160];
 
@@ -714,6 +837,9 @@ main(int argc, char **argv)
 	    sim->n, port, port + n - 1, control);
 	uv_run(sim->loop, UV_RUN_DEFAULT);
 	uv_loop_close(sim->loop);
+	if (sim->rec != NULL)
+		fclose(sim->rec);
+	free(sim->react.offer0);
 	if (sim->site != NULL) {
 		model_free(&sim->site->model);
 		free(sim->site->cars);

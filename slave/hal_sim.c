@@ -84,9 +84,13 @@ car_step(struct sim_conn *sc, uint64_t now_ms)
 	 * lag, like to any other change. */
 	if (now_ms - car->pending_since >= car->lag_ms)
 		car->applied_da = car->pending_da;
-	if (car->applied_da > 0)
+	/* A stubborn car keeps to the highest offer it had: it ignores a
+	 * lowered offer and PWM off alike. */
+	if (car->applied_da > 0 && (!car->stubborn ||
+	    car->applied_da > car->last_offer_da))
 		car->last_offer_da = car->applied_da;
-	if (car->stubborn && car->s2_closed && car->applied_da == 0)
+	if (car->stubborn && car->s2_closed &&
+	    car->applied_da < car->last_offer_da)
 		offer = car->last_offer_da;
 	else
 		offer = car->applied_da;

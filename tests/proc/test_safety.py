@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""End-to-end safety scenarios: the real evgroup-master against
+evgroup-sim on loopback, the simulator recording the CT kit's phases and
+every connector's offer and draw every 100 ms, and after each scenario
+the invariants of safety.py: no phase over the site limit longer than one
+meter period, one poll and the cars' 5 s; no offer outside {0} or
+[6 A, max]. Bounded waits; processes stopped."""
+
+import json
+import os
+import random
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safety  # noqa: E402
+import test_link as tl  # noqa: E402
+
+
+class SafetyTest(tl.Base):
+    def site(self, n, limit, *sets, connectors=2, site_file=None,
+             speed=1):
+        """n chargers (or a site file), their master at `limit` A a
+        phase; the recording in self.rec."""
+        base = tl.free_ports(n + 1)
+        self.simsock = os.path.join(self.tmp, "sim.sock")
+        self.rec = os.path.join(self.tmp, "record.csv")
+        self.status_path = os.path.join(self.tmp, "status.json")
+        self.limit = limit
+        mconf = os.path.join(self.tmp, "master.ini")
+        args = [os.path.join(tl.BIN, "sim/evgroup-sim"), "--base-port",
+                str(base), "--meter-port", str(base + n), "--control",
+                self.simsock, "--master-config", mconf, "--record", self.rec]
+        if site_file:
+            args += ["--site", site_file, "--speed", str(speed)]
+        else:
+            args += ["--slaves", str(n), "--connectors", str(connectors)]
+        self.sim = self.start("sim", args)
+        tl.wait_control(self.simsock)
+        sets = ["site.site_limit=%s" % limit, "site.margin=2",
+                "site.poll_period=500", "site.fallback_timeout=5",
+                "site.status_file=" + self.status_path, "meter.poll_period=500",
+                *sets]
+        extra = []
+        for s in sets:
+            extra += ["--set", s]
+        self.m = self.master(mconf, *extra)
+        self.m.wait_for(r"meter: online", timeout=20)
+
+    def ctl(self, line):
+        r = tl.control(self.simsock, line)
+        self.assertFalse(r.startswith("error"), (line, r))
+        return r
+
+    def cars(self, names, conns=(1, 2), max_a=32, phases=3):
+        for name in names:
+            for k in conns:
+                self.ctl("%s car %d max %d" % (name, k, max_a))
+                self.ctl("%s car %d phases %d" % (name, k, phases))
+                self.ctl("%s plug %d" % (name, k))
+
+    def status(self):
+        for _ in range(20):
+            try:
+                with open(self.status_path) as f:
+                    return json.load(f)
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        self.fail("no status")
+
+    def wait(self, pred, timeout=20, what="condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status()
+            if pred(st):
+                return st
+            time.sleep(0.2)
+        self.fail("%s not reached: %s\nmaster log:\n%s" % (
+            what, json.dumps(self.status())[:1500],
+            "\n".join(self.m.text().splitlines()[-25:])))
+
+    def verify(self, window_s=None):
+        """Stops the programs and checks the recording."""
+        self.m.stop()
+        self.sim.stop()
+        fig, bad = safety.check(self.rec, self.limit,
+                                *([window_s] if window_s else []))
+        print("%s: %s" % (self.id().split(".")[-1], fig), file=sys.stderr)
+        self.assertGreater(fig["samples"], 40)
+        self.assertGreater(fig["offers_nonzero"], 0)
+        self.assertEqual(bad, [])
+        return fig
+
+    @staticmethod
+    def offers(st, charger=None):
+        return [c["offer"] for c in st["connectors"]
+                if charger is None or c["charger"] == charger]
+
+    # --- scenarios -------------------------------------------------------
+
+    def test_load_steps_up_and_down(self):
+        self.site(4, 100, "site.mode=dynamic")
+        self.ctl("meter base 20 20 20")
+        self.cars(["bay-001", "bay-002", "bay-003", "bay-004"])
+        # 100 - 2 - 20 = 78 A a phase for 8 cars
+        self.wait(lambda s: sum(c["state"] == "charging"
+                                for c in s["connectors"]) == 8,
+                  what="8 cars charging")
+        for step in (40, 0, 60, 10, 70, 0):
+            self.ctl("meter step %d %d %d" % (step, step, step))
+            time.sleep(7)
+        st = self.status()
+        self.assertLessEqual(sum(st["ev"]) / 3, 98 - 20 + 1)
+        self.verify()
+
+    def test_pv_cloud_in_green_and_hybrid(self):
+        for mode, floor in (("green", 0.0), ("hybrid", 6.0)):
+            with self.subTest(mode=mode):
+                self.site(2, 63, "site.mode=" + mode, "site.green_start=2",
+                          "site.green_stop=3", "site.min_run=0",
+                          "site.min_pause=0")
+                # the sun: the building exports 40 A a phase
+                self.ctl("meter base -40 -40 -40")
+                self.cars(["bay-001", "bay-002"])
+                self.wait(lambda s: sum(self.offers(s)) >= 24,
+                          what="cars on surplus")
+                # a cloud: no surplus, the building draws 10 A
+                self.ctl("meter base 10 10 10")
+                st = self.wait(lambda s: max(self.offers(s)) <= floor and
+                               all(o in (0.0, floor) for o in self.offers(s)),
+                               what="the cloud answered")
+                if mode == "hybrid":
+                    self.assertIn(floor, self.offers(st))
+                time.sleep(5)       # and it stays so
+                st = self.status()
+                self.assertTrue(all(o in (0.0, floor)
+                                    for o in self.offers(st)), st)
+                self.verify()
+                self.tearDown()
+                self.setUp()
+
+    def test_charger_killed_under_each_strategy(self):
+        expect = {"zero": lambda o: max(o) == 0,
+                  "minimise": lambda o: max(o) <= 6.0,
+                  "maximise": lambda o: max(o) > 6.0}
+        for strategy, ok in expect.items():
+            with self.subTest(strategy=strategy):
+                self.site(3, 40, "site.mode=dynamic",
+                          "site.offline_strategy=" + strategy,
+                          "site.offline_after=2", "site.min_run=0",
+                          "site.min_pause=0")
+                self.ctl("meter base 5 5 5")
+                self.cars(["bay-001", "bay-002", "bay-003"], conns=(1,))
+                self.wait(lambda s: sum(c["state"] == "charging"
+                                        for c in s["connectors"]) == 3,
+                          what="3 cars charging")
+                self.ctl("bay-002 kill")
+                self.wait(lambda s: not [c for c in s["chargers"]
+                                         if c["name"] == "bay-002"][0]
+                          ["online"], what="bay-002 offline")
+                # once its fallback timeout (5 s) and the car's 5 s are
+                # over, the others follow the strategy
+                time.sleep(11)
+                st = self.status()
+                live = [c["offer"] for c in st["connectors"]
+                        if c["charger"] != "bay-002" and c["connector"] == 1]
+                self.assertTrue(ok(live), (strategy, live))
+                self.ctl("bay-002 revive")
+                self.wait(lambda s: [c for c in s["chargers"]
+                                     if c["name"] == "bay-002"][0]["online"],
+                          what="bay-002 back")
+                self.verify()
+                self.tearDown()
+                self.setUp()
+
+    def test_single_phase_car_and_a_car_that_ignores_its_offer(self):
+        self.site(1, 40, "site.mode=dynamic", "site.min_run=0",
+                  "site.min_pause=0")
+        self.ctl("meter base 5 5 5")
+        # connector 1: a single-phase car on a three-phase connector
+        self.cars(["bay-001"], conns=(1,), max_a=32, phases=1)
+        # connector 2: a car that keeps drawing when told less
+        self.cars(["bay-001"], conns=(2,), max_a=32, phases=3)
+        self.wait(lambda s: all(c["state"] == "charging"
+                                for c in s["connectors"]), what="charging")
+        self.ctl("bay-001 car 2 stubborn on")
+        # the building rises: the offers drop, the stubborn car does not
+        self.ctl("meter step 15 15 15")
+        st = self.wait(lambda s: "overcurrent" in
+                       s["connectors"][1]["faults"], timeout=30,
+                       what="overcurrent fault")
+        self.assertEqual(st["connectors"][1]["state"], "fault")
+        self.assertEqual(st["connectors"][1]["offer"], 0.0)
+        # the single-phase car goes on, on its one phase (it may have
+        # been cut while the other drew more than it was offered)
+        st = self.wait(lambda s: s["connectors"][0]["state"] == "charging"
+                       and s["connectors"][0]["offer"] > 9.0,
+                       what="the single-phase car back")
+        self.assertEqual(st["connectors"][0]["current"][1:], [0.0, 0.0])
+        # A car that ignores its offer is out of the master's hands: the
+        # charger's own protection stops it, 5 s after the cut (IEC
+        # 61851-1) and 1 s of filtering (slave/fw.h), the cut itself one
+        # meter period after the step.
+        self.verify(window_s=0.5 + 5.0 + 1.0 + 1.0)
+
+    def test_200_connectors_with_random_events(self):
+        site = os.path.join(self.tmp, "site.ini")
+        with open(site, "w") as f:
+            f.write("[site]\nname = busy\nsupply = 250\nchargers = 100\n"
+                    "connectors = 2\nstart = mon 08:00\n[load]\n"
+                    "profile = office\npeak = 80\nsteps_per_hour = 30\n"
+                    "step_max = 30\n[pv]\nshape = cloudy\nkwp = 50\n"
+                    "[cars]\narrivals = 3000\ndwell = 60\nseed = 5\n")
+        self.site(100, 250, site_file=site, speed=10)
+        rnd = random.Random(5)
+        end = time.monotonic() + 60      # 10 site minutes at SPEED=10
+        killed = []
+        while time.monotonic() < end:
+            bay = "bay-%03d" % rnd.randint(1, 100)
+            event = rnd.choice(["kill", "revive", "step", "fault", "clear",
+                                "unplug", "plug"])
+            if event == "kill" and len(killed) < 5:
+                tl.control(self.simsock, bay + " kill")
+                killed.append(bay)
+            elif event == "revive" and killed:
+                tl.control(self.simsock, killed.pop() + " revive")
+            elif event == "step":
+                a = rnd.choice([0, 20, 40, -10])
+                tl.control(self.simsock, "meter step %d %d %d" % (a, a, a))
+            elif event == "fault":
+                tl.control(self.simsock, bay + " fault %d rcm-dc" %
+                           rnd.randint(1, 2))
+            elif event == "clear":
+                tl.control(self.simsock, bay + " clear %d rcm-dc" %
+                           rnd.randint(1, 2))
+            elif event in ("unplug", "plug"):
+                tl.control(self.simsock, "%s %s %d" % (bay, event,
+                                                       rnd.randint(1, 2)))
+            time.sleep(0.5)
+        st = self.status()
+        self.assertEqual(len(st["connectors"]), 200)
+        fig = self.verify()
+        self.assertEqual(fig["connectors"], 200)
+
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
