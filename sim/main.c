@@ -23,6 +23,7 @@
 #include "model.h"
 #include "plan.h"
 #include "regmap.h"
+#include "rtu.h"
 #include "site_file.h"
 #include "slave.h"
 #include "strnum.h"
@@ -40,6 +41,8 @@ struct simslave {
 /* The Sense CT kit on the site's supply (docs/simulator.md). */
 struct simmeter {
 	struct mbserver		 mb;
+	struct rtu		 rtu;		/* --meter-rtu */
+	bool			 rtu_on;
 	bool			 on;
 	bool			 frozen;	/* frame counter stops */
 	int32_t			 base_da[EVG_PHASES];	/* the building */
@@ -71,9 +74,14 @@ struct simsite {
 	int32_t			 base_da[EVG_PHASES], pv_da[EVG_PHASES];
 };
 
-/* How long the site takes to answer a load step (meter step/base). */
+/* How long the site takes to answer a load step (meter step/base): the
+ * time until the last connector that moved by 1 A or more the way the
+ * step asks (down for more load, up for less) had moved. */
+#define SIM_REACT_MIN_DA	10
+
 struct simreact {
 	uint64_t		 t0;		/* the step */
+	int			 dir;		/* -1: offers must fall, +1 rise */
 	int32_t			*offer0;	/* each connector's offer then */
 	uint64_t		 last_ms;	/* the last offer that changed */
 	int			 changed;
@@ -122,13 +130,30 @@ meter_currents(const struct sim *sim, int32_t *da)
 	}
 }
 
+/* The CT kit's input registers: version, current L1-L3 (0.1 A, signed),
+ * voltage L1-L3 (0.1 V), frame counter. */
+static int
+meter_regs(void *arg, uint16_t ir[8])
+{
+	struct sim *sim = arg;
+	int32_t	 da[EVG_PHASES];
+
+	meter_currents(sim, da);
+	ir[0] = 1;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		ir[1 + p] = (uint16_t)(int16_t)da[p];
+		ir[4 + p] = SIM_NOMINAL_DV;
+	}
+	ir[7] = sim->meter.frame;
+	return 0;
+}
+
 static int
 meter_handle(struct mbserver *mb, const uint8_t *adu, int len, bool may_write,
     uint64_t now)
 {
 	struct sim *sim = mb->arg;
 	uint16_t *ir = mb->map->tab_input_registers;
-	int32_t	 da[EVG_PHASES];
 	unsigned addr, count;
 
 	(void)may_write;
@@ -139,13 +164,7 @@ meter_handle(struct mbserver *mb, const uint8_t *adu, int len, bool may_write,
 	count = (unsigned)adu[10] << 8 | adu[11];
 	if (count < 1 || addr + count > 8)
 		return mbserver_exception(mb, adu, MB_EXC_ILLEGAL_ADDRESS);
-	meter_currents(sim, da);
-	ir[0] = 1;
-	for (int p = 0; p < EVG_PHASES; p++) {
-		ir[1 + p] = (uint16_t)(int16_t)da[p];
-		ir[4 + p] = SIM_NOMINAL_DV;
-	}
-	ir[7] = sim->meter.frame;
+	meter_regs(sim, ir);
 	return modbus_reply(mb->ctx, adu, len, mb->map) < 0 ? -1 : 0;
 }
 
@@ -176,12 +195,12 @@ offer_of(const struct sim *sim, int i, int nc)
 }
 
 static void
-react_start(struct sim *sim)
+react_start(struct sim *sim, int dir)
 {
 	int	 nc = sim->sl[0].conf.connectors;
 
 	free(sim->react.offer0);
-	sim->react = (struct simreact){ .t0 = clock_now_ms() };
+	sim->react = (struct simreact){ .t0 = clock_now_ms(), .dir = dir };
 	if ((sim->react.offer0 = calloc((size_t)(sim->n * nc),
 	    sizeof(int32_t))) == NULL) {
 		sim->react.t0 = 0;
@@ -197,7 +216,8 @@ react_tick(struct sim *sim, uint64_t now)
 	int	 nc = sim->sl[0].conf.connectors, changed = 0;
 
 	for (int i = 0; i < sim->n * nc; i++)
-		changed += offer_of(sim, i, nc) != sim->react.offer0[i];
+		changed += (offer_of(sim, i, nc) - sim->react.offer0[i]) *
+		    sim->react.dir >= SIM_REACT_MIN_DA;
 	if (changed > sim->react.changed) {
 		sim->react.changed = changed;
 		sim->react.last_ms = now;
@@ -445,7 +465,7 @@ on_control(void *arg, const char *line)
 		char	*out = NULL;
 
 		/* since the last meter base/step: ms until the last offer
-		 * that changed, and how many changed */
+		 * that moved the step's way by 1 A or more, and how many */
 		if (asprintf(&out, "{\"ms\":%lld,\"changed\":%d}",
 		    sim->react.t0 == 0 || sim->react.changed == 0 ? -1LL :
 		    (long long)(sim->react.last_ms - sim->react.t0),
@@ -472,15 +492,22 @@ on_control(void *arg, const char *line)
 				if (strnum_deci(w[p], -20000, 20000, &a[p]) != 0)
 					return strdup("error: meter base|step: amps "
 					    "per phase, -2000.0 to 2000.0");
-			for (int p = 0; p < 3; p++)
-				*(step ? &sim->meter.step_da[p] :
-				    &sim->meter.base_da[p]) = (int32_t)a[p];
-			react_start(sim);
+			int32_t	 delta = 0;
+
+			for (int p = 0; p < 3; p++) {
+				int32_t *v = step ? &sim->meter.step_da[p] :
+				    &sim->meter.base_da[p];
+
+				delta += (int32_t)a[p] - *v;
+				*v = (int32_t)a[p];
+			}
+			react_start(sim, delta > 0 ? -1 : 1);
 			return strdup("ok");
 		}
 		if (sscanf(line + 6, "offline %15s %c", w[0], &extra) == 1 &&
 		    strnum_bool(w[0], &on) == 0) {
 			sim->meter.mb.blackhole = on;
+			sim->meter.rtu.blackhole = on;
 			return strdup("ok");
 		}
 		if (sscanf(line + 6, "freeze %15s %c", w[0], &extra) == 1 &&
@@ -534,6 +561,8 @@ on_signal(uv_signal_t *sig, int signum)
 	log_info("signal %d: stopping", signum);
 	if (sim->meter.on)
 		mbserver_close(&sim->meter.mb);
+	if (sim->meter.rtu_on)
+		rtu_stop(&sim->meter.rtu);
 	for (int i = 0; i < sim->n; i++)
 		if (sim->sl[i].alive)
 			mbserver_close(&sim->sl[i].mb);
@@ -547,7 +576,7 @@ on_signal(uv_signal_t *sig, int signum)
 
 static int
 write_master_config(const struct sim *sim, const char *path, int base_port,
-    long meter_port)
+    long meter_port, const char *rtu)
 {
 	char	 tmp[512];
 	FILE	*fp;
@@ -562,22 +591,23 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 		int	 g = f->group_limit ? f->group_limit : f->supply;
 
 		fprintf(fp, "name = %s\nmode = %s\nsite_limit = %d.%d\n"
-		    "group_limit = %d.%d\nmargin = %d.%d\n\n[meter]\n"
-		    "enabled = yes\ndriver = sense\ntransport = tcp\n"
-		    "host = 127.0.0.1\nport = %ld\n", f->name,
+		    "group_limit = %d.%d\nmargin = %d.%d\n", f->name,
 		    site_mode_names[f->mode], f->supply / 10, f->supply % 10,
-		    g / 10, g % 10, f->margin / 10, f->margin % 10, meter_port);
-	} else
-		fprintf(fp, "name = simulated site (%d chargers)\n", sim->n);
-	if (sim->site == NULL && meter_port)
-		fprintf(fp, "mode = dynamic\nsite_limit = 100.0\n"
-		    "group_limit = 100.0\n\n[meter]\nenabled = yes\n"
-		    "driver = sense\ntransport = tcp\nhost = 127.0.0.1\n"
-		    "port = %ld\n", meter_port);
-	else if (sim->site == NULL)
+		    g / 10, g % 10, f->margin / 10, f->margin % 10);
+	} else if (meter_port || rtu)
+		fprintf(fp, "name = simulated site (%d chargers)\nmode = dynamic\n"
+		    "site_limit = 100.0\ngroup_limit = 100.0\n", sim->n);
+	else
 		/* 16 A a charger, within the 2000 A a group limit may be */
-		fprintf(fp, "group_limit = %d.0\n", sim->n < 125 ? 16 * sim->n :
+		fprintf(fp, "name = simulated site (%d chargers)\n"
+		    "group_limit = %d.0\n", sim->n, sim->n < 125 ? 16 * sim->n :
 		    2000);
+	if (rtu != NULL)
+		fprintf(fp, "\n[meter]\nenabled = yes\ndriver = sense\n"
+		    "transport = rtu\ndevice = %s\nbaud = 9600\n", rtu);
+	else if (meter_port)
+		fprintf(fp, "\n[meter]\nenabled = yes\ndriver = sense\n"
+		    "transport = tcp\nhost = 127.0.0.1\nport = %ld\n", meter_port);
 	for (int i = 0; i < sim->n; i++) {
 		const struct simslave *ss = &sim->sl[i];
 
@@ -615,7 +645,9 @@ usage(FILE *fp)
 	    "                       (docs/simulator.md); needs --meter-port\n"
 	    "  --speed N            the site's clock runs N times real time\n"
 	    "  --record FILE        every 100 ms: the meter and every offer and "
-	    "draw (CSV)\n",
+	    "draw (CSV)\n"
+	    "  --meter-rtu LINK     serve the CT kit over Modbus RTU on a pty, "
+	    "LINK its path\n",
 	    SIM_MAX_SLAVES);
 }
 
@@ -634,12 +666,14 @@ main(int argc, char **argv)
 		{ "site", required_argument, NULL, 'S' },
 		{ "speed", required_argument, NULL, 'X' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "meter-rtu", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim *sim;
 	struct slave_config base;
 	const char *control = "evgroup-sim.sock", *mconf = NULL, *sitef = NULL;
+	const char *rtu_link = NULL;
 	long	 n = 0, port = 0, nconn = 2, meter_port = 0, speed = 1;
 	char	 err[CFG_ERRLEN + 64];
 	int	 ch, rc;
@@ -699,6 +733,9 @@ main(int argc, char **argv)
 		case 'S':
 			sitef = optarg;
 			break;
+		case 'U':
+			rtu_link = optarg;
+			break;
 		case 'R':
 			if ((sim->rec = fopen(optarg, "w")) == NULL) {
 				fprintf(stderr, "evgroup-sim: --record %s: %s\n",
@@ -732,9 +769,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "evgroup-sim: %s\n", err);
 			return 2;
 		}
-		if (meter_port == 0) {
+		if (meter_port == 0 && rtu_link == NULL) {
 			fprintf(stderr, "evgroup-sim: --site needs --meter-port "
-			    "(the site's CT kit)\n");
+			    "or --meter-rtu (the site's CT kit)\n");
 			return 2;
 		}
 		if (model_init(&st->model, &st->f.model, err, sizeof(err)) != 0) {
@@ -809,8 +846,19 @@ main(int argc, char **argv)
 		}
 		sim->meter.on = true;
 	}
+	if (rtu_link != NULL) {
+		char	 err2[300];
+
+		if (rtu_start(&sim->meter.rtu, sim->loop, rtu_link, 1,
+		    meter_regs, sim, err2, sizeof(err2)) != 0) {
+			fprintf(stderr, "evgroup-sim: --meter-rtu: %s\n", err2);
+			return 1;
+		}
+		sim->meter.rtu_on = true;
+		sim->meter.on = true;
+	}
 	if (mconf != NULL && write_master_config(sim, mconf, (int)port,
-	    meter_port) != 0) {
+	    meter_port, rtu_link) != 0) {
 		fprintf(stderr, "evgroup-sim: cannot write %s\n", mconf);
 		return 1;
 	}

@@ -204,6 +204,54 @@ class SafetyTest(tl.Base):
         # meter period after the step.
         self.verify(window_s=0.5 + 5.0 + 1.0 + 1.0)
 
+    def test_meter_unplugged_and_back(self):
+        self.site(3, 63, "site.mode=dynamic", "site.meter_offline_limit=12",
+                  "meter.offline_after=2", "site.min_run=0",
+                  "site.min_pause=0")
+        self.ctl("meter base 10 10 10")
+        self.cars(["bay-001", "bay-002", "bay-003"], conns=(1,))
+        self.wait(lambda s: sum(self.offers(s)) > 36, what="sharing 51 A")
+        self.ctl("meter offline on")
+        # the chargers together keep to the offline limit per phase
+        st = self.wait(lambda s: not s["meter_online"] and
+                       sum(self.offers(s)) <= 12.0, what="offline limit")
+        self.ctl("meter offline off")
+        self.wait(lambda s: s["meter_online"] and sum(self.offers(s)) > 36,
+                  what="online limit again")
+        self.verify()
+
+    def test_master_killed_then_restarted(self):
+        self.site(2, 63, "site.mode=dynamic", "site.fallback_current=0",
+                  "site.min_run=0")
+        self.ctl("meter base 10 10 10")
+        self.cars(["bay-001", "bay-002"])
+        self.wait(lambda s: sum(c["state"] == "charging"
+                                for c in s["connectors"]) == 4,
+                  what="4 cars charging")
+        t_kill = time.time()
+        self.m.stop(tl.signal.SIGKILL)
+        # every charger at its fallback (0 A) within its 5 s timeout
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline:
+            offers = [json.loads(tl.control(self.simsock, "bay-00%d status"
+                                            % c))["connectors"][k]["offer"]
+                      for c in (1, 2) for k in (0, 1)]
+            if max(offers) == 0:
+                break
+            time.sleep(0.2)
+        took = time.time() - t_kill
+        self.assertEqual(max(offers), 0, offers)
+        self.assertLess(took, 5 + 2)       # the timeout, a poll, a tick
+        # restarted on the same database: control resumes
+        self.m = self.master(os.path.join(self.tmp, "master.ini"),
+                             "--set", "site.site_limit=63",
+                             "--set", "site.status_file=" +
+                             self.status_path, "--set",
+                             "site.fallback_timeout=5")
+        self.wait(lambda s: sum(self.offers(s)) > 24, timeout=30,
+                  what="control again")
+        self.verify()
+
     def test_200_connectors_with_random_events(self):
         site = os.path.join(self.tmp, "site.ini")
         with open(site, "w") as f:

@@ -164,6 +164,62 @@ class SiteTest(tl.Base):
         self.assertTrue(st["connectors"][0]["boost"])
 
 
+class SiteRtuTest(tl.Base):
+    """The simulated CT kit on Modbus RTU (a pty): the master's serial
+    path against the simulator, a load step answered."""
+
+    def test_meter_over_rtu(self):
+        base = tl.free_ports(3)
+        simsock = os.path.join(self.tmp, "sim.sock")
+        mconf = os.path.join(self.tmp, "master.ini")
+        link = os.path.join(self.tmp, "ctkit")
+        status = os.path.join(self.tmp, "status.json")
+        self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
+                           "--slaves", "2", "--connectors", "1",
+                           "--base-port", str(base), "--meter-rtu", link,
+                           "--control", simsock, "--master-config", mconf])
+        tl.wait_control(simsock)
+        with open(mconf) as f:
+            conf = f.read()
+        self.assertIn("transport = rtu", conf)
+        self.assertIn("device = " + link, conf)
+        tl.control(simsock, "meter base 20 20 20")
+        m = self.master(mconf, "--set", "site.status_file=" + status,
+                        "--set", "site.site_limit=50", "--set",
+                        "meter.poll_period=300")
+        m.wait_for(r"meter: online \(L1 20.0 A", timeout=15)
+        for i in (1, 2):
+            tl.control(simsock, "bay-%03d car 1 max 32" % i)
+            tl.control(simsock, "bay-%03d plug 1" % i)
+
+        def ev():
+            with open(status) as f:
+                return json.load(f)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                st = ev()
+                if sum(c["offer"] for c in st["connectors"]) == 28.0:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        self.assertEqual(sum(c["offer"] for c in st["connectors"]), 28.0)
+        tl.control(simsock, "meter step 12 12 12")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            st = ev()
+            if sum(c["offer"] for c in st["connectors"]) <= 16.0:
+                break
+            time.sleep(0.1)
+        self.assertLessEqual(sum(c["offer"] for c in st["connectors"]), 16.0)
+        # the line goes quiet: offline, then back
+        tl.control(simsock, "meter offline on")
+        pos = m.wait_for(r"meter: offline", timeout=15)
+        tl.control(simsock, "meter offline off")
+        m.wait_for(r"meter: online", timeout=15, after=pos)
+
+
 class SiteModelTest(tl.Base):
     """evgroup-sim --site: the building, the PV and the cars of a site
     file drive the CT kit and the chargers; the master shares the rest."""
