@@ -83,6 +83,7 @@ struct simreact {
 	uint64_t		 t0;		/* the step */
 	int			 dir;		/* -1: offers must fall, +1 rise */
 	int32_t			*offer0;	/* each connector's offer then */
+	uint64_t		*reached;	/* [k]: when k + 1 had moved */
 	uint64_t		 last_ms;	/* the last offer that changed */
 	int			 changed;
 };
@@ -93,6 +94,8 @@ struct sim {
 	struct simreact		 react;
 	FILE			*rec;		/* --record */
 	uint64_t		 rec_ms;
+	int32_t			*prev_offer;	/* last tick's, for "quiet" */
+	uint64_t		 quiet_since;	/* no offer changed since */
 	uv_loop_t		*loop;
 	uv_timer_t		 tick;
 	uv_signal_t		 sigint, sigterm;
@@ -200,9 +203,11 @@ react_start(struct sim *sim, int dir)
 	int	 nc = sim->sl[0].conf.connectors;
 
 	free(sim->react.offer0);
+	free(sim->react.reached);
 	sim->react = (struct simreact){ .t0 = clock_now_ms(), .dir = dir };
 	if ((sim->react.offer0 = calloc((size_t)(sim->n * nc),
-	    sizeof(int32_t))) == NULL) {
+	    sizeof(int32_t))) == NULL || (sim->react.reached =
+	    calloc((size_t)(sim->n * nc), sizeof(uint64_t))) == NULL) {
 		sim->react.t0 = 0;
 		return;
 	}
@@ -219,6 +224,8 @@ react_tick(struct sim *sim, uint64_t now)
 		changed += (offer_of(sim, i, nc) - sim->react.offer0[i]) *
 		    sim->react.dir >= SIM_REACT_MIN_DA;
 	if (changed > sim->react.changed) {
+		for (int k = sim->react.changed; k < changed; k++)
+			sim->react.reached[k] = now;
 		sim->react.changed = changed;
 		sim->react.last_ms = now;
 	}
@@ -270,6 +277,18 @@ on_tick(uv_timer_t *t)
 	}
 	if (sim->react.t0 != 0)
 		react_tick(sim, now);
+	if (sim->prev_offer != NULL) {
+		int	 nc = sim->sl[0].conf.connectors;
+
+		for (int i = 0; i < sim->n * nc; i++) {
+			int32_t	 o = offer_of(sim, i, nc);
+
+			if (o != sim->prev_offer[i]) {
+				sim->prev_offer[i] = o;
+				sim->quiet_since = now;
+			}
+		}
+	}
 	if (sim->rec != NULL && now - sim->rec_ms >= SIM_RECORD_MS)
 		record(sim, now);
 	for (int i = 0; i < sim->n; i++) {
@@ -461,14 +480,27 @@ on_control(void *arg, const char *line)
 			    i ? " " : "", sim->sl[i].name);
 		return out;
 	}
+	if (strcmp(line, "quiet") == 0) {
+		char	*out = NULL;
+
+		/* ms since any connector's offer last changed */
+		if (asprintf(&out, "%llu", (unsigned long long)(clock_now_ms() -
+		    sim->quiet_since)) < 0)
+			return NULL;
+		return out;
+	}
 	if (strcmp(line, "reaction") == 0) {
 		char	*out = NULL;
 
 		/* since the last meter base/step: ms until the last offer
 		 * that moved the step's way by 1 A or more, and how many */
-		if (asprintf(&out, "{\"ms\":%lld,\"changed\":%d}",
+		int	 k90 = (sim->react.changed * 9 + 9) / 10 - 1;
+
+		if (asprintf(&out, "{\"ms\":%lld,\"ms90\":%lld,\"changed\":%d}",
 		    sim->react.t0 == 0 || sim->react.changed == 0 ? -1LL :
 		    (long long)(sim->react.last_ms - sim->react.t0),
+		    sim->react.t0 == 0 || sim->react.changed == 0 ? -1LL :
+		    (long long)(sim->react.reached[k90] - sim->react.t0),
 		    sim->react.changed) < 0)
 			return NULL;
 		return out;
@@ -873,6 +905,8 @@ main(int argc, char **argv)
 		sim->site->timer.data = sim;
 		uv_timer_start(&sim->site->timer, on_site, 0, 1000);
 	}
+	sim->prev_offer = calloc((size_t)(sim->n * nconn), sizeof(int32_t));
+	sim->quiet_since = clock_now_ms();
 	uv_timer_init(sim->loop, &sim->tick);
 	sim->tick.data = sim;
 	uv_timer_start(&sim->tick, on_tick, 0, (uint64_t)base.tick_ms);
@@ -888,6 +922,8 @@ main(int argc, char **argv)
 	if (sim->rec != NULL)
 		fclose(sim->rec);
 	free(sim->react.offer0);
+	free(sim->react.reached);
+	free(sim->prev_offer);
 	if (sim->site != NULL) {
 		model_free(&sim->site->model);
 		free(sim->site->cars);
