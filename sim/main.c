@@ -774,6 +774,8 @@ main(int argc, char **argv)
 				    optarg, strerror(errno));
 				return 2;
 			}
+			/* a line at a time: nothing lost if we are killed */
+			setvbuf(sim->rec, NULL, _IOLBF, 0);
 			break;
 		case 'X':
 			if (strnum_long(optarg, 1, 3600, &speed) != 0) {
