@@ -903,6 +903,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (sim->site != NULL) {
+		for (int i = 0; i < sim->site->f.model.present; i++)
+			arrive(sim);
 		uv_timer_init(sim->loop, &sim->site->timer);
 		sim->site->timer.data = sim;
 		uv_timer_start(&sim->site->timer, on_site, 0, 1000);

@@ -34,6 +34,7 @@ struct model_cfg {
 	int	 pv_kwp;		/* 0.1 kWp, three-phase inverter */
 	char	 pv_csv[256];
 	int	 arrivals;		/* cars a day, over the site */
+	int	 present;		/* cars already there at the start */
 	int	 dwell_min;		/* mean stay, minutes (0: by kind) */
 	/* fleet mix, percent: single-phase 16 A and 32 A, three-phase
 	 * 16 A and 32 A (the rest: three-phase 16 A) */

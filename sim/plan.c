@@ -372,6 +372,8 @@ plan_run(const struct site_file *sf, int variant, int days, FILE *series,
 	}
 	p->r = r;
 	p->series = series;
+	for (int i = 0; i < sf->model.present; i++)
+		arrive(p);
 	end = PLAN_T0_MS + (uint64_t)days * MODEL_DAY_S * 1000;
 	while (p->now < end) {
 		p->now += PLAN_TICK_MS;

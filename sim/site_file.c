@@ -50,6 +50,8 @@ const struct cfg_key site_file_keys[] = {
 	    "per-minute amps fed in: minute,L1,L2,L3 (shape = csv)" },
 	{ "cars", "arrivals", CFG_INT, 0, 100000, "30", M(arrivals), 0, NULL, 0,
 	    0, NULL, "cars a day, over the site" },
+	{ "cars", "present", CFG_INT, 0, 4000, "0", M(present), 0, NULL, 0, 0,
+	    NULL, "cars already plugged in when the site's clock starts" },
 	{ "cars", "dwell", CFG_INT, 0, 2880, "0", M(dwell_min), 0, NULL, 0, 0,
 	    "min", "mean stay; 0: by profile (office 8 h, home 11 h, retail "
 	    "1.5 h)" },
