@@ -38,7 +38,12 @@ class SafetyTest(tl.Base):
             args += ["--slaves", str(n), "--connectors", str(connectors)]
         self.sim = self.start("sim", args)
         tl.wait_control(self.simsock)
+        # Rotation's timers off: the scenarios are about the fuse and the
+        # offers; with the 5-minute min_pause, a misread start (cars seen
+        # by the meter before the chargers report them: a follow-up) could
+        # stall them for minutes.
         sets = ["site.site_limit=%s" % limit, "site.margin=2",
+                "site.min_run=0", "site.min_pause=0",
                 "site.poll_period=500", "site.fallback_timeout=5",
                 "site.status_file=" + self.status_path, "meter.poll_period=500",
                 *sets]
