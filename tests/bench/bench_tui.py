@@ -7,8 +7,6 @@ second. Passes or fails nothing.
 
 Usage: bench_tui.py BUILD_DIR [CHARGERS] [SECONDS]"""
 
-import http.client
-import json
 import os
 import signal
 import subprocess
@@ -19,21 +17,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "proc"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_link import free_port  # noqa: E402
 from bench_link import start_sim, cpu_s, peak_rss_kb  # noqa: E402
-
-
-def call(port, path, body, cookie=None, csrf=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = {"Cookie": cookie} if cookie else {}
-    if csrf:
-        h["X-CSRF-Token"] = csrf
-    c.request("POST", path, body=json.dumps(body), headers=h)
-    r = c.getresponse()
-    data = r.read()
-    sc = r.getheader("Set-Cookie")
-    c.close()
-    return data, sc.split(";")[0] if sc else None
+from bench_web import web_master  # noqa: E402
 
 
 def main():
@@ -42,31 +27,9 @@ def main():
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 60
     sock = "evgbench-%d" % os.getpid()
     with tempfile.TemporaryDirectory(prefix="evg-bench-tui-") as tmp:
-        port = free_port()
         sim, _, mconf, _ = start_sim(build, n, tmp)
-        master = subprocess.Popen([os.path.join(build,
-                                                "master/evgroup-master"),
-                                   "--config", mconf, "--set",
-                                   "site.database=" +
-                                   os.path.join(tmp, "evgroup.db"),
-                                   "--set", "web.port=%d" % port,
-                                   "--log-level", "warning"],
-                                  stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        master, port, _ = web_master(build, mconf, tmp, "bench-console-1")
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    body, cookie = call(port, "/api/login", {
-                        "user": "installer", "password": "installer"})
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            call(port, "/api/password", {"old": "installer",
-                                         "new": "bench-console-1"},
-                 cookie, json.loads(body)["csrf"])
             pidfile = os.path.join(tmp, "tui.pid")
             subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x",
                             "120", "-y", "40",

@@ -41,34 +41,41 @@ def call(port, method, path, body=None, cookie=None, csrf=None):
     return r.status, data, sc.split(";")[0] if sc else None
 
 
+def web_master(build, mconf, tmp, password, *sets):
+    """evgroup-master with its web UI on a free port, logged in with the
+    default password changed to password: (process, port, cookie)."""
+    port = free_port()
+    args = [os.path.join(build, "master/evgroup-master"), "--config", mconf,
+            "--set", "site.database=" + os.path.join(tmp, "evgroup.db"),
+            "--set", "web.port=%d" % port, "--log-level", "warning"]
+    for s in sets:
+        args += ["--set", s]
+    master = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            st, body, cookie = call(port, "POST", "/api/login", {
+                "user": "installer", "password": "installer"})
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                master.kill()
+                raise
+            time.sleep(0.2)
+    call(port, "POST", "/api/password", {"old": "installer",
+                                         "new": password},
+         cookie, json.loads(body)["csrf"])
+    return master, port, cookie
+
+
 def run(build, n, seconds, conns, load):
     with tempfile.TemporaryDirectory(prefix="evg-bench-web-") as tmp:
-        port = free_port()
         sim, _, mconf, stats = start_sim(build, n, tmp)
-        master = subprocess.Popen([os.path.join(build,
-                                                "master/evgroup-master"),
-                                   "--config", mconf,
-                                   "--set", "site.stats_file=" + stats,
-                                   "--set", "site.database=" +
-                                   os.path.join(tmp, "evgroup.db"),
-                                   "--set", "web.port=%d" % port,
-                                   "--log-level", "warning"],
-                                  stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        master, port, cookie = web_master(build, mconf, tmp,
+                                          "bench-password-1",
+                                          "site.stats_file=" + stats)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    st, body, cookie = call(port, "POST", "/api/login", {
-                        "user": "installer", "password": "installer"})
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            csrf = json.loads(body)["csrf"]
-            call(port, "POST", "/api/password", {
-                "old": "installer", "new": "bench-password-1"}, cookie, csrf)
             time.sleep(5)
             st, body, _ = call(port, "GET", "/api/status", cookie=cookie)
             size = len(body)
