@@ -53,6 +53,11 @@ fw_cfg_check(const struct fw_cfg *cfg, char *err, size_t errlen)
 		    HAL_MAX_CONNECTORS);
 		return -EINVAL;
 	}
+	if (cfg->tick_ms < 1 || cfg->tick_ms > FW_TICK_MAX_MS) {
+		snprintf(err, errlen, "unit.tick_ms: must be 1-%d ms",
+		    FW_TICK_MAX_MS);
+		return -EINVAL;
+	}
 	if (cfg->hw_max_da < CP_MIN_CURRENT_DA ||
 	    cfg->hw_max_da > CP_MAX_CURRENT_DA) {
 		snprintf(err, errlen, "unit.max_current: must be 6.0-80.0 A");
@@ -115,6 +120,7 @@ fw_init(struct fw *fw, const struct fw_cfg *cfg, uint64_t now_ms)
 
 		cp_debounce_init(&c->cp);
 		c->cp_state = CP_INVALID;
+		c->off_cd = CP_DEBOUNCE_SAMPLES;
 		/* Under a master, nothing is offered beyond the fallback
 		 * current until the master says so. */
 		c->setpoint_da = cfg->master_link ?
@@ -196,24 +202,58 @@ fault_clear(struct fw_conn *c, int ci, enum fault f, struct fw_out *out)
 	}
 }
 
+/* Over/under voltage in this sample on the phases connector ci uses. */
+static void
+supply_sample(const struct fw *fw, int ci, const struct fw_in *in,
+    bool *over, bool *under)
+{
+	enum phase_conn pc = fw->cfg.conn[ci].phase;
+
+	*over = *under = false;
+	for (int l = 0; l < phase_conn_lines(pc); l++) {
+		int32_t v = in->ln_dv[phase_conn_site_phase(pc, l)];
+
+		/* A supply we cannot measure is not a supply we trust. */
+		if (!in->voltage_ok || v < FW_VOLTAGE_MIN_DV)
+			*under = true;
+		else if (v > FW_VOLTAGE_MAX_DV)
+			*over = true;
+	}
+}
+
+/* PE above 70 V to true earth in this sample, or unreadable. */
+static bool
+pe_sample_bad(const struct fw_in *in)
+{
+	return !in->pe_ok || in->pe_dv > FW_PEN_MAX_DV;
+}
+
+/*
+ * Every input of connector ci within its range in this very sample. The
+ * filters on voltage, PE and the meter only delay opening on a bad
+ * reading; they never let the contactor close on one.
+ */
+static bool
+inputs_in_range(const struct fw *fw, int ci, const struct fw_in *in)
+{
+	const struct fw_conn_in *cin = &in->conn[ci];
+	bool	 over, under;
+
+	supply_sample(fw, ci, in, &over, &under);
+	return !over && !under && !pe_sample_bad(in) && in->temp_ok &&
+	    in->temp_ddeg < FW_TEMP_STOP_DDEG && cin->meter_ok &&
+	    !cin->rcm_ac && !cin->rcm_dc;
+}
+
 /* Over/under voltage on the phases this connector uses. */
 static void
 protect_voltage(struct fw *fw, int ci, const struct fw_in *in,
     uint64_t now_ms, struct fw_out *out)
 {
 	struct fw_conn *c = &fw->conn[ci];
-	enum phase_conn pc = fw->cfg.conn[ci].phase;
-	bool	 over = false, under = false;
+	bool	 over, under;
 
-	for (int l = 0; l < phase_conn_lines(pc); l++) {
-		int32_t v = in->ln_dv[phase_conn_site_phase(pc, l)];
-
-		/* A supply we cannot measure is not a supply we trust. */
-		if (!in->voltage_ok || v < FW_VOLTAGE_MIN_DV)
-			under = true;
-		else if (v > FW_VOLTAGE_MAX_DV)
-			over = true;
-	}
+	supply_sample(fw, ci, in, &over, &under);
 	if (over || under) {
 		c->volt_good_since = 0;
 		if (c->volt_bad_since == 0)
@@ -241,7 +281,7 @@ protect_pen(struct fw *fw, int ci, const struct fw_in *in, uint64_t now_ms,
 {
 	struct fw_conn *c = &fw->conn[ci];
 
-	if (!in->pe_ok || in->pe_dv > FW_PEN_MAX_DV) {
+	if (pe_sample_bad(in)) {
 		if (c->pen_since == 0)
 			c->pen_since = now_ms;
 		if (now_ms - c->pen_since >= FW_PEN_FILTER_MS)
@@ -377,28 +417,77 @@ protect_contactor(struct fw_conn *c, int ci, uint64_t now_ms,
 		fault_set(c, ci, F_NO_CLOSE, true, out);
 }
 
-/* The car draws clearly more than offered after its 5 s to follow. */
+/* Forgets lowered offers whose 5 s are over. */
+static void
+recent_offers_prune(struct fw_conn *c, uint64_t now_ms)
+{
+	int	 gone = 0;
+
+	while (gone < c->nrecent && c->recent[gone].until <= now_ms)
+		gone++;
+	if (gone == 0)
+		return;
+	c->nrecent -= gone;
+	memmove(c->recent, c->recent + gone,
+	    (size_t)c->nrecent * sizeof(c->recent[0]));
+}
+
+/*
+ * An offer of `da` was lowered at now_ms: the car may draw it for 5 s
+ * more. Lower offers that expire sooner add nothing and go. When the
+ * memory is full, the two last merge into one as high as the first that
+ * lives as long as the second: a limit a little too high for a while,
+ * never one too low.
+ */
+static void
+recent_offers_add(struct fw_conn *c, int32_t da, uint64_t now_ms)
+{
+	recent_offers_prune(c, now_ms);
+	while (c->nrecent > 0 && c->recent[c->nrecent - 1].da <= da)
+		c->nrecent--;
+	if (c->nrecent == FW_OFFER_MEMORY) {
+		c->recent[FW_OFFER_MEMORY - 2].until =
+		    c->recent[FW_OFFER_MEMORY - 1].until;
+		c->nrecent--;
+	}
+	c->recent[c->nrecent++] = (struct fw_offer_memo){
+		.da = da,
+		.until = now_ms + FW_EV_RESPONSE_MS,
+	};
+}
+
+/* The highest offer of the car's last 5 s. */
+static int32_t
+recent_offers_max(struct fw_conn *c, uint64_t now_ms)
+{
+	recent_offers_prune(c, now_ms);
+	return c->nrecent > 0 && c->recent[0].da > c->offer_da ?
+	    c->recent[0].da : c->offer_da;
+}
+
+/*
+ * The car draws clearly more than it was offered. A lowered offer does
+ * not pause the check: for 5 s the car may still draw the old value, so
+ * the limit is the highest offer of its last 5 s. After closing, the car
+ * has 5 s to settle. A car still drawing when its 5 s after a pause are
+ * over did not stop: the pause deadline opens, that is no overcurrent.
+ */
 static void
 protect_overcurrent(struct fw_conn *c, int ci, uint64_t now_ms,
     struct fw_out *out)
 {
-	int32_t margin, limit, worst = 0;
-	uint64_t window_start;
+	int32_t ref, margin, limit, worst = 0;
 
-	if (!c->close_cmd || !c->closed_fb) {
+	if (!c->close_cmd || !c->closed_fb ||
+	    now_ms - c->cmd_ms < FW_EV_RESPONSE_MS ||
+	    (ref = recent_offers_max(c, now_ms)) == 0) {
 		c->oc_since = 0;
 		return;
 	}
-	window_start = c->offer_cut_ms > c->cmd_ms ? c->offer_cut_ms :
-	    c->cmd_ms;
-	if (now_ms - window_start < FW_EV_RESPONSE_MS) {
-		c->oc_since = 0;
-		return;
-	}
-	margin = c->offer_da * FW_OVERCURRENT_MARGIN_PCT / 100;
+	margin = ref * FW_OVERCURRENT_MARGIN_PCT / 100;
 	if (margin < FW_OVERCURRENT_MIN_MARGIN_DA)
 		margin = FW_OVERCURRENT_MIN_MARGIN_DA;
-	limit = c->offer_da + margin;
+	limit = ref + margin;
 	for (int l = 0; l < EVG_PHASES; l++)
 		if (c->line_da[l] > worst)
 			worst = c->line_da[l];
@@ -427,6 +516,13 @@ pilot_sample(struct fw *fw, int ci, const struct fw_conn_in *in,
 	if (c->drive == CP_DRIVE_MINUS12)
 		return;
 	s = in->pilot_ok ? cp_classify(in->cp_high_mv) : CP_INVALID;
+	/* Leaving C for the debounce length opens the contactor, whether
+	 * or not a new state settles (a pilot that bounces between B and A
+	 * never does). */
+	if (cp_charging(fw, s))
+		c->off_cd = 0;
+	else if (c->off_cd < CP_DEBOUNCE_SAMPLES)
+		c->off_cd++;
 	if (cp_debounce_feed(&c->cp, s)) {
 		c->cp_state = c->cp.stable;
 		EMIT(out, ci, EV_CP, old, c->cp_state);
@@ -562,7 +658,7 @@ set_offer(struct fw_conn *c, int ci, int32_t offer, uint64_t now_ms,
 	if (offer == c->offer_da)
 		return;
 	if (offer < c->offer_da)
-		c->offer_cut_ms = now_ms;
+		recent_offers_add(c, c->offer_da, now_ms);
 	if (c->offer_da == 0)
 		c->offer_since = now_ms;
 	EMIT(out, ci, EV_OFFER, c->offer_da, offer);
@@ -585,11 +681,27 @@ contactor_command(struct fw_conn *c, int ci, bool close, uint64_t now_ms,
 	EMIT(out, ci, EV_CONTACTOR, close, 0);
 }
 
+/*
+ * A deadline "at the latest" is met on the last tick before it: the next
+ * one, due a period later, may come up to a period late.
+ */
+static bool
+deadline_due(const struct fw *fw, uint64_t deadline, uint64_t now_ms)
+{
+	return now_ms + 2 * (uint64_t)fw->cfg.tick_ms >= deadline;
+}
+
+/*
+ * in_range: every input of this sample within its range. Closing needs
+ * the pilot debounced in C (or D with ventilation) and this sample too.
+ */
 static void
-contactor_decide(struct fw *fw, int ci, uint64_t now_ms, struct fw_out *out)
+contactor_decide(struct fw *fw, int ci, bool in_range, uint64_t now_ms,
+    struct fw_out *out)
 {
 	struct fw_conn *c = &fw->conn[ci];
-	bool	 ev_ok = cp_charging(fw, c->cp_state);
+	bool	 ev_ok = cp_charging(fw, c->cp_state) &&
+	    c->off_cd < CP_DEBOUNCE_SAMPLES;
 
 	if (c->close_cmd) {
 		/* Protection and the car leaving C/D: open at once. */
@@ -597,19 +709,25 @@ contactor_decide(struct fw *fw, int ci, uint64_t now_ms, struct fw_out *out)
 			contactor_command(c, ci, false, now_ms, out);
 			return;
 		}
-		/* Pause, stop, lock: PWM is off; give the car its 6 s. */
+		/* Pause, stop, lock: PWM is off; give the car its 6 s. A car
+		 * still in C then did not stop: open under load, keep the
+		 * session (the offer may come back). */
 		if (c->offer_da == 0) {
 			if (!c->pausing) {
 				c->pausing = true;
 				c->pause_deadline = now_ms +
 				    FW_PAUSE_OPEN_MAX_MS;
-			} else if (now_ms >= c->pause_deadline)
+			} else if (deadline_due(fw, c->pause_deadline,
+			    now_ms)) {
+				EMIT(out, ci, EV_PAUSE_IGNORED, 0, 0);
 				contactor_command(c, ci, false, now_ms, out);
+			}
 		} else
 			c->pausing = false;
 		return;
 	}
-	if (!ev_ok || c->offer_da < CP_MIN_CURRENT_DA || c->faults ||
+	if (!ev_ok || c->off_cd != 0 || !in_range ||
+	    c->offer_da < CP_MIN_CURRENT_DA || c->faults ||
 	    !c->sess.active || c->stopping || c->locked)
 		return;
 	if (c->ever_opened && now_ms - c->opened_ms < fw->cfg.min_open_ms) {
@@ -764,7 +882,7 @@ conn_step(struct fw *fw, int ci, const struct fw_in *in, uint64_t now_ms,
 	}
 
 	set_offer(c, ci, target_offer(fw, ci), now_ms, out);
-	contactor_decide(fw, ci, now_ms, out);
+	contactor_decide(fw, ci, inputs_in_range(fw, ci, in), now_ms, out);
 
 	if (c->sess.active) {
 		int64_t e = (int64_t)(c->energy_wh - c->sess.start_wh);
@@ -807,6 +925,7 @@ unit_step(struct fw *fw, const struct fw_in *in, uint64_t now_ms)
 
 	memcpy(fw->ln_dv, in->ln_dv, sizeof(fw->ln_dv));
 	fw->pe_dv = in->pe_dv;
+	fw->pe_ok = in->pe_ok;
 	/* An unreadable sensor counts as too hot. */
 	fw->temp_ddeg = in->temp_ok ? in->temp_ddeg : FW_TEMP_STOP_DDEG;
 	if (fw->temp_ddeg >= FW_TEMP_STOP_DDEG)
@@ -856,7 +975,13 @@ fw_heartbeat(struct fw *fw, uint16_t value, uint64_t now_ms)
 	}
 }
 
-/* New fallback current and timeout, from the master (0 or 6.0 A..). */
+/*
+ * New fallback current and timeout, from the master: 0 or 6.0 A.., else
+ * -ERANGE. While the master is silent a higher current is refused
+ * (-EBUSY): it would raise every connector at once, and the master
+ * counts this unit at the old one. A lower one applies at once, and
+ * never raises a setpoint lowered meanwhile. A refusal changes nothing.
+ */
 int
 fw_set_fallback(struct fw *fw, int32_t da, uint32_t timeout_ms)
 {
@@ -864,11 +989,17 @@ fw_set_fallback(struct fw *fw, int32_t da, uint32_t timeout_ms)
 	    timeout_ms < FW_FALLBACK_TIMEOUT_MIN_MS ||
 	    timeout_ms > FW_FALLBACK_TIMEOUT_MAX_MS)
 		return -ERANGE;
+	if (fw->fallback && da > fw->cfg.fallback_da)
+		return -EBUSY;
 	fw->cfg.fallback_da = da;
 	fw->cfg.fallback_timeout_ms = timeout_ms;
 	if (fw->fallback)
-		for (int i = 0; i < fw->cfg.nconn; i++)
-			fw->conn[i].setpoint_da = fallback_for(&fw->cfg, i);
+		for (int i = 0; i < fw->cfg.nconn; i++) {
+			int32_t fb = fallback_for(&fw->cfg, i);
+
+			if (fw->conn[i].setpoint_da > fb)
+				fw->conn[i].setpoint_da = fb;
+		}
 	return 0;
 }
 
@@ -908,19 +1039,30 @@ fw_step(struct fw *fw, const struct fw_in *in, uint64_t now_ms,
 
 /* --- commands ------------------------------------------------------------- */
 
-/* A latched fault may be reset once the condition behind it is gone. */
+/*
+ * A latched fault may be reset once the condition behind it is gone (the
+ * contactor is open meanwhile, so the protection filters are idle and
+ * stay as they are).
+ */
 static int
 reset_faults(struct fw *fw, int ci)
 {
 	struct fw_conn *c = &fw->conn[ci];
 
-	if ((c->latched & FAULT_BIT(F_PEN)) && fw->pe_dv > FW_PEN_MAX_DV)
+	/* An unreadable PE sensor counts as the fault still there. */
+	if ((c->latched & FAULT_BIT(F_PEN)) && (!fw->pe_ok ||
+	    fw->pe_dv > FW_PEN_MAX_DV))
 		return -EBUSY;
 	if ((c->latched & FAULT_BIT(F_WELDED)) && c->closed_fb)
 		return -EBUSY;
 	if ((c->latched & (FAULT_BIT(F_RCM_AC) | FAULT_BIT(F_RCM_DC))) &&
 	    c->rcm_tripped)
 		return -EBUSY;
+	/* Nothing to reset: nothing changes. Repeated resets must not
+	 * restart a protection filter or a residual current back-off, nor
+	 * pause a charge for a new self-test. */
+	if ((c->latched | c->until_unplug) == 0)
+		return 0;
 	for (int f = 0; f < F_COUNT; f++) {
 		uint32_t bit = FAULT_BIT(f);
 
@@ -936,12 +1078,13 @@ reset_faults(struct fw *fw, int ci)
 	c->rcm_test_failures = 0;
 	c->rcm_test_retry_ms = 0;
 	c->rcm_test = RCM_TEST_NEEDED;
-	c->pen_since = 0;
-	c->diode_bad = 0;
-	c->oc_since = 0;
-	/* Back from -12 V: look at the pilot afresh. */
+	/* Back from -12 V: the pilot was not read meanwhile and the car
+	 * may have gone. Its state is unknown until debounced afresh: no
+	 * session starts and nothing closes on what it was before. */
 	if (c->drive == CP_DRIVE_MINUS12) {
 		cp_debounce_init(&c->cp);
+		c->cp_state = CP_INVALID;
+		c->off_cd = CP_DEBOUNCE_SAMPLES;
 		c->drive = CP_DRIVE_PLUS12;
 	}
 	return 0;
@@ -995,12 +1138,10 @@ fw_command(struct fw *fw, int ci, enum fw_cmd cmd, uint64_t now_ms)
 }
 
 /*
- * The current the site allows this connector: 0 (pause) or 6.0 A up to
- * the connector's maximum, else -ERANGE; above the fallback current while
- * the master is silent, -EBUSY. A refusal changes nothing.
+ * Would fw_setpoint() take this value now? 0, or the error it returns.
  */
 int
-fw_setpoint(struct fw *fw, int ci, int32_t da)
+fw_setpoint_check(const struct fw *fw, int ci, int32_t da)
 {
 	if (ci < 0 || ci >= fw->cfg.nconn)
 		return -EINVAL;
@@ -1011,6 +1152,21 @@ fw_setpoint(struct fw *fw, int ci, int32_t da)
 	 * fallback current: the master plans as if it draws no more. */
 	if (fw->fallback && da > fallback_for(&fw->cfg, ci))
 		return -EBUSY;
+	return 0;
+}
+
+/*
+ * The current the site allows this connector: 0 (pause) or 6.0 A up to
+ * the connector's maximum, else -ERANGE; above the fallback current while
+ * the master is silent, -EBUSY. A refusal changes nothing.
+ */
+int
+fw_setpoint(struct fw *fw, int ci, int32_t da)
+{
+	int	 rc;
+
+	if ((rc = fw_setpoint_check(fw, ci, da)) != 0)
+		return rc;
 	fw->conn[ci].setpoint_da = da;
 	return 0;
 }
@@ -1029,7 +1185,8 @@ fw_invariant_violation(const struct fw *fw)
 		if (c->offer_da != 0 && (c->offer_da < CP_MIN_CURRENT_DA ||
 		    c->offer_da > fw->cfg.conn[i].max_da))
 			return "offer outside 0 or 6 A..connector max";
-		if (c->close_cmd && !cp_charging(fw, c->cp_state))
+		if (c->close_cmd && (!cp_charging(fw, c->cp_state) ||
+		    c->off_cd >= CP_DEBOUNCE_SAMPLES))
 			return "contactor closed outside C (or D with ventilation)";
 		if (c->close_cmd && !c->sess.active)
 			return "contactor closed without a session";

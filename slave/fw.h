@@ -30,10 +30,16 @@
 #define FW_PAUSE_OPEN_MAX_MS		6000
 /* IEC 61851-1 Annex A: the EV follows a new duty cycle within 5 s. */
 #define FW_EV_RESPONSE_MS		5000
+/* Design: the shell steps the core every 1-20 ms (unit.tick_ms); 3
+ * debounce samples + 1 tick stay inside the 100 ms to open. A deadline
+ * is met on the last tick before it, allowing the next tick to come up
+ * to one period late. */
+#define FW_TICK_MAX_MS			20
 /* Design: the auxiliary contact must agree with the coil within 200 ms
  * (contactor release and make times are 20-80 ms). */
 #define FW_CONTACTOR_FEEDBACK_MS	200
-/* Design: overcurrent = above offer + max(2 A, 10 %) ... */
+/* Design: overcurrent = above offer + max(2 A, 10 %), the offer being the
+ * highest of the EV's last 5 s (FW_EV_RESPONSE_MS) ... */
 #define FW_OVERCURRENT_MIN_MARGIN_DA	20
 #define FW_OVERCURRENT_MARGIN_PCT	10
 /* ... for 1 s after the EV's 5 s response window. */
@@ -154,6 +160,7 @@ struct fw_cfg {
 	int32_t			hw_max_da;
 	bool			ventilation;	/* state D allowed */
 	uint32_t		min_open_ms;
+	uint32_t		tick_ms;	/* the shell's step period */
 	enum auth_mode		auth;
 	struct fw_conn_cfg	conn[HAL_MAX_CONNECTORS];
 };
@@ -199,6 +206,7 @@ enum fw_event_kind {
 	EV_RCM_TEST,		/* a: 1 passed, 0 failed */
 	EV_REFUSED,		/* a: why (enum fw_refusal) */
 	EV_FALLBACK,		/* a: 1 entered (master silent), 0 left */
+	EV_PAUSE_IGNORED,	/* the car stayed in C: opened under load */
 };
 
 enum fw_refusal {
@@ -241,10 +249,24 @@ enum rcm_test_state {
 	RCM_TEST_PASSED,
 };
 
+/*
+ * An offer the car may still be following: the value it had, until 5 s
+ * after it was lowered (FW_EV_RESPONSE_MS). A connector keeps a few, as a
+ * falling staircase: highest and oldest first.
+ */
+#define FW_OFFER_MEMORY	8
+struct fw_offer_memo {
+	int32_t		da;
+	uint64_t	until;
+};
+
 struct fw_conn {
 	/* pilot */
 	struct cp_debounce cp;
 	enum cp_state	cp_state;	/* debounced; CP_INVALID until then */
+	int		off_cd;		/* consecutive samples not C (or D
+					 * with ventilation), up to the
+					 * debounce length */
 	int		diode_bad;	/* consecutive bad low plateaus */
 	uint64_t	b_since;	/* entered state B */
 	/* authorisation and session */
@@ -259,7 +281,8 @@ struct fw_conn {
 	/* current */
 	int32_t		setpoint_da;	/* from the master or the operator */
 	int32_t		offer_da;	/* advertised on the pilot */
-	uint64_t	offer_cut_ms;	/* last reduction: the EV's window */
+	struct fw_offer_memo recent[FW_OFFER_MEMORY];	/* lowered offers */
+	int		nrecent;
 	uint64_t	offer_since;	/* offer went from 0 to > 0 */
 	enum cp_drive	drive;
 	uint16_t	duty_pm;
@@ -303,6 +326,7 @@ struct fw {
 	enum unit_status status;
 	int32_t		ln_dv[EVG_PHASES];
 	int32_t		pe_dv;
+	bool		pe_ok;		/* the PE sensor answered */
 	int32_t		temp_ddeg;
 	bool		overtemp;	/* stopped; hysteresis latch */
 	/* master link watchdog */
@@ -320,6 +344,7 @@ void		 fw_step(struct fw *, const struct fw_in *, uint64_t now_ms,
 		    struct fw_out *);
 int		 fw_command(struct fw *, int conn, enum fw_cmd, uint64_t now_ms);
 int		 fw_setpoint(struct fw *, int conn, int32_t da);
+int		 fw_setpoint_check(const struct fw *, int conn, int32_t da);
 void		 fw_heartbeat(struct fw *, uint16_t value, uint64_t now_ms);
 int		 fw_set_fallback(struct fw *, int32_t da, uint32_t timeout_ms);
 int32_t		 fw_setpoint_in_force(const struct fw *, int conn);

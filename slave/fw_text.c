@@ -87,6 +87,10 @@ fw_event_text(const struct fw_event *e, char *buf, size_t len)
 		snprintf(buf, len, e->a ? "master silent: fallback current in "
 		    "force" : "master heard again");
 		break;
+	case EV_PAUSE_IGNORED:
+		snprintf(buf, len, "connector %d: car did not stop: opened "
+		    "under load at the end of its 6 s", n);
+		break;
 	case EV_REFUSED:
 		snprintf(buf, len, "connector %d: not closing: %s", n,
 		    e->a == REFUSE_VENTILATION ?

@@ -11,10 +11,15 @@
 static const char *const fault_names[SIM_FAULT_COUNT] = {
 	"rcm-ac", "rcm-dc", "rcm-selftest", "diode", "pilot-short", "weld",
 	"no-close", "overdraw", "meter", "overtemp", "overvoltage",
-	"undervoltage", "pen",
+	"undervoltage", "pen", "pilot-bounce", "pilot-sensor",
+	"feedback-sensor", "rcm-sensor", "voltage-sensor", "pe-sensor",
+	"temp-sensor",
 };
 
 #define HAS(sc, f)	(((sc)->faults >> (f)) & 1u)
+/* Unit-wide sensor failures live in the unit, not in a connector. */
+#define UNIT_SENSORS	((1u << SIM_VOLTAGE_SENSOR) | (1u << SIM_PE_SENSOR) | \
+			 (1u << SIM_TEMP_SENSOR))
 
 static void
 car_defaults(struct sim_car *car)
@@ -76,9 +81,13 @@ car_step(struct sim_conn *sc, uint64_t now_ms)
 	if (!car->plugged)
 		return;
 	offer = sc->drive == CP_DRIVE_PWM ? cp_current_for_duty(sc->duty_pm) : 0;
+	/* The car follows each change within its lag: a newer change does
+	 * not postpone one it has not followed yet (offers trimmed every
+	 * second still reach the car). */
 	if (offer != car->pending_da) {
+		if (car->pending_da == car->applied_da)
+			car->pending_since = now_ms;
 		car->pending_da = offer;
-		car->pending_since = now_ms;
 	}
 	/* A car reacts to losing its offer (and to a first offer) within its
 	 * lag, like to any other change. */
@@ -169,6 +178,13 @@ sim_fault(struct sim_hw *hw, int ci, enum sim_fault f, bool on)
 	default:
 		break;
 	}
+	if (UNIT_SENSORS & (1u << f)) {
+		if (on)
+			hw->unit_faults |= 1u << f;
+		else
+			hw->unit_faults &= ~(1u << f);
+		return 0;
+	}
 	if (on)
 		hw->conn[ci].faults |= 1u << f;
 	else
@@ -221,6 +237,8 @@ pilot_sense(void *hw, int ci, int32_t *high_mv, int32_t *low_mv)
 
 	if (sc == NULL)
 		return -EINVAL;
+	if (HAS(sc, SIM_PILOT_SENSOR))
+		return -EIO;
 	car = &sc->car;
 	if (sc->drive == CP_DRIVE_MINUS12) {
 		*high_mv = *low_mv = CP_NOMINAL_F_MV;
@@ -230,7 +248,11 @@ pilot_sense(void *hw, int ci, int32_t *high_mv, int32_t *low_mv)
 		*high_mv = *low_mv = CP_NOMINAL_E_MV;
 		return 0;
 	}
-	if (!car->plugged)
+	if (HAS(sc, SIM_PILOT_BOUNCE)) {
+		/* A contact that makes and breaks: B and A in turn, never C. */
+		*high_mv = sc->bounce_b ? CP_NOMINAL_B_MV : CP_NOMINAL_A_MV;
+		sc->bounce_b = !sc->bounce_b;
+	} else if (!car->plugged)
 		*high_mv = CP_NOMINAL_A_MV;
 	else if (!car->s2_closed)
 		*high_mv = CP_NOMINAL_B_MV;
@@ -264,6 +286,8 @@ contactor_sense(void *hw, int ci, bool *closed)
 
 	if (sc == NULL)
 		return -EINVAL;
+	if (HAS(sc, SIM_FEEDBACK_SENSOR))
+		return -EIO;
 	*closed = sc->contacts;
 	return 0;
 }
@@ -276,6 +300,8 @@ rcm_sense(void *hw, int ci, bool *ac, bool *dc)
 
 	if (sc == NULL)
 		return -EINVAL;
+	if (HAS(sc, SIM_RCM_SENSOR))
+		return -EIO;
 	test = sc->rcm_test_line && !HAS(sc, SIM_RCM_SELFTEST);
 	*ac = HAS(sc, SIM_RCM_AC) || test;
 	*dc = HAS(sc, SIM_RCM_DC) || test;
@@ -298,6 +324,8 @@ voltage_sense(void *hw, int32_t ln_dv[EVG_PHASES])
 {
 	struct sim_hw *s = hw;
 
+	if (s->unit_faults & (1u << SIM_VOLTAGE_SENSOR))
+		return -EIO;
 	memcpy(ln_dv, s->ln_dv, sizeof(s->ln_dv));
 	return 0;
 }
@@ -305,14 +333,22 @@ voltage_sense(void *hw, int32_t ln_dv[EVG_PHASES])
 static int
 pe_sense(void *hw, int32_t *pe_dv)
 {
-	*pe_dv = ((struct sim_hw *)hw)->pe_dv;
+	struct sim_hw *s = hw;
+
+	if (s->unit_faults & (1u << SIM_PE_SENSOR))
+		return -EIO;
+	*pe_dv = s->pe_dv;
 	return 0;
 }
 
 static int
 temperature_sense(void *hw, int32_t *ddeg)
 {
-	*ddeg = ((struct sim_hw *)hw)->temp_ddeg;
+	struct sim_hw *s = hw;
+
+	if (s->unit_faults & (1u << SIM_TEMP_SENSOR))
+		return -EIO;
+	*ddeg = s->temp_ddeg;
 	return 0;
 }
 

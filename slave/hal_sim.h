@@ -29,6 +29,13 @@ enum sim_fault {
 	SIM_OVERVOLTAGE,	/* 260 V L-N on every phase (unit-wide) */
 	SIM_UNDERVOLTAGE,	/* 200 V L-N on every phase (unit-wide) */
 	SIM_PEN,		/* PE 80 V above true earth (unit-wide) */
+	SIM_PILOT_BOUNCE,	/* the pilot reads B and A in turn (a loose plug) */
+	SIM_PILOT_SENSOR,	/* the pilot cannot be read */
+	SIM_FEEDBACK_SENSOR,	/* the auxiliary contact cannot be read */
+	SIM_RCM_SENSOR,		/* the residual current monitor cannot be read */
+	SIM_VOLTAGE_SENSOR,	/* L-N voltages cannot be read (unit-wide) */
+	SIM_PE_SENSOR,		/* the PE voltage cannot be read (unit-wide) */
+	SIM_TEMP_SENSOR,	/* the temperature cannot be read (unit-wide) */
 	SIM_FAULT_COUNT
 };
 
@@ -69,6 +76,7 @@ struct sim_conn {
 	bool		contacts;	/* physically closed */
 	bool		rcm_test_line;
 	uint32_t	faults;		/* 1 << enum sim_fault */
+	bool		bounce_b;	/* the next bouncing sample reads B */
 	uint64_t	energy_uwh;
 	int32_t		line_da[EVG_PHASES];
 	enum led_code	led;
@@ -82,6 +90,7 @@ struct sim_hw {
 	int32_t		ln_dv[EVG_PHASES];
 	int32_t		pe_dv;
 	int32_t		temp_ddeg;
+	uint32_t	unit_faults;	/* unit-wide sensor failures */
 	uint64_t	last_ms;
 	bool		started;
 };

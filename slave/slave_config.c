@@ -80,6 +80,7 @@ slave_config_to_fw(const struct slave_config *sc, struct fw_cfg *fc)
 	fc->hw_max_da = sc->max_current;
 	fc->ventilation = sc->ventilation;
 	fc->min_open_ms = (uint32_t)sc->min_open_time * 1000;
+	fc->tick_ms = (uint32_t)sc->tick_ms;
 	fc->auth = (enum auth_mode)sc->authorisation;
 	fc->master_link = sc->link.enabled;
 	fc->fallback_da = sc->link.fallback_current;

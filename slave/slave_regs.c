@@ -1,8 +1,9 @@
 /*
  * slave_regs.c: encodes the firmware's state into the register map and
  * applies the master's writes: validate everything first (exception 02
- * or 03, nothing applied), then the command (exception 04 if it cannot
- * act now, nothing else applied), then the rest.
+ * or 03, or 04 for a raise while the master is silent; nothing applied),
+ * then the command (exception 04 if it cannot act now, nothing else
+ * applied), then the rest.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,10 +83,25 @@ slave_regs_holdings(const struct slave *s, uint16_t *regs)
 	}
 }
 
+/* The exception for a refused setpoint or fallback current. */
+static int
+refusal(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case -EBUSY:	/* master silent: no raising */
+		return MB_EXC_SLAVE_FAILURE;
+	default:
+		return MB_EXC_ILLEGAL_VALUE;
+	}
+}
+
 /*
  * Applies a master write to holding registers. Returns 0, or the Modbus
  * exception to answer (and then nothing was changed). While the unit is
- * in fallback (heartbeat silent), a setpoint change is refused with 04.
+ * in fallback (heartbeat silent), a setpoint or fallback current above
+ * the fallback current in force is refused with 04.
  */
 int
 slave_regs_write(struct slave *s, unsigned addr, unsigned count,
@@ -110,9 +126,9 @@ slave_regs_write(struct slave *s, unsigned addr, unsigned count,
 		struct reg_unit_hold uh;
 
 		regmap_decode_unit_hold(img, &uh);
-		if (fw_set_fallback(fw, uh.fallback_da,
-		    (uint32_t)uh.fallback_s * 1000) != 0)
-			return MB_EXC_ILLEGAL_VALUE;
+		if ((exc = refusal(fw_set_fallback(fw, uh.fallback_da,
+		    (uint32_t)uh.fallback_s * 1000))) != 0)
+			return exc;
 		if (addr == 0)	/* the heartbeat itself was written */
 			fw_heartbeat(fw, uh.heartbeat, now);
 	} else {
@@ -121,17 +137,16 @@ slave_regs_write(struct slave *s, unsigned addr, unsigned count,
 		unsigned cmd_addr = blk * REGMAP_CONN_BASE + 1;
 
 		regmap_decode_conn_hold(img + blk * REGMAP_CONN_BASE, &ch);
+		/* The setpoint is checked before the command acts, so that a
+		 * refused write leaves the command undone too. */
+		if ((exc = refusal(fw_setpoint_check(fw, ci,
+		    ch.setpoint_da))) != 0)
+			return exc;
 		if (cmd_addr >= addr && cmd_addr < addr + count &&
-		    ch.command != REGMAP_CMD_NONE && fw_command(fw, ci, (enum fw_cmd)ch.command, now) != 0)
+		    ch.command != REGMAP_CMD_NONE && fw_command(fw, ci,
+		    (enum fw_cmd)ch.command, now) != 0)
 			return MB_EXC_SLAVE_FAILURE;
-		switch (fw_setpoint(fw, ci, ch.setpoint_da)) {
-		case 0:
-			break;
-		case -EBUSY:	/* master silent: no raising */
-			return MB_EXC_SLAVE_FAILURE;
-		default:
-			return MB_EXC_ILLEGAL_VALUE;
-		}
+		(void)fw_setpoint(fw, ci, ch.setpoint_da);
 	}
 	return 0;
 }

@@ -301,6 +301,89 @@ test_fallback_zero_pauses(void **state)
 	rig_free(r);
 }
 
+/* A charger charging at 16 A whose master went silent: fallback 10 A. */
+static struct rig *
+silent_master(void)
+{
+	struct rig *r = rig_new(linked);
+
+	assert_int_equal(write1(r, 0, 1), 0);
+	assert_int_equal(write1(r, 100, 160), 0);
+	assert_int_equal(rig_cmd(r, "plug 1"), 0);
+	rig_run(r, 6000);
+	assert_int_equal(r->s.fw.status, UNIT_FALLBACK);
+	assert_int_equal(r->s.fw.conn[0].offer_da, 100);
+	return r;
+}
+
+/*
+ * While the master is silent no write raises what a connector may be
+ * offered: not the setpoint, and not the fallback current either (that
+ * would raise every setpoint with it). Lowering is fine and applies.
+ */
+static void
+test_silent_master_fallback_cannot_be_raised(void **state)
+{
+	struct rig *r = silent_master();
+	const struct fw *fw = &r->s.fw;
+	uint16_t v[2] = { 320, 600 };
+
+	(void)state;
+	assert_int_equal(write1(r, 100, 320), MB_EXC_SLAVE_FAILURE);
+	assert_int_equal(slave_regs_write(&r->s, 1, 2, v, r->now),
+	    MB_EXC_SLAVE_FAILURE);
+	assert_int_equal(write1(r, 1, 320), MB_EXC_SLAVE_FAILURE);
+	rig_run(r, 4000);
+	assert_int_equal(fw->status, UNIT_FALLBACK);
+	assert_int_equal(fw->cfg.fallback_da, 100);
+	assert_int_equal(fw->cfg.fallback_timeout_ms, 5000);
+	assert_int_equal(fw->conn[0].setpoint_da, 100);
+	assert_int_equal(fw->conn[0].offer_da, 100);
+	/* The timeout alone, and a lower current, are accepted. */
+	v[0] = 100;
+	assert_int_equal(slave_regs_write(&r->s, 1, 2, v, r->now), 0);
+	assert_int_equal(write1(r, 1, 60), 0);
+	rig_run(r, 100);
+	assert_int_equal(fw->conn[0].offer_da, 60);
+	/* A connector paused meanwhile stays paused. */
+	assert_int_equal(write1(r, 100, 0), 0);
+	assert_int_equal(write1(r, 1, 60), 0);
+	rig_run(r, 100);
+	assert_int_equal(fw->conn[0].setpoint_da, 0);
+	assert_int_equal(fw->conn[1].setpoint_da, 60);
+	/* The master is back: it may raise both again. */
+	assert_int_equal(write1(r, 0, 2), 0);
+	v[0] = 320;
+	assert_int_equal(slave_regs_write(&r->s, 1, 2, v, r->now), 0);
+	assert_int_equal(write1(r, 100, 320), 0);
+	assert_null(r->violation);
+	rig_free(r);
+}
+
+/*
+ * A write of setpoint and command together is validated whole: a
+ * setpoint that cannot apply now refuses the command too.
+ */
+static void
+test_setpoint_and_command_all_or_nothing(void **state)
+{
+	struct rig *r = silent_master();
+	const struct fw_conn *c = &r->s.fw.conn[0];
+	uint16_t v[2] = { 320, REGMAP_CMD_LOCK };
+
+	(void)state;
+	assert_int_equal(slave_regs_write(&r->s, 100, 2, v, r->now),
+	    MB_EXC_SLAVE_FAILURE);
+	assert_false(c->locked);
+	assert_false(c->stopping);
+	assert_int_equal(c->setpoint_da, 100);
+	v[0] = 60;
+	assert_int_equal(slave_regs_write(&r->s, 100, 2, v, r->now), 0);
+	assert_true(c->locked);
+	assert_int_equal(c->setpoint_da, 60);
+	rig_free(r);
+}
+
 int
 main(void)
 {
@@ -313,6 +396,8 @@ main(void)
 		cmocka_unit_test(test_multi_register_write_is_all_or_nothing),
 		cmocka_unit_test(test_watchdog_falls_back_and_waits_for_setpoints),
 		cmocka_unit_test(test_fallback_zero_pauses),
+		cmocka_unit_test(test_silent_master_fallback_cannot_be_raised),
+		cmocka_unit_test(test_setpoint_and_command_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
