@@ -71,9 +71,10 @@ cp_diode_ok(int32_t low_mv)
 }
 
 /*
- * Duty cycle in 0.1 % for a current in 0.1 A, rounded to the nearest step
- * (16 A -> 267 = 26.7 %). 0 A is "no current": constant +12 V, reported as
- * CP_DUTY_OFF_PM. Returns -EINVAL for 0.1-5.9 A and above 80 A.
+ * Duty cycle in 0.1 % for a current in 0.1 A, rounded down so that the
+ * car never reads more than the offer (16 A -> 266 = 26.6 %, 15.96 A;
+ * 26.7 % would say 16.02 A). 0 A is "no current": constant +12 V, reported
+ * as CP_DUTY_OFF_PM. Returns -EINVAL for 0.1-5.9 A and above 80 A.
  */
 int
 cp_duty_for_current(int32_t da, uint16_t *duty_pm)
@@ -85,14 +86,14 @@ cp_duty_for_current(int32_t da, uint16_t *duty_pm)
 	if (da < CP_MIN_CURRENT_DA || da > CP_MAX_CURRENT_DA)
 		return -EINVAL;
 	if (da <= CP_LOW_RANGE_MAX_DA)
-		*duty_pm = (uint16_t)((da * 10 + 3) / 6);
+		*duty_pm = (uint16_t)(da * 10 / 6);
 	else {
-		/* The two formulas overlap: 51.1-52.5 A would give 84.4-85 %,
+		/* The two formulas overlap: 51.1-52.4 A would give 84.4-84.9 %,
 		 * which an EV reads with the first one as less than 51 A.
-		 * Up to 52.6 A the step lands on 85 %: the EV reads 51 A.
+		 * Up to 52.7 A the step lands on 85 %: the EV reads 51 A.
 		 * Hold 85 % there so the duty never decreases as the
 		 * current rises, and never says more than we offer. */
-		*duty_pm = (uint16_t)((da * 2 + 2) / 5 + 640);
+		*duty_pm = (uint16_t)(da * 2 / 5 + 640);
 		if (*duty_pm < 850)
 			*duty_pm = 850;
 	}

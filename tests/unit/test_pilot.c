@@ -104,12 +104,13 @@ test_duty_table(void **state)
 {
 	static const struct { int32_t da; uint16_t pm; } t[] = {
 		{ 60, 100 },	/* 6 A: 10 % */
-		{ 160, 267 },	/* 16 A: 26.7 % */
+		{ 160, 266 },	/* 16 A: 26.6 % (26.7 % would say 16.02 A) */
 		{ 320, 533 },	/* 32 A: 53.3 % */
 		{ 510, 850 },	/* 51 A: 85 % */
 		{ 630, 892 },	/* 63 A: 63 / 2.5 + 64 = 89.2 % */
 		{ 800, 960 },	/* 80 A: 96 % */
-		{ 100, 167 },	/* 10 A: 16.7 % */
+		{ 100, 166 },	/* 10 A: 16.6 % */
+		{ 534, 853 },	/* 53.4 A: 85.3 % = 53.25 A */
 	};
 	uint16_t pm;
 
@@ -142,25 +143,59 @@ test_duty_round_trip(void **state)
 	uint16_t pm;
 
 	(void)state;
-	/* What the car reads back is within half a duty step of what we
-	 * meant: 0.06 A below 51 A, 0.125 A above (0.1 % = 0.25 A there). */
+	/* What the car reads back is within a duty step below what we
+	 * meant: 0.06 A below 51 A, 0.25 A above (0.1 % = 0.25 A there). */
 	uint16_t prev = 0;
 
 	for (int32_t da = 60; da <= 800; da++) {
-		int32_t back, tol = da <= CP_LOW_RANGE_MAX_DA ? 1 : 2;
+		int32_t back, tol = da <= CP_LOW_RANGE_MAX_DA ? 1 : 3;
 
 		assert_int_equal(cp_duty_for_current(da, &pm), 0);
 		assert_true(pm >= prev);	/* monotonic */
 		prev = pm;
 		back = cp_current_for_duty(pm);
-		if (da > 510 && da <= 526)	/* the overlap: 51 A */
+		if (da > 510 && da <= 527)	/* the overlap: 51 A */
 			assert_int_equal(back, 510);
 		else
-			assert_in_range(back, da - tol, da + tol);
+			assert_in_range(back, da - tol, da);
 	}
 	assert_int_equal(cp_current_for_duty(50), 0);	/* 5 %: digital */
 	assert_int_equal(cp_current_for_duty(CP_DUTY_OFF_PM), 0);
 	assert_int_equal(cp_current_for_duty(90), 60);	/* 9 %: 6 A */
+}
+
+/*
+ * The car must never read more than the offer: each duty is the highest
+ * step whose exact current (duty x 0.6 A, or (duty - 64) x 2.5 A) is at
+ * most the offer. 6.1 A is 10.1 % (6.06 A), not 10.2 % (6.12 A); 53.4 A
+ * is 85.3 % (53.25 A), not 85.4 % (53.5 A).
+ */
+static int32_t
+exact_centiamps(int32_t pm)
+{
+	return pm <= 850 ? pm * 6 : (pm - 640) * 25;
+}
+
+static void
+test_duty_never_says_more_than_offered(void **state)
+{
+	uint16_t pm;
+
+	(void)state;
+	for (int32_t da = CP_MIN_CURRENT_DA; da <= CP_MAX_CURRENT_DA; da++) {
+		int32_t	 got, next;
+
+		assert_int_equal(cp_duty_for_current(da, &pm), 0);
+		got = exact_centiamps(pm);
+		next = exact_centiamps(pm + 1);
+		if (got > da * 10)
+			fail_msg("%d.%d A: %d.%d %% says %d.%02d A", da / 10,
+			    da % 10, pm / 10, pm % 10, got / 100, got % 100);
+		/* ... and the highest such step (51-52.6 A: held at 85 %). */
+		if (!(da > 510 && da <= 527) && next <= da * 10)
+			fail_msg("%d.%d A: %d.%d %% is a step too low", da / 10,
+			    da % 10, pm / 10, pm % 10);
+	}
 }
 
 int
@@ -175,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_duty_table),
 		cmocka_unit_test(test_duty_rejects_forbidden_currents),
 		cmocka_unit_test(test_duty_round_trip),
+		cmocka_unit_test(test_duty_never_says_more_than_offered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,7 +185,7 @@ test_charger_writes(void **state)
 	assert_int_equal(c.state, CS_CHARGING);
 	assert_int_equal(c.cp_state, CP_C);
 	assert_int_equal(c.offer_da, 160);
-	assert_int_equal(c.duty_pm, 267);
+	assert_int_equal(c.duty_pm, 266);
 	assert_int_equal(c.contactor, 1);
 	assert_int_equal(c.setpoint_da, 160);
 	assert_int_equal(c.session_no, 1);
