@@ -127,15 +127,23 @@ admission_key(const struct alloc_conn *c, bool keep, uint32_t i)
 }
 
 /*
- * What a charger we cannot hear may be drawing: it keeps its last
- * setpoint until its own watchdog puts it on the fallback current, and
- * its car then has 5 s to follow. Only after that is the fallback all.
+ * What a charger we cannot hear may be drawing (ARCHITECTURE.md invariant
+ * 3): it keeps its last setpoint until its own watchdog puts it on its
+ * fallback current, and its car then has 5 s to follow; only after that
+ * is the fallback all. One whose fallback we do not know (not heard
+ * since the master started: it may run on the fallback of its own
+ * configuration, or on whatever it was last told) may draw its maximum.
  */
 int32_t
 alloc_silent_draw(const struct alloc_site *s, const struct alloc_conn *c)
 {
-	if (c->silent_ms < (uint64_t)s->fallback_timeout_ms +
-	    ALLOC_EV_RESPONSE_MS && c->in_force_da > c->fallback_da)
+	uint64_t after = c->fallback_ms ? c->fallback_ms :
+	    s->fallback_timeout_ms;
+
+	if (!c->fallback_known)
+		return c->max_da > c->in_force_da ? c->max_da : c->in_force_da;
+	if (c->silent_ms < after + ALLOC_EV_RESPONSE_MS &&
+	    c->in_force_da > c->fallback_da)
 		return c->in_force_da;
 	return c->fallback_da;
 }
@@ -155,8 +163,14 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 		bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
 		    s->clamp_enabled[p];
 
+		/* Only what was read of chargers that answer: an offline
+		 * one's last reading is no reading. Whatever it really draws
+		 * stays in the clamp's figure and so in the building's
+		 * estimate, and alloc_compute() reserves what it may draw on
+		 * top: the worst case, counted twice rather than never. */
 		for (size_t i = 0; i < n; i++)
-			ev += at_least0(c[i].draw_da[p]);
+			if (c[i].online)
+				ev += at_least0(c[i].draw_da[p]);
 		o->nonev_da[p] = !measured ? 0 : s->chargers_in_clamps ?
 		    s->clamp_da[p] - ev : s->clamp_da[p];
 		if (s->mode == ALLOC_STATIC)
@@ -215,7 +229,21 @@ learn(const struct alloc_site *s, const struct alloc_conn *c,
 		if (!keep_running)
 			m->green_ok_since = m->green_bad_since = 0;
 	}
-	if (!c->online || m->offer_da == 0)
+	if (!c->online)
+		return;
+	/* A car learnt as single-phase that now draws on another wired
+	 * phase is counted on every wired phase again at once (it switched,
+	 * or it was misread): the cut of the others goes out this cycle. */
+	if (m->car_lines != 0) {
+		for (int p = 0; p < EVG_PHASES; p++)
+			if ((wired >> p & 1) && !(m->car_lines >> p & 1) &&
+			    c->draw_da[p] >= ALLOC_1P_IDLE_DA) {
+				m->car_lines = 0;
+				m->one_phase_since = 0;
+				break;
+			}
+	}
+	if (m->offer_da == 0)
 		return;
 	/* A single-phase car on a three-phase connector. */
 	if (m->car_lines == 0 && __builtin_popcount(wired) == 3) {

@@ -75,10 +75,19 @@ struct alloc_conn {
 	int		 priority;	/* higher first */
 	bool		 online;	/* its charger answers */
 	bool		 demand;	/* a car wants current now */
-	int32_t		 fallback_da;	/* what it draws while offline */
-	int32_t		 in_force_da;	/* setpoint the charger last reported */
+	/* Its own fallback is known: its charger answered since the master
+	 * started and took our fallback settings (fallback_da, fallback_ms).
+	 * Until then it may run on its own, up to max_da. */
+	bool		 fallback_known;
+	int32_t		 fallback_da;	/* what it falls back to, offline */
+	uint32_t	 fallback_ms;	/* its watchdog; 0: the site's */
+	/* The most it may have in force: the setpoint it last reported, or
+	 * a higher one written since (applied, though no answer came). */
+	int32_t		 in_force_da;
 	uint32_t	 silent_ms;	/* since it last answered (offline) */
-	int32_t		 draw_da[EVG_PHASES];	/* measured, per site phase */
+	/* Measured at its charger's last poll, per site phase. Offline: an
+	 * old reading, never used (alloc_limits, learn). */
+	int32_t		 draw_da[EVG_PHASES];
 	uint64_t	 session_wh;	/* rotation: most energy pauses first */
 	uint32_t	 session_id;	/* a new one resets what was learnt */
 };

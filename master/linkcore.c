@@ -143,6 +143,18 @@ link_next(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		*news = poll_done(p, now);
 		return LINK_ACT_NONE;
 	}
+	if (p->step == STEP_SETPOINT1 || p->step == STEP_SETPOINT2) {
+		uint16_t *f = &p->may_force_da[p->step - STEP_SETPOINT1];
+
+		if (p->req.vals[0] > *f)
+			*f = p->req.vals[0];
+	}
+	if (p->step == STEP_FALLBACK && p->fallback_known) {
+		if (p->req.vals[0] > p->fallback_da)
+			p->fallback_da = p->req.vals[0];
+		if (p->req.vals[1] > p->fallback_s)
+			p->fallback_s = p->req.vals[1];
+	}
 	p->state = LINK_BUSY;
 	p->deadline_ms = now + lp->response_timeout_ms;
 	p->requests++;
@@ -263,15 +275,22 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		case STEP_CONN1:
 		case STEP_CONN2:
 			regmap_decode_conn(regs, &p->conn[p->step - STEP_CONN1]);
+			p->may_force_da[p->step - STEP_CONN1] =
+			    p->conn[p->step - STEP_CONN1].setpoint_da;
 			break;
 		case STEP_FALLBACK:
 			p->fallback_sent = true;
+			p->fallback_known = true;
+			p->fallback_da = p->req.vals[0];
+			p->fallback_s = p->req.vals[1];
 			break;
 		case STEP_SETPOINT1:
 		case STEP_SETPOINT2:
 			/* The charger applies a setpoint before it answers: it
 			 * is in force now, whatever the last read said. */
 			p->conn[p->step - STEP_SETPOINT1].setpoint_da =
+			    p->req.vals[0];
+			p->may_force_da[p->step - STEP_SETPOINT1] =
 			    p->req.vals[0];
 			break;
 		default:

@@ -81,6 +81,16 @@ struct link_peer {
 	uint64_t	poll_start_ms;
 	uint16_t	heartbeat;
 	bool		fallback_sent;	/* on this connection */
+	/* The charger's fallback settings as far as we know: known once it
+	 * acknowledged ours since we started (before that it may run on its
+	 * own configuration's); a write sent and not answered may have been
+	 * taken, so the most of the two counts. */
+	bool		fallback_known;
+	uint16_t	fallback_da, fallback_s;
+	/* The highest setpoint each connector may have in force: what it
+	 * last reported, raised by every setpoint write sent since (the
+	 * charger may have applied one whose answer never came). */
+	uint16_t	may_force_da[REGMAP_MAX_CONN];
 	struct link_req	req;		/* in flight */
 	const char	*why;		/* of the last failure */
 	struct link_req	refused;	/* last write the charger refused */

@@ -190,6 +190,79 @@ master_config_defaults(struct master_config *mc)
 	cfg_defaults(master_config_keys, mc);
 }
 
+static void
+deci(char *buf, size_t len, int32_t v)
+{
+	snprintf(buf, len, "%d.%d A", v / 10, v % 10);
+}
+
+/*
+ * No limit may exceed what it sits under (ARCHITECTURE.md invariant 1):
+ * the group limit and the meter-offline limit the main fuse; what the
+ * chargers draw when all of them lose the master at once (each
+ * connector on its fallback current) the group limit, phase by phase.
+ * The error names both fields.
+ */
+static int
+limits_check(const struct master_config *mc, char *err, size_t errlen)
+{
+	char	 a[24], b[24];
+	int32_t	 fall[EVG_PHASES] = { 0 };
+	int	 nfall[EVG_PHASES] = { 0 };
+
+	deci(b, sizeof(b), mc->site.site_limit);
+	if (mc->site.group_limit > mc->site.site_limit) {
+		deci(a, sizeof(a), mc->site.group_limit);
+		snprintf(err, errlen, "site.group_limit: %s is above "
+		    "site.site_limit %s (the main fuse): lower the group limit "
+		    "or correct the fuse", a, b);
+		return -1;
+	}
+	if (mc->site.offline_limit > mc->site.site_limit) {
+		deci(a, sizeof(a), mc->site.offline_limit);
+		snprintf(err, errlen, "site.meter_offline_limit: %s is above "
+		    "site.site_limit %s (the main fuse)", a, b);
+		return -1;
+	}
+	if (mc->site.margin >= mc->site.site_limit) {
+		deci(a, sizeof(a), mc->site.margin);
+		snprintf(err, errlen, "site.margin: %s leaves nothing of "
+		    "site.site_limit %s", a, b);
+		return -1;
+	}
+	for (int i = 0; i < mc->ncharger; i++) {
+		const struct charger_conf *c = &mc->charger[i];
+
+		for (int k = 0; k < c->connectors; k++) {
+			int32_t	 f = mc->site.fallback_current <
+			    c->conn[k].max_current ? mc->site.fallback_current :
+			    c->conn[k].max_current;
+			enum phase_conn pc = (enum phase_conn)c->conn[k].phase;
+
+			for (int l = 0; l < phase_conn_lines(pc); l++) {
+				int p = phase_conn_site_phase(pc, l);
+
+				if (p < 0)
+					continue;
+				fall[p] += f;
+				nfall[p]++;
+			}
+		}
+	}
+	for (int p = 0; p < EVG_PHASES; p++)
+		if (fall[p] > mc->site.group_limit) {
+			deci(a, sizeof(a), mc->site.fallback_current);
+			deci(b, sizeof(b), mc->site.group_limit);
+			snprintf(err, errlen, "site.fallback_current: %s on each of "
+			    "the %d connectors on L%d is %d.%d A, above "
+			    "site.group_limit %s (chargers that lose the master "
+			    "fall back together)", a, nfall[p], p + 1,
+			    fall[p] / 10, fall[p] % 10, b);
+			return -1;
+		}
+	return 0;
+}
+
 /*
  * Cross-field checks, then packs the chargers that have a host into
  * charger[0..ncharger-1] (sections may be numbered with gaps).
@@ -287,7 +360,7 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 	for (int i = n; i < MASTER_MAX_CHARGERS; i++)
 		mc->charger[i].host[0] = '\0';
 	mc->ncharger = n;
-	return 0;
+	return limits_check(mc, err, errlen);
 }
 
 /*

@@ -6,6 +6,7 @@
  * conservative "meter offline" limit applies (alloc.c).
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "meter.h"
@@ -160,7 +161,8 @@ meter_core_fault(struct meter_core *mc, const struct meter_params *p,
     const char *why, uint64_t now)
 {
 	(void)now;
-	mc->why = why;
+	/* A copy: the caller's text may live on its stack. */
+	snprintf(mc->why, sizeof(mc->why), "%s", why != NULL ? why : "");
 	mc->faults++;
 	mc->faults_total++;
 	if (mc->online && mc->faults >= p->offline_after) {
@@ -168,6 +170,26 @@ meter_core_fault(struct meter_core *mc, const struct meter_params *p,
 		return METER_WENT_OFFLINE;
 	}
 	return 0;
+}
+
+/*
+ * Called every cycle, whether a reading came or not: a meter whose
+ * readings stopped arriving (its thread stuck, its answers lost on the
+ * way) is offline once its last good reading is older than stale_ms,
+ * like one that answers with faults.
+ */
+unsigned
+meter_core_age(struct meter_core *mc, const struct meter_params *p,
+    uint64_t now)
+{
+	if (!mc->online || now - mc->last_ok_ms <= p->stale_ms)
+		return 0;
+	snprintf(mc->why, sizeof(mc->why), "%s for %llu ms", mc->stalled > 0 ?
+	    "frame counter stopped: no new reading" : "no reading",
+	    (unsigned long long)(now - mc->last_ok_ms));
+	mc->online = false;
+	mc->faults = p->offline_after;
+	return METER_WENT_OFFLINE;
 }
 
 /* A reading arrived: is it plausible? Then it counts. */

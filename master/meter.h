@@ -38,6 +38,9 @@ struct meter_params {
 	int32_t		 ct_rating_da[EVG_PHASES];
 	int		 offline_after;		/* faults in a row */
 	int		 frame_stall_polls;	/* sense: frame counter */
+	/* A reading older than this is no reading: about the time that
+	 * offline_after faulty polls take (meter_core_age). */
+	uint32_t	 stale_ms;
 	struct meter_generic_reg generic[EVG_PHASES];
 };
 
@@ -68,7 +71,7 @@ struct meter_core {
 	uint16_t	 last_frame;
 	struct meter_reading last;		/* last good one */
 	uint64_t	 last_ok_ms;
-	const char	*why;			/* of the last fault */
+	char		 why[128];		/* of the last fault */
 	uint64_t	 readings, faults_total;
 };
 
@@ -76,5 +79,7 @@ unsigned meter_core_good(struct meter_core *, const struct meter_params *,
 	    const struct meter_reading *, uint64_t now_ms);
 unsigned meter_core_fault(struct meter_core *, const struct meter_params *,
 	    const char *why, uint64_t now_ms);
+unsigned meter_core_age(struct meter_core *, const struct meter_params *,
+	    uint64_t now_ms);
 
 #endif

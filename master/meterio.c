@@ -19,6 +19,10 @@ meterio_params(const struct master_config *mc, struct meter_params *p)
 	/* the CT kit counts a frame every measurement (~200 ms): several
 	 * polls with the same one mean it has stopped measuring */
 	p->frame_stall_polls = 4;
+	/* one period more than offline_after faults take, so that a meter
+	 * that answers with faults is reported by them */
+	p->stale_ms = (uint32_t)(mc->meter.offline_after + 1) *
+	    (uint32_t)mc->meter.poll_period;
 	for (int k = 0; k < EVG_PHASES; k++) {
 		p->clamp_enabled[k] = mc->meter.clamp[k].enabled &&
 		    (p->driver != METER_SDM120 || k == 0);

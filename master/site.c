@@ -20,6 +20,8 @@
 #include "siteapi.h"
 #include "strnum.h"
 
+static void meter_news(struct site *, unsigned, const struct meter_reading *);
+
 static bool
 wants_current(const struct reg_conn *c)
 {
@@ -100,6 +102,10 @@ gather(struct site *s, uint64_t now)
 		a->phase = (enum phase_conn)cc->conn[k].phase;
 		a->min_da = cc->conn[k].min_current;
 		a->max_da = cc->conn[k].max_current;
+		/* The charger's own rating, once it told us: it refuses more. */
+		if (pe->link.ever_online && rc->max_da >= ALLOC_MIN_DA &&
+		    rc->max_da < a->max_da)
+			a->max_da = rc->max_da;
 		a->priority = cc->conn[k].priority;
 		a->online = pe->link.online;
 		a->demand = a->online && wants_current(rc) &&
@@ -111,12 +117,20 @@ gather(struct site *s, uint64_t now)
 		    lt.tm_hour * 60 + lt.tm_min, now, random_u32());
 		if (s->slot[i].smart_blocked)
 			a->demand = false;
-		a->fallback_da = m->conf->site.fallback_current;
-		a->in_force_da = rc->setpoint_da;
+		/* What an offline charger may still draw (alloc.c,
+		 * alloc_silent_draw): what it was told, with its own fallback
+		 * settings once it acknowledged ours; never heard since we
+		 * started, its maximum. */
+		a->fallback_known = pe->link.fallback_known;
+		a->fallback_da = pe->link.fallback_da;
+		a->fallback_ms = (uint32_t)pe->link.fallback_s * 1000;
+		a->in_force_da = a->online ? rc->setpoint_da :
+		    pe->link.may_force_da[k];
 		a->silent_ms = a->online ? 0 : (uint32_t)(pe->link.ever_online ?
 		    now - pe->link.last_ok_ms : UINT32_MAX);
+		/* An offline charger's last reading is no reading. */
 		for (int p = 0; p < EVG_PHASES; p++)
-			a->draw_da[p] = rc->current_da[p];
+			a->draw_da[p] = a->online ? rc->current_da[p] : 0;
 		a->session_wh = rc->session_wh;
 		a->session_id = rc->session_no;
 		if (m->conf->site.authorisation == 1 && pe->link.online)
@@ -157,6 +171,10 @@ site_allocate(struct site *s, uint64_t now)
 	int32_t	 before[EVG_PHASES];
 
 	memcpy(before, s->last_hard, sizeof(before));
+	/* A meter whose readings stopped arriving: its last one is too old
+	 * to stand for the building now (ARCHITECTURE.md invariant 4). */
+	if (s->meter_running)
+		meter_news(s, meter_core_age(&s->mc, &s->mp, now), NULL);
 	gather(s, now);
 	alloc_compute(&s->as, s->ac, s->memo, s->n, now, s->work, s->target,
 	    &s->out);
@@ -225,14 +243,9 @@ history_add(struct site *s, const struct meter_reading *r)
 }
 
 static void
-meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
-    const char *why)
+meter_news(struct site *s, unsigned news, const struct meter_reading *r)
 {
-	struct site *s = io->data;
 	struct master *m = s->m;
-	uint64_t now = clock_now_ms();
-	unsigned news = ok ? meter_core_good(&s->mc, &s->mp, r, now) :
-	    meter_core_fault(&s->mc, &s->mp, why, now);
 
 	if (news & METER_WENT_ONLINE)
 		master_event(m, SEV_INFO, "meter", "online", "online (L1 %d.%d "
@@ -245,10 +258,21 @@ meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
 		    "%d faulty readings: %s; %d.%d A per phase for the chargers "
 		    "until it is back", s->mp.offline_after, s->mc.why,
 		    s->as.offline_limit_da / 10, s->as.offline_limit_da % 10);
+}
+
+static void
+meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
+    const char *why)
+{
+	struct site *s = io->data;
+	uint64_t now = clock_now_ms();
+
+	meter_news(s, ok ? meter_core_good(&s->mc, &s->mp, r, now) :
+	    meter_core_fault(&s->mc, &s->mp, why, now), r);
 	if (ok)
 		history_add(s, r);
 	if (!ok)
-		MLOG(m, LOG_DEBUG, "meter: %s", why);
+		MLOG(s->m, LOG_DEBUG, "meter: %s", why);
 	/* Every reading can change what the site may carry: allocate now,
 	 * so a load step is answered within one meter period. */
 	site_allocate(s, now);
@@ -459,8 +483,8 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		sn->events[i] = m->recent[(m->recent_head + MASTER_RECENT - 1 -
 		    i) % MASTER_RECENT];
 	snprintf(sn->site, sizeof(sn->site), "%s", m->conf->site.name);
-	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ||
-	    s->mc.why == NULL ? "" : s->mc.why);
+	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ?
+	    "" : s->mc.why);
 	sn->mode = modes[s->as.mode];
 	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
 	sn->meter_online = s->as.meter_online;

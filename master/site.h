@@ -55,7 +55,7 @@ struct site_snap {
 	struct snap_conn *conns;
 	int		 nch, chcap;
 	struct snap_charger *chargers;
-	char		 site[64], meter_why[64];
+	char		 site[64], meter_why[128];
 	const char	*mode, *authorisation;
 	bool		 meter_online, restart_needed;
 	int32_t		 clamp[EVG_PHASES], ev[EVG_PHASES], non_ev[EVG_PHASES],

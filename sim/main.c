@@ -632,8 +632,9 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 	else
 		/* 16 A a charger, within the 2000 A a group limit may be */
 		fprintf(fp, "name = simulated site (%d chargers)\n"
-		    "group_limit = %d.0\n", sim->n, sim->n < 125 ? 16 * sim->n :
-		    2000);
+		    "site_limit = %d.0\ngroup_limit = %d.0\n", sim->n,
+		    sim->n < 125 ? 16 * sim->n < 100 ? 100 : 16 * sim->n : 2000,
+		    sim->n < 125 ? 16 * sim->n : 2000);
 	if (rtu != NULL)
 		fprintf(fp, "\n[meter]\nenabled = yes\ndriver = sense\n"
 		    "transport = rtu\ndevice = %s\nbaud = 9600\n", rtu);

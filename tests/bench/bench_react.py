@@ -58,7 +58,7 @@ def run(build, n, steps):
              "--set", "site.database=" + os.path.join(tmp, "evgroup.db"),
              "--set", "web.enabled=no", "--set", "site.mode=dynamic",
              "--set", "site.site_limit=%d" % limit, "--set",
-             "site.group_limit=2000", "--set", "site.min_run=0", "--set",
+             "site.group_limit=%d" % limit, "--set", "site.min_run=0", "--set",
              "site.min_pause=0", "--set", "meter.poll_period=500",
              "--log-level", "error"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

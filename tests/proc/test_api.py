@@ -70,7 +70,8 @@ class Client:
 
 class ApiTest(ts.SiteTest):
     def site(self, n=2, **kw):
-        m = self.start_site(n=n, web=True, **kw)
+        # a 100 A supply (the group limit may not exceed it)
+        m = self.start_site(n=n, web=True, fuse=100, **kw)
         m.wait_for(r"web UI on http://127.0.0.1:%d/" % self.web_port)
         return m
 
@@ -299,6 +300,11 @@ class ApiTest(ts.SiteTest):
                 ({"site": {"group_limit": [1]}}, 400, "site.group_limit",
                  "string, a number"),
                 ({"site": 3}, 400, "site", "object"),
+                # limits above what they sit under (safety review 4)
+                ({"site": {"group_limit": 150}}, 400, "site.group_limit",
+                 "above site.site_limit 100.0 A"),
+                ({"site": {"meter_offline_limit": 2000}}, 400,
+                 "site.meter_offline_limit", "above site.site_limit"),
                 # both limits valid alone, together a cross-field error
                 ({"site": {"mode": "static"}, "meter": {"enabled": False},
                   "charger1": {"min_current1": 30, "max_current1": 20}},

@@ -442,7 +442,41 @@ class MasterConfigTest(unittest.TestCase):
             ("[charger1]\nname = x\n", "charger1.host: must be set"),
             ("[site]\nfallback_current = 3\n",
              "site.fallback_current: must be 0 or 6.0-80.0 A"),
+            # no limit above what it sits under (safety review, item 4)
+            ("[site]\nsite_limit = 100\ngroup_limit = 150\n",
+             "site.group_limit: 150.0 A is above site.site_limit 100.0 A"),
+            ("[site]\nsite_limit = 100\ngroup_limit = 100\n"
+             "meter_offline_limit = 200\n",
+             "site.meter_offline_limit: 200.0 A is above site.site_limit "
+             "100.0 A"),
+            ("[site]\nsite_limit = 10\ngroup_limit = 10\nmargin = 10\n"
+             "meter_offline_limit = 5\n",
+             "site.margin: 10.0 A leaves nothing of site.site_limit"),
+            ("[site]\ngroup_limit = 20\nfallback_current = 8\n"
+             "[charger1]\nhost = 127.0.0.1\nport = 1\n"
+             "[charger2]\nhost = 127.0.0.1\nport = 2\nconnectors = 1\n"
+             "phase1 = L1\n",
+             "site.fallback_current: 8.0 A on each of the 3 connectors on "
+             "L1 is 24.0 A, above site.group_limit 20.0 A"),
         ]
+        # their positive twins: the same limits, each within what it sits
+        # under, are a good configuration
+        for text in ("[site]\nsite_limit = 150\ngroup_limit = 150\n",
+                     "[site]\nsite_limit = 100\ngroup_limit = 100\n"
+                     "meter_offline_limit = 100\n",
+                     "[site]\nsite_limit = 10\ngroup_limit = 10\n"
+                     "margin = 9.9\nmeter_offline_limit = 5\n",
+                     "[site]\ngroup_limit = 24\nfallback_current = 8\n"
+                     "[charger1]\nhost = 127.0.0.1\nport = 1\n"
+                     "[charger2]\nhost = 127.0.0.1\nport = 2\n"
+                     "connectors = 1\nphase1 = L1\n"):
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "m.ini")
+                with open(path, "w") as f:
+                    f.write(text)
+                r = self.run_master("--config", path, "--check-config")
+                self.assertEqual(r.returncode, 0, (text, r.stderr))
+                self.assertIn("configuration OK", r.stdout)
         with tempfile.TemporaryDirectory() as d:
             for text, want in cases:
                 path = os.path.join(d, "m.ini")

@@ -6,6 +6,7 @@ error, NaN, beyond 1.5 x the CT rating, a frame counter that stops), and
 back online. Loopback and ptys only; bounded waits."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -85,8 +86,23 @@ class MeterTest(tl.Base):
         """A bad reading takes it offline; good ones bring it back."""
         pos = len(m.text())
         self.values(**bad)
-        pos = m.wait_for(r"meter: offline after 3 faulty readings: " + why,
+        pos = m.wait_for(r"meter: offline after 3 faulty readings: .*" + why,
                          after=pos)
+        # the status says why too (it once kept a pointer to a reason
+        # that lived on the meter thread's stack: an empty reason)
+        deadline = time.monotonic() + 5
+        st = {}
+        while time.monotonic() < deadline:
+            try:
+                with open(self.status) as f:
+                    st = json.load(f)
+            except (OSError, ValueError):
+                pass
+            if not st.get("meter_online", True) and re.search(
+                    why, st.get("meter_why", "")):
+                break
+            time.sleep(0.05)
+        self.assertRegex(st.get("meter_why", ""), why, st)
         self.values()
         m.wait_for(r"meter: online", after=pos)
 

@@ -24,7 +24,8 @@ def own_tests_only(cls, keep=()):
 
 
 class SiteTest(tl.Base):
-    def start_site(self, n=2, extra="", web=False, simargs=(), **site):
+    def start_site(self, n=2, extra="", web=False, simargs=(), fuse=40,
+                   group=None, **site):
         base = tl.free_ports(n + 1)
         simsock = os.path.join(self.tmp, "sim.sock")
         self.sim = self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
@@ -39,10 +40,10 @@ class SiteTest(tl.Base):
         cfg = os.path.join(self.tmp, "site.ini")
         with open(cfg, "w") as f:
             f.write("[site]\nname = e2e\npoll_period = 500\nmode = dynamic\n"
-                    "site_limit = 40\ngroup_limit = 100\nmargin = 2\n"
+                    "site_limit = %d\ngroup_limit = %d\nmargin = 2\n"
                     "meter_offline_limit = 10\nfallback_timeout = 5\n"
                     "status_file = %s\ncontrol_socket = %s\n" % (
-                        self.status, ctl))
+                        fuse, group or fuse, self.status, ctl))
             for k, v in site.items():
                 f.write("%s = %s\n" % (k, v))
             f.write(extra)
@@ -186,6 +187,7 @@ class SiteRtuTest(tl.Base):
         tl.control(simsock, "meter base 20 20 20")
         m = self.master(mconf, "--set", "site.status_file=" + status,
                         "--set", "site.site_limit=50", "--set",
+                        "site.group_limit=50", "--set",
                         "meter.poll_period=300")
         m.wait_for(r"meter: online \(L1 20.0 A", timeout=15)
         for i in (1, 2):

@@ -50,7 +50,7 @@ class StoreTest(tl.Base):
         self.ctl = os.path.join(self.tmp, "master.sock")
         self.cfg = os.path.join(self.tmp, "site.ini")
         with open(self.cfg, "w") as f:
-            f.write("[site]\npoll_period = 200\ngroup_limit = 200\n"
+            f.write("[site]\npoll_period = 200\nsite_limit = 200\ngroup_limit = 200\n"
                     "min_run = 0\nmin_pause = 0\ncontrol_socket = %s\n"
                     % self.ctl)
             for i in range(self.N):

@@ -77,7 +77,7 @@ class TuiTest(ts.SiteTest):
         return j
 
     def test_console(self):
-        m = self.start_site(n=3, web=True)
+        m = self.start_site(n=3, web=True, fuse=110, group=100)
         m.wait_for(r"web UI on")
         c = Client(self.web_port)
         c.login("installer", "installer")

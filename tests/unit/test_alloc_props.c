@@ -80,7 +80,9 @@ gen(struct tcase *t, uint64_t seed)
 		c->priority = (int)rnd(&p, 3);
 		c->online = rnd(&p, 20) != 0;
 		c->demand = rnd(&p, 5) != 0;
+		c->fallback_known = rnd(&p, 4) != 0;
 		c->fallback_da = rnd(&p, 2) ? 0 : min;
+		c->fallback_ms = rnd(&p, 3) ? 0 : 1000 * (2 + rnd(&p, 20));
 		c->in_force_da = rnd(&p, 2) ? 0 : c->max_da;
 		c->silent_ms = rnd(&p, 30000);
 		for (int k = 0; k < EVG_PHASES; k++)
@@ -127,6 +129,22 @@ check(const struct tcase *t)
 		uint8_t	 m = c->online ? wired(c->phase) : 0;
 
 		if (!c->online) {
+			int32_t sd = alloc_silent_draw(&t->site, c);
+			uint64_t after = c->fallback_ms ? c->fallback_ms :
+			    t->site.fallback_timeout_ms;
+
+			/* (g) an offline charger counts at the most it may
+			 * draw: its maximum while its fallback is unknown, else
+			 * its last setpoint until its watchdog and its car's 5 s
+			 * are over, then its fallback */
+			if ((!c->fallback_known && sd < c->max_da) ||
+			    (c->fallback_known && sd < c->fallback_da) ||
+			    (c->fallback_known && c->silent_ms < after +
+			    ALLOC_EV_RESPONSE_MS && sd < c->in_force_da)) {
+				snprintf(why, sizeof(why), "(g) connector %zu "
+				    "offline counted at %d", i, sd);
+				return why;
+			}
 			any_offline = true;
 			for (int p = 0; p < EVG_PHASES; p++)
 				if (wired(c->phase) >> p & 1)
@@ -147,6 +165,22 @@ check(const struct tcase *t)
 			}
 	}
 	for (int p = 0; p < EVG_PHASES; p++) {
+		int32_t ev = 0;
+
+		/* (f) the building's estimate: the clamp less what the chargers
+		 * that answer read; an offline one's old reading never counts
+		 * (safety review, item 1) */
+		for (size_t i = 0; i < t->n; i++)
+			if (t->c[i].online && t->c[i].draw_da[p] > 0)
+				ev += t->c[i].draw_da[p];
+		if (t->site.mode != ALLOC_STATIC && t->site.meter_online &&
+		    t->site.clamp_enabled[p] && o.nonev_da[p] !=
+		    t->site.clamp_da[p] - (t->site.chargers_in_clamps ? ev : 0)) {
+			snprintf(why, sizeof(why), "(f) L%d building %d, clamp %d, "
+			    "online chargers %d", p + 1, o.nonev_da[p],
+			    t->site.clamp_da[p], ev);
+			return why;
+		}
 		if (used[p] + fallback[p] > o.hard_da[p] && used[p] != 0) {
 			snprintf(why, sizeof(why), "(a) phase L%d carries %d + "
 			    "fallback %d > %d", p + 1, used[p], fallback[p],

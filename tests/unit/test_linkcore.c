@@ -338,6 +338,53 @@ test_framing(void **state)
 	assert_int_equal(link_frame_split(in, 9, 7, &flen), -EPROTO);
 }
 
+/*
+ * What the master may count of a charger that then falls silent: its
+ * fallback only once it acknowledged ours, and a setpoint written whose
+ * answer never came as possibly in force (safety review, item 3).
+ */
+static void
+test_what_a_silent_charger_may_have(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 160, 100 };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news = 0;
+	enum link_action a;
+
+	(void)state;
+	link_init(&p, 2, want);
+	assert_false(p.fallback_known);
+	run_poll(&p, &now, 0, seen, &news);
+	assert_true(p.fallback_known);
+	assert_int_equal(p.fallback_da, lp.fallback_da);
+	assert_int_equal(p.fallback_s, lp.fallback_s);
+	assert_int_equal(p.may_force_da[0], 160);
+	assert_int_equal(p.may_force_da[1], 100);
+	/* a raise to 32 A is sent, and the charger dies before answering */
+	p.want_da[0] = 320;
+	link_start_poll(&p, now);
+	while ((a = link_next(&p, &lp, now, &news)) == LINK_ACT_SEND &&
+	    !(p.req.fc == 6 && p.req.addr == 100)) {
+		uint8_t	 pdu[300];
+
+		now += 1;
+		link_response(&p, &lp, now, pdu, answer(&p.req, pdu, 160));
+	}
+	assert_int_equal(a, LINK_ACT_SEND);
+	link_failed(&p, &lp, now + 500, "timeout");
+	assert_int_equal(p.conn[0].setpoint_da, 160);	/* as last read */
+	assert_int_equal(p.may_force_da[0], 320);	/* may be in force */
+	/* its positive twin: a read that says 16 A is the truth again */
+	now += 2000;
+	run_poll(&p, &now, 160, seen, &news);
+	p.want_da[0] = 160;
+	assert_int_equal(p.may_force_da[0], 320);	/* written again */
+	run_poll(&p, &now, 160, seen, &news);
+	assert_int_equal(p.may_force_da[0], 160);
+}
+
 int
 main(void)
 {
@@ -350,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_refused_write_goes_on),
 		cmocka_unit_test(test_bad_answers_fail_the_poll),
 		cmocka_unit_test(test_framing),
+		cmocka_unit_test(test_what_a_silent_charger_may_have),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

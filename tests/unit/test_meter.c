@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -172,6 +173,54 @@ test_offline_and_back(void **state)
 	assert_int_equal(meter_core_good(&mc, &p, &m, 14), METER_WENT_ONLINE);
 }
 
+/* The reason is the core's own copy: the meter thread's text lives on
+ * its stack and is gone once the call returns (safety review, item 6). */
+static void
+test_reason_is_kept(void **state)
+{
+	struct meter_params p = params(METER_SENSE);
+	struct meter_core mc = { 0 };
+	char	 why[64];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		snprintf(why, sizeof(why), "read failed: Connection refused");
+		meter_core_fault(&mc, &p, why, (uint64_t)i);
+		memset(why, 'x', sizeof(why) - 1);
+		why[sizeof(why) - 1] = '\0';
+	}
+	assert_false(mc.online);
+	assert_string_equal(mc.why, "read failed: Connection refused");
+}
+
+/* A reading that stops arriving: no reading once older than stale_ms,
+ * whether faults were reported or not (safety review, item 5); and its
+ * positive twin: readings on time keep it online. */
+static void
+test_reading_ages_out(void **state)
+{
+	struct meter_params p = params(METER_GENERIC);
+	struct meter_core mc = { 0 };
+	struct meter_reading m = { .current_da = { 100, 100, 100 } };
+
+	(void)state;
+	p.stale_ms = 2000;
+	assert_int_equal(meter_core_good(&mc, &p, &m, 1000), METER_WENT_ONLINE);
+	for (uint64_t t = 1500; t <= 60000; t += 500) {
+		assert_int_equal(meter_core_good(&mc, &p, &m, t), 0);
+		assert_int_equal(meter_core_age(&mc, &p, t + 499), 0);
+	}
+	assert_true(mc.online);
+	/* silence */
+	assert_int_equal(meter_core_age(&mc, &p, 62000), 0);
+	assert_int_equal(meter_core_age(&mc, &p, 62001), METER_WENT_OFFLINE);
+	assert_false(mc.online);
+	assert_string_equal(mc.why, "no reading for 2001 ms");
+	assert_int_equal(meter_core_age(&mc, &p, 70000), 0);	/* said once */
+	assert_int_equal(meter_core_good(&mc, &p, &m, 71000),
+	    METER_WENT_ONLINE);
+}
+
 int
 main(void)
 {
@@ -181,6 +230,8 @@ main(void)
 		cmocka_unit_test(test_sdm120),
 		cmocka_unit_test(test_generic),
 		cmocka_unit_test(test_offline_and_back),
+		cmocka_unit_test(test_reason_is_kept),
+		cmocka_unit_test(test_reading_ages_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,12 +1,25 @@
 /*
  * test_scenarios.c: the allocator and the setpoint planner driving real
  * charger firmware cores and simulated cars, in virtual time, no sockets.
- * A control cycle every second (meter, allocate, plan, write setpoints);
- * the chargers step every 10 ms. At every step, invariant (a): on each
- * phase, the offers in force (each counted at its highest value of the
- * last 5 s: a car may take that long to follow a lower one) fit in what
- * the phase could carry at some moment of the last 5 s + one control
- * period (the master only learns a load step at its next meter reading).
+ *
+ * The master is modelled as it runs: a control cycle every second reads
+ * the meter (through the meter core, with its age check), polls every
+ * charger it can reach (what it read stays as it was for one it cannot:
+ * an old reading, as in the master's link), writes the fallback settings
+ * at first contact, then allocates, plans and writes heartbeats and
+ * setpoints through the chargers' own register map. The chargers step
+ * every 10 ms.
+ *
+ * At every step two invariants are checked:
+ *  (a) the offers in force (each counted at its highest value of the
+ *      last 5 s while its car still draws more) fit in what the phase
+ *      could carry at some moment of the last 5 s + one control period;
+ *  (p) the physical site (ARCHITECTURE.md, invariants 1 and 3): the
+ *      simulated building plus what every simulated car really draws
+ *      (chargers offline and running on their own included) stays
+ *      within the fuse (the group limit without a meter), or comes back
+ *      within the window: one meter period + one poll + the car's 5 s
+ *      (IEC 61851-1 Annex A). Never what the master believes.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,8 +32,10 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "meter.h"
 #include "planner.h"
 #include "slave.h"
+#include "slave_regs.h"
 
 #define MAXCH		8
 #define MAXC		(2 * MAXCH)
@@ -28,11 +43,28 @@
 #define CYCLE_MS	1000
 #define OHIST		(PLAN_EV_RESPONSE_MS / TICK)		/* 5 s */
 #define HIST		((PLAN_EV_RESPONSE_MS + CYCLE_MS) / TICK + 1)
+/* The physical window: the master sees a step at its next meter reading
+ * (one period), writes the cut at once or at the next poll (one poll),
+ * and the car then has 5 s to follow (IEC 61851-1 Annex A). */
+#define PHYS_WINDOW_MS	(CYCLE_MS + CYCLE_MS + PLAN_EV_RESPONSE_MS)
+
+/* What the master last read of one connector. */
+struct seen {
+	int32_t		 draw_da[EVG_PHASES];
+	int32_t		 in_force_da;
+	bool		 demand;
+	uint32_t	 session_wh, session_no;
+};
 
 struct scen {
 	struct slave	 ch[MAXCH];
 	int		 nch, nconn;	/* connectors per charger */
-	bool		 offline[MAXCH];
+	/* the world */
+	bool		 net_down[MAXCH];	/* the master cannot reach it */
+	bool		 dead[MAXCH];		/* no power: no step, no draw */
+	int32_t		 base_da[EVG_PHASES];	/* the building */
+	bool		 meter_silent;		/* readings stop arriving */
+	/* the master */
 	struct alloc_site site;
 	struct alloc_conn ac[MAXC];
 	struct alloc_memo memo[MAXC];
@@ -40,10 +72,15 @@ struct scen {
 	int32_t		 target[MAXC];
 	unsigned char	 work[MAXC * 64];	/* >= alloc_work_size(MAXC) */
 	struct alloc_out out;
-	int32_t		 base_da[EVG_PHASES];	/* the building */
-	uint64_t	 now, t0;
-	uint16_t	 heartbeat;
+	struct meter_params mp;
+	struct meter_core mc;
+	int32_t		 master_fallback_da;	/* written at first contact */
+	bool		 heard[MAXCH];		/* since the master started */
+	bool		 fallback_known[MAXCH];
 	uint64_t	 last_heard[MAXCH];
+	struct seen	 seen[MAXC];
+	uint16_t	 heartbeat;
+	uint64_t	 now, t0;
 	/* invariant bookkeeping */
 	int32_t		 offer_hist[MAXC][OHIST];
 	int		 opos;
@@ -51,7 +88,11 @@ struct scen {
 	int		 hpos;
 	int		 contactor_ops[MAXC];
 	bool		 was_closed[MAXC];
-	int32_t		 worst_over;
+	int32_t		 worst_over;		/* (a) */
+	uint32_t	 phys_window_ms;	/* (p) */
+	uint64_t	 over_since[EVG_PHASES];
+	uint64_t	 worst_phys_ms;		/* longest over the fuse */
+	int32_t		 peak_da[EVG_PHASES];	/* physical, on each phase */
 };
 
 static struct slave *
@@ -96,7 +137,8 @@ scen_init(struct scen *s, int nch, int nconn, enum alloc_mode mode,
 	}
 	s->site = (struct alloc_site){
 		.mode = mode, .strategy = STRATEGY_MAXIMISE,
-		.group_limit_da = 10000, .site_limit_da = site_limit,
+		.group_limit_da = mode == ALLOC_STATIC ? 10000 : site_limit,
+		.site_limit_da = site_limit,
 		.margin_da = 0, .offline_limit_da = 100,
 		.meter_online = true, .chargers_in_clamps = true,
 		.clamp_enabled = { true, true, true },
@@ -105,6 +147,12 @@ scen_init(struct scen *s, int nch, int nconn, enum alloc_mode mode,
 		.green_start_ms = ALLOC_GREEN_START_MS,
 		.green_stop_ms = ALLOC_GREEN_STOP_MS,
 	};
+	s->mp = (struct meter_params){
+		.driver = METER_SENSE, .clamp_enabled = { true, true, true },
+		.ct_rating_da = { 20000, 20000, 20000 }, .offline_after = 3,
+		.frame_stall_polls = 4, .stale_ms = 4 * CYCLE_MS,
+	};
+	s->phys_window_ms = PHYS_WINDOW_MS;
 }
 
 static void
@@ -116,6 +164,31 @@ cmd(struct scen *s, int ch, const char *line)
 	if (strcmp(r, "ok") != 0)
 		fail_msg("charger %d: %s: %s", ch, line, r);
 	free(r);
+}
+
+/* What the simulated car of connector i really draws on site phase p. */
+static int32_t
+real_draw(const struct scen *s, int i, int p)
+{
+	const struct sim_conn *sc = &s->ch[i / s->nconn].sim.conn[i % s->nconn];
+	int32_t	 d = 0;
+
+	if (s->dead[i / s->nconn])
+		return 0;
+	for (int l = 0; l < EVG_PHASES; l++)
+		if (phase_conn_site_phase(sc->phase, l) == p)
+			d += sc->line_da[l];
+	return d;
+}
+
+static int32_t
+phase_draw(struct scen *s, int p)
+{
+	int32_t d = 0;
+
+	for (int i = 0; i < s->nch * s->nconn; i++)
+		d += real_draw(s, i, p);
+	return d;
 }
 
 /* What the phase could carry now, from the truth of the building. */
@@ -130,42 +203,102 @@ true_avail(const struct scen *s, int p)
 	return a < s->site.group_limit_da ? a : s->site.group_limit_da;
 }
 
+/* A write the master makes; the charger's answer (0 or an exception). */
+static int
+master_write(struct scen *s, int c, unsigned addr, unsigned count,
+    const uint16_t *vals)
+{
+	return slave_regs_write(&s->ch[c], addr, count, vals, s->now);
+}
+
+/* The master forgets all it knew: restarted, the chargers ran on. */
+static void
+master_restart(struct scen *s)
+{
+	memset(s->memo, 0, sizeof(s->memo));
+	memset(s->plan, 0, sizeof(s->plan));
+	memset(s->target, 0, sizeof(s->target));
+	memset(s->seen, 0, sizeof(s->seen));
+	memset(s->heard, 0, sizeof(s->heard));
+	memset(s->fallback_known, 0, sizeof(s->fallback_known));
+	memset(&s->mc, 0, sizeof(s->mc));
+}
+
+static void
+meter_read(struct scen *s)
+{
+	struct meter_reading r = { .has_frame = true };
+
+	if (!s->meter_silent) {
+		for (int p = 0; p < EVG_PHASES; p++)
+			r.current_da[p] = s->base_da[p] +
+			    (s->site.chargers_in_clamps ? phase_draw(s, p) : 0);
+		r.frame = (uint16_t)(s->now / CYCLE_MS);
+		meter_core_good(&s->mc, &s->mp, &r, s->now);
+	}
+	meter_core_age(&s->mc, &s->mp, s->now);
+	s->site.meter_online = s->mc.online;
+	for (int p = 0; p < EVG_PHASES; p++)
+		s->site.clamp_da[p] = s->mc.last.current_da[p];
+}
+
+static void
+poll(struct scen *s, int c)
+{
+	struct slave *sl = &s->ch[c];
+
+	if (!s->fallback_known[c]) {
+		uint16_t v[2] = { (uint16_t)s->master_fallback_da,
+		    (uint16_t)(s->site.fallback_timeout_ms / 1000) };
+
+		s->fallback_known[c] = master_write(s, c, 1, 2, v) == 0;
+	}
+	for (int k = 0; k < s->nconn; k++) {
+		const struct fw_conn *fc = &sl->fw.conn[k];
+		struct seen *v = &s->seen[c * s->nconn + k];
+
+		memcpy(v->draw_da, fc->site_da, sizeof(v->draw_da));
+		v->in_force_da = fw_setpoint_in_force(&sl->fw, k);
+		v->demand = fc->sess.active && fc->state != CS_FAULT &&
+		    fc->state != CS_LOCKED;
+		v->session_wh = fc->sess.energy_wh;
+		v->session_no = fc->sess.number;
+	}
+	s->heard[c] = true;
+	s->last_heard[c] = s->now;
+}
+
 static void
 control_cycle(struct scen *s)
 {
 	int	 n = s->nch * s->nconn;
 
-	for (int p = 0; p < EVG_PHASES; p++) {
-		int32_t ev = 0;
-
-		for (int i = 0; i < n; i++)
-			ev += fwc(s, i)->site_da[p];
-		s->site.clamp_da[p] = s->base_da[p] + ev;
-	}
+	meter_read(s);
+	for (int c = 0; c < s->nch; c++)
+		if (!s->net_down[c] && !s->dead[c])
+			poll(s, c);
 	for (int i = 0; i < n; i++) {
-		int	 ci;
-		struct slave *sl = conn_slave(s, i, &ci);
-		const struct fw_conn *c = &sl->fw.conn[ci];
+		int	 c = i / s->nconn, ci = i % s->nconn;
+		const struct seen *v = &s->seen[i];
 		struct alloc_conn *a = &s->ac[i];
+		bool	 up = !s->net_down[c] && !s->dead[c];
 
-		a->phase = sl->fw.cfg.conn[ci].phase;
+		a->phase = s->ch[c].fw.cfg.conn[ci].phase;
 		a->min_da = ALLOC_MIN_DA;
-		a->max_da = sl->fw.cfg.conn[ci].max_da;
-		a->online = !s->offline[i / s->nconn];
-		a->demand = c->sess.active && c->state != CS_FAULT &&
-		    c->state != CS_LOCKED;
-		a->fallback_da = sl->fw.cfg.fallback_da;
-		if (!s->offline[i / s->nconn]) {
-			/* what the master reads: register +19 */
-			a->in_force_da = fw_setpoint_in_force(&sl->fw, ci);
-			s->last_heard[i / s->nconn] = s->now;
-			a->silent_ms = 0;
-		} else
-			a->silent_ms = (uint32_t)(s->now -
-			    s->last_heard[i / s->nconn]);
-		memcpy(a->draw_da, c->site_da, sizeof(a->draw_da));
-		a->session_wh = c->sess.energy_wh;
-		a->session_id = c->sess.number;
+		a->max_da = s->ch[c].fw.cfg.conn[ci].max_da;
+		a->online = up;
+		a->demand = up && v->demand;
+		a->fallback_known = s->fallback_known[c];
+		a->fallback_da = s->master_fallback_da;
+		a->fallback_ms = 0;
+		a->in_force_da = v->in_force_da;
+		a->silent_ms = up ? 0 : !s->heard[c] ? UINT32_MAX :
+		    (uint32_t)(s->now - s->last_heard[c]);
+		/* an offline charger's last reading, as the master's link
+		 * keeps it: the allocator must not trust it */
+		memcpy(a->draw_da, v->draw_da, sizeof(a->draw_da));
+		a->session_wh = v->session_wh;
+		a->session_id = v->session_no;
 	}
 	alloc_compute(&s->site, s->ac, s->memo, (size_t)n, s->now, s->work,
 	    s->target, &s->out);
@@ -173,20 +306,53 @@ control_cycle(struct scen *s)
 	    s->out.hard_da, s->now);
 	s->heartbeat++;
 	for (int c = 0; c < s->nch; c++) {
-		if (s->offline[c])
+		if (s->net_down[c] || s->dead[c])
 			continue;
-		fw_heartbeat(&s->ch[c].fw, s->heartbeat, s->now);
+		assert_int_equal(master_write(s, c, 0, 1, &s->heartbeat), 0);
 		for (int k = 0; k < s->nconn; k++) {
-			int rc = fw_setpoint(&s->ch[c].fw, k,
-			    s->plan[c * s->nconn + k].setpoint_da);
+			uint16_t sp = (uint16_t)s->plan[c * s->nconn +
+			    k].setpoint_da;
+			int	 rc = master_write(s, c, REGMAP_CONN_BASE *
+			    (unsigned)(k + 1), 1, &sp);
 
-			assert_true(rc == 0 || rc == -EBUSY);
+			assert_true(rc == 0 || rc == MB_EXC_SLAVE_FAILURE);
 		}
 	}
 }
 
+/* (p): the simulated building and cars against the fuse. */
 static void
-check_step(struct scen *s)
+check_physical(struct scen *s)
+{
+	for (int p = 0; p < EVG_PHASES; p++) {
+		bool	 stat = s->site.mode == ALLOC_STATIC;
+		int32_t	 load = phase_draw(s, p) + (stat ? 0 : s->base_da[p]);
+		int32_t	 lim = stat ? s->site.group_limit_da :
+		    s->site.site_limit_da;
+
+		if (load > s->peak_da[p])
+			s->peak_da[p] = load;
+		if (load <= lim) {
+			s->over_since[p] = 0;
+			continue;
+		}
+		if (s->over_since[p] == 0)
+			s->over_since[p] = s->now;
+		if (s->now - s->over_since[p] > s->worst_phys_ms) {
+			s->worst_phys_ms = s->now - s->over_since[p];
+			if (getenv("EVG_SCEN_DEBUG") && s->worst_phys_ms >
+			    s->phys_window_ms)
+				fprintf(stderr, "t=%llu L%d carries %d > %d for "
+				    "%llu ms\n", (unsigned long long)(s->now -
+				    s->t0), p + 1, load, lim,
+				    (unsigned long long)s->worst_phys_ms);
+		}
+	}
+}
+
+/* (a): the offers against what the phase could carry. */
+static void
+check_offers(struct scen *s)
 {
 	int	 n = s->nch * s->nconn;
 	int32_t	 used[EVG_PHASES] = { 0 };
@@ -197,29 +363,28 @@ check_step(struct scen *s)
 		s->avail_hist[p][s->hpos] = true_avail(s, p);
 	for (int i = 0; i < n; i++) {
 		const struct fw_conn *c = fwc(s, i);
-		int32_t counted = 0;
-		uint8_t	 mask = alloc_phases(&s->ac[i], &s->memo[i]);
+		int32_t counted, drawn = 0;
+		uint8_t	 mask = s->ac[i].online ?
+		    alloc_phases(&s->ac[i], &s->memo[i]) :
+		    alloc_wired(s->ac[i].phase);
 
-		if (s->offline[i / s->nconn] || s->ac[i].phase == 0)
+		if (s->dead[i / s->nconn])
 			mask = 0;
-		for (int l = 0; s->ac[i].phase && l < phase_conn_lines(
-		    s->ac[i].phase) && s->offline[i / s->nconn]; l++)
-			mask |= (uint8_t)(1u << phase_conn_site_phase(
-			    s->ac[i].phase, l));
 		s->offer_hist[i][s->opos] = c->offer_da;
-		/* A lowered offer counts at its old value for 5 s, unless the
-		 * car already draws no more than the new one. */
+		/* A lowered offer counts at its old value for 5 s, as far as
+		 * the car still draws more than the new one (it never draws
+		 * more again once it has come down). */
 		counted = c->offer_da;
-		{
-			int32_t drawn = 0;
+		for (int p = 0; p < EVG_PHASES; p++)
+			if (c->site_da[p] > drawn)
+				drawn = c->site_da[p];
+		if (drawn > c->offer_da) {
+			int32_t hmax = c->offer_da;
 
-			for (int p = 0; p < EVG_PHASES; p++)
-				if (c->site_da[p] > drawn)
-					drawn = c->site_da[p];
-			if (drawn > c->offer_da)
-				for (int h = 0; h < OHIST; h++)
-					if (s->offer_hist[i][h] > counted)
-						counted = s->offer_hist[i][h];
+			for (int h = 0; h < OHIST; h++)
+				if (s->offer_hist[i][h] > hmax)
+					hmax = s->offer_hist[i][h];
+			counted = hmax < drawn ? hmax : drawn;
 		}
 		for (int p = 0; p < EVG_PHASES; p++)
 			if (mask >> p & 1)
@@ -238,16 +403,18 @@ check_step(struct scen *s)
 		if (used[p] > best && used[p] - best > s->worst_over) {
 			s->worst_over = used[p] - best;
 			if (getenv("EVG_SCEN_DEBUG")) {
-				fprintf(stderr, "t=%llu L%d used %d best %d\n",
+				fprintf(stderr, "t=%llu L%d offers %d > %d\n",
 				    (unsigned long long)(s->now - s->t0), p + 1,
 				    used[p], best);
 				for (int i = 0; i < n; i++)
-					fprintf(stderr, "  c%d offer %d sp %d tgt %d "
-					    "mask %u online %d\n", i,
+					fprintf(stderr, "  c%d offer %d sp %d "
+					    "tgt %d online %d counted %d "
+					    "in_force %d\n", i,
 					    fwc(s, i)->offer_da,
 					    s->plan[i].setpoint_da, s->target[i],
-					    alloc_phases(&s->ac[i], &s->memo[i]),
-					    s->ac[i].online);
+					    s->ac[i].online, s->plan[i].counted_da,
+					    s->ac[i].in_force_da);
+
 			}
 		}
 	}
@@ -261,19 +428,22 @@ run(struct scen *s, uint64_t ms)
 		if ((s->now - s->t0) % CYCLE_MS == 0)
 			control_cycle(s);
 		for (int c = 0; c < s->nch; c++)
-			slave_tick(&s->ch[c], s->now);
-		check_step(s);
+			if (!s->dead[c])
+				slave_tick(&s->ch[c], s->now);
+		check_offers(s);
+		check_physical(s);
 	}
 }
 
-static int32_t
-phase_draw(struct scen *s, int p)
+/* The physical invariant held over the whole run. */
+static void
+assert_fuse_kept(const struct scen *s)
 {
-	int32_t d = 0;
-
-	for (int i = 0; i < s->nch * s->nconn; i++)
-		d += fwc(s, i)->site_da[p];
-	return d;
+	if (s->worst_phys_ms > s->phys_window_ms)
+		fail_msg("a phase was over its limit for %llu ms (window %u "
+		    "ms); peaks %d %d %d", (unsigned long long)s->worst_phys_ms,
+		    s->phys_window_ms, s->peak_da[0], s->peak_da[1],
+		    s->peak_da[2]);
 }
 
 static struct scen S;
@@ -314,6 +484,7 @@ test_base_load_step(void **state)
 	for (int p = 0; p < 3; p++)
 		assert_true(phase_draw(s, p) + s->base_da[p] <= 1000);
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
 	assert_int_equal(s->out.running, 3);
 }
 
@@ -322,7 +493,6 @@ static void
 test_eight_cars_on_five(void **state)
 {
 	struct scen *s = &S;
-	uint64_t start;
 
 	(void)state;
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 300, NULL);
@@ -330,9 +500,9 @@ test_eight_cars_on_five(void **state)
 		cmd(s, c, "plug 1");
 		cmd(s, c, "plug 2");
 	}
-	start = s->now;
 	run(s, 60 * 60 * 1000);	/* an hour */
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
 	for (int i = 0; i < 8; i++) {
 		const struct fw_conn *c = fwc(s, i);
 
@@ -341,7 +511,6 @@ test_eight_cars_on_five(void **state)
 		assert_true(c->sess.energy_wh > 500);
 		assert_true(s->contactor_ops[i] <= 2 * 60 / 10 + 2);
 	}
-	(void)start;
 	assert_int_equal(s->out.running, 5);
 }
 
@@ -368,39 +537,77 @@ test_single_phase_car_on_three_phase_charger(void **state)
 	assert_int_equal(s->target[0], 200);
 	assert_int_equal(s->target[1], 200);
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
 }
 
-/* A charger drops off: each strategy, and its watchdog fallback. */
+/*
+ * Safety review, item 2: static 32 A; A wired L1L2L3, B on L2, C on L3.
+ * A's car draws on L1 only, is learnt as single-phase, then draws on
+ * three phases: it is counted on all three at once and B and C are cut
+ * in that cycle (L2 carried 64 A until A's session ended).
+ */
+static void
+test_single_phase_car_switches_to_three(void **state)
+{
+	struct scen *s = &S;
+	uint64_t t;
+
+	(void)state;
+	scen_init(s, 3, 1, ALLOC_STATIC, 320, "423");
+	s->site.group_limit_da = 320;
+	for (int c = 0; c < 3; c++)
+		cmd(s, c, "car 1 max 32");
+	cmd(s, 0, "car 1 phases 1");
+	cmd(s, 1, "car 1 phases 1");
+	cmd(s, 2, "car 1 phases 1");
+	for (int c = 0; c < 3; c++)
+		cmd(s, c, "plug 1");
+	run(s, 30000);
+	assert_int_equal(s->memo[0].car_lines, 1u << 0);
+	assert_int_equal(s->target[1], 320);
+	assert_int_equal(s->target[2], 320);
+	cmd(s, 0, "car 1 phases 3");
+	/* the cycle after it draws on L2 and L3, B and C are cut */
+	t = s->now;
+	while (s->now - t < 3 * CYCLE_MS && s->target[1] == 320)
+		run(s, TICK);
+	assert_true(s->now - t <= 2 * CYCLE_MS);
+	assert_int_equal(s->memo[0].car_lines, 0);
+	assert_true(s->plan[1].setpoint_da + s->plan[0].setpoint_da <= 320);
+	run(s, 60000);
+	assert_fuse_kept(s);
+	for (int p = 0; p < 3; p++)
+		assert_true(phase_draw(s, p) <= 320);
+}
+
+/* A charger drops off the network: each strategy, and its watchdog
+ * fallback (written by the master at first contact). */
 static void
 offline_case(enum alloc_strategy st, int32_t fallback, int32_t want_other)
 {
 	struct scen *s = &S;
 
-	scen_init(s, 3, 1, ALLOC_STATIC, 0, NULL);
+	scen_init(s, 3, 1, ALLOC_STATIC, 300, NULL);
 	s->site.group_limit_da = 300;
 	s->site.strategy = st;
-	for (int c = 0; c < 3; c++) {
-		char	 b[40];
-
-		snprintf(b, sizeof(b), "%d", fallback);
-		(void)b;
-		s->ch[c].fw.cfg.fallback_da = fallback;
+	s->master_fallback_da = fallback;
+	for (int c = 0; c < 3; c++)
 		cmd(s, c, "plug 1");
-	}
 	run(s, 30000);
 	assert_int_equal(s->target[0], 100);
-	s->offline[1] = true;	/* no more heartbeats or setpoints */
+	s->net_down[1] = true;	/* no more heartbeats or setpoints */
 	run(s, 30000);
 	assert_int_equal(s->ch[1].fw.status, UNIT_FALLBACK);
 	assert_int_equal(s->ch[1].fw.conn[0].offer_da, fallback);
 	assert_int_equal(s->target[0], want_other);
 	assert_int_equal(s->target[2], want_other);
 	assert_int_equal(s->worst_over, 0);
-	s->offline[1] = false;
+	s->net_down[1] = false;
 	/* Everyone paused by the strategy rests its minimum pause first. */
 	run(s, ALLOC_MIN_PAUSE_MS + 30000);
 	assert_int_equal(s->target[1], 100);
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
 }
 
 static void
@@ -425,6 +632,121 @@ test_offline_maximise(void **state)
 	offline_case(STRATEGY_MAXIMISE, 60, 120);
 }
 
+/*
+ * Safety review, items 1 and 7: 100 A fuse, building 30 A, four
+ * three-phase cars at 17.5 A; charger A drops off (its network hangs
+ * with its car charging, or it loses power). Its last reading must not
+ * be taken from the meter's figure: whatever it really draws, the site
+ * stays within the fuse, under every strategy, whether the clamps see
+ * the chargers or not, and when it comes back.
+ */
+static void
+stale_case(enum alloc_strategy st, bool included, bool dead, int32_t fb)
+{
+	struct scen *s = &S;
+
+	scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
+	s->site.strategy = st;
+	s->site.chargers_in_clamps = included;
+	s->site.min_run_ms = s->site.min_pause_ms = 0;
+	s->master_fallback_da = fb;
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 300;
+	for (int c = 0; c < 4; c++) {
+		cmd(s, c, "car 1 max 32");
+		cmd(s, c, "plug 1");
+	}
+	run(s, 30000);
+	for (int c = 0; c < 4; c++)
+		assert_int_equal(s->target[c], 175);
+	if (dead)
+		s->dead[0] = true;
+	else
+		s->net_down[0] = true;
+	run(s, 60000);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+	/* Maximise: the others share what is left beside what A may draw
+	 * (after its timeout and its car's 5 s: its fallback). */
+	if (st == STRATEGY_MAXIMISE)
+		for (int c = 1; c < 4; c++)
+			assert_true(s->target[c] >= 175);
+	if (dead) {
+		/* power back: the charger boots afresh, the car still there */
+		struct slave_config conf = s->ch[0].conf;
+
+		assert_int_equal(slave_init(&s->ch[0], &conf, s->now), 0);
+		cmd(s, 0, "car 1 max 32");
+		cmd(s, 0, "plug 1");
+	}
+	s->dead[0] = s->net_down[0] = false;
+	run(s, 60000);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+	if (getenv("EVG_SCEN_DEBUG"))
+		fprintf(stderr, "strategy %d included %d dead %d: peaks %d %d "
+		    "%d, longest over %llu ms\n", st, included, dead,
+		    s->peak_da[0], s->peak_da[1], s->peak_da[2],
+		    (unsigned long long)s->worst_phys_ms);
+}
+
+static void
+test_offline_charger_stale_reading(void **state)
+{
+	static const enum alloc_strategy st[] = { STRATEGY_ZERO,
+	    STRATEGY_MINIMISE, STRATEGY_MAXIMISE };
+
+	(void)state;
+	for (int k = 0; k < 3; k++)
+		for (int inc = 0; inc < 2; inc++)
+			for (int dead = 0; dead < 2; dead++)
+				for (int fb = 0; fb <= 60; fb += 60)
+					stale_case(st[k], inc, dead, fb);
+}
+
+/*
+ * Safety review, item 3: static 32 A, A and B at 16 A; the master
+ * restarts and cannot reach B, which runs on at 16 A (and on its own
+ * configured fallback of 16 A after its timeout). Until B is heard, it
+ * counts at the most it may draw; A is not raised over it.
+ */
+static void
+test_master_restart_with_charger_unreachable(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	scen_init(s, 2, 1, ALLOC_STATIC, 320, NULL);
+	s->site.group_limit_da = 320;
+	s->site.min_run_ms = s->site.min_pause_ms = 0;
+	for (int c = 0; c < 2; c++) {
+		cmd(s, c, "car 1 max 32");
+		cmd(s, c, "plug 1");
+	}
+	/* B's own configuration falls back to 16 A, not the master's 0 */
+	s->ch[1].fw.cfg.fallback_da = 160;
+	s->ch[1].conf.link.fallback_current = 160;
+	run(s, 30000);
+	assert_int_equal(s->target[0], 160);
+	assert_int_equal(s->target[1], 160);
+	/* B's charger took the master's fallback (0 A); a charger that
+	 * restarts on its own takes its configuration's again. */
+	assert_int_equal(s->ch[1].fw.cfg.fallback_da, 0);
+	s->ch[1].fw.cfg.fallback_da = 160;
+	master_restart(s);
+	s->net_down[1] = true;
+	run(s, 60000);
+	assert_fuse_kept(s);
+	for (int p = 0; p < 3; p++)
+		assert_true(phase_draw(s, p) <= 320);
+	/* B heard again: both share */
+	s->net_down[1] = false;
+	run(s, 30000);
+	assert_int_equal(s->target[0], 160);
+	assert_int_equal(s->target[1], 160);
+	assert_fuse_kept(s);
+}
+
 /* The meter goes silent: the conservative limit; then back. */
 static void
 test_meter_loss_and_return(void **state)
@@ -440,14 +762,51 @@ test_meter_loss_and_return(void **state)
 	}
 	run(s, 30000);
 	assert_int_equal(s->target[0], 320);
-	s->site.meter_online = false;
+	s->meter_silent = true;
 	run(s, 10000);
+	assert_false(s->site.meter_online);
 	assert_int_equal(s->target[0], 60);
 	assert_int_equal(s->target[1], 60);
-	s->site.meter_online = true;
+	s->meter_silent = false;
 	run(s, 20000);
 	assert_int_equal(s->target[0], 320);
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
+}
+
+/*
+ * Safety review, item 5: the meter's readings stop arriving (its thread
+ * stuck) just as the building steps up. Its last reading ages out and
+ * the meter-offline limit applies; the fuse holds once the stale time
+ * has passed (instead of one meter period) and the cars had their 5 s.
+ */
+static void
+test_meter_readings_stop(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
+	s->site.offline_limit_da = 100;
+	s->phys_window_ms = s->mp.stale_ms + CYCLE_MS + CYCLE_MS +
+	    PLAN_EV_RESPONSE_MS;
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 200;
+	for (int c = 0; c < 4; c++) {
+		cmd(s, c, "car 1 max 32");
+		cmd(s, c, "plug 1");
+	}
+	run(s, 30000);
+	assert_true(phase_draw(s, 0) >= 700);
+	s->meter_silent = true;
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 700;
+	run(s, 60000);
+	assert_false(s->site.meter_online);
+	assert_true(strstr(s->mc.why, "no reading") != NULL);
+	assert_fuse_kept(s);
+	for (int p = 0; p < 3; p++)
+		assert_true(phase_draw(s, p) <= 100);
 }
 
 /* Green: start once the surplus covers 6 A for 60 s, stop once it has
@@ -456,7 +815,7 @@ static void
 test_green_hysteresis(void **state)
 {
 	struct scen *s = &S;
-	uint64_t t_sun, t_cloud;
+	uint64_t t_sun;
 	bool	 started = false;
 
 	(void)state;
@@ -481,13 +840,12 @@ test_green_hysteresis(void **state)
 	assert_int_equal(s->target[0], 100);	/* the surplus, all of it */
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = -30;		/* 3 A: not enough for 6 */
-	t_cloud = s->now;
 	run(s, 200000);
 	assert_int_equal(s->target[0], 60);	/* still running */
 	run(s, 150000);
 	assert_int_equal(s->target[0], 0);	/* stopped after 300 s */
-	(void)t_cloud;
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
 }
 
 /* Hybrid: the surplus on top of a minimum that always runs. */
@@ -509,6 +867,7 @@ test_hybrid(void **state)
 	run(s, 30000);
 	assert_int_equal(s->target[0], 150);
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
 }
 
 /* A car that takes less than offered gives the rest to another. */
@@ -531,6 +890,61 @@ test_reclaim(void **state)
 	assert_int_equal(s->target[0], 120);
 	assert_int_equal(s->target[1], 280);
 	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
+}
+
+/*
+ * Safety review, item 11: while its master is silent, something on the
+ * charger network writes every holding register of the map but the
+ * heartbeat, in random order, with random values (setpoints, fallback
+ * settings, commands). No write raises what a connector offers, so the
+ * master's count of the silent charger (its last setpoint, then the
+ * fallback it acknowledged) keeps the fuse.
+ */
+static void
+test_silent_charger_random_writes(void **state)
+{
+	struct scen *s = &S;
+	uint64_t rnd = 0x9E3779B97F4A7C15ULL;
+	static const unsigned addrs[] = { 1, 2, 100, 101, 200, 201 };
+
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		scen_init(s, 3, 2, ALLOC_DYNAMIC, 600, NULL);
+		s->site.min_run_ms = s->site.min_pause_ms = 0;
+		for (int p = 0; p < 3; p++)
+			s->base_da[p] = 100;
+		for (int c = 0; c < 3; c++)
+			for (int k = 1; k <= 2; k++) {
+				char	 line[32];
+
+				snprintf(line, sizeof(line), "car %d max 32", k);
+				cmd(s, c, line);
+				snprintf(line, sizeof(line), "plug %d", k);
+				cmd(s, c, line);
+			}
+		run(s, 30000);
+		s->net_down[0] = true;
+		/* silent: past its timeout, it runs on its fallback */
+		run(s, 11000);
+		assert_int_equal(s->ch[0].fw.status, UNIT_FALLBACK);
+		for (int t = 0; t < 600; t++) {
+			unsigned a, cnt;
+			uint16_t v[2];
+
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			a = addrs[rnd % 6];
+			cnt = (rnd >> 8) % 2 + 1;
+			v[0] = (uint16_t)(rnd >> 16) % 400;
+			v[1] = (uint16_t)(rnd >> 32) % 700;
+			(void)master_write(s, 0, a, cnt, v);
+			run(s, 100);
+		}
+		assert_fuse_kept(s);
+		assert_int_equal(s->worst_over, 0);
+	}
 }
 
 int
@@ -540,13 +954,18 @@ main(void)
 		cmocka_unit_test(test_base_load_step),
 		cmocka_unit_test(test_eight_cars_on_five),
 		cmocka_unit_test(test_single_phase_car_on_three_phase_charger),
+		cmocka_unit_test(test_single_phase_car_switches_to_three),
 		cmocka_unit_test(test_offline_zero),
 		cmocka_unit_test(test_offline_minimise),
 		cmocka_unit_test(test_offline_maximise),
+		cmocka_unit_test(test_offline_charger_stale_reading),
+		cmocka_unit_test(test_master_restart_with_charger_unreachable),
 		cmocka_unit_test(test_meter_loss_and_return),
+		cmocka_unit_test(test_meter_readings_stop),
 		cmocka_unit_test(test_green_hysteresis),
 		cmocka_unit_test(test_hybrid),
 		cmocka_unit_test(test_reclaim),
+		cmocka_unit_test(test_silent_charger_random_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
