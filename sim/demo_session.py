@@ -108,7 +108,7 @@ def run(ch):
     ch.wait(lambda c: c["contactor"], 10)
     watch(ch, 3)
 
-    narrate("The site gives this connector 10 A: the duty cycle drops to 16.7 % "
+    narrate("The site gives this connector 10 A: the duty cycle drops to 16.6 % "
             "at once; the car follows within its 2 s response time.")
     ch.cmd("setpoint 1 10")
     watch(ch, 3)

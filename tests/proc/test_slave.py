@@ -97,7 +97,7 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(c["state"], "charging")
         self.assertEqual(c["cp"], "C")
         self.assertEqual(c["offer"], 16.0)
-        self.assertEqual(c["duty"], 26.7)
+        self.assertEqual(c["duty"], 26.6)
         self.assertEqual(c["pilot"], "pwm")
         self.assertEqual(c["led"]["code"], "charging")
         self.assertTrue(c["session"]["active"])
@@ -109,7 +109,7 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(st["connectors"][0]["current"], [16.0, 16.0, 16.0])
         # Lower the offer: the duty cycle follows at once.
         self.assertEqual(s.cmd("setpoint 1 10"), "ok")
-        st = s.wait_for(lambda st: st["connectors"][0]["duty"] == 16.7)
+        st = s.wait_for(lambda st: st["connectors"][0]["duty"] == 16.6)
         # Pause and resume.
         self.assertEqual(s.cmd("setpoint 1 0"), "ok")
         st = s.wait_for(lambda st: not st["connectors"][0]["contactor"])

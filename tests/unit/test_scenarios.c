@@ -947,6 +947,135 @@ test_silent_charger_random_writes(void **state)
 	}
 }
 
+/* --- random sites ---------------------------------------------------------
+ * The physical invariant over random sites and random events: chargers
+ * that lose their network or their power and come back, master restarts,
+ * building steps, cars that come, go and switch phases, a meter whose
+ * readings stop (in a third of the cases), under every strategy, with the
+ * clamps seeing the chargers or not. EVG_SCEN_SEED=N reruns one case.
+ */
+#define RAND_CASES	24
+#define RAND_CASE_MS	(4 * 60 * 1000)
+
+static uint32_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 16);
+}
+
+static void
+random_event(struct scen *s, uint64_t *x, bool meter_events)
+{
+	int	 c = (int)(rnd(x) % (unsigned)s->nch);
+	int	 k = (int)(rnd(x) % (unsigned)s->nconn) + 1;
+	char	 line[48];
+	char	*r;
+
+	switch (rnd(x) % 10) {
+	case 0:
+		s->net_down[c] = !s->net_down[c];
+		break;
+	case 1:
+		if (s->dead[c]) {
+			struct slave_config conf = s->ch[c].conf;
+
+			assert_int_equal(slave_init(&s->ch[c], &conf, s->now), 0);
+			s->dead[c] = false;
+		} else
+			s->dead[c] = true;
+		break;
+	case 2:
+		if (rnd(x) % 4 == 0)
+			master_restart(s);
+		break;
+	case 3:
+		for (int p = 0; p < EVG_PHASES; p++)
+			s->base_da[p] = (int32_t)(rnd(x) % 500) - 100;
+		break;
+	case 4:
+	case 5:
+		snprintf(line, sizeof(line), "%s %d", rnd(x) % 2 ? "plug" :
+		    "unplug", k);
+		goto ctl;
+	case 6:
+		snprintf(line, sizeof(line), "car %d phases %d", k,
+		    rnd(x) % 2 ? 1 : 3);
+		goto ctl;
+	case 7:
+		snprintf(line, sizeof(line), "car %d max %u", k,
+		    6 + rnd(x) % 27);
+		goto ctl;
+	case 8:
+		if (meter_events)
+			s->meter_silent = !s->meter_silent;
+		break;
+	default:
+		break;
+	}
+	return;
+ctl:
+	if (s->dead[c])
+		return;
+	/* refused when it does not apply (plugging a plugged car): fine */
+	r = slave_control_line(&s->ch[c], line, s->now);
+	free(r);
+}
+
+static void
+test_random_sites(void **state)
+{
+	struct scen *s = &S;
+	const char *one = getenv("EVG_SCEN_SEED");
+	int	 first = one ? atoi(one) : 1, last = one ? first : RAND_CASES;
+
+	(void)state;
+	for (int seed = first; seed <= last; seed++) {
+		uint64_t x = 0x2545F4914F6CDD1DULL * (uint64_t)seed;
+		static const char *const wiring[] = { "44444444", "12312312",
+		    "45645645", "41424344" };
+		bool	 stat = rnd(&x) % 4 == 0;
+		bool	 meter_events = !stat && seed % 3 == 0;
+
+		scen_init(s, 4, 2, stat ? ALLOC_STATIC : ALLOC_DYNAMIC, 1000,
+		    wiring[rnd(&x) % 4]);
+		if (stat)
+			s->site.group_limit_da = 400;
+		s->site.strategy = (enum alloc_strategy)(rnd(&x) % 3);
+		s->site.chargers_in_clamps = rnd(&x) % 2;
+		s->site.offline_limit_da = 300;
+		s->site.min_run_ms = s->site.min_pause_ms =
+		    rnd(&x) % 2 ? 0 : 60000;
+		s->master_fallback_da = rnd(&x) % 2 ? 0 : 60;
+		if (meter_events)
+			s->phys_window_ms = s->mp.stale_ms + CYCLE_MS + CYCLE_MS +
+			    PLAN_EV_RESPONSE_MS;
+		for (int p = 0; p < EVG_PHASES; p++)
+			s->base_da[p] = (int32_t)(rnd(&x) % 400);
+		for (int c = 0; c < 4; c++)
+			for (int k = 1; k <= 2; k++) {
+				char	 line[32];
+
+				snprintf(line, sizeof(line), "car %d max 32", k);
+				cmd(s, c, line);
+				snprintf(line, sizeof(line), "plug %d", k);
+				cmd(s, c, line);
+			}
+		while (s->now - s->t0 < RAND_CASE_MS) {
+			run(s, 1000 + rnd(&x) % 9000);
+			random_event(s, &x, meter_events);
+		}
+		if (s->worst_phys_ms > s->phys_window_ms)
+			fail_msg("seed %d: a phase over its limit for %llu ms "
+			    "(window %u ms); rerun with EVG_SCEN_SEED=%d "
+			    "EVG_SCEN_DEBUG=1", seed,
+			    (unsigned long long)s->worst_phys_ms,
+			    s->phys_window_ms, seed);
+	}
+}
+
 int
 main(void)
 {
@@ -966,6 +1095,7 @@ main(void)
 		cmocka_unit_test(test_hybrid),
 		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_silent_charger_random_writes),
+		cmocka_unit_test(test_random_sites),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
