@@ -200,8 +200,9 @@ deci(char *buf, size_t len, int32_t v)
  * No limit may exceed what it sits under (ARCHITECTURE.md invariant 1):
  * the group limit and the meter-offline limit the main fuse; what the
  * chargers draw when all of them lose the master at once (each
- * connector on its fallback current) the group limit, phase by phase.
- * The error names both fields.
+ * connector on its fallback current) the group limit, phase by phase,
+ * and with a meter the meter-offline limit too. The error names both
+ * fields.
  */
 static int
 limits_check(const struct master_config *mc, char *err, size_t errlen)
@@ -249,17 +250,26 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 			}
 		}
 	}
-	for (int p = 0; p < EVG_PHASES; p++)
-		if (fall[p] > mc->site.group_limit) {
-			deci(a, sizeof(a), mc->site.fallback_current);
-			deci(b, sizeof(b), mc->site.group_limit);
-			snprintf(err, errlen, "site.fallback_current: %s on each of "
-			    "the %d connectors on L%d is %d.%d A, above "
-			    "site.group_limit %s (chargers that lose the master "
-			    "fall back together)", a, nfall[p], p + 1,
-			    fall[p] / 10, fall[p] % 10, b);
-			return -1;
-		}
+	/* Chargers that lose the master fall back together, and then no
+	 * meter is read: with a meter, what they take must be safe with the
+	 * building at its worst, which is what the meter-offline limit says. */
+	for (int p = 0; p < EVG_PHASES; p++) {
+		bool	 metered = mc->meter.enabled && mc->site.mode != 0 &&
+		    mc->site.offline_limit < mc->site.group_limit;
+		int32_t	 lim = metered ? mc->site.offline_limit :
+		    mc->site.group_limit;
+
+		if (fall[p] <= lim)
+			continue;
+		deci(a, sizeof(a), mc->site.fallback_current);
+		deci(b, sizeof(b), lim);
+		snprintf(err, errlen, "site.fallback_current: %s on each of "
+		    "the %d connectors on L%d is %d.%d A, above %s %s "
+		    "(chargers that lose the master fall back together)", a,
+		    nfall[p], p + 1, fall[p] / 10, fall[p] % 10, metered ?
+		    "site.meter_offline_limit" : "site.group_limit", b);
+		return -1;
+	}
 	return 0;
 }
 

@@ -452,6 +452,14 @@ class MasterConfigTest(unittest.TestCase):
             ("[site]\nsite_limit = 10\ngroup_limit = 10\nmargin = 10\n"
              "meter_offline_limit = 5\n",
              "site.margin: 10.0 A leaves nothing of site.site_limit"),
+            ("[site]\nmode = dynamic\ngroup_limit = 100\n"
+             "meter_offline_limit = 20\nfallback_current = 8\n"
+             "[meter]\nenabled = yes\nhost = 127.0.0.1\n"
+             "[charger1]\nhost = 127.0.0.1\nport = 1\n"
+             "[charger2]\nhost = 127.0.0.1\nport = 2\nconnectors = 1\n"
+             "phase1 = L1\n",
+             "site.fallback_current: 8.0 A on each of the 3 connectors on "
+             "L1 is 24.0 A, above site.meter_offline_limit 20.0 A"),
             ("[site]\ngroup_limit = 20\nfallback_current = 8\n"
              "[charger1]\nhost = 127.0.0.1\nport = 1\n"
              "[charger2]\nhost = 127.0.0.1\nport = 2\nconnectors = 1\n"
@@ -466,6 +474,12 @@ class MasterConfigTest(unittest.TestCase):
                      "meter_offline_limit = 100\n",
                      "[site]\nsite_limit = 10\ngroup_limit = 10\n"
                      "margin = 9.9\nmeter_offline_limit = 5\n",
+                     "[site]\nmode = dynamic\ngroup_limit = 100\n"
+                     "meter_offline_limit = 24\nfallback_current = 8\n"
+                     "[meter]\nenabled = yes\nhost = 127.0.0.1\n"
+                     "[charger1]\nhost = 127.0.0.1\nport = 1\n"
+                     "[charger2]\nhost = 127.0.0.1\nport = 2\n"
+                     "connectors = 1\nphase1 = L1\n",
                      "[site]\ngroup_limit = 24\nfallback_current = 8\n"
                      "[charger1]\nhost = 127.0.0.1\nport = 1\n"
                      "[charger2]\nhost = 127.0.0.1\nport = 2\n"
