@@ -629,12 +629,15 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 	} else if (meter_port || rtu)
 		fprintf(fp, "name = simulated site (%d chargers)\nmode = dynamic\n"
 		    "site_limit = 100.0\ngroup_limit = 100.0\n", sim->n);
-	else
-		/* 16 A a charger, within the 2000 A a group limit may be */
+	else {
+		/* 16 A a charger, within the 2000 A a group limit may be, on a
+		 * supply at least that large (the group limit sits under it) */
+		int	 g = sim->n < 125 ? 16 * sim->n : 2000;
+
 		fprintf(fp, "name = simulated site (%d chargers)\n"
 		    "site_limit = %d.0\ngroup_limit = %d.0\n", sim->n,
-		    sim->n < 125 ? 16 * sim->n < 100 ? 100 : 16 * sim->n : 2000,
-		    sim->n < 125 ? 16 * sim->n : 2000);
+		    g < 100 ? 100 : g, g);
+	}
 	if (rtu != NULL)
 		fprintf(fp, "\n[meter]\nenabled = yes\ndriver = sense\n"
 		    "transport = rtu\ndevice = %s\nbaud = 9600\n", rtu);

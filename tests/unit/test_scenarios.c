@@ -166,6 +166,21 @@ cmd(struct scen *s, int ch, const char *line)
 	free(r);
 }
 
+/* A 32 A car plugged into connectors 1..nconn of every charger. */
+static void
+plug_all(struct scen *s, int nconn)
+{
+	for (int c = 0; c < s->nch; c++)
+		for (int k = 1; k <= nconn; k++) {
+			char	 line[32];
+
+			snprintf(line, sizeof(line), "car %d max 32", k);
+			cmd(s, c, line);
+			snprintf(line, sizeof(line), "plug %d", k);
+			cmd(s, c, line);
+		}
+}
+
 /* What the simulated car of connector i really draws on site phase p. */
 static int32_t
 real_draw(const struct scen *s, int i, int p)
@@ -458,12 +473,7 @@ test_base_load_step(void **state)
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, NULL);
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 300;
-	for (int c = 0; c < 4; c++) {
-		cmd(s, c, "car 1 max 32");
-		cmd(s, c, "plug 1");
-		cmd(s, c, "car 2 max 32");
-		cmd(s, c, "plug 2");
-	}
+	plug_all(s, 2);
 	run(s, 60000);
 	/* 70 A shared by eight cars: 8.7 A each, all of it used. */
 	for (int p = 0; p < 3; p++)
@@ -652,10 +662,7 @@ stale_case(enum alloc_strategy st, bool included, bool dead, int32_t fb)
 	s->master_fallback_da = fb;
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 300;
-	for (int c = 0; c < 4; c++) {
-		cmd(s, c, "car 1 max 32");
-		cmd(s, c, "plug 1");
-	}
+	plug_all(s, 1);
 	run(s, 30000);
 	for (int c = 0; c < 4; c++)
 		assert_int_equal(s->target[c], 175);
@@ -719,10 +726,7 @@ test_master_restart_with_charger_unreachable(void **state)
 	scen_init(s, 2, 1, ALLOC_STATIC, 320, NULL);
 	s->site.group_limit_da = 320;
 	s->site.min_run_ms = s->site.min_pause_ms = 0;
-	for (int c = 0; c < 2; c++) {
-		cmd(s, c, "car 1 max 32");
-		cmd(s, c, "plug 1");
-	}
+	plug_all(s, 1);
 	/* B's own configuration falls back to 16 A, not the master's 0 */
 	s->ch[1].fw.cfg.fallback_da = 160;
 	s->ch[1].conf.link.fallback_current = 160;
@@ -756,10 +760,7 @@ test_meter_loss_and_return(void **state)
 	(void)state;
 	scen_init(s, 2, 1, ALLOC_DYNAMIC, 1000, NULL);
 	s->site.offline_limit_da = 120;
-	for (int c = 0; c < 2; c++) {
-		cmd(s, c, "car 1 max 32");
-		cmd(s, c, "plug 1");
-	}
+	plug_all(s, 1);
 	run(s, 30000);
 	assert_int_equal(s->target[0], 320);
 	s->meter_silent = true;
@@ -792,10 +793,7 @@ test_meter_readings_stop(void **state)
 	    PLAN_EV_RESPONSE_MS;
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 200;
-	for (int c = 0; c < 4; c++) {
-		cmd(s, c, "car 1 max 32");
-		cmd(s, c, "plug 1");
-	}
+	plug_all(s, 1);
 	run(s, 30000);
 	assert_true(phase_draw(s, 0) >= 700);
 	s->meter_silent = true;
@@ -914,15 +912,7 @@ test_silent_charger_random_writes(void **state)
 		s->site.min_run_ms = s->site.min_pause_ms = 0;
 		for (int p = 0; p < 3; p++)
 			s->base_da[p] = 100;
-		for (int c = 0; c < 3; c++)
-			for (int k = 1; k <= 2; k++) {
-				char	 line[32];
-
-				snprintf(line, sizeof(line), "car %d max 32", k);
-				cmd(s, c, line);
-				snprintf(line, sizeof(line), "plug %d", k);
-				cmd(s, c, line);
-			}
+		plug_all(s, 2);
 		run(s, 30000);
 		s->net_down[0] = true;
 		/* silent: past its timeout, it runs on its fallback */
@@ -1054,15 +1044,7 @@ test_random_sites(void **state)
 			    PLAN_EV_RESPONSE_MS;
 		for (int p = 0; p < EVG_PHASES; p++)
 			s->base_da[p] = (int32_t)(rnd(&x) % 400);
-		for (int c = 0; c < 4; c++)
-			for (int k = 1; k <= 2; k++) {
-				char	 line[32];
-
-				snprintf(line, sizeof(line), "car %d max 32", k);
-				cmd(s, c, line);
-				snprintf(line, sizeof(line), "plug %d", k);
-				cmd(s, c, line);
-			}
+		plug_all(s, 2);
 		while (s->now - s->t0 < RAND_CASE_MS) {
 			run(s, 1000 + rnd(&x) % 9000);
 			random_event(s, &x, meter_events);
