@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "cycle.h"
 #include "fw.h"
 #include "master.h"
 #include "site.h"
@@ -21,15 +22,6 @@
 #include "strnum.h"
 
 static void meter_news(struct site *, unsigned, const struct meter_reading *);
-
-static bool
-wants_current(const struct reg_conn *c)
-{
-	/* authorised and not stopped: waiting for the car, charging,
-	 * paused by us, or suspended by the car (it may start again) */
-	return c->state == CS_AUTH_WAIT_CAR || c->state == CS_CHARGING ||
-	    c->state == CS_PAUSED || c->state == CS_SUSPENDED_EV;
-}
 
 static uint32_t
 random_u32(void)
@@ -80,6 +72,8 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	    "(%s) authorised connector %d", rc->tag, e->name, sl->k + 1);
 }
 
+/* What each connector's charger last said, and what operators and the
+ * smart-charging rules ask of it: the control cycle's inputs. */
 static void
 gather(struct site *s, uint64_t now)
 {
@@ -90,77 +84,38 @@ gather(struct site *s, uint64_t now)
 	localtime_r(&wall, &lt);
 
 	for (int p = 0; p < EVG_PHASES; p++)
-		s->as.clamp_da[p] = s->mc.last.current_da[p];
-	s->as.meter_online = s->mc.online;
+		s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
+	s->cy.site.meter_online = s->mc.online;
 	for (size_t i = 0; i < s->n; i++) {
-		const struct peer *pe = &m->peers[s->slot[i].peer];
+		struct peer *pe = &m->peers[s->slot[i].peer];
 		const struct charger_conf *cc = pe->cc;
 		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
-		struct alloc_conn *a = &s->ac[i];
+		struct cycle_reading *r = &s->rd[i];
+		struct cycle_op *op = &s->op[i];
 		int	 k = s->slot[i].k;
 
-		a->phase = (enum phase_conn)cc->conn[k].phase;
-		a->min_da = cc->conn[k].min_current;
-		a->max_da = cc->conn[k].max_current;
-		/* The charger's own rating, once it told us: it refuses more. */
-		if (pe->link.ever_online && rc->max_da >= ALLOC_MIN_DA &&
-		    rc->max_da < a->max_da)
-			a->max_da = rc->max_da;
-		a->priority = cc->conn[k].priority;
-		a->online = pe->link.online;
-		a->demand = a->online && wants_current(rc) &&
-		    !s->slot[i].op_paused;
+		s->conf[i] = (struct cycle_conf){
+			(enum phase_conn)cc->conn[k].phase,
+			cc->conn[k].min_current, cc->conn[k].max_current,
+			cc->conn[k].priority,
+		};
+		r->online = pe->link.online;
+		r->heard = pe->link.ever_online;
+		r->fallback_known = pe->link.fallback_known;
+		r->fallback_da = pe->link.fallback_da;
+		r->fallback_s = pe->link.fallback_s;
+		r->read_ms = pe->link.last_ok_ms;
+		r->may_force_da = pe->link.may_force_da[k];
+		r->rc = *rc;
+		op->paused = s->slot[i].op_paused;
 		/* Smart charging: no-charge periods and random delays. */
-		s->slot[i].smart_blocked = a->demand &&
-		    !smart_allows(&m->conf->smart, &s->slot[i].smart,
-		    rc->session_no, (lt.tm_wday + 6) % 7,
+		op->blocked = r->online && cycle_wants_current(rc) &&
+		    !op->paused && !smart_allows(&m->conf->smart,
+		    &s->slot[i].smart, rc->session_no, (lt.tm_wday + 6) % 7,
 		    lt.tm_hour * 60 + lt.tm_min, now, random_u32());
-		if (s->slot[i].smart_blocked)
-			a->demand = false;
-		/* What an offline charger may still draw (alloc.c,
-		 * alloc_silent_draw): what it was told, with its own fallback
-		 * settings once it acknowledged ours; never heard since we
-		 * started, its maximum. */
-		a->fallback_known = pe->link.fallback_known;
-		a->fallback_da = pe->link.fallback_da;
-		a->fallback_ms = (uint32_t)pe->link.fallback_s * 1000;
-		a->in_force_da = a->online ? rc->setpoint_da :
-		    pe->link.may_force_da[k];
-		a->silent_ms = a->online ? 0 : (uint32_t)(pe->link.ever_online ?
-		    now - pe->link.last_ok_ms : UINT32_MAX);
-		/* An offline charger's last reading is no reading. */
-		for (int p = 0; p < EVG_PHASES; p++)
-			a->draw_da[p] = a->online ? rc->current_da[p] : 0;
-		a->session_wh = rc->session_wh;
-		a->session_id = rc->session_no;
+		s->slot[i].smart_blocked = op->blocked;
 		if (m->conf->site.authorisation == 1 && pe->link.online)
-			rfid_decide(s, i, &m->peers[s->slot[i].peer], rc);
-	}
-}
-
-/*
- * An overload: a phase now carries less than what is offered on it (the
- * building took more, the meter went silent, an operator lowered the
- * limit). The cut is made this cycle; the event says how much and how many.
- */
-static void
-overload_events(struct site *s, const int32_t *before)
-{
-	int32_t	 used[EVG_PHASES];
-	int	 cut = 0;
-
-	plan_counted(s->plan, &s->as, s->ac, s->memo, s->n, used);
-	for (size_t i = 0; i < s->n; i++)
-		cut += s->plan[i].counted_da > s->plan[i].setpoint_da;
-	for (int p = 0; p < EVG_PHASES; p++) {
-		if (s->allocations == 0 || s->out.hard_da[p] >= before[p] ||
-		    used[p] <= s->out.hard_da[p])
-			continue;
-		master_event(s->m, SEV_WARNING, "site", "overload-cut",
-		    "L%d: available fell from %d.%d A to %d.%d A, %d.%d A was "
-		    "offered: %d connector(s) cut", p + 1, before[p] / 10,
-		    before[p] % 10, s->out.hard_da[p] / 10, s->out.hard_da[p] % 10,
-		    used[p] / 10, used[p] % 10, cut);
+			rfid_decide(s, i, pe, rc);
 	}
 }
 
@@ -168,35 +123,31 @@ void
 site_allocate(struct site *s, uint64_t now)
 {
 	struct master *m = s->m;
-	int32_t	 before[EVG_PHASES];
+	struct cycle_out out;
 
-	memcpy(before, s->last_hard, sizeof(before));
 	/* A meter whose readings stopped arriving: its last one is too old
 	 * to stand for the building now (ARCHITECTURE.md invariant 4). */
 	if (s->meter_running)
 		meter_news(s, meter_core_age(&s->mc, &s->mp, now), NULL);
 	gather(s, now);
-	alloc_compute(&s->as, s->ac, s->memo, s->n, now, s->work, s->target,
-	    &s->out);
-	plan_step(s->plan, &s->as, s->ac, s->memo, s->n, s->target,
-	    s->out.hard_da, now);
-	overload_events(s, before);
-	memcpy(s->last_hard, s->out.hard_da, sizeof(s->last_hard));
-	s->allocations++;
+	cycle_run(&s->cy, s->conf, s->rd, s->op, now, &out);
+	/* An overload: a phase now carries less than what is offered on it
+	 * (the building took more, the meter went silent, an operator
+	 * lowered the limit). The cut is made this cycle. */
+	for (int p = 0; p < EVG_PHASES; p++)
+		if (out.overload[p])
+			master_event(m, SEV_WARNING, "site", "overload-cut",
+			    "L%d: available fell from %d.%d A to %d.%d A, %d.%d A "
+			    "was offered: %d connector(s) cut", p + 1,
+			    out.before_da[p] / 10, out.before_da[p] % 10,
+			    s->cy.out.hard_da[p] / 10, s->cy.out.hard_da[p] % 10,
+			    out.offered_da[p] / 10, out.offered_da[p] % 10,
+			    out.cut);
 	for (size_t i = 0; i < s->n; i++) {
 		struct peer *pe = &m->peers[s->slot[i].peer];
-		int	 k = s->slot[i].k;
-		uint16_t sp = (uint16_t)s->plan[i].setpoint_da;
 
-		uint16_t told = pe->link.want_da[k];
-
-		if (told == sp)
-			continue;
-		pe->link.want_da[k] = sp;
-		/* A cut goes out now, against what we last told it or what
-		 * it last said; a raise waits for the next poll. */
-		if (pe->link.online && (sp < told ||
-		    sp < pe->link.conn[k].setpoint_da))
+		pe->link.want_da[s->slot[i].k] = (uint16_t)out.setpoint[i];
+		if (out.write_now[i])
 			master_poll_now(m, s->slot[i].peer, now);
 	}
 }
@@ -231,7 +182,7 @@ history_add(struct site *s, const struct meter_reading *r)
 		int32_t ev = 0;
 
 		for (size_t i = 0; i < s->n; i++)
-			ev += s->ac[i].draw_da[p];
+			ev += s->cy.ac[i].draw_da[p];
 		if (h->n == 0 || r->current_da[p] < h->min[p])
 			h->min[p] = r->current_da[p];
 		if (h->n == 0 || r->current_da[p] > h->max[p])
@@ -257,7 +208,7 @@ meter_news(struct site *s, unsigned news, const struct meter_reading *r)
 		master_event(m, SEV_ALARM, "meter", "offline", "offline after "
 		    "%d faulty readings: %s; %d.%d A per phase for the chargers "
 		    "until it is back", s->mp.offline_after, s->mc.why,
-		    s->as.offline_limit_da / 10, s->as.offline_limit_da % 10);
+		    s->cy.site.offline_limit_da / 10, s->cy.site.offline_limit_da % 10);
 }
 
 static void
@@ -292,18 +243,18 @@ site_apply_params(struct site *s)
 {
 	const struct master_config *mc = s->m->conf;
 
-	s->as.mode = (enum alloc_mode)mc->site.mode;
-	s->as.strategy = (enum alloc_strategy)mc->site.strategy;
-	s->as.group_limit_da = mc->site.group_limit;
-	s->as.site_limit_da = mc->site.site_limit;
-	s->as.margin_da = mc->site.margin;
-	s->as.offline_limit_da = mc->site.offline_limit;
-	s->as.chargers_in_clamps = mc->meter.chargers_included;
-	s->as.min_run_ms = (uint32_t)mc->site.min_run * 1000;
-	s->as.min_pause_ms = (uint32_t)mc->site.min_pause * 1000;
-	s->as.green_start_ms = (uint32_t)mc->site.green_start * 1000;
-	s->as.green_stop_ms = (uint32_t)mc->site.green_stop * 1000;
-	s->as.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000;
+	s->cy.site.mode = (enum alloc_mode)mc->site.mode;
+	s->cy.site.strategy = (enum alloc_strategy)mc->site.strategy;
+	s->cy.site.group_limit_da = mc->site.group_limit;
+	s->cy.site.site_limit_da = mc->site.site_limit;
+	s->cy.site.margin_da = mc->site.margin;
+	s->cy.site.offline_limit_da = mc->site.offline_limit;
+	s->cy.site.chargers_in_clamps = mc->meter.chargers_included;
+	s->cy.site.min_run_ms = (uint32_t)mc->site.min_run * 1000;
+	s->cy.site.min_pause_ms = (uint32_t)mc->site.min_pause * 1000;
+	s->cy.site.green_start_ms = (uint32_t)mc->site.green_start * 1000;
+	s->cy.site.green_stop_ms = (uint32_t)mc->site.green_stop * 1000;
+	s->cy.site.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000;
 }
 
 /*
@@ -344,13 +295,10 @@ site_start(struct site *s, struct master *m)
 		n += (size_t)m->peers[i].cc->connectors;
 	s->n = n;
 	s->slot = calloc(n + 1, sizeof(*s->slot));
-	s->ac = calloc(n + 1, sizeof(*s->ac));
-	s->memo = calloc(n + 1, sizeof(*s->memo));
-	s->plan = calloc(n + 1, sizeof(*s->plan));
-	s->target = calloc(n + 1, sizeof(*s->target));
-	s->work = malloc(alloc_work_size(n) + 1);
-	if (!s->slot || !s->ac || !s->memo || !s->plan || !s->target ||
-	    !s->work)
+	s->conf = calloc(n + 1, sizeof(*s->conf));
+	s->rd = calloc(n + 1, sizeof(*s->rd));
+	s->op = calloc(n + 1, sizeof(*s->op));
+	if (!s->slot || !s->conf || !s->rd || !s->op || cycle_init(&s->cy, n) != 0)
 		return -1;
 	n = 0;
 	for (int i = 0; i < m->npeers; i++)
@@ -359,7 +307,7 @@ site_start(struct site *s, struct master *m)
 	site_apply_params(s);
 	meterio_params(mc, &s->mp);
 	for (int p = 0; p < EVG_PHASES; p++)
-		s->as.clamp_enabled[p] = s->mp.clamp_enabled[p];
+		s->cy.site.clamp_enabled[p] = s->mp.clamp_enabled[p];
 	if (mc->meter.enabled) {
 		if (meterio_start(&s->mio, m->loop, mc, meter_result, s) != 0)
 			return -1;
@@ -385,11 +333,10 @@ void
 site_free(struct site *s)
 {
 	free(s->slot);
-	free(s->ac);
-	free(s->memo);
-	free(s->plan);
-	free(s->target);
-	free(s->work);
+	free(s->conf);
+	free(s->rd);
+	free(s->op);
+	cycle_free(&s->cy);
 }
 
 static const char *
@@ -443,15 +390,15 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		c->state = conn_state_name(rc->state);
 		c->cp = pe->link.online ? cp_state_name(rc->cp_state) : "?";
 		c->phase = phase_conn_name((enum phase_conn)pe->cc->conn[k].phase);
-		c->demand = s->ac[i].demand;
+		c->demand = s->cy.ac[i].demand;
 		c->paused = s->slot[i].op_paused;
 		c->boost = s->slot[i].smart.boost;
 		c->smart_waiting = s->slot[i].smart_blocked;
-		c->target = s->target[i];
-		c->setpoint = s->plan[i].setpoint_da;
+		c->target = s->cy.target[i];
+		c->setpoint = s->cy.plan[i].setpoint_da;
 		c->in_force = rc->setpoint_da;
 		c->offer = rc->offer_da;
-		memcpy(c->current, s->ac[i].draw_da, sizeof(c->current));
+		memcpy(c->current, s->cy.ac[i].draw_da, sizeof(c->current));
 		c->session_wh = rc->session_wh;
 		c->session_s = rc->session_s;
 		c->session_no = rc->session_no;
@@ -485,34 +432,34 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	snprintf(sn->site, sizeof(sn->site), "%s", m->conf->site.name);
 	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ?
 	    "" : s->mc.why);
-	sn->mode = modes[s->as.mode];
+	sn->mode = modes[s->cy.site.mode];
 	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
-	sn->meter_online = s->as.meter_online;
+	sn->meter_online = s->cy.site.meter_online;
 	sn->restart_needed = m->restart_pending;
 	/* What the phase may carry in all under the settings in force: the
 	 * group limit alone without a meter, else the fuse less the margin or
 	 * the building plus the group limit, whichever is lower. */
 	for (int p = 0; p < EVG_PHASES; p++) {
-		int32_t	 g = s->out.nonev_da[p] + s->as.group_limit_da;
-		int32_t	 f = s->as.site_limit_da - s->as.margin_da;
+		int32_t	 g = s->cy.out.nonev_da[p] + s->cy.site.group_limit_da;
+		int32_t	 f = s->cy.site.site_limit_da - s->cy.site.margin_da;
 
-		sn->clamp[p] = s->as.clamp_da[p];
-		sn->non_ev[p] = s->out.nonev_da[p];
-		sn->available[p] = s->out.hard_da[p];
-		sn->used[p] = s->out.used_da[p];
-		sn->limit[p] = s->as.mode == ALLOC_STATIC ? s->as.group_limit_da :
+		sn->clamp[p] = s->cy.site.clamp_da[p];
+		sn->non_ev[p] = s->cy.out.nonev_da[p];
+		sn->available[p] = s->cy.out.hard_da[p];
+		sn->used[p] = s->cy.out.used_da[p];
+		sn->limit[p] = s->cy.site.mode == ALLOC_STATIC ? s->cy.site.group_limit_da :
 		    g < f ? g : f;
 		sn->ev[p] = 0;
 		for (size_t i = 0; i < s->n; i++)
-			sn->ev[p] += s->ac[i].draw_da[p];
+			sn->ev[p] += s->cy.ac[i].draw_da[p];
 	}
-	sn->group_limit = s->as.group_limit_da;
-	sn->site_limit = s->as.site_limit_da;
-	sn->margin = s->as.margin_da;
-	sn->offline_limit = s->as.offline_limit_da;
-	sn->allocations = s->allocations;
-	sn->running = s->out.running;
-	sn->paused = s->out.paused;
+	sn->group_limit = s->cy.site.group_limit_da;
+	sn->site_limit = s->cy.site.site_limit_da;
+	sn->margin = s->cy.site.margin_da;
+	sn->offline_limit = s->cy.site.offline_limit_da;
+	sn->allocations = s->cy.cycles;
+	sn->running = s->cy.out.running;
+	sn->paused = s->cy.out.paused;
 	sn->uptime_ms = now;
 	sn->time_ms = (int64_t)time(NULL) * 1000;
 }

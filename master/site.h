@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "cycle.h"
 #include "linesrv.h"
 #include "meter.h"
 #include "meterio.h"
@@ -88,22 +89,18 @@ struct site_minute {
 struct site {
 	struct site_minute	 minute;
 	struct master		*m;
-	struct alloc_site	 as;
 	size_t			 n;
 	struct site_slot	*slot;
-	struct alloc_conn	*ac;
-	struct alloc_memo	*memo;
-	struct plan_conn	*plan;
-	int32_t			*target;
-	void			*work;
-	struct alloc_out	 out;
+	/* the control cycle and its inputs, one a connector */
+	struct cycle		 cy;
+	struct cycle_conf	*conf;
+	struct cycle_reading	*rd;
+	struct cycle_op		*op;
 	struct meter_params	 mp;
 	struct meter_core	 mc;
 	struct meterio		 mio;
 	bool			 meter_running;
 	struct linesrv		 ctl;
-	uint64_t		 allocations;
-	int32_t			 last_hard[EVG_PHASES];	/* for overload events */
 };
 
 int	site_start(struct site *, struct master *);

@@ -540,25 +540,25 @@ sa_metrics(struct master *m, void *ctx)
 	    "# TYPE evgroup_phase_current_amperes gauge\n");
 	for (int p = 0; p < EVG_PHASES; p++)
 		fprintf(fp, "evgroup_phase_current_amperes{phase=\"L%d\"} %.1f\n",
-		    p + 1, s->as.clamp_da[p] / 10.0);
+		    p + 1, s->cy.site.clamp_da[p] / 10.0);
 	fprintf(fp, "# HELP evgroup_phase_available_amperes What the chargers "
 	    "may take per phase now.\n"
 	    "# TYPE evgroup_phase_available_amperes gauge\n");
 	for (int p = 0; p < EVG_PHASES; p++)
 		fprintf(fp, "evgroup_phase_available_amperes{phase=\"L%d\"} "
-		    "%.1f\n", p + 1, s->out.hard_da[p] / 10.0);
+		    "%.1f\n", p + 1, s->cy.out.hard_da[p] / 10.0);
 	fprintf(fp, "# HELP evgroup_phase_non_ev_amperes The building's own "
 	    "load per phase.\n# TYPE evgroup_phase_non_ev_amperes gauge\n");
 	for (int p = 0; p < EVG_PHASES; p++)
 		fprintf(fp, "evgroup_phase_non_ev_amperes{phase=\"L%d\"} %.1f\n",
-		    p + 1, s->out.nonev_da[p] / 10.0);
+		    p + 1, s->cy.out.nonev_da[p] / 10.0);
 	fprintf(fp, "# HELP evgroup_meter_online 1 when the meter answers.\n"
 	    "# TYPE evgroup_meter_online gauge\nevgroup_meter_online %d\n",
-	    s->as.meter_online ? 1 : 0);
+	    s->cy.site.meter_online ? 1 : 0);
 	fprintf(fp, "# HELP evgroup_allocations_total Allocations run.\n"
 	    "# TYPE evgroup_allocations_total counter\n"
 	    "evgroup_allocations_total %llu\n",
-	    (unsigned long long)s->allocations);
+	    (unsigned long long)s->cy.cycles);
 	fprintf(fp, "# HELP evgroup_charger_online 1 when the charger "
 	    "answers.\n# TYPE evgroup_charger_online gauge\n");
 	for (int i = 0; i < m->npeers; i++) {
@@ -593,7 +593,7 @@ sa_metrics(struct master *m, void *ctx)
 					fprintf(fp, "%s{charger=\"%s\",connector="
 					    "\"%d\",phase=\"L%d\"} %.1f\n",
 					    cm[c].n, name, s->slot[i].k + 1, p + 1,
-					    s->ac[i].draw_da[p] / 10.0);
+					    s->cy.ac[i].draw_da[p] / 10.0);
 				continue;
 			}
 			fprintf(fp, "%s{charger=\"%s\",connector=\"%d\"} ", cm[c].n,
@@ -601,7 +601,7 @@ sa_metrics(struct master *m, void *ctx)
 			if (c == 0)
 				fprintf(fp, "%.1f\n", rc->offer_da / 10.0);
 			else if (c == 1)
-				fprintf(fp, "%.1f\n", s->plan[i].setpoint_da /
+				fprintf(fp, "%.1f\n", s->cy.plan[i].setpoint_da /
 				    10.0);
 			else if (c == 3)
 				fprintf(fp, "%u\n", rc->session_wh);

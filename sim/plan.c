@@ -17,11 +17,13 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "cycle.h"
 #include "model.h"
 #include "plan.h"
 #include "planner.h"
 #include "site_file.h"
 #include "slave.h"
+#include "slave_regs.h"
 #include "strnum.h"
 
 #define PLAN_TICK_MS	100	/* the chargers' step */
@@ -42,13 +44,10 @@ struct prun {
 	struct model	 model;
 	struct slave	*ch;
 	int		 nch, nc, n;
-	struct alloc_site site;
-	struct alloc_conn *ac;
-	struct alloc_memo *memo;
-	struct plan_conn *plan;
-	int32_t		*target;
-	void		*work;
-	struct alloc_out out;
+	struct cycle	 cy;		/* the master's own control cycle */
+	struct cycle_conf *conf;
+	struct cycle_reading *rd;
+	struct cycle_op	*op;
 	struct pcar	*cars;
 	bool		*was_closed;
 	uint16_t	 heartbeat;
@@ -100,15 +99,13 @@ setup(struct prun *p, const struct site_file *sf, int variant, char *err,
 	if (model_init(&p->model, &sf->model, err, errlen) != 0)
 		return -1;
 	p->ch = calloc((size_t)p->nch, sizeof(*p->ch));
-	p->ac = calloc((size_t)p->n, sizeof(*p->ac));
-	p->memo = calloc((size_t)p->n, sizeof(*p->memo));
-	p->plan = calloc((size_t)p->n, sizeof(*p->plan));
-	p->target = calloc((size_t)p->n, sizeof(*p->target));
-	p->work = malloc(alloc_work_size((size_t)p->n) + 1);
+	p->conf = calloc((size_t)p->n, sizeof(*p->conf));
+	p->rd = calloc((size_t)p->n, sizeof(*p->rd));
+	p->op = calloc((size_t)p->n, sizeof(*p->op));
 	p->cars = calloc((size_t)p->n, sizeof(*p->cars));
 	p->was_closed = calloc((size_t)p->n, sizeof(*p->was_closed));
-	if (!p->ch || !p->ac || !p->memo || !p->plan || !p->target ||
-	    !p->work || !p->cars || !p->was_closed) {
+	if (!p->ch || !p->conf || !p->rd || !p->op || !p->cars ||
+	    !p->was_closed || cycle_init(&p->cy, (size_t)p->n) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -128,7 +125,7 @@ setup(struct prun *p, const struct site_file *sf, int variant, char *err,
 			return -1;
 		}
 	}
-	p->site = (struct alloc_site){
+	p->cy.site = (struct alloc_site){
 		.mode = (enum alloc_mode)sf->mode,
 		.strategy = STRATEGY_MAXIMISE,
 		.group_limit_da = sf->group_limit ? sf->group_limit : sf->supply,
@@ -147,10 +144,10 @@ setup(struct prun *p, const struct site_file *sf, int variant, char *err,
 		int32_t	 g = sf->supply - sf->margin - sf->model.load_peak -
 		    sf->model.step_max;
 
-		p->site.mode = ALLOC_STATIC;
-		p->site.group_limit_da = g > 0 ? g : 0;
+		p->cy.site.mode = ALLOC_STATIC;
+		p->cy.site.group_limit_da = g > 0 ? g : 0;
 	} else if (variant == PLAN_NO_RECLAIM)
-		p->site.no_reclaim = true;
+		p->cy.site.no_reclaim = true;
 	return 0;
 }
 
@@ -159,11 +156,10 @@ teardown(struct prun *p)
 {
 	model_free(&p->model);
 	free(p->ch);
-	free(p->ac);
-	free(p->memo);
-	free(p->plan);
-	free(p->target);
-	free(p->work);
+	free(p->conf);
+	free(p->rd);
+	free(p->op);
+	cycle_free(&p->cy);
 	free(p->cars);
 	free(p->was_closed);
 }
@@ -249,40 +245,38 @@ static void
 control(struct prun *p)
 {
 	int32_t	 ev[EVG_PHASES] = { 0 };
+	struct cycle_out out;
 
 	for (int i = 0; i < p->n; i++)
 		for (int ph = 0; ph < EVG_PHASES; ph++)
 			ev[ph] += fwc(p, i)->site_da[ph];
 	for (int ph = 0; ph < EVG_PHASES; ph++)
-		p->site.clamp_da[ph] = p->base[ph] - p->pv[ph] + ev[ph];
-	for (int i = 0; i < p->n; i++) {
-		struct slave *sl = &p->ch[i / p->nc];
-		int	 k = i % p->nc;
-		const struct fw_conn *c = &sl->fw.conn[k];
-		struct alloc_conn *a = &p->ac[i];
+		p->cy.site.clamp_da[ph] = p->base[ph] - p->pv[ph] + ev[ph];
+	/* every charger polled: its registers as the master reads them */
+	for (int c = 0; c < p->nch; c++) {
+		uint16_t regs[SLAVE_REGS_SPAN];
 
-		a->phase = sl->fw.cfg.conn[k].phase;
-		a->min_da = ALLOC_MIN_DA;
-		a->max_da = sl->fw.cfg.conn[k].max_da;
-		a->online = true;
-		a->demand = c->sess.active && c->state != CS_FAULT &&
-		    c->state != CS_LOCKED;
-		a->fallback_da = 0;
-		a->in_force_da = fw_setpoint_in_force(&sl->fw, k);
-		memcpy(a->draw_da, c->site_da, sizeof(a->draw_da));
-		a->session_wh = c->sess.energy_wh;
-		a->session_id = c->sess.number;
+		slave_regs_inputs(&p->ch[c], p->now, regs);
+		for (int k = 0; k < p->nc; k++) {
+			struct cycle_reading *r = &p->rd[c * p->nc + k];
+
+			regmap_decode_conn(regs + REGMAP_CONN_BASE * (k + 1),
+			    &r->rc);
+			r->online = r->heard = r->fallback_known = true;
+			r->read_ms = p->now;
+			r->may_force_da = r->rc.setpoint_da;
+			p->conf[c * p->nc + k] = (struct cycle_conf){
+				p->ch[c].fw.cfg.conn[k].phase, ALLOC_MIN_DA,
+				p->ch[c].fw.cfg.conn[k].max_da, 0 };
+		}
 	}
-	alloc_compute(&p->site, p->ac, p->memo, (size_t)p->n, p->now, p->work,
-	    p->target, &p->out);
-	plan_step(p->plan, &p->site, p->ac, p->memo, (size_t)p->n, p->target,
-	    p->out.hard_da, p->now);
+	cycle_run(&p->cy, p->conf, p->rd, p->op, p->now, &out);
 	p->heartbeat++;
 	for (int c = 0; c < p->nch; c++) {
 		fw_heartbeat(&p->ch[c].fw, p->heartbeat, p->now);
 		for (int k = 0; k < p->nc; k++)
 			(void)fw_setpoint(&p->ch[c].fw, k,
-			    p->plan[c * p->nc + k].setpoint_da);
+			    out.setpoint[c * p->nc + k]);
 	}
 }
 
@@ -295,7 +289,7 @@ account(struct prun *p)
 	double	 cap = 0, cars_w = 0;
 
 	for (int ph = 0; ph < EVG_PHASES; ph++) {
-		int32_t	 a = p->site.clamp_da[ph];
+		int32_t	 a = p->cy.site.clamp_da[ph];
 		int32_t	 room = p->sf->supply - p->base[ph] + p->pv[ph];
 
 		if (a > p->r->peak_da)
@@ -337,7 +331,7 @@ account(struct prun *p)
 			for (int ph = 0; ph < EVG_PHASES; ph++)
 				ev[ph] += fwc(p, i)->site_da[ph];
 		for (int ph = 0; ph < EVG_PHASES; ph++) {
-			p->acc[ph] += p->site.clamp_da[ph] / 10.0;
+			p->acc[ph] += p->cy.site.clamp_da[ph] / 10.0;
 			p->acc[3 + ph] += ev[ph] / 10.0;
 		}
 		p->acc[6] += (p->pv[0]) / 10.0;

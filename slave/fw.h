@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "charger.h"
 #include "hal.h"
 #include "led.h"
 #include "pilot.h"
@@ -86,17 +87,6 @@
 #define FW_DEFAULT_MIN_OPEN_MS		10000
 
 /* Connector state (register map values, docs/protocol.md). */
-enum conn_state {
-	CS_AVAILABLE = 0,
-	CS_WAIT_AUTH = 1,	/* car plugged in, not authorised */
-	CS_AUTH_WAIT_CAR = 2,	/* authorised, the car has not started */
-	CS_CHARGING = 3,
-	CS_PAUSED = 4,		/* offer 0 (site paused it) */
-	CS_SUSPENDED_EV = 5,	/* offer > 0, the car stays in B */
-	CS_FAULT = 6,
-	CS_LOCKED = 7,		/* out of service */
-};
-
 /* Fault bits (register map values). */
 enum fault {
 	F_RCM_AC = 0,

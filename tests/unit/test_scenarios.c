@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "cycle.h"
 #include "meter.h"
 #include "planner.h"
 #include "slave.h"
@@ -48,14 +49,6 @@
  * and the car then has 5 s to follow (IEC 61851-1 Annex A). */
 #define PHYS_WINDOW_MS	(CYCLE_MS + CYCLE_MS + PLAN_EV_RESPONSE_MS)
 
-/* What the master last read of one connector. */
-struct seen {
-	int32_t		 draw_da[EVG_PHASES];
-	int32_t		 in_force_da;
-	bool		 demand;
-	uint32_t	 session_wh, session_no;
-};
-
 struct scen {
 	struct slave	 ch[MAXCH];
 	int		 nch, nconn;	/* connectors per charger */
@@ -65,20 +58,13 @@ struct scen {
 	int32_t		 base_da[EVG_PHASES];	/* the building */
 	bool		 meter_silent;		/* readings stop arriving */
 	/* the master */
-	struct alloc_site site;
-	struct alloc_conn ac[MAXC];
-	struct alloc_memo memo[MAXC];
-	struct plan_conn plan[MAXC];
-	int32_t		 target[MAXC];
-	unsigned char	 work[MAXC * 64];	/* >= alloc_work_size(MAXC) */
-	struct alloc_out out;
+	struct cycle	 cy;			/* the master's own cycle */
+	struct cycle_conf conf[MAXC];
+	struct cycle_reading rd[MAXC];		/* as its link keeps them */
+	struct cycle_op	 op[MAXC];
 	struct meter_params mp;
 	struct meter_core mc;
 	int32_t		 master_fallback_da;	/* written at first contact */
-	bool		 heard[MAXCH];		/* since the master started */
-	bool		 fallback_known[MAXCH];
-	uint64_t	 last_heard[MAXCH];
-	struct seen	 seen[MAXC];
 	uint16_t	 heartbeat;
 	uint64_t	 now, t0;
 	/* invariant bookkeeping */
@@ -116,8 +102,9 @@ scen_init(struct scen *s, int nch, int nconn, enum alloc_mode mode,
 {
 	struct slave_config conf;
 
-	assert_true(alloc_work_size(MAXC) <= sizeof(s->work));
+	cycle_free(&s->cy);
 	memset(s, 0, sizeof(*s));
+	assert_int_equal(cycle_init(&s->cy, (size_t)(nch * nconn)), 0);
 	s->nch = nch;
 	s->nconn = nconn;
 	s->now = s->t0 = 1000000;
@@ -135,7 +122,7 @@ scen_init(struct scen *s, int nch, int nconn, enum alloc_mode mode,
 		snprintf(conf.serial, sizeof(conf.serial), "SCN%013d", c + 1);
 		assert_int_equal(slave_init(&s->ch[c], &conf, s->now), 0);
 	}
-	s->site = (struct alloc_site){
+	s->cy.site = (struct alloc_site){
 		.mode = mode, .strategy = STRATEGY_MAXIMISE,
 		.group_limit_da = mode == ALLOC_STATIC ? 10000 : site_limit,
 		.site_limit_da = site_limit,
@@ -210,12 +197,12 @@ phase_draw(struct scen *s, int p)
 static int32_t
 true_avail(const struct scen *s, int p)
 {
-	int32_t a = s->site.site_limit_da - (s->base_da[p] > 0 ?
-	    s->base_da[p] : 0) - s->site.margin_da;
+	int32_t a = s->cy.site.site_limit_da - (s->base_da[p] > 0 ?
+	    s->base_da[p] : 0) - s->cy.site.margin_da;
 
-	if (s->site.mode == ALLOC_STATIC || !s->site.meter_online)
-		a = s->out.hard_da[p];
-	return a < s->site.group_limit_da ? a : s->site.group_limit_da;
+	if (s->cy.site.mode == ALLOC_STATIC || !s->cy.site.meter_online)
+		a = s->cy.out.hard_da[p];
+	return a < s->cy.site.group_limit_da ? a : s->cy.site.group_limit_da;
 }
 
 /* A write the master makes; the charger's answer (0 or an exception). */
@@ -230,12 +217,8 @@ master_write(struct scen *s, int c, unsigned addr, unsigned count,
 static void
 master_restart(struct scen *s)
 {
-	memset(s->memo, 0, sizeof(s->memo));
-	memset(s->plan, 0, sizeof(s->plan));
-	memset(s->target, 0, sizeof(s->target));
-	memset(s->seen, 0, sizeof(s->seen));
-	memset(s->heard, 0, sizeof(s->heard));
-	memset(s->fallback_known, 0, sizeof(s->fallback_known));
+	cycle_forget(&s->cy);
+	memset(s->rd, 0, sizeof(s->rd));
 	memset(&s->mc, 0, sizeof(s->mc));
 }
 
@@ -247,86 +230,71 @@ meter_read(struct scen *s)
 	if (!s->meter_silent) {
 		for (int p = 0; p < EVG_PHASES; p++)
 			r.current_da[p] = s->base_da[p] +
-			    (s->site.chargers_in_clamps ? phase_draw(s, p) : 0);
+			    (s->cy.site.chargers_in_clamps ? phase_draw(s, p) : 0);
 		r.frame = (uint16_t)(s->now / CYCLE_MS);
 		meter_core_good(&s->mc, &s->mp, &r, s->now);
 	}
 	meter_core_age(&s->mc, &s->mp, s->now);
-	s->site.meter_online = s->mc.online;
+	s->cy.site.meter_online = s->mc.online;
 	for (int p = 0; p < EVG_PHASES; p++)
-		s->site.clamp_da[p] = s->mc.last.current_da[p];
+		s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
 }
 
+/* One poll of charger c: its registers as the master reads them, and
+ * the fallback settings written at first contact. */
 static void
 poll(struct scen *s, int c)
 {
-	struct slave *sl = &s->ch[c];
+	uint16_t regs[SLAVE_REGS_SPAN];
 
-	if (!s->fallback_known[c]) {
-		uint16_t v[2] = { (uint16_t)s->master_fallback_da,
-		    (uint16_t)(s->site.fallback_timeout_ms / 1000) };
-
-		s->fallback_known[c] = master_write(s, c, 1, 2, v) == 0;
-	}
 	for (int k = 0; k < s->nconn; k++) {
-		const struct fw_conn *fc = &sl->fw.conn[k];
-		struct seen *v = &s->seen[c * s->nconn + k];
+		struct cycle_reading *r = &s->rd[c * s->nconn + k];
 
-		memcpy(v->draw_da, fc->site_da, sizeof(v->draw_da));
-		v->in_force_da = fw_setpoint_in_force(&sl->fw, k);
-		v->demand = fc->sess.active && fc->state != CS_FAULT &&
-		    fc->state != CS_LOCKED;
-		v->session_wh = fc->sess.energy_wh;
-		v->session_no = fc->sess.number;
+		if (!r->fallback_known) {
+			uint16_t v[2] = { (uint16_t)s->master_fallback_da,
+			    (uint16_t)(s->cy.site.fallback_timeout_ms / 1000) };
+
+			r->fallback_known = master_write(s, c, 1, 2, v) == 0;
+			r->fallback_da = v[0];
+			r->fallback_s = v[1];
+		}
 	}
-	s->heard[c] = true;
-	s->last_heard[c] = s->now;
+	slave_regs_inputs(&s->ch[c], s->now, regs);
+	for (int k = 0; k < s->nconn; k++) {
+		struct cycle_reading *r = &s->rd[c * s->nconn + k];
+
+		regmap_decode_conn(regs + REGMAP_CONN_BASE * (k + 1), &r->rc);
+		r->may_force_da = r->rc.setpoint_da;
+		r->heard = true;
+		r->read_ms = s->now;
+	}
 }
 
 static void
 control_cycle(struct scen *s)
 {
 	int	 n = s->nch * s->nconn;
+	struct cycle_out out;
 
 	meter_read(s);
+	for (int i = 0; i < n; i++) {
+		int	 c = i / s->nconn, ci = i % s->nconn;
+
+		s->conf[i] = (struct cycle_conf){ s->ch[c].fw.cfg.conn[ci].phase,
+		    ALLOC_MIN_DA, s->ch[c].fw.cfg.conn[ci].max_da, 0 };
+		s->rd[i].online = !s->net_down[c] && !s->dead[c];
+	}
 	for (int c = 0; c < s->nch; c++)
 		if (!s->net_down[c] && !s->dead[c])
 			poll(s, c);
-	for (int i = 0; i < n; i++) {
-		int	 c = i / s->nconn, ci = i % s->nconn;
-		const struct seen *v = &s->seen[i];
-		struct alloc_conn *a = &s->ac[i];
-		bool	 up = !s->net_down[c] && !s->dead[c];
-
-		a->phase = s->ch[c].fw.cfg.conn[ci].phase;
-		a->min_da = ALLOC_MIN_DA;
-		a->max_da = s->ch[c].fw.cfg.conn[ci].max_da;
-		a->online = up;
-		a->demand = up && v->demand;
-		a->fallback_known = s->fallback_known[c];
-		a->fallback_da = s->master_fallback_da;
-		a->fallback_ms = 0;
-		a->in_force_da = v->in_force_da;
-		a->silent_ms = up ? 0 : !s->heard[c] ? UINT32_MAX :
-		    (uint32_t)(s->now - s->last_heard[c]);
-		/* an offline charger's last reading, as the master's link
-		 * keeps it: the allocator must not trust it */
-		memcpy(a->draw_da, v->draw_da, sizeof(a->draw_da));
-		a->session_wh = v->session_wh;
-		a->session_id = v->session_no;
-	}
-	alloc_compute(&s->site, s->ac, s->memo, (size_t)n, s->now, s->work,
-	    s->target, &s->out);
-	plan_step(s->plan, &s->site, s->ac, s->memo, (size_t)n, s->target,
-	    s->out.hard_da, s->now);
+	cycle_run(&s->cy, s->conf, s->rd, s->op, s->now, &out);
 	s->heartbeat++;
 	for (int c = 0; c < s->nch; c++) {
 		if (s->net_down[c] || s->dead[c])
 			continue;
 		assert_int_equal(master_write(s, c, 0, 1, &s->heartbeat), 0);
 		for (int k = 0; k < s->nconn; k++) {
-			uint16_t sp = (uint16_t)s->plan[c * s->nconn +
-			    k].setpoint_da;
+			uint16_t sp = (uint16_t)out.setpoint[c * s->nconn + k];
 			int	 rc = master_write(s, c, REGMAP_CONN_BASE *
 			    (unsigned)(k + 1), 1, &sp);
 
@@ -340,10 +308,10 @@ static void
 check_physical(struct scen *s)
 {
 	for (int p = 0; p < EVG_PHASES; p++) {
-		bool	 stat = s->site.mode == ALLOC_STATIC;
+		bool	 stat = s->cy.site.mode == ALLOC_STATIC;
 		int32_t	 load = phase_draw(s, p) + (stat ? 0 : s->base_da[p]);
-		int32_t	 lim = stat ? s->site.group_limit_da :
-		    s->site.site_limit_da;
+		int32_t	 lim = stat ? s->cy.site.group_limit_da :
+		    s->cy.site.site_limit_da;
 
 		if (load > s->peak_da[p])
 			s->peak_da[p] = load;
@@ -379,9 +347,9 @@ check_offers(struct scen *s)
 	for (int i = 0; i < n; i++) {
 		const struct fw_conn *c = fwc(s, i);
 		int32_t counted, drawn = 0;
-		uint8_t	 mask = s->ac[i].online ?
-		    alloc_phases(&s->ac[i], &s->memo[i]) :
-		    alloc_wired(s->ac[i].phase);
+		uint8_t	 mask = s->cy.ac[i].online ?
+		    alloc_phases(&s->cy.ac[i], &s->cy.memo[i]) :
+		    alloc_wired(s->cy.ac[i].phase);
 
 		if (s->dead[i / s->nconn])
 			mask = 0;
@@ -426,9 +394,9 @@ check_offers(struct scen *s)
 					    "tgt %d online %d counted %d "
 					    "in_force %d\n", i,
 					    fwc(s, i)->offer_da,
-					    s->plan[i].setpoint_da, s->target[i],
-					    s->ac[i].online, s->plan[i].counted_da,
-					    s->ac[i].in_force_da);
+					    s->cy.plan[i].setpoint_da, s->cy.target[i],
+					    s->cy.ac[i].online, s->cy.plan[i].counted_da,
+					    s->cy.ac[i].in_force_da);
 
 			}
 		}
@@ -486,7 +454,7 @@ test_base_load_step(void **state)
 		int32_t sum = 0;
 
 		for (int i = 0; i < 8; i++)
-			sum += s->plan[i].setpoint_da;
+			sum += s->cy.plan[i].setpoint_da;
 		assert_true(sum <= 200);
 	}
 	run(s, 10000);
@@ -495,7 +463,7 @@ test_base_load_step(void **state)
 		assert_true(phase_draw(s, p) + s->base_da[p] <= 1000);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
-	assert_int_equal(s->out.running, 3);
+	assert_int_equal(s->cy.out.running, 3);
 }
 
 /* Eight cars on a supply that carries five at the minimum: rotation. */
@@ -521,7 +489,7 @@ test_eight_cars_on_five(void **state)
 		assert_true(c->sess.energy_wh > 500);
 		assert_true(s->contactor_ops[i] <= 2 * 60 / 10 + 2);
 	}
-	assert_int_equal(s->out.running, 5);
+	assert_int_equal(s->cy.out.running, 5);
 }
 
 /* A single-phase car on a three-phase charger is charged against the one
@@ -541,11 +509,11 @@ test_single_phase_car_on_three_phase_charger(void **state)
 	cmd(s, 0, "plug 1");
 	cmd(s, 0, "plug 2");
 	run(s, 60000);
-	assert_int_equal(s->memo[0].car_lines, 1u << 0);	/* L1 */
+	assert_int_equal(s->cy.memo[0].car_lines, 1u << 0);	/* L1 */
 	/* Until it was known, connector 1 counted on L2 too; now the
 	 * L2-only connector gets all of L2. */
-	assert_int_equal(s->target[0], 200);
-	assert_int_equal(s->target[1], 200);
+	assert_int_equal(s->cy.target[0], 200);
+	assert_int_equal(s->cy.target[1], 200);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 }
@@ -564,7 +532,7 @@ test_single_phase_car_switches_to_three(void **state)
 
 	(void)state;
 	scen_init(s, 3, 1, ALLOC_STATIC, 320, "423");
-	s->site.group_limit_da = 320;
+	s->cy.site.group_limit_da = 320;
 	for (int c = 0; c < 3; c++)
 		cmd(s, c, "car 1 max 32");
 	cmd(s, 0, "car 1 phases 1");
@@ -573,17 +541,17 @@ test_single_phase_car_switches_to_three(void **state)
 	for (int c = 0; c < 3; c++)
 		cmd(s, c, "plug 1");
 	run(s, 30000);
-	assert_int_equal(s->memo[0].car_lines, 1u << 0);
-	assert_int_equal(s->target[1], 320);
-	assert_int_equal(s->target[2], 320);
+	assert_int_equal(s->cy.memo[0].car_lines, 1u << 0);
+	assert_int_equal(s->cy.target[1], 320);
+	assert_int_equal(s->cy.target[2], 320);
 	cmd(s, 0, "car 1 phases 3");
 	/* the cycle after it draws on L2 and L3, B and C are cut */
 	t = s->now;
-	while (s->now - t < 3 * CYCLE_MS && s->target[1] == 320)
+	while (s->now - t < 3 * CYCLE_MS && s->cy.target[1] == 320)
 		run(s, TICK);
 	assert_true(s->now - t <= 2 * CYCLE_MS);
-	assert_int_equal(s->memo[0].car_lines, 0);
-	assert_true(s->plan[1].setpoint_da + s->plan[0].setpoint_da <= 320);
+	assert_int_equal(s->cy.memo[0].car_lines, 0);
+	assert_true(s->cy.plan[1].setpoint_da + s->cy.plan[0].setpoint_da <= 320);
 	run(s, 60000);
 	assert_fuse_kept(s);
 	for (int p = 0; p < 3; p++)
@@ -598,24 +566,24 @@ offline_case(enum alloc_strategy st, int32_t fallback, int32_t want_other)
 	struct scen *s = &S;
 
 	scen_init(s, 3, 1, ALLOC_STATIC, 300, NULL);
-	s->site.group_limit_da = 300;
-	s->site.strategy = st;
+	s->cy.site.group_limit_da = 300;
+	s->cy.site.strategy = st;
 	s->master_fallback_da = fallback;
 	for (int c = 0; c < 3; c++)
 		cmd(s, c, "plug 1");
 	run(s, 30000);
-	assert_int_equal(s->target[0], 100);
+	assert_int_equal(s->cy.target[0], 100);
 	s->net_down[1] = true;	/* no more heartbeats or setpoints */
 	run(s, 30000);
 	assert_int_equal(s->ch[1].fw.status, UNIT_FALLBACK);
 	assert_int_equal(s->ch[1].fw.conn[0].offer_da, fallback);
-	assert_int_equal(s->target[0], want_other);
-	assert_int_equal(s->target[2], want_other);
+	assert_int_equal(s->cy.target[0], want_other);
+	assert_int_equal(s->cy.target[2], want_other);
 	assert_int_equal(s->worst_over, 0);
 	s->net_down[1] = false;
 	/* Everyone paused by the strategy rests its minimum pause first. */
 	run(s, ALLOC_MIN_PAUSE_MS + 30000);
-	assert_int_equal(s->target[1], 100);
+	assert_int_equal(s->cy.target[1], 100);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 }
@@ -656,16 +624,16 @@ stale_case(enum alloc_strategy st, bool included, bool dead, int32_t fb)
 	struct scen *s = &S;
 
 	scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
-	s->site.strategy = st;
-	s->site.chargers_in_clamps = included;
-	s->site.min_run_ms = s->site.min_pause_ms = 0;
+	s->cy.site.strategy = st;
+	s->cy.site.chargers_in_clamps = included;
+	s->cy.site.min_run_ms = s->cy.site.min_pause_ms = 0;
 	s->master_fallback_da = fb;
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 300;
 	plug_all(s, 1);
 	run(s, 30000);
 	for (int c = 0; c < 4; c++)
-		assert_int_equal(s->target[c], 175);
+		assert_int_equal(s->cy.target[c], 175);
 	if (dead)
 		s->dead[0] = true;
 	else
@@ -677,7 +645,7 @@ stale_case(enum alloc_strategy st, bool included, bool dead, int32_t fb)
 	 * (after its timeout and its car's 5 s: its fallback). */
 	if (st == STRATEGY_MAXIMISE)
 		for (int c = 1; c < 4; c++)
-			assert_true(s->target[c] >= 175);
+			assert_true(s->cy.target[c] >= 175);
 	if (dead) {
 		/* power back: the charger boots afresh, the car still there */
 		struct slave_config conf = s->ch[0].conf;
@@ -724,15 +692,15 @@ test_master_restart_with_charger_unreachable(void **state)
 
 	(void)state;
 	scen_init(s, 2, 1, ALLOC_STATIC, 320, NULL);
-	s->site.group_limit_da = 320;
-	s->site.min_run_ms = s->site.min_pause_ms = 0;
+	s->cy.site.group_limit_da = 320;
+	s->cy.site.min_run_ms = s->cy.site.min_pause_ms = 0;
 	plug_all(s, 1);
 	/* B's own configuration falls back to 16 A, not the master's 0 */
 	s->ch[1].fw.cfg.fallback_da = 160;
 	s->ch[1].conf.link.fallback_current = 160;
 	run(s, 30000);
-	assert_int_equal(s->target[0], 160);
-	assert_int_equal(s->target[1], 160);
+	assert_int_equal(s->cy.target[0], 160);
+	assert_int_equal(s->cy.target[1], 160);
 	/* B's charger took the master's fallback (0 A); a charger that
 	 * restarts on its own takes its configuration's again. */
 	assert_int_equal(s->ch[1].fw.cfg.fallback_da, 0);
@@ -746,8 +714,8 @@ test_master_restart_with_charger_unreachable(void **state)
 	/* B heard again: both share */
 	s->net_down[1] = false;
 	run(s, 30000);
-	assert_int_equal(s->target[0], 160);
-	assert_int_equal(s->target[1], 160);
+	assert_int_equal(s->cy.target[0], 160);
+	assert_int_equal(s->cy.target[1], 160);
 	assert_fuse_kept(s);
 }
 
@@ -759,18 +727,18 @@ test_meter_loss_and_return(void **state)
 
 	(void)state;
 	scen_init(s, 2, 1, ALLOC_DYNAMIC, 1000, NULL);
-	s->site.offline_limit_da = 120;
+	s->cy.site.offline_limit_da = 120;
 	plug_all(s, 1);
 	run(s, 30000);
-	assert_int_equal(s->target[0], 320);
+	assert_int_equal(s->cy.target[0], 320);
 	s->meter_silent = true;
 	run(s, 10000);
-	assert_false(s->site.meter_online);
-	assert_int_equal(s->target[0], 60);
-	assert_int_equal(s->target[1], 60);
+	assert_false(s->cy.site.meter_online);
+	assert_int_equal(s->cy.target[0], 60);
+	assert_int_equal(s->cy.target[1], 60);
 	s->meter_silent = false;
 	run(s, 20000);
-	assert_int_equal(s->target[0], 320);
+	assert_int_equal(s->cy.target[0], 320);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 }
@@ -788,7 +756,7 @@ test_meter_readings_stop(void **state)
 
 	(void)state;
 	scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
-	s->site.offline_limit_da = 100;
+	s->cy.site.offline_limit_da = 100;
 	s->phys_window_ms = s->mp.stale_ms + CYCLE_MS + CYCLE_MS +
 	    PLAN_EV_RESPONSE_MS;
 	for (int p = 0; p < 3; p++)
@@ -800,7 +768,7 @@ test_meter_readings_stop(void **state)
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 700;
 	run(s, 60000);
-	assert_false(s->site.meter_online);
+	assert_false(s->cy.site.meter_online);
 	assert_true(strstr(s->mc.why, "no reading") != NULL);
 	assert_fuse_kept(s);
 	for (int p = 0; p < 3; p++)
@@ -823,25 +791,25 @@ test_green_hysteresis(void **state)
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 50;		/* importing */
 	run(s, 60000);
-	assert_int_equal(s->target[0], 0);
+	assert_int_equal(s->cy.target[0], 0);
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = -100;		/* 10 A exported */
 	t_sun = s->now;
 	while (s->now - t_sun < 120000) {
 		run(s, CYCLE_MS);
-		if (s->target[0] > 0 && !started) {
+		if (s->cy.target[0] > 0 && !started) {
 			started = true;
 			assert_true(s->now - t_sun >= ALLOC_GREEN_START_MS);
 		}
 	}
 	assert_true(started);
-	assert_int_equal(s->target[0], 100);	/* the surplus, all of it */
+	assert_int_equal(s->cy.target[0], 100);	/* the surplus, all of it */
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = -30;		/* 3 A: not enough for 6 */
 	run(s, 200000);
-	assert_int_equal(s->target[0], 60);	/* still running */
+	assert_int_equal(s->cy.target[0], 60);	/* still running */
 	run(s, 150000);
-	assert_int_equal(s->target[0], 0);	/* stopped after 300 s */
+	assert_int_equal(s->cy.target[0], 0);	/* stopped after 300 s */
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 }
@@ -859,11 +827,11 @@ test_hybrid(void **state)
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 50;
 	run(s, 30000);
-	assert_int_equal(s->target[0], 60);
+	assert_int_equal(s->cy.target[0], 60);
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = -150;	/* 15 A exported */
 	run(s, 30000);
-	assert_int_equal(s->target[0], 150);
+	assert_int_equal(s->cy.target[0], 150);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 }
@@ -881,12 +849,12 @@ test_reclaim(void **state)
 	cmd(s, 0, "plug 1");
 	cmd(s, 0, "plug 2");
 	run(s, 20000);
-	assert_int_equal(s->target[0], 200);
-	assert_int_equal(s->target[1], 200);
+	assert_int_equal(s->cy.target[0], 200);
+	assert_int_equal(s->cy.target[1], 200);
 	run(s, 60000);
 	/* trimmed to its 10 A + 2 A; the other gets the rest */
-	assert_int_equal(s->target[0], 120);
-	assert_int_equal(s->target[1], 280);
+	assert_int_equal(s->cy.target[0], 120);
+	assert_int_equal(s->cy.target[1], 280);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 }
@@ -909,7 +877,7 @@ test_silent_charger_random_writes(void **state)
 	(void)state;
 	for (int round = 0; round < 20; round++) {
 		scen_init(s, 3, 2, ALLOC_DYNAMIC, 600, NULL);
-		s->site.min_run_ms = s->site.min_pause_ms = 0;
+		s->cy.site.min_run_ms = s->cy.site.min_pause_ms = 0;
 		for (int p = 0; p < 3; p++)
 			s->base_da[p] = 100;
 		plug_all(s, 2);
@@ -1032,11 +1000,11 @@ test_random_sites(void **state)
 		scen_init(s, 4, 2, stat ? ALLOC_STATIC : ALLOC_DYNAMIC, 1000,
 		    wiring[rnd(&x) % 4]);
 		if (stat)
-			s->site.group_limit_da = 400;
-		s->site.strategy = (enum alloc_strategy)(rnd(&x) % 3);
-		s->site.chargers_in_clamps = rnd(&x) % 2;
-		s->site.offline_limit_da = 300;
-		s->site.min_run_ms = s->site.min_pause_ms =
+			s->cy.site.group_limit_da = 400;
+		s->cy.site.strategy = (enum alloc_strategy)(rnd(&x) % 3);
+		s->cy.site.chargers_in_clamps = rnd(&x) % 2;
+		s->cy.site.offline_limit_da = 300;
+		s->cy.site.min_run_ms = s->cy.site.min_pause_ms =
 		    rnd(&x) % 2 ? 0 : 60000;
 		s->master_fallback_da = rnd(&x) % 2 ? 0 : 60;
 		if (meter_events)

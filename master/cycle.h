@@ -1,0 +1,80 @@
+/*
+ * cycle.h: one control cycle of the site, as a pure function. What the
+ * meter and the chargers last said (each reading with its time), the
+ * configuration and what operators asked, in; the setpoints, which of
+ * them must be written now, and the overload cuts, out. The master, the
+ * planning runs (evgroup-sim plan) and the scenario tests all run this
+ * one cycle; none keeps a copy of its own.
+ */
+#ifndef EVG_CYCLE_H
+#define EVG_CYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "planner.h"
+#include "regmap.h"
+
+/* A connector as configured. */
+struct cycle_conf {
+	enum phase_conn	 phase;
+	int32_t		 min_da, max_da;
+	int		 priority;
+};
+
+/* What the master last read of one connector, through its charger's
+ * register map, and what it knows of that charger. */
+struct cycle_reading {
+	bool		 online;	/* its charger answers */
+	bool		 heard;		/* it answered since we started */
+	bool		 fallback_known;	/* it took our fallback settings */
+	uint16_t	 fallback_da, fallback_s;
+	uint64_t	 read_ms;	/* when it was last read */
+	uint16_t	 may_force_da;	/* highest setpoint possibly in force */
+	struct reg_conn	 rc;		/* as last read; old when offline */
+};
+
+/* What operators and the smart-charging rules ask of a connector. */
+struct cycle_op {
+	bool		 paused;	/* an operator paused it */
+	bool		 blocked;	/* a no-charge period or random delay */
+};
+
+struct cycle_out {
+	/* Per connector: the setpoint, and whether it must be written at
+	 * once (a cut, against what we last told it or what it says is in
+	 * force) rather than at its next poll. */
+	const int32_t	*setpoint;
+	bool		*write_now;
+	/* Overload: a phase whose available current fell below what was
+	 * offered on it; the cut went out in this cycle. */
+	bool		 overload[EVG_PHASES];
+	int32_t		 before_da[EVG_PHASES], offered_da[EVG_PHASES];
+	int		 cut;		/* connectors cut below their count */
+};
+
+struct cycle {
+	struct alloc_site site;		/* set by the caller */
+	size_t		 n;
+	struct alloc_conn *ac;
+	struct alloc_memo *memo;
+	struct plan_conn *plan;
+	int32_t		*target, *setpoint, *told;
+	bool		*write_now;
+	void		*work;
+	struct alloc_out out;
+	int32_t		 last_hard[EVG_PHASES];
+	uint64_t	 cycles;
+};
+
+bool	cycle_wants_current(const struct reg_conn *);
+int	cycle_init(struct cycle *, size_t n);
+void	cycle_free(struct cycle *);
+void	cycle_forget(struct cycle *);
+void	cycle_run(struct cycle *, const struct cycle_conf *,
+	    const struct cycle_reading *, const struct cycle_op *,
+	    uint64_t now_ms, struct cycle_out *);
+
+#endif
