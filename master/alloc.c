@@ -113,17 +113,19 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 		memcpy(a, src, n * sizeof(*a));
 }
 
-/* The admission order as a key: kept first, higher priority first, less
- * energy this session first, then the index. */
+/* The admission order as a key: kept first, higher priority first; within
+ * a priority the cars cut by the supply after the others (they take what
+ * is left, they do not displace a running car), then less energy this
+ * session first, then the index. */
 static uint64_t
-admission_key(const struct alloc_conn *c, bool keep, uint32_t i)
+admission_key(const struct alloc_conn *c, bool keep, bool cut, uint32_t i)
 {
 	int32_t	 prio = c->priority < -16384 ? -16384 : c->priority > 16383 ?
 	    16383 : c->priority;
-	uint64_t wh = c->session_wh > 0xFFFFFF ? 0xFFFFFF : c->session_wh;
+	uint64_t wh = c->session_wh > 0x7FFFFF ? 0x7FFFFF : c->session_wh;
 
 	return (uint64_t)!keep << 63 | (uint64_t)(16383 - prio) << 48 |
-	    wh << IDX_BITS | i;
+	    (uint64_t)cut << 47 | wh << IDX_BITS | i;
 }
 
 /*
@@ -440,7 +442,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 {
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], lim[EVG_PHASES];
-	bool	 any_offline = false;
+	bool	 any_offline = false, running_fits = true;
 	int	 prio[64], nprio = 0;
 
 	work_init(&w, mem, n);
@@ -475,12 +477,29 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			w.flag[i] |= F_KEEP;
 	}
 	for (size_t i = 0; i < n; i++)
-		w.key[i] = admission_key(&c[i], w.flag[i] & F_KEEP, (uint32_t)i);
+		w.key[i] = admission_key(&c[i], w.flag[i] & F_KEEP,
+		    m[i].offer_da == 0 && m[i].cut, (uint32_t)i);
 	if (n > 0)
 		sort_u64(w.key, w.tmp, n);
 	for (size_t i = 0; i < n; i++)
 		w.order[i] = (uint32_t)(w.key[i] & ((1u << IDX_BITS) - 1));
 
+	/* Can the fuse carry every running car at its minimum? If not, the
+	 * ones that stop now are cut by the supply, not paused by rotation:
+	 * they come back as soon as it allows, without the minimum pause
+	 * (their charger still keeps its contactor's minimum open time). */
+	{
+		int32_t	 need[EVG_PHASES];
+
+		memcpy(need, o->used_da, sizeof(need));
+		for (size_t i = 0; i < n; i++)
+			if (m[i].offer_da > 0 && c[i].online && c[i].demand &&
+			    w.cap[i] >= c[i].min_da)
+				take(need, w.mask[i], c[i].min_da);
+		for (int p = 0; p < EVG_PHASES; p++)
+			if (need[p] > o->hard_da[p])
+				running_fits = false;
+	}
 	memcpy(used_soft, o->used_da, sizeof(used_soft));
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
@@ -491,8 +510,9 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (!ci->online || !ci->demand || w.cap[i] < ci->min_da ||
 		    (any_offline && s->strategy == STRATEGY_ZERO))
 			continue;
-		/* Resting after a rotation pause, unless never started. */
-		if (!running && mi->since_ms != 0 &&
+		/* Resting after a rotation pause, unless never started or
+		 * cut by the supply. */
+		if (!running && mi->since_ms != 0 && !mi->cut &&
 		    now - mi->since_ms < s->min_pause_ms)
 			continue;
 		if (!fits(o->used_da, o->hard_da, w.mask[i], ci->min_da))
@@ -597,6 +617,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			m[i].since_ms = 0;
 		else if (was != on)
 			m[i].since_ms = now;
+		if (on || !c[i].demand)
+			m[i].cut = false;
+		else if (was)
+			m[i].cut = !running_fits;
 		m[i].offer_da = offers[i];
 		if (c[i].online && c[i].demand)
 			(on ? o->running++ : o->paused++);

@@ -96,6 +96,9 @@ struct alloc_conn {
 struct alloc_memo {
 	int32_t		 offer_da;	/* last answer */
 	uint64_t	 since_ms;	/* offer went from 0 to > 0 or back */
+	bool		 cut;		/* paused because the supply could not
+					 * carry the running cars, not by
+					 * rotation: it rests no minimum pause */
 	uint32_t	 session_id;
 	uint8_t		 car_lines;	/* learnt: phases mask of the car */
 	uint64_t	 one_phase_since;

@@ -905,6 +905,43 @@ test_silent_charger_random_writes(void **state)
 	}
 }
 
+/*
+ * Control loop v2 (issue 13): an overload cut is not a rotation pause.
+ * The building rises so that only two of four running cars fit at their
+ * minimum: two are cut at once. When the building falls again they come
+ * back as soon as their chargers' minimum open time allows, not after
+ * rotation's 5-minute minimum pause.
+ */
+static void
+test_cut_cars_return_without_the_minimum_pause(void **state)
+{
+	struct scen *s = &S;
+	uint64_t t;
+
+	(void)state;
+	scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 200;
+	plug_all(s, 1);
+	run(s, 6 * 60 * 1000);		/* past their minimum run */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(s->cy.target[i], 200);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 870;	/* 13 A left: two cars at 6 A */
+	run(s, 20000);
+	assert_int_equal(s->cy.out.running, 2);
+	assert_fuse_kept(s);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 200;
+	t = s->now;
+	while (s->cy.out.running < 4 && s->now - t < ALLOC_MIN_PAUSE_MS)
+		run(s, CYCLE_MS);
+	assert_int_equal(s->cy.out.running, 4);
+	assert_true(s->now - t <= 15000);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+}
+
 /* --- random sites ---------------------------------------------------------
  * The physical invariant over random sites and random events: chargers
  * that lose their network or their power and come back, master restarts,
@@ -1045,6 +1082,7 @@ main(void)
 		cmocka_unit_test(test_hybrid),
 		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_silent_charger_random_writes),
+		cmocka_unit_test(test_cut_cars_return_without_the_minimum_pause),
 		cmocka_unit_test(test_random_sites),
 	};
 
