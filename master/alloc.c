@@ -156,25 +156,39 @@ alloc_phases(const struct alloc_conn *c, const struct alloc_memo *m)
 	return m->car_lines ? m->car_lines : alloc_wired(c->phase);
 }
 
+/*
+ * What the building draws on a phase: the clamp, less what the chargers
+ * that answer said they draw when the clamps count them. Only what was
+ * read of chargers that answer: an offline one's last reading is no
+ * reading. Whatever it really draws stays in the clamp's figure and so
+ * in the building's estimate, and alloc_compute() reserves what it may
+ * draw on top: the worst case, counted twice rather than never.
+ */
+int32_t
+alloc_building(const struct alloc_site *s, const struct alloc_conn *c,
+    size_t n, int p)
+{
+	int32_t	 ev = 0;
+
+	if (!s->chargers_in_clamps)
+		return s->clamp_da[p];
+	for (size_t i = 0; i < n; i++)
+		if (c[i].online)
+			ev += at_least0(c[i].draw_da[p]);
+	return s->clamp_da[p] - ev;
+}
+
 void
 alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
     size_t n, struct alloc_out *o)
 {
 	for (int p = 0; p < EVG_PHASES; p++) {
-		int32_t ev = 0, hard;
+		int32_t	 hard;
 		bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
 		    s->clamp_enabled[p];
 
-		/* Only what was read of chargers that answer: an offline
-		 * one's last reading is no reading. Whatever it really draws
-		 * stays in the clamp's figure and so in the building's
-		 * estimate, and alloc_compute() reserves what it may draw on
-		 * top: the worst case, counted twice rather than never. */
-		for (size_t i = 0; i < n; i++)
-			if (c[i].online)
-				ev += at_least0(c[i].draw_da[p]);
-		o->nonev_da[p] = !measured ? 0 : s->chargers_in_clamps ?
-		    s->clamp_da[p] - ev : s->clamp_da[p];
+		o->nonev_da[p] = !measured ? 0 : s->building_given ?
+		    s->building_da[p] : alloc_building(s, c, n, p);
 		if (s->mode == ALLOC_STATIC)
 			hard = s->group_limit_da;
 		else if (!measured)	/* no meter: the conservative limit */
@@ -435,6 +449,34 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 	}
 }
 
+/*
+ * What filling leaves over (less than 0.1 A a connector) goes to a
+ * class's members in their order: put first those that were offered the
+ * most last cycle, then admission order, so that the odd 0.1 A stays
+ * where it was rather than going round the cars as their energy grows (a
+ * setpoint change every few seconds for nothing). Everyone in the class
+ * still stays within 0.1 A of each other.
+ */
+static void
+steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
+{
+	size_t	 nm = e - b;
+
+	if (nm < 2)
+		return;
+	for (size_t r = 0; r < nm; r++) {
+		int32_t	 prev = m[w->cls[b + r]].offer_da;
+		uint64_t v = prev < 0 ? 0 : prev > 0xFFFF ? 0xFFFF :
+		    (uint64_t)prev;
+
+		w->key[r] = (0xFFFF - v) << IDX_BITS | r;
+	}
+	sort_u64(w->key, w->tmp, nm);
+	for (size_t r = 0; r < nm; r++)
+		w->byroom[r] = w->cls[b + (w->key[r] & ((1u << IDX_BITS) - 1))];
+	memcpy(w->cls + b, w->byroom, nm * sizeof(*w->cls));
+}
+
 void
 alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     struct alloc_memo *m, size_t n, uint64_t now, void *mem,
@@ -603,6 +645,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		for (int k = 0; k < nprio; k++) {
 			size_t	 b = k ? start[k - 1] : 0, e = start[k];
 
+			steady_order(&w, m, b, e);
 			fill_class(&w, w.cls + b, e - b, lim, o->used_da, offers);
 			topup_class(&w, w.cls + b, e - b, lim, o->used_da,
 			    offers);

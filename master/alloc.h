@@ -66,6 +66,11 @@ struct alloc_site {
 	uint32_t	 green_start_ms, green_stop_ms;
 	bool		 no_reclaim;	/* planning comparisons only: never
 					 * take back what a car leaves */
+	/* The building's load per phase as the control cycle estimated it
+	 * from readings taken at the same moment (cycle.c, "Readings in
+	 * time"); without it, the clamp less what the chargers last said. */
+	bool		 building_given;
+	int32_t		 building_da[EVG_PHASES];
 };
 
 /* A connector as the allocator sees it in one cycle. */
@@ -122,6 +127,8 @@ struct alloc_out {
 uint8_t	 alloc_phases(const struct alloc_conn *, const struct alloc_memo *);
 uint8_t	 alloc_wired(enum phase_conn);
 int32_t	 alloc_silent_draw(const struct alloc_site *, const struct alloc_conn *);
+int32_t	 alloc_building(const struct alloc_site *, const struct alloc_conn *,
+	    size_t n, int phase);
 void	 alloc_limits(const struct alloc_site *, const struct alloc_conn *,
 	    size_t n, struct alloc_out *);
 size_t	 alloc_work_size(size_t n);	/* n < 2^24 */

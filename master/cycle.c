@@ -16,7 +16,7 @@ bool
 cycle_wants_current(const struct reg_conn *c)
 {
 	return c->state == CS_AUTH_WAIT_CAR || c->state == CS_CHARGING ||
-	    c->state == CS_PAUSED || c->state == CS_SUSPENDED_EV;
+	    c->state == CS_NO_CURRENT || c->state == CS_SUSPENDED_EV;
 }
 
 int
@@ -72,6 +72,7 @@ cycle_forget(struct cycle *cy)
 	memset(cy->told, 0, cy->n * sizeof(*cy->told));
 	memset(cy->last_hard, 0, sizeof(cy->last_hard));
 	cy->cycles = 0;
+	cy->bld_have = false;
 }
 
 /* The allocator's view of one connector, from what was read of it. */
@@ -106,6 +107,154 @@ conn_from(struct alloc_conn *a, const struct cycle_conf *cf,
 	a->session_id = r->rc.session_no;
 }
 
+/*
+ * Readings in time (docs/load-balancing.md). The building's load is the
+ * clamp less what the cars drew at the moment of the meter's reading.
+ *
+ * The caller reads the chargers right after the meter (a round), so
+ * that their currents are of the same moment: a car that has just
+ * started is counted as a car, not as the building. Such a reading
+ * (aligned: some charger was read after it) gives the estimate that
+ * counts. A charger that missed the round is counted at what it last
+ * said: if its car has risen since, the building looks higher than it
+ * is (safe, and rare).
+ *
+ * The meter may read more often than the chargers are polled: a reading
+ * between two rounds is aligned with none. Its chargers may have risen
+ * since they were read, up to the highest offer each may have in force,
+ * so they are counted at that: a ramping car is never taken for the
+ * building. That estimate is a floor (the cars may have risen less): it
+ * may raise the building in force, never lower it.
+ *
+ * Each meter reading is estimated once, when the caller hands it over:
+ * a later charger reading against the same meter reading would mix two
+ * moments again.
+ *
+ * The estimate in force is the highest of the last two aligned readings'
+ * and the floors since: a building that rises is believed at once (cuts
+ * are never delayed); one that falls is believed when a second aligned
+ * reading says so (raises wait one poll). A car whose current changed in
+ * the few milliseconds between the meter's reading and its charger's
+ * makes one estimate wrong by its step: low (the other reading covers
+ * it) or, for a car that stopped in that instant, high for one reading
+ * (a cut that the next reading undoes).
+ *
+ * Then the deadband (deadband()).
+ */
+static int32_t
+estimate(const struct cycle *cy, const struct cycle_reading *rd, int p,
+    bool floor)
+{
+	const struct alloc_site *s = &cy->site;
+	int32_t	 ev = 0;
+
+	if (!s->chargers_in_clamps)
+		return s->clamp_da[p];
+	for (size_t i = 0; i < cy->n; i++) {
+		const struct alloc_conn *c = &cy->ac[i];
+		int32_t	 d;
+
+		if (!c->online)		/* alloc_building(): no reading */
+			continue;
+		d = c->draw_da[p] > 0 ? c->draw_da[p] : 0;
+		if (floor && rd[i].taken_ms < cy->meter_ms &&
+		    (alloc_wired(c->phase) >> p & 1)) {
+			int32_t	 f = rd[i].rc.setpoint_da > rd[i].may_force_da ?
+			    rd[i].rc.setpoint_da : rd[i].may_force_da;
+
+			if (f > d)
+				d = f;
+		}
+		ev += d;
+	}
+	return s->clamp_da[p] - ev;
+}
+
+/* Is the meter's reading aligned: some charger was read after it? */
+static bool
+aligned(const struct cycle *cy, const struct cycle_reading *rd)
+{
+	bool	 any = false;
+
+	if (cy->meter_ms == 0)
+		return true;
+	for (size_t i = 0; i < cy->n; i++) {
+		if (!cy->ac[i].online)
+			continue;
+		if (rd[i].taken_ms >= cy->meter_ms)
+			return true;
+		any = true;
+	}
+	return !any;
+}
+
+/*
+ * The deadband: the value in force moves only when the estimate leaves
+ * the band of db either side of it: to the band's edge for a drift
+ * (noise narrower than the band, +-0.3 A against the default 0.5 A,
+ * moves nobody), to the estimate itself for a step of twice the band or
+ * more. The value in force is never more than db below the estimate, and
+ * the configuration keeps the deadband within the margin, so the fuse
+ * never carries more than it may; it may be up to db above (that much
+ * left unused).
+ */
+static int32_t
+deadband(bool have, int32_t held, int32_t b, int32_t db)
+{
+	int32_t	 d = b - held;
+
+	if (!have || d >= 2 * db || -d >= 2 * db)
+		return b;
+	if (d > db)
+		return b - db;
+	if (-d > db)
+		return b + db;
+	return held;
+}
+
+static void
+building(struct cycle *cy, const struct cycle_reading *rd)
+{
+	struct alloc_site *s = &cy->site;
+
+	if (s->mode == ALLOC_STATIC || !s->meter_online) {
+		cy->bld_have = false;
+		s->building_given = false;
+		return;
+	}
+	if (!cy->bld_have || cy->meter_ms == 0 ||
+	    cy->meter_ms != cy->bld_seen_ms) {
+		bool	 recent = cy->bld_have && cy->meter_ms >= cy->bld_ms &&
+		    cy->meter_ms - cy->bld_ms <= CYCLE_BUILDING_KEEP_MS;
+		bool	 floor = recent && !aligned(cy, rd);
+
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 est = estimate(cy, rd, p, floor), b;
+
+			if (floor) {
+				if (est > cy->bld_floor[p])
+					cy->bld_floor[p] = est;
+			} else {
+				cy->bld_prev[p] = recent ? cy->bld_cur[p] : est;
+				cy->bld_cur[p] = est;
+				cy->bld_floor[p] = INT32_MIN;
+			}
+			b = cy->bld_cur[p] > cy->bld_prev[p] ? cy->bld_cur[p] :
+			    cy->bld_prev[p];
+			if (cy->bld_floor[p] > b)
+				b = cy->bld_floor[p];
+			cy->bld_held[p] = deadband(cy->bld_have, cy->bld_held[p],
+			    b, cy->deadband_da);
+		}
+		cy->bld_have = true;
+		cy->bld_seen_ms = cy->meter_ms;
+		if (!floor)
+			cy->bld_ms = cy->meter_ms;
+	}
+	s->building_given = true;
+	memcpy(s->building_da, cy->bld_held, sizeof(s->building_da));
+}
+
 void
 cycle_run(struct cycle *cy, const struct cycle_conf *cf,
     const struct cycle_reading *rd, const struct cycle_op *op, uint64_t now,
@@ -115,6 +264,7 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 
 	for (size_t i = 0; i < cy->n; i++)
 		conn_from(&cy->ac[i], &cf[i], &rd[i], &op[i], now);
+	building(cy, rd);
 	alloc_compute(&cy->site, cy->ac, cy->memo, cy->n, now, cy->work,
 	    cy->target, &cy->out);
 	plan_step(cy->plan, &cy->site, cy->ac, cy->memo, cy->n, cy->target,
@@ -136,14 +286,17 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 	memcpy(cy->last_hard, cy->out.hard_da, sizeof(cy->last_hard));
 	cy->cycles++;
 
-	/* A cut goes out now, against what we last told it or what it says
-	 * is in force; a raise waits for its charger's next poll. */
+	/* Every change goes out now, and a cut against what the charger
+	 * says is in force too: the planner has already put cuts before
+	 * raises, and a car plugged in is offered current within one
+	 * poll. A steady site changes nothing (the deadband). */
 	for (size_t i = 0; i < cy->n; i++) {
 		int32_t	 sp = cy->plan[i].setpoint_da;
 
 		cy->setpoint[i] = sp;
-		cy->write_now[i] = sp != cy->told[i] && rd[i].online &&
-		    (sp < cy->told[i] || sp < rd[i].rc.setpoint_da);
+		out->changed += sp != cy->told[i];
+		cy->write_now[i] = rd[i].online && (sp != cy->told[i] ||
+		    sp < rd[i].rc.setpoint_da);
 		cy->told[i] = sp;
 	}
 	out->setpoint = cy->setpoint;

@@ -32,6 +32,8 @@ struct cycle_reading {
 	bool		 fallback_known;	/* it took our fallback settings */
 	uint16_t	 fallback_da, fallback_s;
 	uint64_t	 read_ms;	/* when it was last read */
+	uint64_t	 taken_ms;	/* when that poll began: its registers
+					 * were read after this */
 	uint16_t	 may_force_da;	/* highest setpoint possibly in force */
 	struct reg_conn	 rc;		/* as last read; old when offline */
 };
@@ -53,10 +55,19 @@ struct cycle_out {
 	bool		 overload[EVG_PHASES];
 	int32_t		 before_da[EVG_PHASES], offered_da[EVG_PHASES];
 	int		 cut;		/* connectors cut below their count */
+	int		 changed;	/* setpoints that changed */
 };
+
+/* A building estimate older than this is no help to the next one. */
+#define CYCLE_BUILDING_KEEP_MS	5000
 
 struct cycle {
 	struct alloc_site site;		/* set by the caller */
+	/* Set by the caller with site.clamp_da: when that meter reading
+	 * was taken (0: unknown, each cycle counts as a new reading), and
+	 * the deadband (site.deadband, 0.1 A). */
+	uint64_t	 meter_ms;
+	int32_t		 deadband_da;
 	size_t		 n;
 	struct alloc_conn *ac;
 	struct alloc_memo *memo;
@@ -67,6 +78,15 @@ struct cycle {
 	struct alloc_out out;
 	int32_t		 last_hard[EVG_PHASES];
 	uint64_t	 cycles;
+	/* Readings in time: the building as estimated at the last two
+	 * aligned meter readings (bld_ms: the newer's time), the highest
+	 * floor of the readings since, and the value in force after the
+	 * deadband. */
+	bool		 bld_have;
+	uint64_t	 bld_ms, bld_seen_ms;
+	int32_t		 bld_cur[EVG_PHASES], bld_prev[EVG_PHASES];
+	int32_t		 bld_floor[EVG_PHASES];
+	int32_t		 bld_held[EVG_PHASES];
 };
 
 bool	cycle_wants_current(const struct reg_conn *);

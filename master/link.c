@@ -57,13 +57,24 @@ drop_connection(struct peer *p)
 	uv_close((uv_handle_t *)&sc->poll, sockconn_closed);
 }
 
+static void round_end_cb(uv_timer_t *);
+
+/* A charger's answer to the round (a poll that began before the round,
+ * out of turn, is not it), and the end of the round with the last one. */
 static void
 cycle_account(struct peer *p, unsigned news, uint64_t now)
 {
-	if (news & (NEWS_POLLED | NEWS_POLL_FAILED)) {
-		p->cycle_done_ms = now;
-		p->cycle_ok = (news & NEWS_POLLED) != 0;
-	}
+	struct master *m = p->m;
+
+	if (!p->in_round || !(news & (NEWS_POLLED | NEWS_POLL_FAILED)) ||
+	    ((news & NEWS_POLLED) && p->link.poll_began_ms < m->cycle_start_ms))
+		return;
+	p->in_round = false;
+	p->cycle_done_ms = now;
+	p->cycle_ok = (news & NEWS_POLLED) != 0;
+	/* not from inside this charger's own handling: next loop turn */
+	if (--m->round_left == 0 && m->round_waiting)
+		uv_timer_start(&m->round_timer, round_end_cb, 0, 0);
 }
 
 static int64_t
@@ -125,7 +136,7 @@ static bool
 session_live(const struct reg_conn *c)
 {
 	return c->session_no != 0 && (c->state == CS_AUTH_WAIT_CAR ||
-	    c->state == CS_CHARGING || c->state == CS_PAUSED ||
+	    c->state == CS_CHARGING || c->state == CS_NO_CURRENT ||
 	    c->state == CS_SUSPENDED_EV);
 }
 
@@ -496,7 +507,8 @@ percentile(const struct cycle_stats *st, int pct)
 	return ring_percentile(st->ring, st->cycles, pct);
 }
 
-/* Closes the cycle that started at cycle_start_ms. */
+/* Closes the round that started at cycle_start_ms: how long the last
+ * charger that answered took, and who had not answered by now. */
 static void
 cycle_close(struct master *m)
 {
@@ -508,11 +520,12 @@ cycle_close(struct master *m)
 	for (int i = 0; i < m->npeers; i++) {
 		struct peer *p = &m->peers[i];
 
-		if (p->cycle_done_ms < m->cycle_start_ms) {
+		if (p->in_round) {
 			m->stats.overruns++;
+			p->in_round = false;
 			continue;
 		}
-		if (p->cycle_ok) {
+		if (p->cycle_ok && p->cycle_done_ms >= m->cycle_start_ms) {
 			online++;
 			if (p->cycle_done_ms - m->cycle_start_ms > worst)
 				worst = p->cycle_done_ms - m->cycle_start_ms;
@@ -521,7 +534,7 @@ cycle_close(struct master *m)
 	m->stats.ring[m->stats.cycles % MASTER_CYCLE_RING] = (uint32_t)worst;
 	m->stats.cycles++;
 	if (m->stats.cycles % 60 == 0) {
-		MLOG(m, LOG_INFO, "link: %d/%d chargers answered; cycle p50 %u ms, "
+		MLOG(m, LOG_INFO, "link: %d/%d chargers answered; round p50 %u ms, "
 		    "p99 %u ms over the last %llu", online, m->npeers,
 		    percentile(&m->stats, 50), percentile(&m->stats, 99),
 		    (unsigned long long)(m->stats.cycles < MASTER_CYCLE_RING ?
@@ -529,6 +542,43 @@ cycle_close(struct master *m)
 	}
 	if (m->conf->site.stats_file[0] && m->stats.cycles % 10 == 0)
 		master_write_stats(m);
+}
+
+static void
+round_end_cb(uv_timer_t *t)
+{
+	struct master *m = t->data;
+
+	m->round_waiting = false;
+	site_round_done(&m->site, clock_now_ms());
+}
+
+/*
+ * A round: every charger polled together, now (after a meter reading,
+ * so that their currents are of the same moment: docs/load-balancing.md,
+ * "Readings in time"); the site is allocated when every charger that
+ * answers has answered, or after MASTER_ROUND_WAIT_MS. The statistics
+ * measure each round from its start to the last answer in it.
+ */
+void
+master_round(struct master *m, uint64_t now)
+{
+	cycle_close(m);
+	m->cycle_start_ms = now;
+	m->cycle_open = true;
+	m->round_left = 0;
+	m->round_waiting = true;
+	for (int i = 0; i < m->npeers; i++) {
+		struct peer *p = &m->peers[i];
+
+		p->in_round = p->link.online && p->link.state != LINK_DOWN;
+		m->round_left += p->in_round;
+		link_start_poll(&p->link, now);
+	}
+	uv_timer_start(&m->round_timer, round_end_cb, m->round_left > 0 ?
+	    MASTER_ROUND_WAIT_MS : 0, 0);
+	for (int i = 0; i < m->npeers; i++)
+		drive(&m->peers[i], now);
 }
 
 /* A poll out of turn, to write a cut at once. */
@@ -553,8 +603,9 @@ cycle_cb(uv_timer_t *t)
 	struct master *m = t->data;
 	uint64_t now = clock_now_ms();
 
-	cycle_close(m);
-	site_allocate(&m->site, now);
+	/* With a meter reading, the meter's readings start the rounds. */
+	if (!site_meter_drives(&m->site, now))
+		master_round(m, now);
 	master_publish_status(m);
 	{
 		bool	 failing;
@@ -593,12 +644,6 @@ cycle_cb(uv_timer_t *t)
 			    want - d);
 		}
 		m->cycle_start_us = us;
-	}
-	m->cycle_start_ms = now;
-	m->cycle_open = true;
-	for (int i = 0; i < m->npeers; i++) {
-		link_start_poll(&m->peers[i].link, now);
-		drive(&m->peers[i], now);
 	}
 }
 
@@ -698,6 +743,8 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		    "%d charger(s), %d open session(s) to recover",
 		    m->npeers, nopen);
 	}
+	uv_timer_init(loop, &m->round_timer);
+	m->round_timer.data = m;
 	if (site_start(&m->site, m) != 0)
 		return -1;
 	if (mc->web.enabled) {
@@ -736,6 +783,8 @@ master_stop(struct master *m)
 	uv_close((uv_handle_t *)&m->restart_timer, NULL);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
+	uv_timer_stop(&m->round_timer);
+	uv_close((uv_handle_t *)&m->round_timer, NULL);
 	for (int i = 0; i < m->npeers; i++) {
 		drop_connection(&m->peers[i]);
 		uv_close((uv_handle_t *)&m->peers[i].timer, peer_timer_closed);

@@ -100,6 +100,7 @@ poll_done(struct link_peer *p, uint64_t now)
 	p->failures = 0;
 	p->backoff_ms = LINK_BACKOFF_MIN_MS;
 	p->last_ok_ms = now;
+	p->taken_ms = p->poll_began_ms;
 	if (!p->online) {
 		p->online = true;
 		p->ever_online = true;
@@ -130,6 +131,7 @@ link_next(struct link_peer *p, const struct link_params *lp, uint64_t now,
 				return LINK_ACT_NONE;
 			p->poll_due = false;
 			p->in_poll = true;
+			p->poll_began_ms = now;
 			p->step = STEP_UNIT;
 		}
 		break;

@@ -78,7 +78,8 @@ struct link_peer {
 	uint64_t	deadline_ms;	/* of the connect or request */
 	bool		poll_due;	/* a poll was asked for */
 	bool		in_poll;	/* its requests are under way */
-	uint64_t	poll_start_ms;
+	uint64_t	poll_start_ms;	/* a poll was asked for */
+	uint64_t	poll_began_ms;	/* the poll under way began */
 	uint16_t	heartbeat;
 	bool		fallback_sent;	/* on this connection */
 	/* The charger's fallback settings as far as we know: known once it
@@ -99,6 +100,8 @@ struct link_peer {
 	struct reg_unit	unit;
 	struct reg_conn	conn[REGMAP_MAX_CONN];
 	uint64_t	last_ok_ms;
+	uint64_t	taken_ms;	/* when the last good poll began: what
+					 * it read is of that moment or later */
 	uint64_t	polls, polls_failed, requests;
 };
 

@@ -25,6 +25,11 @@
 } while (0)
 
 #define MASTER_CYCLE_RING	4096	/* cycles kept for percentiles */
+/* A round waits this long for the chargers' answers before the site is
+ * allocated without the late ones (a charger on the site's network
+ * answers a poll in a few milliseconds; a late one's older reading then
+ * stands, and the cycle counts it at its worst). */
+#define MASTER_ROUND_WAIT_MS	250
 
 struct master;
 struct sockconn;
@@ -36,7 +41,8 @@ struct peer {
 	uint16_t		 tid;		/* Modbus transaction id */
 	struct sockconn		*sc;		/* current connection */
 	uv_timer_t		 timer;
-	uint64_t		 cycle_done_ms;	/* poll of this cycle ended */
+	uint64_t		 cycle_done_ms;	/* poll of this round ended */
+	bool			 in_round;	/* its answer is awaited */
 	/* session bookkeeping per connector, for the store */
 	uint32_t		 open_no[REGMAP_MAX_CONN];
 	int64_t			 open_start[REGMAP_MAX_CONN];
@@ -66,7 +72,11 @@ struct master {
 	struct peer		*peers;
 	int			 npeers;
 	uv_timer_t		 cycle_timer;
-	uint64_t		 cycle_start_ms;
+	/* the round: every charger that answers, polled together */
+	uv_timer_t		 round_timer;
+	int			 round_left;	/* answers awaited */
+	bool			 round_waiting;	/* the site waits for them */
+	uint64_t		 cycle_start_ms;	/* of the round */
 	uint64_t		 cycle_start_us;	/* uv_hrtime, for jitter */
 	bool			 cycle_open;
 	struct cycle_stats	 stats;
@@ -98,6 +108,7 @@ void	master_stop(struct master *);
 void	master_free(struct master *);
 void	master_write_stats(const struct master *);
 void	master_poll_now(struct master *, int peer, uint64_t now_ms);
+void	master_round(struct master *, uint64_t now_ms);
 void	master_publish_status(struct master *);
 void	master_restart(struct master *);
 void	master_event(struct master *, int severity, const char *source,

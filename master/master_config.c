@@ -75,6 +75,9 @@ const struct cfg_key master_config_keys[] = {
 	    NULL, 0, 0, "A", "the main fuse, per phase" },
 	{ "site", "margin", CFG_DECI, 0, 2000, "2.0", S(margin), 0, NULL, 0, 0,
 	    "A", "kept free below the main fuse" },
+	{ "site", "deadband", CFG_DECI, 0, 2000, "0.5", S(deadband), 0, NULL, 0,
+	    0, "A", "a change of the building's load smaller than this moves "
+	    "nobody (at most the margin)" },
 	{ "site", "meter_offline_limit", CFG_DECI, 0, 20000, "10.0",
 	    S(offline_limit), 0, NULL, 0, 0, "A",
 	    "per phase for all chargers while the meter is silent" },
@@ -229,6 +232,16 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 		deci(a, sizeof(a), mc->site.margin);
 		snprintf(err, errlen, "site.margin: %s leaves nothing of "
 		    "site.site_limit %s", a, b);
+		return -1;
+	}
+	/* The building in force may lag the truth by up to the deadband
+	 * (cycle.c): the margin must cover it. */
+	if (mc->site.deadband > mc->site.margin) {
+		deci(a, sizeof(a), mc->site.deadband);
+		deci(b, sizeof(b), mc->site.margin);
+		snprintf(err, errlen, "site.deadband: %s is more than site.margin "
+		    "%s: the margin must cover what the deadband may hide "
+		    "(raise the margin or lower the deadband)", a, b);
 		return -1;
 	}
 	for (int i = 0; i < mc->ncharger; i++) {

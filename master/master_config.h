@@ -51,6 +51,7 @@ struct master_config {
 		int	group_limit;		/* 0.1 A per phase */
 		int	site_limit;		/* 0.1 A per phase */
 		int	margin;			/* 0.1 A */
+		int	deadband;		/* 0.1 A */
 		int	offline_limit;		/* 0.1 A per phase */
 		int	min_run, min_pause;	/* s */
 		int	green_start, green_stop;	/* s */

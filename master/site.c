@@ -83,9 +83,10 @@ gather(struct site *s, uint64_t now)
 
 	localtime_r(&wall, &lt);
 
-	for (int p = 0; p < EVG_PHASES; p++)
-		s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
-	s->cy.site.meter_online = s->mc.online;
+	/* The clamps as of the reading handed over (site_round_done). */
+	if (!s->mc.online)
+		s->meter_given = false;
+	s->cy.site.meter_online = s->mc.online && s->meter_given;
 	for (size_t i = 0; i < s->n; i++) {
 		struct peer *pe = &m->peers[s->slot[i].peer];
 		const struct charger_conf *cc = pe->cc;
@@ -105,6 +106,7 @@ gather(struct site *s, uint64_t now)
 		r->fallback_da = pe->link.fallback_da;
 		r->fallback_s = pe->link.fallback_s;
 		r->read_ms = pe->link.last_ok_ms;
+		r->taken_ms = pe->link.taken_ms;
 		r->may_force_da = pe->link.may_force_da[k];
 		r->rc = *rc;
 		op->paused = s->slot[i].op_paused;
@@ -224,8 +226,45 @@ meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
 		history_add(s, r);
 	if (!ok)
 		MLOG(s->m, LOG_DEBUG, "meter: %s", why);
-	/* Every reading can change what the site may carry: allocate now,
-	 * so a load step is answered within one meter period. */
+	if (ok)
+		s->meter_fresh = true;
+	/* Every reading can change what the site may carry, so it is
+	 * answered within one meter period. When the chargers are due, they
+	 * are read at once and the site allocated when they have answered,
+	 * so that their currents and the meter's are of the same moment
+	 * (docs/load-balancing.md, "Readings in time"); between their polls
+	 * (the meter reads more often), at once, the cycle counting each car
+	 * at the most it may have risen to. */
+	if (!s->m->cycle_open || now - s->m->cycle_start_ms +
+	    (uint64_t)s->m->conf->meter.poll_period / 2 >=
+	    (uint64_t)s->m->conf->site.poll_period) {
+		s->meter_round_ms = now;
+		master_round(s->m, now);
+	} else
+		site_round_done(s, now);
+}
+
+/* The meter starts the rounds while its readings come (cycle_cb). */
+bool
+site_meter_drives(const struct site *s, uint64_t now)
+{
+	return s->meter_running && s->meter_round_ms != 0 &&
+	    now - s->meter_round_ms < (uint64_t)s->m->conf->site.poll_period *
+	    3 / 2;
+}
+
+/* The chargers have answered (or the round's wait is over): the meter's
+ * newest reading goes to the cycle with them, and the site is allocated. */
+void
+site_round_done(struct site *s, uint64_t now)
+{
+	if (s->meter_fresh && s->mc.online) {
+		for (int p = 0; p < EVG_PHASES; p++)
+			s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
+		s->cy.meter_ms = s->mc.last_ok_ms;
+		s->meter_given = true;
+	}
+	s->meter_fresh = false;
 	site_allocate(s, now);
 }
 
@@ -248,6 +287,7 @@ site_apply_params(struct site *s)
 	s->cy.site.group_limit_da = mc->site.group_limit;
 	s->cy.site.site_limit_da = mc->site.site_limit;
 	s->cy.site.margin_da = mc->site.margin;
+	s->cy.deadband_da = mc->site.deadband;
 	s->cy.site.offline_limit_da = mc->site.offline_limit;
 	s->cy.site.chargers_in_clamps = mc->meter.chargers_included;
 	s->cy.site.min_run_ms = (uint32_t)mc->site.min_run * 1000;

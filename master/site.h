@@ -100,11 +100,18 @@ struct site {
 	struct meter_core	 mc;
 	struct meterio		 mio;
 	bool			 meter_running;
+	/* Readings in time: a meter reading waits for the chargers' round
+	 * before the cycle gets it (site_round_done). */
+	bool			 meter_fresh;	/* a reading not handed over */
+	bool			 meter_given;	/* the cycle has one (online) */
+	uint64_t		 meter_round_ms;	/* a reading started one */
 	struct linesrv		 ctl;
 };
 
 int	site_start(struct site *, struct master *);
 void	site_allocate(struct site *, uint64_t now_ms);
+void	site_round_done(struct site *, uint64_t now_ms);
+bool	site_meter_drives(const struct site *, uint64_t now_ms);
 void	site_stop(struct site *);
 void	site_free(struct site *);
 char	*site_status_json(const struct site *, uint64_t now_ms);

@@ -11,7 +11,7 @@ enum conn_state {
 	CS_WAIT_AUTH = 1,	/* car plugged in, not authorised */
 	CS_AUTH_WAIT_CAR = 2,	/* authorised, the car has not started */
 	CS_CHARGING = 3,
-	CS_PAUSED = 4,		/* offer 0 (site paused it) */
+	CS_NO_CURRENT = 4,		/* waiting for current: offer 0 */
 	CS_SUSPENDED_EV = 5,	/* offer > 0, the car stays in B */
 	CS_FAULT = 6,
 	CS_LOCKED = 7,		/* out of service */

@@ -45,8 +45,9 @@ const struct reg_def regmap[] = {
 	    "6 invalid / not yet known" },
 	{ REG_INPUT, REG_CONN, 1, RT_U16, 1, C(state), "state", "",
 	    false, 0, 0, "0 available, 1 waiting for authorisation, "
-	    "2 authorised waiting for car, 3 charging, 4 paused, "
-	    "5 suspended by car, 6 fault, 7 locked" },
+	    "2 authorised waiting for car, 3 charging, "
+	    "4 waiting for current (offer 0), 5 suspended by car, 6 fault, "
+	    "7 locked" },
 	{ REG_INPUT, REG_CONN, 2, RT_U16, 1, C(faults), "faults", "bits",
 	    false, 0, 0, "0 RCM AC, 1 RCM DC, 2 diode, 3 pilot, "
 	    "4 overvoltage, 5 undervoltage, 6 PEN, 7 over-temperature, "

@@ -138,6 +138,8 @@ setup(struct prun *p, const struct site_file *sf, int variant, char *err,
 		.green_start_ms = ALLOC_GREEN_START_MS,
 		.green_stop_ms = ALLOC_GREEN_STOP_MS,
 	};
+	/* The master's default deadband, within the margin (its rule). */
+	p->cy.deadband_da = sf->margin < 5 ? sf->margin : 5;
 	if (variant == PLAN_STATIC) {
 		/* an io7 Static group: a fixed share, safe with the building
 		 * at its peak (the load's peak plus its largest step) */
@@ -270,7 +272,12 @@ control(struct prun *p)
 				p->ch[c].fw.cfg.conn[k].max_da, 0 };
 		}
 	}
+	/* the meter and the chargers read at the same moment */
+	p->cy.meter_ms = p->now;
+	for (int i = 0; i < p->n; i++)
+		p->rd[i].taken_ms = p->now;
 	cycle_run(&p->cy, p->conf, p->rd, p->op, p->now, &out);
+	p->r->setpoint_changes += out.changed;
 	p->heartbeat++;
 	for (int c = 0; c < p->nch; c++) {
 		fw_heartbeat(&p->ch[c].fw, p->heartbeat, p->now);

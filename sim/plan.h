@@ -30,6 +30,7 @@ struct plan_result {
 	int32_t		 peak_da;
 	long		 over_s;	/* above the fuse beyond 5 s */
 	long		 contactor_ops;
+	long		 setpoint_changes;	/* setpoints the master changed */
 	double		 sum_share, sum_share2;
 	int		 connectors, days;
 	double		 cpu_s;

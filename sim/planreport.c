@@ -56,6 +56,9 @@ report(FILE *fp, const struct site_file *sf, const struct plan_result *r)
 	    r->peak_da / 10.0, sf->supply / 10.0, r->over_s);
 	fprintf(fp, "contactor operations        %9.2f       per connector per "
 	    "day\n", (double)r->contactor_ops / r->connectors / r->days);
+	fprintf(fp, "setpoint changes            %9.2f       per connector per "
+	    "hour\n", (double)r->setpoint_changes / r->connectors / r->days /
+	    24.0);
 	fprintf(fp, "Jain fairness over cars     %9.3f\n", jain(r));
 	fprintf(fp, "CPU                         %9.2f s\n", r->cpu_s);
 }

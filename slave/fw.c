@@ -791,10 +791,10 @@ derive_state(const struct fw *fw, const struct fw_conn *c, uint64_t now_ms)
 	 * or winding down with the contactor still closed. */
 	if (c->setpoint_da == 0 || c->stopping || c->close_cmd ||
 	    (c->rcm_test == RCM_TEST_PASSED && c->offer_da == 0))
-		return CS_PAUSED;
+		return CS_NO_CURRENT;
 	/* In C but not closed yet (minimum open time): postponed. */
 	if (cp_charging(fw, c->cp_state))
-		return CS_PAUSED;
+		return CS_NO_CURRENT;
 	/* In B with an offer: the car's choice if it went there with the
 	 * offer standing, or stays there past its 5 s to react to one. */
 	if (c->sess.charged && (c->b_since > c->offer_since ||
@@ -813,7 +813,7 @@ derive_led(const struct fw *fw, const struct fw_conn *c)
 	case CS_WAIT_AUTH:	return LED_CABLE_IN;
 	case CS_AUTH_WAIT_CAR:	return LED_WAITING;
 	case CS_CHARGING:	return LED_CHARGING;
-	case CS_PAUSED:		return LED_POSTPONED;
+	case CS_NO_CURRENT:		return LED_POSTPONED;
 	case CS_SUSPENDED_EV:	return LED_SUSPENDED_EV;
 	case CS_FAULT:		return fault_led(c->faults);
 	case CS_LOCKED:		return LED_OUT_OF_SERVICE;

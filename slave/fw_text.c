@@ -11,7 +11,7 @@ conn_state_name(enum conn_state s)
 {
 	static const char *const names[] = {
 		"available", "waiting-for-authorisation",
-		"authorised-waiting-for-car", "charging", "paused",
+		"authorised-waiting-for-car", "charging", "waiting-for-current",
 		"suspended-by-car", "fault", "locked",
 	};
 

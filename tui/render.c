@@ -277,6 +277,7 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
 	col += put(p, row, col, 1, base, " ");
 	col += putf(p, row, col, p->s->cols - col, c->faults[0] && !sel ?
 	    TA_BAD : base, "%-13.13s", c->online ? (c->paused ? "paused (op)" :
+	    strcmp(c->state, "waiting-for-current") == 0 ? "wait current" :
 	    c->state) : "offline");
 	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
 	    "%5s ", c->offer, draw, c->session_kwh, t);
@@ -481,8 +482,9 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  waiting-for-authorisation  a car is plugged in, not yet allowed",
 		"  authorised-waiting-for-car allowed; the car has not started",
 		"  charging                   the car draws current",
-		"  paused                     no current offered now (sharing, smart",
-		"                             charging, or an operator)",
+		"  waiting-for-current        no current offered now: the supply is",
+		"                             shared out, or smart charging waits",
+		"  paused (op)                an operator paused it: p resumes",
 		"  suspended-by-car           offered, but the car takes nothing",
 		"  fault                      stopped for safety: see Faults; reset",
 		"                             once fixed",

@@ -335,8 +335,8 @@ class FaultTest(Base):
         self.assertTrue(all(s["status"] == "fallback" for s in sts))
         self.assertLess(time.monotonic() - t0, 4.5)
         c = sts[1]["connectors"][0]
-        self.assertEqual(c["offer"], 0.0)           # fallback 0 A: paused
-        self.assertEqual(c["state"], "paused")
+        self.assertEqual(c["offer"], 0.0)           # fallback 0 A
+        self.assertEqual(c["state"], "waiting-for-current")
         # ... and resume when it is back: normal, and the one car gets
         # all it can take of the 48 A group limit (its 32 A maximum).
         m = self.master(cfg, "--set", "site.poll_period=300")
@@ -466,6 +466,11 @@ class MasterConfigTest(unittest.TestCase):
              "phase1 = L1\n",
              "site.fallback_current: 8.0 A on each of the 3 connectors on "
              "L1 is 24.0 A, above site.group_limit 20.0 A"),
+            # the margin covers what the deadband may hide (issue 13)
+            ("[site]\nmargin = 0\n",
+             "site.deadband: 0.5 A is more than site.margin 0.0 A"),
+            ("[site]\nmargin = 1\ndeadband = 1.5\n",
+             "site.deadband: 1.5 A is more than site.margin 1.0 A"),
         ]
         # their positive twins: the same limits, each within what it sits
         # under, are a good configuration
@@ -483,7 +488,9 @@ class MasterConfigTest(unittest.TestCase):
                      "[site]\ngroup_limit = 24\nfallback_current = 8\n"
                      "[charger1]\nhost = 127.0.0.1\nport = 1\n"
                      "[charger2]\nhost = 127.0.0.1\nport = 2\n"
-                     "connectors = 1\nphase1 = L1\n"):
+                     "connectors = 1\nphase1 = L1\n",
+                     "[site]\nmargin = 0\ndeadband = 0\n",
+                     "[site]\nmargin = 1.5\ndeadband = 1.5\n"):
             with tempfile.TemporaryDirectory() as d:
                 path = os.path.join(d, "m.ini")
                 with open(path, "w") as f:

@@ -113,7 +113,7 @@ class SessionTest(unittest.TestCase):
         # Pause and resume.
         self.assertEqual(s.cmd("setpoint 1 0"), "ok")
         st = s.wait_for(lambda st: not st["connectors"][0]["contactor"])
-        self.assertEqual(st["connectors"][0]["state"], "paused")
+        self.assertEqual(st["connectors"][0]["state"], "waiting-for-current")
         self.assertEqual(st["connectors"][0]["pilot"], "+12V")
         # Unplug ends the session with its reason.
         self.assertEqual(s.cmd("unplug 1"), "ok")

@@ -301,7 +301,7 @@ test_pause_waits_for_b_then_resumes(void **state)
 	rig_run(r, 20);
 	assert_int_equal(c->drive, CP_DRIVE_PLUS12);	/* PWM off first */
 	assert_true(c->close_cmd);			/* not under load */
-	assert_int_equal(c->state, CS_PAUSED);
+	assert_int_equal(c->state, CS_NO_CURRENT);
 	rig_run(r, 8000);
 	t_off = rig_find(r, C1, EV_OFFER, -1, 0, t0);
 	t_b = rig_find(r, C1, EV_CP, CP_C, CP_B, t0);
@@ -309,7 +309,7 @@ test_pause_waits_for_b_then_resumes(void **state)
 	assert_true(t_b > t_off);
 	assert_true(t_open >= t_b && t_open - t_b <= FW_OPEN_MAX_MS);
 	assert_true(t_open - t_off <= FW_PAUSE_OPEN_MAX_MS);
-	assert_int_equal(c->state, CS_PAUSED);
+	assert_int_equal(c->state, CS_NO_CURRENT);
 	assert_int_equal(c->led, LED_POSTPONED);
 	assert_true(c->sess.active);
 
@@ -321,7 +321,7 @@ test_pause_waits_for_b_then_resumes(void **state)
 	/* Back in C inside the minimum open time: postponed. */
 	assert_int_equal(c->cp_state, CP_C);
 	assert_false(c->close_cmd);
-	assert_int_equal(c->state, CS_PAUSED);
+	assert_int_equal(c->state, CS_NO_CURRENT);
 	rig_run(r, 12000);
 	t_close = rig_find(r, C1, EV_CONTACTOR, 1, -1, (uint64_t)t_open);
 	assert_true(t_close > 0);
@@ -1168,7 +1168,7 @@ ignored_pause(const char *const *settings)
 	assert_int_equal(rig_find(r, C1, EV_FAULT_SET, -1, -1, t0), -1);
 	assert_int_equal(c->faults, 0);
 	assert_true(c->sess.active);
-	assert_int_equal(c->state, CS_PAUSED);
+	assert_int_equal(c->state, CS_NO_CURRENT);
 	cmd_ok(r, "setpoint 1 16");
 	rig_run(r, 15000);
 	assert_true(c->close_cmd);

@@ -295,7 +295,7 @@ test_fallback_zero_pauses(void **state)
 	rig_run(r, 300);
 	assert_int_equal(r->s.fw.status, UNIT_FALLBACK);
 	assert_int_equal(r->s.fw.conn[0].offer_da, 0);
-	assert_int_equal(r->s.fw.conn[0].state, CS_PAUSED);
+	assert_int_equal(r->s.fw.conn[0].state, CS_NO_CURRENT);
 	rig_run(r, 8000);
 	assert_false(r->s.fw.conn[0].close_cmd);
 	rig_free(r);

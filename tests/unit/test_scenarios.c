@@ -2,13 +2,16 @@
  * test_scenarios.c: the allocator and the setpoint planner driving real
  * charger firmware cores and simulated cars, in virtual time, no sockets.
  *
- * The master is modelled as it runs: a control cycle every second reads
- * the meter (through the meter core, with its age check), polls every
- * charger it can reach (what it read stays as it was for one it cannot:
- * an old reading, as in the master's link), writes the fallback settings
- * at first contact, then allocates, plans and writes heartbeats and
- * setpoints through the chargers' own register map. The chargers step
- * every 10 ms.
+ * The master is modelled as it runs: every second it reads the meter
+ * (through the meter core, with its age check), then, POLL_GAP_MS later
+ * (the chargers step in between), polls every charger it can reach (what
+ * it read stays as it was for one it cannot: an old reading, as in the
+ * master's link), writes the fallback settings at first contact, then
+ * runs the control cycle and writes heartbeats and setpoints through the
+ * chargers' own register map. The chargers step every 10 ms. With
+ * split_polls set, the master of before issue 13 is modelled instead:
+ * the cycle runs on the meter's reading with the chargers' readings of
+ * the poll 700 ms earlier (to show that the tests see what it did).
  *
  * At every step two invariants are checked:
  *  (a) the offers in force (each counted at its highest value of the
@@ -42,6 +45,8 @@
 #define MAXC		(2 * MAXCH)
 #define TICK		10
 #define CYCLE_MS	1000
+#define POLL_GAP_MS	(2 * TICK)	/* meter reading -> chargers' */
+#define SPLIT_POLL_MS	300		/* split_polls: polls at +300 ms */
 #define OHIST		(PLAN_EV_RESPONSE_MS / TICK)		/* 5 s */
 #define HIST		((PLAN_EV_RESPONSE_MS + CYCLE_MS) / TICK + 1)
 /* The physical window: the master sees a step at its next meter reading
@@ -57,6 +62,10 @@ struct scen {
 	bool		 dead[MAXCH];		/* no power: no step, no draw */
 	int32_t		 base_da[EVG_PHASES];	/* the building */
 	bool		 meter_silent;		/* readings stop arriving */
+	bool		 split_polls;		/* the master of before */
+	uint32_t	 meter_period_ms;	/* CYCLE_MS unless set */
+	int32_t		 noise_da;		/* +- on every reading */
+	uint64_t	 noise_x;
 	/* the master */
 	struct cycle	 cy;			/* the master's own cycle */
 	struct cycle_conf conf[MAXC];
@@ -67,6 +76,12 @@ struct scen {
 	int32_t		 master_fallback_da;	/* written at first contact */
 	uint16_t	 heartbeat;
 	uint64_t	 now, t0;
+	/* what the master did */
+	int		 overload_cuts;		/* cycles with an overload */
+	int		 pauses;		/* offer withdrawn from a car
+						 * that still wanted it */
+	int		 changes;		/* setpoint changes */
+	int32_t		 last_sp[MAXC];
 	/* invariant bookkeeping */
 	int32_t		 offer_hist[MAXC][OHIST];
 	int		 opos;
@@ -231,13 +246,17 @@ meter_read(struct scen *s)
 		for (int p = 0; p < EVG_PHASES; p++)
 			r.current_da[p] = s->base_da[p] +
 			    (s->cy.site.chargers_in_clamps ? phase_draw(s, p) : 0);
+		if (s->noise_da > 0)
+			for (int p = 0; p < EVG_PHASES; p++) {
+				s->noise_x = s->noise_x * 6364136223846793005ull +
+				    1442695040888963407ull;
+				r.current_da[p] += (int32_t)((s->noise_x >> 33) %
+				    (uint64_t)(2 * s->noise_da + 1)) - s->noise_da;
+			}
 		r.frame = (uint16_t)(s->now / CYCLE_MS);
 		meter_core_good(&s->mc, &s->mp, &r, s->now);
 	}
 	meter_core_age(&s->mc, &s->mp, s->now);
-	s->cy.site.meter_online = s->mc.online;
-	for (int p = 0; p < EVG_PHASES; p++)
-		s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
 }
 
 /* One poll of charger c: its registers as the master reads them, and
@@ -266,17 +285,30 @@ poll(struct scen *s, int c)
 		regmap_decode_conn(regs + REGMAP_CONN_BASE * (k + 1), &r->rc);
 		r->may_force_da = r->rc.setpoint_da;
 		r->heard = true;
-		r->read_ms = s->now;
+		r->read_ms = r->taken_ms = s->now;
 	}
 }
 
 static void
-control_cycle(struct scen *s)
+poll_all(struct scen *s)
+{
+	for (int c = 0; c < s->nch; c++)
+		if (!s->net_down[c] && !s->dead[c])
+			poll(s, c);
+}
+
+static void
+control_cycle(struct scen *s, bool polls)
 {
 	int	 n = s->nch * s->nconn;
 	struct cycle_out out;
 
-	meter_read(s);
+	/* The meter's last reading, handed over with its time. */
+	meter_core_age(&s->mc, &s->mp, s->now);
+	s->cy.site.meter_online = s->mc.online;
+	s->cy.meter_ms = s->mc.last_ok_ms;
+	for (int p = 0; p < EVG_PHASES; p++)
+		s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
 	for (int i = 0; i < n; i++) {
 		int	 c = i / s->nconn, ci = i % s->nconn;
 
@@ -284,10 +316,17 @@ control_cycle(struct scen *s)
 		    ALLOC_MIN_DA, s->ch[c].fw.cfg.conn[ci].max_da, 0 };
 		s->rd[i].online = !s->net_down[c] && !s->dead[c];
 	}
-	for (int c = 0; c < s->nch; c++)
-		if (!s->net_down[c] && !s->dead[c])
-			poll(s, c);
+	if (polls)
+		poll_all(s);
 	cycle_run(&s->cy, s->conf, s->rd, s->op, s->now, &out);
+	for (int p = 0; p < EVG_PHASES; p++)
+		s->overload_cuts += out.overload[p];
+	s->changes += out.changed;
+	for (int i = 0; i < n; i++) {
+		s->pauses += s->cy.ac[i].demand && out.setpoint[i] == 0 &&
+		    s->last_sp[i] > 0;
+		s->last_sp[i] = out.setpoint[i];
+	}
 	s->heartbeat++;
 	for (int c = 0; c < s->nch; c++) {
 		if (s->net_down[c] || s->dead[c])
@@ -407,9 +446,19 @@ static void
 run(struct scen *s, uint64_t ms)
 {
 	for (uint64_t t = 0; t < ms; t += TICK) {
+		uint64_t ph = (s->now + TICK - s->t0) % CYCLE_MS;
+		uint32_t mp = s->meter_period_ms ? s->meter_period_ms : CYCLE_MS;
+
 		s->now += TICK;
-		if ((s->now - s->t0) % CYCLE_MS == 0)
-			control_cycle(s);
+		if (ph % mp == 0)
+			meter_read(s);
+		/* a reading between two polls: allocated at once */
+		if (ph % mp == 0 && ph != 0)
+			control_cycle(s, false);
+		if (s->split_polls ? ph == 0 : ph == POLL_GAP_MS)
+			control_cycle(s, !s->split_polls);
+		if (s->split_polls && ph == SPLIT_POLL_MS)
+			poll_all(s);
 		for (int c = 0; c < s->nch; c++)
 			if (!s->dead[c])
 				slave_tick(&s->ch[c], s->now);
@@ -448,8 +497,8 @@ test_base_load_step(void **state)
 		assert_in_range(phase_draw(s, p), 690, 700);
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 800;
-	run(s, CYCLE_MS);
-	/* Cut in the same cycle: the setpoints fit the new 20 A. */
+	run(s, CYCLE_MS + POLL_GAP_MS);
+	/* Cut at the next reading: the setpoints fit the new 20 A. */
 	{
 		int32_t sum = 0;
 
@@ -942,6 +991,107 @@ test_cut_cars_return_without_the_minimum_pause(void **state)
 	assert_int_equal(s->worst_over, 0);
 }
 
+/*
+ * Control loop v2 (issue 13): ten cars plugged within the same second,
+ * with room for all of them (200 A fuse, 30 A building, ten 16 A cars
+ * on five double chargers), starting after lags of 1 to 5 s. A car that
+ * has just started is a car, not the building: none is paused and no
+ * overload cut is made. Run with the meter read every second and every
+ * half second (a reading between two polls), and, as the test's own
+ * check, against the master of before (the chargers' readings 700 ms
+ * older than the meter's), which did cut them.
+ */
+static uint32_t rnd(uint64_t *);
+
+static void
+cars_start_together(struct scen *s, bool split, uint32_t meter_ms)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+
+	scen_init(s, 5, 2, ALLOC_DYNAMIC, 2000, NULL);
+	s->split_polls = split;
+	s->meter_period_ms = meter_ms;
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 300;
+	run(s, 3000);
+	for (int c = 0; c < 5; c++)
+		for (int k = 1; k <= 2; k++) {
+			char	 line[32];
+
+			snprintf(line, sizeof(line), "car %d max 16", k);
+			cmd(s, c, line);
+			snprintf(line, sizeof(line), "car %d lag %u", k,
+			    1000 + rnd(&x) % 4001);
+			cmd(s, c, line);
+		}
+	for (int c = 0; c < 5; c++)
+		for (int k = 1; k <= 2; k++) {
+			char	 line[16];
+
+			run(s, 100);	/* ten plugs within one second */
+			snprintf(line, sizeof(line), "plug %d", k);
+			cmd(s, c, line);
+		}
+	run(s, 60000);
+}
+
+static void
+test_cars_starting_together(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	for (int m = 0; m < 2; m++) {
+		cars_start_together(s, false, m == 0 ? CYCLE_MS : CYCLE_MS / 2);
+		assert_int_equal(s->overload_cuts, 0);
+		assert_int_equal(s->pauses, 0);
+		assert_int_equal(s->cy.out.running, 10);
+		for (int i = 0; i < 10; i++)
+			assert_int_equal(fwc(s, i)->state, CS_CHARGING);
+		for (int p = 0; p < 3; p++)
+			assert_in_range(phase_draw(s, p), 1550, 1600);
+		assert_fuse_kept(s);
+		assert_int_equal(s->worst_over, 0);
+	}
+	/* the master of before: the same start, cut as the cars started */
+	cars_start_together(s, true, CYCLE_MS);
+	assert_true(s->overload_cuts > 0);
+}
+
+/*
+ * Control loop v2: noise of +-0.3 A on every reading of a steady site
+ * (four cars charging, the building at 60 A of 100 A) moves nobody with
+ * the default deadband of 0.5 A (and a 2 A margin); without a deadband
+ * the same noise changes setpoints (the test's own check).
+ */
+static void
+test_noise_moves_nobody(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	for (int db = 5; db >= 0; db -= 5) {
+		scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
+		s->cy.site.margin_da = 20;
+		s->cy.deadband_da = db;
+		s->noise_da = 3;
+		s->noise_x = 42;
+		for (int p = 0; p < 3; p++)
+			s->base_da[p] = 600;
+		plug_all(s, 1);
+		run(s, 60000);
+		assert_int_equal(s->cy.out.running, 4);
+		s->changes = 0;
+		run(s, 10 * 60 * 1000);
+		if (db > 0) {
+			assert_int_equal(s->changes, 0);
+			assert_int_equal(s->overload_cuts, 0);
+		} else		/* chatter, and cuts for 0.1 A */
+			assert_true(s->changes > 10 && s->overload_cuts > 0);
+		assert_fuse_kept(s);
+	}
+}
+
 /* --- random sites ---------------------------------------------------------
  * The physical invariant over random sites and random events: chargers
  * that lose their network or their power and come back, master restarts,
@@ -1083,6 +1233,8 @@ main(void)
 		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_silent_charger_random_writes),
 		cmocka_unit_test(test_cut_cars_return_without_the_minimum_pause),
+		cmocka_unit_test(test_cars_starting_together),
+		cmocka_unit_test(test_noise_moves_nobody),
 		cmocka_unit_test(test_random_sites),
 	};
 
