@@ -29,6 +29,10 @@
 #define PLAN_TICK_MS	100	/* the chargers' step */
 #define PLAN_CYCLE_MS	1000	/* the master's: meter, allocate, write */
 #define PLAN_T0_MS	1000000
+/* The LP's room each second: the most the allocator allowed over this
+ * window, for the master answers a step in the building at its next cycle
+ * and a car follows a lowered offer within 5 s (IEC 61851-1 Annex A). */
+#define PLAN_LAG_S	((ALLOC_EV_RESPONSE_MS + PLAN_CYCLE_MS) / 1000)
 
 struct pcar {
 	bool		 present, stopped;
@@ -56,6 +60,11 @@ struct prun {
 	int32_t		 base[EVG_PHASES], pv[EVG_PHASES];
 	int		 over_run[EVG_PHASES];	/* seconds above, in a row */
 	struct plan_result *r;
+	struct planlp_day *day;		/* may be NULL */
+	bool		 lp_err;	/* a car could not be recorded */
+	int32_t		 room[PLAN_LAG_S + 1][EVG_PHASES];	/* ring */
+	int32_t		 room_now[EVG_PHASES];	/* the LP's, this second */
+	bool		 room_known;
 	/* per-minute series for the chart */
 	FILE		*series;
 	double		 acc[7];
@@ -184,6 +193,7 @@ depart(struct prun *p, int i, bool left)
 	    c->wanted_wh) / c->wanted_wh : 1;
 
 	p->r->delivered_wh += got;
+	p->r->useful_wh += got < c->wanted_wh ? got : c->wanted_wh;
 	c->present = false;
 	if (!left) {
 		p->r->still_there++;
@@ -196,6 +206,81 @@ depart(struct prun *p, int i, bool left)
 	    got + 500 < c->bound_wh;
 	p->r->sum_share += share;
 	p->r->sum_share2 += share * share;
+}
+
+/* The LP's view of car i, just arrived: its stay, the site phases it
+ * draws on (its lines through its connector's wiring), its current. */
+static int
+lp_car(struct prun *p, int i)
+{
+	const struct pcar *c = &p->cars[i];
+	const struct slave *ch = &p->ch[i / p->nc];
+	enum phase_conn pc = ch->sim.conn[i % p->nc].phase;	/* as wired */
+	int32_t	 conn_max = ch->fw.cfg.conn[i % p->nc].max_da;
+	int	 n = c->car.phases < phase_conn_lines(pc) ? c->car.phases :
+	    phase_conn_lines(pc);
+	struct planlp_car k = {
+		.arrive_s = p->t_s - p->sf->start_s,
+		.leave_s = c->car.leave_s - p->sf->start_s,
+		.max_da = c->car.max_da < conn_max ? c->car.max_da : conn_max,
+		.wanted_wh = c->wanted_wh,
+	};
+
+	for (int l = 0; l < n; l++)
+		k.phases |= (uint8_t)(1u << phase_conn_site_phase(pc, l));
+	return planlp_car(p->day, &k);
+}
+
+/*
+ * The LP's room for this second: the allocator's own hard limit per
+ * phase (alloc_limits: the supply less the building net of PV, less the
+ * margin, capped by the group limit; the group limit alone in static
+ * mode), from the true building and PV, at its most over the last
+ * PLAN_LAG_S seconds. The cars' draw in this second stays within that
+ * whatever the sharing, so the LP stays an upper bound.
+ */
+static void
+lp_room(struct prun *p)
+{
+	struct alloc_site s = p->cy.site;
+	struct alloc_out o;
+	int64_t	 k = p->t_s - p->sf->start_s;
+	int32_t	 most[EVG_PHASES] = { 0 };
+
+	s.meter_online = true;
+	for (int ph = 0; ph < EVG_PHASES; ph++)
+		s.clamp_da[ph] = p->base[ph] - p->pv[ph];
+	alloc_limits(&s, NULL, 0, &o);
+	memcpy(p->room[k % (PLAN_LAG_S + 1)], o.hard_da, sizeof(o.hard_da));
+	if (k == 1)	/* the first cycle: no earlier room, no offer before */
+		for (int j = 0; j <= PLAN_LAG_S; j++)
+			memcpy(p->room[j], o.hard_da, sizeof(o.hard_da));
+	for (int j = 0; j <= PLAN_LAG_S; j++)
+		for (int ph = 0; ph < EVG_PHASES; ph++)
+			if (p->room[j][ph] > most[ph])
+				most[ph] = p->room[j][ph];
+	if (k == 1)
+		planlp_room(p->day, 0, most);
+	planlp_room(p->day, k, most);
+	memcpy(p->room_now, most, sizeof(most));
+	p->room_known = true;
+}
+
+/* The premise of the LP, checked at every step of the chargers: the cars
+ * draw no more on a phase than the room it counts for this second. */
+static void
+lp_check(struct prun *p)
+{
+	int32_t	 ev[EVG_PHASES] = { 0 };
+
+	for (int i = 0; i < p->n; i++)
+		for (int ph = 0; ph < EVG_PHASES; ph++)
+			ev[ph] += fwc(p, i)->site_da[ph];
+	for (int ph = 0; ph < EVG_PHASES; ph++)
+		if (ev[ph] > (p->room_known ? p->room_now[ph] : 0)) {
+			p->r->lp_over_s += PLAN_TICK_MS / 1000.0;
+			return;
+		}
 }
 
 static void
@@ -229,7 +314,8 @@ arrive(struct prun *p)
 		hours = (double)(c->car.leave_s - p->t_s) / 3600.0;
 		c->bound_wh = (uint32_t)fmin(c->wanted_wh, rate / 10.0 *
 		    MODEL_NOMINAL_V * c->car.phases * hours);
-		p->r->bound_wh += c->bound_wh;
+		if (p->day != NULL && lp_car(p, i) < 0)
+			p->lp_err = true;
 		cmd(p, ch, "car %d max %d", k, c->car.max_da / 10);
 		cmd(p, ch, "car %d phases %d", k, c->car.phases);
 		cmd(p, ch, "car %d capacity %d", k, c->car.capacity_kwh);
@@ -293,11 +379,8 @@ control(struct prun *p)
 static void
 account(struct prun *p)
 {
-	double	 cap = 0, cars_w = 0;
-
 	for (int ph = 0; ph < EVG_PHASES; ph++) {
 		int32_t	 a = p->cy.site.clamp_da[ph];
-		int32_t	 room = p->sf->supply - p->base[ph] + p->pv[ph];
 
 		if (a > p->r->peak_da)
 			p->r->peak_da = a;
@@ -309,21 +392,7 @@ account(struct prun *p)
 				p->r->over_s++;
 		} else
 			p->over_run[ph] = 0;
-		room -= p->sf->margin;
-		cap += room > 0 ? room / 10.0 * MODEL_NOMINAL_V : 0;
 	}
-	/* what the cars there could take at most this second */
-	for (int i = 0; i < p->n; i++) {
-		const struct pcar *c = &p->cars[i];
-		int32_t	 rate;
-
-		if (!c->present || c->stopped)
-			continue;
-		rate = c->car.max_da < p->sf->max_current ? c->car.max_da :
-		    p->sf->max_current;
-		cars_w += rate / 10.0 * MODEL_NOMINAL_V * c->car.phases;
-	}
-	p->r->capacity_wh += (cap < cars_w ? cap : cars_w) / 3600.0;
 	for (int i = 0; i < p->n; i++) {
 		bool	 closed = fwc(p, i)->close_cmd;
 
@@ -353,15 +422,16 @@ account(struct prun *p)
 	}
 }
 
-/* One run of days over the site; series (may be NULL) gets a line a
- * minute: minute,L1,L2,L3,EV1,EV2,EV3,PV. */
+/* One run of days over the site (plan.h); series lines are
+ * minute,L1,L2,L3,EV1,EV2,EV3,PV. */
 int
 plan_run(const struct site_file *sf, int variant, int days, FILE *series,
-    struct plan_result *r, char *err, size_t errlen)
+    struct planlp_day *day, struct plan_result *r, char *err, size_t errlen)
 {
 	struct prun *p = calloc(1, sizeof(*p));
 	uint64_t end;
 	clock_t	 c0 = clock();
+	int	 ret;
 
 	if (p == NULL)
 		return -1;
@@ -373,6 +443,7 @@ plan_run(const struct site_file *sf, int variant, int days, FILE *series,
 	}
 	p->r = r;
 	p->series = series;
+	p->day = day;
 	for (int i = 0; i < sf->model.present; i++)
 		arrive(p);
 	end = PLAN_T0_MS + (uint64_t)days * MODEL_DAY_S * 1000;
@@ -380,11 +451,15 @@ plan_run(const struct site_file *sf, int variant, int days, FILE *series,
 		p->now += PLAN_TICK_MS;
 		for (int c = 0; c < p->nch; c++)
 			slave_tick(&p->ch[c], p->now);
+		if (p->day != NULL)
+			lp_check(p);
 		if ((p->now - PLAN_T0_MS) % PLAN_CYCLE_MS != 0)
 			continue;
 		p->t_s++;
 		model_base_da(&p->model, p->t_s, p->base);
 		model_pv_da(&p->model, p->t_s, p->pv);
+		if (p->day != NULL)
+			lp_room(p);
 		for (int k = model_arrivals(&p->model, p->t_s, 1); k > 0; k--)
 			arrive(p);
 		for (int i = 0; i < p->n; i++) {
@@ -412,7 +487,12 @@ plan_run(const struct site_file *sf, int variant, int days, FILE *series,
 	r->connectors = p->n;
 	r->days = days;
 	r->cpu_s = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	ret = 0;
+	if (p->lp_err) {
+		snprintf(err, errlen, "out of memory");
+		ret = -1;
+	}
 	teardown(p);
 	free(p);
-	return 0;
+	return ret;
 }

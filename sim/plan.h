@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "planlp.h"
 #include "site_file.h"
 
 enum plan_variant {
@@ -18,13 +19,13 @@ enum plan_variant {
 
 struct plan_result {
 	uint64_t	 delivered_wh;		/* every car */
+	uint64_t	 useful_wh;	/* every car, up to what it wanted:
+					 * what the LP optimum bounds */
 	uint64_t	 left_delivered_wh, wanted_wh;	/* cars that left
 					 * within the run */
-	uint64_t	 bound_wh;	/* every car: what it wanted, or what
-					 * its charger could give it */
-	double		 capacity_wh;	/* each second, the lower of the
-					 * supply less the building and margin,
-					 * and what the cars there could take */
+	double		 lp_over_s;	/* the cars drew more on a phase than
+					 * the LP counts: its premise, must
+					 * be 0 */
 	int		 cars, short_cars, turned_away;	/* cars: left */
 	int		 still_there;	/* when the run ended */
 	int32_t		 peak_da;
@@ -36,8 +37,15 @@ struct plan_result {
 	double		 cpu_s;
 };
 
+/*
+ * One run of days over the site. series (may be NULL) gets a line a
+ * minute for the chart; day (may be NULL; planlp_init'ed by the caller
+ * for days * MODEL_DAY_S) gets what the LP optimum needs: every car's
+ * stay and the room the allocator's rules left each second.
+ */
 int	plan_run(const struct site_file *, int variant, int days, FILE *series,
-	    struct plan_result *, char *err, size_t errlen);
+	    struct planlp_day *day, struct plan_result *, char *err,
+	    size_t errlen);
 int	plan_main(int argc, char **argv);
 
 #endif

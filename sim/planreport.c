@@ -29,18 +29,22 @@ jain(const struct plan_result *r)
 	    (r->cars * r->sum_share2) : 1.0;
 }
 
-static double
-upper_bound(const struct plan_result *r)
-{
-	return (double)r->bound_wh < r->capacity_wh ? (double)r->bound_wh :
-	    r->capacity_wh;
-}
+/* The LP optimum of the day, or why there is none. */
+struct lpfig {
+	const struct planlp_result *lp;		/* NULL: none */
+	struct planlp_result res;
+	int		 slot_s;
+	char		 err[128];
+};
 
 static void
-report(FILE *fp, const struct site_file *sf, const struct plan_result *r)
+report(FILE *fp, const struct site_file *sf, const struct plan_result *r,
+    const struct lpfig *f)
 {
 	fprintf(fp, "energy delivered            %9.1f kWh\n",
 	    r->delivered_wh / 1000.0);
+	fprintf(fp, "  towards the cars' targets %9.1f kWh   the rest: cars "
+	    "charging on past their target\n", r->useful_wh / 1000.0);
 	fprintf(fp, "cars that left              %9d       below their target: "
 	    "%d; turned away (no free connector): %d; still there at the "
 	    "end: %d\n", r->cars, r->short_cars, r->turned_away,
@@ -48,9 +52,16 @@ report(FILE *fp, const struct site_file *sf, const struct plan_result *r)
 	fprintf(fp, "  they wanted               %9.1f kWh   got %.1f kWh: demand "
 	    "met %.1f %%\n", r->wanted_wh / 1000.0, r->left_delivered_wh /
 	    1000.0, pct((double)r->left_delivered_wh, r->wanted_wh));
-	fprintf(fp, "upper bound                 %9.1f kWh   delivered / bound "
-	    "%.1f %%\n", upper_bound(r) / 1000.0, pct((double)r->delivered_wh,
-	    upper_bound(r)));
+	if (f->lp != NULL) {
+		fprintf(fp, "LP optimum (clairvoyant)    %9.1f kWh   towards targets "
+		    "/ optimum %.1f %%\n", f->lp->optimum_wh / 1000.0,
+		    pct((double)r->useful_wh, f->lp->optimum_wh));
+		fprintf(fp, "  its LP                    %9d variables, %d "
+		    "constraints, slots of %d s, solved in %.2f s; seconds the "
+		    "cars drew beyond its room: %.1f\n", f->lp->cols,
+		    f->lp->rows, f->slot_s, f->lp->solve_s, r->lp_over_s);
+	} else
+		fprintf(fp, "LP optimum (clairvoyant)    none: %s\n", f->err);
 	fprintf(fp, "peak phase current          %9.1f A     limit %.1f A; "
 	    "seconds above it beyond one cycle + the cars' 5 s: %ld\n",
 	    r->peak_da / 10.0, sf->supply / 10.0, r->over_s);
@@ -64,11 +75,10 @@ report(FILE *fp, const struct site_file *sf, const struct plan_result *r)
 }
 
 static void
-compare(FILE *fp, const struct site_file *sf, const struct plan_result *r)
+compare(FILE *fp, const struct plan_result *r, const struct lpfig *f)
 {
 	static const int order[] = { PLAN_STATIC, PLAN_NO_RECLAIM, PLAN_FULL };
 
-	(void)sf;
 	fprintf(fp, "%-30s", "");
 	for (int i = 0; i < 3; i++)
 		fprintf(fp, " %20s", variant_names[order[i]]);
@@ -79,10 +89,15 @@ compare(FILE *fp, const struct site_file *sf, const struct plan_result *r)
 	for (int i = 0; i < 3; i++)
 		fprintf(fp, " %20.1f", pct((double)r[order[i]].left_delivered_wh,
 		    r[order[i]].wanted_wh));
-	fprintf(fp, "\n%-30s", "delivered / upper bound (%)");
+	fprintf(fp, "\n%-30s", "towards targets (kWh)");
 	for (int i = 0; i < 3; i++)
-		fprintf(fp, " %20.1f", pct((double)r[order[i]].delivered_wh,
-		    upper_bound(&r[order[i]])));
+		fprintf(fp, " %20.1f", r[order[i]].useful_wh / 1000.0);
+	fprintf(fp, "\n%-30s", "towards targets / LP opt. (%)");
+	for (int i = 0; i < 3 && f->lp != NULL; i++)
+		fprintf(fp, " %20.1f", pct((double)r[order[i]].useful_wh,
+		    f->lp->optimum_wh));
+	if (f->lp == NULL)
+		fprintf(fp, " none: %s", f->err);
 	fprintf(fp, "\n%-30s", "cars left below target");
 	for (int i = 0; i < 3; i++)
 		fprintf(fp, " %20d", r[order[i]].short_cars);
@@ -169,16 +184,57 @@ chart(const char *path, FILE *series, const struct site_file *sf, int days)
 	return fclose(fp);
 }
 
+/*
+ * The run as it ships, recording the day for the LP, then the LP: one for
+ * every way of sharing, since the day is the same whatever the sharing.
+ * Returns 0 (f->lp NULL if the LP has no optimum, f->err says why) or -1
+ * when the run itself failed (err).
+ */
+static int
+run_full(const struct site_file *sf, int days, int slot_s, FILE *series,
+    struct plan_result *r, struct lpfig *f, char *err, size_t errlen)
+{
+	struct planlp_day day;
+
+	f->lp = NULL;
+	f->slot_s = slot_s;
+	if (planlp_init(&day, (int64_t)days * MODEL_DAY_S, slot_s) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (plan_run(sf, PLAN_FULL, days, series, &day, r, err, errlen) != 0) {
+		planlp_free(&day);
+		return -1;
+	}
+	if (planlp_solve(&day, 0, &f->res, f->err, sizeof(f->err)) == 0)
+		f->lp = &f->res;
+	planlp_free(&day);
+	return 0;
+}
+
+/* A number option within [min, max], or -1 with a message. */
+static int
+opt_range(const char *opt, const char *arg, long min, long max, long *v)
+{
+	if (strnum_long(arg, min, max, v) == 0)
+		return 0;
+	fprintf(stderr, "evgroup-sim plan: %s: must be %ld-%ld\n", opt, min,
+	    max);
+	return -1;
+}
+
 static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: evgroup-sim plan --site FILE [--days N] [--compare] "
-	    "[--chart FILE.svg]\n"
+	    "[--chart FILE.svg] [--lp-slot S]\n"
 	    "  --site FILE       the site (docs/simulator.md, site files)\n"
 	    "  --days N          days to run, 1-31 (default 1)\n"
 	    "  --compare         also a static equal split and dynamic without "
 	    "reclaim\n"
-	    "  --chart FILE.svg  the day's chart (default plan.svg)\n");
+	    "  --chart FILE.svg  the day's chart (default plan.svg)\n"
+	    "  --lp-slot S       the LP optimum's time slot, 1-3600 s (default "
+	    "%d s for each day run)\n", PLANLP_SLOT_S);
 }
 
 int
@@ -189,15 +245,17 @@ plan_main(int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "compare", no_argument, NULL, 'c' },
 		{ "chart", required_argument, NULL, 'o' },
+		{ "lp-slot", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct site_file sf;
 	struct plan_result r[3];
+	struct lpfig fig;
 	const char *site = NULL, *svg = "plan.svg";
 	char	 err[CFG_ERRLEN + 64];
 	bool	 cmp = false;
-	long	 days = 1;
+	long	 days = 1, slot = 0;
 	int	 ch;
 	FILE	*series;
 
@@ -208,17 +266,18 @@ plan_main(int argc, char **argv)
 			site = optarg;
 			break;
 		case 'd':
-			if (strnum_long(optarg, 1, 31, &days) != 0) {
-				fprintf(stderr, "evgroup-sim plan: --days: must be "
-				    "1-31\n");
+			if (opt_range("--days", optarg, 1, 31, &days) != 0)
 				return 2;
-			}
 			break;
 		case 'c':
 			cmp = true;
 			break;
 		case 'o':
 			svg = optarg;
+			break;
+		case 'l':
+			if (opt_range("--lp-slot", optarg, 1, 3600, &slot) != 0)
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);
@@ -244,12 +303,16 @@ plan_main(int argc, char **argv)
 	    "connectors (%.1f A each), supply %.1f A per phase, mode %s\n\n",
 	    sf.name, days, sf.start, sf.chargers, sf.connectors,
 	    sf.max_current / 10.0, sf.supply / 10.0, site_mode_names[sf.mode]);
-	if (plan_run(&sf, PLAN_FULL, (int)days, series, &r[PLAN_FULL], err,
-	    sizeof(err)) != 0) {
+	/* the LP keeps the size of one day at PLANLP_SLOT_S */
+	if (slot == 0)
+		slot = PLANLP_SLOT_S * days;
+	if (run_full(&sf, (int)days, (int)slot, series, &r[PLAN_FULL], &fig,
+	    err, sizeof(err)) != 0) {
 		fprintf(stderr, "evgroup-sim plan: %s\n", err);
+		fclose(series);
 		return 1;
 	}
-	report(stdout, &sf, &r[PLAN_FULL]);
+	report(stdout, &sf, &r[PLAN_FULL], &fig);
 	if (chart(svg, series, &sf, (int)days) != 0)
 		fprintf(stderr, "evgroup-sim plan: cannot write %s\n", svg);
 	else
@@ -257,13 +320,17 @@ plan_main(int argc, char **argv)
 	fclose(series);
 	if (cmp) {
 		for (int v = PLAN_NO_RECLAIM; v <= PLAN_STATIC; v++)
-			if (plan_run(&sf, v, (int)days, NULL, &r[v], err,
+			if (plan_run(&sf, v, (int)days, NULL, NULL, &r[v], err,
 			    sizeof(err)) != 0) {
 				fprintf(stderr, "evgroup-sim plan: %s\n", err);
 				return 1;
 			}
 		printf("\nThe same days under three ways of sharing:\n\n");
-		compare(stdout, &sf, r);
+		compare(stdout, r, &fig);
+	}
+	if (fig.lp == NULL) {
+		fprintf(stderr, "evgroup-sim plan: %s\n", fig.err);
+		return 1;
 	}
 	return r[PLAN_FULL].over_s == 0 ? 0 : 3;
 }
