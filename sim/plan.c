@@ -234,7 +234,7 @@ lp_car(struct prun *p, int i)
 /*
  * The LP's room for this second: the allocator's own hard limit per
  * phase (alloc_limits: the supply less the building net of PV, less the
- * margin, capped by the group limit; the group limit alone in static
+ * margin but for the deadband, capped by the group limit; the group limit alone in static
  * mode), from the true building and PV, at its most over the last
  * PLAN_LAG_S seconds. The cars' draw in this second stays within that
  * whatever the sharing, so the LP stays an upper bound.
@@ -248,6 +248,10 @@ lp_room(struct prun *p)
 	int32_t	 most[EVG_PHASES] = { 0 };
 
 	s.meter_online = true;
+	/* the true building, not the cycle's estimate; the deadband may
+	 * hide up to its width of the margin (cycle.c) */
+	s.building_given = false;
+	s.margin_da -= p->cy.deadband_da;
 	for (int ph = 0; ph < EVG_PHASES; ph++)
 		s.clamp_da[ph] = p->base[ph] - p->pv[ph];
 	alloc_limits(&s, NULL, 0, &o);
