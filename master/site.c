@@ -228,6 +228,7 @@ meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
 		MLOG(s->m, LOG_DEBUG, "meter: %s", why);
 	if (ok)
 		s->meter_fresh = true;
+	s->meter_seen_ms = now;
 	/* Every reading can change what the site may carry, so it is
 	 * answered within one meter period. When the chargers are due, they
 	 * are read at once and the site allocated when they have answered,
@@ -237,19 +238,19 @@ meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
 	 * at the most it may have risen to. */
 	if (!s->m->cycle_open || now - s->m->cycle_start_ms +
 	    (uint64_t)s->m->conf->meter.poll_period / 2 >=
-	    (uint64_t)s->m->conf->site.poll_period) {
-		s->meter_round_ms = now;
+	    (uint64_t)s->m->conf->site.poll_period)
 		master_round(s->m, now);
-	} else
+	else
 		site_round_done(s, now);
 }
 
-/* The meter starts the rounds while its readings come (cycle_cb). */
+/* The meter starts the rounds while its results come (cycle_cb), so
+ * that the rounds follow its readings rather than a timer of their own. */
 bool
 site_meter_drives(const struct site *s, uint64_t now)
 {
-	return s->meter_running && s->meter_round_ms != 0 &&
-	    now - s->meter_round_ms < (uint64_t)s->m->conf->site.poll_period *
+	return s->meter_running && s->meter_seen_ms != 0 &&
+	    now - s->meter_seen_ms < (uint64_t)s->m->conf->site.poll_period *
 	    3 / 2;
 }
 

@@ -104,7 +104,7 @@ struct site {
 	 * before the cycle gets it (site_round_done). */
 	bool			 meter_fresh;	/* a reading not handed over */
 	bool			 meter_given;	/* the cycle has one (online) */
-	uint64_t		 meter_round_ms;	/* a reading started one */
+	uint64_t		 meter_seen_ms;	/* the last meter result */
 	struct linesrv		 ctl;
 };
 

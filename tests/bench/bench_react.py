@@ -60,6 +60,11 @@ def run(build, n, steps):
              "--set", "site.site_limit=%d" % limit, "--set",
              "site.group_limit=%d" % limit, "--set", "site.min_run=0", "--set",
              "site.min_pause=0", "--set", "meter.poll_period=500",
+             # CTs sized to the fuse: a reading beyond 1.5 x their rating
+             # is a fault, and the step must stay a reading
+             "--set", "clamp1.ct_rating=%d" % limit,
+             "--set", "clamp2.ct_rating=%d" % limit,
+             "--set", "clamp3.ct_rating=%d" % limit,
              "--log-level", "error"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times = {"cut": [], "cut90": [], "changed": []}
@@ -86,8 +91,11 @@ def run(build, n, steps):
                     times["cut"].append(r["ms"])
                     times["cut90"].append(r["ms90"])
                     times["changed"].append(r["changed"])
-                # and falls back; the cars rise again (not timed)
+                # and falls back; the cars rise again (not timed: a rise
+                # waits for the second reading and for the cut cars to
+                # have followed or had their 5 s), before the quiet wait
                 control(simsock, "meter step 0 0 0")
+                time.sleep(6)
         finally:
             master.send_signal(signal.SIGTERM)
             master.wait(timeout=20)
