@@ -20,8 +20,8 @@
 
 #include <jansson.h>
 
+#include "charger.h"
 #include "clock.h"
-#include "fw.h"
 #include "master.h"
 
 struct sockconn {

@@ -13,9 +13,10 @@
 
 #include <jansson.h>
 
+#include "charger.h"
 #include "clock.h"
 #include "cycle.h"
-#include "fw.h"
+#include "led.h"
 #include "master.h"
 #include "site.h"
 #include "siteapi.h"

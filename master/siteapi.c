@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "clock.h"
-#include "fw.h"
 #include "master.h"
 #include "siteapi.h"
 
