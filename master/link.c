@@ -351,9 +351,10 @@ static void
 round_end_cb(uv_timer_t *t)
 {
 	struct master *m = t->data;
+	uint64_t now = clock_now_ms();
 
 	m->round_waiting = false;
-	site_round_done(&m->site, clock_now_ms());
+	master_write_now(m, site_round_done(&m->site, now), now);
 }
 
 /*
@@ -384,12 +385,20 @@ master_round(struct master *m, uint64_t now)
 		drive(&m->peers[i], now);
 }
 
-/* A poll out of turn, to write a cut at once. */
+/*
+ * Polls out of turn, to write at once what the site asks (a cut, an
+ * operator's command): one for each entry, in its order.
+ */
 void
-master_poll_now(struct master *m, int i, uint64_t now)
+master_write_now(struct master *m, const struct site_writes *w,
+    uint64_t now)
 {
-	link_start_poll(&m->peers[i].link, now);
-	drive(&m->peers[i], now);
+	for (size_t j = 0; j < w->n; j++) {
+		int	 i = w->peer[j];
+
+		link_start_poll(&m->peers[i].link, now);
+		drive(&m->peers[i], now);
+	}
 }
 
 void

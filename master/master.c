@@ -1,7 +1,9 @@
 /*
  * master.c: the master's loop: its start-up (the chargers' links, the
- * sessions left open, the store, the site, the web server and the status
- * publisher), its cycle timer, and its shutdown and restart.
+ * sessions left open, the store, the site, the meter's thread, the
+ * control socket, the web server and the status publisher), what starts
+ * the rounds (the cycle timer, or the meter's readings), the operators'
+ * commands, and its shutdown and restart.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,52 @@ master_publish_status(struct master *m)
 	publisher_post(&m->pub, clock_now_ms());
 }
 
+/* The meter starts the rounds while its readings come (cycle_cb). */
+static bool
+meter_drives(const struct master *m, uint64_t now)
+{
+	return m->site.meter_running && m->meter_round_ms != 0 &&
+	    now - m->meter_round_ms < (uint64_t)m->conf->site.poll_period *
+	    3 / 2;
+}
+
+static void
+meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
+    const char *why)
+{
+	struct master *m = io->data;
+	uint64_t now = clock_now_ms();
+
+	site_meter_result(&m->site, ok, r, why, now);
+	/* Every reading can change what the site may carry, so it is
+	 * answered within one meter period. When the chargers are due, they
+	 * are read at once and the site allocated when they have answered,
+	 * so that their currents and the meter's are of the same moment
+	 * (docs/load-balancing.md, "Readings in time"); between their polls
+	 * (the meter reads more often), at once, the cycle counting each car
+	 * at the most it may have risen to. */
+	if (!m->cycle_open || now - m->cycle_start_ms +
+	    (uint64_t)m->conf->meter.poll_period / 2 >=
+	    (uint64_t)m->conf->site.poll_period) {
+		m->meter_round_ms = now;
+		master_round(m, now);
+	} else
+		master_write_now(m, site_round_done(&m->site, now), now);
+}
+
+/* An operator's line on the control socket. */
+static char *
+on_control(void *arg, const char *line)
+{
+	struct master *m = arg;
+	const struct site_writes *w;
+	uint64_t now = clock_now_ms();
+	char	*answer = site_command(&m->site, "operator", line, now, &w);
+
+	master_write_now(m, w, now);
+	return answer;
+}
+
 /*
  * Every poll period: a round of polls (unless the meter's readings start
  * them), the status out, the store watched, the loop's timing measured.
@@ -28,7 +76,7 @@ cycle_cb(uv_timer_t *t)
 	uint64_t now = clock_now_ms();
 
 	/* With a meter reading, the meter's readings start the rounds. */
-	if (!site_meter_drives(&m->site, now))
+	if (!meter_drives(m, now))
 		master_round(m, now);
 	master_publish_status(m);
 	{
@@ -130,6 +178,15 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 	m->round_timer.data = m;
 	if (site_start(&m->site, m) != 0)
 		return -1;
+	if (mc->meter.enabled) {
+		if (meterio_start(&m->site.mio, loop, mc, meter_result, m) != 0)
+			return -1;
+		m->site.meter_running = true;
+	}
+	if (mc->site.control_socket[0] != '\0' &&
+	    linesrv_start(&m->ctl, loop, mc->site.control_socket, on_control,
+	    m) != 0)
+		return -1;
 	if (mc->web.enabled) {
 		if (!m->web.auth_ready && web_init(&m->web, m) != 0)
 			return -1;
@@ -152,7 +209,10 @@ master_stop(struct master *m)
 {
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
-	site_stop(&m->site);
+	if (m->site.meter_running)
+		meterio_stop(&m->site.mio);
+	m->site.meter_running = false;
+	linesrv_close(&m->ctl);
 	publisher_stop(&m->pub);
 	if (m->web_on)
 		web_stop(&m->web);

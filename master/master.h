@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "linesrv.h"
 #include "linkcore.h"
 #include "log.h"
 #include "master_config.h"
@@ -80,10 +81,13 @@ struct master {
 	uint64_t		 cycle_start_ms;	/* of the round */
 	uint64_t		 cycle_start_us;	/* uv_hrtime, for jitter */
 	bool			 cycle_open;
+	uint64_t		 meter_round_ms;	/* a meter reading
+						 * started the last round */
 	struct cycle_stats	 stats;
 	uv_signal_t		 sigint, sigterm;
 	bool			 stopping;
 	struct site		 site;
+	struct linesrv		 ctl;		/* operators' control socket */
 	struct store		*store;		/* opened by main, may be idle */
 	bool			 store_failing;
 	/* the configuration as saved (the API changes it; what needs a
@@ -113,7 +117,8 @@ void	master_restart(struct master *);
 
 /* link.c: the chargers' connections, the rounds of polls, their figures */
 void	master_round(struct master *, uint64_t now_ms);
-void	master_poll_now(struct master *, int peer, uint64_t now_ms);
+void	master_write_now(struct master *, const struct site_writes *,
+	    uint64_t now_ms);
 void	master_write_stats(const struct master *);
 void	master_link_close(struct master *);
 
