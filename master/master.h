@@ -1,6 +1,7 @@
 /*
  * master.h: the evgroup-master process: configuration, one link per
- * charger, the poll cycle and its statistics.
+ * charger, the poll cycle and its statistics; what each file of the
+ * master's loop offers the others.
  */
 #ifndef EVG_MASTER_H
 #define EVG_MASTER_H
@@ -10,6 +11,7 @@
 
 #include <uv.h>
 
+#include "linesrv.h"
 #include "linkcore.h"
 #include "log.h"
 #include "master_config.h"
@@ -79,10 +81,12 @@ struct master {
 	uint64_t		 cycle_start_ms;	/* of the round */
 	uint64_t		 cycle_start_us;	/* uv_hrtime, for jitter */
 	bool			 cycle_open;
+	uint64_t		 meter_seen_ms;	/* the last meter result */
 	struct cycle_stats	 stats;
 	uv_signal_t		 sigint, sigterm;
 	bool			 stopping;
 	struct site		 site;
+	struct linesrv		 ctl;		/* operators' control socket */
 	struct store		*store;		/* opened by main, may be idle */
 	bool			 store_failing;
 	/* the configuration as saved (the API changes it; what needs a
@@ -102,15 +106,29 @@ struct master {
 	int			 recent_head, nrecent;
 };
 
+/* master.c: the loop's start-up, its cycle timer, shutdown and restart */
 int	master_start(struct master *, uv_loop_t *, struct master_config *,
 	    struct store *, const char *db_note);
 void	master_stop(struct master *);
 void	master_free(struct master *);
-void	master_write_stats(const struct master *);
-void	master_poll_now(struct master *, int peer, uint64_t now_ms);
-void	master_round(struct master *, uint64_t now_ms);
 void	master_publish_status(struct master *);
 void	master_restart(struct master *);
+
+/* link.c: the chargers' connections, the rounds of polls, their figures */
+void	master_round(struct master *, uint64_t now_ms);
+void	master_write_now(struct master *, const struct site_writes *,
+	    uint64_t now_ms);
+void	master_write_stats(const struct master *);
+void	master_link_close(struct master *);
+
+/* changes.c: what each poll changed, logged and recorded */
+void	changes_log(struct peer *);
+
+/* sessions.c: the chargers' sessions in the store */
+void	sessions_track(struct peer *, uint64_t now_ms);
+int	sessions_recover(struct master *);
+
+/* events.c: events, recorded, kept among the newest, streamed */
 void	master_event(struct master *, int severity, const char *source,
 	    const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));

@@ -1,8 +1,10 @@
 /*
  * site.c: the site in the master's loop. Each allocation takes what the
  * chargers reported at their last poll and what the meter last read,
- * runs the allocator and the planner, and gives each charger's link the
- * setpoints to write; a cut is written at once, not at the next poll.
+ * runs the allocator and the planner, gives each charger's link the
+ * setpoints to write, and returns the chargers whose cut must be written
+ * at once, not at their next poll: the loop (master.c, link.c) polls
+ * them. Also the status, and operators' commands.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,9 +15,10 @@
 
 #include <jansson.h>
 
+#include "charger.h"
 #include "clock.h"
 #include "cycle.h"
-#include "fw.h"
+#include "led.h"
 #include "master.h"
 #include "site.h"
 #include "siteapi.h"
@@ -121,7 +124,13 @@ gather(struct site *s, uint64_t now)
 	}
 }
 
-void
+/*
+ * An allocation with what the chargers and the meter last said. Returns
+ * what must be written at once (the cuts, against what each charger was
+ * told or says is in force); the caller polls those chargers out of turn
+ * (master_write_now), the rest is written at their next poll.
+ */
+const struct site_writes *
 site_allocate(struct site *s, uint64_t now)
 {
 	struct master *m = s->m;
@@ -145,13 +154,15 @@ site_allocate(struct site *s, uint64_t now)
 			    s->cy.out.hard_da[p] / 10, s->cy.out.hard_da[p] % 10,
 			    out.offered_da[p] / 10, out.offered_da[p] % 10,
 			    out.cut);
+	s->writes.n = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct peer *pe = &m->peers[s->slot[i].peer];
 
 		pe->link.want_da[s->slot[i].k] = (uint16_t)out.setpoint[i];
 		if (out.write_now[i])
-			master_poll_now(m, s->slot[i].peer, now);
+			s->writes.peer[s->writes.n++] = s->slot[i].peer;
 	}
+	return &s->writes;
 }
 
 /* One minute of the site: min, average and max per phase, and the cars'
@@ -213,13 +224,15 @@ meter_news(struct site *s, unsigned news, const struct meter_reading *r)
 		    s->cy.site.offline_limit_da / 10, s->cy.site.offline_limit_da % 10);
 }
 
-static void
-meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
-    const char *why)
+/*
+ * A meter reading, or why there was none: judged, its news told, the
+ * minute's history kept. A good one waits for the chargers' round
+ * (site_round_done); the loop decides when that is (master.c).
+ */
+void
+site_meter_result(struct site *s, bool ok, const struct meter_reading *r,
+    const char *why, uint64_t now)
 {
-	struct site *s = io->data;
-	uint64_t now = clock_now_ms();
-
 	meter_news(s, ok ? meter_core_good(&s->mc, &s->mp, r, now) :
 	    meter_core_fault(&s->mc, &s->mp, why, now), r);
 	if (ok)
@@ -228,35 +241,12 @@ meter_result(struct meterio *io, bool ok, const struct meter_reading *r,
 		MLOG(s->m, LOG_DEBUG, "meter: %s", why);
 	if (ok)
 		s->meter_fresh = true;
-	s->meter_seen_ms = now;
-	/* Every reading can change what the site may carry, so it is
-	 * answered within one meter period. When the chargers are due, they
-	 * are read at once and the site allocated when they have answered,
-	 * so that their currents and the meter's are of the same moment
-	 * (docs/load-balancing.md, "Readings in time"); between their polls
-	 * (the meter reads more often), at once, the cycle counting each car
-	 * at the most it may have risen to. */
-	if (!s->m->cycle_open || now - s->m->cycle_start_ms +
-	    (uint64_t)s->m->conf->meter.poll_period / 2 >=
-	    (uint64_t)s->m->conf->site.poll_period)
-		master_round(s->m, now);
-	else
-		site_round_done(s, now);
-}
-
-/* The meter starts the rounds while its results come (cycle_cb), so
- * that the rounds follow its readings rather than a timer of their own. */
-bool
-site_meter_drives(const struct site *s, uint64_t now)
-{
-	return s->meter_running && s->meter_seen_ms != 0 &&
-	    now - s->meter_seen_ms < (uint64_t)s->m->conf->site.poll_period *
-	    3 / 2;
 }
 
 /* The chargers have answered (or the round's wait is over): the meter's
- * newest reading goes to the cycle with them, and the site is allocated. */
-void
+ * newest reading goes to the cycle with them, and the site is allocated;
+ * what must be written at once, as site_allocate(). */
+const struct site_writes *
 site_round_done(struct site *s, uint64_t now)
 {
 	if (s->meter_fresh && s->mc.online) {
@@ -266,15 +256,7 @@ site_round_done(struct site *s, uint64_t now)
 		s->meter_given = true;
 	}
 	s->meter_fresh = false;
-	site_allocate(s, now);
-}
-
-static char *
-on_control(void *arg, const char *line)
-{
-	struct site *s = arg;
-
-	return site_command(s, "operator", line, clock_now_ms());
+	return site_allocate(s, now);
 }
 
 /* The allocator's site parameters, from the configuration. */
@@ -339,7 +321,10 @@ site_start(struct site *s, struct master *m)
 	s->conf = calloc(n + 1, sizeof(*s->conf));
 	s->rd = calloc(n + 1, sizeof(*s->rd));
 	s->op = calloc(n + 1, sizeof(*s->op));
-	if (!s->slot || !s->conf || !s->rd || !s->op || cycle_init(&s->cy, n) != 0)
+	/* every connector cut, and a command's charger */
+	s->writes.peer = calloc(n + 1, sizeof(*s->writes.peer));
+	if (!s->slot || !s->conf || !s->rd || !s->op || !s->writes.peer ||
+	    cycle_init(&s->cy, n) != 0)
 		return -1;
 	n = 0;
 	for (int i = 0; i < m->npeers; i++)
@@ -349,25 +334,7 @@ site_start(struct site *s, struct master *m)
 	meterio_params(mc, &s->mp);
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->cy.site.clamp_enabled[p] = s->mp.clamp_enabled[p];
-	if (mc->meter.enabled) {
-		if (meterio_start(&s->mio, m->loop, mc, meter_result, s) != 0)
-			return -1;
-		s->meter_running = true;
-	}
-	if (mc->site.control_socket[0] != '\0' &&
-	    linesrv_start(&s->ctl, m->loop, mc->site.control_socket,
-	    on_control, s) != 0)
-		return -1;
 	return 0;
-}
-
-void
-site_stop(struct site *s)
-{
-	if (s->meter_running)
-		meterio_stop(&s->mio);
-	s->meter_running = false;
-	linesrv_close(&s->ctl);
 }
 
 void
@@ -377,6 +344,7 @@ site_free(struct site *s)
 	free(s->conf);
 	free(s->rd);
 	free(s->op);
+	free(s->writes.peer);
 	cycle_free(&s->cy);
 }
 
@@ -706,10 +674,13 @@ find_slot(const struct site *s, const char *name, long k)
 
 /*
  * Operator commands, one a line: status | limit A | pause|resume|lock|
- * unlock|reset|authorise|stop NAME N. Bad input changes nothing.
+ * unlock|reset|authorise|stop NAME N. Bad input changes nothing. *writes
+ * gets what must be written at once, as site_allocate(), and the
+ * commanded charger last, so that the command shows at once.
  */
 char *
-site_command(struct site *s, const char *who, const char *line, uint64_t now)
+site_command(struct site *s, const char *who, const char *line, uint64_t now,
+    const struct site_writes **writes)
 {
 	static const struct { const char *verb; int cmd; } verbs[] = {
 		{ "pause", -1 }, { "resume", -2 }, { "boost", -3 },
@@ -721,6 +692,8 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now)
 	long	 v;
 	int	 nw, i;
 
+	s->writes.n = 0;
+	*writes = &s->writes;
 	nw = sscanf(line, "%15s %31s %15s %c", verb, name, num, &extra);
 	if (nw == 1 && strcmp(verb, "status") == 0)
 		return site_status_json(s, now);
@@ -750,7 +723,7 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now)
 		master_event(s->m, SEV_INFO, who, verb, "%s: %s %s connector %ld",
 		    who, verb, s->m->peers[s->slot[i].peer].cc->name, v);
 		site_allocate(s, now);
-		master_poll_now(s->m, s->slot[i].peer, now);
+		s->writes.peer[s->writes.n++] = s->slot[i].peer;
 		return strdup("ok");
 	}
 	return strdup("error: unknown command (status, limit A, set S.KEY V, "

@@ -10,7 +10,6 @@
 
 #include "alloc.h"
 #include "cycle.h"
-#include "linesrv.h"
 #include "meter.h"
 #include "meterio.h"
 #include "planner.h"
@@ -79,6 +78,18 @@ struct site_slot {
 	char		 rfid_seen[20];	/* the tag last decided on */
 };
 
+/*
+ * What must be written at once, out of turn: the chargers to poll (their
+ * index in the master's peers), one entry for each connector cut and one
+ * for an operator's command, in that order. Filled by site_allocate() and
+ * site_command(), valid until the next of them; the loop starts the polls
+ * (master_write_now()).
+ */
+struct site_writes {
+	int		*peer;		/* room for every connector, and one */
+	size_t		 n;
+};
+
 struct site_minute {
 	int64_t		 minute;
 	int		 n;
@@ -98,21 +109,20 @@ struct site {
 	struct cycle_op		*op;
 	struct meter_params	 mp;
 	struct meter_core	 mc;
-	struct meterio		 mio;
+	struct meterio		 mio;		/* started by the loop */
 	bool			 meter_running;
 	/* Readings in time: a meter reading waits for the chargers' round
 	 * before the cycle gets it (site_round_done). */
 	bool			 meter_fresh;	/* a reading not handed over */
 	bool			 meter_given;	/* the cycle has one (online) */
-	uint64_t		 meter_seen_ms;	/* the last meter result */
-	struct linesrv		 ctl;
+	struct site_writes	 writes;
 };
 
 int	site_start(struct site *, struct master *);
-void	site_allocate(struct site *, uint64_t now_ms);
-void	site_round_done(struct site *, uint64_t now_ms);
-bool	site_meter_drives(const struct site *, uint64_t now_ms);
-void	site_stop(struct site *);
+const struct site_writes *site_allocate(struct site *, uint64_t now_ms);
+const struct site_writes *site_round_done(struct site *, uint64_t now_ms);
+void	site_meter_result(struct site *, bool ok, const struct meter_reading *,
+	    const char *why, uint64_t now_ms);
 void	site_free(struct site *);
 char	*site_status_json(const struct site *, uint64_t now_ms);
 int	site_snap_alloc(struct site_snap *, size_t conns, int chargers);
@@ -120,7 +130,7 @@ void	site_snap_free(struct site_snap *);
 void	site_snapshot(const struct site *, uint64_t now_ms, struct site_snap *);
 char	*site_snap_json(const struct site_snap *);
 char	*site_command(struct site *, const char *who, const char *line,
-	    uint64_t now_ms);
+	    uint64_t now_ms, const struct site_writes **writes);
 void	site_apply_params(struct site *);
 int	site_config_apply(struct master *, const char *who, int n,
 	    const char *const *section, const char *const *key,

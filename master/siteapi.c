@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "clock.h"
-#include "fw.h"
 #include "master.h"
 #include "siteapi.h"
 
@@ -398,9 +397,12 @@ char *
 sa_command(struct master *m, void *ctx)
 {
 	struct sa_cmd *c = ctx;
-	char	*r = site_command(&m->site, c->who, c->line, clock_now_ms());
+	const struct site_writes *w;
+	uint64_t now = clock_now_ms();
+	char	*r = site_command(&m->site, c->who, c->line, now, &w);
 	char	*out;
 
+	master_write_now(m, w, now);
 	if (r == NULL)
 		return NULL;
 	if (strncmp(r, "error: ", 7) == 0)

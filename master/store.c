@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "store.h"
 
 /*
@@ -50,15 +51,6 @@ static const char *const schema[] = {
 	("CREATE TABLE users (name TEXT PRIMARY KEY, role INTEGER NOT NULL,"
 	"  hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 0);"),
 };
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -171,7 +163,7 @@ store_open(struct store *s, const char *path, int history_days, char *note,
 		sqlite3_close(s->db);
 		s->db = NULL;
 		snprintf(moved, sizeof(moved), "%s.damaged-%lld", path,
-		    (long long)(wall_ms() / 1000));
+		    (long long)(clock_wall_ms() / 1000));
 		if (rename(path, moved) != 0) {
 			snprintf(err, errlen, "%s is damaged (%s) and cannot be "
 			    "moved aside: %s", path, why, strerror(errno));
@@ -538,7 +530,7 @@ store_put(struct store *s, const struct store_rec *r)
 		s->q[(s->head + s->count) % STORE_QUEUE_MAX] = *r;
 		if (s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms == 0)
 			s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms =
-			    wall_ms();
+			    clock_wall_ms();
 		s->count++;
 		/* nearly full: do not wait for the writer's next second */
 		if (s->count == STORE_QUEUE_MAX / 4 * 3)

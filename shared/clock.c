@@ -1,5 +1,5 @@
 /*
- * clock.c: monotonic milliseconds for the shells.
+ * clock.c: monotonic and wall-clock milliseconds for the shells.
  */
 #include <time.h>
 
@@ -12,4 +12,13 @@ clock_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t
+clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

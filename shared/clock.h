@@ -7,5 +7,6 @@
 #include <stdint.h>
 
 uint64_t	clock_now_ms(void);	/* monotonic, milliseconds */
+int64_t		clock_wall_ms(void);	/* since the epoch, for records */
 
 #endif

@@ -86,45 +86,9 @@
 
 #define FW_DEFAULT_MIN_OPEN_MS		10000
 
-/* Connector state (register map values, docs/protocol.md). */
-/* Fault bits (register map values). */
-enum fault {
-	F_RCM_AC = 0,
-	F_RCM_DC = 1,
-	F_DIODE = 2,
-	F_PILOT = 3,		/* E, F or between bands while we drive +12 */
-	F_OVERVOLTAGE = 4,
-	F_UNDERVOLTAGE = 5,
-	F_PEN = 6,
-	F_OVERTEMP = 7,
-	F_WELDED = 8,
-	F_NO_CLOSE = 9,
-	F_OVERCURRENT = 10,
-	F_METER = 11,
-	F_RCM_SELFTEST = 12,
-	F_COUNT
-};
-#define FAULT_BIT(f)	(1u << (f))
-
-enum stop_reason {
-	STOP_NONE = 0,
-	STOP_CAR = 1,		/* the car had stopped, then was unplugged */
-	STOP_OPERATOR = 2,	/* stop or lock command */
-	STOP_FAULT = 3,
-	STOP_UNPLUG = 4,	/* unplugged while charging or paused */
-	STOP_MASTER_RESTART = 5,/* recorded by the master only */
-};
-
 enum auth_mode {
 	AUTH_FREE = 0,		/* plug and charge */
 	AUTH_REMOTE = 1,	/* the master (or an operator) authorises */
-};
-
-enum unit_status {
-	UNIT_NORMAL = 0,
-	UNIT_FALLBACK = 1,
-	UNIT_FAULT = 2,
-	UNIT_BOOTING = 3,
 };
 
 enum fw_cmd {
@@ -341,9 +305,6 @@ int32_t		 fw_setpoint_in_force(const struct fw *, int conn);
 int		 fw_cfg_check(const struct fw_cfg *, char *err, size_t errlen);
 const char	*fw_invariant_violation(const struct fw *);
 
-const char	*conn_state_name(enum conn_state);
-const char	*fault_name(enum fault);
-const char	*stop_reason_name(enum stop_reason);
 const char	*fw_event_text(const struct fw_event *, char *buf, size_t len);
 
 #endif

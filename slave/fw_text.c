@@ -1,45 +1,10 @@
 /*
- * fw_text.c: names of the firmware's states, faults and stop reasons, as
- * they appear in logs, the status line and the docs.
+ * fw_text.c: the firmware's events as one line of text, for logs and the
+ * demo (the names it uses are the shared ones, shared/charger.c).
  */
 #include <stdio.h>
 
 #include "fw.h"
-
-const char *
-conn_state_name(enum conn_state s)
-{
-	static const char *const names[] = {
-		"available", "waiting-for-authorisation",
-		"authorised-waiting-for-car", "charging", "waiting-for-current",
-		"suspended-by-car", "fault", "locked",
-	};
-
-	return (unsigned)s <= CS_LOCKED ? names[s] : "?";
-}
-
-const char *
-fault_name(enum fault f)
-{
-	static const char *const names[F_COUNT] = {
-		"rcm-ac", "rcm-dc", "diode", "pilot", "overvoltage",
-		"undervoltage", "pen", "overtemperature", "welded",
-		"failed-to-close", "overcurrent", "meter-timeout",
-		"rcm-selftest",
-	};
-
-	return (unsigned)f < F_COUNT ? names[f] : "?";
-}
-
-const char *
-stop_reason_name(enum stop_reason r)
-{
-	static const char *const names[] = {
-		"none", "car", "operator", "fault", "unplug", "master-restart",
-	};
-
-	return (unsigned)r <= STOP_MASTER_RESTART ? names[r] : "?";
-}
 
 /* One line of text for an event, for logs and the demo. */
 const char *

@@ -116,12 +116,3 @@ cp_current_for_duty(uint16_t duty_pm)
 		return ((int32_t)duty_pm - 640) * 5 / 2;
 	return 0;
 }
-
-const char *
-cp_state_name(enum cp_state s)
-{
-	static const char *const names[] = { "A", "B", "C", "D", "E", "F",
-	    "invalid" };
-
-	return (unsigned)s <= CP_INVALID ? names[s] : "?";
-}

@@ -9,16 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Values are those of the register map (docs/protocol.md). */
-enum cp_state {
-	CP_A = 0,	/* +12 V: no car */
-	CP_B = 1,	/* +9 V: car connected, not ready */
-	CP_C = 2,	/* +6 V: car ready, charging */
-	CP_D = 3,	/* +3 V: charging, ventilation required */
-	CP_E = 4,	/* 0 V: pilot shorted to earth, or EVSE not powered */
-	CP_F = 5,	/* -12 V: EVSE not available */
-	CP_INVALID = 6,	/* between bands */
-};
+#include "charger.h"	/* enum cp_state */
 
 /* What the EVSE drives on the pilot (register map: 1000 = constant +12 V). */
 enum cp_drive {
@@ -74,6 +65,5 @@ bool		cp_debounce_feed(struct cp_debounce *, enum cp_state);
 bool		cp_diode_ok(int32_t low_mv);
 int		cp_duty_for_current(int32_t da, uint16_t *duty_pm);
 int32_t		cp_current_for_duty(uint16_t duty_pm);
-const char	*cp_state_name(enum cp_state);
 
 #endif

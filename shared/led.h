@@ -2,7 +2,8 @@
  * led.h: what a connector's LED shows. Colours and sequences follow the
  * io7 manual (white booting, green ready, magenta cable in, yellow
  * waiting, blue blinking charging, blue solid postponed, red sequences for
- * faults). The code is what the register map exposes (docs/protocol.md).
+ * faults). The code is what the register map exposes (docs/protocol.md):
+ * the firmware sets it, the master shows its name and colour.
  */
 #ifndef EVG_LED_H
 #define EVG_LED_H
