@@ -394,10 +394,16 @@ master_write_now(struct master *m, const struct site_writes *w,
     uint64_t now)
 {
 	for (size_t j = 0; j < w->n; j++) {
-		int	 i = w->peer[j];
+		struct peer *p = &m->peers[w->peer[j]];
 
-		link_start_poll(&m->peers[i].link, now);
-		drive(&m->peers[i], now);
+		/* Both connectors of a charger, or a cut and a command: one
+		 * poll, begun or asked for just now, writes them all (its
+		 * setpoints are built from want_da when it gets there). */
+		if ((p->link.in_poll && p->link.poll_began_ms == now) ||
+		    (p->link.poll_due && p->link.poll_start_ms == now))
+			continue;
+		link_start_poll(&p->link, now);
+		drive(p, now);
 	}
 }
 
@@ -407,22 +413,27 @@ master_write_stats(const struct master *m)
 	char	 tmp[300];
 	FILE	*fp;
 	int	 online = 0;
+	uint64_t sp = 0;
 
-	for (int i = 0; i < m->npeers; i++)
+	for (int i = 0; i < m->npeers; i++) {
 		online += m->peers[i].link.online;
+		sp += m->peers[i].link.setpoint_writes;
+	}
 	snprintf(tmp, sizeof(tmp), "%s.new", m->conf->site.stats_file);
 	if ((fp = fopen(tmp, "w")) == NULL)
 		return;
 	fprintf(fp, "{\"cycles\":%llu,\"cycle_p50_ms\":%u,\"cycle_p99_ms\":%u,"
 	    "\"cycle_max_ms\":%u,\"overruns\":%llu,\"chargers\":%d,"
 	    "\"online\":%d,\"jitter_p50_us\":%u,\"jitter_p99_us\":%u,"
-	    "\"jitter_max_us\":%u}\n", (unsigned long long)m->stats.cycles,
+	    "\"jitter_max_us\":%u,\"setpoint_writes\":%llu}\n",
+	    (unsigned long long)m->stats.cycles,
 	    percentile(&m->stats, 50), percentile(&m->stats, 99),
 	    percentile(&m->stats, 100),
 	    (unsigned long long)m->stats.overruns, m->npeers, online,
 	    ring_percentile(m->stats.jitter, m->stats.njitter, 50),
 	    ring_percentile(m->stats.jitter, m->stats.njitter, 99),
-	    ring_percentile(m->stats.jitter, m->stats.njitter, 100));
+	    ring_percentile(m->stats.jitter, m->stats.njitter, 100),
+	    (unsigned long long)sp);
 	/* Written whole or not at all: readers never see half a file. */
 	if (fclose(fp) == 0)
 		rename(tmp, m->conf->site.stats_file);

@@ -294,6 +294,7 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 			    p->req.vals[0];
 			p->may_force_da[p->step - STEP_SETPOINT1] =
 			    p->req.vals[0];
+			p->setpoint_writes++;
 			break;
 		default:
 			break;

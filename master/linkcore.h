@@ -103,6 +103,7 @@ struct link_peer {
 	uint64_t	taken_ms;	/* when the last good poll began: what
 					 * it read is of that moment or later */
 	uint64_t	polls, polls_failed, requests;
+	uint64_t	setpoint_writes;	/* taken by the charger */
 };
 
 void		link_init(struct link_peer *, int nconn, const uint16_t *want);

@@ -76,6 +76,7 @@ def main():
     procs.append(subprocess.Popen(
         [os.path.join(build, "master/evgroup-master"), "--config", conf,
          "--set", "site.database=" + os.path.join(data, "evgroup.db"),
+         "--set", "site.stats_file=" + os.path.join(data, "stats.json"),
          "--set", "web.listen=127.0.0.1", "--set", "web.port=%d" % web],
         stdout=open(masterlog, "w"), stderr=subprocess.STDOUT))
     deadline = time.monotonic() + 20

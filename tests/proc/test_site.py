@@ -25,7 +25,7 @@ def own_tests_only(cls, keep=()):
 
 class SiteTest(tl.Base):
     def start_site(self, n=2, extra="", web=False, simargs=(), fuse=40,
-                   group=None, **site):
+                   group=None, poll=500, **site):
         base = tl.free_ports(n + 1)
         simsock = os.path.join(self.tmp, "sim.sock")
         self.sim = self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
@@ -39,11 +39,11 @@ class SiteTest(tl.Base):
         ctl = os.path.join(self.tmp, "master.sock")
         cfg = os.path.join(self.tmp, "site.ini")
         with open(cfg, "w") as f:
-            f.write("[site]\nname = e2e\npoll_period = 500\nmode = dynamic\n"
+            f.write("[site]\nname = e2e\npoll_period = %d\nmode = dynamic\n"
                     "site_limit = %d\ngroup_limit = %d\nmargin = 2\n"
                     "meter_offline_limit = 10\nfallback_timeout = 5\n"
                     "status_file = %s\ncontrol_socket = %s\n" % (
-                        fuse, group or fuse, self.status, ctl))
+                        poll, fuse, group or fuse, self.status, ctl))
             for k, v in site.items():
                 f.write("%s = %s\n" % (k, v))
             f.write(extra)
@@ -95,6 +95,33 @@ class SiteTest(tl.Base):
         st = json.loads(tl.control(self.master_ctl, "status"))
         self.assertEqual(st["available"], [8.0, 8.0, 8.0])
         self.assertTrue(st["meter_online"])
+
+    def test_car_plugged_is_offered_current_within_2_s(self):
+        # issue 13: a car plugged in is offered current within 2 s (one
+        # round, then the write at once), and its state on the way says
+        # what it is: waiting for current, never "paused"
+        m = self.start_site(poll=1000)     # the default poll period
+        tl.control(self.simsock, "meter base 10 10 10")
+        tl.control(self.simsock, "bay-001 car 1 max 16")
+        m.wait_for(r"meter: online")
+        time.sleep(2)
+        seen = set()
+        t0 = time.monotonic()
+        tl.control(self.simsock, "bay-001 plug 1")
+        while time.monotonic() - t0 < 5:
+            c = self.sim_status("bay-001")["connectors"][0]
+            seen.add(c["state"])
+            if c["offer"] > 0:
+                break
+            time.sleep(0.02)
+        took = time.monotonic() - t0
+        print("plugged -> offered in %.0f ms (states %s)" % (
+            took * 1000, sorted(seen)), file=sys.stderr)
+        self.assertGreater(c["offer"], 0)
+        self.assertLess(took, 2.0)
+        self.assertNotIn("paused", seen)
+        st = json.loads(tl.control(self.master_ctl, "status"))
+        self.assertNotIn("paused", [x["state"] for x in st["connectors"]])
 
     def test_meter_silent_then_back(self):
         m = self.start_site()
