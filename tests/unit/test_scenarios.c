@@ -992,6 +992,42 @@ test_cut_cars_return_without_the_minimum_pause(void **state)
 }
 
 /*
+ * The same while rotation runs: six cars where four fit at their minimum
+ * (two rest by rotation), then the building leaves room for two: two of
+ * the running cars are cut. When the building falls back, four run again
+ * within seconds: the cut cars do not wait out rotation's 5 minutes.
+ */
+static void
+test_cut_cars_return_while_rotation_runs(void **state)
+{
+	struct scen *s = &S;
+	uint64_t t;
+
+	(void)state;
+	scen_init(s, 6, 1, ALLOC_DYNAMIC, 1000, NULL);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 760;	/* 24 A: four cars at 6 A */
+	plug_all(s, 1);
+	run(s, 7 * 60 * 1000);
+	assert_int_equal(s->cy.out.running, 4);
+	assert_int_equal(s->cy.out.paused, 2);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 880;	/* 12 A: two */
+	run(s, 20000);
+	assert_int_equal(s->cy.out.running, 2);
+	assert_true(s->overload_cuts > 0);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 760;
+	t = s->now;
+	while (s->cy.out.running < 4 && s->now - t < ALLOC_MIN_PAUSE_MS)
+		run(s, CYCLE_MS);
+	assert_int_equal(s->cy.out.running, 4);
+	assert_true(s->now - t <= 15000);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+}
+
+/*
  * Control loop v2 (issue 13): ten cars plugged within the same second,
  * with room for all of them (200 A fuse, 30 A building, ten 16 A cars
  * on five double chargers), starting after lags of 1 to 5 s. A car that
@@ -1233,6 +1269,7 @@ main(void)
 		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_silent_charger_random_writes),
 		cmocka_unit_test(test_cut_cars_return_without_the_minimum_pause),
+		cmocka_unit_test(test_cut_cars_return_while_rotation_runs),
 		cmocka_unit_test(test_cars_starting_together),
 		cmocka_unit_test(test_noise_moves_nobody),
 		cmocka_unit_test(test_random_sites),
