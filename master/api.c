@@ -324,6 +324,17 @@ store_user(struct ctx *c, const struct auth_user *u, bool remove)
 	store_put(c->w->m->store, &r);
 }
 
+/* After a login: the user's hash made again if it predates the hashing
+ * settings in force (auth_upgrade), and stored. */
+static void
+upgrade_hash(struct ctx *c, const char *user, const char *pw)
+{
+	struct auth_user u;
+
+	if (auth_upgrade(&c->w->auth, user, pw, &u) == 1)
+		store_user(c, &u, false);
+}
+
 static void
 set_cookie(struct ctx *c, const char *token, bool clear)
 {
@@ -369,6 +380,7 @@ h_login(struct ctx *c)
 	}
 	c->logged_in = true;
 	c->s = s;
+	upgrade_hash(c, s.user, pw);
 	loop_event(c, SEV_INFO, "login", "%s (%s) logged in from %s", s.user,
 	    auth_role_name(s.role), c->rq->addr);
 	set_cookie(c, s.token, false);
@@ -1046,6 +1058,7 @@ identify(struct ctx *c, bool basic_ok)
 	    NULL && auth_login(&c->w->auth, c->rq->addr, c->rq->basic_user,
 	    c->rq->basic_pass, c->rq->now_ms, &c->s, &retry) == AUTH_OK) {
 		auth_logout(&c->w->auth, c->s.token);	/* one request */
+		upgrade_hash(c, c->s.user, c->rq->basic_pass);
 		return c->logged_in = true;
 	}
 	return false;

@@ -31,10 +31,10 @@ auth_role_parse(const char *s)
 }
 
 /*
- * Argon2id, 19 MiB and 2 passes (OWASP's first recommended setting): hard
- * enough on memory that guessing does not scale, light enough for an
- * appliance. At most AUTH_HASHING hashes at once (AUTH_HASHING x 19 MiB
- * at worst); more logins wait their turn.
+ * Argon2id with the settings in auth.h: hard enough on memory that
+ * guessing does not scale, light enough for an appliance. At most
+ * AUTH_HASHING hashes at once (AUTH_HASHING x 7 MiB at worst); more
+ * logins wait their turn.
  */
 static int
 hash_pw(struct auth *a, const char *password, char hash[AUTH_HASH_LEN])
@@ -436,6 +436,42 @@ auth_set_password(struct auth *a, const char *user, const char *old,
 				a->sessions[i].must_change = u->must_change;
 		drop_sessions_of(a, user, check_old ? keep : NULL);
 		*out = *u;
+	}
+	uv_mutex_unlock(&a->mu);
+	return rc;
+}
+
+/*
+ * After a login with this password: a hash made with other settings than
+ * auth.h's (an older release's 19 MiB) is made again, so that the user's
+ * next logins cost what this release promises. 1 when it changed (out:
+ * the user, to store), 0 when it did not need to, or an AUTH_ error.
+ */
+int
+auth_upgrade(struct auth *a, const char *user, const char *pw,
+    struct auth_user *out)
+{
+	struct auth_user *u;
+	char	 hash[AUTH_HASH_LEN], newhash[AUTH_HASH_LEN];
+	int	 rc = 0;
+
+	uv_mutex_lock(&a->mu);
+	if ((u = find_user(a, user)) != NULL)
+		snprintf(hash, sizeof(hash), "%s", u->hash);
+	uv_mutex_unlock(&a->mu);
+	if (u == NULL)
+		return AUTH_NOTFOUND;
+	if (crypto_pwhash_str_needs_rehash(hash, AUTH_PWHASH_OPS,
+	    AUTH_PWHASH_MEM) == 0)
+		return 0;
+	if (hash_pw(a, pw, newhash) != 0)
+		return AUTH_NOMEM;
+	uv_mutex_lock(&a->mu);
+	/* unless the password changed meanwhile */
+	if ((u = find_user(a, user)) != NULL && strcmp(u->hash, hash) == 0) {
+		snprintf(u->hash, sizeof(u->hash), "%s", newhash);
+		*out = *u;
+		rc = 1;
 	}
 	uv_mutex_unlock(&a->mu);
 	return rc;

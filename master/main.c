@@ -148,27 +148,45 @@ load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
 
 /* --- the configuration in the database ---------------------------------- */
 
+/*
+ * The rows of the configuration, strings packed end to end: a counting
+ * pass sizes them. (Three 300-byte fields a row were 11.7 MB for 1000
+ * chargers' 13 000 rows, the master's peak memory at its first start.)
+ */
 struct seed {
 	const char	**sec, **key, **val;
-	char		(*buf)[3][300];
+	char		*buf, *end;
+	size_t		 bytes;
 	int		 n, cap;
 };
+
+static const char *
+seed_str(struct seed *s, const char *v)
+{
+	size_t	 len = strlen(v) + 1;
+	char	*at = s->end;
+
+	memcpy(at, v, len);
+	s->end += len;
+	return at;
+}
 
 static void
 seed_one(void *arg, const char *section, const char *key, const char *value)
 {
 	struct seed *s = arg;
+	size_t	 need = strlen(section) + strlen(key) + strlen(value) + 3;
 
 	if (s->buf == NULL) {		/* counting pass */
 		s->cap++;
+		s->bytes += need;
 		return;
 	}
-	snprintf(s->buf[s->n][0], sizeof(s->buf[0][0]), "%s", section);
-	snprintf(s->buf[s->n][1], sizeof(s->buf[0][1]), "%s", key);
-	snprintf(s->buf[s->n][2], sizeof(s->buf[0][2]), "%s", value);
-	s->sec[s->n] = s->buf[s->n][0];
-	s->key[s->n] = s->buf[s->n][1];
-	s->val[s->n] = s->buf[s->n][2];
+	if (s->n >= s->cap || (size_t)(s->end - s->buf) + need > s->bytes)
+		return;
+	s->sec[s->n] = seed_str(s, section);
+	s->key[s->n] = seed_str(s, key);
+	s->val[s->n] = seed_str(s, value);
 	s->n++;
 }
 
@@ -211,7 +229,7 @@ config_from_database(struct app *app, const struct cli *cl)
 		seed.sec = calloc((size_t)seed.cap, sizeof(char *));
 		seed.key = calloc((size_t)seed.cap, sizeof(char *));
 		seed.val = calloc((size_t)seed.cap, sizeof(char *));
-		seed.buf = calloc((size_t)seed.cap, sizeof(*seed.buf));
+		seed.buf = seed.end = malloc(seed.bytes);
 		if (seed.sec && seed.key && seed.val && seed.buf) {
 			master_config_each(mc, seed_one, &seed);
 			rows = store_config_seed(&app->store, seed.sec, seed.key,

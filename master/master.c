@@ -190,6 +190,11 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 	    linesrv_start(&m->ctl, loop, mc->site.control_socket, on_control,
 	    m) != 0)
 		return -1;
+	/* before the web server: its threads ask the publisher for the
+	 * status (publisher_sync) */
+	if ((mc->web.enabled || mc->site.status_file[0] != '\0') &&
+	    publisher_start(&m->pub, m, mc->web.enabled ? &m->web : NULL) != 0)
+		return -1;
 	if (mc->web.enabled) {
 		if (!m->web.auth_ready && web_init(&m->web, m) != 0)
 			return -1;
@@ -197,9 +202,6 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 			return -1;
 		m->web_on = true;
 	}
-	if ((m->web_on || mc->site.status_file[0] != '\0') &&
-	    publisher_start(&m->pub, m, m->web_on ? &m->web : NULL) != 0)
-		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -220,6 +222,7 @@ master_stop(struct master *m)
 	if (m->web_on)
 		web_stop(&m->web);
 	m->web_on = false;
+	publisher_free(&m->pub);
 	uv_close((uv_handle_t *)&m->restart_timer, NULL);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "master.h"
 #include "publish.h"
 
@@ -23,6 +24,20 @@ write_status_file(const char *path, const char *text)
 		rename(tmp, path);
 }
 
+/*
+ * Whether the newest snapshot should become JSON now. Under p->mu. Made
+ * for every snapshot, 2000 connectors' JSON cost the master about a
+ * quarter of its CPU (1.8 % of a core, perf, docs/performance.md) with
+ * nobody reading it.
+ */
+static bool
+wanted(struct publisher *p, uint64_t now)
+{
+	return p->want || p->status_file[0] != '\0' ||
+	    (p->web != NULL && (web_streams(p->web) > 0 ||
+	    (p->asked_ms != 0 && now < p->asked_ms + PUBLISH_LINGER_MS)));
+}
+
 static void
 worker(void *arg)
 {
@@ -31,9 +46,10 @@ worker(void *arg)
 	uv_mutex_lock(&p->mu);
 	for (;;) {
 		struct site_snap *t;
+		uint64_t n;
 		char	*text;
 
-		while (!p->fresh && !p->stop)
+		while (!p->stop && !(p->fresh && wanted(p, clock_now_ms())))
 			uv_cond_wait(&p->cv, &p->mu);
 		if (p->stop)
 			break;
@@ -41,6 +57,8 @@ worker(void *arg)
 		p->work = p->ready;
 		p->ready = t;
 		p->fresh = false;
+		p->want = false;
+		n = p->posted;
 		uv_mutex_unlock(&p->mu);
 
 		if ((text = site_snap_json(p->work)) != NULL) {
@@ -52,7 +70,9 @@ worker(void *arg)
 		}
 
 		uv_mutex_lock(&p->mu);
+		p->built = n;
 		p->published++;
+		uv_cond_broadcast(&p->done);
 	}
 	uv_mutex_unlock(&p->mu);
 }
@@ -73,6 +93,7 @@ publisher_start(struct publisher *p, struct master *m, struct web *w)
 	p->work = &p->buf[2];
 	uv_mutex_init(&p->mu);
 	uv_cond_init(&p->cv);
+	uv_cond_init(&p->done);
 	if (uv_thread_create(&p->thread, worker, p) != 0)
 		return -1;
 	p->running = true;
@@ -94,21 +115,66 @@ publisher_post(struct publisher *p, uint64_t now)
 	p->ready = p->fill;
 	p->fill = t;
 	p->fresh = true;
+	p->posted++;
 	uv_cond_signal(&p->cv);
 	uv_mutex_unlock(&p->mu);
 }
 
+/*
+ * A reader (web threads): when the thread has not been making every
+ * snapshot into JSON, has it make the newest and waits for it, so that
+ * what is read is never older than the last cycle. Then the next
+ * PUBLISH_LINGER_MS of snapshots are made as they come.
+ */
+void
+publisher_sync(struct publisher *p)
+{
+	uint64_t now, until, target;
+
+	if (!p->running)
+		return;
+	now = clock_now_ms();
+	uv_mutex_lock(&p->mu);
+	if (!p->stop && !wanted(p, now)) {
+		target = p->posted;
+		if (p->fresh) {
+			p->want = true;
+			uv_cond_signal(&p->cv);
+		}
+		until = now + PUBLISH_SYNC_MS;
+		while (!p->stop && p->built < target &&
+		    (now = clock_now_ms()) < until)
+			(void)uv_cond_timedwait(&p->done, &p->mu,
+			    (until - now) * 1000000);
+	}
+	p->asked_ms = clock_now_ms();
+	uv_mutex_unlock(&p->mu);
+}
+
+/* Ends the thread; readers asking from now on get what there is. The
+ * locks stay until publisher_free (the web server may still ask). */
 void
 publisher_stop(struct publisher *p)
 {
-	if (p->running) {
+	if (p->running && !p->stop) {
 		uv_mutex_lock(&p->mu);
 		p->stop = true;
 		uv_cond_signal(&p->cv);
+		uv_cond_broadcast(&p->done);
 		uv_mutex_unlock(&p->mu);
 		uv_thread_join(&p->thread);
+	}
+}
+
+/* After the web server has stopped. */
+void
+publisher_free(struct publisher *p)
+{
+	publisher_stop(p);
+	if (p->running) {
 		uv_mutex_destroy(&p->mu);
 		uv_cond_destroy(&p->cv);
+		uv_cond_destroy(&p->done);
 		p->running = false;
 	}
 	for (int i = 0; i < 3; i++)

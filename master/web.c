@@ -31,6 +31,8 @@ buf_new(uint64_t seq, const char *prefix, const char *text, const char *sfx)
 	wb->refs = 1;
 	wb->seq = seq;
 	wb->len = a + b + c;
+	wb->body = a;
+	wb->body_len = b;
 	memcpy(wb->data, prefix, a);
 	memcpy(wb->data + a, text, b);
 	memcpy(wb->data + a + b, sfx, c + 1);
@@ -64,24 +66,33 @@ ring_put(struct web *w, struct web_buf *wb)
 	*slot = wb;
 }
 
-/* The loop: the site's status, once a cycle and after each command. */
+/*
+ * The publisher: the site's status, when someone reads it (publish.c).
+ * One buffer serves GET /api/status (its body) and the streams (whole).
+ * A newer status supersedes the one before it: that one leaves the ring
+ * (a stream that had not reached it gets the newer one in its turn), so
+ * the ring holds one status, not up to WEB_SSE_RING of them: each is
+ * about 450 bytes a connector, and 64 statuses of 2000 connectors were
+ * 58 MB, most of the master's memory (docs/performance.md).
+ */
 void
 web_publish_status(struct web *w, const char *json)
 {
-	struct web_buf *raw, *sse;
+	struct web_buf *sse, **old;
 
 	uv_mutex_lock(&w->mu);
-	raw = buf_new(w->seq + 1, "", json, "");
-	sse = buf_new(w->seq + 1, "event: status\ndata: ", json, "\n\n");
-	if (raw != NULL && sse != NULL) {
+	if ((sse = buf_new(w->seq + 1, WEB_STATUS_PREFIX, json, "\n\n")) !=
+	    NULL) {
 		w->seq++;
+		if (w->status != NULL && *(old = &w->ring[w->status->seq %
+		    WEB_SSE_RING]) == w->status) {
+			web_unref(w, *old);
+			*old = NULL;
+		}
 		web_unref(w, w->status);
-		w->status = raw;
+		w->status = buf_ref(sse);
 		ring_put(w, sse);
 		uv_cond_broadcast(&w->cv);
-	} else {
-		web_unref(w, raw);
-		web_unref(w, sse);
 	}
 	uv_mutex_unlock(&w->mu);
 }
@@ -101,29 +112,33 @@ web_publish_event(struct web *w, const char *json)
 	uv_mutex_unlock(&w->mu);
 }
 
+/* The newest status, made for the newest snapshot if nobody was reading
+ * (publisher_sync). */
 struct web_buf *
 web_status_ref(struct web *w)
 {
 	struct web_buf *wb;
 
+	publisher_sync(&w->m->pub);
 	uv_mutex_lock(&w->mu);
 	wb = buf_ref(w->status);
 	uv_mutex_unlock(&w->mu);
 	return wb;
 }
 
-/* The newest status message in the ring (a stream's start, or a reader
- * that fell behind). Under w->mu. */
+int
+web_streams(struct web *w)
+{
+	return __atomic_load_n(&w->streams, __ATOMIC_RELAXED);
+}
+
+/* The newest status message, while the ring still holds it (a stream's
+ * start, or a reader that fell behind). Under w->mu. */
 static struct web_buf *
 latest_status(struct web *w)
 {
-	for (uint64_t s = w->seq; s > 0 && s + WEB_SSE_RING > w->seq; s--) {
-		struct web_buf *wb = w->ring[s % WEB_SSE_RING];
-
-		if (wb != NULL && wb->seq == s &&
-		    strncmp(wb->data, "event: status", 13) == 0)
-			return wb;
-	}
+	if (w->status != NULL && w->status->seq + WEB_SSE_RING > w->seq)
+		return w->status;
 	return NULL;
 }
 
@@ -138,6 +153,8 @@ web_next_msg(struct web *w, uint64_t *next, uint64_t wait_ms, bool *stopping)
 	struct web_buf *wb = NULL;
 	uint64_t deadline = clock_now_ms() + wait_ms;
 
+	if (*next == 0)
+		publisher_sync(&w->m->pub);	/* a fresh status to start */
 	uv_mutex_lock(&w->mu);
 	for (;;) {
 		uint64_t now;
@@ -154,8 +171,11 @@ web_next_msg(struct web *w, uint64_t *next, uint64_t wait_ms, bool *stopping)
 				break;
 			}
 		} else if (*next <= w->seq) {
-			wb = buf_ref(w->ring[*next % WEB_SSE_RING]);
+			wb = w->ring[*next % WEB_SSE_RING];
 			(*next)++;
+			if (wb == NULL)
+				continue;	/* a status superseded */
+			buf_ref(wb);
 			break;
 		}
 		now = clock_now_ms();
@@ -281,6 +301,7 @@ sse_free(void *cls)
 {
 	struct sse *s = cls;
 
+	__atomic_sub_fetch(&s->w->streams, 1, __ATOMIC_RELAXED);
 	web_unref(s->w, s->cur);
 	free(s);
 }
@@ -312,8 +333,8 @@ queue_status(struct web *w, struct MHD_Connection *c)
 	uv_mutex_lock(&w->mu);
 	if (w->status != NULL && w->status_resp_seq != w->status->seq) {
 		r = MHD_create_response_from_buffer_with_free_callback_cls(
-		    w->status->len, w->status->data, status_free,
-		    w->status);
+		    w->status->body_len, w->status->data + w->status->body,
+		    status_free, w->status);
 		if (r != NULL) {
 			buf_ref(w->status);
 			common_headers(r, "application/json");
@@ -441,6 +462,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			free(s);
 			break;
 		}
+		/* while one is open, every status is made (publish.c) */
+		__atomic_add_fetch(&w->streams, 1, __ATOMIC_RELAXED);
 		common_headers(r, "text/event-stream");
 		MHD_add_response_header(r, "Cache-Control", "no-store");
 		break;

@@ -1,7 +1,8 @@
 /*
  * web.h: the installer web UI and the JSON API (libmicrohttpd, one thread
- * per connection). The loop never waits on it: the loop publishes a
- * status snapshot each cycle and each event (web_publish_*), and requests
+ * per connection). The loop never waits on it: the status reaches it
+ * through the publisher's thread (publish.h), each event from the loop
+ * (web_publish_*), and requests
  * that change the site are handed to the loop (web_call) and answered
  * when it has run them. Reads of the records use the API's own SQLite
  * connection. Routes and rules are in api.c; docs/api.md.
@@ -19,6 +20,7 @@
 
 #define WEB_BODY_MAX		(64 * 1024)	/* larger: 413 */
 #define WEB_SSE_RING		64		/* messages kept for streams */
+#define WEB_STATUS_PREFIX	"event: status\ndata: "
 #define WEB_SSE_KEEPALIVE_MS	15000
 #define WEB_CONN_MAX		256
 #define WEB_RECENT_EVENTS	20		/* in the status snapshot */
@@ -28,11 +30,13 @@ struct sqlite3;
 struct MHD_Daemon;
 struct MHD_Response;
 
-/* A published message, shared by every reader. */
+/* A published message, shared by every reader. A status is one buffer
+ * for both uses: the SSE message whole, its JSON inside it (body). */
 struct web_buf {
 	int		 refs;		/* under web.mu */
 	uint64_t	 seq;
 	size_t		 len;
+	size_t		 body, body_len;	/* the JSON: data + body */
 	char		 data[];
 };
 
@@ -61,11 +65,12 @@ struct web {
 	bool		 stopping;
 	struct web_call	*calls, **calls_tail;
 	/* published by the loop */
-	struct web_buf	*status;	/* latest snapshot (JSON) */
+	struct web_buf	*status;	/* latest snapshot, also in the ring */
 	struct MHD_Response *status_resp;	/* shared by GET /api/status */
 	uint64_t	 status_resp_seq;
 	struct web_buf	*ring[WEB_SSE_RING];	/* SSE messages */
 	uint64_t	 seq;
+	int		 streams;	/* open event streams (atomic) */
 	/* the API's read connection */
 	uv_mutex_t	 dbmu;
 	struct sqlite3	*db;
@@ -80,6 +85,7 @@ void	web_publish_status(struct web *, const char *json);
 void	web_publish_event(struct web *, const char *json);
 char	*web_call(struct web *, web_loop_fn, void *ctx);
 struct web_buf *web_status_ref(struct web *);
+int	web_streams(struct web *);
 struct web_buf *web_next_msg(struct web *, uint64_t *next_seq,
 	    uint64_t wait_ms, bool *stopping);
 void	web_unref(struct web *, struct web_buf *);

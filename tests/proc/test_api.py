@@ -110,6 +110,14 @@ class ApiTest(ts.SiteTest):
             time.sleep(0.1)
         self.fail("status never matched: %s" % json.dumps(j)[:400])
 
+    def stream(self, c):
+        """GET /api/events/stream on a raw socket (5 s timeouts)."""
+        s = socket.create_connection(("127.0.0.1", self.web_port), 10)
+        s.sendall(("GET /api/events/stream HTTP/1.1\r\nHost: x\r\n"
+                   "Cookie: %s\r\n\r\n" % c.cookie).encode())
+        s.settimeout(5)
+        return s
+
     def events(self, c, **q):
         path = "/api/events?" + "&".join("%s=%s" % kv for kv in q.items())
         st, j, _ = c.call("GET", path)
@@ -501,10 +509,7 @@ class ApiTest(ts.SiteTest):
     def test_event_stream_and_metrics(self):
         self.site()
         c = self.installer()
-        s = socket.create_connection(("127.0.0.1", self.web_port), 10)
-        s.sendall(("GET /api/events/stream HTTP/1.1\r\nHost: x\r\n"
-                   "Cookie: %s\r\n\r\n" % c.cookie).encode())
-        s.settimeout(5)
+        s = self.stream(c)
         buf = b""
         deadline = time.monotonic() + 5
         while b"event: status" not in buf and time.monotonic() < deadline:
@@ -539,6 +544,29 @@ class ApiTest(ts.SiteTest):
         self.assertEqual(st, 200)
         self.assertTrue(h["content-type"].startswith("text/html"))
         self.assertIn("default-src 'self'", h["content-security-policy"])
+
+    def test_status_made_only_while_read_and_always_fresh(self):
+        """Without a status file, the master makes its status into JSON
+        only while someone reads it (docs/api.md): a request after a
+        quiet spell still gets the last cycle's, and a stream gets every
+        cycle's."""
+        self.site(status_file="")
+        c = self.installer()
+        self.api_status(c)
+        time.sleep(11)          # longer than the master's 10 s linger
+        now = json.loads(tl.control(self.master_ctl, "status"))
+        j = self.api_status(c)
+        # the cycle in force at the request (500 ms), not one of 11 s ago
+        self.assertGreaterEqual(j["allocations"], now["allocations"])
+        self.assertGreater(j["uptime_ms"], now["uptime_ms"] - 1000)
+        s = self.stream(c)
+        buf = b""
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            buf += s.recv(1 << 20)
+        s.close()
+        # one a cycle: 6 in 3 s at 500 ms (one more at the start)
+        self.assertGreaterEqual(buf.count(b"event: status\ndata: {"), 5)
 
 
 class HttpsTest(ApiTest):

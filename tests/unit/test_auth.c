@@ -2,15 +2,18 @@
  * test_auth.c: logins: sessions and their idle expiry (also when
  * parallel requests arrive out of order), the per-address login limit
  * and its end, password rules, a password change ending the user's other
- * sessions, a reset forcing a new choice, the last installer kept.
+ * sessions, a reset forcing a new choice, the last installer kept; hashes
+ * made with older settings made again after a login.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "auth.h"
 
@@ -136,6 +139,36 @@ test_password_rules_and_changes(void **state)
 	assert_int_equal(auth_delete_user(a, "olga"), AUTH_NOTFOUND);
 }
 
+/* A hash from a release that used 19 MiB x 2: a login still works, and
+ * then the hash is made again with the settings in force, once. */
+static void
+test_old_hash_upgraded(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s;
+	struct auth_user u, users[4];
+	uint64_t retry;
+	char	 old[AUTH_HASH_LEN], want[64];
+
+	snprintf(want, sizeof(want), "$m=%u,t=%u,p=1$",
+	    AUTH_PWHASH_MEM / 1024, AUTH_PWHASH_OPS);
+	assert_int_equal(auth_users(a, users, 4), 1);
+	assert_non_null(strstr(users[0].hash, want));	/* a new user's */
+	assert_int_equal(crypto_pwhash_str(old, "olga-pass-1", 11, 2,
+	    19u * 1024 * 1024), 0);
+	assert_int_equal(auth_put_user(a, "olga", ROLE_OPERATOR, old, false),
+	    0);
+	assert_int_equal(auth_upgrade(a, "olga", "olga-pass-1", &u), 1);
+	assert_string_equal(u.name, "olga");
+	assert_int_equal(u.role, ROLE_OPERATOR);
+	assert_non_null(strstr(u.hash, want));
+	assert_int_equal(auth_login(a, "1", "olga", "olga-pass-1", 1, &s,
+	    &retry), AUTH_OK);
+	assert_int_equal(auth_upgrade(a, "olga", "olga-pass-1", &u), 0);
+	assert_int_equal(auth_upgrade(a, "nobody", "olga-pass-1", &u),
+	    AUTH_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -146,6 +179,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_password_rules_and_changes,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_hash_upgraded, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
