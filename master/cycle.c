@@ -23,9 +23,11 @@ int
 cycle_init(struct cycle *cy, size_t n)
 {
 	struct alloc_site site = cy->site;
+	int32_t	 db = cy->deadband_da;
 
 	memset(cy, 0, sizeof(*cy));
 	cy->site = site;
+	cy->deadband_da = db;
 	cy->n = n;
 	cy->ac = calloc(n + 1, sizeof(*cy->ac));
 	cy->memo = calloc(n + 1, sizeof(*cy->memo));
@@ -157,6 +159,13 @@ estimate(const struct cycle *cy, const struct cycle_reading *rd, int p,
 		if (!c->online)		/* alloc_building(): no reading */
 			continue;
 		d = c->draw_da[p] > 0 ? c->draw_da[p] : 0;
+		/* Not read at this round nor the one before
+		 * (its link failing, not yet offline): its old reading is
+		 * no reading, as for an offline charger; what it really
+		 * draws stays in the building, and it is counted on top. */
+		if (!floor && cy->bld_have && cy->meter_ms != 0 &&
+		    rd[i].taken_ms < cy->bld_ms)
+			d = 0;
 		if (floor && rd[i].taken_ms < cy->meter_ms &&
 		    (alloc_wired(c->phase) >> p & 1)) {
 			int32_t	 f = rd[i].rc.setpoint_da > rd[i].may_force_da ?
@@ -199,11 +208,13 @@ aligned(const struct cycle *cy, const struct cycle_reading *rd)
  * left unused).
  */
 static int32_t
-deadband(bool have, int32_t held, int32_t b, int32_t db)
+deadband(bool have, int32_t held, int32_t b, int32_t db, bool surplus)
 {
 	int32_t	 d = b - held;
 
-	if (!have || d >= 2 * db || -d >= 2 * db)
+	/* Where the surplus counts (hybrid, green), a building below the
+	 * estimate would be PV that is not there: rises are taken whole. */
+	if (!have || d >= 2 * db || -d >= 2 * db || (surplus && d > 0))
 		return b;
 	if (d > db)
 		return b - db;
@@ -236,6 +247,10 @@ building(struct cycle *cy, const struct cycle_reading *rd)
 					cy->bld_floor[p] = est;
 			} else {
 				cy->bld_prev[p] = recent ? cy->bld_cur[p] : est;
+				/* The readings between the last two
+				 * rounds count until the next round */
+				if (recent && cy->bld_floor[p] > cy->bld_prev[p])
+					cy->bld_prev[p] = cy->bld_floor[p];
 				cy->bld_cur[p] = est;
 				cy->bld_floor[p] = INT32_MIN;
 			}
@@ -244,7 +259,8 @@ building(struct cycle *cy, const struct cycle_reading *rd)
 			if (cy->bld_floor[p] > b)
 				b = cy->bld_floor[p];
 			cy->bld_held[p] = deadband(cy->bld_have, cy->bld_held[p],
-			    b, cy->deadband_da);
+			    b, cy->deadband_da, s->mode == ALLOC_HYBRID ||
+			    s->mode == ALLOC_GREEN);
 		}
 		cy->bld_have = true;
 		cy->bld_seen_ms = cy->meter_ms;

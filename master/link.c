@@ -379,8 +379,14 @@ master_round(struct master *m, uint64_t now)
 		m->round_left += p->in_round;
 		link_start_poll(&p->link, now);
 	}
-	uv_timer_start(&m->round_timer, round_end_cb, m->round_left > 0 ?
-	    MASTER_ROUND_WAIT_MS : 0, 0);
+	/* A round that starts while the last one still waits
+	 * must not put its allocation off again: the pending end stands
+	 * (the site is allocated at least every MASTER_ROUND_WAIT_MS). */
+	if (m->round_left == 0)
+		uv_timer_start(&m->round_timer, round_end_cb, 0, 0);
+	else if (!uv_is_active((uv_handle_t *)&m->round_timer))
+		uv_timer_start(&m->round_timer, round_end_cb,
+		    MASTER_ROUND_WAIT_MS, 0);
 	for (int i = 0; i < m->npeers; i++)
 		drive(&m->peers[i], now);
 }
