@@ -6,14 +6,18 @@
  *  1. limits per phase: hard (what the fuse, the group limit or, without
  *     a meter, the offline limit allow) and soft (what the mode aims at:
  *     the PV surplus in hybrid and green);
- *  2. what is learnt per connector: single-phase cars, reclaim trims;
+ *  2. what is learnt per connector: single-phase cars, reclaim trims,
+ *     idle cars;
  *  3. offline chargers are counted at their fallback current;
  *  4. admission at the minimum by priority, then least energy this
- *     session first (rotation), keeping minimum run and pause times
- *     unless the fuse needs otherwise;
+ *     session first (rotation, with a gap before a paused car displaces
+ *     a running one), keeping minimum run and pause times unless the fuse
+ *     needs otherwise;
  *  5. water-filling above the minimum, class by class: everyone in a
  *     class rises together (max-min fair, 0.1 A steps) until a phase is
- *     full or a connector reaches its maximum.
+ *     full or a connector reaches its maximum;
+ *  6. idle cars (offered, drawing nothing) at their minimum in what is
+ *     left.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,14 +120,19 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 /* The admission order as a key: kept first, higher priority first; within
  * a priority the cars cut by the supply after the others (they take what
  * is left, they do not displace a running car), then less energy this
- * session first, then the index. */
+ * session first, a paused car counted with ALLOC_ROTATE_GAP_WH more (it
+ * displaces a running car only for a gain worth a contactor operation),
+ * then the index. */
 static uint64_t
-admission_key(const struct alloc_conn *c, bool keep, bool cut, uint32_t i)
+admission_key(const struct alloc_conn *c, bool keep, bool cut, bool running,
+    uint32_t i)
 {
 	int32_t	 prio = c->priority < -16384 ? -16384 : c->priority > 16383 ?
 	    16383 : c->priority;
-	uint64_t wh = c->session_wh > 0x7FFFFF ? 0x7FFFFF : c->session_wh;
+	uint64_t wh = c->session_wh + (running ? 0 : ALLOC_ROTATE_GAP_WH);
 
+	if (wh > 0x7FFFFF)
+		wh = 0x7FFFFF;
 	return (uint64_t)!keep << 63 | (uint64_t)(16383 - prio) << 48 |
 	    (uint64_t)cut << 47 | wh << IDX_BITS | i;
 }
@@ -242,6 +251,8 @@ learn(const struct alloc_site *s, const struct alloc_conn *c,
 		m->one_phase_since = 0;
 		m->trim_da = 0;
 		m->under_since = 0;
+		m->idle = false;
+		m->idle_since = 0;
 		if (!keep_running)
 			m->green_ok_since = m->green_bad_since = 0;
 	}
@@ -258,6 +269,29 @@ learn(const struct alloc_site *s, const struct alloc_conn *c,
 				m->one_phase_since = 0;
 				break;
 			}
+	}
+	/* An idle car: offered at least its minimum by its charger, it
+	 * draws under 1 A on every phase for a minute. Drawing clears it;
+	 * paused, it is offered its place again after ALLOC_IDLE_RETRY_MS. */
+	if (max_draw(c, wired) >= ALLOC_1P_IDLE_DA) {
+		m->idle = false;
+		m->idle_since = 0;
+	} else if (m->offer_da > 0 && c->in_force_da >= c->min_da &&
+	    !c->held) {
+		if (m->idle_since == 0)
+			m->idle_since = now;
+		if (now - m->idle_since >= ALLOC_IDLE_AFTER_MS)
+			m->idle = true;
+	} else {
+		m->idle_since = 0;
+		/* Paused that long, it may want to charge again: it takes
+		 * its place again, after the running cars like a car cut by
+		 * the supply, without displacing one. */
+		if (m->offer_da == 0 && m->idle &&
+		    now - m->since_ms >= ALLOC_IDLE_RETRY_MS) {
+			m->idle = false;
+			m->cut = true;
+		}
 	}
 	if (m->offer_da == 0)
 		return;
@@ -477,6 +511,50 @@ steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
 	memcpy(w->cls + b, w->byroom, nm * sizeof(*w->cls));
 }
 
+/*
+ * May connector i be admitted at its minimum, on top of what is used:
+ * it wants current and may have it, is not resting after a rotation
+ * pause, fits under the fuse and, in green mode, its surplus has held
+ * for the start delay (or failed for less than the stop delay).
+ */
+static bool
+admissible(const struct alloc_site *s, const struct alloc_conn *ci,
+    struct alloc_memo *mi, int32_t cap, uint8_t mask, bool zero,
+    const int32_t *used, const int32_t *used_soft, const struct alloc_out *o,
+    uint64_t now)
+{
+	bool	 running = mi->offer_da > 0, soft_ok;
+
+	if (!ci->online || !ci->demand || cap < ci->min_da || zero)
+		return false;
+	/* Resting after a rotation pause, unless never started or cut by
+	 * the supply. */
+	if (!running && mi->since_ms != 0 && !mi->cut &&
+	    now - mi->since_ms < s->min_pause_ms)
+		return false;
+	if (!fits(used, o->hard_da, mask, ci->min_da))
+		return false;	/* the fuse first, always */
+	soft_ok = fits(used_soft, o->soft_da, mask, ci->min_da);
+	if (s->mode == ALLOC_GREEN) {
+		/* Start once the surplus has held for the start delay; stop
+		 * once it has failed for the stop delay. */
+		if (soft_ok) {
+			mi->green_bad_since = 0;
+			if (mi->green_ok_since == 0)
+				mi->green_ok_since = now;
+		} else {
+			mi->green_ok_since = 0;
+			if (mi->green_bad_since == 0)
+				mi->green_bad_since = now;
+		}
+		if (running ? (!soft_ok && now - mi->green_bad_since >=
+		    s->green_stop_ms) : (!soft_ok || now - mi->green_ok_since <
+		    s->green_start_ms))
+			return false;
+	}
+	return true;
+}
+
 void
 alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     struct alloc_memo *m, size_t n, uint64_t now, void *mem,
@@ -484,7 +562,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 {
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], lim[EVG_PHASES];
-	bool	 any_offline = false, running_fits = true;
+	bool	 any_offline = false, running_fits = true, zero;
 	int	 prio[64], nprio = 0;
 
 	work_init(&w, mem, n);
@@ -511,7 +589,9 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (m[i].trim_da > 0 && m[i].trim_da < k)
 			k = m[i].trim_da < c[i].min_da ? c[i].min_da :
 			    m[i].trim_da;
-		if (any_offline && s->strategy == STRATEGY_MINIMISE)
+		/* An idle car keeps its minimum, enough to start again. */
+		if ((any_offline && s->strategy == STRATEGY_MINIMISE) ||
+		    m[i].idle)
 			k = c[i].min_da;
 		w.cap[i] = k;
 		/* The minimum-run time protects the running. */
@@ -520,7 +600,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	}
 	for (size_t i = 0; i < n; i++)
 		w.key[i] = admission_key(&c[i], w.flag[i] & F_KEEP,
-		    m[i].offer_da == 0 && m[i].cut, (uint32_t)i);
+		    m[i].offer_da == 0 && m[i].cut, m[i].offer_da > 0,
+		    (uint32_t)i);
 	if (n > 0)
 		sort_u64(w.key, w.tmp, n);
 	for (size_t i = 0; i < n; i++)
@@ -536,50 +617,24 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		memcpy(need, o->used_da, sizeof(need));
 		for (size_t i = 0; i < n; i++)
 			if (m[i].offer_da > 0 && c[i].online && c[i].demand &&
-			    w.cap[i] >= c[i].min_da)
+			    w.cap[i] >= c[i].min_da && !m[i].idle)
 				take(need, w.mask[i], c[i].min_da);
 		for (int p = 0; p < EVG_PHASES; p++)
 			if (need[p] > o->hard_da[p])
 				running_fits = false;
 	}
+	zero = any_offline && s->strategy == STRATEGY_ZERO;
 	memcpy(used_soft, o->used_da, sizeof(used_soft));
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
-		const struct alloc_conn *ci = &c[i];
-		struct alloc_memo *mi = &m[i];
-		bool	 running = mi->offer_da > 0, soft_ok;
 
-		if (!ci->online || !ci->demand || w.cap[i] < ci->min_da ||
-		    (any_offline && s->strategy == STRATEGY_ZERO))
+		/* idle cars: last, in what the others leave (below) */
+		if (m[i].idle || !admissible(s, &c[i], &m[i], w.cap[i],
+		    w.mask[i], zero, o->used_da, used_soft, o, now))
 			continue;
-		/* Resting after a rotation pause, unless never started or
-		 * cut by the supply. */
-		if (!running && mi->since_ms != 0 && !mi->cut &&
-		    now - mi->since_ms < s->min_pause_ms)
-			continue;
-		if (!fits(o->used_da, o->hard_da, w.mask[i], ci->min_da))
-			continue;	/* the fuse first, always */
-		soft_ok = fits(used_soft, o->soft_da, w.mask[i], ci->min_da);
-		if (s->mode == ALLOC_GREEN) {
-			/* Start once the surplus has held for the start delay;
-			 * stop once it has failed for the stop delay. */
-			if (soft_ok) {
-				mi->green_bad_since = 0;
-				if (mi->green_ok_since == 0)
-					mi->green_ok_since = now;
-			} else {
-				mi->green_ok_since = 0;
-				if (mi->green_bad_since == 0)
-					mi->green_bad_since = now;
-			}
-			if (running ? (!soft_ok && now - mi->green_bad_since >=
-			    s->green_stop_ms) : (!soft_ok || now -
-			    mi->green_ok_since < s->green_start_ms))
-				continue;
-		}
 		w.flag[i] |= F_ADMITTED;
-		take(o->used_da, w.mask[i], ci->min_da);
-		take(used_soft, w.mask[i], ci->min_da);
+		take(o->used_da, w.mask[i], c[i].min_da);
+		take(used_soft, w.mask[i], c[i].min_da);
 	}
 
 	/* Fill limits: the fuse; in hybrid and green the surplus, but the
@@ -651,6 +706,16 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			    offers);
 		}
 		(void)nadm;
+	}
+	/* Idle cars last, at their minimum, in what the others left. */
+	for (size_t r = 0; r < n; r++) {
+		uint32_t i = w.order[r];
+
+		if (!m[i].idle || !admissible(s, &c[i], &m[i], w.cap[i],
+		    w.mask[i], zero, o->used_da, o->used_da, o, now))
+			continue;
+		offers[i] = c[i].min_da;
+		take(o->used_da, w.mask[i], c[i].min_da);
 	}
 
 	for (size_t i = 0; i < n; i++) {

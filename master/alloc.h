@@ -36,6 +36,21 @@
 #define ALLOC_1P_IDLE_DA		10
 #define ALLOC_1P_DRAW_DA		30
 #define ALLOC_1P_AFTER_MS		(10 * 1000)
+/* A car that draws under 1 A (ALLOC_1P_IDLE_DA) on every phase for a
+ * minute although its charger offers it at least its minimum (full, or
+ * waiting for its own timer) is idle: it gives its place to cars that
+ * charge. Cars start within seconds of an offer (IEC 61851-1 Annex A: the
+ * contactor closes within 3 s of C; the car's own ramp); a minute leaves
+ * a wide margin. Paused and idle, it takes its place again after 30
+ * minutes, to see whether it wants to charge. */
+#define ALLOC_IDLE_AFTER_MS		(60 * 1000)
+#define ALLOC_IDLE_RETRY_MS		(30 * 60 * 1000)
+/* Rotation: a paused car takes the place of a running one (past its
+ * minimum run) only when it has received this much less energy in its
+ * session: about 15 minutes at the three-phase minimum (4.1 kW), 45 at
+ * the single-phase one. A contactor operation (a contactor is rated for
+ * about 100 000) is not worth a smaller gain. */
+#define ALLOC_ROTATE_GAP_WH		1000
 
 enum alloc_mode {
 	ALLOC_STATIC,	/* no meter: the group limit is shared */
@@ -93,6 +108,9 @@ struct alloc_conn {
 	/* Measured at its charger's last poll, per site phase. Offline: an
 	 * old reading, never used (alloc_limits, learn). */
 	int32_t		 draw_da[EVG_PHASES];
+	/* Its charger holds the car back itself (its contactor's minimum
+	 * open time, heat): a car that draws nothing then is not idle. */
+	bool		 held;
 	uint64_t	 session_wh;	/* rotation: most energy pauses first */
 	uint32_t	 session_id;	/* a new one resets what was learnt */
 };
@@ -107,6 +125,8 @@ struct alloc_memo {
 	uint32_t	 session_id;
 	uint8_t		 car_lines;	/* learnt: phases mask of the car */
 	uint64_t	 one_phase_since;
+	bool		 idle;		/* takes nothing of its offer */
+	uint64_t	 idle_since;	/* offered, drawing under 1 A */
 	int32_t		 trim_da;	/* reclaim cap; 0 = none */
 	uint64_t	 under_since, trimmed_ms;
 	uint64_t	 green_ok_since, green_bad_since;

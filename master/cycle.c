@@ -105,6 +105,8 @@ conn_from(struct alloc_conn *a, const struct cycle_conf *cf,
 	/* An offline charger's last reading is no reading. */
 	for (int p = 0; p < EVG_PHASES; p++)
 		a->draw_da[p] = r->online ? r->rc.current_da[p] : 0;
+	/* Paused by its charger (not by the car): minimum open time, heat. */
+	a->held = r->online && r->rc.state == CS_NO_CURRENT;
 	a->session_wh = r->rc.session_wh;
 	a->session_id = r->rc.session_no;
 }

@@ -10,11 +10,18 @@
  *  (d) work-conserving: no running connector below its cap could get
  *      0.1 A more without breaking (a) (or the mode's surplus target);
  *  (e) deterministic.
+ * And over 200,000 random sites with a random history (what the
+ * allocator remembers from earlier cycles: last offers and since when,
+ * cut, idle, reclaim trims), (a), (b), (e), (f) and (g) still hold: what
+ * it learnt changes who gets what, never the fuse. (c) and (d) do not
+ * apply there (trims and idle cars cap a connector below its maximum).
  * A failure is shrunk to a minimal case and printed as C.
- * EVG_ALLOC_CASES=N runs N cases; EVG_ALLOC_SEED=S starts elsewhere.
+ * EVG_ALLOC_CASES=N runs N cases (and N / 5 with a history);
+ * EVG_ALLOC_SEED=S starts elsewhere.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -42,6 +49,7 @@ struct tcase {
 	struct alloc_site site;
 	struct alloc_conn c[MAXN];
 	size_t	 n;
+	uint64_t history;	/* 0: a fresh allocation; else its seed */
 };
 
 static void
@@ -106,10 +114,34 @@ static int32_t	 offers[MAXN], offers2[MAXN];
 static struct alloc_memo memo[MAXN];
 static void	*workmem;	/* alloc_work_size(MAXN) bytes */
 
+/* What earlier cycles may have left the allocator to remember, for the
+ * case's connectors, from its history seed (nothing without one). */
+static void
+gen_history(const struct tcase *t)
+{
+	struct prng p = { t->history * 0xD1B54A32D192ED03ULL + 11 };
+
+	memset(memo, 0, sizeof(memo));
+	for (size_t i = 0; i < t->n && t->history != 0; i++) {
+		struct alloc_memo *mi = &memo[i];
+		const struct alloc_conn *c = &t->c[i];
+
+		mi->session_id = c->session_id;
+		mi->offer_da = rnd(&p, 2) ? 0 : c->min_da +
+		    (int32_t)rnd(&p, (uint32_t)(c->max_da - c->min_da + 1));
+		mi->since_ms = rnd(&p, 4) ? 1000000 - rnd(&p, 900000) : 0;
+		mi->cut = rnd(&p, 3) == 0;
+		mi->idle = rnd(&p, 3) == 0;
+		mi->idle_since = mi->idle ? 1000000 - rnd(&p, 900000) : 0;
+		mi->trim_da = rnd(&p, 3) ? 0 : (int32_t)rnd(&p, 400);
+		mi->trimmed_ms = 1000000 - rnd(&p, 900000);
+	}
+}
+
 static void
 run(const struct tcase *t, int32_t *out, struct alloc_out *o)
 {
-	memset(memo, 0, sizeof(memo));
+	gen_history(t);
 	alloc_compute(&t->site, t->c, memo, t->n, 1000000, workmem, out, o);
 }
 
@@ -199,7 +231,7 @@ check(const struct tcase *t)
 		    STRATEGY_MINIMISE ? a->min_da : a->max_da;
 		bool	 room = true;
 
-		if (offers[i] == 0 || offers[i] >= cap)
+		if (offers[i] == 0 || offers[i] >= cap || t->history != 0)
 			continue;
 		/* (d): some phase of it must be full. */
 		for (int p = 0; p < EVG_PHASES; p++)
@@ -283,30 +315,49 @@ shrink_and_print(uint64_t seed, const char *first)
 		    (unsigned long long)cur.c[i].session_wh, offers[i]);
 }
 
+/* cases random sites from seed start on, each checked and, if a property
+ * breaks, shrunk and printed; with_history: each with a random history. */
 static void
-test_million_random_sites(void **state)
+run_cases(uint64_t cases, uint64_t start, bool with_history)
 {
-	const char *env = getenv("EVG_ALLOC_CASES"), *s0 = getenv("EVG_ALLOC_SEED");
-	uint64_t cases = env ? strtoull(env, NULL, 10) : 1000000;
-	uint64_t start = s0 ? strtoull(s0, NULL, 10) : 1;
-
-	(void)state;
 	workmem = malloc(alloc_work_size(MAXN));
 	assert_non_null(workmem);
 	for (uint64_t seed = start; seed < start + cases; seed++) {
 		const char *bad;
 
 		gen(&cur, seed);
+		cur.history = with_history ? seed : 0;
 		if ((bad = check(&cur)) != NULL) {
 			char	 first[160];
 
 			snprintf(first, sizeof(first), "%s", bad);
 			shrink_and_print(seed, first);
-			fail_msg("allocator property broken (seed %llu)",
-			    (unsigned long long)seed);
+			fail_msg("allocator property broken (seed %llu%s)",
+			    (unsigned long long)seed, with_history ?
+			    ", with a history" : "");
 		}
 	}
 	free(workmem);
+}
+
+static void
+test_million_random_sites(void **state)
+{
+	const char *env = getenv("EVG_ALLOC_CASES"), *s0 = getenv("EVG_ALLOC_SEED");
+
+	(void)state;
+	run_cases(env ? strtoull(env, NULL, 10) : 1000000,
+	    s0 ? strtoull(s0, NULL, 10) : 1, false);
+}
+
+static void
+test_random_histories(void **state)
+{
+	const char *env = getenv("EVG_ALLOC_CASES"), *s0 = getenv("EVG_ALLOC_SEED");
+
+	(void)state;
+	run_cases(env ? strtoull(env, NULL, 10) / 5 : 200000,
+	    s0 ? strtoull(s0, NULL, 10) : 1, true);
 }
 
 int
@@ -314,6 +365,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_million_random_sites),
+		cmocka_unit_test(test_random_histories),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1028,6 +1028,124 @@ test_cut_cars_return_while_rotation_runs(void **state)
 }
 
 /*
+ * Issue 13, section 3: a full car gives its place. Room for two cars at
+ * their minimum (13 A); the first car is full and stays in B with 6.5 A
+ * offered. A minute later the other car has the 13 A, and a third car
+ * that comes starts at once beside it, not after rotation's turns; the
+ * full car waits. The cars that charge are never taken for idle.
+ */
+static void
+test_full_car_gives_its_place(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	scen_init(s, 3, 1, ALLOC_DYNAMIC, 130, NULL);
+	plug_all(s, 1);
+	cmd(s, 2, "unplug 1");
+	run(s, 6 * 60 * 1000);
+	assert_int_equal(s->cy.out.running, 2);
+	cmd(s, 0, "car 1 stop");		/* full */
+	run(s, 50000);
+	assert_false(s->cy.memo[0].idle);	/* not a minute yet */
+	assert_true(s->cy.target[0] >= ALLOC_MIN_DA);
+	run(s, 20000);
+	assert_true(s->cy.memo[0].idle);
+	assert_int_equal(s->cy.target[0], 0);
+	assert_int_equal(s->cy.target[1], 130);
+	cmd(s, 2, "plug 1");
+	run(s, 15000);
+	assert_int_equal(fwc(s, 2)->state, CS_CHARGING);
+	assert_int_equal(s->cy.target[1], 65);
+	assert_int_equal(s->cy.target[2], 65);
+	assert_int_equal(s->cy.target[0], 0);
+	run(s, 10 * 60 * 1000);
+	assert_false(s->cy.memo[1].idle);
+	assert_false(s->cy.memo[2].idle);
+	assert_int_equal(s->cy.target[0], 0);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+}
+
+/*
+ * A car that draws nothing because its charger holds it back is not
+ * idle: cut by the building, offered current again a moment later, its
+ * charger keeps the contactor open for its minimum open time (here two
+ * minutes) while the car waits in C. It charges as soon as that is over,
+ * in its share.
+ */
+static void
+test_car_held_by_its_charger_is_not_idle(void **state)
+{
+	struct scen *s = &S;
+	int	 cut = -1;
+
+	(void)state;
+	scen_init(s, 2, 1, ALLOC_DYNAMIC, 200, NULL);
+	for (int c = 0; c < 2; c++)
+		s->ch[c].fw.cfg.min_open_ms = 120000;
+	plug_all(s, 1);
+	run(s, 6 * 60 * 1000);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 130;		/* 7 A left: one car */
+	run(s, 10000);
+	for (int i = 0; i < 2; i++)
+		if (s->cy.target[i] == 0)
+			cut = i;
+	assert_true(cut >= 0);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 0;
+	for (int t = 0; t < 110; t++) {
+		run(s, 1000);
+		assert_false(s->cy.memo[cut].idle);
+	}
+	assert_true(s->cy.target[cut] >= ALLOC_MIN_DA);
+	assert_int_equal(fwc(s, cut)->state, CS_NO_CURRENT);	/* held */
+	run(s, 30000);
+	assert_int_equal(fwc(s, cut)->state, CS_CHARGING);
+	assert_false(s->cy.memo[cut].idle);
+	assert_int_equal(s->cy.target[0], 100);
+	assert_int_equal(s->cy.target[1], 100);
+	assert_fuse_kept(s);
+}
+
+/*
+ * Rotation waits for a gain worth a contactor operation: room for one
+ * car at 6 A, two cars. The second waits until the first has received
+ * 1 kWh more (6 A on three phases: about 14.5 minutes), not just its 5
+ * minutes of minimum run; then they swap at 1 kWh apart. In an hour
+ * that is three closings, not one every five to ten minutes.
+ */
+static void
+test_rotation_waits_for_a_gain(void **state)
+{
+	struct scen *s = &S;
+	int	 ops = 0;
+
+	(void)state;
+	scen_init(s, 2, 1, ALLOC_DYNAMIC, 60, NULL);
+	cmd(s, 0, "plug 1");
+	run(s, 1000);
+	cmd(s, 1, "plug 1");
+	run(s, 10 * 60 * 1000);
+	assert_int_equal(fwc(s, 0)->state, CS_CHARGING);
+	assert_int_equal(s->cy.target[1], 0);	/* only 0.7 kWh apart */
+	run(s, 6 * 60 * 1000);
+	assert_int_equal(s->cy.target[0], 0);
+	assert_int_equal(fwc(s, 1)->state, CS_CHARGING);
+	run(s, 44 * 60 * 1000);
+	for (int i = 0; i < 2; i++) {
+		assert_true(fwc(s, i)->sess.energy_wh > 1000);
+		ops += s->contactor_ops[i];
+	}
+	/* closings and openings: 0 closes, opens at ~15 min, closes at
+	 * ~44; 1 closes at ~15, opens at ~44 */
+	assert_true(ops <= 5);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+}
+
+/*
  * Control loop v2 (issue 13): ten cars plugged within the same second,
  * with room for all of them (200 A fuse, 30 A building, ten 16 A cars
  * on five double chargers), starting after lags of 1 to 5 s. A car that
@@ -1270,6 +1388,9 @@ main(void)
 		cmocka_unit_test(test_silent_charger_random_writes),
 		cmocka_unit_test(test_cut_cars_return_without_the_minimum_pause),
 		cmocka_unit_test(test_cut_cars_return_while_rotation_runs),
+		cmocka_unit_test(test_full_car_gives_its_place),
+		cmocka_unit_test(test_car_held_by_its_charger_is_not_idle),
+		cmocka_unit_test(test_rotation_waits_for_a_gain),
 		cmocka_unit_test(test_cars_starting_together),
 		cmocka_unit_test(test_noise_moves_nobody),
 		cmocka_unit_test(test_random_sites),

@@ -1,0 +1,275 @@
+/*
+ * test_alloc.c: the allocator's rules that depend on what happened
+ * before, one behaviour a test, cycle by cycle on hand-made sites (no
+ * firmware: each charger has its offer in force at once and its car
+ * draws what it is offered, up to what it wants). The scenario tests
+ * drive the same rules through the firmware; the property tests check
+ * the fuse over random sites.
+ *  - an idle car (offered, drawing nothing for a minute) gives its place
+ *    and takes its minimum only in what the others leave; a car held back
+ *    by its charger is not idle; drawing makes it an ordinary car again;
+ *    paused, it is offered its place again after 30 minutes, without
+ *    displacing a running car;
+ *  - rotation: a paused car displaces a running one only when it has
+ *    received 1 kWh less.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alloc.h"
+
+#define N	3
+#define SEC	1000
+
+static struct alloc_site site;
+static struct alloc_conn c[N];
+static struct alloc_memo m[N];
+static int32_t	 off[N], want[N];
+static struct alloc_out out;
+static void	*work;
+static uint64_t	 now;
+
+/* A site whose chargers may share limit_da per phase, every car on a
+ * three-phase connector of 32 A, none plugged yet. */
+static void
+site_init(int32_t limit_da)
+{
+	memset(&site, 0, sizeof(site));
+	memset(c, 0, sizeof(c));
+	memset(m, 0, sizeof(m));
+	memset(off, 0, sizeof(off));
+	memset(want, 0, sizeof(want));
+	site.mode = ALLOC_DYNAMIC;
+	site.strategy = STRATEGY_MAXIMISE;
+	site.group_limit_da = site.site_limit_da = limit_da;
+	site.offline_limit_da = limit_da;
+	site.meter_online = true;
+	site.clamp_enabled[0] = site.clamp_enabled[1] =
+	    site.clamp_enabled[2] = true;	/* the building draws nothing */
+	site.min_run_ms = ALLOC_MIN_RUN_MS;
+	site.min_pause_ms = ALLOC_MIN_PAUSE_MS;
+	site.fallback_timeout_ms = 10 * SEC;
+	for (int i = 0; i < N; i++) {
+		c[i].phase = PHASE_L1L2L3;
+		c[i].min_da = ALLOC_MIN_DA;
+		c[i].max_da = 320;
+		c[i].online = true;
+		c[i].fallback_known = true;
+		c[i].session_id = 1;
+	}
+	now = 1000000;
+}
+
+/* Car i plugged in, wanting want_da. */
+static void
+plug(int i, int32_t want_da)
+{
+	c[i].demand = true;
+	want[i] = want_da;
+}
+
+/* Cycles a second apart for ms: each offer in force at once, each car
+ * drawing it up to what it wants on every phase. */
+static void
+cycles(uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += SEC) {
+		now += SEC;
+		for (int i = 0; i < N; i++) {
+			int32_t	 d = off[i] < want[i] ? off[i] : want[i];
+
+			c[i].in_force_da = off[i];
+			for (int p = 0; p < EVG_PHASES; p++)
+				c[i].draw_da[p] = d;
+		}
+		alloc_compute(&site, c, m, N, now, work, off, &out);
+	}
+}
+
+/* A full car keeps its offer for a minute, then is idle: the others take
+ * what it held. */
+static void
+test_idle_after_a_minute(void **state)
+{
+	(void)state;
+	site_init(200);
+	plug(0, 320);
+	plug(1, 0);			/* full */
+	cycles(5 * SEC);
+	assert_int_equal(off[0], 100);
+	assert_int_equal(off[1], 100);
+	cycles(55 * SEC);		/* offered for 59 s: not yet */
+	assert_false(m[1].idle);
+	assert_true(off[1] >= ALLOC_MIN_DA);
+	cycles(2 * SEC);
+	assert_true(m[1].idle);
+	assert_int_equal(off[1], 0);
+	assert_int_equal(off[0], 200);
+	assert_int_equal(out.paused, 1);
+}
+
+/* A car its charger holds back (minimum open time, heat) draws nothing
+ * through no choice of its own: never idle. */
+static void
+test_held_car_is_not_idle(void **state)
+{
+	(void)state;
+	site_init(200);
+	plug(0, 320);
+	plug(1, 320);
+	c[1].held = true;
+	want[1] = 0;
+	cycles(5 * 60 * SEC);
+	assert_false(m[1].idle);
+	assert_true(off[1] >= ALLOC_MIN_DA);
+	/* released, it draws: still an ordinary car */
+	c[1].held = false;
+	want[1] = 320;
+	cycles(5 * SEC);
+	assert_false(m[1].idle);
+	assert_int_equal(off[1], 100);
+}
+
+/* An idle car takes its minimum where the others leave room, and once it
+ * draws again it shares like any other car. */
+static void
+test_idle_car_in_what_is_left(void **state)
+{
+	(void)state;
+	site_init(450);
+	plug(0, 320);
+	plug(1, 0);
+	cycles(70 * SEC);
+	assert_true(m[1].idle);
+	/* car 0 at its 32 A maximum; 13 A left, enough for the minimum */
+	assert_int_equal(off[0], 320);
+	assert_int_equal(off[1], ALLOC_MIN_DA);
+	want[1] = 320;			/* it starts again */
+	cycles(2 * SEC);
+	assert_false(m[1].idle);
+	assert_int_equal(off[0], 225);
+	assert_int_equal(off[1], 225);
+}
+
+/* Paused and idle for 30 minutes, a car is offered its place again in
+ * what the running cars leave at their minimum, and goes back to idle if
+ * it still takes nothing; it never displaces a running car for that. */
+static void
+test_idle_car_offered_again(void **state)
+{
+	uint64_t paused;
+
+	(void)state;
+	site_init(200);
+	plug(0, 320);
+	plug(1, 0);
+	cycles(62 * SEC);
+	assert_int_equal(off[1], 0);
+	paused = now;
+	cycles(ALLOC_IDLE_RETRY_MS - 2 * SEC);
+	assert_int_equal(off[1], 0);
+	cycles(3 * SEC);
+	assert_true(now - paused >= ALLOC_IDLE_RETRY_MS);
+	assert_int_equal(off[0], 100);
+	assert_int_equal(off[1], 100);
+	cycles(62 * SEC);		/* still full */
+	assert_true(m[1].idle);
+	assert_int_equal(off[1], 0);
+	assert_int_equal(off[0], 200);
+
+	/* Room for one car at its minimum only: alone, the idle car keeps
+	 * it; when a car comes that charges, it is paused, and its retry
+	 * does not pause the running car. */
+	site_init(110);
+	plug(1, 0);
+	cycles(62 * SEC);
+	assert_true(m[1].idle);
+	assert_int_equal(off[1], ALLOC_MIN_DA);
+	plug(0, 320);
+	cycles(SEC);
+	assert_int_equal(off[0], 110);
+	assert_int_equal(off[1], 0);
+	paused = now;
+	cycles(ALLOC_IDLE_RETRY_MS + 60 * SEC);
+	assert_false(m[1].idle);	/* waiting to be offered again */
+	assert_int_equal(off[0], 110);
+	assert_int_equal(off[1], 0);
+	assert_int_equal(m[0].since_ms, paused);	/* never paused */
+}
+
+/*
+ * Rotation: room for one car at its minimum, two cars past their minimum
+ * run and pause. The paused car takes the running car's place only once
+ * it has received 1 kWh less in its session.
+ */
+static void
+test_rotation_waits_for_a_gain(void **state)
+{
+	(void)state;
+	site_init(60);
+	plug(0, 320);
+	cycles(SEC);
+	plug(1, 320);
+	cycles(10 * 60 * SEC);		/* past the minimum run */
+	assert_int_equal(off[0], 60);
+	assert_int_equal(off[1], 0);
+	/* 1 kWh (docs/load-balancing.md, Rotation) */
+	c[1].session_wh = 4000;
+	c[0].session_wh = 4999;
+	cycles(10 * SEC);
+	assert_int_equal(off[0], 60);	/* not worth it */
+	assert_int_equal(off[1], 0);
+	c[0].session_wh = 5001;
+	cycles(SEC);
+	assert_int_equal(off[0], 0);
+	assert_int_equal(off[1], 60);
+
+	/* With room for both, nobody waits for anything. */
+	site_init(120);
+	plug(0, 320);
+	c[0].session_wh = 0;
+	c[1].session_wh = 50000;
+	cycles(SEC);
+	plug(1, 320);
+	cycles(SEC);
+	assert_int_equal(off[0], 60);
+	assert_int_equal(off[1], 60);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	work = malloc(alloc_work_size(N));
+	return work == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	free(work);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_idle_after_a_minute),
+		cmocka_unit_test(test_held_car_is_not_idle),
+		cmocka_unit_test(test_idle_car_in_what_is_left),
+		cmocka_unit_test(test_idle_car_offered_again),
+		cmocka_unit_test(test_rotation_waits_for_a_gain),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
