@@ -258,22 +258,31 @@ auth_token_equal(const char *a, const char *b)
 	    sodium_memcmp(a, b, n) == 0;
 }
 
+/*
+ * The address's slot; a new one takes a free slot or the one that failed
+ * longest ago, but never one that is locked or has an attempt being
+ * checked: forgetting it would lift its lock. With none to take, NULL:
+ * the caller refuses the attempt (new addresses wait, locks stand).
+ */
 static struct auth_addr *
 addr_slot(struct auth *a, const char *addr, uint64_t now, bool create)
 {
-	struct auth_addr *oldest = &a->addrs[0];
+	struct auth_addr *oldest = NULL;
 
 	for (int i = 0; i < AUTH_MAX_ADDRS; i++) {
 		struct auth_addr *s = &a->addrs[i];
 
 		if (s->addr[0] != '\0' && strcmp(s->addr, addr) == 0)
 			return s;
-		if (s->addr[0] == '\0' || s->first_ms < oldest->first_ms)
+		if (s->addr[0] != '\0' && (s->locked_until_ms > now ||
+		    s->pending > 0))
+			continue;
+		if (oldest == NULL || s->addr[0] == '\0' ||
+		    (oldest->addr[0] != '\0' && s->first_ms < oldest->first_ms))
 			oldest = s;
 	}
-	if (!create)
+	if (!create || oldest == NULL)
 		return NULL;
-	/* the slot of the address that failed longest ago */
 	memset(oldest, 0, sizeof(*oldest));
 	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
 	oldest->first_ms = now;
@@ -296,12 +305,31 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	bool	 found, ok;
 
 	uv_mutex_lock(&a->mu);
-	as = addr_slot(a, addr, now, false);
-	if (as != NULL && as->locked_until_ms > now) {
-		*retry_after = as->locked_until_ms - now;
+	/* The attempt counts before its password is checked, and while it
+	 * is: parallel guesses from one address are as limited as serial
+	 * ones (at most AUTH_FAILS_MAX checked, whatever their timing). */
+	if (now > a->global_ms && now - a->global_ms > AUTH_FAILS_WINDOW_MS) {
+		a->global_ms = now;
+		a->global_fails = 0;
+	}
+	as = addr_slot(a, addr, now, true);
+	if (as != NULL && now > as->first_ms && now - as->first_ms >
+	    AUTH_FAILS_WINDOW_MS && as->locked_until_ms <= now) {
+		as->first_ms = now;
+		as->fails = 0;
+	}
+	if (as == NULL || a->global_fails >= AUTH_GLOBAL_FAILS_MAX ||
+	    as->locked_until_ms > now ||
+	    as->fails + as->pending >= AUTH_FAILS_MAX) {
+		*retry_after = as != NULL && as->locked_until_ms > now ?
+		    as->locked_until_ms - now : as == NULL ||
+		    a->global_fails >= AUTH_GLOBAL_FAILS_MAX ?
+		    a->global_ms + AUTH_FAILS_WINDOW_MS - now :
+		    as->first_ms + AUTH_FAILS_WINDOW_MS - now;
 		uv_mutex_unlock(&a->mu);
 		return AUTH_LIMITED;
 	}
+	as->pending++;
 	u = find_user(a, user);
 	found = u != NULL;
 	snprintf(hash, sizeof(hash), "%s", found ? u->hash : a->dummy_hash);
@@ -314,8 +342,12 @@ auth_login(struct auth *a, const char *addr, const char *user,
 		char	 rnd[33];
 
 		random_hex(rnd, 16);
-		if (hash_pw(a, rnd, hash) != 0)
+		if (hash_pw(a, rnd, hash) != 0) {
+			uv_mutex_lock(&a->mu);
+			as->pending--;
+			uv_mutex_unlock(&a->mu);
 			return AUTH_NOMEM;
+		}
 		uv_mutex_lock(&a->mu);
 		snprintf(a->dummy_hash, sizeof(a->dummy_hash), "%s", hash);
 		uv_mutex_unlock(&a->mu);
@@ -323,14 +355,11 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	ok = verify(a, hash, pw) && found;
 
 	uv_mutex_lock(&a->mu);
+	/* the slot stays this address's while an attempt is pending */
+	as->pending--;
 	u = find_user(a, user);		/* it may have gone meanwhile */
 	if (!ok || u == NULL) {
-		as = addr_slot(a, addr, now, true);
-		if (now > as->first_ms && now - as->first_ms >
-		    AUTH_FAILS_WINDOW_MS) {
-			as->first_ms = now;
-			as->fails = 0;
-		}
+		a->global_fails++;
 		if (++as->fails >= AUTH_FAILS_MAX) {
 			as->locked_until_ms = now + AUTH_LOCKOUT_MS;
 			as->fails = 0;

@@ -26,6 +26,10 @@
 #define AUTH_FAILS_MAX		5	/* failed logins per address ... */
 #define AUTH_FAILS_WINDOW_MS	60000	/* ... within this ... */
 #define AUTH_LOCKOUT_MS		60000	/* ... lock it out this long */
+/* Failed logins from all addresses together in a window: beyond this the
+ * appliance refuses every login until the window is over (a guessing
+ * campaign spread over many addresses). */
+#define AUTH_GLOBAL_FAILS_MAX	60
 /*
  * Argon2id with 7 MiB and 5 passes: one of the five settings that the
  * OWASP Password Storage Cheat Sheet gives as equal in defence (46 MiB x 1,
@@ -78,6 +82,7 @@ struct auth_session {
 struct auth_addr {
 	char		 addr[48];
 	int		 fails;
+	int		 pending;	/* attempts being checked now */
 	uint64_t	 first_ms, locked_until_ms;
 };
 
@@ -88,6 +93,8 @@ struct auth {
 	struct auth_user users[AUTH_MAX_USERS];
 	struct auth_session sessions[AUTH_MAX_SESSIONS];
 	struct auth_addr addrs[AUTH_MAX_ADDRS];
+	int		 global_fails;	/* in the window since global_ms */
+	uint64_t	 global_ms;
 	char		 dummy_hash[AUTH_HASH_LEN];	/* unknown users */
 };
 

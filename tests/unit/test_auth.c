@@ -86,6 +86,118 @@ test_login_limit(void **state)
 		    AUTH_BAD);
 }
 
+/* Issue 17, item 1: guesses in parallel from one address. */
+struct guess {
+	struct auth	*a;
+	const char	*addr, *pw;
+	int		 rc;
+	uv_thread_t	 t;
+};
+
+static void
+guess_run(void *arg)
+{
+	struct guess *g = arg;
+	struct auth_session s;
+	uint64_t retry;
+
+	g->rc = auth_login(g->a, g->addr, "ian", g->pw, 7000, &s, &retry);
+}
+
+static void
+test_parallel_guesses_count_before_the_check(void **state)
+{
+	struct auth *a = *state;
+	struct guess g[30];
+	int	 bad = 0, ok = 0, limited = 0;
+
+	/* 29 wrong and the right one at once: at most AUTH_FAILS_MAX of
+	 * them are checked at all; the rest are refused unchecked */
+	for (int i = 0; i < 30; i++) {
+		g[i] = (struct guess){ .a = a, .addr = "10.0.1.1", .pw = i == 29 ?
+		    "ian-pass-1" :
+		    "wrong-pass" };
+		assert_int_equal(uv_thread_create(&g[i].t, guess_run, &g[i]), 0);
+	}
+	for (int i = 0; i < 30; i++) {
+		uv_thread_join(&g[i].t);
+		bad += g[i].rc == AUTH_BAD;
+		ok += g[i].rc == AUTH_OK;
+		limited += g[i].rc == AUTH_LIMITED;
+	}
+	assert_true(bad + ok <= AUTH_FAILS_MAX);
+	assert_int_equal(bad + ok + limited, 30);
+	assert_true(limited >= 30 - AUTH_FAILS_MAX);
+	/* the positive twin: the same at once from five addresses, one
+	 * attempt each, the right one gets in */
+	for (int i = 0; i < 5; i++) {
+		static const char *const addr[] = { "10.0.2.1", "10.0.2.2",
+		    "10.0.2.3", "10.0.2.4", "10.0.2.5" };
+
+		g[i] = (struct guess){ .a = a, .addr = addr[i], .pw = i == 4 ?
+		    "ian-pass-1" :
+		    "wrong-pass" };
+		assert_int_equal(uv_thread_create(&g[i].t, guess_run, &g[i]), 0);
+	}
+	for (int i = 0; i < 5; i++)
+		uv_thread_join(&g[i].t);
+	assert_int_equal(g[4].rc, AUTH_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(g[i].rc, AUTH_BAD);
+}
+
+/* Issue 17, item 2: failures from many addresses never lift a lock. */
+static void
+test_lockout_table_cannot_be_flushed(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s;
+	uint64_t retry, t = 9000;
+	char	 addr[32];
+
+	for (int i = 0; i < AUTH_FAILS_MAX; i++)
+		assert_int_equal(auth_login(a, "127.0.0.15", "ian", "wrong", t,
+		    &s, &retry), AUTH_BAD);
+	/* one failure from each of 260 other addresses, at once (the table
+	 * holds 256; the ceiling on failures refuses most of them, and a
+	 * refused attempt still asks for a slot) */
+	for (int i = 0; i < AUTH_MAX_ADDRS + 4; i++) {
+		int	 rc;
+
+		snprintf(addr, sizeof(addr), "10.1.%d.%d", i / 250, i % 250 + 1);
+		rc = auth_login(a, addr, "nobody", "x", t + 1, &s, &retry);
+		assert_true(rc == AUTH_BAD || rc == AUTH_LIMITED);
+	}
+	/* still locked until its lock ends, the right password or not */
+	assert_int_equal(auth_login(a, "127.0.0.15", "ian", "ian-pass-1",
+	    t + 2, &s, &retry), AUTH_LIMITED);
+	/* the positive twin: the lock and the window over, it gets in */
+	assert_int_equal(auth_login(a, "127.0.0.15", "ian", "ian-pass-1",
+	    t + AUTH_LOCKOUT_MS + 1, &s, &retry), AUTH_OK);
+}
+
+/* Issue 17, item 2: a ceiling on failures from all addresses together. */
+static void
+test_global_ceiling(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s;
+	uint64_t retry, t = 20000;
+	char	 addr[32];
+
+	for (int i = 0; i < AUTH_GLOBAL_FAILS_MAX; i++) {
+		snprintf(addr, sizeof(addr), "10.2.0.%d", i + 1);
+		assert_int_equal(auth_login(a, addr, "ian", "wrong", t, &s,
+		    &retry), AUTH_BAD);
+	}
+	assert_int_equal(auth_login(a, "10.3.0.1", "ian", "ian-pass-1", t + 1,
+	    &s, &retry), AUTH_LIMITED);
+	assert_true(retry > 0 && retry <= AUTH_FAILS_WINDOW_MS);
+	/* the window over, the right password from there works */
+	assert_int_equal(auth_login(a, "10.3.0.1", "ian", "ian-pass-1",
+	    t + AUTH_FAILS_WINDOW_MS + 1, &s, &retry), AUTH_OK);
+}
+
 static void
 test_password_rules_and_changes(void **state)
 {
@@ -176,6 +288,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_session_and_idle_expiry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_parallel_guesses_count_before_the_check, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lockout_table_cannot_be_flushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_ceiling, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_password_rules_and_changes,
 		    setup, teardown),
