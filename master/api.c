@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <modbus.h>
@@ -1064,6 +1065,35 @@ identify(struct ctx *c, bool basic_ok)
 	return false;
 }
 
+/*
+ * A write must come from our own pages or from a program (issue 17,
+ * item 4: login CSRF): a body is JSON, declared as such (a browser sends
+ * a cross-site form or text/plain body without asking, never JSON), and
+ * an Origin, when the browser sends one, is this appliance's own.
+ */
+static bool
+json_content(const char *t)
+{
+	size_t	 n = strlen("application/json");
+
+	return t != NULL && strncasecmp(t, "application/json", n) == 0 &&
+	    (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
+static bool
+same_origin(const struct api_req *rq)
+{
+	const char *o = rq->origin, *h;
+
+	if (o == NULL)
+		return true;	/* not a browser, or a same-origin GET */
+	if (rq->host == NULL)
+		return false;
+	if ((h = strstr(o, "://")) == NULL)
+		return false;	/* "null" and the like */
+	return strcasecmp(h + 3, rq->host) == 0;
+}
+
 void
 api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 {
@@ -1108,6 +1138,18 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 		reply_error(&c, 413, NULL, "request body over %d bytes",
 		    WEB_BODY_MAX);
 		return;
+	}
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+		if (!same_origin(rq)) {
+			reply_error(&c, 403, NULL, "a write from another site's "
+			    "page (Origin) is refused");
+			return;
+		}
+		if (rq->body_len > 0 && !json_content(rq->content_type)) {
+			reply_error(&c, 415, NULL, "the body must be JSON, sent "
+			    "as Content-Type: application/json");
+			return;
+		}
 	}
 	if (r->need != N_NONE) {
 		if (!identify(&c, r->fn == h_metrics)) {

@@ -24,6 +24,8 @@ struct api_req {
 	bool		 body_too_large;
 	const char	*token;		/* session cookie */
 	const char	*csrf;		/* X-CSRF-Token */
+	const char	*content_type;	/* Content-Type */
+	const char	*origin, *host;	/* Origin, Host */
 	const char	*basic_user, *basic_pass;	/* /metrics */
 	const char	*addr;		/* client address */
 	uint64_t	 now_ms;

@@ -429,6 +429,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	    "evg_session");
 	rq.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "X-CSRF-Token");
+	rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Content-Type");
+	rq.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	rq.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	rq.addr = addr;
 	rq.now_ms = clock_now_ms();
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &rq);

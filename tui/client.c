@@ -162,6 +162,7 @@ client_login(struct client *c, char *err, size_t errlen)
 	struct hdrs hd = { "" };
 	CURL	*h = easy(c, "/api/login", &b, CLIENT_TIMEOUT_S);
 	json_t	*req, *j = NULL;
+	struct curl_slist *hl;
 	char	*body;
 	long	 status = 0;
 	CURLcode rc;
@@ -173,6 +174,8 @@ client_login(struct client *c, char *err, size_t errlen)
 	req = json_pack("{s:s, s:s}", "user", c->user, "password", c->password);
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
+	hl = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &hd);
@@ -180,6 +183,7 @@ client_login(struct client *c, char *err, size_t errlen)
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(hl);
 	free(body);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s: %s", c->base, curl_easy_strerror(rc));

@@ -32,6 +32,8 @@ def call(port, method, path, body=None, cookie=None, csrf=None):
         h["Cookie"] = cookie
     if csrf:
         h["X-CSRF-Token"] = csrf
+    if body:
+        h["Content-Type"] = "application/json"
     c.request(method, path, body=json.dumps(body) if body else None,
               headers=h)
     r = c.getresponse()

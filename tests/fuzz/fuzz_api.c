@@ -104,6 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	rq.body = body;
 	rq.body_len = strlen(body);
+	rq.content_type = "application/json";
 	rq.token = data[0] & 8 ? f->token : NULL;
 	rq.csrf = data[0] & 16 ? f->csrf : NULL;
 	rq.addr = "127.0.0.1";

@@ -175,11 +175,49 @@ class ApiTest(ts.SiteTest):
         conn = http.client.HTTPConnection("127.0.0.1", self.web_port,
                                           timeout=10)
         conn.request("POST", "/api/login", body=json.dumps(
-            {"user": "installer", "password": "installer"}))
+            {"user": "installer", "password": "installer"}),
+            headers={"Content-Type": "application/json"})
         r = conn.getresponse()
         r.read()
         conn.close()
         return r.getheader("Set-Cookie") or ""
+
+    def test_login_csrf_refused(self):
+        # issue 17, item 4: another site's page cannot log a browser in
+        self.site()
+        body = json.dumps({"user": "installer",
+                           "password": "installer"}).encode()
+        host = "127.0.0.1:%d" % self.web_port
+        conn = http.client.HTTPConnection("127.0.0.1", self.web_port,
+                                          timeout=10)
+        conn.request("POST", "/api/login", body=body,
+                     headers={"Content-Type": "text/plain",
+                              "Origin": "http://evil.example"})
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        self.assertEqual(r.status, 403)
+        self.assertIsNone(r.getheader("Set-Cookie"))
+        for ctype, origin, want in (
+                ("text/plain", None, 415),
+                ("application/x-www-form-urlencoded", None, 415),
+                ("application/json", "http://evil.example", 403),
+                ("application/json", "null", 403),
+                # the positive twins: JSON, from our own page or no page
+                ("application/json", "http://" + host, 200),
+                ("application/json; charset=utf-8", None, 200)):
+            conn = http.client.HTTPConnection("127.0.0.1", self.web_port,
+                                              timeout=10)
+            h = {"Content-Type": ctype}
+            if origin:
+                h["Origin"] = origin
+            conn.request("POST", "/api/login", body=body, headers=h)
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            self.assertEqual(r.status, want, (ctype, origin))
+            self.assertEqual(r.getheader("Set-Cookie") is not None,
+                             want == 200, (ctype, origin))
 
     def test_login_limit_per_address(self):
         self.site()
@@ -585,7 +623,8 @@ class HttpsTest(ApiTest):
         c = http.client.HTTPSConnection("127.0.0.1", self.web_port,
                                         timeout=10, context=ctx)
         c.request("POST", "/api/login", body=json.dumps(
-            {"user": "installer", "password": "installer"}))
+            {"user": "installer", "password": "installer"}),
+            headers={"Content-Type": "application/json"})
         r = c.getresponse()
         r.read()
         self.assertEqual(r.status, 200)
