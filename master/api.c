@@ -408,6 +408,7 @@ h_password(struct ctx *c)
 	const char *old, *pw;
 	char	 why[120];
 	struct auth_user u;
+	uint64_t retry = 0;
 	int	 rc;
 
 	if (!body_object(c) || (old = body_str(c, "old", AUTH_PASSWORD_MAX,
@@ -415,6 +416,22 @@ h_password(struct ctx *c)
 		return;
 	if (auth_check_password(c->s.user, pw, why, sizeof(why)) != 0) {
 		reply_error(c, 400, "new", "new: %s", why);
+		return;
+	}
+	/* the current password is guessed no faster than at the login */
+	rc = auth_check_current(&c->w->auth, c->rq->addr, c->s.user, old,
+	    c->rq->now_ms, &retry);
+	if (rc == AUTH_LIMITED) {
+		auth_logout(&c->w->auth, c->s.token);
+		set_cookie(c, "", true);
+		c->rs->retry_after = (int)((retry + 999) / 1000);
+		reply_error(c, 429, "old", "too many wrong passwords from %s: "
+		    "logged out; try again in %d s", c->rq->addr,
+		    c->rs->retry_after);
+		return;
+	}
+	if (rc == AUTH_BAD) {
+		reply_error(c, 403, "old", "old: not the current password");
 		return;
 	}
 	rc = auth_set_password(&c->w->auth, c->s.user, old, pw, true,

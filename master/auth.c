@@ -290,6 +290,88 @@ addr_slot(struct auth *a, const char *addr, uint64_t now, bool create)
 }
 
 /*
+ * An attempt to check a password from addr, counted before the check and
+ * while it runs: parallel guesses from one address are as limited as
+ * serial ones (at most AUTH_FAILS_MAX checked, whatever their timing).
+ * NULL (and *retry) when it is refused unchecked. The mutex is held.
+ */
+static struct auth_addr *
+attempt_begin(struct auth *a, const char *addr, uint64_t now,
+    uint64_t *retry)
+{
+	struct auth_addr *as;
+
+	if (now > a->global_ms && now - a->global_ms > AUTH_FAILS_WINDOW_MS) {
+		a->global_ms = now;
+		a->global_fails = 0;
+	}
+	as = addr_slot(a, addr, now, true);
+	if (as != NULL && now > as->first_ms && now - as->first_ms >
+	    AUTH_FAILS_WINDOW_MS && as->locked_until_ms <= now) {
+		as->first_ms = now;
+		as->fails = 0;
+	}
+	if (as == NULL || a->global_fails >= AUTH_GLOBAL_FAILS_MAX ||
+	    as->locked_until_ms > now ||
+	    as->fails + as->pending >= AUTH_FAILS_MAX) {
+		*retry = as != NULL && as->locked_until_ms > now ?
+		    as->locked_until_ms - now : as == NULL ||
+		    a->global_fails >= AUTH_GLOBAL_FAILS_MAX ?
+		    a->global_ms + AUTH_FAILS_WINDOW_MS - now :
+		    as->first_ms + AUTH_FAILS_WINDOW_MS - now;
+		return NULL;
+	}
+	as->pending++;
+	return as;
+}
+
+/* Its result: a failure counts, AUTH_FAILS_MAX of them lock the address
+ * (the slot stayed this address's while the attempt was pending). */
+static void
+attempt_end(struct auth *a, struct auth_addr *as, bool ok, uint64_t now)
+{
+	as->pending--;
+	if (ok)
+		return;
+	a->global_fails++;
+	if (++as->fails >= AUTH_FAILS_MAX) {
+		as->locked_until_ms = now + AUTH_LOCKOUT_MS;
+		as->fails = 0;
+		as->first_ms = now;
+	}
+}
+
+/*
+ * A user's current password, checked before they change it: counted
+ * like a login from their address (issue 17, item 3), so that a session
+ * cannot be used to guess it. AUTH_OK, AUTH_BAD, or AUTH_LIMITED (the
+ * caller ends the session).
+ */
+int
+auth_check_current(struct auth *a, const char *addr, const char *user,
+    const char *pw, uint64_t now, uint64_t *retry_after)
+{
+	struct auth_addr *as;
+	struct auth_user *u;
+	char	 hash[AUTH_HASH_LEN];
+	bool	 ok;
+
+	uv_mutex_lock(&a->mu);
+	if ((as = attempt_begin(a, addr, now, retry_after)) == NULL) {
+		uv_mutex_unlock(&a->mu);
+		return AUTH_LIMITED;
+	}
+	u = find_user(a, user);
+	snprintf(hash, sizeof(hash), "%s", u != NULL ? u->hash : "");
+	uv_mutex_unlock(&a->mu);
+	ok = hash[0] != '\0' && verify(a, hash, pw);
+	uv_mutex_lock(&a->mu);
+	attempt_end(a, as, ok, now);
+	uv_mutex_unlock(&a->mu);
+	return ok ? AUTH_OK : AUTH_BAD;
+}
+
+/*
  * Checks a password. An address that failed AUTH_FAILS_MAX times within
  * AUTH_FAILS_WINDOW_MS is refused, without checking, for AUTH_LOCKOUT_MS.
  */
@@ -305,31 +387,10 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	bool	 found, ok;
 
 	uv_mutex_lock(&a->mu);
-	/* The attempt counts before its password is checked, and while it
-	 * is: parallel guesses from one address are as limited as serial
-	 * ones (at most AUTH_FAILS_MAX checked, whatever their timing). */
-	if (now > a->global_ms && now - a->global_ms > AUTH_FAILS_WINDOW_MS) {
-		a->global_ms = now;
-		a->global_fails = 0;
-	}
-	as = addr_slot(a, addr, now, true);
-	if (as != NULL && now > as->first_ms && now - as->first_ms >
-	    AUTH_FAILS_WINDOW_MS && as->locked_until_ms <= now) {
-		as->first_ms = now;
-		as->fails = 0;
-	}
-	if (as == NULL || a->global_fails >= AUTH_GLOBAL_FAILS_MAX ||
-	    as->locked_until_ms > now ||
-	    as->fails + as->pending >= AUTH_FAILS_MAX) {
-		*retry_after = as != NULL && as->locked_until_ms > now ?
-		    as->locked_until_ms - now : as == NULL ||
-		    a->global_fails >= AUTH_GLOBAL_FAILS_MAX ?
-		    a->global_ms + AUTH_FAILS_WINDOW_MS - now :
-		    as->first_ms + AUTH_FAILS_WINDOW_MS - now;
+	if ((as = attempt_begin(a, addr, now, retry_after)) == NULL) {
 		uv_mutex_unlock(&a->mu);
 		return AUTH_LIMITED;
 	}
-	as->pending++;
 	u = find_user(a, user);
 	found = u != NULL;
 	snprintf(hash, sizeof(hash), "%s", found ? u->hash : a->dummy_hash);
@@ -355,16 +416,9 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	ok = verify(a, hash, pw) && found;
 
 	uv_mutex_lock(&a->mu);
-	/* the slot stays this address's while an attempt is pending */
-	as->pending--;
 	u = find_user(a, user);		/* it may have gone meanwhile */
+	attempt_end(a, as, ok && u != NULL, now);
 	if (!ok || u == NULL) {
-		a->global_fails++;
-		if (++as->fails >= AUTH_FAILS_MAX) {
-			as->locked_until_ms = now + AUTH_LOCKOUT_MS;
-			as->fails = 0;
-			as->first_ms = now;
-		}
 		uv_mutex_unlock(&a->mu);
 		return AUTH_BAD;
 	}

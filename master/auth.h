@@ -119,6 +119,8 @@ int	auth_login(struct auth *, const char *addr, const char *user,
 bool	auth_session(struct auth *, const char *token, uint64_t now_ms,
 	    struct auth_session *out);
 void	auth_logout(struct auth *, const char *token);
+int	auth_check_current(struct auth *, const char *addr, const char *user,
+	    const char *pw, uint64_t now_ms, uint64_t *retry_after);
 int	auth_set_password(struct auth *, const char *user, const char *old,
 	    const char *password, bool check_old, const char *keep_token,
 	    struct auth_user *out);

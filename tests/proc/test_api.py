@@ -182,6 +182,33 @@ class ApiTest(ts.SiteTest):
         conn.close()
         return r.getheader("Set-Cookie") or ""
 
+    def test_current_password_guessed_no_faster_than_a_login(self):
+        # issue 17, item 3: the old password of POST /api/password counts
+        # like a login from the address; at the limit the session ends
+        self.site()
+        c = Client(self.web_port)
+        self.assertEqual(c.login("installer", "installer")[0], 200)
+        for _ in range(4):
+            st, j, _ = c.call("POST", "/api/password",
+                              {"old": "wrong-one", "new": PASSWORD})
+            self.assertEqual((st, j["field"]), (403, "old"))
+        # the positive twin: within the limit, the right one works
+        st, j, _ = c.call("POST", "/api/password",
+                          {"old": "installer", "new": PASSWORD})
+        self.assertEqual(st, 200, j)
+        # the fifth wrong one locks the address: the right one is then
+        # refused unchecked and the session is over
+        st, j, _ = c.call("POST", "/api/password",
+                          {"old": "wrong-one", "new": PASSWORD + "x"})
+        self.assertEqual(st, 403)
+        st, j, h = c.call("POST", "/api/password",
+                          {"old": PASSWORD, "new": PASSWORD + "x"})
+        self.assertEqual(st, 429, j)
+        self.assertIn("retry-after", h)
+        self.assertEqual(c.call("GET", "/api/session")[0], 401)
+        self.assertEqual(Client(self.web_port).login("installer",
+                                                     PASSWORD)[0], 429)
+
     def test_login_csrf_refused(self):
         # issue 17, item 4: another site's page cannot log a browser in
         self.site()
