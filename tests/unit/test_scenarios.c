@@ -955,6 +955,32 @@ test_silent_charger_random_writes(void **state)
 }
 
 /*
+ * The building rises to cut_da (room for two running cars): two are cut
+ * at once and the fuse holds. It falls back to back_da: four run again
+ * within 15 s, not after rotation's minimum pause.
+ */
+static void
+cut_to_two_and_back(struct scen *s, int32_t cut_da, int32_t back_da)
+{
+	uint64_t t;
+
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = cut_da;
+	run(s, 20000);
+	assert_int_equal(s->cy.out.running, 2);
+	assert_fuse_kept(s);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = back_da;
+	t = s->now;
+	while (s->cy.out.running < 4 && s->now - t < ALLOC_MIN_PAUSE_MS)
+		run(s, CYCLE_MS);
+	assert_int_equal(s->cy.out.running, 4);
+	assert_true(s->now - t <= 15000);
+	assert_fuse_kept(s);
+	assert_int_equal(s->worst_over, 0);
+}
+
+/*
  * Control loop v2 (issue 13): an overload cut is not a rotation pause.
  * The building rises so that only two of four running cars fit at their
  * minimum: two are cut at once. When the building falls again they come
@@ -965,7 +991,6 @@ static void
 test_cut_cars_return_without_the_minimum_pause(void **state)
 {
 	struct scen *s = &S;
-	uint64_t t;
 
 	(void)state;
 	scen_init(s, 4, 1, ALLOC_DYNAMIC, 1000, NULL);
@@ -975,20 +1000,7 @@ test_cut_cars_return_without_the_minimum_pause(void **state)
 	run(s, 6 * 60 * 1000);		/* past their minimum run */
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(s->cy.target[i], 200);
-	for (int p = 0; p < 3; p++)
-		s->base_da[p] = 870;	/* 13 A left: two cars at 6 A */
-	run(s, 20000);
-	assert_int_equal(s->cy.out.running, 2);
-	assert_fuse_kept(s);
-	for (int p = 0; p < 3; p++)
-		s->base_da[p] = 200;
-	t = s->now;
-	while (s->cy.out.running < 4 && s->now - t < ALLOC_MIN_PAUSE_MS)
-		run(s, CYCLE_MS);
-	assert_int_equal(s->cy.out.running, 4);
-	assert_true(s->now - t <= 15000);
-	assert_fuse_kept(s);
-	assert_int_equal(s->worst_over, 0);
+	cut_to_two_and_back(s, 870, 200);	/* 13 A: two cars at 6 A */
 }
 
 /*
@@ -1001,7 +1013,6 @@ static void
 test_cut_cars_return_while_rotation_runs(void **state)
 {
 	struct scen *s = &S;
-	uint64_t t;
 
 	(void)state;
 	scen_init(s, 6, 1, ALLOC_DYNAMIC, 1000, NULL);
@@ -1011,20 +1022,8 @@ test_cut_cars_return_while_rotation_runs(void **state)
 	run(s, 7 * 60 * 1000);
 	assert_int_equal(s->cy.out.running, 4);
 	assert_int_equal(s->cy.out.paused, 2);
-	for (int p = 0; p < 3; p++)
-		s->base_da[p] = 880;	/* 12 A: two */
-	run(s, 20000);
-	assert_int_equal(s->cy.out.running, 2);
+	cut_to_two_and_back(s, 880, 760);	/* 12 A: two */
 	assert_true(s->overload_cuts > 0);
-	for (int p = 0; p < 3; p++)
-		s->base_da[p] = 760;
-	t = s->now;
-	while (s->cy.out.running < 4 && s->now - t < ALLOC_MIN_PAUSE_MS)
-		run(s, CYCLE_MS);
-	assert_int_equal(s->cy.out.running, 4);
-	assert_true(s->now - t <= 15000);
-	assert_fuse_kept(s);
-	assert_int_equal(s->worst_over, 0);
 }
 
 /*
