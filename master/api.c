@@ -29,6 +29,7 @@
 struct ctx {
 	struct web		*w;
 	const struct api_req	*rq;
+	const char		*method;	/* HEAD is GET */
 	struct api_resp		*rs;
 	char			 segbuf[256];
 	const char		*seg[API_MAX_SEGS];
@@ -801,11 +802,11 @@ h_rfid(struct ctx *c)
 	const char *tag, *name;
 	json_t	*v;
 
-	if (strcmp(c->rq->method, "GET") == 0) {
+	if (strcmp(c->method, "GET") == 0) {
 		reply_call(c, sa_rfid_list, NULL);
 		return;
 	}
-	if (strcmp(c->rq->method, "DELETE") == 0) {
+	if (strcmp(c->method, "DELETE") == 0) {
 		if (!tag_ok(c->seg[2])) {
 			reply_error(c, 404, NULL, "no such tag");
 			return;
@@ -915,7 +916,7 @@ h_user_change(struct ctx *c)
 	char	 why[120];
 	int	 rc;
 
-	if (strcmp(c->rq->method, "DELETE") == 0) {
+	if (strcmp(c->method, "DELETE") == 0) {
 		if (strcmp(c->seg[2], c->s.user) == 0) {
 			reply_error(c, 400, NULL, "you cannot remove your own "
 			    "login");
@@ -1119,6 +1120,11 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 	char	 allow[64] = "";
 	bool	 state_changing;
 
+	/* HEAD is GET without the body (libmicrohttpd leaves it out) */
+	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" :
+	    rq->method;
+
+	c.method = method;
 	memset(rs, 0, sizeof(*rs));
 	if (!split(&c, rq->path)) {
 		reply_error(&c, 404, NULL, "no such path");
@@ -1127,22 +1133,29 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!match(&c, routes[i].pattern))
 			continue;
-		if (strcmp(routes[i].method, rq->method) == 0)
+		if (strcmp(routes[i].method, method) == 0)
 			r = &routes[i];
 		else if (!strstr(allow, routes[i].method)) {
 			size_t	 o = strlen(allow);
 
-			snprintf(allow + o, sizeof(allow) - o, "%s%s", o ? ", " :
-			    "", routes[i].method);
+			snprintf(allow + o, sizeof(allow) - o, "%s%s%s",
+			    o ? ", " : "", routes[i].method,
+			    strcmp(routes[i].method, "GET") == 0 ? ", HEAD" :
+			    "");
 		}
 	}
 	if (r == NULL && allow[0] == '\0') {
-		if (strcmp(rq->method, "GET") == 0 && (c.nseg < 1 ||
-		    strcmp(c.seg[0], "api") != 0))
-			h_asset(&c);
-		else
+		if (c.nseg >= 1 && strcmp(c.seg[0], "api") == 0)
 			reply_error(&c, 404, NULL, "no such path: %.80s",
 			    rq->path);
+		else if (strcmp(method, "GET") == 0)
+			h_asset(&c);
+		else {
+			/* the pages and their files are only read */
+			snprintf(rs->allow, sizeof(rs->allow), "GET, HEAD");
+			reply_error(&c, 405, NULL, "%s is not allowed here "
+			    "(GET, HEAD)", rq->method);
+		}
 		return;
 	}
 	if (r == NULL) {
@@ -1156,7 +1169,7 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 		    WEB_BODY_MAX);
 		return;
 	}
-	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+	if (strcmp(method, "GET") != 0) {
 		if (!same_origin(rq)) {
 			reply_error(&c, 403, NULL, "a write from another site's "
 			    "page (Origin) is refused");
@@ -1173,7 +1186,7 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 			reply_error(&c, 401, NULL, "log in first");
 			return;
 		}
-		state_changing = strcmp(rq->method, "GET") != 0;
+		state_changing = strcmp(method, "GET") != 0;
 		if (state_changing && (rq->csrf == NULL ||
 		    !auth_token_equal(c.s.csrf, rq->csrf))) {
 			reply_error(&c, 403, NULL, "missing or wrong "

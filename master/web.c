@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 #include <sqlite3.h>
@@ -367,6 +368,140 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* --- who holds the connections (webconn.h) ------------------------------- */
+
+#define WEB_SWEEP_MS		500
+#define WEB_REFUSED_LOG_MS	60000	/* one log line a minute at most */
+
+/* An address as webconn's key, and as text. */
+static void
+conn_addr(const struct sockaddr *sa, struct webconn_addr *key, char *text,
+    size_t textlen)
+{
+	memset(key, 0, sizeof(*key));
+	if (text != NULL)
+		snprintf(text, textlen, "?");
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		key->b[10] = key->b[11] = 0xff;
+		memcpy(key->b + 12, &in->sin_addr, 4);
+		if (text != NULL)
+			inet_ntop(AF_INET, &in->sin_addr, text,
+			    (socklen_t)textlen);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		memcpy(key->b, &in6->sin6_addr, 16);
+		if (text != NULL)
+			inet_ntop(AF_INET6, &in6->sin6_addr, text,
+			    (socklen_t)textlen);
+	}
+}
+
+/* The listening thread: a new connection, before it is taken. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct web *w = cls;
+	struct webconn_addr key;
+	enum webconn_refusal why;
+	char	 text[INET6_ADDRSTRLEN];
+	uint64_t now = clock_now_ms(), n = 0;
+
+	(void)len;
+	conn_addr(sa, &key, text, sizeof(text));
+	uv_mutex_lock(&w->connmu);
+	if ((why = webconn_admit(&w->conns, &key)) != WC_OK) {
+		w->conns.refused++;
+		w->refused_unlogged++;
+		if (now - w->refused_logged_ms >= WEB_REFUSED_LOG_MS ||
+		    w->refused_logged_ms == 0) {
+			n = w->refused_unlogged;
+			w->refused_unlogged = 0;
+			w->refused_logged_ms = now;
+		}
+	}
+	uv_mutex_unlock(&w->connmu);
+	if (n > 0)
+		MLOG(w->m, LOG_WARNING, "web: refused a connection from %s: "
+		    "%s (%llu refused since the last such line)", text,
+		    webconn_refusal_text(why), (unsigned long long)n);
+	return why == WC_OK ? MHD_YES : MHD_NO;
+}
+
+static int
+conn_slot(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL && ci->socket_context != NULL ?
+	    (int)(intptr_t)ci->socket_context - 1 : -1;
+}
+
+static void
+conn_phase(struct web *w, struct MHD_Connection *c, enum webconn_phase ph)
+{
+	int	 slot = conn_slot(c);
+
+	if (slot < 0)
+		return;
+	uv_mutex_lock(&w->connmu);
+	webconn_phase(&w->conns, slot, ph, clock_now_ms());
+	uv_mutex_unlock(&w->connmu);
+}
+
+/* The listening thread: a connection taken, or closed (before its socket
+ * is: so a sweep that finds it open may still shut it down). */
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct web *w = cls;
+	const union MHD_ConnectionInfo *fd, *ad;
+	struct webconn_addr key;
+	int	 slot;
+
+	uv_mutex_lock(&w->connmu);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		fd = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		ad = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		conn_addr(ad != NULL ? ad->client_addr : NULL, &key, NULL, 0);
+		slot = webconn_open(&w->conns, &key, fd != NULL ?
+		    fd->connect_fd : -1, clock_now_ms());
+		*socket_context = (void *)(intptr_t)(slot + 1);
+	} else if (*socket_context != NULL) {
+		webconn_close(&w->conns, (int)(intptr_t)*socket_context - 1);
+		*socket_context = NULL;
+	}
+	uv_mutex_unlock(&w->connmu);
+}
+
+/* The loop, every WEB_SWEEP_MS: requests that take too long to arrive
+ * are cut (their sockets shut down; the server then closes them). */
+static void
+on_sweep(uv_timer_t *t)
+{
+	struct web *w = t->data;
+	int	 fds[WEBCONN_MAX], n;
+
+	uv_mutex_lock(&w->connmu);
+	n = webconn_overdue(&w->conns, clock_now_ms(), fds, WEBCONN_MAX);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)shutdown(fds[i], SHUT_RDWR);
+	uv_mutex_unlock(&w->connmu);
+	if (n > 0)
+		MLOG(w->m, LOG_INFO, "web: %d request(s) cut: not whole "
+		    "within %d s (headers) or %d s (body)", n,
+		    WEBCONN_HEADERS_MS / 1000, WEBCONN_BODY_MS / 1000);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -386,6 +521,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if ((cn = calloc(1, sizeof(*cn))) == NULL)
 			return MHD_NO;
 		*con_cls = cn;
+		conn_phase(w, c, WC_BODY);	/* the headers are in */
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -409,6 +545,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conn_phase(w, c, WC_ANSWER);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -455,9 +592,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		api_resp_free(&rs);
 		return ret;
 	case API_STREAM: {
-		struct sse *s = calloc(1, sizeof(*s));
+		struct sse *s;
 
-		if (s == NULL)
+		if (strcmp(method, "HEAD") == 0) {
+			/* the stream's headers, and no stream */
+			r = MHD_create_response_from_buffer(0, NULL,
+			    MHD_RESPMEM_PERSISTENT);
+			if (r != NULL)
+				common_headers(r, "text/event-stream");
+			break;
+		}
+		if ((s = calloc(1, sizeof(*s))) == NULL)
 			break;
 		s->w = w;
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
@@ -524,9 +669,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct conn *cn = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	/* the next request on this connection has its own deadline */
+	conn_phase(cls, c, WC_HEADERS);
 	if (cn != NULL) {
 		free(cn->body);
 		free(cn);
@@ -629,6 +774,9 @@ web_prepare(struct web *w, struct master *m)
 	uv_mutex_init(&w->mu);
 	uv_mutex_init(&w->dbmu);
 	uv_cond_init(&w->cv);
+	uv_mutex_init(&w->connmu);
+	w->connmu_ready = true;
+	webconn_init(&w->conns);
 	w->calls_tail = &w->calls;
 	if (!w->direct) {
 		if (uv_async_init(m->loop, &w->async, on_async) != 0)
@@ -683,11 +831,12 @@ web_start(struct web *w, struct master *m)
 		flags |= MHD_USE_TLS;
 		w->tls = true;
 	}
-	w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
+	w->daemon = MHD_start_daemon(flags, 0, on_accept, w, on_request, w,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONN_MAX,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEBCONN_MAX,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 	    w->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, w->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, w->key,
@@ -697,6 +846,12 @@ web_start(struct web *w, struct master *m)
 		    "on %s:%d (in use, or not this machine's address): web UI "
 		    "off", mc->web.listen, mc->web.port);
 		return 0;
+	}
+	if (uv_timer_init(m->loop, &w->sweep) == 0) {
+		w->sweep.data = w;
+		w->sweep_open = true;
+		uv_timer_start(&w->sweep, on_sweep, WEB_SWEEP_MS,
+		    WEB_SWEEP_MS);
 	}
 	MLOG(m, LOG_INFO, "web UI on %s://%s:%d/", w->tls ? "https" : "http",
 	    mc->web.listen, mc->web.port);
@@ -739,6 +894,12 @@ web_stop(struct web *w)
 	if (w->async_open)
 		uv_close((uv_handle_t *)&w->async, async_closed);
 	w->async_open = false;
+	if (w->sweep_open)
+		uv_close((uv_handle_t *)&w->sweep, async_closed);
+	w->sweep_open = false;
+	if (w->connmu_ready)
+		uv_mutex_destroy(&w->connmu);
+	w->connmu_ready = false;
 	sqlite3_close(w->db);
 	w->db = NULL;
 	free(w->cert);

@@ -17,12 +17,12 @@
 #include <uv.h>
 
 #include "auth.h"
+#include "webconn.h"
 
 #define WEB_BODY_MAX		(64 * 1024)	/* larger: 413 */
 #define WEB_SSE_RING		64		/* messages kept for streams */
 #define WEB_STATUS_PREFIX	"event: status\ndata: "
 #define WEB_SSE_KEEPALIVE_MS	15000
-#define WEB_CONN_MAX		256
 #define WEB_RECENT_EVENTS	20		/* in the status snapshot */
 
 struct master;
@@ -75,6 +75,14 @@ struct web {
 	uv_mutex_t	 dbmu;
 	struct sqlite3	*db;
 	uint64_t	 requests;
+	/* who holds the connections (webconn.h), under connmu */
+	uv_mutex_t	 connmu;
+	bool		 connmu_ready;
+	struct webconn	 conns;
+	uint64_t	 refused_logged_ms;	/* the last refusal logged */
+	uint64_t	 refused_unlogged;	/* refusals not logged since */
+	uv_timer_t	 sweep;		/* cuts overdue requests */
+	bool		 sweep_open;
 };
 
 int	web_init(struct web *, struct master *);

@@ -26,15 +26,17 @@ PASSWORD = "correct-horse-7"
 class Client:
     """One browser: its cookie and its CSRF token."""
 
-    def __init__(self, port):
+    def __init__(self, port, src=None):
         self.port = port
+        self.src = src		# its own source address (127.0.0.x)
         self.cookie = None
         self.csrf = None
 
     def call(self, method, path, body=None, raw=None, headers=None,
              csrf=True, timeout=10):
-        c = http.client.HTTPConnection("127.0.0.1", self.port,
-                                       timeout=timeout)
+        c = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=timeout,
+            source_address=(self.src, 0) if self.src else None)
         h = dict(headers or {})
         if self.cookie:
             h["Cookie"] = self.cookie
@@ -400,7 +402,7 @@ class ApiTest(ts.SiteTest):
         self.assertEqual(st, 413)
         st, j, h = c.call("DELETE", "/api/config")
         self.assertEqual(st, 405)
-        self.assertEqual(h["allow"], "GET, PUT")
+        self.assertEqual(h["allow"], "GET, HEAD, PUT")
         self.assertEqual(c.call("GET", "/api/nothing")[0], 404)
         self.assertEqual(c.call("GET", "/no-such-page.html")[0], 404)
         self.assertEqual(c.call("GET", "/" + "a/" * 200)[0], 404)
