@@ -5,6 +5,7 @@
  * positive twin.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -131,6 +132,70 @@ test_deadlines(void **state)
 	assert_int_equal(t.open, 2);
 }
 
+/*
+ * Property: any sequence of accepts (only when admitted, as the server
+ * does), phases, closes and sweeps keeps the count right, never lets an
+ * address hold more than its share, never names a socket twice, and a
+ * fresh address is admitted whenever the server is not full.
+ */
+static void
+test_property_random_traffic(void **state)
+{
+	static struct webconn t;
+	unsigned seed = 12345;
+	int	 fds[WEBCONN_MAX];
+	bool	 was_cut[WEBCONN_MAX];
+	uint64_t now = 0;
+
+	(void)state;
+	webconn_init(&t);
+	for (int step = 0; step < 200000; step++) {
+		int	 r, slot, n, open = 0;
+		struct webconn_addr a;
+
+		seed = seed * 1103515245u + 12345u;
+		r = (int)((seed >> 8) % 100);
+		a = addr(20 + (int)((seed >> 20) % 12));
+		slot = (int)((seed >> 4) % WEBCONN_MAX);
+		now += (seed >> 16) % 300;
+		if (r < 45) {
+			if (webconn_admit(&t, &a) == WC_OK) {
+				slot = webconn_open(&t, &a, step, now);
+				assert_true(slot >= 0);
+			}
+		} else if (r < 70)
+			webconn_phase(&t, slot, (enum webconn_phase)(1 + r % 3),
+			    now);
+		else if (r < 95)
+			webconn_close(&t, slot);
+		else {
+			/* each socket named is one just cut, once */
+			for (int i = 0; i < WEBCONN_MAX; i++)
+				was_cut[i] = t.slot[i].phase == WC_CUT;
+			n = webconn_overdue(&t, now, fds, WEBCONN_MAX);
+			for (int k = 0; k < n; k++) {
+				int	 found = 0;
+
+				for (int i = 0; i < WEBCONN_MAX; i++)
+					if (t.slot[i].fd == fds[k] &&
+					    t.slot[i].phase == WC_CUT &&
+					    !was_cut[i])
+						found++;
+				assert_int_equal(found, 1);
+			}
+		}
+		for (int i = 0; i < WEBCONN_MAX; i++)
+			open += t.slot[i].phase != WC_FREE;
+		assert_int_equal(open, t.open);
+		assert_true(webconn_held(&t, &a) <= WEBCONN_PER_ADDR);
+		if (t.open < WEBCONN_MAX) {
+			struct webconn_addr fresh = addr(200);
+
+			assert_int_equal(webconn_admit(&t, &fresh), WC_OK);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -138,6 +203,7 @@ main(void)
 		cmocka_unit_test(test_one_address_share),
 		cmocka_unit_test(test_reserve_for_addresses_holding_few),
 		cmocka_unit_test(test_deadlines),
+		cmocka_unit_test(test_property_random_traffic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
