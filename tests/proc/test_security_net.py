@@ -61,6 +61,12 @@ def read_inputs(s, addr, count):
     return struct.unpack(">%dH" % count, pdu[2:])
 
 
+def write_reg(s, addr, value):
+    """Function 06; 0 when taken, else the exception code."""
+    pdu = request(s, struct.pack(">BHH", 6, addr, value))
+    return 0 if pdu[0] == 6 else pdu[1]
+
+
 def answers(s):
     """Does the charger answer a read on this connection?"""
     try:
@@ -84,6 +90,12 @@ def charger_port(cfg):
     c = configparser.ConfigParser()
     c.read(cfg)
     return int(c["charger1"]["port"])
+
+
+def foreign_write(port, addr, value):
+    """Another program on an allowed address (127.0.0.1) writes once."""
+    with connect(port, "127.0.0.1") as s:
+        return write_reg(s, addr, value)
 
 
 class ServerTest(tl.Base):
@@ -166,6 +178,100 @@ class CrowdTest(ts.SiteTest):
             self.assertTrue(closed_within(
                 c, max(0.1, IDLE_S + 2 - (time.monotonic() - t0))))
             c.close()
+        # A restart is no one else's write: no foreign event.
+        self.assertNotIn("changed by someone else", m.text())
+
+
+@ts.own_tests_only
+class ForeignWriteTest(ts.SiteTest):
+    """What another writer changes, the master notices and undoes; what
+    the master decided (an operator's lock or pause) stays."""
+
+    def setUp(self):
+        super().setUp()
+        self.m = self.start_site(n=1, poll=300)
+        self.port = charger_port(self.cfg)
+        self.pos = self.m.wait_for(r"charger bay-001 \(127\.0\.0\.1:\d+\): "
+                                   r"online")
+
+    def state(self):
+        return self.sim_status("bay-001")["connectors"][0]["state"]
+
+    def wait_state(self, pred, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.state()
+            if pred(st):
+                return st
+            time.sleep(0.05)
+        return self.state()
+
+    def test_foreign_lock_undone_operator_lock_kept(self):
+        # Another writer locks: the master unlocks and says so.
+        self.assertEqual(foreign_write(self.port, 101, 3), 0)
+        pos = self.m.wait_for(r"bay-001: connector 1 locked: changed by "
+                              r"someone else, unlocking it", timeout=5,
+                              after=self.pos)
+        self.assertNotEqual(self.wait_state(lambda s: s != "locked", 5),
+                            "locked")
+        # Positive twin: the operator's lock through the master stays,
+        # poll after poll, and is not reported as someone else's.
+        self.assertEqual(tl.control(self.master_ctl, "lock bay-001 1"), "ok")
+        self.assertEqual(self.wait_state(lambda s: s == "locked", 5),
+                         "locked")
+        time.sleep(2.0)          # several polls
+        self.assertEqual(self.state(), "locked")
+        # Someone else unlocks it: locked again, and said.
+        self.assertEqual(foreign_write(self.port, 101, 4), 0)
+        pos = self.m.wait_for(r"bay-001: connector 1 unlocked: changed by "
+                              r"someone else, locking it again", timeout=5,
+                              after=pos)
+        self.assertEqual(self.wait_state(lambda s: s == "locked", 5),
+                         "locked")
+        # The operator's unlock stays too.
+        self.assertEqual(tl.control(self.master_ctl, "unlock bay-001 1"),
+                         "ok")
+        self.assertNotEqual(self.wait_state(lambda s: s != "locked", 5),
+                            "locked")
+        time.sleep(1.5)
+        self.assertNotEqual(self.state(), "locked")
+        self.assertEqual(self.m.text().count("changed by someone else"), 2)
+
+    def test_foreign_setpoint_and_pause_undone_operator_pause_kept(self):
+        tl.control(self.simsock, "meter base 0 0 0")
+        tl.control(self.simsock, "bay-001 car 1 max 32")
+        tl.control(self.simsock, "bay-001 plug 1")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.in_force(1) != [32.0]:
+            time.sleep(0.1)
+        self.assertEqual(self.in_force(1), [32.0])
+        # Another writer lowers it (a pause): put back, and said.
+        self.assertEqual(foreign_write(self.port, 100, 0), 0)
+        pos = self.m.wait_for(r"bay-001: connector 1 setpoint 0\.0 A, not "
+                              r"32\.0 A: changed by someone else, writing "
+                              r"32\.0 A\n", timeout=5, after=self.pos)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.in_force(1) != [32.0]:
+            time.sleep(0.05)
+        self.assertEqual(self.in_force(1), [32.0])
+        # Positive twin: the operator's pause through the master stays.
+        self.assertEqual(tl.control(self.master_ctl, "pause bay-001 1"), "ok")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.in_force(1) != [0.0]:
+            time.sleep(0.05)
+        self.assertEqual(self.in_force(1), [0.0])
+        time.sleep(1.5)
+        self.assertEqual(self.in_force(1), [0.0])
+        # Someone else resumes it at 16 A: paused again, and said.
+        self.assertEqual(foreign_write(self.port, 100, 160), 0)
+        self.m.wait_for(r"bay-001: connector 1 setpoint 16\.0 A, not 0\.0 A: "
+                        r"changed by someone else, writing 0\.0 A\n",
+                        timeout=5, after=pos)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.in_force(1) != [0.0]:
+            time.sleep(0.05)
+        self.assertEqual(self.in_force(1), [0.0])
+        self.assertEqual(self.m.text().count("changed by someone else"), 2)
 
 
 if __name__ == "__main__":
