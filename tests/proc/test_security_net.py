@@ -12,6 +12,7 @@ import configparser
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 import unittest
@@ -19,6 +20,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_link as tl  # noqa: E402
 import test_site as ts  # noqa: E402
+import test_api as ta  # noqa: E402
 
 # slave/mbguard.h: MBG_IDLE_MS, MBG_PER_ADDR
 IDLE_S = 5.0
@@ -272,6 +274,63 @@ class ForeignWriteTest(ts.SiteTest):
             time.sleep(0.05)
         self.assertEqual(self.in_force(1), [0.0])
         self.assertEqual(self.m.text().count("changed by someone else"), 2)
+
+
+class LinkDefaultsTest(tl.Base):
+    """link.listen and link.masters: safe by default, and a charger that
+    refuses the appliance's writes says how to allow them."""
+
+    def check(self, *sets):
+        argv = [os.path.join(tl.BIN, "slave/evgroup-slave"), "--check-config"]
+        for s in sets:
+            argv += ["--set", s]
+        return subprocess.run(argv, capture_output=True, text=True,
+                              timeout=20)
+
+    def test_defaults_and_masters_for_a_network_address(self):
+        # The defaults: loopback only, until the installer sets both.
+        r = self.check("link.enabled=yes")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("listen = 127.0.0.1\n", r.stdout)
+        self.assertIn("masters = 127.0.0.1\n", r.stdout)
+        # Listening on a network address with only loopback masters: no
+        # master could write; refused, saying what to set.
+        r = self.check("link.enabled=yes", "link.listen=192.168.10.21")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("link.masters", r.stderr)
+        self.assertIn("appliance's address on the charger network",
+                      r.stderr)
+        # Positive twin: the appliance's address in link.masters.
+        r = self.check("link.enabled=yes", "link.listen=192.168.10.21",
+                       "link.masters=192.168.10.1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_charger_test_says_how_to_allow_writes(self):
+        p_ok, p_no = tl.free_port(), tl.free_port()
+        self.slave("ok", p_ok)
+        self.slave("no", p_no, "--set", "link.masters=127.0.0.2")
+        cfg = self.master_config([("bay-ok", p_ok, "connectors = 2\n"),
+                                  ("bay-no", p_no, "connectors = 2\n")])
+        m = self.master(cfg, web=True)
+        m.wait_for(r"web UI on http://127.0.0.1:%d/" % self.web_port)
+        c = ta.Client(self.web_port)
+        self.assertEqual(c.login("installer", "installer")[0], 200)
+        self.assertEqual(c.call("POST", "/api/password", {
+            "old": "installer", "new": ta.PASSWORD})[0], 200)
+        st, j, _ = c.call("POST", "/api/chargers/2/test")
+        self.assertEqual(st, 200, j)
+        self.assertTrue(j["reachable"], j)
+        self.assertFalse(j["writable"], j)
+        self.assertEqual(j["appliance_address"], "127.0.0.1")
+        self.assertIn("link.masters", j["write_error"])
+        self.assertIn("127.0.0.1", j["write_error"])
+        # Positive twin: a charger that lists the appliance.
+        st, j, _ = c.call("POST", "/api/chargers/1/test")
+        self.assertEqual(st, 200, j)
+        self.assertTrue(j["reachable"] and j["writable"], j)
+        # The web UI shows the hint it is given.
+        with open(os.path.join(tl.SRC, "webui/app.js")) as f:
+            self.assertIn("write_error", f.read())
 
 
 if __name__ == "__main__":
