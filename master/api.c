@@ -3,12 +3,16 @@
  * in the web server's threads; what touches the site goes through
  * web_call into the loop (siteapi.c). docs/api.md documents each call.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 #include <modbus.h>
@@ -605,9 +609,34 @@ h_charger_delete(struct ctx *c)
 }
 
 /*
+ * May this appliance write to the charger on mb? Writes "no command" (0,
+ * which does nothing) to connector 1's command register: the charger
+ * checks the writer's address against its link.masters all the same.
+ * Returns true, or false with why (and what to do) in err.
+ */
+static bool
+charger_writable(modbus_t *mb, const char *self, char *err, size_t errlen)
+{
+	if (modbus_write_register(mb, REGMAP_CONN_BASE + 1, REGMAP_CMD_NONE) ==
+	    1)
+		return true;
+	if (errno == EMBXILFUN)
+		snprintf(err, errlen, "the charger refuses writes from this "
+		    "appliance (%s): add %s to the charger's link.masters "
+		    "(comma-separated, up to 8 addresses) and restart it; list "
+		    "only the appliance's addresses on the charger network",
+		    self, self);
+	else
+		snprintf(err, errlen, "a test write failed: %s",
+		    modbus_strerror(errno));
+	return false;
+}
+
+/*
  * Reach a charger and report what it says: its unit block (register map
- * version, connectors, firmware, status, serial). Runs here, not in the
- * loop: a silent address costs this request its timeout, nothing else.
+ * version, connectors, firmware, status, serial), and whether it takes
+ * this appliance's writes. Runs here, not in the loop: a silent address
+ * costs this request its timeout, nothing else.
  */
 static void
 h_charger_test(struct ctx *c)
@@ -621,6 +650,10 @@ h_charger_test(struct ctx *c)
 	modbus_t *mb;
 	uint16_t regs[REGMAP_UNIT_INPUTS];
 	struct reg_unit u;
+	struct sockaddr_in me;
+	socklen_t melen = sizeof(me);
+	char	 self[INET_ADDRSTRLEN] = "?", werr[256] = "";
+	bool	 writable;
 
 	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id))
 		return;
@@ -653,15 +686,24 @@ h_charger_test(struct ctx *c)
 		modbus_free(mb);
 		return;
 	}
+	/* The address the charger sees this appliance at. */
+	if (getsockname(modbus_get_socket(mb), (struct sockaddr *)&me,
+	    &melen) == 0)
+		inet_ntop(AF_INET, &me.sin_addr, self, sizeof(self));
+	writable = charger_writable(mb, self, werr, sizeof(werr));
 	modbus_close(mb);
 	modbus_free(mb);
 	regmap_decode_unit(regs, &u);
 	snprintf(host + 32, 16, "%u.%u", u.firmware >> 8, u.firmware & 0xff);
-	reply_json(c, 200, json_pack("{s:b, s:s, s:i, s:i, s:i, s:s, s:i, s:s, "
-	    "s:f}", "reachable", true, "host", host, "port", port,
+	j = json_pack("{s:b, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:f, s:b, s:s}",
+	    "reachable", true, "host", host, "port", port,
 	    "map_version", u.map_version, "connectors", u.connectors,
 	    "firmware", host + 32, "status", u.status, "serial", u.serial,
-	    "temperature", u.temp_ddeg / 10.0));
+	    "temperature", u.temp_ddeg / 10.0, "writable", writable,
+	    "appliance_address", self);
+	if (!writable)
+		json_object_set_new(j, "write_error", json_string(werr));
+	reply_json(c, 200, j);
 }
 
 static void

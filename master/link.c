@@ -74,6 +74,31 @@ cycle_account(struct peer *p, unsigned news, uint64_t now)
 		uv_timer_start(&m->round_timer, round_end_cb, 0, 0);
 }
 
+/* What someone else changed, and what the master does about it (the
+ * poll under way writes it back). */
+static void
+report_foreign(struct peer *p)
+{
+	for (int i = 0; i < p->link.nconn; i++) {
+		struct link_foreign *f = &p->link.foreign[i];
+		unsigned want = p->link.want_da[i];
+
+		if (f->what & FOREIGN_SETPOINT)
+			master_event(p->m, SEV_WARNING, p->cc->name,
+			    "foreign-write", "connector %d setpoint %u.%u A, not "
+			    "%u.%u A: changed by someone else, writing %u.%u A",
+			    i + 1, f->now_da / 10, f->now_da % 10,
+			    f->was_da / 10, f->was_da % 10, want / 10, want % 10);
+		if (f->what & (FOREIGN_LOCK | FOREIGN_UNLOCK))
+			master_event(p->m, SEV_WARNING, p->cc->name,
+			    "foreign-write", "connector %d %s: changed by someone "
+			    "else, %s", i + 1, f->what & FOREIGN_LOCK ? "locked" :
+			    "unlocked", f->what & FOREIGN_LOCK ? "unlocking it" :
+			    "locking it again");
+		f->what = 0;
+	}
+}
+
 static void
 report(struct peer *p, unsigned news, uint64_t now)
 {
@@ -92,6 +117,8 @@ report(struct peer *p, unsigned news, uint64_t now)
 	if ((news & NEWS_POLL_FAILED) && !(news & NEWS_OFFLINE))
 		MLOG(m, LOG_DEBUG, "charger %s: poll failed: %s", p->cc->name,
 		    p->link.why);
+	if (news & NEWS_FOREIGN)
+		report_foreign(p);
 	if (news & NEWS_POLLED)
 		changes_log(p);
 	if (p->link.refused_exc != 0) {

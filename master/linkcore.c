@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "charger.h"
 #include "linkcore.h"
 
 void
@@ -15,6 +16,19 @@ link_init(struct link_peer *p, int nconn_in, const uint16_t *want)
 		p->want_da[i] = want[i];
 	p->state = LINK_DOWN;
 	p->backoff_ms = LINK_BACKOFF_MIN_MS;
+	for (int i = 0; i < REGMAP_MAX_CONN; i++)
+		p->lock_known[i] = -1;
+}
+
+/* The master decides a connector's lock (an operator asked it): written
+ * at the next poll, and kept from then on. */
+void
+link_lock(struct link_peer *p, int ci, bool locked)
+{
+	if (ci < 0 || ci >= p->nconn)
+		return;
+	p->lock_owned[ci] = true;
+	p->lock_want[ci] = locked;
 }
 
 /* The cycle timer asks every charger for a poll. */
@@ -72,6 +86,18 @@ build(struct link_peer *p, const struct link_params *lp)
 		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1));
 		r->count = 1;
 		r->vals[0] = p->want_da[ci];
+		return true;
+	case STEP_LOCK1:
+	case STEP_LOCK2:
+		ci = p->step - STEP_LOCK1;
+		if (ci >= p->nconn || !p->lock_owned[ci] ||
+		    (p->conn[ci].state == CS_LOCKED) == p->lock_want[ci])
+			return false;
+		r->fc = 6;
+		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1) + 1);
+		r->count = 1;
+		r->vals[0] = p->lock_want[ci] ? REGMAP_CMD_LOCK :
+		    REGMAP_CMD_UNLOCK;
 		return true;
 	case STEP_CMD1:
 	case STEP_CMD2:
@@ -196,6 +222,10 @@ link_failed(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		    LINK_BACKOFF_MAX_MS : p->backoff_ms * 2;
 	p->failures++;
 	p->polls_failed++;
+	/* A write may have been taken unanswered, and a silent master's
+	 * charger falls back: the setpoints in force are not known now. */
+	for (int i = 0; i < REGMAP_MAX_CONN; i++)
+		p->sp_known_ok[i] = false;
 	if (p->online && p->failures >= lp->offline_after) {
 		p->online = false;
 		news |= NEWS_OFFLINE;
@@ -245,6 +275,60 @@ link_parse(const struct link_req *r, const uint8_t *pdu, int len,
 	return -EPROTO;
 }
 
+/*
+ * The unit block just read: a charger that restarted (its uptime went
+ * back, or it boots) lost its locks and setpoints by itself, not by
+ * anyone's write.
+ */
+static void
+unit_read(struct link_peer *p, const uint16_t *regs)
+{
+	struct reg_unit u;
+
+	regmap_decode_unit(regs, &u);
+	if ((p->unit.map_version != 0 && u.uptime_s < p->unit.uptime_s) ||
+	    u.status == UNIT_BOOTING)
+		for (int i = 0; i < REGMAP_MAX_CONN; i++) {
+			p->sp_known_ok[i] = false;
+			p->lock_known[i] = -1;
+		}
+	p->unit = u;
+}
+
+/*
+ * A connector block just read, against what the connector had after the
+ * master's last word: a change the master did not make and must now undo
+ * was someone else's. The read is then what it has. The first read of a
+ * lock since the master started is adopted as its own decision.
+ */
+static unsigned
+conn_read(struct link_peer *p, int ci, uint64_t now)
+{
+	const struct reg_conn *c = &p->conn[ci];
+	struct link_foreign *f = &p->foreign[ci];
+	bool	 locked = c->state == CS_LOCKED;
+	bool	 normal = p->unit.status == UNIT_NORMAL;
+
+	if (!p->lock_owned[ci]) {
+		p->lock_owned[ci] = true;
+		p->lock_want[ci] = locked;
+	} else if (p->lock_known[ci] >= 0 &&
+	    locked != (p->lock_known[ci] == 1) && locked != p->lock_want[ci] &&
+	    now - p->lock_word_ms[ci] >= LINK_STATE_SETTLE_MS)
+		f->what |= locked ? FOREIGN_LOCK : FOREIGN_UNLOCK;
+	p->lock_known[ci] = locked;
+	/* In fallback or booting the charger sets its setpoints itself. */
+	if (normal && p->sp_known_ok[ci] && c->setpoint_da != p->sp_known[ci] &&
+	    c->setpoint_da != p->want_da[ci]) {
+		f->what |= FOREIGN_SETPOINT;
+		f->was_da = p->sp_known[ci];
+		f->now_da = c->setpoint_da;
+	}
+	p->sp_known[ci] = c->setpoint_da;
+	p->sp_known_ok[ci] = normal;
+	return f->what != 0 ? NEWS_FOREIGN : 0;
+}
+
 /* An answer arrived for the request in flight. */
 unsigned
 link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
@@ -253,6 +337,7 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 	uint16_t regs[REGMAP_CONN_INPUTS > REGMAP_UNIT_INPUTS ?
 	    REGMAP_CONN_INPUTS : REGMAP_UNIT_INPUTS];
 	int	 exc = 0, rc;
+	unsigned news = 0;
 
 	if (p->state != LINK_BUSY)
 		return link_failed(p, lp, now, "answer nobody asked for");
@@ -272,13 +357,14 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 	} else {
 		switch (p->step) {
 		case STEP_UNIT:
-			regmap_decode_unit(regs, &p->unit);
+			unit_read(p, regs);
 			break;
 		case STEP_CONN1:
 		case STEP_CONN2:
 			regmap_decode_conn(regs, &p->conn[p->step - STEP_CONN1]);
 			p->may_force_da[p->step - STEP_CONN1] =
 			    p->conn[p->step - STEP_CONN1].setpoint_da;
+			news = conn_read(p, p->step - STEP_CONN1, now);
 			break;
 		case STEP_FALLBACK:
 			p->fallback_sent = true;
@@ -294,7 +380,15 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 			    p->req.vals[0];
 			p->may_force_da[p->step - STEP_SETPOINT1] =
 			    p->req.vals[0];
+			p->sp_known[p->step - STEP_SETPOINT1] = p->req.vals[0];
+			p->sp_known_ok[p->step - STEP_SETPOINT1] = true;
 			p->setpoint_writes++;
+			break;
+		case STEP_LOCK1:
+		case STEP_LOCK2:
+			p->lock_known[p->step - STEP_LOCK1] =
+			    p->req.vals[0] == REGMAP_CMD_LOCK;
+			p->lock_word_ms[p->step - STEP_LOCK1] = now;
 			break;
 		default:
 			break;
@@ -302,7 +396,7 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 	}
 	p->state = LINK_IDLE;
 	p->step++;	/* link_next() sends the rest of the poll */
-	return 0;
+	return news;
 }
 
 /* When the shell must call back even if nothing happens on the socket. */

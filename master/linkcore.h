@@ -6,7 +6,15 @@
  * One poll = read the unit block, read each connector block, write the
  * heartbeat, write the fallback settings once per connection, write each
  * connector's setpoint when the charger's "setpoint in force" differs
- * from what we want (after a restart or a fallback, say).
+ * from what we want (after a restart or a fallback, say), lock or unlock
+ * each connector whose lock is not what the master decided, then any
+ * one-off command.
+ *
+ * Someone else's writes: what each connector had after the master's last
+ * word (a read, or a write it acknowledged) is kept; a read that differs
+ * from it, with no restart, fallback or lost answer to explain it, and
+ * that the master then has to undo, was someone else's (news
+ * NEWS_FOREIGN, details in foreign[]).
  */
 #ifndef EVG_LINKCORE_H
 #define EVG_LINKCORE_H
@@ -20,6 +28,10 @@
 /* Design: reconnect back-off 1 s doubling up to 30 s. */
 #define LINK_BACKOFF_MIN_MS	1000
 #define LINK_BACKOFF_MAX_MS	30000
+/* A connector's state shows a lock at the charger's next tick
+ * (unit.tick_ms, at most 20 ms): a read this soon after our own lock or
+ * unlock may predate it, and is not someone else's doing. */
+#define LINK_STATE_SETTLE_MS	100
 
 enum link_state {
 	LINK_DOWN,		/* no connection; retry at retry_ms */
@@ -30,7 +42,8 @@ enum link_state {
 
 enum link_step {
 	STEP_UNIT, STEP_CONN1, STEP_CONN2, STEP_HEARTBEAT, STEP_FALLBACK,
-	STEP_SETPOINT1, STEP_SETPOINT2, STEP_CMD1, STEP_CMD2, STEP_DONE,
+	STEP_SETPOINT1, STEP_SETPOINT2, STEP_LOCK1, STEP_LOCK2, STEP_CMD1,
+	STEP_CMD2, STEP_DONE,
 };
 
 struct link_params {
@@ -61,12 +74,31 @@ enum link_news {
 	NEWS_OFFLINE = 1 << 1,
 	NEWS_POLLED = 1 << 2,	/* a poll completed: unit/conn are fresh */
 	NEWS_POLL_FAILED = 1 << 3,
+	NEWS_FOREIGN = 1 << 4,	/* someone else changed a connector: foreign[] */
+};
+
+/* What someone else changed on a connector, found by the last read. */
+enum link_foreign_what {
+	FOREIGN_SETPOINT = 1 << 0,	/* from was_da to now_da */
+	FOREIGN_LOCK = 1 << 1,		/* locked it */
+	FOREIGN_UNLOCK = 1 << 2,	/* unlocked it */
+};
+
+struct link_foreign {
+	unsigned	what;		/* enum link_foreign_what; 0: nothing */
+	uint16_t	was_da, now_da;
 };
 
 struct link_peer {
 	int		nconn;
 	uint16_t	want_da[REGMAP_MAX_CONN];	/* setpoints we want */
-	uint16_t	cmd[REGMAP_MAX_CONN];	/* command to write once */
+	uint16_t	cmd[REGMAP_MAX_CONN];	/* command to write once
+						 * (not lock or unlock) */
+	/* The lock the master decided (an operator's, through it), or
+	 * found at its first read of the connector (it cannot tell whose
+	 * that was: a lock set before a restart of the master must stay). */
+	bool		lock_owned[REGMAP_MAX_CONN];
+	bool		lock_want[REGMAP_MAX_CONN];
 	/* state */
 	enum link_state	state;
 	enum link_step	step;
@@ -92,6 +124,14 @@ struct link_peer {
 	 * last reported, raised by every setpoint write sent since (the
 	 * charger may have applied one whose answer never came). */
 	uint16_t	may_force_da[REGMAP_MAX_CONN];
+	/* What each connector had after the master's last word: its
+	 * setpoint in force (sp_known_ok: known) and its lock (-1 unknown,
+	 * 0, 1; lock_word_ms: when the master's lock or unlock was taken). */
+	bool		sp_known_ok[REGMAP_MAX_CONN];
+	uint16_t	sp_known[REGMAP_MAX_CONN];
+	int8_t		lock_known[REGMAP_MAX_CONN];
+	uint64_t	lock_word_ms[REGMAP_MAX_CONN];
+	struct link_foreign foreign[REGMAP_MAX_CONN];	/* the shell clears */
 	struct link_req	req;		/* in flight */
 	const char	*why;		/* of the last failure */
 	struct link_req	refused;	/* last write the charger refused */
@@ -108,6 +148,7 @@ struct link_peer {
 
 void		link_init(struct link_peer *, int nconn, const uint16_t *want);
 void		link_start_poll(struct link_peer *, uint64_t now_ms);
+void		link_lock(struct link_peer *, int conn, bool locked);
 enum link_action link_next(struct link_peer *, const struct link_params *,
 		    uint64_t now_ms, unsigned *news);
 unsigned	link_connected(struct link_peer *, uint64_t now_ms);

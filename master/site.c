@@ -838,6 +838,11 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 			s->slot[i].smart.boost = true;
 		else if (verbs[k].cmd < 0)
 			s->slot[i].op_paused = verbs[k].cmd == -1;
+		else if (verbs[k].cmd == REGMAP_CMD_LOCK ||
+		    verbs[k].cmd == REGMAP_CMD_UNLOCK)
+			/* the master's decision, kept at every poll */
+			link_lock(&s->m->peers[s->slot[i].peer].link,
+			    s->slot[i].k, verbs[k].cmd == REGMAP_CMD_LOCK);
 		else
 			s->m->peers[s->slot[i].peer].link.cmd[s->slot[i].k] =
 			    (uint16_t)verbs[k].cmd;

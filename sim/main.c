@@ -882,6 +882,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "evgroup-sim: meter: %s\n", err2);
 			return 1;
 		}
+		/* The master reads the CT kit from loopback: its connection
+		 * is the one that must always get in (mbguard.c). */
+		mbserver_masters(&sim->meter.mb, "127.0.0.1");
 		sim->meter.on = true;
 	}
 	if (rtu_link != NULL) {

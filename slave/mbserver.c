@@ -51,8 +51,10 @@ client_closed(uv_handle_t *h)
 static void
 client_drop(struct mbclient *c)
 {
-	if (c->srv->clients[c->slot] == c)
+	if (c->srv->clients[c->slot] == c) {
 		c->srv->clients[c->slot] = NULL;
+		c->srv->guard[c->slot].used = false;
+	}
 	uv_poll_stop(&c->poll);
 	if (!uv_is_closing((uv_handle_t *)&c->poll))
 		uv_close((uv_handle_t *)&c->poll, client_closed);
@@ -163,6 +165,7 @@ client_frames(struct mbclient *c, uint64_t now)
 			client_drop(c);
 			return;
 		}
+		s->guard[c->slot].last_ms = now;	/* not idle */
 		used += 6 + plen;
 	}
 	memmove(c->buf, c->buf + used, c->len - used);
@@ -199,6 +202,23 @@ client_readable(uv_poll_t *p, int status, int events)
 	}
 }
 
+/* A refused connection: counted, and logged now and then. */
+static void
+refused(struct mbserver *s, const char *peer, const char *why, uint64_t now)
+{
+	s->dropped++;
+	s->refused_unlogged++;
+	if (s->refused_logged_ms != 0 &&
+	    now - s->refused_logged_ms < MBS_REFUSED_LOG_MS)
+		return;
+	log_warnx("%s: %s: connection refused: %s (%llu refused since the "
+	    "last report)", s->name, peer, why,
+	    (unsigned long long)s->refused_unlogged);
+	s->refused_logged_ms = now;
+	s->refused_unlogged = 0;
+}
+
+/* Takes a new connection where the rules (mbguard.c) say, or closes it. */
 static void
 accept_ready(uv_poll_t *p, int status, int events)
 {
@@ -206,7 +226,10 @@ accept_ready(uv_poll_t *p, int status, int events)
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
 	struct mbclient *c;
-	int	 fd, slot;
+	char	 peer[INET_ADDRSTRLEN];
+	uint64_t now = clock_now_ms();
+	bool	 master = false;
+	int	 fd, slot = -1;
 
 	(void)events;
 	if (status < 0)
@@ -215,20 +238,40 @@ accept_ready(uv_poll_t *p, int status, int events)
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	for (slot = 0; slot < MBS_MAX_CLIENTS && s->clients[slot]; slot++)
-		;
-	if (slot == MBS_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
-		s->dropped++;
+	inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer));
+	for (int i = 0; i < s->nmasters; i++)
+		if (s->masters[i] == sa.sin_addr.s_addr)
+			master = true;
+	switch (mbguard_admit(s->guard, MBS_MAX_CLIENTS, sa.sin_addr.s_addr,
+	    master, &slot)) {
+	case MBG_ACCEPT:
+		break;
+	case MBG_EVICT:
+		log_warnx("%s: %s: closing %s's connection, idle %llu ms, to "
+		    "make room for the master", s->name, peer,
+		    s->clients[slot]->peer,
+		    (unsigned long long)(now - s->guard[slot].last_ms));
+		client_drop(s->clients[slot]);
+		break;
+	case MBG_REFUSE_ADDR:
+		refused(s, peer, "it has its connections already", now);
+		close(fd);
+		return;
+	case MBG_REFUSE_FULL:
+		refused(s, peer, "every connection is taken", now);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		refused(s, peer, "out of memory", now);
 		close(fd);
 		return;
 	}
 	c->srv = s;
 	c->fd = fd;
 	c->slot = slot;
-	inet_ntop(AF_INET, &sa.sin_addr, c->peer, sizeof(c->peer));
-	for (int i = 0; i < s->nmasters; i++)
-		if (s->masters[i] == sa.sin_addr.s_addr)
-			c->may_write = true;
+	c->may_write = master;
+	memcpy(c->peer, peer, sizeof(c->peer));
 	if (uv_poll_init(s->loop, &c->poll, fd) != 0) {
 		close(fd);
 		free(c);
@@ -236,6 +279,8 @@ accept_ready(uv_poll_t *p, int status, int events)
 	}
 	c->poll.data = c;
 	s->clients[slot] = c;
+	s->guard[slot] = (struct mbg_conn){ true, master, sa.sin_addr.s_addr,
+	    now };
 	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, client_readable);
 }
 
@@ -294,22 +339,51 @@ mbserver_start(struct mbserver *s, uv_loop_t *loop, struct slave *slave,
 		return -1;
 	s->slave = slave;
 	s->unit_id = conf->link.unit_id;
-	s->nmasters = slave_config_masters(conf->link.masters, s->masters,
-	    SLAVE_MAX_MASTERS);
+	if (mbserver_masters(s, conf->link.masters) < 0) {
+		snprintf(err, errlen, "link.masters: not a list of IPv4 "
+		    "addresses");
+		mbserver_close(s);
+		return -1;
+	}
 	return 0;
 }
 
-/* Drops clients that have left a frame half-sent for too long. */
+/*
+ * The addresses that may write, and that always get a connection
+ * (link.masters). Returns how many, or -1 (nothing changed) for a list
+ * that is not one. Applies to connections made from now on.
+ */
+int
+mbserver_masters(struct mbserver *s, const char *list)
+{
+	uint32_t a[SLAVE_MAX_MASTERS];
+	int	 n = slave_config_masters(list, a, SLAVE_MAX_MASTERS);
+
+	if (n < 0)
+		return -1;
+	memcpy(s->masters, a, sizeof(a));
+	s->nmasters = n;
+	return n;
+}
+
+/* Drops clients that have left a frame half-sent for too long, and
+ * other addresses' connections that have been idle too long. */
 void
 mbserver_tick(struct mbserver *s, uint64_t now)
 {
 	for (int i = 0; i < MBS_MAX_CLIENTS; i++) {
 		struct mbclient *c = s->clients[i];
 
-		if (c != NULL && c->partial_since != 0 &&
+		if (c == NULL)
+			continue;
+		if (c->partial_since != 0 &&
 		    now - c->partial_since >= MBS_PARTIAL_FRAME_MS) {
 			log_warnx("%s: %s: frame incomplete for %d ms, closing",
 			    s->name, c->peer, MBS_PARTIAL_FRAME_MS);
+			client_drop(c);
+		} else if (mbguard_idle(&s->guard[i], now)) {
+			log_warnx("%s: %s: idle for %d ms, closing", s->name,
+			    c->peer, MBG_IDLE_MS);
 			client_drop(c);
 		}
 	}

@@ -12,12 +12,16 @@
 #include <modbus.h>
 #include <uv.h>
 
+#include "mbguard.h"
 #include "slave.h"
 #include "slave_config.h"
 
 #define MBS_MAX_CLIENTS		8
 /* Design: a client that leaves a frame half-sent for 2 s is dropped. */
 #define MBS_PARTIAL_FRAME_MS	2000
+/* Refused connections are counted, and logged at most this often: a
+ * crowd knocking must not fill the log. */
+#define MBS_REFUSED_LOG_MS	10000
 
 struct mbclient;
 struct mbserver;
@@ -42,7 +46,10 @@ struct mbserver {
 	int			 unit_id;
 	bool			 blackhole;	/* simulator: accept, never answer */
 	struct mbclient		*clients[MBS_MAX_CLIENTS];
+	struct mbg_conn		 guard[MBS_MAX_CLIENTS];	/* who, since when */
 	uint64_t		 requests, exceptions, dropped;
+	uint64_t		 refused_logged_ms;
+	uint64_t		 refused_unlogged;
 	char			 name[32];	/* for logs */
 };
 
@@ -51,6 +58,7 @@ int	mbserver_listen(struct mbserver *, uv_loop_t *, const char *ip,
 	    size_t errlen);
 int	mbserver_start(struct mbserver *, uv_loop_t *, struct slave *,
 	    const struct slave_config *, const char *name, char *err, size_t);
+int	mbserver_masters(struct mbserver *, const char *list);
 int	mbserver_exception(struct mbserver *, const uint8_t *adu, int exc);
 void	mbserver_tick(struct mbserver *, uint64_t now_ms);
 void	mbserver_close(struct mbserver *);

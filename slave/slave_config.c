@@ -46,16 +46,20 @@ const struct cfg_key slave_config_keys[] = {
 	    "A", "connector (cable, socket) rating" },
 	{ "link", "enabled", CFG_BOOL, 0, 0, "no", F(link.enabled), 0, NULL,
 	    0, 0, NULL, "serve the register map to a master (Modbus TCP)" },
-	{ "link", "listen", CFG_STR, 0, 0, "0.0.0.0", F(link.listen),
+	/* Loopback until the installer sets this charger's address on the
+	 * charger network (and link.masters with it): a charger on the
+	 * office LAN answers nobody until someone decides it should. */
+	{ "link", "listen", CFG_STR, 0, 0, "127.0.0.1", F(link.listen),
 	    sizeof(((struct slave_config *)0)->link.listen), NULL, 0, 0, NULL,
-	    "IPv4 address to listen on" },
+	    "IPv4 address to listen on: the charger's on the charger network" },
 	{ "link", "port", CFG_INT, 1, 65535, "502", F(link.port), 0, NULL, 0,
 	    0, NULL, "Modbus TCP port" },
 	{ "link", "unit_id", CFG_INT, 1, 247, "1", F(link.unit_id), 0, NULL, 0,
 	    0, NULL, "Modbus unit id" },
 	{ "link", "masters", CFG_STR, 0, 0, "127.0.0.1", F(link.masters),
 	    sizeof(((struct slave_config *)0)->link.masters), NULL, 0, 0, NULL,
-	    "comma-separated IPv4 addresses allowed to write" },
+	    "IPv4 addresses allowed to write (comma-separated): the master "
+	    "appliance's on the charger network" },
 	{ "link", "fallback_current", CFG_DECI, 0, 800, "0.0",
 	    F(link.fallback_current), 0, NULL, 0, 0, "A",
 	    "current when the master is silent: 0 (pause) or 6.0-80.0 A" },
@@ -91,6 +95,29 @@ slave_config_to_fw(const struct slave_config *sc, struct fw_cfg *fc)
 	}
 }
 
+/* 127.0.0.0/8 (RFC 1122, 3.2.1.3 (g)). */
+static bool
+is_loopback(const char *ip)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, ip, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* Does the list (already checked) name an address off this machine? */
+static bool
+masters_beyond_loopback(const char *list)
+{
+	uint32_t a[SLAVE_MAX_MASTERS];
+	int	 n = slave_config_masters(list, a, SLAVE_MAX_MASTERS);
+
+	for (int i = 0; i < n; i++)
+		if ((ntohl(a[i]) >> 24) != 127)
+			return true;
+	return false;
+}
+
 /* Rules that span several keys (mosquitto's config__check idea). */
 int
 slave_config_check(const struct slave_config *sc, char *err, size_t errlen)
@@ -122,6 +149,14 @@ slave_config_check(const struct slave_config *sc, char *err, size_t errlen)
 	if (slave_config_masters(sc->link.masters, NULL, SLAVE_MAX_MASTERS) < 0) {
 		snprintf(err, errlen, "link.masters: expected up to %d IPv4 "
 		    "addresses separated by commas", SLAVE_MAX_MASTERS);
+		return -1;
+	}
+	if (sc->link.enabled && !is_loopback(sc->link.listen) &&
+	    !masters_beyond_loopback(sc->link.masters)) {
+		snprintf(err, errlen, "link.masters: only this charger itself "
+		    "may write, but it listens on %s: set link.masters to the "
+		    "master appliance's address on the charger network (for "
+		    "example link.masters = 192.168.10.1)", sc->link.listen);
 		return -1;
 	}
 	slave_config_to_fw(sc, &fc);

@@ -419,7 +419,13 @@ async function pageChargers() {
       const t = await api('POST', '/api/chargers/' + c.id + '/test');
       if (t.status !== 200) message(out, t.body.error, true);
       else if (!t.body.reachable) message(out, c.name + ' (' + t.body.host + ':' + t.body.port + ') does not answer: ' + t.body.error, true);
-      else message(out, c.name + ' answers: register map v' + t.body.map_version + ', ' + t.body.connectors + ' connector(s), firmware ' + t.body.firmware + ', serial ' + t.body.serial + ', ' + t.body.temperature + ' °C');
+      else {
+        const said = c.name + ' answers: register map v' + t.body.map_version + ', ' + t.body.connectors + ' connector(s), firmware ' + t.body.firmware + ', serial ' + t.body.serial + ', ' + t.body.temperature + ' °C';
+        // A charger that will not take this appliance's writes cannot be
+        // balanced: say how to allow them (its link.masters).
+        if (t.body.writable) message(out, said + '; it takes this appliance\'s writes.');
+        else message(out, said + '. But ' + t.body.write_error, true);
+      }
     };
     const remove = async () => {
       if (!confirm('Decommission ' + c.name + '? It leaves the group at the next restart; its sessions and events stay.')) return;

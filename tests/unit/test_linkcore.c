@@ -1,7 +1,9 @@
 /*
  * test_linkcore.c: the master's per-charger link state machine, alone:
  * the order of a poll, skipped writes, offline counting, back-off,
- * refused writes and malformed answers.
+ * refused writes and malformed answers; someone else's writes found and
+ * undone, and the master's own decisions (and restarts, fallbacks, lost
+ * answers) not taken for someone else's.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "charger.h"
 #include "linkcore.h"
 
 static const struct link_params lp = {
@@ -57,9 +60,11 @@ answer(const struct link_req *r, uint8_t *pdu, uint16_t in_force)
 	return n;
 }
 
-/* Runs one poll against a good charger; returns the requests' fc/addr. */
+typedef int (*answer_fn)(void *arg, const struct link_req *, uint8_t *pdu);
+
+/* Runs one poll, fn answering each request; returns the requests. */
 static int
-run_poll(struct link_peer *p, uint64_t *now, uint16_t in_force,
+poll_with(struct link_peer *p, uint64_t *now, answer_fn fn, void *arg,
     struct link_req *seen, unsigned *news_out)
 {
 	int	 n = 0;
@@ -80,9 +85,23 @@ run_poll(struct link_peer *p, uint64_t *now, uint16_t in_force,
 		seen[n++] = p->req;
 		*now += 1;
 		*news_out |= link_response(p, &lp, *now, pdu,
-		    answer(&p->req, pdu, in_force));
+		    fn(arg, &p->req, pdu));
 	}
 	return n;
+}
+
+static int
+good_answer(void *arg, const struct link_req *r, uint8_t *pdu)
+{
+	return answer(r, pdu, *(const uint16_t *)arg);
+}
+
+/* Runs one poll against a good charger; returns the requests' fc/addr. */
+static int
+run_poll(struct link_peer *p, uint64_t *now, uint16_t in_force,
+    struct link_req *seen, unsigned *news_out)
+{
+	return poll_with(p, now, good_answer, &in_force, seen, news_out);
 }
 
 static void
@@ -385,6 +404,218 @@ test_what_a_silent_charger_may_have(void **state)
 	assert_int_equal(p.may_force_da[0], 160);
 }
 
+/* A charger with state: takes the master's writes (and anyone else's,
+ * done on the struct), reports them at the next read. */
+struct fake {
+	uint32_t	 uptime_s;
+	uint16_t	 status;
+	uint16_t	 sp[2];
+	bool		 locked[2];
+	bool		 ignore_cmd;	/* a lock shows only at its next tick */
+};
+
+static int
+fake_answer(void *arg, const struct link_req *r, uint8_t *pdu)
+{
+	struct fake *f = arg;
+	uint16_t regs[REGMAP_CONN_INPUTS];
+	int	 n = 0, ci = r->addr / REGMAP_CONN_BASE - 1;
+
+	memset(regs, 0, sizeof(regs));
+	pdu[n++] = r->fc;
+	if (r->fc == 4) {
+		if (r->addr == 0) {
+			struct reg_unit u = { .map_version = 1, .connectors = 2,
+			    .status = f->status, .uptime_s = f->uptime_s };
+
+			regmap_encode_unit(&u, regs);
+		} else {
+			struct reg_conn c = { .state = f->locked[ci] ?
+			    CS_LOCKED : CS_AVAILABLE, .setpoint_da = f->sp[ci] };
+
+			regmap_encode_conn(&c, regs);
+		}
+		pdu[n++] = (uint8_t)(2 * r->count);
+		for (int i = 0; i < r->count; i++) {
+			pdu[n++] = (uint8_t)(regs[i] >> 8);
+			pdu[n++] = (uint8_t)regs[i];
+		}
+		return n;
+	}
+	if (r->fc == 6 && ci >= 0 && r->addr % REGMAP_CONN_BASE == 0)
+		f->sp[ci] = r->vals[0];
+	if (r->fc == 6 && ci >= 0 && r->addr % REGMAP_CONN_BASE == 1 &&
+	    !f->ignore_cmd && (r->vals[0] == REGMAP_CMD_LOCK ||
+	    r->vals[0] == REGMAP_CMD_UNLOCK))
+		f->locked[ci] = r->vals[0] == REGMAP_CMD_LOCK;
+	return answer(r, pdu, 0);	/* the echo of a write */
+}
+
+/* One poll of the fake, 300 ms after the last; the connector writes it
+ * made (in seen), how many. */
+static int
+fake_poll(struct link_peer *p, uint64_t *now, struct fake *f,
+    struct link_req *seen, unsigned *news)
+{
+	struct link_req all[16];
+	int	 n, w = 0;
+
+	*now += 300;
+	*news = 0;
+	n = poll_with(p, now, fake_answer, f, all, news);
+	for (int i = 0; i < n; i++)
+		if (all[i].fc == 6 && all[i].addr != 0)
+			seen[w++] = all[i];
+	return w;
+}
+
+static void
+test_foreign_setpoint_found_and_undone(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 160, 100 };
+	struct fake f = { .uptime_s = 100 };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news;
+
+	(void)state;
+	link_init(&p, 2, want);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 2);
+	assert_false(news & NEWS_FOREIGN);	/* the master's own writes */
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	/* Someone else raises connector 1: found, and written back. */
+	f.sp[0] = 320;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_true(news & NEWS_FOREIGN);
+	assert_int_equal(p.foreign[0].what, FOREIGN_SETPOINT);
+	assert_int_equal(p.foreign[0].was_da, 160);
+	assert_int_equal(p.foreign[0].now_da, 320);
+	assert_int_equal(p.foreign[1].what, 0);
+	assert_int_equal(seen[0].addr, 100);
+	assert_int_equal(seen[0].vals[0], 160);
+	assert_int_equal(f.sp[0], 160);
+	p.foreign[0].what = 0;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	/* The master's own change (a pause): written, not reported. */
+	p.want_da[1] = 0;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	/* Someone else resumes it: paused again, reported. */
+	f.sp[1] = 160;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_true(news & NEWS_FOREIGN);
+	assert_int_equal(p.foreign[1].what, FOREIGN_SETPOINT);
+	assert_int_equal(f.sp[1], 0);
+}
+
+static void
+test_restart_fallback_and_lost_answers_are_nobody_elses(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 160, 160 };
+	struct fake f = { .uptime_s = 100 };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news;
+
+	(void)state;
+	link_init(&p, 2, want);
+	fake_poll(&p, &now, &f, seen, &news);
+	fake_poll(&p, &now, &f, seen, &news);
+	/* In fallback, the charger set the fallback current itself. */
+	f.status = UNIT_FALLBACK;
+	f.sp[0] = f.sp[1] = 0;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 2);
+	assert_false(news & NEWS_FOREIGN);
+	f.status = UNIT_NORMAL;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	/* Restarted (uptime went back): setpoints and locks lost. */
+	link_lock(&p, 0, true);
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_true(f.locked[0]);
+	f = (struct fake){ .uptime_s = 3 };
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 3);
+	assert_false(news & NEWS_FOREIGN);
+	assert_true(f.locked[0]);		/* locked again */
+	/* A poll that failed: what was written may have been taken. */
+	fake_poll(&p, &now, &f, seen, &news);
+	link_failed(&p, &lp, now, "no answer in time");
+	f.sp[0] = 100;
+	now += LINK_BACKOFF_MIN_MS;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_false(news & NEWS_FOREIGN);
+	/* ...and the positive twin: the same change with nothing to
+	 * explain it is someone else's. */
+	f.sp[0] = 100;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_true(news & NEWS_FOREIGN);
+}
+
+static void
+test_lock_owned_kept_and_foreign_undone(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 0, 0 };
+	struct fake f = { .uptime_s = 100, .locked = { true, false } };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news;
+
+	(void)state;
+	link_init(&p, 2, want);
+	/* Found locked at the first read: kept (a lock from before the
+	 * master started may be an operator's). */
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	assert_true(p.lock_owned[0] && p.lock_want[0]);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_true(f.locked[0]);
+	/* Someone else unlocks it: locked again, reported. */
+	f.locked[0] = false;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_true(news & NEWS_FOREIGN);
+	assert_int_equal(p.foreign[0].what, FOREIGN_UNLOCK);
+	assert_int_equal(seen[0].addr, 101);
+	assert_int_equal(seen[0].vals[0], REGMAP_CMD_LOCK);
+	assert_true(f.locked[0]);
+	p.foreign[0].what = 0;
+	/* The operator unlocks through the master: unlocked, and stays. */
+	link_lock(&p, 0, false);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_int_equal(seen[0].vals[0], REGMAP_CMD_UNLOCK);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	assert_false(f.locked[0]);
+	/* Someone else locks connector 2: unlocked, reported. */
+	f.locked[1] = true;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_int_equal(p.foreign[1].what, FOREIGN_LOCK);
+	assert_int_equal(seen[0].addr, 201);
+	assert_int_equal(seen[0].vals[0], REGMAP_CMD_UNLOCK);
+	assert_false(f.locked[1]);
+	p.foreign[1].what = 0;
+	/* The master's lock read before the charger's next tick shows it:
+	 * not someone else's unlock; written again. */
+	link_lock(&p, 1, true);
+	f.ignore_cmd = true;
+	fake_poll(&p, &now, &f, seen, &news);
+	now -= 300 - LINK_STATE_SETTLE_MS / 2;	/* the next read, soon */
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(seen[0].vals[0], REGMAP_CMD_LOCK);
+	/* Bad input changes nothing. */
+	link_lock(&p, 2, true);
+	link_lock(&p, -1, true);
+	assert_false(p.lock_want[0]);
+}
+
 int
 main(void)
 {
@@ -398,6 +629,10 @@ main(void)
 		cmocka_unit_test(test_bad_answers_fail_the_poll),
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_what_a_silent_charger_may_have),
+		cmocka_unit_test(test_foreign_setpoint_found_and_undone),
+		cmocka_unit_test(
+		    test_restart_fallback_and_lost_answers_are_nobody_elses),
+		cmocka_unit_test(test_lock_owned_kept_and_foreign_undone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
