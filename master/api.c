@@ -24,11 +24,15 @@
 #include "regmap.h"
 #include "siteapi.h"
 #include "strnum.h"
+#include "text.h"
 
 #define API_MAX_SEGS	8
 #define API_DAY_MS	(24LL * 3600 * 1000)
 #define API_ROWS_MAX	10000
 #define API_TEST_TIMEOUT_MS	2000
+
+/* "%.*s" arguments: at most max bytes of s, cut between characters */
+#define CUT(s, max)	(int)utf8_trunc((s), (max)), (s)
 
 struct ctx {
 	struct web		*w;
@@ -75,13 +79,16 @@ reply_error(struct ctx *c, int status, const char *field, const char *fmt,
 static void
 reply_error(struct ctx *c, int status, const char *field, const char *fmt, ...)
 {
-	char	 msg[400];
+	char	 raw[400], msg[400];
 	va_list	 ap;
 	json_t	*j;
 
+	/* it quotes the request: escaped, or jansson refuses a byte that is
+	 * not UTF-8 and the answer loses its message */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_escape(msg, sizeof(msg), raw);
 	j = json_pack("{s:s}", "error", msg);
 	if (field != NULL)
 		json_object_set_new(j, "field", json_string(field));
@@ -232,7 +239,8 @@ static bool
 parse_id(struct ctx *c, const char *s, long max, const char *what, long *out)
 {
 	if (strnum_long(s, 1, max, out) != 0) {
-		reply_error(c, 404, NULL, "no such %s: '%.40s'", what, s);
+		reply_error(c, 404, NULL, "no such %s: '%.*s'", what,
+		    CUT(s, 40));
 		return false;
 	}
 	return true;
@@ -306,13 +314,14 @@ loop_event(struct ctx *c, int sev, const char *code, const char *fmt, ...)
 static void
 loop_event(struct ctx *c, int sev, const char *code, const char *fmt, ...)
 {
-	char	 text[160];
+	char	 text[1024];	/* master_event cuts and escapes it */
 	struct sa_event e = { sev, c->logged_in ? c->s.user : "web", code,
 	    text };
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	if (vsnprintf(text, sizeof(text), fmt, ap) >= (int)sizeof(text))
+		text[utf8_trunc(text, sizeof(text))] = '\0';
 	va_end(ap);
 	free(web_call(c->w, sa_event, &e));
 }
@@ -380,7 +389,7 @@ h_login(struct ctx *c)
 	}
 	if (rc != AUTH_OK) {
 		loop_event(c, SEV_WARNING, "login-failed", "failed login as "
-		    "'%.32s' from %s", user, c->rq->addr);
+		    "'%.*s' from %s", CUT(user, 32), c->rq->addr);
 		reply_error(c, 401, NULL, "wrong user name or password");
 		return;
 	}
@@ -491,7 +500,8 @@ h_config_get(struct ctx *c)
 	free(r);
 	sec = json_object_get(json_object_get(j, "config"), c->seg[2]);
 	if (sec == NULL)
-		reply_error(c, 404, NULL, "no such section: '%.40s'", c->seg[2]);
+		reply_error(c, 404, NULL, "no such section: '%.*s'",
+		    CUT(c->seg[2], 40));
 	else
 		reply_json(c, 200, json_incref(sec));
 	json_decref(j);
@@ -721,9 +731,9 @@ h_connector(struct ctx *c)
 	for (v = 0; verbs[v] && strcmp(verbs[v], c->seg[5]) != 0; v++)
 		;
 	if (verbs[v] == NULL) {
-		reply_error(c, 404, NULL, "no such action: '%.20s' (pause, "
+		reply_error(c, 404, NULL, "no such action: '%.*s' (pause, "
 		    "resume, lock, unlock, boost, reset, authorise, stop)",
-		    c->seg[5]);
+		    CUT(c->seg[5], 20));
 		return;
 	}
 	snprintf(cmd.line, sizeof(cmd.line), "%s #%ld %ld", verbs[v], id, n);
@@ -973,7 +983,7 @@ h_user_change(struct ctx *c)
 			snprintf(u.name, sizeof(u.name), "%s", c->seg[2]);
 			store_user(c, &u, true);
 			loop_event(c, SEV_INFO, "user-removed", "%s removed "
-			    "'%.32s'", c->s.user, c->seg[2]);
+			    "'%.*s'", c->s.user, CUT(c->seg[2], 32));
 			reply_json(c, 200, json_pack("{s:s}", "result",
 			    "removed"));
 		}
@@ -995,7 +1005,7 @@ h_user_change(struct ctx *c)
 	}
 	store_user(c, &u, false);
 	loop_event(c, SEV_INFO, "password-reset", "%s reset the password of "
-	    "'%.32s'", c->s.user, c->seg[2]);
+	    "'%.*s'", c->s.user, CUT(c->seg[2], 32));
 	reply_json(c, 200, json_pack("{s:s}", "result", "password reset; to "
 	    "be changed at the next login"));
 }
@@ -1029,7 +1039,7 @@ h_asset(struct ctx *c)
 			c->rs->len = a->len;
 			return;
 		}
-	reply_error(c, 404, NULL, "no such page: %.80s", c->rq->path);
+	reply_error(c, 404, NULL, "no such page: %.*s", CUT(c->rq->path, 80));
 }
 
 /* --- routing ------------------------------------------------------------- */
@@ -1188,22 +1198,22 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 	}
 	if (r == NULL && allow[0] == '\0') {
 		if (c.nseg >= 1 && strcmp(c.seg[0], "api") == 0)
-			reply_error(&c, 404, NULL, "no such path: %.80s",
-			    rq->path);
+			reply_error(&c, 404, NULL, "no such path: %.*s",
+			    CUT(rq->path, 80));
 		else if (strcmp(method, "GET") == 0)
 			h_asset(&c);
 		else {
 			/* the pages and their files are only read */
 			snprintf(rs->allow, sizeof(rs->allow), "GET, HEAD");
-			reply_error(&c, 405, NULL, "%s is not allowed here "
-			    "(GET, HEAD)", rq->method);
+			reply_error(&c, 405, NULL, "%.*s is not allowed here "
+			    "(GET, HEAD)", CUT(rq->method, 16));
 		}
 		return;
 	}
 	if (r == NULL) {
 		snprintf(rs->allow, sizeof(rs->allow), "%s", allow);
-		reply_error(&c, 405, NULL, "%s is not allowed here (%s)",
-		    rq->method, allow);
+		reply_error(&c, 405, NULL, "%.*s is not allowed here (%s)",
+		    CUT(rq->method, 16), allow);
 		return;
 	}
 	if (rq->body_too_large) {

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "apidb.h"
+#include "text.h"
 
 static const char *
 col_text(sqlite3_stmt *st, int i)
@@ -20,6 +21,24 @@ col_text(sqlite3_stmt *st, int i)
 	const char *t = (const char *)sqlite3_column_text(st, i);
 
 	return t ? t : "";
+}
+
+/*
+ * A text column as a JSON string that always exists (issue 17, item 8):
+ * jansson refuses a string that is not UTF-8, and a row packed with one
+ * used to vanish from the answer. A row written before the event writer
+ * escaped its texts, or by anything else, comes back escaped as the
+ * event writer would have (text.h: invalid bytes as U+FFFD, controls as
+ * \n, \x1b). The columns are short: the longest we write is an event's
+ * 160 bytes, which escaping at most quadruples.
+ */
+static json_t *
+col_json(sqlite3_stmt *st, int i)
+{
+	char	 buf[1024];
+
+	text_escape(buf, sizeof(buf), col_text(st, i));
+	return json_string(buf);
 }
 
 static const char sessions_sql[] =
@@ -52,10 +71,10 @@ apidb_sessions(sqlite3 *db, const struct apidb_q *q)
 		return NULL;
 	a = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:I, s:s, s:i, s:I, s:I, "
-		    "s:o, s:I, s:f, s:s, s:s}",
+		json_array_append_new(a, json_pack("{s:I, s:o, s:i, s:I, s:I, "
+		    "s:o, s:I, s:f, s:o, s:o}",
 		    "id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "charger", col_text(st, 1),
+		    "charger", col_json(st, 1),
 		    "connector", sqlite3_column_int(st, 2),
 		    "number", (json_int_t)sqlite3_column_int64(st, 3),
 		    "start_ms", (json_int_t)sqlite3_column_int64(st, 4),
@@ -63,19 +82,23 @@ apidb_sessions(sqlite3 *db, const struct apidb_q *q)
 		    json_null() : json_integer(sqlite3_column_int64(st, 5)),
 		    "energy_wh", (json_int_t)sqlite3_column_int64(st, 6),
 		    "peak_current", sqlite3_column_int(st, 7) / 10.0,
-		    "tag", col_text(st, 8),
-		    "reason", col_text(st, 9)));
+		    "tag", col_json(st, 8),
+		    "reason", col_json(st, 9)));
 	sqlite3_finalize(st);
 	return a;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break; a
- * leading =, +, - or @ is prefixed so spreadsheets do not run it. */
+/* A CSV field: escaped as in the JSON (col_json), quoted when it holds a
+ * comma or quote; a leading =, +, - or @ is prefixed so spreadsheets do
+ * not run it. */
 static void
-csv_field(FILE *fp, const char *s)
+csv_field(FILE *fp, const char *raw)
 {
-	bool	 quote = strpbrk(s, ",\"\r\n") != NULL;
+	char	 buf[1024], *s = buf;
+	bool	 quote;
 
+	text_escape(buf, sizeof(buf), raw);
+	quote = strpbrk(s, ",\"") != NULL;
 	if (quote)
 		fputc('"', fp);
 	if (strchr("=+-@", s[0]) != NULL && s[0] != '\0')
@@ -155,12 +178,12 @@ apidb_events(sqlite3 *db, const struct apidb_q *q)
 	sqlite3_bind_int(st, 5, q->limit);
 	a = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:I, s:I, s:i, s:s, s:s, "
-		    "s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		json_array_append_new(a, json_pack("{s:I, s:I, s:i, s:o, s:o, "
+		    "s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
 		    "time_ms", (json_int_t)sqlite3_column_int64(st, 1),
 		    "severity", sqlite3_column_int(st, 2),
-		    "source", col_text(st, 3), "code", col_text(st, 4),
-		    "text", col_text(st, 5)));
+		    "source", col_json(st, 3), "code", col_json(st, 4),
+		    "text", col_json(st, 5)));
 	sqlite3_finalize(st);
 	return a;
 }

@@ -12,26 +12,34 @@
 
 #include "clock.h"
 #include "master.h"
+#include "text.h"
 
 /*
  * A record for everything an operator or installer will want to find
- * later; also logged.
+ * later; also logged. Its source, code and text are escaped here, for
+ * every caller (issue 17, items 7 and 8): they hold names from outside
+ * (a user name tried at the login, a charger's RFID tag read over the
+ * network, configuration strings), and each is kept as valid UTF-8
+ * without control characters, cut to its field between characters, so
+ * that no reader (log, JSON, console) can be fooled by it or refuse it.
  */
 void
 master_event(struct master *m, int severity, const char *source,
     const char *code, const char *fmt, ...)
 {
 	struct store_rec r = { .kind = STORE_EVENT };
+	char	 raw[1024];	/* escaping only grows it: cut below */
 	va_list	 ap;
 
 	r.u.ev.severity = severity;
-	snprintf(r.u.ev.source, sizeof(r.u.ev.source), "%s", source);
-	snprintf(r.u.ev.code, sizeof(r.u.ev.code), "%s", code);
+	text_escape(r.u.ev.source, sizeof(r.u.ev.source), source);
+	text_escape(r.u.ev.code, sizeof(r.u.ev.code), code);
 	va_start(ap, fmt);
-	vsnprintf(r.u.ev.text, sizeof(r.u.ev.text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_escape(r.u.ev.text, sizeof(r.u.ev.text), raw);
 	MLOG(m, severity == SEV_INFO ? LOG_INFO : LOG_WARNING, "%s: %s",
-	    source, r.u.ev.text);
+	    r.u.ev.source, r.u.ev.text);
 	store_put(m->store, &r);
 	{
 		struct recent_event *e = &m->recent[m->recent_head];

@@ -1,6 +1,8 @@
 /*
  * log.c: stderr logging for the programs' shells. No state: the program
  * name comes from the C library, the time from the monotonic clock.
+ * Every message is escaped here (text_escape), whatever it holds: a name
+ * from outside with a line feed cannot write a line of its own.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,16 +12,21 @@
 
 #include "clock.h"
 #include "log.h"
+#include "text.h"
 
 extern char *program_invocation_short_name;
 
 static void __attribute__((format(printf, 3, 0)))
 vlog(const char *level, int err, const char *fmt, va_list ap)
 {
-	char	 msg[1024];
+	char	 raw[1024], msg[1024];
 	uint64_t now = clock_now_ms();
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* a message cut to raw's size loses its cut last character, then
+	 * everything is escaped (issue 17, item 7): one message, one line */
+	if (vsnprintf(raw, sizeof(raw), fmt, ap) >= (int)sizeof(raw))
+		raw[utf8_trunc(raw, sizeof(raw))] = '\0';
+	text_escape(msg, sizeof(msg), raw);
 	if (err)
 		fprintf(stderr, "%llu.%03llu %s: %s: %s: %s\n",
 		    (unsigned long long)(now / 1000),

@@ -10,13 +10,46 @@
 
 #include <jansson.h>
 
+#include "text.h"
 #include "tui.h"
 
+/* A string of the master's JSON into a field, cut between characters. */
 static void
 copy_str(char *dst, size_t len, json_t *v)
 {
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) :
-	    "");
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+	snprintf(dst, len, "%.*s", (int)utf8_trunc(s, len - 1), s);
+}
+
+/*
+ * s escaped (text_escape) and fitted to n columns: cut to at most n
+ * characters, padded with spaces to n; into buf (len bytes), which it
+ * returns. printf's "%-n.ns" counts bytes: it cut a name with é inside a
+ * character and padded it short.
+ */
+const char *
+tui_fit(char *buf, size_t len, const char *s, int n)
+{
+	char	 esc[1024];
+	size_t	 o = 0;
+	int	 chars = 0;
+
+	text_escape(esc, sizeof(esc), s);
+	/* each byte that is not a continuation byte starts a character */
+	while (esc[o] != '\0' && (chars < n || ((unsigned char)esc[o] &
+	    0xc0) == 0x80)) {
+		if (((unsigned char)esc[o] & 0xc0) != 0x80)
+			chars++;
+		o++;
+	}
+	if (o >= len)
+		o = utf8_trunc(esc, len - 1);
+	memcpy(buf, esc, o);
+	for (; chars < n && o + 1 < len; chars++)
+		buf[o++] = ' ';
+	buf[o] = '\0';
+	return buf;
 }
 
 static double
@@ -216,7 +249,7 @@ tui_list_events(struct tui_list *l, const char *text, size_t len)
 {
 	json_t	*j = json_loadb(text, len, 0, NULL), *e;
 	size_t	 i;
-	char	 t[32];
+	char	 t[32], src[64];
 
 	if (!list_alloc(l))
 		return;
@@ -229,10 +262,11 @@ tui_list_events(struct tui_list *l, const char *text, size_t len)
 		k = l->n++;
 		when(t, sizeof(t), (int64_t)num(json_object_get(e, "time_ms")));
 		l->severity[k] = (int)num(json_object_get(e, "severity"));
-		snprintf(l->rows[k], sizeof(l->rows[0]), "%s  %-7s %-12.12s "
-		    "%s", t, l->severity[k] == 2 ? "ALARM" :
+		snprintf(l->rows[k], sizeof(l->rows[0]), "%s  %-7s %s %s", t,
+		    l->severity[k] == 2 ? "ALARM" :
 		    l->severity[k] == 1 ? "warning" : "info",
-		    json_string_value(json_object_get(e, "source")) ?: "",
+		    tui_fit(src, sizeof(src), json_string_value(
+		    json_object_get(e, "source")) ?: "", 12),
 		    json_string_value(json_object_get(e, "text")) ?: "");
 	}
 	json_decref(j);
@@ -243,7 +277,7 @@ tui_list_sessions(struct tui_list *l, const char *text, size_t len)
 {
 	json_t	*j = json_loadb(text, len, 0, NULL), *s;
 	size_t	 i;
-	char	 a[32], b[32];
+	char	 a[32], b[32], name[64];
 
 	if (!list_alloc(l))
 		return;
@@ -261,9 +295,9 @@ tui_list_sessions(struct tui_list *l, const char *text, size_t len)
 		else
 			snprintf(b, sizeof(b), "in progress");
 		l->severity[k] = 0;
-		snprintf(l->rows[k], sizeof(l->rows[0]), "%-12.12s %d  %s  "
-		    "%-15s %7.2f kWh  %-8s %s",
-		    json_string_value(json_object_get(s, "charger")) ?: "",
+		snprintf(l->rows[k], sizeof(l->rows[0]), "%s %d  %s  "
+		    "%-15s %7.2f kWh  %-8s %s", tui_fit(name, sizeof(name),
+		    json_string_value(json_object_get(s, "charger")) ?: "", 12),
 		    (int)num(json_object_get(s, "connector")), a, b,
 		    num(json_object_get(s, "energy_wh")) / 1000.0,
 		    json_string_value(json_object_get(s, "reason")) ?: "",

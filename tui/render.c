@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "text.h"
 #include "tui.h"
 
 /* The fixed rows of the main screen: header, 3 phases, the table's
@@ -69,16 +70,25 @@ u8len(const unsigned char *s)
 	return n;
 }
 
-/* Writes text at (row, col), at most width columns; returns the columns
- * used. Without UTF-8, any other character shows as '?'. */
+/*
+ * Writes text at (row, col), at most width columns; returns the columns
+ * used. Every text on the screen passes here, and is escaped here first
+ * (issue 17, item 7): names and event texts come from the master, which
+ * has them from outside, so a control character shows as \n or \x1b and
+ * never reaches the terminal, a C1 control (U+009B is CSI to some
+ * terminals) no more than ESC. Without UTF-8, any other character shows
+ * as '?'.
+ */
 static int
 put(struct pen *p, int row, int col, int width, int attr, const char *text)
 {
-	const unsigned char *t = (const unsigned char *)text;
+	char	 safe[2048];	/* a row of a wide terminal, escaped */
+	const unsigned char *t = (const unsigned char *)safe;
 	int	 used = 0;
 
 	if (row < 0 || row >= p->s->rows)
 		return 0;
+	text_escape(safe, sizeof(safe), text);
 	while (*t && used < width && col + used < p->s->cols) {
 		struct tui_cell *c = &p->s->cells[row * p->s->cols + col + used];
 		int	 n = u8len(t);
@@ -262,7 +272,7 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
 	struct cols w = columns(p->s->cols);
 	int	 base = sel ? TA_SEL : c->online ? TA_NORM : TA_DIM;
 	int	 col = 0;
-	char	 draw[48], t[48];
+	char	 draw[48], t[48], name[160], state[64];
 
 	if (sel)
 		fill_row(p, row, TA_SEL);
@@ -270,15 +280,17 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
 	    c->current[1], c->current[2]);
 	snprintf(t, sizeof(t), "%ld:%02ld", c->session_s / 3600,
 	    (c->session_s / 60) % 60);
-	col += putf(p, row, col, p->s->cols - col, base, "%-*.*s %d %-6s ",
-	    w.name, w.name, c->charger, c->connector, c->phase);
+	col += putf(p, row, col, p->s->cols - col, base, "%s %d %-6s ",
+	    tui_fit(name, sizeof(name), c->charger, w.name), c->connector,
+	    c->phase);
 	col += put(p, row, col, 1, sel ? TA_SEL : c->online ?
 	    led_attr(c->led_colour) : TA_DIM, p->utf8 ? "\u25cf" : "*");
 	col += put(p, row, col, 1, base, " ");
 	col += putf(p, row, col, p->s->cols - col, c->faults[0] && !sel ?
-	    TA_BAD : base, "%-13.13s", c->online ? (c->paused ? "paused (op)" :
-	    strcmp(c->state, "waiting-for-current") == 0 ? "wait current" :
-	    c->state) : "offline");
+	    TA_BAD : base, "%s", tui_fit(state, sizeof(state), c->online ?
+	    (c->paused ? "paused (op)" : strcmp(c->state,
+	    "waiting-for-current") == 0 ? "wait current" : c->state) :
+	    "offline", 13));
 	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
 	    "%5s ", c->offer, draw, c->session_kwh, t);
 	if (w.faults > 0 && c->faults[0])

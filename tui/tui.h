@@ -124,6 +124,7 @@ void	tui_list_events(struct tui_list *, const char *json, size_t len);
 void	tui_list_sessions(struct tui_list *, const char *json, size_t len);
 void	tui_list_free(struct tui_list *);
 const char *tui_sort_name(enum tui_sort);
+const char *tui_fit(char *buf, size_t len, const char *s, int n);
 
 /* keys.c (keys as curses gives them; see TUI_KEY_*) */
 #define TUI_KEY_UP	0x103

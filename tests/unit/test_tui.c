@@ -2,7 +2,8 @@
  * test_tui.c: the console's pure core: a status snapshot and the view in,
  * a screen model out. Bars and their warning colour, truncation at 80
  * columns, 1000 connectors with scrolling, an empty site, the master
- * unreachable, sorting, filtering, the keys' actions, bad JSON.
+ * unreachable, sorting, filtering, the keys' actions, bad JSON, texts
+ * from outside escaped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -367,6 +368,56 @@ test_bad_json_changes_nothing(void **state)
 	render(f, NULL, false);
 }
 
+/* Issue 17, items 7 and 8: names and event texts come from outside; the
+ * screen shows their controls escaped, and cuts them between characters,
+ * while letters such as é stay. */
+static void
+test_texts_from_outside_escaped(void **state)
+{
+	struct fx *f = *state;
+	char	 err[100], all[8192] = "";
+	const char *j = "{\"site\":\"Parc \\u00e9t\\u00e9\\u001b[2J\","
+	    "\"connectors\":[{\"charger\":\"x\\u00e9\\u00e9\\u00e9\\u00e9"
+	    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+	    "\\u00e9\\u00e9\\u00e9\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"charging\\u009b31m\"}],\"events\":["
+	    "{\"time_ms\":0,\"severity\":1,\"source\":\"web\",\"text\":"
+	    "\"failed login as 'x\\n1.000 evgroup-master: FORGED'\"},"
+	    "{\"time_ms\":0,\"severity\":1,\"source\":\"web\",\"text\":"
+	    "\"failed login as 'zo\\u00e9\\t\\u202e'\"}]}";
+
+	assert_int_equal(tui_status_parse(&f->st, j, strlen(j), err,
+	    sizeof(err)), 0);
+	/* the name cut to its field between characters: 'x' and 15 é */
+	assert_string_equal(f->st.conns[0].charger, "xééééééééééééééé");
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 120), 0);
+	render(f, NULL, true);
+	for (int r = 0; r < f->s.rows; r++) {
+		strcat(all, row(f, r));
+		strcat(all, "|");
+	}
+	for (const unsigned char *p = (const unsigned char *)all; *p; p++) {
+		assert_true(*p >= 0x20 && *p != 0x7f);
+		assert_false(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+		assert_false(p[0] == 0xef && p[1] == 0xbf && p[2] == 0xbd);
+	}
+	assert_non_null(strstr(all, "failed login as 'x\\n1.000 "
+	    "evgroup-master: FORGED'"));
+	assert_non_null(strstr(all, "failed login as 'zoé\\t\\u202e'"));
+	assert_non_null(strstr(all, "Parc été\\x1b[2J"));
+	assert_non_null(strstr(all, "xééééééééééééééé"));
+	/* without UTF-8: ASCII only, the escapes the same */
+	render(f, NULL, false);
+	all[0] = '\0';
+	for (int r = 0; r < f->s.rows; r++)
+		strcat(all, row(f, r));
+	for (const char *p = all; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+	assert_non_null(strstr(all, "x\\n1.000 evgroup-master: FORGED"));
+	assert_non_null(strstr(all, "'zo?\\t\\u202e'"));
+}
+
 int
 main(void)
 {
@@ -381,6 +432,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sort_filter_and_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_json_changes_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_texts_from_outside_escaped,
 		    setup, teardown),
 	};
 
