@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "master.h"
 #include "siteapi.h"
+#include "text.h"
 
 static char *
 answer(int status, const char *fmt, ...)
@@ -47,13 +48,21 @@ answer_json(int status, json_t *j)
 	return out;
 }
 
+/* An error: its message and field may quote the request, so they are
+ * escaped (jansson refuses a byte that is not UTF-8, and the answer would
+ * lose its message). */
 static char *
 answer_error(int status, const char *field, const char *msg)
 {
-	json_t	*j = json_pack("{s:s}", "error", msg);
+	char	 m[400], f[160];
+	json_t	*j;
 
-	if (field != NULL && field[0] != '\0')
-		json_object_set_new(j, "field", json_string(field));
+	text_escape(m, sizeof(m), msg);
+	j = json_pack("{s:s}", "error", m);
+	if (field != NULL && field[0] != '\0') {
+		text_escape(f, sizeof(f), field);
+		json_object_set_new(j, "field", json_string(f));
+	}
 	return answer_json(status, j);
 }
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "api.h"
 #include "master.h"
 
@@ -70,7 +72,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "GET", "POST", "PUT", "DELETE",
-	    "PATCH", "GET", "POST", "PUT" };
+	    "PATCH", "HEAD", "POST", "PUT" };
 	static struct fz *f;
 	struct api_req rq = { 0 };
 	struct api_resp rs;
@@ -112,6 +114,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	api_handle(&f->m.web, &rq, &rs);
 	if (rs.status < 200 || rs.status > 599)
 		abort();
+	/* an error is JSON with its message, whatever the request held */
+	if (rs.status >= 400 && rs.kind == API_BODY && rs.type != NULL &&
+	    strcmp(rs.type, "application/json") == 0) {
+		json_t	*j = json_loadb(rs.body, rs.len, 0, NULL);
+
+		if (!json_is_string(json_object_get(j, "error")))
+			abort();
+		json_decref(j);
+	}
 	api_resp_free(&rs);
 	free(buf);
 	return 0;

@@ -163,6 +163,29 @@ class SecurityTest(ta.ApiTest):
         self.assertEqual(sorted(held.values()), [4] + [32] * 6, held)
         self.laptop_logs_in_and_reads("127.0.0.4")
 
+    def test_errors_are_utf8_json(self):
+        """An error quoting a request that is not UTF-8 is still valid
+        UTF-8 JSON with its message (it was {}). The twin: the same
+        request in plain ASCII."""
+        self.site()
+        c = From(self.web_port, "127.0.0.2")
+        for path, text in (("/%c0%ae%c0%ae/etc/passwd", "no such page"),
+                           ("/api/%ff%fe", "no such path"),
+                           ("/../etc/passwd", "no such page"),
+                           ("/api/nothing", "no such path")):
+            conn = http.client.HTTPConnection("127.0.0.1", self.web_port,
+                                              timeout=5)
+            conn.request("GET", path)
+            r = conn.getresponse()
+            raw = r.read()
+            conn.close()
+            self.assertEqual(r.status, 404, path)
+            j = json.loads(raw.decode("utf-8", errors="strict"))
+            self.assertIn(text, j.get("error", ""), path)
+        st, j, _ = c.call("GET", "/api/%c0")
+        self.assertEqual(st, 404)
+        self.assertIn("\ufffd", j["error"])
+
     def test_methods_on_pages(self):
         """Unknown methods on pages get 405 with Allow; HEAD is GET
         without the body. Twins: GET of the same paths."""
