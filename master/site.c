@@ -23,6 +23,7 @@
 #include "site.h"
 #include "siteapi.h"
 #include "strnum.h"
+#include "text.h"
 
 static void meter_news(struct site *, unsigned, const struct meter_reading *);
 
@@ -631,15 +632,13 @@ put_str(struct jbuf *b, const char *name, const char *v)
 
 			jb_put(b, e, 6);
 		} else {
-			/* a whole, valid UTF-8 sequence or U+FFFD */
-			int	 len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) ==
-			    0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-			int	 ok = len > 0;
+			/* a whole, valid UTF-8 character (text.h: no
+			 * overlong form, no surrogate) or U+FFFD */
+			size_t	 len = utf8_char((const char *)p,
+			    strnlen((const char *)p, 4));
 
-			for (int i = 1; ok && i < len; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok) {
-				jb_put(b, (const char *)p, (size_t)len);
+			if (len > 0) {
+				jb_put(b, (const char *)p, len);
 				p += len - 1;
 			} else
 				jb_s(b, "\\ufffd");

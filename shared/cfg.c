@@ -12,6 +12,7 @@
 
 #include "cfg.h"
 #include "strnum.h"
+#include "text.h"
 
 static void *
 field(const struct cfg_key *k, void *obj, int index)
@@ -117,6 +118,13 @@ set_value(const struct cfg_key *k, void *obj, int index, const char *value,
 			snprintf(err, errlen, "longer than %zu characters",
 			    k->size - 1);
 			return -ERANGE;
+		}
+		/* names and paths end up in logs, events, the status and
+		 * the exported INI: a line feed would forge lines there */
+		if (!text_is_plain(value)) {
+			snprintf(err, errlen, "must be UTF-8 text without "
+			    "control characters");
+			return -EINVAL;
 		}
 		memcpy(f, value, strlen(value) + 1);
 		return 0;

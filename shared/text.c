@@ -100,6 +100,31 @@ escaped(uint32_t cp)
 }
 
 size_t
+utf8_char(const char *s, size_t n)
+{
+	size_t	 l;
+	uint32_t cp;
+
+	return u8_next((const unsigned char *)s, n, &l, &cp) == U8_CHAR ? l :
+	    0;
+}
+
+bool
+text_is_plain(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t	 n = strlen(str), o = 0, l;
+	uint32_t cp;
+
+	while (o < n) {
+		if (u8_next(s + o, n - o, &l, &cp) != U8_CHAR || escaped(cp))
+			return false;
+		o += l;
+	}
+	return true;
+}
+
+size_t
 text_escape(char *dst, size_t len, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;

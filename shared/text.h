@@ -6,6 +6,7 @@
 #ifndef EVG_TEXT_H
 #define EVG_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -16,6 +17,15 @@
  * is left out too; an invalid byte counts as one character of its own.
  */
 size_t	utf8_trunc(const char *s, size_t max);
+
+/* The length of the whole, valid UTF-8 character at the start of s[0..n)
+ * (n > 0), or 0 when the bytes there are not one. */
+size_t	utf8_char(const char *s, size_t n);
+
+/* Whether the string s is valid UTF-8 that text_escape() would leave as
+ * it is: no control character, nothing that reorders a line. What a
+ * configuration string must be (cfg.c). */
+bool	text_is_plain(const char *s);
 
 /*
  * Copies the string src into dst (len bytes, len > 0; dst and src must

@@ -186,6 +186,23 @@ class SecurityTest(ta.ApiTest):
         self.assertEqual(st, 404)
         self.assertIn("\ufffd", j["error"])
 
+    def test_settings_texts_cannot_forge_lines(self):
+        """A site name with a line feed (it would add lines to the log and
+        to the exported INI) is refused, naming the field, and nothing
+        changes; the twin: a name with an accent is taken."""
+        self.site()
+        c = self.installer()
+        for bad in ("e2e\n[web]\nlisten = 0.0.0.0", "e2e\x1b[2J",
+                    "e2e\u202egnp.exe"):
+            st, j, _ = c.call("PUT", "/api/config/site", {"name": bad})
+            self.assertEqual(st, 400, j)
+            self.assertEqual(j.get("field"), "site.name")
+            self.assertIn("control characters", j["error"])
+        self.assertEqual(self.api_status(c)["site"], "e2e")
+        st, j, _ = c.call("PUT", "/api/config/site", {"name": "Parking é"})
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: s["site"] == "Parking é")
+
     def test_methods_on_pages(self):
         """Unknown methods on pages get 405 with Allow; HEAD is GET
         without the body. Twins: GET of the same paths."""

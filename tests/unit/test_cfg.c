@@ -194,6 +194,21 @@ test_set_arg(void **state)
 	assert_int_not_equal(cfg_set_arg(slave_config_keys, &sc,
 	    "unit.tick_ms", err, sizeof(err)), 0);
 	assert_int_equal(sc.tick_ms, 10);
+	/* a string with a line feed would forge lines in the log and the
+	 * exported INI: refused, nothing changed; plain non-ASCII is fine */
+	assert_int_not_equal(cfg_set_arg(slave_config_keys, &sc,
+	    "unit.serial=X\n[link]\nm=1", err, sizeof(err)),
+	    0);
+	assert_string_equal(err, "unit.serial: must be UTF-8 text without "
+	    "control characters");
+	assert_int_not_equal(cfg_set_arg(slave_config_keys, &sc,
+	    "unit.serial=A\xc0\xae" "B", err, sizeof(err)), 0);
+	assert_int_not_equal(cfg_set_arg(slave_config_keys, &sc,
+	    "unit.serial=A\x1b[2J", err, sizeof(err)), 0);
+	assert_string_equal(sc.serial, "SIM0000000000001");
+	assert_int_equal(cfg_set_arg(slave_config_keys, &sc,
+	    "unit.serial=Baie-\xc3\xa9" "-01", err, sizeof(err)), 0);
+	assert_string_equal(sc.serial, "Baie-\xc3\xa9" "-01");
 }
 
 static void
