@@ -1117,22 +1117,31 @@ match(const struct ctx *c, const char *pattern)
 	return i == c->nseg;
 }
 
-/* Who is asking: the session cookie, or (for /metrics) HTTP Basic. */
-static bool
-identify(struct ctx *c, bool basic_ok)
+/* Who is asking: the session cookie, or (for /metrics) HTTP Basic. 0 when
+ * known; else the answer: 401, or 429 (*retry ms) when HTTP Basic is over
+ * the login limit (not the same as wrong credentials to a scraper). */
+static int
+identify(struct ctx *c, bool basic_ok, uint64_t *retry)
 {
-	uint64_t retry = 0;
+	int	 rc;
 
-	if (auth_session(&c->w->auth, c->rq->token, c->rq->now_ms, &c->s))
-		return c->logged_in = true;
-	if (basic_ok && c->rq->basic_user != NULL && c->rq->basic_pass !=
-	    NULL && auth_login(&c->w->auth, c->rq->addr, c->rq->basic_user,
-	    c->rq->basic_pass, c->rq->now_ms, &c->s, &retry) == AUTH_OK) {
-		auth_logout(&c->w->auth, c->s.token);	/* one request */
-		upgrade_hash(c, c->s.user, c->rq->basic_pass);
-		return c->logged_in = true;
+	if (auth_session(&c->w->auth, c->rq->token, c->rq->now_ms, &c->s)) {
+		c->logged_in = true;
+		return 0;
 	}
-	return false;
+	if (!basic_ok || c->rq->basic_user == NULL || c->rq->basic_pass ==
+	    NULL)
+		return 401;
+	rc = auth_login(&c->w->auth, c->rq->addr, c->rq->basic_user,
+	    c->rq->basic_pass, c->rq->now_ms, &c->s, retry);
+	if (rc == AUTH_LIMITED)
+		return 429;
+	if (rc != AUTH_OK)
+		return 401;
+	auth_logout(&c->w->auth, c->s.token);	/* one request */
+	upgrade_hash(c, c->s.user, c->rq->basic_pass);
+	c->logged_in = true;
+	return 0;
 }
 
 /*
@@ -1164,6 +1173,43 @@ same_origin(const struct api_req *rq)
 	return strcasecmp(h + 3, rq->host) == 0;
 }
 
+/*
+ * Whether the Host a request names is this appliance: an IP address
+ * (v4, or v6 in brackets), localhost, or one of web.hostnames. Another
+ * name is a page that resolved its own name to this appliance's address
+ * (DNS rebinding): its Origin would match its Host and pass
+ * same_origin(). No Host at all is a program speaking HTTP/1.0 (a
+ * browser always sends one).
+ */
+static bool
+host_ok(const char *host, const char *names)
+{
+	char	 name[256];
+	struct in_addr in;
+	size_t	 n;
+
+	if (host == NULL || host[0] == '[')
+		return true;
+	n = strcspn(host, ":");
+	if (n == 0 || n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (inet_pton(AF_INET, name, &in) == 1 ||
+	    strcasecmp(name, "localhost") == 0)
+		return true;
+	for (const char *p = names; *p != '\0';) {
+		size_t	 l;
+
+		p += strspn(p, " ,");
+		l = strcspn(p, " ,");
+		if (l == n && strncasecmp(p, name, n) == 0)
+			return true;
+		p += l;
+	}
+	return false;
+}
+
 void
 api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 {
@@ -1178,6 +1224,12 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 
 	c.method = method;
 	memset(rs, 0, sizeof(*rs));
+	if (!host_ok(rq->host, w->hostnames)) {
+		reply_error(&c, 403, NULL, "this appliance is not '%.*s' (the "
+		    "names it answers to are in web.hostnames)",
+		    CUT(rq->host, 80));
+		return;
+	}
 	if (!split(&c, rq->path)) {
 		reply_error(&c, 404, NULL, "no such path");
 		return;
@@ -1234,7 +1286,16 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 		}
 	}
 	if (r->need != N_NONE) {
-		if (!identify(&c, r->fn == h_metrics)) {
+		uint64_t retry = 0;
+		int	 who = identify(&c, r->fn == h_metrics, &retry);
+
+		if (who == 429) {
+			rs->retry_after = (int)((retry + 999) / 1000);
+			reply_error(&c, 429, NULL, "too many failed logins: try "
+			    "again in %d s", rs->retry_after);
+			return;
+		}
+		if (who != 0) {
 			reply_error(&c, 401, NULL, "log in first");
 			return;
 		}

@@ -289,51 +289,96 @@ addr_slot(struct auth *a, const char *addr, uint64_t now, bool create)
 	return oldest;
 }
 
+/* Whether addr logged in within AUTH_TRUST_MS. The mutex is held. */
+static bool
+trusted(const struct auth *a, const char *addr, uint64_t now)
+{
+	for (int i = 0; i < AUTH_TRUSTED_MAX; i++)
+		if (a->trusted[i].until_ms > now &&
+		    strcmp(a->trusted[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+/* addr logged in: trusted for AUTH_TRUST_MS (its slot, a free one or the
+ * one that ends first). The mutex is held. */
+static void
+trust(struct auth *a, const char *addr, uint64_t now)
+{
+	struct auth_trusted *t = &a->trusted[0];
+
+	for (int i = 0; i < AUTH_TRUSTED_MAX; i++) {
+		if (strcmp(a->trusted[i].addr, addr) == 0) {
+			t = &a->trusted[i];
+			break;
+		}
+		if (a->trusted[i].until_ms < t->until_ms)
+			t = &a->trusted[i];
+	}
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->until_ms = now + AUTH_TRUST_MS;
+}
+
 /*
  * An attempt to check a password from addr, counted before the check and
  * while it runs: parallel guesses from one address are as limited as
- * serial ones (at most AUTH_FAILS_MAX checked, whatever their timing).
- * NULL (and *retry) when it is refused unchecked. The mutex is held.
+ * serial ones (at most AUTH_FAILS_MAX checked, whatever their timing),
+ * and a login from many addresses at once as limited by the global
+ * ceiling (its attempts in flight count), which holds for logins only
+ * (login) and not for addresses trusted by a recent login. NULL (and
+ * *retry) when it is refused unchecked. The mutex is held.
  */
 static struct auth_addr *
-attempt_begin(struct auth *a, const char *addr, uint64_t now,
+attempt_begin(struct auth *a, const char *addr, uint64_t now, bool login,
     uint64_t *retry)
 {
 	struct auth_addr *as;
+	bool	 ceiling;
 
 	if (now > a->global_ms && now - a->global_ms > AUTH_FAILS_WINDOW_MS) {
 		a->global_ms = now;
 		a->global_fails = 0;
 	}
+	ceiling = login && !trusted(a, addr, now) &&
+	    a->global_fails + a->global_pending >= AUTH_GLOBAL_FAILS_MAX;
 	as = addr_slot(a, addr, now, true);
 	if (as != NULL && now > as->first_ms && now - as->first_ms >
 	    AUTH_FAILS_WINDOW_MS && as->locked_until_ms <= now) {
 		as->first_ms = now;
 		as->fails = 0;
 	}
-	if (as == NULL || a->global_fails >= AUTH_GLOBAL_FAILS_MAX ||
-	    as->locked_until_ms > now ||
+	if (as == NULL || ceiling || as->locked_until_ms > now ||
 	    as->fails + as->pending >= AUTH_FAILS_MAX) {
 		*retry = as != NULL && as->locked_until_ms > now ?
-		    as->locked_until_ms - now : as == NULL ||
-		    a->global_fails >= AUTH_GLOBAL_FAILS_MAX ?
+		    as->locked_until_ms - now : as == NULL || ceiling ?
 		    a->global_ms + AUTH_FAILS_WINDOW_MS - now :
 		    as->first_ms + AUTH_FAILS_WINDOW_MS - now;
 		return NULL;
 	}
 	as->pending++;
+	if (login)
+		a->global_pending++;
 	return as;
 }
 
 /* Its result: a failure counts, AUTH_FAILS_MAX of them lock the address
- * (the slot stayed this address's while the attempt was pending). */
+ * (the slot stayed this address's while the attempt was pending); a
+ * login's counts globally too, and one that succeeded trusts its
+ * address. */
 static void
-attempt_end(struct auth *a, struct auth_addr *as, bool ok, uint64_t now)
+attempt_end(struct auth *a, struct auth_addr *as, bool login, bool ok,
+    uint64_t now)
 {
 	as->pending--;
-	if (ok)
+	if (login)
+		a->global_pending--;
+	if (ok) {
+		if (login)
+			trust(a, as->addr, now);
 		return;
-	a->global_fails++;
+	}
+	if (login)
+		a->global_fails++;
 	if (++as->fails >= AUTH_FAILS_MAX) {
 		as->locked_until_ms = now + AUTH_LOCKOUT_MS;
 		as->fails = 0;
@@ -357,7 +402,7 @@ auth_check_current(struct auth *a, const char *addr, const char *user,
 	bool	 ok;
 
 	uv_mutex_lock(&a->mu);
-	if ((as = attempt_begin(a, addr, now, retry_after)) == NULL) {
+	if ((as = attempt_begin(a, addr, now, false, retry_after)) == NULL) {
 		uv_mutex_unlock(&a->mu);
 		return AUTH_LIMITED;
 	}
@@ -366,7 +411,7 @@ auth_check_current(struct auth *a, const char *addr, const char *user,
 	uv_mutex_unlock(&a->mu);
 	ok = hash[0] != '\0' && verify(a, hash, pw);
 	uv_mutex_lock(&a->mu);
-	attempt_end(a, as, ok, now);
+	attempt_end(a, as, false, ok, now);
 	uv_mutex_unlock(&a->mu);
 	return ok ? AUTH_OK : AUTH_BAD;
 }
@@ -387,7 +432,7 @@ auth_login(struct auth *a, const char *addr, const char *user,
 	bool	 found, ok;
 
 	uv_mutex_lock(&a->mu);
-	if ((as = attempt_begin(a, addr, now, retry_after)) == NULL) {
+	if ((as = attempt_begin(a, addr, now, true, retry_after)) == NULL) {
 		uv_mutex_unlock(&a->mu);
 		return AUTH_LIMITED;
 	}
@@ -405,7 +450,8 @@ auth_login(struct auth *a, const char *addr, const char *user,
 		random_hex(rnd, 16);
 		if (hash_pw(a, rnd, hash) != 0) {
 			uv_mutex_lock(&a->mu);
-			as->pending--;
+			as->pending--;		/* not an attempt after all */
+			a->global_pending--;
 			uv_mutex_unlock(&a->mu);
 			return AUTH_NOMEM;
 		}
@@ -417,7 +463,7 @@ auth_login(struct auth *a, const char *addr, const char *user,
 
 	uv_mutex_lock(&a->mu);
 	u = find_user(a, user);		/* it may have gone meanwhile */
-	attempt_end(a, as, ok && u != NULL, now);
+	attempt_end(a, as, true, ok && u != NULL, now);
 	if (!ok || u == NULL) {
 		uv_mutex_unlock(&a->mu);
 		return AUTH_BAD;

@@ -26,10 +26,15 @@
 #define AUTH_FAILS_MAX		5	/* failed logins per address ... */
 #define AUTH_FAILS_WINDOW_MS	60000	/* ... within this ... */
 #define AUTH_LOCKOUT_MS		60000	/* ... lock it out this long */
-/* Failed logins from all addresses together in a window: beyond this the
- * appliance refuses every login until the window is over (a guessing
- * campaign spread over many addresses). */
+/* Failed logins from all addresses together in a window, those being
+ * checked included: beyond this the appliance refuses every login until
+ * the window is over (a guessing campaign spread over many addresses). */
 #define AUTH_GLOBAL_FAILS_MAX	60
+/* An address that logged in lately is not held to that ceiling (its own
+ * limit still holds): a flood of guesses from many addresses cannot lock
+ * out the laptops that logged in this week. */
+#define AUTH_TRUSTED_MAX	32
+#define AUTH_TRUST_MS		(7ull * 24 * 3600 * 1000)
 /*
  * Argon2id with 7 MiB and 5 passes: one of the five settings that the
  * OWASP Password Storage Cheat Sheet gives as equal in defence (46 MiB x 1,
@@ -94,7 +99,12 @@ struct auth {
 	struct auth_session sessions[AUTH_MAX_SESSIONS];
 	struct auth_addr addrs[AUTH_MAX_ADDRS];
 	int		 global_fails;	/* in the window since global_ms */
+	int		 global_pending;	/* logins being checked now */
 	uint64_t	 global_ms;
+	struct auth_trusted {
+		char		 addr[48];
+		uint64_t	 until_ms;
+	}		 trusted[AUTH_TRUSTED_MAX];
 	char		 dummy_hash[AUTH_HASH_LEN];	/* unknown users */
 };
 

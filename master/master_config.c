@@ -104,6 +104,10 @@ const struct cfg_key master_config_keys[] = {
 	    "PEM private key file of the certificate" },
 	{ "web", "idle_timeout", CFG_INT, 60, 86400, "1800", W(idle_timeout),
 	    0, NULL, 0, 0, "s", "a login ends after this long without use" },
+	{ "web", "hostnames", CFG_STR, 0, 0, "", W(hostnames), 256, NULL, 0,
+	    0, NULL, "the names the appliance is reached by, comma-separated "
+	    "(requests for other names are refused: DNS rebinding); its IP "
+	    "addresses and localhost always work" },
 	{ "meter", "enabled", CFG_BOOL, 0, 0, "no", M(enabled), 0, NULL, 0, 0,
 	    NULL, "a meter measures the site's supply" },
 	{ "meter", "driver", CFG_ENUM, 0, 0, "sense", M(driver), 0,

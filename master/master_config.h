@@ -63,6 +63,7 @@ struct master_config {
 		int	port;
 		char	cert[256], key[256];	/* PEM files: HTTPS */
 		int	idle_timeout;		/* s, a login's idle expiry */
+		char	hostnames[256];		/* names it is reached by */
 	} web;
 	struct {
 		bool	enabled;

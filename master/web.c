@@ -19,6 +19,8 @@
 #include "master.h"
 #include "web.h"
 
+#define WEB_KEEPALIVE_HINT	"timeout=9"	/* < WEBCONN_HEADERS_MS */
+
 /* --- shared messages ----------------------------------------------------- */
 
 static struct web_buf *
@@ -320,6 +322,9 @@ common_headers(struct MHD_Response *r, const char *type)
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	/* an idle connection is cut when its next request's headers are
+	 * late (webconn.h): clients that read this do not race the cut */
+	MHD_add_response_header(r, "Keep-Alive", WEB_KEEPALIVE_HINT);
 	MHD_add_response_header(r, "Content-Security-Policy",
 	    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
 }
@@ -410,11 +415,15 @@ on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 	enum webconn_refusal why;
 	char	 text[INET6_ADDRSTRLEN];
 	uint64_t now = clock_now_ms(), n = 0;
+	int	 evict;
 
 	(void)len;
 	conn_addr(sa, &key, text, sizeof(text));
 	uv_mutex_lock(&w->connmu);
-	if ((why = webconn_admit(&w->conns, &key)) != WC_OK) {
+	if ((why = webconn_admit(&w->conns, &key, &evict)) == WC_OK &&
+	    evict >= 0)
+		(void)shutdown(evict, SHUT_RDWR);	/* room made */
+	if (why != WC_OK) {
 		w->conns.refused++;
 		w->refused_unlogged++;
 		if (now - w->refused_logged_ms >= WEB_REFUSED_LOG_MS ||
@@ -488,10 +497,10 @@ static void
 on_sweep(uv_timer_t *t)
 {
 	struct web *w = t->data;
-	int	 fds[WEBCONN_MAX], n;
+	int	 fds[WEBCONN_SLOTS], n;
 
 	uv_mutex_lock(&w->connmu);
-	n = webconn_overdue(&w->conns, clock_now_ms(), fds, WEBCONN_MAX);
+	n = webconn_overdue(&w->conns, clock_now_ms(), fds, WEBCONN_SLOTS);
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			(void)shutdown(fds[i], SHUT_RDWR);
@@ -776,6 +785,7 @@ web_prepare(struct web *w, struct master *m)
 	uv_cond_init(&w->cv);
 	uv_mutex_init(&w->connmu);
 	w->connmu_ready = true;
+	snprintf(w->hostnames, sizeof(w->hostnames), "%s", mc->web.hostnames);
 	webconn_init(&w->conns);
 	w->calls_tail = &w->calls;
 	if (!w->direct) {
@@ -833,7 +843,7 @@ web_start(struct web *w, struct master *m)
 	}
 	w->daemon = MHD_start_daemon(flags, 0, on_accept, w, on_request, w,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEBCONN_MAX,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEBCONN_SLOTS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,

@@ -81,6 +81,7 @@ struct web {
 	struct webconn	 conns;
 	uint64_t	 refused_logged_ms;	/* the last refusal logged */
 	uint64_t	 refused_unlogged;	/* refusals not logged since */
+	char		 hostnames[256];	/* web.hostnames */
 	uv_timer_t	 sweep;		/* cuts overdue requests */
 	bool		 sweep_open;
 };

@@ -7,8 +7,11 @@
  *
  * - One address holds at most WEBCONN_PER_ADDR connections.
  * - The last WEBCONN_RESERVE connections are kept for addresses that hold
- *   fewer than WEBCONN_FEW: a flood from several addresses still leaves
- *   room for an installer's laptop.
+ *   fewer than WEBCONN_FEW; when every one is taken, a new connection from
+ *   such an address makes room by cutting the connection that has waited
+ *   longest for a request's headers (a slow flood from many addresses
+ *   still leaves room for an installer's laptop, whose request arrives at
+ *   once and so is never the one waiting longest).
  * - A request's headers must have arrived whole WEBCONN_HEADERS_MS after
  *   the connection opened or its previous answer was sent, and its body
  *   WEBCONN_BODY_MS after its headers, however the bytes trickle in (the
@@ -20,7 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WEBCONN_MAX		256	/* connections in all */
+#define WEBCONN_MAX		256	/* connections in all, ... */
+#define WEBCONN_SLACK		64	/* ... and those cut, still closing */
+#define WEBCONN_SLOTS		(WEBCONN_MAX + WEBCONN_SLACK)
 #define WEBCONN_PER_ADDR	32	/* held by one address */
 #define WEBCONN_RESERVE		64	/* kept for addresses holding few */
 #define WEBCONN_FEW		4
@@ -48,9 +53,10 @@ struct webconn_slot {
 };
 
 struct webconn {
-	struct webconn_slot	 slot[WEBCONN_MAX];
-	int			 open;
-	uint64_t		 refused, cut;	/* since the start */
+	struct webconn_slot	 slot[WEBCONN_SLOTS];
+	int			 open;		/* slots in use, ... */
+	int			 closing;	/* ... of which cut */
+	uint64_t		 refused, cut, evicted;	/* since the start */
 };
 
 enum webconn_refusal {
@@ -62,8 +68,8 @@ enum webconn_refusal {
 
 void	webconn_init(struct webconn *);
 int	webconn_held(const struct webconn *, const struct webconn_addr *);
-enum webconn_refusal webconn_admit(const struct webconn *,
-	    const struct webconn_addr *);
+enum webconn_refusal webconn_admit(struct webconn *,
+	    const struct webconn_addr *, int *evict_fd);
 int	webconn_open(struct webconn *, const struct webconn_addr *, int fd,
 	    uint64_t now_ms);
 void	webconn_phase(struct webconn *, int slot, enum webconn_phase,

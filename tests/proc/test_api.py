@@ -115,7 +115,7 @@ class ApiTest(ts.SiteTest):
     def stream(self, c):
         """GET /api/events/stream on a raw socket (5 s timeouts)."""
         s = socket.create_connection(("127.0.0.1", self.web_port), 10)
-        s.sendall(("GET /api/events/stream HTTP/1.1\r\nHost: x\r\n"
+        s.sendall(("GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                    "Cookie: %s\r\n\r\n" % c.cookie).encode())
         s.settimeout(5)
         return s

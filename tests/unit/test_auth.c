@@ -146,18 +146,21 @@ test_parallel_guesses_count_before_the_check(void **state)
 		assert_int_equal(g[i].rc, AUTH_BAD);
 }
 
-/* Issue 17, item 2: failures from many addresses never lift a lock. */
+/* Issue 17, item 2: failures from many addresses never lift a lock. The
+ * times are such that the global ceiling is over when the lock is still
+ * on: with the lock forgotten, the right password would get in. */
 static void
 test_lockout_table_cannot_be_flushed(void **state)
 {
 	struct auth *a = *state;
 	struct auth_session s;
-	uint64_t retry, t = 9000;
+	uint64_t retry, t = 100000;
 	char	 addr[32];
 
+	/* five failures over 2 s: locked until t + 2000 + the lock */
 	for (int i = 0; i < AUTH_FAILS_MAX; i++)
-		assert_int_equal(auth_login(a, "127.0.0.15", "ian", "wrong", t,
-		    &s, &retry), AUTH_BAD);
+		assert_int_equal(auth_login(a, "127.0.0.15", "ian", "wrong",
+		    t + (uint64_t)i * 500, &s, &retry), AUTH_BAD);
 	/* one failure from each of 260 other addresses, at once (the table
 	 * holds 256; the ceiling on failures refuses most of them, and a
 	 * refused attempt still asks for a slot) */
@@ -165,18 +168,22 @@ test_lockout_table_cannot_be_flushed(void **state)
 		int	 rc;
 
 		snprintf(addr, sizeof(addr), "10.1.%d.%d", i / 250, i % 250 + 1);
-		rc = auth_login(a, addr, "nobody", "x", t + 1, &s, &retry);
+		rc = auth_login(a, addr, "nobody", "x", t + 2001, &s, &retry);
 		assert_true(rc == AUTH_BAD || rc == AUTH_LIMITED);
 	}
-	/* still locked until its lock ends, the right password or not */
+	/* the global window over (it began at t), the lock not: still
+	 * locked, the right password or not */
 	assert_int_equal(auth_login(a, "127.0.0.15", "ian", "ian-pass-1",
-	    t + 2, &s, &retry), AUTH_LIMITED);
-	/* the positive twin: the lock and the window over, it gets in */
+	    t + AUTH_FAILS_WINDOW_MS + 500, &s, &retry), AUTH_LIMITED);
+	assert_true(retry > 0 && retry <= 1500);
+	/* the positive twin: the lock over, it gets in */
 	assert_int_equal(auth_login(a, "127.0.0.15", "ian", "ian-pass-1",
-	    t + AUTH_LOCKOUT_MS + 1, &s, &retry), AUTH_OK);
+	    t + 2000 + AUTH_LOCKOUT_MS + 1, &s, &retry), AUTH_OK);
 }
 
-/* Issue 17, item 2: a ceiling on failures from all addresses together. */
+/* Issue 17, item 2: a ceiling on failures from all addresses together;
+ * an address that logged in lately is not held to it (its own limit
+ * still holds). */
 static void
 test_global_ceiling(void **state)
 {
@@ -185,6 +192,8 @@ test_global_ceiling(void **state)
 	uint64_t retry, t = 20000;
 	char	 addr[32];
 
+	assert_int_equal(auth_login(a, "10.4.0.1", "ian", "ian-pass-1", t - 1,
+	    &s, &retry), AUTH_OK);
 	for (int i = 0; i < AUTH_GLOBAL_FAILS_MAX; i++) {
 		snprintf(addr, sizeof(addr), "10.2.0.%d", i + 1);
 		assert_int_equal(auth_login(a, addr, "ian", "wrong", t, &s,
@@ -193,9 +202,49 @@ test_global_ceiling(void **state)
 	assert_int_equal(auth_login(a, "10.3.0.1", "ian", "ian-pass-1", t + 1,
 	    &s, &retry), AUTH_LIMITED);
 	assert_true(retry > 0 && retry <= AUTH_FAILS_WINDOW_MS);
+	/* the address that logged in before the campaign still gets in */
+	assert_int_equal(auth_login(a, "10.4.0.1", "ian", "ian-pass-1", t + 1,
+	    &s, &retry), AUTH_OK);
+	/* a user's current password (a session's) is not held to it */
+	assert_int_equal(auth_check_current(a, "10.3.0.1", "ian",
+	    "ian-pass-1", t + 1, &retry), AUTH_OK);
+	/* but its own limit still holds */
+	for (int i = 0; i < AUTH_FAILS_MAX; i++)
+		assert_int_equal(auth_login(a, "10.4.0.1", "ian", "wrong",
+		    t + 2, &s, &retry), AUTH_BAD);
+	assert_int_equal(auth_login(a, "10.4.0.1", "ian", "ian-pass-1", t + 3,
+	    &s, &retry), AUTH_LIMITED);
 	/* the window over, the right password from there works */
 	assert_int_equal(auth_login(a, "10.3.0.1", "ian", "ian-pass-1",
 	    t + AUTH_FAILS_WINDOW_MS + 1, &s, &retry), AUTH_OK);
+}
+
+/* The ceiling counts the logins being checked: 30 addresses guessing five
+ * at once each get no more than AUTH_GLOBAL_FAILS_MAX checked. */
+static void
+test_global_ceiling_in_parallel(void **state)
+{
+	struct auth *a = *state;
+	static struct guess g[150];
+	static char addr[30][32];
+	int	 bad = 0, limited = 0;
+
+	for (int i = 0; i < 150; i++) {
+		if (i % 5 == 0)
+			snprintf(addr[i / 5], sizeof(addr[0]), "10.5.0.%d",
+			    i / 5 + 1);
+		g[i] = (struct guess){ .a = a, .addr = addr[i / 5],
+		    .pw = "wrong-pass" };
+		assert_int_equal(uv_thread_create(&g[i].t, guess_run, &g[i]), 0);
+	}
+	for (int i = 0; i < 150; i++) {
+		uv_thread_join(&g[i].t);
+		bad += g[i].rc == AUTH_BAD;
+		limited += g[i].rc == AUTH_LIMITED;
+	}
+	assert_int_equal(bad + limited, 150);
+	assert_true(bad <= AUTH_GLOBAL_FAILS_MAX);
+	assert_true(bad > 0);
 }
 
 static void
@@ -296,6 +345,8 @@ main(void)
 		    test_lockout_table_cannot_be_flushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_ceiling, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_global_ceiling_in_parallel,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_rules_and_changes,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_hash_upgraded, setup,

@@ -25,6 +25,17 @@ addr(int last)
 	return a;
 }
 
+/* webconn_admit() where no room has to be made. */
+static enum webconn_refusal
+admit(struct webconn *t, const struct webconn_addr *a)
+{
+	int	 evict;
+	enum webconn_refusal r = webconn_admit(t, a, &evict);
+
+	assert_int_equal(evict, -1);
+	return r;
+}
+
 /* One address may hold WEBCONN_PER_ADDR; another still gets in. */
 static void
 test_one_address_share(void **state)
@@ -35,15 +46,15 @@ test_one_address_share(void **state)
 	(void)state;
 	webconn_init(&t);
 	for (int i = 0; i < WEBCONN_PER_ADDR; i++) {
-		assert_int_equal(webconn_admit(&t, &flood), WC_OK);
+		assert_int_equal(admit(&t, &flood), WC_OK);
 		assert_true(webconn_open(&t, &flood, 100 + i, 0) >= 0);
 	}
-	assert_int_equal(webconn_admit(&t, &flood), WC_ADDR_LIMIT);
-	assert_int_equal(webconn_admit(&t, &other), WC_OK);
+	assert_int_equal(admit(&t, &flood), WC_ADDR_LIMIT);
+	assert_int_equal(admit(&t, &other), WC_OK);
 	/* one closes: the address may open one again */
 	webconn_close(&t, 0);
 	assert_int_equal(webconn_held(&t, &flood), WEBCONN_PER_ADDR - 1);
-	assert_int_equal(webconn_admit(&t, &flood), WC_OK);
+	assert_int_equal(admit(&t, &flood), WC_OK);
 }
 
 /* Many addresses fill the server up to the reserve; then only addresses
@@ -59,7 +70,7 @@ test_reserve_for_addresses_holding_few(void **state)
 	while (t.open < WEBCONN_MAX - WEBCONN_RESERVE) {
 		struct webconn_addr fa = addr(a);
 
-		assert_int_equal(webconn_admit(&t, &fa), WC_OK);
+		assert_int_equal(admit(&t, &fa), WC_OK);
 		webconn_open(&t, &fa, n++, 0);
 		if (webconn_held(&t, &fa) == WEBCONN_PER_ADDR)
 			a++;
@@ -69,24 +80,46 @@ test_reserve_for_addresses_holding_few(void **state)
 	/* the address that holds some (>= few) is refused */
 	while (webconn_held(&t, &busy) < WEBCONN_FEW)
 		webconn_open(&t, &busy, n++, 0);
-	assert_int_equal(webconn_admit(&t, &busy), WC_RESERVED);
+	assert_int_equal(admit(&t, &busy), WC_RESERVED);
 	/* a fresh one gets in, up to WEBCONN_FEW */
 	for (int i = 0; i < WEBCONN_FEW; i++) {
-		assert_int_equal(webconn_admit(&t, &fresh), WC_OK);
+		assert_int_equal(admit(&t, &fresh), WC_OK);
 		webconn_open(&t, &fresh, n++, 0);
 	}
-	assert_int_equal(webconn_admit(&t, &fresh), WC_RESERVED);
-	/* full is full */
+	assert_int_equal(admit(&t, &fresh), WC_RESERVED);
+	/* up to full, the last ones from addresses holding few */
 	for (int l = 100; t.open < WEBCONN_MAX; l++) {
 		struct webconn_addr x = addr(l);
 
-		assert_int_equal(webconn_admit(&t, &x), WC_OK);
-		webconn_open(&t, &x, n++, 0);
+		assert_int_equal(admit(&t, &x), WC_OK);
+		webconn_open(&t, &x, n++, (uint64_t)l);
 	}
+	/* full: an address holding few makes room by cutting the
+	 * connection that has waited longest for its headers (not one
+	 * being answered) ... */
 	struct webconn_addr last = addr(250);
+	int	 evict;
 
-	assert_int_equal(webconn_admit(&t, &last), WC_FULL);
-	assert_int_equal(webconn_open(&t, &last, n, 0), -1);
+	webconn_phase(&t, 0, WC_ANSWER, 5);
+	assert_int_equal(webconn_admit(&t, &last, &evict), WC_OK);
+	assert_int_equal(evict, 1);	/* slot 1, opened at 0 */
+	assert_int_equal(t.closing, 1);
+	assert_true(webconn_open(&t, &last, n++, 300) >= 0);
+	/* ... but an address holding many does not */
+	assert_int_equal(admit(&t, &busy), WC_RESERVED);
+	/* with every connection being answered, full is full */
+	for (int i = 0; i < WEBCONN_SLOTS; i++)
+		webconn_phase(&t, i, WC_ANSWER, 400);
+	assert_int_equal(admit(&t, &fresh), WC_RESERVED);
+	struct webconn_addr other = addr(251);
+
+	assert_int_equal(admit(&t, &other), WC_FULL);
+	/* the cut one closes: room again */
+	webconn_close(&t, 1);
+	assert_int_equal(t.closing, 0);
+	assert_int_equal(admit(&t, &other), WC_FULL);	/* 256 live */
+	webconn_close(&t, 2);
+	assert_int_equal(admit(&t, &other), WC_OK);
 }
 
 /* Headers that trickle in are cut at their deadline however many bytes
@@ -143,23 +176,25 @@ test_property_random_traffic(void **state)
 {
 	static struct webconn t;
 	unsigned seed = 12345;
-	int	 fds[WEBCONN_MAX];
-	bool	 was_cut[WEBCONN_MAX];
+	int	 fds[WEBCONN_SLOTS];
+	bool	 was_cut[WEBCONN_SLOTS];
 	uint64_t now = 0;
 
 	(void)state;
 	webconn_init(&t);
 	for (int step = 0; step < 200000; step++) {
-		int	 r, slot, n, open = 0;
+		int	 r, slot, n, open = 0, closing = 0;
 		struct webconn_addr a;
 
 		seed = seed * 1103515245u + 12345u;
 		r = (int)((seed >> 8) % 100);
 		a = addr(20 + (int)((seed >> 20) % 12));
-		slot = (int)((seed >> 4) % WEBCONN_MAX);
+		slot = (int)((seed >> 4) % WEBCONN_SLOTS);
 		now += (seed >> 16) % 300;
 		if (r < 45) {
-			if (webconn_admit(&t, &a) == WC_OK) {
+			int	 evict;
+
+			if (webconn_admit(&t, &a, &evict) == WC_OK) {
 				slot = webconn_open(&t, &a, step, now);
 				assert_true(slot >= 0);
 			}
@@ -170,13 +205,13 @@ test_property_random_traffic(void **state)
 			webconn_close(&t, slot);
 		else {
 			/* each socket named is one just cut, once */
-			for (int i = 0; i < WEBCONN_MAX; i++)
+			for (int i = 0; i < WEBCONN_SLOTS; i++)
 				was_cut[i] = t.slot[i].phase == WC_CUT;
-			n = webconn_overdue(&t, now, fds, WEBCONN_MAX);
+			n = webconn_overdue(&t, now, fds, WEBCONN_SLOTS);
 			for (int k = 0; k < n; k++) {
 				int	 found = 0;
 
-				for (int i = 0; i < WEBCONN_MAX; i++)
+				for (int i = 0; i < WEBCONN_SLOTS; i++)
 					if (t.slot[i].fd == fds[k] &&
 					    t.slot[i].phase == WC_CUT &&
 					    !was_cut[i])
@@ -184,15 +219,14 @@ test_property_random_traffic(void **state)
 				assert_int_equal(found, 1);
 			}
 		}
-		for (int i = 0; i < WEBCONN_MAX; i++)
+		for (int i = 0; i < WEBCONN_SLOTS; i++) {
 			open += t.slot[i].phase != WC_FREE;
-		assert_int_equal(open, t.open);
-		assert_true(webconn_held(&t, &a) <= WEBCONN_PER_ADDR);
-		if (t.open < WEBCONN_MAX) {
-			struct webconn_addr fresh = addr(200);
-
-			assert_int_equal(webconn_admit(&t, &fresh), WC_OK);
+			closing += t.slot[i].phase == WC_CUT;
 		}
+		assert_int_equal(open, t.open);
+		assert_int_equal(closing, t.closing);
+		assert_true(t.open - t.closing <= WEBCONN_MAX);
+		assert_true(webconn_held(&t, &a) <= WEBCONN_PER_ADDR);
 	}
 }
 
