@@ -96,8 +96,9 @@ struct alloc_conn {
 	bool		 online;	/* its charger answers */
 	bool		 demand;	/* a car wants current now */
 	/* Its own fallback is known: its charger answered since the master
-	 * started and took our fallback settings (fallback_da, fallback_ms).
-	 * Until then it may run on its own, up to max_da. */
+	 * started, and its fallback settings were read or ours taken
+	 * (fallback_da, fallback_ms). Until then it may run on its own, up
+	 * to max_da. */
 	bool		 fallback_known;
 	int32_t		 fallback_da;	/* what it falls back to, offline */
 	uint32_t	 fallback_ms;	/* its watchdog; 0: the site's */

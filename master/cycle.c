@@ -93,8 +93,8 @@ conn_from(struct alloc_conn *a, const struct cycle_conf *cf,
 	a->demand = r->online && cycle_wants_current(&r->rc) && !op->paused &&
 	    !op->blocked;
 	/* What an offline charger may still draw (alloc_silent_draw): what
-	 * it was told, with its own fallback settings once it acknowledged
-	 * ours; never heard since we started, its maximum. */
+	 * it was told, with its fallback settings once read or ours
+	 * acknowledged; never heard since we started, its maximum. */
 	a->fallback_known = r->fallback_known;
 	a->fallback_da = r->fallback_da;
 	a->fallback_ms = (uint32_t)r->fallback_s * 1000;

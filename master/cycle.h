@@ -29,7 +29,8 @@ struct cycle_conf {
 struct cycle_reading {
 	bool		 online;	/* its charger answers */
 	bool		 heard;		/* it answered since we started */
-	bool		 fallback_known;	/* it took our fallback settings */
+	bool		 fallback_known;	/* its fallback settings read,
+						 * or ours taken */
 	uint16_t	 fallback_da, fallback_s;
 	uint64_t	 read_ms;	/* when it was last read */
 	uint64_t	 taken_ms;	/* when that poll began: its registers

@@ -74,29 +74,102 @@ cycle_account(struct peer *p, unsigned news, uint64_t now)
 		uv_timer_start(&m->round_timer, round_end_cb, 0, 0);
 }
 
-/* What someone else changed, and what the master does about it (the
- * poll under way writes it back). */
+/* " (and 37 more ... since the last such warning)", or "". */
+static const char *
+more_text(char *buf, size_t len, uint32_t more)
+{
+	if (more == 0)
+		return "";
+	snprintf(buf, len, " (and %u more changes by someone else undone "
+	    "since the last such warning)", more);
+	return buf;
+}
+
+/* The fallback settings as an event says them. */
+static const char *
+fallback_text(char *buf, size_t len, unsigned da, unsigned s)
+{
+	snprintf(buf, len, "%u.%u A after %u s", da / 10, da % 10, s);
+	return buf;
+}
+
+/* Someone else's write undone on the unit's fallback settings, or how
+ * many were (link_foreign_say() decides which, if any, is said now). */
 static void
-report_foreign(struct peer *p)
+report_foreign_unit(struct peer *p, uint64_t now)
+{
+	struct link_foreign *f = &p->link.foreign_unit;
+	char	 was[32], is[32], want[32], more[96];
+	uint32_t n;
+
+	switch (link_foreign_say(f, now, &n)) {
+	case LINK_SAY_THIS:
+		master_event(p->m, SEV_WARNING, p->cc->name, "foreign-write",
+		    "fallback %s, not %s: changed by someone else, "
+		    "writing %s%s",
+		    fallback_text(is, sizeof(is), f->now_da, f->now_s),
+		    fallback_text(was, sizeof(was), f->was_da, f->was_s),
+		    fallback_text(want, sizeof(want), p->m->lp.fallback_da,
+		    p->m->lp.fallback_s), more_text(more, sizeof(more), n));
+		break;
+	case LINK_SAY_COUNT:
+		master_event(p->m, SEV_WARNING, p->cc->name, "foreign-write",
+		    "fallback: %u more changes by someone else undone since "
+		    "the last such warning", n);
+		break;
+	case LINK_SAY_NONE:
+		break;
+	}
+	f->what = 0;
+}
+
+/* What someone else changed, and what the master does about it (the
+ * poll under way writes it back, or keeps a lock). A lock kept is said
+ * every time; what is undone is said as link_foreign_say() decides. */
+static void
+report_foreign(struct peer *p, uint64_t now)
 {
 	for (int i = 0; i < p->link.nconn; i++) {
 		struct link_foreign *f = &p->link.foreign[i];
 		unsigned want = p->link.want_da[i];
+		char	 more[96];
+		uint32_t n;
 
-		if (f->what & FOREIGN_SETPOINT)
+		if (f->what & FOREIGN_LOCK)
 			master_event(p->m, SEV_WARNING, p->cc->name,
-			    "foreign-write", "connector %d setpoint %u.%u A, not "
-			    "%u.%u A: changed by someone else, writing %u.%u A",
-			    i + 1, f->now_da / 10, f->now_da % 10,
-			    f->was_da / 10, f->was_da % 10, want / 10, want % 10);
-		if (f->what & (FOREIGN_LOCK | FOREIGN_UNLOCK))
+			    "foreign-write", "connector %d locked: changed by "
+			    "someone else, kept locked (an operator unlocks it "
+			    "through the appliance)", i + 1);
+		switch (link_foreign_say(f, now, &n)) {
+		case LINK_SAY_THIS:
+			if (f->what & FOREIGN_SETPOINT)
+				master_event(p->m, SEV_WARNING, p->cc->name,
+				    "foreign-write", "connector %d setpoint "
+				    "%u.%u A, not %u.%u A: changed by someone "
+				    "else, writing %u.%u A%s", i + 1,
+				    f->now_da / 10, f->now_da % 10,
+				    f->was_da / 10, f->was_da % 10, want / 10,
+				    want % 10, (f->what & FOREIGN_UNLOCK) ? "" :
+				    more_text(more, sizeof(more), n));
+			if (f->what & FOREIGN_UNLOCK)
+				master_event(p->m, SEV_WARNING, p->cc->name,
+				    "foreign-write", "connector %d unlocked: "
+				    "changed by someone else, locking it "
+				    "again%s",
+				    i + 1, more_text(more, sizeof(more), n));
+			break;
+		case LINK_SAY_COUNT:
 			master_event(p->m, SEV_WARNING, p->cc->name,
-			    "foreign-write", "connector %d %s: changed by someone "
-			    "else, %s", i + 1, f->what & FOREIGN_LOCK ? "locked" :
-			    "unlocked", f->what & FOREIGN_LOCK ? "unlocking it" :
-			    "locking it again");
+			    "foreign-write", "connector %d: %u more changes by "
+			    "someone else undone since the last such warning",
+			    i + 1, n);
+			break;
+		case LINK_SAY_NONE:
+			break;
+		}
 		f->what = 0;
 	}
+	report_foreign_unit(p, now);
 }
 
 static void
@@ -117,8 +190,9 @@ report(struct peer *p, unsigned news, uint64_t now)
 	if ((news & NEWS_POLL_FAILED) && !(news & NEWS_OFFLINE))
 		MLOG(m, LOG_DEBUG, "charger %s: poll failed: %s", p->cc->name,
 		    p->link.why);
-	if (news & NEWS_FOREIGN)
-		report_foreign(p);
+	/* at every poll: a count held back may be due */
+	if (news & (NEWS_FOREIGN | NEWS_POLLED))
+		report_foreign(p, now);
 	if (news & NEWS_POLLED)
 		changes_log(p);
 	if (p->link.refused_exc != 0) {

@@ -29,6 +29,24 @@ link_lock(struct link_peer *p, int ci, bool locked)
 		return;
 	p->lock_owned[ci] = true;
 	p->lock_want[ci] = locked;
+	p->unlock_asked[ci] = !locked;
+}
+
+/*
+ * What the charger had after the master's last word is no longer known:
+ * after a failure (a write may have been taken unanswered, the charger
+ * may have restarted, or fallen back) or on a new connection. A change
+ * found at the next read is nobody's doing that can be told.
+ */
+static void
+forget(struct link_peer *p)
+{
+	for (int i = 0; i < REGMAP_MAX_CONN; i++) {
+		p->sp_known_ok[i] = false;
+		p->lock_known[i] = -1;
+	}
+	p->fb_known_ok = false;
+	p->hold_ok = false;
 }
 
 /* The cycle timer asks every charger for a poll. */
@@ -62,6 +80,11 @@ build(struct link_peer *p, const struct link_params *lp)
 		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1));
 		r->count = REGMAP_CONN_INPUTS;
 		return true;
+	case STEP_HOLD:
+		r->fc = 3;
+		r->addr = 1;
+		r->count = 2;
+		return true;
 	case STEP_HEARTBEAT:
 		r->fc = 6;
 		r->addr = 0;
@@ -69,7 +92,9 @@ build(struct link_peer *p, const struct link_params *lp)
 		r->vals[0] = ++p->heartbeat;
 		return true;
 	case STEP_FALLBACK:
-		if (p->fallback_sent)
+		/* re-asserted whenever this poll's read is not ours */
+		if (p->hold_ok && p->hold_da == lp->fallback_da &&
+		    p->hold_s == lp->fallback_s)
 			return false;
 		r->fc = 16;
 		r->addr = 1;
@@ -90,8 +115,12 @@ build(struct link_peer *p, const struct link_params *lp)
 	case STEP_LOCK1:
 	case STEP_LOCK2:
 		ci = p->step - STEP_LOCK1;
+		/* Locks when the master holds the connector locked; unlocks
+		 * only for an operator's unlock through it: unlocking puts a
+		 * connector back into service, never done on a guess. */
 		if (ci >= p->nconn || !p->lock_owned[ci] ||
-		    (p->conn[ci].state == CS_LOCKED) == p->lock_want[ci])
+		    (p->conn[ci].state == CS_LOCKED) == p->lock_want[ci] ||
+		    (!p->lock_want[ci] && !p->unlock_asked[ci]))
 			return false;
 		r->fc = 6;
 		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1) + 1);
@@ -122,6 +151,7 @@ poll_done(struct link_peer *p, uint64_t now)
 	unsigned news = NEWS_POLLED;
 
 	p->in_poll = false;
+	p->hold_ok = false;
 	p->polls++;
 	p->failures = 0;
 	p->backoff_ms = LINK_BACKOFF_MIN_MS;
@@ -194,7 +224,7 @@ link_connected(struct link_peer *p, uint64_t now)
 {
 	(void)now;
 	p->state = LINK_IDLE;
-	p->fallback_sent = false;
+	forget(p);
 	/* The poll that asked for the connection goes ahead at once. */
 	p->poll_due = true;
 	return 0;
@@ -222,10 +252,7 @@ link_failed(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		    LINK_BACKOFF_MAX_MS : p->backoff_ms * 2;
 	p->failures++;
 	p->polls_failed++;
-	/* A write may have been taken unanswered, and a silent master's
-	 * charger falls back: the setpoints in force are not known now. */
-	for (int i = 0; i < REGMAP_MAX_CONN; i++)
-		p->sp_known_ok[i] = false;
+	forget(p);
 	if (p->online && p->failures >= lp->offline_after) {
 		p->online = false;
 		news |= NEWS_OFFLINE;
@@ -277,8 +304,9 @@ link_parse(const struct link_req *r, const uint8_t *pdu, int len,
 
 /*
  * The unit block just read: a charger that restarted (its uptime went
- * back, or it boots) lost its locks and setpoints by itself, not by
- * anyone's write.
+ * back, or it boots) lost its locks and setpoints and took its own
+ * fallback settings by itself, not by anyone's write. (A restart also
+ * drops the connection, which forgets as much.)
  */
 static void
 unit_read(struct link_peer *p, const uint16_t *regs)
@@ -288,18 +316,51 @@ unit_read(struct link_peer *p, const uint16_t *regs)
 	regmap_decode_unit(regs, &u);
 	if ((p->unit.map_version != 0 && u.uptime_s < p->unit.uptime_s) ||
 	    u.status == UNIT_BOOTING)
-		for (int i = 0; i < REGMAP_MAX_CONN; i++) {
-			p->sp_known_ok[i] = false;
-			p->lock_known[i] = -1;
-		}
+		forget(p);
 	p->unit = u;
+}
+
+/*
+ * Holding registers 1-2 just read: the fallback settings the charger has
+ * now (what the allocator counts it at when it falls silent). A change
+ * since the master's last word that is not the master's configuration
+ * was someone else's; the write step puts the master's back.
+ */
+static unsigned
+hold_read(struct link_peer *p, const struct link_params *lp,
+    const uint16_t *regs)
+{
+	struct link_foreign *f = &p->foreign_unit;
+
+	p->hold_ok = true;
+	p->hold_da = regs[0];
+	p->hold_s = regs[1];
+	p->fallback_known = true;
+	p->fallback_da = regs[0];
+	p->fallback_s = regs[1];
+	if (p->fb_known_ok &&
+	    (regs[0] != p->fb_known_da || regs[1] != p->fb_known_s) &&
+	    (regs[0] != lp->fallback_da || regs[1] != lp->fallback_s)) {
+		f->what |= FOREIGN_FALLBACK;
+		f->was_da = p->fb_known_da;
+		f->was_s = p->fb_known_s;
+		f->now_da = regs[0];
+		f->now_s = regs[1];
+	}
+	p->fb_known_ok = true;
+	p->fb_known_da = regs[0];
+	p->fb_known_s = regs[1];
+	return f->what != 0 ? NEWS_FOREIGN : 0;
 }
 
 /*
  * A connector block just read, against what the connector had after the
  * master's last word: a change the master did not make and must now undo
  * was someone else's. The read is then what it has. The first read of a
- * lock since the master started is adopted as its own decision.
+ * lock since the master started is adopted as its own decision, and so
+ * is any lock the master did not make (someone else's, or one made at
+ * the charger): unlocking is the unsafe direction, an operator does it
+ * through the master. An unlock of a lock the master holds is undone.
  */
 static unsigned
 conn_read(struct link_peer *p, int ci, uint64_t now)
@@ -308,14 +369,18 @@ conn_read(struct link_peer *p, int ci, uint64_t now)
 	struct link_foreign *f = &p->foreign[ci];
 	bool	 locked = c->state == CS_LOCKED;
 	bool	 normal = p->unit.status == UNIT_NORMAL;
+	bool	 settled = now - p->lock_word_ms[ci] >= LINK_STATE_SETTLE_MS;
 
 	if (!p->lock_owned[ci]) {
 		p->lock_owned[ci] = true;
 		p->lock_want[ci] = locked;
-	} else if (p->lock_known[ci] >= 0 &&
-	    locked != (p->lock_known[ci] == 1) && locked != p->lock_want[ci] &&
-	    now - p->lock_word_ms[ci] >= LINK_STATE_SETTLE_MS)
-		f->what |= locked ? FOREIGN_LOCK : FOREIGN_UNLOCK;
+	} else if (locked && !p->lock_want[ci] && !p->unlock_asked[ci] &&
+	    settled) {
+		p->lock_want[ci] = true;
+		f->what |= FOREIGN_LOCK;
+	} else if (!locked && p->lock_want[ci] && p->lock_known[ci] == 1 &&
+	    settled)
+		f->what |= FOREIGN_UNLOCK;
 	p->lock_known[ci] = locked;
 	/* In fallback or booting the charger sets its setpoints itself. */
 	if (normal && p->sp_known_ok[ci] && c->setpoint_da != p->sp_known[ci] &&
@@ -359,6 +424,9 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 		case STEP_UNIT:
 			unit_read(p, regs);
 			break;
+		case STEP_HOLD:
+			news = hold_read(p, lp, regs);
+			break;
 		case STEP_CONN1:
 		case STEP_CONN2:
 			regmap_decode_conn(regs, &p->conn[p->step - STEP_CONN1]);
@@ -367,10 +435,12 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 			news = conn_read(p, p->step - STEP_CONN1, now);
 			break;
 		case STEP_FALLBACK:
-			p->fallback_sent = true;
 			p->fallback_known = true;
 			p->fallback_da = p->req.vals[0];
 			p->fallback_s = p->req.vals[1];
+			p->fb_known_ok = true;
+			p->fb_known_da = p->req.vals[0];
+			p->fb_known_s = p->req.vals[1];
 			break;
 		case STEP_SETPOINT1:
 		case STEP_SETPOINT2:
@@ -389,6 +459,8 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 			p->lock_known[p->step - STEP_LOCK1] =
 			    p->req.vals[0] == REGMAP_CMD_LOCK;
 			p->lock_word_ms[p->step - STEP_LOCK1] = now;
+			if (p->req.vals[0] == REGMAP_CMD_UNLOCK)
+				p->unlock_asked[p->step - STEP_LOCK1] = false;
 			break;
 		default:
 			break;
@@ -414,6 +486,35 @@ link_deadline(const struct link_peer *p)
 		return p->in_poll || p->poll_due ? 0 : UINT64_MAX;
 	}
 	return UINT64_MAX;
+}
+
+/*
+ * Whether to say now what someone else did (f->what, found by the last
+ * read) or how many such writes were undone meanwhile: the first undone
+ * at once, then at most one every LINK_FOREIGN_SAY_MS, carrying in *more
+ * how many were undone and not said since the last; once the writes
+ * stop, that count alone when the time is up. Every write is undone
+ * whatever is said. An adopted lock is left to the caller to say every
+ * time: it is not undone, and only an operator's unlock can make it
+ * happen again.
+ */
+enum link_say
+link_foreign_say(struct link_foreign *f, uint64_t now, uint32_t *more)
+{
+	unsigned undone = f->what & ~(unsigned)FOREIGN_LOCK;
+	bool	 due = !f->said || now - f->said_ms >= LINK_FOREIGN_SAY_MS;
+
+	*more = f->unsaid;
+	if (undone != 0 && !due) {
+		f->unsaid += (uint32_t)__builtin_popcount(undone);
+		return LINK_SAY_NONE;
+	}
+	if (undone == 0 && (f->unsaid == 0 || !due))
+		return LINK_SAY_NONE;
+	f->said = true;
+	f->said_ms = now;
+	f->unsaid = 0;
+	return undone != 0 ? LINK_SAY_THIS : LINK_SAY_COUNT;
 }
 
 /* Writes the request as a whole ADU; returns its length. */

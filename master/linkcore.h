@@ -3,18 +3,21 @@
  * state machine. The shell (link.c) asks link_next() what to do, carries
  * it out on the socket, and reports back; no clock, no socket here.
  *
- * One poll = read the unit block, read each connector block, write the
- * heartbeat, write the fallback settings once per connection, write each
+ * One poll = read the unit block, read each connector block, read the
+ * fallback settings (holding 1-2), write the heartbeat, write the
+ * fallback settings when they are not the master's, write each
  * connector's setpoint when the charger's "setpoint in force" differs
- * from what we want (after a restart or a fallback, say), lock or unlock
- * each connector whose lock is not what the master decided, then any
- * one-off command.
+ * from what we want (after a restart or a fallback, say), lock each
+ * connector the master holds locked and unlock one an operator unlocked
+ * through it, then any one-off command.
  *
- * Someone else's writes: what each connector had after the master's last
- * word (a read, or a write it acknowledged) is kept; a read that differs
- * from it, with no restart, fallback or lost answer to explain it, and
- * that the master then has to undo, was someone else's (news
- * NEWS_FOREIGN, details in foreign[]).
+ * Someone else's writes: what the charger had after the master's last
+ * word (a read, or a write it acknowledged) is kept, and forgotten at
+ * every failure or reconnection; a read that differs from it, with no
+ * restart or fallback to explain it, and that the master then has to
+ * undo, was someone else's (news NEWS_FOREIGN, details in foreign[] and
+ * foreign_unit). A lock is never undone: one the master did not make is
+ * adopted (it holds the connector locked from then on).
  */
 #ifndef EVG_LINKCORE_H
 #define EVG_LINKCORE_H
@@ -32,6 +35,11 @@
  * (unit.tick_ms, at most 20 ms): a read this soon after our own lock or
  * unlock may predate it, and is not someone else's doing. */
 #define LINK_STATE_SETTLE_MS	100
+/* Someone else's writes undone on one connector (or the unit's fallback
+ * settings) are said at once, then at most once a minute with how many
+ * more were undone meanwhile: a writer at 10 Hz must not push every
+ * other event out of the recent list (audit of issue 17, F7). */
+#define LINK_FOREIGN_SAY_MS	60000
 
 enum link_state {
 	LINK_DOWN,		/* no connection; retry at retry_ms */
@@ -41,7 +49,8 @@ enum link_state {
 };
 
 enum link_step {
-	STEP_UNIT, STEP_CONN1, STEP_CONN2, STEP_HEARTBEAT, STEP_FALLBACK,
+	STEP_UNIT, STEP_CONN1, STEP_CONN2, STEP_HOLD, STEP_HEARTBEAT,
+	STEP_FALLBACK,
 	STEP_SETPOINT1, STEP_SETPOINT2, STEP_LOCK1, STEP_LOCK2, STEP_CMD1,
 	STEP_CMD2, STEP_DONE,
 };
@@ -77,16 +86,31 @@ enum link_news {
 	NEWS_FOREIGN = 1 << 4,	/* someone else changed a connector: foreign[] */
 };
 
-/* What someone else changed on a connector, found by the last read. */
+/* What someone else changed on a connector (or the unit), found by the
+ * last read. */
 enum link_foreign_what {
-	FOREIGN_SETPOINT = 1 << 0,	/* from was_da to now_da */
-	FOREIGN_LOCK = 1 << 1,		/* locked it */
-	FOREIGN_UNLOCK = 1 << 2,	/* unlocked it */
+	FOREIGN_SETPOINT = 1 << 0,	/* from was_da to now_da; undone */
+	FOREIGN_LOCK = 1 << 1,		/* locked it; kept (adopted) */
+	FOREIGN_UNLOCK = 1 << 2,	/* unlocked it; locked again */
+	FOREIGN_FALLBACK = 1 << 3,	/* the unit's fallback settings:
+					 * was_da/was_s to now_da/now_s;
+					 * undone */
 };
 
 struct link_foreign {
 	unsigned	what;		/* enum link_foreign_what; 0: nothing */
 	uint16_t	was_da, now_da;
+	uint16_t	was_s, now_s;
+	/* link_foreign_say(): when the last was said, how many undone since */
+	bool		said;
+	uint64_t	said_ms;
+	uint32_t	unsaid;
+};
+
+enum link_say {
+	LINK_SAY_NONE,		/* nothing to say now */
+	LINK_SAY_THIS,		/* say what (and how many more were undone) */
+	LINK_SAY_COUNT,		/* say only how many more were undone */
 };
 
 struct link_peer {
@@ -99,6 +123,9 @@ struct link_peer {
 	 * that was: a lock set before a restart of the master must stay). */
 	bool		lock_owned[REGMAP_MAX_CONN];
 	bool		lock_want[REGMAP_MAX_CONN];
+	/* An operator's unlock through the master, not yet taken by the
+	 * charger: the only unlock the master ever writes. */
+	bool		unlock_asked[REGMAP_MAX_CONN];
 	/* state */
 	enum link_state	state;
 	enum link_step	step;
@@ -113,13 +140,21 @@ struct link_peer {
 	uint64_t	poll_start_ms;	/* a poll was asked for */
 	uint64_t	poll_began_ms;	/* the poll under way began */
 	uint16_t	heartbeat;
-	bool		fallback_sent;	/* on this connection */
-	/* The charger's fallback settings as far as we know: known once it
-	 * acknowledged ours since we started (before that it may run on its
-	 * own configuration's); a write sent and not answered may have been
-	 * taken, so the most of the two counts. */
+	/* The fallback settings (holding 1-2) read in the poll under way:
+	 * hold_ok only between that read and the poll's end. */
+	bool		hold_ok;
+	uint16_t	hold_da, hold_s;
+	/* The charger's fallback settings as far as we know, for the
+	 * allocator: known once read or acknowledged since we started
+	 * (before that it may run on its own configuration's); a write sent
+	 * and not answered may have been taken, so the most of the two
+	 * counts. */
 	bool		fallback_known;
 	uint16_t	fallback_da, fallback_s;
+	/* What they were after the master's last word (fb_known_ok: known),
+	 * to tell someone else's write. */
+	bool		fb_known_ok;
+	uint16_t	fb_known_da, fb_known_s;
 	/* The highest setpoint each connector may have in force: what it
 	 * last reported, raised by every setpoint write sent since (the
 	 * charger may have applied one whose answer never came). */
@@ -132,6 +167,7 @@ struct link_peer {
 	int8_t		lock_known[REGMAP_MAX_CONN];
 	uint64_t	lock_word_ms[REGMAP_MAX_CONN];
 	struct link_foreign foreign[REGMAP_MAX_CONN];	/* the shell clears */
+	struct link_foreign foreign_unit;	/* .what: the shell clears */
 	struct link_req	req;		/* in flight */
 	const char	*why;		/* of the last failure */
 	struct link_req	refused;	/* last write the charger refused */
@@ -157,6 +193,8 @@ unsigned	link_failed(struct link_peer *, const struct link_params *,
 unsigned	link_response(struct link_peer *, const struct link_params *,
 		    uint64_t now_ms, const uint8_t *pdu, int len);
 uint64_t	link_deadline(const struct link_peer *);
+enum link_say	link_foreign_say(struct link_foreign *, uint64_t now_ms,
+		    uint32_t *more);
 
 /* Modbus TCP framing (Modbus Messaging on TCP/IP Implementation Guide
  * v1.0b, 3.1.3: MBAP = transaction id, protocol id 0, length, unit id). */

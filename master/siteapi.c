@@ -263,7 +263,7 @@ static json_t *
 config_schema(void)
 {
 	static const char *const types[] = { "int", "decimal", "bool", "enum",
-	    "string" };
+	    "string", "addresses" };
 	json_t	*a = json_array();
 
 	for (const struct cfg_key *k = master_config_keys; k->name; k++) {

@@ -3,6 +3,7 @@
  * cfg_set(), whether it comes from an INI file (inih), a --set flag or,
  * later, the API; errors name the key and the allowed range.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ set_value(const struct cfg_key *k, void *obj, int index, const char *value,
 		}
 		return -EINVAL;
 	case CFG_STR:
+	case CFG_ADDRS:
 		if (strlen(value) >= k->size) {
 			snprintf(err, errlen, "longer than %zu characters",
 			    k->size - 1);
@@ -126,10 +128,66 @@ set_value(const struct cfg_key *k, void *obj, int index, const char *value,
 			    "control characters");
 			return -EINVAL;
 		}
+		if (k->type == CFG_ADDRS &&
+		    (rc = cfg_addrs(value, NULL, (int)k->max, err, errlen)) < 0)
+			return rc;
 		memcpy(f, value, strlen(value) + 1);
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/*
+ * Parses "a.b.c.d, e.f.g.h" (commas and/or spaces) into up to max
+ * network-order addresses (addrs may be NULL to check only). Each must
+ * be one machine's: not 0.0.0.0/8 (unspecified, "this network": never a
+ * peer's address, RFC 1122 3.2.1.3 (a)), not multicast (224.0.0.0/4,
+ * RFC 5771), not reserved or the broadcast address (240.0.0.0/4 with
+ * 255.255.255.255, RFC 1112 4, RFC 919 7). Returns how many, or -EINVAL
+ * with why filled.
+ */
+int
+cfg_addrs(const char *list, uint32_t *addrs, int max, char *why,
+    size_t whylen)
+{
+	char	 buf[256], *save = NULL, *t;
+	int	 n = 0;
+
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(why, whylen, "longer than %zu characters",
+		    sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	for (t = strtok_r(buf, ", ", &save); t != NULL;
+	    t = strtok_r(NULL, ", ", &save)) {
+		struct in_addr a;
+		uint32_t h;
+
+		if (n == max) {
+			snprintf(why, whylen, "more than %d addresses", max);
+			return -EINVAL;
+		}
+		if (inet_pton(AF_INET, t, &a) != 1) {
+			snprintf(why, whylen, "'%s' is not an IPv4 address", t);
+			return -EINVAL;
+		}
+		h = ntohl(a.s_addr);
+		if ((h >> 24) == 0 || (h >> 28) >= 14) {
+			snprintf(why, whylen, "'%s' is not one machine's "
+			    "address (%s): list the addresses that may "
+			    "connect, such as the master appliance's", t,
+			    (h >> 24) == 0 ? "unspecified, 0.0.0.0/8" :
+			    (h >> 28) == 14 ? "multicast, 224.0.0.0/4" :
+			    h == 0xffffffffu ? "broadcast" :
+			    "reserved, 240.0.0.0/4");
+			return -EINVAL;
+		}
+		if (addrs != NULL)
+			addrs[n] = a.s_addr;
+		n++;
+	}
+	return n;
 }
 
 void
@@ -316,6 +374,7 @@ cfg_format(const struct cfg_key *k, const void *obj, int index, char *buf,
 	case CFG_ENUM:
 		return snprintf(buf, len, "%s", k->names[*(const int *)f]);
 	case CFG_STR:
+	case CFG_ADDRS:
 		return snprintf(buf, len, "%s", (const char *)f);
 	}
 	return -1;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum cfg_type {
 	CFG_INT,	/* long in [min, max], stored as int */
@@ -15,6 +16,8 @@ enum cfg_type {
 	CFG_BOOL,	/* yes/no, true/false, on/off, 1/0 -> bool */
 	CFG_ENUM,	/* one of names[], stored as int index */
 	CFG_STR,	/* copied into a char[size] */
+	CFG_ADDRS,	/* "a.b.c.d, ...": up to max IPv4 host addresses,
+			 * copied into a char[size] (cfg_addrs) */
 };
 
 struct cfg_key {
@@ -47,5 +50,7 @@ int	cfg_load(const struct cfg_key *, void *obj, const char *path,
 	    char *const *sets, int nsets, char *err, size_t errlen);
 int	cfg_format(const struct cfg_key *, const void *obj, int index,
 	    char *buf, size_t len);
+int	cfg_addrs(const char *list, uint32_t *addrs, int max, char *why,
+	    size_t whylen);
 
 #endif

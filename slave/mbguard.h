@@ -14,8 +14,12 @@
  * monitoring tool and an installer's laptop need no more), and loses one
  * that sends no request for 5 s (issue 17, item 9: idle connections must
  * not keep the master off). The master polls every 0.1-60 s: its own
- * connections never idle out. */
+ * connections never idle out. A master's address holds 2 too (its poll
+ * and the web UI's charger test): a third takes the place of its own
+ * quietest, so that one master can never take another's slots (audit of
+ * issue 17, F8). */
 #define MBG_PER_ADDR		2
+#define MBG_MASTER_PER_ADDR	2
 #define MBG_IDLE_MS		5000
 
 struct mbg_conn {

@@ -56,8 +56,9 @@ const struct cfg_key slave_config_keys[] = {
 	    0, NULL, "Modbus TCP port" },
 	{ "link", "unit_id", CFG_INT, 1, 247, "1", F(link.unit_id), 0, NULL, 0,
 	    0, NULL, "Modbus unit id" },
-	{ "link", "masters", CFG_STR, 0, 0, "127.0.0.1", F(link.masters),
-	    sizeof(((struct slave_config *)0)->link.masters), NULL, 0, 0, NULL,
+	{ "link", "masters", CFG_ADDRS, 0, SLAVE_MAX_MASTERS, "127.0.0.1",
+	    F(link.masters), sizeof(((struct slave_config *)0)->link.masters),
+	    NULL, 0, 0, NULL,
 	    "IPv4 addresses allowed to write (comma-separated): the master "
 	    "appliance's on the charger network" },
 	{ "link", "fallback_current", CFG_DECI, 0, 800, "0.0",
@@ -164,29 +165,17 @@ slave_config_check(const struct slave_config *sc, char *err, size_t errlen)
 }
 
 /*
- * Parses "a.b.c.d, e.f.g.h" into network-order addresses. Returns how
- * many, or -1 for anything that is not such a list.
+ * Parses link.masters into network-order addresses (cfg_addrs: one
+ * machine's each). Returns how many, or -1 for anything that is not such
+ * a list.
  */
 int
 slave_config_masters(const char *list, uint32_t *addrs, int max)
 {
-	char	 buf[256], *save = NULL, *t;
-	int	 n = 0;
+	char	 why[CFG_ERRLEN];
+	int	 n = cfg_addrs(list, addrs, max, why, sizeof(why));
 
-	if (strlen(list) >= sizeof(buf))
-		return -1;
-	strcpy(buf, list);
-	for (t = strtok_r(buf, ", ", &save); t != NULL;
-	    t = strtok_r(NULL, ", ", &save)) {
-		struct in_addr a;
-
-		if (n == max || inet_pton(AF_INET, t, &a) != 1)
-			return -1;
-		if (addrs != NULL)
-			addrs[n] = a.s_addr;
-		n++;
-	}
-	return n;
+	return n < 0 ? -1 : n;
 }
 
 void

@@ -3,6 +3,7 @@
  * loader and --set, and the charger's cross-field checks. Bad input gets
  * "file:line: key: why" and leaves the defaults standing.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +156,19 @@ test_ini_errors_name_line_and_key(void **state)
 	    ":2: unit.ventilation: 'sometimes' is not yes or no");
 	expect_ini_error("[unit]\nserial = 0123456789ABCDEFXX\n",
 	    ":2: unit.serial: longer than 16 characters");
+	/* link.masters: machines' addresses only (no master could write
+	 * from these); a real one is taken (test_masters). */
+	expect_ini_error("[link]\nmasters = 0.0.0.0\n",
+	    ":2: link.masters: '0.0.0.0' is not one machine's address "
+	    "(unspecified, 0.0.0.0/8)");
+	expect_ini_error("[link]\nenabled = yes\nmasters = 192.168.10.1, "
+	    "255.255.255.255\n", ":3: link.masters: '255.255.255.255' is not "
+	    "one machine's address (broadcast)");
+	expect_ini_error("[link]\nmasters = 224.0.0.1\n",
+	    ":2: link.masters: '224.0.0.1' is not one machine's address "
+	    "(multicast, 224.0.0.0/4)");
+	expect_ini_error("[link]\nmasters = 192.168.10.300\n",
+	    ":2: link.masters: '192.168.10.300' is not an IPv4 address");
 	/* Truncated and corrupt files. */
 	expect_ini_error("[unit\nconnectors = 1\n", ":1: syntax error");
 	expect_ini_error("[unit]\nconnectors\n", ":2: syntax error");
@@ -211,6 +225,55 @@ test_set_arg(void **state)
 	assert_string_equal(sc.serial, "Baie-\xc3\xa9" "-01");
 }
 
+/* The list of who may write: one machine's addresses each (audit of
+ * issue 17, F12), at most SLAVE_MAX_MASTERS. */
+static void
+test_masters(void **state)
+{
+	struct slave_config sc;
+	char	 err[CFG_ERRLEN];
+	uint32_t a[SLAVE_MAX_MASTERS];
+
+	(void)state;
+	slave_config_defaults(&sc);
+	assert_int_equal(cfg_set_arg(slave_config_keys, &sc,
+	    "link.masters=192.168.10.1, 10.0.0.2,127.0.0.1", err,
+	    sizeof(err)), 0);
+	assert_int_equal(slave_config_masters(sc.link.masters, a,
+	    SLAVE_MAX_MASTERS), 3);
+	assert_int_equal(a[0], htonl(0xc0a80a01));
+	assert_int_equal(a[2], htonl(0x7f000001));
+	assert_int_equal(slave_config_masters("", a, SLAVE_MAX_MASTERS), 0);
+	/* the edges of each refused range, and what is just outside */
+	static const char *const bad[] = { "0.0.0.0", "0.255.255.255",
+	    "224.0.0.0", "239.255.255.255", "240.0.0.1", "255.255.255.255",
+	    "1.2.3", "1.2.3.4.5",
+	    "1.2.3.1,1.2.3.2,1.2.3.3,1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8,"
+	    "1.2.3.9" };
+	static const char *const good[] = { "1.0.0.0", "223.255.255.254",
+	    "192.168.10.255", "1.2.3.4, 1.2.3.5, 1.2.3.6, 1.2.3.7, 1.2.3.8, "
+	    "1.2.3.9, 1.2.3.10, 1.2.3.11" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char	 set[160];
+
+		snprintf(set, sizeof(set), "link.masters=%s", bad[i]);
+		assert_int_not_equal(cfg_set_arg(slave_config_keys, &sc, set,
+		    err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "link.masters: "));
+		assert_int_equal(slave_config_masters(bad[i], a,
+		    SLAVE_MAX_MASTERS), -1);
+	}
+	assert_string_equal(sc.link.masters,
+	    "192.168.10.1, 10.0.0.2,127.0.0.1");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char	 set[160];
+
+		snprintf(set, sizeof(set), "link.masters=%s", good[i]);
+		assert_int_equal(cfg_set_arg(slave_config_keys, &sc, set, err,
+		    sizeof(err)), 0);
+	}
+}
+
 static void
 test_cross_field_checks(void **state)
 {
@@ -243,6 +306,7 @@ main(void)
 		cmocka_unit_test(test_ini_errors_name_line_and_key),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_set_arg),
+		cmocka_unit_test(test_masters),
 		cmocka_unit_test(test_cross_field_checks),
 	};
 

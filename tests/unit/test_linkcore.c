@@ -16,10 +16,25 @@
 #include "charger.h"
 #include "linkcore.h"
 
-static const struct link_params lp = {
+static struct link_params lp = {
 	.response_timeout_ms = 500, .connect_timeout_ms = 1000,
 	.offline_after = 3, .fallback_da = 0, .fallback_s = 10,
 };
+
+/* The fallback settings (holding 1-2) of the well-behaved charger below:
+ * its own until the master writes them (reset before each test). */
+static uint16_t charger_fb[2];
+
+static int
+reset(void **state)
+{
+	(void)state;
+	charger_fb[0] = 320;
+	charger_fb[1] = 600;
+	lp.fallback_da = 0;
+	lp.fallback_s = 10;
+	return 0;
+}
 
 /* The answer a well-behaved charger gives to the request in flight, with
  * the connector blocks saying setpoint in force = in_force. */
@@ -31,6 +46,18 @@ answer(const struct link_req *r, uint8_t *pdu, uint16_t in_force)
 
 	memset(regs, 0, sizeof(regs));
 	pdu[n++] = r->fc;
+	if (r->fc == 16 && r->addr == 1) {
+		charger_fb[0] = r->vals[0];
+		charger_fb[1] = r->vals[1];
+	}
+	if (r->fc == 3) {
+		pdu[n++] = 4;
+		for (int i = 0; i < 2; i++) {
+			pdu[n++] = (uint8_t)(charger_fb[i] >> 8);
+			pdu[n++] = (uint8_t)charger_fb[i];
+		}
+		return n;
+	}
 	if (r->fc == 4) {
 		if (r->addr == 0) {
 			struct reg_unit u = { .map_version = 1, .connectors = 2 };
@@ -117,22 +144,25 @@ test_first_poll_sequence(void **state)
 	(void)state;
 	link_init(&p, 2, want);
 	n = run_poll(&p, &now, 0, seen, &news);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	assert_int_equal(seen[0].fc, 4);
 	assert_int_equal(seen[0].addr, 0);
 	assert_int_equal(seen[0].count, REGMAP_UNIT_INPUTS);
 	assert_int_equal(seen[1].addr, 100);
 	assert_int_equal(seen[2].addr, 200);
-	assert_int_equal(seen[3].fc, 6);	/* heartbeat */
-	assert_int_equal(seen[3].addr, 0);
-	assert_int_equal(seen[3].vals[0], 1);
-	assert_int_equal(seen[4].fc, 16);	/* fallback, once */
-	assert_int_equal(seen[4].addr, 1);
-	assert_int_equal(seen[4].vals[1], 10);
-	assert_int_equal(seen[5].addr, 100);	/* setpoints */
-	assert_int_equal(seen[5].vals[0], 160);
-	assert_int_equal(seen[6].addr, 200);
-	assert_int_equal(seen[6].vals[0], 100);
+	assert_int_equal(seen[3].fc, 3);	/* fallback settings */
+	assert_int_equal(seen[3].addr, 1);
+	assert_int_equal(seen[3].count, 2);
+	assert_int_equal(seen[4].fc, 6);	/* heartbeat */
+	assert_int_equal(seen[4].addr, 0);
+	assert_int_equal(seen[4].vals[0], 1);
+	assert_int_equal(seen[5].fc, 16);	/* fallback: not ours yet */
+	assert_int_equal(seen[5].addr, 1);
+	assert_int_equal(seen[5].vals[1], 10);
+	assert_int_equal(seen[6].addr, 100);	/* setpoints */
+	assert_int_equal(seen[6].vals[0], 160);
+	assert_int_equal(seen[7].addr, 200);
+	assert_int_equal(seen[7].vals[0], 100);
 	assert_true(news & NEWS_ONLINE);
 	assert_true(news & NEWS_POLLED);
 	assert_true(p.online);
@@ -156,9 +186,10 @@ test_steady_poll_skips_what_is_in_force(void **state)
 	run_poll(&p, &now, 160, seen, &news);
 	news = 0;
 	now += 1000;
-	/* Connected, fallback sent, setpoints in force: reads + heartbeat. */
-	assert_int_equal(run_poll(&p, &now, 160, seen, &news), 4);
-	assert_int_equal(seen[3].vals[0], 2);	/* heartbeat changes */
+	/* Connected, fallback ours, setpoints in force: reads + heartbeat. */
+	assert_int_equal(run_poll(&p, &now, 160, seen, &news), 5);
+	assert_int_equal(seen[3].fc, 3);
+	assert_int_equal(seen[4].vals[0], 2);	/* heartbeat changes */
 	assert_true(news & NEWS_POLLED);
 	assert_false(news & NEWS_ONLINE);
 }
@@ -174,7 +205,11 @@ test_one_connector_unit(void **state)
 
 	(void)state;
 	link_init(&p, 1, want);
+	charger_fb[0] = lp.fallback_da;
+	charger_fb[1] = lp.fallback_s;
+	/* its fallback settings already ours: nothing to write */
 	assert_int_equal(run_poll(&p, &now, 60, seen, &news), 4);
+	assert_int_equal(seen[2].fc, 3);
 	for (int i = 0; i < 4; i++)
 		assert_true(seen[i].addr < 200);
 }
@@ -272,7 +307,7 @@ test_refused_write_goes_on(void **state)
 		}
 		link_response(&p, &lp, now, pdu, answer(&p.req, pdu, 0));
 	}
-	assert_int_equal(steps, 7);
+	assert_int_equal(steps, 8);
 	assert_int_equal(p.refused_exc, MB_EXC_ILLEGAL_VALUE);
 	assert_int_equal(p.refused.addr, 100);
 	assert_true(news & NEWS_POLLED);
@@ -412,6 +447,8 @@ struct fake {
 	uint16_t	 sp[2];
 	bool		 locked[2];
 	bool		 ignore_cmd;	/* a lock shows only at its next tick */
+	uint16_t	 fb[2];		/* holding 1-2: fallback settings */
+	bool		 fail_hold;	/* a read of them gets exception 04 */
 };
 
 static int
@@ -422,6 +459,23 @@ fake_answer(void *arg, const struct link_req *r, uint8_t *pdu)
 	int	 n = 0, ci = r->addr / REGMAP_CONN_BASE - 1;
 
 	memset(regs, 0, sizeof(regs));
+	if (r->fc == 3 && f->fail_hold) {
+		pdu[0] = 3 | 0x80;
+		pdu[1] = MB_EXC_SLAVE_FAILURE;
+		return 2;
+	}
+	if (r->fc == 3 || (r->fc == 16 && r->addr == 1)) {
+		uint16_t keep[2] = { charger_fb[0], charger_fb[1] };
+
+		charger_fb[0] = f->fb[0];
+		charger_fb[1] = f->fb[1];
+		n = answer(r, pdu, 0);
+		f->fb[0] = charger_fb[0];
+		f->fb[1] = charger_fb[1];
+		charger_fb[0] = keep[0];
+		charger_fb[1] = keep[1];
+		return n;
+	}
 	pdu[n++] = r->fc;
 	if (r->fc == 4) {
 		if (r->addr == 0) {
@@ -558,7 +612,7 @@ test_restart_fallback_and_lost_answers_are_nobody_elses(void **state)
 }
 
 static void
-test_lock_owned_kept_and_foreign_undone(void **state)
+test_lock_owned_kept_foreign_lock_adopted(void **state)
 {
 	struct link_peer p;
 	uint16_t want[2] = { 0, 0 };
@@ -593,14 +647,45 @@ test_lock_owned_kept_and_foreign_undone(void **state)
 	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
 	assert_false(news & NEWS_FOREIGN);
 	assert_false(f.locked[0]);
-	/* Someone else locks connector 2: unlocked, reported. */
+	/* Someone else locks connector 2 (or someone at the charger):
+	 * never unlocked by the master, which holds it locked from now on,
+	 * and reports it. */
 	f.locked[1] = true;
-	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_true(news & NEWS_FOREIGN);
 	assert_int_equal(p.foreign[1].what, FOREIGN_LOCK);
-	assert_int_equal(seen[0].addr, 201);
+	assert_true(f.locked[1]);
+	assert_true(p.lock_want[1]);
+	p.foreign[1].what = 0;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	/* ...so an unlock by someone else is now undone. */
+	f.locked[1] = false;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_int_equal(p.foreign[1].what, FOREIGN_UNLOCK);
+	assert_int_equal(seen[0].vals[0], REGMAP_CMD_LOCK);
+	p.foreign[1].what = 0;
+	/* A lock found after a failure (the link was down: someone at the
+	 * charger) is adopted and reported too. */
+	link_lock(&p, 1, false);
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(f.locked[1]);
+	link_failed(&p, &lp, now, "no answer in time");
+	f.locked[1] = true;
+	now += LINK_BACKOFF_MIN_MS;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_int_equal(p.foreign[1].what, FOREIGN_LOCK);
+	assert_true(f.locked[1]);
+	p.foreign[1].what = 0;
+	/* Positive twin: an operator's unlock asked while the link is
+	 * down is the master's, written once it is back. */
+	link_failed(&p, &lp, now, "no answer in time");
+	link_lock(&p, 1, false);
+	now += LINK_BACKOFF_MIN_MS;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_false(news & NEWS_FOREIGN);
 	assert_int_equal(seen[0].vals[0], REGMAP_CMD_UNLOCK);
 	assert_false(f.locked[1]);
-	p.foreign[1].what = 0;
 	/* The master's lock read before the charger's next tick shows it:
 	 * not someone else's unlock; written again. */
 	link_lock(&p, 1, true);
@@ -610,29 +695,237 @@ test_lock_owned_kept_and_foreign_undone(void **state)
 	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
 	assert_false(news & NEWS_FOREIGN);
 	assert_int_equal(seen[0].vals[0], REGMAP_CMD_LOCK);
+	f.locked[1] = true;			/* its tick */
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	/* ...and its unlock read before that tick: not someone else's
+	 * lock, not adopted, not written again. */
+	link_lock(&p, 1, false);
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 1);
+	assert_int_equal(seen[0].vals[0], REGMAP_CMD_UNLOCK);
+	now -= 300 - LINK_STATE_SETTLE_MS / 2;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	assert_false(p.lock_want[1]);
+	f.locked[1] = false;			/* its tick */
+	f.ignore_cmd = false;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 0);
+	assert_false(news & NEWS_FOREIGN);
+	assert_false(p.lock_want[1]);
 	/* Bad input changes nothing. */
 	link_lock(&p, 2, true);
 	link_lock(&p, -1, true);
 	assert_false(p.lock_want[0]);
 }
 
+/* The charger restarted (or the link broke) while its uptime did not
+ * go back: what was known is forgotten at the failure, so the lock it
+ * lost is written again without being taken for someone else's unlock
+ * (audit of issue 17, F6); a setpoint and the fallback settings too. */
+static void
+test_failure_forgets_what_was_known(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 160, 160 };
+	struct fake f = { .uptime_s = 1, .fb = { 0, 10 } };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news;
+
+	(void)state;
+	link_init(&p, 2, want);
+	link_lock(&p, 0, true);
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_true(f.locked[0]);
+	fake_poll(&p, &now, &f, seen, &news);
+	link_failed(&p, &lp, now, "connection closed by the charger");
+	/* a fresh charger, one second up again */
+	f = (struct fake){ .uptime_s = 1, .fb = { 320, 600 } };
+	now += LINK_BACKOFF_MIN_MS;
+	assert_int_equal(fake_poll(&p, &now, &f, seen, &news), 3);
+	assert_false(news & NEWS_FOREIGN);
+	assert_true(f.locked[0]);
+	assert_int_equal(f.sp[0], 160);
+	assert_int_equal(f.fb[0], 0);
+	/* ...and on a new connection whatever failed before it. */
+	link_failed(&p, &lp, now, "no answer in time");
+	link_start_poll(&p, now + LINK_BACKOFF_MIN_MS);
+	assert_int_equal(link_next(&p, &lp, now + LINK_BACKOFF_MIN_MS, &news),
+	    LINK_ACT_CONNECT);
+	p.lock_known[0] = 0;
+	p.sp_known_ok[0] = true;
+	p.fb_known_ok = true;
+	link_connected(&p, now + LINK_BACKOFF_MIN_MS);
+	assert_int_equal(p.lock_known[0], -1);
+	assert_false(p.sp_known_ok[0]);
+	assert_false(p.fb_known_ok);
+	/* Positive twin: with nothing failed, the same unlock is someone
+	 * else's. */
+	now += LINK_BACKOFF_MIN_MS;
+	fake_poll(&p, &now, &f, seen, &news);
+	f.locked[0] = false;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_int_equal(p.foreign[0].what, FOREIGN_UNLOCK);
+	assert_true(f.locked[0]);
+}
+
+/* The fallback settings are read at every poll and written back when
+ * they are not the master's; someone else's change is reported (audit
+ * of issue 17, F1). A read that failed is no reading. */
+static void
+test_foreign_fallback_found_and_undone(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 0, 0 };
+	struct fake f = { .uptime_s = 100, .fb = { 320, 600 } };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news;
+	uint8_t	 pdu[300];
+	enum link_action a;
+
+	(void)state;
+	link_init(&p, 2, want);
+	/* The charger's own configuration at first: written, not someone
+	 * else's; counted at what was read until the write is taken. */
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(f.fb[0], 0);
+	assert_int_equal(f.fb[1], 10);
+	assert_true(p.fallback_known);
+	assert_int_equal(p.fallback_da, 0);
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	/* Someone else: 80 A after 600 s. Found, reported, written back. */
+	f.fb[0] = 800;
+	f.fb[1] = 600;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_true(news & NEWS_FOREIGN);
+	assert_int_equal(p.foreign_unit.what, FOREIGN_FALLBACK);
+	assert_int_equal(p.foreign_unit.was_da, 0);
+	assert_int_equal(p.foreign_unit.was_s, 10);
+	assert_int_equal(p.foreign_unit.now_da, 800);
+	assert_int_equal(p.foreign_unit.now_s, 600);
+	assert_int_equal(f.fb[0], 0);
+	assert_int_equal(f.fb[1], 10);
+	p.foreign_unit.what = 0;
+	/* Positive twins: someone writing the master's own values, and the
+	 * master's own new settings, are nobody's change to report. */
+	f.fb[0] = 0;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	lp.fallback_da = 60;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(f.fb[0], 60);
+	/* While the master's write is unanswered, the allocator counts the
+	 * most of both; a read is what the charger has. */
+	f.fb[0] = 800;
+	link_start_poll(&p, now);
+	while ((a = link_next(&p, &lp, now, &news)) == LINK_ACT_SEND &&
+	    p.req.fc != 16)
+		link_response(&p, &lp, now, pdu, fake_answer(&f, &p.req, pdu));
+	assert_int_equal(a, LINK_ACT_SEND);
+	assert_int_equal(p.fallback_da, 800);
+	link_failed(&p, &lp, now, "no answer in time");
+	assert_int_equal(p.fallback_da, 800);
+	p.foreign_unit.what = 0;
+	/* A read that fails fails the poll: nothing is written on an old
+	 * reading. */
+	now += LINK_BACKOFF_MIN_MS;
+	f.fail_hold = true;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_true(news & NEWS_POLL_FAILED);
+	assert_int_equal(f.fb[0], 800);
+	f.fail_hold = false;
+	now += 2 * LINK_BACKOFF_MIN_MS;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);	/* forgotten at the failure */
+	assert_int_equal(f.fb[0], 60);
+	assert_int_equal(p.fallback_da, 60);
+}
+
+/* Someone else's writes undone are said at once, then at most once a
+ * minute with how many more (audit of issue 17, F7). */
+static void
+test_foreign_said_at_most_once_a_minute(void **state)
+{
+	struct link_foreign f;
+	uint32_t more = 99;
+	uint64_t t = 5000;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(link_foreign_say(&f, t, &more), LINK_SAY_NONE);
+	f.what = FOREIGN_SETPOINT;
+	assert_int_equal(link_foreign_say(&f, t, &more), LINK_SAY_THIS);
+	assert_int_equal(more, 0);
+	/* a writer at 10 Hz for 30 s: each undone, none said */
+	for (int i = 1; i <= 300; i++) {
+		f.what = FOREIGN_SETPOINT;
+		assert_int_equal(link_foreign_say(&f, t + 100 * (uint64_t)i,
+		    &more), LINK_SAY_NONE);
+	}
+	/* nor a lock adopted: the caller says it every time */
+	f.what = FOREIGN_LOCK;
+	assert_int_equal(link_foreign_say(&f, t + 30100, &more),
+	    LINK_SAY_NONE);
+	/* a minute after the last said: the next, with the count */
+	f.what = FOREIGN_SETPOINT | FOREIGN_UNLOCK;
+	assert_int_equal(link_foreign_say(&f, t + LINK_FOREIGN_SAY_MS - 1,
+	    &more), LINK_SAY_NONE);
+	f.what = FOREIGN_SETPOINT;
+	assert_int_equal(link_foreign_say(&f, t + LINK_FOREIGN_SAY_MS, &more),
+	    LINK_SAY_THIS);
+	assert_int_equal(more, 302);
+	t += LINK_FOREIGN_SAY_MS;
+	/* the writer stops: the count alone, once, when the time is up */
+	f.what = FOREIGN_FALLBACK;
+	assert_int_equal(link_foreign_say(&f, t + 1000, &more), LINK_SAY_NONE);
+	f.what = 0;
+	assert_int_equal(link_foreign_say(&f, t + LINK_FOREIGN_SAY_MS - 1,
+	    &more), LINK_SAY_NONE);
+	assert_int_equal(link_foreign_say(&f, t + LINK_FOREIGN_SAY_MS, &more),
+	    LINK_SAY_COUNT);
+	assert_int_equal(more, 1);
+	assert_int_equal(link_foreign_say(&f, t + 3 * LINK_FOREIGN_SAY_MS,
+	    &more), LINK_SAY_NONE);
+	/* a quiet minute later, the next is said at once */
+	f.what = FOREIGN_SETPOINT;
+	assert_int_equal(link_foreign_say(&f, t + 3 * LINK_FOREIGN_SAY_MS,
+	    &more), LINK_SAY_THIS);
+	assert_int_equal(more, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_first_poll_sequence),
-		cmocka_unit_test(test_steady_poll_skips_what_is_in_force),
-		cmocka_unit_test(test_one_connector_unit),
-		cmocka_unit_test(test_failures_offline_and_backoff),
-		cmocka_unit_test(test_never_reached_reported_once),
-		cmocka_unit_test(test_refused_write_goes_on),
-		cmocka_unit_test(test_bad_answers_fail_the_poll),
-		cmocka_unit_test(test_framing),
-		cmocka_unit_test(test_what_a_silent_charger_may_have),
-		cmocka_unit_test(test_foreign_setpoint_found_and_undone),
-		cmocka_unit_test(
-		    test_restart_fallback_and_lost_answers_are_nobody_elses),
-		cmocka_unit_test(test_lock_owned_kept_and_foreign_undone),
+		cmocka_unit_test_setup(test_first_poll_sequence, reset),
+		cmocka_unit_test_setup(test_steady_poll_skips_what_is_in_force,
+		    reset),
+		cmocka_unit_test_setup(test_one_connector_unit, reset),
+		cmocka_unit_test_setup(test_failures_offline_and_backoff,
+		    reset),
+		cmocka_unit_test_setup(test_never_reached_reported_once, reset),
+		cmocka_unit_test_setup(test_refused_write_goes_on, reset),
+		cmocka_unit_test_setup(test_bad_answers_fail_the_poll, reset),
+		cmocka_unit_test_setup(test_framing, reset),
+		cmocka_unit_test_setup(test_what_a_silent_charger_may_have,
+		    reset),
+		cmocka_unit_test_setup(test_foreign_setpoint_found_and_undone,
+		    reset),
+		cmocka_unit_test_setup(
+		    test_restart_fallback_and_lost_answers_are_nobody_elses,
+		    reset),
+		cmocka_unit_test_setup(
+		    test_lock_owned_kept_foreign_lock_adopted, reset),
+		cmocka_unit_test_setup(test_failure_forgets_what_was_known,
+		    reset),
+		cmocka_unit_test_setup(test_foreign_fallback_found_and_undone,
+		    reset),
+		cmocka_unit_test_setup(test_foreign_said_at_most_once_a_minute,
+		    reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

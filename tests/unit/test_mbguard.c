@@ -42,13 +42,64 @@ test_per_address_limit(void **state)
 	assert_int_equal(mbguard_admit(tab, N, OTHER(1), false, &slot),
 	    MBG_ACCEPT);
 	assert_int_equal(slot, MBG_PER_ADDR);
-	/* the masters are not limited per address */
-	for (int i = MBG_PER_ADDR; i < N; i++)
-		fill(tab, i, MASTER, true, 100);
-	memset(&tab[N - 1], 0, sizeof(tab[0]));
+	/* a master's address is never refused: beyond its own limit its
+	 * quietest connection makes room, even with free slots left */
+	fill(tab, 3, MASTER, true, 300);
+	fill(tab, 4, MASTER, true, 200);
+	assert_int_equal(mbguard_admit(tab, N, MASTER, true, &slot),
+	    MBG_EVICT);
+	assert_int_equal(slot, 4);
+	/* positive twin: below it, a free slot */
+	memset(&tab[4], 0, sizeof(tab[0]));
 	assert_int_equal(mbguard_admit(tab, N, MASTER, true, &slot),
 	    MBG_ACCEPT);
-	assert_int_equal(slot, N - 1);
+	assert_int_equal(slot, MBG_PER_ADDR + 0);	/* the first free */
+}
+
+/* Two masters: one that opens every slot it can never shuts the other
+ * out (audit of issue 17, F8). */
+static void
+test_master_cannot_take_anothers_slots(void **state)
+{
+	struct mbg_conn tab[N];
+	uint32_t second = MASTER + (1u << 24);	/* 127.0.0.2 */
+	int	 slot = -1;
+	enum mbg_verdict v;
+
+	(void)state;
+	memset(tab, 0, sizeof(tab));
+	/* eight connections from the second master, one after another */
+	for (int k = 0; k < N; k++) {
+		v = mbguard_admit(tab, N, second, true, &slot);
+		assert_int_equal(v, k < MBG_MASTER_PER_ADDR ? MBG_ACCEPT :
+		    MBG_EVICT);
+		fill(tab, slot, second, true, 100 + (uint64_t)k);
+	}
+	/* it holds two, the newest; the first master gets a free slot */
+	for (int i = 0, k = 0; i < N; i++) {
+		k += tab[i].used;
+		if (i == N - 1)
+			assert_int_equal(k, MBG_MASTER_PER_ADDR);
+	}
+	assert_int_equal(mbguard_admit(tab, N, MASTER, true, &slot),
+	    MBG_ACCEPT);
+	/* Every slot held by masters, two each: one that holds none makes
+	 * room in place of the quietest of those; one that holds one cycles
+	 * its own. */
+	for (int i = 0; i < N; i++)
+		fill(tab, i, MASTER + ((uint32_t)(i / 2) << 24), true,
+		    1000 + (uint64_t)i);
+	fill(tab, 5, MASTER + (2u << 24), true, 10);
+	assert_int_equal(mbguard_admit(tab, N, MASTER + (7u << 24), true,
+	    &slot), MBG_EVICT);
+	assert_int_equal(slot, 5);
+	fill(tab, 5, MASTER + (7u << 24), true, 2000);
+	assert_int_equal(mbguard_admit(tab, N, MASTER + (7u << 24), true,
+	    &slot), MBG_EVICT);
+	assert_int_equal(slot, 5);
+	/* an address that is no master's gets nothing of theirs */
+	assert_int_equal(mbguard_admit(tab, N, OTHER(0), false, &slot),
+	    MBG_REFUSE_FULL);
 }
 
 static void
@@ -67,15 +118,19 @@ test_full_master_makes_room(void **state)
 	assert_int_equal(mbguard_admit(tab, N, MASTER, true, &slot),
 	    MBG_EVICT);
 	assert_int_equal(slot, 5);
-	/* All the master's own (half-open ones it lost): its quietest. */
-	for (int i = 0; i < N; i++)
-		fill(tab, i, MASTER, true, 1000 + (uint64_t)i);
+	/* At its own limit (one of the two half-open, lost) its quietest
+	 * makes room, not another's; below it, in a full table, the
+	 * others' quietest. */
+	fill(tab, 0, MASTER, true, 1);
+	fill(tab, 1, MASTER, true, 2);
 	assert_int_equal(mbguard_admit(tab, N, MASTER, true, &slot),
 	    MBG_EVICT);
 	assert_int_equal(slot, 0);
-	/* ...but never another master's. */
-	assert_int_equal(mbguard_admit(tab, N, MASTER + (1u << 24), true,
-	    &slot), MBG_REFUSE_FULL);
+	fill(tab, 0, MASTER, true, 3);
+	fill(tab, 1, MASTER + (1u << 24), true, 2);
+	assert_int_equal(mbguard_admit(tab, N, MASTER, true, &slot),
+	    MBG_EVICT);
+	assert_int_equal(slot, 5);
 }
 
 static void
@@ -98,6 +153,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_address_limit),
 		cmocka_unit_test(test_full_master_makes_room),
+		cmocka_unit_test(test_master_cannot_take_anothers_slots),
 		cmocka_unit_test(test_idle),
 	};
 
