@@ -388,8 +388,14 @@ h_login(struct ctx *c)
 		return;
 	}
 	if (rc != AUTH_OK) {
-		loop_event(c, SEV_WARNING, "login-failed", "failed login as "
-		    "'%.*s' from %s", CUT(user, 32), c->rq->addr);
+		char	 name[AUTH_NAME_LEN + 1];
+
+		/* the address first, and the name escaped before it is cut
+		 * (a name of control characters grows fourfold escaped):
+		 * no name pushes the address out of the record */
+		text_escape(name, sizeof(name), user);
+		loop_event(c, SEV_WARNING, "login-failed", "failed login from "
+		    "%s as '%s'", c->rq->addr, name);
 		reply_error(c, 401, NULL, "wrong user name or password");
 		return;
 	}

@@ -89,7 +89,7 @@ apidb_sessions(sqlite3 *db, const struct apidb_q *q)
 }
 
 /* A CSV field: escaped as in the JSON (col_json), quoted when it holds a
- * comma or quote; a leading =, +, - or @ is prefixed so spreadsheets do
+ * comma, semicolon or quote; a leading =, +, - or @ is prefixed so spreadsheets do
  * not run it. */
 static void
 csv_field(FILE *fp, const char *raw)
@@ -98,7 +98,9 @@ csv_field(FILE *fp, const char *raw)
 	bool	 quote;
 
 	text_escape(buf, sizeof(buf), raw);
-	quote = strpbrk(s, ",\"") != NULL;
+	/* a semicolon too: spreadsheets of many locales split on it, and
+	 * the part after it would start a field of its own */
+	quote = strpbrk(s, ",;\"") != NULL;
 	if (quote)
 		fputc('"', fp);
 	if (strchr("=+-@", s[0]) != NULL && s[0] != '\0')

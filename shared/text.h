@@ -34,9 +34,9 @@ bool	text_is_plain(const char *s);
  *   - tab, line feed and carriage return become \t, \n and \r; the other
  *     C0 controls and DEL become \xNN (ESC: \x1b);
  *   - the C1 controls (U+0080-U+009F), the line and paragraph separators
- *     (U+2028, U+2029) and the bidirectional embeddings, overrides and
- *     isolates (U+202A-U+202E, U+2066-U+2069), which can end or reorder a
- *     displayed line, become \uNNNN;
+ *     (U+2028, U+2029), the bidirectional marks (U+061C, U+200E, U+200F),
+ *     embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+ *     which can end or reorder a displayed line, become \uNNNN;
  *   - each invalid or cut UTF-8 sequence (its maximal subpart, Unicode
  *     3.9) becomes U+FFFD, the replacement character;
  *   - everything else, non-ASCII letters included, is copied as it is.

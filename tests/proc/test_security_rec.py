@@ -31,21 +31,8 @@ class LanClient(ta.Client):
     """A client of the LAN at its own source address (127.0.0.x)."""
 
     def __init__(self, port, addr):
-        super().__init__(port)
+        super().__init__(port, src=addr)
         self.addr = addr
-
-    def call(self, *args, **kw):
-        real = http.client.HTTPConnection
-        addr = self.addr
-
-        def conn(host, port, timeout=None):
-            return real(host, port, timeout=timeout,
-                        source_address=(addr, 0))
-        http.client.HTTPConnection = conn
-        try:
-            return super().call(*args, **kw)
-        finally:
-            http.client.HTTPConnection = real
 
     def raw_get(self, path):
         """The body's bytes as they came (Client.call forgives them)."""
@@ -121,21 +108,21 @@ class RecordsTest(ts.SiteTest):
         # as they are, from their own addresses
         self.failed_login(5, "mallory")
         self.failed_login(6, "zoé")
-        self.wait_log("failed login as 'zoé' from 127.0.0.6".encode())
-        self.wait_log(b"failed login as 'mallory' from 127.0.0.5")
+        self.wait_log("failed login from 127.0.0.6 as 'zoé'".encode())
+        self.wait_log(b"failed login from 127.0.0.5 as 'mallory'")
         log = self.log_bytes()
         # one line each, the line feed shown as \n: nothing at the start
         # of a line but the master's own timestamp and name
-        self.assertIn(b"failed login as 'x\\n1.000 evgroup-master: FORGED' "
-                      b"from 127.0.0.3", log)
+        self.assertIn(b"failed login from 127.0.0.3 as 'x\\n1.000 "
+                      b"evgroup-master: FORGED'", log)
         for line in log.split(b"\n"):
             self.assertNotIn(b"FORGED", line.split(b"failed login")[0],
                              line)
         self.assertFalse(re.search(rb"^1\.000 ", log, re.M))
         # no raw control character in the log at all: ESC and C1 CSI
         # escaped too
-        self.assertIn(b"failed login as 'esc\\x1b[2Jape\\u009b31m' from "
-                      b"127.0.0.4", log)
+        self.assertIn(b"failed login from 127.0.0.4 as "
+                      b"'esc\\x1b[2Jape\\u009b31m'", log)
         self.assertFalse(re.search(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]",
                                    log), log[-2000:])
         self.assertEqual(log.decode("utf-8").count("zoé"), 1)
@@ -143,12 +130,20 @@ class RecordsTest(ts.SiteTest):
         ev = self.wait_events(inst, lambda ev: any(
             "zoé" in e["text"] for e in ev))
         texts = [e["text"] for e in ev if e["code"] == "login-failed"]
-        self.assertIn("failed login as 'x\\n1.000 evgroup-master: FORGED' "
-                      "from 127.0.0.3", texts)
-        self.assertIn("failed login as 'esc\\x1b[2Jape\\u009b31m' from "
-                      "127.0.0.4", texts)
-        self.assertIn("failed login as 'zoé' from 127.0.0.6", texts)
-        self.assertIn("failed login as 'mallory' from 127.0.0.5", texts)
+        self.assertIn("failed login from 127.0.0.3 as 'x\\n1.000 "
+                      "evgroup-master: FORGED'", texts)
+        self.assertIn("failed login from 127.0.0.4 as "
+                      "'esc\\x1b[2Jape\\u009b31m'", texts)
+        self.assertIn("failed login from 127.0.0.6 as 'zoé'", texts)
+        self.assertIn("failed login from 127.0.0.5 as 'mallory'", texts)
+        # a name of 32 control characters (128 bytes escaped) leaves the
+        # address whole: it comes first
+        self.failed_login(7, "\x01" * 32)
+        ev = self.wait_events(inst, lambda ev: any(
+            "127.0.0.7" in e["text"] for e in ev))
+        self.assertTrue(any(e["text"].startswith(
+            "failed login from 127.0.0.7 as '\\x01\\x01")
+            for e in ev), [e["text"] for e in ev])
 
     # --- item 8 -----------------------------------------------------------
 
@@ -162,15 +157,15 @@ class RecordsTest(ts.SiteTest):
         self.failed_login(3, "x" + "é" * 31)
         self.failed_login(4, "bob")         # a normal event beside it
         after = self.wait_events(inst, lambda ev: any(
-            "'bob' from 127.0.0.4" in e["text"] for e in ev))
+            "127.0.0.4 as 'bob'" in e["text"] for e in ev))
         new = [e for e in after if e["id"] not in
                set(x["id"] for x in before)]
         self.assertEqual(len(new), 2, new)
         cut = [e for e in new if "127.0.0.3" in e["text"]]
         self.assertEqual(len(cut), 1, new)
         # cut between characters: 'x' and 15 é, no replacement character
-        self.assertEqual(cut[0]["text"], "failed login as 'x%s' from "
-                         "127.0.0.3" % ("é" * 15))
+        self.assertEqual(cut[0]["text"], "failed login from 127.0.0.3 as "
+                         "'x%s'" % ("é" * 15))
         # the status's newest events carry it as well
         st = self.strict_json(inst, "/api/status")
         self.assertTrue(any(e["text"] == cut[0]["text"]
@@ -215,6 +210,19 @@ class RecordsTest(ts.SiteTest):
         self.assertEqual(sorted((s["charger"], s["tag"]) for s in ss),
                          [("bay-001", "04A1B2C3"),
                           ("bay-\ufffd", "04\ufffd\ufffd")])
+        # a tag made to be a formula in a spreadsheet that splits on
+        # semicolons: the field is quoted whole (the twin: a plain tag
+        # is not quoted)
+        with sqlite3.connect(self.db, timeout=10) as db:
+            db.execute("INSERT INTO sessions (charger, connector, number,"
+                       " start_ms, end_ms, energy_wh, reason, updated_ms,"
+                       " tag) VALUES ('bay-002', 1, 3, ?, ?, 10, 'unplug',"
+                       " ?, 'A;=HYPERLINK(1)')", (now - 40000, now - 3000,
+                                                 now))
+        st, text, _ = inst.call("GET", "/api/sessions.csv")
+        self.assertEqual(st, 200)
+        self.assertIn(',"A;=HYPERLINK(1)"', text)
+        self.assertIn(",04A1B2C3", text)
 
 
 class ConsoleTest(tt.TuiTest):
@@ -244,13 +252,13 @@ class ConsoleTest(tt.TuiTest):
         self.tmux("send-keys", "-t", "tui", "e")
         # the positive twin too: é shown as é
         s = self.wait_screen(lambda s: "Events (newest first)" in s and
-                             "failed login as 'zoé'" in s and
+                             "as 'zoé'" in s and
                              "127.0.0.3" in s and "127.0.0.5" in s)
         line = [ln for ln in s.splitlines() if "127.0.0.3" in ln][0]
-        self.assertIn("failed login as 'x\\n1.000 evgroup-master: FORGED'",
-                      line)
+        self.assertIn("failed login from 127.0.0.3 as 'x\\n1.000 "
+                      "evgroup-master: FORGED'", line)
         line = [ln for ln in s.splitlines() if "127.0.0.5" in ln][0]
-        self.assertIn("failed login as 'esc\\x1b[2Jape\\u009b31m'", line)
+        self.assertIn("as 'esc\\x1b[2Jape\\u009b31m'", line)
         self.assertFalse(any(ch < " " or "\x7f" <= ch <= "\x9f"
                              for ch in s.replace("\n", "")), s)
 

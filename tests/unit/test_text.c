@@ -42,6 +42,9 @@ test_controls_escaped(void **state)
 	    "a\\u009b31m\\u0085z");
 	assert_string_equal(esc("a\xe2\x80\xa8" "b\xe2\x80\xae" "c\xe2\x81\xa6",
 	    512), "a\\u2028b\\u202ec\\u2066");
+	/* the bidirectional marks: right-to-left, left-to-right, Arabic */
+	assert_string_equal(esc("bay\xe2\x80\x8f" "1\xe2\x80\x8e" "2\xd8\x9c",
+	    512), "bay\\u200f1\\u200e2\\u061c");
 	/* the positive twin: letters of every script, and backslashes, stay */
 	assert_string_equal(esc("zoé Müller Søren 日本 🚗 C:\\x", 512),
 	    "zoé Müller Søren 日本 🚗 C:\\x");
@@ -141,6 +144,7 @@ no_control(uint32_t c)
 	assert_false(c == 0x2028 || c == 0x2029);
 	assert_false((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 &&
 	    c <= 0x2069));
+	assert_false(c == 0x061c || c == 0x200e || c == 0x200f);
 }
 
 static int seen_control;
