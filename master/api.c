@@ -834,19 +834,6 @@ h_history(struct ctx *c)
 		reply_json(c, 200, h);
 }
 
-static bool
-tag_ok(const char *t)
-{
-	size_t	 n = strlen(t);
-
-	if (n < 1 || n > RFID_TAG_LEN)
-		return false;
-	for (; *t; t++)
-		if (!isalnum((unsigned char)*t))
-			return false;
-	return true;
-}
-
 static void
 h_rfid(struct ctx *c)
 {
@@ -859,11 +846,10 @@ h_rfid(struct ctx *c)
 		return;
 	}
 	if (strcmp(c->method, "DELETE") == 0) {
-		if (!tag_ok(c->seg[2])) {
+		if (rfid_normalise(c->seg[2], q.tag, sizeof(q.tag)) != 0) {
 			reply_error(c, 404, NULL, "no such tag");
 			return;
 		}
-		snprintf(q.tag, sizeof(q.tag), "%s", c->seg[2]);
 		q.remove = true;
 		reply_call(c, sa_rfid_put, &q);
 		return;
@@ -871,10 +857,19 @@ h_rfid(struct ctx *c)
 	if (!body_object(c) || (tag = body_str(c, "tag", 64, true)) == NULL ||
 	    (name = body_str(c, "name", 47, false)) == NULL)
 		return;
-	if (!tag_ok(tag)) {
+	if (rfid_normalise(tag, q.tag, sizeof(q.tag)) != 0) {
 		reply_error(c, 400, "tag", "tag: must be 1-%d letters or digits "
-		    "(the card's UID, as the reader shows it)", RFID_TAG_LEN);
+		    "(the card's UID, as the reader shows it; ':', '-', '.' and "
+		    "spaces between them are left out)", RFID_TAG_LEN);
 		return;
+	}
+	if ((v = json_object_get(c->body, "replace")) != NULL) {
+		if (!json_is_boolean(v)) {
+			reply_error(c, 400, "replace", "replace: must be true "
+			    "or false");
+			return;
+		}
+		q.replace = json_is_true(v);
 	}
 	if ((v = json_object_get(c->body, "enabled")) != NULL) {
 		if (!json_is_boolean(v)) {
@@ -893,7 +888,6 @@ h_rfid(struct ctx *c)
 		}
 		q.valid_until_ms = json_integer_value(v);
 	}
-	snprintf(q.tag, sizeof(q.tag), "%s", tag);
 	snprintf(q.name, sizeof(q.name), "%s", name);
 	reply_call(c, sa_rfid_put, &q);
 }

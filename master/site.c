@@ -61,9 +61,9 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	e = rfid_lookup(s->m, rc->tag);
 	if (e == NULL)
 		why = "unknown tag";
-	else if (!e->enabled)
+	else if (strcmp(rfid_status(e, wall), "disabled") == 0)
 		why = "tag disabled";
-	else if (e->valid_until_ms > 0 && e->valid_until_ms <= wall)
+	else if (strcmp(rfid_status(e, wall), "expired") == 0)
 		why = "tag expired";
 	if (why != NULL) {
 		master_event(s->m, SEV_WARNING, pe->cc->name, "rfid-refused",

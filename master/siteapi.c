@@ -5,6 +5,7 @@
  * saved configuration by the same table and cross-field rules as the
  * file; a refusal changes nothing.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,11 +428,39 @@ sa_command(struct master *m, void *ctx)
 
 /* --- RFID whitelist ------------------------------------------------------ */
 
+/*
+ * A tag as the whitelist keeps it: readers and people write a card's UID
+ * in different ways ("04:A1:B2:C3", "04-a1-b2-c3", "04A1B2C3"), so
+ * separators (':', '-', '.', space) go and letters are upper case.
+ * 0, or -1 when what is left is not 1-RFID_TAG_LEN letters or digits.
+ */
+int
+rfid_normalise(const char *in, char *out, size_t outlen)
+{
+	size_t	 n = 0;
+
+	for (; *in; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == ':' || ch == '-' || ch == '.' || ch == ' ')
+			continue;
+		if (!isalnum(ch) || n >= RFID_TAG_LEN || n + 1 >= outlen)
+			return -1;
+		out[n++] = (char)toupper(ch);
+	}
+	out[n] = '\0';
+	return n == 0 ? -1 : 0;
+}
+
 const struct rfid_entry *
 rfid_lookup(const struct master *m, const char *tag)
 {
+	char	 t[RFID_TAG_LEN + 1];
+
+	if (rfid_normalise(tag, t, sizeof(t)) != 0)
+		return NULL;
 	for (int i = 0; i < m->nrfid; i++)
-		if (strcmp(m->rfid[i].tag, tag) == 0)
+		if (strcmp(m->rfid[i].tag, t) == 0)
 			return &m->rfid[i];
 	return NULL;
 }
@@ -444,8 +473,12 @@ rfid_row(void *arg, int n, const char *const *c)
 
 	if (n != 4 || m->nrfid == RFID_MAX)
 		return 0;
-	e = &m->rfid[m->nrfid++];
-	snprintf(e->tag, sizeof(e->tag), "%s", c[0]);
+	e = &m->rfid[m->nrfid];
+	/* rows of an earlier release may be in lower case */
+	if (rfid_normalise(c[0], e->tag, sizeof(e->tag)) != 0 ||
+	    rfid_lookup(m, e->tag) != NULL)
+		return 0;
+	m->nrfid++;
 	snprintf(e->name, sizeof(e->name), "%s", c[1]);
 	e->enabled = atoi(c[2]) != 0;
 	e->valid_until_ms = strtoll(c[3], NULL, 10);
@@ -461,17 +494,31 @@ rfid_load(struct master *m)
 	    "valid_until_ms FROM rfid ORDER BY tag", rfid_row, m);
 }
 
+/* What a tag does now: "enabled", "disabled" or "expired" (the same
+ * rule as the swipe's, site.c). */
+const char *
+rfid_status(const struct rfid_entry *e, int64_t wall_ms)
+{
+	if (!e->enabled)
+		return "disabled";
+	if (e->valid_until_ms > 0 && e->valid_until_ms <= wall_ms)
+		return "expired";
+	return "enabled";
+}
+
 char *
 sa_rfid_list(struct master *m, void *ctx)
 {
 	json_t	*a = json_array();
+	int64_t	 wall = clock_wall_ms();
 
 	(void)ctx;
 	for (int i = 0; i < m->nrfid; i++) {
 		const struct rfid_entry *e = &m->rfid[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s, s:o}",
 		    "tag", e->tag, "name", e->name, "enabled", e->enabled,
+		    "status", rfid_status(e, wall),
 		    "valid_until_ms", e->valid_until_ms > 0 ?
 		    json_integer(e->valid_until_ms) : json_null()));
 	}
@@ -493,6 +540,16 @@ sa_rfid_put(struct master *m, void *ctx)
 			return answer_error(404, "tag", "no such tag");
 		*e = m->rfid[--m->nrfid];
 	} else {
+		if (e != NULL && !q->replace) {
+			char	 why[160];
+
+			/* a second card given the same UID by mistake, or a
+			 * typo, must not rename someone else's tag quietly */
+			snprintf(why, sizeof(why), "tag %s is on the whitelist "
+			    "already, as '%s': send \"replace\": true to "
+			    "overwrite it", e->tag, e->name);
+			return answer_error(409, "tag", why);
+		}
 		if (e == NULL) {
 			if (m->nrfid == RFID_MAX)
 				return answer_error(400, "tag", "the whitelist "

@@ -39,6 +39,7 @@ struct sa_rfid {
 	bool		 enabled;
 	int64_t		 valid_until_ms;	/* 0: none */
 	bool		 remove;
+	bool		 replace;	/* an existing tag may be overwritten */
 };
 
 struct sa_event {
@@ -66,5 +67,7 @@ char	*sa_event(struct master *, void *sa_event);
 char	*sa_restart(struct master *, void *who);
 void	rfid_load(struct master *);
 const struct rfid_entry *rfid_lookup(const struct master *, const char *tag);
+const char *rfid_status(const struct rfid_entry *, int64_t wall_ms);
+int	rfid_normalise(const char *in, char *out, size_t outlen);
 
 #endif

@@ -482,11 +482,11 @@ async function pageAuthorisation() {
   const r = await api('GET', '/api/rfid');
   if (!cfg || r.status !== 200) return;
   const out = h('div', { 'aria-live': 'polite' });
-  const rows = r.body.tags.map((t) => [t.tag, t.name, t.enabled ? 'enabled' : 'disabled',
+  const rows = r.body.tags.map((t) => [t.tag, t.name, t.status || (t.enabled ? 'enabled' : 'disabled'),
     t.valid_until_ms ? fmtTime(t.valid_until_ms) : 'no end',
     isInstaller() ? h('span', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: async () => {
-        const x = await api('POST', '/api/rfid', { tag: t.tag, name: t.name, enabled: !t.enabled, valid_until_ms: t.valid_until_ms });
+        const x = await api('POST', '/api/rfid', { tag: t.tag, name: t.name, enabled: !t.enabled, valid_until_ms: t.valid_until_ms, replace: true });
         if (x.status >= 300) message(out, x.body.error, true); else route();
       } }, t.enabled ? 'Disable' : 'Enable'),
       h('button', { type: 'button', class: 'danger', onclick: async () => {
@@ -503,7 +503,12 @@ async function pageAuthorisation() {
     ev.preventDefault();
     const body = { tag: $('tag-uid').value.trim(), name: $('tag-name').value, enabled: true };
     if ($('tag-until').value) body.valid_until_ms = new Date($('tag-until').value + 'T23:59:59').getTime();
-    const x = await api('POST', '/api/rfid', body);
+    let x = await api('POST', '/api/rfid', body);
+    /* a tag on the list already: overwrite it only when asked */
+    if (x.status === 409 && confirm(x.body.error.replace(/: send .*$/, '') + '. Overwrite it with \'' + body.name + '\'?')) {
+      body.replace = true;
+      x = await api('POST', '/api/rfid', body);
+    }
     if (x.status >= 300) { message(out, x.body.error, true); return; }
     route();
   });
