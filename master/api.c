@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <modbus.h>
@@ -615,6 +616,8 @@ h_charger_delete(struct ctx *c)
 	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id))
 		return;
 	set.charger = (int)id;
+	/* a car charging there: its session ends only when asked to */
+	set.stop = arg(c, "stop") != NULL && strcmp(arg(c, "stop"), "yes") == 0;
 	reply_call(c, sa_charger_delete, &set);
 }
 
@@ -724,6 +727,7 @@ h_connector(struct ctx *c)
 	struct sa_cmd cmd = { .who = c->s.user };
 	long	 id, n;
 	int	 v;
+	char	*r;
 
 	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id) ||
 	    !parse_id(c, c->seg[4], REGMAP_MAX_CONN, "connector", &n))
@@ -737,7 +741,22 @@ h_connector(struct ctx *c)
 		return;
 	}
 	snprintf(cmd.line, sizeof(cmd.line), "%s #%ld %ld", verbs[v], id, n);
-	reply_call(c, sa_command, &cmd);
+	r = web_call(c->w, sa_command, &cmd);
+	/* A command to the charger: its answer is the reply (issue 18). */
+	for (int waited = 0; r != NULL && strncmp(r, SA_WAITING, 4) == 0;
+	    waited += SA_ANSWER_POLL_MS) {
+		free(r);
+		r = NULL;
+		if (waited >= SA_ANSWER_WAIT_MS || c->w->direct) {
+			reply_error(c, 504, NULL, "the charger has not answered "
+			    "yet; the command is written at its next poll (see "
+			    "the events)");
+			return;
+		}
+		usleep(SA_ANSWER_POLL_MS * 1000);
+		r = web_call(c->w, sa_answer, &cmd);
+	}
+	reply_loop(c, r, "application/json");
 }
 
 static void

@@ -99,6 +99,58 @@ report_foreign(struct peer *p)
 	}
 }
 
+/* A write refused is a warning event once, and an alarm while it lasts
+ * (alarms.c); taken again, an event says so. */
+static void
+report_refusals(struct peer *p)
+{
+	for (int st = 0; st < STEP_DONE; st++) {
+		struct link_refusal *r = &p->link.refusal[st];
+		char	 what[64], why[160];
+
+		link_write_name(r->addr, r->val, what, sizeof(what));
+		if (r->fresh) {
+			r->fresh = false;
+			master_event(p->m, SEV_WARNING, p->cc->name,
+			    "write-refused", "refuses %s: %s", what,
+			    link_refusal_why(r->addr, r->val, r->exc, &r->conn,
+			    why, sizeof(why)));
+		}
+		if (r->cleared) {
+			r->cleared = false;
+			master_event(p->m, SEV_INFO, p->cc->name,
+			    "write-taken", "takes %s again", what);
+		}
+	}
+}
+
+/* The charger's answer to an operator's command: done, or refused and
+ * why (the API waits for it: siteapi.c). */
+static void
+report_answers(struct peer *p)
+{
+	for (int i = 0; i < p->link.nconn; i++) {
+		struct link_ask *a = &p->link.ask[i];
+		char	 what[64], why[160];
+
+		if (!a->fresh)
+			continue;
+		a->fresh = false;
+		link_write_name((uint16_t)(REGMAP_CONN_BASE * (i + 1) + 1),
+		    a->cmd, what, sizeof(what));
+		if (a->exc == 0)
+			master_event(p->m, SEV_INFO, p->ask_who[i], "command",
+			    "%s: %s %s: done", p->ask_who[i], p->cc->name, what);
+		else
+			master_event(p->m, SEV_WARNING, p->ask_who[i],
+			    "command-refused", "%s: %s %s: refused by the "
+			    "charger: %s", p->ask_who[i], p->cc->name, what,
+			    link_refusal_why((uint16_t)(REGMAP_CONN_BASE *
+			    (i + 1) + 1), a->cmd, a->exc, &a->conn, why,
+			    sizeof(why)));
+	}
+}
+
 static void
 report(struct peer *p, unsigned news, uint64_t now)
 {
@@ -121,13 +173,10 @@ report(struct peer *p, unsigned news, uint64_t now)
 		report_foreign(p);
 	if (news & NEWS_POLLED)
 		changes_log(p);
-	if (p->link.refused_exc != 0) {
-		MLOG(m, LOG_WARNING, "charger %s: refused write of %u to "
-		    "register %u (exception %d)", p->cc->name,
-		    p->link.refused.vals[0], p->link.refused.addr,
-		    p->link.refused_exc);
-		p->link.refused_exc = 0;
-	}
+	if (news & (NEWS_REFUSED | NEWS_TAKEN))
+		report_refusals(p);
+	if (news & NEWS_ANSWER)
+		report_answers(p);
 }
 
 static void

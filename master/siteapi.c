@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "charger.h"
 #include "clock.h"
 #include "master.h"
 #include "siteapi.h"
@@ -138,6 +139,55 @@ put_section(void *arg, const char *section, const char *key,
 }
 
 /*
+ * A connector's maximum set above what its charger says it is rated for
+ * (input register +16, read at every poll) would be refused by the
+ * charger at every write: refused here, with the rating. Only a value
+ * that changes is checked, and only against a charger that answered.
+ */
+static int
+rating_check(const struct master *m, const struct master_config *copy,
+    int n, const char *const *sec, const char *const *key, char *msg,
+    size_t msglen, char *field, size_t fieldlen)
+{
+	for (int i = 0; i < n; i++) {
+		const struct charger_conf *cc;
+		int	 id, k;
+
+		if (strncmp(sec[i], "charger", 7) != 0 ||
+		    strncmp(key[i], "max_current", 11) != 0)
+			continue;
+		id = atoi(sec[i] + 7);
+		k = atoi(key[i] + 11) - 1;
+		if (id < 1 || id > copy->ncharger || k < 0 ||
+		    k >= REGMAP_MAX_CONN)
+			continue;
+		cc = &copy->charger[id - 1];
+		if (id <= m->saved->ncharger &&
+		    m->saved->charger[id - 1].conn[k].max_current ==
+		    cc->conn[k].max_current)
+			continue;
+		for (int p = 0; p < m->npeers; p++) {
+			const struct peer *pe = &m->peers[p];
+			unsigned r = pe->link.conn[k].max_da;
+
+			if (strcmp(pe->cc->name, cc->name) != 0 ||
+			    strcmp(pe->cc->host, cc->host) != 0 ||
+			    pe->cc->port != cc->port || !pe->link.ever_online ||
+			    k >= pe->link.nconn || r == 0 ||
+			    cc->conn[k].max_current <= (int32_t)r)
+				continue;
+			snprintf(field, fieldlen, "%s.%s", sec[i], key[i]);
+			snprintf(msg, msglen, "%s: %s connector %d is rated "
+			    "%u.%u A (the charger says so itself): at most "
+			    "%u.%u A", field, cc->name, k + 1, r / 10, r % 10,
+			    r / 10, r % 10);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Sets n settings at once: all or none. add: the id of a new charger
  * (its section may be one past the last). On success, msg says whether
  * a restart is needed; on failure, field names the setting at fault.
@@ -183,6 +233,9 @@ site_config_apply(struct master *m, const char *who, int n,
 		snprintf(msg, msglen, "%s", err);
 		goto out;
 	}
+	if (rating_check(m, copy, n, sec, key, msg, msglen, field,
+	    fieldlen) != 0)
+		goto out;
 	field[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		char	 before[300] = "", after[300] = "";
@@ -346,6 +399,78 @@ sa_charger_add(struct master *m, void *ctx)
 	return apply_answer(m, ss, id);
 }
 
+/* The running charger a saved one is (ids move at a decommission). */
+static struct peer *
+live_peer(struct master *m, const struct charger_conf *cc)
+{
+	for (int i = 0; i < m->npeers; i++) {
+		struct peer *pe = &m->peers[i];
+
+		if (strcmp(pe->cc->name, cc->name) == 0 &&
+		    strcmp(pe->cc->host, cc->host) == 0 &&
+		    pe->cc->port == cc->port && !pe->link.retiring)
+			return pe;
+	}
+	return NULL;
+}
+
+/* A car at one of the charger's connectors (plugged in: pilot B, C or
+ * D): how many, and a sentence naming them. */
+static int
+cars_at(const struct peer *pe, char *buf, size_t len)
+{
+	size_t	 o;
+	int	 n = 0;
+
+	o = (size_t)snprintf(buf, len, "%s has a car plugged in:", pe->cc->name);
+	for (int k = 0; k < pe->link.nconn && o < len; k++) {
+		const struct reg_conn *c = &pe->link.conn[k];
+
+		if (!pe->link.online || (c->cp_state != CP_B &&
+		    c->cp_state != CP_C && c->cp_state != CP_D))
+			continue;
+		n++;
+		o += (size_t)snprintf(buf + o, len - o, "%s connector %d (%s, "
+		    "%u.%02u kWh)", n > 1 ? "," : "", k + 1,
+		    conn_state_name((enum conn_state)c->state),
+		    c->session_wh / 1000, c->session_wh % 1000 / 10);
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, ": decommissioning ends its session "
+		    "and leaves the charger paused; send stop=yes to go on");
+	return n;
+}
+
+/*
+ * A decommissioned charger still under control: each session under way
+ * is stopped (recorded as "decommissioned"), it gets no more current,
+ * and its fallback current is set to 0 before the master lets it go,
+ * so that it takes nothing from the site once nobody shares the supply.
+ */
+static void
+retire(struct master *m, struct peer *pe, const char *who)
+{
+	pe->link.retiring = true;
+	pe->link.fallback_sent = false;
+	for (int k = 0; k < pe->link.nconn; k++) {
+		const struct reg_conn *c = &pe->link.conn[k];
+
+		if (c->session_no == 0 || c->state == CS_AVAILABLE ||
+		    c->state == CS_FAULT || c->state == CS_LOCKED)
+			continue;
+		(void)link_command(&pe->link, k, REGMAP_CMD_STOP);
+		snprintf(pe->ask_who[k], sizeof(pe->ask_who[k]), "%s", who);
+	}
+	{
+		uint64_t now = clock_now_ms();
+		int	 idx = (int)(pe - m->peers);
+		struct site_writes one = { &idx, 1 };
+
+		master_write_now(m, site_allocate(&m->site, now), now);
+		master_write_now(m, &one, now);
+	}
+}
+
 /* Decommissioning: the charger leaves the configuration; those after it
  * move up one place. Its records (sessions, events) stay. */
 char *
@@ -355,11 +480,17 @@ sa_charger_delete(struct master *m, void *ctx)
 	struct master_config *copy;
 	struct store_rec r = { .kind = STORE_CONFIG_DELETE };
 	struct section_put sp = { m, NULL, ss->charger };
+	struct peer *pe;
 	int	 id = ss->charger, old;
-	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN];
+	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN], cars[300];
 
 	if (id < 1 || id > m->saved->ncharger)
 		return answer_error(404, "", "no such charger");
+	if ((pe = live_peer(m, &m->saved->charger[id - 1])) != NULL &&
+	    !ss->stop && cars_at(pe, cars, sizeof(cars)) > 0) {
+		return answer_json(409, json_pack("{s:s, s:s}", "error", cars,
+		    "field", "stop"));
+	}
 	if ((copy = malloc(sizeof(*copy))) == NULL)
 		return answer_error(503, "", "out of memory");
 	*copy = *m->saved;
@@ -384,7 +515,11 @@ sa_charger_delete(struct master *m, void *ctx)
 	master_event(m, SEV_INFO, ss->who, "charger-removed", "charger '%s' "
 	    "decommissioned by %s; it stays under control until a restart",
 	    name, ss->who);
-	return answer_json(200, json_pack("{s:s, s:b}", "result", "removed; "
+	if (pe != NULL)
+		retire(m, pe, ss->who);
+	return answer_json(200, json_pack("{s:s, s:b}", "result", pe != NULL ?
+	    "removed: its sessions are stopped and its fallback current set "
+	    "to 0 A (paused) now; it leaves at the next start" : "removed; "
 	    "takes effect at the next start", "restart_needed", true));
 }
 
@@ -409,7 +544,7 @@ sa_command(struct master *m, void *ctx)
 	struct sa_cmd *c = ctx;
 	const struct site_writes *w;
 	uint64_t now = clock_now_ms();
-	char	*r = site_command(&m->site, c->who, c->line, now, &w);
+	char	*r = site_command(&m->site, c->who, c->line, now, &w, &c->ask);
 	char	*out;
 
 	master_write_now(m, w, now);
@@ -418,12 +553,50 @@ sa_command(struct master *m, void *ctx)
 	if (strncmp(r, "error: ", 7) == 0)
 		out = answer_error(strstr(r, "expected a charger") ? 404 : 400,
 		    "", r + 7);
+	else if (strncmp(r, "refused: ", 9) == 0)
+		out = answer_error(409, "", r + 9);
+	else if (c->ask.seq != 0)
+		out = answer(202, "{}");
 	else
 		out = answer_json(200, json_pack("{s:s}", "result", r));
 	free(r);
 	/* what the operator did shows at once */
 	master_publish_status(m);
 	return out;
+}
+
+/*
+ * The charger's answer to a command of sa_command(): 202 while it has
+ * not come, 200 done, 409 refused with the charger's reason (its
+ * exception and what it said of the connector: link_refusal_why).
+ */
+char *
+sa_answer(struct master *m, void *ctx)
+{
+	struct sa_cmd *c = ctx;
+	const struct peer *pe;
+	const struct link_ask *a;
+	char	 what[64], why[160], msg[300];
+
+	if (c->ask.peer < 0 || c->ask.peer >= m->npeers)
+		return answer_error(404, "", "no such charger");
+	pe = &m->peers[c->ask.peer];
+	a = &pe->link.ask[c->ask.k];
+	link_write_name((uint16_t)(REGMAP_CONN_BASE * (c->ask.k + 1) + 1),
+	    a->cmd, what, sizeof(what));
+	if (a->done < c->ask.seq) {
+		if (pe->link.online)
+			return answer(202, "{}");
+		snprintf(msg, sizeof(msg), "%s went offline before it answered "
+		    "(%s)", pe->cc->name, what);
+		return answer_error(409, "", msg);
+	}
+	if (a->exc == 0)
+		return answer_json(200, json_pack("{s:s}", "result", "done"));
+	snprintf(msg, sizeof(msg), "%s refused %s: %s", pe->cc->name, what,
+	    link_refusal_why((uint16_t)(REGMAP_CONN_BASE * (c->ask.k + 1) + 1),
+	    a->cmd, a->exc, &a->conn, why, sizeof(why)));
+	return answer_error(409, "", msg);
 }
 
 /* --- RFID whitelist ------------------------------------------------------ */

@@ -72,7 +72,7 @@ def write_reg(s, addr, value):
 def answers(s):
     """Does the charger answer a read on this connection?"""
     try:
-        return read_inputs(s, 0, 1) == (1,)
+        return read_inputs(s, 0, 1) == (2,)     # map version
     except (OSError, AssertionError):
         return False
 

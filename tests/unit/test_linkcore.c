@@ -273,10 +273,79 @@ test_refused_write_goes_on(void **state)
 		link_response(&p, &lp, now, pdu, answer(&p.req, pdu, 0));
 	}
 	assert_int_equal(steps, 7);
-	assert_int_equal(p.refused_exc, MB_EXC_ILLEGAL_VALUE);
-	assert_int_equal(p.refused.addr, 100);
+	assert_true(p.refusal[STEP_SETPOINT1].active);
+	assert_int_equal(p.refusal[STEP_SETPOINT1].exc, MB_EXC_ILLEGAL_VALUE);
+	assert_int_equal(p.refusal[STEP_SETPOINT1].addr, 100);
 	assert_true(news & NEWS_POLLED);
 	assert_true(p.online);
+}
+
+/* One poll to its end; the setpoint write of connector 1 refused with
+ * exc (0: taken); returns the news of the poll, or'ed. */
+static unsigned
+poll_once(struct link_peer *p, uint64_t now, int exc)
+{
+	uint8_t	 pdu[300];
+	unsigned news, all = 0;
+
+	link_start_poll(p, now);
+	for (;;) {
+		enum link_action a = link_next(p, &lp, now, &news);
+
+		all |= news;
+		if (a == LINK_ACT_CONNECT) {
+			link_connected(p, now);
+			continue;
+		}
+		if (a != LINK_ACT_SEND)
+			break;
+		if (exc && p->req.fc == 6 && p->req.addr == 100) {
+			pdu[0] = 6 | 0x80;
+			pdu[1] = (uint8_t)exc;
+			all |= link_response(p, &lp, now, pdu, 2);
+			continue;
+		}
+		all |= link_response(p, &lp, now, pdu, answer(&p->req, pdu, 0));
+	}
+	return all;
+}
+
+/* Issue 18, item 1: a refused write is news once, an alarm while it
+ * lasts (refusal[].active), and news again when it is taken. */
+static void
+test_refusal_reported_once_then_cleared(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 200, 0 };
+
+	(void)state;
+	link_init(&p, 1, want);
+	assert_true(poll_once(&p, 1000, MB_EXC_ILLEGAL_VALUE) & NEWS_REFUSED);
+	p.refusal[STEP_SETPOINT1].fresh = false;	/* the shell reported it */
+	assert_false(poll_once(&p, 2000, MB_EXC_ILLEGAL_VALUE) & NEWS_REFUSED);
+	assert_true(p.refusal[STEP_SETPOINT1].active);
+	assert_int_equal(p.refusal[STEP_SETPOINT1].since_ms, 1000);
+	/* the positive twin: taken, the alarm ends, and that is news */
+	assert_true(poll_once(&p, 3000, 0) & NEWS_TAKEN);
+	assert_false(p.refusal[STEP_SETPOINT1].active);
+}
+
+/* Issue 18, item 2: a command's answer is the charger's. */
+static void
+test_command_answer_is_the_chargers(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 0, 0 };
+	uint32_t seq;
+
+	(void)state;
+	link_init(&p, 1, want);
+	(void)poll_once(&p, 1000, 0);
+	seq = link_command(&p, 0, REGMAP_CMD_RESET);
+	assert_true(poll_once(&p, 2000, 0) & NEWS_ANSWER);
+	assert_int_equal(p.ask[0].done, seq);
+	assert_int_equal(p.ask[0].exc, 0);
+	assert_int_equal(p.cmd[0], 0);
 }
 
 static void
@@ -625,6 +694,8 @@ main(void)
 		cmocka_unit_test(test_one_connector_unit),
 		cmocka_unit_test(test_failures_offline_and_backoff),
 		cmocka_unit_test(test_never_reached_reported_once),
+		cmocka_unit_test(test_refusal_reported_once_then_cleared),
+		cmocka_unit_test(test_command_answer_is_the_chargers),
 		cmocka_unit_test(test_refused_write_goes_on),
 		cmocka_unit_test(test_bad_answers_fail_the_poll),
 		cmocka_unit_test(test_framing),
