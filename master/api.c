@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <modbus.h>
@@ -621,6 +622,8 @@ h_charger_delete(struct ctx *c)
 	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id))
 		return;
 	set.charger = (int)id;
+	/* a car charging there: its session ends only when asked to */
+	set.stop = arg(c, "stop") != NULL && strcmp(arg(c, "stop"), "yes") == 0;
 	reply_call(c, sa_charger_delete, &set);
 }
 
@@ -730,6 +733,7 @@ h_connector(struct ctx *c)
 	struct sa_cmd cmd = { .who = c->s.user };
 	long	 id, n;
 	int	 v;
+	char	*r;
 
 	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id) ||
 	    !parse_id(c, c->seg[4], REGMAP_MAX_CONN, "connector", &n))
@@ -743,7 +747,22 @@ h_connector(struct ctx *c)
 		return;
 	}
 	snprintf(cmd.line, sizeof(cmd.line), "%s #%ld %ld", verbs[v], id, n);
-	reply_call(c, sa_command, &cmd);
+	r = web_call(c->w, sa_command, &cmd);
+	/* A command to the charger: its answer is the reply (issue 18). */
+	for (int waited = 0; r != NULL && strncmp(r, SA_WAITING, 4) == 0;
+	    waited += SA_ANSWER_POLL_MS) {
+		free(r);
+		r = NULL;
+		if (waited >= SA_ANSWER_WAIT_MS || c->w->direct) {
+			reply_error(c, 504, NULL, "the charger has not answered "
+			    "yet; the command is written at its next poll (see "
+			    "the events)");
+			return;
+		}
+		usleep(SA_ANSWER_POLL_MS * 1000);
+		r = web_call(c->w, sa_answer, &cmd);
+	}
+	reply_loop(c, r, "application/json");
 }
 
 static void
@@ -840,19 +859,6 @@ h_history(struct ctx *c)
 		reply_json(c, 200, h);
 }
 
-static bool
-tag_ok(const char *t)
-{
-	size_t	 n = strlen(t);
-
-	if (n < 1 || n > RFID_TAG_LEN)
-		return false;
-	for (; *t; t++)
-		if (!isalnum((unsigned char)*t))
-			return false;
-	return true;
-}
-
 static void
 h_rfid(struct ctx *c)
 {
@@ -865,11 +871,10 @@ h_rfid(struct ctx *c)
 		return;
 	}
 	if (strcmp(c->method, "DELETE") == 0) {
-		if (!tag_ok(c->seg[2])) {
+		if (rfid_normalise(c->seg[2], q.tag, sizeof(q.tag)) != 0) {
 			reply_error(c, 404, NULL, "no such tag");
 			return;
 		}
-		snprintf(q.tag, sizeof(q.tag), "%s", c->seg[2]);
 		q.remove = true;
 		reply_call(c, sa_rfid_put, &q);
 		return;
@@ -877,10 +882,19 @@ h_rfid(struct ctx *c)
 	if (!body_object(c) || (tag = body_str(c, "tag", 64, true)) == NULL ||
 	    (name = body_str(c, "name", 47, false)) == NULL)
 		return;
-	if (!tag_ok(tag)) {
+	if (rfid_normalise(tag, q.tag, sizeof(q.tag)) != 0) {
 		reply_error(c, 400, "tag", "tag: must be 1-%d letters or digits "
-		    "(the card's UID, as the reader shows it)", RFID_TAG_LEN);
+		    "(the card's UID, as the reader shows it; ':', '-', '.' and "
+		    "spaces between them are left out)", RFID_TAG_LEN);
 		return;
+	}
+	if ((v = json_object_get(c->body, "replace")) != NULL) {
+		if (!json_is_boolean(v)) {
+			reply_error(c, 400, "replace", "replace: must be true "
+			    "or false");
+			return;
+		}
+		q.replace = json_is_true(v);
 	}
 	if ((v = json_object_get(c->body, "enabled")) != NULL) {
 		if (!json_is_boolean(v)) {
@@ -899,7 +913,6 @@ h_rfid(struct ctx *c)
 		}
 		q.valid_until_ms = json_integer_value(v);
 	}
-	snprintf(q.tag, sizeof(q.tag), "%s", tag);
 	snprintf(q.name, sizeof(q.name), "%s", name);
 	reply_call(c, sa_rfid_put, &q);
 }

@@ -104,13 +104,26 @@ report_foreign_unit(struct peer *p, uint64_t now)
 
 	switch (link_foreign_say(f, now, &n)) {
 	case LINK_SAY_THIS:
-		master_event(p->m, SEV_WARNING, p->cc->name, "foreign-write",
-		    "fallback %s, not %s: changed by someone else, "
-		    "writing %s%s",
-		    fallback_text(is, sizeof(is), f->now_da, f->now_s),
-		    fallback_text(was, sizeof(was), f->was_da, f->was_s),
-		    fallback_text(want, sizeof(want), p->m->lp.fallback_da,
-		    p->m->lp.fallback_s), more_text(more, sizeof(more), n));
+		if (f->what & FOREIGN_FALLBACK)
+			master_event(p->m, SEV_WARNING, p->cc->name,
+			    "foreign-write", "fallback %s, not %s: changed by "
+			    "someone else, writing %s%s",
+			    fallback_text(is, sizeof(is), f->now_da, f->now_s),
+			    fallback_text(was, sizeof(was), f->was_da,
+			    f->was_s), fallback_text(want, sizeof(want),
+			    p->link.retiring ? 0 : p->m->lp.fallback_da,
+			    p->m->lp.fallback_s), more_text(more, sizeof(more),
+			    n));
+		/* free on an RFID site lets cars charge with no tag */
+		if (f->what & FOREIGN_AUTH)
+			master_event(p->m, SEV_WARNING, p->cc->name,
+			    "foreign-write", "authorisation %s, not %s: "
+			    "changed by someone else, writing %s%s",
+			    f->now_auth ? "remote" : "free",
+			    f->was_auth ? "remote" : "free",
+			    p->m->lp.authorisation ? "remote" : "free",
+			    (f->what & FOREIGN_FALLBACK) ? "" :
+			    more_text(more, sizeof(more), n));
 		break;
 	case LINK_SAY_COUNT:
 		master_event(p->m, SEV_WARNING, p->cc->name, "foreign-write",
@@ -172,6 +185,58 @@ report_foreign(struct peer *p, uint64_t now)
 	report_foreign_unit(p, now);
 }
 
+/* A write refused is a warning event once, and an alarm while it lasts
+ * (alarms.c); taken again, an event says so. */
+static void
+report_refusals(struct peer *p)
+{
+	for (int st = 0; st < STEP_DONE; st++) {
+		struct link_refusal *r = &p->link.refusal[st];
+		char	 what[64], why[160];
+
+		link_write_name(r->addr, r->val, what, sizeof(what));
+		if (r->fresh) {
+			r->fresh = false;
+			master_event(p->m, SEV_WARNING, p->cc->name,
+			    "write-refused", "refuses %s: %s", what,
+			    link_refusal_why(r->addr, r->val, r->exc, &r->conn,
+			    why, sizeof(why)));
+		}
+		if (r->cleared) {
+			r->cleared = false;
+			master_event(p->m, SEV_INFO, p->cc->name,
+			    "write-taken", "takes %s again", what);
+		}
+	}
+}
+
+/* The charger's answer to an operator's command: done, or refused and
+ * why (the API waits for it: siteapi.c). */
+static void
+report_answers(struct peer *p)
+{
+	for (int i = 0; i < p->link.nconn; i++) {
+		struct link_ask *a = &p->link.ask[i];
+		char	 what[64], why[160];
+
+		if (!a->fresh)
+			continue;
+		a->fresh = false;
+		link_write_name((uint16_t)(REGMAP_CONN_BASE * (i + 1) + 1),
+		    a->cmd, what, sizeof(what));
+		if (a->exc == 0)
+			master_event(p->m, SEV_INFO, p->ask_who[i], "command",
+			    "%s: %s %s: done", p->ask_who[i], p->cc->name, what);
+		else
+			master_event(p->m, SEV_WARNING, p->ask_who[i],
+			    "command-refused", "%s: %s %s: refused by the "
+			    "charger: %s", p->ask_who[i], p->cc->name, what,
+			    link_refusal_why((uint16_t)(REGMAP_CONN_BASE *
+			    (i + 1) + 1), a->cmd, a->exc, &a->conn, why,
+			    sizeof(why)));
+	}
+}
+
 static void
 report(struct peer *p, unsigned news, uint64_t now)
 {
@@ -195,13 +260,10 @@ report(struct peer *p, unsigned news, uint64_t now)
 		report_foreign(p, now);
 	if (news & NEWS_POLLED)
 		changes_log(p);
-	if (p->link.refused_exc != 0) {
-		MLOG(m, LOG_WARNING, "charger %s: refused write of %u to "
-		    "register %u (exception %d)", p->cc->name,
-		    p->link.refused.vals[0], p->link.refused.addr,
-		    p->link.refused_exc);
-		p->link.refused_exc = 0;
-	}
+	if (news & (NEWS_REFUSED | NEWS_TAKEN))
+		report_refusals(p);
+	if (news & NEWS_ANSWER)
+		report_answers(p);
 }
 
 static void

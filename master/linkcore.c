@@ -2,6 +2,7 @@
  * linkcore.c: the per-charger link state machine of the master.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "charger.h"
@@ -22,14 +23,158 @@ link_init(struct link_peer *p, int nconn_in, const uint16_t *want)
 
 /* The master decides a connector's lock (an operator asked it): written
  * at the next poll, and kept from then on. */
-void
+uint32_t
 link_lock(struct link_peer *p, int ci, bool locked)
 {
 	if (ci < 0 || ci >= p->nconn)
-		return;
+		return 0;
 	p->lock_owned[ci] = true;
 	p->lock_want[ci] = locked;
 	p->unlock_asked[ci] = !locked;
+	p->ask[ci].cmd = locked ? REGMAP_CMD_LOCK : REGMAP_CMD_UNLOCK;
+	return ++p->ask[ci].seq;
+}
+
+/* A one-off command (authorise, stop, reset), written at the next poll;
+ * returns its number (link_ask). */
+uint32_t
+link_command(struct link_peer *p, int ci, uint16_t cmd)
+{
+	if (ci < 0 || ci >= p->nconn)
+		return 0;
+	p->cmd[ci] = cmd;
+	p->ask[ci].cmd = cmd;
+	return ++p->ask[ci].seq;
+}
+
+/* The connector's answer to the command the poll carried. */
+static void
+ask_answer(struct link_peer *p, int ci, int exc)
+{
+	struct link_ask *a = &p->ask[ci];
+
+	if (a->sent == 0 || a->done >= a->sent)
+		return;
+	a->done = a->sent;
+	a->exc = (uint8_t)exc;
+	a->conn = p->conn[ci];
+	a->fresh = true;
+}
+
+/* Fault bits in words, for a refusal's reason. */
+static void
+fault_words(uint16_t bits, char *buf, size_t len)
+{
+	size_t	 o = 0;
+
+	buf[0] = '\0';
+	for (int b = 0; b < 16 && o < len; b++)
+		if (bits & (1u << b))
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o ? ", " : "", fault_name((enum fault)b));
+}
+
+/*
+ * Why the charger refused a write, in the installer's words, from its
+ * exception (docs/protocol.md, "Errors") and what it said of the
+ * connector in the same poll: the register map has no reason register,
+ * the exception and the connector's state and faults say it.
+ */
+const char *
+link_refusal_why(uint16_t addr, uint16_t val, int exc,
+    const struct reg_conn *c, char *buf, size_t len)
+{
+	unsigned off = addr % REGMAP_CONN_BASE;
+	bool	 conn = addr >= REGMAP_CONN_BASE;
+	char	 f[160];
+
+	switch (exc) {
+	case MB_EXC_ILLEGAL_FUNCTION:
+		snprintf(buf, len, "the charger takes no writes from this "
+		    "appliance (add its address to the charger's link.masters)");
+		break;
+	case MB_EXC_ILLEGAL_ADDRESS:
+		snprintf(buf, len, "the charger has no register %u (an older "
+		    "register map)", addr);
+		break;
+	case MB_EXC_ILLEGAL_VALUE:
+		if (conn && off == 0 && c->max_da > 0 && val > c->max_da)
+			snprintf(buf, len, "%u.%u A is above the connector's "
+			    "rating, %u.%u A", val / 10, val % 10,
+			    c->max_da / 10, c->max_da % 10);
+		else
+			snprintf(buf, len, "the charger does not accept %u "
+			    "in register %u", val, addr);
+		break;
+	case MB_EXC_SLAVE_FAILURE:
+		if (conn && off == 1 && val == REGMAP_CMD_RESET && c->faults) {
+			fault_words(c->faults, f, sizeof(f));
+			snprintf(buf, len, "the fault is still present (%s)", f);
+		} else if (conn && off == 1 && val == REGMAP_CMD_RESET)
+			snprintf(buf, len, "the fault's condition has not "
+			    "cleared yet");
+		else if (conn && off == 1 && c->state == CS_LOCKED)
+			snprintf(buf, len, "the connector is locked");
+		else if (!conn || off == 0)
+			snprintf(buf, len, "the charger is in fallback (it "
+			    "stopped hearing the master): it takes no more "
+			    "current until it hears the heartbeat again");
+		else
+			snprintf(buf, len, "the charger cannot do it now "
+			    "(connector %s)", conn_state_name(
+			    (enum conn_state)c->state));
+		break;
+	default:
+		snprintf(buf, len, "Modbus exception %d", exc);
+		break;
+	}
+	return buf;
+}
+
+/* A write in words: "connector 1 setpoint 20.0 A", "the heartbeat". */
+const char *
+link_write_name(uint16_t addr, uint16_t val, char *buf, size_t len)
+{
+	static const char *const cmds[] = { "no command", "authorise",
+	    "stop", "lock", "unlock", "reset" };
+	unsigned n = addr / REGMAP_CONN_BASE, off = addr % REGMAP_CONN_BASE;
+
+	if (n == 0 && off == 0)
+		snprintf(buf, len, "the heartbeat");
+	else if (n == 0)
+		snprintf(buf, len, "the fallback settings");
+	else if (off == 0)
+		snprintf(buf, len, "connector %u setpoint %u.%u A", n, val / 10,
+		    val % 10);
+	else
+		snprintf(buf, len, "connector %u %s", n, val < 6 ? cmds[val] :
+		    "command");
+	return buf;
+}
+
+/* What a write step says of its connector (the unit's: the first). */
+static int
+step_conn(enum link_step st)
+{
+	switch (st) {
+	case STEP_SETPOINT2: case STEP_LOCK2: case STEP_CMD2:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A write step that has nothing to write has nothing refused either. */
+static void
+refusal_clear(struct link_peer *p, enum link_step st)
+{
+	struct link_refusal *r = &p->refusal[st];
+
+	if (r->active) {
+		r->active = false;
+		r->fresh = false;
+		r->cleared = true;
+	}
 }
 
 /*
@@ -47,6 +192,23 @@ forget(struct link_peer *p)
 	}
 	p->fb_known_ok = false;
 	p->hold_ok = false;
+}
+
+/* The fallback current the master wants the charger to have: its
+ * configuration's, or 0 for a charger being decommissioned. */
+static uint16_t
+want_fallback_da(const struct link_peer *p, const struct link_params *lp)
+{
+	return p->retiring ? 0 : lp->fallback_da;
+}
+
+/* Holding registers 1.. that hold the unit's settings: the fallback
+ * current and timeout, and from map version LINK_MAP_AUTH on the
+ * authorisation mode. */
+static uint16_t
+hold_count(const struct link_peer *p)
+{
+	return p->unit.map_version >= LINK_MAP_AUTH ? 3 : 2;
 }
 
 /* The cycle timer asks every charger for a poll. */
@@ -83,7 +245,7 @@ build(struct link_peer *p, const struct link_params *lp)
 	case STEP_HOLD:
 		r->fc = 3;
 		r->addr = 1;
-		r->count = 2;
+		r->count = hold_count(p);
 		return true;
 	case STEP_HEARTBEAT:
 		r->fc = 6;
@@ -92,21 +254,27 @@ build(struct link_peer *p, const struct link_params *lp)
 		r->vals[0] = ++p->heartbeat;
 		return true;
 	case STEP_FALLBACK:
-		/* re-asserted whenever this poll's read is not ours */
-		if (p->hold_ok && p->hold_da == lp->fallback_da &&
-		    p->hold_s == lp->fallback_s)
+		/* re-asserted whenever this poll's read is not ours; the
+		 * charger's authorisation mode is the master's too: a free
+		 * charger on an RFID site would charge cars with no tag */
+		if (p->hold_ok && p->hold_da == want_fallback_da(p, lp) &&
+		    p->hold_s == lp->fallback_s && (hold_count(p) < 3 ||
+		    p->hold_auth == lp->authorisation))
 			return false;
 		r->fc = 16;
 		r->addr = 1;
-		r->count = 2;
-		r->vals[0] = lp->fallback_da;
+		r->count = hold_count(p);
+		r->vals[0] = want_fallback_da(p, lp);
 		r->vals[1] = lp->fallback_s;
+		r->vals[2] = lp->authorisation;
 		return true;
 	case STEP_SETPOINT1:
 	case STEP_SETPOINT2:
 		ci = p->step - STEP_SETPOINT1;
-		if (ci >= p->nconn || p->conn[ci].setpoint_da == p->want_da[ci])
+		if (ci >= p->nconn || p->conn[ci].setpoint_da == p->want_da[ci]) {
+			refusal_clear(p, p->step);
 			return false;
+		}
 		r->fc = 6;
 		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1));
 		r->count = 1;
@@ -115,13 +283,22 @@ build(struct link_peer *p, const struct link_params *lp)
 	case STEP_LOCK1:
 	case STEP_LOCK2:
 		ci = p->step - STEP_LOCK1;
+		if (ci < p->nconn && p->ask[ci].seq > p->ask[ci].done &&
+		    (p->ask[ci].cmd == REGMAP_CMD_LOCK ||
+		    p->ask[ci].cmd == REGMAP_CMD_UNLOCK))
+			p->ask[ci].sent = p->ask[ci].seq;
 		/* Locks when the master holds the connector locked; unlocks
 		 * only for an operator's unlock through it: unlocking puts a
 		 * connector back into service, never done on a guess. */
 		if (ci >= p->nconn || !p->lock_owned[ci] ||
 		    (p->conn[ci].state == CS_LOCKED) == p->lock_want[ci] ||
-		    (!p->lock_want[ci] && !p->unlock_asked[ci]))
+		    (!p->lock_want[ci] && !p->unlock_asked[ci])) {
+			refusal_clear(p, p->step);
+			/* a lock that is so already: nothing to refuse */
+			if (ci < p->nconn)
+				ask_answer(p, ci, 0);
 			return false;
+		}
 		r->fc = 6;
 		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1) + 1);
 		r->count = 1;
@@ -133,6 +310,7 @@ build(struct link_peer *p, const struct link_params *lp)
 		ci = p->step - STEP_CMD1;
 		if (ci >= p->nconn || p->cmd[ci] == 0)
 			return false;
+		p->ask[ci].sent = p->ask[ci].seq;
 		r->fc = 6;
 		r->addr = (uint16_t)(REGMAP_CONN_BASE * (ci + 1) + 1);
 		r->count = 1;
@@ -142,6 +320,25 @@ build(struct link_peer *p, const struct link_params *lp)
 		break;
 	}
 	return false;
+}
+
+/* Refusals and answers the shell has not reported yet (it clears their
+ * fresh and cleared flags when it has). */
+static unsigned
+unreported(const struct link_peer *p)
+{
+	unsigned news = 0;
+
+	for (int st = 0; st < STEP_DONE; st++) {
+		if (p->refusal[st].fresh)
+			news |= NEWS_REFUSED;
+		if (p->refusal[st].cleared)
+			news |= NEWS_TAKEN;
+	}
+	for (int i = 0; i < p->nconn; i++)
+		if (p->ask[i].fresh)
+			news |= NEWS_ANSWER;
+	return news;
 }
 
 /* A poll went through: the link is good. */
@@ -197,8 +394,9 @@ link_next(struct link_peer *p, const struct link_params *lp, uint64_t now,
 	}
 	while (p->step < STEP_DONE && !build(p, lp))
 		p->step++;
+	*news = unreported(p);
 	if (p->step == STEP_DONE) {
-		*news = poll_done(p, now);
+		*news |= poll_done(p, now);
 		return LINK_ACT_NONE;
 	}
 	if (p->step == STEP_SETPOINT1 || p->step == STEP_SETPOINT2) {
@@ -321,35 +519,47 @@ unit_read(struct link_peer *p, const uint16_t *regs)
 }
 
 /*
- * Holding registers 1-2 just read: the fallback settings the charger has
- * now (what the allocator counts it at when it falls silent). A change
- * since the master's last word that is not the master's configuration
- * was someone else's; the write step puts the master's back.
+ * Holding registers 1-2 (1-3) just read: the fallback settings the
+ * charger has now (what the allocator counts it at when it falls silent)
+ * and its authorisation mode. A change since the master's last word that
+ * is not what the master wants was someone else's; the write step puts
+ * the master's back.
  */
 static unsigned
 hold_read(struct link_peer *p, const struct link_params *lp,
     const uint16_t *regs)
 {
 	struct link_foreign *f = &p->foreign_unit;
+	bool	 has_auth = hold_count(p) >= 3;
+	uint16_t auth = has_auth ? regs[2] : 0;
 
 	p->hold_ok = true;
 	p->hold_da = regs[0];
 	p->hold_s = regs[1];
+	p->hold_auth = auth;
 	p->fallback_known = true;
 	p->fallback_da = regs[0];
 	p->fallback_s = regs[1];
 	if (p->fb_known_ok &&
 	    (regs[0] != p->fb_known_da || regs[1] != p->fb_known_s) &&
-	    (regs[0] != lp->fallback_da || regs[1] != lp->fallback_s)) {
+	    (regs[0] != want_fallback_da(p, lp) ||
+	    regs[1] != lp->fallback_s)) {
 		f->what |= FOREIGN_FALLBACK;
 		f->was_da = p->fb_known_da;
 		f->was_s = p->fb_known_s;
 		f->now_da = regs[0];
 		f->now_s = regs[1];
 	}
+	if (p->fb_known_ok && has_auth && auth != p->fb_known_auth &&
+	    auth != lp->authorisation) {
+		f->what |= FOREIGN_AUTH;
+		f->was_auth = p->fb_known_auth;
+		f->now_auth = auth;
+	}
 	p->fb_known_ok = true;
 	p->fb_known_da = regs[0];
 	p->fb_known_s = regs[1];
+	p->fb_known_auth = auth;
 	return f->what != 0 ? NEWS_FOREIGN : 0;
 }
 
@@ -416,10 +626,22 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 	/* A command is written once, taken or refused. */
 	if (p->step == STEP_CMD1 || p->step == STEP_CMD2)
 		p->cmd[p->step - STEP_CMD1] = 0;
-	if (rc > 0) {
-		p->refused = p->req;
-		p->refused_exc = exc;
-	} else {
+	if ((p->step == STEP_CMD1 || p->step == STEP_CMD2 ||
+	    p->step == STEP_LOCK1 || p->step == STEP_LOCK2))
+		ask_answer(p, step_conn(p->step), rc > 0 ? exc : 0);
+	if (rc > 0 && p->step != STEP_CMD1 && p->step != STEP_CMD2) {
+		struct link_refusal *r = &p->refusal[p->step];
+
+		/* the heartbeat's value changes at every poll */
+		if (!r->active || r->exc != exc || r->addr != p->req.addr ||
+		    (r->val != p->req.vals[0] && p->step != STEP_HEARTBEAT)) {
+			*r = (struct link_refusal){ .active = true,
+			    .fresh = true, .exc = (uint8_t)exc,
+			    .addr = p->req.addr, .val = p->req.vals[0],
+			    .since_ms = now, .conn = p->conn[step_conn(p->step)] };
+		}
+	} else if (rc == 0) {
+		refusal_clear(p, p->step);
 		switch (p->step) {
 		case STEP_UNIT:
 			unit_read(p, regs);
@@ -441,6 +663,8 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 			p->fb_known_ok = true;
 			p->fb_known_da = p->req.vals[0];
 			p->fb_known_s = p->req.vals[1];
+			p->fb_known_auth = p->req.count >= 3 ?
+			    p->req.vals[2] : 0;
 			break;
 		case STEP_SETPOINT1:
 		case STEP_SETPOINT2:
@@ -466,6 +690,7 @@ link_response(struct link_peer *p, const struct link_params *lp, uint64_t now,
 			break;
 		}
 	}
+	news |= unreported(p);
 	p->state = LINK_IDLE;
 	p->step++;	/* link_next() sends the rest of the poll */
 	return news;
@@ -535,7 +760,7 @@ link_frame_request(const struct link_req *r, uint16_t tid, uint8_t unit,
 		adu[n++] = (uint8_t)r->count;
 		if (r->fc == 16) {
 			adu[n++] = (uint8_t)(2 * r->count);
-			for (int i = 0; i < r->count && i < 2; i++) {
+			for (int i = 0; i < r->count && i < 3; i++) {
 				adu[n++] = (uint8_t)(r->vals[i] >> 8);
 				adu[n++] = (uint8_t)r->vals[i];
 			}

@@ -61,13 +61,17 @@ struct link_params {
 	int		offline_after;
 	uint16_t	fallback_da;
 	uint16_t	fallback_s;
+	uint16_t	authorisation;	/* 0 free, 1 remote (an RFID site) */
 };
+
+/* Register map 2 added the authorisation mode (holding register 3). */
+#define LINK_MAP_AUTH	2
 
 struct link_req {
 	uint8_t		fc;		/* 3, 4, 6 or 16 */
 	uint16_t	addr;
 	uint16_t	count;
-	uint16_t	vals[2];
+	uint16_t	vals[3];
 };
 
 enum link_action {
@@ -84,6 +88,40 @@ enum link_news {
 	NEWS_POLLED = 1 << 2,	/* a poll completed: unit/conn are fresh */
 	NEWS_POLL_FAILED = 1 << 3,
 	NEWS_FOREIGN = 1 << 4,	/* someone else changed a connector: foreign[] */
+	NEWS_REFUSED = 1 << 5,	/* a write newly refused: refusal[] */
+	NEWS_TAKEN = 1 << 6,	/* a refused write taken again: refusal[] */
+	NEWS_ANSWER = 1 << 7,	/* an operator's command answered: ask[] */
+};
+
+/*
+ * A write the charger refused, kept per write step while it lasts (an
+ * active alarm): set by the exception, cleared when that register takes
+ * a write again or needs none any more. fresh: not reported yet (news
+ * NEWS_REFUSED; NEWS_TAKEN when it clears).
+ */
+struct link_refusal {
+	bool		active, fresh, cleared;
+	uint8_t		exc;
+	uint16_t	addr, val;
+	uint64_t	since_ms;
+	struct reg_conn	conn;		/* the connector as read then */
+};
+
+/*
+ * An operator's command to a connector (authorise, stop, reset, lock,
+ * unlock) and the charger's answer: link_command() or link_lock() give
+ * it a number; once the poll that carries it is over, done is that
+ * number and exc the charger's exception (0: taken, or a lock that was
+ * already so). A command asked again before it was written replaces it.
+ */
+struct link_ask {
+	uint32_t	seq;		/* the newest asked */
+	uint32_t	sent;		/* the one in the poll under way */
+	uint32_t	done;		/* the newest answered */
+	uint8_t		exc;		/* its answer */
+	uint16_t	cmd;		/* what it was */
+	struct reg_conn	conn;		/* the connector as read then */
+	bool		fresh;		/* answered, not reported yet */
 };
 
 /* What someone else changed on a connector (or the unit), found by the
@@ -95,12 +133,15 @@ enum link_foreign_what {
 	FOREIGN_FALLBACK = 1 << 3,	/* the unit's fallback settings:
 					 * was_da/was_s to now_da/now_s;
 					 * undone */
+	FOREIGN_AUTH = 1 << 4,		/* the unit's authorisation mode:
+					 * was_auth to now_auth; undone */
 };
 
 struct link_foreign {
 	unsigned	what;		/* enum link_foreign_what; 0: nothing */
 	uint16_t	was_da, now_da;
 	uint16_t	was_s, now_s;
+	uint16_t	was_auth, now_auth;
 	/* link_foreign_say(): when the last was said, how many undone since */
 	bool		said;
 	uint64_t	said_ms;
@@ -140,10 +181,14 @@ struct link_peer {
 	uint64_t	poll_start_ms;	/* a poll was asked for */
 	uint64_t	poll_began_ms;	/* the poll under way began */
 	uint16_t	heartbeat;
-	/* The fallback settings (holding 1-2) read in the poll under way:
-	 * hold_ok only between that read and the poll's end. */
+	/* The fallback settings (holding 1-2), and the authorisation mode
+	 * (holding 3, map version LINK_MAP_AUTH on), read in the poll under
+	 * way: hold_ok only between that read and the poll's end. */
 	bool		hold_ok;
-	uint16_t	hold_da, hold_s;
+	uint16_t	hold_da, hold_s, hold_auth;
+	/* Decommissioned: its fallback current is set to 0 (pause), so
+	 * that the charger, once the master lets it go, takes nothing. */
+	bool		retiring;
 	/* The charger's fallback settings as far as we know, for the
 	 * allocator: known once read or acknowledged since we started
 	 * (before that it may run on its own configuration's); a write sent
@@ -154,7 +199,7 @@ struct link_peer {
 	/* What they were after the master's last word (fb_known_ok: known),
 	 * to tell someone else's write. */
 	bool		fb_known_ok;
-	uint16_t	fb_known_da, fb_known_s;
+	uint16_t	fb_known_da, fb_known_s, fb_known_auth;
 	/* The highest setpoint each connector may have in force: what it
 	 * last reported, raised by every setpoint write sent since (the
 	 * charger may have applied one whose answer never came). */
@@ -170,8 +215,8 @@ struct link_peer {
 	struct link_foreign foreign_unit;	/* .what: the shell clears */
 	struct link_req	req;		/* in flight */
 	const char	*why;		/* of the last failure */
-	struct link_req	refused;	/* last write the charger refused */
-	int		refused_exc;	/* its exception; 0 once reported */
+	struct link_refusal refusal[STEP_DONE];	/* by write step */
+	struct link_ask	ask[REGMAP_MAX_CONN];
 	/* what the charger said in the last poll */
 	struct reg_unit	unit;
 	struct reg_conn	conn[REGMAP_MAX_CONN];
@@ -184,7 +229,12 @@ struct link_peer {
 
 void		link_init(struct link_peer *, int nconn, const uint16_t *want);
 void		link_start_poll(struct link_peer *, uint64_t now_ms);
-void		link_lock(struct link_peer *, int conn, bool locked);
+uint32_t	link_lock(struct link_peer *, int conn, bool locked);
+uint32_t	link_command(struct link_peer *, int conn, uint16_t cmd);
+const char	*link_write_name(uint16_t addr, uint16_t val, char *buf,
+		    size_t len);
+const char	*link_refusal_why(uint16_t addr, uint16_t val, int exc,
+		    const struct reg_conn *, char *buf, size_t len);
 enum link_action link_next(struct link_peer *, const struct link_params *,
 		    uint64_t now_ms, unsigned *news);
 unsigned	link_connected(struct link_peer *, uint64_t now_ms);

@@ -62,7 +62,7 @@ on_control(void *arg, const char *line)
 	struct master *m = arg;
 	const struct site_writes *w;
 	uint64_t now = clock_now_ms();
-	char	*answer = site_command(&m->site, "operator", line, now, &w);
+	char	*answer = site_command(&m->site, "operator", line, now, &w, NULL);
 
 	master_write_now(m, w, now);
 	return answer;
@@ -142,6 +142,7 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		.offline_after = mc->site.offline_after,
 		.fallback_da = (uint16_t)mc->site.fallback_current,
 		.fallback_s = (uint16_t)mc->site.fallback_timeout,
+		.authorisation = mc->site.authorisation ? 1 : 0,
 	};
 	m->npeers = mc->ncharger;
 	if ((m->peers = calloc((size_t)m->npeers + 1, sizeof(*m->peers))) ==

@@ -56,6 +56,7 @@ struct peer {
 	bool			 have_prev;
 	struct reg_unit		 prev_unit;
 	struct reg_conn		 prev_conn[REGMAP_MAX_CONN];
+	char			 ask_who[REGMAP_MAX_CONN][32];	/* link.ask */
 };
 
 struct cycle_stats {

@@ -68,7 +68,8 @@ sessions_track(struct peer *p, uint64_t now)
 		}
 		if (p->open_no[k] != 0 && (!live ||
 		    c->session_no != p->open_no[k])) {
-			const char *why = c->state == CS_FAULT ? "fault" :
+			const char *why = p->link.retiring ? "decommissioned" :
+			    c->state == CS_FAULT ? "fault" :
 			    c->state == CS_LOCKED || c->state == CS_WAIT_AUTH ?
 			    "operator" : p->prev_conn[k].state ==
 			    CS_SUSPENDED_EV ? "car" : "unplug";
@@ -110,7 +111,9 @@ sessions_recover(struct master *m)
 	struct store_open_session open[256];
 	int	 nopen = store_open_sessions(m->store, open, 256);
 
-	for (int k = 0; k < nopen; k++)
+	for (int k = 0; k < nopen; k++) {
+		bool	 found = false;
+
 		for (int i = 0; i < m->npeers; i++) {
 			struct peer *p = &m->peers[i];
 			int	 c = open[k].connector - 1;
@@ -118,10 +121,27 @@ sessions_recover(struct master *m)
 			if (strcmp(p->cc->name, open[k].charger) != 0 ||
 			    c < 0 || c >= REGMAP_MAX_CONN)
 				continue;
+			found = true;
 			p->open_no[c] = open[k].number;
 			p->open_start[c] = open[k].start_ms;
 			p->recovered[c] = true;
 			p->recovered_row[c] = open[k];
 		}
+		/* Its charger was decommissioned: nobody will end it. */
+		if (!found) {
+			struct store_rec r = { .kind = STORE_SESSION_CLOSE,
+			    .wall_ms = open[k].updated_ms };
+
+			snprintf(r.u.s.charger, sizeof(r.u.s.charger), "%s",
+			    open[k].charger);
+			r.u.s.connector = open[k].connector;
+			r.u.s.number = open[k].number;
+			r.u.s.start_ms = open[k].start_ms;
+			r.u.s.energy_wh = open[k].energy_wh;
+			snprintf(r.u.s.reason, sizeof(r.u.s.reason),
+			    "decommissioned");
+			store_put(m->store, &r);
+		}
+	}
 	return nopen;
 }

@@ -61,9 +61,9 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	e = rfid_lookup(s->m, rc->tag);
 	if (e == NULL)
 		why = "unknown tag";
-	else if (!e->enabled)
+	else if (strcmp(rfid_status(e, wall), "disabled") == 0)
 		why = "tag disabled";
-	else if (e->valid_until_ms > 0 && e->valid_until_ms <= wall)
+	else if (strcmp(rfid_status(e, wall), "expired") == 0)
 		why = "tag expired";
 	if (why != NULL) {
 		master_event(s->m, SEV_WARNING, pe->cc->name, "rfid-refused",
@@ -113,7 +113,8 @@ gather(struct site *s, uint64_t now)
 		r->taken_ms = pe->link.taken_ms;
 		r->may_force_da = pe->link.may_force_da[k];
 		r->rc = *rc;
-		op->paused = s->slot[i].op_paused;
+		/* a charger decommissioned gets nothing any more */
+		op->paused = s->slot[i].op_paused || pe->link.retiring;
 		/* Smart charging: no-charge periods and random delays. */
 		op->blocked = r->online && cycle_wants_current(rc) &&
 		    !op->paused && !smart_allows(&m->conf->smart,
@@ -279,6 +280,9 @@ site_apply_params(struct site *s)
 	s->cy.site.green_start_ms = (uint32_t)mc->site.green_start * 1000;
 	s->cy.site.green_stop_ms = (uint32_t)mc->site.green_stop * 1000;
 	s->cy.site.fallback_timeout_ms = (uint32_t)mc->site.fallback_timeout * 1000;
+	/* The chargers' authorisation mode follows the master's: each
+	 * poll reads it and writes the master's when it differs. */
+	s->m->lp.authorisation = mc->site.authorisation ? 1 : 0;
 }
 
 /*
@@ -472,6 +476,8 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	sn->paused = s->cy.out.paused;
 	sn->uptime_ms = now;
 	sn->time_ms = (int64_t)time(NULL) * 1000;
+	sn->nalarms = alarms_collect(s, now, sn->time_ms, sn->alarms,
+	    ALARMS_MAX, &sn->alarms_total);
 }
 
 /*
@@ -685,7 +691,24 @@ site_snap_json(const struct site_snap *sn)
 	put_int(&b, "time_ms", sn->time_ms);
 	put_bool(&b, "restart_needed", sn->restart_needed);
 	put_str(&b, "authorisation", sn->authorisation);
-	jb_s(&b, ",\"chargers\":[");
+	put_int(&b, "alarms_total", sn->alarms_total);
+	jb_s(&b, ",\"alarms\":[");
+	for (int i = 0; i < sn->nalarms; i++) {
+		const struct alarm *a = &sn->alarms[i];
+
+		jb_s(&b, i ? ",{\"severity\":" : "{\"severity\":");
+		jb_i(&b, a->severity);
+		put_str(&b, "code", a->code);
+		put_str(&b, "source", a->source);
+		put_int(&b, "connector", a->connector);
+		if (a->since_ms > 0)
+			put_int(&b, "since_ms", a->since_ms);
+		else
+			jb_s(&b, ",\"since_ms\":null");
+		put_str(&b, "text", a->text);
+		jb_c(&b, '}');
+	}
+	jb_s(&b, "],\"chargers\":[");
 	for (int i = 0; i < sn->nch; i++) {
 		const struct snap_charger *c = &sn->chargers[i];
 
@@ -800,7 +823,7 @@ find_slot(const struct site *s, const char *name, long k)
  */
 char *
 site_command(struct site *s, const char *who, const char *line, uint64_t now,
-    const struct site_writes **writes)
+    const struct site_writes **writes, struct site_ask *ask)
 {
 	static const struct { const char *verb; int cmd; } verbs[] = {
 		{ "pause", -1 }, { "resume", -2 }, { "boost", -3 },
@@ -809,11 +832,15 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 		{ "reset", REGMAP_CMD_RESET },
 	};
 	char	 verb[16], name[MASTER_NAME_LEN], num[16], msg[160], extra;
+	struct peer *pe;
+	uint32_t seq = 0;
 	long	 v;
-	int	 nw, i;
+	int	 nw, i, kk;
 
 	s->writes.n = 0;
 	*writes = &s->writes;
+	if (ask != NULL)
+		ask->seq = 0;
 	nw = sscanf(line, "%15s %31s %15s %c", verb, name, num, &extra);
 	if (nw == 1 && strcmp(verb, "status") == 0)
 		return site_status_json(s, now);
@@ -833,6 +860,16 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 			    "charger's name and connector 1 or 2", verb);
 			return strdup(msg);
 		}
+		pe = &s->m->peers[s->slot[i].peer];
+		kk = s->slot[i].k;
+		if (verbs[k].cmd > 0 && verbs[k].cmd != REGMAP_CMD_LOCK &&
+		    verbs[k].cmd != REGMAP_CMD_UNLOCK && !pe->link.online) {
+			/* a command is the charger's to carry out: one it
+			 * cannot hear now must not surprise anyone later */
+			snprintf(msg, sizeof(msg), "refused: %s is offline: "
+			    "the %s cannot reach it", pe->cc->name, verb);
+			return strdup(msg);
+		}
 		if (verbs[k].cmd == -3)
 			s->slot[i].smart.boost = true;
 		else if (verbs[k].cmd < 0)
@@ -840,16 +877,24 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 		else if (verbs[k].cmd == REGMAP_CMD_LOCK ||
 		    verbs[k].cmd == REGMAP_CMD_UNLOCK)
 			/* the master's decision, kept at every poll */
-			link_lock(&s->m->peers[s->slot[i].peer].link,
-			    s->slot[i].k, verbs[k].cmd == REGMAP_CMD_LOCK);
+			seq = link_lock(&pe->link, kk,
+			    verbs[k].cmd == REGMAP_CMD_LOCK);
 		else
-			s->m->peers[s->slot[i].peer].link.cmd[s->slot[i].k] =
-			    (uint16_t)verbs[k].cmd;
-		master_event(s->m, SEV_INFO, who, verb, "%s: %s %s connector %ld",
-		    who, verb, s->m->peers[s->slot[i].peer].cc->name, v);
+			seq = link_command(&pe->link, kk, (uint16_t)verbs[k].cmd);
+		if (seq != 0) {
+			/* recorded with the charger's answer (link.c) */
+			snprintf(pe->ask_who[kk], sizeof(pe->ask_who[kk]), "%s",
+			    who);
+			if (ask != NULL)
+				*ask = (struct site_ask){ s->slot[i].peer, kk,
+				    pe->link.online ? seq : 0 };
+		} else
+			master_event(s->m, SEV_INFO, who, verb, "%s: %s %s "
+			    "connector %ld", who, verb, pe->cc->name, v);
 		site_allocate(s, now);
 		s->writes.peer[s->writes.n++] = s->slot[i].peer;
-		return strdup("ok");
+		return strdup(seq != 0 && !pe->link.online ? "ok; written when "
+		    "the charger is back online" : "ok");
 	}
 	return strdup("error: unknown command (status, limit A, set S.KEY V, "
 	    "pause, resume, boost, authorise, stop, lock, unlock, reset NAME N)");

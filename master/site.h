@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alarms.h"
 #include "alloc.h"
 #include "cycle.h"
 #include "meter.h"
@@ -67,6 +68,8 @@ struct site_snap {
 	int		 running, paused;
 	struct recent_event events[MASTER_RECENT];	/* newest first */
 	int		 nevents;
+	struct alarm	 alarms[ALARMS_MAX];	/* what is wrong now */
+	int		 nalarms, alarms_total;
 };
 
 struct site_slot {
@@ -129,8 +132,16 @@ int	site_snap_alloc(struct site_snap *, size_t conns, int chargers);
 void	site_snap_free(struct site_snap *);
 void	site_snapshot(const struct site *, uint64_t now_ms, struct site_snap *);
 char	*site_snap_json(const struct site_snap *);
+/* A command that goes to a charger: which connector, and its number
+ * there (link_ask), to wait for the charger's answer. */
+struct site_ask {
+	int		 peer, k;
+	uint32_t	 seq;		/* 0: nothing to wait for */
+};
+
 char	*site_command(struct site *, const char *who, const char *line,
-	    uint64_t now_ms, const struct site_writes **writes);
+	    uint64_t now_ms, const struct site_writes **writes,
+	    struct site_ask *ask);
 void	site_apply_params(struct site *);
 int	site_config_apply(struct master *, const char *who, int n,
 	    const char *const *section, const char *const *key,

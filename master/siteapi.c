@@ -5,6 +5,7 @@
  * saved configuration by the same table and cross-field rules as the
  * file; a refusal changes nothing.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "charger.h"
 #include "clock.h"
 #include "master.h"
 #include "siteapi.h"
@@ -137,6 +139,55 @@ put_section(void *arg, const char *section, const char *key,
 }
 
 /*
+ * A connector's maximum set above what its charger says it is rated for
+ * (input register +16, read at every poll) would be refused by the
+ * charger at every write: refused here, with the rating. Only a value
+ * that changes is checked, and only against a charger that answered.
+ */
+static int
+rating_check(const struct master *m, const struct master_config *copy,
+    int n, const char *const *sec, const char *const *key, char *msg,
+    size_t msglen, char *field, size_t fieldlen)
+{
+	for (int i = 0; i < n; i++) {
+		const struct charger_conf *cc;
+		int	 id, k;
+
+		if (strncmp(sec[i], "charger", 7) != 0 ||
+		    strncmp(key[i], "max_current", 11) != 0)
+			continue;
+		id = atoi(sec[i] + 7);
+		k = atoi(key[i] + 11) - 1;
+		if (id < 1 || id > copy->ncharger || k < 0 ||
+		    k >= REGMAP_MAX_CONN)
+			continue;
+		cc = &copy->charger[id - 1];
+		if (id <= m->saved->ncharger &&
+		    m->saved->charger[id - 1].conn[k].max_current ==
+		    cc->conn[k].max_current)
+			continue;
+		for (int p = 0; p < m->npeers; p++) {
+			const struct peer *pe = &m->peers[p];
+			unsigned r = pe->link.conn[k].max_da;
+
+			if (strcmp(pe->cc->name, cc->name) != 0 ||
+			    strcmp(pe->cc->host, cc->host) != 0 ||
+			    pe->cc->port != cc->port || !pe->link.ever_online ||
+			    k >= pe->link.nconn || r == 0 ||
+			    cc->conn[k].max_current <= (int32_t)r)
+				continue;
+			snprintf(field, fieldlen, "%s.%s", sec[i], key[i]);
+			snprintf(msg, msglen, "%s: %s connector %d is rated "
+			    "%u.%u A (the charger says so itself): at most "
+			    "%u.%u A", field, cc->name, k + 1, r / 10, r % 10,
+			    r / 10, r % 10);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Sets n settings at once: all or none. add: the id of a new charger
  * (its section may be one past the last). On success, msg says whether
  * a restart is needed; on failure, field names the setting at fault.
@@ -182,6 +233,9 @@ site_config_apply(struct master *m, const char *who, int n,
 		snprintf(msg, msglen, "%s", err);
 		goto out;
 	}
+	if (rating_check(m, copy, n, sec, key, msg, msglen, field,
+	    fieldlen) != 0)
+		goto out;
 	field[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		char	 before[300] = "", after[300] = "";
@@ -345,6 +399,77 @@ sa_charger_add(struct master *m, void *ctx)
 	return apply_answer(m, ss, id);
 }
 
+/* The running charger a saved one is (ids move at a decommission). */
+static struct peer *
+live_peer(struct master *m, const struct charger_conf *cc)
+{
+	for (int i = 0; i < m->npeers; i++) {
+		struct peer *pe = &m->peers[i];
+
+		if (strcmp(pe->cc->name, cc->name) == 0 &&
+		    strcmp(pe->cc->host, cc->host) == 0 &&
+		    pe->cc->port == cc->port && !pe->link.retiring)
+			return pe;
+	}
+	return NULL;
+}
+
+/* A car at one of the charger's connectors (plugged in: pilot B, C or
+ * D): how many, and a sentence naming them. */
+static int
+cars_at(const struct peer *pe, char *buf, size_t len)
+{
+	size_t	 o;
+	int	 n = 0;
+
+	o = (size_t)snprintf(buf, len, "%s has a car plugged in:", pe->cc->name);
+	for (int k = 0; k < pe->link.nconn && o < len; k++) {
+		const struct reg_conn *c = &pe->link.conn[k];
+
+		if (!pe->link.online || (c->cp_state != CP_B &&
+		    c->cp_state != CP_C && c->cp_state != CP_D))
+			continue;
+		n++;
+		o += (size_t)snprintf(buf + o, len - o, "%s connector %d (%s, "
+		    "%u.%02u kWh)", n > 1 ? "," : "", k + 1,
+		    conn_state_name((enum conn_state)c->state),
+		    c->session_wh / 1000, c->session_wh % 1000 / 10);
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, ": decommissioning ends its session "
+		    "and leaves the charger paused; send stop=yes to go on");
+	return n;
+}
+
+/*
+ * A decommissioned charger still under control: each session under way
+ * is stopped (recorded as "decommissioned"), it gets no more current,
+ * and its fallback current is set to 0 before the master lets it go,
+ * so that it takes nothing from the site once nobody shares the supply.
+ */
+static void
+retire(struct master *m, struct peer *pe, const char *who)
+{
+	pe->link.retiring = true;
+	for (int k = 0; k < pe->link.nconn; k++) {
+		const struct reg_conn *c = &pe->link.conn[k];
+
+		if (c->session_no == 0 || c->state == CS_AVAILABLE ||
+		    c->state == CS_FAULT || c->state == CS_LOCKED)
+			continue;
+		(void)link_command(&pe->link, k, REGMAP_CMD_STOP);
+		snprintf(pe->ask_who[k], sizeof(pe->ask_who[k]), "%s", who);
+	}
+	{
+		uint64_t now = clock_now_ms();
+		int	 idx = (int)(pe - m->peers);
+		struct site_writes one = { &idx, 1 };
+
+		master_write_now(m, site_allocate(&m->site, now), now);
+		master_write_now(m, &one, now);
+	}
+}
+
 /* Decommissioning: the charger leaves the configuration; those after it
  * move up one place. Its records (sessions, events) stay. */
 char *
@@ -354,11 +479,17 @@ sa_charger_delete(struct master *m, void *ctx)
 	struct master_config *copy;
 	struct store_rec r = { .kind = STORE_CONFIG_DELETE };
 	struct section_put sp = { m, NULL, ss->charger };
+	struct peer *pe;
 	int	 id = ss->charger, old;
-	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN];
+	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN], cars[300];
 
 	if (id < 1 || id > m->saved->ncharger)
 		return answer_error(404, "", "no such charger");
+	if ((pe = live_peer(m, &m->saved->charger[id - 1])) != NULL &&
+	    !ss->stop && cars_at(pe, cars, sizeof(cars)) > 0) {
+		return answer_json(409, json_pack("{s:s, s:s}", "error", cars,
+		    "field", "stop"));
+	}
 	if ((copy = malloc(sizeof(*copy))) == NULL)
 		return answer_error(503, "", "out of memory");
 	*copy = *m->saved;
@@ -383,7 +514,11 @@ sa_charger_delete(struct master *m, void *ctx)
 	master_event(m, SEV_INFO, ss->who, "charger-removed", "charger '%s' "
 	    "decommissioned by %s; it stays under control until a restart",
 	    name, ss->who);
-	return answer_json(200, json_pack("{s:s, s:b}", "result", "removed; "
+	if (pe != NULL)
+		retire(m, pe, ss->who);
+	return answer_json(200, json_pack("{s:s, s:b}", "result", pe != NULL ?
+	    "removed: its sessions are stopped and its fallback current set "
+	    "to 0 A (paused) now; it leaves at the next start" : "removed; "
 	    "takes effect at the next start", "restart_needed", true));
 }
 
@@ -408,7 +543,7 @@ sa_command(struct master *m, void *ctx)
 	struct sa_cmd *c = ctx;
 	const struct site_writes *w;
 	uint64_t now = clock_now_ms();
-	char	*r = site_command(&m->site, c->who, c->line, now, &w);
+	char	*r = site_command(&m->site, c->who, c->line, now, &w, &c->ask);
 	char	*out;
 
 	master_write_now(m, w, now);
@@ -417,6 +552,10 @@ sa_command(struct master *m, void *ctx)
 	if (strncmp(r, "error: ", 7) == 0)
 		out = answer_error(strstr(r, "expected a charger") ? 404 : 400,
 		    "", r + 7);
+	else if (strncmp(r, "refused: ", 9) == 0)
+		out = answer_error(409, "", r + 9);
+	else if (c->ask.seq != 0)
+		out = answer(202, "{}");
 	else
 		out = answer_json(200, json_pack("{s:s}", "result", r));
 	free(r);
@@ -425,13 +564,75 @@ sa_command(struct master *m, void *ctx)
 	return out;
 }
 
+/*
+ * The charger's answer to a command of sa_command(): 202 while it has
+ * not come, 200 done, 409 refused with the charger's reason (its
+ * exception and what it said of the connector: link_refusal_why).
+ */
+char *
+sa_answer(struct master *m, void *ctx)
+{
+	struct sa_cmd *c = ctx;
+	const struct peer *pe;
+	const struct link_ask *a;
+	char	 what[64], why[160], msg[300];
+
+	if (c->ask.peer < 0 || c->ask.peer >= m->npeers)
+		return answer_error(404, "", "no such charger");
+	pe = &m->peers[c->ask.peer];
+	a = &pe->link.ask[c->ask.k];
+	link_write_name((uint16_t)(REGMAP_CONN_BASE * (c->ask.k + 1) + 1),
+	    a->cmd, what, sizeof(what));
+	if (a->done < c->ask.seq) {
+		if (pe->link.online)
+			return answer(202, "{}");
+		snprintf(msg, sizeof(msg), "%s went offline before it answered "
+		    "(%s)", pe->cc->name, what);
+		return answer_error(409, "", msg);
+	}
+	if (a->exc == 0)
+		return answer_json(200, json_pack("{s:s}", "result", "done"));
+	snprintf(msg, sizeof(msg), "%s refused %s: %s", pe->cc->name, what,
+	    link_refusal_why((uint16_t)(REGMAP_CONN_BASE * (c->ask.k + 1) + 1),
+	    a->cmd, a->exc, &a->conn, why, sizeof(why)));
+	return answer_error(409, "", msg);
+}
+
 /* --- RFID whitelist ------------------------------------------------------ */
+
+/*
+ * A tag as the whitelist keeps it: readers and people write a card's UID
+ * in different ways ("04:A1:B2:C3", "04-a1-b2-c3", "04A1B2C3"), so
+ * separators (':', '-', '.', space) go and letters are upper case.
+ * 0, or -1 when what is left is not 1-RFID_TAG_LEN letters or digits.
+ */
+int
+rfid_normalise(const char *in, char *out, size_t outlen)
+{
+	size_t	 n = 0;
+
+	for (; *in; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == ':' || ch == '-' || ch == '.' || ch == ' ')
+			continue;
+		if (!isalnum(ch) || n >= RFID_TAG_LEN || n + 1 >= outlen)
+			return -1;
+		out[n++] = (char)toupper(ch);
+	}
+	out[n] = '\0';
+	return n == 0 ? -1 : 0;
+}
 
 const struct rfid_entry *
 rfid_lookup(const struct master *m, const char *tag)
 {
+	char	 t[RFID_TAG_LEN + 1];
+
+	if (rfid_normalise(tag, t, sizeof(t)) != 0)
+		return NULL;
 	for (int i = 0; i < m->nrfid; i++)
-		if (strcmp(m->rfid[i].tag, tag) == 0)
+		if (strcmp(m->rfid[i].tag, t) == 0)
 			return &m->rfid[i];
 	return NULL;
 }
@@ -444,8 +645,12 @@ rfid_row(void *arg, int n, const char *const *c)
 
 	if (n != 4 || m->nrfid == RFID_MAX)
 		return 0;
-	e = &m->rfid[m->nrfid++];
-	snprintf(e->tag, sizeof(e->tag), "%s", c[0]);
+	e = &m->rfid[m->nrfid];
+	/* rows of an earlier release may be in lower case */
+	if (rfid_normalise(c[0], e->tag, sizeof(e->tag)) != 0 ||
+	    rfid_lookup(m, e->tag) != NULL)
+		return 0;
+	m->nrfid++;
 	snprintf(e->name, sizeof(e->name), "%s", c[1]);
 	e->enabled = atoi(c[2]) != 0;
 	e->valid_until_ms = strtoll(c[3], NULL, 10);
@@ -461,17 +666,31 @@ rfid_load(struct master *m)
 	    "valid_until_ms FROM rfid ORDER BY tag", rfid_row, m);
 }
 
+/* What a tag does now: "enabled", "disabled" or "expired" (the same
+ * rule as the swipe's, site.c). */
+const char *
+rfid_status(const struct rfid_entry *e, int64_t wall_ms)
+{
+	if (!e->enabled)
+		return "disabled";
+	if (e->valid_until_ms > 0 && e->valid_until_ms <= wall_ms)
+		return "expired";
+	return "enabled";
+}
+
 char *
 sa_rfid_list(struct master *m, void *ctx)
 {
 	json_t	*a = json_array();
+	int64_t	 wall = clock_wall_ms();
 
 	(void)ctx;
 	for (int i = 0; i < m->nrfid; i++) {
 		const struct rfid_entry *e = &m->rfid[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s, s:o}",
 		    "tag", e->tag, "name", e->name, "enabled", e->enabled,
+		    "status", rfid_status(e, wall),
 		    "valid_until_ms", e->valid_until_ms > 0 ?
 		    json_integer(e->valid_until_ms) : json_null()));
 	}
@@ -493,6 +712,16 @@ sa_rfid_put(struct master *m, void *ctx)
 			return answer_error(404, "tag", "no such tag");
 		*e = m->rfid[--m->nrfid];
 	} else {
+		if (e != NULL && !q->replace) {
+			char	 why[160];
+
+			/* a second card given the same UID by mistake, or a
+			 * typo, must not rename someone else's tag quietly */
+			snprintf(why, sizeof(why), "tag %s is on the whitelist "
+			    "already, as '%s': send \"replace\": true to "
+			    "overwrite it", e->tag, e->name);
+			return answer_error(409, "tag", why);
+		}
 		if (e == NULL) {
 			if (m->nrfid == RFID_MAX)
 				return answer_error(400, "tag", "the whitelist "

@@ -25,12 +25,24 @@ struct sa_set {
 	const char	*key[SITEAPI_MAX_SETS];
 	const char	*value[SITEAPI_MAX_SETS];
 	int		 charger;	/* add/edit/delete: 1-based id */
+	bool		 stop;		/* delete: stop the sessions under way */
 };
 
 struct sa_cmd {
 	const char	*who;
 	char		 line[128];
+	struct site_ask	 ask;		/* a command to wait for: sa_answer */
 };
+
+/* The loop answers "202 " for a command sent to a charger: its answer
+ * comes from sa_answer(), asked again until it is not 202. */
+#define SA_WAITING	"202 "
+/* A command is written at once (a poll out of turn: a few requests, each
+ * answered within site.response_timeout, 500 ms by default); the API
+ * waits this long for the charger's answer, less than the console's
+ * 5 s (tui/client.h). */
+#define SA_ANSWER_WAIT_MS	4000
+#define SA_ANSWER_POLL_MS	20
 
 struct sa_rfid {
 	const char	*who;
@@ -39,6 +51,7 @@ struct sa_rfid {
 	bool		 enabled;
 	int64_t		 valid_until_ms;	/* 0: none */
 	bool		 remove;
+	bool		 replace;	/* an existing tag may be overwritten */
 };
 
 struct sa_event {
@@ -59,6 +72,7 @@ char	*sa_charger_add(struct master *, void *sa_set);
 char	*sa_charger_delete(struct master *, void *sa_set);
 char	*sa_charger_addr(struct master *, void *sa_set);
 char	*sa_command(struct master *, void *sa_cmd);
+char	*sa_answer(struct master *, void *sa_cmd);
 char	*sa_rfid_list(struct master *, void *);
 char	*sa_rfid_put(struct master *, void *sa_rfid);
 char	*sa_metrics(struct master *, void *);
@@ -66,5 +80,7 @@ char	*sa_event(struct master *, void *sa_event);
 char	*sa_restart(struct master *, void *who);
 void	rfid_load(struct master *);
 const struct rfid_entry *rfid_lookup(const struct master *, const char *tag);
+const char *rfid_status(const struct rfid_entry *, int64_t wall_ms);
+int	rfid_normalise(const char *in, char *out, size_t outlen);
 
 #endif

@@ -239,7 +239,8 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		    " WHERE charger = ?1 AND connector = ?2 AND number = ?3"
 		    " AND end_ms IS NULL",
 		[STORE_SESSION_CLOSE] = "UPDATE sessions SET energy_wh = ?5,"
-		    " peak_da = max(peak_da, ?6), tag = ?7, updated_ms = ?8,"
+		    " peak_da = max(peak_da, ?6), tag = coalesce(nullif(?7,"
+		    " ''), tag), updated_ms = ?8,"
 		    " end_ms = ?8, reason = ?9 WHERE charger = ?1 AND"
 		    " connector = ?2 AND number = ?3 AND end_ms IS NULL",
 		[STORE_HISTORY] = "INSERT OR REPLACE INTO history VALUES (?1,"

@@ -14,7 +14,7 @@
 const struct reg_def regmap[] = {
 	/* input registers, unit block */
 	{ REG_INPUT, REG_UNIT, 0, RT_U16, 1, U(map_version), "map_version", "",
-	    false, 0, 0, "register map version (1)" },
+	    false, 0, 0, "register map version (2)" },
 	{ REG_INPUT, REG_UNIT, 1, RT_U16, 1, U(connectors), "connectors", "",
 	    false, 0, 0, "connectors on the unit (1 or 2)" },
 	{ REG_INPUT, REG_UNIT, 2, RT_U16, 1, U(firmware), "firmware", "",
@@ -97,6 +97,10 @@ const struct reg_def regmap[] = {
 	    "fallback_timeout", "s", false, REGMAP_FALLBACK_TIMEOUT_MIN,
 	    REGMAP_FALLBACK_TIMEOUT_MAX,
 	    "heartbeat silence before the fallback applies (default 10)" },
+	{ REG_HOLDING, REG_UNIT, 3, RT_U16, 1, UH(authorisation),
+	    "authorisation", "", true, 1, 1, "0 free (plug and charge), "
+	    "1 remote (wait for an authorise command); the master writes "
+	    "its own mode (map version 2 and later)" },
 	{ REG_HOLDING, REG_CONN, 0, RT_U16, 1, CH(setpoint_da), "setpoint",
 	    "0.1 A", true, 60, 800, "0 = pause, or 6.0 A up to the connector "
 	    "maximum" },
@@ -329,7 +333,10 @@ print_rows(FILE *fp, enum reg_space space, enum reg_block block)
 		else
 			snprintf(addr, sizeof(addr), "%s%u-%s%u", pfx, d->offset,
 			    pfx, d->offset + d->width - 1);
-		if (space == REG_HOLDING)
+		if (space == REG_HOLDING && d->min == d->max)
+			snprintf(range, sizeof(range), " %s%u |",
+			    d->zero_ok ? "0 or " : "", d->min);
+		else if (space == REG_HOLDING)
 			snprintf(range, sizeof(range), " %s%u-%u |",
 			    d->zero_ok ? "0 or " : "", d->min, d->max);
 		fprintf(fp, "| %s | `%s` | %s | %s |%s %s |\n", addr, d->name,

@@ -1,5 +1,5 @@
 /*
- * regmap.h: the charger register map v1 (Modbus TCP), master <-> slave.
+ * regmap.h: the charger register map v2 (Modbus TCP), master <-> slave.
  * One table (regmap.c) drives encoding, decoding, write validation and the
  * reference in docs/protocol.md (printed by regmap-doc, checked by a test).
  * 16-bit registers; 32-bit values are two registers, high word first;
@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REGMAP_VERSION		1
+#define REGMAP_VERSION		2	/* 2: holding register 3, authorisation */
 #define REGMAP_MAX_CONN		2
 #define REGMAP_CONN_BASE	100	/* connector n at 100 * n */
 #define REGMAP_UNIT_INPUTS	20	/* input registers 0..19 */
 #define REGMAP_CONN_INPUTS	28	/* 100n+0 .. 100n+27 */
-#define REGMAP_UNIT_HOLDINGS	3	/* holding registers 0..2 */
+#define REGMAP_UNIT_HOLDINGS	4	/* holding registers 0..3 */
 #define REGMAP_CONN_HOLDINGS	2	/* 100n+0 .. 100n+1 */
 #define REGMAP_TAG_LEN		16
 
@@ -80,6 +80,7 @@ struct reg_unit_hold {
 	uint16_t	heartbeat;
 	uint16_t	fallback_da;
 	uint16_t	fallback_s;
+	uint16_t	authorisation;	/* 0 free, 1 remote */
 };
 
 struct reg_conn_hold {

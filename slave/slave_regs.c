@@ -70,6 +70,7 @@ slave_regs_holdings(const struct slave *s, uint16_t *regs)
 		.heartbeat = fw->heartbeat,
 		.fallback_da = (uint16_t)fw->cfg.fallback_da,
 		.fallback_s = (uint16_t)(fw->cfg.fallback_timeout_ms / 1000),
+		.authorisation = (uint16_t)fw->cfg.auth,
 	};
 
 	memset(regs, 0, SLAVE_REGS_SPAN * sizeof(uint16_t));
@@ -129,6 +130,9 @@ slave_regs_write(struct slave *s, unsigned addr, unsigned count,
 		if ((exc = refusal(fw_set_fallback(fw, uh.fallback_da,
 		    (uint32_t)uh.fallback_s * 1000))) != 0)
 			return exc;
+		/* the master's mode (an RFID site: remote) stands until
+		 * the charger restarts, when its own setting is back */
+		fw->cfg.auth = (enum auth_mode)uh.authorisation;
 		if (addr == 0)	/* the heartbeat itself was written */
 			fw_heartbeat(fw, uh.heartbeat, now);
 	} else {

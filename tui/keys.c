@@ -239,6 +239,16 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 		if (c != NULL)
 			command(v, c, "boost", a);
 		break;
+	case 'a':
+		/* an operator lets a car charge without a tag */
+		if (c == NULL)
+			break;
+		if (strcmp(c->state, "waiting-for-authorisation") != 0)
+			tui_say(v, false, "%s connector %d is not waiting for "
+			    "authorisation", c->charger, c->connector);
+		else
+			command(v, c, "authorise", a);
+		break;
 	case 'r':
 		if (c == NULL)
 			break;

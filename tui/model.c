@@ -69,12 +69,35 @@ phases(double out[3], json_t *a)
  * Parses a status snapshot (GET /api/status, or an SSE "status"). On
  * failure returns -1 with err set and leaves st as it was.
  */
+/* The status's events, or its alarms (their time is since_ms). */
+static int
+events_parse(json_t *arr, const char *time_key, struct tui_event *out)
+{
+	json_t	*ev;
+	size_t	 i;
+	int	 n = 0;
+
+	json_array_foreach(arr, i, ev) {
+		struct tui_event *t;
+
+		if (n == TUI_EVENTS)
+			break;
+		t = &out[n++];
+		t->time_ms = (int64_t)num(json_object_get(ev, time_key));
+		t->severity = (int)num(json_object_get(ev, "severity"));
+		copy_str(t->source, sizeof(t->source),
+		    json_object_get(ev, "source"));
+		copy_str(t->text, sizeof(t->text), json_object_get(ev, "text"));
+	}
+	return n;
+}
+
 int
 tui_status_parse(struct tui_status *st, const char *text, size_t len,
     char *err, size_t errlen)
 {
 	json_error_t e;
-	json_t	*j = json_loadb(text, len, 0, &e), *conns, *c, *evs, *ev;
+	json_t	*j = json_loadb(text, len, 0, &e), *conns, *c;
 	struct tui_status nw;
 	size_t	 i;
 
@@ -138,19 +161,11 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 			    sizeof(t->faults) ? sizeof(t->faults) - off : 0,
 			    "%s%s", k ? ", " : "", json_string_value(f) ?: "?");
 	}
-	evs = json_object_get(j, "events");
-	json_array_foreach(evs, i, ev) {
-		struct tui_event *t;
-
-		if (nw.nevents == TUI_EVENTS)
-			break;
-		t = &nw.events[nw.nevents++];
-		t->time_ms = (int64_t)num(json_object_get(ev, "time_ms"));
-		t->severity = (int)num(json_object_get(ev, "severity"));
-		copy_str(t->source, sizeof(t->source),
-		    json_object_get(ev, "source"));
-		copy_str(t->text, sizeof(t->text), json_object_get(ev, "text"));
-	}
+	nw.alarms_total = (int)num(json_object_get(j, "alarms_total"));
+	nw.nalarms = events_parse(json_object_get(j, "alarms"), "since_ms",
+	    nw.alarms);
+	nw.nevents = events_parse(json_object_get(j, "events"), "time_ms",
+	    nw.events);
 	json_decref(j);
 	if (nw.conns != st->conns)
 		free(st->conns);

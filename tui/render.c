@@ -300,8 +300,18 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
 static void
 alarms(struct pen *p, int row, const struct tui_status *st)
 {
-	put(p, row, 0, p->s->cols, TA_BOLD, "Newest events");
-	for (int i = 0; i < ALARM_ROWS - 1; i++) {
+	int	 na = st->nalarms < ALARM_ROWS - 1 ? st->nalarms : ALARM_ROWS - 1;
+
+	/* What is wrong now comes before what happened (alarms.c). */
+	if (st->alarms_total > 0)
+		putf(p, row, 0, p->s->cols, TA_BOLD, "Alarms now: %d, then the "
+		    "newest events", st->alarms_total);
+	else
+		put(p, row, 0, p->s->cols, TA_BOLD, "Newest events");
+	for (int i = 0; i < na; i++)
+		putf(p, row + 1 + i, 0, p->s->cols, st->alarms[i].severity >= 2 ?
+		    TA_BAD : TA_WARN, "ALARM %s", st->alarms[i].text);
+	for (int i = 0; i < ALARM_ROWS - 1 - na; i++) {
 		const struct tui_event *e;
 		char	 t[16];
 		time_t	 tt;
@@ -314,7 +324,7 @@ alarms(struct pen *p, int row, const struct tui_status *st)
 		localtime_r(&tt, &tm);
 		strftime(t, sizeof(t), "%H:%M:%S", &tm);
 		/* who or what, unless the text says it already */
-		putf(p, row + 1 + i, 0, p->s->cols, e->severity >= 2 ? TA_BAD :
+		putf(p, row + 1 + na + i, 0, p->s->cols, e->severity >= 2 ? TA_BAD :
 		    e->severity == 1 ? TA_WARN : TA_NORM, "%s %s%s%s", t,
 		    strstr(e->text, e->source) ? "" : e->source,
 		    strstr(e->text, e->source) ? "" : ": ", e->text);
@@ -392,10 +402,10 @@ main_screen(struct pen *p, const struct tui_status *st,
 		    " showing its last status; reconnecting...");
 	footer(p, v, p->s->cols >= 130 ?
 	    " jk/arrows select  Enter detail  p pause  l lock  b boost  "
-	    "r reset  +/- limit  o sort  / filter  e events  s sessions  "
-	    "? help  q quit" :
-	    " jk Enter p pause l lock b boost r reset +- limit o sort / find "
-	    "e s ? q");
+	    "a authorise  r reset  +/- limit  o sort  / filter  e events  "
+	    "s sessions  ? help  q quit" :
+	    " jk Enter p pause l lock b boost a auth r reset +- limit o sort "
+	    "/ e s ? q");
 }
 
 static void
@@ -441,8 +451,8 @@ detail_screen(struct pen *p, const struct tui_status *st,
 	}
 	if (l == NULL || l->loading)
 		put(p, r, 2, p->s->cols - 2, TA_DIM, "loading...");
-	footer(p, v, " p pause/resume  l lock/unlock  b boost  r reset  "
-	    "jk scroll  Esc back");
+	footer(p, v, " p pause/resume  l lock/unlock  b boost  a authorise  "
+	    "r reset  jk scroll  Esc back");
 }
 
 static void
@@ -482,6 +492,7 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  p              pause or resume the selected connector",
 		"  l              lock (out of service) or unlock it",
 		"  b              boost: charge now, past smart-charging waits",
+		"  a              authorise a car waiting for authorisation",
 		"  r              reset a latched fault (asks to confirm)",
 		"  + / -          raise or lower the group limit by 1 A (installers)",
 		"  o              sort by name, state or draw",

@@ -49,6 +49,8 @@ struct tui_status {
 	size_t	 n, cap;
 	struct tui_event events[TUI_EVENTS];
 	int	 nevents;
+	struct tui_event alarms[TUI_EVENTS];	/* what is wrong now */
+	int	 nalarms, alarms_total;
 };
 
 /* A row of the events or sessions screen, as text. */

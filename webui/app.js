@@ -208,7 +208,8 @@ function pageDashboard() {
   const phases = h('div', { class: 'phases', id: 'phases' });
   const conns = h('div', { class: 'conns', id: 'conns' });
   const out = h('div', { id: 'dash-msg', 'aria-live': 'polite' });
-  put(p, h('h1', {}, 'Dashboard'),
+  const alarms = h('section', { class: 'card alarms', id: 'alarms', 'aria-live': 'polite', hidden: true });
+  put(p, h('h1', {}, 'Dashboard'), alarms,
     h('section', { class: 'card', 'aria-labelledby': 'ph-h' },
       h('h2', { id: 'ph-h' }, 'Supply per phase'), phases,
       h('p', { class: 'legend' },
@@ -217,8 +218,17 @@ function pageDashboard() {
         h('span', {}, h('span', { class: 'sw limit' }), 'limit in force'),
         h('span', {}, h('span', { class: 'sw fuse' }), 'main fuse'))),
     out, h('h2', {}, 'Connectors'), conns);
-  S.page = { live: (st) => drawDashboard(st, phases, conns, out) };
+  S.page = { live: (st) => { drawAlarms(st, alarms); drawDashboard(st, phases, conns, out); } };
   if (S.status) S.page.live(S.status);
+}
+
+/* What is wrong now (status "alarms"): shown while it lasts. */
+function drawAlarms(st, el) {
+  const a = st.alarms || [];
+  el.hidden = a.length === 0;
+  put(el, h('h2', {}, 'Alarms now (' + (st.alarms_total || a.length) + ')'),
+    h('ul', {}, a.map((x) => h('li', { class: 'sev' + x.severity, 'data-code': x.code },
+      x.text + (x.since_ms ? ' (since ' + fmtTime(x.since_ms) + ')' : '')))));
 }
 
 function drawDashboard(st, phases, conns, out) {
@@ -251,6 +261,7 @@ function connCard(c, out) {
   const act = (verb) => async () => {
     if (verb === 'reset' && !confirm('Reset the latched fault of ' + c.charger + ' connector ' + c.connector + '? Only after the cause is fixed.')) return;
     const r = await api('POST', '/api/chargers/' + c.charger_id + '/connectors/' + c.connector + '/' + verb);
+    /* the answer is the charger's: done, or refused and why */
     message(out, r.status === 200 ? c.charger + ' ' + c.connector + ': ' + verb + ' done' : r.body.error, r.status !== 200);
   };
   const btn = (verb, label) => h('button', { type: 'button', class: 'secondary', onclick: act(verb), 'data-action': verb }, label);
@@ -268,6 +279,7 @@ function connCard(c, out) {
       c.paused ? btn('resume', 'Resume') : btn('pause', 'Pause'),
       c.state === 'locked' ? btn('unlock', 'Unlock') : btn('lock', 'Lock'),
       btn('boost', 'Boost'),
+      c.state === 'waiting-for-authorisation' ? btn('authorise', 'Authorise') : null,
       c.faults.length ? btn('reset', 'Reset fault') : null));
 }
 
@@ -428,8 +440,13 @@ async function pageChargers() {
       }
     };
     const remove = async () => {
-      if (!confirm('Decommission ' + c.name + '? It leaves the group at the next restart; its sessions and events stay.')) return;
-      const d = await api('DELETE', '/api/chargers/' + c.id);
+      if (!confirm('Decommission ' + c.name + '? It is paused now (its fallback current set to 0 A) and leaves the group at the next restart; its sessions and events stay.')) return;
+      let d = await api('DELETE', '/api/chargers/' + c.id);
+      /* a car there: say so, and end its session only when asked */
+      if (d.status === 409 && d.body.field === 'stop') {
+        if (!confirm(d.body.error.replace(/; send stop=yes to go on$/, '') + '.\n\nStop the charging and decommission ' + c.name + '?')) return;
+        d = await api('DELETE', '/api/chargers/' + c.id + '?stop=yes');
+      }
       message(out, d.status === 200 ? c.name + ' removed: ' + d.body.result : d.body.error, d.status !== 200);
       if (d.status === 200) setTimeout(route, 800);
     };
@@ -482,11 +499,11 @@ async function pageAuthorisation() {
   const r = await api('GET', '/api/rfid');
   if (!cfg || r.status !== 200) return;
   const out = h('div', { 'aria-live': 'polite' });
-  const rows = r.body.tags.map((t) => [t.tag, t.name, t.enabled ? 'enabled' : 'disabled',
+  const rows = r.body.tags.map((t) => [t.tag, t.name, t.status || (t.enabled ? 'enabled' : 'disabled'),
     t.valid_until_ms ? fmtTime(t.valid_until_ms) : 'no end',
     isInstaller() ? h('span', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: async () => {
-        const x = await api('POST', '/api/rfid', { tag: t.tag, name: t.name, enabled: !t.enabled, valid_until_ms: t.valid_until_ms });
+        const x = await api('POST', '/api/rfid', { tag: t.tag, name: t.name, enabled: !t.enabled, valid_until_ms: t.valid_until_ms, replace: true });
         if (x.status >= 300) message(out, x.body.error, true); else route();
       } }, t.enabled ? 'Disable' : 'Enable'),
       h('button', { type: 'button', class: 'danger', onclick: async () => {
@@ -503,7 +520,12 @@ async function pageAuthorisation() {
     ev.preventDefault();
     const body = { tag: $('tag-uid').value.trim(), name: $('tag-name').value, enabled: true };
     if ($('tag-until').value) body.valid_until_ms = new Date($('tag-until').value + 'T23:59:59').getTime();
-    const x = await api('POST', '/api/rfid', body);
+    let x = await api('POST', '/api/rfid', body);
+    /* a tag on the list already: overwrite it only when asked */
+    if (x.status === 409 && confirm(x.body.error.replace(/: send .*$/, '') + '. Overwrite it with \'' + body.name + '\'?')) {
+      body.replace = true;
+      x = await api('POST', '/api/rfid', body);
+    }
     if (x.status >= 300) { message(out, x.body.error, true); return; }
     route();
   });

@@ -422,7 +422,7 @@ class ApiTest(ts.SiteTest):
         self.assertEqual(st, 200, j)
         self.assertTrue(j["reachable"])
         self.assertEqual((j["map_version"], j["serial"]),
-                         (1, "SIM0000000000001"))
+                         (2, "SIM0000000000001"))
         # add one at an address where nothing answers
         dead = tl.free_port()
         st, j, _ = c.call("POST", "/api/chargers", {
@@ -536,7 +536,7 @@ class ApiTest(ts.SiteTest):
         self.site(n=1, simargs=("--set", "unit.authorisation=remote"),
                   authorisation="rfid")
         c = self.installer()
-        for body, field in (({"tag": "no spaces"}, "tag"),
+        for body, field in (({"tag": "not a tag!"}, "tag"),
                             ({"tag": "A" * 17}, "tag"),
                             ({"tag": "ABC", "enabled": "yes"}, "enabled"),
                             ({"tag": "ABC", "valid_until_ms": "soon"},
@@ -585,10 +585,12 @@ class ApiTest(ts.SiteTest):
         self.assertIn(b"event: status\ndata: {", buf)
         c.call("POST", "/api/chargers/2/connectors/1/lock")
         deadline = time.monotonic() + 5
-        while b'"code":"lock"' not in buf and time.monotonic() < deadline:
+        # recorded with the charger's answer (issue 18, item 2)
+        done = b'"code":"command","text":"installer: bay-002 connector 1 lock'
+        while done not in buf and time.monotonic() < deadline:
             buf += s.recv(65536)
         self.assertIn(b"event: event\ndata: {", buf)
-        self.assertIn(b'"code":"lock"', buf)
+        self.assertIn(done, buf)
         s.close()
         # Prometheus: with the session, or HTTP Basic; nobody else
         st, text, h = c.call("GET", "/metrics")

@@ -197,7 +197,7 @@ class MbpollTest(Base):
         r = mbpoll(port, "-r", "0", "-c", "20", "-t", "3")
         self.assertEqual(r.returncode, 0, r.stderr)
         regs = mbpoll_regs(r.stdout)
-        self.assertEqual(regs[0], 1)          # map version
+        self.assertEqual(regs[0], 2)          # map version
         self.assertEqual(regs[1], 2)          # connectors
         self.assertEqual(regs[3], 0)          # normal
         self.assertEqual(regs[8], 2300)       # 230.0 V
@@ -398,7 +398,7 @@ class FaultTest(Base):
         # Still serving, still ticking.
         r = mbpoll(port, "-r", "0", "-c", "4", "-t", "3")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(mbpoll_regs(r.stdout)[0], 1)
+        self.assertEqual(mbpoll_regs(r.stdout)[0], 2)
         st = json.loads(control(s.sock, "status"))
         self.assertGreater(st["uptime_ms"], 0)
         hung.settimeout(5)

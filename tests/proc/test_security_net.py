@@ -86,7 +86,7 @@ def read_holding(s, addr, count):
 def answers(s):
     """Does the charger answer a read on this connection?"""
     try:
-        return read_inputs(s, 0, 1) == (1,)
+        return read_inputs(s, 0, 1) == (2,)     # map version
     except (OSError, AssertionError):
         return False
 

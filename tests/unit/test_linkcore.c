@@ -308,10 +308,79 @@ test_refused_write_goes_on(void **state)
 		link_response(&p, &lp, now, pdu, answer(&p.req, pdu, 0));
 	}
 	assert_int_equal(steps, 8);
-	assert_int_equal(p.refused_exc, MB_EXC_ILLEGAL_VALUE);
-	assert_int_equal(p.refused.addr, 100);
+	assert_true(p.refusal[STEP_SETPOINT1].active);
+	assert_int_equal(p.refusal[STEP_SETPOINT1].exc, MB_EXC_ILLEGAL_VALUE);
+	assert_int_equal(p.refusal[STEP_SETPOINT1].addr, 100);
 	assert_true(news & NEWS_POLLED);
 	assert_true(p.online);
+}
+
+/* One poll to its end; the setpoint write of connector 1 refused with
+ * exc (0: taken); returns the news of the poll, or'ed. */
+static unsigned
+poll_once(struct link_peer *p, uint64_t now, int exc)
+{
+	uint8_t	 pdu[300];
+	unsigned news, all = 0;
+
+	link_start_poll(p, now);
+	for (;;) {
+		enum link_action a = link_next(p, &lp, now, &news);
+
+		all |= news;
+		if (a == LINK_ACT_CONNECT) {
+			link_connected(p, now);
+			continue;
+		}
+		if (a != LINK_ACT_SEND)
+			break;
+		if (exc && p->req.fc == 6 && p->req.addr == 100) {
+			pdu[0] = 6 | 0x80;
+			pdu[1] = (uint8_t)exc;
+			all |= link_response(p, &lp, now, pdu, 2);
+			continue;
+		}
+		all |= link_response(p, &lp, now, pdu, answer(&p->req, pdu, 0));
+	}
+	return all;
+}
+
+/* Issue 18, item 1: a refused write is news once, an alarm while it
+ * lasts (refusal[].active), and news again when it is taken. */
+static void
+test_refusal_reported_once_then_cleared(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 200, 0 };
+
+	(void)state;
+	link_init(&p, 1, want);
+	assert_true(poll_once(&p, 1000, MB_EXC_ILLEGAL_VALUE) & NEWS_REFUSED);
+	p.refusal[STEP_SETPOINT1].fresh = false;	/* the shell reported it */
+	assert_false(poll_once(&p, 2000, MB_EXC_ILLEGAL_VALUE) & NEWS_REFUSED);
+	assert_true(p.refusal[STEP_SETPOINT1].active);
+	assert_int_equal(p.refusal[STEP_SETPOINT1].since_ms, 1000);
+	/* the positive twin: taken, the alarm ends, and that is news */
+	assert_true(poll_once(&p, 3000, 0) & NEWS_TAKEN);
+	assert_false(p.refusal[STEP_SETPOINT1].active);
+}
+
+/* Issue 18, item 2: a command's answer is the charger's. */
+static void
+test_command_answer_is_the_chargers(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 0, 0 };
+	uint32_t seq;
+
+	(void)state;
+	link_init(&p, 1, want);
+	(void)poll_once(&p, 1000, 0);
+	seq = link_command(&p, 0, REGMAP_CMD_RESET);
+	assert_true(poll_once(&p, 2000, 0) & NEWS_ANSWER);
+	assert_int_equal(p.ask[0].done, seq);
+	assert_int_equal(p.ask[0].exc, 0);
+	assert_int_equal(p.cmd[0], 0);
 }
 
 static void
@@ -449,6 +518,8 @@ struct fake {
 	bool		 ignore_cmd;	/* a lock shows only at its next tick */
 	uint16_t	 fb[2];		/* holding 1-2: fallback settings */
 	bool		 fail_hold;	/* a read of them gets exception 04 */
+	uint16_t	 map_version;	/* 0: 1; 2 has holding 3 ... */
+	uint16_t	 auth;		/* ... the authorisation mode */
 };
 
 static int
@@ -463,6 +534,28 @@ fake_answer(void *arg, const struct link_req *r, uint8_t *pdu)
 		pdu[0] = 3 | 0x80;
 		pdu[1] = MB_EXC_SLAVE_FAILURE;
 		return 2;
+	}
+	if (f->map_version >= 2 && (r->fc == 3 || (r->fc == 16 &&
+	    r->addr == 1))) {
+		/* holding 1-3 of a map version 2 charger */
+		uint16_t *h[3] = { &f->fb[0], &f->fb[1], &f->auth };
+
+		pdu[n++] = r->fc;
+		if (r->fc == 3) {
+			pdu[n++] = (uint8_t)(2 * r->count);
+			for (int i = 0; i < r->count && i < 3; i++) {
+				pdu[n++] = (uint8_t)(*h[i] >> 8);
+				pdu[n++] = (uint8_t)*h[i];
+			}
+			return n;
+		}
+		for (int i = 0; i < r->count && i < 3; i++)
+			*h[i] = r->vals[i];
+		pdu[n++] = 0;
+		pdu[n++] = 1;
+		pdu[n++] = 0;
+		pdu[n++] = (uint8_t)r->count;
+		return n;
 	}
 	if (r->fc == 3 || (r->fc == 16 && r->addr == 1)) {
 		uint16_t keep[2] = { charger_fb[0], charger_fb[1] };
@@ -479,7 +572,8 @@ fake_answer(void *arg, const struct link_req *r, uint8_t *pdu)
 	pdu[n++] = r->fc;
 	if (r->fc == 4) {
 		if (r->addr == 0) {
-			struct reg_unit u = { .map_version = 1, .connectors = 2,
+			struct reg_unit u = { .map_version = f->map_version ?
+			    f->map_version : 1, .connectors = 2,
 			    .status = f->status, .uptime_s = f->uptime_s };
 
 			regmap_encode_unit(&u, regs);
@@ -845,6 +939,45 @@ test_foreign_fallback_found_and_undone(void **state)
 	assert_int_equal(p.fallback_da, 60);
 }
 
+/* The authorisation mode (holding 3, map version 2) is the master's: read
+ * at every poll, written when it differs; someone else's change (free on
+ * an RFID site: cars charging with no tag) is found and undone. The
+ * twins: the charger's own mode at first, and the master's own change of
+ * mode, are nobody's to report. */
+static void
+test_foreign_authorisation_found_and_undone(void **state)
+{
+	struct link_peer p;
+	uint16_t want[2] = { 0, 0 };
+	struct fake f = { .uptime_s = 100, .map_version = 2, .auth = 0,
+	    .fb = { 0, 10 } };
+	struct link_req seen[16];
+	uint64_t now = 1000;
+	unsigned news;
+
+	(void)state;
+	link_init(&p, 2, want);
+	lp.authorisation = 1;
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(f.auth, 1);		/* the master's mode */
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	f.auth = 0;				/* someone else: free */
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_true(news & NEWS_FOREIGN);
+	assert_int_equal(p.foreign_unit.what, FOREIGN_AUTH);
+	assert_int_equal(p.foreign_unit.was_auth, 1);
+	assert_int_equal(p.foreign_unit.now_auth, 0);
+	assert_int_equal(f.auth, 1);		/* undone */
+	p.foreign_unit.what = 0;
+	lp.authorisation = 0;			/* the master's own change */
+	fake_poll(&p, &now, &f, seen, &news);
+	assert_false(news & NEWS_FOREIGN);
+	assert_int_equal(f.auth, 0);
+	lp.authorisation = 0;
+}
+
 /* Someone else's writes undone are said at once, then at most once a
  * minute with how many more (audit of issue 17, F7). */
 static void
@@ -908,6 +1041,10 @@ main(void)
 		cmocka_unit_test_setup(test_failures_offline_and_backoff,
 		    reset),
 		cmocka_unit_test_setup(test_never_reached_reported_once, reset),
+		cmocka_unit_test_setup(test_refusal_reported_once_then_cleared,
+		    reset),
+		cmocka_unit_test_setup(test_command_answer_is_the_chargers,
+		    reset),
 		cmocka_unit_test_setup(test_refused_write_goes_on, reset),
 		cmocka_unit_test_setup(test_bad_answers_fail_the_poll, reset),
 		cmocka_unit_test_setup(test_framing, reset),
@@ -926,6 +1063,8 @@ main(void)
 		    reset),
 		cmocka_unit_test_setup(test_foreign_said_at_most_once_a_minute,
 		    reset),
+		cmocka_unit_test_setup(
+		    test_foreign_authorisation_found_and_undone, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

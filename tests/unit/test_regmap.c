@@ -98,8 +98,8 @@ test_check_read(void **state)
 	    MB_EXC_ILLEGAL_ADDRESS);
 	assert_int_equal(regmap_check_read(REG_INPUT, 90, 20, 2),
 	    MB_EXC_ILLEGAL_ADDRESS);	/* straddles a gap */
-	assert_int_equal(regmap_check_read(REG_HOLDING, 0, 3, 2), 0);
-	assert_int_equal(regmap_check_read(REG_HOLDING, 0, 4, 2),
+	assert_int_equal(regmap_check_read(REG_HOLDING, 0, 4, 2), 0);
+	assert_int_equal(regmap_check_read(REG_HOLDING, 0, 5, 2),
 	    MB_EXC_ILLEGAL_ADDRESS);
 	assert_int_equal(regmap_check_read(REG_HOLDING, 100, 2, 2), 0);
 	assert_int_equal(regmap_check_read(REG_HOLDING, 102, 1, 2),
@@ -137,7 +137,12 @@ test_check_write(void **state)
 	assert_int_equal(W(2, 1, 601), MB_EXC_ILLEGAL_VALUE);
 	assert_int_equal(W(1, 1, 59), MB_EXC_ILLEGAL_VALUE);
 	assert_int_equal(W(1, 1, 100), 0);
-	assert_int_equal(W(3, 1, 0), MB_EXC_ILLEGAL_ADDRESS);
+	/* map 2: the authorisation mode, 0 free or 1 remote */
+	assert_int_equal(W(3, 1, 0), 0);
+	assert_int_equal(W(3, 1, 1), 0);
+	assert_int_equal(W(3, 1, 2), MB_EXC_ILLEGAL_VALUE);
+	assert_int_equal(W(1, 3, 0, 10, 1), 0);
+	assert_int_equal(W(4, 1, 0), MB_EXC_ILLEGAL_ADDRESS);
 	assert_int_equal(W(102, 1, 0), MB_EXC_ILLEGAL_ADDRESS);
 	assert_int_equal(W(300, 1, 0), MB_EXC_ILLEGAL_ADDRESS);
 	assert_int_equal(W(5, 1, 0), MB_EXC_ILLEGAL_ADDRESS);
@@ -177,7 +182,7 @@ test_charger_writes(void **state)
 	rig_run(r, 4000);	/* inside the 5 s fallback timeout */
 	slave_regs_inputs(&r->s, r->now, in);
 	regmap_decode_unit(in, &u);
-	assert_int_equal(u.map_version, 1);
+	assert_int_equal(u.map_version, REGMAP_VERSION);
 	assert_int_equal(u.connectors, 2);
 	assert_int_equal(u.heartbeat_seen, 1);
 	assert_string_equal(u.serial, "SIM0000000000001");
