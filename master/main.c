@@ -3,12 +3,15 @@
  * every charger of the site over Modbus TCP (link.c); later issues add
  * the meter, the allocator, the store and the API to the same loop.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -63,6 +66,43 @@ struct cli {
 	int		 nsets;
 	char		 level[64];
 };
+
+/*
+ * A relative site.database is next to the configuration file, not in
+ * whatever folder the command was run from: `--export-config` or
+ * `--backup` from another folder (a cron job) reach the same database
+ * as the service. db (len bytes) becomes absolute.
+ */
+static int
+database_path(char *db, size_t len, const char *config, char *err,
+    size_t errlen)
+{
+	char	 cwd[PATH_MAX], full[PATH_MAX + 512];
+	const char *slash = strrchr(config, '/');
+	int	 dirlen = slash != NULL ? (int)(slash - config) : 0;
+	int	 n;
+
+	if (db[0] == '\0' || db[0] == '/')
+		return 0;
+	if (config[0] == '/')
+		n = snprintf(full, sizeof(full), "%.*s/%s", dirlen, config, db);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(err, errlen, "site.database: cannot tell the current "
+		    "folder: %s", strerror(errno));
+		return -1;
+	} else if (slash != NULL)
+		n = snprintf(full, sizeof(full), "%s/%.*s/%s", cwd, dirlen,
+		    config, db);
+	else
+		n = snprintf(full, sizeof(full), "%s/%s", cwd, db);
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "site.database: the path next to the "
+		    "configuration file is too long: give an absolute one");
+		return -1;
+	}
+	memcpy(db, full, (size_t)n + 1);
+	return 0;
+}
 
 static int
 load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
@@ -135,7 +175,9 @@ load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
 	cl->nsets = nsets;
 	rc = cfg_load(master_config_keys, mc, config, sets, nsets, err,
 	    sizeof(err));
-	if (rc == 0 && master_config_finish(mc, err, sizeof(err)) != 0) {
+	if (rc == 0 && (master_config_finish(mc, err, sizeof(err)) != 0 ||
+	    database_path(mc->site.database, sizeof(mc->site.database),
+	    config, err, sizeof(err)) != 0)) {
 		fprintf(stderr, "evgroup-master: %s: %s\n", config, err);
 		return -1;
 	}
@@ -291,6 +333,18 @@ main(int argc, char **argv)
 		return 2;
 	}
 	backup = cl.backup;
+	/* the configuration in force is the database's: reading it from a
+	 * database made for the occasion would be the file's, silently */
+	if ((backup != NULL || cl.export) &&
+	    app->conf.site.database[0] != '\0' &&
+	    access(app->conf.site.database, F_OK) != 0) {
+		fprintf(stderr, "evgroup-master: no database at %s (site.database;"
+		    " a relative path is next to the configuration file): "
+		    "nothing to %s\n", app->conf.site.database, backup != NULL ?
+		    "back up" : "export");
+		free(app);
+		return 1;
+	}
 	if (backup != NULL) {
 		char	 err[300];
 		int	 rc = app->conf.site.database[0] == '\0' ? -1 :
@@ -308,7 +362,7 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	if (!cl.check && app->conf.site.database[0] != '\0') {
-		char	 err[300];
+		char	 err[300], opened[sizeof(app->conf.site.database)];
 
 		if (store_open(&app->store, app->conf.site.database,
 		    app->conf.site.history_days, note, sizeof(note), err,
@@ -317,11 +371,17 @@ main(int argc, char **argv)
 			free(app);
 			return 1;
 		}
+		snprintf(opened, sizeof(opened), "%s",
+		    app->conf.site.database);
 		if (config_from_database(app, &cl) != 0) {
 			store_close(&app->store);
 			free(app);
 			return 2;
 		}
+		/* the database in use is the one opened (a path stored in it
+		 * by an earlier release may be relative) */
+		snprintf(app->conf.site.database,
+		    sizeof(app->conf.site.database), "%s", opened);
 	}
 	if (cl.check || cl.export) {
 		master_config_print(&app->conf);

@@ -6,6 +6,7 @@ Loopback only; bounded waits; every process stopped."""
 
 import json
 import os
+import re
 import random
 import resource
 import signal
@@ -238,6 +239,63 @@ class StoreTest(tl.Base):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
+
+    def test_export_and_backup_from_another_folder(self):
+        """A relative site.database is next to the configuration file:
+        --export-config and --backup run from another folder (a cron job)
+        reach the service's database and its configuration, not a new
+        one made for the occasion; with no database there they refuse and
+        create nothing."""
+        exe = os.path.join(tl.BIN, "master/evgroup-master")
+        cfgdir = os.path.join(self.tmp, "etc")
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.makedirs(cfgdir)
+        os.makedirs(elsewhere)
+        cfg = os.path.join(cfgdir, "master.ini")
+        with open(cfg, "w") as f:
+            f.write("[site]\ndatabase = evgroup.db\ngroup_limit = 30\n"
+                    "site_limit = 100\n[web]\nenabled = no\n"
+                    "[charger1]\nname = bay-001\nhost = 127.0.0.1\n"
+                    "port = 1502\n")
+
+        def run(*args, cwd=elsewhere, config=cfg):
+            return subprocess.run([exe, "--config", config, *args],
+                                  capture_output=True, text=True,
+                                  timeout=60, cwd=cwd)
+
+        # no database yet: refused, nothing created anywhere
+        r = run("--export-config")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no database at %s" % os.path.join(cfgdir,
+                                                        "evgroup.db"),
+                      r.stderr)
+        r = run("--backup", os.path.join(self.tmp, "b0.db"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(os.listdir(cfgdir), ["master.ini"])
+        self.assertEqual(os.listdir(elsewhere), [])
+        # the service runs once: the database lands next to the file,
+        # not in the folder it was started from
+        m = self.start("master", [exe, "--config", cfg,
+                                  "--set", "site.control_socket=" +
+                                  os.path.join(self.tmp, "m.sock")])
+        m.wait_for(r"configuration seeded into %s" % re.escape(
+            os.path.join(cfgdir, "evgroup.db")))
+        m.wait_for(r"appliance started")
+        m.stop()
+        self.procs.remove(m)
+        # the file changes afterwards: the export is still the database's
+        with open(cfg) as f:
+            text = f.read().replace("group_limit = 30", "group_limit = 20")
+        with open(cfg, "w") as f:
+            f.write(text)
+        r = run("--export-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("group_limit = 30", r.stdout)
+        copy = os.path.join(self.tmp, "b1.db")
+        r = run("--backup", copy)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(integrity(copy), "ok")
+        self.assertEqual(os.listdir(elsewhere), [])
 
     def test_configuration_lives_in_the_database(self):
         self.start_site()
