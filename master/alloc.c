@@ -345,6 +345,29 @@ fits(const int32_t *used, const int32_t *lim, uint8_t mask, int32_t add)
 	return true;
 }
 
+/* The phase of mask with the least room left under lim (the one that
+ * binds), or -1 for an empty mask. */
+static int
+tightest(const int32_t *used, const int32_t *lim, uint8_t mask)
+{
+	int	 best = -1;
+
+	for (int p = 0; p < EVG_PHASES; p++)
+		if ((mask >> p & 1) && (best < 0 ||
+		    lim[p] - used[p] < lim[best] - used[best]))
+			best = p;
+	return best;
+}
+
+static void
+why_set(struct conn_why *w, enum conn_reason r, int phase, uint64_t until)
+{
+	w->reason = (uint8_t)r;
+	w->phase = (int8_t)phase;
+	w->value_da = 0;
+	w->until_ms = until;
+}
+
 static void
 take(int32_t *used, uint8_t mask, int32_t add)
 {
@@ -515,25 +538,37 @@ steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
  * May connector i be admitted at its minimum, on top of what is used:
  * it wants current and may have it, is not resting after a rotation
  * pause, fits under the fuse and, in green mode, its surplus has held
- * for the start delay (or failed for less than the stop delay).
+ * for the start delay (or failed for less than the stop delay). *w gets
+ * why not (alloc_compute() may still change it, explain()).
  */
 static bool
 admissible(const struct alloc_site *s, const struct alloc_conn *ci,
     struct alloc_memo *mi, int32_t cap, uint8_t mask, bool zero,
     const int32_t *used, const int32_t *used_soft, const struct alloc_out *o,
-    uint64_t now)
+    uint64_t now, struct conn_why *w)
 {
 	bool	 running = mi->offer_da > 0, soft_ok;
 
-	if (!ci->online || !ci->demand || cap < ci->min_da || zero)
+	why_set(w, REASON_NONE, -1, 0);
+	if (!ci->online || !ci->demand)
 		return false;
+	if (cap < ci->min_da || zero) {
+		why_set(w, zero ? REASON_OFFLINE_ZERO : REASON_BELOW_MINIMUM,
+		    -1, 0);
+		return false;
+	}
 	/* Resting after a rotation pause, unless never started or cut by
 	 * the supply. */
 	if (!running && mi->since_ms != 0 && !mi->cut &&
-	    now - mi->since_ms < s->min_pause_ms)
+	    now - mi->since_ms < s->min_pause_ms) {
+		why_set(w, REASON_ROTATION_REST, -1,
+		    mi->since_ms + s->min_pause_ms);
 		return false;
-	if (!fits(used, o->hard_da, mask, ci->min_da))
+	}
+	if (!fits(used, o->hard_da, mask, ci->min_da)) {
+		why_set(w, REASON_NO_ROOM, tightest(used, o->hard_da, mask), 0);
 		return false;	/* the fuse first, always */
+	}
 	soft_ok = fits(used_soft, o->soft_da, mask, ci->min_da);
 	if (s->mode == ALLOC_GREEN) {
 		/* Start once the surplus has held for the start delay; stop
@@ -549,17 +584,99 @@ admissible(const struct alloc_site *s, const struct alloc_conn *ci,
 		}
 		if (running ? (!soft_ok && now - mi->green_bad_since >=
 		    s->green_stop_ms) : (!soft_ok || now - mi->green_ok_since <
-		    s->green_start_ms))
+		    s->green_start_ms)) {
+			/* Waiting for a surplus, or for it to hold. */
+			why_set(w, REASON_GREEN_WAIT, -1, soft_ok ?
+			    mi->green_ok_since + s->green_start_ms : 0);
 			return false;
+		}
 	}
 	return true;
+}
+
+/* Which limit a full phase is at: the surplus below what the fuse
+ * allows, else the group limit, the meter-offline limit or what the fuse
+ * leaves above the building (alloc_limits()). */
+static enum conn_reason
+limit_reason(const struct alloc_site *s, const struct alloc_out *o,
+    const int32_t *lim, int p)
+{
+	bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
+	    s->clamp_enabled[p];
+
+	if (lim[p] < o->hard_da[p])
+		return REASON_SURPLUS_LIMIT;
+	if (s->mode == ALLOC_STATIC)
+		return REASON_GROUP_LIMIT;
+	if (!measured)
+		return s->offline_limit_da < s->group_limit_da ?
+		    REASON_METER_OFFLINE_LIMIT : REASON_GROUP_LIMIT;
+	/* the group limit only where it is below what the fuse leaves */
+	return s->group_limit_da < s->site_limit_da - at_least0(o->nonev_da[p]) -
+	    s->margin_da ? REASON_GROUP_LIMIT : REASON_SUPPLY_LIMIT;
+}
+
+/*
+ * The reason that binds, once everything is decided (the memo updated):
+ * for a connector offered nothing, a car that takes nothing, a cut by
+ * the supply, a rest, or why it was not admitted; for one offered
+ * current, its cap (maximum, reclaim, strategy, idle) or the phase that
+ * is full (fill_class() and topup_class() raise every connector until
+ * one or the other).
+ */
+static void
+explain(const struct alloc_site *s, const struct alloc_conn *c,
+    const struct alloc_memo *m, size_t n, uint64_t now, const struct work *w,
+    const int32_t *lim, const int32_t *offers, const struct alloc_out *o,
+    bool minimise, struct conn_why *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct conn_why *y = &why[i];
+		int	 p;
+
+		if (!c[i].online) {
+			why_set(y, REASON_CHARGER_OFFLINE, -1, 0);
+			y->value_da = alloc_silent_draw(s, &c[i]);
+			continue;
+		}
+		if (!c[i].demand) {
+			why_set(y, REASON_NONE, -1, 0);
+			continue;
+		}
+		if (offers[i] == 0) {
+			if (m[i].idle)
+				why_set(y, REASON_IDLE, -1, m[i].since_ms +
+				    ALLOC_IDLE_RETRY_MS);
+			else if (m[i].cut)
+				why_set(y, REASON_OVERLOAD_CUT, -1, 0);
+			else if (m[i].since_ms != 0 && now - m[i].since_ms <
+			    s->min_pause_ms && y->reason != REASON_GREEN_WAIT &&
+			    y->reason != REASON_OFFLINE_ZERO)
+				/* paused now, or resting since */
+				why_set(y, REASON_ROTATION_REST, -1,
+				    m[i].since_ms + s->min_pause_ms);
+			/* else: admissible() said why */
+			continue;
+		}
+		if (offers[i] >= w->cap[i]) {
+			why_set(y, m[i].idle ? REASON_IDLE : minimise ?
+			    REASON_OFFLINE_MINIMISE : m[i].trim_da > 0 &&
+			    m[i].trim_da < c[i].max_da ? REASON_CAR_DRAW :
+			    REASON_AT_MAX, -1, 0);
+			continue;
+		}
+		p = tightest(o->used_da, lim, w->mask[i]);
+		why_set(y, p < 0 ? REASON_SUPPLY_LIMIT :
+		    limit_reason(s, o, lim, p), p, 0);
+	}
 }
 
 void
 alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     struct alloc_memo *m, size_t n, uint64_t now, void *mem,
-    int32_t *offers, struct alloc_out *o)
+    int32_t *offers, struct alloc_out *o, struct conn_why *why)
 {
+	struct conn_why scratch;
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], lim[EVG_PHASES];
 	bool	 any_offline = false, running_fits = true, zero;
@@ -630,7 +747,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 
 		/* idle cars: last, in what the others leave (below) */
 		if (m[i].idle || !admissible(s, &c[i], &m[i], w.cap[i],
-		    w.mask[i], zero, o->used_da, used_soft, o, now))
+		    w.mask[i], zero, o->used_da, used_soft, o, now,
+		    why ? &why[i] : &scratch))
 			continue;
 		w.flag[i] |= F_ADMITTED;
 		take(o->used_da, w.mask[i], c[i].min_da);
@@ -712,7 +830,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		uint32_t i = w.order[r];
 
 		if (!m[i].idle || !admissible(s, &c[i], &m[i], w.cap[i],
-		    w.mask[i], zero, o->used_da, o->used_da, o, now))
+		    w.mask[i], zero, o->used_da, o->used_da, o, now,
+		    why ? &why[i] : &scratch))
 			continue;
 		offers[i] = c[i].min_da;
 		take(o->used_da, w.mask[i], c[i].min_da);
@@ -733,4 +852,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (c[i].online && c[i].demand)
 			(on ? o->running++ : o->paused++);
 	}
+	if (why != NULL)
+		explain(s, c, m, n, now, &w, lim, offers, o, any_offline &&
+		    s->strategy == STRATEGY_MINIMISE, why);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reason.h"
 #include "units.h"
 
 /* IEC 61851-1 Annex A: an EV charges at 6 A at least. */
@@ -153,8 +154,11 @@ int32_t	 alloc_building(const struct alloc_site *, const struct alloc_conn *,
 void	 alloc_limits(const struct alloc_site *, const struct alloc_conn *,
 	    size_t n, struct alloc_out *);
 size_t	 alloc_work_size(size_t n);	/* n < 2^24 */
+/* why (n entries, or NULL): the reason each connector got what it got,
+ * for the connectors online and wanting current, and those offline;
+ * REASON_NONE for the others (the control cycle knows why: cycle.c). */
 void	 alloc_compute(const struct alloc_site *, const struct alloc_conn *,
 	    struct alloc_memo *, size_t n, uint64_t now_ms, void *work,
-	    int32_t *offers, struct alloc_out *);
+	    int32_t *offers, struct alloc_out *, struct conn_why *why);
 
 #endif

@@ -36,9 +36,11 @@ cycle_init(struct cycle *cy, size_t n)
 	cy->setpoint = calloc(n + 1, sizeof(*cy->setpoint));
 	cy->told = calloc(n + 1, sizeof(*cy->told));
 	cy->write_now = calloc(n + 1, sizeof(*cy->write_now));
+	cy->why = calloc(n + 1, sizeof(*cy->why));
 	cy->work = malloc(alloc_work_size(n) + 1);
 	if (!cy->ac || !cy->memo || !cy->plan || !cy->target ||
-	    !cy->setpoint || !cy->told || !cy->write_now || !cy->work) {
+	    !cy->setpoint || !cy->told || !cy->write_now || !cy->why ||
+	    !cy->work) {
 		cycle_free(cy);
 		return -1;
 	}
@@ -55,12 +57,14 @@ cycle_free(struct cycle *cy)
 	free(cy->setpoint);
 	free(cy->told);
 	free(cy->write_now);
+	free(cy->why);
 	free(cy->work);
 	cy->ac = NULL;
 	cy->memo = NULL;
 	cy->plan = NULL;
 	cy->target = cy->setpoint = cy->told = NULL;
 	cy->write_now = NULL;
+	cy->why = NULL;
 	cy->work = NULL;
 }
 
@@ -273,6 +277,68 @@ building(struct cycle *cy, const struct cycle_reading *rd)
 	memcpy(s->building_da, cy->bld_held, sizeof(s->building_da));
 }
 
+/*
+ * Why connector i is offered what it is: the one reason that binds. Its
+ * charger offline (the allocator's, with what it is counted at), locked
+ * or stopped by a fault; an operator's pause (it holds whether a car is
+ * there or not); no car, or one waiting for authorisation; smart
+ * charging's wait; a setpoint the charger refuses, or one it holds back
+ * (its contactor's rest, heat); a raise the planner holds back while cut
+ * cars follow; else the allocator's reason (alloc.c).
+ * *w holds the allocator's on entry.
+ */
+static void
+why_of(const struct cycle *cy, size_t i, const struct cycle_reading *r,
+    const struct cycle_op *op, struct conn_why *w)
+{
+	enum conn_reason r_early = REASON_NONE, r_car = REASON_NONE;
+
+	if (!r->online)
+		return;		/* the allocator's: charger offline */
+	switch (r->rc.state) {
+	case CS_LOCKED:
+		r_early = REASON_LOCKED;
+		break;
+	case CS_FAULT:
+		r_early = REASON_FAULT;
+		break;
+	case CS_AVAILABLE:
+		r_car = REASON_NO_CAR;
+		break;
+	case CS_WAIT_AUTH:
+		r_car = REASON_WAIT_AUTH;
+		break;
+	default:
+		if (!cycle_wants_current(&r->rc))
+			r_car = REASON_NO_CAR;	/* a state unknown to us */
+		break;
+	}
+	if (r_early == REASON_NONE && op->paused)
+		r_early = REASON_OPERATOR_PAUSE;
+	if (r_early == REASON_NONE)
+		r_early = r_car;
+	memset(w, 0, sizeof(*w));
+	w->phase = -1;
+	if (r_early != REASON_NONE)
+		w->reason = (uint8_t)r_early;
+	else if (op->blocked) {
+		w->reason = op->blocked_why ? op->blocked_why :
+		    REASON_SMART_DELAY;
+		w->until_ms = op->blocked_until_ms;
+	} else if (op->refused_da > 0) {
+		w->reason = REASON_CHARGER_REFUSED;
+		w->value_da = op->refused_da;
+	} else if (r->rc.state == CS_NO_CURRENT && r->rc.setpoint_da > 0 &&
+	    cy->plan[i].setpoint_da > 0)
+		/* offered, in force, and still no current: its contactor's
+		 * minimum open time, or heat (alloc.h: held) */
+		w->reason = REASON_CHARGER_HOLDS;
+	else if (cy->plan[i].setpoint_da < cy->target[i])
+		w->reason = REASON_RAISE_PENDING;
+	else
+		*w = cy->why[i];
+}
+
 void
 cycle_run(struct cycle *cy, const struct cycle_conf *cf,
     const struct cycle_reading *rd, const struct cycle_op *op, uint64_t now,
@@ -284,9 +350,15 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 		conn_from(&cy->ac[i], &cf[i], &rd[i], &op[i], now);
 	building(cy, rd);
 	alloc_compute(&cy->site, cy->ac, cy->memo, cy->n, now, cy->work,
-	    cy->target, &cy->out);
+	    cy->target, &cy->out, cy->why);
 	plan_step(cy->plan, &cy->site, cy->ac, cy->memo, cy->n, cy->target,
 	    cy->out.hard_da, now);
+	for (size_t i = 0; i < cy->n; i++) {
+		struct conn_why w = cy->why[i];
+
+		why_of(cy, i, &rd[i], &op[i], &w);
+		cy->why[i] = w;
+	}
 
 	/* Overload: less available than what was offered before this cycle's
 	 * cuts; the cut connectors still count at their old value. */
@@ -319,4 +391,5 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 	}
 	out->setpoint = cy->setpoint;
 	out->write_now = cy->write_now;
+	out->why = cy->why;
 }

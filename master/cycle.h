@@ -43,6 +43,13 @@ struct cycle_reading {
 struct cycle_op {
 	bool		 paused;	/* an operator paused it */
 	bool		 blocked;	/* a no-charge period or random delay */
+	/* Why blocked: REASON_SMART_DELAY or REASON_SMART_PERIOD, and until
+	 * when (now_ms's clock; 0: unknown). */
+	uint8_t		 blocked_why;
+	uint64_t	 blocked_until_ms;
+	/* The charger refused this setpoint, still the one we want (0:
+	 * none): the car does not get what it is offered. */
+	int32_t		 refused_da;
 };
 
 struct cycle_out {
@@ -57,6 +64,8 @@ struct cycle_out {
 	int32_t		 before_da[EVG_PHASES], offered_da[EVG_PHASES];
 	int		 cut;		/* connectors cut below their count */
 	int		 changed;	/* setpoints that changed */
+	/* Per connector: why it is offered what it is (reason.h). */
+	const struct conn_why *why;
 };
 
 /* A building estimate older than this is no help to the next one. */
@@ -75,6 +84,7 @@ struct cycle {
 	struct plan_conn *plan;
 	int32_t		*target, *setpoint, *told;
 	bool		*write_now;
+	struct conn_why	*why;
 	void		*work;
 	struct alloc_out out;
 	int32_t		 last_hard[EVG_PHASES];

@@ -76,6 +76,22 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	    "(%s) authorised connector %d", rc->tag, e->name, sl->k + 1);
 }
 
+/*
+ * The setpoint the charger refused, when it is still the one we want and
+ * not in force (the link writes it again at every poll); 0: none. The
+ * link keeps each write step's refusal while it lasts (linkcore.c).
+ */
+static int32_t
+refused_setpoint(const struct link_peer *l, int k)
+{
+	const struct link_refusal *r = &l->refusal[STEP_SETPOINT1 + k];
+
+	if (!r->active || r->addr != REGMAP_CONN_BASE * (k + 1) ||
+	    r->val != l->want_da[k] || l->conn[k].setpoint_da == r->val)
+		return 0;
+	return r->val;
+}
+
 /* What each connector's charger last said, and what operators and the
  * smart-charging rules ask of it: the control cycle's inputs. */
 static void
@@ -84,8 +100,11 @@ gather(struct site *s, uint64_t now)
 	struct master *m = s->m;
 	time_t	 wall = time(NULL);
 	struct tm lt;
+	int	 wday, second;
 
 	localtime_r(&wall, &lt);
+	wday = (lt.tm_wday + 6) % 7;	/* smart.h: 0 is Monday */
+	second = lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec;
 
 	/* The clamps as of the reading handed over (site_round_done). */
 	if (!s->mc.online)
@@ -118,8 +137,13 @@ gather(struct site *s, uint64_t now)
 		/* Smart charging: no-charge periods and random delays. */
 		op->blocked = r->online && cycle_wants_current(rc) &&
 		    !op->paused && !smart_allows(&m->conf->smart,
-		    &s->slot[i].smart, rc->session_no, (lt.tm_wday + 6) % 7,
-		    lt.tm_hour * 60 + lt.tm_min, now, random_u32());
+		    &s->slot[i].smart, rc->session_no, wday, second / 60, now,
+		    random_u32());
+		op->blocked_why = s->slot[i].smart.block == SMART_PERIOD ?
+		    REASON_SMART_PERIOD : REASON_SMART_DELAY;
+		op->blocked_until_ms = op->blocked ? smart_until(
+		    &m->conf->smart, &s->slot[i].smart, wday, second, now) : 0;
+		op->refused_da = r->online ? refused_setpoint(&pe->link, k) : 0;
 		s->slot[i].smart_blocked = op->blocked;
 		if (m->conf->site.authorisation == 1 && pe->link.online)
 			rfid_decide(s, i, pe, rc);
@@ -388,6 +412,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	static const char *const modes[] = { "static", "dynamic", "hybrid",
 	    "green" };
 	const struct master *m = s->m;
+	int64_t	 wall = clock_wall_ms();
 
 	sn->n = s->n < sn->cap ? s->n : sn->cap;
 	for (size_t i = 0; i < sn->n; i++) {
@@ -421,6 +446,11 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		c->led_colour = led_colour_name(led->colour[0]);
 		c->max_current = pe->cc->conn[k].max_current;
 		memcpy(c->tag, rc->tag, sizeof(rc->tag));
+		c->why = s->cy.why[i];
+		memcpy(c->paused_by, s->slot[i].paused_by, sizeof(c->paused_by));
+		/* The cycle's clock into the epoch's, for the API. */
+		c->until_ms = c->why.until_ms > now ? wall +
+		    (int64_t)(c->why.until_ms - now) : 0;
 	}
 	sn->nch = m->npeers < sn->chcap ? m->npeers : sn->chcap;
 	for (int i = 0; i < sn->nch; i++) {
@@ -475,7 +505,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	sn->running = s->cy.out.running;
 	sn->paused = s->cy.out.paused;
 	sn->uptime_ms = now;
-	sn->time_ms = (int64_t)time(NULL) * 1000;
+	sn->time_ms = wall;
 	sn->nalarms = alarms_collect(s, now, sn->time_ms, sn->alarms,
 	    ALARMS_MAX, &sn->alarms_total);
 }
@@ -662,7 +692,8 @@ put_str(struct jbuf *b, const char *name, const char *v)
 char *
 site_snap_json(const struct site_snap *sn)
 {
-	/* about 470 bytes a connector and charger: one allocation, mostly */
+	/* about 470 bytes a connector (its reason included) and 150 a
+	 * charger: one allocation, mostly */
 	struct jbuf b = { .cap = 512 * (sn->n + (size_t)sn->nch) + 8192 };
 
 	if ((b.p = malloc(b.cap)) == NULL)
@@ -727,6 +758,7 @@ site_snap_json(const struct site_snap *sn)
 	jb_s(&b, "],\"connectors\":[");
 	for (size_t i = 0; i < sn->n; i++) {
 		const struct snap_conn *c = &sn->conns[i];
+		char	 why[128];
 		int	 nf = 0;
 
 		jb_s(&b, i ? ",{" : "{");
@@ -763,6 +795,15 @@ site_snap_json(const struct site_snap *sn)
 		put_str(&b, "led_colour", c->led_colour);
 		put_deci(&b, "max_current", c->max_current);
 		put_str(&b, "tag", c->tag);
+		put_str(&b, "reason", reason_code((enum conn_reason)
+		    c->why.reason));
+		put_str(&b, "reason_text", reason_text(&c->why, c->paused_by,
+		    why, sizeof(why)));
+		jb_name(&b, "until_ms");
+		if (c->until_ms > 0)
+			jb_i(&b, c->until_ms);
+		else
+			jb_s(&b, "null");
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"events\":[");
@@ -872,9 +913,14 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 		}
 		if (verbs[k].cmd == -3)
 			s->slot[i].smart.boost = true;
-		else if (verbs[k].cmd < 0)
+		else if (verbs[k].cmd < 0) {
 			s->slot[i].op_paused = verbs[k].cmd == -1;
-		else if (verbs[k].cmd == REGMAP_CMD_LOCK ||
+			/* cut between characters, as the JSON checks */
+			snprintf(s->slot[i].paused_by,
+			    sizeof(s->slot[i].paused_by), "%.*s",
+			    verbs[k].cmd == -1 ? (int)utf8_trunc(who,
+			    sizeof(s->slot[i].paused_by) - 1) : 0, who);
+		} else if (verbs[k].cmd == REGMAP_CMD_LOCK ||
 		    verbs[k].cmd == REGMAP_CMD_UNLOCK)
 			/* the master's decision, kept at every poll */
 			seq = link_lock(&pe->link, kk,

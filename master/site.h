@@ -42,6 +42,11 @@ struct snap_conn {
 	uint32_t	 session_wh, session_s;
 	uint16_t	 session_no, faults;
 	char		 tag[20];
+	/* Why it is offered what it is (reason.h), who paused it, and
+	 * until when (since the epoch; 0: no end known). */
+	struct conn_why	 why;
+	char		 paused_by[32];
+	int64_t		 until_ms;
 };
 
 struct snap_charger {
@@ -76,6 +81,7 @@ struct site_slot {
 	int		 peer;
 	int		 k;		/* connector 0 or 1 */
 	bool		 op_paused;	/* an operator paused it */
+	char		 paused_by[32];	/* who (the reason's text) */
 	struct smart_conn smart;
 	bool		 smart_blocked;
 	char		 rfid_seen[20];	/* the tag last decided on */

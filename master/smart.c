@@ -42,19 +42,56 @@ smart_allows(const struct smart_cfg *c, struct smart_conn *s,
 		s->boost = false;
 		s->delay_until_ms = now + delay_ms(c, random_u32);
 	}
+	s->block = SMART_FREE;
 	if (!c->enabled || s->boost)
 		return true;
 	in = (c->days >> weekday & 1) &&
 	    (within(&c->period[0], minute) || within(&c->period[1], minute));
 	if (in) {
 		s->in_period = true;
+		s->block = SMART_PERIOD;
 		return false;
 	}
 	if (s->in_period) {
 		s->in_period = false;
 		s->delay_until_ms = now + delay_ms(c, random_u32);
 	}
-	return now >= s->delay_until_ms;
+	if (now >= s->delay_until_ms)
+		return true;
+	s->block = SMART_DELAY;
+	return false;
+}
+
+/*
+ * Until when smart charging holds this connector back, on now_ms's clock
+ * (0: it does not): the random delay's end, or the end of the no-charge
+ * period it is in (the later, when two overlap). The random delay that
+ * follows a period is drawn when the period ends (smart_allows()).
+ */
+uint64_t
+smart_until(const struct smart_cfg *c, const struct smart_conn *s,
+    int weekday, int second, uint64_t now)
+{
+	const int day_s = 24 * 60 * 60;
+	int	 left = 0, minute = second / 60;
+
+	if (s->block == SMART_DELAY)
+		return s->delay_until_ms;
+	if (s->block != SMART_PERIOD || !(c->days >> weekday & 1))
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		const struct smart_period *p = &c->period[k];
+		int	 l;
+
+		if (!within(p, minute))
+			continue;
+		l = p->end_min * 60 - second;
+		if (l <= 0)		/* over midnight, before it */
+			l += day_s;
+		if (l > left)
+			left = l;
+	}
+	return left > 0 ? now + (uint64_t)left * 1000 : 0;
 }
 
 /* "HH:MM-HH:MM"; "" or "off" for none. */

@@ -28,16 +28,26 @@ struct smart_cfg {
 	uint32_t	 max_delay_s;
 };
 
+/* Why smart_allows() said no (reason.h: smart_delay, and the period). */
+enum smart_block {
+	SMART_FREE = 0,
+	SMART_DELAY,		/* the random delay runs until delay_until_ms */
+	SMART_PERIOD,		/* inside a no-charge period */
+};
+
 struct smart_conn {
 	uint32_t	 session_id;
 	uint64_t	 delay_until_ms;
 	bool		 in_period;
 	bool		 boost;
+	enum smart_block block;	/* the last answer's why */
 };
 
 bool	smart_allows(const struct smart_cfg *, struct smart_conn *,
 	    uint32_t session_id, int weekday, int minute, uint64_t now_ms,
 	    uint32_t random_u32);
+uint64_t smart_until(const struct smart_cfg *, const struct smart_conn *,
+	    int weekday, int second_of_day, uint64_t now_ms);
 int	smart_parse_period(const char *, struct smart_period *);
 int	smart_parse_days(const char *, uint8_t *);
 

@@ -52,6 +52,23 @@ tui_fit(char *buf, size_t len, const char *s, int n)
 	return buf;
 }
 
+/* What is left of a wait, as m:ss (h:mm:ss from an hour); "" when none. */
+const char *
+tui_countdown(char *buf, size_t len, int64_t ms)
+{
+	int64_t	 s = (ms + 999) / 1000;
+
+	if (ms <= 0)
+		snprintf(buf, len, "%s", "");
+	else if (s >= 3600)
+		snprintf(buf, len, "%lld:%02lld:%02lld", (long long)(s / 3600),
+		    (long long)(s / 60 % 60), (long long)(s % 60));
+	else
+		snprintf(buf, len, "%lld:%02lld", (long long)(s / 60),
+		    (long long)(s % 60));
+	return buf;
+}
+
 static double
 num(json_t *v)
 {
@@ -156,6 +173,11 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 		phases(t->current, json_object_get(c, "current"));
 		t->session_kwh = num(json_object_get(c, "session_wh")) / 1000.0;
 		t->session_s = (long)num(json_object_get(c, "session_s"));
+		copy_str(t->reason, sizeof(t->reason),
+		    json_object_get(c, "reason"));
+		copy_str(t->reason_text, sizeof(t->reason_text),
+		    json_object_get(c, "reason_text"));
+		t->until_ms = (int64_t)num(json_object_get(c, "until_ms"));
 		json_array_foreach(json_object_get(c, "faults"), k, f)
 			off += (size_t)snprintf(t->faults + off, off <
 			    sizeof(t->faults) ? sizeof(t->faults) - off : 0,
@@ -218,7 +240,7 @@ cmp_rows(const void *a, const void *b, void *arg)
 }
 
 /* The table's rows: indexes into st->conns, filtered (a case-insensitive
- * substring of the charger's name or the state) and sorted. */
+ * substring of the charger's name, the state or the reason) and sorted. */
 int
 tui_rows(const struct tui_status *st, const struct tui_view *v, int *idx,
     int max)
@@ -231,7 +253,7 @@ tui_rows(const struct tui_status *st, const struct tui_view *v, int *idx,
 
 		if (v->filter[0] != '\0' && strcasestr(c->charger,
 		    v->filter) == NULL && strcasestr(c->state, v->filter) ==
-		    NULL)
+		    NULL && strcasestr(c->reason_text, v->filter) == NULL)
 			continue;
 		idx[n++] = (int)i;
 	}

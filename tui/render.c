@@ -232,9 +232,10 @@ phase_row(struct pen *p, int row, const struct tui_status *st, int ph)
 	put(p, row, 5 + bw, nw, attr, nums);
 }
 
-/* Column widths: the name and the faults take what the screen leaves. */
+/* Column widths: the name and the last column (why: the faults, or the
+ * reason for the offer) take what the screen leaves. */
 struct cols {
-	int	 name, faults;
+	int	 name, why;
 };
 
 static struct cols
@@ -246,12 +247,58 @@ columns(int width)
 	int	 rest = width - fixed - 1;
 	struct cols c;
 
-	/* faults in words need the room more than long names */
+	/* the reasons in words need the room more than long names */
 	c.name = rest / 3 < 8 ? 8 : rest / 3 > 24 ? 24 : rest / 3;
-	c.faults = rest - c.name;
-	if (c.faults < 0)
-		c.faults = 0;
+	c.why = rest - c.name;
+	if (c.why < 0)
+		c.why = 0;
 	return c;
+}
+
+/* Characters of s once escaped, as put() shows it. */
+static int
+chars_of(const char *s)
+{
+	char	 esc[1024];
+	int	 n = 0;
+
+	text_escape(esc, sizeof(esc), s);
+	for (const unsigned char *t = (const unsigned char *)esc; *t; t++)
+		n += (*t & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * The last column: a connector's faults, or why it is offered what it
+ * is with the time left ("rotation rest 2:30"). Cut to w columns, the
+ * countdown kept and the cut marked, never in the middle of a character.
+ */
+static const char *
+why_cell(char *buf, size_t len, const struct tui_conn *c, int64_t now_ms,
+    int w, bool utf8)
+{
+	char	 cd[24], text[160];
+	int	 tw;
+
+	if (c->faults[0])
+		return tui_fit(buf, len, c->faults, w);
+	tui_countdown(cd, sizeof(cd), c->until_ms > 0 ? c->until_ms - now_ms :
+	    0);
+	tw = w - (cd[0] ? (int)strlen(cd) + 1 : 0);
+	if (tw < 2)		/* no room for words: the time alone */
+		return tui_fit(buf, len, cd[0] ? cd : c->reason_text, w);
+	if (chars_of(c->reason_text) > tw) {
+		size_t	 e;
+
+		tui_fit(text, sizeof(text), c->reason_text, tw - 1);
+		for (e = strlen(text); e > 0 && text[e - 1] == ' '; e--)
+			text[e - 1] = '\0';	/* "limited by…" */
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "%s", utf8 ? "\u2026" : ".");
+	} else
+		snprintf(text, sizeof(text), "%s", c->reason_text);
+	snprintf(buf, len, "%s%s%s", text, cd[0] ? " " : "", cd);
+	return buf;
 }
 
 static void
@@ -262,17 +309,17 @@ table_head(struct pen *p, int row)
 	fill_row(p, row, TA_BOLD);
 	putf(p, row, 0, p->s->cols, TA_BOLD, "%-*.*s %s %-6s   %-13s %5s %-14s "
 	    "%6s %5s %s", w.name, w.name, "Charger", "C", "Phase", "State",
-	    "Offer", "Draw L1/L2/L3 A", "kWh", "Time", w.faults > 0 ? "Faults" :
-	    "");
+	    "Offer", "Draw L1/L2/L3 A", "kWh", "Time", w.why > 0 ? "Why" : "");
 }
 
 static void
-conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
+conn_row(struct pen *p, int row, const struct tui_conn *c, int64_t now_ms,
+    bool sel)
 {
 	struct cols w = columns(p->s->cols);
 	int	 base = sel ? TA_SEL : c->online ? TA_NORM : TA_DIM;
 	int	 col = 0;
-	char	 draw[48], t[48], name[160], state[64];
+	char	 draw[48], t[48], name[160], state[64], why[256];
 
 	if (sel)
 		fill_row(p, row, TA_SEL);
@@ -293,8 +340,9 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, bool sel)
 	    "offline", 13));
 	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
 	    "%5s ", c->offer, draw, c->session_kwh, t);
-	if (w.faults > 0 && c->faults[0])
-		put(p, row, col, w.faults, sel ? TA_SEL : TA_BAD, c->faults);
+	if (w.why > 0)
+		put(p, row, col, w.why, sel ? TA_SEL : c->faults[0] ? TA_BAD :
+		    base, why_cell(why, sizeof(why), c, now_ms, w.why, p->utf8));
 }
 
 static void
@@ -382,7 +430,7 @@ main_screen(struct pen *p, const struct tui_status *st,
 			top = n - rows > 0 ? n - rows : 0;
 		for (int i = 0; i < rows && top + i < n; i++)
 			conn_row(p, HEAD_ROWS + i, &st->conns[idx[top + i]],
-			    top + i == v->sel);
+			    st->time_ms, top + i == v->sel);
 		if (n == 0)
 			putf(p, HEAD_ROWS, 2, p->s->cols - 2, TA_DIM, "no "
 			    "connector matches '%s'", v->filter);
@@ -433,6 +481,19 @@ detail_screen(struct pen *p, const struct tui_status *st,
 	    c->phase, c->max_current);
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "offer     %.1f A (allowed "
 	    "%.1f A)", c->offer, c->setpoint);
+	{
+		char	 cd[24], at[16] = "";
+		time_t	 tt = (time_t)(c->until_ms / 1000);
+		struct tm tm;
+
+		tui_countdown(cd, sizeof(cd), c->until_ms > 0 ? c->until_ms -
+		    st->time_ms : 0);
+		if (cd[0] && localtime_r(&tt, &tm) != NULL)
+			strftime(at, sizeof(at), "%H:%M:%S", &tm);
+		putf(p, r++, 2, p->s->cols - 2, TA_NORM, "why       %s%s%s%s%s",
+		    c->reason_text[0] ? c->reason_text : "-", cd[0] ? ", " : "",
+		    cd, cd[0] ? " left, until " : "", at);
+	}
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "draw      L1 %.1f A, L2 %.1f "
 	    "A, L3 %.1f A", c->current[0], c->current[1], c->current[2]);
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "session   %.2f kWh, %ld:%02ld",
@@ -513,6 +574,11 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"                             once fixed",
 		"  locked                     out of service (an operator)",
 		"  offline                    the charger does not answer",
+		"",
+		"Why: the reason for the offer (faults first), with the time",
+		"  left where the wait has an end: rotation rest 2:30, smart-",
+		"  charging delay 4:10, paused by operator (name), overload cut,",
+		"  limited by the supply (L2)... (operator guide: Why a car waits)",
 		"",
 		"Every action is recorded by the master with your name.",
 	};

@@ -29,6 +29,10 @@ struct tui_conn {
 	double	 session_kwh;
 	long	 session_s;
 	char	 faults[96];	/* in words, comma separated */
+	/* Why it is offered what it is, and until when (the master's epoch
+	 * ms; 0: no end known). */
+	char	 reason[40], reason_text[96];
+	int64_t	 until_ms;
 };
 
 struct tui_event {
@@ -127,6 +131,7 @@ void	tui_list_sessions(struct tui_list *, const char *json, size_t len);
 void	tui_list_free(struct tui_list *);
 const char *tui_sort_name(enum tui_sort);
 const char *tui_fit(char *buf, size_t len, const char *s, int n);
+const char *tui_countdown(char *buf, size_t len, int64_t ms);
 
 /* keys.c (keys as curses gives them; see TUI_KEY_*) */
 #define TUI_KEY_UP	0x103

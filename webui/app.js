@@ -33,6 +33,12 @@ function fmtDur(s) {
   const hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60);
   return hh + ' h ' + String(mm).padStart(2, '0') + ' min';
 }
+/* What is left of a wait: m:ss, or h:mm:ss from an hour; '' when none. */
+function fmtLeft(ms) {
+  if (!(ms > 0)) return '';
+  const s = Math.ceil(ms / 1000), mm = String(Math.floor((s % 3600) / 60)), ss = String(s % 60).padStart(2, '0');
+  return s >= 3600 ? Math.floor(s / 3600) + ':' + mm.padStart(2, '0') + ':' + ss : mm + ':' + ss;
+}
 const isInstaller = () => S.session && S.session.role === 'installer';
 
 async function api(method, path, body) {
@@ -253,10 +259,17 @@ function drawDashboard(st, phases, conns, out) {
   const sum = h('p', { class: 'hint', id: 'dash-summary' }, 'Mode ' + st.mode + ' · group limit ' + fmtA(st.group_limit) +
     ' · meter ' + (st.meter_online ? 'online' : 'offline') + ' · ' + st.running + ' charging, ' + st.paused + ' waiting for current');
   phases.append(sum);
-  conns.replaceChildren(...st.connectors.map((c) => connCard(c, out)));
+  conns.replaceChildren(...st.connectors.map((c) => connCard(c, out, st.time_ms)));
 }
 
-function connCard(c, out) {
+/* Why a connector is offered what it is, with the time left on the
+ * appliance's clock ("rotation rest 2:30"). */
+function whyText(c, now) {
+  const left = c.until_ms ? fmtLeft(c.until_ms - now) : '';
+  return (c.reason_text || '-') + (left ? ' ' + left : '');
+}
+
+function connCard(c, out, now) {
   const id = c.charger_id + '-' + c.connector;
   const act = (verb) => async () => {
     if (verb === 'reset' && !confirm('Reset the latched fault of ' + c.charger + ' connector ' + c.connector + '? Only after the cause is fixed.')) return;
@@ -271,6 +284,7 @@ function connCard(c, out) {
     h('dl', {},
       h('dt', {}, 'State'), h('dd', { class: 'state' }, c.online ? c.state + (c.paused ? ' (paused by operator)' : '') : 'charger offline'),
       h('dt', {}, 'Offer'), h('dd', {}, fmtA(c.offer) + ' (allowed ' + fmtA(c.setpoint) + ')'),
+      h('dt', {}, 'Why'), h('dd', { class: 'why', 'data-reason': c.reason }, whyText(c, now)),
       h('dt', {}, 'Draw'), h('dd', {}, c.current.map((v) => v.toFixed(1)).join(' / ') + ' A'),
       h('dt', {}, 'Session'), h('dd', {}, (c.session_wh / 1000).toFixed(2) + ' kWh · ' + fmtDur(c.session_s)),
       h('dt', {}, 'Wiring'), h('dd', {}, c.phase + ' · max ' + fmtA(c.max_current)),

@@ -44,6 +44,7 @@ main(void)
 		struct alloc_memo *m = calloc(n, sizeof(*m));
 		struct plan_conn *pc = calloc(n, sizeof(*pc));
 		int32_t	*offers = calloc(n, sizeof(int32_t));
+		struct conn_why *why = calloc(n, sizeof(*why));	/* as the master */
 		void	*work = malloc(alloc_work_size(n));
 		double	 t[RUNS], tplan[RUNS], calls_per_run = n <= 100 ? 1000 : n <= 1000 ?
 		    100 : 10;
@@ -86,7 +87,7 @@ main(void)
 				memset(pc, 0, n * sizeof(*pc));
 				t0 = now_ns();
 				alloc_compute(&s, c, m, n, clock_ms, work, offers,
-				    &o);
+				    &o, why);
 				t1 = now_ns();
 				plan_step(pc, &s, c, m, n, offers, o.hard_da,
 				    clock_ms);
@@ -107,6 +108,7 @@ main(void)
 		free(m);
 		free(pc);
 		free(offers);
+		free(why);
 		free(work);
 	}
 	return 0;

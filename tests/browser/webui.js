@@ -4,7 +4,9 @@
  * first login and the forced password change (by keyboard), the group
  * limit changed and the dashboard's limit line moving, an RFID tag added,
  * a day of history plotted,
- * a connector paused and its card changing, the sessions CSV downloaded;
+ * a connector paused and its card changing (and saying why: the
+ * operator's pause, a no-charge period with the time left counting
+ * down), the sessions CSV downloaded;
  * every page at 1280 px and 360 px: screenshot saved, no horizontal
  * scroll. Started by tests/proc/test_webui.py, which runs the appliance:
  *   node webui.js URL SIM_SOCKET SCREENSHOT_DIR
@@ -110,9 +112,35 @@ async function limitLeft(page) {
     await step('pause a connector: its card changes', async () => {
       await page.click('#conn-1-1 button[data-action=pause]');
       await page.waitForSelector('#conn-1-1 .state:text("paused by operator")');
+      await page.waitForSelector('#conn-1-1 .why[data-reason=operator_pause]:text-is("paused by operator (installer)")');
       await page.waitForSelector('#conn-1-1 button[data-action=resume]');
       await page.click('#conn-1-1 button[data-action=resume]');
       await page.waitForSelector('#conn-1-1 button[data-action=pause]');
+    });
+    await step('a car held by a no-charge period says so, with the time left', async () => {
+      const pad = (n) => String(n).padStart(2, '0');
+      const hm = (ms) => { const d = new Date(ms); return pad(d.getHours()) + ':' + pad(d.getMinutes()); };
+      const t = Date.now();
+      const smart = (body) => page.evaluate(async (b) => (await api('PUT', '/api/config/smart', b)).status, body);
+      assert.strictEqual(await smart({ enabled: true, days: 'all', no_charge1: hm(t - 60000) + '-' + hm(t + 600000),
+        no_charge2: 'off' }), 200);
+      const sel = '#conn-1-1 .why[data-reason=smart_no_charge_period]';
+      await page.waitForSelector(sel);
+      const left = (text) => {
+        const m = /^smart charging: no-charge period (\d+):(\d\d)$/.exec(text);
+        assert(m, 'no countdown in: ' + text);
+        return Number(m[1]) * 60 + Number(m[2]);
+      };
+      const first = left(await page.textContent(sel));
+      assert(first >= 480 && first <= 600, 'left: ' + first + ' s');
+      // it counts down
+      await page.waitForFunction(([s, a]) => {
+        const m = /(\d+):(\d\d)$/.exec(document.querySelector(s).textContent);
+        return m && Number(m[1]) * 60 + Number(m[2]) < a;
+      }, [sel, first], { timeout: 5000 });
+      await page.screenshot({ path: path.join(shots, 'dashboard-why-1280.png') });
+      assert.strictEqual(await smart({ enabled: false }), 200);
+      await page.waitForSelector('#conn-1-1 .why:not([data-reason=smart_no_charge_period])');
     });
     await step('add an RFID tag', async () => {
       await page.click('nav a[href="#/authorisation"]');

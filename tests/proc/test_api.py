@@ -284,6 +284,11 @@ class ApiTest(ts.SiteTest):
         st, j, _ = op.call("POST", "/api/chargers/1/connectors/1/pause")
         self.assertEqual(st, 200, j)
         self.wait_status(op, lambda s: s["connectors"][0]["paused"])
+        # and says why, naming who (issue 18, section 2)
+        c0 = self.wait_status(op, lambda s: s["connectors"][0]["reason"] ==
+                              "operator_pause")["connectors"][0]
+        self.assertEqual(c0["reason_text"], "paused by operator (olivia)")
+        self.assertIsNone(c0["until_ms"])
         e = self.wait_event(op, "pause", "olivia")
         self.assertEqual(e["source"], "olivia")
         st, j, _ = op.call("POST", "/api/chargers/1/connectors/1/resume")
@@ -562,8 +567,11 @@ class ApiTest(ts.SiteTest):
             tl.control(self.simsock, "bay-001 rfid 1 " + tag)
             e = self.wait_event(c, "rfid-refused", tag)
             self.assertIn(why, e["text"])
-        self.assertEqual(self.api_status(c)["connectors"][0]["state"],
-                         "waiting-for-authorisation")
+        c0 = self.api_status(c)["connectors"][0]
+        self.assertEqual(c0["state"], "waiting-for-authorisation")
+        self.assertEqual((c0["reason"], c0["reason_text"]),
+                         ("waiting_for_authorisation",
+                          "waiting for authorisation"))
         tl.control(self.simsock, "bay-001 rfid 1 04A1B2C3")
         self.wait_event(c, "rfid-accepted", "Fleet van 1")
         self.wait_status(c, lambda s: s["connectors"][0]["state"] in

@@ -3,11 +3,13 @@
 master and evgroup-sim on loopback, keys sent with send-keys, the screen
 read with capture-pane. The right number of connectors, a plug-in shown
 within 2 s, a pause reaching the master, 80x24 after a resize, the master
-killed and restarted, a monochrome UTF-8-less terminal. The captures are
-kept in BUILD/tui-captures/ (docs/operator-guide.md shows them)."""
+killed and restarted, a monochrome UTF-8-less terminal; a waiting car
+says why, with the time left. The captures are kept in
+BUILD/tui-captures/ (docs/operator-guide.md shows them)."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -184,8 +186,67 @@ class TuiTest(ts.SiteTest):
         self.tmux("send-keys", "-t", "tui:mono", "q")
         time.sleep(0.5)
 
+    def test_why(self):
+        """Issue 18, section 2: a car held back by a no-charge period says
+        so in the Why column with the time left, counting down, cut
+        cleanly on 80 columns; the detail says until when; an operator's
+        pause names the operator."""
+        t = time.time()
+        start = time.strftime("%H:%M", time.localtime(t - 60))
+        end = time.strftime("%H:%M", time.localtime(t + 10 * 60))
+        m = self.start_site(n=2, web=True, fuse=110, group=100, extra=(
+            "\n[smart]\nenabled = yes\ndays = all\nno_charge1 = %s-%s\n"
+            "no_charge2 = off\n" % (start, end)))
+        m.wait_for(r"web UI on")
+        c = Client(self.web_port)
+        c.login("installer", "installer")
+        c.call("POST", "/api/password", {"old": "installer",
+                                         "new": PASSWORD})
+        for b in ("bay-001", "bay-002"):
+            tl.control(self.simsock, "%s car 1 max 16" % b)
+            tl.control(self.simsock, "%s plug 1" % b)
+        self.console("why", 120, 30, "env TERM=xterm-256color "
+                     "LANG=C.UTF-8 LC_ALL=C.UTF-8")
 
-ts.own_tests_only(TuiTest, keep=("test_console",))
+        def row(s, name):
+            r = [ln for ln in s.splitlines() if ln.startswith(name)]
+            return r[0] if r else ""
+        left = re.compile(r"smart charging: no-charge period (\d+):(\d\d)$")
+        s = self.wait_screen(lambda s: left.search(row(s, "bay-001")),
+                             timeout=15)
+        self.assertIn("Why", s)
+        mm, ss = left.search(row(s, "bay-001")).groups()
+        first = int(mm) * 60 + int(ss)
+        self.assertTrue(8 * 60 <= first <= 10 * 60, row(s, "bay-001"))
+        self.keep("why", s)
+        # it counts down
+        s = self.wait_screen(lambda s: left.search(row(s, "bay-001")) and
+                             int(left.search(row(s, "bay-001")).group(1)) *
+                             60 + int(left.search(row(s, "bay-001"))
+                                      .group(2)) < first, timeout=5)
+        # the detail: in full, until when
+        self.tmux("send-keys", "-t", "tui", "Enter")
+        s = self.wait_screen(lambda s: "bay-001 connector 1" in s and
+                             "why       smart charging: no-charge period, "
+                             in s)
+        self.assertRegex(s, r"why       smart charging: no-charge period, "
+                         r"\d+:\d\d left, until %s:00" % end)
+        self.keep("why-detail", s)
+        self.tmux("send-keys", "-t", "tui", "Escape")
+        # an operator's pause names the operator
+        self.tmux("send-keys", "-t", "tui", "j")
+        self.tmux("send-keys", "-t", "tui", "p")
+        s = self.wait_screen(lambda s: "paused by operator (installer)" in
+                             row(s, "bay-002"))
+        # 80 columns: the words cut and marked, the time kept
+        self.tmux("resize-window", "-t", "tui", "-x", "80", "-y", "24")
+        s = self.wait_screen(lambda s: len(s.splitlines()[0]) <= 80 and
+                             re.search(r"\u2026 \d+:\d\d$", row(s, "bay-001")))
+        self.assertTrue(all(len(ln) <= 80 for ln in s.splitlines()), s)
+        self.assertTrue(row(s, "bay-002").endswith("\u2026"), s)
+
+
+ts.own_tests_only(TuiTest, keep=("test_console", "test_why"))
 
 
 if __name__ == "__main__":

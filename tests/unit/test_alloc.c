@@ -11,7 +11,10 @@
  *    paused, it is offered its place again after 30 minutes, without
  *    displacing a running car;
  *  - rotation: a paused car displaces a running one only when it has
- *    received 1 kWh less.
+ *    received 1 kWh less;
+ *  - why each connector got what it got (issue 18, section 2): the one
+ *    reason that binds, with its phase and its end, from the scenario
+ *    that produces it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -34,6 +37,7 @@ static struct alloc_conn c[N];
 static struct alloc_memo m[N];
 static int32_t	 off[N], want[N];
 static struct alloc_out out;
+static struct conn_why why[N];
 static void	*work;
 static uint64_t	 now;
 
@@ -90,7 +94,7 @@ cycles(uint64_t ms)
 			for (int p = 0; p < EVG_PHASES; p++)
 				c[i].draw_da[p] = d;
 		}
-		alloc_compute(&site, c, m, N, now, work, off, &out);
+		alloc_compute(&site, c, m, N, now, work, off, &out, why);
 	}
 }
 
@@ -244,6 +248,196 @@ test_rotation_waits_for_a_gain(void **state)
 	assert_int_equal(off[1], 60);
 }
 
+/* Connector i's reason is r, on phase ph (-1: none), until until_ms
+ * (0: none). */
+static void
+assert_why(int i, enum conn_reason r, int ph, uint64_t until_ms)
+{
+	char	 text[96];
+
+	if (why[i].reason != r || why[i].phase != ph ||
+	    why[i].until_ms != until_ms)
+		fail_msg("connector %d: %s (%s) phase %d until %llu; expected "
+		    "%s phase %d until %llu", i, reason_code(why[i].reason),
+		    reason_text(&why[i], "", text, sizeof(text)), why[i].phase,
+		    (unsigned long long)why[i].until_ms, reason_code(r), ph,
+		    (unsigned long long)until_ms);
+}
+
+/* Every code is snake_case and its own; every text has at most one %s,
+ * and names the phase, the current or who. */
+static void
+test_reason_codes_and_texts(void **state)
+{
+	char	 text[96];
+
+	(void)state;
+	for (int r = 0; r < REASON_COUNT; r++) {
+		const char *code = reason_code((enum conn_reason)r);
+
+		assert_non_null(code);
+		assert_true(code[0] != '\0');
+		for (const char *p = code; *p; p++)
+			assert_true((*p >= 'a' && *p <= 'z') || *p == '_');
+		for (int k = 0; k < r; k++)
+			assert_string_not_equal(code,
+			    reason_code((enum conn_reason)k));
+	}
+	assert_string_equal(reason_code(REASON_COUNT), "none");
+	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_SUPPLY_LIMIT, 1, 0, 0 }, NULL, text, sizeof(text)),
+	    "limited by the supply (L2)");
+	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_OPERATOR_PAUSE, -1, 0, 0 }, "alice", text, sizeof(text)),
+	    "paused by operator (alice)");
+	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_CHARGER_REFUSED, -1, 200, 0 }, NULL, text, sizeof(text)),
+	    "charger refused 20.0 A");
+	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_ROTATION_REST, -1, 0, 5 }, NULL, text, sizeof(text)),
+	    "rotation rest");
+}
+
+/* A car offered current says what stops it rising: its maximum, the
+ * group limit, the supply on the phase that is full, the meter-offline
+ * limit, the PV surplus, its own draw (reclaim); a car the meter-offline
+ * limit no longer carries is an overload cut. */
+static void
+test_why_a_car_gets_what_it_gets(void **state)
+{
+	(void)state;
+	site_init(1000);
+	plug(0, 320);
+	plug(1, 320);
+	cycles(2 * SEC);
+	assert_int_equal(off[0], 320);
+	assert_why(0, REASON_AT_MAX, -1, 0);
+	assert_why(1, REASON_AT_MAX, -1, 0);
+	assert_why(2, REASON_NONE, -1, 0);	/* no car: the cycle's */
+	site.group_limit_da = 400;
+	cycles(SEC);
+	assert_int_equal(off[0], 200);
+	assert_why(0, REASON_GROUP_LIMIT, 0, 0);
+	/* the building on L2 leaves the least */
+	site.group_limit_da = 1000;
+	site.clamp_da[0] = 500;
+	site.clamp_da[1] = 650;
+	site.clamp_da[2] = 500;
+	cycles(SEC);
+	assert_int_equal(off[0], 175);
+	assert_why(0, REASON_SUPPLY_LIMIT, 1, 0);
+	assert_why(1, REASON_SUPPLY_LIMIT, 1, 0);
+	/* the meter silent: 10 A for both, one runs at it, the other is
+	 * cut by the supply */
+	site.meter_online = false;
+	site.offline_limit_da = 100;
+	cycles(SEC);
+	assert_int_equal(off[0] + off[1], 100);
+	assert_why(off[0] ? 0 : 1, REASON_METER_OFFLINE_LIMIT, 0, 0);
+	assert_why(off[0] ? 1 : 0, REASON_OVERLOAD_CUT, -1, 0);
+	/* hybrid: 12 A of PV surplus on top of the minimums */
+	site_init(1000);
+	site.mode = ALLOC_HYBRID;
+	site.clamp_da[0] = site.clamp_da[1] = site.clamp_da[2] = -240;
+	plug(0, 320);
+	plug(1, 320);
+	cycles(2 * SEC);
+	assert_int_equal(off[0], 120);
+	assert_why(0, REASON_SURPLUS_LIMIT, 0, 0);
+	/* reclaim: a car that draws 10 A of 32 A is trimmed to 12 A */
+	site_init(1000);
+	plug(0, 100);
+	cycles(40 * SEC);
+	assert_int_equal(off[0], 120);
+	assert_why(0, REASON_CAR_DRAW, -1, 0);
+}
+
+/* A car offered nothing says why, and until when where an end is known:
+ * waiting for room, a rotation rest (its minimum pause), a car that takes
+ * nothing (offered its place again after 30 min), green waiting for a
+ * surplus (and for it to hold its start delay), the offline strategies. */
+static void
+test_why_a_car_gets_nothing(void **state)
+{
+	uint64_t t;
+
+	(void)state;
+	site_init(60);
+	plug(0, 320);
+	cycles(SEC);
+	plug(1, 320);
+	cycles(10 * 60 * SEC);
+	assert_int_equal(off[1], 0);
+	assert_why(1, REASON_NO_ROOM, 0, 0);
+	assert_why(0, REASON_SUPPLY_LIMIT, 0, 0);	/* the fuse: 6 A */
+	c[1].session_wh = 4000;
+	c[0].session_wh = 5001;
+	cycles(SEC);			/* car 1 takes car 0's place */
+	assert_int_equal(off[0], 0);
+	assert_why(0, REASON_ROTATION_REST, -1, now + ALLOC_MIN_PAUSE_MS);
+	t = now;
+	cycles(60 * SEC);		/* the same end, a minute closer */
+	assert_why(0, REASON_ROTATION_REST, -1, t + ALLOC_MIN_PAUSE_MS);
+	cycles(ALLOC_MIN_PAUSE_MS);	/* rested: now it waits its turn */
+	assert_why(0, REASON_NO_ROOM, 0, 0);
+
+	/* a full car gives its place: offered it again 30 min later */
+	site_init(200);
+	plug(0, 320);
+	plug(1, 0);
+	cycles(62 * SEC);
+	assert_int_equal(off[1], 0);
+	assert_why(1, REASON_IDLE, -1, m[1].since_ms + ALLOC_IDLE_RETRY_MS);
+	assert_true(m[1].since_ms > now - 2 * SEC);
+
+	/* green: no surplus, then 8 A of it that must hold for a minute */
+	site_init(1000);
+	site.mode = ALLOC_GREEN;
+	site.green_start_ms = ALLOC_GREEN_START_MS;
+	site.green_stop_ms = ALLOC_GREEN_STOP_MS;
+	plug(0, 320);
+	cycles(5 * SEC);
+	assert_why(0, REASON_GREEN_WAIT, -1, 0);
+	site.clamp_da[0] = site.clamp_da[1] = site.clamp_da[2] = -80;
+	cycles(SEC);
+	t = now;
+	cycles(10 * SEC);
+	assert_int_equal(off[0], 0);
+	assert_why(0, REASON_GREEN_WAIT, -1, t + ALLOC_GREEN_START_MS);
+	cycles(ALLOC_GREEN_START_MS);
+	assert_int_equal(off[0], 80);
+	assert_why(0, REASON_SURPLUS_LIMIT, 0, 0);
+
+	/* a charger offline: counted at its setpoint until its fallback;
+	 * the others to 0 (zero) or their minimum (minimise) */
+	site_init(1000);
+	plug(0, 320);
+	plug(2, 320);
+	cycles(2 * SEC);
+	c[2].online = false;
+	c[2].fallback_da = 0;
+	c[2].fallback_ms = 10 * SEC;
+	site.strategy = STRATEGY_ZERO;
+	cycles(SEC);
+	assert_int_equal(off[0], 0);
+	assert_why(0, REASON_OFFLINE_ZERO, -1, 0);
+	assert_why(2, REASON_CHARGER_OFFLINE, -1, 0);
+	assert_int_equal(why[2].value_da, 320);
+	cycles(SEC);	/* it rests too, but zero is what binds */
+	assert_why(0, REASON_OFFLINE_ZERO, -1, 0);
+	site_init(1000);
+	plug(0, 320);
+	plug(2, 320);
+	cycles(2 * SEC);
+	c[2].online = false;
+	c[2].silent_ms = 20 * SEC;	/* fell back by itself */
+	site.strategy = STRATEGY_MINIMISE;
+	cycles(SEC);
+	assert_int_equal(off[0], ALLOC_MIN_DA);
+	assert_why(0, REASON_OFFLINE_MINIMISE, -1, 0);
+	assert_int_equal(why[2].value_da, 0);
+}
+
 static int
 setup(void **state)
 {
@@ -269,6 +463,9 @@ main(void)
 		cmocka_unit_test(test_idle_car_in_what_is_left),
 		cmocka_unit_test(test_idle_car_offered_again),
 		cmocka_unit_test(test_rotation_waits_for_a_gain),
+		cmocka_unit_test(test_reason_codes_and_texts),
+		cmocka_unit_test(test_why_a_car_gets_what_it_gets),
+		cmocka_unit_test(test_why_a_car_gets_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

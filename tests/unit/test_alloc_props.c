@@ -142,7 +142,8 @@ static void
 run(const struct tcase *t, int32_t *out, struct alloc_out *o)
 {
 	gen_history(t);
-	alloc_compute(&t->site, t->c, memo, t->n, 1000000, workmem, out, o);
+	alloc_compute(&t->site, t->c, memo, t->n, 1000000, workmem, out, o,
+	    NULL);
 }
 
 /* NULL when every property holds, else which one broke and how. */

@@ -480,6 +480,18 @@ assert_fuse_kept(const struct scen *s)
 
 static struct scen S;
 
+/* Connector i's reason, as the control cycle gave it. */
+static void
+assert_why(const struct scen *s, int i, enum conn_reason r)
+{
+	char	 text[96];
+
+	if (s->cy.why[i].reason != r)
+		fail_msg("connector %d: %s (%s); expected %s", i,
+		    reason_code(s->cy.why[i].reason), reason_text(&s->cy.why[i],
+		    "", text, sizeof(text)), reason_code(r));
+}
+
 /* The building jumps from 30 A to 80 A on a 100 A supply. */
 static void
 test_base_load_step(void **state)
@@ -1212,6 +1224,112 @@ test_cars_starting_together(void **state)
 }
 
 /*
+ * Issue 18, section 2: every connector says why, through the master's own
+ * cycle and real chargers: no car, locked, waiting for authorisation, a
+ * fault, at its maximum; an operator's pause (with or without a car) and
+ * smart charging's wait (with its end) as the shell gives them; a
+ * setpoint the charger refuses, or holds back (its contactor's rest);
+ * a charger offline, counted at its setpoint until its fallback; a raise
+ * that waits for a cut car to follow, then the supply's limit.
+ */
+static void
+test_why_through_the_cycle(void **state)
+{
+	struct scen *s = &S;
+	uint64_t until;
+	bool	 pending = false, held = false;
+
+	(void)state;
+	scen_init(s, 7, 1, ALLOC_DYNAMIC, 1000, NULL);
+	s->ch[2].fw.cfg.auth = AUTH_REMOTE;
+	for (int c = 1; c < 7; c++) {
+		cmd(s, c, "car 1 max 32");
+		cmd(s, c, "plug 1");
+	}
+	cmd(s, 3, "lock 1");
+	cmd(s, 4, "fault 1 pen");
+	s->op[5].paused = true;
+	until = s->now + 250000;
+	s->op[6].blocked = true;
+	s->op[6].blocked_why = REASON_SMART_DELAY;
+	s->op[6].blocked_until_ms = until;
+	run(s, 10000);
+	assert_why(s, 0, REASON_NO_CAR);
+	assert_why(s, 1, REASON_AT_MAX);
+	assert_why(s, 2, REASON_WAIT_AUTH);
+	assert_why(s, 3, REASON_LOCKED);
+	assert_why(s, 4, REASON_FAULT);
+	assert_why(s, 5, REASON_OPERATOR_PAUSE);
+	assert_why(s, 6, REASON_SMART_DELAY);
+	assert_int_equal(s->cy.why[6].until_ms, until);
+	/* a pause holds with no car too; a fault comes first */
+	s->op[0].paused = s->op[4].paused = true;
+	run(s, CYCLE_MS);
+	assert_why(s, 0, REASON_OPERATOR_PAUSE);
+	assert_why(s, 4, REASON_FAULT);
+	s->op[0].paused = s->op[4].paused = false;
+	/* paused and given back at once: its charger keeps the contactor
+	 * open for its minimum open time (10 s here) */
+	s->op[1].paused = true;
+	run(s, 8000);
+	assert_false(fwc(s, 1)->close_cmd);
+	s->op[1].paused = false;
+	for (int t = 0; t < 100 && !held; t++) {
+		run(s, 100);
+		if (s->rd[1].rc.state == CS_NO_CURRENT &&
+		    s->rd[1].rc.setpoint_da > 0) {
+			assert_why(s, 1, REASON_CHARGER_HOLDS);
+			held = true;
+		}
+	}
+	assert_true(held);
+	run(s, 15000);
+	assert_why(s, 1, REASON_AT_MAX);
+	/* the charger refuses the setpoint we want (site.c finds it in the
+	 * link) */
+	s->op[1].refused_da = 320;
+	run(s, CYCLE_MS);
+	assert_why(s, 1, REASON_CHARGER_REFUSED);
+	assert_int_equal(s->cy.why[1].value_da, 320);
+	s->op[1].refused_da = 0;
+	/* its network down: counted at its 32 A until its 10 s fallback
+	 * timeout and its car's 5 s are over, then at its fallback, 0 */
+	s->net_down[1] = true;
+	run(s, 2 * CYCLE_MS);
+	assert_why(s, 1, REASON_CHARGER_OFFLINE);
+	assert_int_equal(s->cy.why[1].value_da, 320);
+	run(s, 16000);
+	assert_why(s, 1, REASON_CHARGER_OFFLINE);
+	assert_int_equal(s->cy.why[1].value_da, 0);
+
+	/* 40 A: a car at 32 A, then a second one. It is offered 20 A at
+	 * once but its raise waits for the first to come down (counted at
+	 * 32 A until then); both at 20 A, the supply full. */
+	scen_init(s, 2, 1, ALLOC_DYNAMIC, 400, NULL);
+	cmd(s, 0, "car 1 max 32");
+	cmd(s, 0, "plug 1");
+	run(s, 20000);
+	assert_why(s, 0, REASON_AT_MAX);
+	cmd(s, 1, "car 1 max 32");
+	cmd(s, 1, "car 1 lag 3000");
+	cmd(s, 0, "car 1 lag 3000");
+	cmd(s, 1, "plug 1");
+	for (int t = 0; t < 100; t++) {
+		run(s, 100);
+		if (s->cy.why[1].reason == REASON_RAISE_PENDING) {
+			pending = true;
+			assert_true(s->cy.plan[1].setpoint_da < s->cy.target[1]);
+		}
+	}
+	assert_true(pending);
+	assert_int_equal(s->cy.plan[1].setpoint_da, 200);
+	assert_why(s, 0, REASON_SUPPLY_LIMIT);
+	assert_why(s, 1, REASON_SUPPLY_LIMIT);
+	assert_int_equal(s->cy.why[1].phase, 0);
+	assert_fuse_kept(s);
+}
+
+/*
  * Control loop v2: noise of +-0.3 A on every reading of a steady site
  * (four cars charging, the building at 60 A of 100 A) moves nobody with
  * the default deadband of 0.5 A (and a 2 A margin); without a deadband
@@ -1392,6 +1510,7 @@ main(void)
 		cmocka_unit_test(test_rotation_waits_for_a_gain),
 		cmocka_unit_test(test_cars_starting_together),
 		cmocka_unit_test(test_noise_moves_nobody),
+		cmocka_unit_test(test_why_through_the_cycle),
 		cmocka_unit_test(test_random_sites),
 	};
 

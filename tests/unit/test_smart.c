@@ -1,6 +1,7 @@
 /*
  * test_smart.c: no-charge periods (also over midnight and by weekday),
- * the randomised delay at a session's start and a period's end, Boost.
+ * the randomised delay at a session's start and a period's end, Boost;
+ * why a connector waits and until when (issue 18, section 2).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,6 +110,45 @@ test_boost_and_disabled(void **state)
 	assert_true(smart_allows(&c, &s, 1, 0, MIN(9, 0), 0, 100));
 }
 
+#define SEC_OF(h, m, s)	((h) * 3600 + (m) * 60 + (s))
+
+/* Why it waits and until when: the random delay's end; the end of the
+ * no-charge period to the second (also over midnight); nothing once it
+ * may charge. */
+static void
+test_why_and_until(void **state)
+{
+	struct smart_cfg c = uk_default();
+	struct smart_conn s = { 0 };
+	uint64_t t = 1000000;
+
+	(void)state;
+	/* Tuesday 07:00: a new session draws 123 s of delay */
+	assert_false(smart_allows(&c, &s, 1, 1, MIN(7, 0), t, 123));
+	assert_int_equal(s.block, SMART_DELAY);
+	assert_int_equal(smart_until(&c, &s, 1, SEC_OF(7, 0, 0), t),
+	    t + 123000);
+	assert_true(smart_allows(&c, &s, 1, 1, MIN(7, 3), t + 123000, 9));
+	assert_int_equal(s.block, SMART_FREE);
+	assert_int_equal(smart_until(&c, &s, 1, SEC_OF(7, 3, 0), t + 123000),
+	    0);
+	/* 10:55:50 in the 08:00-11:00 period: 4 min 10 s left */
+	assert_false(smart_allows(&c, &s, 1, 1, MIN(10, 55), t, 9));
+	assert_int_equal(s.block, SMART_PERIOD);
+	assert_int_equal(smart_until(&c, &s, 1, SEC_OF(10, 55, 50), t),
+	    t + 250000);
+	/* 22:30-06:00 every day: at 23:30 the end is 6 h 30 min away, at
+	 * 05:59:59 one second */
+	assert_int_equal(smart_parse_days("all", &c.days), 0);
+	assert_int_equal(smart_parse_period("22:30-06:00", &c.period[0]), 0);
+	assert_false(smart_allows(&c, &s, 1, 3, MIN(23, 30), t, 9));
+	assert_int_equal(smart_until(&c, &s, 3, SEC_OF(23, 30, 0), t),
+	    t + (6 * 3600 + 30 * 60) * 1000ull);
+	assert_false(smart_allows(&c, &s, 1, 4, MIN(5, 59), t, 9));
+	assert_int_equal(smart_until(&c, &s, 4, SEC_OF(5, 59, 59), t),
+	    t + 1000);
+}
+
 int
 main(void)
 {
@@ -117,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_periods_and_delays),
 		cmocka_unit_test(test_over_midnight),
 		cmocka_unit_test(test_boost_and_disabled),
+		cmocka_unit_test(test_why_and_until),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * a screen model out. Bars and their warning colour, truncation at 80
  * columns, 1000 connectors with scrolling, an empty site, the master
  * unreachable, sorting, filtering, the keys' actions, bad JSON, texts
- * from outside escaped.
+ * from outside escaped, why each connector waits (its column and the
+ * detail).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,7 +162,7 @@ test_80_columns(void **state)
 	assert_non_null(strstr(row(f, 0), "master ok"));
 	assert_non_null(strstr(row(f, 0), "12:34:56"));
 	assert_non_null(strstr(row(f, 4), "Charger"));
-	assert_non_null(strstr(row(f, 4), "Faults"));
+	assert_non_null(strstr(row(f, 4), "Why"));
 	assert_non_null(strstr(row(f, 5), "bay-0001"));
 	/* the selected row is marked; a fault is bad */
 	assert_true(row_has_attr(f, 5, TA_SEL));
@@ -418,6 +419,82 @@ test_texts_from_outside_escaped(void **state)
 	assert_non_null(strstr(all, "'zo?\\t\\u202e'"));
 }
 
+/*
+ * Issue 18, section 2: the Why column shows each connector's reason with
+ * the time left on the master's clock (m:ss, h:mm:ss), its faults
+ * instead when it has some; on 80 columns the words are cut and marked,
+ * the time kept; the detail view says it in full with the end's time.
+ */
+static void
+test_why_column_and_detail(void **state)
+{
+	struct fx *f = *state;
+	char	 err[100];
+	const char *j = "{\"site\":\"B\",\"time_ms\":1000000,"
+	    "\"connectors\":["
+	    "{\"charger\":\"bay-1\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"waiting-for-current\",\"faults\":[],"
+	    "\"reason\":\"rotation_rest\",\"reason_text\":\"rotation rest\","
+	    "\"until_ms\":1150000},"
+	    "{\"charger\":\"bay-2\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"waiting-for-current\",\"faults\":[],"
+	    "\"reason\":\"smart_no_charge_period\",\"reason_text\":"
+	    "\"smart charging: no-charge period\",\"until_ms\":4700500},"
+	    "{\"charger\":\"bay-3\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"charging\",\"faults\":[],"
+	    "\"reason\":\"supply_limit\",\"reason_text\":"
+	    "\"limited by the supply (L2)\",\"until_ms\":null},"
+	    "{\"charger\":\"bay-4\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"fault\",\"faults\":[\"pen\"],"
+	    "\"reason\":\"fault\",\"reason_text\":\"stopped by a fault\","
+	    "\"until_ms\":null}],\"events\":[]}";
+
+	assert_int_equal(tui_status_parse(&f->st, j, strlen(j), err,
+	    sizeof(err)), 0);
+	assert_string_equal(f->st.conns[0].reason, "rotation_rest");
+	assert_true(f->st.conns[0].until_ms == 1150000);
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 120), 0);
+	render(f, NULL, true);
+	assert_non_null(strstr(row(f, 4), "Why"));
+	assert_non_null(strstr(row(f, 5), "rotation rest 2:30"));
+	assert_non_null(strstr(row(f, 6),
+	    "smart charging: no-charge period 1:01:41"));
+	assert_non_null(strstr(row(f, 7), "limited by the supply (L2)"));
+	assert_non_null(strstr(row(f, 8), "pen"));
+	assert_null(strstr(row(f, 8), "stopped"));
+	/* 80 columns: the words cut and marked, the time whole */
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 80), 0);
+	render(f, NULL, true);
+	for (int r = 5; r < 9; r++) {
+		int	 chars = 0;
+
+		for (const char *p = row(f, r); *p; p++)
+			chars += ((unsigned char)*p & 0xc0) != 0x80;
+		assert_true(chars <= 80);
+	}
+	assert_non_null(strstr(row(f, 5), "rotati\u2026 2:30"));
+	assert_non_null(strstr(row(f, 6), "1:01:41"));
+	assert_non_null(strstr(row(f, 7), "limited by\u2026"));
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "rotati. 2:30"));
+	assert_true(strlen(row(f, 5)) <= 80);
+	/* found by its reason */
+	snprintf(f->v.filter, sizeof(f->v.filter), "rotation");
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "bay-1"));
+	assert_null(strstr(row(f, 6), "bay-"));
+	f->v.filter[0] = '\0';
+	/* the detail: in full, with the time left */
+	f->v.screen = SCR_DETAIL;
+	snprintf(f->v.sel_charger, sizeof(f->v.sel_charger), "bay-1");
+	f->v.sel_connector = 1;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "why       rotation rest, 2:30 left, "
+	    "until "));
+}
+
 int
 main(void)
 {
@@ -434,6 +511,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_json_changes_nothing,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_texts_from_outside_escaped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_why_column_and_detail,
 		    setup, teardown),
 	};
 
