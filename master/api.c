@@ -204,6 +204,19 @@ struct setbuf {
 	char		 field[80];
 };
 
+/* The body's "confirm": true when the installer has seen the figures of
+ * a raise (docs/api.md, "Raising a limit"). */
+static bool
+confirm_member(struct ctx *c, struct setbuf *sb, json_t *v)
+{
+	if (!json_is_boolean(v)) {
+		reply_error(c, 400, "confirm", "confirm: must be true or false");
+		return false;
+	}
+	sb->set.confirm = json_is_true(v);
+	return true;
+}
+
 /* Adds obj's members as settings of section (NULL: the loop fills it). */
 static bool
 add_settings(struct ctx *c, struct setbuf *sb, const char *section,
@@ -215,6 +228,11 @@ add_settings(struct ctx *c, struct setbuf *sb, const char *section,
 	json_object_foreach(obj, k, v) {
 		int	 i = sb->set.n;
 
+		if (obj == c->body && strcmp(k, "confirm") == 0) {
+			if (!confirm_member(c, sb, v))
+				return false;
+			continue;
+		}
 		snprintf(sb->field, sizeof(sb->field), "%s.%s", section ?
 		    section : "charger", k);
 		if (i == SITEAPI_MAX_SETS) {
@@ -533,6 +551,11 @@ h_config_put(struct ctx *c)
 			goto out;
 	} else
 		json_object_foreach(c->body, section, v) {
+			if (strcmp(section, "confirm") == 0) {
+				if (!confirm_member(c, sb, v))
+					goto out;
+				continue;
+			}
 			if (!json_is_object(v)) {
 				reply_error(c, 400, section, "%s: expected an "
 				    "object of settings", section);

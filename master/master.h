@@ -94,6 +94,7 @@ struct master {
 	 * restart waits here until the next start) */
 	struct master_config	*saved;
 	bool			 restart_pending;	/* saved != running */
+	int			 npending;	/* settings that differ */
 	bool			 restart_requested;	/* by an installer */
 	uv_timer_t		 restart_timer;
 	void			(*on_stop)(void *arg);	/* main's signals */

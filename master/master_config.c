@@ -204,6 +204,40 @@ deci(char *buf, size_t len, int32_t v)
 }
 
 /*
+ * What the connectors take per phase when every charger has lost the
+ * master and applies the fallback current by itself (each connector at
+ * most its rating), and how many connectors that is per phase: a
+ * connector counts on every site phase its wiring reaches, since a
+ * single-phase car may draw on any of its charger's lines.
+ */
+static void
+fallback_load(const struct master_config *mc, int32_t fall[EVG_PHASES],
+    int nfall[EVG_PHASES])
+{
+	for (int p = 0; p < EVG_PHASES; p++)
+		fall[p] = nfall[p] = 0;
+	for (int i = 0; i < mc->ncharger; i++) {
+		const struct charger_conf *c = &mc->charger[i];
+
+		for (int k = 0; k < c->connectors; k++) {
+			int32_t	 f = mc->site.fallback_current <
+			    c->conn[k].max_current ? mc->site.fallback_current :
+			    c->conn[k].max_current;
+			enum phase_conn pc = (enum phase_conn)c->conn[k].phase;
+
+			for (int l = 0; l < phase_conn_lines(pc); l++) {
+				int p = phase_conn_site_phase(pc, l);
+
+				if (p < 0)
+					continue;
+				fall[p] += f;
+				nfall[p]++;
+			}
+		}
+	}
+}
+
+/*
  * No limit may exceed what it sits under (ARCHITECTURE.md invariant 1):
  * the group limit and the meter-offline limit the main fuse; what the
  * chargers draw when all of them lose the master at once (each
@@ -214,9 +248,9 @@ deci(char *buf, size_t len, int32_t v)
 static int
 limits_check(const struct master_config *mc, char *err, size_t errlen)
 {
-	char	 a[24], b[24];
-	int32_t	 fall[EVG_PHASES] = { 0 };
-	int	 nfall[EVG_PHASES] = { 0 };
+	char	 a[24], b[24], fuse[24], most[48];
+	int32_t	 fall[EVG_PHASES], each;
+	int	 nfall[EVG_PHASES];
 
 	deci(b, sizeof(b), mc->site.site_limit);
 	if (mc->site.group_limit > mc->site.site_limit) {
@@ -248,25 +282,7 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 		    "(raise the margin or lower the deadband)", a, b);
 		return -1;
 	}
-	for (int i = 0; i < mc->ncharger; i++) {
-		const struct charger_conf *c = &mc->charger[i];
-
-		for (int k = 0; k < c->connectors; k++) {
-			int32_t	 f = mc->site.fallback_current <
-			    c->conn[k].max_current ? mc->site.fallback_current :
-			    c->conn[k].max_current;
-			enum phase_conn pc = (enum phase_conn)c->conn[k].phase;
-
-			for (int l = 0; l < phase_conn_lines(pc); l++) {
-				int p = phase_conn_site_phase(pc, l);
-
-				if (p < 0)
-					continue;
-				fall[p] += f;
-				nfall[p]++;
-			}
-		}
-	}
+	fallback_load(mc, fall, nfall);
 	/* Chargers that lose the master fall back together, and then no
 	 * meter is read: with a meter, what they take must be safe with the
 	 * building at its worst, which is what the meter-offline limit says. */
@@ -280,11 +296,20 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 			continue;
 		deci(a, sizeof(a), mc->site.fallback_current);
 		deci(b, sizeof(b), lim);
+		deci(fuse, sizeof(fuse), mc->site.site_limit);
+		each = lim / nfall[p];
+		if (each >= 60)
+			snprintf(most, sizeof(most), "at most %d.%d A each",
+			    each / 10, each % 10);
+		else
+			snprintf(most, sizeof(most), "only 0 A (pause) is safe "
+			    "here");
 		snprintf(err, errlen, "site.fallback_current: %s on each of "
-		    "the %d connectors on L%d is %d.%d A, above %s %s "
-		    "(chargers that lose the master fall back together)", a,
-		    nfall[p], p + 1, fall[p] / 10, fall[p] % 10, metered ?
-		    "site.meter_offline_limit" : "site.group_limit", b);
+		    "the %d connectors on L%d is %d.%d A when the appliance "
+		    "stops (chargers that lose it fall back together), above "
+		    "%s %s on a %s fuse: %s", a, nfall[p], p + 1, fall[p] / 10,
+		    fall[p] % 10, metered ? "site.meter_offline_limit" :
+		    "site.group_limit", b, fuse, most);
 		return -1;
 	}
 	return 0;
@@ -388,6 +413,114 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		mc->charger[i].host[0] = '\0';
 	mc->ncharger = n;
 	return limits_check(mc, err, errlen);
+}
+
+/*
+ * The changes from old to new that let the chargers take more than
+ * before: a limit raised (the fuse, the group limit, the meter-offline
+ * limit, a connector's maximum, the fallback current) or the margin
+ * lowered. Each with its figures and what it means on the site, for a
+ * confirmation. Chargers are compared by position (a new one, past
+ * old's last, raises nothing by itself: the fallback rule covers what it
+ * adds). Returns how many, at most max filled in.
+ */
+int
+master_config_raises(const struct master_config *old,
+    const struct master_config *new, struct cfg_raise *out, int max)
+{
+	int	 n = 0;
+	char	 a[24], b[24];
+	struct cfg_raise *r;
+
+#define RAISE(f, o, v)	do {						\
+	r = n < max ? &out[n] : NULL;					\
+	n++;								\
+	if (r != NULL) {						\
+		snprintf(r->field, sizeof(r->field), "%s", f);		\
+		deci(r->from, sizeof(r->from), o);			\
+		deci(r->to, sizeof(r->to), v);				\
+	}								\
+} while (0)
+
+	if (new->site.site_limit > old->site.site_limit) {
+		RAISE("site.site_limit", old->site.site_limit,
+		    new->site.site_limit);
+		deci(a, sizeof(a), new->site.site_limit - new->site.margin);
+		deci(b, sizeof(b), new->site.site_limit);
+		if (r != NULL)
+			snprintf(r->consequence, sizeof(r->consequence), "the "
+			    "appliance will load the supply up to %s per phase "
+			    "(the fuse less the margin): only if the main fuse "
+			    "really is %s", a, b);
+	}
+	if (new->site.margin < old->site.margin) {
+		RAISE("site.margin", old->site.margin, new->site.margin);
+		deci(a, sizeof(a), new->site.margin);
+		deci(b, sizeof(b), new->site.site_limit);
+		if (r != NULL)
+			snprintf(r->consequence, sizeof(r->consequence), "only "
+			    "%s per phase kept free below the %s fuse for what "
+			    "the meter cannot see between readings", a, b);
+	}
+	if (new->site.group_limit > old->site.group_limit) {
+		RAISE("site.group_limit", old->site.group_limit,
+		    new->site.group_limit);
+		deci(a, sizeof(a), new->site.group_limit);
+		if (r != NULL)
+			snprintf(r->consequence, sizeof(r->consequence), "the "
+			    "chargers may draw up to %s per phase together%s",
+			    a, new->site.mode == 0 ? ", whatever the building "
+			    "draws (static: no meter)" : "");
+	}
+	if (new->site.offline_limit > old->site.offline_limit) {
+		RAISE("site.meter_offline_limit", old->site.offline_limit,
+		    new->site.offline_limit);
+		deci(a, sizeof(a), new->site.offline_limit);
+		if (r != NULL)
+			snprintf(r->consequence, sizeof(r->consequence), "while "
+			    "the meter is silent the chargers may draw up to %s "
+			    "per phase, with the building at its worst", a);
+	}
+	if (new->site.fallback_current > old->site.fallback_current) {
+		int32_t	 fall[EVG_PHASES];
+		int	 nfall[EVG_PHASES], w = 0;
+
+		RAISE("site.fallback_current", old->site.fallback_current,
+		    new->site.fallback_current);
+		fallback_load(new, fall, nfall);
+		for (int p = 1; p < EVG_PHASES; p++)
+			if (fall[p] > fall[w])
+				w = p;
+		deci(a, sizeof(a), new->site.fallback_current);
+		deci(b, sizeof(b), fall[w]);
+		if (r != NULL)
+			snprintf(r->consequence, sizeof(r->consequence), "when "
+			    "the appliance stops, every connector takes up to "
+			    "%s by itself: %s on L%d (%d connectors), with "
+			    "nobody watching the supply", a, b, w + 1,
+			    nfall[w]);
+	}
+	for (int i = 0; i < new->ncharger && i < old->ncharger; i++)
+		for (int k = 0; k < new->charger[i].connectors; k++) {
+			int32_t	 o = old->charger[i].conn[k].max_current;
+			int32_t	 v = new->charger[i].conn[k].max_current;
+			char	 f[48];
+
+			if (v <= o)
+				continue;
+			snprintf(f, sizeof(f), "charger%d.max_current%d", i + 1,
+			    k + 1);
+			RAISE(f, o, v);
+			deci(a, sizeof(a), v);
+			if (r != NULL)
+				snprintf(r->consequence, sizeof(r->consequence),
+				    "%s connector %d may be offered up to %s: "
+				    "only if the charger, its cable and its "
+				    "circuit are rated for it",
+				    new->charger[i].name, k + 1, a);
+		}
+#undef RAISE
+	return n;
 }
 
 /*

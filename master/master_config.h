@@ -98,11 +98,20 @@ struct master_config {
 	int	ncharger;	/* after master_config_compact() */
 };
 
+/* A change that lets the chargers take more: what a confirmation shows. */
+struct cfg_raise {
+	char	field[48];		/* "site.site_limit" */
+	char	from[24], to[24];	/* "100.0 A" */
+	char	consequence[240];	/* what it means on the site */
+};
+
 extern const struct cfg_key master_config_keys[];
 extern const char *const log_level_names[];
 
 void	master_config_defaults(struct master_config *);
 int	master_config_finish(struct master_config *, char *err, size_t);
+int	master_config_raises(const struct master_config *old,
+	    const struct master_config *new, struct cfg_raise *, int max);
 typedef void (*master_config_fn)(void *arg, const char *section,
     const char *key, const char *value);
 void	master_config_each(const struct master_config *, master_config_fn,

@@ -326,13 +326,16 @@ config_set(struct site *s, const char *who, const char *arg)
 	    strlen(key))
 		return strdup("error: set: expected 'set SECTION.KEY VALUE'");
 	val = sp + 1;
-	if (site_config_apply(s->m, who, 1, &sec, &k, &val, 0, msg,
+	/* the socket's user typed the figure: no confirmation asked */
+	if (site_config_apply(s->m, who, 1, &sec, &k, &val, 0, true, NULL, msg,
 	    sizeof(msg), field, sizeof(field)) != 0) {
 		char	*out = NULL;
 
 		return asprintf(&out, "error: %s", msg) < 0 ? NULL : out;
 	}
-	return strdup(msg);
+	/* one setting: "ok" when it is in force (the socket's answer since
+	 * its first release), else what waits for the restart */
+	return strdup(strncmp(msg, "in force now: ", 14) == 0 ? "ok" : msg);
 }
 
 int
@@ -480,6 +483,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
 	sn->meter_online = s->cy.site.meter_online;
 	sn->restart_needed = m->restart_pending;
+	sn->npending = m->npending;
 	/* What the phase may carry in all under the settings in force: the
 	 * group limit alone without a meter, else the fuse less the margin or
 	 * the building plus the group limit, whichever is lower. */
@@ -721,6 +725,7 @@ site_snap_json(const struct site_snap *sn)
 	put_uint(&b, "uptime_ms", sn->uptime_ms);
 	put_int(&b, "time_ms", sn->time_ms);
 	put_bool(&b, "restart_needed", sn->restart_needed);
+	put_int(&b, "pending", sn->npending);
 	put_str(&b, "authorisation", sn->authorisation);
 	put_int(&b, "alarms_total", sn->alarms_total);
 	jb_s(&b, ",\"alarms\":[");

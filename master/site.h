@@ -64,6 +64,7 @@ struct site_snap {
 	char		 site[64], meter_why[128];
 	const char	*mode, *authorisation;
 	bool		 meter_online, restart_needed;
+	int		 npending;	/* settings waiting for a restart */
 	int32_t		 clamp[EVG_PHASES], ev[EVG_PHASES], non_ev[EVG_PHASES],
 			 available[EVG_PHASES], used[EVG_PHASES],
 			 limit[EVG_PHASES];
@@ -149,10 +150,11 @@ char	*site_command(struct site *, const char *who, const char *line,
 	    uint64_t now_ms, const struct site_writes **writes,
 	    struct site_ask *ask);
 void	site_apply_params(struct site *);
+struct json_t;
 int	site_config_apply(struct master *, const char *who, int n,
 	    const char *const *section, const char *const *key,
-	    const char *const *value, int add_charger, char *msg, size_t,
-	    char *field, size_t);
+	    const char *const *value, int add_charger, bool confirm,
+	    struct json_t **detail, char *msg, size_t, char *field, size_t);
 bool	site_needs_restart(const char *section, const char *key);
 
 #endif

@@ -188,21 +188,187 @@ rating_check(const struct master *m, const struct master_config *copy,
 }
 
 /*
+ * The running charger (m->conf) that saved charger i (m->saved) is: the
+ * one of the same name, else of the same address and port (a rename
+ * waits for the restart); -1 for a charger added since the start. Ids
+ * differ after a decommission, which also waits for the restart.
+ */
+static int
+running_index(const struct master *m, int i)
+{
+	const struct charger_conf *sc = &m->saved->charger[i];
+
+	if (i < m->conf->ncharger && strcmp(m->conf->charger[i].name,
+	    sc->name) == 0)
+		return i;
+	for (int j = 0; j < m->conf->ncharger; j++)
+		if (strcmp(m->conf->charger[j].name, sc->name) == 0)
+			return j;
+	for (int j = 0; j < m->conf->ncharger; j++)
+		if (strcmp(m->conf->charger[j].host, sc->host) == 0 &&
+		    m->conf->charger[j].port == sc->port)
+			return j;
+	return -1;
+}
+
+static void
+pending_add(json_t *a, const char *setting, const char *now,
+    const char *after)
+{
+	json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "setting",
+	    setting, "in_force", now, "after_restart", after));
+}
+
+/* One setting, saved at sidx and running at ridx: 1 if they differ
+ * (added to a when not NULL), else 0. */
+static int
+pending_key(const struct master *m, const struct cfg_key *k, int sidx,
+    int ridx, const char *name, json_t *a)
+{
+	char	 sv[300], rv[300];
+
+	cfg_format(k, m->saved, sidx, sv, sizeof(sv));
+	cfg_format(k, m->conf, ridx, rv, sizeof(rv));
+	if (strcmp(sv, rv) == 0)
+		return 0;
+	if (a != NULL)
+		pending_add(a, name, rv, sv);
+	return 1;
+}
+
+/* Is setting section.key (saved numbering) the same in force as saved? */
+static bool
+in_force(const struct master *m, const char *section, const char *key)
+{
+	const struct cfg_key *k;
+	int	 idx, ridx;
+
+	if ((k = find_key(section, key, &idx)) == NULL)
+		return true;
+	ridx = idx;
+	if (strcmp(k->section, "charger") == 0 && (idx >= m->saved->ncharger ||
+	    (ridx = running_index(m, idx)) < 0))
+		return false;
+	return pending_key(m, k, idx, ridx, NULL, NULL) == 0;
+}
+
+/*
+ * What waits for a restart: every setting whose saved value differs from
+ * the one in force, each with both values; chargers added and
+ * decommissioned since the start. Worked out from the two
+ * configurations, so a change reverted before the restart is no longer
+ * pending. Returns how many; a is filled when not NULL.
+ */
+static int
+pending_list(const struct master *m, json_t *a)
+{
+	char	 sv[300], rv[300], name[64];
+	const struct cfg_key *k;
+	bool	*seen;
+	int	 n = 0;
+
+	for (const char *const *s = (const char *const[]){ "site", "web",
+	    "meter", "smart", "clamp1", "clamp2", "clamp3", NULL }; *s; s++) {
+		bool	 clamp = strncmp(*s, "clamp", 5) == 0;
+		int	 idx = clamp ? (*s)[5] - '1' : 0;
+
+		for (k = master_config_keys; k->name != NULL; k++) {
+			if (strcmp(k->section, clamp ? "clamp" : *s) != 0)
+				continue;
+			snprintf(name, sizeof(name), "%s.%s", *s, k->name);
+			n += pending_key(m, k, idx, idx, name, a);
+		}
+	}
+	seen = calloc((size_t)m->conf->ncharger + 1, sizeof(*seen));
+	for (int i = 0; i < m->saved->ncharger; i++) {
+		const struct charger_conf *sc = &m->saved->charger[i];
+		int	 j = running_index(m, i);
+
+		if (j < 0) {
+			n++;
+			snprintf(name, sizeof(name), "charger%d", i + 1);
+			snprintf(sv, sizeof(sv), "'%s' (%s:%d) added", sc->name,
+			    sc->host, sc->port);
+			if (a != NULL)
+				pending_add(a, name, "", sv);
+			continue;
+		}
+		if (seen != NULL)
+			seen[j] = true;
+		for (k = master_config_keys; k->name != NULL; k++) {
+			if (strcmp(k->section, "charger") != 0)
+				continue;
+			snprintf(name, sizeof(name), "charger%d.%s", i + 1,
+			    k->name);
+			n += pending_key(m, k, i, j, name, a);
+		}
+	}
+	for (int j = 0; seen != NULL && j < m->conf->ncharger; j++) {
+		const struct charger_conf *rc = &m->conf->charger[j];
+
+		if (seen[j])
+			continue;
+		n++;
+		snprintf(rv, sizeof(rv), "'%s' (%s:%d)", rc->name, rc->host,
+		    rc->port);
+		if (a != NULL)
+			pending_add(a, rc->name, rv, "decommissioned");
+	}
+	free(seen);
+	return n;
+}
+
+/* After any change of the saved configuration. */
+static void
+pending_update(struct master *m)
+{
+	m->npending = pending_list(m, NULL);
+	m->restart_pending = m->npending > 0;
+}
+
+/* "a, b, c" of a JSON array of strings, cut to fit. */
+static void
+names(char *buf, size_t len, json_t *a)
+{
+	size_t	 i, o = 0;
+	json_t	*v;
+
+	buf[0] = '\0';
+	json_array_foreach(a, i, v) {
+		int	 w = snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+		    json_string_value(v));
+
+		if (w < 0 || (size_t)w >= len - o)
+			break;
+		o += (size_t)w;
+	}
+}
+
+/*
  * Sets n settings at once: all or none. add: the id of a new charger
- * (its section may be one past the last). On success, msg says whether
- * a restart is needed; on failure, field names the setting at fault.
+ * (its section may be one past the last). A change that lets the
+ * chargers take more (master_config_raises) is made only when confirm is
+ * set: otherwise 1 is returned, nothing changes, msg says what and
+ * *detail (when not NULL) gets the list of raises with their figures.
+ * On success (0), msg says what is in force now and what waits for a
+ * restart, and *detail gets {"in_force": [...], "after_restart": [...]}.
+ * On failure (-1), field names the setting at fault.
  */
 int
 site_config_apply(struct master *m, const char *who, int n,
     const char *const *sec, const char *const *key, const char *const *val,
-    int add, char *msg, size_t msglen, char *field, size_t fieldlen)
+    int add, bool confirm, json_t **detail, char *msg, size_t msglen,
+    char *field, size_t fieldlen)
 {
 	struct master_config *copy, *run;
 	char	 err[CFG_ERRLEN + 64];
-	bool	 restart = add > 0, live = false;
+	bool	 live = false;
 	int	 rc = -1;
+	json_t	*now = NULL, *later = NULL;
 
 	field[0] = '\0';
+	if (detail != NULL)
+		*detail = NULL;
 	if ((copy = malloc(sizeof(*copy))) == NULL ||
 	    (run = malloc(sizeof(*run))) == NULL) {
 		free(copy);
@@ -237,6 +403,33 @@ site_config_apply(struct master *m, const char *who, int n,
 	    fieldlen) != 0)
 		goto out;
 	field[0] = '\0';
+	if (!confirm) {
+		struct cfg_raise r[8];
+		int	 nr = master_config_raises(m->saved, copy, r, 8);
+
+		if (nr > 0) {
+			json_t	*a = json_array();
+
+			snprintf(field, fieldlen, "confirm");
+			snprintf(msg, msglen, "confirm: %s %s -> %s: %s%s; send "
+			    "\"confirm\": true to go on", r[0].field, r[0].from,
+			    r[0].to, r[0].consequence, nr > 1 ? " (and more)" :
+			    "");
+			for (int i = 0; i < nr && i < 8; i++)
+				json_array_append_new(a, json_pack("{s:s, s:s, "
+				    "s:s, s:s}", "setting", r[i].field, "from",
+				    r[i].from, "to", r[i].to, "consequence",
+				    r[i].consequence));
+			if (detail != NULL)
+				*detail = a;
+			else
+				json_decref(a);
+			rc = 1;
+			goto out;
+		}
+	}
+	now = json_array();
+	later = json_array();
 	for (int i = 0; i < n; i++) {
 		char	 before[300] = "", after[300] = "";
 		const struct cfg_key *k;
@@ -252,9 +445,7 @@ site_config_apply(struct master *m, const char *who, int n,
 		if (add == 0)
 			master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s "
 			    "(by %s)", sec[i], key[i], before, after, who);
-		if (site_needs_restart(sec[i], key[i]))
-			restart = true;
-		else
+		if (!site_needs_restart(sec[i], key[i]))
 			live = true;
 	}
 	if (add > 0) {
@@ -270,26 +461,68 @@ site_config_apply(struct master *m, const char *who, int n,
 		    copy->charger[add - 1].port, who);
 	}
 	*m->saved = *copy;
-	/* What can change now, changes now, on the running configuration. */
+	/* What can change now, changes now, on the running configuration:
+	 * a charger's setting on the charger it is in force (ids differ
+	 * after a decommission; one added since the start has none). */
 	if (live && add == 0) {
 		*run = *m->conf;
-		for (int i = 0; i < n; i++)
-			if (!site_needs_restart(sec[i], key[i]))
-				(void)cfg_set(master_config_keys, run, sec[i],
-				    key[i], val[i], err, sizeof(err));
+		for (int i = 0; i < n; i++) {
+			char	 rsec[24];
+			const char *s = sec[i];
+
+			if (site_needs_restart(sec[i], key[i]))
+				continue;
+			if (strncmp(sec[i], "charger", 7) == 0) {
+				int	 j = running_index(m, atoi(sec[i] + 7) - 1);
+
+				if (j < 0)
+					continue;
+				snprintf(rsec, sizeof(rsec), "charger%d", j + 1);
+				s = rsec;
+			}
+			(void)cfg_set(master_config_keys, run, s, key[i],
+			    val[i], err, sizeof(err));
+		}
 		if (master_config_finish(run, err, sizeof(err)) == 0 &&
 		    run->ncharger == m->conf->ncharger) {
 			*m->conf_rw = *run;
 			site_apply_params(&m->site);
-		} else
-			restart = true;
+		}
 	}
-	if (restart)
-		m->restart_pending = true;
-	snprintf(msg, msglen, "%s", restart ? "saved; takes effect at the next "
-	    "start (restart the appliance)" : "ok");
+	/* What is in force now is what the running configuration says, not
+	 * what the key's kind would have it. */
+	for (int i = 0; i < n; i++) {
+		char	 f[64];
+
+		snprintf(f, sizeof(f), "%s.%s", sec[i], key[i]);
+		json_array_append_new(add == 0 && in_force(m, sec[i], key[i]) ?
+		    now : later, json_string(f));
+	}
+	pending_update(m);
+	if (json_array_size(later) == 0)
+		names(err, sizeof(err), now);
+	if (add > 0)
+		snprintf(msg, msglen, "saved; takes effect at the next start "
+		    "(restart the appliance)");
+	else if (json_array_size(later) == 0)
+		snprintf(msg, msglen, "in force now: %s", err);
+	else {
+		char	 l[CFG_ERRLEN];
+
+		names(l, sizeof(l), later);
+		names(err, sizeof(err), now);
+		snprintf(msg, msglen, "%s%s%ssaved; takes effect at the next "
+		    "start (restart the appliance): %s", err[0] ? "in force "
+		    "now: " : "", err, err[0] ? "; " : "", l);
+	}
+	if (detail != NULL) {
+		*detail = json_pack("{s:O, s:O}", "in_force", now,
+		    "after_restart", later);
+	}
 	rc = 0;
 out:
+	json_decref(now);
+	json_decref(later);
 	free(copy);
 	free(run);
 	return rc;
@@ -352,26 +585,44 @@ char *
 sa_config_get(struct master *m, void *ctx)
 {
 	struct config_json cj = { json_object() };
+	json_t	*pending = json_array();
 
 	(void)ctx;
 	master_config_each(m->saved, config_one, &cj);
-	return answer_json(200, json_pack("{s:o, s:b, s:o}", "config", cj.root,
-	    "restart_needed", m->restart_pending, "schema", config_schema()));
+	pending_list(m, pending);
+	return answer_json(200, json_pack("{s:o, s:b, s:o, s:o}", "config",
+	    cj.root, "restart_needed", m->restart_pending, "pending", pending,
+	    "schema", config_schema()));
 }
 
 static char *
 apply_answer(struct master *m, struct sa_set *ss, int add)
 {
-	char	 msg[CFG_ERRLEN + 128], field[64];
+	char	 msg[CFG_ERRLEN + 400], field[64], esc[sizeof(msg)];
+	json_t	*detail = NULL, *j;
+	int	 rc;
 
-	if (site_config_apply(m, ss->who, ss->n, ss->section, ss->key,
-	    ss->value, add, msg, sizeof(msg), field, sizeof(field)) != 0)
+	rc = site_config_apply(m, ss->who, ss->n, ss->section, ss->key,
+	    ss->value, add, ss->confirm, &detail, msg, sizeof(msg), field,
+	    sizeof(field));
+	if (rc < 0)
 		return answer_error(400, field, msg);
-	if (add > 0)
-		return answer_json(201, json_pack("{s:i, s:s, s:b}", "id", add,
-		    "result", msg, "restart_needed", true));
-	return answer_json(200, json_pack("{s:s, s:b}", "result", msg,
-	    "restart_needed", m->restart_pending));
+	if (rc > 0) {
+		text_escape(esc, sizeof(esc), msg);
+		return answer_json(409, json_pack("{s:s, s:s, s:o}", "error", esc,
+		    "field", "confirm", "confirm", detail));
+	}
+	j = json_pack("{s:s, s:b, s:o}", "result", msg, "restart_needed",
+	    m->restart_pending, "pending", json_array());
+	pending_list(m, json_object_get(j, "pending"));
+	if (detail != NULL)
+		json_object_update(j, detail);
+	json_decref(detail);
+	if (add > 0) {
+		json_object_set_new(j, "id", json_integer(add));
+		return answer_json(201, j);
+	}
+	return answer_json(200, j);
 }
 
 char *
@@ -510,7 +761,7 @@ sa_charger_delete(struct master *m, void *ctx)
 	master_config_each(copy, put_section, &sp);
 	*m->saved = *copy;
 	free(copy);
-	m->restart_pending = true;
+	pending_update(m);
 	master_event(m, SEV_INFO, ss->who, "charger-removed", "charger '%s' "
 	    "decommissioned by %s; it stays under control until a restart",
 	    name, ss->who);

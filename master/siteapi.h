@@ -26,6 +26,7 @@ struct sa_set {
 	const char	*value[SITEAPI_MAX_SETS];
 	int		 charger;	/* add/edit/delete: 1-based id */
 	bool		 stop;		/* delete: stop the sessions under way */
+	bool		 confirm;	/* a raise of a limit is meant */
 };
 
 struct sa_cmd {

@@ -138,6 +138,18 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 			tui_say(v, false, "reset cancelled");
 		return;
 	}
+	if (v->confirm_limit) {
+		v->confirm_limit = false;
+		if (key == 'y' || key == 'Y') {
+			a->kind = ACT_LIMIT;
+			a->limit = v->limit_to;
+			snprintf(a->what, sizeof(a->what), "group limit %.1f A",
+			    a->limit);
+		} else
+			tui_say(v, false, "group limit unchanged (%.1f A)",
+			    st->group_limit);
+		return;
+	}
 	if (page < 1)
 		page = 1;
 	if (v->screen == SCR_EVENTS || v->screen == SCR_SESSIONS ||
@@ -269,13 +281,16 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 		}
 		if (!st->valid)
 			break;
-		a->kind = ACT_LIMIT;
-		a->limit = st->group_limit + (key == '+' ? TUI_LIMIT_STEP :
+		/* one key is too easy a way to change what the supply
+		 * carries: the figures first, then y */
+		v->limit_to = st->group_limit + (key == '+' ? TUI_LIMIT_STEP :
 		    -TUI_LIMIT_STEP);
-		if (a->limit < 0)
-			a->limit = 0;
-		snprintf(a->what, sizeof(a->what), "group limit %.1f A",
-		    a->limit);
+		if (v->limit_to < 0)
+			v->limit_to = 0;
+		v->confirm_limit = true;
+		tui_say(v, true, "Group limit %.1f A -> %.1f A per phase: the "
+		    "chargers together may draw up to %.1f A. y/n",
+		    st->group_limit, v->limit_to, v->limit_to);
 		break;
 	case 'o':
 		v->sort = (enum tui_sort)((v->sort + 1) % 3);

@@ -132,7 +132,8 @@ draw(struct app *a)
 	localtime_r(&now, &tm);
 	strftime(a->v.clock, sizeof(a->v.clock), "%H:%M:%S", &tm);
 	/* a confirmation stays 5 s */
-	if (a->v.message[0] && !a->v.confirm_reset && now - a->message_at > 5)
+	if (a->v.message[0] && !a->v.confirm_reset && !a->v.confirm_limit &&
+	    now - a->message_at > 5)
 		a->v.message[0] = '\0';
 	tui_render(&a->st, &a->v, &a->list, a->utf8, &a->scr);
 	for (int r = 0; r < a->scr.rows; r++) {
@@ -168,7 +169,7 @@ api_error(struct app *a, long status, const char *body, const char *what)
 static void
 act(struct app *a, const struct tui_action *x)
 {
-	char	 path[160], body[64], *out = NULL;
+	char	 path[160], body[96], *out = NULL;
 	size_t	 len = 0;
 	long	 st;
 
@@ -184,7 +185,9 @@ act(struct app *a, const struct tui_action *x)
 			api_error(a, st, out, x->what);
 		break;
 	case ACT_LIMIT:
-		snprintf(body, sizeof(body), "{\"group_limit\": %.1f}", x->limit);
+		/* asked and answered y on the console: confirmed */
+		snprintf(body, sizeof(body), "{\"group_limit\": %.1f, "
+		    "\"confirm\": true}", x->limit);
 		st = client_request(&a->c, "PUT", "/api/config/site", body, &out,
 		    NULL);
 		if (st == 200)

@@ -147,7 +147,8 @@ led_attr(const char *colour)
 }
 
 /*
- * " evgroup | master ok | meter online | dynamic | SITE | user (role) HH:MM:SS":
+ * " evgroup | master ok | meter online | dynamic | group 32.0 A | SITE |
+ * user (role) HH:MM:SS":
  * what says whether the supply is safe comes first, so that it shows on
  * the narrowest screen; the site's name takes what is left.
  */
@@ -165,11 +166,21 @@ header(struct pen *p, const struct tui_status *st, const struct tui_view *v)
 		col += put(p, 0, col, w - col, TA_HEAD, " | ");
 		col += put(p, 0, col, w - col, st->meter_online ? TA_HEAD :
 		    TA_BAD, st->meter_online ? "meter online" : "METER OFFLINE");
-		col += putf(p, 0, col, w - col, TA_HEAD, " | %s | ", st->mode);
+		col += putf(p, 0, col, w - col, TA_HEAD, " | %s | group "
+		    "%.1f A | ", st->mode, st->group_limit);
 	}
 	snprintf(who, sizeof(who), "%s (%s) %s", v->user, v->installer ?
 	    "installer" : "operator", v->clock);
 	right = w - (int)strlen(who) - 1;
+	/* narrow: the role, then the site's name give way to the clock */
+	if (right <= col + 4) {
+		snprintf(who, sizeof(who), "%s %s", v->user, v->clock);
+		right = w - (int)strlen(who) - 1;
+		if (right > col && right <= col + 4) {
+			put(p, 0, right, w - right, TA_HEAD, who);
+			return;
+		}
+	}
 	if (st->valid)
 		col += put(p, 0, col, (right > col + 4 ? right - 1 : w) - col,
 		    TA_HEAD, st->site);
@@ -555,7 +566,8 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  b              boost: charge now, past smart-charging waits",
 		"  a              authorise a car waiting for authorisation",
 		"  r              reset a latched fault (asks to confirm)",
-		"  + / -          raise or lower the group limit by 1 A (installers)",
+		"  + / -          raise or lower the group limit by 1 A (installers;",
+		"                 shows the figures and asks y/n first)",
 		"  o              sort by name, state or draw",
 		"  /              filter by charger name or state; Esc clears",
 		"  e / s          events / sessions",

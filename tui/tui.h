@@ -80,6 +80,8 @@ struct tui_view {
 	char		 sel_charger[TUI_NAME_LEN];	/* kept across updates */
 	int		 sel_connector;
 	bool		 confirm_reset;
+	bool		 confirm_limit;	/* +/- asked: y sets limit_to */
+	double		 limit_to;
 	char		 message[TUI_TEXT_LEN];
 	bool		 message_bad;
 	bool		 reachable;	/* the master answers */

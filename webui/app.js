@@ -5,7 +5,8 @@
  */
 'use strict';
 
-const S = { session: null, status: null, es: null, page: null, schema: null };
+const S = { session: null, status: null, es: null, page: null, schema: null,
+  pending: [], pendingCount: 0 };
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -141,11 +142,15 @@ function banner(lost) {
   const b = $('banner');
   b.replaceChildren();
   b.className = 'banner';
+  if (S.status && !S.status.restart_needed) { S.pending = []; S.pendingCount = 0; }
   if (lost) {
     b.classList.add('bad');
     b.append(lost);
   } else if (S.status && S.status.restart_needed) {
-    b.append('Saved settings wait for a restart of the appliance.');
+    /* what waits, listed: fetched again whenever its count changes */
+    if (S.pendingCount !== S.status.pending) loadPending();
+    b.append('Saved settings wait for a restart of the appliance:');
+    b.append(h('ul', { id: 'pending' }, (S.pending || []).map((p) => h('li', {}, pendingText(p)))));
     if (isInstaller())
       b.append(h('button', { type: 'button', class: 'secondary', onclick: restart }, 'Restart now'));
   } else if (S.status && !S.status.meter_online && S.status.mode !== 'static') {
@@ -153,6 +158,52 @@ function banner(lost) {
     b.append('Meter offline: the chargers share ' + fmtA(S.status.offline_limit) + ' per phase.');
   }
   b.hidden = b.childNodes.length === 0;
+}
+
+/* A pending setting in words: what is in force, what the restart brings. */
+function pendingText(p) {
+  if (p.in_force === '') return p.setting + ': ' + p.after_restart;
+  if (p.after_restart === 'decommissioned') return p.setting + ': decommissioned';
+  return p.setting + ': ' + p.in_force + ' now, ' + p.after_restart + ' after the restart';
+}
+
+async function loadPending() {
+  S.pendingCount = S.status.pending;
+  const r = await api('GET', '/api/config');
+  if (r.status !== 200) return;
+  S.pending = r.body.pending;
+  banner();
+}
+
+function setPending(list) {
+  S.pending = list;
+  S.pendingCount = list.length;
+  if (S.status) S.status.restart_needed = list.length > 0;
+  banner();
+}
+
+/*
+ * A change that raises a limit is made only when confirmed: the
+ * appliance answers 409 with the figures, shown here; "OK" sends it
+ * again with confirm. Returns the final answer (status 0: cancelled).
+ */
+async function sendConfirmed(method, path, body) {
+  let r = await api(method, path, body);
+  if (r.status === 409 && r.body.field === 'confirm' && Array.isArray(r.body.confirm)) {
+    const lines = r.body.confirm.map((c) => c.setting + ': ' + c.from + ' \u2192 ' + c.to + '\n  ' + c.consequence + '.');
+    if (!confirm('This raises a limit. Check the figures:\n\n' + lines.join('\n\n') + '\n\nSave it?'))
+      return { status: 0, body: { result: 'cancelled' } };
+    r = await api(method, path, Object.assign({}, body, { confirm: true }));
+  }
+  return r;
+}
+
+/* What a saved change did: in force now, and what waits for a restart. */
+function savedText(b) {
+  const parts = [];
+  if (b.in_force && b.in_force.length) parts.push('In force now: ' + b.in_force.join(', ') + '.');
+  if (b.after_restart && b.after_restart.length) parts.push('Saved; takes effect after a restart: ' + b.after_restart.join(', ') + '.');
+  return parts.length ? parts.join(' ') : 'Saved: ' + b.result;
 }
 
 async function restart() {
@@ -399,7 +450,8 @@ function settingsForm(cfg, section, keyNames, title) {
       if (el.value !== el.dataset.orig) body[el.name] = el.value;
     }
     if (!Object.keys(body).length) { message(out, 'Nothing changed.'); return; }
-    const r = await api('PUT', '/api/config/' + section, body);
+    const r = await sendConfirmed('PUT', '/api/config/' + section, body);
+    if (r.status === 0) { message(out, 'Not saved: nothing changed.'); return; }
     if (r.status !== 200) {
       const f = r.body.field && form.querySelector('[name="' + r.body.field.split('.').pop() + '"]');
       if (f) { f.classList.add('invalid'); f.setAttribute('aria-invalid', 'true'); f.focus(); }
@@ -407,7 +459,8 @@ function settingsForm(cfg, section, keyNames, title) {
       return;
     }
     for (const el of form.querySelectorAll('input, select')) { el.dataset.orig = el.value; el.removeAttribute('aria-invalid'); }
-    message(out, r.body.result === 'ok' ? 'Saved and in force.' : 'Saved: ' + r.body.result);
+    message(out, savedText(r.body));
+    if (r.body.pending) setPending(r.body.pending);
   });
   return form;
 }

@@ -2,7 +2,9 @@
 /*
  * The web UI in headless Chromium (Debian's), driven by playwright-core:
  * first login and the forced password change (by keyboard), the group
- * limit changed and the dashboard's limit line moving, an RFID tag added,
+ * limit changed and the dashboard's limit line moving, a raise asked for
+ * with its figures, a fallback refused, the restart banner's list, an
+ * RFID tag added,
  * a day of history plotted,
  * a connector paused and its card changing (and saying why: the
  * operator's pause, a no-charge period with the time left counting
@@ -93,7 +95,7 @@ async function limitLeft(page) {
       assert(await page.$eval('#set-site-group_limit', (e) => e.classList.contains('invalid')));
       await page.fill('#set-site-group_limit', '20');
       await page.click('form[data-section=site] button[type=submit]');
-      await page.waitForSelector('form[data-section=site] .msg:text("Saved and in force")');
+      await page.waitForSelector('form[data-section=site] .msg:text("In force now: site.group_limit.")');
       await page.click('nav a[href="#/dashboard"]');
       await page.waitForFunction((b) => {
         const e = document.querySelector('#phases .phase:first-child .limit');
@@ -103,6 +105,50 @@ async function limitLeft(page) {
       console.log('     limit line: ' + before + ' -> ' + after);
       const txt = await page.textContent('#dash-summary');
       assert(txt.includes('group limit 20.0 A'), txt);
+    });
+    await step('raising a limit asks first, with the figures', async () => {
+      const status = async () => (await page.evaluate(() => fetch('/api/config/site').then((r) => r.json())));
+      await page.click('nav a[href="#/balancing"]');
+      await page.waitForSelector('#set-site-group_limit');
+      await page.fill('#set-site-group_limit', '30');
+      let said = '';
+      page.once('dialog', (d) => { said = d.message(); d.dismiss(); });
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg:text("Not saved")');
+      assert(said.includes('site.group_limit: 20.0 A \u2192 30.0 A'), said);
+      assert(said.includes('may draw up to 30.0 A per phase together'), said);
+      assert.strictEqual((await status()).group_limit, '20.0');
+      page.once('dialog', (d) => d.accept());
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg:text("In force now: site.group_limit.")');
+      assert.strictEqual((await status()).group_limit, '30.0');
+      // lowering asks nothing
+      let asked = null;
+      page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+      await page.fill('#set-site-group_limit', '20');
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForFunction(async () => (await fetch('/api/config/site').then((r) => r.json())).group_limit === '20.0');
+      assert.strictEqual(asked, null, 'asked to lower a limit');
+      page.removeAllListeners('dialog');
+      // a fallback the supply cannot take when the appliance stops
+      await page.fill('#set-site-fallback_current', '6');
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg.bad:text("on a 40.0 A fuse")');
+      assert(await page.$eval('#set-site-fallback_current', (e) => e.classList.contains('invalid')));
+      await page.screenshot({ path: path.join(shots, 'balancing-refused-1280.png') });
+      await page.fill('#set-site-fallback_current', '0.0');
+    });
+    await step('what waits for a restart is listed, and gone when reverted', async () => {
+      await page.fill('#set-site-poll_period', '700');
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg:text("takes effect after a restart: site.poll_period")');
+      await page.waitForSelector('#banner #pending li:text("site.poll_period: 500 now, 700 after the restart")');
+      await page.screenshot({ path: path.join(shots, 'pending-1280.png') });
+      await page.fill('#set-site-poll_period', '500');
+      await page.click('form[data-section=site] button[type=submit]');
+      await page.waitForSelector('form[data-section=site] .msg:text("In force now: site.poll_period.")');
+      await page.waitForSelector('#banner', { state: 'hidden' });
+      await page.click('nav a[href="#/dashboard"]');
     });
     await step('a car charges and shows on its card', async () => {
       await sim('bay-001 car 1 max 16');

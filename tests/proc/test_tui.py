@@ -140,13 +140,26 @@ class TuiTest(ts.SiteTest):
         s = self.wait_screen(lambda s: "States" in s)
         self.keep("help", s)
         self.tmux("send-keys", "-t", "tui", "Escape")
-        # the group limit, by an installer
+        # the group limit is on screen; + asks first with the figures, n
+        # changes nothing, y changes it
+        s = self.wait_screen(lambda s: "group 100.0 A" in s.splitlines()[0])
         self.tmux("send-keys", "-t", "tui", "+")
-        s = self.wait_screen(lambda s: "group limit" in s and "set" in s)
+        s = self.wait_screen(lambda s: "Group limit 100.0 A -> 101.0 A per "
+                             "phase" in s and "y/n" in s)
+        self.keep("limit-ask", s)
+        self.tmux("send-keys", "-t", "tui", "n")
+        s = self.wait_screen(lambda s: "group limit unchanged" in s)
+        time.sleep(0.5)
+        self.assertEqual(self.master_status()["group_limit"], 100.0)
+        self.tmux("send-keys", "-t", "tui", "+")
+        self.wait_screen(lambda s: "y/n" in s)
+        self.tmux("send-keys", "-t", "tui", "y")
+        s = self.wait_screen(lambda s: "group limit 101.0 A set" in s)
         deadline = time.monotonic() + 5
         while self.master_status()["group_limit"] != 101.0:
             self.assertLess(time.monotonic(), deadline, "limit not set")
             time.sleep(0.2)
+        self.wait_screen(lambda s: "group 101.0 A" in s.splitlines()[0])
         # a filter
         self.tmux("send-keys", "-t", "tui", "/", "0", "0", "3", "Enter")
         s = self.wait_screen(lambda s: "filter: 003" in s)

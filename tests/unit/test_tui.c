@@ -161,6 +161,8 @@ test_80_columns(void **state)
 		assert_true(strlen(row(f, r)) <= 80);
 	assert_non_null(strstr(row(f, 0), "master ok"));
 	assert_non_null(strstr(row(f, 0), "12:34:56"));
+	/* the group limit is on screen (the keys + and - change it) */
+	assert_non_null(strstr(row(f, 0), "group 63.0 A"));
 	assert_non_null(strstr(row(f, 4), "Charger"));
 	assert_non_null(strstr(row(f, 4), "Why"));
 	assert_non_null(strstr(row(f, 5), "bay-0001"));
@@ -177,6 +179,7 @@ test_80_columns(void **state)
 	render(f, NULL, false);
 	assert_true(strlen(row(f, 0)) <= 80);
 	assert_non_null(strstr(row(f, 0), "master ok"));
+	assert_non_null(strstr(row(f, 0), "group 63.0 A"));
 	/* very small screens do not break it */
 	for (int w = 1; w < 40; w += 7) {
 		tui_screen_free(&f->s);
@@ -317,10 +320,25 @@ test_sort_filter_and_keys(void **state)
 	assert_int_equal(a.kind, ACT_NONE);
 	assert_non_null(strstr(f->v.message, "installers"));
 	f->v.installer = true;
+	/* and asks first, with the figures: n changes nothing, y does */
 	tui_key(&f->v, &f->st, NULL, '+', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_true(f->v.confirm_limit);
+	assert_non_null(strstr(f->v.message, "Group limit 63.0 A -> 64.0 A "
+	    "per phase"));
+	assert_non_null(strstr(f->v.message, "y/n"));
+	tui_key(&f->v, &f->st, NULL, 'n', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_false(f->v.confirm_limit);
+	assert_non_null(strstr(f->v.message, "unchanged (63.0 A)"));
+	tui_key(&f->v, &f->st, NULL, '+', 10, &a);
+	tui_key(&f->v, &f->st, NULL, 'y', 10, &a);
 	assert_int_equal(a.kind, ACT_LIMIT);
 	assert_true(a.limit > 63.9 && a.limit < 64.1);
 	tui_key(&f->v, &f->st, NULL, '-', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	tui_key(&f->v, &f->st, NULL, 'y', 10, &a);
+	assert_int_equal(a.kind, ACT_LIMIT);
 	assert_true(a.limit > 61.9 && a.limit < 62.1);
 	/* screens */
 	tui_key(&f->v, &f->st, NULL, 'e', 10, &a);

@@ -1,0 +1,227 @@
+/*
+ * test_mconf.c: the appliance's configuration checks, linked alone
+ * (master_config.c): the fallback arithmetic (every connector on its
+ * fallback current when the appliance stops, per phase, against what the
+ * supply can take) and the list of changes that raise a limit, which the
+ * API makes only when confirmed. Each refusal has its accepted twin.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "master_config.h"
+
+static struct master_config *
+site(const char *const *sets)
+{
+	struct master_config *mc = calloc(1, sizeof(*mc));
+	char	 err[CFG_ERRLEN];
+
+	assert_non_null(mc);
+	master_config_defaults(mc);
+	for (; *sets != NULL; sets++)
+		if (cfg_set_arg(master_config_keys, mc, *sets, err,
+		    sizeof(err)) != 0)
+			fail_msg("%s: %s", *sets, err);
+	return mc;
+}
+
+/* n two-connector chargers, three-phase unless wiring says otherwise */
+static void
+chargers(struct master_config *mc, int n, const char *wiring)
+{
+	char	 err[CFG_ERRLEN], sec[24], host[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(sec, sizeof(sec), "charger%d", i + 1);
+		snprintf(host, sizeof(host), "10.0.0.%d", i + 1);
+		assert_int_equal(cfg_set(master_config_keys, mc, sec, "host",
+		    host, err, sizeof(err)), 0);
+		if (wiring != NULL) {
+			char	 w[4] = { 'L', (char)('1' + i % 3), 0 };
+
+			assert_int_equal(cfg_set(master_config_keys, mc, sec,
+			    "phase1", w, err, sizeof(err)), 0);
+			assert_int_equal(cfg_set(master_config_keys, mc, sec,
+			    "phase2", w, err, sizeof(err)), 0);
+		}
+	}
+}
+
+/*
+ * The issue's site: 12 double chargers (24 connectors) on a 100 A fuse
+ * without a meter, the chargers' share 100 A: a fallback of 32 A is
+ * 768 A per phase the moment the appliance dies. Refused, naming the
+ * figures and what would be safe; 4 A each is the most (100 / 24), under
+ * the 6 A a car needs, so only 0 A (pause) is.
+ */
+static void
+test_fallback_overload_refused(void **state)
+{
+	struct master_config *mc = site((const char *const[]){
+	    "site.site_limit=100", "site.group_limit=100",
+	    "site.fallback_current=32", NULL });
+	char	 err[CFG_ERRLEN + 64];
+
+	(void)state;
+	chargers(mc, 12, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "site.fallback_current: 32.0 A on each of "
+	    "the 24 connectors on L1 is 768.0 A"));
+	assert_non_null(strstr(err, "above site.group_limit 100.0 A on a "
+	    "100.0 A fuse"));
+	assert_non_null(strstr(err, "only 0 A (pause) is safe here"));
+	free(mc);
+}
+
+/* Twin: 0 A (pause) on the same site is always safe. */
+static void
+test_fallback_zero_accepted(void **state)
+{
+	struct master_config *mc = site((const char *const[]){
+	    "site.site_limit=100", "site.group_limit=100",
+	    "site.fallback_current=0", NULL });
+	char	 err[CFG_ERRLEN + 64] = "";
+
+	(void)state;
+	chargers(mc, 12, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	free(mc);
+}
+
+/*
+ * Phase wiring counts: 12 double single-phase chargers alternating L1,
+ * L2, L3 put 8 connectors on each phase. 12 A x 8 = 96 A fits under
+ * 100 A; the same on three-phase chargers (24 on every phase) does not,
+ * and 13 A x 8 = 104 A does not either, with "at most 12.5 A each".
+ */
+static void
+test_fallback_by_phase(void **state)
+{
+	struct master_config *mc;
+	char	 err[CFG_ERRLEN + 64] = "";
+
+	(void)state;
+	mc = site((const char *const[]){ "site.group_limit=100",
+	    "site.fallback_current=12", NULL });
+	chargers(mc, 12, "single");
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	free(mc);
+	mc = site((const char *const[]){ "site.group_limit=100",
+	    "site.fallback_current=12", NULL });
+	chargers(mc, 12, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "24 connectors on L1 is 288.0 A"));
+	free(mc);
+	mc = site((const char *const[]){ "site.group_limit=100",
+	    "site.fallback_current=13", NULL });
+	chargers(mc, 12, "single");
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "8 connectors on L1 is 104.0 A"));
+	assert_non_null(strstr(err, "at most 12.5 A each"));
+	free(mc);
+}
+
+/*
+ * With a meter, nobody reads it once the appliance is down: the
+ * meter-offline limit (safe with the building at its worst) is the
+ * figure. 2 double three-phase chargers at 6 A: 24 A, above an offline
+ * limit of 20 A although under the group limit of 100 A (6 A is the
+ * lowest fallback but 0); the twin raises the offline limit to 24 A.
+ */
+static void
+test_fallback_metered_uses_offline_limit(void **state)
+{
+	struct master_config *mc;
+	char	 err[CFG_ERRLEN + 64] = "";
+
+	(void)state;
+	mc = site((const char *const[]){ "site.group_limit=100",
+	    "site.mode=dynamic", "meter.enabled=yes", "meter.host=10.0.0.99",
+	    "site.meter_offline_limit=20", "site.fallback_current=6", NULL });
+	chargers(mc, 2, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "24.0 A when the appliance stops"));
+	assert_non_null(strstr(err, "above site.meter_offline_limit 20.0 A"));
+	free(mc);
+	mc = site((const char *const[]){ "site.group_limit=100",
+	    "site.mode=dynamic", "meter.enabled=yes", "meter.host=10.0.0.99",
+	    "site.meter_offline_limit=24", "site.fallback_current=6", NULL });
+	chargers(mc, 2, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	free(mc);
+}
+
+/*
+ * Raises: the fuse 100 -> 2000 A, the group limit, the meter-offline
+ * limit, a connector's maximum, the fallback current, a smaller margin;
+ * each with its figures. Lowering any of them is no raise.
+ */
+static void
+test_raises(void **state)
+{
+	struct master_config *a, *b;
+	struct cfg_raise r[8];
+	char	 err[CFG_ERRLEN + 64];
+	int	 n;
+
+	(void)state;
+	a = site((const char *const[]){ "site.site_limit=100",
+	    "site.group_limit=32", "charger1.host=10.0.0.1", NULL });
+	assert_int_equal(master_config_finish(a, err, sizeof(err)), 0);
+	b = site((const char *const[]){ "site.site_limit=2000",
+	    "site.group_limit=32", "charger1.host=10.0.0.1", NULL });
+	assert_int_equal(master_config_finish(b, err, sizeof(err)), 0);
+	n = master_config_raises(a, b, r, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].field, "site.site_limit");
+	assert_string_equal(r[0].from, "100.0 A");
+	assert_string_equal(r[0].to, "2000.0 A");
+	assert_non_null(strstr(r[0].consequence, "up to 1998.0 A per phase"));
+	/* the twin: back down is no raise */
+	assert_int_equal(master_config_raises(b, a, r, 8), 0);
+	free(b);
+	b = site((const char *const[]){ "site.site_limit=100",
+	    "site.group_limit=40", "site.margin=1", "site.deadband=0.5",
+	    "site.meter_offline_limit=12", "site.fallback_current=6",
+	    "charger1.host=10.0.0.1", "charger1.max_current2=40", NULL });
+	assert_int_equal(master_config_finish(b, err, sizeof(err)), 0);
+	n = master_config_raises(a, b, r, 8);
+	assert_int_equal(n, 5);
+	assert_string_equal(r[0].field, "site.margin");
+	assert_string_equal(r[1].field, "site.group_limit");
+	assert_non_null(strstr(r[1].consequence, "up to 40.0 A per phase "
+	    "together, whatever the building draws"));
+	assert_string_equal(r[2].field, "site.meter_offline_limit");
+	assert_string_equal(r[3].field, "site.fallback_current");
+	assert_string_equal(r[3].from, "0.0 A");
+	assert_non_null(strstr(r[3].consequence, "12.0 A on L1 (2 "
+	    "connectors)"));
+	assert_string_equal(r[4].field, "charger1.max_current2");
+	assert_non_null(strstr(r[4].consequence, "charger1 connector 2 may be "
+	    "offered up to 40.0 A"));
+	assert_int_equal(master_config_raises(b, a, r, 8), 0);
+	/* more than fit: counted, max filled */
+	assert_int_equal(master_config_raises(a, b, r, 2), 5);
+	free(a);
+	free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fallback_overload_refused),
+		cmocka_unit_test(test_fallback_zero_accepted),
+		cmocka_unit_test(test_fallback_by_phase),
+		cmocka_unit_test(test_fallback_metered_uses_offline_limit),
+		cmocka_unit_test(test_raises),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
