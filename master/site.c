@@ -418,6 +418,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	int64_t	 wall = clock_wall_ms();
 
 	sn->n = s->n < sn->cap ? s->n : sn->cap;
+	sn->charging = sn->waiting = 0;
 	for (size_t i = 0; i < sn->n; i++) {
 		const struct peer *pe = &m->peers[s->slot[i].peer];
 		const struct reg_conn *rc = &pe->link.conn[s->slot[i].k];
@@ -451,6 +452,14 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		memcpy(c->tag, rc->tag, sizeof(rc->tag));
 		c->why = s->cy.why[i];
 		memcpy(c->paused_by, s->slot[i].paused_by, sizeof(c->paused_by));
+		/* The summary counts cars as the chargers see them: one an
+		 * operator paused waits too (the allocator's `paused` counts
+		 * only cars it could have offered current). */
+		if (c->online && rc->state == CS_CHARGING)
+			sn->charging++;
+		else if (c->online && (rc->state == CS_WAIT_AUTH ||
+		    rc->state == CS_NO_CURRENT))
+			sn->waiting++;
 		/* The cycle's clock into the epoch's, for the API. */
 		c->until_ms = c->why.until_ms > now ? wall +
 		    (int64_t)(c->why.until_ms - now) : 0;
@@ -722,6 +731,8 @@ site_snap_json(const struct site_snap *sn)
 	put_uint(&b, "allocations", sn->allocations);
 	put_int(&b, "running", sn->running);
 	put_int(&b, "paused", sn->paused);
+	put_int(&b, "charging", sn->charging);
+	put_int(&b, "waiting", sn->waiting);
 	put_uint(&b, "uptime_ms", sn->uptime_ms);
 	put_int(&b, "time_ms", sn->time_ms);
 	put_bool(&b, "restart_needed", sn->restart_needed);

@@ -71,7 +71,8 @@ struct site_snap {
 	int32_t		 group_limit, site_limit, margin, offline_limit;
 	uint64_t	 allocations, uptime_ms;
 	int64_t		 time_ms;
-	int		 running, paused;
+	int		 running, paused;	/* the allocator's */
+	int		 charging, waiting;	/* cars, as the chargers say */
 	struct recent_event events[MASTER_RECENT];	/* newest first */
 	int		 nevents;
 	struct alarm	 alarms[ALARMS_MAX];	/* what is wrong now */

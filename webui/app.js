@@ -308,7 +308,7 @@ function drawDashboard(st, phases, conns, out) {
         ' · measured ' + fmtA(st.clamp[i]) + ' · limit ' + fmtA(lim) + ' · cars may take ' + fmtA(st.available[i])));
   }));
   const sum = h('p', { class: 'hint', id: 'dash-summary' }, 'Mode ' + st.mode + ' · group limit ' + fmtA(st.group_limit) +
-    ' · meter ' + (st.meter_online ? 'online' : 'offline') + ' · ' + st.running + ' charging, ' + st.paused + ' waiting for current');
+    ' · meter ' + (st.meter_online ? 'online' : 'offline') + ' · ' + st.charging + ' charging, ' + st.waiting + ' waiting');
   phases.append(sum);
   conns.replaceChildren(...st.connectors.map((c) => connCard(c, out, st.time_ms)));
 }

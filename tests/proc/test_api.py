@@ -135,6 +135,25 @@ class ApiTest(ts.SiteTest):
             time.sleep(0.2)
         self.fail("no event %s %s" % (code, text))
 
+    def test_summary_counts_cars_as_the_chargers_see_them(self):
+        """A car an operator paused is counted as waiting (the summary
+        said "0 charging, 0 waiting" beside cards showing paused cars);
+        the twin: resumed, it is counted as charging."""
+        self.site()
+        c = self.installer()
+        tl.control(self.simsock, "bay-001 car 1 max 32")
+        tl.control(self.simsock, "bay-001 plug 1")
+        self.wait_status(c, lambda s: s["charging"] == 1 and
+                         s["waiting"] == 0, timeout=20)
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/pause")
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: s["charging"] == 0 and
+                         s["waiting"] == 1, timeout=20)
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/resume")
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: s["charging"] == 1 and
+                         s["waiting"] == 0, timeout=20)
+
     # --- logins ----------------------------------------------------------
 
     def test_first_login_forces_a_password_change(self):
