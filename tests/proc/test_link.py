@@ -463,13 +463,17 @@ class MasterConfigTest(unittest.TestCase):
              "[charger2]\nhost = 127.0.0.1\nport = 2\nconnectors = 1\n"
              "phase1 = L1\n",
              "site.fallback_current: 8.0 A on each of the 3 connectors on "
-             "L1 is 24.0 A, above site.meter_offline_limit 20.0 A"),
+             "L1 is 24.0 A when the appliance stops (chargers that lose it "
+             "fall back together), above site.meter_offline_limit 20.0 A on a 100.0 A "
+             "fuse: at most 6.6 A each"),
             ("[site]\ngroup_limit = 20\nfallback_current = 8\n"
              "[charger1]\nhost = 127.0.0.1\nport = 1\n"
              "[charger2]\nhost = 127.0.0.1\nport = 2\nconnectors = 1\n"
              "phase1 = L1\n",
              "site.fallback_current: 8.0 A on each of the 3 connectors on "
-             "L1 is 24.0 A, above site.group_limit 20.0 A"),
+             "L1 is 24.0 A when the appliance stops (chargers that lose it "
+             "fall back together), above site.group_limit 20.0 A on a 100.0 A "
+             "fuse: at most 6.6 A each"),
             # the margin covers what the deadband may hide (issue 13)
             ("[site]\nmargin = 0\n",
              "site.deadband: 0.5 A is more than site.margin 0.0 A"),
