@@ -42,7 +42,26 @@ random_u32(void)
  * RFID authorisation: a tag swiped at a connector waiting for
  * authorisation is looked up once; a whitelisted, enabled, unexpired tag
  * authorises the connector, any other is refused with an event.
+ *
+ * A swipe is used at most once, for the wait it was made for. The
+ * charger's rfid_tag register holds the tag of the current or last
+ * session until the car leaves (docs/protocol.md), with no swipe counter
+ * or time: after a session ended (a fault and its reset, a stop) the car
+ * waits again with the old tag still there. So a tag is a swipe only when
+ * this master saw it appear (from empty or from another tag); a tag seen
+ * in a session is used. A tag already there at the first reading after
+ * the master started (a restart) has an unknown age: it may be the swipe
+ * of a session that a fault ended. Worst case, refused: the driver swipes
+ * again (another card, or re-plugs) or an operator authorises; never a
+ * car charged on a swipe made for another session.
  */
+static bool
+in_session(uint16_t state)
+{
+	return state == CS_AUTH_WAIT_CAR || state == CS_CHARGING ||
+	    state == CS_NO_CURRENT || state == CS_SUSPENDED_EV;
+}
+
 static void
 rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc)
 {
@@ -50,13 +69,27 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	const struct rfid_entry *e;
 	int64_t	 wall = (int64_t)time(NULL) * 1000;
 	const char *why = NULL;
+	bool	 first = !sl->rfid_looked;
 
+	sl->rfid_looked = true;
 	if (rc->tag[0] == '\0') {
 		sl->rfid_seen[0] = '\0';	/* the same tag may come again */
 		return;
 	}
-	if (rc->state != CS_WAIT_AUTH || strcmp(sl->rfid_seen, rc->tag) == 0)
+	if (strcmp(sl->rfid_seen, rc->tag) == 0)
 		return;
+	if (!first && rc->state != CS_WAIT_AUTH && !in_session(rc->state))
+		return;	/* swiped before the car came, or during a fault */
+	if (first || rc->state != CS_WAIT_AUTH) {
+		/* Of unknown age, or used by a session: not a swipe. */
+		snprintf(sl->rfid_seen, sizeof(sl->rfid_seen), "%s", rc->tag);
+		if (first && rc->state == CS_WAIT_AUTH)
+			master_event(s->m, SEV_WARNING, pe->cc->name,
+			    "rfid-refused", "RFID %s refused at connector %d: "
+			    "swiped before the master started, swipe again",
+			    rc->tag, sl->k + 1);
+		return;
+	}
 	snprintf(sl->rfid_seen, sizeof(sl->rfid_seen), "%s", rc->tag);
 	e = rfid_lookup(s->m, rc->tag);
 	if (e == NULL)

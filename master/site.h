@@ -85,7 +85,8 @@ struct site_slot {
 	char		 paused_by[32];	/* who (the reason's text) */
 	struct smart_conn smart;
 	bool		 smart_blocked;
-	char		 rfid_seen[20];	/* the tag last decided on */
+	char		 rfid_seen[20];	/* the tag last decided on, or used */
+	bool		 rfid_looked;	/* its tag register read once */
 };
 
 /*

@@ -246,6 +246,67 @@ class CmdTest(ta.ApiTest):
         self.assertEqual(c.call("DELETE", "/api/rfid/DEADBEEF")[0], 404)
 
 
+    # --- item 9: what a restart keeps, a swipe used once -----------------
+
+    def restart_master(self, m):
+        """POST /api/restart and log in again once the master is back."""
+        st, j, _ = self.installer_c.call("POST", "/api/restart")
+        self.assertEqual(st, 202, j)
+        m.wait_for(r"restarting", timeout=10)
+        m.wait_for(r"web UI on", timeout=15, after=1)
+        c = ta.Client(self.web_port)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if c.login("installer", ta.PASSWORD)[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.installer_c = c
+        return c
+
+    def test_old_swipe_not_used_again_after_fault_and_restart(self):
+        m = self.site(n=1, simargs=("--set", "unit.authorisation=remote"),
+                      authorisation="rfid")
+        c = self.installer_c = self.installer()
+        for tag in ("DEADBEEF", "0B0B"):
+            st, j, _ = c.call("POST", "/api/rfid", {"tag": tag, "name": tag})
+            self.assertEqual(st, 201, j)
+        self.wait_status(c, lambda s: s["chargers"][0]["online"])
+        self.simc("bay-001", "car 1 max 16")
+        self.simc("bay-001", "plug 1")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "waiting-for-authorisation")
+        self.simc("bay-001", "rfid 1 DEADBEEF")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "charging")
+        # a fault ends the session; the master restarts meanwhile
+        self.simc("bay-001", "fault 1 pen")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] == "fault")
+        c = self.restart_master(m)
+        self.wait_status(c, lambda s: s["chargers"][0]["online"] and
+                         s["connectors"][0]["state"] == "fault", timeout=15)
+        self.simc("bay-001", "clear 1 pen")
+        time.sleep(1)
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/reset")
+        self.assertEqual((st, j), (200, {"result": "done"}))
+        # the old swipe (still in the charger's tag register) is not used
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "waiting-for-authorisation")
+        time.sleep(3)
+        s = self.api_status(c)
+        self.assertEqual(s["connectors"][0]["state"],
+                         "waiting-for-authorisation")
+        self.assertFalse(self.sim_status("bay-001")["connectors"][0]
+                         ["session"]["active"])
+        # the twin: a new swipe authorises
+        self.simc("bay-001", "rfid 1 0B0B")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "charging")
+        self.wait_event(c, "rfid-accepted", "0B0B")
+
+
 # The site's and the API's tests are theirs, not ours.
 for _name in dir(ta.ApiTest):
     if _name.startswith("test_") and _name not in CmdTest.__dict__:
