@@ -50,6 +50,12 @@ static const char *const schema[] = {
 	/* 3 -> 4: web and console logins (password hashes, never passwords) */
 	("CREATE TABLE users (name TEXT PRIMARY KEY, role INTEGER NOT NULL,"
 	"  hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 0);"),
+	/* 4 -> 5: what an operator set on a connector, kept across
+	 * restarts (a lock is the charger's own and adopted at start) */
+	("CREATE TABLE conn_ops (charger TEXT NOT NULL, connector INTEGER"
+	"  NOT NULL, paused INTEGER NOT NULL DEFAULT 0, paused_by TEXT NOT"
+	"  NULL DEFAULT '', boost_session INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (charger, connector));"),
 };
 
 static int
@@ -255,6 +261,8 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		[STORE_RFID] = "INSERT OR REPLACE INTO rfid VALUES (?1, ?2, ?3,"
 		    " ?4)",
 		[STORE_RFID_DELETE] = "DELETE FROM rfid WHERE tag = ?1",
+		[STORE_CONN_OP] = "INSERT OR REPLACE INTO conn_ops VALUES (?1,"
+		    " ?2, ?3, ?4, ?5)",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -313,6 +321,13 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_int(st, 3, r->u.rfid.enabled);
 		if (r->u.rfid.valid_until_ms > 0)
 			sqlite3_bind_int64(st, 4, r->u.rfid.valid_until_ms);
+		break;
+	case STORE_CONN_OP:
+		sqlite3_bind_text(st, 1, r->u.op.charger, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, r->u.op.connector);
+		sqlite3_bind_int(st, 3, r->u.op.paused);
+		sqlite3_bind_text(st, 4, r->u.op.paused_by, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, r->u.op.boost_session);
 		break;
 	case STORE_HISTORY:
 		sqlite3_bind_int64(st, 1, r->u.h.minute);

@@ -307,6 +307,47 @@ class CmdTest(ta.ApiTest):
         self.wait_event(c, "rfid-accepted", "0B0B")
 
 
+    def test_pause_and_boost_kept_across_a_restart(self):
+        m = self.site(n=2)
+        c = self.installer_c = self.installer()
+        self.wait_status(c, lambda s: all(x["online"] for x in
+                                          s["chargers"]))
+        for b in ("bay-001", "bay-002"):
+            self.simc(b, "car 1 max 16")
+            self.simc(b, "plug 1")
+        self.wait_status(c, lambda s: all(x["state"] == "charging" for x in
+                                          s["connectors"]))
+        o = self.operator(c)
+        for path in ("/api/chargers/1/connectors/1/pause",
+                     "/api/chargers/2/connectors/1/boost"):
+            st, j, _ = o.call("POST", path)
+            self.assertEqual(st, 200, (path, j))
+        s = self.wait_status(c, lambda s: s["connectors"][0]["paused"] and
+                             s["connectors"][1]["boost"])
+        c = self.restart_master(m)
+        s = self.wait_status(c, lambda s: all(x["online"] for x in
+                                              s["chargers"]) and
+                             "offline" not in s["connectors"][0]
+                             ["reason_text"], timeout=15)
+        self.assertTrue(s["connectors"][0]["paused"], s["connectors"][0])
+        self.assertIn("olivia", s["connectors"][0]["reason_text"])
+        self.assertFalse(s["connectors"][1]["paused"])
+        self.assertTrue(s["connectors"][1]["boost"], s["connectors"][1])
+        time.sleep(2)
+        f = self.in_force()
+        self.assertEqual(f[0], 0)
+        self.assertGreater(f[1], 0)
+        # the twin: resumed after the restart, it charges, and stays so
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/resume")
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: not s["connectors"][0]["paused"] and
+                         s["connectors"][0]["state"] == "charging")
+        c = self.restart_master(m)
+        s = self.wait_status(c, lambda s: s["chargers"][0]["online"],
+                             timeout=15)
+        self.assertFalse(s["connectors"][0]["paused"])
+
+
 # The site's and the API's tests are theirs, not ours.
 for _name in dir(ta.ApiTest):
     if _name.startswith("test_") and _name not in CmdTest.__dict__:
