@@ -348,6 +348,37 @@ class CmdTest(ta.ApiTest):
         self.assertFalse(s["connectors"][0]["paused"])
 
 
+    def test_logins_kept_across_a_restart(self):
+        m = self.site(n=1)
+        c = self.installer_c = self.installer()
+        o = self.operator(c)
+        p = self.operator(c, "peter")
+        # peter logs out; olivia stays logged in
+        old = ta.Client(self.web_port)
+        old.cookie, old.csrf = p.cookie, p.csrf
+        self.assertEqual(p.call("POST", "/api/logout")[0], 200)
+        self.restart_master(m)
+        # the same cookie still works, its CSRF token too
+        st, j, _ = o.call("GET", "/api/session")
+        self.assertEqual(st, 200, j)
+        self.assertEqual(j.get("user"), "olivia", j)
+        st, j, _ = o.call("POST", "/api/chargers/1/connectors/1/pause")
+        self.assertEqual(st, 200, j)
+        # logged out before the restart: still out
+        self.assertEqual(old.call("GET", "/api/status")[0], 401)
+        # a password change still ends the other sessions, across a
+        # restart too
+        o2 = ta.Client(self.web_port)
+        self.assertEqual(o2.login("olivia", "olivias-own-2")[0], 200)
+        st, j, _ = o2.call("POST", "/api/password", {
+            "old": "olivias-own-2", "new": "olivias-new-3"})
+        self.assertEqual(st, 200, j)
+        self.assertEqual(o.call("GET", "/api/status")[0], 401)
+        self.restart_master(m)
+        self.assertEqual(o.call("GET", "/api/status")[0], 401)
+        self.assertEqual(o2.call("GET", "/api/status")[0], 200)
+
+
 # The site's and the API's tests are theirs, not ours.
 for _name in dir(ta.ApiTest):
     if _name.startswith("test_") and _name not in CmdTest.__dict__:
