@@ -196,14 +196,38 @@ auth_add_user(struct auth *a, const char *name, int role, const char *pw,
 	return 0;
 }
 
+/* The hash of a token, as kept in the table and the database. */
+static void
+token_hash(const char *token, char out[AUTH_TOKEN_LEN + 1])
+{
+	unsigned char h[AUTH_TOKEN_LEN / 2];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	sodium_bin2hex(out, AUTH_TOKEN_LEN + 1, h, sizeof(h));
+}
+
+static void
+session_drop(struct auth *a, struct auth_session *s)
+{
+	if (s->used && a->persist != NULL)
+		a->persist(a->persist_arg, AUTH_SESSION_DROP, s);
+	memset(s, 0, sizeof(*s));
+}
+
 static void
 drop_sessions_of(struct auth *a, const char *name, const char *keep)
 {
+	char	 kh[AUTH_TOKEN_LEN + 1] = "";
+
+	if (keep != NULL)
+		token_hash(keep, kh);
 	for (int i = 0; i < AUTH_MAX_SESSIONS; i++)
 		if (a->sessions[i].used &&
 		    strcmp(a->sessions[i].user, name) == 0 &&
-		    (keep == NULL || strcmp(a->sessions[i].token, keep) != 0))
-			memset(&a->sessions[i], 0, sizeof(a->sessions[i]));
+		    (keep == NULL ||
+		    !auth_token_equal(a->sessions[i].tok_hash, kh)))
+			session_drop(a, &a->sessions[i]);
 }
 
 int
@@ -473,17 +497,22 @@ auth_login(struct auth *a, const char *addr, const char *user,
 		struct auth_session *s = &a->sessions[i];
 
 		if (s->used && now > s->last_ms && now - s->last_ms > a->idle_ms)
-			s->used = false;
+			session_drop(a, s);
 		if (slot == NULL || !s->used ||
 		    (slot->used && s->last_ms < slot->last_ms))
 			slot = s;
 	}
+	session_drop(a, slot);
 	*slot = (struct auth_session){ .used = true, .role = u->role,
-	    .must_change = u->must_change, .last_ms = now };
-	random_hex(slot->token, AUTH_TOKEN_LEN / 2);
+	    .must_change = u->must_change, .last_ms = now, .saved_ms = now };
 	random_hex(slot->csrf, AUTH_TOKEN_LEN / 2);
 	snprintf(slot->user, sizeof(slot->user), "%s", u->name);
 	*out = *slot;
+	random_hex(out->token, AUTH_TOKEN_LEN / 2);
+	token_hash(out->token, slot->tok_hash);
+	memcpy(out->tok_hash, slot->tok_hash, sizeof(out->tok_hash));
+	if (a->persist != NULL)
+		a->persist(a->persist_arg, AUTH_SESSION_PUT, slot);
 	uv_mutex_unlock(&a->mu);
 	return AUTH_OK;
 }
@@ -493,25 +522,33 @@ bool
 auth_session(struct auth *a, const char *token, uint64_t now,
     struct auth_session *out)
 {
+	char	 th[AUTH_TOKEN_LEN + 1];
 	bool	 ok = false;
 
 	if (token == NULL || strlen(token) != AUTH_TOKEN_LEN)
 		return false;
+	token_hash(token, th);
 	uv_mutex_lock(&a->mu);
 	for (int i = 0; i < AUTH_MAX_SESSIONS && !ok; i++) {
 		struct auth_session *s = &a->sessions[i];
 
-		if (!s->used || !auth_token_equal(s->token, token))
+		if (!s->used || !auth_token_equal(s->tok_hash, th))
 			continue;
 		/* requests run in parallel: a "now" older than the last use
 		 * is no idle time */
 		if (now > s->last_ms && now - s->last_ms > a->idle_ms) {
-			memset(s, 0, sizeof(*s));
+			session_drop(a, s);
 			break;
 		}
 		if (now > s->last_ms)
 			s->last_ms = now;
+		if (a->persist != NULL && s->last_ms - s->saved_ms >=
+		    AUTH_PERSIST_MS) {
+			s->saved_ms = s->last_ms;
+			a->persist(a->persist_arg, AUTH_SESSION_PUT, s);
+		}
 		*out = *s;
+		snprintf(out->token, sizeof(out->token), "%s", token);
 		ok = true;
 	}
 	uv_mutex_unlock(&a->mu);
@@ -521,12 +558,55 @@ auth_session(struct auth *a, const char *token, uint64_t now,
 void
 auth_logout(struct auth *a, const char *token)
 {
+	char	 th[AUTH_TOKEN_LEN + 1];
+
+	if (token == NULL || strlen(token) != AUTH_TOKEN_LEN)
+		return;
+	token_hash(token, th);
 	uv_mutex_lock(&a->mu);
 	for (int i = 0; i < AUTH_MAX_SESSIONS; i++)
 		if (a->sessions[i].used &&
-		    auth_token_equal(a->sessions[i].token, token))
-			memset(&a->sessions[i], 0, sizeof(a->sessions[i]));
+		    auth_token_equal(a->sessions[i].tok_hash, th))
+			session_drop(a, &a->sessions[i]);
 	uv_mutex_unlock(&a->mu);
+}
+
+/*
+ * A session kept across a restart (web.c, from the database), idle for
+ * idle_for_ms: its user's role and must_change are today's. 0, or -1
+ * when it is idle too long, its user has gone, or the table is full.
+ */
+int
+auth_restore_session(struct auth *a, const char *tok_hash, const char *user,
+    const char *csrf, uint64_t idle_for_ms, uint64_t now)
+{
+	struct auth_user *u;
+	int	 rc = -1;
+
+	if (idle_for_ms > a->idle_ms || strlen(tok_hash) != AUTH_TOKEN_LEN ||
+	    strlen(csrf) != AUTH_TOKEN_LEN)
+		return -1;
+	uv_mutex_lock(&a->mu);
+	if ((u = find_user(a, user)) != NULL)
+		for (int i = 0; i < AUTH_MAX_SESSIONS; i++) {
+			struct auth_session *s = &a->sessions[i];
+
+			if (s->used)
+				continue;
+			*s = (struct auth_session){ .used = true,
+			    .role = u->role, .must_change = u->must_change,
+			    .last_ms = now > idle_for_ms ? now - idle_for_ms :
+			    0 };
+			s->saved_ms = s->last_ms;
+			snprintf(s->tok_hash, sizeof(s->tok_hash), "%s",
+			    tok_hash);
+			snprintf(s->csrf, sizeof(s->csrf), "%s", csrf);
+			snprintf(s->user, sizeof(s->user), "%s", u->name);
+			rc = 0;
+			break;
+		}
+	uv_mutex_unlock(&a->mu);
+	return rc;
 }
 
 /*

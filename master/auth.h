@@ -74,15 +74,30 @@ struct auth_user {
 	char		 hash[AUTH_HASH_LEN];
 };
 
+/*
+ * A login session. The table keeps the token's hash only (tok_hash), as
+ * the database does: a copy of either does not log anyone in. token is
+ * the caller's, filled in what auth_login and auth_session return.
+ */
 struct auth_session {
 	bool		 used;
 	char		 token[AUTH_TOKEN_LEN + 1];
+	char		 tok_hash[AUTH_TOKEN_LEN + 1];	/* BLAKE2b-256, hex */
 	char		 csrf[AUTH_TOKEN_LEN + 1];
 	char		 user[AUTH_NAME_LEN];
 	int		 role;
 	bool		 must_change;
 	uint64_t	 last_ms;
+	uint64_t	 saved_ms;	/* last use last told to persist */
 };
+
+/* What auth tells its keeper (web.c: the database) about sessions: one
+ * begun or used (at most once a minute), or one ended. Called with the
+ * auth's lock held. */
+enum auth_persist_op { AUTH_SESSION_PUT, AUTH_SESSION_DROP };
+typedef void (*auth_persist_fn)(void *arg, enum auth_persist_op,
+    const struct auth_session *);
+#define AUTH_PERSIST_MS		60000	/* last use saved this often */
 
 struct auth_addr {
 	char		 addr[48];
@@ -106,6 +121,8 @@ struct auth {
 		uint64_t	 until_ms;
 	}		 trusted[AUTH_TRUSTED_MAX];
 	char		 dummy_hash[AUTH_HASH_LEN];	/* unknown users */
+	auth_persist_fn	 persist;	/* NULL: sessions die with the process */
+	void		*persist_arg;
 };
 
 int	auth_init(struct auth *, uint64_t idle_ms);
@@ -137,5 +154,8 @@ int	auth_set_password(struct auth *, const char *user, const char *old,
 int	auth_upgrade(struct auth *, const char *user, const char *password,
 	    struct auth_user *out);
 bool	auth_token_equal(const char *a, const char *b);
+int	auth_restore_session(struct auth *, const char *tok_hash,
+	    const char *user, const char *csrf, uint64_t idle_for_ms,
+	    uint64_t now_ms);
 
 #endif

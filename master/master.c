@@ -163,10 +163,15 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		p->timer.data = p;
 	}
 	m->store = store;
+	uv_timer_init(loop, &m->round_timer);
+	m->round_timer.data = m;
+	if (site_start(&m->site, m) != 0)
+		return -1;
 	if (store->db != NULL) {
 		int	 nopen = sessions_recover(m);
 
 		rfid_load(m);
+		site_ops_load(&m->site);
 		if (mc->web.enabled && web_init(&m->web, m) != 0)
 			return -1;
 		if (store_start(store) != 0)
@@ -178,10 +183,6 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		    "%d charger(s), %d open session(s) to recover",
 		    m->npeers, nopen);
 	}
-	uv_timer_init(loop, &m->round_timer);
-	m->round_timer.data = m;
-	if (site_start(&m->site, m) != 0)
-		return -1;
 	if (mc->meter.enabled) {
 		if (meterio_start(&m->site.mio, loop, mc, meter_result, m) != 0)
 			return -1;

@@ -42,7 +42,26 @@ random_u32(void)
  * RFID authorisation: a tag swiped at a connector waiting for
  * authorisation is looked up once; a whitelisted, enabled, unexpired tag
  * authorises the connector, any other is refused with an event.
+ *
+ * A swipe is used at most once, for the wait it was made for. The
+ * charger's rfid_tag register holds the tag of the current or last
+ * session until the car leaves (docs/protocol.md), with no swipe counter
+ * or time: after a session ended (a fault and its reset, a stop) the car
+ * waits again with the old tag still there. So a tag is a swipe only when
+ * this master saw it appear (from empty or from another tag); a tag seen
+ * in a session is used. A tag already there at the first reading after
+ * the master started (a restart) has an unknown age: it may be the swipe
+ * of a session that a fault ended. Worst case, refused: the driver swipes
+ * again (another card, or re-plugs) or an operator authorises; never a
+ * car charged on a swipe made for another session.
  */
+static bool
+in_session(uint16_t state)
+{
+	return state == CS_AUTH_WAIT_CAR || state == CS_CHARGING ||
+	    state == CS_NO_CURRENT || state == CS_SUSPENDED_EV;
+}
+
 static void
 rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc)
 {
@@ -50,13 +69,27 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	const struct rfid_entry *e;
 	int64_t	 wall = (int64_t)time(NULL) * 1000;
 	const char *why = NULL;
+	bool	 first = !sl->rfid_looked;
 
+	sl->rfid_looked = true;
 	if (rc->tag[0] == '\0') {
 		sl->rfid_seen[0] = '\0';	/* the same tag may come again */
 		return;
 	}
-	if (rc->state != CS_WAIT_AUTH || strcmp(sl->rfid_seen, rc->tag) == 0)
+	if (strcmp(sl->rfid_seen, rc->tag) == 0)
 		return;
+	if (!first && rc->state != CS_WAIT_AUTH && !in_session(rc->state))
+		return;	/* swiped before the car came, or during a fault */
+	if (first || rc->state != CS_WAIT_AUTH) {
+		/* Of unknown age, or used by a session: not a swipe. */
+		snprintf(sl->rfid_seen, sizeof(sl->rfid_seen), "%s", rc->tag);
+		if (first && rc->state == CS_WAIT_AUTH)
+			master_event(s->m, SEV_WARNING, pe->cc->name,
+			    "rfid-refused", "RFID %s refused at connector %d: "
+			    "swiped before the master started, swipe again",
+			    rc->tag, sl->k + 1);
+		return;
+	}
 	snprintf(sl->rfid_seen, sizeof(sl->rfid_seen), "%s", rc->tag);
 	e = rfid_lookup(s->m, rc->tag);
 	if (e == NULL)
@@ -873,6 +906,60 @@ find_slot(const struct site *s, const char *name, long k)
 }
 
 /*
+ * What an operator set on a connector (pause, boost) is kept in the
+ * database, so that a restart does not undo it; a lock is the charger's
+ * own and adopted at start (link.c). Boost is kept with the session it
+ * was given to: a restart during another session does not boost that.
+ */
+static void
+ops_save(struct site *s, size_t i)
+{
+	const struct site_slot *sl = &s->slot[i];
+	struct store_rec r = { .kind = STORE_CONN_OP,
+	    .wall_ms = (int64_t)time(NULL) * 1000 };
+
+	if (s->m->store == NULL)
+		return;
+	snprintf(r.u.op.charger, sizeof(r.u.op.charger), "%s",
+	    s->m->peers[sl->peer].cc->name);
+	r.u.op.connector = sl->k + 1;
+	r.u.op.paused = sl->op_paused;
+	snprintf(r.u.op.paused_by, sizeof(r.u.op.paused_by), "%s",
+	    sl->paused_by);
+	r.u.op.boost_session = sl->smart.boost ? sl->smart.session_id : 0;
+	store_put(s->m->store, &r);
+}
+
+static int
+ops_row(void *arg, int n, const char *const *c)
+{
+	struct site *s = arg;
+	long	 k;
+	int	 i;
+
+	if (n != 5 || strnum_long(c[1], 1, 2, &k) != 0 ||
+	    (i = find_slot(s, c[0], k)) < 0)
+		return 0;	/* a charger since removed */
+	s->slot[i].op_paused = atoi(c[2]) != 0;
+	snprintf(s->slot[i].paused_by, sizeof(s->slot[i].paused_by), "%s",
+	    s->slot[i].op_paused ? c[3] : "");
+	s->slot[i].smart.session_id = (uint32_t)strtoul(c[4], NULL, 10);
+	s->slot[i].smart.boost = s->slot[i].smart.session_id != 0;
+	return 0;
+}
+
+/* The operators' pauses and boosts, from the database (before its
+ * writer starts, after site_start). */
+void
+site_ops_load(struct site *s)
+{
+	if (s->m->store != NULL)
+		(void)store_select(s->m->store, "SELECT charger, connector, "
+		    "paused, paused_by, boost_session FROM conn_ops", ops_row,
+		    s);
+}
+
+/*
  * Operator commands, one a line: status | limit A | pause|resume|lock|
  * unlock|reset|authorise|stop NAME N. Bad input changes nothing. *writes
  * gets what must be written at once, as site_allocate(), and the
@@ -927,15 +1014,20 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 			    "the %s cannot reach it", pe->cc->name, verb);
 			return strdup(msg);
 		}
-		if (verbs[k].cmd == -3)
+		if (verbs[k].cmd == -3) {
 			s->slot[i].smart.boost = true;
-		else if (verbs[k].cmd < 0) {
+			/* smart_allows ends it with this session */
+			s->slot[i].smart.session_id =
+			    pe->link.conn[kk].session_no;
+			ops_save(s, i);
+		} else if (verbs[k].cmd < 0) {
 			s->slot[i].op_paused = verbs[k].cmd == -1;
 			/* cut between characters, as the JSON checks */
 			snprintf(s->slot[i].paused_by,
 			    sizeof(s->slot[i].paused_by), "%.*s",
 			    verbs[k].cmd == -1 ? (int)utf8_trunc(who,
 			    sizeof(s->slot[i].paused_by) - 1) : 0, who);
+			ops_save(s, i);
 		} else if (verbs[k].cmd == REGMAP_CMD_LOCK ||
 		    verbs[k].cmd == REGMAP_CMD_UNLOCK)
 			/* the master's decision, kept at every poll */

@@ -86,7 +86,8 @@ struct site_slot {
 	char		 paused_by[32];	/* who (the reason's text) */
 	struct smart_conn smart;
 	bool		 smart_blocked;
-	char		 rfid_seen[20];	/* the tag last decided on */
+	char		 rfid_seen[20];	/* the tag last decided on, or used */
+	bool		 rfid_looked;	/* its tag register read once */
 };
 
 /*
@@ -130,6 +131,7 @@ struct site {
 };
 
 int	site_start(struct site *, struct master *);
+void	site_ops_load(struct site *);
 const struct site_writes *site_allocate(struct site *, uint64_t now_ms);
 const struct site_writes *site_round_done(struct site *, uint64_t now_ms);
 void	site_meter_result(struct site *, bool ok, const struct meter_reading *,

@@ -50,6 +50,17 @@ static const char *const schema[] = {
 	/* 3 -> 4: web and console logins (password hashes, never passwords) */
 	("CREATE TABLE users (name TEXT PRIMARY KEY, role INTEGER NOT NULL,"
 	"  hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 0);"),
+	/* 4 -> 5: what an operator set on a connector, kept across
+	 * restarts (a lock is the charger's own and adopted at start) */
+	("CREATE TABLE conn_ops (charger TEXT NOT NULL, connector INTEGER"
+	"  NOT NULL, paused INTEGER NOT NULL DEFAULT 0, paused_by TEXT NOT"
+	"  NULL DEFAULT '', boost_session INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (charger, connector));"),
+	/* 5 -> 6: web login sessions, kept across restarts (the token's
+	 * hash, never the token) */
+	("CREATE TABLE web_sessions (tok_hash TEXT PRIMARY KEY, user TEXT"
+	"  NOT NULL, role INTEGER NOT NULL, csrf TEXT NOT NULL, last_ms"
+	"  INTEGER NOT NULL);"),
 };
 
 static int
@@ -255,6 +266,12 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		[STORE_RFID] = "INSERT OR REPLACE INTO rfid VALUES (?1, ?2, ?3,"
 		    " ?4)",
 		[STORE_RFID_DELETE] = "DELETE FROM rfid WHERE tag = ?1",
+		[STORE_CONN_OP] = "INSERT OR REPLACE INTO conn_ops VALUES (?1,"
+		    " ?2, ?3, ?4, ?5)",
+		[STORE_WEB_SESSION] = "INSERT OR REPLACE INTO web_sessions"
+		    " VALUES (?1, ?2, ?3, ?4, ?5)",
+		[STORE_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE"
+		    " tok_hash = ?1",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -313,6 +330,23 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_int(st, 3, r->u.rfid.enabled);
 		if (r->u.rfid.valid_until_ms > 0)
 			sqlite3_bind_int64(st, 4, r->u.rfid.valid_until_ms);
+		break;
+	case STORE_WEB_SESSION:
+	case STORE_WEB_SESSION_DELETE:
+		sqlite3_bind_text(st, 1, r->u.web.tok_hash, -1, SQLITE_STATIC);
+		if (r->kind == STORE_WEB_SESSION_DELETE)
+			break;
+		sqlite3_bind_text(st, 2, r->u.web.user, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, r->u.web.role);
+		sqlite3_bind_text(st, 4, r->u.web.csrf, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, r->wall_ms);
+		break;
+	case STORE_CONN_OP:
+		sqlite3_bind_text(st, 1, r->u.op.charger, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, r->u.op.connector);
+		sqlite3_bind_int(st, 3, r->u.op.paused);
+		sqlite3_bind_text(st, 4, r->u.op.paused_by, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, r->u.op.boost_session);
 		break;
 	case STORE_HISTORY:
 		sqlite3_bind_int64(st, 1, r->u.h.minute);
@@ -460,6 +494,24 @@ config_row(void *arg, int n, const char *const *c)
 	struct config_rows *cr = arg;
 
 	return n == 3 ? cr->fn(cr->arg, c[0], c[1], c[2]) : -1;
+}
+
+/* Drops the web sessions last used before a time, or of users gone
+ * (before store_start). */
+int
+store_prune_web_sessions(struct store *s, int64_t before_wall_ms)
+{
+	sqlite3_stmt *st;
+	int	 rc;
+
+	if (s->db == NULL || sqlite3_prepare_v2(s->db, "DELETE FROM "
+	    "web_sessions WHERE last_ms < ?1 OR user NOT IN (SELECT name "
+	    "FROM users)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, before_wall_ms);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The stored configuration, row by row (before store_start). */

@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		4
+#define STORE_SCHEMA		6
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -34,6 +34,9 @@ enum store_kind {
 	STORE_USER_DELETE,
 	STORE_RFID,		/* a whitelist tag added or changed */
 	STORE_RFID_DELETE,
+	STORE_CONN_OP,		/* what an operator set on a connector */
+	STORE_WEB_SESSION,	/* a login session begun or used */
+	STORE_WEB_SESSION_DELETE,
 };
 
 #define STORE_HASH_LEN		128	/* crypto_pwhash_STRBYTES */
@@ -75,6 +78,19 @@ struct store_rec {
 			int	 enabled;
 			int64_t	 valid_until_ms;	/* 0: no end */
 		} rfid;
+		struct {
+			char	 tok_hash[65];	/* never the token */
+			char	 user[32];
+			int	 role;
+			char	 csrf[65];
+		} web;
+		struct {
+			char	 charger[32];
+			int	 connector;
+			int	 paused;
+			char	 paused_by[32];
+			uint32_t boost_session;	/* boosted session, 0 none */
+		} op;
 		struct {
 			int64_t	 minute;	/* wall ms / 60000 */
 			int32_t	 min_da[EVG_PHASES], avg_da[EVG_PHASES],
@@ -122,6 +138,7 @@ typedef int (*store_row_fn)(void *arg, int ncol, const char *const *col);
 int	store_select(struct store *, const char *sql, store_row_fn, void *arg);
 int	store_config_seed(struct store *, const char *const *sections,
 	    const char *const *keys, const char *const *values, int n);
+int	store_prune_web_sessions(struct store *, int64_t before_wall_ms);
 int	store_start(struct store *);
 void	store_put(struct store *, const struct store_rec *);
 void	store_close(struct store *);

@@ -736,18 +736,65 @@ user_row(void *arg, int n, const char *const *c)
 	return 0;
 }
 
-/* The logins, from the database (before its writer starts). */
+/*
+ * Login sessions outlive a restart: the database keeps each one's token
+ * hash (never the token: a copy of the database logs nobody in), user,
+ * role, CSRF token and last use (saved at most once a minute, so one may
+ * come back up to a minute younger than it is). Logout, a password
+ * change, a removed login and idle expiry drop them there too.
+ */
+static void
+session_persist(void *arg, enum auth_persist_op op,
+    const struct auth_session *as)
+{
+	struct web *w = arg;
+	struct store_rec r = { .kind = op == AUTH_SESSION_PUT ?
+	    STORE_WEB_SESSION : STORE_WEB_SESSION_DELETE,
+	    .wall_ms = clock_wall_ms() };
+
+	snprintf(r.u.web.tok_hash, sizeof(r.u.web.tok_hash), "%s",
+	    as->tok_hash);
+	snprintf(r.u.web.user, sizeof(r.u.web.user), "%s", as->user);
+	r.u.web.role = as->role;
+	snprintf(r.u.web.csrf, sizeof(r.u.web.csrf), "%s", as->csrf);
+	store_put(w->m->store, &r);
+}
+
+static int
+session_row(void *arg, int n, const char *const *c)
+{
+	struct web *w = arg;
+	int64_t	 wall = clock_wall_ms(), last;
+
+	if (n != 4)
+		return 0;
+	last = strtoll(c[3], NULL, 10);
+	(void)auth_restore_session(&w->auth, c[0], c[1], c[2],
+	    last < wall ? (uint64_t)(wall - last) : 0, clock_now_ms());
+	return 0;
+}
+
+/* The logins and their sessions, from the database (before its writer
+ * starts). */
 int
 web_init(struct web *w, struct master *m)
 {
+	int64_t	 idle_ms = (int64_t)m->conf->web.idle_timeout * 1000;
+
 	w->m = m;
-	if (auth_init(&w->auth, (uint64_t)m->conf->web.idle_timeout * 1000) !=
-	    0)
+	if (auth_init(&w->auth, (uint64_t)idle_ms) != 0)
 		return -1;
 	w->auth_ready = true;
-	if (m->store->db != NULL)
+	if (m->store->db != NULL) {
 		(void)store_select(m->store, "SELECT name, role, hash, "
 		    "must_change FROM users", user_row, w);
+		(void)store_prune_web_sessions(m->store, clock_wall_ms() -
+		    idle_ms);
+		(void)store_select(m->store, "SELECT tok_hash, user, csrf, "
+		    "last_ms FROM web_sessions", session_row, w);
+		w->auth.persist = session_persist;
+		w->auth.persist_arg = w;
+	}
 	return 0;
 }
 

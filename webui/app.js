@@ -207,7 +207,12 @@ function savedText(b) {
 }
 
 async function restart() {
-  if (!confirm('Restart the appliance now? Charging goes on; control pauses for a few seconds.')) return;
+  if (!confirm('Restart the appliance now?\n\n'
+    + 'Interrupted for a few seconds: the control of the chargers (they keep their current, then their fallback current), '
+    + 'this page and the console (they reconnect). Cars go on charging; sessions go on.\n\n'
+    + 'Kept: the configuration (pending settings take effect), sessions, events, users and logins (nobody logs in again), '
+    + 'RFID tags, pauses, boosts and locks.\n\n'
+    + 'A card swiped before the restart is not used after it: a car waiting for authorisation needs a new swipe.')) return;
   await api('POST', '/api/restart');
   banner('Restarting…');
   setTimeout(() => location.reload(), 5000);

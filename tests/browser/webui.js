@@ -143,6 +143,14 @@ async function limitLeft(page) {
       await page.click('form[data-section=site] button[type=submit]');
       await page.waitForSelector('form[data-section=site] .msg:text("takes effect after a restart: site.poll_period")');
       await page.waitForSelector('#banner #pending li:text("site.poll_period: 500 now, 700 after the restart")');
+      // the restart dialog says what a restart does (dismissed: no restart)
+      let told = '';
+      page.once('dialog', (d) => { told = d.message(); d.dismiss(); });
+      await page.click('#banner button:text("Restart now")');
+      await page.waitForFunction(() => true);
+      for (const w of ['control of the chargers', 'Cars go on charging', 'Kept: the configuration',
+        'logins (nobody logs in again)', 'pauses, boosts and locks', 'needs a new swipe'])
+        assert(told.includes(w), told);
       await page.screenshot({ path: path.join(shots, 'pending-1280.png') });
       await page.fill('#set-site-poll_period', '500');
       await page.click('form[data-section=site] button[type=submit]');

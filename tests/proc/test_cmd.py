@@ -246,6 +246,139 @@ class CmdTest(ta.ApiTest):
         self.assertEqual(c.call("DELETE", "/api/rfid/DEADBEEF")[0], 404)
 
 
+    # --- item 9: what a restart keeps, a swipe used once -----------------
+
+    def restart_master(self, m):
+        """POST /api/restart and log in again once the master is back."""
+        st, j, _ = self.installer_c.call("POST", "/api/restart")
+        self.assertEqual(st, 202, j)
+        m.wait_for(r"restarting", timeout=10)
+        m.wait_for(r"web UI on", timeout=15, after=1)
+        c = ta.Client(self.web_port)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if c.login("installer", ta.PASSWORD)[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.installer_c = c
+        return c
+
+    def test_old_swipe_not_used_again_after_fault_and_restart(self):
+        m = self.site(n=1, simargs=("--set", "unit.authorisation=remote"),
+                      authorisation="rfid")
+        c = self.installer_c = self.installer()
+        for tag in ("DEADBEEF", "0B0B"):
+            st, j, _ = c.call("POST", "/api/rfid", {"tag": tag, "name": tag})
+            self.assertEqual(st, 201, j)
+        self.wait_status(c, lambda s: s["chargers"][0]["online"])
+        self.simc("bay-001", "car 1 max 16")
+        self.simc("bay-001", "plug 1")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "waiting-for-authorisation")
+        self.simc("bay-001", "rfid 1 DEADBEEF")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "charging")
+        # a fault ends the session; the master restarts meanwhile
+        self.simc("bay-001", "fault 1 pen")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] == "fault")
+        c = self.restart_master(m)
+        self.wait_status(c, lambda s: s["chargers"][0]["online"] and
+                         s["connectors"][0]["state"] == "fault", timeout=15)
+        self.simc("bay-001", "clear 1 pen")
+        time.sleep(1)
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/reset")
+        self.assertEqual((st, j), (200, {"result": "done"}))
+        # the old swipe (still in the charger's tag register) is not used
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "waiting-for-authorisation")
+        time.sleep(3)
+        s = self.api_status(c)
+        self.assertEqual(s["connectors"][0]["state"],
+                         "waiting-for-authorisation")
+        self.assertFalse(self.sim_status("bay-001")["connectors"][0]
+                         ["session"]["active"])
+        # the twin: a new swipe authorises
+        self.simc("bay-001", "rfid 1 0B0B")
+        self.wait_status(c, lambda s: s["connectors"][0]["state"] ==
+                         "charging")
+        self.wait_event(c, "rfid-accepted", "0B0B")
+
+
+    def test_pause_and_boost_kept_across_a_restart(self):
+        m = self.site(n=2)
+        c = self.installer_c = self.installer()
+        self.wait_status(c, lambda s: all(x["online"] for x in
+                                          s["chargers"]))
+        for b in ("bay-001", "bay-002"):
+            self.simc(b, "car 1 max 16")
+            self.simc(b, "plug 1")
+        self.wait_status(c, lambda s: all(x["state"] == "charging" for x in
+                                          s["connectors"]))
+        o = self.operator(c)
+        for path in ("/api/chargers/1/connectors/1/pause",
+                     "/api/chargers/2/connectors/1/boost"):
+            st, j, _ = o.call("POST", path)
+            self.assertEqual(st, 200, (path, j))
+        s = self.wait_status(c, lambda s: s["connectors"][0]["paused"] and
+                             s["connectors"][1]["boost"])
+        c = self.restart_master(m)
+        s = self.wait_status(c, lambda s: all(x["online"] for x in
+                                              s["chargers"]) and
+                             "offline" not in s["connectors"][0]
+                             ["reason_text"], timeout=15)
+        self.assertTrue(s["connectors"][0]["paused"], s["connectors"][0])
+        self.assertIn("olivia", s["connectors"][0]["reason_text"])
+        self.assertFalse(s["connectors"][1]["paused"])
+        self.assertTrue(s["connectors"][1]["boost"], s["connectors"][1])
+        time.sleep(2)
+        f = self.in_force()
+        self.assertEqual(f[0], 0)
+        self.assertGreater(f[1], 0)
+        # the twin: resumed after the restart, it charges, and stays so
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/resume")
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: not s["connectors"][0]["paused"] and
+                         s["connectors"][0]["state"] == "charging")
+        c = self.restart_master(m)
+        s = self.wait_status(c, lambda s: s["chargers"][0]["online"],
+                             timeout=15)
+        self.assertFalse(s["connectors"][0]["paused"])
+
+
+    def test_logins_kept_across_a_restart(self):
+        m = self.site(n=1)
+        c = self.installer_c = self.installer()
+        o = self.operator(c)
+        p = self.operator(c, "peter")
+        # peter logs out; olivia stays logged in
+        old = ta.Client(self.web_port)
+        old.cookie, old.csrf = p.cookie, p.csrf
+        self.assertEqual(p.call("POST", "/api/logout")[0], 200)
+        self.restart_master(m)
+        # the same cookie still works, its CSRF token too
+        st, j, _ = o.call("GET", "/api/session")
+        self.assertEqual(st, 200, j)
+        self.assertEqual(j.get("user"), "olivia", j)
+        st, j, _ = o.call("POST", "/api/chargers/1/connectors/1/pause")
+        self.assertEqual(st, 200, j)
+        # logged out before the restart: still out
+        self.assertEqual(old.call("GET", "/api/status")[0], 401)
+        # a password change still ends the other sessions, across a
+        # restart too
+        o2 = ta.Client(self.web_port)
+        self.assertEqual(o2.login("olivia", "olivias-own-2")[0], 200)
+        st, j, _ = o2.call("POST", "/api/password", {
+            "old": "olivias-own-2", "new": "olivias-new-3"})
+        self.assertEqual(st, 200, j)
+        self.assertEqual(o.call("GET", "/api/status")[0], 401)
+        self.restart_master(m)
+        self.assertEqual(o.call("GET", "/api/status")[0], 401)
+        self.assertEqual(o2.call("GET", "/api/status")[0], 200)
+
+
 # The site's and the API's tests are theirs, not ours.
 for _name in dir(ta.ApiTest):
     if _name.startswith("test_") and _name not in CmdTest.__dict__:

@@ -3,7 +3,8 @@
  * parallel requests arrive out of order), the per-address login limit
  * and its end, password rules, a password change ending the user's other
  * sessions, a reset forcing a new choice, the last installer kept; hashes
- * made with older settings made again after a login.
+ * made with older settings made again after a login; sessions kept
+ * across a restart by their token's hash only, idle ones not restored.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +60,71 @@ test_session_and_idle_expiry(void **state)
 	assert_false(auth_session(a, s.token, 1000 + 3 * IDLE + 2, &t));
 	assert_false(auth_session(a, NULL, 0, &t));
 	assert_false(auth_session(a, "short", 0, &t));
+}
+
+/* What a keeper (web.c: the database) is told. */
+static struct auth_session kept;
+static int nput, ndrop;
+
+static void
+keep(void *arg, enum auth_persist_op op, const struct auth_session *s)
+{
+	(void)arg;
+	if (op == AUTH_SESSION_PUT) {
+		kept = *s;
+		nput++;
+	} else
+		ndrop++;
+}
+
+static void
+test_session_kept_across_a_restart(void **state)
+{
+	struct auth *a = *state, b;
+	struct auth_session s, t;
+	uint64_t retry;
+
+	a->persist = keep;
+	nput = ndrop = 0;
+	assert_int_equal(auth_login(a, "10.0.0.1", "ian", "ian-pass-1", 1000,
+	    &s, &retry), AUTH_OK);
+	assert_int_equal(nput, 1);
+	/* the hash, never the token */
+	assert_string_equal(kept.token, "");
+	assert_int_equal(strlen(kept.tok_hash), AUTH_TOKEN_LEN);
+	assert_string_not_equal(kept.tok_hash, s.token);
+	/* a use is saved at most once a minute */
+	assert_true(auth_session(a, s.token, 2000, &t));
+	assert_int_equal(nput, 1);
+	assert_true(auth_session(a, s.token, 1000 + AUTH_PERSIST_MS, &t));
+	assert_int_equal(nput, 2);
+
+	/* the next process: the user and the kept session */
+	assert_int_equal(auth_init(&b, IDLE), 0);
+	assert_int_equal(auth_add_user(&b, "ian", ROLE_INSTALLER,
+	    "ian-pass-1", false, NULL), 0);
+	assert_int_equal(auth_restore_session(&b, kept.tok_hash, "ian",
+	    kept.csrf, IDLE + 1, 500), -1);		/* idle too long */
+	assert_int_equal(auth_restore_session(&b, kept.tok_hash, "nobody",
+	    kept.csrf, 0, 500), -1);
+	assert_false(auth_session(&b, s.token, 500, &t));
+	/* idle time before the restart counts */
+	assert_int_equal(auth_restore_session(&b, kept.tok_hash, "ian",
+	    kept.csrf, IDLE - 100, 100000), 0);
+	assert_false(auth_session(&b, s.token, 100000 + 200, &t));
+	assert_int_equal(auth_restore_session(&b, kept.tok_hash, "ian",
+	    kept.csrf, 1000, 100000), 0);
+	assert_false(auth_session(&b, kept.tok_hash, 100000, &t));
+	assert_true(auth_session(&b, s.token, 100000, &t));
+	assert_string_equal(t.csrf, s.csrf);
+	assert_string_equal(t.token, s.token);
+	/* a logout is told */
+	assert_true(auth_session(a, s.token, 3000 + AUTH_PERSIST_MS, &t));
+	auth_logout(a, s.token);
+	assert_int_equal(ndrop, 1);
+	assert_false(auth_session(a, s.token, 3000 + AUTH_PERSIST_MS, &t));
+	auth_free(&b);
+	a->persist = NULL;
 }
 
 static void
@@ -349,6 +415,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_rules_and_changes,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_session_kept_across_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_hash_upgraded, setup,
 		    teardown),
 	};
