@@ -1,7 +1,8 @@
 /*
  * test_energy.c: energy per local day and month (master/energy.c): day
  * and month bounds, the days of the summer-time changes in London and
- * Berlin (23 and 25 hours), sessions over midnight (counted in the day
+ * Berlin (23 and 25 hours) and in Havana (midnight skipped), sessions over
+ * midnight (counted in the day
  * they ended), sessions in progress (their last save), ranges widened to
  * whole periods, the refusals with their positive twins, and the sums
  * per series and period in any order of rows.
@@ -113,6 +114,25 @@ test_dst_days(void **state)
 	assert_int_equal(energy_period_of(LON_0329 - 30 * 60000, ENERGY_DAY,
 	    &p), 0);
 	assert_string_equal(p.label, "2026-03-28");
+}
+
+/* Where the clocks go forward at midnight (Havana, 8 March 2026: 00:00
+ * is 01:00), the day starts at the first instant it has, and the day
+ * before ends there. */
+static void
+test_midnight_skipped(void **state)
+{
+	const int64_t d8 = 1772946000000LL, d9 = 1773028800000LL;
+	struct energy_period p;
+
+	(void)state;
+	zone("America/Havana");
+	assert_int_equal(energy_period_of(d8 + 7 * H, ENERGY_DAY, &p), 0);
+	assert_string_equal(p.label, "2026-03-08");
+	assert_true(p.start_ms == d8 && p.end_ms == d9);
+	assert_int_equal(energy_period_of(d8 - 1, ENERGY_DAY, &p), 0);
+	assert_string_equal(p.label, "2026-03-07");
+	assert_true(p.end_ms == d8 && p.end_ms - p.start_ms == 24 * H);
 }
 
 static void
@@ -342,6 +362,7 @@ main(void)
 		cmocka_unit_test_setup(test_group_parse, london),
 		cmocka_unit_test_setup(test_day_bounds, london),
 		cmocka_unit_test_setup(test_dst_days, london),
+		cmocka_unit_test_setup(test_midnight_skipped, london),
 		cmocka_unit_test_setup(test_month_bounds, london),
 		cmocka_unit_test_setup(test_periods, london),
 		cmocka_unit_test_setup(test_find, london),
