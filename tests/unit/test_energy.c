@@ -1,11 +1,11 @@
 /*
  * test_energy.c: energy per local day and month (master/energy.c): day
  * and month bounds, the days of the summer-time changes in London and
- * Berlin (23 and 25 hours) and in Havana (midnight skipped), sessions over
- * midnight (counted in the day
- * they ended), sessions in progress (their last save), ranges widened to
- * whole periods, the refusals with their positive twins, and the sums
- * per series and period in any order of rows.
+ * Berlin (23 and 25 hours) and in Havana (midnight skipped), sessions
+ * over midnight (counted in the day they ended), sessions in progress
+ * (their last save), ranges widened to whole periods, the refusals with
+ * their positive twins, and the sums per series and period in any order
+ * of rows.
  */
 #include <stdarg.h>
 #include <stddef.h>
