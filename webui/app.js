@@ -625,18 +625,22 @@ async function pageSessions() {
   const now = Date.now();
   const list = h('div', { id: 'sessions-list' });
   const charger = h('input', { id: 'ses-charger', placeholder: 'all' });
+  const conn = h('select', { id: 'ses-conn' }, h('option', { value: '' }, 'all'), h('option', { value: '1' }, '1'), h('option', { value: '2' }, '2'));
+  const tag = h('input', { id: 'ses-tag', placeholder: 'all', autocomplete: 'off' });
   const csv = h('a', { id: 'sessions-csv', href: '/api/sessions.csv', download: 'sessions.csv' }, 'Download CSV');
   const load = async () => {
-    const q = rangeQuery('ses-from', 'ses-to') + (charger.value ? '&charger=' + encodeURIComponent(charger.value) : '');
+    const q = rangeQuery('ses-from', 'ses-to') + (charger.value ? '&charger=' + encodeURIComponent(charger.value) : '') +
+      (conn.value ? '&connector=' + conn.value : '') + (tag.value ? '&tag=' + encodeURIComponent(tag.value) : '');
     csv.href = '/api/sessions.csv?' + q;
     const r = await api('GET', '/api/sessions?' + q);
     if (r.status !== 200) { message(list, r.body.error, true); return; }
     list.replaceChildren(r.body.sessions.length ? table(['Charger', 'Connector', 'Start', 'End', 'Energy', 'Peak', 'Tag', 'Stop reason'],
       r.body.sessions.map((s) => [s.charger, s.connector, fmtTime(s.start_ms), s.end_ms ? fmtTime(s.end_ms) : 'in progress',
-        (s.energy_wh / 1000).toFixed(2) + ' kWh', fmtA(s.peak_current), s.tag, s.reason])) : h('p', { class: 'hint' }, 'No sessions in this range.'));
+        (s.energy_wh / 1000).toFixed(2) + ' kWh', fmtA(s.peak_current), s.tag_name ? s.tag + ' (' + s.tag_name + ')' : s.tag, s.reason])) : h('p', { class: 'hint' }, 'No sessions in this range.'));
   };
   const f = h('form', { class: 'filters card' }, dayInput('ses-from', 'From', now - 30 * 86400000), dayInput('ses-to', 'To', now),
-    h('label', { for: 'ses-charger' }, 'Charger', charger), h('button', { type: 'submit' }, 'Show'), csv);
+    h('label', { for: 'ses-charger' }, 'Charger', charger), h('label', { for: 'ses-conn' }, 'Connector', conn),
+    h('label', { for: 'ses-tag' }, 'RFID tag', tag), h('button', { type: 'submit' }, 'Show'), csv);
   f.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
   put($('page'), h('h1', {}, 'Sessions'), f, list);
   await load();

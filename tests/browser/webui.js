@@ -15,7 +15,7 @@
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { step, open } = require('./lib');
 const assert = require('assert');
 const fs = require('fs');
 const net = require('net');
@@ -37,31 +37,12 @@ function sim(line) {
   });
 }
 
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
-}
-
 async function limitLeft(page) {
   return page.$eval('#phases .phase:first-child .limit', (e) => e.style.left);
 }
 
 (async () => {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    // refused requests (401, 400) are answers the page handles, not errors
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  page.setDefaultTimeout(10000);
+  const { browser, page, errors } = await open(shots);
   try {
     await step('login page', async () => {
       await page.goto(url);
