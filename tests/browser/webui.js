@@ -18,30 +18,15 @@
 const { chromium } = require('playwright-core');
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
+const { simLine, step } = require('./helpers');
 
 const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
 const PAGES = ['dashboard', 'history', 'chargers', 'balancing', 'metering',
   'authorisation', 'smart', 'sessions', 'events', 'users'];
 
-function sim(line) {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(simsock);
-    let out = '';
-    c.setTimeout(5000, () => { c.destroy(); reject(new Error('sim: timeout')); });
-    c.on('data', (d) => { out += d; if (out.endsWith('\n')) { c.end(); resolve(out.trim()); } });
-    c.on('error', reject);
-    c.write(line + '\n');
-  });
-}
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
-}
+const sim = (line) => simLine(simsock, line);
 
 async function limitLeft(page) {
   return page.$eval('#phases .phase:first-child .limit', (e) => e.style.left);

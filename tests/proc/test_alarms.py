@@ -108,7 +108,7 @@ class AlarmsTest(ta.ApiTest):
     def restart_process(self, m):
         """The master stopped (SIGTERM) and started again on its database
         and port: a real restart, not the API's."""
-        m.stop()
+        self.assertEqual(m.stop(), 0, m.text()[-3000:])
         m = self.master(self.cfg, web=True, same_port=True)
         m.wait_for(r"web UI on", timeout=15)
         return m
@@ -248,7 +248,7 @@ class AlarmsTest(ta.ApiTest):
     def test_webhooks(self):
         r = Receiver()
         self.addCleanup(r.close)
-        self.site(n=2, poll=500)
+        m = self.site(n=2, poll=500)
         c = self.installer()
         self.wait_status(c, lambda s: all(x["online"]
                                           for x in s["chargers"]))
@@ -351,6 +351,10 @@ class AlarmsTest(ta.ApiTest):
               "%.0f ms" % (len(seen), gap * 1000), file=sys.stderr)
         self.assertGreaterEqual(len(seen), 6)
         self.assertLess(gap, 2.0)
+        # nor a stop: the attempt under way is cut short
+        t0 = time.monotonic()
+        self.assertEqual(m.stop(), 0, m.text()[-3000:])
+        self.assertLess(time.monotonic() - t0, 5.0)
 
 
 # The site's and the API's tests are theirs, not ours.

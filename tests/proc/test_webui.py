@@ -15,13 +15,19 @@ import test_link as tl  # noqa: E402
 import test_site as ts  # noqa: E402
 
 
+def browser_dir():
+    """tests/browser, with playwright-core installed there."""
+    browser = os.path.join(tl.SRC, "tests/browser")
+    if not os.path.isdir(os.path.join(browser, "node_modules",
+                                      "playwright-core")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                       cwd=browser, check=True, timeout=300)
+    return browser
+
+
 class WebUiTest(ts.SiteTest):
     def test_browser(self):
-        browser = os.path.join(tl.SRC, "tests/browser")
-        if not os.path.isdir(os.path.join(browser, "node_modules",
-                                          "playwright-core")):
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
-                           cwd=browser, check=True, timeout=300)
+        browser = browser_dir()
         m = self.start_site(n=3, web=True)
         m.wait_for(r"web UI on")
         m.wait_for(r"meter: online", timeout=15)
