@@ -1163,6 +1163,107 @@ h_restart(struct ctx *c)
 	reply_call(c, sa_restart, (void *)c->s.user);
 }
 
+#define API_ALARMS_CLEARED	20	/* the recent ones, in GET /api/alarms */
+
+/* What is wrong now (the loop's), and what cleared lately (the store's). */
+static void
+h_alarms(struct ctx *c)
+{
+	char	*r = web_call(c->w, sa_alarms, NULL);
+	json_t	*j, *cleared = NULL;
+
+	if (r == NULL || strncmp(r, "200 ", 4) != 0) {
+		reply_loop(c, r, "application/json");
+		return;
+	}
+	j = json_loads(r + 4, 0, NULL);
+	free(r);
+	if (c->w->db != NULL && db_ready(c)) {
+		cleared = apidb_alarms_cleared(c->w->db, API_ALARMS_CLEARED);
+		db_done(c);
+	}
+	json_object_set_new(j, "cleared", cleared ? cleared : json_array());
+	reply_json(c, 200, j);
+}
+
+static void
+h_alarm_ack(struct ctx *c)
+{
+	struct sa_alarm_ack q = { .who = c->s.user };
+	const char *code, *source;
+	json_t	*v;
+
+	if (!body_object(c) || (code = body_str(c, "code", sizeof(q.code) - 1,
+	    true)) == NULL || (source = body_str(c, "source",
+	    sizeof(q.source) - 1, true)) == NULL)
+		return;
+	v = json_object_get(c->body, "connector");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > REGMAP_MAX_CONN + 1)) {
+		reply_error(c, 400, "connector", "connector: must be 0 (the "
+		    "charger or site), or a connector or phase, 1-%d",
+		    REGMAP_MAX_CONN + 1);
+		return;
+	}
+	snprintf(q.code, sizeof(q.code), "%s", code);
+	snprintf(q.source, sizeof(q.source), "%s", source);
+	q.connector = v != NULL ? (int)json_integer_value(v) : 0;
+	reply_call(c, sa_alarm_ack, &q);
+}
+
+/*
+ * A test alarm to the webhook's receiver, from here (not the loop): the
+ * request waits at most HOOK_TIMEOUT_MS for the receiver; the answer
+ * says what it answered.
+ */
+static void
+h_alarm_test(struct ctx *c)
+{
+	char	*r = web_call(c->w, sa_hook_conf, NULL), err[128] = "";
+	char	 url[HOOK_URL_LEN], token[HOOK_TOKEN_LEN], site[64], *body;
+	struct alarm a = { .severity = SEV_WARNING, .code = "test",
+	    .source = "site" };
+	long	 st = 0;
+	bool	 ok;
+	json_t	*j;
+
+	if (r == NULL || strncmp(r, "200 ", 4) != 0) {
+		reply_loop(c, r, "application/json");
+		return;
+	}
+	j = json_loads(r + 4, 0, NULL);
+	free(r);
+	snprintf(url, sizeof(url), "%s", json_string_value(json_object_get(j,
+	    "url")) ?: "");
+	snprintf(token, sizeof(token), "%s", json_string_value(
+	    json_object_get(j, "token")) ?: "");
+	snprintf(site, sizeof(site), "%s", json_string_value(
+	    json_object_get(j, "site")) ?: "");
+	json_decref(j);
+	if (url[0] == '\0') {
+		reply_error(c, 400, "alarms.webhook_url", "alarms.webhook_url: "
+		    "not set: save the receiver's address first");
+		return;
+	}
+	a.since_ms = (int64_t)time(NULL) * 1000;
+	snprintf(a.text, sizeof(a.text), "a test alarm sent by %s: nothing is "
+	    "wrong", c->s.user);
+	if ((body = alarms_hook_body(site, &a, "test", a.since_ms)) == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	ok = webhook_post(url, token, body, HOOK_TIMEOUT_MS, NULL, &st, err,
+	    sizeof(err)) == 0;
+	free(body);
+	loop_event(c, ok ? SEV_INFO : SEV_WARNING, "webhook-test", "test alarm "
+	    "sent by %s to %s: %s", c->s.user, url, ok ? "delivered" : err);
+	j = json_pack("{s:b, s:i, s:s}", "delivered", ok, "http_status",
+	    (int)st, "url", url);
+	json_object_set_new(j, ok ? "result" : "error", json_string(ok ?
+	    "delivered" : err));
+	reply_json(c, 200, j);
+}
+
 static void
 h_asset(struct ctx *c)
 {
@@ -1224,6 +1325,9 @@ static const struct route routes[] = {
 	{ "PUT", "api/users/*", N_INSTALLER, h_user_change },
 	{ "DELETE", "api/users/*", N_INSTALLER, h_user_change },
 	{ "POST", "api/restart", N_INSTALLER, h_restart },
+	{ "GET", "api/alarms", N_OPERATOR, h_alarms },
+	{ "POST", "api/alarms/ack", N_OPERATOR, h_alarm_ack },
+	{ "POST", "api/alarms/test", N_INSTALLER, h_alarm_test },
 	{ "GET", "metrics", N_OPERATOR, h_metrics },
 };
 

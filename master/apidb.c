@@ -550,3 +550,34 @@ apidb_history(sqlite3 *db, const struct apidb_q *q)
 	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o}", "step_minutes",
 	    q->step, "time_ms", t, "min", mn, "avg", av, "max", mx, "ev", ev);
 }
+
+/* The alarms that cleared, the newest first (GET /api/alarms). */
+json_t *
+apidb_alarms_cleared(sqlite3 *db, int limit)
+{
+	sqlite3_stmt *st;
+	json_t	*a;
+
+	if (sqlite3_prepare_v2(db, "SELECT severity, code, source, connector,"
+	    " text, since_ms, cleared_ms, ack_by, ack_ms FROM alarms WHERE"
+	    " cleared_ms IS NOT NULL ORDER BY cleared_ms DESC, id DESC"
+	    " LIMIT ?1", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int(st, 1, limit);
+	a = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		bool	 ack = sqlite3_column_bytes(st, 7) > 0;
+
+		json_array_append_new(a, json_pack("{s:i, s:o, s:o, s:i, s:o, "
+		    "s:I, s:I, s:b, s:o, s:o}", "severity",
+		    sqlite3_column_int(st, 0), "code", col_json(st, 1), "source",
+		    col_json(st, 2), "connector", sqlite3_column_int(st, 3),
+		    "text", col_json(st, 4), "since_ms",
+		    (json_int_t)sqlite3_column_int64(st, 5), "cleared_ms",
+		    (json_int_t)sqlite3_column_int64(st, 6), "acknowledged", ack,
+		    "ack_by", ack ? col_json(st, 7) : json_null(), "ack_ms", ack ?
+		    json_integer(sqlite3_column_int64(st, 8)) : json_null()));
+	}
+	sqlite3_finalize(st);
+	return a;
+}

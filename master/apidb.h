@@ -39,5 +39,6 @@ char	*apidb_energy_csv(struct sqlite3 *, const struct apidb_q *,
 	    size_t *len);
 json_t	*apidb_events(struct sqlite3 *, const struct apidb_q *);
 json_t	*apidb_history(struct sqlite3 *, const struct apidb_q *);
+json_t	*apidb_alarms_cleared(struct sqlite3 *, int limit);
 
 #endif

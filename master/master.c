@@ -81,6 +81,7 @@ cycle_cb(uv_timer_t *t)
 	/* With a meter reading, the meter's readings start the rounds. */
 	if (!meter_drives(m, now))
 		master_round(m, now);
+	alarms_step(m, now, clock_wall_ms());
 	master_publish_status(m);
 	{
 		bool	 failing;
@@ -131,7 +132,8 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 	m->conf = mc;
 	m->conf_rw = mc;
 	if ((m->saved = malloc(sizeof(*m->saved))) == NULL ||
-	    (m->rfid = calloc(RFID_MAX, sizeof(*m->rfid))) == NULL)
+	    (m->rfid = calloc(RFID_MAX, sizeof(*m->rfid))) == NULL ||
+	    (m->book = calloc(1, sizeof(*m->book))) == NULL)
 		return -1;
 	*m->saved = *mc;
 	uv_timer_init(loop, &m->restart_timer);
@@ -171,6 +173,7 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		int	 nopen = sessions_recover(m);
 
 		rfid_load(m);
+		alarms_load(m, clock_now_ms());
 		site_ops_load(&m->site);
 		if (mc->web.enabled && web_init(&m->web, m) != 0)
 			return -1;
@@ -204,6 +207,8 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 			return -1;
 		m->web_on = true;
 	}
+	if (webhook_start(&m->hook) != 0)
+		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -225,6 +230,7 @@ master_stop(struct master *m)
 		web_stop(&m->web);
 	m->web_on = false;
 	publisher_free(&m->pub);
+	webhook_stop(&m->hook);
 	uv_close((uv_handle_t *)&m->restart_timer, NULL);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
@@ -243,6 +249,8 @@ master_free(struct master *m)
 	m->saved = NULL;
 	free(m->rfid);
 	m->rfid = NULL;
+	free(m->book);
+	m->book = NULL;
 }
 
 static void

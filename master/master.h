@@ -20,6 +20,7 @@
 #include "siteapi.h"
 #include "store.h"
 #include "web.h"
+#include "webhook.h"
 
 #define MLOG(m, lvl, ...) do {						\
 	if ((int)(lvl) <= (m)->conf->site.log_level)			\
@@ -106,6 +107,8 @@ struct master {
 	int			 nrfid;
 	struct recent_event	 recent[MASTER_RECENT];
 	int			 recent_head, nrecent;
+	struct alarm_book	*book;		/* active alarms (alarms.c) */
+	struct webhook		 hook;		/* their receiver's thread */
 };
 
 /* master.c: the loop's start-up, its cycle timer, shutdown and restart */

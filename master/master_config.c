@@ -8,6 +8,7 @@
 
 #include "master_config.h"
 #include "units.h"
+#include "webhook.h"
 
 const char *const log_level_names[] = { "error", "warning", "info", "debug",
     NULL };
@@ -29,6 +30,7 @@ static const char *const type_names[] = { "int16", "uint16", "int32",
 #define CLS	sizeof(((struct master_config *)0)->meter.clamp[0])
 #define W(f)	offsetof(struct master_config, web.f)
 #define SM(f)	offsetof(struct master_config, smart_text.f)
+#define AL(f)	offsetof(struct master_config, alarms.f)
 #define CH(f)	offsetof(struct master_config, charger[0].f)
 #define STRIDE	sizeof(struct charger_conf)
 #define N	MASTER_MAX_CHARGERS
@@ -157,6 +159,15 @@ const struct cfg_key master_config_keys[] = {
 	{ "smart", "random_delay", CFG_INT, 0, SMART_DELAY_MAX_S, "600",
 	    SM(random_delay), 0, NULL, 0, 0, "s",
 	    "most random delay at a session's start and a period's end" },
+	{ "alarms", "webhook_url", CFG_STR, 0, 0, "", AL(webhook_url),
+	    HOOK_URL_LEN, NULL, 0, 0, NULL, "http:// or https:// address that "
+	    "gets each new alarm as a JSON POST; empty: none" },
+	{ "alarms", "webhook_token", CFG_STR, 0, 0, "", AL(webhook_token),
+	    HOOK_TOKEN_LEN, NULL, 0, 0, NULL, "sent as \"Authorization: Bearer "
+	    "...\" when set; never shown back" },
+	{ "alarms", "webhook_cleared", CFG_BOOL, 0, 0, "no",
+	    AL(webhook_cleared), 0, NULL, 0, 0, NULL, "also POST when an "
+	    "alarm clears" },
 	{ "charger", "name", CFG_STR, 0, 0, "", CH(name), MASTER_NAME_LEN,
 	    NULL, N, STRIDE, NULL, "name shown to operators" },
 	{ "charger", "host", CFG_STR, 0, 0, "", CH(host), 16, NULL, N, STRIDE,
@@ -323,6 +334,7 @@ int
 master_config_finish(struct master_config *mc, char *err, size_t errlen)
 {
 	int	 n = 0;
+	char	 why[120];
 
 	if (mc->site.fallback_current != 0 && mc->site.fallback_current < 60) {
 		snprintf(err, errlen, "site.fallback_current: must be 0 or "
@@ -353,6 +365,15 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 	    in_addr){ 0 }) != 1) {
 		snprintf(err, errlen, "web.listen: '%s' is not an IPv4 address",
 		    mc->web.listen);
+		return -1;
+	}
+	if (hook_url_check(mc->alarms.webhook_url, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "alarms.webhook_url: %s", why);
+		return -1;
+	}
+	if (hook_token_check(mc->alarms.webhook_token, why, sizeof(why)) !=
+	    0) {
+		snprintf(err, errlen, "alarms.webhook_token: %s", why);
 		return -1;
 	}
 	if ((mc->web.cert[0] == '\0') != (mc->web.key[0] == '\0')) {
@@ -535,7 +556,7 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 	const struct cfg_key *k;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", NULL }; *s != NULL; s++)
+	    "meter", "smart", "alarms", NULL }; *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *s) == 0) {
 				cfg_format(k, mc, 0, val, sizeof(val));
@@ -557,6 +578,15 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 				fn(arg, sec, k->name, val);
 			}
 	}
+}
+
+/* A setting the API never shows back (its value, or a change of it in
+ * an event): the webhook's bearer token. */
+bool
+master_config_secret(const char *section, const char *key)
+{
+	return strcmp(section, "alarms") == 0 &&
+	    strcmp(key, "webhook_token") == 0;
 }
 
 struct print_state {

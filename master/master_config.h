@@ -94,6 +94,11 @@ struct master_config {
 		int	random_delay;		/* s */
 	} smart_text;
 	struct smart_cfg smart;			/* parsed from smart_text */
+	struct {
+		char	webhook_url[256];	/* "": no webhook */
+		char	webhook_token[128];	/* bearer; never shown back */
+		bool	webhook_cleared;	/* also when one clears */
+	} alarms;
 	struct charger_conf charger[MASTER_MAX_CHARGERS];
 	int	ncharger;	/* after master_config_compact() */
 };
@@ -117,5 +122,6 @@ typedef void (*master_config_fn)(void *arg, const char *section,
 void	master_config_each(const struct master_config *, master_config_fn,
 	    void *arg);
 void	master_config_print(const struct master_config *);
+bool	master_config_secret(const char *section, const char *key);
 
 #endif

@@ -441,6 +441,39 @@ site_snap_free(struct site_snap *sn)
 	memset(sn, 0, sizeof(*sn));
 }
 
+/*
+ * What each phase may carry in all under the settings in force: the
+ * group limit alone without a meter, else the fuse less the margin or
+ * the building plus the group limit, whichever is lower. With measured
+ * (may be NULL), what is measured against it: the meter's clamps, or the
+ * cars alone without a meter (static) or while it is silent (then
+ * against the meter-offline limit, the chargers' share).
+ */
+void
+site_limit_in_force(const struct site *s, int32_t limit[EVG_PHASES],
+    int32_t measured[EVG_PHASES])
+{
+	bool	 cars = s->cy.site.mode == ALLOC_STATIC || !s->cy.site.meter_online;
+
+	for (int p = 0; p < EVG_PHASES; p++) {
+		int32_t	 g = s->cy.out.nonev_da[p] + s->cy.site.group_limit_da;
+		int32_t	 f = s->cy.site.site_limit_da - s->cy.site.margin_da;
+
+		limit[p] = s->cy.site.mode == ALLOC_STATIC ?
+		    s->cy.site.group_limit_da : g < f ? g : f;
+		if (measured == NULL)
+			continue;
+		measured[p] = s->cy.site.clamp_da[p];
+		if (!cars)
+			continue;
+		measured[p] = 0;
+		for (size_t i = 0; i < s->n; i++)
+			measured[p] += s->cy.ac[i].draw_da[p];
+		if (s->cy.site.mode != ALLOC_STATIC)
+			limit[p] = s->cy.site.offline_limit_da;
+	}
+}
+
 /* The site at this moment: copies only, no allocation (the loop's part). */
 void
 site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
@@ -526,19 +559,12 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	sn->meter_online = s->cy.site.meter_online;
 	sn->restart_needed = m->restart_pending;
 	sn->npending = m->npending;
-	/* What the phase may carry in all under the settings in force: the
-	 * group limit alone without a meter, else the fuse less the margin or
-	 * the building plus the group limit, whichever is lower. */
+	site_limit_in_force(s, sn->limit, NULL);
 	for (int p = 0; p < EVG_PHASES; p++) {
-		int32_t	 g = s->cy.out.nonev_da[p] + s->cy.site.group_limit_da;
-		int32_t	 f = s->cy.site.site_limit_da - s->cy.site.margin_da;
-
 		sn->clamp[p] = s->cy.site.clamp_da[p];
 		sn->non_ev[p] = s->cy.out.nonev_da[p];
 		sn->available[p] = s->cy.out.hard_da[p];
 		sn->used[p] = s->cy.out.used_da[p];
-		sn->limit[p] = s->cy.site.mode == ALLOC_STATIC ? s->cy.site.group_limit_da :
-		    g < f ? g : f;
 		sn->ev[p] = 0;
 		for (size_t i = 0; i < s->n; i++)
 			sn->ev[p] += s->cy.ac[i].draw_da[p];
@@ -552,8 +578,11 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	sn->paused = s->cy.out.paused;
 	sn->uptime_ms = now;
 	sn->time_ms = wall;
-	sn->nalarms = alarms_collect(s, now, sn->time_ms, sn->alarms,
-	    ALARMS_MAX, &sn->alarms_total);
+	/* what alarms_step() found this cycle, acknowledged ones last */
+	sn->nalarms = m->book != NULL ? alarmbook_list(m->book, sn->alarms,
+	    ALARMS_MAX) : 0;
+	sn->alarms_total = m->book != NULL ? m->book->n -
+	    alarmbook_restored(m->book) + m->book->untracked : 0;
 }
 
 /*
@@ -786,6 +815,12 @@ site_snap_json(const struct site_snap *sn)
 		else
 			jb_s(&b, ",\"since_ms\":null");
 		put_str(&b, "text", a->text);
+		put_bool(&b, "acknowledged", a->ack_by[0] != '\0');
+		if (a->ack_by[0] != '\0') {
+			put_str(&b, "ack_by", a->ack_by);
+			put_int(&b, "ack_ms", a->ack_ms);
+		} else
+			jb_s(&b, ",\"ack_by\":null,\"ack_ms\":null");
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"chargers\":[");

@@ -141,6 +141,8 @@ char	*site_status_json(const struct site *, uint64_t now_ms);
 int	site_snap_alloc(struct site_snap *, size_t conns, int chargers);
 void	site_snap_free(struct site_snap *);
 void	site_snapshot(const struct site *, uint64_t now_ms, struct site_snap *);
+void	site_limit_in_force(const struct site *, int32_t limit[EVG_PHASES],
+	    int32_t measured[EVG_PHASES]);
 char	*site_snap_json(const struct site_snap *);
 /* A command that goes to a charger: which connector, and its number
  * there (link_ask), to wait for the charger's answer. */

@@ -6,6 +6,7 @@
  * file; a refusal changes nothing.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,7 +443,11 @@ site_config_apply(struct master *m, const char *who, int n,
 		if (strcmp(before, after) == 0 && add == 0)
 			continue;
 		put_config(m, sec[i], key[i], after);
-		if (add == 0)
+		if (add == 0 && master_config_secret(sec[i], key[i]))
+			master_event(m, SEV_INFO, who, "config", "%s.%s: %s (by "
+			    "%s)", sec[i], key[i], after[0] ? "changed" :
+			    "cleared", who);
+		else if (add == 0)
 			master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s "
 			    "(by %s)", sec[i], key[i], before, after, who);
 		if (!site_needs_restart(sec[i], key[i]))
@@ -542,6 +547,9 @@ config_one(void *arg, const char *section, const char *key, const char *value)
 		sec = json_object();
 		json_object_set_new(cj->root, section, sec);
 	}
+	/* a secret is only said to be set: "(set)" is no valid value of it */
+	if (master_config_secret(section, key) && value[0] != '\0')
+		value = "(set)";
 	json_object_set_new(sec, key, json_string(value));
 }
 
@@ -1128,4 +1136,90 @@ sa_restart(struct master *m, void *ctx)
 	master_event(m, SEV_INFO, who, "restart", "restart asked by %s", who);
 	master_restart(m);
 	return answer_json(202, json_pack("{s:s}", "result", "restarting"));
+}
+
+/* --- active alarms ------------------------------------------------------- */
+
+static json_t *
+alarm_json(const struct alarm *a)
+{
+	json_t	*j = json_pack("{s:i, s:s, s:s, s:i, s:s, s:b}", "severity",
+	    a->severity, "code", a->code, "source", a->source, "connector",
+	    a->connector, "text", a->text, "acknowledged", a->ack_by[0] != '\0');
+
+	json_object_set_new(j, "since_ms", a->since_ms > 0 ?
+	    json_integer(a->since_ms) : json_null());
+	json_object_set_new(j, "ack_by", a->ack_by[0] ? json_string(a->ack_by) :
+	    json_null());
+	json_object_set_new(j, "ack_ms", a->ack_by[0] ?
+	    json_integer(a->ack_ms) : json_null());
+	return j;
+}
+
+/* What is wrong now, the unacknowledged first (GET /api/alarms). */
+char *
+sa_alarms(struct master *m, void *ctx)
+{
+	struct alarm *a = malloc(ALARM_BOOK_MAX * sizeof(*a));
+	json_t	*arr = json_array();
+	int	 n;
+
+	(void)ctx;
+	if (a == NULL || m->book == NULL) {
+		free(a);
+		json_decref(arr);
+		return answer_error(503, NULL, "no alarms yet");
+	}
+	n = alarmbook_list(m->book, a, ALARM_BOOK_MAX);
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, alarm_json(&a[i]));
+	free(a);
+	return answer_json(200, json_pack("{s:o, s:i}", "active", arr, "total",
+	    n + m->book->untracked));
+}
+
+char *
+sa_alarm_ack(struct master *m, void *ctx)
+{
+	struct sa_alarm_ack *q = ctx;
+	struct store_rec r = { .kind = STORE_ALARM_ACK };
+	struct alarm a;
+	char	 msg[200];
+	int	 rc;
+
+	if (m->book == NULL)
+		return answer_error(503, NULL, "no alarms yet");
+	rc = alarmbook_ack(m->book, q->code, q->source, q->connector, q->who,
+	    clock_wall_ms(), &a);
+	if (rc == -ENOENT) {
+		snprintf(msg, sizeof(msg), "no such active alarm: %s of %s, "
+		    "connector %d (it may have cleared: see GET /api/alarms)",
+		    q->code, q->source, q->connector);
+		return answer_error(404, NULL, msg);
+	}
+	if (rc == -EALREADY)
+		return answer_json(409, json_pack("{s:s, s:o}", "error",
+		    "acknowledged already", "alarm", alarm_json(&a)));
+	snprintf(r.u.al.code, sizeof(r.u.al.code), "%s", a.code);
+	snprintf(r.u.al.source, sizeof(r.u.al.source), "%s", a.source);
+	r.u.al.connector = a.connector;
+	snprintf(r.u.al.by, sizeof(r.u.al.by), "%s", a.ack_by);
+	r.u.al.ack_ms = a.ack_ms;
+	store_put(m->store, &r);
+	master_event(m, SEV_INFO, q->who, "alarm-ack", "%s acknowledged the "
+	    "alarm: %s", q->who, a.text);
+	master_publish_status(m);
+	return answer_json(200, json_pack("{s:s, s:o}", "result",
+	    "acknowledged", "alarm", alarm_json(&a)));
+}
+
+/* The webhook's settings in force, for a test sent from the API's
+ * thread (never answered to a client as they are: the token). */
+char *
+sa_hook_conf(struct master *m, void *ctx)
+{
+	(void)ctx;
+	return answer_json(200, json_pack("{s:s, s:s, s:s}", "url",
+	    m->conf->alarms.webhook_url, "token", m->conf->alarms.webhook_token,
+	    "site", m->conf->site.name));
 }

@@ -79,6 +79,18 @@ char	*sa_rfid_put(struct master *, void *sa_rfid);
 char	*sa_metrics(struct master *, void *);
 char	*sa_event(struct master *, void *sa_event);
 char	*sa_restart(struct master *, void *who);
+
+/* Active alarms (alarms.h): the list, an acknowledgement, and the
+ * webhook's settings for a test from the API's thread. */
+struct sa_alarm_ack {
+	const char	*who;
+	char		 code[24];
+	char		 source[32];
+	int		 connector;
+};
+char	*sa_alarms(struct master *, void *);
+char	*sa_alarm_ack(struct master *, void *sa_alarm_ack);
+char	*sa_hook_conf(struct master *, void *);
 void	rfid_load(struct master *);
 const struct rfid_entry *rfid_lookup(const struct master *, const char *tag);
 const char *rfid_status(const struct rfid_entry *, int64_t wall_ms);

@@ -65,6 +65,16 @@ static const char *const schema[] = {
 	 * session at its end, or its last save while in progress */
 	("CREATE INDEX IF NOT EXISTS sessions_end ON sessions("
 	"  coalesce(end_ms, updated_ms));"),
+	/* 7 -> 8: active alarms, who acknowledged them, and those cleared
+	 * (the recent ones are listed); at most one open per key */
+	("CREATE TABLE alarms (id INTEGER PRIMARY KEY, code TEXT NOT NULL,"
+	"  source TEXT NOT NULL, connector INTEGER NOT NULL, severity"
+	"  INTEGER NOT NULL, text TEXT NOT NULL, since_ms INTEGER NOT NULL,"
+	"  cleared_ms INTEGER, ack_by TEXT NOT NULL DEFAULT '', ack_ms"
+	"  INTEGER);"
+	"CREATE UNIQUE INDEX alarms_open ON alarms(code, source, connector)"
+	"  WHERE cleared_ms IS NULL;"
+	"CREATE INDEX alarms_cleared ON alarms(cleared_ms);"),
 };
 
 static int
@@ -276,6 +286,15 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		    " VALUES (?1, ?2, ?3, ?4, ?5)",
 		[STORE_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE"
 		    " tok_hash = ?1",
+		[STORE_ALARM_RAISE] = "INSERT OR IGNORE INTO alarms (code,"
+		    " source, connector, severity, text, since_ms) VALUES (?1,"
+		    " ?2, ?3, ?4, ?5, ?6)",
+		[STORE_ALARM_ACK] = "UPDATE alarms SET ack_by = ?7, ack_ms = ?8"
+		    " WHERE code = ?1 AND source = ?2 AND connector = ?3 AND"
+		    " cleared_ms IS NULL",
+		[STORE_ALARM_CLEAR] = "UPDATE alarms SET cleared_ms = ?9,"
+		    " text = ?5 WHERE code = ?1 AND source = ?2 AND connector ="
+		    " ?3 AND cleared_ms IS NULL",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -351,6 +370,27 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_int(st, 3, r->u.op.paused);
 		sqlite3_bind_text(st, 4, r->u.op.paused_by, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, r->u.op.boost_session);
+		break;
+	case STORE_ALARM_RAISE:
+	case STORE_ALARM_ACK:
+	case STORE_ALARM_CLEAR:
+		/* each statement binds the numbers it names */
+		sqlite3_bind_text(st, 1, r->u.al.code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->u.al.source, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, r->u.al.connector);
+		if (r->kind == STORE_ALARM_RAISE) {
+			sqlite3_bind_int(st, 4, r->u.al.severity);
+			sqlite3_bind_int64(st, 6, r->u.al.since_ms);
+		}
+		if (r->kind != STORE_ALARM_ACK)
+			sqlite3_bind_text(st, 5, r->u.al.text, -1,
+			    SQLITE_STATIC);
+		if (r->kind == STORE_ALARM_ACK) {
+			sqlite3_bind_text(st, 7, r->u.al.by, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 8, r->u.al.ack_ms);
+		}
+		if (r->kind == STORE_ALARM_CLEAR)
+			sqlite3_bind_int64(st, 9, r->wall_ms);
 		break;
 	case STORE_HISTORY:
 		sqlite3_bind_int64(st, 1, r->u.h.minute);

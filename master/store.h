@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		7
+#define STORE_SCHEMA		8
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -37,6 +37,9 @@ enum store_kind {
 	STORE_CONN_OP,		/* what an operator set on a connector */
 	STORE_WEB_SESSION,	/* a login session begun or used */
 	STORE_WEB_SESSION_DELETE,
+	STORE_ALARM_RAISE,	/* an active alarm, new */
+	STORE_ALARM_ACK,	/* acknowledged: by whom, when */
+	STORE_ALARM_CLEAR,	/* its cause gone */
 };
 
 #define STORE_HASH_LEN		128	/* crypto_pwhash_STRBYTES */
@@ -91,6 +94,16 @@ struct store_rec {
 			char	 paused_by[32];
 			uint32_t boost_session;	/* boosted session, 0 none */
 		} op;
+		struct {
+			char	 code[24];
+			char	 source[32];
+			int	 connector;
+			int	 severity;
+			char	 text[160];
+			int64_t	 since_ms;
+			char	 by[32];	/* who acknowledged it */
+			int64_t	 ack_ms;
+		} al;
 		struct {
 			int64_t	 minute;	/* wall ms / 60000 */
 			int32_t	 min_da[EVG_PHASES], avg_da[EVG_PHASES],

@@ -138,6 +138,20 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 			tui_say(v, false, "reset cancelled");
 		return;
 	}
+	if (v->confirm_ack) {
+		v->confirm_ack = false;
+		if (key == 'y' || key == 'Y') {
+			a->kind = ACT_ACK;
+			snprintf(a->code, sizeof(a->code), "%s", v->ack.code);
+			snprintf(a->source, sizeof(a->source), "%s",
+			    v->ack.source);
+			a->connector = v->ack.connector;
+			snprintf(a->what, sizeof(a->what), "alarm %.23s of %.30s",
+			    v->ack.code, v->ack.source);
+		} else
+			tui_say(v, false, "alarm not acknowledged");
+		return;
+	}
 	if (v->confirm_limit) {
 		v->confirm_limit = false;
 		if (key == 'y' || key == 'Y') {
@@ -291,6 +305,19 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 		tui_say(v, true, "Group limit %.1f A -> %.1f A per phase: the "
 		    "chargers together may draw up to %.1f A. y/n",
 		    st->group_limit, v->limit_to, v->limit_to);
+		break;
+	case 'A':
+		/* the first alarm nobody acknowledged (they come first) */
+		for (int i = 0; i < st->nalarms; i++)
+			if (st->alarms[i].ack_by[0] == '\0') {
+				v->ack = st->alarms[i];
+				v->confirm_ack = true;
+				/* the question before the alarm's long words */
+				tui_say(v, true, "Acknowledge this alarm? y/n: %s",
+				    v->ack.text);
+				return;
+			}
+		tui_say(v, false, "no alarm to acknowledge");
 		break;
 	case 'o':
 		v->sort = (enum tui_sort)((v->sort + 1) % 3);

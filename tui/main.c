@@ -195,6 +195,22 @@ act(struct app *a, const struct tui_action *x)
 		else
 			api_error(a, st, out, x->what);
 		break;
+	case ACT_ACK: {
+		json_t	*j = json_pack("{s:s, s:s, s:i}", "code", x->code,
+		    "source", x->source, "connector", x->connector);
+		char	*b = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		json_decref(j);
+		st = b ? client_request(&a->c, "POST", "/api/alarms/ack", b,
+		    &out, NULL) : 0;
+		free(b);
+		/* the master's answer, as it is: done, gone, or someone's */
+		if (st == 200)
+			tui_say(&a->v, false, "%s acknowledged", x->what);
+		else
+			api_error(a, st, out, x->what);
+		break;
+	}
 	case ACT_LOAD_EVENTS:
 	case ACT_LOAD_SESSIONS:
 		a->list.loading = true;

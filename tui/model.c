@@ -105,6 +105,11 @@ events_parse(json_t *arr, const char *time_key, struct tui_event *out)
 		copy_str(t->source, sizeof(t->source),
 		    json_object_get(ev, "source"));
 		copy_str(t->text, sizeof(t->text), json_object_get(ev, "text"));
+		copy_str(t->code, sizeof(t->code), json_object_get(ev, "code"));
+		t->connector = (int)num(json_object_get(ev, "connector"));
+		copy_str(t->ack_by, sizeof(t->ack_by), json_object_get(ev,
+		    "ack_by"));
+		t->ack_ms = (int64_t)num(json_object_get(ev, "ack_ms"));
 	}
 	return n;
 }

@@ -367,9 +367,23 @@ alarms(struct pen *p, int row, const struct tui_status *st)
 		    "newest events", st->alarms_total);
 	else
 		put(p, row, 0, p->s->cols, TA_BOLD, "Newest events");
-	for (int i = 0; i < na; i++)
-		putf(p, row + 1 + i, 0, p->s->cols, st->alarms[i].severity >= 2 ?
-		    TA_BAD : TA_WARN, "ALARM %s", st->alarms[i].text);
+	for (int i = 0; i < na; i++) {
+		const struct tui_event *x = &st->alarms[i];
+		char	 t[16] = "";
+		time_t	 tt = (time_t)(x->ack_ms / 1000);
+		struct tm tm;
+
+		/* acknowledged ones come last, dimmed, saying who and when */
+		if (x->ack_by[0] == '\0') {
+			putf(p, row + 1 + i, 0, p->s->cols, x->severity >= 2 ?
+			    TA_BAD : TA_WARN, "ALARM %s", x->text);
+			continue;
+		}
+		localtime_r(&tt, &tm);
+		strftime(t, sizeof(t), "%H:%M", &tm);
+		putf(p, row + 1 + i, 0, p->s->cols, TA_DIM, "ALARM (ack %s "
+		    "%s) %s", x->ack_by, t, x->text);
+	}
 	for (int i = 0; i < ALARM_ROWS - 1 - na; i++) {
 		const struct tui_event *e;
 		char	 t[16];
@@ -459,12 +473,12 @@ main_screen(struct pen *p, const struct tui_status *st,
 	if (st->valid && !v->reachable && !v->message[0])
 		put(p, p->s->rows - 2, 0, p->s->cols, TA_BAD, "master unreachable:"
 		    " showing its last status; reconnecting...");
-	footer(p, v, p->s->cols >= 130 ?
+	footer(p, v, p->s->cols >= 146 ?
 	    " jk/arrows select  Enter detail  p pause  l lock  b boost  "
-	    "a authorise  r reset  +/- limit  o sort  / filter  e events  "
-	    "s sessions  ? help  q quit" :
-	    " jk Enter p pause l lock b boost a auth r reset +- limit o sort "
-	    "/ e s ? q");
+	    "a authorise  r reset  A ack alarm  +/- limit  o sort  / filter  "
+	    "e events  s sessions  ? help  q quit" :
+	    " jk Enter p pause l lock b boost a auth r reset A ack +- limit "
+	    "o sort / e s ? q");
 }
 
 static void
@@ -566,6 +580,8 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  b              boost: charge now, past smart-charging waits",
 		"  a              authorise a car waiting for authorisation",
 		"  r              reset a latched fault (asks to confirm)",
+		"  A              acknowledge the first alarm nobody has (asks",
+		"                 y/n; it stays listed, marked ack, while it lasts)",
 		"  + / -          raise or lower the group limit by 1 A (installers;",
 		"                 shows the figures and asks y/n first)",
 		"  o              sort by name, state or draw",

@@ -40,6 +40,11 @@ struct tui_event {
 	int	 severity;
 	char	 source[48];
 	char	 text[TUI_TEXT_LEN];
+	/* an alarm's key, and who acknowledged it ("": nobody) and when */
+	char	 code[24];
+	int	 connector;
+	char	 ack_by[TUI_NAME_LEN];
+	int64_t	 ack_ms;
 };
 
 struct tui_status {
@@ -81,6 +86,8 @@ struct tui_view {
 	int		 sel_connector;
 	bool		 confirm_reset;
 	bool		 confirm_limit;	/* +/- asked: y sets limit_to */
+	bool		 confirm_ack;	/* A asked: y acknowledges ack */
+	struct tui_event ack;		/* the alarm A asked about */
 	double		 limit_to;
 	char		 message[TUI_TEXT_LEN];
 	bool		 message_bad;
@@ -93,7 +100,7 @@ struct tui_view {
 
 enum tui_act_kind {
 	ACT_NONE, ACT_QUIT, ACT_COMMAND, ACT_LIMIT, ACT_LOAD_EVENTS,
-	ACT_LOAD_SESSIONS,
+	ACT_LOAD_SESSIONS, ACT_ACK,
 };
 
 struct tui_action {
@@ -102,6 +109,9 @@ struct tui_action {
 	char		 verb[16];	/* pause, resume, lock, ... */
 	double		 limit;		/* ACT_LIMIT: the new group limit */
 	char		 what[64];	/* "bay-001 connector 1", for messages */
+	/* ACT_ACK: the alarm's key */
+	char		 code[24];
+	char		 source[48];
 };
 
 /* Attributes of a cell: the shell maps them to colours or, on a

@@ -289,8 +289,10 @@ function drawAlarms(st, el) {
   const a = st.alarms || [];
   el.hidden = a.length === 0;
   put(el, h('h2', {}, 'Alarms now (' + (st.alarms_total || a.length) + ')'),
-    h('ul', {}, a.map((x) => h('li', { class: 'sev' + x.severity, 'data-code': x.code },
-      x.text + (x.since_ms ? ' (since ' + fmtTime(x.since_ms) + ')' : '')))));
+    h('ul', {}, a.map((x) => h('li', { class: 'sev' + x.severity, 'data-code': x.code, 'data-acked': x.acknowledged ? 'yes' : 'no' },
+      x.text + (x.since_ms ? ' (since ' + fmtTime(x.since_ms) + ')' : '') +
+      (x.acknowledged ? ' · acknowledged by ' + x.ack_by + ', ' + fmtTime(x.ack_ms) : '')))),
+    h('p', {}, h('a', { href: '#/alarms' }, 'Acknowledge on the Alarms page')));
 }
 
 function drawDashboard(st, phases, conns, out) {

@@ -1,12 +1,13 @@
 /*
  * What the browser scenarios share: Debian's Chromium through
- * playwright-core, a page that collects its errors, and steps that print
- * their time.
+ * playwright-core, a page that collects its errors, steps that print
+ * their time, and a line to the simulator's control socket.
  */
 'use strict';
 
 const { chromium } = require('playwright-core');
 const fs = require('fs');
+const net = require('net');
 
 async function step(name, fn) {
   const t0 = Date.now();
@@ -34,4 +35,16 @@ async function open(shots) {
   return { browser, page, errors };
 }
 
-module.exports = { step, open };
+/* One line to evgroup-sim's control socket, its answer (5 s at most). */
+function simLine(simsock, line) {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(simsock);
+    let out = '';
+    c.setTimeout(5000, () => { c.destroy(); reject(new Error('sim: timeout')); });
+    c.on('data', (d) => { out += d; if (out.endsWith('\n')) { c.end(); resolve(out.trim()); } });
+    c.on('error', reject);
+    c.write(line + '\n');
+  });
+}
+
+module.exports = { step, open, simLine };

@@ -15,10 +15,9 @@
  */
 'use strict';
 
-const { step, open } = require('./lib');
+const { step, open, simLine } = require('./lib');
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
 
 const [url, simsock, shots] = process.argv.slice(2);
@@ -26,16 +25,7 @@ const PASSWORD = 'site-owner-pass-1';
 const PAGES = ['dashboard', 'history', 'chargers', 'balancing', 'metering',
   'authorisation', 'smart', 'sessions', 'events', 'users'];
 
-function sim(line) {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(simsock);
-    let out = '';
-    c.setTimeout(5000, () => { c.destroy(); reject(new Error('sim: timeout')); });
-    c.on('data', (d) => { out += d; if (out.endsWith('\n')) { c.end(); resolve(out.trim()); } });
-    c.on('error', reject);
-    c.write(line + '\n');
-  });
-}
+const sim = (line) => simLine(simsock, line);
 
 async function limitLeft(page) {
   return page.$eval('#phases .phase:first-child .limit', (e) => e.style.left);

@@ -512,6 +512,65 @@ test_why_column_and_detail(void **state)
 	assert_non_null(strstr(row(f, 5), "why       rotation rest, 2:30 left, "
 	    "until "));
 }
+/* Issue 18, section 3: the alarms show who acknowledged them; A
+ * acknowledges the first one nobody has, after a y. */
+static void
+test_alarm_ack_key(void **state)
+{
+	struct fx *f = *state;
+	const char *js = "{\"site\":\"B\",\"connectors\":[],\"alarms_total\":2,"
+	    "\"alarms\":[{\"severity\":2,\"code\":\"meter-offline\","
+	    "\"source\":\"meter\",\"connector\":0,\"since_ms\":1,\"text\":"
+	    "\"the meter is offline\",\"ack_by\":null,\"ack_ms\":null},"
+	    "{\"severity\":2,\"code\":\"charger-offline\",\"source\":"
+	    "\"bay-002\",\"connector\":0,\"since_ms\":1,\"text\":\"bay-002 "
+	    "does not answer\",\"ack_by\":\"olivia\",\"ack_ms\":60000}]}";
+	const char *all_acked = "{\"site\":\"B\",\"connectors\":[],"
+	    "\"alarms_total\":1,\"alarms\":[{\"severity\":2,\"code\":\"x\","
+	    "\"source\":\"s\",\"connector\":1,\"text\":\"t\",\"ack_by\":"
+	    "\"ivan\",\"ack_ms\":1}]}";
+	struct tui_action a;
+	char	 err[100];
+	bool	 acked_shown = false, open_shown = false;
+
+	assert_int_equal(tui_status_parse(&f->st, js, strlen(js), err,
+	    sizeof(err)), 0);
+	render(f, NULL, false);
+	for (int r = 0; r < f->s.rows; r++) {
+		if (strstr(row(f, r), "ALARM (ack olivia ") &&
+		    strstr(f->line, "bay-002 does not answer"))
+			acked_shown = true;
+		if (strstr(row(f, r), "ALARM the meter is offline"))
+			open_shown = true;
+	}
+	assert_true(acked_shown);
+	assert_true(open_shown);
+	/* n: nothing done */
+	tui_key(&f->v, &f->st, NULL, 'A', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_true(f->v.confirm_ack);
+	assert_string_equal(f->v.message, "Acknowledge this alarm? y/n: the "
+	    "meter is offline");
+	tui_key(&f->v, &f->st, NULL, 'n', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_string_equal(f->v.message, "alarm not acknowledged");
+	/* y: the first unacknowledged alarm's key */
+	tui_key(&f->v, &f->st, NULL, 'A', 10, &a);
+	tui_key(&f->v, &f->st, NULL, 'y', 10, &a);
+	assert_int_equal(a.kind, ACT_ACK);
+	assert_string_equal(a.code, "meter-offline");
+	assert_string_equal(a.source, "meter");
+	assert_int_equal(a.connector, 0);
+	/* nothing left to acknowledge: said, nothing asked */
+	tui_status_free(&f->st);
+	memset(&f->st, 0, sizeof(f->st));
+	assert_int_equal(tui_status_parse(&f->st, all_acked, strlen(all_acked),
+	    err, sizeof(err)), 0);
+	tui_key(&f->v, &f->st, NULL, 'A', 10, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_false(f->v.confirm_ack);
+	assert_string_equal(f->v.message, "no alarm to acknowledge");
+}
 
 int
 main(void)
@@ -532,6 +591,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_why_column_and_detail,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_ack_key, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
