@@ -117,5 +117,8 @@ typedef void (*master_config_fn)(void *arg, const char *section,
 void	master_config_each(const struct master_config *, master_config_fn,
 	    void *arg);
 void	master_config_print(const struct master_config *);
+const char *master_config_label(const char *section, const char *key);
+void	master_config_words(const struct master_config *, const char *text,
+	    char *out, size_t len);
 
 #endif
