@@ -18,30 +18,15 @@
 const { chromium } = require('playwright-core');
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
+const { simAt, step, checks } = require('./common.js');
 
 const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
 const PAGES = ['dashboard', 'history', 'chargers', 'balancing', 'metering',
   'authorisation', 'smart', 'sessions', 'events', 'users'];
 
-function sim(line) {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(simsock);
-    let out = '';
-    c.setTimeout(5000, () => { c.destroy(); reject(new Error('sim: timeout')); });
-    c.on('data', (d) => { out += d; if (out.endsWith('\n')) { c.end(); resolve(out.trim()); } });
-    c.on('error', reject);
-    c.write(line + '\n');
-  });
-}
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
-}
+const sim = (line) => simAt(simsock, line);
 
 async function limitLeft(page) {
   return page.$eval('#phases .phase:first-child .limit', (e) => e.style.left);
@@ -62,7 +47,7 @@ async function limitLeft(page) {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
   });
   page.setDefaultTimeout(10000);
-  try {
+  await checks(browser, page, errors, path.join(shots, 'failure.png'), async () => {
     await step('login page', async () => {
       await page.goto(url);
       await page.waitForSelector('#login:not([hidden])');
@@ -265,14 +250,6 @@ async function limitLeft(page) {
       for (const want of ['#/chargers', '#/users', 'pause'])
         assert(seen.has(want), 'Tab never reaches ' + want);
     });
-    assert.deepStrictEqual(errors, [], 'errors in the page');
     console.log('all browser checks passed');
-  } catch (e) {
-    await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
-    console.error('FAILED: ' + (e && e.stack ? e.stack : e));
-    if (errors.length) console.error('page errors: ' + errors.join('\n'));
-    process.exitCode = 1;
-  } finally {
-    await browser.close();
-  }
+  });
 })();

@@ -9,7 +9,6 @@ button and the decommission dialog with a car charging
 waits, every process stopped; screenshots in BUILD/screenshots/."""
 
 import os
-import subprocess
 import sys
 import time
 import unittest
@@ -17,6 +16,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_link as tl  # noqa: E402
 import test_tui as tt  # noqa: E402
+import test_webui as tw  # noqa: E402
 from test_api import Client  # noqa: E402
 
 
@@ -75,6 +75,12 @@ class UiTruthTest(tt.TuiTest):
         self.tmux("send-keys", "-t", "tui", "q")
         time.sleep(0.3)
 
+    def test_browser(self):
+        m = self.start_site(n=3, web=True, fuse=100, group=64,
+                            authorisation="rfid")
+        m.wait_for(r"web UI on")
+        m.wait_for(r"meter: online", timeout=15)
+        tw.run_browser(self, "uitruth.js")
 
 tt.ts.own_tests_only(UiTruthTest, keep=("test_console_authorise_key",
                                         "test_browser"))
