@@ -684,8 +684,11 @@ async function pageAuthorisation() {
     h('label', { for: 'tag-name' }, t('auth.name')), h('input', { id: 'tag-name', name: 'name' }),
     h('label', { for: 'tag-until' }, t('auth.until')), h('input', { id: 'tag-until', name: 'until', type: 'date' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('auth.addButton'))));
+  const addOut = h('div', { 'aria-live': 'polite' });
+  add.querySelector('.actions').before(addOut);
   add.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    clearErrors(add);
     const body = { tag: $('tag-uid').value.trim(), name: $('tag-name').value, enabled: true };
     if ($('tag-until').value) body.valid_until_ms = new Date($('tag-until').value + 'T23:59:59').getTime();
     let x = await api('POST', '/api/rfid', body);
@@ -694,7 +697,7 @@ async function pageAuthorisation() {
       body.replace = true;
       x = await api('POST', '/api/rfid', body);
     }
-    if (x.status >= 300) { message(out, x.body.error, true); return; }
+    if (x.status >= 300) { fieldError(add, addOut, x); return; }
     route();
   });
   put($('page'), h('h1', {}, t('auth.title')),
@@ -823,15 +826,18 @@ async function pageUsers() {
             if (x.status !== 200) message(out, x.body.error, true); else route();
           } }, t('common.remove')))]))), reset);
     const add = h('form', { class: 'card', id: 'add-user' }, h('h2', {}, t('users.add')),
-      h('label', { for: 'nu-name' }, t('users.name')), h('input', { id: 'nu-name', autocomplete: 'off' }),
-      h('label', { for: 'nu-role' }, t('users.role')), h('select', { id: 'nu-role' }, h('option', { value: 'operator' }, t('common.role.operator')),
+      h('label', { for: 'nu-name' }, t('users.name')), h('input', { id: 'nu-name', name: 'name', autocomplete: 'off' }),
+      h('label', { for: 'nu-role' }, t('users.role')), h('select', { id: 'nu-role', name: 'role' }, h('option', { value: 'operator' }, t('common.role.operator')),
         h('option', { value: 'installer' }, t('common.role.installer'))),
-      h('label', { for: 'nu-pw' }, t('users.first')), h('input', { id: 'nu-pw', type: 'password', autocomplete: 'new-password' }),
+      h('label', { for: 'nu-pw' }, t('users.first')), h('input', { id: 'nu-pw', name: 'password', type: 'password', autocomplete: 'new-password' }),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('users.addButton'))));
+    const addOut = h('div', { 'aria-live': 'polite' });
+    add.querySelector('.actions').before(addOut);
     add.addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      clearErrors(add);
       const x = await api('POST', '/api/users', { name: $('nu-name').value, role: $('nu-role').value, password: $('nu-pw').value });
-      if (x.status !== 201) { message(out, x.body.error, true); return; }
+      if (x.status !== 201) { fieldError(add, addOut, x); return; }
       route();
     });
     parts.push(add);

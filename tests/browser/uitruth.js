@@ -190,6 +190,13 @@ async function login(page, user, password, newPassword) {
       await resetTo('short', 'short');
       await page.waitForSelector('#reset-password .field-error:text("8-128 characters")');
       assert.strictEqual(await page.getAttribute('#reset-new', 'aria-invalid'), 'true');
+      // a login's bad name, next to the name
+      await page.fill('#nu-name', 'bad name');
+      await page.fill('#nu-pw', 'first-pass-9');
+      await page.click('#add-user button[type=submit]');
+      await page.waitForSelector('#add-user .field-error');
+      assert.strictEqual(await page.getAttribute('#nu-name', 'aria-invalid'), 'true');
+      assert.strictEqual(await page.$('#users-msg .msg.bad'), null, 'an error at the top');
       page.removeAllListeners('request');
     });
     await step('item 12: metering shows what the driver uses; unsaved edits stay', async () => {
