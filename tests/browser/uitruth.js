@@ -126,6 +126,11 @@ async function login(page, user, password, newPassword) {
       assert.strictEqual(await page.getAttribute('#set-charger2-min_current1', 'aria-invalid'), null);
       const c = await call(page, 'GET', '/api/config/charger2');
       assert.strictEqual(c.body.min_current1, '6.5');
+      // the API itself takes a point only, as documented (the page turns
+      // the comma into one)
+      const x = await call(page, 'PUT', '/api/config/charger2', { min_current1: '6,0' });
+      assert.strictEqual(x.status, 400);
+      assert(x.body.error.includes("'6,0' is not a number"), x.body.error);
     });
     await step('item 6: a duplicate address marks the address field', async () => {
       const list = (await call(page, 'GET', '/api/chargers')).body.chargers;
