@@ -570,8 +570,8 @@ async function pageMetering() {
  * The metering fields the chosen meter uses, as chosen in the form (not
  * yet saved): the address and port over TCP, the serial line's over RTU;
  * a clamp's register layout for the generic driver only (the Sense kit
- * and the SDM meters have theirs built in); nothing but "fitted" without
- * a meter. Hidden, not cleared: a change of mind brings them back.
+ * and the SDM meters have theirs built in), clamp L1 only for the
+ * single-phase SDM120; nothing but "fitted" without a meter. Hidden, not cleared: a change of mind brings them back.
  */
 const METER_RTU = ['device', 'baud', 'parity'], METER_TCP = ['host', 'port'];
 const CLAMP_GENERIC = ['register', 'type', 'word_swap', 'scale'];
@@ -579,12 +579,13 @@ function meterFields(page) {
   const mf = page.querySelector('form[data-section=meter]');
   const val = (n) => mf.querySelector('[name="' + n + '"]').value;
   const on = val('enabled') === 'yes', tcp = val('transport') === 'tcp', generic = val('driver') === 'generic';
+  const onePhase = val('driver') === 'sdm120';
   for (const row of mf.querySelectorAll('.setting')) {
     const k = row.dataset.key;
     row.hidden = k !== 'enabled' && (!on || (METER_RTU.includes(k) && tcp) || (METER_TCP.includes(k) && !tcp));
   }
   for (const f of page.querySelectorAll('form[data-section^=clamp]')) {
-    f.hidden = !on;
+    f.hidden = !on || (onePhase && f.dataset.section !== 'clamp1');
     for (const row of f.querySelectorAll('.setting')) row.hidden = CLAMP_GENERIC.includes(row.dataset.key) && !generic;
   }
 }

@@ -221,8 +221,12 @@ async function login(page, user, password, newPassword) {
       await page.selectOption('#set-meter-transport', 'rtu');
       assert(await page.isVisible(m + ' .setting[data-key=device]'));
       assert(await page.isHidden(m + ' .setting[data-key=host]'));
+      await page.selectOption('#set-meter-driver', 'sdm120');
+      assert(await page.isHidden('form[data-section=clamp2]'), 'a single-phase meter with clamp L2');
+      assert(await page.isVisible('form[data-section=clamp1]'));
       await page.selectOption('#set-meter-driver', 'sense');
       await page.selectOption('#set-meter-transport', 'tcp');
+      assert(await page.isVisible('form[data-section=clamp2]'));
       // an edit of clamp L2, not saved, outlives a save of the meter and
       // the status stream's updates
       await page.fill('#set-clamp2-ct_rating', '150,0');
