@@ -188,8 +188,8 @@ const TEXTS = {
     'chargers.port': 'Modbus TCP port',
     'chargers.unit': 'Unit id',
     'chargers.connectors': 'Connectors',
-    'chargers.wiring': 'Connector {0} wiring',
-    'chargers.max': 'Connector {0} maximum current (A)',
+    'chargers.wiring': 'Connector {0}: wiring',
+    'chargers.max': 'Connector {0}: maximum current (A)',
     'chargers.addButton': 'Add charger',
     'chargers.added': 'Added as charger {0}: {1}',
     'chargers.restartNote': 'Changes to the chargers take effect after a restart (banner above).',
@@ -272,10 +272,12 @@ function tOr(key, fallback) {
   return w === key ? fallback : w;
 }
 
-/* A number in the browser's locale with d decimals ("16,5" in de). */
+/* A number in the browser's locale with d decimals ("16,5" in de), no
+ * thousands separator ("2000,0", never "2.000,0": one that could be read
+ * as a decimal is worse than none). */
 const numFormats = {};
 function fmtNum(v, d) {
-  if (!numFormats[d]) numFormats[d] = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: d, maximumFractionDigits: d });
+  if (!numFormats[d]) numFormats[d] = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: false });
   return numFormats[d].format(Number(v));
 }
 const DECIMAL = fmtNum(1.5, 1).replace(/[0-9]/g, '') || '.';
