@@ -500,7 +500,7 @@ function formChanges(form) {
   const body = {};
   for (const el of form.querySelectorAll('input, select')) {
     if (el.value === el.dataset.orig || el.disabled) continue;
-    body[el.name] = el.inputMode === 'decimal' ? num(el.value) : el.value;
+    body[el.name] = el.inputMode === 'decimal' ? typedNum(el.value) : el.value;
   }
   return body;
 }
@@ -510,7 +510,7 @@ function connectorRows(form) {
   const n = form.querySelector('[name="connectors"]');
   if (!n) return;
   const show = () => {
-    for (const row of form.querySelectorAll('.setting[data-key$="2"]')) row.hidden = num(n.value) === '1';
+    for (const row of form.querySelectorAll('.setting[data-key$="2"]')) row.hidden = typedNum(n.value) === '1';
   };
   n.addEventListener('input', show);
   show();
@@ -651,7 +651,7 @@ async function pageChargers() {
     ev.preventDefault();
     clearErrors(add);
     const body = {};
-    for (const el of add.querySelectorAll('input, select')) if (el.value !== '' && !el.closest('[hidden]')) body[el.name] = num(el.value);
+    for (const el of add.querySelectorAll('input, select')) if (el.value !== '' && !el.closest('[hidden]')) body[el.name] = typedNum(el.value);
     const a = await api('POST', '/api/chargers', body);
     if (a.status !== 201) { fieldError(add, addOut, a); return; }
     message(addOut, t('chargers.added', a.body.id, a.body.result));
@@ -849,6 +849,7 @@ async function pageUsers() {
 /* --- start ------------------------------------------------------------------ */
 
 (async () => {
+  textPage();
   const r = await api('GET', '/api/session');
   if (r.status === 200) startSession(r.body); else showLogin();
 })();

@@ -9,9 +9,10 @@
  * which are put in as text. A page kept in a file of its own
  * (webui/NAME.js) moves its texts here under 'NAME.'.
  *
- * A translation is one more file, text-LANG.js, loaded after this one,
- * that says TEXTS.LANG = { 'key': 'words', ... } (only the keys it has
- * are translated). The settings' names come from the appliance
+ * A translation is one more file, text-LANG.js, with its <script> tag in
+ * index.html after this one and before app.js, that says
+ * TEXTS.LANG = { 'key': 'words', ... } (only the keys it has are
+ * translated; the language is chosen at the first word shown). The settings' names come from the appliance
  * (GET /api/config, schema "label"); a translation may give them too,
  * as 'setting.SECTION.KEY' ('setting.charger.max_current1'), and the
  * appliance's words for states and choices as 'state.STATE'
@@ -20,7 +21,7 @@
  *
  * Numbers and dates are shown in the browser's locale (navigator.
  * language) whatever the language of the words; a number may be typed
- * with a decimal comma or point (num()).
+ * with a decimal comma or point (typedNum()).
  */
 'use strict';
 
@@ -251,15 +252,20 @@ const TEXTS = {
 };
 
 /* The language of the words: the browser's first that has a
- * dictionary, else English. */
-const LANG = (navigator.languages || [navigator.language || 'en'])
-  .map((l) => String(l).toLowerCase().split('-')[0]).find((l) => TEXTS[l]) || 'en';
+ * dictionary, else English (once every dictionary is loaded). */
+let uiLangChosen = null;
+function uiLang() {
+  if (uiLangChosen === null)
+    uiLangChosen = (navigator.languages || [navigator.language || 'en'])
+      .map((l) => String(l).toLowerCase().split('-')[0]).find((l) => TEXTS[l]) || 'en';
+  return uiLangChosen;
+}
 /* The locale of numbers and dates: the browser's own. */
 const LOCALE = navigator.language || 'en';
 
 /* The words for key, {0}, {1}... filled with args (as text). */
 function t(key, ...args) {
-  const w = (TEXTS[LANG] && TEXTS[LANG][key]) ?? TEXTS.en[key];
+  const w = (TEXTS[uiLang()] && TEXTS[uiLang()][key]) ?? TEXTS.en[key];
   if (w === undefined) return key;
   if (typeof w !== 'string') return w;
   return w.replace(/\{(\d+)\}/g, (m, i) => (args[i] === undefined || args[i] === null ? '' : String(args[i])));
@@ -287,7 +293,7 @@ const DECIMAL = fmtNum(1.5, 1).replace(/[0-9]/g, '') || '.';
  * ("6,5", "6.5", " 16 "); the appliance takes the point. Anything else
  * is returned as typed, for the appliance to refuse with its reason.
  */
-function num(s) {
+function typedNum(s) {
   const v = String(s).trim();
   return /^[-+]?[0-9]+([.,][0-9]+)?$/.test(v) ? v.replace(',', '.') : v;
 }
@@ -306,9 +312,8 @@ const fmtDate = (ms) => (ms ? dateFormat.format(new Date(ms)) : '');
  * (en-GB) where the words are in it, else the words' (a screen reader
  * reads them right). */
 function textPage() {
-  document.documentElement.lang = LOCALE.toLowerCase().split('-')[0] === LANG ? LOCALE : LANG;
+  document.documentElement.lang = LOCALE.toLowerCase().split('-')[0] === uiLang() ? LOCALE : uiLang();
   document.title = t('page.title');
   for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
   for (const e of document.querySelectorAll('[data-t-label]')) e.setAttribute('aria-label', t(e.dataset.tLabel));
 }
-textPage();

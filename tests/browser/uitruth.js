@@ -276,6 +276,25 @@ async function login(page, user, password, newPassword) {
         await page.screenshot({ path: path.join(shots, 'uitruth-' + p + '-360.png'), fullPage: true });
       });
     }
+    await step('locale: a translation is one more dictionary', async () => {
+      // text.js with a French dictionary for two words after it, as a
+      // text-fr.js would add: the rest falls back to English
+      const fctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
+      const fr = await fctx.newPage();
+      watchErrors(fr, errors);
+      await fr.route('**/text.js', async (route) => {
+        const r = await route.fetch();
+        await route.fulfill({ response: r, body: (await r.text()) +
+          "\nTEXTS.fr = { 'nav.chargers': 'Bornes', 'dashboard.title': 'Tableau de bord' };\n" });
+      });
+      await login(fr, 'installer', PASSWORD);
+      assert.strictEqual(await fr.getAttribute('html', 'lang'), 'fr-FR');
+      assert.strictEqual(await fr.textContent('nav a[href="#/chargers"]'), 'Bornes');
+      assert.strictEqual(await fr.textContent('#page > h1'), 'Tableau de bord');
+      assert.strictEqual(await fr.textContent('nav a[href="#/users"]'), 'Users');
+      await fr.waitForSelector('#dash-summary:has-text("group limit 64,0 A")');
+      await fctx.close();
+    });
     await step('item 12: an operator sees the settings, read-only', async () => {
       const octx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
       const op = await octx.newPage();
