@@ -307,6 +307,31 @@ range_args(struct ctx *c, struct apidb_q *q, int64_t span)
 	return true;
 }
 
+/* The sessions' and the energy's own filters: connector, tag. */
+static bool
+session_filter(struct ctx *c, struct apidb_q *q)
+{
+	const char *k = arg(c, "connector"), *t = arg(c, "tag");
+	long	 n;
+
+	if (k != NULL && k[0] != '\0') {
+		if (strnum_long(k, 1, REGMAP_MAX_CONN, &n) != 0) {
+			reply_error(c, 400, "connector", "connector: must be "
+			    "1-%d", REGMAP_MAX_CONN);
+			return false;
+		}
+		q->connector = (int)n;
+	}
+	if (t != NULL && t[0] != '\0' &&
+	    rfid_normalise(t, q->tag, sizeof(q->tag)) != 0) {
+		reply_error(c, 400, "tag", "tag: must be 1-%d letters or "
+		    "digits (':', '-', '.' and spaces between them are "
+		    "ignored)", RFID_TAG_LEN);
+		return false;
+	}
+	return true;
+}
+
 /* A query of the records on the API's own connection. */
 static bool
 db_ready(struct ctx *c)
@@ -797,7 +822,8 @@ h_sessions(struct ctx *c)
 	size_t	 len = 0;
 	bool	 is_csv = strcmp(c->seg[1], "sessions.csv") == 0;
 
-	if (!range_args(c, &q, 30 * API_DAY_MS) || !db_ready(c))
+	if (!range_args(c, &q, 30 * API_DAY_MS) || !session_filter(c, &q) ||
+	    !db_ready(c))
 		return;
 	if (is_csv) {
 		csv = apidb_sessions_csv(c->w->db, &q, &len);
@@ -816,6 +842,78 @@ h_sessions(struct ctx *c)
 		reply_error(c, 503, NULL, "cannot read the sessions");
 	else
 		reply_json(c, 200, json_pack("{s:o}", "sessions", a));
+}
+
+/*
+ * Energy and sessions per local day or month (docs/api.md): the range
+ * widened to whole periods, at most ENERGY_MAX_PERIODS of them.
+ */
+static void
+h_energy(struct ctx *c)
+{
+	static const char *const bys[] = { "site", "connector", "tag", NULL };
+	struct energy_period *per;
+	struct apidb_q q = { 0 };
+	const char *g = arg(c, "group"), *by = arg(c, "by");
+	bool	 is_csv = strcmp(c->seg[1], "energy.csv") == 0;
+	size_t	 len = 0;
+	char	*csv = NULL;
+	json_t	*j = NULL;
+
+	if (g != NULL && energy_group_parse(g, &q.group) != 0) {
+		reply_error(c, 400, "group", "group: must be day or month");
+		return;
+	}
+	if (by != NULL) {
+		while (bys[q.by] != NULL && strcmp(bys[q.by], by) != 0)
+			q.by++;
+		if (bys[q.by] == NULL) {
+			reply_error(c, 400, "by", "by: must be site, connector "
+			    "or tag");
+			return;
+		}
+	}
+	if (!range_args(c, &q, (q.group == ENERGY_DAY ? 31 : 366) *
+	    API_DAY_MS) || !session_filter(c, &q))
+		return;
+	if ((per = calloc(ENERGY_MAX_PERIODS, sizeof(*per))) == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	q.per = per;
+	q.nper = energy_periods(q.from_ms, q.to_ms, q.group, per,
+	    ENERGY_MAX_PERIODS);
+	if (q.nper < 0) {
+		reply_error(c, 400, "from", "from: at most %d %s from to; use "
+		    "group=month or a shorter range", ENERGY_MAX_PERIODS,
+		    q.group == ENERGY_DAY ? "days" : "months");
+		free(per);
+		return;
+	}
+	if (q.nper > 0) {
+		q.from_ms = per[0].start_ms;
+		q.to_ms = per[q.nper - 1].end_ms;
+	}
+	if (!db_ready(c)) {
+		free(per);
+		return;
+	}
+	if (is_csv)
+		csv = apidb_energy_csv(c->w->db, &q, &len);
+	else
+		j = apidb_energy(c->w->db, &q);
+	db_done(c);
+	free(per);
+	if (csv == NULL && j == NULL) {
+		reply_error(c, 503, NULL, "cannot read the sessions");
+		return;
+	}
+	if (j != NULL) {
+		reply_json(c, 200, j);
+		return;
+	}
+	c->rs->disposition = "attachment; filename=\"energy.csv\"";
+	reply(c, 200, "text/csv; charset=utf-8", csv, len);
 }
 
 static void
@@ -1114,6 +1212,8 @@ static const struct route routes[] = {
 	{ "POST", "api/chargers/*/connectors/*/*", N_OPERATOR, h_connector },
 	{ "GET", "api/sessions", N_OPERATOR, h_sessions },
 	{ "GET", "api/sessions.csv", N_OPERATOR, h_sessions },
+	{ "GET", "api/energy", N_OPERATOR, h_energy },
+	{ "GET", "api/energy.csv", N_OPERATOR, h_energy },
 	{ "GET", "api/events", N_OPERATOR, h_events },
 	{ "GET", "api/history", N_OPERATOR, h_history },
 	{ "GET", "api/rfid", N_OPERATOR, h_rfid },

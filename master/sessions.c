@@ -132,8 +132,14 @@ sessions_recover(struct master *m)
 			struct store_rec r = { .kind = STORE_SESSION_CLOSE,
 			    .wall_ms = open[k].updated_ms };
 
-			snprintf(r.u.s.charger, sizeof(r.u.s.charger), "%s",
-			    open[k].charger);
+			/* Same size, always terminated (store.c); memcpy
+			 * because gcc -O2 cannot see that and refuses the
+			 * snprintf as a possible truncation. */
+			_Static_assert(sizeof(r.u.s.charger) ==
+			    sizeof(open[k].charger), "charger name sizes");
+			memcpy(r.u.s.charger, open[k].charger,
+			    sizeof(r.u.s.charger));
+			r.u.s.charger[sizeof(r.u.s.charger) - 1] = '\0';
 			r.u.s.connector = open[k].connector;
 			r.u.s.number = open[k].number;
 			r.u.s.start_ms = open[k].start_ms;

@@ -61,6 +61,10 @@ static const char *const schema[] = {
 	("CREATE TABLE web_sessions (tok_hash TEXT PRIMARY KEY, user TEXT"
 	"  NOT NULL, role INTEGER NOT NULL, csrf TEXT NOT NULL, last_ms"
 	"  INTEGER NOT NULL);"),
+	/* 6 -> 7: energy per day or month (GET /api/energy) places each
+	 * session at its end, or its last save while in progress */
+	("CREATE INDEX IF NOT EXISTS sessions_end ON sessions("
+	"  coalesce(end_ms, updated_ms));"),
 };
 
 static int

@@ -725,18 +725,23 @@ async function pageSessions() {
   const now = Date.now();
   const list = h('div', { id: 'sessions-list' });
   const charger = h('input', { id: 'ses-charger', placeholder: t('common.all') });
+  const conn = h('select', { id: 'ses-conn' }, h('option', { value: '' }, t('common.all')), h('option', { value: '1' }, '1'), h('option', { value: '2' }, '2'));
+  const tag = h('input', { id: 'ses-tag', placeholder: t('common.all'), autocomplete: 'off' });
   const csv = h('a', { id: 'sessions-csv', href: '/api/sessions.csv', download: 'sessions.csv' }, t('sessions.csv'));
   const load = async () => {
-    const q = rangeQuery('ses-from', 'ses-to') + (charger.value ? '&charger=' + encodeURIComponent(charger.value) : '');
+    const q = rangeQuery('ses-from', 'ses-to') + (charger.value ? '&charger=' + encodeURIComponent(charger.value) : '') +
+      (conn.value ? '&connector=' + conn.value : '') + (tag.value ? '&tag=' + encodeURIComponent(tag.value) : '');
     csv.href = '/api/sessions.csv?' + q;
     const r = await api('GET', '/api/sessions?' + q);
     if (r.status !== 200) { message(list, r.body.error, true); return; }
     list.replaceChildren(r.body.sessions.length ? table(t('sessions.cols'),
       r.body.sessions.map((s) => [s.charger, s.connector, fmtTime(s.start_ms), s.end_ms ? fmtTime(s.end_ms) : t('sessions.inProgress'),
-        t('sessions.kwh', fmtNum(s.energy_wh / 1000, 2)), fmtA(s.peak_current), s.tag, s.reason])) : h('p', { class: 'hint' }, t('sessions.none')));
+        t('sessions.kwh', fmtNum(s.energy_wh / 1000, 2)), fmtA(s.peak_current), s.tag_name ? t('sessions.tagNamed', s.tag, s.tag_name) : s.tag,
+        s.reason])) : h('p', { class: 'hint' }, t('sessions.none')));
   };
   const f = h('form', { class: 'filters card' }, dayInput('ses-from', t('common.from'), now - 30 * 86400000), dayInput('ses-to', t('common.to'), now),
-    h('label', { for: 'ses-charger' }, t('sessions.charger'), charger), h('button', { type: 'submit' }, t('common.show')), csv);
+    h('label', { for: 'ses-charger' }, t('sessions.charger'), charger), h('label', { for: 'ses-conn' }, t('sessions.connector'), conn),
+    h('label', { for: 'ses-tag' }, t('sessions.tag'), tag), h('button', { type: 'submit' }, t('common.show')), csv);
   f.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
   put($('page'), h('h1', {}, t('sessions.title')), f, list);
   await load();

@@ -50,6 +50,7 @@ const TEXTS = {
     'page.menu': 'Menu',
     'nav.dashboard': 'Dashboard',
     'nav.history': 'History',
+    'nav.energy': 'Energy',
     'nav.chargers': 'Chargers',
     'nav.balancing': 'Load balancing',
     'nav.metering': 'Metering',
@@ -215,6 +216,9 @@ const TEXTS = {
     /* sessions */
     'sessions.title': 'Sessions',
     'sessions.charger': 'Charger',
+    'sessions.connector': 'Connector',
+    'sessions.tag': 'RFID tag',
+    'sessions.tagNamed': '{0} ({1})',
     'sessions.csv': 'Download CSV',
     'sessions.cols': ['Charger', 'Connector', 'Start', 'End', 'Energy', 'Peak', 'Tag', 'Stop reason'],
     'sessions.inProgress': 'in progress',

@@ -24,11 +24,9 @@
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
 const assert = require('assert');
-const fs = require('fs');
 const path = require('path');
-const { simAt, step, checks } = require('./common.js');
+const { step, open, watch, simAt, checks } = require('./lib');
 
 const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
@@ -36,14 +34,6 @@ const sim = (line) => simAt(simsock, line);
 
 /* The appliance's API from inside the page (its session, its token). */
 const call = (page, method, p, body) => page.evaluate(([m, q, b]) => api(m, q, b), [method, p, body]);
-
-function watchErrors(page, errors) {
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  page.setDefaultTimeout(10000);
-}
 
 async function login(page, user, password, newPassword) {
   await page.goto(url);
@@ -60,15 +50,7 @@ async function login(page, user, password, newPassword) {
 }
 
 (async () => {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
-  const page = await ctx.newPage();
-  const errors = [];
-  watchErrors(page, errors);
+  const { browser, page, errors } = await open(shots, { locale: 'de-DE' });
   await checks(browser, page, errors, path.join(shots, 'uitruth-failure.png'), async () => {
     await step('login in a German browser: numbers with a decimal comma', async () => {
       await login(page, 'installer', 'installer', PASSWORD);
@@ -281,7 +263,7 @@ async function login(page, user, password, newPassword) {
       // text-fr.js would add: the rest falls back to English
       const fctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
       const fr = await fctx.newPage();
-      watchErrors(fr, errors);
+      watch(fr, errors);
       await fr.route('**/text.js', async (route) => {
         const r = await route.fetch();
         await route.fulfill({ response: r, body: (await r.text()) +
@@ -298,7 +280,7 @@ async function login(page, user, password, newPassword) {
     await step('item 12: an operator sees the settings, read-only', async () => {
       const octx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
       const op = await octx.newPage();
-      watchErrors(op, errors);
+      watch(op, errors);
       await login(op, 'olivia', 'olivias-first-2', 'olivias-own-pass-3');
       assert.strictEqual(await op.getAttribute('html', 'lang'), 'en-GB');
       for (const p of ['balancing', 'metering', 'smart', 'authorisation']) {

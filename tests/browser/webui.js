@@ -15,11 +15,10 @@
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { step, open, simAt, checks } = require('./lib');
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { simAt, step, checks } = require('./common.js');
 
 const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
@@ -33,20 +32,7 @@ async function limitLeft(page) {
 }
 
 (async () => {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    // refused requests (401, 400) are answers the page handles, not errors
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  page.setDefaultTimeout(10000);
+  const { browser, page, errors } = await open(shots);
   await checks(browser, page, errors, path.join(shots, 'failure.png'), async () => {
     await step('login page', async () => {
       await page.goto(url);

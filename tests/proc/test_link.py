@@ -52,6 +52,15 @@ def free_ports(n):
     raise RuntimeError("no free port range")
 
 
+SANITIZER_RX = re.compile(r"(ERROR: (Address|Leak|Thread|Memory)Sanitizer.*|"
+                          r"\S+:\d+:\d+: runtime error: .*)")
+
+
+def sanitizer_reports(text):
+    """The sanitizers' reports in a program's output (first line of each)."""
+    return [m.group(0)[:300] for m in SANITIZER_RX.finditer(text)]
+
+
 class Proc:
     """A program under test, its output in a file we can wait on."""
 
@@ -140,7 +149,14 @@ class Base(unittest.TestCase):
     def tearDown(self):
         for p in reversed(self.procs):
             p.stop()
+        # In the sanitizer builds, a program that ends with a report
+        # (memory error, leak, undefined behaviour) fails the test that
+        # ran it, whatever the test itself checked.
+        reports = ["%s: %s" % (p.name, r) for p in self.procs
+                   for r in sanitizer_reports(p.text())]
         self.tmpdir.cleanup()
+        if reports:
+            self.fail("sanitizer reports:\n" + "\n".join(reports))
 
     def start(self, name, argv):
         p = Proc(self.tmp, name, argv)

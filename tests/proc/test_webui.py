@@ -15,19 +15,24 @@ import test_link as tl  # noqa: E402
 import test_site as ts  # noqa: E402
 
 
-def run_browser(test, script):
-    """tests/browser/SCRIPT against test's appliance and simulator
-    (playwright-core installed first when it is missing); its output on
-    stderr, its screenshots in BUILD/screenshots/; fails test unless it
-    passed."""
+def browser_dir():
+    """tests/browser, with playwright-core installed from its
+    package.json when it is missing."""
     browser = os.path.join(tl.SRC, "tests/browser")
     if not os.path.isdir(os.path.join(browser, "node_modules",
                                       "playwright-core")):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
                        cwd=browser, check=True, timeout=300)
+    return browser
+
+
+def run_browser(test, script):
+    """tests/browser/SCRIPT against test's appliance and simulator; its
+    output on stderr, its screenshots in BUILD/screenshots/; fails test
+    unless it passed."""
     shots = os.path.join(tl.BIN, "screenshots")
     t0 = time.monotonic()
-    r = subprocess.run(["node", os.path.join(browser, script),
+    r = subprocess.run(["node", os.path.join(browser_dir(), script),
                         "http://127.0.0.1:%d/" % test.web_port,
                         test.simsock, shots],
                        capture_output=True, text=True, timeout=240)
