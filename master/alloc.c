@@ -672,6 +672,31 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
 }
 
 void
+alloc_green_timers(const struct alloc_site *s, const struct alloc_conn *c,
+    const struct alloc_memo *m, size_t n, uint64_t *start_ms,
+    uint64_t *stop_ms)
+{
+	*start_ms = *stop_ms = 0;
+	if (s->mode != ALLOC_GREEN)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t;
+
+		if (!c[i].online || !c[i].demand)
+			continue;
+		if (m[i].offer_da == 0 && m[i].green_ok_since != 0) {
+			t = m[i].green_ok_since + s->green_start_ms;
+			if (*start_ms == 0 || t < *start_ms)
+				*start_ms = t;
+		} else if (m[i].offer_da > 0 && m[i].green_bad_since != 0) {
+			t = m[i].green_bad_since + s->green_stop_ms;
+			if (*stop_ms == 0 || t < *stop_ms)
+				*stop_ms = t;
+		}
+	}
+}
+
+void
 alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     struct alloc_memo *m, size_t n, uint64_t now, void *mem,
     int32_t *offers, struct alloc_out *o, struct conn_why *why)
@@ -762,6 +787,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		    o->used_da[p];
 		if (lim[p] > o->hard_da[p])
 			lim[p] = o->hard_da[p];
+		o->fill_da[p] = lim[p];
 	}
 	/* The admitted, grouped by class (highest first), each group in
 	 * admission order. */

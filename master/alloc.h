@@ -139,6 +139,9 @@ struct alloc_out {
 	int32_t		 soft_da[EVG_PHASES];	/* what the mode aims at */
 	int32_t		 nonev_da[EVG_PHASES];
 	int32_t		 used_da[EVG_PHASES];	/* offers + offline fallbacks */
+	/* What the offers may fill in all: what the fuse leaves; in hybrid
+	 * and green the surplus, or the minimums admitted if more. */
+	int32_t		 fill_da[EVG_PHASES];
 	int		 running, paused;
 };
 
@@ -157,6 +160,12 @@ size_t	 alloc_work_size(size_t n);	/* n < 2^24 */
 /* why (n entries, or NULL): the reason each connector got what it got,
  * for the connectors online and wanting current, and those offline;
  * REASON_NONE for the others (the control cycle knows why: cycle.c). */
+/* Green mode's timers (now_ms's clock; 0: none): when the first car
+ * waiting for a surplus that holds may start, and when the first
+ * running car stops for the lack of one. */
+void	 alloc_green_timers(const struct alloc_site *,
+	    const struct alloc_conn *, const struct alloc_memo *, size_t n,
+	    uint64_t *start_ms, uint64_t *stop_ms);
 void	 alloc_compute(const struct alloc_site *, const struct alloc_conn *,
 	    struct alloc_memo *, size_t n, uint64_t now_ms, void *work,
 	    int32_t *offers, struct alloc_out *, struct conn_why *why);

@@ -201,6 +201,187 @@ const struct cfg_key master_config_keys[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
+/*
+ * The installer's words for each setting: what the web UI's forms call
+ * it and what the API's errors say instead of "charger13.min_current1"
+ * (the file, --set and the console keep the keys: there they are what
+ * the installer typed). Indexed sections get their prefix from
+ * master_config_words() ("charger 'bay-013': ", "clamp L1: ").
+ */
+static const struct {
+	const char	*section, *key, *words;
+} labels[] = {
+	{ "site", "name", "site name" },
+	{ "site", "poll_period", "charger poll period" },
+	{ "site", "response_timeout", "charger answer timeout" },
+	{ "site", "connect_timeout", "connection timeout" },
+	{ "site", "offline_after", "failed polls before offline" },
+	{ "site", "fallback_current", "fallback current" },
+	{ "site", "fallback_timeout", "fallback timeout" },
+	{ "site", "log_level", "log level" },
+	{ "site", "stats_file", "link statistics file" },
+	{ "site", "status_file", "status file" },
+	{ "site", "database", "database file" },
+	{ "site", "history_days", "history kept" },
+	{ "site", "control_socket", "console socket" },
+	{ "site", "mode", "balancing mode" },
+	{ "site", "offline_strategy", "when a charger is offline" },
+	{ "site", "group_limit", "group limit" },
+	{ "site", "site_limit", "main fuse" },
+	{ "site", "margin", "margin" },
+	{ "site", "deadband", "deadband" },
+	{ "site", "meter_offline_limit", "meter offline limit" },
+	{ "site", "min_run", "minimum run time" },
+	{ "site", "min_pause", "minimum pause" },
+	{ "site", "green_start", "green start delay" },
+	{ "site", "green_stop", "green stop delay" },
+	{ "site", "authorisation", "authorisation" },
+	{ "web", "enabled", "web UI on" },
+	{ "web", "listen", "web UI address" },
+	{ "web", "port", "web UI port" },
+	{ "web", "cert", "certificate file" },
+	{ "web", "key", "private key file" },
+	{ "web", "idle_timeout", "login idle timeout" },
+	{ "web", "hostnames", "host names" },
+	{ "meter", "enabled", "meter fitted" },
+	{ "meter", "driver", "meter type" },
+	{ "meter", "transport", "connection" },
+	{ "meter", "host", "meter address" },
+	{ "meter", "port", "meter port" },
+	{ "meter", "device", "serial device" },
+	{ "meter", "baud", "baud rate" },
+	{ "meter", "parity", "parity" },
+	{ "meter", "unit_id", "meter unit id" },
+	{ "meter", "poll_period", "meter poll period" },
+	{ "meter", "offline_after", "faulty readings before offline" },
+	{ "meter", "chargers_included", "clamps also measure the chargers" },
+	{ "clamp", "enabled", "clamp fitted" },
+	{ "clamp", "ct_rating", "clamp rating" },
+	{ "clamp", "register", "current register" },
+	{ "clamp", "type", "register type" },
+	{ "clamp", "word_swap", "low word first" },
+	{ "clamp", "scale", "scale" },
+	{ "alarms", "webhook_url", "webhook address" },
+	{ "alarms", "webhook_token", "webhook token" },
+	{ "alarms", "webhook_cleared", "webhook also when cleared" },
+	{ "smart", "enabled", "smart charging on" },
+	{ "smart", "days", "days" },
+	{ "smart", "no_charge1", "no-charge period 1" },
+	{ "smart", "no_charge2", "no-charge period 2" },
+	{ "smart", "random_delay", "longest random delay" },
+	{ "charger", "name", "name" },
+	{ "charger", "host", "address" },
+	{ "charger", "port", "Modbus TCP port" },
+	{ "charger", "unit_id", "Modbus unit id" },
+	{ "charger", "connectors", "connectors" },
+	{ "charger", "phase1", "connector 1: wiring" },
+	{ "charger", "phase2", "connector 2: wiring" },
+	{ "charger", "max_current1", "connector 1: maximum current" },
+	{ "charger", "max_current2", "connector 2: maximum current" },
+	{ "charger", "min_current1", "connector 1: minimum current" },
+	{ "charger", "min_current2", "connector 2: minimum current" },
+	{ "charger", "priority1", "connector 1: priority" },
+	{ "charger", "priority2", "connector 2: priority" },
+};
+
+/* The words for a key of the table's section ("charger", not
+ * "charger3"); NULL for one that has none. */
+const char *
+master_config_label(const char *section, const char *key)
+{
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i].section, section) == 0 &&
+		    strcmp(labels[i].key, key) == 0)
+			return labels[i].words;
+	return NULL;
+}
+
+/*
+ * One "section.key" at text (a section of the table, indexed ones with
+ * their number): its length, with the words and the prefix of its
+ * section (a charger's name, a clamp's phase) filled in; 0 if text does
+ * not start with one.
+ */
+static size_t
+setting_at(const struct master_config *mc, const char *text, char *prefix,
+    size_t plen, const char **words)
+{
+	char	 sec[16], key[32];
+	size_t	 sl = strspn(text, "abcdefghijklmnopqrstuvwxyz"), dl, kl;
+	long	 n = 0;
+
+	dl = strspn(text + sl, "0123456789");
+	if (sl == 0 || sl >= sizeof(sec) || text[sl + dl] != '.')
+		return 0;
+	kl = strspn(text + sl + dl + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	if (kl == 0 || kl >= sizeof(key) || dl > 3)
+		return 0;
+	memcpy(sec, text, sl);
+	sec[sl] = '\0';
+	memcpy(key, text + sl + dl + 1, kl);
+	key[kl] = '\0';
+	for (size_t i = 0; i < dl; i++)
+		n = n * 10 + (text[sl + i] - '0');
+	if ((*words = master_config_label(sec, key)) == NULL ||
+	    (dl > 0) != (strcmp(sec, "charger") == 0 ||
+	    strcmp(sec, "clamp") == 0) || (dl > 0 && n < 1))
+		return 0;
+	prefix[0] = '\0';
+	if (strcmp(sec, "clamp") == 0)
+		snprintf(prefix, plen, "clamp L%ld: ", n);
+	else if (strcmp(sec, "charger") == 0 && n <= MASTER_MAX_CHARGERS &&
+	    (n <= mc->ncharger || mc->charger[n - 1].host[0] != '\0') &&
+	    mc->charger[n - 1].name[0] != '\0')
+		snprintf(prefix, plen, "charger '%s': ",
+		    mc->charger[n - 1].name);
+	else if (strcmp(sec, "charger") == 0)
+		snprintf(prefix, plen, "new charger: ");
+	return sl + dl + 1 + kl;
+}
+
+/*
+ * text with every setting's key in the installer's words: "charger13.
+ * min_current1: must be 6.0 A up to charger13.max_current1" becomes
+ * "charger 'bay-013': connector 1: minimum current: must be 6.0 A up to
+ * connector 1: maximum current" (a section's prefix is said once). mc
+ * gives the chargers' names. Cut to fit out.
+ */
+void
+master_config_words(const struct master_config *mc, const char *text,
+    char *out, size_t len)
+{
+	char	 prefix[MASTER_NAME_LEN + 32], said[sizeof(prefix)] = "";
+	size_t	 o = 0;
+
+	if (len == 0)
+		return;
+	for (const char *t = text; *t != '\0' && o + 1 < len;) {
+		const char *words;
+		size_t	 n = 0;
+		int	 w;
+
+		if (t == text || !(t[-1] == '_' || t[-1] == '.' ||
+		    (t[-1] >= 'a' && t[-1] <= 'z') || (t[-1] >= '0' &&
+		    t[-1] <= '9')))
+			n = setting_at(mc, t, prefix, sizeof(prefix), &words);
+		if (n == 0) {
+			out[o++] = *t++;
+			continue;
+		}
+		w = snprintf(out + o, len - o, "%s%s",
+		    strcmp(prefix, said) == 0 ? "" : prefix, words);
+		if (prefix[0] != '\0')
+			memcpy(said, prefix, sizeof(said));
+		if (w < 0 || (size_t)w >= len - o) {
+			o = len - 1;
+			break;
+		}
+		o += (size_t)w;
+		t += n;
+	}
+	out[o] = '\0';
+}
+
 void
 master_config_defaults(struct master_config *mc)
 {
@@ -267,14 +448,14 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 	if (mc->site.group_limit > mc->site.site_limit) {
 		deci(a, sizeof(a), mc->site.group_limit);
 		snprintf(err, errlen, "site.group_limit: %s is above "
-		    "site.site_limit %s (the main fuse): lower the group limit "
-		    "or correct the fuse", a, b);
+		    "site.site_limit %s: lower the group limit or correct the "
+		    "fuse", a, b);
 		return -1;
 	}
 	if (mc->site.offline_limit > mc->site.site_limit) {
 		deci(a, sizeof(a), mc->site.offline_limit);
 		snprintf(err, errlen, "site.meter_offline_limit: %s is above "
-		    "site.site_limit %s (the main fuse)", a, b);
+		    "site.site_limit %s", a, b);
 		return -1;
 	}
 	if (mc->site.margin >= mc->site.site_limit) {
@@ -408,8 +589,8 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		for (int k = 0; k < c->connectors; k++)
 			if (c->conn[k].min_current > c->conn[k].max_current) {
 				snprintf(err, errlen, "charger%d.min_current%d: "
-				    "must be 6.0 A up to max_current%d", i + 1,
-				    k + 1, k + 1);
+				    "must be 6.0 A up to charger%d.max_current%d",
+				    i + 1, k + 1, i + 1, k + 1);
 				return -1;
 			}
 		for (int j = 0; j < n; j++) {
@@ -420,8 +601,8 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 			}
 			if (strcmp(mc->charger[j].host, c->host) == 0 &&
 			    mc->charger[j].port == c->port) {
-				snprintf(err, errlen, "charger%d: %s:%d is also "
-				    "charger '%s'", i + 1, c->host, c->port,
+				snprintf(err, errlen, "charger%d.host: %s:%d is "
+				    "also charger '%s'", i + 1, c->host, c->port,
 				    mc->charger[j].name);
 				return -1;
 			}

@@ -568,6 +568,21 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		sn->ev[p] = 0;
 		for (size_t i = 0; i < s->n; i++)
 			sn->ev[p] += s->cy.ac[i].draw_da[p];
+		sn->exported[p] = s->cy.out.nonev_da[p] < 0 ?
+		    -s->cy.out.nonev_da[p] : 0;
+		sn->surplus[p] = s->cy.site.mode == ALLOC_HYBRID ||
+		    s->cy.site.mode == ALLOC_GREEN ? s->cy.out.soft_da[p] : 0;
+		sn->may_take[p] = s->cy.out.fill_da[p];
+	}
+	{
+		uint64_t start, stop;
+
+		alloc_green_timers(&s->cy.site, s->cy.ac, s->cy.memo, s->n,
+		    &start, &stop);
+		sn->green_start_ms = start > now ? wall +
+		    (int64_t)(start - now) : start ? wall : 0;
+		sn->green_stop_ms = stop > now ? wall +
+		    (int64_t)(stop - now) : stop ? wall : 0;
 	}
 	sn->group_limit = s->cy.site.group_limit_da;
 	sn->site_limit = s->cy.site.site_limit_da;
@@ -684,6 +699,18 @@ put_int(struct jbuf *b, const char *name, int64_t v)
 	jb_i(b, v);
 }
 
+/* A time since the epoch, or null for none (0). */
+static void
+put_epoch(struct jbuf *b, const char *name, int64_t v)
+{
+	if (v > 0)
+		put_int(b, name, v);
+	else {
+		jb_name(b, name);
+		jb_s(b, "null");
+	}
+}
+
 /* A tenth-unit value as a JSON number, named when name is set. */
 static void
 put_deci(struct jbuf *b, const char *name, int32_t v)
@@ -786,6 +813,11 @@ site_snap_json(const struct site_snap *sn)
 	put_phases(&b, "available", sn->available);
 	put_phases(&b, "used", sn->used);
 	put_phases(&b, "limit", sn->limit);
+	put_phases(&b, "export", sn->exported);
+	put_phases(&b, "surplus", sn->surplus);
+	put_phases(&b, "may_take", sn->may_take);
+	put_epoch(&b, "green_start_ms", sn->green_start_ms);
+	put_epoch(&b, "green_stop_ms", sn->green_stop_ms);
 	put_deci(&b, "group_limit", sn->group_limit);
 	put_deci(&b, "site_limit", sn->site_limit);
 	put_deci(&b, "margin", sn->margin);
@@ -810,10 +842,7 @@ site_snap_json(const struct site_snap *sn)
 		put_str(&b, "code", a->code);
 		put_str(&b, "source", a->source);
 		put_int(&b, "connector", a->connector);
-		if (a->since_ms > 0)
-			put_int(&b, "since_ms", a->since_ms);
-		else
-			jb_s(&b, ",\"since_ms\":null");
+		put_epoch(&b, "since_ms", a->since_ms);
 		put_str(&b, "text", a->text);
 		put_bool(&b, "acknowledged", a->ack_by[0] != '\0');
 		if (a->ack_by[0] != '\0') {
@@ -883,11 +912,7 @@ site_snap_json(const struct site_snap *sn)
 		    c->why.reason));
 		put_str(&b, "reason_text", reason_text(&c->why, c->paused_by,
 		    why, sizeof(why)));
-		jb_name(&b, "until_ms");
-		if (c->until_ms > 0)
-			jb_i(&b, c->until_ms);
-		else
-			jb_s(&b, "null");
+		put_epoch(&b, "until_ms", c->until_ms);
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"events\":[");

@@ -68,6 +68,12 @@ struct site_snap {
 	int32_t		 clamp[EVG_PHASES], ev[EVG_PHASES], non_ev[EVG_PHASES],
 			 available[EVG_PHASES], used[EVG_PHASES],
 			 limit[EVG_PHASES];
+	/* Hybrid and green: what the building exports (0 when it draws),
+	 * the surplus the cars may use, what the cars may take in all now,
+	 * and green's timers (since the epoch; 0: none). */
+	int32_t		 exported[EVG_PHASES], surplus[EVG_PHASES],
+			 may_take[EVG_PHASES];
+	int64_t		 green_start_ms, green_stop_ms;
 	int32_t		 group_limit, site_limit, margin, offline_limit;
 	uint64_t	 allocations, uptime_ms;
 	int64_t		 time_ms;

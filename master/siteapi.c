@@ -576,6 +576,9 @@ config_schema(void)
 		}
 		if (k->unit)
 			json_object_set_new(o, "unit", json_string(k->unit));
+		if (master_config_label(k->section, k->name) != NULL)
+			json_object_set_new(o, "label", json_string(
+			    master_config_label(k->section, k->name)));
 		if (k->names) {
 			json_t	*c = json_array();
 
@@ -613,8 +616,11 @@ apply_answer(struct master *m, struct sa_set *ss, int add)
 	rc = site_config_apply(m, ss->who, ss->n, ss->section, ss->key,
 	    ss->value, add, ss->confirm, &detail, msg, sizeof(msg), field,
 	    sizeof(field));
-	if (rc < 0)
-		return answer_error(400, field, msg);
+	if (rc < 0) {
+		/* field keeps the key (for forms); the message the words */
+		master_config_words(m->saved, msg, esc, sizeof(esc));
+		return answer_error(400, field, esc);
+	}
 	if (rc > 0) {
 		text_escape(esc, sizeof(esc), msg);
 		return answer_json(409, json_pack("{s:s, s:s, s:o}", "error", esc,

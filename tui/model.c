@@ -69,6 +69,33 @@ tui_countdown(char *buf, size_t len, int64_t ms)
 	return buf;
 }
 
+/*
+ * A connector's state in the table's 13 columns: the long states in
+ * short words (the detail view and the help give them whole), never
+ * cut ("waiting-for-a").
+ */
+const char *
+tui_state_short(const struct tui_conn *c)
+{
+	static const struct {
+		const char	*state, *shown;
+	} shorter[] = {
+		{ "waiting-for-authorisation", "wait auth" },
+		{ "authorised-waiting-for-car", "authorised" },
+		{ "waiting-for-current", "wait current" },
+		{ "suspended-by-car", "car suspends" },
+	};
+
+	if (!c->online)
+		return "offline";
+	if (c->paused)
+		return "paused (op)";
+	for (size_t i = 0; i < sizeof(shorter) / sizeof(shorter[0]); i++)
+		if (strcmp(c->state, shorter[i].state) == 0)
+			return shorter[i].shown;
+	return c->state;
+}
+
 static double
 num(json_t *v)
 {
@@ -151,6 +178,11 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 	phases(nw.non_ev, json_object_get(j, "non_ev"));
 	phases(nw.limit, json_object_get(j, "limit"));
 	phases(nw.available, json_object_get(j, "available"));
+	phases(nw.exported, json_object_get(j, "export"));
+	phases(nw.surplus, json_object_get(j, "surplus"));
+	phases(nw.may_take, json_object_get(j, "may_take"));
+	nw.green_start_ms = (int64_t)num(json_object_get(j, "green_start_ms"));
+	nw.green_stop_ms = (int64_t)num(json_object_get(j, "green_stop_ms"));
 	nw.group_limit = num(json_object_get(j, "group_limit"));
 	nw.site_limit = num(json_object_get(j, "site_limit"));
 	nw.time_ms = (int64_t)num(json_object_get(j, "time_ms"));

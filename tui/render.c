@@ -152,6 +152,33 @@ led_attr(const char *colour)
  * what says whether the supply is safe comes first, so that it shows on
  * the narrowest screen; the site's name takes what is left.
  */
+/*
+ * Hybrid and green: "export 25.0 A | cars may take 25.0 A | start 0:45 |"
+ * (the phase that exports least, what the cars may take on the phase
+ * that allows least, green's timers while they run). Its width.
+ */
+static int
+green_part(struct pen *p, int col, const struct tui_status *st)
+{
+	double	 ex = st->exported[0], take = st->may_take[0];
+	char	 start[24], stop[24];
+
+	if (strcmp(st->mode, "hybrid") != 0 && strcmp(st->mode, "green") != 0)
+		return 0;
+	for (int ph = 1; ph < 3; ph++) {
+		ex = st->exported[ph] < ex ? st->exported[ph] : ex;
+		take = st->may_take[ph] < take ? st->may_take[ph] : take;
+	}
+	tui_countdown(start, sizeof(start), st->green_start_ms > 0 ?
+	    st->green_start_ms - st->time_ms : 0);
+	tui_countdown(stop, sizeof(stop), st->green_stop_ms > 0 ?
+	    st->green_stop_ms - st->time_ms : 0);
+	return putf(p, 0, col, p->s->cols - col, TA_HEAD, "export %.1f A | "
+	    "cars may take %.1f A | %s%s%s%s%s%s", ex, take,
+	    start[0] ? "start " : "", start, start[0] ? " | " : "",
+	    stop[0] ? "stop " : "", stop, stop[0] ? " | " : "");
+}
+
 static void
 header(struct pen *p, const struct tui_status *st, const struct tui_view *v)
 {
@@ -169,6 +196,12 @@ header(struct pen *p, const struct tui_status *st, const struct tui_view *v)
 		col += putf(p, 0, col, w - col, TA_HEAD, " | %s | group "
 		    "%.1f A | ", st->mode, st->group_limit);
 	}
+	/* a filter hides connectors: said before anything else is */
+	if (v->filter[0] != '\0')
+		col += putf(p, 0, col, w - col, TA_HEAD, "filter: %s | ",
+		    v->filter);
+	if (st->valid)
+		col += green_part(p, col, st);
 	snprintf(who, sizeof(who), "%s (%s) %s", v->user, v->installer ?
 	    "installer" : "operator", v->clock);
 	right = w - (int)strlen(who) - 1;
@@ -345,10 +378,8 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, int64_t now_ms,
 	    led_attr(c->led_colour) : TA_DIM, p->utf8 ? "\u25cf" : "*");
 	col += put(p, row, col, 1, base, " ");
 	col += putf(p, row, col, p->s->cols - col, c->faults[0] && !sel ?
-	    TA_BAD : base, "%s", tui_fit(state, sizeof(state), c->online ?
-	    (c->paused ? "paused (op)" : strcmp(c->state,
-	    "waiting-for-current") == 0 ? "wait current" : c->state) :
-	    "offline", 13));
+	    TA_BAD : base, "%s", tui_fit(state, sizeof(state),
+	    tui_state_short(c), 13));
 	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
 	    "%5s ", c->offer, draw, c->session_kwh, t);
 	if (w.why > 0)
@@ -589,15 +620,19 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  e / s          events / sessions",
 		"  q              quit (Esc: back)",
 		"",
-		"States",
+		"States (the table's short words, then the detail view's)",
 		"  available                  no car",
-		"  waiting-for-authorisation  a car is plugged in, not yet allowed",
-		"  authorised-waiting-for-car allowed; the car has not started",
+		"  wait auth                  waiting-for-authorisation: a car is",
+		"                             plugged in, not yet allowed: a allows",
+		"  authorised                 authorised-waiting-for-car: allowed;",
+		"                             the car has not started",
 		"  charging                   the car draws current",
-		"  waiting-for-current        no current offered now: the supply is",
-		"                             shared out, or smart charging waits",
+		"  wait current               waiting-for-current: no current offered",
+		"                             now: the supply is shared out, or",
+		"                             smart charging waits",
 		"  paused (op)                an operator paused it: p resumes",
-		"  suspended-by-car           offered, but the car takes nothing",
+		"  car suspends               suspended-by-car: offered, but the car",
+		"                             takes nothing",
 		"  fault                      stopped for safety: see Faults; reset",
 		"                             once fixed",
 		"  locked                     out of service (an operator)",

@@ -52,6 +52,10 @@ struct tui_status {
 	char	 site[64], mode[12];
 	bool	 meter_online;
 	double	 clamp[3], ev[3], non_ev[3], limit[3], available[3];
+	/* hybrid, green: the export, the surplus, what the cars may take,
+	 * green's timers (the master's epoch ms; 0: none) */
+	double	 exported[3], surplus[3], may_take[3];
+	int64_t	 green_start_ms, green_stop_ms;
 	double	 group_limit, site_limit;
 	int64_t	 time_ms;
 	struct tui_conn *conns;
@@ -144,6 +148,7 @@ void	tui_list_free(struct tui_list *);
 const char *tui_sort_name(enum tui_sort);
 const char *tui_fit(char *buf, size_t len, const char *s, int n);
 const char *tui_countdown(char *buf, size_t len, int64_t ms);
+const char *tui_state_short(const struct tui_conn *);
 
 /* keys.c (keys as curses gives them; see TUI_KEY_*) */
 #define TUI_KEY_UP	0x103

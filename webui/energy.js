@@ -6,19 +6,8 @@
  */
 'use strict';
 
-/* Every text of the page, in one place for a translation. */
-const ENERGY_T = {
-  title: 'Energy',
-  view: 'Show', site: 'Whole site', connector: 'Per connector', tag: 'Per RFID tag',
-  which: { connector: 'Connector', tag: 'Tag' }, all: 'all',
-  group: 'Per', day: 'day', month: 'month', from: 'From', to: 'To', go: 'Show', csv: 'Download CSV',
-  period: 'Period', energy: 'Energy', sessions: 'Sessions', total: 'Total', noTag: 'no tag',
-  none: 'No session ended in this range.',
-  chart: 'Energy per period, in kWh', kwh: 'kWh',
-  note: 'Days and months are the appliance\'s own (its time zone). A session counts whole in the day it ended; one in progress counts with its energy so far, saved each minute.',
-};
-
-const energyNum = (wh) => new Intl.NumberFormat(undefined, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(wh / 1000);
+/* Its words are in text.js, under 'energy.'. */
+const energyNum = (wh) => fmtNum(wh / 1000, 1);
 
 /* "2026-11-01" or "2026-11" in the browser's language, as the appliance
  * named it (not moved into the browser's time zone). */
@@ -27,22 +16,22 @@ function energyPeriod(label, short) {
   const t = new Date(Date.UTC(y, m - 1, d || 1));
   const o = d ? (short ? { day: 'numeric', month: 'numeric' } : { day: 'numeric', month: 'short', year: 'numeric' })
     : { month: 'short', year: short ? '2-digit' : 'numeric' };
-  return t.toLocaleDateString(undefined, Object.assign({ timeZone: 'UTC' }, o));
+  return t.toLocaleDateString(LOCALE, Object.assign({ timeZone: 'UTC' }, o));
 }
 
 function energySeriesName(by, s) {
   if (by === 'connector') return s.charger + ' · ' + s.connector;
-  if (by === 'tag') return s.tag === '' ? ENERGY_T.noTag : s.tag_name ? s.tag_name + ' (' + s.tag + ')' : s.tag;
-  return ENERGY_T.site;
+  if (by === 'tag') return s.tag === '' ? t('energy.noTag') : s.tag_name ? s.tag_name + ' (' + s.tag + ')' : s.tag;
+  return t('energy.site');
 }
 
 async function pageEnergy() {
   const now = Date.now();
-  const view = h('select', { id: 'en-view' }, ['site', 'connector', 'tag'].map((v) => h('option', { value: v }, ENERGY_T[v])));
+  const view = h('select', { id: 'en-view' }, ['site', 'connector', 'tag'].map((v) => h('option', { value: v }, t('energy.' + v))));
   const which = h('select', { id: 'en-which' });
   const whichLabel = h('label', { for: 'en-which', hidden: true }, h('span', { id: 'en-which-text' }), which);
-  const group = h('select', { id: 'en-group' }, h('option', { value: 'day' }, ENERGY_T.day), h('option', { value: 'month' }, ENERGY_T.month));
-  const csv = h('a', { id: 'energy-csv', href: '/api/energy.csv', download: 'energy.csv' }, ENERGY_T.csv);
+  const group = h('select', { id: 'en-group' }, h('option', { value: 'day' }, t('energy.day')), h('option', { value: 'month' }, t('energy.month')));
+  const csv = h('a', { id: 'energy-csv', href: '/api/energy.csv', download: 'energy.csv' }, t('energy.csv'));
   const out = h('div', { id: 'energy-out' });
   const choices = { connector: [], tag: [] };
   const st = S.status || (await api('GET', '/api/status')).body || {};
@@ -53,8 +42,8 @@ async function pageEnergy() {
     const v = view.value;
     whichLabel.hidden = v === 'site';
     if (v === 'site') return;
-    $('en-which-text').textContent = ENERGY_T.which[v];
-    put(which, h('option', { value: '' }, ENERGY_T.all), choices[v].map(([k, t]) => h('option', { value: k }, t)));
+    $('en-which-text').textContent = t('energy.which.' + v);
+    put(which, h('option', { value: '' }, t('energy.all')), choices[v].map(([k, t]) => h('option', { value: k }, t)));
   };
   const load = async () => {
     const by = view.value;
@@ -70,12 +59,12 @@ async function pageEnergy() {
   };
   view.addEventListener('change', () => { fillWhich(); load(); });
   const f = h('form', { class: 'filters card', id: 'energy-form' },
-    h('label', { for: 'en-view' }, ENERGY_T.view, view), whichLabel,
-    h('label', { for: 'en-group' }, ENERGY_T.group, group),
-    dayInput('en-from', ENERGY_T.from, now - 29 * 86400000), dayInput('en-to', ENERGY_T.to, now),
-    h('button', { type: 'submit' }, ENERGY_T.go), csv);
+    h('label', { for: 'en-view' }, t('energy.view'), view), whichLabel,
+    h('label', { for: 'en-group' }, t('energy.group'), group),
+    dayInput('en-from', t('energy.from'), now - 29 * 86400000), dayInput('en-to', t('energy.to'), now),
+    h('button', { type: 'submit' }, t('energy.go')), csv);
   f.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
-  put($('page'), h('h1', {}, ENERGY_T.title), f, out, h('p', { class: 'hint' }, ENERGY_T.note));
+  put($('page'), h('h1', {}, t('energy.title')), f, out, h('p', { class: 'hint' }, t('energy.note')));
   fillWhich();
   await load();
 }
@@ -96,17 +85,17 @@ function drawEnergy(where, d) {
   const bw = (W - L - R) / Math.max(1, n);
   const y = (kwh) => T + (H - T - B) * (1 - kwh / max);
   const svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'plot', id: 'energy-chart', role: 'img',
-    'aria-label': ENERGY_T.chart + ': ' + energyNum(d.energy_wh) + ' ' + ENERGY_T.kwh + ', ' + d.sessions + ' ' + ENERGY_T.sessions });
+    'aria-label': t('energy.chart') + ': ' + energyNum(d.energy_wh) + ' ' + t('energy.kwh') + ', ' + d.sessions + ' ' + t('energy.sessions') });
   const raw = max / 5, mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const stepK = [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= raw);
   for (let a = 0; a <= max; a += stepK) {
     svg.append(s('line', { x1: L, x2: W - R, y1: y(a), y2: y(a), stroke: '#e3e7eb' }));
-    svg.append(s('text', { x: 4, y: y(a) + 4 }, a.toLocaleString() + ' ' + ENERGY_T.kwh));
+    svg.append(s('text', { x: 4, y: y(a) + 4 }, fmtNum(a, 0) + ' ' + t('energy.kwh')));
   }
   const stack = d.periods.map(() => 0);
   const bars = d.periods.map((p) => {
     const g = s('g', { class: 'bar', 'data-period': p.period });
-    g.append(s('title', {}, energyPeriod(p.period) + ': ' + energyNum(p.energy_wh) + ' ' + ENERGY_T.kwh + ', ' + p.sessions + ' ' + ENERGY_T.sessions));
+    g.append(s('title', {}, energyPeriod(p.period) + ': ' + energyNum(p.energy_wh) + ' ' + t('energy.kwh') + ', ' + p.sessions + ' ' + t('energy.sessions')));
     svg.append(g);
     return g;
   });
@@ -126,15 +115,15 @@ function drawEnergy(where, d) {
   /* colours through the CSSOM: the page's policy refuses style attributes */
   const swatch = (k) => { const e = h('span', { class: 'sw' }); e.style.background = colours[k % colours.length]; return e; };
   const legend = d.by === 'site' ? null : h('p', { class: 'legend', id: 'energy-legend' }, d.series.map((se, k) =>
-    h('span', {}, swatch(k), energySeriesName(d.by, se) + ': ' + energyNum(se.energy_wh) + ' ' + ENERGY_T.kwh)));
+    h('span', {}, swatch(k), energySeriesName(d.by, se) + ': ' + energyNum(se.energy_wh) + ' ' + t('energy.kwh'))));
   const rows = [];
   for (const se of d.series)
     for (const c of se.cells)
       rows.push([energyPeriod(c.period), d.by === 'site' ? null : energySeriesName(d.by, se), energyNum(c.energy_wh), c.sessions]);
-  const cols = [ENERGY_T.period, d.by === 'site' ? null : ENERGY_T.which[d.by], ENERGY_T.energy + ' (' + ENERGY_T.kwh + ')', ENERGY_T.sessions];
+  const cols = [t('energy.period'), d.by === 'site' ? null : t('energy.which.' + d.by), t('energy.energy') + ' (' + t('energy.kwh') + ')', t('energy.sessions')];
   const keep = (r) => r.filter((v, i) => cols[i] !== null);
-  rows.push([ENERGY_T.total, d.by === 'site' ? null : '', energyNum(d.energy_wh), d.sessions]);
-  put(where, svg, legend, d.sessions ? table(keep(cols), rows.map(keep)) : h('p', { class: 'hint' }, ENERGY_T.none));
+  rows.push([t('energy.total'), d.by === 'site' ? null : '', energyNum(d.energy_wh), d.sessions]);
+  put(where, svg, legend, d.sessions ? table(keep(cols), rows.map(keep)) : h('p', { class: 'hint' }, t('energy.none')));
 }
 
 pages.energy = pageEnergy;

@@ -19,11 +19,11 @@ const assert = require('assert');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { simLine, step } = require('./lib');
+const { simAt, step } = require('./lib');
 
 const [url, simsock, shots, opPass, instPass] = process.argv.slice(2);
 
-const sim = (line) => simLine(simsock, line);
+const sim = (line) => simAt(simsock, line);
 
 /* A webhook receiver on loopback: answers 200, keeps the bodies. */
 function receiver() {

@@ -1,7 +1,8 @@
 /*
  * What the browser scenarios share: Debian's Chromium through
  * playwright-core, a page that collects its errors, steps that print
- * their time, and a line to the simulator's control socket.
+ * their time, a line to evgroup-sim's control socket, and what a failed
+ * run leaves.
  */
 'use strict';
 
@@ -15,28 +16,35 @@ async function step(name, fn) {
   console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
 }
 
-/* A headless browser at 1280 x 900 that takes downloads, and its page,
- * whose script and console errors land in errors[]. */
-async function open(shots) {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await ctx.newPage();
-  const errors = [];
+/* page's script and console errors land in errors[]. */
+function watch(page, errors) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
     // refused requests (401, 400) are answers the page handles, not errors
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
   });
   page.setDefaultTimeout(10000);
+}
+
+/* A headless browser at 1280 x 900 that takes downloads (more context
+ * options in ctxOptions: a locale), and its page, whose script and
+ * console errors land in errors[]. */
+async function open(shots, ctxOptions) {
+  fs.mkdirSync(shots, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+  const ctx = await browser.newContext(Object.assign({ viewport: { width: 1280, height: 900 }, acceptDownloads: true },
+    ctxOptions || {}));
+  const page = await ctx.newPage();
+  const errors = [];
+  watch(page, errors);
   return { browser, page, errors };
 }
 
-/* One line to evgroup-sim's control socket, its answer (5 s at most). */
-function simLine(simsock, line) {
+/* A line to evgroup-sim's control socket: its answer. */
+function simAt(simsock, line) {
   return new Promise((resolve, reject) => {
     const c = net.connect(simsock);
     let out = '';
@@ -47,4 +55,21 @@ function simLine(simsock, line) {
   });
 }
 
-module.exports = { step, open, simLine };
+/* Runs the checks (fn); then no error may have shown in the page. A
+ * failure leaves failFile (the page as it was), why, and the page's
+ * errors, and the exit status says so; the browser is closed in any
+ * case. */
+async function checks(browser, page, errors, failFile, fn) {
+  try {
+    await fn();
+    if (errors.length) throw new Error('errors in the page: ' + errors.join('\n'));
+  } catch (e) {
+    await page.screenshot({ path: failFile, fullPage: true }).catch(() => {});
+    console.error('FAILED: ' + (e && e.stack ? e.stack : e));
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}
+
+module.exports = { step, open, watch, simAt, checks };

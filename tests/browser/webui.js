@@ -15,17 +15,17 @@
  */
 'use strict';
 
-const { step, open, simLine } = require('./lib');
+const { step, open, simAt, checks } = require('./lib');
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 
 const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
-const PAGES = ['dashboard', 'history', 'chargers', 'balancing', 'metering',
+const PAGES = ['dashboard', 'alarms', 'history', 'energy', 'chargers', 'balancing', 'metering',
   'authorisation', 'smart', 'sessions', 'events', 'users'];
 
-const sim = (line) => simLine(simsock, line);
+const sim = (line) => simAt(simsock, line);
 
 async function limitLeft(page) {
   return page.$eval('#phases .phase:first-child .limit', (e) => e.style.left);
@@ -33,7 +33,7 @@ async function limitLeft(page) {
 
 (async () => {
   const { browser, page, errors } = await open(shots);
-  try {
+  await checks(browser, page, errors, path.join(shots, 'failure.png'), async () => {
     await step('login page', async () => {
       await page.goto(url);
       await page.waitForSelector('#login:not([hidden])');
@@ -236,14 +236,6 @@ async function limitLeft(page) {
       for (const want of ['#/chargers', '#/users', 'pause'])
         assert(seen.has(want), 'Tab never reaches ' + want);
     });
-    assert.deepStrictEqual(errors, [], 'errors in the page');
     console.log('all browser checks passed');
-  } catch (e) {
-    await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
-    console.error('FAILED: ' + (e && e.stack ? e.stack : e));
-    if (errors.length) console.error('page errors: ' + errors.join('\n'));
-    process.exitCode = 1;
-  } finally {
-    await browser.close();
-  }
+  });
 })();

@@ -402,13 +402,14 @@ class ApiTest(ts.SiteTest):
                 ({"site": 3}, 400, "site", "object"),
                 # limits above what they sit under (safety review 4)
                 ({"site": {"group_limit": 150}}, 400, "site.group_limit",
-                 "above site.site_limit 100.0 A"),
+                 "above main fuse 100.0 A"),
                 ({"site": {"meter_offline_limit": 2000}}, 400,
-                 "site.meter_offline_limit", "above site.site_limit"),
+                 "site.meter_offline_limit", "above main fuse"),
                 # both limits valid alone, together a cross-field error
                 ({"site": {"mode": "static"}, "meter": {"enabled": False},
                   "charger1": {"min_current1": 30, "max_current1": 20}},
-                 400, "charger1.min_current1", "up to max_current1")):
+                 400, "charger1.min_current1",
+                 "up to connector 1: maximum current")):
             st, j, _ = c.call("PUT", "/api/config", body)
             self.assertEqual(st, status, (body, j))
             self.assertEqual(j.get("field"), field, (body, j))
@@ -460,7 +461,7 @@ class ApiTest(ts.SiteTest):
         self.assertEqual((st, j["reachable"]), (200, False), j)
         for body, field, words in (
                 ({"host": "10.0.0.300"}, "charger4.host", "IPv4"),
-                ({"host": "127.0.0.1", "port": dead}, "charger4",
+                ({"host": "127.0.0.1", "port": dead}, "charger4.host",
                  "also charger 'bay-003'"),
                 ({"host": "127.0.0.1", "port": 1, "name": "bay-001"},
                  "charger4.name", "used twice"),

@@ -91,7 +91,7 @@ class CfgFlowTest(ta.ApiTest):
                           {"fallback_current": 12, "confirm": True})
         self.assertEqual((st, j["field"]), (400, "site.fallback_current"), j)
         for words in ("12.0 A on each of the 2 connectors on L1 is 24.0 A",
-                      "above site.meter_offline_limit 20.0 A on a 100.0 A "
+                      "above meter offline limit 20.0 A on a 100.0 A "
                       "fuse", "at most 10.0 A each"):
             self.assertIn(words, j["error"])
         self.assertEqual(self.config(c)[0]["fallback_current"], "0.0")

@@ -26,21 +26,30 @@ def browser_dir():
     return browser
 
 
+def run_browser(test, script):
+    """tests/browser/SCRIPT against test's appliance and simulator; its
+    output on stderr, its screenshots in BUILD/screenshots/; fails test
+    unless it passed."""
+    shots = os.path.join(tl.BIN, "screenshots")
+    t0 = time.monotonic()
+    r = subprocess.run(["node", os.path.join(browser_dir(), script),
+                        "http://127.0.0.1:%d/" % test.web_port,
+                        test.simsock, shots],
+                       capture_output=True, text=True, timeout=240)
+    print(r.stdout, file=sys.stderr)
+    print("%s took %.1f s" % (script, time.monotonic() - t0),
+          file=sys.stderr)
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
 class WebUiTest(ts.SiteTest):
     def test_browser(self):
-        browser = browser_dir()
         m = self.start_site(n=3, web=True)
         m.wait_for(r"web UI on")
         m.wait_for(r"meter: online", timeout=15)
         tl.control(self.simsock, "meter base 5 6 7")
         self.seed_history()
-        shots = os.path.join(tl.BIN, "screenshots")
-        r = subprocess.run(["node", os.path.join(browser, "webui.js"),
-                            "http://127.0.0.1:%d/" % self.web_port,
-                            self.simsock, shots],
-                           capture_output=True, text=True, timeout=240)
-        print(r.stdout, file=sys.stderr)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        run_browser(self, "webui.js")
 
 
     def seed_history(self):

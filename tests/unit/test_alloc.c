@@ -454,6 +454,57 @@ teardown(void **state)
 	return 0;
 }
 
+/*
+ * What a green site shows (issue 18, item 11): 25 A exported on a fuse
+ * that would leave 100 A, the cars may take 25 A, not 100; the start
+ * timer while the surplus holds, the stop timer while it fails; a
+ * running car may take its minimum meanwhile. The twin: in dynamic
+ * mode, no timers and the cars may take what the fuse leaves.
+ */
+static void
+test_green_timers_and_fill(void **state)
+{
+	uint64_t start, stop, t;
+
+	(void)state;
+	site_init(1000);
+	site.mode = ALLOC_GREEN;
+	site.green_start_ms = ALLOC_GREEN_START_MS;
+	site.green_stop_ms = ALLOC_GREEN_STOP_MS;
+	site.clamp_da[0] = site.clamp_da[1] = site.clamp_da[2] = -250;
+	plug(0, 320);
+	cycles(SEC);
+	t = now;
+	cycles(10 * SEC);
+	alloc_green_timers(&site, c, m, N, &start, &stop);
+	assert_int_equal(start, t + ALLOC_GREEN_START_MS);
+	assert_int_equal(stop, 0);
+	assert_int_equal(out.hard_da[0], 1000);
+	assert_int_equal(out.soft_da[0], 250);
+	assert_int_equal(out.fill_da[0], 250);
+	cycles(ALLOC_GREEN_START_MS);
+	assert_int_equal(off[0], 250);
+	alloc_green_timers(&site, c, m, N, &start, &stop);
+	assert_int_equal(start, 0);
+	assert_int_equal(stop, 0);
+	/* the sun goes: the car runs on at its minimum until the stop delay */
+	site.clamp_da[0] = site.clamp_da[1] = site.clamp_da[2] = 0;
+	cycles(SEC);
+	t = now;
+	cycles(10 * SEC);
+	assert_int_equal(off[0], ALLOC_MIN_DA);
+	assert_int_equal(out.fill_da[0], ALLOC_MIN_DA);
+	alloc_green_timers(&site, c, m, N, &start, &stop);
+	assert_int_equal(start, 0);
+	assert_int_equal(stop, t + ALLOC_GREEN_STOP_MS);
+	/* the twin: dynamic, no timers; the fuse's current is the cars' */
+	site.mode = ALLOC_DYNAMIC;
+	cycles(SEC);
+	alloc_green_timers(&site, c, m, N, &start, &stop);
+	assert_int_equal(start + stop, 0);
+	assert_int_equal(out.fill_da[0], 1000);
+}
+
 int
 main(void)
 {
@@ -466,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_reason_codes_and_texts),
 		cmocka_unit_test(test_why_a_car_gets_what_it_gets),
 		cmocka_unit_test(test_why_a_car_gets_nothing),
+		cmocka_unit_test(test_green_timers_and_fill),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -572,6 +572,57 @@ test_alarm_ack_key(void **state)
 	assert_string_equal(f->v.message, "no alarm to acknowledge");
 }
 
+/*
+ * Issue 18, items 11 and 12: the table says "wait auth", never
+ * "waiting-for-a"; an active filter shows in the header; a green site's
+ * header shows the export, what the cars may take and the start timer.
+ * The twin: a dynamic site's header has none of it, and a state short
+ * enough stays as it is.
+ */
+static void
+test_short_states_filter_and_green(void **state)
+{
+	struct fx *f = *state;
+	const char *green = "{\"site\":\"Solar\",\"mode\":\"green\","
+	    "\"meter_online\":true,\"clamp\":[-25,-25,-25],\"ev\":[0,0,0],"
+	    "\"non_ev\":[-25,-25,-25],\"limit\":[98,98,98],\"available\":[64,"
+	    "64,64],\"export\":[25,26,27],\"surplus\":[25,25,25],\"may_take\":"
+	    "[25,25,25],\"green_start_ms\":45000,\"green_stop_ms\":null,"
+	    "\"group_limit\":64.0,\"site_limit\":100.0,\"time_ms\":0,"
+	    "\"connectors\":[{\"charger\":\"bay-1\",\"charger_id\":1,"
+	    "\"connector\":1,\"online\":true,\"state\":"
+	    "\"waiting-for-authorisation\",\"phase\":\"L1L2L3\",\"faults\":[],"
+	    "\"current\":[0,0,0]},{\"charger\":\"bay-2\",\"charger_id\":2,"
+	    "\"connector\":1,\"online\":true,\"state\":\"suspended-by-car\","
+	    "\"phase\":\"L1L2L3\",\"faults\":[],\"current\":[0,0,0]}],"
+	    "\"events\":[]}";
+	char	 err[100];
+
+	assert_int_equal(tui_status_parse(&f->st, green, strlen(green), err,
+	    sizeof(err)), 0);
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 120), 0);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "wait auth"));
+	assert_null(strstr(row(f, 5), "waiting-for-a"));
+	assert_non_null(strstr(row(f, 6), "car suspends"));
+	assert_non_null(strstr(row(f, 0), "green | group 64.0 A | export "
+	    "25.0 A | cars may take 25.0 A | start 0:45 |"));
+	assert_null(strstr(row(f, 0), "stop"));
+	assert_null(strstr(row(f, 0), "filter"));
+	snprintf(f->v.filter, sizeof(f->v.filter), "wait");
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 0), "group 64.0 A | filter: wait | "
+	    "export 25.0 A"));
+	/* the twin: dynamic, no export; "charging" as it is */
+	f->v.filter[0] = '\0';
+	load(f, 3, 20, 10, 98);
+	render(f, NULL, false);
+	assert_null(strstr(row(f, 0), "export"));
+	assert_null(strstr(row(f, 0), "filter"));
+	assert_non_null(strstr(row(f, 6), "charging"));
+}
+
 int
 main(void)
 {
@@ -589,6 +640,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_texts_from_outside_escaped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_short_states_filter_and_green, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_why_column_and_detail,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_ack_key, setup,

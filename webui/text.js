@@ -1,0 +1,351 @@
+/*
+ * evgroup web UI: every word it shows, in one place, and the browser's
+ * locale for numbers and dates.
+ *
+ * TEXTS holds one dictionary per language; 'en' is complete and is what
+ * any missing key falls back to. Keys are "page.what" (a page's own
+ * texts under its name: 'dashboard.', 'chargers.', ...; 'common.' for
+ * what several pages say). {0}, {1}... are filled with t()'s arguments,
+ * which are put in as text. A page kept in a file of its own
+ * (webui/NAME.js) moves its texts here under 'NAME.'.
+ *
+ * A translation is one more file, text-LANG.js, with its <script> tag in
+ * index.html after this one and before app.js, that says
+ * TEXTS.LANG = { 'key': 'words', ... } (only the keys it has are
+ * translated; the language is chosen at the first word shown). The settings' names come from the appliance
+ * (GET /api/config, schema "label"); a translation may give them too,
+ * as 'setting.SECTION.KEY' ('setting.charger.max_current1'), and the
+ * appliance's words for states and choices as 'state.STATE'
+ * ('state.charging') and 'choice.VALUE' ('choice.dynamic'). The reasons
+ * and messages the appliance sends are its own (English).
+ *
+ * Numbers and dates are shown in the browser's locale (navigator.
+ * language) whatever the language of the words; a number may be typed
+ * with a decimal comma or point (typedNum()).
+ */
+'use strict';
+
+const TEXTS = {
+  en: {
+    /* common */
+    'common.noAnswer': 'the appliance does not answer',
+    'common.save': 'Save',
+    'common.cancel': 'Cancel',
+    'common.remove': 'Remove',
+    'common.show': 'Show',
+    'common.all': 'all',
+    'common.from': 'From',
+    'common.to': 'To',
+    'common.notNumber': '\u2018{0}\u2019 is not a number',
+    'common.unit': '{0} ({1})',
+    'common.yes': 'yes',
+    'common.no': 'no',
+    'common.role.installer': 'installer',
+    'common.role.operator': 'operator',
+    /* index.html */
+    'page.title': 'evgroup',
+    'page.skip': 'Skip to content',
+    'page.logout': 'Log out',
+    'page.pages': 'Pages',
+    'page.menu': 'Menu',
+    'nav.dashboard': 'Dashboard',
+    'nav.alarms': 'Alarms',
+    'nav.history': 'History',
+    'nav.energy': 'Energy',
+    'nav.chargers': 'Chargers',
+    'nav.balancing': 'Load balancing',
+    'nav.metering': 'Metering',
+    'nav.authorisation': 'Authorisation',
+    'nav.smart': 'Smart charging',
+    'nav.sessions': 'Sessions',
+    'nav.events': 'Events',
+    'nav.users': 'Users',
+    /* login */
+    'login.title': 'Log in',
+    'login.user': 'User name',
+    'login.password': 'Password',
+    'login.submit': 'Log in',
+    'login.failed': 'cannot log in',
+    'login.who': '{0} ({1})',
+    /* the banner */
+    'banner.lost': 'The appliance does not answer: reconnecting\u2026',
+    'banner.pending': 'Saved settings wait for a restart of the appliance:',
+    'banner.restartNow': 'Restart now',
+    'banner.meterOffline': 'Meter offline: the chargers share {0} per phase.',
+    'banner.restarting': 'Restarting\u2026',
+    'pending.added': '{0}: {1}',
+    'pending.decommissioned': '{0}: decommissioned',
+    'pending.change': '{0}: {1} now, {2} after the restart',
+    'restart.ask': 'Restart the appliance now?\n\n'
+      + 'Interrupted for a few seconds: the control of the chargers (they keep their current, then their fallback current), '
+      + 'this page and the console (they reconnect). Cars go on charging; sessions go on.\n\n'
+      + 'Kept: the configuration (pending settings take effect), sessions, events, users and logins (nobody logs in again), '
+      + 'RFID tags, pauses, boosts and locks.\n\n'
+      + 'A card swiped before the restart is not used after it: a car waiting for authorisation needs a new swipe.',
+    /* saving */
+    'save.raiseAsk': 'This raises a limit. Check the figures:\n\n{0}\n\nSave it?',
+    'save.raiseLine': '{0}: {1} \u2192 {2}\n  {3}.',
+    'save.inForce': 'In force now: {0}.',
+    'save.afterRestart': 'Saved; takes effect after a restart: {0}.',
+    'save.saved': 'Saved: {0}',
+    'save.nothing': 'Nothing changed.',
+    'save.cancelled': 'Not saved: nothing changed.',
+    /* forced password change */
+    'password.title': 'Choose a new password',
+    'password.why': 'This is the first login with the default password. Choose your own before anything else.',
+    'password.current': 'Current password',
+    'password.new': 'New password (8 characters or more)',
+    'password.save': 'Save password',
+    /* dashboard */
+    'dashboard.title': 'Dashboard',
+    'dashboard.supply': 'Supply per phase',
+    'dashboard.building': 'building',
+    'dashboard.cars': 'cars',
+    'dashboard.limit': 'limit in force',
+    'dashboard.fuse': 'main fuse',
+    'dashboard.connectors': 'Connectors',
+    'dashboard.alarms': 'Alarms now ({0})',
+    'dashboard.since': '{0} (since {1})',
+    'dashboard.acked': ' \u00b7 acknowledged by {0}, {1}',
+    'dashboard.ackLink': 'Acknowledge on the Alarms page',
+    'dashboard.barLabel': 'L{0}: building {1}, cars {2}, limit {3}',
+    'dashboard.barLabelExport': 'L{0}: exporting {1}, cars {2}, limit {3}',
+    'dashboard.fuseTitle': 'main fuse {0}',
+    'dashboard.buildingA': 'building {0}',
+    'dashboard.exporting': 'exporting {0}',
+    'dashboard.nums': ' \u00b7 cars {0} \u00b7 measured {1} \u00b7 limit {2} \u00b7 cars may take {3}',
+    'dashboard.numsSolar': ' \u00b7 cars {0} \u00b7 measured {1} \u00b7 surplus {2} \u00b7 cars may take {3} (the fuse would allow {4})',
+    'dashboard.summary': 'Mode {0} \u00b7 group limit {1} \u00b7 meter {2} \u00b7 {3} charging, {4} waiting',
+    'dashboard.meterOnline': 'online',
+    'dashboard.meterOffline': 'offline',
+    'dashboard.greenStart': ' \u00b7 green: the next car starts in {0} if the surplus holds',
+    'dashboard.greenStop': ' \u00b7 green: a car stops in {0} unless the surplus comes back',
+    'dashboard.greenWait': ' \u00b7 green: waiting for a surplus',
+    /* a connector's card */
+    'conn.title': '{0} \u00b7 {1}',
+    'conn.led': 'LED: {0}',
+    'conn.state': 'State',
+    'conn.offer': 'Offer',
+    'conn.why': 'Why',
+    'conn.draw': 'Draw',
+    'conn.session': 'Session',
+    'conn.wiring': 'Wiring',
+    'conn.faults': 'Faults',
+    'conn.pausedByOperator': '{0} (paused by operator)',
+    'conn.offline': 'charger offline',
+    'conn.offerText': '{0} (allowed {1})',
+    'conn.sessionText': '{0} kWh \u00b7 {1}',
+    'conn.wiringText': '{0} \u00b7 max {1}',
+    'conn.resetAsk': 'Reset the latched fault of {0} connector {1}? Only after the cause is fixed.',
+    'conn.done': '{0} {1}: {2} done',
+    'conn.pause': 'Pause',
+    'conn.resume': 'Resume',
+    'conn.lock': 'Lock',
+    'conn.unlock': 'Unlock',
+    'conn.boost': 'Boost',
+    'conn.authorise': 'Authorise',
+    'conn.reset': 'Reset fault',
+    'conn.duration': '{0} h {1} min',
+    /* energy (energy.js) */
+    'energy.title': 'Energy',
+    'energy.view': 'Show',
+    'energy.site': 'Whole site',
+    'energy.connector': 'Per connector',
+    'energy.tag': 'Per RFID tag',
+    'energy.which.connector': 'Connector',
+    'energy.which.tag': 'Tag',
+    'energy.all': 'all',
+    'energy.group': 'Per',
+    'energy.day': 'day',
+    'energy.month': 'month',
+    'energy.from': 'From',
+    'energy.to': 'To',
+    'energy.go': 'Show',
+    'energy.csv': 'Download CSV',
+    'energy.period': 'Period',
+    'energy.energy': 'Energy',
+    'energy.sessions': 'Sessions',
+    'energy.total': 'Total',
+    'energy.noTag': 'no tag',
+    'energy.none': 'No session ended in this range.',
+    'energy.chart': 'Energy per period, in kWh',
+    'energy.kwh': 'kWh',
+    'energy.note': 'Days and months are the appliance\u2019s own (its time zone). A session counts whole in the day it ended; one in progress counts with its energy so far, saved each minute.',
+    /* history */
+    'history.title': 'History',
+    'history.range': 'Range',
+    'history.day': 'Last 24 hours',
+    'history.week': 'Last 7 days',
+    'history.plotLabel': 'Current per phase over time, with the limit',
+    'history.legendSite': 'solid: site current L1 (brown), L2 (black), L3 (grey)',
+    'history.legendCars': 'dashed blue: cars',
+    'history.legendLimit': 'site limit',
+    'history.empty': 'No history yet: a point is recorded at the end of each minute.',
+    /* settings pages */
+    'settings.balancing': 'Load balancing',
+    'settings.smart': 'Smart charging',
+    'settings.readOnly': 'Shown as set; only installers change settings.',
+    'settings.mismatch': 'not the same as the new password',
+    /* metering */
+    'metering.title': 'Metering',
+    'metering.live': 'Live readings',
+    'metering.meter': 'Meter',
+    'metering.clamp': 'Clamp L{0}',
+    'metering.liveText': 'Meter {0}: L1 {1}, L2 {2}, L3 {3}',
+    'metering.online': 'online',
+    'metering.offline': 'offline',
+    'metering.offlineWhy': 'offline ({0})',
+    'metering.notUsed': 'The fields this meter does not use are hidden.',
+    /* chargers */
+    'chargers.title': 'Chargers',
+    'chargers.reaching': 'Reaching {0}\u2026',
+    'chargers.noAnswer': '{0} ({1}:{2}) does not answer: {3}',
+    'chargers.answers': '{0} answers: register map v{1}, {2} connector(s), firmware {3}, serial {4}, {5} \u00b0C',
+    'chargers.writable': '{0}; it takes this appliance\u2019s writes.',
+    'chargers.notWritable': '{0}. But {1}',
+    'chargers.decommissionAsk': 'Decommission {0}? It is paused now (its fallback current set to 0 A) and leaves the group at the next restart; its sessions and events stay.',
+    'chargers.stopAsk': '{0}.\n\nStop the charging and decommission {1}?',
+    'chargers.removed': '{0} removed: {1}',
+    'chargers.edit': 'Edit {0}',
+    'chargers.summary': '{0}:{1} \u00b7 unit {2} \u00b7 {3} connector(s) \u00b7 connector 1 {4} max {5} A',
+    'chargers.summary2': ' \u00b7 connector 2 {0} max {1} A',
+    'chargers.test': 'Test connection',
+    'chargers.editButton': 'Edit',
+    'chargers.decommission': 'Decommission',
+    'chargers.add': 'Add a charger',
+    'chargers.name': 'Name',
+    'chargers.host': 'IPv4 address',
+    'chargers.port': 'Modbus TCP port',
+    'chargers.unit': 'Unit id',
+    'chargers.connectors': 'Connectors',
+    'chargers.wiring': 'Connector {0}: wiring',
+    'chargers.max': 'Connector {0}: maximum current (A)',
+    'chargers.addButton': 'Add charger',
+    'chargers.added': 'Added as charger {0}: {1}',
+    'chargers.restartNote': 'Changes to the chargers take effect after a restart (banner above).',
+    /* authorisation */
+    'auth.title': 'Authorisation',
+    'auth.mode': 'Mode',
+    'auth.whitelist': 'RFID whitelist',
+    'auth.enabled': 'enabled',
+    'auth.disabled': 'disabled',
+    'auth.noEnd': 'no end',
+    'auth.disable': 'Disable',
+    'auth.enable': 'Enable',
+    'auth.removeAsk': 'Remove tag {0}?',
+    'auth.add': 'Add a tag',
+    'auth.tag': 'Tag (the card\u2019s UID)',
+    'auth.name': 'Name',
+    'auth.until': 'Valid until (optional)',
+    'auth.addButton': 'Add tag',
+    'auth.overwriteAsk': '{0}. Overwrite it with \u2018{1}\u2019?',
+    'auth.cols': ['Tag', 'Name', 'State', 'Valid until', ''],
+    'auth.none': 'No tags yet.',
+    /* sessions */
+    'sessions.title': 'Sessions',
+    'sessions.charger': 'Charger',
+    'sessions.connector': 'Connector',
+    'sessions.tag': 'RFID tag',
+    'sessions.tagNamed': '{0} ({1})',
+    'sessions.csv': 'Download CSV',
+    'sessions.cols': ['Charger', 'Connector', 'Start', 'End', 'Energy', 'Peak', 'Tag', 'Stop reason'],
+    'sessions.inProgress': 'in progress',
+    'sessions.kwh': '{0} kWh',
+    'sessions.none': 'No sessions in this range.',
+    /* events */
+    'events.title': 'Events',
+    'events.severity': 'Severity',
+    'events.all': 'all',
+    'events.warnings': 'warnings and alarms',
+    'events.alarms': 'alarms',
+    'events.cols': ['Time', 'Severity', 'Source', 'Event'],
+    'events.sev': ['info', 'warning', 'alarm'],
+    /* users */
+    'users.title': 'Users',
+    'users.yours': 'Your password',
+    'users.current': 'Current password',
+    'users.new': 'New password',
+    'users.confirm': 'New password again',
+    'users.change': 'Change password',
+    'users.changed': 'Password changed.',
+    'users.logins': 'Logins',
+    'users.cols': ['Name', 'Role', ''],
+    'users.toChoose': '{0} (to choose a password)',
+    'users.reset': 'Reset password',
+    'users.resetTitle': 'New password for {0}',
+    'users.resetHint': 'They choose their own at their next login.',
+    'users.removeAsk': 'Remove {0}?',
+    'users.add': 'Add a login',
+    'users.name': 'Name',
+    'users.role': 'Role',
+    'users.first': 'First password',
+    'users.addButton': 'Add login',
+  },
+};
+
+/* The language of the words: the browser's first that has a
+ * dictionary, else English (once every dictionary is loaded). */
+let uiLangChosen = null;
+function uiLang() {
+  if (uiLangChosen === null)
+    uiLangChosen = (navigator.languages || [navigator.language || 'en'])
+      .map((l) => String(l).toLowerCase().split('-')[0]).find((l) => TEXTS[l]) || 'en';
+  return uiLangChosen;
+}
+/* The locale of numbers and dates: the browser's own. */
+const LOCALE = navigator.language || 'en';
+
+/* The words for key, {0}, {1}... filled with args (as text). */
+function t(key, ...args) {
+  const w = (TEXTS[uiLang()] && TEXTS[uiLang()][key]) ?? TEXTS.en[key];
+  if (w === undefined) return key;
+  if (typeof w !== 'string') return w;
+  return w.replace(/\{(\d+)\}/g, (m, i) => (args[i] === undefined || args[i] === null ? '' : String(args[i])));
+}
+
+/* The words for key if a dictionary has them, else fallback (an
+ * appliance's own word: a state, a setting's choice). */
+function tOr(key, fallback) {
+  const w = t(key);
+  return w === key ? fallback : w;
+}
+
+/* A number in the browser's locale with d decimals ("16,5" in de), no
+ * thousands separator ("2000,0", never "2.000,0": one that could be read
+ * as a decimal is worse than none). */
+const numFormats = {};
+function fmtNum(v, d) {
+  if (!numFormats[d]) numFormats[d] = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: false });
+  return numFormats[d].format(Number(v));
+}
+const DECIMAL = fmtNum(1.5, 1).replace(/[0-9]/g, '') || '.';
+
+/*
+ * A number as typed: a decimal comma or point, no thousands separator
+ * ("6,5", "6.5", " 16 "); the appliance takes the point. Anything else
+ * is returned as typed, for the appliance to refuse with its reason.
+ */
+function typedNum(s) {
+  const v = String(s).trim();
+  return /^[-+]?[0-9]+([.,][0-9]+)?$/.test(v) ? v.replace(',', '.') : v;
+}
+
+/* A decimal setting as the appliance writes it ("16.5"), shown in the
+ * locale's way for an input ("16,5"). */
+function numShown(s) {
+  return DECIMAL !== '.' && /^-?[0-9]+\.[0-9]+$/.test(s) ? s.replace('.', DECIMAL) : s;
+}
+
+const dateFormat = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'short', timeStyle: 'medium' });
+const fmtDate = (ms) => (ms ? dateFormat.format(new Date(ms)) : '');
+
+/* index.html's own words: each element with data-t gets its text,
+ * data-t-label its aria-label. The page's language is the browser's
+ * (en-GB) where the words are in it, else the words' (a screen reader
+ * reads them right). */
+function textPage() {
+  document.documentElement.lang = LOCALE.toLowerCase().split('-')[0] === uiLang() ? LOCALE : uiLang();
+  document.title = t('page.title');
+  for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+  for (const e of document.querySelectorAll('[data-t-label]')) e.setAttribute('aria-label', t(e.dataset.tLabel));
+}
