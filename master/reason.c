@@ -53,7 +53,7 @@ static const struct {
 	[REASON_RAISE_PENDING]	= { "raise_pending",
 				    "raise waits for cut cars to follow" },
 	[REASON_TEST_MODE]	= { "test_mode",
-				    "test mode (phase check at %s A)" },
+				    "test mode (phase check, offered %s A)" },
 	[REASON_TEST_HOLD]	= { "test_hold",
 				    "held steady for a phase check" },
 };

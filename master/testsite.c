@@ -130,7 +130,14 @@ not_now(const struct site *s, size_t i, char *buf, size_t len)
 		    s->tm_who);
 		return buf;
 	}
-	if (!pe->link.online)
+	if (!s->m->conf->meter.enabled)
+		snprintf(buf, len, "the phase check reads the site's meter, and "
+		    "none is set up: set it up under Metering first");
+	else if (!s->cy.site.meter_online)
+		snprintf(buf, len, "the meter is offline (%s): the phase check "
+		    "needs its readings", s->mc.why[0] ? s->mc.why :
+		    "no reading yet");
+	else if (!pe->link.online)
 		snprintf(buf, len, "%s is offline", pe->cc->name);
 	else if (pe->link.retiring)
 		snprintf(buf, len, "%s is being decommissioned", pe->cc->name);

@@ -5,7 +5,8 @@ single-phase car on a three-phase connector wired as configured: match;
 the simulator's wiring changed: mismatch with the right suggestion; no
 car: inconclusive. Refusals with their twins: an operator may watch but
 not start (an installer may); a second test while one runs (after it
-ended: fine); a current above the charger's rating (within: fine). What
+ended: fine); a current above the charger's rating (within: fine); the
+meter offline (back: fine). What
 the meter measured never went over the site limit. Bounded waits;
 processes stopped."""
 
@@ -72,6 +73,14 @@ class TestModeTest(ta.ApiTest):
             self.assertEqual(st, 400, (bad, j))
         st, j, _ = c.call("GET", PATH % 1)
         self.assertEqual((st, j["state"], j["result"]), (200, "idle", None))
+        # no meter, no phase check (its twin: the meter back, below)
+        self.simc("meter offline on")
+        self.wait_status(c, lambda s: not s["meter_online"])
+        st, j, _ = c.call("POST", PATH % 1, {"current": 16})
+        self.assertEqual(st, 409, j)
+        self.assertIn("the meter is offline", j["error"])
+        self.simc("meter offline off")
+        self.wait_status(c, lambda s: s["meter_online"])
 
         # 1. wired as configured: match
         st, j, _ = c.call("POST", PATH % 1, {"current": 16, "seconds": 60})

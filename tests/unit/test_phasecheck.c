@@ -748,7 +748,7 @@ test_cycle_offers_the_test_current(void **state)
 	assert_int_equal(c.out.why[0].reason, REASON_TEST_MODE);
 	assert_string_equal(reason_code(REASON_TEST_MODE), "test_mode");
 	assert_string_equal(reason_text(&c.out.why[0], NULL, text,
-	    sizeof(text)), "test mode (phase check at 20.0 A)");
+	    sizeof(text)), "test mode (phase check, offered 20.0 A)");
 	/* the building falls by 5 A: the held ones stay where they are */
 	{
 		int32_t	 held1 = c.out.setpoint[1], held2 = c.out.setpoint[2];
