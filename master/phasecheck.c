@@ -179,7 +179,8 @@ phasecheck_decide(const struct phasecheck_in *in, struct phasecheck_result *r)
 			maxrise = abs(r->rise_da[p]);
 	}
 	for (int l = 0; l < EVG_PHASES; l++)
-		if (maxcar > 0 && r->car_da[l] * PHASECHECK_LINE_SHARE >= maxcar &&
+		if (maxcar > 0 &&
+		    r->car_da[l] * PHASECHECK_LINE_SHARE >= maxcar &&
 		    r->car_da[l] >= PHASECHECK_MIN_DRAW_DA / 2)
 			r->car_lines |= (uint8_t)(1u << l);
 	tol = maxcar / 3;
@@ -334,8 +335,9 @@ phasecheck_text(const struct phasecheck_result *r, const char *charger,
 		    PHASECHECK_MIN_SAMPLES);
 		break;
 	case PHASECHECK_NO_CHARGER:
-		snprintf(buf, len, "connector %d of %s: inconclusive: its charger "
-		    "did not answer during the test", connector, charger);
+		snprintf(buf, len, "connector %d of %s: inconclusive: its "
+		    "charger did not answer during the test", connector,
+		    charger);
 		break;
 	case PHASECHECK_NO_DRAW:
 		snprintf(buf, len, "connector %d of %s: inconclusive: the car "

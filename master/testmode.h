@@ -74,7 +74,8 @@ struct testmode_in {
 	bool		 online;	/* its charger answers */
 	enum testmode_car car;
 	bool		 paused;	/* by an operator, or retiring */
-	int32_t		 offered_da;	/* the cycle's setpoint for it now */
+	int32_t		 offered_da;	/* the cycle's setpoint for it, once
+					 * its charger has it in force */
 	uint64_t	 meter_ms;	/* the meter reading's time; 0: none */
 	struct phasecheck_sample sample;
 };

@@ -89,7 +89,10 @@ testsite_cycle(struct site *s, uint64_t now)
 	in.car = car_of(&r->rc);
 	in.paused = s->slot[i].op_paused ||
 	    s->m->peers[s->slot[i].peer].link.retiring;
-	in.offered_da = s->cy.told[i];
+	/* offered: what the cycle wants and the charger says is in force
+	 * (the car follows from then on) */
+	in.offered_da = s->cy.told[i] < r->rc.setpoint_da ? s->cy.told[i] :
+	    r->rc.setpoint_da;
 	in.meter_ms = s->cy.meter_ms;
 	in.sample.meter_online = s->cy.site.meter_online;
 	in.sample.age_ms = s->cy.meter_ms == 0 || now < s->cy.meter_ms ?
@@ -197,10 +200,10 @@ figures(const struct site *s, size_t i, int32_t da, int32_t *base,
 
 		if (!(wired >> p & 1) || da <= room)
 			continue;
-		snprintf(buf, len, "L%d can carry %d.%d A for the chargers now "
-		    "(site limit %d.%d A, building %d.%d A, margin %d.%d A, group "
-		    "limit %d.%d A): a test at %d.%d A does not fit; test at "
-		    "%d.%d A or less, or later", p + 1, room / 10, room % 10,
+		snprintf(buf, len, "L%d can carry %d.%d A for the chargers "
+		    "now (site limit %d.%d A, building %d.%d A, margin %d.%d "
+		    "A, group limit %d.%d A): a test at %d.%d A does not fit; "
+		    "test at %d.%d A or less, or later", p + 1, room / 10, room % 10,
 		    s->cy.site.site_limit_da / 10, s->cy.site.site_limit_da % 10,
 		    s->cy.out.nonev_da[p] / 10, abs(s->cy.out.nonev_da[p] % 10),
 		    s->cy.site.margin_da / 10, s->cy.site.margin_da % 10,
