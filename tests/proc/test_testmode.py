@@ -6,7 +6,8 @@ the simulator's wiring changed: mismatch with the right suggestion; no
 car: inconclusive. Refusals with their twins: an operator may watch but
 not start (an installer may); a second test while one runs (after it
 ended: fine); a current above the charger's rating (within: fine); the
-meter offline (back: fine). What
+meter offline (back: fine); a current the limits cannot carry now, with
+the figures (raised: fine). What
 the meter measured never went over the site limit. Bounded waits;
 processes stopped."""
 
@@ -81,6 +82,22 @@ class TestModeTest(ta.ApiTest):
         self.assertIn("the meter is offline", j["error"])
         self.simc("meter offline off")
         self.wait_status(c, lambda s: s["meter_online"])
+        # the limits first: a group limit of 13 A a phase leaves no room
+        # for 16 A (the twin: raised again, below)
+        st, j, _ = c.call("PUT", "/api/config/site", {"group_limit": 13})
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: s["available"][0] <= 13.0)
+        st, j, _ = c.call("POST", PATH % 1, {"current": 16})
+        self.assertEqual((st, j.get("field")), (409, "current"), j)
+        self.assertIn("L1 can carry 13.0 A for the chargers now", j["error"])
+        self.assertIn("a test at 16.0 A does not fit", j["error"])
+        st, j, _ = c.call("PUT", "/api/config/site", {"group_limit": 100,
+                                                      "confirm": True})
+        self.assertEqual(st, 200, j)
+        self.wait_status(c, lambda s: s["available"][0] > 80.0)
+        self.wait_status(c, lambda s: [x["state"] for x in
+                                       s["connectors"]][:2] ==
+                         ["charging", "charging"], timeout=20)
 
         # 1. wired as configured: match
         st, j, _ = c.call("POST", PATH % 1, {"current": 16, "seconds": 60})
