@@ -25,6 +25,7 @@
 #include "regmap.h"
 #include "siteapi.h"
 #include "strnum.h"
+#include "testsite.h"
 #include "text.h"
 
 #define API_MAX_SEGS	8
@@ -813,6 +814,64 @@ h_connector(struct ctx *c)
 	reply_loop(c, r, "application/json");
 }
 
+/*
+ * A phase check on a connector (docs/api.md, "Test mode"): POST starts
+ * it with {"current": A, "seconds": S}, GET tells its state and result,
+ * DELETE stops it. The loop checks the figures (testsite.c).
+ */
+static void
+h_testmode(struct ctx *c)
+{
+	struct sa_test t = { .who = c->s.user,
+	    .seconds = TESTMODE_SECONDS_DEFAULT };
+	const char *k;
+	json_t	*v;
+	long	 id, n;
+
+	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id) ||
+	    !parse_id(c, c->seg[4], REGMAP_MAX_CONN, "connector", &n))
+		return;
+	t.charger = (int)id;
+	t.connector = (int)n;
+	if (strcmp(c->method, "POST") != 0) {
+		reply_call(c, strcmp(c->method, "GET") == 0 ? sa_test_get :
+		    sa_test_stop, &t);
+		return;
+	}
+	if (!body_object(c))
+		return;
+	json_object_foreach(c->body, k, v) {
+		double	 a = json_number_value(v);
+
+		if (strcmp(k, "current") == 0 && json_is_number(v) &&
+		    a >= ALLOC_MIN_DA / 10.0 && a <= 80.0)
+			t.current_da = (int32_t)(a * 10 + 0.5);
+		else if (strcmp(k, "current") == 0) {
+			reply_error(c, 400, k, "current: the test current in A, "
+			    "a number from 6 to 80");
+			return;
+		} else if (strcmp(k, "seconds") == 0 && json_is_integer(v) &&
+		    a >= TESTMODE_SECONDS_MIN && a <= TESTMODE_SECONDS_MAX)
+			t.seconds = (int)a;
+		else if (strcmp(k, "seconds") == 0) {
+			reply_error(c, 400, k, "seconds: how long the test may "
+			    "take at most, a whole number from %d to %d",
+			    TESTMODE_SECONDS_MIN, TESTMODE_SECONDS_MAX);
+			return;
+		} else {
+			reply_error(c, 400, NULL, "unknown member '%.*s' "
+			    "(current, seconds)", CUT(k, 32));
+			return;
+		}
+	}
+	if (t.current_da == 0) {
+		reply_error(c, 400, "current", "current: required, the test "
+		    "current in A");
+		return;
+	}
+	reply_call(c, sa_test_start, &t);
+}
+
 static void
 h_sessions(struct ctx *c)
 {
@@ -1311,6 +1370,13 @@ static const struct route routes[] = {
 	{ "DELETE", "api/chargers/*", N_INSTALLER, h_charger_delete },
 	{ "POST", "api/chargers/*/test", N_INSTALLER, h_charger_test },
 	{ "POST", "api/chargers/*/connectors/*/*", N_OPERATOR, h_connector },
+	/* after the line above: the last route that matches is taken */
+	{ "GET", "api/chargers/*/connectors/*/test-mode", N_OPERATOR,
+	    h_testmode },
+	{ "POST", "api/chargers/*/connectors/*/test-mode", N_INSTALLER,
+	    h_testmode },
+	{ "DELETE", "api/chargers/*/connectors/*/test-mode", N_INSTALLER,
+	    h_testmode },
 	{ "GET", "api/sessions", N_OPERATOR, h_sessions },
 	{ "GET", "api/sessions.csv", N_OPERATOR, h_sessions },
 	{ "GET", "api/energy", N_OPERATOR, h_energy },

@@ -333,10 +333,38 @@ why_of(const struct cycle *cy, size_t i, const struct cycle_reading *r,
 		/* offered, in force, and still no current: its contactor's
 		 * minimum open time, or heat (alloc.h: held) */
 		w->reason = REASON_CHARGER_HOLDS;
-	else if (cy->plan[i].setpoint_da < cy->target[i])
+	else if (op->test_da > 0) {
+		w->reason = REASON_TEST_MODE;
+		w->value_da = op->test_da;
+	} else if (cy->plan[i].setpoint_da < cy->target[i])
 		w->reason = REASON_RAISE_PENDING;
 	else
 		*w = cy->why[i];
+	if (op->hold && (w->reason == REASON_AT_MAX ||
+	    w->reason == REASON_BELOW_MINIMUM))
+		w->reason = REASON_TEST_HOLD;	/* its cap is the hold */
+}
+
+/*
+ * A phase check (testmode.h): the connector under test is offered its
+ * test current exactly, in the highest priority class, without the
+ * rotation rest a pause would have left it; the others are held at what
+ * they were told (never raised, none started). The allocator still puts
+ * the fuse first.
+ */
+static void
+test_inputs(struct cycle *cy, size_t i, const struct cycle_op *op)
+{
+	struct alloc_conn *a = &cy->ac[i];
+
+	if (op->test_da > 0) {
+		a->min_da = a->max_da = op->test_da < a->max_da ?
+		    op->test_da : a->max_da;
+		a->priority = 16383;
+		if (cy->memo[i].offer_da == 0)
+			cy->memo[i].since_ms = 0;
+	} else if (op->hold && cy->told[i] < a->max_da)
+		a->max_da = cy->told[i];
 }
 
 void
@@ -346,8 +374,10 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 {
 	int32_t	 used[EVG_PHASES];
 
-	for (size_t i = 0; i < cy->n; i++)
+	for (size_t i = 0; i < cy->n; i++) {
 		conn_from(&cy->ac[i], &cf[i], &rd[i], &op[i], now);
+		test_inputs(cy, i, &op[i]);
+	}
 	building(cy, rd);
 	alloc_compute(&cy->site, cy->ac, cy->memo, cy->n, now, cy->work,
 	    cy->target, &cy->out, cy->why);

@@ -50,6 +50,13 @@ struct cycle_op {
 	/* The charger refused this setpoint, still the one we want (0:
 	 * none): the car does not get what it is offered. */
 	int32_t		 refused_da;
+	/* A phase check (testmode.h): offered exactly this (> 0) before
+	 * anyone else, when the fuse allows; no smart-charging wait (the
+	 * caller's) nor rotation rest. */
+	int32_t		 test_da;
+	/* Held steady while a phase check runs elsewhere: never raised nor
+	 * started (a cut for the fuse still comes). */
+	bool		 hold;
 };
 
 struct cycle_out {

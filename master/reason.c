@@ -52,6 +52,10 @@ static const struct {
 				    "limited by the PV surplus (%s)" },
 	[REASON_RAISE_PENDING]	= { "raise_pending",
 				    "raise waits for cut cars to follow" },
+	[REASON_TEST_MODE]	= { "test_mode",
+				    "test mode (phase check, offered %s A)" },
+	[REASON_TEST_HOLD]	= { "test_hold",
+				    "held steady for a phase check" },
 };
 
 const char *
@@ -70,6 +74,7 @@ reason_text(const struct conn_why *w, const char *who, char *buf, size_t len)
 	switch (r) {
 	case REASON_CHARGER_OFFLINE:
 	case REASON_CHARGER_REFUSED:
+	case REASON_TEST_MODE:
 		snprintf(arg, sizeof(arg), "%d.%d", w->value_da / 10,
 		    (w->value_da < 0 ? -w->value_da : w->value_da) % 10);
 		break;

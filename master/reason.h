@@ -44,6 +44,9 @@ enum conn_reason {
 	REASON_SURPLUS_LIMIT,	/* phase: the PV surplus (hybrid, green) */
 	/* The planner: a raise waits for cut cars to follow (5 s). */
 	REASON_RAISE_PENDING,
+	/* A phase check (testmode.h). */
+	REASON_TEST_MODE,	/* value: the test current */
+	REASON_TEST_HOLD,	/* held steady while another is tested */
 	REASON_COUNT
 };
 

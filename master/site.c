@@ -23,6 +23,7 @@
 #include "site.h"
 #include "siteapi.h"
 #include "strnum.h"
+#include "testsite.h"
 #include "text.h"
 
 static void meter_news(struct site *, unsigned, const struct meter_reading *);
@@ -200,6 +201,7 @@ site_allocate(struct site *s, uint64_t now)
 	if (s->meter_running)
 		meter_news(s, meter_core_age(&s->mc, &s->mp, now), NULL);
 	gather(s, now);
+	testsite_cycle(s, now);
 	cycle_run(&s->cy, s->conf, s->rd, s->op, now, &out);
 	/* An overload: a phase now carries less than what is offered on it
 	 * (the building took more, the meter went silent, an operator

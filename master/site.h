@@ -15,6 +15,7 @@
 #include "meterio.h"
 #include "planner.h"
 #include "smart.h"
+#include "testmode.h"
 
 struct master;
 
@@ -134,6 +135,11 @@ struct site {
 	bool			 meter_fresh;	/* a reading not handed over */
 	bool			 meter_given;	/* the cycle has one (online) */
 	struct site_writes	 writes;
+	/* The phase check under way or last ended (testsite.c) */
+	struct testmode		 tm;
+	char			 tm_who[32];
+	int			 tm_seconds;
+	int64_t			 tm_wall_ms;	/* its start */
 };
 
 int	site_start(struct site *, struct master *);

@@ -69,6 +69,25 @@ answer_error(int status, const char *field, const char *msg)
 	return answer_json(status, j);
 }
 
+/* Its currents printed as they are (1.6, not 1.6000000000000001). */
+char *
+siteapi_json(int status, json_t *j)
+{
+	char	*text = j ? json_dumps(j, JSON_COMPACT |
+	    JSON_REAL_PRECISION(6)) : NULL, *out;
+
+	json_decref(j);
+	out = answer(status, "%s", text ? text : "{}");
+	free(text);
+	return out;
+}
+
+char *
+siteapi_error(int status, const char *field, const char *msg)
+{
+	return answer_error(status, field, msg);
+}
+
 /* Settings that need a restart (sockets, threads, the chargers' list). */
 bool
 site_needs_restart(const char *section, const char *key)

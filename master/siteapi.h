@@ -67,6 +67,11 @@ struct rfid_entry {
 	int64_t		 valid_until_ms;
 };
 
+struct json_t;
+/* "NNN body" answers, for the loop's other API files (testsite.c): a
+ * JSON body (taken), or an error with its field. */
+char	*siteapi_json(int status, struct json_t *);
+char	*siteapi_error(int status, const char *field, const char *msg);
 char	*sa_config_get(struct master *, void *);
 char	*sa_config_put(struct master *, void *sa_set);
 char	*sa_charger_add(struct master *, void *sa_set);

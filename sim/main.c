@@ -458,6 +458,48 @@ find(struct sim *sim, const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * "NAME wiring N PHASES": how connector N is really wired to the site's
+ * phases, whatever the charger's own setting says (it still reports its
+ * currents by its setting, as a real one would): an installer's wiring
+ * mistake, for the master's phase check. "NAME wiring" tells both. A
+ * revive wires it by its setting again.
+ */
+static char *
+wiring(struct simslave *ss, const char *args)
+{
+	char	 rot[16], extra;
+	long	 k;
+	int	 pc;
+
+	while (*args == ' ')
+		args++;
+	if (*args == '\0') {
+		const struct fw_cfg *fc = &ss->s.fw.cfg;
+		char	 buf[128];
+		size_t	 o = 0;
+
+		for (int i = 0; i < fc->nconn && o < sizeof(buf); i++)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    "%sconnector %d: %s (set: %s)", i ? "; " : "",
+			    i + 1, phase_conn_name(ss->s.sim.conn[i].phase),
+			    phase_conn_name(fc->conn[i].phase));
+		return strdup(buf);
+	}
+	if (sscanf(args, "%ld %15s %c", &k, rot, &extra) != 2 || k < 1 ||
+	    k > ss->s.fw.cfg.nconn)
+		return strdup("error: wiring N PHASES: connector 1 or 2, then "
+		    "L1, L2, L3, L1L2L3, L2L3L1 or L3L1L2");
+	for (pc = PHASE_L1; pc <= PHASE_L3L1L2; pc++)
+		if (strcmp(rot, phase_conn_names[pc]) == 0)
+			break;
+	if (pc > PHASE_L3L1L2)
+		return strdup("error: wiring: PHASES is one of L1, L2, L3, "
+		    "L1L2L3, L2L3L1, L3L1L2");
+	ss->s.sim.conn[k - 1].phase = (enum phase_conn)pc;
+	return strdup("ok");
+}
+
 /* "NAME command...", or a simulator command. */
 static char *
 on_control(void *arg, const char *line)
@@ -582,6 +624,9 @@ on_control(void *arg, const char *line)
 	}
 	if (!ss->alive)
 		return strdup("error: that charger is killed ('revive' it)");
+	if (strncmp(rest, "wiring", 6) == 0 && (rest[6] == '\0' ||
+	    rest[6] == ' '))
+		return wiring(ss, rest + 6);
 	return slave_control_line(&ss->s, rest, clock_now_ms());
 }
 
