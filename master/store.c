@@ -61,6 +61,11 @@ static const char *const schema[] = {
 	("CREATE TABLE web_sessions (tok_hash TEXT PRIMARY KEY, user TEXT"
 	"  NOT NULL, role INTEGER NOT NULL, csrf TEXT NOT NULL, last_ms"
 	"  INTEGER NOT NULL);"),
+	/* 6 -> 7: commissioning reports (report.h), each the JSON the
+	 * master made when the installer saved it */
+	("CREATE TABLE reports (id INTEGER PRIMARY KEY, time_ms INTEGER NOT"
+	"  NULL, site TEXT NOT NULL, installer TEXT NOT NULL, body TEXT NOT"
+	"  NULL);"),
 };
 
 static int
