@@ -15,25 +15,37 @@ import test_link as tl  # noqa: E402
 import test_site as ts  # noqa: E402
 
 
+def browser_site(test):
+    """playwright-core installed (from tests/browser/package.json), and a
+    simulated site of three chargers with its web UI and meter up."""
+    browser = os.path.join(tl.SRC, "tests/browser")
+    if not os.path.isdir(os.path.join(browser, "node_modules",
+                                      "playwright-core")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                       cwd=browser, check=True, timeout=300)
+    m = test.start_site(n=3, web=True)
+    m.wait_for(r"web UI on")
+    m.wait_for(r"meter: online", timeout=15)
+    tl.control(test.simsock, "meter base 5 6 7")
+    return m
+
+
+def run_browser(test, script, *args, timeout=240):
+    """node tests/browser/SCRIPT URL ARGS..., which must pass."""
+    r = subprocess.run(["node", os.path.join(tl.SRC, "tests/browser",
+                                             script),
+                        "http://127.0.0.1:%d/" % test.web_port, *args],
+                       capture_output=True, text=True, timeout=timeout)
+    print(r.stdout, file=sys.stderr)
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
 class WebUiTest(ts.SiteTest):
     def test_browser(self):
-        browser = os.path.join(tl.SRC, "tests/browser")
-        if not os.path.isdir(os.path.join(browser, "node_modules",
-                                          "playwright-core")):
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
-                           cwd=browser, check=True, timeout=300)
-        m = self.start_site(n=3, web=True)
-        m.wait_for(r"web UI on")
-        m.wait_for(r"meter: online", timeout=15)
-        tl.control(self.simsock, "meter base 5 6 7")
+        browser_site(self)
         self.seed_history()
-        shots = os.path.join(tl.BIN, "screenshots")
-        r = subprocess.run(["node", os.path.join(browser, "webui.js"),
-                            "http://127.0.0.1:%d/" % self.web_port,
-                            self.simsock, shots],
-                           capture_output=True, text=True, timeout=240)
-        print(r.stdout, file=sys.stderr)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        run_browser(self, "webui.js", self.simsock,
+                    os.path.join(tl.BIN, "screenshots"))
 
 
     def seed_history(self):
