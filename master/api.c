@@ -1166,10 +1166,11 @@ h_report_add(struct ctx *c)
 	localtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M %Z", &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	if (!json_is_array(json_object_get(st, "alarms")))
+		json_object_set_new(st, "alarms", json_array());
 	rep = report_make(c->body, &meta, json_object_get(cfg, "config"),
-	    json_object_get(cfg, "pending"), json_object_get(st, "alarms") ?:
-	    json_array(), json_integer_value(json_object_get(st,
-	    "alarms_total")));
+	    json_object_get(cfg, "pending"), json_object_get(st, "alarms"),
+	    json_integer_value(json_object_get(st, "alarms_total")));
 	if (rep == NULL) {
 		reply_error(c, 503, NULL, "out of memory");
 		goto out;

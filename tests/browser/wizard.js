@@ -174,6 +174,30 @@ async function badge(page, key) {
       }
       await rp.close();
     });
+    await step('an operator reads the reports, and commissions nothing', async () => {
+      const st = await page.evaluate(async () => {
+        const s = await (await fetch('/api/session')).json();
+        const r = await fetch('/api/users', { method: 'POST', body: JSON.stringify({ name: 'olivia', role: 'operator', password: 'first-pass-1' }),
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf } });
+        return r.status;
+      });
+      assert.strictEqual(st, 201);
+      const oc = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const op = await oc.newPage();
+      op.on('pageerror', (e) => errors.push(String(e)));
+      await op.goto(url);
+      await op.fill('#login-user', 'olivia');
+      await op.fill('#login-password', 'first-pass-1');
+      await op.click('#login-form button[type=submit]');
+      await op.fill('#pw-old', 'first-pass-1');
+      await op.fill('#pw-new', 'olivias-own-pass-2');
+      await op.click('#password-form button[type=submit]');
+      await op.waitForSelector('#phases .phase');
+      await op.click('nav a[href="#/commissioning"]');
+      await op.waitForSelector('#wiz-reports td:has-text("Zoë Martin")');
+      assert.strictEqual(await op.$$eval('#wiz-save, .wiz-steps, #page form', (e) => e.length), 0);
+      await oc.close();
+    });
     await step('the wizard at 360 px', async () => {
       await page.setViewportSize({ width: 360, height: 740 });
       await page.goto(url + '#/commissioning');
