@@ -29,6 +29,7 @@ const WT = {
     + 'and be in the authorisation mode of the site. Then check each connector\'s phase rotation with a car.',
   test: 'Test', phaseRun: 'Run the phase check', phaseStop: 'Stop', skip: 'Record as skipped', reason: 'Why it is skipped',
   phaseNone: 'phase check not available on this appliance', phaseAmps: 'Test current (A)', phaseSecs: 'Seconds',
+  phaseFix: 'Set the wiring to', phaseAgain: 'Run the phase check again after the restart.',
   phaseNeedsCar: 'Plug a car (or a test box) into the connector first; the check drives it at the test current.',
   installer: 'Installer\'s name', notes: 'Notes (plain text)', save: 'Save the report',
   saved: 'Report saved.', open: 'Open', download: 'Download', reports: 'Saved reports', noReports: 'No report saved yet.',
@@ -232,6 +233,7 @@ function wizPhaseCheck(w, c, n) {
       wizRecord(w, Object.assign({ status: 'skipped', text: reason.value.trim().slice(0, 400) }, key), out);
     } }, WT.skip)));
   const base = '/api/chargers/' + c.id + '/connectors/' + n + '/test-mode';
+  const fix = h('div', { class: 'actions' });
   let stop = false;
   const run = async () => {
     stop = false;
@@ -243,7 +245,17 @@ function wizPhaseCheck(w, c, n) {
       const g = await api('GET', base);
       if (g.status !== 200) { message(msg, g.body.error || WT.phaseNone, true); skip.hidden = false; return; }
       message(msg, 'Phase check: ' + g.body.state + (g.body.result && g.body.result.text ? ': ' + g.body.result.text : ''));
-      if (['done', 'failed', 'stopped'].includes(g.body.state)) { wizRecord(w, wizPhaseResult(c, n, g.body), out); return; }
+      if (['done', 'failed', 'stopped'].includes(g.body.state)) {
+        wizRecord(w, wizPhaseResult(c, n, g.body), out);
+        const sug = g.body.result && g.body.result.suggested;
+        if (sug) put(fix, h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          /* the wiring as any setting: the API's rules, a restart to apply */
+          const x = await sendConfirmed('PUT', '/api/chargers/' + c.id, { ['phase' + n]: sug });
+          message(msg, x.status === 200 ? savedText(x.body) + ' ' + WT.phaseAgain : x.body.error, x.status !== 200);
+          if (x.status === 200 && x.body.pending) setPending(x.body.pending);
+        } }, WT.phaseFix + ' ' + sug));
+        return;
+      }
       await new Promise((res) => setTimeout(res, 1000));
     }
   };
@@ -254,7 +266,7 @@ function wizPhaseCheck(w, c, n) {
     h('div', { class: 'filters' }, h('label', { for: amps.id }, WT.phaseAmps, amps), h('label', { for: secs.id }, WT.phaseSecs, secs),
       h('button', { type: 'button', class: 'secondary', 'data-action': 'phase', onclick: run }, WT.phaseRun),
       h('button', { type: 'button', class: 'secondary', onclick: async () => { stop = true; await api('DELETE', base); } }, WT.phaseStop)),
-    msg, skip);
+    msg, fix, skip);
 }
 
 function wizCharger(w, c, siteAuth) {
@@ -312,7 +324,9 @@ async function wizSummary(w, cfg) {
     const body = { installer: who.value.trim(), notes: notes.value.replace(/\t/g, ' '), steps: wizOrdered(w) };
     const r = await api('POST', '/api/reports', body);
     if (r.status !== 201) { message(out, r.body.error, true); return; }
+    /* saved: the next pass starts afresh */
     localStorage.removeItem(WIZ_KEY);
+    Object.assign(w, { step: 0, results: {}, installer: '', notes: '' });
     put(out, h('p', { class: 'msg' }, WT.saved + ' ',
       h('a', { href: r.body.html, target: '_blank', rel: 'noopener', id: 'wiz-open' }, WT.open + ' report ' + r.body.id), ' · ',
       h('a', { href: r.body.html + '?download=yes' }, WT.download)));

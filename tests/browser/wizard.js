@@ -202,6 +202,12 @@ async function badge(page, key) {
       await page.setViewportSize({ width: 360, height: 740 });
       await page.goto(url + '#/commissioning');
       await page.waitForSelector('.wiz-steps button[aria-current]');
+      await page.click('.wiz-steps li:nth-child(1) button');
+      await page.waitForSelector('#set-site-group_limit');
+      await noSideScroll(page, 360, 'site step');
+      await page.click('.wiz-steps li:nth-child(2) button');
+      await page.waitForSelector('#wiz-meter-live:has-text("Meter online")');
+      await noSideScroll(page, 360, 'meter step');
       await page.click('.wiz-steps li:nth-child(3) button');
       await page.waitForSelector('article[data-charger="bay-003"]');
       await noSideScroll(page, 360, 'chargers step');
