@@ -315,7 +315,8 @@ status_free(void *cls)
 	web_unref(NULL, cls);
 }
 
-#define WEB_CSP	"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+#define WEB_CSP	"default-src 'self'; img-src 'self' data:; " \
+	"frame-ancestors 'none'"
 
 static void
 common_headers(struct MHD_Response *r, const char *type)
