@@ -21,8 +21,11 @@
 
 #include "api.h"
 #include "apidb.h"
+#include "clock.h"
 #include "master.h"
 #include "regmap.h"
+#include "report.h"
+#include "reportdb.h"
 #include "siteapi.h"
 #include "strnum.h"
 #include "testsite.h"
@@ -701,6 +704,37 @@ charger_writable(modbus_t *mb, const char *self, char *err, size_t errlen)
 }
 
 /*
+ * What a charger says of its own settings, for the commissioning
+ * wizard: each connector's rating (input register +16) and, from map v2,
+ * its authorisation mode (holding register 3). What it does not answer
+ * is left out.
+ */
+static json_t *
+charger_own(modbus_t *mb, const struct reg_unit *u)
+{
+	uint16_t regs[REGMAP_CONN_INPUTS];
+	struct reg_conn rc;
+	struct reg_unit_hold uh;
+	json_t	*j = json_object(), *ratings = json_array();
+
+	for (int k = 0; k < u->connectors && k < REGMAP_MAX_CONN; k++) {
+		if (modbus_read_input_registers(mb, REGMAP_CONN_BASE * (k + 1),
+		    REGMAP_CONN_INPUTS, regs) != REGMAP_CONN_INPUTS)
+			break;
+		regmap_decode_conn(regs, &rc);
+		json_array_append_new(ratings, json_real(rc.max_da / 10.0));
+	}
+	json_object_set_new(j, "ratings", ratings);
+	if (u->map_version >= 2 && modbus_read_registers(mb, 0,
+	    REGMAP_UNIT_HOLDINGS, regs) == REGMAP_UNIT_HOLDINGS) {
+		regmap_decode_unit_hold(regs, &uh);
+		json_object_set_new(j, "authorisation", json_string(
+		    uh.authorisation ? "remote" : "free"));
+	}
+	return j;
+}
+
+/*
  * Reach a charger and report what it says: its unit block (register map
  * version, connectors, firmware, status, serial), and whether it takes
  * this appliance's writes. Runs here, not in the loop: a silent address
@@ -722,6 +756,7 @@ h_charger_test(struct ctx *c)
 	socklen_t melen = sizeof(me);
 	char	 self[INET_ADDRSTRLEN] = "?", werr[256] = "";
 	bool	 writable;
+	json_t	*own;
 
 	if (!parse_id(c, c->seg[2], MASTER_MAX_CHARGERS, "charger", &id))
 		return;
@@ -759,9 +794,10 @@ h_charger_test(struct ctx *c)
 	    &melen) == 0)
 		inet_ntop(AF_INET, &me.sin_addr, self, sizeof(self));
 	writable = charger_writable(mb, self, werr, sizeof(werr));
+	regmap_decode_unit(regs, &u);
+	own = charger_own(mb, &u);
 	modbus_close(mb);
 	modbus_free(mb);
-	regmap_decode_unit(regs, &u);
 	snprintf(host + 32, 16, "%u.%u", u.firmware >> 8, u.firmware & 0xff);
 	j = json_pack("{s:b, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:f, s:b, s:s}",
 	    "reachable", true, "host", host, "port", port,
@@ -771,6 +807,8 @@ h_charger_test(struct ctx *c)
 	    "appliance_address", self);
 	if (!writable)
 		json_object_set_new(j, "write_error", json_string(werr));
+	json_object_update(j, own);
+	json_decref(own);
 	reply_json(c, 200, j);
 }
 
@@ -1323,6 +1361,159 @@ h_alarm_test(struct ctx *c)
 	reply_json(c, 200, j);
 }
 
+/* --- commissioning reports (report.h) ------------------------------------ */
+
+/* No script at all, its own inline style only: the page holds texts an
+ * installer typed. */
+#define API_REPORT_CSP	"default-src 'none'; style-src 'unsafe-inline'; " \
+	"frame-ancestors 'none'"
+
+/* The alarms of the status in force, or NULL (503 answered). */
+static json_t *
+status_now(struct ctx *c)
+{
+	struct web_buf *b = web_status_ref(c->w);
+	json_t	*st = NULL;
+
+	if (b != NULL) {
+		st = json_loadb(b->data + b->body, b->body_len, 0, NULL);
+		web_unref(c->w, b);
+	}
+	if (st == NULL)
+		reply_error(c, 503, NULL, "starting: no status yet");
+	return st;
+}
+
+static void
+h_report_add(struct ctx *c)
+{
+	const char *path = c->w->m->conf->site.database;
+	char	 err[300], field[64], date[48], day[16];
+	char	*r;
+	json_t	*cfg = NULL, *st = NULL, *rep = NULL;
+	struct report_meta meta = { .saved_by = c->s.user,
+	    .version = EVG_VERSION, .date = date, .day = day };
+	time_t	 t;
+	struct tm tm;
+	json_int_t id;
+
+	if (!body_object(c))
+		return;
+	/* the settings as GET /api/config shows them, from the loop */
+	if ((r = web_call(c->w, sa_config_get, NULL)) == NULL ||
+	    strncmp(r, "200 ", 4) != 0) {
+		reply_loop(c, r, "application/json");
+		return;
+	}
+	cfg = json_loads(r + 4, 0, NULL);
+	free(r);
+	if (report_check(c->body, json_object_get(cfg, "config"), err,
+	    sizeof(err), field, sizeof(field)) != 0) {
+		reply_error(c, 400, field, "%s", err);
+		goto out;
+	}
+	if ((st = status_now(c)) == NULL)
+		goto out;
+	if (path[0] == '\0' || c->w->db == NULL) {
+		reply_error(c, 503, NULL, "no database (site.database is not "
+		    "set, or cannot be read)");
+		goto out;
+	}
+	meta.time_ms = clock_wall_ms();
+	t = (time_t)(meta.time_ms / 1000);
+	localtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M %Z", &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	if (!json_is_array(json_object_get(st, "alarms")))
+		json_object_set_new(st, "alarms", json_array());
+	rep = report_make(c->body, &meta, json_object_get(cfg, "config"),
+	    json_object_get(cfg, "pending"), json_object_get(st, "alarms"),
+	    json_integer_value(json_object_get(st, "alarms_total")));
+	if (rep == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		goto out;
+	}
+	if ((id = reportdb_add(path, rep, err, sizeof(err))) < 0) {
+		reply_error(c, 503, NULL, "cannot save the report: %s", err);
+		goto out;
+	}
+	if (id == 0) {
+		reply_error(c, 409, NULL, "the appliance keeps at most %d "
+		    "reports", REPORT_KEEP_MAX);
+		goto out;
+	}
+	loop_event(c, SEV_INFO, "report", "%s saved commissioning report %lld"
+	    " (installer '%s')", c->s.user, (long long)id, json_string_value(
+	    json_object_get(rep, "installer")));
+	snprintf(err, sizeof(err), "/api/reports/%lld.html", (long long)id);
+	reply_json(c, 201, json_pack("{s:I, s:s, s:s}", "id", id, "result",
+	    "saved", "html", err));
+out:
+	json_decref(rep);
+	json_decref(st);
+	json_decref(cfg);
+}
+
+static void
+h_reports(struct ctx *c)
+{
+	json_t	*a;
+
+	if (!db_ready(c))
+		return;
+	a = reportdb_list(c->w->db);
+	db_done(c);
+	if (a == NULL)
+		reply_error(c, 503, NULL, "cannot read the reports");
+	else
+		reply_json(c, 200, json_pack("{s:o}", "reports", a));
+}
+
+/* GET /api/reports/N (JSON), N.html or N?format=html (the page). */
+static void
+h_report_get(struct ctx *c)
+{
+	char	 num[24], name[96];
+	size_t	 n = strlen(c->seg[2]), len = 0;
+	bool	 html = n > 5 && strcmp(c->seg[2] + n - 5, ".html") == 0;
+	const char *fmt = arg(c, "format"), *dl = arg(c, "download");
+	json_t	*r;
+	char	*page;
+	long	 id;
+
+	snprintf(num, sizeof(num), "%.*s", (int)(html ? n - 5 : n), c->seg[2]);
+	if (fmt != NULL && strcmp(fmt, "html") != 0 && strcmp(fmt, "json")) {
+		reply_error(c, 400, "format", "format: must be html or json");
+		return;
+	}
+	html = html || (fmt != NULL && strcmp(fmt, "html") == 0);
+	if (!parse_id(c, num, 2000000000L, "report", &id) || !db_ready(c))
+		return;
+	r = reportdb_get(c->w->db, id);
+	db_done(c);
+	if (r == NULL) {
+		reply_error(c, 404, NULL, "no such report: %ld", id);
+		return;
+	}
+	if (!html) {
+		reply_json(c, 200, r);
+		return;
+	}
+	page = report_html(r, id, &len);
+	report_filename(r, name, sizeof(name));
+	json_decref(r);
+	if (page == NULL) {
+		reply_error(c, 503, NULL, "out of memory");
+		return;
+	}
+	snprintf(c->rs->dispbuf, sizeof(c->rs->dispbuf), "%s; filename=\"%s\"",
+	    dl != NULL && strcmp(dl, "yes") == 0 ? "attachment" : "inline",
+	    name);
+	c->rs->disposition = c->rs->dispbuf;
+	c->rs->csp = API_REPORT_CSP;
+	reply(c, 200, "text/html; charset=utf-8", page, len);
+}
+
 static void
 h_asset(struct ctx *c)
 {
@@ -1394,6 +1585,9 @@ static const struct route routes[] = {
 	{ "GET", "api/alarms", N_OPERATOR, h_alarms },
 	{ "POST", "api/alarms/ack", N_OPERATOR, h_alarm_ack },
 	{ "POST", "api/alarms/test", N_INSTALLER, h_alarm_test },
+	{ "GET", "api/reports", N_OPERATOR, h_reports },
+	{ "POST", "api/reports", N_INSTALLER, h_report_add },
+	{ "GET", "api/reports/*", N_OPERATOR, h_report_get },
 	{ "GET", "metrics", N_OPERATOR, h_metrics },
 };
 

@@ -44,6 +44,9 @@ struct api_resp {
 	char		 allow[64];	/* 405 */
 	int		 retry_after;	/* s, 429 */
 	const char	*disposition;	/* Content-Disposition */
+	char		 dispbuf[128];	/* for disposition */
+	const char	*csp;		/* Content-Security-Policy, if not the
+					 * pages' own */
 };
 
 void	api_handle(struct web *, const struct api_req *, struct api_resp *);

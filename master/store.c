@@ -75,6 +75,11 @@ static const char *const schema[] = {
 	"CREATE UNIQUE INDEX alarms_open ON alarms(code, source, connector)"
 	"  WHERE cleared_ms IS NULL;"
 	"CREATE INDEX alarms_cleared ON alarms(cleared_ms);"),
+	/* 8 -> 9: commissioning reports (report.h), each the JSON the
+	 * master made when the installer saved it */
+	("CREATE TABLE reports (id INTEGER PRIMARY KEY, time_ms INTEGER NOT"
+	"  NULL, site TEXT NOT NULL, installer TEXT NOT NULL, body TEXT NOT"
+	"  NULL);"),
 };
 
 static int

@@ -315,6 +315,9 @@ status_free(void *cls)
 	web_unref(NULL, cls);
 }
 
+#define WEB_CSP	"default-src 'self'; img-src 'self' data:; " \
+	"frame-ancestors 'none'"
+
 static void
 common_headers(struct MHD_Response *r, const char *type)
 {
@@ -325,8 +328,7 @@ common_headers(struct MHD_Response *r, const char *type)
 	/* an idle connection is cut when its next request's headers are
 	 * late (webconn.h): clients that read this do not race the cut */
 	MHD_add_response_header(r, "Keep-Alive", WEB_KEEPALIVE_HINT);
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Content-Security-Policy", WEB_CSP);
 }
 
 /* GET /api/status: one response per snapshot, shared by every client. */
@@ -656,6 +658,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (rs.disposition)
 		MHD_add_response_header(r, "Content-Disposition",
 		    rs.disposition);
+	if (rs.csp != NULL &&
+	    MHD_del_response_header(r, "Content-Security-Policy", WEB_CSP))
+		MHD_add_response_header(r, "Content-Security-Policy", rs.csp);
 	if (rs.retry_after > 0) {
 		char	 ra[16];
 

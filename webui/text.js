@@ -57,6 +57,7 @@ const TEXTS = {
     'nav.metering': 'Metering',
     'nav.authorisation': 'Authorisation',
     'nav.smart': 'Smart charging',
+    'nav.commissioning': 'Commissioning',
     'nav.sessions': 'Sessions',
     'nav.events': 'Events',
     'nav.users': 'Users',

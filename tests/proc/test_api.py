@@ -70,6 +70,15 @@ class Client:
         return st, j
 
 
+def own_tests_only(cls):
+    """A test class that borrows ApiTest's helpers runs its own tests, not
+    the site's and the API's it inherits."""
+    for name in dir(ApiTest):
+        if name.startswith("test_") and name not in vars(cls):
+            setattr(cls, name, None)
+    return cls
+
+
 class ApiTest(ts.SiteTest):
     def site(self, n=2, **kw):
         # a 100 A supply (the group limit may not exceed it)

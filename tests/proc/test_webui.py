@@ -26,16 +26,25 @@ def browser_dir():
     return browser
 
 
-def run_browser(test, script):
-    """tests/browser/SCRIPT against test's appliance and simulator; its
-    output on stderr, its screenshots in BUILD/screenshots/; fails test
-    unless it passed."""
+def browser_site(test):
+    """A simulated site of three chargers with its web UI and meter up."""
+    m = test.start_site(n=3, web=True)
+    m.wait_for(r"web UI on")
+    m.wait_for(r"meter: online", timeout=15)
+    tl.control(test.simsock, "meter base 5 6 7")
+    return m
+
+
+def run_browser(test, script, timeout=240):
+    """tests/browser/SCRIPT URL SIM_SOCKET SHOTS against test's appliance
+    and simulator; its output on stderr, its screenshots in
+    BUILD/screenshots/; fails test unless it passed."""
     shots = os.path.join(tl.BIN, "screenshots")
     t0 = time.monotonic()
     r = subprocess.run(["node", os.path.join(browser_dir(), script),
                         "http://127.0.0.1:%d/" % test.web_port,
                         test.simsock, shots],
-                       capture_output=True, text=True, timeout=240)
+                       capture_output=True, text=True, timeout=timeout)
     print(r.stdout, file=sys.stderr)
     print("%s took %.1f s" % (script, time.monotonic() - t0),
           file=sys.stderr)
@@ -44,10 +53,7 @@ def run_browser(test, script):
 
 class WebUiTest(ts.SiteTest):
     def test_browser(self):
-        m = self.start_site(n=3, web=True)
-        m.wait_for(r"web UI on")
-        m.wait_for(r"meter: online", timeout=15)
-        tl.control(self.simsock, "meter base 5 6 7")
+        browser_site(self)
         self.seed_history()
         run_browser(self, "webui.js")
 
