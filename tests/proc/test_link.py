@@ -448,7 +448,7 @@ class MasterConfigTest(unittest.TestCase):
              ":2: clamp2.ct_rating: must be 1.0-5000.0 A"),
             ("[charger1]\nhost = 127.0.0.1\nmin_current1 = 20\n"
              "max_current1 = 16\n",
-             "charger1.min_current1: must be 6.0 A up to max_current1"),
+             "charger1.min_current1: must be 6.0 A up to charger1.max_current1"),
             ("[smart]\ndays = weekends\n",
              "smart.days: 'weekends': expected mon-fri, all"),
             ("[smart]\nno_charge1 = 8-11\n",
@@ -456,7 +456,7 @@ class MasterConfigTest(unittest.TestCase):
             ("[smart]\nrandom_delay = 3600\n",
              ":2: smart.random_delay: must be 0-1800 s"),
             ("[charger1]\nhost = 127.0.0.1\n[charger2]\nhost = 127.0.0.1\n",
-             "charger2: 127.0.0.1:502 is also charger 'charger1'"),
+             "charger2.host: 127.0.0.1:502 is also charger 'charger1'"),
             ("[charger1]\nhost = 127.0.0.1\nphase1 = L4\n",
              ":3: charger1.phase1: must be one of"),
             ("[charger1]\nname = x\n", "charger1.host: must be set"),
