@@ -313,6 +313,8 @@ why_of(const struct cycle *cy, size_t i, const struct cycle_reading *r,
 			r_car = REASON_NO_CAR;	/* a state unknown to us */
 		break;
 	}
+	if (r_early == REASON_NONE && op->retired)
+		r_early = REASON_DECOMMISSIONED;
 	if (r_early == REASON_NONE && op->paused)
 		r_early = REASON_OPERATOR_PAUSE;
 	if (r_early == REASON_NONE)

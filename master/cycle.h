@@ -42,6 +42,7 @@ struct cycle_reading {
 /* What operators and the smart-charging rules ask of a connector. */
 struct cycle_op {
 	bool		 paused;	/* an operator paused it */
+	bool		 retired;	/* its charger is being decommissioned */
 	bool		 blocked;	/* a no-charge period or random delay */
 	/* Why blocked: REASON_SMART_DELAY or REASON_SMART_PERIOD, and until
 	 * when (now_ms's clock; 0: unknown). */

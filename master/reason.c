@@ -56,6 +56,9 @@ static const struct {
 				    "test mode (phase check, offered %s A)" },
 	[REASON_TEST_HOLD]	= { "test_hold",
 				    "held steady for a phase check" },
+	[REASON_DECOMMISSIONED]	= { "decommissioned",
+				    "decommissioned: nothing until the restart "
+				    "removes it" },
 };
 
 const char *

@@ -47,6 +47,7 @@ enum conn_reason {
 	/* A phase check (testmode.h). */
 	REASON_TEST_MODE,	/* value: the test current */
 	REASON_TEST_HOLD,	/* held steady while another is tested */
+	REASON_DECOMMISSIONED,	/* its charger goes at the next restart */
 	REASON_COUNT
 };
 

@@ -168,6 +168,7 @@ gather(struct site *s, uint64_t now)
 		r->rc = *rc;
 		/* a charger decommissioned gets nothing any more */
 		op->paused = s->slot[i].op_paused || pe->link.retiring;
+		op->retired = pe->link.retiring;
 		/* Smart charging: no-charge periods and random delays. */
 		op->blocked = r->online && cycle_wants_current(rc) &&
 		    !op->paused && !smart_allows(&m->conf->smart,

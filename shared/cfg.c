@@ -237,7 +237,10 @@ cfg_set_arg(const struct cfg_key *tab, void *obj, const char *arg,
 	strcpy(buf, arg);
 	if ((eq = strchr(buf, '=')) == NULL ||
 	    (dot = memchr(buf, '.', (size_t)(eq - buf))) == NULL) {
-		snprintf(err, errlen, "'%s': expected section.key=value", arg);
+		/* at most 64 bytes of what was typed: the message is for a
+		 * person, and gcc -O3 sees no truncation then */
+		snprintf(err, errlen, "'%.64s%s': expected section.key=value",
+		    arg, strlen(arg) > 64 ? "..." : "");
 		return -EINVAL;
 	}
 	*dot = *eq = '\0';

@@ -435,6 +435,11 @@ alarms(struct pen *p, int row, const struct tui_status *st)
 	}
 }
 
+/* The keys spelled out, for a wide terminal. */
+#define KEYS_LONG	" jk/arrows select  Enter detail  p pause  l lock  " \
+	"b boost  a authorise  r reset  A ack alarm  +/- limit  o sort  " \
+	"/ filter  e events  s sessions  ? help  q quit"
+
 static void
 footer(struct pen *p, const struct tui_view *v, const char *help)
 {
@@ -504,10 +509,8 @@ main_screen(struct pen *p, const struct tui_status *st,
 	if (st->valid && !v->reachable && !v->message[0])
 		put(p, p->s->rows - 2, 0, p->s->cols, TA_BAD, "master unreachable:"
 		    " showing its last status; reconnecting...");
-	footer(p, v, p->s->cols >= 146 ?
-	    " jk/arrows select  Enter detail  p pause  l lock  b boost  "
-	    "a authorise  r reset  A ack alarm  +/- limit  o sort  / filter  "
-	    "e events  s sessions  ? help  q quit" :
+	/* the long line only where all of it fits (never cut) */
+	footer(p, v, p->s->cols >= (int)sizeof(KEYS_LONG) - 1 ? KEYS_LONG :
 	    " jk Enter p pause l lock b boost a auth r reset A ack +- limit "
 	    "o sort / e s ? q");
 }

@@ -1268,6 +1268,14 @@ test_why_through_the_cycle(void **state)
 	assert_why(s, 0, REASON_OPERATOR_PAUSE);
 	assert_why(s, 4, REASON_FAULT);
 	s->op[0].paused = s->op[4].paused = false;
+	/* a charger being decommissioned (paused as well, site.c) says so,
+	 * not "paused by operator" */
+	s->op[5].retired = true;
+	run(s, CYCLE_MS);
+	assert_why(s, 5, REASON_DECOMMISSIONED);
+	s->op[5].retired = false;
+	run(s, CYCLE_MS);
+	assert_why(s, 5, REASON_OPERATOR_PAUSE);
 	/* paused and given back at once: its charger keeps the contactor
 	 * open for its minimum open time (10 s here) */
 	s->op[1].paused = true;

@@ -180,6 +180,16 @@ test_80_columns(void **state)
 	assert_true(strlen(row(f, 0)) <= 80);
 	assert_non_null(strstr(row(f, 0), "master ok"));
 	assert_non_null(strstr(row(f, 0), "group 63.0 A"));
+	/* the keys: spelled out only where all of them fit, never cut;
+	 * the short line on every width below */
+	for (int w = 140; w <= 170; w++) {
+		tui_screen_free(&f->s);
+		assert_int_equal(tui_screen_alloc(&f->s, 24, w), 0);
+		render(f, NULL, false);
+		assert_non_null(strstr(row(f, 23), "q quit") ?:
+		    strstr(row(f, 23), "o sort / e s ? q"));
+	}
+	assert_non_null(strstr(row(f, 23), "? help  q quit"));
 	/* very small screens do not break it */
 	for (int w = 1; w < 40; w += 7) {
 		tui_screen_free(&f->s);
