@@ -353,6 +353,14 @@ why_of(const struct cycle *cy, size_t i, const struct cycle_reading *r,
  * rotation rest a pause would have left it; the others are held at what
  * they were told (never raised, none started). The allocator still puts
  * the fuse first.
+ *
+ * The test current is counted on all three phases, whatever the
+ * connector's configured wiring: the check runs because that wiring may
+ * be wrong, so the car may draw on any phase, and the worst case still
+ * possible is reserved (a single-phase car counted on one phase would
+ * leave a phase it really draws on unguarded). Nothing is learnt of the
+ * car's phases meanwhile: the charger maps its currents by a wiring that
+ * may be the wrong one.
  */
 static void
 test_inputs(struct cycle *cy, size_t i, const struct cycle_op *op)
@@ -363,6 +371,9 @@ test_inputs(struct cycle *cy, size_t i, const struct cycle_op *op)
 		a->min_da = a->max_da = op->test_da < a->max_da ?
 		    op->test_da : a->max_da;
 		a->priority = 16383;
+		a->phase = PHASE_L1L2L3;
+		cy->memo[i].car_lines = 0;
+		cy->memo[i].one_phase_since = 0;
 		if (cy->memo[i].offer_da == 0)
 			cy->memo[i].since_ms = 0;
 	} else if (op->hold && cy->told[i] < a->max_da)

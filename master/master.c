@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "master.h"
+#include "testsite.h"
 
 /* The site's status: to the web UI and the status file, through the
  * publisher's thread. */
@@ -219,6 +220,8 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 void
 master_stop(struct master *m)
 {
+	/* first, while the database still takes events */
+	testsite_shutdown(&m->site, m->restart_requested, clock_now_ms());
 	if (m->conf->site.stats_file[0])
 		master_write_stats(m);
 	if (m->site.meter_running)

@@ -1,9 +1,10 @@
 /*
  * phasecheck.c: which phases a connector's car draws on, from the meter's
- * readings before and during a test step. See phasecheck.h.
+ * readings before, during and after a test step. See phasecheck.h.
  *
  * The clamps see the building and every car. What the test connector's
- * step adds is the rise of each site phase between the two windows, less
+ * step adds is the rise of each site phase at the test current against
+ * the mean of the windows at the minimum before and after it, less
  * the change the other connectors' chargers report (a car elsewhere that
  * ramped or was cut during the test). The car's own charger says how much
  * more each of its conductors draws at the test current. Each wiring of
@@ -152,25 +153,98 @@ bits(unsigned v)
 	return n;
 }
 
+/*
+ * How far the building moved in a gap, per site phase: each usable
+ * reading against the window before the gap, less what the car's own
+ * change can explain. The car's conductors each land on one phase (or
+ * none), so the car moves a phase by between its smallest and largest
+ * conductor's change and 0; its charger's readings next to the meter's
+ * (one either side: the two are read a few hundred milliseconds apart)
+ * bound it. A move beyond that is the building's: noise, not evidence
+ * (a load switched off one phase and on another while the car ramped
+ * looks like the car on the wrong phase).
+ */
+static void
+gap_moved(const struct phasecheck_sample *g, size_t n,
+    enum phase_conn reported, const struct window *ref,
+    int32_t moved[EVG_PHASES])
+{
+	for (size_t k = 0; k < n; k++) {
+		int32_t	 hi = 0, lo = 0;
+		bool	 car = false;
+
+		if (!meter_usable(&g[k]))
+			continue;
+		for (size_t j = k > 0 ? k - 1 : 0; j <= k + 1 && j < n; j++) {
+			int32_t	 line[EVG_PHASES];
+
+			if (!g[j].conn_ok)
+				continue;
+			car = true;
+			car_lines(reported, g[j].conn_da, line);
+			for (int l = 0; l < EVG_PHASES; l++) {
+				int32_t	 dl = line[l] - ref->car[l];
+
+				hi = dl > hi ? dl : hi;
+				lo = dl < lo ? dl : lo;
+			}
+		}
+		if (!car)
+			continue;	/* nothing to tell the car from */
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 dn = g[k].site_da[p] - g[k].others_da[p] -
+			    ref->net[p];
+			int32_t	 ex = dn > hi ? dn - hi : dn < lo ? lo - dn : 0;
+
+			if (ex > moved[p])
+				moved[p] = ex;
+		}
+	}
+}
+
+/* (2 * during - before - after) / 2, rounded: the change at the test
+ * current against the mean of the two sides. */
+static int32_t
+centred(int32_t d, int32_t b, int32_t a)
+{
+	int32_t	 v = 2 * d - b - a;
+
+	return v >= 0 ? (v + 1) / 2 : -((-v + 1) / 2);
+}
+
 void
 phasecheck_decide(const struct phasecheck_in *in, struct phasecheck_result *r)
 {
 	enum phase_conn rep = in->reported ? in->reported : in->configured;
 	bool	 three = phase_conn_lines(in->configured) == 3;
-	struct window b, d;
-	int32_t	 maxcar = 0, maxspread = 0, maxrise = 0, tol;
+	struct window b, d, a;
+	int32_t	 maxcar = 0, maxspread = 0, maxrise = 0, asym = 0, tol;
+	int32_t	 moved_up[EVG_PHASES] = { 0 }, moved_down[EVG_PHASES] = { 0 };
 
 	memset(r, 0, sizeof(*r));
 	r->configured = in->configured;
 	window(in->before, in->nbefore, rep, &b);
 	window(in->during, in->nduring, rep, &d);
+	window(in->after, in->nafter, rep, &a);
+	gap_moved(in->up, in->nup, rep, &b, moved_up);
+	gap_moved(in->down, in->ndown, rep, &d, moved_down);
 	r->nbefore = b.nmeter;
 	r->nduring = d.nmeter;
+	r->nafter = a.nmeter;
 	for (int p = 0; p < EVG_PHASES; p++) {
-		r->rise_da[p] = d.net[p] - b.net[p];
-		r->spread_da[p] = b.spread[p] > d.spread[p] ? b.spread[p] :
-		    d.spread[p];
-		r->car_da[p] = d.car[p] - b.car[p];
+		int32_t	 sp = b.spread[p];
+
+		r->rise_da[p] = centred(d.net[p], b.net[p], a.net[p]);
+		r->fall_da[p] = d.net[p] - a.net[p];
+		sp = d.spread[p] > sp ? d.spread[p] : sp;
+		sp = a.spread[p] > sp ? a.spread[p] : sp;
+		sp = moved_up[p] > sp ? moved_up[p] : sp;
+		sp = moved_down[p] > sp ? moved_down[p] : sp;
+		r->spread_da[p] = sp;
+		r->car_da[p] = centred(d.car[p], b.car[p], a.car[p]);
+		/* the car's own draw after against before (it may taper) */
+		if (abs(a.car[p] - b.car[p]) > asym)
+			asym = abs(a.car[p] - b.car[p]);
 		if (r->car_da[p] > maxcar)
 			maxcar = r->car_da[p];
 		if (r->spread_da[p] > maxspread)
@@ -188,18 +262,26 @@ phasecheck_decide(const struct phasecheck_in *in, struct phasecheck_result *r)
 		tol = PHASECHECK_TOL_DA;
 	if (tol < 2 * maxspread)
 		tol = 2 * maxspread;
-	for (int p = 0; p < EVG_PHASES; p++)
+	for (int p = 0; p < EVG_PHASES; p++) {
+		int32_t	 m = a.net[p] - b.net[p];
+
+		/* less what the car's own taper explains, towards 0 */
+		m = m > asym ? m - asym : m < -asym ? m + asym : 0;
+		r->moved_da[p] = m;
 		if (r->rise_da[p] > tol)
 			r->rose |= (uint8_t)(1u << p);
+	}
 
 	/* A reading too old, or from a meter offline, is no reading. */
 	if (b.nmeter < PHASECHECK_MIN_SAMPLES ||
-	    d.nmeter < PHASECHECK_MIN_SAMPLES) {
+	    d.nmeter < PHASECHECK_MIN_SAMPLES ||
+	    a.nmeter < PHASECHECK_MIN_SAMPLES) {
 		r->why = PHASECHECK_NO_METER;
 		return;
 	}
 	if (b.nconn < PHASECHECK_MIN_SAMPLES ||
-	    d.nconn < PHASECHECK_MIN_SAMPLES) {
+	    d.nconn < PHASECHECK_MIN_SAMPLES ||
+	    a.nconn < PHASECHECK_MIN_SAMPLES) {
 		r->why = PHASECHECK_NO_CHARGER;
 		return;
 	}
@@ -211,6 +293,14 @@ phasecheck_decide(const struct phasecheck_in *in, struct phasecheck_result *r)
 		r->why = PHASECHECK_NOISE;
 		return;
 	}
+	/* The fall must mirror the rise: a building that stands elsewhere
+	 * after the test than before it moved during it, and its move may
+	 * look like the car on another phase. */
+	for (int p = 0; p < EVG_PHASES; p++)
+		if (abs(r->moved_da[p]) > tol) {
+			r->why = PHASECHECK_LOAD_CHANGED;
+			return;
+		}
 	for (int pc = three ? PHASE_L1L2L3 : PHASE_L1;
 	    pc <= (three ? PHASE_L3L1L2 : PHASE_L3); pc++)
 		if (residual((enum phase_conn)pc, r->car_da, r->rise_da) <= tol)
@@ -358,6 +448,12 @@ phasecheck_text(const struct phasecheck_result *r, const char *charger,
 		    "clamps measure the chargers' supply (meter: chargers "
 		    "included)?", connector, charger, rises, car / 10,
 		    car % 10);
+		break;
+	case PHASECHECK_LOAD_CHANGED:
+		rises_text(r->moved_da, rises, sizeof(rises));
+		snprintf(buf, len, "connector %d of %s: inconclusive: the "
+		    "building's load changed during the test (after it against "
+		    "before: %s): test again", connector, charger, rises);
 		break;
 	case PHASECHECK_UNEXPLAINED:
 	case PHASECHECK_OK:

@@ -1,7 +1,8 @@
 /*
  * phasecheck.h: which phases a connector's car really draws on, from
- * what the site's meter saw before and during a test step at a known
- * current (testmode.h runs the step). A pure function: the readings in,
+ * what the site's meter saw before, during and after a test step at a
+ * known current, and between them while the car followed (testmode.h
+ * runs the step up and back down). A pure function: the readings in,
  * the verdict out (match, mismatch with the rotation the readings fit,
  * or inconclusive and why), and a sentence for the installer.
  * docs/installer-guide.md, "Checking the phase rotation", explains it.
@@ -17,6 +18,11 @@
 
 /* Readings kept per window (one a meter reading; about 1 a second). */
 #define PHASECHECK_MAX_SAMPLES	32
+/* Readings kept between two windows, while the car follows (one every
+ * PHASECHECK_GAP_EVERY_MS at most: the longest gap, the test current's
+ * wait and the car's 5 s, fits). */
+#define PHASECHECK_MAX_GAP	48
+#define PHASECHECK_GAP_EVERY_MS	400
 /* A window needs this many usable readings. */
 #define PHASECHECK_MIN_SAMPLES	3
 /* A meter reading older than this when the cycle took it is no reading:
@@ -51,9 +57,18 @@ struct phasecheck_sample {
 	int32_t		 others_da[EVG_PHASES];
 };
 
+/*
+ * The test's readings: the site at the minimum (before), at the test
+ * current (during), back at the minimum (after); and the readings of the
+ * two gaps while the car followed the step up (up) and back down (down).
+ * A building whose load moves in a gap, or stands elsewhere after the
+ * test than before it, is noise, never evidence.
+ */
 struct phasecheck_in {
-	const struct phasecheck_sample *before, *during;
-	size_t		 nbefore, nduring;
+	const struct phasecheck_sample *before, *during, *after;
+	size_t		 nbefore, nduring, nafter;
+	const struct phasecheck_sample *up, *down;
+	size_t		 nup, ndown;
 	enum phase_conn	 configured;	/* the master's setting */
 	enum phase_conn	 reported;	/* the charger's own; 0: configured */
 };
@@ -72,15 +87,27 @@ enum phasecheck_why {
 	PHASECHECK_NOISE,	/* the building moved as much as the car */
 	PHASECHECK_NOT_SEEN,	/* nothing rose: the clamps miss the car */
 	PHASECHECK_UNEXPLAINED,	/* the rises fit no wiring of this car */
+	/* the fall back to the minimum does not mirror the rise: the
+	 * building's load stands elsewhere after the test than before */
+	PHASECHECK_LOAD_CHANGED,
 };
 
 struct phasecheck_result {
 	enum phasecheck_verdict verdict;
 	enum phasecheck_why why;
-	int		 nbefore, nduring;	/* usable readings */
-	int32_t		 rise_da[EVG_PHASES];	/* per site phase */
-	int32_t		 spread_da[EVG_PHASES];	/* the building's noise */
-	int32_t		 car_da[EVG_PHASES];	/* per conductor of the car */
+	int		 nbefore, nduring, nafter;	/* usable readings */
+	/* Per site phase: the rise at the test current against the mean
+	 * of before and after (a steady drift of the building cancels),
+	 * the fall from the test current back to the minimum, and the
+	 * building's noise: the largest spread of a window or move of a
+	 * gap's readings beyond what the car's own change explains. */
+	int32_t		 rise_da[EVG_PHASES], fall_da[EVG_PHASES];
+	int32_t		 spread_da[EVG_PHASES];
+	/* Per conductor of the car: its change, the same way. */
+	int32_t		 car_da[EVG_PHASES];
+	/* Per site phase: after the test against before it, less the car's
+	 * own change (load_changed when beyond the tolerance). */
+	int32_t		 moved_da[EVG_PHASES];
 	uint8_t		 car_lines;	/* conductors that draw (bit l) */
 	uint8_t		 rose;		/* site phases that rose (bit p) */
 	uint8_t		 fits;		/* wirings that fit (bit enum) */

@@ -11,14 +11,14 @@ bool
 testmode_running(const struct testmode *t)
 {
 	return t->state == TESTMODE_BASELINE || t->state == TESTMODE_STEP ||
-	    t->state == TESTMODE_MEASURE;
+	    t->state == TESTMODE_MEASURE || t->state == TESTMODE_RETURN;
 }
 
 const char *
 testmode_state_name(enum testmode_state s)
 {
 	static const char *const names[] = { "idle", "baseline", "step",
-	    "measure", "done", "failed", "stopped" };
+	    "measure", "return", "done", "failed", "stopped" };
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] :
 	    "idle";
@@ -60,14 +60,36 @@ testmode_stop(struct testmode *t, enum testmode_end end, uint64_t now)
 /* A reading for the window under way: one per meter reading (each cycle
  * while the meter is offline, so that the window says so). */
 static void
-sample(struct testmode *t, const struct testmode_in *in,
-    struct phasecheck_sample *buf, size_t *n)
+sample_upto(struct testmode *t, const struct testmode_in *in,
+    struct phasecheck_sample *buf, size_t *n, size_t cap)
 {
 	if (in->meter_ms == t->last_meter_ms && in->sample.meter_online)
 		return;
 	t->last_meter_ms = in->meter_ms;
-	if (*n < PHASECHECK_MAX_SAMPLES)
+	if (*n < cap)
 		buf[(*n)++] = in->sample;
+}
+
+static void
+sample(struct testmode *t, const struct testmode_in *in,
+    struct phasecheck_sample *buf, size_t *n)
+{
+	sample_upto(t, in, buf, n, PHASECHECK_MAX_SAMPLES);
+}
+
+/* A reading of a gap: at most one every PHASECHECK_GAP_EVERY_MS, so that
+ * the longest gap fits. */
+static void
+sample_gap(struct testmode *t, const struct testmode_in *in, uint64_t now,
+    struct phasecheck_sample *buf, size_t *n)
+{
+	size_t	 was = *n;
+
+	if (*n > 0 && now - t->gap_kept_ms < PHASECHECK_GAP_EVERY_MS)
+		return;
+	sample_upto(t, in, buf, n, PHASECHECK_MAX_GAP);
+	if (*n != was)
+		t->gap_kept_ms = now;
 }
 
 static void
@@ -76,6 +98,8 @@ decide(struct testmode *t, uint64_t now)
 	struct phasecheck_in pin = {
 		.before = t->before, .nbefore = t->nbefore,
 		.during = t->during, .nduring = t->nduring,
+		.after = t->after, .nafter = t->nafter,
+		.up = t->up, .nup = t->nup, .down = t->down, .ndown = t->ndown,
 		.configured = t->configured, .reported = t->reported,
 	};
 
@@ -93,6 +117,11 @@ interrupted(const struct testmode *t, const struct testmode_in *in,
 
 	if (!in->online)
 		return TESTMODE_END_OFFLINE;
+	/* Without the meter's readings there is nothing to judge: say so
+	 * now, not at the end under another name (no room, time up). */
+	if (!in->sample.meter_online ||
+	    in->sample.age_ms > PHASECHECK_MAX_AGE_MS)
+		return TESTMODE_END_NO_METER;
 	if (in->car == TESTMODE_CAR_FAULT)
 		return TESTMODE_END_FAULT;
 	if (in->paused)
@@ -119,6 +148,8 @@ testmode_step(struct testmode *t, const struct testmode_in *in, uint64_t now,
 		return;
 	if ((end = interrupted(t, in, now)) != TESTMODE_END_NONE) {
 		testmode_stop(t, end, now);
+		if (end == TESTMODE_END_NO_METER && in->sample.meter_online)
+			t->stale_ms = in->sample.age_ms;
 		out->ended = true;
 		return;
 	}
@@ -137,6 +168,7 @@ testmode_step(struct testmode *t, const struct testmode_in *in, uint64_t now,
 		}
 		break;
 	case TESTMODE_STEP:
+		sample_gap(t, in, now, t->up, &t->nup);
 		if (t->offered_ms == 0 && in->offered_da >= t->test_da)
 			t->offered_ms = now;
 		if (t->offered_ms == 0 && now - t->phase_ms >=
@@ -161,6 +193,26 @@ testmode_step(struct testmode *t, const struct testmode_in *in, uint64_t now,
 		}
 		sample(t, in, t->during, &t->nduring);
 		if (now - t->phase_ms >= TESTMODE_WINDOW_MS) {
+			t->state = TESTMODE_RETURN;
+			t->phase_ms = now;
+			t->offered_ms = 0;
+			t->last_meter_ms = in->meter_ms;
+		}
+		break;
+	case TESTMODE_RETURN:
+		/* the minimum in force (a cut goes out at once; should the
+		 * charger not say so, the wait ends it all the same) */
+		if (t->offered_ms == 0 && (in->offered_hi_da <= t->base_da ||
+		    now - t->phase_ms >= TESTMODE_OFFER_WAIT_MS))
+			t->offered_ms = now;
+		if (t->offered_ms == 0 || now - t->offered_ms <
+		    TESTMODE_RESPONSE_MS) {
+			sample_gap(t, in, now, t->down, &t->ndown);
+			break;		/* the car follows the minimum */
+		}
+		sample(t, in, t->after, &t->nafter);
+		if (now - t->offered_ms >= TESTMODE_RESPONSE_MS +
+		    TESTMODE_WINDOW_MS) {
 			decide(t, now);
 			out->ended = true;
 			return;
@@ -170,7 +222,8 @@ testmode_step(struct testmode *t, const struct testmode_in *in, uint64_t now,
 		return;
 	}
 	out->active = true;
-	out->offer_da = t->state == TESTMODE_BASELINE ? t->base_da : t->test_da;
+	out->offer_da = t->state == TESTMODE_BASELINE ||
+	    t->state == TESTMODE_RETURN ? t->base_da : t->test_da;
 	out->hold_others = true;
 }
 
@@ -235,6 +288,20 @@ testmode_text(const struct testmode *t, const char *charger, int connector,
 		break;
 	case TESTMODE_END_STOPPED:
 		why = "stopped by an installer";
+		break;
+	case TESTMODE_END_NO_METER:
+		why = "the meter went offline: the check needs its readings";
+		if (t->stale_ms == 0 || t->stale_ms == UINT32_MAX)
+			break;
+		snprintf(buf, len, "connector %d of %s: inconclusive: %s (its "
+		    "last reading %u.%u s old; the check takes them up to "
+		    "%d.%d s old)", connector, charger, why,
+		    t->stale_ms / 1000, t->stale_ms % 1000 / 100,
+		    PHASECHECK_MAX_AGE_MS / 1000,
+		    PHASECHECK_MAX_AGE_MS % 1000 / 100);
+		return buf;
+	case TESTMODE_END_RESTART:
+		why = "the test ended: the master restarted or stopped";
 		break;
 	case TESTMODE_END_PAUSED:
 		why = "the test ended: the connector was paused by an operator "

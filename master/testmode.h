@@ -8,11 +8,19 @@
  *   baseline  the connector at its minimum: the car follows (5 s), then
  *             the site is read for TESTMODE_WINDOW_MS
  *   step      the test current, once the cycle offers it: the car
- *             follows (5 s)
- *   measure   the site is read for TESTMODE_WINDOW_MS, then decided
+ *             follows (5 s); the readings meanwhile are kept (a building
+ *             that moves then is noise)
+ *   measure   the site is read for TESTMODE_WINDOW_MS
+ *   return    the connector back at its minimum, once it is in force:
+ *             the car follows (5 s, the readings kept as in step), then
+ *             the site is read for TESTMODE_WINDOW_MS and decided: the
+ *             fall must mirror the rise
  *   done      the result stands (also: no car, waiting for authorisation)
- *   failed    ended early: the car left, a fault, the charger offline, no
- *             room for the test current, or its time was up
+ *   failed    ended early: the car left, a fault, the charger offline,
+ *             the meter offline (or its reading older than
+ *             PHASECHECK_MAX_AGE_MS: at once, the check needs its
+ *             readings), no room for the test current, its time was up,
+ *             or the master stopped
  *   stopped   an installer stopped it
  */
 #ifndef EVG_TESTMODE_H
@@ -33,7 +41,9 @@
 /* The step must add at least this above the connector's minimum (the
  * baseline), for the rise to stand out of the building's noise. */
 #define TESTMODE_MIN_STEP_DA	40
-#define TESTMODE_SECONDS_MIN	30	/* baseline, step and measure fit */
+/* baseline, step, measure and return fit (about 30 s when the cycle
+ * offers at once) */
+#define TESTMODE_SECONDS_MIN	40
 #define TESTMODE_SECONDS_MAX	600
 #define TESTMODE_SECONDS_DEFAULT 60
 
@@ -42,6 +52,7 @@ enum testmode_state {
 	TESTMODE_BASELINE,
 	TESTMODE_STEP,
 	TESTMODE_MEASURE,
+	TESTMODE_RETURN,
 	TESTMODE_DONE,
 	TESTMODE_FAILED,
 	TESTMODE_STOPPED,
@@ -59,6 +70,8 @@ enum testmode_end {
 	TESTMODE_END_TIMEOUT,
 	TESTMODE_END_STOPPED,	/* by an installer */
 	TESTMODE_END_PAUSED,	/* by an operator, or the charger retired */
+	TESTMODE_END_NO_METER,	/* the meter offline, or its reading too old */
+	TESTMODE_END_RESTART,	/* the master stopped or restarted */
 };
 
 /* What the connector's charger said, as the cycle read it. */
@@ -76,6 +89,8 @@ struct testmode_in {
 	bool		 paused;	/* by an operator, or retiring */
 	int32_t		 offered_da;	/* the cycle's setpoint for it, once
 					 * its charger has it in force */
+	int32_t		 offered_hi_da;	/* the higher of the two: a cut is
+					 * in force once this is down */
 	uint64_t	 meter_ms;	/* the meter reading's time; 0: none */
 	struct phasecheck_sample sample;
 };
@@ -86,13 +101,19 @@ struct testmode {
 	size_t		 conn;		/* the connector, site order */
 	int32_t		 test_da, base_da;
 	uint64_t	 started_ms, phase_ms, deadline_ms, ended_ms;
-	uint64_t	 offered_ms;	/* step: the cycle offered the test
-					 * current since; 0: not yet */
+	uint64_t	 offered_ms;	/* step, return: the cycle's offer in
+					 * force since; 0: not yet */
+	uint64_t	 gap_kept_ms;	/* the last gap reading kept */
 	uint64_t	 last_meter_ms;	/* the last reading sampled */
+	uint32_t	 stale_ms;	/* no_meter: the age of the reading of
+					 * a meter still online; 0: offline */
 	bool		 sampling;
 	struct phasecheck_sample before[PHASECHECK_MAX_SAMPLES];
 	struct phasecheck_sample during[PHASECHECK_MAX_SAMPLES];
-	size_t		 nbefore, nduring;
+	struct phasecheck_sample after[PHASECHECK_MAX_SAMPLES];
+	struct phasecheck_sample up[PHASECHECK_MAX_GAP];
+	struct phasecheck_sample down[PHASECHECK_MAX_GAP];
+	size_t		 nbefore, nduring, nafter, nup, ndown;
 	struct phasecheck_sample last;	/* the newest, for live progress */
 	bool		 have_last;
 	enum phase_conn	 configured, reported;

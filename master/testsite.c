@@ -93,6 +93,8 @@ testsite_cycle(struct site *s, uint64_t now)
 	 * (the car follows from then on) */
 	in.offered_da = s->cy.told[i] < r->rc.setpoint_da ? s->cy.told[i] :
 	    r->rc.setpoint_da;
+	in.offered_hi_da = s->cy.told[i] > r->rc.setpoint_da ? s->cy.told[i] :
+	    r->rc.setpoint_da;
 	in.meter_ms = s->cy.meter_ms;
 	in.sample.meter_online = s->cy.site.meter_online;
 	in.sample.age_ms = s->cy.meter_ms == 0 || now < s->cy.meter_ms ?
@@ -116,6 +118,20 @@ testsite_cycle(struct site *s, uint64_t now)
 		s->op[j].hold = j != i && out.hold_others;
 	s->op[i].test_da = out.offer_da;
 	s->op[i].blocked = false;	/* an installer's test: no smart wait */
+}
+
+void
+testsite_shutdown(struct site *s, bool restart, uint64_t now)
+{
+	struct testmode *t = &s->tm;
+
+	if (!testmode_running(t) || t->conn >= s->n)
+		return;
+	testmode_stop(t, TESTMODE_END_RESTART, now);
+	master_event(s->m, SEV_INFO, slot_charger(s, t->conn), "phase-check",
+	    "phase check on connector %d ended by a %s of the master: "
+	    "inconclusive; test again", s->slot[t->conn].k + 1, restart ?
+	    "restart" : "stop");
 }
 
 /* Why a test cannot start on connector i now, or NULL (409). */
@@ -158,9 +174,12 @@ not_now(const struct site *s, size_t i, char *buf, size_t len)
 /*
  * The test current against the connector: at most its maximum and its
  * charger's rating, at least TESTMODE_MIN_STEP_DA above its minimum (the
- * baseline); and against the supply: what each of its phases may carry
- * for the chargers now (the fuse less the building and the margin, or the
- * group limit). Returns the HTTP status (0: it fits) with the figures.
+ * baseline); and against the supply: what each phase may carry for the
+ * chargers now (the fuse less the building and the margin, or the group
+ * limit). Every phase, not only the configured ones: the check exists
+ * because the wiring may be other than configured, so the car may draw on
+ * any of them (cycle.c counts the test current on all three the same
+ * way). Returns the HTTP status (0: it fits) with the figures.
  */
 static int
 figures(const struct site *s, size_t i, int32_t da, int32_t *base,
@@ -171,7 +190,6 @@ figures(const struct site *s, size_t i, int32_t da, int32_t *base,
 	const struct charger_conf *cc = pe->cc;
 	int32_t	 max = cc->conn[sl->k].max_current, min;
 	int32_t	 rating = pe->link.conn[sl->k].max_da;
-	uint8_t	 wired = alloc_wired((enum phase_conn)cc->conn[sl->k].phase);
 	const char *what = "its maximum";
 
 	min = cc->conn[sl->k].min_current > ALLOC_MIN_DA ?
@@ -198,7 +216,7 @@ figures(const struct site *s, size_t i, int32_t da, int32_t *base,
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 room = s->cy.out.hard_da[p];
 
-		if (!(wired >> p & 1) || da <= room)
+		if (da <= room)
 			continue;
 		snprintf(buf, len, "L%d can carry %d.%d A for the chargers "
 		    "now (site limit %d.%d A, building %d.%d A, margin %d.%d "
@@ -264,7 +282,7 @@ result_json(const struct site *s)
 	const struct testmode *t = &s->tm;
 	const struct phasecheck_result *r = &t->result;
 	static const char *const whys[] = { "", "no_meter", "no_charger",
-	    "no_draw", "noise", "not_seen", "unexplained" };
+	    "no_draw", "noise", "not_seen", "unexplained", "load_changed" };
 	json_t	*cp = json_array(), *sp = json_array();
 	char	 text[300];
 	uint8_t	 site = r->fitted ? phasecheck_site_mask(r->fitted,
@@ -281,20 +299,22 @@ result_json(const struct site *s)
 	}
 	testmode_text(t, slot_charger(s, t->conn), s->slot[t->conn].k + 1,
 	    text, sizeof(text));
-	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, "
-	    "s:o, s:b, s:[i, i]}",
+	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+	    "s:o, s:o, s:b, s:[i, i, i]}",
 	    "verdict", phasecheck_verdict_name(r->verdict),
-	    "why", t->end != TESTMODE_END_DECIDED ? json_string("ended_early") :
+	    "why", t->end == TESTMODE_END_NO_METER ? json_string("no_meter") :
+	    t->end != TESTMODE_END_DECIDED ? json_string("ended_early") :
 	    r->why == PHASECHECK_OK ? json_null() : json_string(whys[r->why]),
 	    "text", text,
-	    "rise_a", amps(r->rise_da), "spread_a", amps(r->spread_da),
+	    "rise_a", amps(r->rise_da), "fall_a", amps(r->fall_da),
+	    "spread_a", amps(r->spread_da),
 	    "car_a", amps(r->car_da), "car_phases", cp, "site_phases", sp,
 	    "configured", phase_conn_name(t->configured),
 	    "suggested", r->suggested ? json_string(phase_conn_name(
 	    r->suggested)) : json_null(),
 	    "fitted", r->fitted ? json_string(phase_conn_name(r->fitted)) :
 	    json_null(), "rotation_shown", r->rotation_shown,
-	    "readings", r->nbefore, r->nduring);
+	    "readings", r->nbefore, r->nduring, r->nafter);
 }
 
 /* While it runs: what is offered, the site now, and each phase's rise

@@ -7,6 +7,7 @@
 #ifndef EVG_TESTSITE_H
 #define EVG_TESTSITE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct master;
@@ -27,5 +28,9 @@ char	*sa_test_stop(struct master *, void *sa_test);
 /* Before each control cycle (site_allocate): the test's step, and what
  * it asks of the connectors' cycle inputs. */
 void	 testsite_cycle(struct site *, uint64_t now_ms);
+/* The master stops (restart: to start again): a test that runs ends
+ * now, with its event, rather than leave only its start in the events
+ * (it lives in memory only). */
+void	 testsite_shutdown(struct site *, bool restart, uint64_t now_ms);
 
 #endif

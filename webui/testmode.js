@@ -8,11 +8,12 @@
  */
 'use strict';
 
-const TM_RUNNING = ['baseline', 'step', 'measure'];
+const TM_RUNNING = ['baseline', 'step', 'measure', 'return'];
 const TM_STEPS = {
   baseline: 'Step 1 of 3: the connector at its minimum, the site read as it is',
   step: 'Step 2 of 3: the test current offered, the car follows (5 s)',
   measure: 'Step 3 of 3: the site read at the test current',
+  return: 'Step 3 of 3: back at the minimum, the site read again (the fall must mirror the rise)',
 };
 
 /* "+10.0 A" with its sign */

@@ -29,13 +29,15 @@ class TestModeTest(ta.ApiTest):
     def simc(self, line):
         return tl.control(self.simsock, line)
 
-    def wait_end(self, c, charger, seen=None, timeout=45):
+    def wait_end(self, c, charger, seen=None, timeout=75):
         """Polls the test's state until it ended; collects the reasons the
-        status gave the connectors on the way."""
+        status gave the connectors and the test's states on the way."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             st, j, _ = c.call("GET", PATH % charger)
             self.assertEqual(st, 200, j)
+            if seen is not None:
+                seen.add(("state", j["state"]))
             if j["state"] in ENDED:
                 return j
             if seen is not None:
@@ -121,6 +123,10 @@ class TestModeTest(ta.ApiTest):
                          (["L1"], ["L1"]))
         self.assertAlmostEqual(r["rise_a"][0], 10.0, delta=1.0)
         self.assertLess(abs(r["rise_a"][1]), 1.0)
+        # back at the minimum, the fall mirrors the rise
+        self.assertAlmostEqual(r["fall_a"][0], 10.0, delta=1.0)
+        self.assertEqual(len(r["readings"]), 3, r)
+        self.assertIn(("state", "return"), seen)
         self.assertIn("draws on L1, as configured (L1L2L3)", r["text"])
         self.assertIn(("bay-001", "test_mode"), seen)
         self.assertIn(("bay-002", "test_hold"), seen)
