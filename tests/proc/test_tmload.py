@@ -14,17 +14,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
+import test_tmsafety as tms  # noqa: E402  (its helpers)
 
-PATH = "/api/chargers/1/connectors/1/test-mode"
-ENDED = ("done", "failed", "stopped")
+PATH = tms.PATH % 1
 
 
-class TestModeLoadTest(ta.ApiTest):
-    def simc(self, line):
-        self.assertEqual(tl.control(self.simsock, line), "ok", line)
-
+class TestModeLoadTest(tms.TestModeSafetyTest):
     def run_check(self, c, move):
         """A test at 16 A; move (the simulator's meter step) one second
         into the step; its end."""
@@ -41,7 +37,7 @@ class TestModeLoadTest(ta.ApiTest):
                 time.sleep(1.0)
                 self.simc("meter step " + move)
                 moved = True
-            if j["state"] in ENDED:
+            if j["state"] in tms.ENDED:
                 print("%s: %s: %s" % (move, states, j["result"]["text"]),
                       file=sys.stderr)
                 return j
@@ -67,7 +63,10 @@ class TestModeLoadTest(ta.ApiTest):
         # proc_testmode's first check (kept apart: each takes 30 s)
 
 
-ta.own_tests_only(TestModeLoadTest)
+# test_tmsafety's tests are its own
+for _name in dir(tms.TestModeSafetyTest):
+    if _name.startswith("test_") and _name not in vars(TestModeLoadTest):
+        setattr(TestModeLoadTest, _name, None)
 
 
 if __name__ == "__main__":
