@@ -3,8 +3,9 @@
  * it on one connector (the API, through web_call); before each control
  * cycle its step (testmode.c) reads what the cycle reads and sets the
  * cycle's inputs: the test current for that connector, the others held
- * steady. Its start and its result are events; a restart ends it (it
- * lives in memory only). One at a time per site.
+ * steady. Its start and its result are events; a restart or stop of
+ * the master ends it with an event (it lives in memory only). One at a
+ * time per site.
  */
 #include <stdio.h>
 #include <stdlib.h>
