@@ -451,7 +451,7 @@ site_config_apply(struct master *m, const char *who, int n,
 	now = json_array();
 	later = json_array();
 	for (int i = 0; i < n; i++) {
-		char	 before[300] = "", after[300] = "";
+		char	 before[300] = "", after[300] = "", sb[300], sa[300];
 		const struct cfg_key *k;
 		int	 idx;
 
@@ -468,7 +468,9 @@ site_config_apply(struct master *m, const char *who, int n,
 			    "cleared", who);
 		else if (add == 0)
 			master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s "
-			    "(by %s)", sec[i], key[i], before, after, who);
+			    "(by %s)", sec[i], key[i], master_config_shown(sec[i],
+			    key[i], before, sb, sizeof(sb)), master_config_shown(
+			    sec[i], key[i], after, sa, sizeof(sa)), who);
 		if (!site_needs_restart(sec[i], key[i]))
 			live = true;
 	}
@@ -561,15 +563,16 @@ config_one(void *arg, const char *section, const char *key, const char *value)
 {
 	struct config_json *cj = arg;
 	json_t	*sec = json_object_get(cj->root, section);
+	char	 buf[256];
 
 	if (sec == NULL) {
 		sec = json_object();
 		json_object_set_new(cj->root, section, sec);
 	}
-	/* a secret is only said to be set: "(set)" is no valid value of it */
-	if (master_config_secret(section, key) && value[0] != '\0')
-		value = "(set)";
-	json_object_set_new(sec, key, json_string(value));
+	/* a secret is only said to be set ("(set)" is no valid value of
+	 * it), the webhook's address shown up to its host */
+	json_object_set_new(sec, key, json_string(master_config_shown(section,
+	    key, value, buf, sizeof(buf))));
 }
 
 /* The settings' rules, for forms: type, range, unit, choices, help. */
