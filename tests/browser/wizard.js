@@ -63,8 +63,10 @@ async function phaseCheck(page, name, status, wants) {
   page.setDefaultTimeout(15000);
   await checks(browser, page, errors, path.join(shots, 'wizard-failure.png'), async () => {
     await step('first login and the forced password change; a car on bay-001', async () => {
-      // a single-phase car, on bay-001 wired L1L2L3 as configured
+      // a single-phase car, on bay-001 wired L1L2L3 as configured; it
+      // follows its offer in 0.2 s (the phase check's steps are shorter)
       await sim('bay-001 car 1 phases 1');
+      await sim('bay-001 car 1 lag 200');
       await sim('bay-001 plug 1');
       await login(page, url, 'installer', 'installer', PASSWORD);
     });
@@ -127,6 +129,7 @@ async function phaseCheck(page, name, status, wants) {
     await step('bay-002 rewired: a mismatch (fail), the wiring it saw set as a pending change', async () => {
       await sim('bay-001 unplug 1');
       await sim('bay-002 car 1 phases 1');
+      await sim('bay-002 car 1 lag 200');
       await sim('bay-002 wiring 1 L2L3L1');
       await sim('bay-002 plug 1');
       await phaseCheck(page, 'bay-002', 'fail', ['set phase rotation to L2L3L1', 'The car\u2019s conductors: L1',
