@@ -191,7 +191,8 @@ async function phaseCheck(page, name, status, wants) {
         assert.deepStrictEqual(order.slice(0, 4), ['Supply and limits', 'Meter', 'Clamps', 'Charger test'], order.join());
         assert.deepStrictEqual(order.slice(-2), ['Fallback arithmetic', 'Alarms'], order.join());
         for (const want of ['Zoë Martin', 'bay-003 connector 1', 'no car is plugged in', 'group_limit', '30.0', '18.0 A on L1',
-          'The site phases they land on: L2', 'Suggested wiring: L2L3L1'])
+          'The site phases they land on: L2', 'Suggested wiring: L2L3L1',
+          'charger \'bay-002\': connector 1: wiring: L1L2L3 now, L2L3L1 after the restart'])
           assert(body.includes(want), 'report lacks ' + want);
         // the three phase checks, each with its result
         const phases = await rp.$$eval('table.steps tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent))
