@@ -15,7 +15,7 @@
  */
 'use strict';
 
-const { step, open, simAt, checks, noSideScroll, shot } = require('./lib');
+const { step, open, watch, simAt, checks, noSideScroll, shot } = require('./lib');
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
@@ -223,6 +223,20 @@ async function limitLeft(page) {
         }
       });
     }
+    await step('a page whose file arrives late is still the page shown', async () => {
+      // alarms.js held back 1 s: the first route waits for it (it used to
+      // show the dashboard when the session's answer came first)
+      const late = await page.context().newPage();
+      watch(late, errors);
+      await late.route('**/alarms.js', async (r) => { await new Promise((res) => setTimeout(res, 1000)); await r.continue(); });
+      await late.goto(url + '#/alarms');
+      await late.waitForSelector('#page > h1');
+      assert.strictEqual(await late.textContent('#page > h1'), 'Alarms');
+      // its twin: a page of app.js's own, at once
+      await late.goto(url + '#/events');
+      await late.waitForSelector('#page > h1:text("Events")');
+      await late.close();
+    });
     await step('keyboard: every control reachable by Tab', async () => {
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.goto(url + '#/dashboard');
