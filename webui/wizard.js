@@ -205,11 +205,14 @@ function wizPhaseCheck(w, c, n) {
   let stop = false;
   /* the wiring the check suggests, as any setting: the API's rules, a
    * pending change listed in the restart banner */
-  const setWiring = (sug) => async () => {
+  const setWiring = (sug) => async (ev) => {
+    const button = ev.currentTarget;
     const x = await sendConfirmed('PUT', '/api/chargers/' + c.id, { ['phase' + n]: sug });
     if (x.status === 0) { message(msg, t('save.cancelled')); return; }
     message(msg, x.status === 200 ? t('wizard.phaseAgain', savedText(x.body)) : x.body.error, x.status !== 200);
-    if (x.status === 200 && x.body.pending) setPending(x.body.pending);
+    if (x.status !== 200) return;
+    button.disabled = true;
+    if (x.body.pending) setPending(x.body.pending);
   };
   const run = async () => {
     stop = false;

@@ -142,6 +142,7 @@ async function phaseCheck(page, name, status, wants) {
       await page.waitForSelector('#banner #pending li:text("charger \'bay-002\': connector 1: wiring: L1L2L3 now, L2L3L1 after the restart")');
       const cfg = await page.evaluate(() => fetch('/api/chargers').then((r) => r.json()));
       assert.strictEqual(cfg.chargers.find((c) => c.name === 'bay-002').phase1, 'L2L3L1');
+      assert(await page.isDisabled(set), 'set once');
       await sim('bay-002 unplug 1');
     });
     await step('bay-003 with no car: inconclusive (a warning)', async () => {
