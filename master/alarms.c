@@ -304,11 +304,13 @@ hook_news(struct master *m)
 	uint64_t dropped;
 	int	 n = webhook_results(&m->hook, r, HOOK_RESULTS_MAX, &dropped);
 
+	char	 url[HOOK_URL_LEN];
+
+	hook_url_shown(m->conf->alarms.webhook_url, url, sizeof(url));
 	for (int i = 0; i < n; i++)
 		master_event(m, SEV_WARNING, "webhook", "webhook-failed",
 		    "alarm (%s) not delivered to %s after %d attempts: %s",
-		    r[i].what, m->conf->alarms.webhook_url, r[i].attempts,
-		    r[i].error);
+		    r[i].what, url, r[i].attempts, r[i].error);
 	if (dropped > 0)
 		master_event(m, SEV_WARNING, "webhook", "webhook-dropped",
 		    "%llu alarm delivery(ies) dropped: %d were already "

@@ -1318,6 +1318,7 @@ h_alarm_test(struct ctx *c)
 {
 	char	*r = web_call(c->w, sa_hook_conf, NULL), err[128] = "";
 	char	 url[HOOK_URL_LEN], token[HOOK_TOKEN_LEN], site[64], *body;
+	char	 shown[HOOK_URL_LEN];
 	struct alarm a = { .severity = SEV_WARNING, .code = "test",
 	    .source = "site" };
 	long	 st = 0;
@@ -1352,10 +1353,11 @@ h_alarm_test(struct ctx *c)
 	ok = webhook_post(url, token, body, HOOK_TIMEOUT_MS, NULL, &st, err,
 	    sizeof(err)) == 0;
 	free(body);
+	hook_url_shown(url, shown, sizeof(shown));
 	loop_event(c, ok ? SEV_INFO : SEV_WARNING, "webhook-test", "test alarm "
-	    "sent by %s to %s: %s", c->s.user, url, ok ? "delivered" : err);
+	    "sent by %s to %s: %s", c->s.user, shown, ok ? "delivered" : err);
 	j = json_pack("{s:b, s:i, s:s}", "delivered", ok, "http_status",
-	    (int)st, "url", url);
+	    (int)st, "url", shown);
 	json_object_set_new(j, ok ? "result" : "error", json_string(ok ?
 	    "delivered" : err));
 	reply_json(c, 200, j);

@@ -116,6 +116,14 @@ hook_url_check(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "no host after the scheme");
 		return -1;
 	}
+	/* A user or password in the address would be shown wherever the
+	 * address is (hook_url_shown keeps the host): the token is the
+	 * place for a secret. */
+	if (memchr(host, '@', strcspn(host, "/?#")) != NULL) {
+		snprintf(err, errlen, "no user or password in the address: "
+		    "give the receiver's secret as the token");
+		return -1;
+	}
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
 		if (*p <= ' ' || *p >= 0x7f) {
 			snprintf(err, errlen, "no spaces or control characters "
@@ -123,6 +131,27 @@ hook_url_check(const char *url, char *err, size_t errlen)
 			return -1;
 		}
 	return 0;
+}
+
+/*
+ * The receiver's address as the API, events, logs and reports show it:
+ * the scheme and host (and port), and "/..." for whatever follows, as
+ * the path or query of many receivers holds their secret (a chat's
+ * incoming-webhook key). Empty stays empty.
+ */
+void
+hook_url_shown(const char *url, char *out, size_t len)
+{
+	const char *host = strstr(url, "://");
+	size_t	 n;
+
+	if (url[0] == '\0' || host == NULL) {
+		snprintf(out, len, "%s", url[0] ? "(set)" : "");
+		return;
+	}
+	host += 3;
+	n = (size_t)(host - url) + strcspn(host, "/?#");
+	snprintf(out, len, "%.*s%s", (int)n, url, url[n] ? "/..." : "");
 }
 
 /* A bearer token: empty (none), or the characters RFC 6750 section 2.1

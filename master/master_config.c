@@ -770,6 +770,26 @@ master_config_secret(const char *section, const char *key)
 	    strcmp(key, "webhook_token") == 0;
 }
 
+/*
+ * A setting's value as the API, the events and the reports show it: a
+ * secret only as "(set)", the webhook's address only up to its host
+ * (hook_url_shown); any other as it is. The file and --export-config
+ * keep every value (a backup restores the site).
+ */
+const char *
+master_config_shown(const char *section, const char *key, const char *value,
+    char *buf, size_t len)
+{
+	if (master_config_secret(section, key))
+		return value[0] != '\0' ? "(set)" : "";
+	if (strcmp(section, "alarms") == 0 &&
+	    strcmp(key, "webhook_url") == 0) {
+		hook_url_shown(value, buf, len);
+		return buf;
+	}
+	return value;
+}
+
 struct print_state {
 	char	 section[24];
 };

@@ -123,6 +123,8 @@ void	master_config_each(const struct master_config *, master_config_fn,
 	    void *arg);
 void	master_config_print(const struct master_config *);
 bool	master_config_secret(const char *section, const char *key);
+const char *master_config_shown(const char *section, const char *key,
+	    const char *value, char *buf, size_t len);
 const char *master_config_label(const char *section, const char *key);
 void	master_config_words(const struct master_config *, const char *text,
 	    char *out, size_t len);

@@ -410,15 +410,18 @@ html_steps(FILE *fp, const json_t *r)
 }
 
 /* A list, an item per member of a: the texts of the members parts
- * names, each followed by its words. */
+ * names (or, where a member has none, of its alt: a report saved before
+ * the member was), each followed by its words. */
 struct part {
-	const char	*key, *after;
+	const char	*key, *alt, *after;
 };
 
-static const struct part alarm_parts[] = { { "text", "" }, { NULL, NULL } };
-static const struct part pending_parts[] = { { "setting", ": " },
-    { "in_force", " now, " }, { "after_restart", " after the restart" },
-    { NULL, NULL } };
+static const struct part alarm_parts[] = { { "text", NULL, "" },
+    { NULL, NULL, NULL } };
+/* a pending setting in the installer's words, else its key */
+static const struct part pending_parts[] = { { "words", "setting", ": " },
+    { "in_force", NULL, " now, " }, { "after_restart", NULL,
+    " after the restart" }, { NULL, NULL, NULL } };
 
 static void
 html_items(FILE *fp, const json_t *a, const char *class,
@@ -431,7 +434,11 @@ html_items(FILE *fp, const json_t *a, const char *class,
 	json_array_foreach(a, i, x) {
 		fputs("<li>", fp);
 		for (const struct part *p = parts; p->key; p++) {
-			report_html_text(fp, str(x, p->key), 0);
+			const char *t = str(x, p->key);
+
+			if (t[0] == '\0' && p->alt != NULL)
+				t = str(x, p->alt);
+			report_html_text(fp, t, 0);
 			fputs(p->after, fp);
 		}
 		fputs("</li>\n", fp);

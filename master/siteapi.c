@@ -231,12 +231,35 @@ running_index(const struct master *m, int i)
 	return -1;
 }
 
+/* A pending setting with its values, and the installer's words for it
+ * ("charger 'bay-001': connector 1: wiring"): words, or setting's key
+ * in words when NULL. */
 static void
-pending_add(json_t *a, const char *setting, const char *now,
-    const char *after)
+pending_add(const struct master *m, json_t *a, const char *setting,
+    const char *words, const char *now, const char *after)
 {
-	json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "setting",
-	    setting, "in_force", now, "after_restart", after));
+	char	 w[160];
+
+	if (words == NULL)
+		master_config_words(m->saved, setting, w, sizeof(w));
+	json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "setting",
+	    setting, "words", words != NULL ? words : w, "in_force", now,
+	    "after_restart", after));
+}
+
+/* Each key of a JSON array of "section.key" in the installer's words. */
+static json_t *
+words_of(const struct master_config *mc, json_t *keys)
+{
+	json_t	*a = json_array(), *v;
+	char	 w[160];
+	size_t	 i;
+
+	json_array_foreach(keys, i, v) {
+		master_config_words(mc, json_string_value(v), w, sizeof(w));
+		json_array_append_new(a, json_string(w));
+	}
+	return a;
 }
 
 /* One setting, saved at sidx and running at ridx: 1 if they differ
@@ -252,7 +275,7 @@ pending_key(const struct master *m, const struct cfg_key *k, int sidx,
 	if (strcmp(sv, rv) == 0)
 		return 0;
 	if (a != NULL)
-		pending_add(a, name, rv, sv);
+		pending_add(m, a, name, NULL, rv, sv);
 	return 1;
 }
 
@@ -309,8 +332,9 @@ pending_list(const struct master *m, json_t *a)
 			snprintf(name, sizeof(name), "charger%d", i + 1);
 			snprintf(sv, sizeof(sv), "'%s' (%s:%d) added", sc->name,
 			    sc->host, sc->port);
+			snprintf(rv, sizeof(rv), "charger '%s'", sc->name);
 			if (a != NULL)
-				pending_add(a, name, "", sv);
+				pending_add(m, a, name, rv, "", sv);
 			continue;
 		}
 		if (seen != NULL)
@@ -331,8 +355,9 @@ pending_list(const struct master *m, json_t *a)
 		n++;
 		snprintf(rv, sizeof(rv), "'%s' (%s:%d)", rc->name, rc->host,
 		    rc->port);
+		snprintf(sv, sizeof(sv), "charger '%s'", rc->name);
 		if (a != NULL)
-			pending_add(a, rc->name, rv, "decommissioned");
+			pending_add(m, a, rc->name, sv, rv, "decommissioned");
 	}
 	free(seen);
 	return n;
@@ -435,11 +460,16 @@ site_config_apply(struct master *m, const char *who, int n,
 			    "\"confirm\": true to go on", r[0].field, r[0].from,
 			    r[0].to, r[0].consequence, nr > 1 ? " (and more)" :
 			    "");
-			for (int i = 0; i < nr && i < 8; i++)
+			for (int i = 0; i < nr && i < 8; i++) {
+				char	 w[160];
+
+				master_config_words(copy, r[i].field, w,
+				    sizeof(w));
 				json_array_append_new(a, json_pack("{s:s, s:s, "
-				    "s:s, s:s}", "setting", r[i].field, "from",
-				    r[i].from, "to", r[i].to, "consequence",
-				    r[i].consequence));
+				    "s:s, s:s, s:s}", "setting", r[i].field,
+				    "words", w, "from", r[i].from, "to",
+				    r[i].to, "consequence", r[i].consequence));
+			}
 			if (detail != NULL)
 				*detail = a;
 			else
@@ -451,7 +481,7 @@ site_config_apply(struct master *m, const char *who, int n,
 	now = json_array();
 	later = json_array();
 	for (int i = 0; i < n; i++) {
-		char	 before[300] = "", after[300] = "";
+		char	 before[300] = "", after[300] = "", sb[300], sa[300];
 		const struct cfg_key *k;
 		int	 idx;
 
@@ -468,7 +498,9 @@ site_config_apply(struct master *m, const char *who, int n,
 			    "cleared", who);
 		else if (add == 0)
 			master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s "
-			    "(by %s)", sec[i], key[i], before, after, who);
+			    "(by %s)", sec[i], key[i], master_config_shown(sec[i],
+			    key[i], before, sb, sizeof(sb)), master_config_shown(
+			    sec[i], key[i], after, sa, sizeof(sa)), who);
 		if (!site_needs_restart(sec[i], key[i]))
 			live = true;
 	}
@@ -540,8 +572,10 @@ site_config_apply(struct master *m, const char *who, int n,
 		    "now: " : "", err, err[0] ? "; " : "", l);
 	}
 	if (detail != NULL) {
-		*detail = json_pack("{s:O, s:O}", "in_force", now,
-		    "after_restart", later);
+		*detail = json_pack("{s:O, s:O, s:o, s:o}", "in_force", now,
+		    "after_restart", later, "in_force_words", words_of(
+		    m->saved, now), "after_restart_words", words_of(m->saved,
+		    later));
 	}
 	rc = 0;
 out:
@@ -561,15 +595,16 @@ config_one(void *arg, const char *section, const char *key, const char *value)
 {
 	struct config_json *cj = arg;
 	json_t	*sec = json_object_get(cj->root, section);
+	char	 buf[256];
 
 	if (sec == NULL) {
 		sec = json_object();
 		json_object_set_new(cj->root, section, sec);
 	}
-	/* a secret is only said to be set: "(set)" is no valid value of it */
-	if (master_config_secret(section, key) && value[0] != '\0')
-		value = "(set)";
-	json_object_set_new(sec, key, json_string(value));
+	/* a secret is only said to be set ("(set)" is no valid value of
+	 * it), the webhook's address shown up to its host */
+	json_object_set_new(sec, key, json_string(master_config_shown(section,
+	    key, value, buf, sizeof(buf))));
 }
 
 /* The settings' rules, for forms: type, range, unit, choices, help. */
@@ -640,6 +675,9 @@ apply_answer(struct master *m, struct sa_set *ss, int add)
 		master_config_words(m->saved, msg, esc, sizeof(esc));
 		return answer_error(400, field, esc);
 	}
+	/* the keys in the installer's words, as the errors say them */
+	master_config_words(m->saved, msg, esc, sizeof(esc));
+	snprintf(msg, sizeof(msg), "%s", esc);
 	if (rc > 0) {
 		text_escape(esc, sizeof(esc), msg);
 		return answer_json(409, json_pack("{s:s, s:s, s:o}", "error", esc,

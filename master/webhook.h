@@ -53,6 +53,7 @@ enum hook_outcome hookq_done(struct hook_queue *, int slot, bool ok,
 	    const char *error, uint64_t now_ms);
 int	hook_url_check(const char *url, char *err, size_t errlen);
 int	hook_token_check(const char *token, char *err, size_t errlen);
+void	hook_url_shown(const char *url, char *out, size_t len);
 
 /* A delivery that finally failed, or deliveries dropped: for the loop's
  * events. */

@@ -6,11 +6,9 @@
  */
 'use strict';
 
-const SEV_WORDS = ['info', 'warning', 'alarm'];
-
 /* Who acknowledged an alarm and when, or that nobody has. */
 function ackText(a) {
-  return a.acknowledged ? 'acknowledged by ' + a.ack_by + ', ' + fmtTime(a.ack_ms) : 'not acknowledged';
+  return a.acknowledged ? t('alarms.ackedBy', a.ack_by, fmtTime(a.ack_ms)) : t('alarms.notAcked');
 }
 
 /* The key of the alarms and their acknowledgements: the page reloads
@@ -27,8 +25,8 @@ async function pageAlarms() {
   let key = null;
   const ack = (a) => async () => {
     const r = await api('POST', '/api/alarms/ack', { code: a.code, source: a.source, connector: a.connector });
-    if (r.status === 200) message(out, 'Acknowledged: ' + r.body.alarm.text + ' (' + ackText(r.body.alarm) + ').');
-    else if (r.status === 409) message(out, 'Already ' + ackText(r.body.alarm) + '.', true);
+    if (r.status === 200) message(out, t('alarms.acknowledged', r.body.alarm.text, ackText(r.body.alarm)));
+    else if (r.status === 409) message(out, t('alarms.already', ackText(r.body.alarm)), true);
     else message(out, r.body.error, true);
     load();
   };
@@ -36,23 +34,21 @@ async function pageAlarms() {
     const r = await api('GET', '/api/alarms');
     if (r.status !== 200) { message(out, r.body.error, true); return; }
     const act = r.body.active;
-    put(active, h('h2', {}, 'Now (' + r.body.total + ')'),
-      act.length ? table(['Alarm', 'Since', 'Acknowledged'], act.map((a) => [
-        h('span', {}, h('strong', { class: 'sev' + a.severity }, SEV_WORDS[a.severity] + ': '), a.text),
+    put(active, h('h2', {}, t('alarms.now', r.body.total)),
+      act.length ? table(t('alarms.cols'), act.map((a) => [
+        h('span', {}, h('strong', { class: 'sev' + a.severity }, t('alarms.sev', t('events.sev')[a.severity])), a.text),
         a.since_ms ? fmtTime(a.since_ms) : '-',
         h('span', { class: 'actions' }, h('span', { class: 'ack', 'data-acked': a.acknowledged ? 'yes' : 'no' }, ackText(a)),
           a.acknowledged ? null : h('button', { type: 'button', class: 'secondary', 'data-code': a.code,
-            'data-source': a.source, 'data-connector': a.connector, onclick: ack(a) }, 'Acknowledge'))]))
-        : h('p', { class: 'hint' }, 'Nothing is wrong now.'));
+            'data-source': a.source, 'data-connector': a.connector, onclick: ack(a) }, t('alarms.ack')))]))
+        : h('p', { class: 'hint' }, t('alarms.nothing')));
     const cl = r.body.cleared;
-    put(cleared, h('h2', {}, 'Cleared lately'),
-      cl.length ? table(['Alarm', 'Since', 'Cleared', 'Acknowledged'], cl.map((a) => [
+    put(cleared, h('h2', {}, t('alarms.cleared')),
+      cl.length ? table(t('alarms.clearedCols'), cl.map((a) => [
         a.text, fmtTime(a.since_ms), fmtTime(a.cleared_ms), ackText(a)]))
-        : h('p', { class: 'hint' }, 'None yet.'));
+        : h('p', { class: 'hint' }, t('alarms.noneCleared')));
   };
-  put($('page'), h('h1', {}, 'Alarms'),
-    h('p', { class: 'hint' }, 'An alarm lasts as long as its cause. Acknowledge it to say you have seen it: it stays listed, '
-      + 'after the others, until its cause is gone; if the cause comes back it is a new alarm.'),
+  put($('page'), h('h1', {}, t('alarms.title')), h('p', { class: 'hint' }, t('alarms.help')),
     out, active, cleared, cfg ? webhookForm(cfg) : null);
   /* a change reloads the list, and again a little later: a cleared
    * alarm's record is written within a second */
@@ -68,18 +64,18 @@ async function pageAlarms() {
 /* The webhook's settings (installers), with a test sent to the saved
  * address and the receiver's answer. */
 function webhookForm(cfg) {
-  const form = settingsForm(cfg, 'alarms', ['webhook_url', 'webhook_token', 'webhook_cleared'], 'Webhook');
+  const form = settingsForm(cfg, 'alarms', ['webhook_url', 'webhook_token', 'webhook_cleared'], t('alarms.webhook'));
   const res = h('div', { 'aria-live': 'polite', id: 'webhook-test-msg' });
   const test = async () => {
-    message(res, 'Sending a test alarm…');
+    message(res, t('alarms.sending'));
     const r = await api('POST', '/api/alarms/test');
     if (r.status !== 200) message(res, r.body.error, true);
-    else if (r.body.delivered) message(res, 'Delivered: the receiver answered HTTP ' + r.body.http_status + '.');
-    else message(res, 'Not delivered to ' + r.body.url + ': ' + r.body.error + '.', true);
+    else if (r.body.delivered) message(res, t('alarms.delivered', r.body.http_status));
+    else message(res, t('alarms.notDelivered', r.body.url, r.body.error), true);
   };
-  form.append(h('p', { class: 'hint' }, 'Each new alarm is sent as a JSON POST (5 attempts, 1-8 s apart). '
-    + 'The token is never shown: "(set)" means one is saved; clear the field to remove it. Send test uses the saved settings.'),
-  h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', id: 'webhook-test', onclick: test }, 'Send test')), res);
+  form.append(h('p', { class: 'hint' }, t('alarms.webhookHelp')),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', id: 'webhook-test', onclick: test },
+      t('alarms.sendTest'))), res);
   return form;
 }
 

@@ -160,11 +160,13 @@ function banner(lost) {
   b.hidden = b.childNodes.length === 0;
 }
 
-/* A pending setting in words: what is in force, what the restart brings. */
+/* A pending setting in words (the installer's, not its key): what is in
+ * force, what the restart brings. */
 function pendingText(p) {
-  if (p.in_force === '') return t('pending.added', p.setting, p.after_restart);
-  if (p.after_restart === 'decommissioned') return t('pending.decommissioned', p.setting);
-  return t('pending.change', p.setting, p.in_force, p.after_restart);
+  const name = p.words || p.setting;
+  if (p.in_force === '') return t('pending.added', name, p.after_restart);
+  if (p.after_restart === 'decommissioned') return t('pending.decommissioned', name);
+  return t('pending.change', name, p.in_force, p.after_restart);
 }
 
 async function loadPending() {
@@ -190,7 +192,7 @@ function setPending(list) {
 async function sendConfirmed(method, path, body) {
   let r = await api(method, path, body);
   if (r.status === 409 && r.body.field === 'confirm' && Array.isArray(r.body.confirm)) {
-    const lines = r.body.confirm.map((c) => t('save.raiseLine', c.setting, c.from, c.to, c.consequence));
+    const lines = r.body.confirm.map((c) => t('save.raiseLine', c.words || c.setting, c.from, c.to, c.consequence));
     if (!confirm(t('save.raiseAsk', lines.join('\n\n'))))
       return { status: 0, body: { result: 'cancelled' } };
     r = await api(method, path, Object.assign({}, body, { confirm: true }));
@@ -198,11 +200,13 @@ async function sendConfirmed(method, path, body) {
   return r;
 }
 
-/* What a saved change did: in force now, and what waits for a restart. */
+/* What a saved change did, in the installer's words: in force now, and
+ * what waits for a restart. */
 function savedText(b) {
   const parts = [];
-  if (b.in_force && b.in_force.length) parts.push(t('save.inForce', b.in_force.join(', ')));
-  if (b.after_restart && b.after_restart.length) parts.push(t('save.afterRestart', b.after_restart.join(', ')));
+  const now = b.in_force_words || b.in_force, later = b.after_restart_words || b.after_restart;
+  if (now && now.length) parts.push(t('save.inForce', now.join(', ')));
+  if (later && later.length) parts.push(t('save.afterRestart', later.join(', ')));
   return parts.length ? parts.join(' ') : t('save.saved', b.result);
 }
 
@@ -855,8 +859,11 @@ async function pageUsers() {
 
 /* --- start ------------------------------------------------------------------ */
 
-(async () => {
+/* Once every script of index.html has run: the page files after this one
+ * (energy.js, alarms.js, ...) have put their pages into the table before
+ * the first route, whatever the network's order. */
+document.addEventListener('DOMContentLoaded', async () => {
   textPage();
   const r = await api('GET', '/api/session');
   if (r.status === 200) startSession(r.body); else showLogin();
-})();
+});

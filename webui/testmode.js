@@ -9,19 +9,13 @@
 'use strict';
 
 const TM_RUNNING = ['baseline', 'step', 'measure', 'return'];
-const TM_STEPS = {
-  baseline: 'Step 1 of 3: the connector at its minimum, the site read as it is',
-  step: 'Step 2 of 3: the test current offered, the car follows (5 s)',
-  measure: 'Step 3 of 3: the site read at the test current',
-  return: 'Step 3 of 3: back at the minimum, the site read again (the fall must mirror the rise)',
-};
 
-/* "+10.0 A" with its sign */
-const tmSigned = (v) => (v >= 0 ? '+' : '\u2212') + Math.abs(v).toFixed(1) + ' A';
+/* "+10.0 A" with its sign, in the browser's locale */
+const tmSigned = (v) => (v >= 0 ? '+' : '\u2212') + fmtNum(Math.abs(v), 1) + ' A';
 
 /* Each phase's rise, as a line with a bar scaled to the test current. */
 function tmRises(rise, full) {
-  if (!rise) return h('p', { class: 'hint' }, 'Each phase\'s rise shows once the site has been read at the minimum.');
+  if (!rise) return h('p', { class: 'hint' }, t('testmode.risesLater'));
   return h('div', { class: 'tm-rises' }, rise.map((v, p) => {
     /* through the CSSOM: the page's policy allows no inline style */
     const ev = h('span', { class: 'ev' });
@@ -32,23 +26,43 @@ function tmRises(rise, full) {
   }));
 }
 
+/*
+ * A finished check's figures, named as both pages name them (the
+ * chargers page's panel and the wizard's report): the car's own
+ * conductors it draws on (result.car_phases), the site phases they land
+ * on (result.site_phases), each clamp's rise, the wiring configured and
+ * suggested, the readings. {name: text}, in the browser's words.
+ */
+function tmFigures(r) {
+  const f = {};
+  const list = (a) => (Array.isArray(a) && a.length ? a.join(', ') : t('testmode.none'));
+  if (Array.isArray(r.car_phases)) f[t('testmode.car')] = list(r.car_phases);
+  if (Array.isArray(r.site_phases)) f[t('testmode.site')] = list(r.site_phases);
+  if (Array.isArray(r.rise_a)) f[t('testmode.rise')] = r.rise_a.map((v, i) => 'L' + (i + 1) + ' ' + tmSigned(Number(v))).join(', ');
+  if (r.configured) f[t('testmode.configured')] = r.configured;
+  if (r.suggested) f[t('testmode.suggested')] = r.suggested;
+  if (Array.isArray(r.readings)) f[t('testmode.readings')] = t('testmode.readingsText', r.readings[0], r.readings[1]);
+  return f;
+}
+
+/* The figures as a list. */
+const tmFigureList = (f) => h('ul', { class: 'hint tm-figures' },
+  Object.entries(f).map(([k, v]) => h('li', {}, t('testmode.figure', k, v))));
+
 /* The panel of one connector of one charger (c: from GET /api/chargers). */
 function tmPanel(c, n) {
   const id = 'tm-' + c.id + '-' + n;
   const max = Number(c['max_current' + n]) || 16;
   const min = Number(c['min_current' + n]) || 6;
   const current = h('input', { id: id + '-current', name: 'current', inputmode: 'decimal',
-    value: String(Math.min(16, max)), 'aria-describedby': id + '-help' });
-  const start = h('button', { type: 'button' }, 'Start phase check');
-  const stop = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Stop');
+    value: numShown(String(Math.min(16, max))), 'aria-describedby': id + '-help' });
+  const start = h('button', { type: 'button' }, t('testmode.start'));
+  const stop = h('button', { type: 'button', class: 'secondary', hidden: true }, t('testmode.stop'));
   const out = h('div', { 'aria-live': 'polite', id: id + '-out' });
   const panel = h('section', { class: 'tm-panel', id, 'data-connector': String(n), hidden: true },
-    h('h3', {}, 'Phase check, connector ' + n + ' (configured ' + c['phase' + n] + ')'),
-    h('p', { class: 'hint', id: id + '-help' }, 'The connector is offered its minimum, then the test current, while the meter ' +
-      'reads each phase; the other cars are held steady meanwhile. A car must be plugged in and charging; a single-phase car ' +
-      'shows the rotation. Test current: from ' + (min + 4).toFixed(1) + ' A (4 A above the minimum) to the connector\'s ' +
-      max.toFixed(1) + ' A or its charger\'s rating, if lower; it takes about 20 s.'),
-    isInstaller() ? [h('label', { for: id + '-current' }, 'Test current (A)'), current,
+    h('h3', {}, t('testmode.head', n, c['phase' + n])),
+    h('p', { class: 'hint', id: id + '-help' }, t('testmode.help', fmtA(min + 4), fmtA(max))),
+    isInstaller() ? [h('label', { for: id + '-current' }, t('testmode.current')), current,
       h('div', { class: 'actions' }, start, stop)] : null,
     out);
   let timer = null;
@@ -57,37 +71,33 @@ function tmPanel(c, n) {
     stop.hidden = !TM_RUNNING.includes(j.state);
     start.disabled = !stop.hidden;
     if (j.state === 'idle') {
-      put(out, j.busy ? h('p', { class: 'hint' }, 'A phase check runs on connector ' + j.busy.connector + ' of ' +
-        j.busy.charger + ' (' + j.busy.who + '); one at a time.') : null);
+      put(out, j.busy ? h('p', { class: 'hint' }, t('testmode.busy', j.busy.connector, j.busy.charger, j.busy.who)) : null);
       return;
     }
     if (TM_RUNNING.includes(j.state)) {
       const l = j.live || {};
-      put(out, h('p', { class: 'msg' }, TM_STEPS[j.state] + ' · offered ' + fmtA(l.offer) + ' · ' + (l.elapsed_s || 0) +
-        ' s of at most ' + j.seconds + ' s'), tmRises(l.rise_a, j.current),
-      l.car_a ? h('p', { class: 'hint' }, 'The car draws more on its L1 ' + tmSigned(l.car_a[0]) + ', L2 ' + tmSigned(l.car_a[1]) +
-        ', L3 ' + tmSigned(l.car_a[2]) + ' (as its charger measures).') : null);
+      put(out, h('p', { class: 'msg' }, t('testmode.running', t('testmode.step.' + j.state), fmtA(l.offer), l.elapsed_s || 0,
+        j.seconds)), tmRises(l.rise_a, j.current),
+      l.car_a ? h('p', { class: 'hint' }, t('testmode.carDraws', tmSigned(l.car_a[0]), tmSigned(l.car_a[1]),
+        tmSigned(l.car_a[2]))) : null);
       return;
     }
     const r = j.result;
     const apply = r.suggested && isInstaller() ? h('button', { type: 'button', class: 'secondary' },
-      'Set connector ' + n + ' wiring to ' + r.suggested) : null;
+      t('testmode.setWiring', n, r.suggested)) : null;
     const applied = h('div', { 'aria-live': 'polite' });
     if (apply) apply.addEventListener('click', async () => {
-      if (!confirm('Change the wiring setting of connector ' + n + ' of ' + c.name + ' from ' + r.configured + ' to ' +
-        r.suggested + '?\n\nThe meter saw the car on ' + r.site_phases.join(', ') + '. The change takes effect after a restart.')) return;
+      if (!confirm(t('testmode.setAsk', n, c.name, r.configured, r.suggested, r.site_phases.join(', ')))) return;
       const x = await sendConfirmed('PUT', '/api/chargers/' + c.id, { ['phase' + n]: r.suggested });
-      if (x.status === 0) { message(applied, 'Not saved: nothing changed.'); return; }
+      if (x.status === 0) { message(applied, t('save.cancelled')); return; }
       message(applied, x.status === 200 ? savedText(x.body) : x.body.error, x.status !== 200);
       if (x.status === 200) { apply.disabled = true; if (x.body.pending) setPending(x.body.pending); }
     });
     put(out, h('p', { class: 'msg' + (r.verdict === 'match' ? '' : ' bad'), role: r.verdict === 'mismatch' ? 'alert' : 'status',
-      'data-verdict': r.verdict }, (r.verdict === 'match' ? 'Match: ' : r.verdict === 'mismatch' ? 'Mismatch: ' : 'Inconclusive: ') +
-      r.text.replace(/^connector \d+ of [^:]*?: inconclusive: /, '')),
+      'data-verdict': r.verdict }, t('testmode.verdict.' + r.verdict,
+      r.text.replace(/^connector \d+ of [^:]*?: inconclusive: /, ''))),
     r.verdict !== 'inconclusive' || j.state === 'done' ? tmRises(r.rise_a, j.current) : null,
-    r.verdict !== 'inconclusive' ? h('p', { class: 'hint' }, 'The car draws on its ' + (r.car_phases.join(', ') || 'none') +
-      '; the meter saw ' + (r.site_phases.join(', ') || 'no phase') + ' rise' + (r.suggested ? '; suggested wiring ' + r.suggested : '') +
-      '. Readings: ' + r.readings[0] + ' before, ' + r.readings[1] + ' during.') : null,
+    r.verdict !== 'inconclusive' ? tmFigureList(tmFigures(r)) : null,
     apply ? h('div', { class: 'actions' }, apply) : null, applied);
   };
 
@@ -103,11 +113,12 @@ function tmPanel(c, n) {
   start.addEventListener('click', async () => {
     current.classList.remove('invalid');
     current.removeAttribute('aria-invalid');
-    const a = Number(current.value.trim().replace(',', '.'));
-    if (!current.value.trim() || !Number.isFinite(a)) {
+    const typed = typedNum(current.value);
+    const a = Number(typed);
+    if (!typed || !Number.isFinite(a)) {
       current.classList.add('invalid');
       current.setAttribute('aria-invalid', 'true');
-      message(out, 'Test current: a number of amperes, for example 16', true);
+      message(out, t('testmode.badCurrent'), true);
       current.focus();
       return;
     }
@@ -142,7 +153,7 @@ pages.chargers = async () => {
     for (let n = 1; n <= Number(c.connectors); n++) {
       const p = tmPanel(c, n);
       const b = h('button', { type: 'button', class: 'secondary', 'aria-controls': p.id, 'aria-expanded': 'false' },
-        'Phase check' + (Number(c.connectors) > 1 ? ' ' + n : ''));
+        Number(c.connectors) > 1 ? t('testmode.buttonN', n) : t('testmode.button'));
       b.addEventListener('click', () => { p.open(); b.setAttribute('aria-expanded', String(!p.hidden)); });
       bar.append(b);
       panels.push(p);

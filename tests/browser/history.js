@@ -13,7 +13,7 @@
  */
 'use strict';
 
-const { step, open } = require('./lib');
+const { step, open, login, atWidth, checks } = require('./lib');
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
@@ -30,13 +30,9 @@ async function show(page) {
 
 (async () => {
   const { browser, page, errors } = await open(shots);
-  try {
+  await checks(browser, page, errors, path.join(shots, 'history-failure.png'), async () => {
     await step('login, the Energy page from the menu', async () => {
-      await page.goto(url);
-      await page.fill('#login-user', 'installer');
-      await page.fill('#login-password', password);
-      await page.click('#login-form button[type=submit]');
-      await page.waitForSelector('#nav:not([hidden])');
+      await login(page, url, 'installer', password);
       await page.click('nav a[href="#/energy"]');
       await page.waitForSelector('#energy-chart');
     });
@@ -89,10 +85,7 @@ async function show(page) {
       await page.selectOption('#en-group', 'day');
       await page.selectOption('#en-view', 'connector');
       await page.waitForSelector('#energy-legend');
-      await page.setViewportSize({ width: 360, height: 800 });
-      const w = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert(w <= 360, 'scroll width ' + w);
-      await page.screenshot({ path: path.join(shots, 'energy-360.png') });
+      await atWidth(page, shots, 'energy', 360);
       await page.setViewportSize({ width: 1280, height: 900 });
     });
     await step('sessions filtered by tag, with its name', async () => {
@@ -107,12 +100,5 @@ async function show(page) {
       const tags = await page.$$eval('#sessions-list td[data-label="Tag"]', (t) => t.map((x) => x.textContent));
       assert(tags.length > 10 && tags.every((t) => t.endsWith(' (Fleet van 1)')), tags.join('|'));
     });
-    assert.deepStrictEqual(errors, []);
-  } catch (e) {
-    await page.screenshot({ path: path.join(shots, 'history-failure.png'), fullPage: true }).catch(() => {});
-    console.log('FAIL ' + (e.stack || e));
-    process.exitCode = 1;
-  } finally {
-    await browser.close();
-  }
+  });
 })();

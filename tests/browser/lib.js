@@ -1,14 +1,18 @@
 /*
  * What the browser scenarios share: Debian's Chromium through
  * playwright-core, a page that collects its errors, steps that print
- * their time, a line to evgroup-sim's control socket, and what a failed
+ * their time, a login (through the first login's forced password
+ * change), the checks of a page at a width (no horizontal scroll, a
+ * screenshot), a line to evgroup-sim's control socket, and what a failed
  * run leaves.
  */
 'use strict';
 
 const { chromium } = require('playwright-core');
+const assert = require('assert');
 const fs = require('fs');
 const net = require('net');
+const path = require('path');
 
 async function step(name, fn) {
   const t0 = Date.now();
@@ -26,8 +30,18 @@ function watch(page, errors) {
   page.setDefaultTimeout(10000);
 }
 
-/* A headless browser at 1280 x 900 that takes downloads (more context
- * options in ctxOptions: a locale), and its page, whose script and
+/* A page of a context of its own (another user, other options) at
+ * 1280 x 900 that takes downloads; its errors land in errors[]. */
+async function newPage(browser, errors, ctxOptions) {
+  const ctx = await browser.newContext(Object.assign({ viewport: { width: 1280, height: 900 }, acceptDownloads: true },
+    ctxOptions || {}));
+  const page = await ctx.newPage();
+  watch(page, errors);
+  return page;
+}
+
+/* A headless browser (Debian's Chromium) and its page (newPage(), with
+ * more context options in ctxOptions: a locale), whose script and
  * console errors land in errors[]. */
 async function open(shots, ctxOptions) {
   fs.mkdirSync(shots, { recursive: true });
@@ -35,12 +49,47 @@ async function open(shots, ctxOptions) {
     executablePath: '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu'],
   });
-  const ctx = await browser.newContext(Object.assign({ viewport: { width: 1280, height: 900 }, acceptDownloads: true },
-    ctxOptions || {}));
-  const page = await ctx.newPage();
   const errors = [];
-  watch(page, errors);
+  const page = await newPage(browser, errors, ctxOptions);
   return { browser, page, errors };
+}
+
+/* Logs user in at url; with newPassword, through the first login's
+ * forced change (password the old one). Done when the menu shows. */
+async function login(page, url, user, password, newPassword) {
+  await page.goto(url);
+  await page.waitForSelector('#login:not([hidden])');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-form button[type=submit]');
+  if (newPassword) {
+    await page.waitForSelector('#password-form');
+    await page.fill('#pw-old', password);
+    await page.fill('#pw-new', newPassword);
+    await page.click('#password-form button[type=submit]');
+  }
+  await page.waitForSelector('#nav:not([hidden])');
+}
+
+/* The page as it is, whole, in shots/name. */
+function shot(page, shots, name) {
+  return page.screenshot({ path: path.join(shots, name), fullPage: true });
+}
+
+/* The page as shown now is no wider than width px (what: its name in
+ * the failure). */
+async function noSideScroll(page, width, what) {
+  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(sw <= width, what + ' at ' + width + ' px scrolls sideways: ' + sw + ' px');
+}
+
+/* The page at width px (740 or 900 high): no horizontal scroll, and its
+ * screenshot shots/name-width.png. */
+async function atWidth(page, shots, name, width) {
+  await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
+  await page.waitForTimeout(300);
+  await noSideScroll(page, width, name);
+  await shot(page, shots, name + '-' + width + '.png');
 }
 
 /* A line to evgroup-sim's control socket: its answer. */
@@ -72,4 +121,4 @@ async function checks(browser, page, errors, failFile, fn) {
   }
 }
 
-module.exports = { step, open, watch, simAt, checks };
+module.exports = { step, open, newPage, watch, login, shot, noSideScroll, atWidth, simAt, checks };

@@ -9,56 +9,23 @@
  * applied through the chargers' settings with its confirmation (it waits
  * for a restart: the banner lists it). At 1280 px and 360 px: screenshots,
  * no horizontal scroll. Started by tests/proc/test_testmode_web.py:
- *   node testmode.js URL SCREENSHOT_DIR
+ *   node testmode.js URL SIM_SOCKET SCREENSHOT_DIR (the socket unused)
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
 const assert = require('assert');
-const fs = require('fs');
 const path = require('path');
+const { step, open, login, noSideScroll, shot, checks } = require('./lib');
 
-const [url, shots] = process.argv.slice(2);
+const [url, , shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
 const PANEL = '#tm-1-1';
 
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
-}
-
-async function noSideScroll(page, width, what) {
-  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert(sw <= width, what + ' at ' + width + ' px scrolls sideways: ' + sw + ' px');
-}
-
 (async () => {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    // refused requests (400) are answers the page shows, not errors
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  page.setDefaultTimeout(10000);
-  try {
+  const { browser, page, errors } = await open(shots);
+  await checks(browser, page, errors, path.join(shots, 'phase-check-failure.png'), async () => {
     await step('login, password changed', async () => {
-      await page.goto(url);
-      await page.fill('#login-user', 'installer');
-      await page.fill('#login-password', 'installer');
-      await page.click('#login-form button[type=submit]');
-      await page.waitForSelector('#password-form');
-      await page.fill('#pw-old', 'installer');
-      await page.fill('#pw-new', PASSWORD);
-      await page.click('#password-form button[type=submit]');
-      await page.waitForSelector('#phases .phase');
+      await login(page, url, 'installer', 'installer', PASSWORD);
     });
     await step('the chargers page has a phase check per connector', async () => {
       await page.click('nav a[href="#/chargers"]');
@@ -83,7 +50,7 @@ async function noSideScroll(page, width, what) {
       assert.strictEqual(await page.getAttribute('#tm-1-1-current', 'aria-invalid'), null);
       await page.waitForSelector('#tm-1-1-out .msg:text("Step 3 of 3")', { timeout: 30000 });
       await page.waitForSelector(PANEL + ' .tm-rise[data-phase="L2"] .tm-num:text("+10")');
-      await page.screenshot({ path: path.join(shots, 'phase-check-running-1280.png'), fullPage: true });
+      await shot(page, shots, 'phase-check-running-1280.png');
     });
     await step('the result: a mismatch, and the wiring the meter saw', async () => {
       await page.waitForSelector(PANEL + ' [data-verdict]', { timeout: 30000 });
@@ -91,10 +58,10 @@ async function noSideScroll(page, width, what) {
       const text = await page.textContent(PANEL + ' [data-verdict]');
       assert.strictEqual(v, 'mismatch', text);
       assert(text.includes('draws on L2 (configured: L1); set phase rotation to L2L3L1'), text);
-      await page.screenshot({ path: path.join(shots, 'phase-check-1280.png'), fullPage: true });
+      await shot(page, shots, 'phase-check-1280.png');
       await page.setViewportSize({ width: 360, height: 740 });
       await noSideScroll(page, 360, 'the phase check');
-      await page.screenshot({ path: path.join(shots, 'phase-check-360.png'), fullPage: true });
+      await shot(page, shots, 'phase-check-360.png');
       await page.setViewportSize({ width: 1280, height: 900 });
     });
     await step('the suggestion applied, asked first', async () => {
@@ -112,14 +79,6 @@ async function noSideScroll(page, width, what) {
       assert.strictEqual(cfg.chargers[0].phase1, 'L2L3L1');
       await page.waitForSelector('#banner #pending li');
     });
-    assert.deepStrictEqual(errors, [], 'errors in the page');
     console.log('all phase check browser checks passed');
-  } catch (e) {
-    await page.screenshot({ path: path.join(shots, 'phase-check-failure.png'), fullPage: true }).catch(() => {});
-    console.error('FAILED: ' + (e && e.stack ? e.stack : e));
-    if (errors.length) console.error('page errors: ' + errors.join('\n'));
-    process.exitCode = 1;
-  } finally {
-    await browser.close();
-  }
+  });
 })();

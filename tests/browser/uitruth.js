@@ -26,7 +26,8 @@
 
 const assert = require('assert');
 const path = require('path');
-const { step, open, watch, simAt, checks } = require('./lib');
+const lib = require('./lib');
+const { step, open, newPage, simAt, checks, atWidth } = lib;
 
 const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
@@ -36,16 +37,7 @@ const sim = (line) => simAt(simsock, line);
 const call = (page, method, p, body) => page.evaluate(([m, q, b]) => api(m, q, b), [method, p, body]);
 
 async function login(page, user, password, newPassword) {
-  await page.goto(url);
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type=submit]');
-  if (newPassword) {
-    await page.waitForSelector('#password-form');
-    await page.fill('#pw-old', password);
-    await page.fill('#pw-new', newPassword);
-    await page.click('#password-form button[type=submit]');
-  }
+  await lib.login(page, url, user, password, newPassword);
   await page.waitForSelector('#phases .phase');
 }
 
@@ -103,7 +95,7 @@ async function login(page, user, password, newPassword) {
       const f = 'form[data-section=charger2]';
       await page.fill('#set-charger2-min_current1', '6,5');
       await page.click(f + ' button[type=submit]');
-      await page.waitForSelector(f + ' .msg:text("In force now: charger2.min_current1.")');
+      await page.waitForSelector(f + ' .msg:text("In force now: charger \'bay-002\': connector 1: minimum current.")');
       assert.strictEqual(await page.$(f + ' .field-error'), null, 'the error gone');
       assert.strictEqual(await page.getAttribute('#set-charger2-min_current1', 'aria-invalid'), null);
       const c = await call(page, 'GET', '/api/config/charger2');
@@ -214,13 +206,13 @@ async function login(page, user, password, newPassword) {
       await page.fill('#set-clamp2-ct_rating', '150,0');
       await page.fill('#set-meter-poll_period', '600');
       await page.click(m + ' button[type=submit]');
-      await page.waitForSelector(m + ' .msg:text("takes effect after a restart: meter.poll_period")');
+      await page.waitForSelector(m + ' .msg:text("takes effect after a restart: meter poll period")');
       const t0 = await page.evaluate(() => S.status.time_ms);
       await page.waitForFunction((t) => S.status.time_ms > t + 1500, t0);
       assert.strictEqual(await page.inputValue('#set-clamp2-ct_rating'), '150,0');
       await page.fill('#set-meter-poll_period', '500');
       await page.click(m + ' button[type=submit]');
-      await page.waitForFunction(() => ![...document.querySelectorAll('#pending li')].some((l) => l.textContent.includes('meter.poll_period')));
+      await page.waitForFunction(() => ![...document.querySelectorAll('#pending li')].some((l) => l.textContent.includes('meter poll period')));
       assert.strictEqual(await page.inputValue('#set-clamp2-ct_rating'), '150,0');
     });
     await step('item 11: a hybrid site exporting 25 A: the export, the surplus, what the cars may take', async () => {
@@ -249,21 +241,15 @@ async function login(page, user, password, newPassword) {
     });
     for (const p of ['chargers', 'metering', 'users', 'dashboard']) {
       await step(p + ' at 360 px: no horizontal scroll', async () => {
-        await page.setViewportSize({ width: 360, height: 740 });
         await page.goto(url + '#/' + p);
         await page.waitForSelector('#page > h1');
-        await page.waitForTimeout(300);
-        const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-        assert(sw <= 360, p + ' scrolls sideways: ' + sw + ' px');
-        await page.screenshot({ path: path.join(shots, 'uitruth-' + p + '-360.png'), fullPage: true });
+        await atWidth(page, shots, 'uitruth-' + p, 360);
       });
     }
     await step('locale: a translation is one more dictionary', async () => {
       // text.js with a French dictionary for two words after it, as a
       // text-fr.js would add: the rest falls back to English
-      const fctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
-      const fr = await fctx.newPage();
-      watch(fr, errors);
+      const fr = await newPage(browser, errors, { locale: 'fr-FR' });
       await fr.route('**/text.js', async (route) => {
         const r = await route.fetch();
         await route.fulfill({ response: r, body: (await r.text()) +
@@ -275,12 +261,10 @@ async function login(page, user, password, newPassword) {
       assert.strictEqual(await fr.textContent('#page > h1'), 'Tableau de bord');
       assert.strictEqual(await fr.textContent('nav a[href="#/users"]'), 'Users');
       await fr.waitForSelector('#dash-summary:has-text("group limit 64,0 A")');
-      await fctx.close();
+      await fr.context().close();
     });
     await step('item 12: an operator sees the settings, read-only', async () => {
-      const octx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-      const op = await octx.newPage();
-      watch(op, errors);
+      const op = await newPage(browser, errors, { locale: 'en-GB' });
       await login(op, 'olivia', 'olivias-first-2', 'olivias-own-pass-3');
       assert.strictEqual(await op.getAttribute('html', 'lang'), 'en-GB');
       for (const p of ['balancing', 'metering', 'smart', 'authorisation']) {
@@ -302,7 +286,7 @@ async function login(page, user, password, newPassword) {
       await page.goto(url + '#/balancing');
       await page.waitForSelector('form[data-section=site] button[type=submit]');
       assert(await page.isEnabled('#set-site-group_limit'));
-      await octx.close();
+      await op.context().close();
     });
     console.log('all uitruth browser checks passed');
   });

@@ -4,71 +4,71 @@
  * playwright-core, on a simulated site of three chargers: the first
  * login, then each step (supply and limits with the fallback
  * arithmetic, the meter and its clamps live, each charger tested and
- * its phase check run with no car plugged in: inconclusive, a warning),
- * a reload that resumes where it was, the summary saved as a report
- * with hostile notes, the report opened (escaped, no script run) and
- * listed; screenshots at 1280 px and 360 px, no horizontal scroll.
- * Started by tests/proc/test_wizard.py, which runs the appliance:
- *   node wizard.js URL SIM_SOCKET SCREENSHOT_DIR (the socket unused)
+ * its phase check run with the real test mode: a single-phase car on
+ * bay-001 wired as configured, a match (pass); bay-002 rewired L2L3L1 in
+ * the simulator, a mismatch (fail) with the wiring it suggests, set
+ * through the chargers' settings (a pending change, in the restart
+ * banner); bay-003 with no car, inconclusive (a warning)), a reload that
+ * resumes where it was, the summary saved as a report with hostile
+ * notes, the report opened (escaped, no script run, the three phase
+ * checks listed) and listed; screenshots at 1280 px and 360 px, no
+ * horizontal scroll. Started by tests/proc/test_wizard.py, which runs
+ * the appliance:
+ *   node wizard.js URL SIM_SOCKET SCREENSHOT_DIR
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
 const assert = require('assert');
-const fs = require('fs');
 const path = require('path');
+const lib = require('./lib');
+const { step, open, newPage, login, simAt, checks } = lib;
 
-const [url, , shots] = process.argv.slice(2);
+const [url, simsock, shots] = process.argv.slice(2);
 const PASSWORD = 'site-owner-pass-1';
 const NOTES = '</div><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">\nline two & "quotes"';
 
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log('ok   ' + name + ' (' + (Date.now() - t0) + ' ms)');
-}
-
-async function noSideScroll(page, width, what) {
-  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert(sw <= width, what + ' at ' + width + ' px scrolls sideways: ' + sw + ' px');
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(shots, name), fullPage: true });
-}
+const sim = async (line) => assert.strictEqual(await simAt(simsock, line), 'ok', line);
+const noSideScroll = lib.noSideScroll;
+const shot = (page, name) => lib.shot(page, shots, name);
 
 /* The badge of a recorded result: pass, warn, fail or skipped. */
-async function badge(page, key) {
+async function badge(page, key, timeout) {
   const sel = '[data-result="' + key + '"] .wiz-badge';
-  await page.waitForSelector(sel + ':not(.wiz-none)');
+  await page.waitForSelector(sel + ':not(.wiz-none)', { timeout });
   return page.textContent(sel);
 }
 
+/* The dashboard's state of a charger's connector 1, from the page's
+ * status stream, is state. */
+function connState(page, charger, state) {
+  return page.waitForFunction(([c, s]) => S.status && S.status.connectors.some((x) => x.charger === c &&
+    x.connector === 1 && x.state === s), [charger, state], { timeout: 20000 });
+}
+
+/* The phase check of name's connector 1 at 16 A (typed with a decimal
+ * comma) once its car charges, run to its end: its badge is status and
+ * its finding says each of wants. */
+async function phaseCheck(page, name, status, wants) {
+  await connState(page, name, 'charging');
+  await page.fill('#wiz-amps-' + name.slice(-1) + '-1', '16,0');
+  await page.click('article[data-charger="' + name + '"] button[data-action=phase]');
+  const key = 'phase-rotation|' + name + '|1';
+  assert.strictEqual(await badge(page, key, 45000), status, name);
+  const t = await page.textContent('[data-result="' + key + '"]');
+  for (const want of wants) assert(t.includes(want), 'lacks ' + want + ': ' + t);
+}
+
 (async () => {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
+  const { browser, page, errors } = await open(shots);
   page.setDefaultTimeout(15000);
-  try {
-    await step('first login and the forced password change', async () => {
-      await page.goto(url);
-      await page.fill('#login-user', 'installer');
-      await page.fill('#login-password', 'installer');
-      await page.click('#login-form button[type=submit]');
-      await page.waitForSelector('#password-form');
-      await page.fill('#pw-old', 'installer');
-      await page.fill('#pw-new', PASSWORD);
-      await page.click('#password-form button[type=submit]');
-      await page.waitForSelector('#phases .phase');
+  await checks(browser, page, errors, path.join(shots, 'wizard-failure.png'), async () => {
+    await step('first login and the forced password change; a car on bay-001', async () => {
+      // a single-phase car, on bay-001 wired L1L2L3 as configured; it
+      // follows its offer in 0.2 s (the phase check's steps are shorter)
+      await sim('bay-001 car 1 phases 1');
+      await sim('bay-001 car 1 lag 200');
+      await sim('bay-001 plug 1');
+      await login(page, url, 'installer', 'installer', PASSWORD);
     });
     await step('supply and limits, the fallback arithmetic with figures', async () => {
       await page.click('nav a[href="#/commissioning"]');
@@ -80,7 +80,7 @@ async function badge(page, key) {
       // a change goes through the settings form (the API's rules)
       await page.fill('#set-site-group_limit', '30');
       await page.click('form[data-section=site] button[type=submit]');
-      await page.waitForSelector('form[data-section=site] .msg:text("In force now: site.group_limit.")');
+      await page.waitForSelector('form[data-section=site] .msg:text("In force now: group limit.")');
       await page.waitForSelector('[data-result="site||"]:has-text("at most 30.0 A")');
       // a fallback current the supply cannot take: refused with the
       // figures, and nothing changes
@@ -110,28 +110,52 @@ async function badge(page, key) {
       assert(m.includes('L1: 5.0 A') || m.includes('L1:'), m);
       await shot(page, 'wizard-meter-1280.png');
     });
-    await step('each charger tested; a phase check with no car: inconclusive', async () => {
+    await step('each charger tested', async () => {
       await page.click('#wiz-next');
       await page.waitForSelector('article[data-charger="bay-003"]');
       for (const name of ['bay-001', 'bay-002', 'bay-003']) {
-        const card = 'article[data-charger="' + name + '"]';
-        await page.click(card + ' button[data-action=test]');
-        assert.strictEqual(await badge(page, 'charger-test|' + name + '|'), 'pass');
-        assert.strictEqual(await badge(page, 'charger-ratings|' + name + '|'), 'pass');
-        assert.strictEqual(await badge(page, 'charger-authorisation|' + name + '|'), 'pass');
-        // no car plugged in: the check ends at once, inconclusive (a warning)
-        await page.click(card + ' button[data-action=phase]');
-        await page.waitForSelector('[data-result="phase-rotation|' + name + '|1"]:has-text("no car is plugged in")');
-        assert.strictEqual(await badge(page, 'phase-rotation|' + name + '|1'), 'warn');
+        await page.click('article[data-charger="' + name + '"] button[data-action=test]');
+        for (const check of ['charger-test', 'charger-ratings', 'charger-authorisation'])
+          assert.strictEqual(await badge(page, check + '|' + name + '|'), 'pass', name + ' ' + check);
       }
       const r = await page.textContent('[data-result="charger-ratings|bay-001|"]');
       assert(r.includes('within the charger'), r);
+    });
+    await step('bay-001: a car, wired as configured: a match (pass)', async () => {
+      await phaseCheck(page, 'bay-001', 'pass', ['draws on L1, as configured (L1L2L3)', 'The car\u2019s conductors: L1',
+        'The site phases they land on: L1', 'Configured wiring: L1L2L3']);
+      assert.strictEqual(await page.$('article[data-charger="bay-001"] button[data-action=wiring]'), null, 'nothing to set');
+    });
+    await step('bay-002 rewired: a mismatch (fail), the wiring it saw set as a pending change', async () => {
+      await sim('bay-001 unplug 1');
+      await sim('bay-002 car 1 phases 1');
+      await sim('bay-002 car 1 lag 200');
+      await sim('bay-002 wiring 1 L2L3L1');
+      await sim('bay-002 plug 1');
+      await phaseCheck(page, 'bay-002', 'fail', ['set phase rotation to L2L3L1', 'The car\u2019s conductors: L1',
+        'The site phases they land on: L2', 'Suggested wiring: L2L3L1']);
+      const set = 'article[data-charger="bay-002"] button[data-action=wiring]';
+      assert.strictEqual(await page.textContent(set), 'Set the wiring to L2L3L1');
+      await page.click(set);
+      await page.waitForSelector('article[data-charger="bay-002"] .msg:text("Saved; takes effect after a restart: '
+        + 'charger \'bay-002\': connector 1: wiring. Run the phase check again after the restart.")');
+      await page.waitForSelector('#banner #pending li:text("charger \'bay-002\': connector 1: wiring: L1L2L3 now, L2L3L1 after the restart")');
+      const cfg = await page.evaluate(() => fetch('/api/chargers').then((r) => r.json()));
+      assert.strictEqual(cfg.chargers.find((c) => c.name === 'bay-002').phase1, 'L2L3L1');
+      assert(await page.isDisabled(set), 'set once');
+      await sim('bay-002 unplug 1');
+    });
+    await step('bay-003 with no car: inconclusive (a warning)', async () => {
+      await page.click('article[data-charger="bay-003"] button[data-action=phase]');
+      await page.waitForSelector('[data-result="phase-rotation|bay-003|1"]:has-text("no car is plugged in")');
+      assert.strictEqual(await badge(page, 'phase-rotation|bay-003|1'), 'warn');
       await shot(page, 'wizard-chargers-1280.png');
     });
     await step('a reload resumes where it was', async () => {
       await page.reload();
       await page.waitForSelector('article[data-charger="bay-003"]');
       assert.strictEqual(await badge(page, 'charger-test|bay-002|'), 'pass');
+      assert.strictEqual(await badge(page, 'phase-rotation|bay-001|1'), 'pass');
       assert.strictEqual(await badge(page, 'phase-rotation|bay-003|1'), 'warn');
     });
     let reportUrl;
@@ -153,7 +177,7 @@ async function badge(page, key) {
       assert.strictEqual(kept, null, 'progress forgotten once saved');
     });
     await step('the report: escaped, printable, at 1280 and 360 px', async () => {
-      const rp = await ctx.newPage();
+      const rp = await page.context().newPage();
       rp.on('dialog', (d) => { errors.push('dialog in the report: ' + d.message()); d.dismiss(); });
       for (const width of [1280, 360]) {
         await rp.setViewportSize({ width, height: width === 360 ? 740 : 900 });
@@ -167,8 +191,14 @@ async function badge(page, key) {
         const order = await rp.$$eval('table.steps td:first-child', (e) => e.map((x) => x.textContent));
         assert.deepStrictEqual(order.slice(0, 4), ['Supply and limits', 'Meter', 'Clamps', 'Charger test'], order.join());
         assert.deepStrictEqual(order.slice(-2), ['Fallback arithmetic', 'Alarms'], order.join());
-        for (const want of ['Zoë Martin', 'bay-003 connector 1', 'no car is plugged in', 'group_limit', '30.0', '18.0 A on L1'])
+        for (const want of ['Zoë Martin', 'bay-003 connector 1', 'no car is plugged in', 'group_limit', '30.0', '18.0 A on L1',
+          'The site phases they land on: L2', 'Suggested wiring: L2L3L1',
+          'charger \'bay-002\': connector 1: wiring: L1L2L3 now, L2L3L1 after the restart'])
           assert(body.includes(want), 'report lacks ' + want);
+        // the three phase checks, each with its result
+        const phases = await rp.$$eval('table.steps tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent))
+          .filter((c) => c[0] === 'Phase rotation').map((c) => c[1] + ': ' + c[2]));
+        assert.deepStrictEqual(phases, ['bay-001 connector 1: pass', 'bay-002 connector 1: fail', 'bay-003 connector 1: warn']);
         await noSideScroll(rp, width, 'report');
         await shot(rp, 'report-' + width + '.png');
       }
@@ -182,21 +212,12 @@ async function badge(page, key) {
         return r.status;
       });
       assert.strictEqual(st, 201);
-      const oc = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const op = await oc.newPage();
-      op.on('pageerror', (e) => errors.push(String(e)));
-      await op.goto(url);
-      await op.fill('#login-user', 'olivia');
-      await op.fill('#login-password', 'first-pass-1');
-      await op.click('#login-form button[type=submit]');
-      await op.fill('#pw-old', 'first-pass-1');
-      await op.fill('#pw-new', 'olivias-own-pass-2');
-      await op.click('#password-form button[type=submit]');
-      await op.waitForSelector('#phases .phase');
+      const op = await newPage(browser, errors);
+      await login(op, url, 'olivia', 'first-pass-1', 'olivias-own-pass-2');
       await op.click('nav a[href="#/commissioning"]');
       await op.waitForSelector('#wiz-reports td:has-text("Zoë Martin")');
       assert.strictEqual(await op.$$eval('#wiz-save, .wiz-steps, #page form', (e) => e.length), 0);
-      await oc.close();
+      await op.context().close();
     });
     await step('the wizard at 360 px', async () => {
       await page.setViewportSize({ width: 360, height: 740 });
@@ -217,14 +238,6 @@ async function badge(page, key) {
       await noSideScroll(page, 360, 'summary');
       await shot(page, 'wizard-summary-360.png');
     });
-    assert.deepStrictEqual(errors, [], 'errors in the page');
     console.log('all wizard checks passed');
-  } catch (e) {
-    await page.screenshot({ path: path.join(shots, 'wizard-failure.png'), fullPage: true }).catch(() => {});
-    console.error('FAILED: ' + (e && e.stack ? e.stack : e));
-    if (errors.length) console.error('page errors: ' + errors.join('\n'));
-    process.exitCode = 1;
-  } finally {
-    await browser.close();
-  }
+  });
 })();

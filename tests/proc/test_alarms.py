@@ -264,6 +264,9 @@ class AlarmsTest(ta.ApiTest):
                              "alarms.webhook_url"),
                             ({"webhook_url": "file:///etc/passwd"},
                              "alarms.webhook_url"),
+                            # a password in the address would be shown
+                            ({"webhook_url": "http://u:URLPW@127.0.0.1/h"},
+                             "alarms.webhook_url"),
                             ({"webhook_token": "two words"},
                              "alarms.webhook_token")):
             st, j, _ = c.call("PUT", "/api/config/alarms", body)
@@ -277,22 +280,31 @@ class AlarmsTest(ta.ApiTest):
                           {"webhook_url": r.url})
         self.assertEqual(st, 403, j)
         # the positive twin, in force at once; the token never shown back
+        # (the path and query, where many receivers keep their secret,
+        # are never shown: only the scheme and host)
+        secret_url = r.url + "/PATHSECRET?key=QSECRET"
         st, j, _ = c.call("PUT", "/api/config/alarms", {
-            "webhook_url": r.url, "webhook_token": "tok-123.abc"})
+            "webhook_url": secret_url, "webhook_token": "tok-123.abc"})
         self.assertEqual(st, 200, j)
         self.assertEqual(j["after_restart"], [], j)
         st, j, _ = c.call("GET", "/api/config/alarms")
         self.assertEqual((j["webhook_url"], j["webhook_token"]),
-                         (r.url, "(set)"), j)
+                         ("http://127.0.0.1:%d/..." % r.port, "(set)"), j)
         st, j, _ = c.call("GET", "/api/config")
-        self.assertNotIn("tok-123", json.dumps(j))
-        self.assertNotIn("tok-123", json.dumps(self.events(c)))
+        for secret in ("tok-123", "PATHSECRET", "QSECRET", "URLPW"):
+            self.assertNotIn(secret, json.dumps(j))
+            self.assertNotIn(secret, json.dumps(self.events(c)))
+            self.assertNotIn(secret, m.text())
         # "Send test": the receiver's answer reported
         st, j, _ = c.call("POST", "/api/alarms/test")
         self.assertEqual((st, j["delivered"], j["http_status"]),
                          (200, True, 200), j)
         t = r.wait("test", state="test")[0]
         self.assertEqual(t[1].get("Authorization"), "Bearer tok-123.abc")
+        self.assertEqual(j["url"], "http://127.0.0.1:%d/..." % r.port)
+        for secret in ("PATHSECRET", "QSECRET"):
+            self.assertNotIn(secret, json.dumps(self.events(c)))
+            self.assertNotIn(secret, m.text())
         # a new alarm arrives as a POST with its body
         self.simc("meter offline on")
         p = r.wait("meter-offline")[0]

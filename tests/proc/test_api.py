@@ -388,7 +388,7 @@ class ApiTest(ts.SiteTest):
         # a valid change applies at once and is recorded with its author
         st, j, _ = c.call("PUT", "/api/config/site", {"group_limit": 45.5})
         self.assertEqual((st, j["result"]),
-                         (200, "in force now: site.group_limit"), j)
+                         (200, "in force now: group limit"), j)
         self.wait_status(c, lambda s: s["group_limit"] == 45.5)
         self.wait_event(c, "config", "site.group_limit: 100.0 -> 45.5 (by "
                         "installer)")

@@ -34,6 +34,10 @@ class CfgFlowTest(ta.ApiTest):
         r = j["confirm"][0]
         self.assertEqual((r["setting"], r["from"], r["to"]),
                          (setting, frm, to), j)
+        # the installer's words beside the key, in the message too
+        self.assertTrue(r["words"] and "." not in r["words"], r)
+        self.assertIn(r["words"], j["error"], j)
+        self.assertNotIn(setting, j["error"], j)
         self.assertIn(words, r["consequence"], j)
         self.assertIn(words, j["error"], j)
         self.assertEqual(self.config(c)[1]["config"], before)
@@ -48,9 +52,11 @@ class CfgFlowTest(ta.ApiTest):
         j = self.refused_unconfirmed(
             c, "/api/config/site", {"site_limit": 2000}, "site.site_limit",
             "100.0 A", "2000.0 A", "up to 1998.0 A per phase")
-        self.assertEqual(j["result"], "in force now: site.site_limit")
+        self.assertEqual(j["result"], "in force now: main fuse")
         self.assertEqual((j["in_force"], j["after_restart"]),
                          (["site.site_limit"], []))
+        self.assertEqual((j["in_force_words"], j["after_restart_words"]),
+                         (["main fuse"], []))
         self.assertFalse(j["restart_needed"])
         self.wait_status(c, lambda s: s["site_limit"] == 2000.0)
         self.wait_event(c, "config", "site.site_limit: 100.0 -> 2000.0")
@@ -80,6 +86,8 @@ class CfgFlowTest(ta.ApiTest):
         st, j, _ = c.call("PUT", "/api/chargers/1", {"max_current1": 16})
         self.assertEqual(st, 200, j)
         self.assertEqual(j["in_force"], ["charger1.max_current1"])
+        self.assertEqual(j["in_force_words"],
+                         ["charger 'bay-001': connector 1: maximum current"])
         self.refused_unconfirmed(
             c, "/api/chargers/1", {"max_current1": 20},
             "charger1.max_current1", "16.0 A", "20.0 A",
@@ -117,12 +125,14 @@ class CfgFlowTest(ta.ApiTest):
         self.assertEqual(st, 200, j)
         self.assertEqual(j["in_force"], ["site.group_limit"])
         self.assertEqual(j["after_restart"], ["site.poll_period"])
-        self.assertEqual(j["result"], "in force now: site.group_limit; "
+        self.assertEqual(j["result"], "in force now: group limit; "
                          "saved; takes effect at the next start (restart "
-                         "the appliance): site.poll_period")
+                         "the appliance): charger poll period")
+        self.assertEqual((j["in_force_words"], j["after_restart_words"]),
+                         (["group limit"], ["charger poll period"]))
         self.assertEqual(j["pending"], [{
-            "setting": "site.poll_period", "in_force": "500",
-            "after_restart": "700"}])
+            "setting": "site.poll_period", "words": "charger poll period",
+            "in_force": "500", "after_restart": "700"}])
         st, j, _ = c.call("GET", "/api/config")
         self.assertTrue(j["restart_needed"])
         self.assertEqual([p["setting"] for p in j["pending"]],
@@ -147,7 +157,8 @@ class CfgFlowTest(ta.ApiTest):
         self.assertEqual((j["in_force"], j["after_restart"]),
                          ([], ["charger3.priority1"]))
         self.assertNotIn("in force", j["result"])
-        self.assertIn({"setting": "charger3", "in_force": "",
+        self.assertIn({"setting": "charger3", "words": "charger 'bay-003'",
+                       "in_force": "",
                        "after_restart": "'bay-003' (127.0.0.1:%d) added"
                        % dead}, j["pending"])
         # decommissioned: bay-002 is charger 1 in the saved list, and a
@@ -157,7 +168,8 @@ class CfgFlowTest(ta.ApiTest):
         st, j, _ = c.call("PUT", "/api/chargers/1", {"max_current1": 16})
         self.assertEqual(st, 200, j)
         self.assertEqual(j["in_force"], ["charger1.max_current1"])
-        self.assertIn("bay-001", [p["setting"] for p in j["pending"]])
+        self.assertIn(("bay-001", "charger 'bay-001'"), [
+            (p["setting"], p["words"]) for p in j["pending"]])
         self.wait_status(c, lambda s: [
             x for x in s["connectors"] if x["charger"] == "bay-002"][0]
             ["max_current"] == 16.0 and [

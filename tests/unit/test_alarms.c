@@ -303,6 +303,29 @@ test_queue_gives_up_and_bounds(void **state)
 	assert_int_equal(hookq_add(&q, &j, now), 0);
 }
 
+/* The address as shown: scheme and host, never the path or query. */
+static void
+test_url_shown(void **state)
+{
+	char	 out[64];
+
+	(void)state;
+	hook_url_shown("https://hooks.example.com/services/T0/B0/SECRET", out,
+	    sizeof(out));
+	assert_string_equal(out, "https://hooks.example.com/...");
+	hook_url_shown("http://127.0.0.1:8099?key=SECRET", out, sizeof(out));
+	assert_string_equal(out, "http://127.0.0.1:8099/...");
+	hook_url_shown("http://127.0.0.1:8099", out, sizeof(out));
+	assert_string_equal(out, "http://127.0.0.1:8099");
+	hook_url_shown("", out, sizeof(out));
+	assert_string_equal(out, "");
+	hook_url_shown("no scheme SECRET", out, sizeof(out));
+	assert_string_equal(out, "(set)");
+	/* cut to fit, terminated */
+	hook_url_shown("https://a-very-long-host-name.example.com/x", out, 12);
+	assert_int_equal(strlen(out), 11);
+}
+
 static void
 test_settings(void **state)
 {
@@ -319,6 +342,15 @@ test_settings(void **state)
 	assert_int_equal(hook_url_check("https:///path", err, sizeof(err)),
 	    -1);
 	assert_int_equal(hook_url_check("http://a b/", err, sizeof(err)), -1);
+	/* a user or password in the address: refused (it would be shown) */
+	assert_int_equal(hook_url_check("http://user:pw@127.0.0.1/h", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "token"));
+	assert_int_equal(hook_url_check("https://x@h.example/", err,
+	    sizeof(err)), -1);
+	/* its twin: an @ in the path or query is no user */
+	assert_int_equal(hook_url_check("https://h.example/a@b?to=a@b", err,
+	    sizeof(err)), 0);
 	assert_int_equal(hook_token_check("abc def", err, sizeof(err)), -1);
 	assert_int_equal(hook_token_check("(set)", err, sizeof(err)), -1);
 	/* the positive twins */
@@ -345,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_queue_retries),
 		cmocka_unit_test(test_queue_gives_up_and_bounds),
 		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_url_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

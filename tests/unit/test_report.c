@@ -272,7 +272,11 @@ test_hostile_texts_escaped(void **state)
 {
 	json_t	*in = with("notes", json_string("</div><script>alert(1)"
 	    "</script>\n<img src=x onerror=alert(2)> & \"q\" 'a'"));
-	json_t	*cfg = config(), *pend = json_array(), *al = json_array(), *r;
+	json_t	*cfg = config(), *al = json_array(), *r;
+	json_t	*pend = json_pack("[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s}]",
+	    "setting", "site.poll_period", "words", "charger poll period",
+	    "in_force", "1000", "after_restart", "700", "setting",
+	    "site.margin", "in_force", "2.0", "after_restart", "3.0");
 	struct report_meta m = { "olivia", 1, "d", "2026-11-26", "0.1.0" };
 	size_t	 len;
 	char	*page;
@@ -297,6 +301,11 @@ test_hostile_texts_escaped(void **state)
 	assert_non_null(strstr(page, "<tr class=\"skipped\">"));
 	assert_non_null(strstr(page, "@media print"));
 	assert_non_null(strstr(page, "<li>margin: 2.0</li>"));
+	assert_non_null(strstr(page, "<li>charger poll period: 1000 now, 700 "
+	    "after the restart</li>"));
+	/* a report saved before the words: the key */
+	assert_non_null(strstr(page, "<li>site.margin: 2.0 now, 3.0 after the "
+	    "restart</li>"));
 	well_formed(page, len);
 	free(page);
 	json_decref(r);
