@@ -119,7 +119,9 @@ class ApiTest(ts.SiteTest):
             if pred(j):
                 return j
             time.sleep(0.1)
-        self.fail("status never matched: %s" % json.dumps(j)[:400])
+        # the connectors first: what a test most often waits for
+        self.fail("status never matched: connectors %s; %s" % (
+            json.dumps(j.get("connectors"))[:1500], json.dumps(j)[:400]))
 
     def stream(self, c):
         """GET /api/events/stream on a raw socket (5 s timeouts)."""

@@ -338,10 +338,13 @@ class CmdTest(ta.ApiTest):
         self.assertEqual(f[0], 0)
         self.assertGreater(f[1], 0)
         # the twin: resumed after the restart, it charges, and stays so
+        # (once its charger's minimum pause and the car's response are
+        # over: up to some 15 s on a loaded machine)
         st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/resume")
         self.assertEqual(st, 200, j)
         self.wait_status(c, lambda s: not s["connectors"][0]["paused"] and
-                         s["connectors"][0]["state"] == "charging")
+                         s["connectors"][0]["state"] == "charging",
+                         timeout=30)
         c = self.restart_master(m)
         s = self.wait_status(c, lambda s: s["chargers"][0]["online"],
                              timeout=15)
