@@ -14,11 +14,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_link as tl  # noqa: E402  (shared process helpers)
 
 
-def own_tests_only(cls, keep=()):
-    """A test class that borrows SiteTest's helpers runs its own tests,
-    not the site tests it inherits."""
-    for name in dir(SiteTest):
-        if name.startswith("test_") and name not in keep:
+def own_tests_only(cls, keep=(), base=None):
+    """A test class that borrows the helpers of base (SiteTest unless
+    given) runs its own tests, not the ones it inherits."""
+    for name in dir(base or SiteTest):
+        if name.startswith("test_") and name not in keep and \
+                name not in vars(cls):
             setattr(cls, name, None)
     return cls
 

@@ -15,6 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_link as tl  # noqa: E402
+import test_site as ts  # noqa: E402
 import test_tmsafety as tms  # noqa: E402  (its helpers)
 
 PATH = tms.PATH % 1
@@ -64,9 +65,7 @@ class TestModeLoadTest(tms.TestModeSafetyTest):
 
 
 # test_tmsafety's tests are its own
-for _name in dir(tms.TestModeSafetyTest):
-    if _name.startswith("test_") and _name not in vars(TestModeLoadTest):
-        setattr(TestModeLoadTest, _name, None)
+ts.own_tests_only(TestModeLoadTest, base=tms.TestModeSafetyTest)
 
 
 if __name__ == "__main__":
