@@ -66,6 +66,33 @@ enum alloc_strategy {
 	STRATEGY_MAXIMISE,	/* share among the online ones */
 };
 
+/*
+ * Circuits: the supply is circuit 0 (its limits are alloc_site's); the
+ * circuits below it have ids 1..ncircuits, each under a circuit with a
+ * smaller id (0: the supply), so that a parent always comes first. Every
+ * circuit's per-phase sum of offers (and of what offline chargers may
+ * draw) stays within what it has, and within what its parents have.
+ */
+#define ALLOC_CIRCUITS_MAX	64	/* the supply and 63 below it */
+
+struct alloc_circuit {
+	int		 parent;	/* its id: < the circuit's own id */
+	int32_t		 limit_da;	/* per phase: its fuse or cable */
+	int32_t		 margin_da;	/* kept free below its limit */
+	/* With a meter of its own: its load other than the chargers below
+	 * it (less their draws when its clamps count them); while that
+	 * meter is silent, its offline limit is all the chargers below it
+	 * get (like the supply's). Without a meter: the chargers only. */
+	bool		 metered;
+	bool		 meter_online;
+	bool		 chargers_in_clamps;
+	int32_t		 offline_limit_da;	/* per phase */
+	int32_t		 clamp_da[EVG_PHASES];	/* signed: < 0 export */
+	bool		 building_given;	/* building_da as estimated */
+	int32_t		 building_da[EVG_PHASES];
+	int32_t		 imbalance_da;	/* 0: no unbalanced-load limit */
+};
+
 struct alloc_site {
 	enum alloc_mode	 mode;
 	enum alloc_strategy strategy;
@@ -87,6 +114,23 @@ struct alloc_site {
 	 * time"); without it, the clamp less what the chargers last said. */
 	bool		 building_given;
 	int32_t		 building_da[EVG_PHASES];
+	/* The supply's unbalanced-load limit: the largest difference
+	 * between two phases' currents, the building included as measured
+	 * (0: none). */
+	int32_t		 imbalance_da;
+	/* A limit set from outside (a building management system), per
+	 * phase at the supply: it only ever lowers the site limit (and,
+	 * without a meter, what the chargers may take). */
+	bool		 external;
+	int32_t		 external_da[EVG_PHASES];
+	/* The demand target's share for the chargers (power_capped): their
+	 * current summed over the phases (0.1 A; the power at the nominal
+	 * voltage). */
+	bool		 power_capped;
+	int32_t		 power_cap_da;
+	/* The circuits below the supply (circuit[id - 1]); 0: none. */
+	size_t		 ncircuits;
+	const struct alloc_circuit *circuit;
 };
 
 /* A connector as the allocator sees it in one cycle. */
@@ -94,6 +138,7 @@ struct alloc_conn {
 	enum phase_conn	 phase;
 	int32_t		 min_da, max_da;
 	int		 priority;	/* higher first */
+	uint8_t		 circuit;	/* its circuit's id; 0: the supply */
 	bool		 online;	/* its charger answers */
 	bool		 demand;	/* a car wants current now */
 	/* Its own fallback is known: its charger answered since the master
@@ -143,6 +188,15 @@ struct alloc_out {
 	 * and green the surplus, or the minimums admitted if more. */
 	int32_t		 fill_da[EVG_PHASES];
 	int		 running, paused;
+	/* Per circuit id (0: the supply, as above): what each phase may
+	 * carry for the chargers below it, its load other than them, and
+	 * what they are counted at (offers and offline chargers). */
+	int32_t		 c_hard_da[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+	int32_t		 c_nonev_da[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+	int32_t		 c_used_da[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+	/* The demand target: what the chargers may take summed over the
+	 * phases, and what they are counted at (cap -1: no target). */
+	int32_t		 power_cap_da, power_used_da;
 };
 
 /* IEC 61851-1 Annex A: a car follows a lowered offer within 5 s. */

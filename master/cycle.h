@@ -22,6 +22,7 @@ struct cycle_conf {
 	enum phase_conn	 phase;
 	int32_t		 min_da, max_da;
 	int		 priority;
+	uint8_t		 circuit;	/* its circuit (alloc.h); 0: supply */
 };
 
 /* What the master last read of one connector, through its charger's

@@ -17,6 +17,48 @@
 #define MASTER_MAX_CHARGERS	2000
 #define MASTER_NAME_LEN		32
 
+/* A meter: the supply's ([meter], [clampN]) or a circuit's. */
+struct meter_conf {
+	bool	enabled;
+	int	driver;			/* enum meter_driver */
+	int	transport;		/* 0 tcp, 1 rtu */
+	char	host[64];
+	int	port;
+	char	device[128];
+	int	baud;
+	int	parity;			/* 0 none, 1 even, 2 odd */
+	int	unit_id;
+	int	poll_period;		/* ms */
+	int	offline_after;
+	bool	chargers_included;
+	struct {
+		bool	enabled;
+		int	ct_rating;	/* 0.1 A */
+		int	addr;		/* generic */
+		int	type;		/* enum meter_type */
+		bool	word_swap;
+		int	scale_milli;
+	} clamp[3];
+};
+
+#define MASTER_MAX_CIRCUITS	63	/* below the supply (alloc.h) */
+
+/*
+ * A circuit under the supply: a sub-distribution board or a cable with
+ * its own fuse ([circuitN]). Chargers name it (charger.circuit).
+ */
+struct circuit_conf {
+	char	name[MASTER_NAME_LEN];
+	char	parent[MASTER_NAME_LEN];	/* "": under the supply */
+	int	limit;			/* 0.1 A per phase: its fuse, cable */
+	int	margin;			/* 0.1 A */
+	int	offline_limit;		/* 0.1 A per phase: its meter silent */
+	int	imbalance;		/* 0.1 A; 0: no unbalanced-load limit */
+	struct meter_conf meter;	/* enabled: it has a meter of its own */
+	int	id;			/* finish(): alloc.h id, 1.. */
+	int	parent_id;		/* finish(): 0 the supply */
+};
+
 struct charger_conf {
 	char	name[MASTER_NAME_LEN];
 	char	host[16];		/* IPv4, charger network */
@@ -29,6 +71,8 @@ struct charger_conf {
 		int	min_current;	/* 0.1 A: less pauses the car */
 		int	priority;	/* higher is served first */
 	} conn[REGMAP_MAX_CONN];
+	char	circuit[MASTER_NAME_LEN];	/* "": under the supply */
+	int	circuit_id;		/* finish(): 0 the supply */
 };
 
 struct master_config {
@@ -56,6 +100,7 @@ struct master_config {
 		int	min_run, min_pause;	/* s */
 		int	green_start, green_stop;	/* s */
 		int	authorisation;		/* 0 free, 1 rfid */
+		int	imbalance;		/* 0.1 A; 0: no limit */
 	} site;
 	struct {
 		bool	enabled;
@@ -65,28 +110,7 @@ struct master_config {
 		int	idle_timeout;		/* s, a login's idle expiry */
 		char	hostnames[256];		/* names it is reached by */
 	} web;
-	struct {
-		bool	enabled;
-		int	driver;			/* enum meter_driver */
-		int	transport;		/* 0 tcp, 1 rtu */
-		char	host[64];
-		int	port;
-		char	device[128];
-		int	baud;
-		int	parity;			/* 0 none, 1 even, 2 odd */
-		int	unit_id;
-		int	poll_period;		/* ms */
-		int	offline_after;
-		bool	chargers_included;
-		struct {
-			bool	enabled;
-			int	ct_rating;	/* 0.1 A */
-			int	addr;		/* generic */
-			int	type;		/* enum meter_type */
-			bool	word_swap;
-			int	scale_milli;
-		} clamp[3];
-	} meter;
+	struct meter_conf meter;
 	struct {
 		bool	enabled;
 		char	days[64];
@@ -99,6 +123,16 @@ struct master_config {
 		char	webhook_token[128];	/* bearer; never shown back */
 		bool	webhook_cleared;	/* also when one clears */
 	} alarms;
+	/* The demand (capacity tariff) target at the supply: the average
+	 * power over fixed windows. */
+	struct {
+		bool	enabled;
+		int	window;			/* minutes: 15, 30 or 60 */
+		int	target;			/* 0.1 kW, or 0.1 kVA */
+		bool	apparent;		/* kVA (UK agreed capacity) */
+	} demand;
+	struct circuit_conf circuit[MASTER_MAX_CIRCUITS];
+	int	ncircuit;	/* after master_config_finish() */
 	struct charger_conf charger[MASTER_MAX_CHARGERS];
 	int	ncharger;	/* after master_config_compact() */
 };

@@ -59,6 +59,16 @@ static const struct {
 	[REASON_DECOMMISSIONED]	= { "decommissioned",
 				    "decommissioned: nothing until the restart "
 				    "removes it" },
+	[REASON_CIRCUIT_LIMIT]	= { "circuit_limit",
+				    "limited by circuit %s" },
+	[REASON_CIRCUIT_METER_OFFLINE] = { "circuit_meter_offline_limit",
+				    "circuit %s: meter offline limit" },
+	[REASON_IMBALANCE_LIMIT] = { "imbalance_limit",
+				    "limited by the phase balance (%s)" },
+	[REASON_DEMAND_LIMIT]	= { "demand_limit",
+				    "limited by the demand target" },
+	[REASON_EXTERNAL_LIMIT]	= { "external_limit",
+				    "limited by the external limit (%s)" },
 };
 
 const char *
@@ -84,6 +94,16 @@ reason_text(const struct conn_why *w, const char *who, char *buf, size_t len)
 	case REASON_OPERATOR_PAUSE:
 		snprintf(arg, sizeof(arg), "%s", who != NULL && who[0] ?
 		    who : "?");
+		break;
+	case REASON_CIRCUIT_LIMIT:
+	case REASON_CIRCUIT_METER_OFFLINE:
+		/* the circuit's name, and the phase that binds */
+		if (w->phase >= 0 && w->phase < 3)
+			snprintf(arg, sizeof(arg), "%.38s (L%d)", who != NULL &&
+			    who[0] ? who : "?", w->phase + 1);
+		else
+			snprintf(arg, sizeof(arg), "%.38s", who != NULL &&
+			    who[0] ? who : "?");
 		break;
 	default:
 		if (w->phase >= 0 && w->phase < 3)

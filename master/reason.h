@@ -48,19 +48,29 @@ enum conn_reason {
 	REASON_TEST_MODE,	/* value: the test current */
 	REASON_TEST_HOLD,	/* held steady while another is tested */
 	REASON_DECOMMISSIONED,	/* its charger goes at the next restart */
+	/* Circuits (alloc.h): circuit names the one that binds. */
+	REASON_CIRCUIT_LIMIT,	/* phase: a circuit's fuse less its load */
+	REASON_CIRCUIT_METER_OFFLINE, /* phase: its meter silent: its
+				 * offline limit */
+	REASON_IMBALANCE_LIMIT,	/* phase: the unbalanced-load limit */
+	REASON_DEMAND_LIMIT,	/* the demand (capacity tariff) target */
+	REASON_EXTERNAL_LIMIT,	/* phase: a limit set from outside */
 	REASON_COUNT
 };
 
 struct conn_why {
 	uint8_t		 reason;	/* enum conn_reason */
 	int8_t		 phase;		/* 0-2: the phase that binds; -1 */
+	uint8_t		 circuit;	/* the circuit that binds (alloc.h
+					 * ids); 0: the supply */
 	int32_t		 value_da;	/* a current the reason names */
 	uint64_t	 until_ms;	/* on the cycle's clock; 0: none */
 };
 
 const char	*reason_code(enum conn_reason);
 /* The text for people, with the phase, the current or who paused it
- * (who may be NULL or ""); the countdown to until_ms is the UI's. */
+ * (who may be NULL or ""; for the circuit reasons, the circuit's name);
+ * the countdown to until_ms is the UI's. */
 const char	*reason_text(const struct conn_why *, const char *who,
 		    char *buf, size_t len);
 

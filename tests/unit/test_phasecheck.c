@@ -973,7 +973,7 @@ cyc_init(struct cyc *c, int32_t site_limit)
 	c->now = 1000000;
 	c->bld[0] = c->bld[1] = c->bld[2] = 100;
 	for (int i = 0; i < NC; i++) {
-		c->cf[i] = (struct cycle_conf){ PHASE_L1L2L3, 60, 320, 0 };
+		c->cf[i] = (struct cycle_conf){ PHASE_L1L2L3, 60, 320, 0, 0 };
 		c->rd[i] = (struct cycle_reading){ .online = true,
 		    .heard = true, .fallback_known = true };
 		c->rd[i].rc.state = CS_CHARGING;
