@@ -61,10 +61,10 @@ enum conn_reason {
 struct conn_why {
 	uint8_t		 reason;	/* enum conn_reason */
 	int8_t		 phase;		/* 0-2: the phase that binds; -1 */
-	uint8_t		 circuit;	/* the circuit that binds (alloc.h
-					 * ids); 0: the supply */
 	int32_t		 value_da;	/* a current the reason names */
 	uint64_t	 until_ms;	/* on the cycle's clock; 0: none */
+	uint8_t		 circuit;	/* the circuit that binds (alloc.h
+					 * ids); 0: the supply */
 };
 
 const char	*reason_code(enum conn_reason);

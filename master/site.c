@@ -155,7 +155,7 @@ gather(struct site *s, uint64_t now)
 		s->conf[i] = (struct cycle_conf){
 			(enum phase_conn)cc->conn[k].phase,
 			cc->conn[k].min_current, cc->conn[k].max_current,
-			cc->conn[k].priority,
+			cc->conn[k].priority, (uint8_t)cc->circuit_id,
 		};
 		r->online = pe->link.online;
 		r->heard = pe->link.ever_online;

@@ -359,7 +359,7 @@ control(struct prun *p)
 			r->may_force_da = r->rc.setpoint_da;
 			p->conf[c * p->nc + k] = (struct cycle_conf){
 				p->ch[c].fw.cfg.conn[k].phase, ALLOC_MIN_DA,
-				p->ch[c].fw.cfg.conn[k].max_da, 0 };
+				p->ch[c].fw.cfg.conn[k].max_da, 0, 0 };
 		}
 	}
 	/* the meter and the chargers read at the same moment */

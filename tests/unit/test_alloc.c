@@ -285,16 +285,16 @@ test_reason_codes_and_texts(void **state)
 	}
 	assert_string_equal(reason_code(REASON_COUNT), "none");
 	assert_string_equal(reason_text(&(struct conn_why){
-	    REASON_SUPPLY_LIMIT, 1, 0, 0 }, NULL, text, sizeof(text)),
+	    REASON_SUPPLY_LIMIT, 1, 0, 0, 0 }, NULL, text, sizeof(text)),
 	    "limited by the supply (L2)");
 	assert_string_equal(reason_text(&(struct conn_why){
-	    REASON_OPERATOR_PAUSE, -1, 0, 0 }, "alice", text, sizeof(text)),
+	    REASON_OPERATOR_PAUSE, -1, 0, 0, 0 }, "alice", text, sizeof(text)),
 	    "paused by operator (alice)");
 	assert_string_equal(reason_text(&(struct conn_why){
-	    REASON_CHARGER_REFUSED, -1, 200, 0 }, NULL, text, sizeof(text)),
+	    REASON_CHARGER_REFUSED, -1, 200, 0, 0 }, NULL, text, sizeof(text)),
 	    "charger refused 20.0 A");
 	assert_string_equal(reason_text(&(struct conn_why){
-	    REASON_ROTATION_REST, -1, 0, 5 }, NULL, text, sizeof(text)),
+	    REASON_ROTATION_REST, -1, 0, 5, 0 }, NULL, text, sizeof(text)),
 	    "rotation rest");
 }
 

@@ -313,7 +313,7 @@ control_cycle(struct scen *s, bool polls)
 		int	 c = i / s->nconn, ci = i % s->nconn;
 
 		s->conf[i] = (struct cycle_conf){ s->ch[c].fw.cfg.conn[ci].phase,
-		    ALLOC_MIN_DA, s->ch[c].fw.cfg.conn[ci].max_da, 0 };
+		    ALLOC_MIN_DA, s->ch[c].fw.cfg.conn[ci].max_da, 0, 0 };
 		s->rd[i].online = !s->net_down[c] && !s->dead[c];
 	}
 	if (polls)
