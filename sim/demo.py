@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """make demo: a live simulated site to watch in the browser and the
 console. Starts evgroup-sim with config/demo-site.ini (12 double chargers
-on a 3 x 100 A supply, an office's load, PV on the roof, cars arriving)
+on two 63 A boards under a 3 x 100 A supply, one board with its own meter,
+an office's load, PV on the roof, cars arriving, single-phase ones among
+them, a 20 A imbalance limit at the supply)
 and evgroup-master with its web UI, prints where to look, and stops both
 on Ctrl-C. SPEED=10 makes the site's clock run ten times faster.
 
@@ -44,7 +46,9 @@ def main():
     site = os.path.join(HERE, "..", "config", "demo-site.ini")
     os.makedirs(data, exist_ok=True)
     web = 8080 if port_free(8080) else free_port()
-    base = free_ports(25)
+    # 12 chargers from base, the supply's meter at base + 24 and row A's
+    # board meter after it
+    base = free_ports(26)
     simsock = os.path.join(data, "sim.sock")
     conf = os.path.join(data, "site.ini")
     procs = []
@@ -91,15 +95,18 @@ def main():
     url = "http://127.0.0.1:%d/" % web
     print("""
 A simulated office car park is running: 12 double chargers (24 connectors)
-on a 3 x 100 A supply, the building's load, PV on the roof, cars arriving
-(site clock x%s).
+on two 63 A boards under a 3 x 100 A supply: row-a (bays 1-6, its own
+meter) and row-b (bays 7-12, its fuse only); a 20 A imbalance limit at the
+supply; the building's load, PV on the roof, cars arriving, single-phase
+ones among them (site clock x%s).
 
   Web UI:   %s
             log in as installer / installer (the first login asks you to
             choose a new password)
   Console:  %s/tui/evgroup-tui --url %s --user installer
   The site: echo site | socat - UNIX-CONNECT:%s
-            (load steps, faults, plug/unplug: docs/simulator.md)
+            (echo circuits | ... : each board's current; load steps,
+            faults, plug/unplug: docs/simulator.md)
   Logs:     %s/master.log, %s/sim.log
 
 Ctrl-C stops everything.
@@ -112,10 +119,13 @@ Ctrl-C stops everything.
                 stop()
         try:
             s = json.loads(control(simsock, "site"))
+            boards = "".join(
+                "  %s %3.0f %3.0f %3.0f A" % (c["name"], *c["current"])
+                for c in json.loads(control(simsock, "circuits")))
             print("%s  building %4.0f %4.0f %4.0f A  PV %4.0f A  cars %2d "
-                  "(arrived %d, left %d)" % (
+                  "(arrived %d, left %d)%s" % (
                       s["time"], *s["building"], s["pv"][0], s["cars"],
-                      s["arrived"], s["left"]), flush=True)
+                      s["arrived"], s["left"], boards), flush=True)
         except (OSError, ValueError):
             pass
 

@@ -55,6 +55,23 @@ struct simmeter {
 #define SIM_METER_FRAME_MS	200
 #define SIM_RECORD_MS		100	/* --record */
 
+/*
+ * A circuit of the site file (a board under the supply): its own load,
+ * and the CT kit on its incoming cable when it has a meter, served on
+ * its own port (--meter-port + 1, + 2, ... in circuit order).
+ */
+struct simcircuit {
+	struct sim		*sim;
+	const struct model_circuit *c;
+	int			 port;		/* 0: no meter */
+	struct mbserver		 mb;
+	int32_t			 own_da[EVG_PHASES];	/* its share of the
+							 * building's load */
+	int32_t			 step_da[EVG_PHASES];	/* circuit NAME load */
+	uint16_t		 frame;
+	uint64_t		 frame_ms;
+};
+
 /* A car at a connector of the site model (--site). */
 struct simcar {
 	bool			 present;
@@ -91,6 +108,8 @@ struct simreact {
 struct sim {
 	struct simmeter		 meter;
 	struct simsite		*site;
+	struct simcircuit	*circ;		/* site->f.circuit[] */
+	int			 ncirc;
 	struct simreact		 react;
 	FILE			*rec;		/* --record */
 	uint64_t		 rec_ms;
@@ -108,33 +127,77 @@ struct sim {
 static const enum phase_conn rotation[] = { PHASE_L1L2L3, PHASE_L2L3L1,
     PHASE_L3L1L2 };
 
-/* What the clamps see: the building plus every car (they are behind
- * the clamps). */
+/* Adds what charger ss's cars really draw on each site phase (by their
+ * real wiring) to da. */
 static void
-meter_currents(const struct sim *sim, int32_t *da)
+add_draws(const struct simslave *ss, int32_t *da)
 {
-	for (int p = 0; p < EVG_PHASES; p++)
-		da[p] = sim->meter.base_da[p] + sim->meter.step_da[p];
-	for (int i = 0; i < sim->n; i++) {
-		const struct simslave *ss = &sim->sl[i];
+	if (!ss->alive)
+		return;
+	for (int k = 0; k < ss->s.fw.cfg.nconn; k++) {
+		const struct sim_conn *sc = &ss->s.sim.conn[k];
 
-		if (!ss->alive)
-			continue;
-		for (int k = 0; k < ss->s.fw.cfg.nconn; k++) {
-			const struct sim_conn *sc = &ss->s.sim.conn[k];
+		for (int l = 0; l < EVG_PHASES; l++) {
+			int p = phase_conn_site_phase(sc->phase, l);
 
-			for (int l = 0; l < EVG_PHASES; l++) {
-				int p = phase_conn_site_phase(sc->phase, l);
-
-				if (p >= 0)
-					da[p] += sc->line_da[l];
-			}
+			if (p >= 0)
+				da[p] += sc->line_da[l];
 		}
 	}
 }
 
-/* The CT kit's input registers: version, current L1-L3 (0.1 A, signed),
+/* What the clamps see: the building (the boards' own steps too) plus
+ * every car (they are behind the clamps). */
+static void
+meter_currents(const struct sim *sim, int32_t *da)
+{
+	for (int p = 0; p < EVG_PHASES; p++) {
+		da[p] = sim->meter.base_da[p] + sim->meter.step_da[p];
+		for (int k = 0; k < sim->ncirc; k++)
+			da[p] += sim->circ[k].step_da[p];
+	}
+	for (int i = 0; i < sim->n; i++)
+		add_draws(&sim->sl[i], da);
+}
+
+/*
+ * Every circuit's real current per site phase (cur[id - 1]): its share of
+ * the building, its own load steps, its chargers' real draws on the
+ * phases they are wired to, its children's.
+ */
+static void
+circuit_currents(const struct sim *sim, int32_t (*cur)[EVG_PHASES])
+{
+	int32_t	 own[MODEL_MAX_CIRCUITS][EVG_PHASES];
+	int32_t	 direct[MODEL_MAX_CIRCUITS][EVG_PHASES];
+
+	memset(direct, 0, sizeof(direct));
+	for (int k = 0; k < sim->ncirc; k++)
+		for (int p = 0; p < EVG_PHASES; p++)
+			own[k][p] = sim->circ[k].own_da[p] +
+			    sim->circ[k].step_da[p];
+	for (int i = 0; i < sim->n; i++)
+		if (sim->site->f.charger_circuit[i] != 0)
+			add_draws(&sim->sl[i],
+			    direct[sim->site->f.charger_circuit[i] - 1]);
+	model_circuit_currents(sim->site->f.circuit, sim->ncirc,
+	    (const int32_t (*)[EVG_PHASES])own,
+	    (const int32_t (*)[EVG_PHASES])direct, cur);
+}
+
+/* A CT kit's input registers: version, current L1-L3 (0.1 A, signed),
  * voltage L1-L3 (0.1 V), frame counter. */
+static void
+ct_regs(const int32_t da[EVG_PHASES], uint16_t frame, uint16_t ir[8])
+{
+	ir[0] = 1;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		ir[1 + p] = (uint16_t)(int16_t)da[p];
+		ir[4 + p] = SIM_NOMINAL_DV;
+	}
+	ir[7] = frame;
+}
+
 static int
 meter_regs(void *arg, uint16_t ir[8])
 {
@@ -142,33 +205,55 @@ meter_regs(void *arg, uint16_t ir[8])
 	int32_t	 da[EVG_PHASES];
 
 	meter_currents(sim, da);
-	ir[0] = 1;
-	for (int p = 0; p < EVG_PHASES; p++) {
-		ir[1 + p] = (uint16_t)(int16_t)da[p];
-		ir[4 + p] = SIM_NOMINAL_DV;
-	}
-	ir[7] = sim->meter.frame;
+	ct_regs(da, sim->meter.frame, ir);
 	return 0;
 }
 
+/* Input registers 0-7, or an exception; fills them by regs(arg). */
 static int
-meter_handle(struct mbserver *mb, const uint8_t *adu, int len, bool may_write,
-    uint64_t now)
+ct_handle(struct mbserver *mb, const uint8_t *adu, int len,
+    int (*regs)(void *, uint16_t *), void *arg)
 {
-	struct sim *sim = mb->arg;
 	uint16_t *ir = mb->map->tab_input_registers;
 	unsigned addr, count;
 
-	(void)may_write;
-	(void)now;
 	if (len != 12 || adu[7] != MODBUS_FC_READ_INPUT_REGISTERS)
 		return mbserver_exception(mb, adu, MB_EXC_ILLEGAL_FUNCTION);
 	addr = (unsigned)adu[8] << 8 | adu[9];
 	count = (unsigned)adu[10] << 8 | adu[11];
 	if (count < 1 || addr + count > 8)
 		return mbserver_exception(mb, adu, MB_EXC_ILLEGAL_ADDRESS);
-	meter_regs(sim, ir);
+	regs(arg, ir);
 	return modbus_reply(mb->ctx, adu, len, mb->map) < 0 ? -1 : 0;
+}
+
+static int
+meter_handle(struct mbserver *mb, const uint8_t *adu, int len, bool may_write,
+    uint64_t now)
+{
+	(void)may_write;
+	(void)now;
+	return ct_handle(mb, adu, len, meter_regs, mb->arg);
+}
+
+static int
+circuit_regs(void *arg, uint16_t ir[8])
+{
+	struct simcircuit *sc = arg;
+	int32_t	 cur[MODEL_MAX_CIRCUITS][EVG_PHASES];
+
+	circuit_currents(sc->sim, cur);
+	ct_regs(cur[sc - sc->sim->circ], sc->frame, ir);
+	return 0;
+}
+
+static int
+circuit_handle(struct mbserver *mb, const uint8_t *adu, int len,
+    bool may_write, uint64_t now)
+{
+	(void)may_write;
+	(void)now;
+	return ct_handle(mb, adu, len, circuit_regs, mb->arg);
 }
 
 static int
@@ -273,6 +358,17 @@ on_tick(uv_timer_t *t)
 		    now - sim->meter.frame_ms >= SIM_METER_FRAME_MS) {
 			sim->meter.frame++;
 			sim->meter.frame_ms = now;
+		}
+	}
+	for (int k = 0; k < sim->ncirc; k++) {
+		struct simcircuit *sc = &sim->circ[k];
+
+		if (sc->port == 0)
+			continue;
+		mbserver_tick(&sc->mb, now);
+		if (now - sc->frame_ms >= SIM_METER_FRAME_MS) {
+			sc->frame++;
+			sc->frame_ms = now;
 		}
 	}
 	if (sim->react.t0 != 0)
@@ -381,6 +477,9 @@ on_site(uv_timer_t *t)
 	model_pv_da(&st->model, st->t_s, st->pv_da);
 	for (int p = 0; p < EVG_PHASES; p++)
 		sim->meter.base_da[p] = st->base_da[p] - st->pv_da[p];
+	for (int k = 0; k < sim->ncirc; k++)
+		model_board_da(&st->f.model, sim->circ[k].c->load_peak_da,
+		    st->base_da, sim->circ[k].own_da);
 	arrivals = model_arrivals(&st->model, st->t_s, st->speed);
 	for (int i = 0; i < arrivals; i++)
 		arrive(sim);
@@ -446,6 +545,78 @@ site_command(struct sim *sim, const char *args)
 		return strdup("ok");
 	}
 	return strdup("error: site | site speed N");
+}
+
+/* "circuits": each circuit's fuse, meter and real current. */
+static char *
+circuits_status(const struct sim *sim)
+{
+	int32_t	 cur[MODEL_MAX_CIRCUITS][EVG_PHASES];
+	size_t	 cap = 64 + (size_t)sim->ncirc * 192, o = 0;
+	char	*out = malloc(cap);
+
+	if (out == NULL)
+		return NULL;
+	if (sim->ncirc > 0)
+		circuit_currents(sim, cur);
+	o += (size_t)snprintf(out + o, cap - o, "[");
+	for (int k = 0; k < sim->ncirc && o < cap; k++) {
+		const struct simcircuit *sc = &sim->circ[k];
+
+		o += (size_t)snprintf(out + o, cap - o, "%s{\"name\":\"%s\","
+		    "\"parent\":\"%s\",\"fuse\":%.1f,\"meter_port\":%d,"
+		    "\"meter_online\":%s,\"current\":[%.1f,%.1f,%.1f]}",
+		    k ? "," : "", sc->c->name, sc->c->parent ?
+		    sim->circ[sc->c->parent - 1].c->name : "supply",
+		    sc->c->fuse_da / 10.0, sc->port, sc->port &&
+		    !sc->mb.blackhole ? "true" : "false", cur[k][0] / 10.0,
+		    cur[k][1] / 10.0, cur[k][2] / 10.0);
+	}
+	if (o < cap)
+		snprintf(out + o, cap - o, "]");
+	return out;
+}
+
+/* "circuit NAME meter on|off", "circuit NAME load A [A2 A3]". */
+static char *
+circuit_command(struct sim *sim, const char *args)
+{
+	char	 name[32], what[8], w[3][16], extra;
+	struct simcircuit *sc = NULL;
+	int	 n;
+	bool	 on;
+
+	n = sscanf(args, "%31s %7s %15s %15s %15s %c", name, what, w[0], w[1],
+	    w[2], &extra);
+	for (int k = 0; n >= 1 && k < sim->ncirc; k++)
+		if (strcmp(sim->circ[k].c->name, name) == 0)
+			sc = &sim->circ[k];
+	if (n >= 1 && sc == NULL)
+		return strdup("error: circuit: no circuit of that name "
+		    "('circuits' lists them)");
+	if (n == 3 && strcmp(what, "meter") == 0 &&
+	    strnum_bool(w[0], &on) == 0) {
+		if (sc->port == 0)
+			return strdup("error: circuit meter: that circuit has no "
+			    "meter (meter = yes in the site file)");
+		sc->mb.blackhole = !on;
+		return strdup("ok");
+	}
+	if ((n == 3 || n == 5) && strcmp(what, "load") == 0) {
+		long	 a[3];
+
+		for (int p = 0; p < 3; p++)
+			if (strnum_deci(w[n == 3 ? 0 : p], -20000, 20000,
+			    &a[p]) != 0)
+				return strdup("error: circuit load: amps, "
+				    "-2000.0 to 2000.0, one for all phases or "
+				    "one per phase");
+		for (int p = 0; p < 3; p++)
+			sc->step_da[p] = (int32_t)a[p];
+		return strdup("ok");
+	}
+	return strdup("error: circuit NAME meter on|off | circuit NAME load "
+	    "A [A2 A3]");
 }
 
 static struct simslave *
@@ -550,6 +721,10 @@ on_control(void *arg, const char *line)
 	if (strncmp(line, "site", 4) == 0 && (line[4] == '\0' ||
 	    line[4] == ' '))
 		return site_command(sim, line + 4);
+	if (strcmp(line, "circuits") == 0)
+		return circuits_status(sim);
+	if (strncmp(line, "circuit ", 8) == 0)
+		return circuit_command(sim, line + 8);
 	if (strncmp(line, "meter ", 6) == 0) {
 		long	 a[3];
 		char	 w[3][16], extra;
@@ -640,6 +815,9 @@ on_signal(uv_signal_t *sig, int signum)
 		mbserver_close(&sim->meter.mb);
 	if (sim->meter.rtu_on)
 		rtu_stop(&sim->meter.rtu);
+	for (int k = 0; k < sim->ncirc; k++)
+		if (sim->circ[k].port != 0)
+			mbserver_close(&sim->circ[k].mb);
 	for (int i = 0; i < sim->n; i++)
 		if (sim->sl[i].alive)
 			mbserver_close(&sim->sl[i].mb);
@@ -649,6 +827,40 @@ on_signal(uv_signal_t *sig, int signum)
 	uv_close((uv_handle_t *)&sim->tick, NULL);
 	uv_close((uv_handle_t *)&sim->sigint, NULL);
 	uv_close((uv_handle_t *)&sim->sigterm, NULL);
+}
+
+/*
+ * The master reads [circuitN], [demand], site.imbalance and a charger's
+ * circuit only from issue 14's settings on: until that parser is in the
+ * master, they stay out of the configuration written for it (a master
+ * refuses keys it does not know).
+ */
+#define SIM_WRITE_CIRCUITS	0
+
+/* The site file's circuits, [demand] and imbalance, for the master. */
+static void
+write_circuits(const struct sim *sim, FILE *fp)
+{
+	const struct site_file *f = &sim->site->f;
+
+	if (f->demand_target > 0)
+		fprintf(fp, "\n[demand]\nenabled = yes\nwindow = %d\n"
+		    "target = %d.%d\nunit = %s\n", f->demand_window,
+		    f->demand_target / 10, f->demand_target % 10,
+		    site_demand_units[f->demand_unit]);
+	for (int k = 0; k < sim->ncirc; k++) {
+		const struct simcircuit *sc = &sim->circ[k];
+		const struct model_circuit *c = sc->c;
+
+		fprintf(fp, "\n[circuit%d]\nname = %s\nparent = %s\n"
+		    "limit = %d.%d\n", k + 1, c->name, c->parent ?
+		    sim->circ[c->parent - 1].c->name : "supply",
+		    c->fuse_da / 10, c->fuse_da % 10);
+		if (sc->port != 0)
+			fprintf(fp, "meter = sense\nmeter_transport = tcp\n"
+			    "meter_host = 127.0.0.1\nmeter_port = %d\n"
+			    "meter_chargers_included = yes\n", sc->port);
+	}
 }
 
 static int
@@ -671,6 +883,9 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 		    "group_limit = %d.%d\nmargin = %d.%d\n", f->name,
 		    site_mode_names[f->mode], f->supply / 10, f->supply % 10,
 		    g / 10, g % 10, f->margin / 10, f->margin % 10);
+		if (SIM_WRITE_CIRCUITS && f->imbalance > 0)
+			fprintf(fp, "imbalance = %d.%d\n", f->imbalance / 10,
+			    f->imbalance % 10);
 	} else if (meter_port || rtu)
 		fprintf(fp, "name = simulated site (%d chargers)\nmode = dynamic\n"
 		    "site_limit = 100.0\ngroup_limit = 100.0\n", sim->n);
@@ -689,12 +904,18 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 	else if (meter_port)
 		fprintf(fp, "\n[meter]\nenabled = yes\ndriver = sense\n"
 		    "transport = tcp\nhost = 127.0.0.1\nport = %ld\n", meter_port);
+	if (SIM_WRITE_CIRCUITS && sim->site != NULL)
+		write_circuits(sim, fp);
 	for (int i = 0; i < sim->n; i++) {
 		const struct simslave *ss = &sim->sl[i];
 
 		fprintf(fp, "\n[charger%d]\nname = %s\nhost = 127.0.0.1\n"
 		    "port = %d\nconnectors = %d\n", i + 1, ss->name,
 		    base_port + i, ss->conf.connectors);
+		if (SIM_WRITE_CIRCUITS && sim->site != NULL &&
+		    sim->site->f.charger_circuit[i] != 0)
+			fprintf(fp, "circuit = %s\n", sim->circ[
+			    sim->site->f.charger_circuit[i] - 1].c->name);
 		for (int k = 0; k < ss->conf.connectors; k++)
 			fprintf(fp, "phase%d = %s\nmax_current%d = %d.%d\n",
 			    k + 1, phase_conn_name(ss->conf.conn[k].phase),
@@ -703,6 +924,44 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 	}
 	if (fclose(fp) != 0 || rename(tmp, path) != 0)
 		return -1;
+	return 0;
+}
+
+/* The site file's circuits, and a CT kit on its own port for each one
+ * with a meter: --meter-port + 1, + 2, ... in circuit order. */
+static int
+circuits_up(struct sim *sim, long meter_port)
+{
+	const struct site_file *f = &sim->site->f;
+	int	 next = (int)meter_port + 1;
+
+	if ((sim->circ = calloc((size_t)f->ncircuits, sizeof(*sim->circ))) ==
+	    NULL)
+		fatal("calloc");
+	sim->ncirc = f->ncircuits;
+	for (int k = 0; k < sim->ncirc; k++) {
+		struct simcircuit *sc = &sim->circ[k];
+		char	 err[160], name[48];
+
+		sc->sim = sim;
+		sc->c = &f->circuit[k];
+		if (!sc->c->meter)
+			continue;
+		if (meter_port == 0 || next > 65535) {
+			fprintf(stderr, "evgroup-sim: circuit %s: its meter needs "
+			    "--meter-port (it is served on the ports after "
+			    "it)\n", sc->c->name);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "meter %s", sc->c->name);
+		if (mbserver_listen(&sc->mb, sim->loop, "127.0.0.1", next, name,
+		    circuit_handle, sc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-sim: %s: %s\n", name, err);
+			return -1;
+		}
+		mbserver_masters(&sc->mb, "127.0.0.1");
+		sc->port = next++;
+	}
 	return 0;
 }
 
@@ -721,7 +980,8 @@ usage(FILE *fp)
 	    "  --master-config FILE write an evgroup-master configuration for them\n"
 	    "  --set S.KEY=VALUE    a charger setting for all of them\n"
 	    "  --events             print every charger's events\n"
-	    "  --meter-port P       serve the Sense CT kit on 127.0.0.1:P\n"
+	    "  --meter-port P       serve the Sense CT kit on 127.0.0.1:P (a site's\n"
+	    "                       circuit meters on P + 1, P + 2, ...)\n"
 	    "  --site FILE          a whole site: chargers, load, PV, cars\n"
 	    "                       (docs/simulator.md); needs --meter-port\n"
 	    "  --speed N            the site's clock runs N times real time\n"
@@ -932,6 +1192,9 @@ main(int argc, char **argv)
 		mbserver_masters(&sim->meter.mb, "127.0.0.1");
 		sim->meter.on = true;
 	}
+	if (sim->site != NULL && sim->site->f.ncircuits > 0 &&
+	    circuits_up(sim, meter_port) != 0)
+		return 1;
 	if (rtu_link != NULL) {
 		char	 err2[300];
 
@@ -983,6 +1246,7 @@ main(int argc, char **argv)
 	if (sim->site != NULL) {
 		model_free(&sim->site->model);
 		free(sim->site->cars);
+		free(sim->circ);
 		free(sim->site);
 	}
 	free(sim->sl);

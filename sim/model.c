@@ -346,3 +346,28 @@ model_car(struct model *m, int64_t t_s, struct model_car *c)
 		dwell = 20;
 	c->leave_s = t_s + (int64_t)dwell * 60;
 }
+
+void
+model_board_da(const struct model_cfg *cfg, int load_peak_da,
+    const int32_t base_da[EVG_PHASES], int32_t out[EVG_PHASES])
+{
+	for (int p = 0; p < EVG_PHASES; p++)
+		out[p] = cfg->load_peak > 0 && base_da[p] > 0 ?
+		    (int32_t)((int64_t)base_da[p] * load_peak_da /
+		    cfg->load_peak) : 0;
+}
+
+void
+model_circuit_currents(const struct model_circuit *c, int n,
+    const int32_t (*own)[EVG_PHASES], const int32_t (*direct)[EVG_PHASES],
+    int32_t (*cur)[EVG_PHASES])
+{
+	for (int i = 0; i < n; i++)
+		for (int p = 0; p < EVG_PHASES; p++)
+			cur[i][p] = own[i][p] + direct[i][p];
+	/* children last: each adds its whole current to its parent's */
+	for (int i = n - 1; i >= 0; i--)
+		if (c[i].parent > 0 && c[i].parent <= i)
+			for (int p = 0; p < EVG_PHASES; p++)
+				cur[c[i].parent - 1][p] += cur[i][p];
+}

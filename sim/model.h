@@ -43,6 +43,21 @@ struct model_cfg {
 	uint32_t seed;
 };
 
+/*
+ * A circuit of the site (a sub-distribution board): the supply is id 0,
+ * the circuits below it ids 1..n, each after its parent (parent < id).
+ */
+#define MODEL_MAX_CIRCUITS	63
+
+struct model_circuit {
+	char	 name[32];
+	int	 section;		/* N of its [circuitN] */
+	int	 parent;		/* its parent's id; 0: the supply */
+	int	 fuse_da;		/* per phase */
+	bool	 meter;			/* a CT kit of its own */
+	int	 load_peak_da;		/* its own non-EV load at the peak */
+};
+
 struct model_car {
 	int	 max_da;		/* the car's on-board charger limit */
 	int	 phases;		/* 1 or 3 */
@@ -80,6 +95,19 @@ void	model_pv_da(struct model *, int64_t t_s, int32_t out[EVG_PHASES]);
 int	model_arrivals(struct model *, int64_t t_s, int dt_s);
 void	model_car(struct model *, int64_t t_s, struct model_car *);
 uint32_t model_rand(struct model *);
+/* A board's own load: its share (load_peak_da of the building's
+ * cfg->load_peak) of the building's load base_da at that moment. */
+void	model_board_da(const struct model_cfg *, int load_peak_da,
+	    const int32_t base_da[EVG_PHASES], int32_t out[EVG_PHASES]);
+/*
+ * Each circuit's real current per site phase, cur[id - 1]: its own load
+ * own[id - 1], the draws of the chargers wired directly to it
+ * direct[id - 1], and everything its children carry. c[] in id order (a
+ * parent before its children).
+ */
+void	model_circuit_currents(const struct model_circuit *c, int n,
+	    const int32_t (*own)[EVG_PHASES], const int32_t (*direct)[EVG_PHASES],
+	    int32_t (*cur)[EVG_PHASES]);
 int	model_load_parse(const char *name);
 int	model_pv_parse(const char *name);
 extern const char *const model_load_names[];

@@ -22,7 +22,12 @@
  *      (chargers offline and running on their own included) stays
  *      within the fuse (the group limit without a meter), or comes back
  *      within the window: one meter period + one poll + the car's 5 s
- *      (IEC 61851-1 Annex A). Never what the master believes.
+ *      (IEC 61851-1 Annex A). Never what the master believes;
+ *  (c) the same per circuit (a board under the supply): its real current
+ *      on each phase (its own load, its cars' real draws, its child
+ *      circuits') against its fuse, within the same window; and the
+ *      supply's unbalanced load (largest difference between two phases,
+ *      building included) against its imbalance limit, when it has one.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +42,7 @@
 #include "alloc.h"
 #include "cycle.h"
 #include "meter.h"
+#include "model.h"
 #include "planner.h"
 #include "slave.h"
 #include "slave_regs.h"
@@ -53,6 +59,7 @@
  * (one period), writes the cut at once or at the next poll (one poll),
  * and the car then has 5 s to follow (IEC 61851-1 Annex A). */
 #define PHYS_WINDOW_MS	(CYCLE_MS + CYCLE_MS + PLAN_EV_RESPONSE_MS)
+#define MAXCIRC		4
 
 struct scen {
 	struct slave	 ch[MAXCH];
@@ -94,6 +101,21 @@ struct scen {
 	uint64_t	 over_since[EVG_PHASES];
 	uint64_t	 worst_phys_ms;		/* longest over the fuse */
 	int32_t		 peak_da[EVG_PHASES];	/* physical, on each phase */
+	/* circuits below the supply, ids 1..ncirc (circ[id - 1]) */
+	int		 ncirc;
+	struct alloc_circuit circ[MAXCIRC];	/* as the master has them */
+	struct model_circuit world[MAXCIRC];	/* fuse and parent, for (c) */
+	uint8_t		 conn_circ[MAXC];	/* each connector's */
+	int32_t		 circ_own_da[MAXCIRC][EVG_PHASES];	/* a board's own
+						 * load (part of base_da) */
+	bool		 circ_silent[MAXCIRC];	/* its meter's readings stop */
+	struct meter_core cmc[MAXCIRC];
+	uint64_t	 c_over_since[MAXCIRC + 1][EVG_PHASES];	/* [MAXCIRC]
+						 * [0]: the supply's imbalance */
+	uint64_t	 worst_circ_ms;
+	int		 worst_circ;		/* id; ncirc + 1: imbalance */
+	int32_t		 c_peak_da[MAXCIRC][EVG_PHASES];
+	int32_t		 imbalance_peak_da;
 };
 
 static struct slave *
@@ -237,6 +259,43 @@ master_restart(struct scen *s)
 	memset(&s->mc, 0, sizeof(s->mc));
 }
 
+/* Every circuit's real current per phase, cur[id - 1]. */
+static void
+circuit_real(const struct scen *s, int32_t (*cur)[EVG_PHASES])
+{
+	int32_t	 direct[MAXCIRC][EVG_PHASES];
+
+	memset(direct, 0, sizeof(direct));
+	for (int i = 0; i < s->nch * s->nconn; i++)
+		for (int p = 0; s->conn_circ[i] != 0 && p < EVG_PHASES; p++)
+			direct[s->conn_circ[i] - 1][p] += real_draw(s, i, p);
+	model_circuit_currents(s->world, s->ncirc,
+	    (const int32_t (*)[EVG_PHASES])s->circ_own_da,
+	    (const int32_t (*)[EVG_PHASES])direct, cur);
+}
+
+/* Each circuit's CT kit (its clamps count its chargers), through the
+ * same meter core and age check as the supply's. */
+static void
+circuit_meters_read(struct scen *s)
+{
+	int32_t	 cur[MAXCIRC][EVG_PHASES];
+
+	circuit_real(s, cur);
+	for (int k = 0; k < s->ncirc; k++) {
+		struct meter_reading r = { .has_frame = true };
+
+		if (!s->circ[k].metered)
+			continue;
+		if (!s->circ_silent[k]) {
+			memcpy(r.current_da, cur[k], sizeof(r.current_da));
+			r.frame = (uint16_t)(s->now / CYCLE_MS);
+			meter_core_good(&s->cmc[k], &s->mp, &r, s->now);
+		}
+		meter_core_age(&s->cmc[k], &s->mp, s->now);
+	}
+}
+
 static void
 meter_read(struct scen *s)
 {
@@ -257,6 +316,7 @@ meter_read(struct scen *s)
 		meter_core_good(&s->mc, &s->mp, &r, s->now);
 	}
 	meter_core_age(&s->mc, &s->mp, s->now);
+	circuit_meters_read(s);
 }
 
 /* One poll of charger c: its registers as the master reads them, and
@@ -309,11 +369,20 @@ control_cycle(struct scen *s, bool polls)
 	s->cy.meter_ms = s->mc.last_ok_ms;
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->cy.site.clamp_da[p] = s->mc.last.current_da[p];
+	for (int k = 0; k < s->ncirc; k++) {
+		meter_core_age(&s->cmc[k], &s->mp, s->now);
+		s->circ[k].meter_online = s->cmc[k].online;
+		memcpy(s->circ[k].clamp_da, s->cmc[k].last.current_da,
+		    sizeof(s->circ[k].clamp_da));
+	}
+	s->cy.site.ncircuits = (size_t)s->ncirc;
+	s->cy.site.circuit = s->circ;
 	for (int i = 0; i < n; i++) {
 		int	 c = i / s->nconn, ci = i % s->nconn;
 
 		s->conf[i] = (struct cycle_conf){ s->ch[c].fw.cfg.conn[ci].phase,
-		    ALLOC_MIN_DA, s->ch[c].fw.cfg.conn[ci].max_da, 0, 0 };
+		    ALLOC_MIN_DA, s->ch[c].fw.cfg.conn[ci].max_da, 0,
+		    s->conn_circ[i] };
 		s->rd[i].online = !s->net_down[c] && !s->dead[c];
 	}
 	if (polls)
@@ -369,6 +438,58 @@ check_physical(struct scen *s)
 				    s->t0), p + 1, load, lim,
 				    (unsigned long long)s->worst_phys_ms);
 		}
+	}
+}
+
+/* How long a check has been failing: over_since set at the first
+ * failing step, the longest run kept in worst (which is returned). */
+static uint64_t
+over_for(struct scen *s, bool over, uint64_t *since)
+{
+	if (!over) {
+		*since = 0;
+		return 0;
+	}
+	if (*since == 0)
+		*since = s->now;
+	return s->now - *since;
+}
+
+/* (c): every circuit's real current against its fuse, and the supply's
+ * unbalanced load against its limit. */
+static void
+check_circuits(struct scen *s)
+{
+	int32_t	 cur[MAXCIRC][EVG_PHASES], hi = INT32_MIN, lo = INT32_MAX;
+	uint64_t t;
+
+	circuit_real(s, cur);
+	for (int k = 0; k < s->ncirc; k++)
+		for (int p = 0; p < EVG_PHASES; p++) {
+			if (cur[k][p] > s->c_peak_da[k][p])
+				s->c_peak_da[k][p] = cur[k][p];
+			t = over_for(s, cur[k][p] > s->world[k].fuse_da,
+			    &s->c_over_since[k][p]);
+			if (t > s->worst_circ_ms) {
+				s->worst_circ_ms = t;
+				s->worst_circ = k + 1;
+			}
+		}
+	if (s->cy.site.imbalance_da == 0)
+		return;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		int32_t	 a = s->base_da[p] + phase_draw(s, p);
+
+		hi = a > hi ? a : hi;
+		lo = a < lo ? a : lo;
+	}
+	if (hi - lo > s->imbalance_peak_da)
+		s->imbalance_peak_da = hi - lo;
+	t = over_for(s, hi - lo > s->cy.site.imbalance_da,
+	    &s->c_over_since[MAXCIRC][0]);
+	if (t > s->worst_circ_ms) {
+		s->worst_circ_ms = t;
+		s->worst_circ = s->ncirc + 1;
 	}
 }
 
@@ -464,6 +585,8 @@ run(struct scen *s, uint64_t ms)
 				slave_tick(&s->ch[c], s->now);
 		check_offers(s);
 		check_physical(s);
+		if (s->ncirc > 0 || s->cy.site.imbalance_da > 0)
+			check_circuits(s);
 	}
 }
 
@@ -476,6 +599,96 @@ assert_fuse_kept(const struct scen *s)
 		    "ms); peaks %d %d %d", (unsigned long long)s->worst_phys_ms,
 		    s->phys_window_ms, s->peak_da[0], s->peak_da[1],
 		    s->peak_da[2]);
+}
+
+/* (c) held over the whole run: every circuit's fuse, the imbalance. */
+static void
+assert_circuits_kept(const struct scen *s)
+{
+	if (s->worst_circ_ms <= s->phys_window_ms)
+		return;
+	if (s->worst_circ > s->ncirc)
+		fail_msg("the supply's imbalance was over %d for %llu ms (window "
+		    "%u ms); peak %d", s->cy.site.imbalance_da,
+		    (unsigned long long)s->worst_circ_ms, s->phys_window_ms,
+		    s->imbalance_peak_da);
+	fail_msg("circuit %s was over its %d fuse for %llu ms (window %u ms); "
+	    "peaks %d %d %d", s->world[s->worst_circ - 1].name,
+	    s->world[s->worst_circ - 1].fuse_da,
+	    (unsigned long long)s->worst_circ_ms, s->phys_window_ms,
+	    s->c_peak_da[s->worst_circ - 1][0],
+	    s->c_peak_da[s->worst_circ - 1][1],
+	    s->c_peak_da[s->worst_circ - 1][2]);
+}
+
+/*
+ * A circuit (board) under a parent (0: the supply), with its fuse, a
+ * meter or not, its own load (also added to the building the supply
+ * sees) and chargers [from, to) on it. Its id.
+ */
+static int
+circuit_add(struct scen *s, const char *name, int parent, int32_t fuse_da,
+    bool metered, int32_t own_da, int from, int to)
+{
+	int	 id = ++s->ncirc;
+
+	assert_true(id <= MAXCIRC && parent < id);
+	s->world[id - 1] = (struct model_circuit){ .parent = parent,
+	    .fuse_da = fuse_da };
+	snprintf(s->world[id - 1].name, sizeof(s->world[id - 1].name), "%s",
+	    name);
+	s->circ[id - 1] = (struct alloc_circuit){ .parent = parent,
+	    .limit_da = fuse_da, .metered = metered, .chargers_in_clamps = true,
+	    .offline_limit_da = 100 };
+	for (int p = 0; p < EVG_PHASES; p++) {
+		s->circ_own_da[id - 1][p] = own_da;
+		s->base_da[p] += own_da;
+	}
+	for (int c = from; c < to; c++)
+		for (int k = 0; k < s->nconn; k++)
+			s->conn_circ[c * s->nconn + k] = (uint8_t)id;
+	return id;
+}
+
+/* A step of a board's own load, on every phase: its meter and the
+ * supply's see it. */
+static void
+board_load(struct scen *s, int id, int32_t own_da)
+{
+	for (int p = 0; p < EVG_PHASES; p++) {
+		s->base_da[p] += own_da - s->circ_own_da[id - 1][p];
+		s->circ_own_da[id - 1][p] = own_da;
+	}
+}
+
+/* The sum of what circuit id's connectors have as targets. */
+static int32_t
+circuit_targets(const struct scen *s, int id)
+{
+	int32_t	 sum = 0;
+
+	for (int i = 0; i < s->nch * s->nconn; i++)
+		if (s->conn_circ[i] == id)
+			sum += s->cy.target[i];
+	return sum;
+}
+
+/*
+ * The circuit scenarios need the allocator core that honours circuits
+ * (nested limits, a circuit's offline limit, the imbalance limit: issue
+ * 14, written at the same time as these). Until it is merged they are
+ * skipped; EVG_SCEN_CIRCUITS=1 runs them anyway (they fail: the allocator
+ * of before sees the supply only).
+ */
+#define SCEN_CIRCUIT_ALLOCATOR	0
+
+static bool
+needs_circuit_allocator(void)
+{
+	if (SCEN_CIRCUIT_ALLOCATOR || getenv("EVG_SCEN_CIRCUITS") != NULL)
+		return false;
+	print_message("skipped: needs the circuit allocator\n");
+	return true;
 }
 
 static struct scen S;
@@ -1492,6 +1705,162 @@ test_random_sites(void **state)
 	}
 }
 
+/*
+ * The check (c) itself, with the allocator of today or of tomorrow: a
+ * board whose fuse the installer entered wrong (100 A for a 63 A one) is
+ * overloaded by cars the master lets take 100 A, and (c) sees it; the
+ * same board really rated 100 A is not.
+ */
+static void
+test_circuit_invariant_sees_a_wrong_fuse(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	for (int rated = 0; rated < 2; rated++) {
+		scen_init(s, 2, 2, ALLOC_DYNAMIC, 1000, NULL);
+		circuit_add(s, "row-a", 0, 630, false, 0, 0, 2);
+		s->circ[0].limit_da = 1000;
+		if (rated)
+			s->world[0].fuse_da = 1000;
+		plug_all(s, 2);
+		run(s, 30000);
+		assert_int_equal(s->worst_over, 0);
+		assert_fuse_kept(s);
+		if (rated) {
+			assert_int_equal(s->worst_circ_ms, 0);
+			assert_circuits_kept(s);
+		} else {
+			assert_true(s->worst_circ_ms > s->phys_window_ms);
+			assert_int_equal(s->worst_circ, 1);
+			assert_true(s->c_peak_da[0][0] > 900);
+		}
+	}
+}
+
+/*
+ * A board's meter is lost while its own load steps up: that board's
+ * offline limit applies to its chargers only (the charger under the
+ * supply keeps its 32 A), its fuse holds once the reading has aged out
+ * and the cars had their 5 s; back when the meter is.
+ */
+static void
+test_circuit_meter_lost(void **state)
+{
+	struct scen *s = &S;
+	int32_t	 cur[MAXCIRC][EVG_PHASES];
+
+	(void)state;
+	if (needs_circuit_allocator())
+		skip();
+	/* 200 A supply; row-a, 63 A with a meter, bays 1-3 and 10 A of
+	 * lighting; bay 4 under the supply */
+	scen_init(s, 4, 2, ALLOC_DYNAMIC, 2000, NULL);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 200;
+	circuit_add(s, "row-a", 0, 630, true, 100, 0, 3);
+	s->phys_window_ms = s->mp.stale_ms + CYCLE_MS + CYCLE_MS +
+	    PLAN_EV_RESPONSE_MS;
+	plug_all(s, 2);
+	run(s, 60000);
+	assert_true(s->circ[0].meter_online);
+	assert_true(circuit_targets(s, 1) <= 630 - 100);
+	assert_true(circuit_targets(s, 1) >= 630 - 100 - 6 * 10);
+	assert_int_equal(s->cy.target[6], 320);
+	assert_int_equal(s->cy.target[7], 320);
+	/* its meter goes silent, and its lighting steps to 30 A */
+	s->circ_silent[0] = true;
+	board_load(s, 1, 300);
+	run(s, 60000);
+	assert_false(s->circ[0].meter_online);
+	assert_true(s->cy.site.meter_online);
+	circuit_real(s, cur);
+	for (int p = 0; p < 3; p++)
+		assert_true(cur[0][p] - 300 <= s->circ[0].offline_limit_da);
+	assert_int_equal(s->cy.target[6], 320);
+	/* back */
+	s->circ_silent[0] = false;
+	run(s, 30000);
+	assert_true(s->circ[0].meter_online);
+	assert_true(circuit_targets(s, 1) > s->circ[0].offline_limit_da);
+	assert_true(circuit_targets(s, 1) <= 630 - 300);
+	assert_fuse_kept(s);
+	assert_circuits_kept(s);
+}
+
+/*
+ * The own load of one board steps up by 30 A: its cars come down within
+ * the window, the other board's cars do not move (the supply still has
+ * room for them).
+ */
+static void
+test_load_step_on_one_board(void **state)
+{
+	struct scen *s = &S;
+	int32_t	 before[MAXC];
+
+	(void)state;
+	if (needs_circuit_allocator())
+		skip();
+	/* 160 A supply; row-a (metered, 10 A of its own) bays 1-2, row-b
+	 * (chargers only) bays 3-4, both 63 A */
+	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1600, NULL);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 100;
+	circuit_add(s, "row-a", 0, 630, true, 100, 0, 2);
+	circuit_add(s, "row-b", 0, 630, false, 0, 2, 4);
+	plug_all(s, 2);
+	run(s, 60000);
+	/* both boards bind: row-a's cars share 53 A, row-b's 63 A */
+	assert_in_range(circuit_targets(s, 1), 530 - 40, 530);
+	assert_in_range(circuit_targets(s, 2), 630 - 40, 630);
+	memcpy(before, s->cy.target, sizeof(before));
+	board_load(s, 1, 400);
+	run(s, 20000);
+	assert_true(circuit_targets(s, 1) <= 630 - 400);
+	for (int i = 4; i < 8; i++)
+		assert_true(s->cy.target[i] >= before[i]);
+	run(s, 40000);
+	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
+	assert_circuits_kept(s);
+}
+
+/*
+ * Two 63 A boards under a 100 A supply with a 20 A imbalance limit, all
+ * their cars single-phase: row-a's connectors on L1, row-b's on L2. Each
+ * board's fuse and the supply's balance hold, and the cars still charge
+ * (rotation, work-conserving within the limits).
+ */
+static void
+test_two_boards_single_phase_cars(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	if (needs_circuit_allocator())
+		skip();
+	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, "11112222");
+	s->cy.site.imbalance_da = 200;
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 200;
+	circuit_add(s, "row-a", 0, 630, false, 0, 0, 2);
+	circuit_add(s, "row-b", 0, 630, false, 0, 2, 4);
+	for (int c = 0; c < 4; c++) {
+		cmd(s, c, "car 1 phases 1");
+		cmd(s, c, "car 2 phases 1");
+	}
+	plug_all(s, 2);
+	run(s, 10 * 60 * 1000);
+	/* L3 carries the building only: L1 and L2 at most 20 A above it,
+	 * and at least two cars at 6 A on each */
+	assert_in_range(phase_draw(s, 0), 120, 200);
+	assert_in_range(phase_draw(s, 1), 120, 200);
+	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
+	assert_circuits_kept(s);
+}
+
 int
 main(void)
 {
@@ -1520,7 +1889,14 @@ main(void)
 		cmocka_unit_test(test_noise_moves_nobody),
 		cmocka_unit_test(test_why_through_the_cycle),
 		cmocka_unit_test(test_random_sites),
+		cmocka_unit_test(test_circuit_invariant_sees_a_wrong_fuse),
+		cmocka_unit_test(test_circuit_meter_lost),
+		cmocka_unit_test(test_load_step_on_one_board),
+		cmocka_unit_test(test_two_boards_single_phase_cars),
 	};
 
+	/* EVG_SCEN_FILTER=test_circuit*: only those */
+	if (getenv("EVG_SCEN_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("EVG_SCEN_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
