@@ -1110,6 +1110,8 @@ main(int argc, char **argv)
 		if (site_file_load(&st->f, sitef, NULL, 0, err,
 		    sizeof(err)) != 0) {
 			fprintf(stderr, "evgroup-sim: %s\n", err);
+			free(st);
+			free(sim);
 			return 2;
 		}
 		if (meter_port == 0 && rtu_link == NULL) {

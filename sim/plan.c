@@ -4,7 +4,9 @@
  * firmware cores on simulated hardware (a 100 ms step), and every second
  * the real allocator and planner, as in the master. What comes out is a
  * report of the day: energy, demand met, cars left short, the supply's
- * peak against its fuse, contactor operations, fairness; and a chart.
+ * peak against its fuse, each circuit's (board's) peak against its fuse
+ * and the time at its limit, the demand windows against their target,
+ * contactor operations, fairness; and a chart.
  * docs/planning.md.
  */
 #include <errno.h>
@@ -27,7 +29,6 @@
 #include "strnum.h"
 
 #define PLAN_TICK_MS	100	/* the chargers' step */
-#define PLAN_CYCLE_MS	1000	/* the master's: meter, allocate, write */
 #define PLAN_T0_MS	1000000
 /* The LP's room each second: the most the allocator allowed over this
  * window, for the master answers a step in the building at its next cycle
@@ -58,6 +59,9 @@ struct prun {
 	uint64_t	 now;
 	int64_t		 t_s;
 	int32_t		 base[EVG_PHASES], pv[EVG_PHASES];
+	/* the circuits as the master has them (site_file order) */
+	struct alloc_circuit circ[MODEL_MAX_CIRCUITS];
+	int32_t		 circ_da[MODEL_MAX_CIRCUITS][EVG_PHASES];	/* real */
 	int		 over_run[EVG_PHASES];	/* seconds above, in a row */
 	struct plan_result *r;
 	struct planlp_day *day;		/* may be NULL */
@@ -147,6 +151,16 @@ setup(struct prun *p, const struct site_file *sf, int variant, char *err,
 		.green_start_ms = ALLOC_GREEN_START_MS,
 		.green_stop_ms = ALLOC_GREEN_STOP_MS,
 	};
+	for (int k = 0; k < sf->ncircuits; k++)
+		p->circ[k] = (struct alloc_circuit){
+			.parent = sf->circuit[k].parent,
+			.limit_da = sf->circuit[k].fuse_da,
+			.metered = sf->circuit[k].meter, .meter_online = true,
+			.chargers_in_clamps = true, .offline_limit_da = 100,
+		};
+	p->cy.site.ncircuits = (size_t)sf->ncircuits;
+	p->cy.site.circuit = p->circ;
+	p->cy.site.imbalance_da = sf->imbalance;
 	/* The master's default deadband, within the margin (its rule). */
 	p->cy.deadband_da = sf->margin < 5 ? sf->margin : 5;
 	if (variant == PLAN_STATIC) {
@@ -332,6 +346,32 @@ arrive(struct prun *p)
 	}
 }
 
+/* Each circuit's real current: its share of the building, its chargers'
+ * draws, its children's. */
+static void
+circuits_real(struct prun *p)
+{
+	int32_t	 own[MODEL_MAX_CIRCUITS][EVG_PHASES];
+	int32_t	 direct[MODEL_MAX_CIRCUITS][EVG_PHASES];
+	int	 n = p->sf->ncircuits;
+
+	if (n == 0)
+		return;
+	memset(direct, 0, sizeof(direct));
+	for (int k = 0; k < n; k++)
+		model_board_da(&p->sf->model, p->sf->circuit[k].load_peak_da,
+		    p->base, own[k]);
+	for (int i = 0; i < p->n; i++) {
+		int	 id = p->sf->charger_circuit[i / p->nc];
+
+		for (int ph = 0; id != 0 && ph < EVG_PHASES; ph++)
+			direct[id - 1][ph] += fwc(p, i)->site_da[ph];
+	}
+	model_circuit_currents(p->sf->circuit, n,
+	    (const int32_t (*)[EVG_PHASES])own,
+	    (const int32_t (*)[EVG_PHASES])direct, p->circ_da);
+}
+
 /* The master's cycle: meter, allocator, planner, setpoints. */
 static void
 control(struct prun *p)
@@ -359,9 +399,15 @@ control(struct prun *p)
 			r->may_force_da = r->rc.setpoint_da;
 			p->conf[c * p->nc + k] = (struct cycle_conf){
 				p->ch[c].fw.cfg.conn[k].phase, ALLOC_MIN_DA,
-				p->ch[c].fw.cfg.conn[k].max_da, 0, 0 };
+				p->ch[c].fw.cfg.conn[k].max_da, 0,
+				p->sf->charger_circuit[c] };
 		}
 	}
+	/* the circuits' meters too (their clamps count their chargers) */
+	circuits_real(p);
+	for (int k = 0; k < p->sf->ncircuits; k++)
+		memcpy(p->circ[k].clamp_da, p->circ_da[k],
+		    sizeof(p->circ[k].clamp_da));
 	/* the meter and the chargers read at the same moment */
 	p->cy.meter_ms = p->now;
 	for (int i = 0; i < p->n; i++)
@@ -397,6 +443,11 @@ account(struct prun *p)
 		} else
 			p->over_run[ph] = 0;
 	}
+	for (int k = 0; k < p->sf->ncircuits; k++)
+		plan_circuit_second(&p->r->circ[k], p->circ_da[k],
+		    p->sf->circuit[k].fuse_da);
+	plan_demand_second(&p->r->demand, p->t_s, plan_supply_power(
+	    p->cy.site.clamp_da, p->sf->demand_unit == 1));
 	for (int i = 0; i < p->n; i++) {
 		bool	 closed = fwc(p, i)->close_cmd;
 
@@ -446,6 +497,9 @@ plan_run(const struct site_file *sf, int variant, int days, FILE *series,
 		return -1;
 	}
 	p->r = r;
+	r->demand.window_s = sf->demand_target > 0 ? sf->demand_window * 60 :
+	    0;
+	r->demand.target = sf->demand_target / 10.0;
 	p->series = series;
 	p->day = day;
 	for (int i = 0; i < sf->model.present; i++)

@@ -5,6 +5,7 @@
 #ifndef EVG_SIM_PLAN_H
 #define EVG_SIM_PLAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,6 +16,40 @@ enum plan_variant {
 	PLAN_FULL,		/* the allocator as it ships */
 	PLAN_NO_RECLAIM,	/* dynamic, never taking back unused current */
 	PLAN_STATIC,		/* a fixed equal split, safe at the peak */
+};
+
+/* A circuit "at its limit": a phase within 2 A of its fuse (the
+ * allocator's margin and deadband keep it just under). */
+#define PLAN_AT_LIMIT_DA	20
+#define PLAN_WIN_LIST		24	/* windows over target, listed */
+#define PLAN_CYCLE_MS		1000	/* the master's: meter, allocate,
+					 * write */
+
+/* A circuit (board) over the run. */
+struct plan_circuit {
+	int32_t		 peak_da[EVG_PHASES];
+	long		 at_limit_s;	/* seconds with a phase at its limit */
+	long		 over_s;	/* above its fuse beyond one cycle +
+					 * the cars' 5 s */
+	int		 over_run[EVG_PHASES];	/* seconds above, in a row */
+};
+
+/* The supply's demand windows (a capacity tariff) over the run: each
+ * window's average power, counted when the run covered all of it. */
+struct plan_demand {
+	int		 window_s;	/* 0: no target */
+	double		 target;	/* kW (kVA) */
+	int64_t		 start_s;	/* the window being summed */
+	double		 sum;		/* kW s so far in it */
+	int		 n;		/* seconds so far in it */
+	int		 windows, over;
+	double		 max;		/* the highest window's average */
+	int64_t		 max_start_s;
+	struct {
+		int64_t	 start_s;
+		double	 avg;
+	}		 list[PLAN_WIN_LIST];	/* the first over target */
+	int		 nlist;
 };
 
 struct plan_result {
@@ -35,6 +70,8 @@ struct plan_result {
 	double		 sum_share, sum_share2;
 	int		 connectors, days;
 	double		 cpu_s;
+	struct plan_circuit circ[MODEL_MAX_CIRCUITS];	/* site_file's */
+	struct plan_demand demand;
 };
 
 /*
@@ -47,5 +84,18 @@ int	plan_run(const struct site_file *, int variant, int days, FILE *series,
 	    struct planlp_day *day, struct plan_result *, char *err,
 	    size_t errlen);
 int	plan_main(int argc, char **argv);
+
+/* One second of a circuit: its real current per phase against its fuse. */
+void	plan_circuit_second(struct plan_circuit *,
+	    const int32_t cur[EVG_PHASES], int32_t fuse_da);
+/* One second of the supply's power (kW or kVA) ending at t_s, on the site
+ * clock (windows start on multiples of the window from Monday 00:00). */
+void	plan_demand_second(struct plan_demand *, int64_t t_s, double power);
+/* The site's power at the supply from its currents per phase (0.1 A) at
+ * nominal voltage: kW counts import only, kVA every phase's |current|. */
+double	plan_supply_power(const int32_t da[EVG_PHASES], bool apparent);
+/* The circuits' and the demand windows' part of the report. */
+void	plan_report_circuits(FILE *, const struct site_file *,
+	    const struct plan_result *);
 
 #endif

@@ -3,10 +3,12 @@
  * chart of a planning run. docs/planning.md.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "plan.h"
 #include "strnum.h"
 
@@ -15,6 +17,129 @@ static const char *const variant_names[] = {
 	[PLAN_NO_RECLAIM] = "dynamic, no reclaim",
 	[PLAN_STATIC] = "static equal split",
 };
+
+void
+plan_circuit_second(struct plan_circuit *c, const int32_t cur[EVG_PHASES],
+    int32_t fuse_da)
+{
+	bool	 at = false;
+
+	for (int p = 0; p < EVG_PHASES; p++) {
+		if (cur[p] > c->peak_da[p])
+			c->peak_da[p] = cur[p];
+		at |= cur[p] >= fuse_da - PLAN_AT_LIMIT_DA;
+		/* as the supply's (plan.c, account) */
+		if (cur[p] > fuse_da) {
+			if (++c->over_run[p] * 1000 > ALLOC_EV_RESPONSE_MS +
+			    PLAN_CYCLE_MS)
+				c->over_s++;
+		} else
+			c->over_run[p] = 0;
+	}
+	c->at_limit_s += at;
+}
+
+void
+plan_demand_second(struct plan_demand *d, int64_t t_s, double power)
+{
+	int64_t	 start;
+	double	 avg;
+
+	if (d->window_s <= 0)
+		return;
+	/* the second that ends at t_s */
+	start = (t_s - 1) / d->window_s * d->window_s;
+	if (d->n > 0 && start != d->start_s) {
+		/* the run began within that window: not counted */
+		d->n = 0;
+		d->sum = 0;
+	}
+	if (d->n == 0)
+		d->start_s = start;
+	d->sum += power;
+	if (++d->n < d->window_s)
+		return;
+	avg = d->sum / d->n;
+	d->windows++;
+	if (d->windows == 1 || avg > d->max) {
+		d->max = avg;
+		d->max_start_s = d->start_s;
+	}
+	if (avg > d->target) {
+		d->over++;
+		if (d->nlist < PLAN_WIN_LIST) {
+			d->list[d->nlist].start_s = d->start_s;
+			d->list[d->nlist++].avg = avg;
+		}
+	}
+	d->n = 0;
+	d->sum = 0;
+}
+
+double
+plan_supply_power(const int32_t da[EVG_PHASES], bool apparent)
+{
+	double	 a = 0;
+
+	for (int p = 0; p < EVG_PHASES; p++)
+		a += apparent ? fabs((double)da[p]) : da[p];
+	return a > 0 ? a / 10.0 * MODEL_NOMINAL_V / 1000.0 : 0;
+}
+
+/* "Mon 12:15" from seconds since Monday 00:00. */
+static const char *
+site_time(int64_t t_s, char *buf, size_t len)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
+	    "Sat", "Sun" };
+
+	snprintf(buf, len, "%s %02d:%02d", days[(t_s / MODEL_DAY_S) % 7],
+	    (int)(t_s % MODEL_DAY_S / 3600), (int)(t_s % 3600 / 60));
+	return buf;
+}
+
+void
+plan_report_circuits(FILE *fp, const struct site_file *sf,
+    const struct plan_result *r)
+{
+	const struct plan_demand *d = &r->demand;
+	const char *unit = sf->demand_unit ? "kVA" : "kW";
+	char	 t[16];
+
+	for (int k = 0; k < sf->ncircuits; k++) {
+		const struct model_circuit *c = &sf->circuit[k];
+		const struct plan_circuit *pc = &r->circ[k];
+		int32_t	 peak = 0;
+
+		for (int p = 0; p < EVG_PHASES; p++)
+			peak = pc->peak_da[p] > peak ? pc->peak_da[p] : peak;
+		fprintf(fp, "circuit %-19s %9.1f A     peak L1/L2/L3 %.1f/%.1f/"
+		    "%.1f A; fuse %.1f A (under %s%s); at its limit %.2f h; "
+		    "seconds above it beyond one cycle + the cars' 5 s: %ld\n",
+		    c->name, peak / 10.0, pc->peak_da[0] / 10.0,
+		    pc->peak_da[1] / 10.0, pc->peak_da[2] / 10.0,
+		    c->fuse_da / 10.0, c->parent ? sf->circuit[c->parent -
+		    1].name : "supply", c->meter ? ", metered" : "",
+		    pc->at_limit_s / 3600.0, pc->over_s);
+	}
+	if (sf->demand_target <= 0)
+		return;
+	fprintf(fp, "demand windows              %9d       of %d min, target "
+	    "%.1f %s: %d over it", d->windows, sf->demand_window,
+	    sf->demand_target / 10.0, unit, d->over);
+	if (d->windows > 0)
+		fprintf(fp, "; the highest %.1f %s (%s)", d->max, unit,
+		    site_time(d->max_start_s, t, sizeof(t)));
+	fputc('\n', fp);
+	for (int i = 0; i < d->nlist; i++)
+		fprintf(fp, "%s%s %.1f %s%s", i == 0 ? "  over the target: " :
+		    i % 4 ? ", " : "                    ",
+		    site_time(d->list[i].start_s, t,
+		    sizeof(t)), d->list[i].avg, unit, i % 4 == 3 ||
+		    i == d->nlist - 1 ? "\n" : "");
+	if (d->over > d->nlist)
+		fprintf(fp, "  and %d more\n", d->over - d->nlist);
+}
 
 static double
 pct(double a, double b)
@@ -65,6 +190,7 @@ report(FILE *fp, const struct site_file *sf, const struct plan_result *r,
 	fprintf(fp, "peak phase current          %9.1f A     limit %.1f A; "
 	    "seconds above it beyond one cycle + the cars' 5 s: %ld\n",
 	    r->peak_da / 10.0, sf->supply / 10.0, r->over_s);
+	plan_report_circuits(fp, sf, r);
 	fprintf(fp, "contactor operations        %9.2f       per connector per "
 	    "day\n", (double)r->contactor_ops / r->connectors / r->days);
 	fprintf(fp, "setpoint changes            %9.2f       per connector per "
@@ -212,6 +338,17 @@ run_full(const struct site_file *sf, int days, int slot_s, FILE *series,
 	return 0;
 }
 
+/* Seconds any circuit was above its fuse beyond the window. */
+static long
+circuits_over(const struct site_file *sf, const struct plan_result *r)
+{
+	long	 s = 0;
+
+	for (int k = 0; k < sf->ncircuits; k++)
+		s += r->circ[k].over_s;
+	return s;
+}
+
 /* A number option within [min, max], or -1 with a message. */
 static int
 opt_range(const char *opt, const char *arg, long min, long max, long *v)
@@ -332,5 +469,6 @@ plan_main(int argc, char **argv)
 		fprintf(stderr, "evgroup-sim plan: %s\n", fig.err);
 		return 1;
 	}
-	return r[PLAN_FULL].over_s == 0 ? 0 : 3;
+	return r[PLAN_FULL].over_s == 0 && circuits_over(&sf, &r[PLAN_FULL]) ==
+	    0 ? 0 : 3;
 }
