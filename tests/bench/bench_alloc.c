@@ -89,7 +89,7 @@ main(void)
 				alloc_compute(&s, c, m, n, clock_ms, work, offers,
 				    &o, why);
 				t1 = now_ns();
-				plan_step(pc, &s, c, m, n, offers, o.hard_da,
+				plan_step(pc, &s, c, m, n, offers, &o,
 				    clock_ms);
 				tp += now_ns() - t1;
 				ta += t1 - t0;
