@@ -42,6 +42,7 @@ struct work {
 	uint32_t	*cls;		/* admitted, by class, in admission order */
 	int32_t		*cap;		/* most a connector may get now */
 	int32_t		*room;		/* cap - minimum, while filling */
+	int32_t		*cap0;		/* cap before the phase balance */
 	uint8_t		*mask;		/* phases each connector charges on */
 	uint8_t		*flag;
 	uint8_t		*circ;		/* its circuit (alloc_res_circuit) */
@@ -50,13 +51,14 @@ struct work {
 	const struct alloc_res *res;
 };
 
-enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8 };
+enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8,
+    F_LOWERED = 16 };
 
 size_t
 alloc_work_size(size_t n)
 {
 	return n * (2 * sizeof(uint64_t) + 3 * sizeof(uint32_t) +
-	    2 * sizeof(int32_t) + 5);
+	    3 * sizeof(int32_t) + 5);
 }
 
 static void
@@ -69,7 +71,8 @@ work_init(struct work *w, void *mem, size_t n)
 	w->cls = w->byroom + n;
 	w->cap = (int32_t *)(w->cls + n);
 	w->room = w->cap + n;
-	w->mask = (uint8_t *)(w->room + n);
+	w->cap0 = w->room + n;
+	w->mask = (uint8_t *)(w->cap0 + n);
 	w->flag = w->mask + n;
 	w->circ = w->flag + n;
 	w->bal_phase = (int8_t *)(w->circ + n);
@@ -993,120 +996,265 @@ alloc_green_timers(const struct alloc_site *s, const struct alloc_conn *c,
  * chargers below it are counted at) may differ by at most the limit.
  * Three-phase cars load every phase alike: only the cars on the phase
  * that carries the most and not on the one that carries the least can
- * narrow the gap. They are lowered together from the top (the highest
- * offers first, none below its minimum), then paused, last admitted
- * first, until it is within the limit. Where the building alone is over
- * the limit, every such car pauses and that is all that can be done.
+ * narrow the gap.
+ */
+static int32_t
+gap(const struct alloc_out *o, const int32_t *used, int id, int32_t limit,
+    int *hi, int *lo)
+{
+	int32_t	 tot[EVG_PHASES];
+
+	*hi = *lo = 0;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		tot[p] = o->c_nonev_da[id][p] + used[id * EVG_PHASES + p];
+		if (tot[p] > tot[*hi])
+			*hi = p;
+		if (tot[p] < tot[*lo])
+			*lo = p;
+	}
+	return tot[*hi] - tot[*lo] - limit;
+}
+
+/* Marks (F_ACTIVE) the cars of circuit id that widen the gap between hi
+ * and lo and are offered current; their offers are kept in room. */
+static bool
+wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
+    int lo)
+{
+	bool	 any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t	 m = w->mask[i];
+
+		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
+		if (offers[i] == 0 || !(m >> hi & 1) || (m >> lo & 1) ||
+		    !(w->res->anc[w->circ[i]] >> id & 1))
+			continue;
+		w->flag[i] |= F_ACTIVE;
+		w->room[i] = offers[i];	/* before */
+		any = true;
+	}
+	return any;
+}
+
+static void
+lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
+    int32_t to, int id, int hi)
+{
+	alloc_res_take(w->res, used, w->circ[i], w->mask[i], to - offers[i]);
+	offers[i] = to;
+	w->flag[i] |= F_BALANCED | F_LOWERED;
+	w->bal_phase[i] = (int8_t)hi;
+	w->bal_circ[i] = (uint8_t)id;
+}
+
+/*
+ * One step for circuit id: the cars that widen its gap are lowered
+ * together from the top (the highest offers first, none below its
+ * minimum), then paused, last admitted first, until the gap is within
+ * the limit; what that frees beyond the excess goes back to them.
  * Returns whether anything was lowered.
  */
+static bool
+balance_once(const struct alloc_conn *c, size_t n, struct work *w,
+    const struct alloc_out *o, int32_t *used, int32_t *offers, int id,
+    int32_t limit)
+{
+	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0;
+	int	 hi, lo;
+
+	excess = gap(o, used, id, limit, &hi, &lo);
+	if (excess <= 0 || !wideners(w, n, offers, id, hi, lo))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((w->flag[i] & F_ACTIVE) && offers[i] > hi_l)
+			hi_l = offers[i];
+	/* the level L (binary search): offers above it, cut to it (none
+	 * below its minimum), free enough */
+	while (lo_l < hi_l) {
+		int32_t	 mid = lo_l + (hi_l - lo_l + 1) / 2;
+
+		got = 0;
+		for (size_t i = 0; i < n; i++) {
+			int32_t	 to = mid > c[i].min_da ? mid : c[i].min_da;
+
+			if ((w->flag[i] & F_ACTIVE) && offers[i] > to)
+				got += offers[i] - to;
+		}
+		if (got >= excess)
+			lo_l = mid;	/* enough: maybe higher */
+		else
+			hi_l = mid - 1;
+	}
+	got = 0;
+	for (size_t i = 0; i < n; i++) {
+		int32_t	 to = lo_l > c[i].min_da ? lo_l : c[i].min_da;
+
+		if (!(w->flag[i] & F_ACTIVE) || offers[i] <= to)
+			continue;
+		got += offers[i] - to;
+		lower(w, used, offers, (uint32_t)i, to, id, hi);
+	}
+	/* Lowered to a level: what that frees beyond the excess goes
+	 * back, 0.1 A each in admission order (fewer than those lowered
+	 * to it), so that the gap is the limit exactly. */
+	for (size_t k = 0; k < n && got > excess; k++) {
+		uint32_t i = w->order[k];
+
+		if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
+		    lo_l < c[i].min_da)
+			continue;
+		offers[i]++;
+		alloc_res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		got--;
+	}
+	/* At their minimum and still over: pause, the last admitted
+	 * first. */
+	for (size_t k = n; got < excess && k-- > 0;) {
+		uint32_t i = w->order[k];
+
+		if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0)
+			continue;
+		got += offers[i];
+		lower(w, used, offers, i, 0, id, hi);
+	}
+	/* A pause frees a whole minimum: the rest goes back to those
+	 * still running, 0.1 A each in turn, up to what they had. */
+	for (bool more = true; more && got > excess;) {
+		more = false;
+		for (size_t k = 0; k < n && got > excess; k++) {
+			uint32_t i = w->order[k];
+
+			if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0 ||
+			    offers[i] >= w->room[i])
+				continue;
+			offers[i]++;
+			alloc_res_take(w->res, used, w->circ[i], w->mask[i],
+			    1);
+			got--;
+			more = true;
+		}
+	}
+	return true;
+}
+
+/*
+ * Every imbalance limit, the deepest circuits first and then again until
+ * none moves (lowering a car for one circuit changes the gap of those
+ * above and below it). Limits that keep pulling against each other past
+ * a few sweeps: every car that widens a gap still over its limit
+ * pauses. Where the building alone is over a limit, every such car
+ * pauses and that is all that can be done. What is lowered stays there
+ * this cycle (its cap). Returns whether anything was lowered.
+ */
+#define BALANCE_SWEEPS	8
+
 static bool
 balance(const struct alloc_site *s, const struct alloc_conn *c, size_t n,
     struct work *w, const struct alloc_out *o, int32_t *used,
     int32_t *offers)
 {
 	const struct alloc_res *r = w->res;
-	bool	 changed = false;
+	bool	 changed = false, again = true;
 
-	for (int id = r->nc - 1; id >= 0; id--) {
-		int32_t	 limit = id == 0 ? s->imbalance_da :
-		    s->circuit[id - 1].imbalance_da;
+	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
+		again = false;
+		for (int id = r->nc - 1; id >= 0; id--) {
+			int32_t	 limit = id == 0 ? s->imbalance_da :
+			    s->circuit[id - 1].imbalance_da;
 
-		if (limit <= 0)
-			continue;
-		for (int round = 0; round < 2 * EVG_PHASES; round++) {
-			int32_t	 tot[EVG_PHASES], excess, lo_l, hi_l, got;
-			int	 hi = 0, lo = 0;
-			bool	 any = false;
-
-			for (int p = 0; p < EVG_PHASES; p++) {
-				tot[p] = o->c_nonev_da[id][p] +
-				    used[id * EVG_PHASES + p];
-				if (tot[p] > tot[hi])
-					hi = p;
-				if (tot[p] < tot[lo])
-					lo = p;
-			}
-			excess = tot[hi] - tot[lo] - limit;
-			if (excess <= 0)
-				break;
-			/* Lowered together: find the level L (binary
-			 * search) at which offers above it, cut to it (none
-			 * below its minimum), free enough. */
-			lo_l = 0;
-			hi_l = 0;
-			for (size_t i = 0; i < n; i++) {
-				uint8_t	 m = w->mask[i];
-
-				w->flag[i] &= (uint8_t)~F_ACTIVE;
-				if (offers[i] == 0 || !(m >> hi & 1) ||
-				    (m >> lo & 1) || !(r->anc[w->circ[i]] >>
-				    id & 1))
-					continue;
-				w->flag[i] |= F_ACTIVE;
-				any = true;
-				if (offers[i] > hi_l)
-					hi_l = offers[i];
-			}
-			if (!any)
-				break;
-			while (lo_l < hi_l) {
-				int32_t	 mid = lo_l + (hi_l - lo_l + 1) / 2;
-
-				got = 0;
-				for (size_t i = 0; i < n; i++) {
-					int32_t	 to = mid > c[i].min_da ? mid :
-					    c[i].min_da;
-
-					if ((w->flag[i] & F_ACTIVE) &&
-					    offers[i] > to)
-						got += offers[i] - to;
-				}
-				if (got >= excess)
-					lo_l = mid;	/* enough: maybe higher */
-				else
-					hi_l = mid - 1;
-			}
-			got = 0;
-			for (size_t i = 0; i < n; i++) {
-				int32_t	 to = lo_l > c[i].min_da ? lo_l :
-				    c[i].min_da;
-
-				if (!(w->flag[i] & F_ACTIVE) || offers[i] <= to)
-					continue;
-				got += offers[i] - to;
-				alloc_res_take(r, used, w->circ[i], w->mask[i],
-				    to - offers[i]);
-				offers[i] = to;
-				w->flag[i] |= F_BALANCED;
-				w->bal_phase[i] = (int8_t)hi;
-				w->bal_circ[i] = (uint8_t)id;
-				changed = true;
-			}
-			/* At their minimum and still over: pause, the last
-			 * admitted first. */
-			for (size_t k = n; got < excess && k-- > 0;) {
-				uint32_t i = w->order[k];
-
-				if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0)
-					continue;
-				got += offers[i];
-				alloc_res_take(r, used, w->circ[i], w->mask[i],
-				    -offers[i]);
-				offers[i] = 0;
-				w->flag[i] |= F_BALANCED;
-				w->bal_phase[i] = (int8_t)hi;
-				w->bal_circ[i] = (uint8_t)id;
-				changed = true;
-			}
+			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
+			    balance_once(c, n, w, o, used, offers, id, limit);
+			    k++)
+				again = changed = true;
 		}
 	}
-	/* What is lowered stays there this cycle: its cap. */
+	for (int id = r->nc - 1; again && id >= 0; id--) {
+		int32_t	 limit = id == 0 ? s->imbalance_da :
+		    s->circuit[id - 1].imbalance_da;
+		int	 hi, lo;
+
+		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
+		    wideners(w, n, offers, id, hi, lo)) {
+			for (size_t i = 0; i < n; i++)
+				if (w->flag[i] & F_ACTIVE)
+					lower(w, used, offers, (uint32_t)i, 0,
+					    id, hi);
+			id = r->nc;	/* from the deepest again */
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
-		w->flag[i] &= (uint8_t)~F_ACTIVE;
+		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
 		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i])
 			w->cap[i] = offers[i];
 	}
 	return changed;
+}
+
+/* Would 0.1 A more for connector i keep every imbalance limit it counts
+ * under (or at least not widen a gap already over)? */
+static bool
+balance_allows(const struct alloc_site *s, const struct work *w,
+    const struct alloc_out *o, int32_t *used, uint32_t i)
+{
+	uint64_t a = w->res->anc[w->circ[i]];
+	bool	 ok = true;
+
+	while (a != 0 && ok) {
+		int	 id = __builtin_ctzll(a), hi, lo;
+		int32_t	 limit = id == 0 ? s->imbalance_da :
+		    s->circuit[id - 1].imbalance_da, before, after;
+
+		a &= a - 1;
+		if (limit <= 0)
+			continue;
+		before = gap(o, used, id, limit, &hi, &lo);
+		alloc_res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		after = gap(o, used, id, limit, &hi, &lo);
+		alloc_res_take(w->res, used, w->circ[i], w->mask[i], -1);
+		ok = after <= 0 || after <= before;
+	}
+	return ok;
+}
+
+/*
+ * After the phase balance: a car lowered for one gap may have room again
+ * once others moved. Every running car below its own cap takes 0.1 A at
+ * a time, in admission order, while every limit and every gap allows.
+ */
+static void
+balance_topup(const struct alloc_site *s, struct work *w, size_t n,
+    const struct alloc_out *o, const int32_t *lim, int32_t *used,
+    int32_t *offers, const int32_t *cap)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = w->order[k];
+
+		if ((w->flag[i] & F_ADMITTED) && offers[i] > 0 &&
+		    offers[i] < cap[i])
+			w->flag[i] |= F_ACTIVE;
+	}
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t k = 0; k < n; k++) {
+			uint32_t i = w->order[k];
+
+			if (!(w->flag[i] & F_ACTIVE))
+				continue;
+			if (offers[i] >= cap[i] || !res_fits(w->res, used, lim,
+			    w->circ[i], w->mask[i], 1)) {
+				w->flag[i] &= (uint8_t)~F_ACTIVE;
+				continue;
+			}
+			/* a gap may open again as others rise: it stays */
+			if (!balance_allows(s, w, o, used, i))
+				continue;
+			offers[i]++;
+			alloc_res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			more = true;
+		}
+	}
 }
 
 /* The admitted, grouped by priority class (highest first), each class in
@@ -1308,9 +1456,13 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	}
 	/* The phase balance; what it frees goes to the others (three-phase
 	 * cars, cars on the lighter phases), then it is checked again. */
-	if (balance(s, c, n, &w, o, used, offers)) {
-		fill_all(&w, m, nprio, end, lim, used, offers, false);
-		(void)balance(s, c, n, &w, o, used, offers);
+	if (s->imbalance_da > 0 || res.nc > 1) {
+		memcpy(w.cap0, w.cap, n * sizeof(int32_t));
+		if (balance(s, c, n, &w, o, used, offers)) {
+			fill_all(&w, m, nprio, end, lim, used, offers, false);
+			(void)balance(s, c, n, &w, o, used, offers);
+			balance_topup(s, &w, n, o, lim, used, offers, w.cap0);
+		}
 	}
 
 	for (size_t i = 0; i < n; i++) {
