@@ -932,7 +932,7 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
 			why_set(y, REASON_NONE, -1, 0);
 			continue;
 		}
-		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i]) {
+		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap0[i]) {
 			why_set(y, REASON_IMBALANCE_LIMIT, w->bal_phase[i], 0);
 			y->circuit = w->bal_circ[i];
 			continue;
@@ -1456,8 +1456,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	}
 	/* The phase balance; what it frees goes to the others (three-phase
 	 * cars, cars on the lighter phases), then it is checked again. */
+	memcpy(w.cap0, w.cap, n * sizeof(int32_t));
 	if (s->imbalance_da > 0 || res.nc > 1) {
-		memcpy(w.cap0, w.cap, n * sizeof(int32_t));
 		if (balance(s, c, n, &w, o, used, offers)) {
 			fill_all(&w, m, nprio, end, lim, used, offers, false);
 			(void)balance(s, c, n, &w, o, used, offers);
