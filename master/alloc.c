@@ -124,12 +124,19 @@ alloc_res_circuit(const struct alloc_res *r, uint8_t circuit)
 	return circuit < r->nc ? circuit : 0;
 }
 
-void
-alloc_res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
+static inline void
+res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
     uint8_t mask, int32_t add)
 {
-	uint64_t a = r->anc[alloc_res_circuit(r, circuit)];
+	uint64_t a = r->anc[circuit < r->nc ? circuit : 0];
 
+	/* the supply alone: its three phases */
+	if (a == 1) {
+		used[0] += (mask & 1) ? add : 0;
+		used[1] += (mask & 2) ? add : 0;
+		used[2] += (mask & 4) ? add : 0;
+		a = 0;
+	}
 	while (a != 0) {
 		int	 id = __builtin_ctzll(a);
 
@@ -142,18 +149,33 @@ alloc_res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
 		used[r->power] += add * __builtin_popcount(mask);
 }
 
+void
+alloc_res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
+    uint8_t mask, int32_t add)
+{
+	res_take(r, used, circuit, mask, add);
+}
+
 /* The resource of connector (circuit, mask) with the least room per 0.1 A
  * it takes, and that room (INT32_MAX: none, an empty mask). */
-static int
+static inline int
 res_tightest(const struct alloc_res *r, const int32_t *used,
     const int32_t *lim, uint8_t circuit, uint8_t mask, int32_t *room)
 {
-	uint64_t a = r->anc[alloc_res_circuit(r, circuit)];
+	uint64_t a = r->anc[circuit < r->nc ? circuit : 0];
 	int	 best = -1, k = __builtin_popcount(mask);
 
 	*room = INT32_MAX;
 	if (k == 0)
 		return -1;
+	if (a == 1 && r->power < 0) {	/* the supply alone */
+		for (int p = 0; p < EVG_PHASES; p++)
+			if ((mask >> p & 1) && lim[p] - used[p] < *room) {
+				*room = lim[p] - used[p];
+				best = p;
+			}
+		return best;
+	}
 	while (a != 0) {
 		int	 id = __builtin_ctzll(a);
 
@@ -190,11 +212,14 @@ alloc_res_room(const struct alloc_res *r, const int32_t *used,
 	return room;
 }
 
-static bool
+static inline bool
 res_fits(const struct alloc_res *r, const int32_t *used, const int32_t *lim,
     uint8_t circuit, uint8_t mask, int32_t add)
 {
-	return alloc_res_room(r, used, lim, circuit, mask) >= add;
+	int32_t	 room;
+
+	(void)res_tightest(r, used, lim, circuit, mask, &room);
+	return room >= add;
 }
 
 void
@@ -635,7 +660,7 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 			continue;
 		w->flag[i] |= F_ACTIVE;
 		w->byroom[na++] = i;
-		alloc_res_take(res, k, w->circ[i], w->mask[i], 1);
+		res_take(res, k, w->circ[i], w->mask[i], 1);
 	}
 	/* By headroom: cap events come in this order. Ties freeze at the
 	 * same level, so their order does not matter. */
@@ -679,7 +704,7 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 					continue;
 				w->flag[i] &= (uint8_t)~F_ACTIVE;
 				offers[i] += level;
-				alloc_res_take(res, k, w->circ[i], w->mask[i],
+				res_take(res, k, w->circ[i], w->mask[i],
 				    -1);
 			}
 			continue;
@@ -695,11 +720,11 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 				continue;
 			w->flag[i] &= (uint8_t)~F_ACTIVE;
 			offers[i] += level;
-			alloc_res_take(res, k, w->circ[i], w->mask[i], -1);
+			res_take(res, k, w->circ[i], w->mask[i], -1);
 			if (offers[i] < cap[i] && res_fits(res, used, lim,
 			    w->circ[i], w->mask[i], 1)) {
 				offers[i] += 1;
-				alloc_res_take(res, used, w->circ[i],
+				res_take(res, used, w->circ[i],
 				    w->mask[i], 1);
 			}
 		}
@@ -736,7 +761,7 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 				continue;
 			}
 			offers[i] += 1;
-			alloc_res_take(w->res, used, w->circ[i], w->mask[i],
+			res_take(w->res, used, w->circ[i], w->mask[i],
 			    1);
 			more = true;
 		}
@@ -1041,7 +1066,7 @@ static void
 lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
     int32_t to, int id, int hi)
 {
-	alloc_res_take(w->res, used, w->circ[i], w->mask[i], to - offers[i]);
+	res_take(w->res, used, w->circ[i], w->mask[i], to - offers[i]);
 	offers[i] = to;
 	w->flag[i] |= F_BALANCED | F_LOWERED;
 	w->bal_phase[i] = (int8_t)hi;
@@ -1105,7 +1130,7 @@ balance_once(const struct alloc_conn *c, size_t n, struct work *w,
 		    lo_l < c[i].min_da)
 			continue;
 		offers[i]++;
-		alloc_res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		res_take(w->res, used, w->circ[i], w->mask[i], 1);
 		got--;
 	}
 	/* At their minimum and still over: pause, the last admitted
@@ -1129,7 +1154,7 @@ balance_once(const struct alloc_conn *c, size_t n, struct work *w,
 			    offers[i] >= w->room[i])
 				continue;
 			offers[i]++;
-			alloc_res_take(w->res, used, w->circ[i], w->mask[i],
+			res_take(w->res, used, w->circ[i], w->mask[i],
 			    1);
 			got--;
 			more = true;
@@ -1210,9 +1235,9 @@ balance_allows(const struct alloc_site *s, const struct work *w,
 		if (limit <= 0)
 			continue;
 		before = gap(o, used, id, limit, &hi, &lo);
-		alloc_res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		res_take(w->res, used, w->circ[i], w->mask[i], 1);
 		after = gap(o, used, id, limit, &hi, &lo);
-		alloc_res_take(w->res, used, w->circ[i], w->mask[i], -1);
+		res_take(w->res, used, w->circ[i], w->mask[i], -1);
 		ok = after <= 0 || after <= before;
 	}
 	return ok;
@@ -1251,7 +1276,7 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 			if (!balance_allows(s, w, o, used, i))
 				continue;
 			offers[i]++;
-			alloc_res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			res_take(w->res, used, w->circ[i], w->mask[i], 1);
 			more = true;
 		}
 	}
@@ -1367,7 +1392,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			/* Counted at what it may draw on every wired phase:
 			 * the car behind it is unknown. */
 			any_offline = true;
-			alloc_res_take(&res, used, w.circ[i],
+			res_take(&res, used, w.circ[i],
 			    alloc_wired(c[i].phase), alloc_silent_draw(s, &c[i]));
 		}
 	}
@@ -1408,7 +1433,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		for (size_t i = 0; i < n; i++)
 			if (m[i].offer_da > 0 && c[i].online && c[i].demand &&
 			    w.cap[i] >= c[i].min_da && !m[i].idle)
-				alloc_res_take(&res, need, w.circ[i], w.mask[i],
+				res_take(&res, need, w.circ[i], w.mask[i],
 				    c[i].min_da);
 		for (int x = 0; x < res.n; x++)
 			if (need[x] > hard[x])
@@ -1424,7 +1449,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		    used, hard, used_soft, o, now, why ? &why[i] : &scratch))
 			continue;
 		w.flag[i] |= F_ADMITTED;
-		alloc_res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
+		res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
 		take(used_soft, w.mask[i], c[i].min_da);
 	}
 
@@ -1452,7 +1477,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		    used, hard, used, o, now, why ? &why[i] : &scratch))
 			continue;
 		offers[i] = c[i].min_da;
-		alloc_res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
+		res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
 	}
 	/* The phase balance; what it frees goes to the others (three-phase
 	 * cars, cars on the lighter phases), then it is checked again. */
