@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "planner.h"
 
 #define N	3
 #define SEC	1000
@@ -228,6 +229,56 @@ test_external_limit(void **state)
 	site.external = false;
 	cycles(SEC);
 	assert_int_equal(off[0], 320);
+}
+
+/* The planner keeps a board's limit too: a car's raise on a board waits
+ * while another car on the same board, just lowered, may still draw its
+ * old current (5 s, or until it follows); a car on another board is
+ * raised at once. */
+static void
+test_planner_circuit_raise_waits(void **state)
+{
+	static struct alloc_circuit board[2];
+	struct plan_conn pc[N];
+
+	(void)state;
+	site_init(1000);
+	memset(pc, 0, sizeof(pc));
+	board[0] = (struct alloc_circuit){ .parent = 0, .limit_da = 200 };
+	board[1] = (struct alloc_circuit){ .parent = 0, .limit_da = 200 };
+	site.circuit = board;
+	site.ncircuits = 2;
+	c[0].circuit = c[1].circuit = 1;
+	c[2].circuit = 2;
+	plug(0, 320);
+	cycles(3 * SEC);
+	plan_step(pc, &site, c, m, N, off, &out, now);
+	assert_int_equal(pc[0].setpoint_da, 200);
+	/* car 0 draws its 20 A; car 1 arrives on the same board, car 2 on
+	 * the other one */
+	for (int p = 0; p < EVG_PHASES; p++)
+		c[0].draw_da[p] = 200;
+	c[0].in_force_da = 200;
+	plug(1, 320);
+	plug(2, 320);
+	now += SEC;
+	alloc_compute(&site, c, m, N, now, work, off, &out, why);
+	assert_int_equal(off[0] + off[1], 200);
+	plan_step(pc, &site, c, m, N, off, &out, now);
+	assert_int_equal(pc[0].setpoint_da, off[0]);	/* cut at once */
+	assert_int_equal(pc[0].counted_da, 200);	/* still counted */
+	assert_int_equal(pc[1].setpoint_da, 0);		/* waits */
+	assert_int_equal(pc[2].setpoint_da, 200);	/* its own board */
+	/* car 0's charger applied its cut and its car follows: car 1 gets
+	 * its share */
+	c[0].in_force_da = pc[0].setpoint_da;
+	for (int p = 0; p < EVG_PHASES; p++)
+		c[0].draw_da[p] = off[0];
+	now += SEC;
+	alloc_compute(&site, c, m, N, now, work, off, &out, why);
+	plan_step(pc, &site, c, m, N, off, &out, now);
+	assert_int_equal(pc[1].setpoint_da, off[1]);
+	assert_true(pc[0].counted_da + pc[1].counted_da <= 200);
 }
 
 /* A full car keeps its offer for a minute, then is idle: the others take
@@ -646,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_imbalance_limit),
 		cmocka_unit_test(test_power_cap),
 		cmocka_unit_test(test_external_limit),
+		cmocka_unit_test(test_planner_circuit_raise_waits),
 		cmocka_unit_test(test_idle_after_a_minute),
 		cmocka_unit_test(test_held_car_is_not_idle),
 		cmocka_unit_test(test_idle_car_in_what_is_left),
