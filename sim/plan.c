@@ -405,9 +405,11 @@ control(struct prun *p)
 	}
 	/* the circuits' meters too (their clamps count their chargers) */
 	circuits_real(p);
-	for (int k = 0; k < p->sf->ncircuits; k++)
+	for (int k = 0; k < p->sf->ncircuits; k++) {
 		memcpy(p->circ[k].clamp_da, p->circ_da[k],
 		    sizeof(p->circ[k].clamp_da));
+		p->cy.c_meter_ms[k + 1] = p->now;
+	}
 	/* the meter and the chargers read at the same moment */
 	p->cy.meter_ms = p->now;
 	for (int i = 0; i < p->n; i++)

@@ -372,6 +372,7 @@ control_cycle(struct scen *s, bool polls)
 	for (int k = 0; k < s->ncirc; k++) {
 		meter_core_age(&s->cmc[k], &s->mp, s->now);
 		s->circ[k].meter_online = s->cmc[k].online;
+		s->cy.c_meter_ms[k + 1] = s->cmc[k].last_ok_ms;
 		memcpy(s->circ[k].clamp_da, s->cmc[k].last.current_da,
 		    sizeof(s->circ[k].clamp_da));
 	}
@@ -676,18 +677,29 @@ circuit_targets(const struct scen *s, int id)
 /*
  * The circuit scenarios need the allocator core that honours circuits
  * (nested limits, a circuit's offline limit, the imbalance limit: issue
- * 14, written at the same time as these). Until it is merged they are
- * skipped; EVG_SCEN_CIRCUITS=1 runs them anyway (they fail: the allocator
- * of before sees the supply only).
+ * 14). It is merged, but two defects keep them from passing, so they are
+ * skipped, each with its reason, until they are fixed; EVG_SCEN_CIRCUITS=1
+ * runs them anyway:
+ *  - cycle.c's conn_from() does not hand cycle_conf.circuit to the
+ *    allocator (alloc_conn.circuit): through cycle_run every connector is
+ *    under the supply, and the boards are overloaded (with that one line
+ *    added, the meter-lost and load-step scenarios pass);
+ *  - with the supply's imbalance limit binding, the 0.1 A left over moves
+ *    from car to car every second, the raise not waiting for the lowered
+ *    car's 5 s: the real imbalance stays 0.1 A over the limit for good.
  */
 #define SCEN_CIRCUIT_ALLOCATOR	0
+#define WHY_CONN_CIRCUIT	"cycle_run does not pass each connector's " \
+	"circuit to the allocator (cycle.c, conn_from)"
+#define WHY_IMBALANCE		"the phase balance's last 0.1 A moves " \
+	"between cars every second, raised before the lowered car followed"
 
 static bool
-needs_circuit_allocator(void)
+needs_circuit_allocator(const char *why)
 {
 	if (SCEN_CIRCUIT_ALLOCATOR || getenv("EVG_SCEN_CIRCUITS") != NULL)
 		return false;
-	print_message("skipped: needs the circuit allocator\n");
+	print_message("skipped: needs the circuit allocator: %s\n", why);
 	return true;
 }
 
@@ -1751,7 +1763,7 @@ test_circuit_meter_lost(void **state)
 	int32_t	 cur[MAXCIRC][EVG_PHASES];
 
 	(void)state;
-	if (needs_circuit_allocator())
+	if (needs_circuit_allocator(WHY_CONN_CIRCUIT))
 		skip();
 	/* 200 A supply; row-a, 63 A with a meter, bays 1-3 and 10 A of
 	 * lighting; bay 4 under the supply */
@@ -1800,7 +1812,7 @@ test_load_step_on_one_board(void **state)
 	int32_t	 before[MAXC];
 
 	(void)state;
-	if (needs_circuit_allocator())
+	if (needs_circuit_allocator(WHY_CONN_CIRCUIT))
 		skip();
 	/* 160 A supply; row-a (metered, 10 A of its own) bays 1-2, row-b
 	 * (chargers only) bays 3-4, both 63 A */
@@ -1814,7 +1826,7 @@ test_load_step_on_one_board(void **state)
 	/* both boards bind: row-a's cars share 53 A, row-b's 63 A */
 	assert_in_range(circuit_targets(s, 1), 530 - 40, 530);
 	assert_in_range(circuit_targets(s, 2), 630 - 40, 630);
-	memcpy(before, s->cy.target, sizeof(before));
+	memcpy(before, s->cy.target, 8 * sizeof(before[0]));
 	board_load(s, 1, 400);
 	run(s, 20000);
 	assert_true(circuit_targets(s, 1) <= 630 - 400);
@@ -1838,7 +1850,7 @@ test_two_boards_single_phase_cars(void **state)
 	struct scen *s = &S;
 
 	(void)state;
-	if (needs_circuit_allocator())
+	if (needs_circuit_allocator(WHY_CONN_CIRCUIT "; " WHY_IMBALANCE))
 		skip();
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, "11112222");
 	s->cy.site.imbalance_da = 200;
@@ -1854,11 +1866,11 @@ test_two_boards_single_phase_cars(void **state)
 	run(s, 10 * 60 * 1000);
 	/* L3 carries the building only: L1 and L2 at most 20 A above it,
 	 * and at least two cars at 6 A on each */
-	assert_in_range(phase_draw(s, 0), 120, 200);
-	assert_in_range(phase_draw(s, 1), 120, 200);
 	assert_int_equal(s->worst_over, 0);
 	assert_fuse_kept(s);
 	assert_circuits_kept(s);
+	assert_in_range(phase_draw(s, 0), 120, 200);
+	assert_in_range(phase_draw(s, 1), 120, 200);
 }
 
 int
