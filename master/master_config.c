@@ -1039,6 +1039,10 @@ circuit_raises(const struct master_config *old, const struct master_config
 		const struct circuit_conf *o = &old->circuit[i], *v = NULL;
 		int	 j = circuit_find(new, new->ncircuit, o->name);
 
+		/* renamed where it was: the same circuit */
+		if (j < 0 && i < new->ncircuit && circuit_find(old,
+		    old->ncircuit, new->circuit[i].name) < 0)
+			j = i + 1;
 		if (j > 0)
 			v = &new->circuit[j - 1];
 		if (v == NULL) {

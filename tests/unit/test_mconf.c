@@ -644,6 +644,11 @@ test_circuit_raises(void **state)
 	new->demand.enabled = false;
 	assert_int_equal(master_config_raises(old, new, r, 1), 6);
 	assert_string_equal(r[0].to, "off");
+	/* a circuit renamed where it is: no removal */
+	*new = *old;
+	snprintf(new->circuit[1].name, sizeof(new->circuit[1].name), "c");
+	assert_int_equal(master_config_finish(new, err, sizeof(err)), 0);
+	assert_int_equal(master_config_raises(old, new, r, 8), 0);
 	free(old);
 	free(new);
 }
