@@ -17,8 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_link as tl  # noqa: E402
 import test_site as ts  # noqa: E402
 import test_api as ta  # noqa: E402
+import test_webui as tw  # noqa: E402
 
 ROW_A = "\n[circuit1]\nname = row-a\nlimit = 63\n"
+# row-b under row-a, bay-001 in row-a (its section is completed after)
+TREE = ROW_A + ("\n[circuit2]\nname = row-b\nparent = row-a\nlimit = 63\n"
+                "\n[charger1]\ncircuit = row-a\n")
 
 
 class CircuitsCfgTest(ta.ApiTest):
@@ -195,6 +199,15 @@ class CircuitsCfgTest(ta.ApiTest):
         self.assertEqual([x["name"] for x in j["circuits"][1]["chargers"]],
                          ["bay-002"])
         self.assertEqual(j["circuits"][1]["imbalance"], "16.0")
+
+    def test_browser(self):
+        """The Circuits page: tests/browser/circuits.js."""
+        tw.browser_dir()
+        self.site(extra=TREE)
+        c = self.installer()
+        self.operator(c)
+        tw.run_browser(self, "circuits.js", ta.PASSWORD, "olivias-own-2",
+                       timeout=180)
 
 
 ts.own_tests_only(CircuitsCfgTest, base=ta.ApiTest)
