@@ -158,8 +158,12 @@ class CircuitsCfgTest(ta.ApiTest):
         # ... and only when confirmed (nothing keeps its fuse any more)
         self.refused(c, "DELETE", "/api/circuits/3", None, 409, "confirm",
                      "circuit 'row-c' 20.0 A -> removed")
-        st, j, _ = c.call("DELETE", "/api/circuits/3?confirm=yes")
+        st, j, _ = c.call("DELETE", "/api/circuits/3", {"confirm": "yes"})
+        self.assertEqual((st, j["field"]), (400, "confirm"), j)
+        st, j, _ = c.call("DELETE", "/api/circuits/3", {"confirm": True})
         self.assertEqual(st, 200, j)
+        self.assertIn("takes effect at the next start", j["result"])
+        self.wait_event(c, "circuit-removed", "circuit 'row-c' removed by")
         self.assertEqual(self.names(c), [("row-a", "supply", 1),
                                          ("row-b", "row-a", 2)])
         # a rename: the chargers and the circuits under it follow
