@@ -287,15 +287,31 @@ pending_key(const struct master *m, const struct cfg_key *k, int sidx,
 	return 1;
 }
 
+/* The circuit of name among mc's, -1 for none. */
+static int
+circuit_named(const struct master_config *mc, const char *name)
+{
+	for (int j = 0; j < mc->ncircuit; j++)
+		if (strcmp(mc->circuit[j].name, name) == 0)
+			return j;
+	return -1;
+}
+
 /* The running circuit (m->conf) of the saved one at i: the one of the
- * same name (ids move when circuits come and go); -1 for none. */
+ * same name (ids move when circuits come and go), else one renamed
+ * there (its name saved no more); -1 for none. */
 static int
 running_circuit(const struct master *m, int i)
 {
-	for (int j = 0; i < m->saved->ncircuit && j < m->conf->ncircuit; j++)
-		if (strcmp(m->conf->circuit[j].name,
-		    m->saved->circuit[i].name) == 0)
-			return j;
+	int	 j;
+
+	if (i >= m->saved->ncircuit)
+		return -1;
+	if ((j = circuit_named(m->conf, m->saved->circuit[i].name)) >= 0)
+		return j;
+	if (i < m->conf->ncircuit && circuit_named(m->saved,
+	    m->conf->circuit[i].name) < 0)
+		return i;
 	return -1;
 }
 

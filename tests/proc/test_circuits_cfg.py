@@ -170,6 +170,10 @@ class CircuitsCfgTest(ta.ApiTest):
         st, j, _ = c.call("PUT", "/api/circuits/1", {"name": "hall"})
         self.assertEqual((st, j["after_restart"]), (200, ["circuit1.name"]),
                          j)
+        self.assertIn({"setting": "circuit1.name",
+                       "words": "circuit 'hall': name",
+                       "in_force": "row-a", "after_restart": "hall"},
+                      j["pending"])
         self.assertEqual(self.names(c), [("hall", "supply", 1),
                                          ("row-b", "hall", 2)])
         cfg = self.config(c)
