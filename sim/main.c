@@ -829,14 +829,6 @@ on_signal(uv_signal_t *sig, int signum)
 	uv_close((uv_handle_t *)&sim->sigterm, NULL);
 }
 
-/*
- * The master reads [circuitN], [demand], site.imbalance and a charger's
- * circuit only from issue 14's settings on: until that parser is in the
- * master, they stay out of the configuration written for it (a master
- * refuses keys it does not know).
- */
-#define SIM_WRITE_CIRCUITS	0
-
 /* The site file's circuits, [demand] and imbalance, for the master. */
 static void
 write_circuits(const struct sim *sim, FILE *fp)
@@ -883,7 +875,7 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 		    "group_limit = %d.%d\nmargin = %d.%d\n", f->name,
 		    site_mode_names[f->mode], f->supply / 10, f->supply % 10,
 		    g / 10, g % 10, f->margin / 10, f->margin % 10);
-		if (SIM_WRITE_CIRCUITS && f->imbalance > 0)
+		if (f->imbalance > 0)
 			fprintf(fp, "imbalance = %d.%d\n", f->imbalance / 10,
 			    f->imbalance % 10);
 	} else if (meter_port || rtu)
@@ -904,7 +896,7 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 	else if (meter_port)
 		fprintf(fp, "\n[meter]\nenabled = yes\ndriver = sense\n"
 		    "transport = tcp\nhost = 127.0.0.1\nport = %ld\n", meter_port);
-	if (SIM_WRITE_CIRCUITS && sim->site != NULL)
+	if (sim->site != NULL)
 		write_circuits(sim, fp);
 	for (int i = 0; i < sim->n; i++) {
 		const struct simslave *ss = &sim->sl[i];
@@ -912,8 +904,7 @@ write_master_config(const struct sim *sim, const char *path, int base_port,
 		fprintf(fp, "\n[charger%d]\nname = %s\nhost = 127.0.0.1\n"
 		    "port = %d\nconnectors = %d\n", i + 1, ss->name,
 		    base_port + i, ss->conf.connectors);
-		if (SIM_WRITE_CIRCUITS && sim->site != NULL &&
-		    sim->site->f.charger_circuit[i] != 0)
+		if (sim->site != NULL && sim->site->f.charger_circuit[i] != 0)
 			fprintf(fp, "circuit = %s\n", sim->circ[
 			    sim->site->f.charger_circuit[i] - 1].c->name);
 		for (int k = 0; k < ss->conf.connectors; k++)

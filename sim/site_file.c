@@ -348,6 +348,11 @@ site_file_load(struct site_file *sf, const char *path, char *const *sets,
 		    sf->demand_window);
 		return -1;
 	}
+	if (sf->demand_target > 0 && sf->demand_target < 10) {
+		snprintf(err, errlen, "demand.target: 0 (none) or 1.0 kW or "
+		    "more");
+		return -1;
+	}
 	if (sf->chargers > SITE_MAX_CHARGERS) {
 		snprintf(err, errlen, "site.chargers: at most %d",
 		    SITE_MAX_CHARGERS);

@@ -132,6 +132,34 @@ class SimCircuitTest(tl.Base):
         self.assertEqual(self.ctl("circuit row-a load 1 2 3"), "ok")
         self.assertTrue(self.ctl("circuit row-a").startswith("error"))
 
+    def test_master_config_has_the_circuits(self):
+        base = tl.free_ports(7)
+        site = SITE.replace("[site]\n", "[site]\nimbalance = 20\n") + \
+            "[demand]\nwindow = 30\ntarget = 40\nunit = kva\n"
+        self.start("sim", self.sim_argv(self.write_site(site), base))
+        tl.wait_control(self.simsock)
+        with open(self.mconf) as f:
+            conf = f.read()
+        self.assertIn("imbalance = 20.0\n", conf)
+        self.assertIn("[demand]\nenabled = yes\nwindow = 30\n"
+                      "target = 40.0\nunit = kva\n", conf)
+        self.assertIn("[circuit1]\nname = row-a\nparent = supply\n"
+                      "limit = 32.0\nmeter = sense\nmeter_transport = tcp\n"
+                      "meter_host = 127.0.0.1\nmeter_port = %d\n" % (base + 5),
+                      conf)
+        self.assertIn("[circuit2]\nname = row-b\nparent = supply\n"
+                      "limit = 32.0\n\n", conf)
+        self.assertIn("[circuit3]\nname = row-a1\nparent = row-a\n"
+                      "limit = 16.0\nmeter = sense\n", conf)
+        self.assertIn("name = bay-002\n", conf)
+        self.assertEqual(conf.count("circuit = row-a1\n"), 1)
+        self.assertEqual(conf.count("circuit = "), 3)
+        # the master takes it as written
+        r = subprocess.run([os.path.join(tl.BIN, "master/evgroup-master"),
+                            "--config", self.mconf, "--check-config"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def refused(self, text, base, why):
         r = subprocess.run(self.sim_argv(self.write_site(text), base),
                            capture_output=True, text=True, timeout=30)

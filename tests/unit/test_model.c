@@ -322,6 +322,8 @@ test_site_circuits(void **state)
 	REFUSED("demand.window: 20", "demand.window=20");
 	ACCEPTED("demand.window=60");
 	REFUSED("circuit1.meter", "circuit1.meter=maybe");
+	REFUSED("demand.target: 0 (none) or 1.0 kW", "demand.target=0.5");
+	ACCEPTED("demand.target=1");
 }
 
 /* Each circuit carries its own load, its chargers' and its children's;
