@@ -56,9 +56,15 @@ stop(void *arg)
 	struct app *app = arg;
 
 	if (app->svc_on) {
-		/* a restart (execv, the same process) says READY=1 again */
-		sd_notify(0, app->m.restart_requested ? "RELOADING=1" :
-		    "STOPPING=1");
+		/* a restart (execv, the same process) says READY=1 again,
+		 * and restores the watchdog's period then */
+		if (!app->m.restart_requested)
+			sd_notify(0, "STOPPING=1");
+		else if (app->svc.watchdog_ms != 0)
+			sd_notifyf(0, "RELOADING=1\nWATCHDOG_USEC=%llu",
+			    SVC_RESTART_WATCHDOG_MS * 1000ULL);
+		else
+			sd_notify(0, "RELOADING=1");
 		uv_close((uv_handle_t *)&app->svc_timer, NULL);
 		app->svc_on = false;
 	}
@@ -351,7 +357,11 @@ svc_cb(uv_timer_t *t)
 	app->svc.poll_ms = (uint64_t)app->m.conf->site.poll_period;
 	act = svc_step(&app->svc, app->m.cycle_start_us / 1000, now);
 
-	if (act & SVC_READY)
+	if ((act & SVC_READY) && app->svc.watchdog_ms != 0)
+		sd_notifyf(0, "READY=1\nWATCHDOG_USEC=%llu\nSTATUS=site '%s': "
+		    "%d charger(s)", (unsigned long long)app->svc.watchdog_ms *
+		    1000ULL, app->conf.site.name, app->conf.ncharger);
+	else if (act & SVC_READY)
 		sd_notifyf(0, "READY=1\nSTATUS=site '%s': %d charger(s)",
 		    app->conf.site.name, app->conf.ncharger);
 	if (act & SVC_WATCHDOG)

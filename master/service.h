@@ -11,6 +11,9 @@
 
 /* a cycle later than twice its period plus this: the loop is stuck */
 #define SVC_GRACE_MS	1000
+/* the watchdog while a restart (execv) starts again: as long as a start
+ * may take (the unit's TimeoutStartSec=), the database checked first */
+#define SVC_RESTART_WATCHDOG_MS	300000
 /* how often the shell looks while it waits to be ready (no watchdog) */
 #define SVC_READY_POLL_MS	100
 

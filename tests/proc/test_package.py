@@ -8,8 +8,8 @@ docs/operations.md describes; its unit passes systemd-analyze verify and
 scores OK or better in systemd-analyze security; unpacked with dpkg -x, its
 master runs with its own configuration (only paths and ports overridden)
 against evgroup-sim. The master under a fake systemd: READY=1 once the web
-UI listens, WATCHDOG=1 while it runs and not while it is stopped, journal
-priorities on its own stream only. No systemd is needed; loopback only."""
+UI listens, WATCHDOG=1 while it runs and not while it is stopped, a restart
+(reloading, then ready again), journal priorities on its own stream only. No systemd is needed; loopback only."""
 
 import glob
 import json
@@ -335,6 +335,22 @@ class NotifyTest(tl.Base):
         got = self.messages(s, time.monotonic() + 2)
         self.assertEqual(got, [])
         os.kill(p.pid, signal.SIGCONT)
+        got = self.messages(s, time.monotonic() + 10, want="WATCHDOG=1")
+        self.assertIn("WATCHDOG=1", got)
+        # a restart from the web UI (execv): reloading, with the watchdog
+        # as long as a start may take, then ready with it as it was
+        c = ta.Client(port)
+        self.assertEqual(c.login("installer", "installer")[0], 200)
+        st, j, _ = c.call("POST", "/api/password",
+                          {"old": "installer", "new": ta.PASSWORD})
+        self.assertEqual(st, 200, j)
+        st, j, _ = c.call("POST", "/api/restart")
+        self.assertEqual(st, 202, j)
+        got = self.messages(s, time.monotonic() + 20, want="RELOADING=1")
+        self.assertEqual(got[-1], "RELOADING=1\nWATCHDOG_USEC=300000000")
+        got = self.messages(s, time.monotonic() + 60, want="READY=1")
+        self.assertTrue(got[-1].startswith(
+            "READY=1\nWATCHDOG_USEC=1000000\n"), got)
         got = self.messages(s, time.monotonic() + 10, want="WATCHDOG=1")
         self.assertIn("WATCHDOG=1", got)
         p.terminate()
