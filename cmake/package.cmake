@@ -35,6 +35,8 @@ install(TARGETS evgroup-master evgroup-slave evgroup-tui evgroup-sim
         RUNTIME DESTINATION bin)
 install(FILES ${EVG_PKG}/master.ini DESTINATION /etc/evgroup)
 install(FILES ${PROJECT_SOURCE_DIR}/config/systemd/evgroup-master.service
+        ${PROJECT_SOURCE_DIR}/config/systemd/evgroup-backup.service
+        ${PROJECT_SOURCE_DIR}/config/systemd/evgroup-backup.timer
         DESTINATION /lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/config/deb/copyright ${EVG_PKG}/changelog.gz
         ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/operations.md

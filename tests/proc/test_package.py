@@ -4,10 +4,10 @@
 The package is built once with CPack from the release tree (build/release,
 which make test builds first) into a temporary folder, then: lintian finds
 no error and no warning; its contents and control files are the ones
-docs/operations.md describes; its unit passes systemd-analyze verify and
-scores OK or better in systemd-analyze security; unpacked with dpkg -x, its
+docs/operations.md describes; its units pass systemd-analyze verify and
+score OK or better in systemd-analyze security; unpacked with dpkg -x, its
 master runs with its own configuration (only paths and ports overridden)
-against evgroup-sim. The master under a fake systemd: READY=1 once the web
+against evgroup-sim, and the nightly backup's command copies its database. The master under a fake systemd: READY=1 once the web
 UI listens, WATCHDOG=1 while it runs and not while it is stopped, a restart
 (reloading, then ready again), journal priorities on its own stream only. No systemd is needed; loopback only."""
 
@@ -41,6 +41,8 @@ EXPECTED = {
     "./usr/share/man/man1/evgroup-sim.1.gz",
     "./etc/evgroup/master.ini",
     "./lib/systemd/system/evgroup-master.service",
+    "./lib/systemd/system/evgroup-backup.service",
+    "./lib/systemd/system/evgroup-backup.timer",
     "./usr/share/doc/evgroup/copyright",
     "./usr/share/doc/evgroup/changelog.gz",
     "./usr/share/doc/evgroup/operations.md",
@@ -194,24 +196,30 @@ class PackageTest(unittest.TestCase):
                      "SystemCallFilter=@system-service",
                      "MemoryDenyWriteExecute=yes"):
             self.assertIn(want, text)
-        # verify checks the program exists: the unpacked one's path
+        # verify checks the programs exist: the unpacked ones' paths
         os.makedirs(os.path.join(self.tmp, "units"))
-        here = os.path.join(self.tmp, "units", "evgroup-master.service")
-        with open(here, "w") as f:
-            f.write(text.replace("ExecStart=/usr/bin/",
-                                 "ExecStart=%s/usr/bin/" % root))
+        units = ("evgroup-master.service", "evgroup-backup.service",
+                 "evgroup-backup.timer")
+        here = [os.path.join(self.tmp, "units", u) for u in units]
+        for u, path in zip(units, here):
+            with open(os.path.join(root, "lib/systemd/system", u)) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(text.replace(" /usr/bin/", " %s/usr/bin/" % root)
+                        .replace("=/usr/bin/", "=%s/usr/bin/" % root))
         env = dict(os.environ, MANPATH=os.path.join(root, "usr/share/man"))
-        r = run("systemd-analyze", "verify", here, env=env)
+        r = run("systemd-analyze", "verify", *here, env=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stderr.strip(), "")
-        r = run("systemd-analyze", "security", "--offline=yes", "--no-pager",
-                unit)
-        m = re.search(r"Overall exposure level for evgroup-master.service: "
-                      r"([0-9.]+) (\w+)", r.stdout)
-        self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr)
-        print("\nsystemd-analyze security: %s %s" % m.groups(),
-              file=sys.stderr)
-        self.assertIn(m.group(2), ("OK", "SAFE", "PERFECT"))
+        for u in units[:2]:
+            r = run("systemd-analyze", "security", "--offline=yes",
+                    "--no-pager", os.path.join(root, "lib/systemd/system", u))
+            m = re.search(r"Overall exposure level for %s: ([0-9.]+) (\w+)"
+                          % re.escape(u), r.stdout)
+            self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr)
+            print("\nsystemd-analyze security %s: %s %s" % ((u,) +
+                  m.groups()), file=sys.stderr)
+            self.assertIn(m.group(2), ("OK", "SAFE", "PERFECT"))
 
     def test_unpacked_master_runs_the_site(self):
         root = self.unpack()
@@ -256,6 +264,25 @@ class PackageTest(unittest.TestCase):
                              ["charger1", "charger2"])
             self.assertTrue(os.path.exists(os.path.join(self.tmp,
                                                         "evgroup.db")))
+            # the nightly backup's command, on this database
+            with open(os.path.join(root, "lib/systemd/system",
+                                   "evgroup-backup.service")) as f:
+                cmd = re.search(r"(?m)^ExecStart=/bin/sh -c '(.*)'$",
+                                f.read()).group(1)
+            os.makedirs(os.path.join(self.tmp, "backups"))
+            cmd = cmd.replace("%%", "%").replace("/usr/bin/", root +
+                                                 "/usr/bin/")
+            cmd = cmd.replace("/etc/evgroup/master.ini", "%s/etc/evgroup/"
+                              "master.ini --set site.database=%s/evgroup.db"
+                              % (root, self.tmp))
+            cmd = cmd.replace("/var/lib/evgroup/backups",
+                              os.path.join(self.tmp, "backups"))
+            r = run("/bin/sh", "-c", cmd)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("backup of %s/evgroup.db written to" % self.tmp,
+                          r.stdout)
+            self.assertEqual(len(os.listdir(os.path.join(self.tmp,
+                                                         "backups"))), 1)
         finally:
             for p in reversed(procs):
                 p.stop()
