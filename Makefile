@@ -1,6 +1,7 @@
 # Entry points for a fresh Debian 12 machine:
 #   make demo   install what is missing, build, run the demo
 #   make test   install what is missing, build with sanitizers, run every test
+#   make deb    the Debian package (build/release/evgroup_<version>_<arch>.deb)
 # Build trees live under build/ (release: build/release, tests: build/asan).
 
 # What building and running need; the tests need more (TEST_PACKAGES).
