@@ -522,7 +522,7 @@ function connectorRows(form) {
   show();
 }
 
-function settingsForm(cfg, section, keyNames, title) {
+function settingsForm(cfg, section, keyNames, title, onSaved) {
   const keys = cfg.schema.filter((k) => k.section === section.replace(/[0-9]+$/, '') &&
     (!keyNames || keyNames.includes(k.key)));
   if (keyNames) keys.sort((a, b) => keyNames.indexOf(a.key) - keyNames.indexOf(b.key));
@@ -544,6 +544,7 @@ function settingsForm(cfg, section, keyNames, title) {
     for (const el of form.querySelectorAll('input, select')) el.dataset.orig = el.value;
     message(out, savedText(r.body));
     if (r.body.pending) setPending(r.body.pending);
+    if (onSaved) onSaved(r.body);
   });
   return form;
 }

@@ -35,15 +35,15 @@ def browser_site(test):
     return m
 
 
-def run_browser(test, script, timeout=240):
-    """tests/browser/SCRIPT URL SIM_SOCKET SHOTS against test's appliance
-    and simulator; its output on stderr, its screenshots in
+def run_browser(test, script, *args, timeout=240):
+    """tests/browser/SCRIPT URL SIM_SOCKET SHOTS [ARGS...] against test's
+    appliance and simulator; its output on stderr, its screenshots in
     BUILD/screenshots/; fails test unless it passed."""
     shots = os.path.join(tl.BIN, "screenshots")
     t0 = time.monotonic()
     r = subprocess.run(["node", os.path.join(browser_dir(), script),
                         "http://127.0.0.1:%d/" % test.web_port,
-                        test.simsock, shots],
+                        test.simsock, shots, *args],
                        capture_output=True, text=True, timeout=timeout)
     print(r.stdout, file=sys.stderr)
     print("%s took %.1f s" % (script, time.monotonic() - t0),
