@@ -533,6 +533,91 @@ fallback_load(const struct master_config *mc, int32_t fall[EVG_PHASES],
 	}
 }
 
+/* Is circuit id (alloc.h ids: 0 the supply) circuit at or above the
+ * circuit `in`? */
+static bool
+circuit_within(const struct master_config *mc, int in, int id)
+{
+	for (int hops = 0; hops <= MASTER_MAX_CIRCUITS; hops++) {
+		if (in == id)
+			return true;
+		if (in <= 0 || in > mc->ncircuit)
+			return false;
+		in = mc->circuit[in - 1].parent_id;
+	}
+	return false;
+}
+
+/*
+ * The fallback arithmetic for each circuit: the chargers below a board
+ * fall back together when the appliance stops, and nothing shares its
+ * fuse then: what they take, phase by phase, must fit its limit (with a
+ * meter of its own, its offline limit, which is sized for its load at
+ * its worst; without one, its limit is for the chargers).
+ */
+static int
+circuits_fallback_check(const struct master_config *mc, char *err,
+    size_t errlen)
+{
+	for (int k = 0; k < mc->ncircuit; k++) {
+		const struct circuit_conf *cc = &mc->circuit[k];
+		int32_t	 fall[EVG_PHASES] = { 0 }, lim = cc->meter.enabled &&
+		    cc->offline_limit < cc->limit ? cc->offline_limit :
+		    cc->limit;
+		int	 nfall[EVG_PHASES] = { 0 };
+		char	 a[24], b[24], most[48];
+
+		for (int i = 0; i < mc->ncharger; i++) {
+			const struct charger_conf *c = &mc->charger[i];
+
+			if (!circuit_within(mc, c->circuit_id, k + 1))
+				continue;
+			for (int j = 0; j < c->connectors; j++) {
+				int32_t	 f = mc->site.fallback_current <
+				    c->conn[j].max_current ?
+				    mc->site.fallback_current :
+				    c->conn[j].max_current;
+				enum phase_conn pc =
+				    (enum phase_conn)c->conn[j].phase;
+
+				for (int l = 0; l < phase_conn_lines(pc); l++) {
+					int p = phase_conn_site_phase(pc, l);
+
+					if (p < 0)
+						continue;
+					fall[p] += f;
+					nfall[p]++;
+				}
+			}
+		}
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 each;
+
+			if (fall[p] <= lim)
+				continue;
+			deci(a, sizeof(a), mc->site.fallback_current);
+			deci(b, sizeof(b), lim);
+			each = lim / nfall[p];
+			if (each >= 60)
+				snprintf(most, sizeof(most), "at most %d.%d A "
+				    "each", each / 10, each % 10);
+			else
+				snprintf(most, sizeof(most), "only 0 A (pause) "
+				    "is safe here");
+			snprintf(err, errlen, "site.fallback_current: %s on "
+			    "each of the %d connectors on L%d of circuit '%s' "
+			    "is %d.%d A when the appliance stops (chargers that "
+			    "lose it fall back together), above its %s %s: %s",
+			    a, nfall[p], p + 1, cc->name, fall[p] / 10,
+			    fall[p] % 10, cc->meter.enabled &&
+			    cc->offline_limit < cc->limit ? "offline limit" :
+			    "limit", b, most);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * No limit may exceed what it sits under (ARCHITECTURE.md invariant 1):
  * the group limit and the meter-offline limit the main fuse; what the
@@ -608,7 +693,7 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 		    "site.group_limit", b, fuse, most);
 		return -1;
 	}
-	return 0;
+	return circuits_fallback_check(mc, err, errlen);
 }
 
 /* A circuit's name: letters, digits . _ -, not the supply's. */
