@@ -506,15 +506,21 @@ deci(char *buf, size_t len, int32_t v)
  * connector counts on every site phase its wiring reaches, since a
  * single-phase car may draw on any of its charger's lines.
  */
+static bool circuit_within(const struct master_config *, int in, int id);
+
+/* What the connectors below circuit `in` (0: the supply, every charger)
+ * take on their fallback current, per site phase, and how many. */
 static void
-fallback_load(const struct master_config *mc, int32_t fall[EVG_PHASES],
-    int nfall[EVG_PHASES])
+fallback_load(const struct master_config *mc, int in,
+    int32_t fall[EVG_PHASES], int nfall[EVG_PHASES])
 {
 	for (int p = 0; p < EVG_PHASES; p++)
 		fall[p] = nfall[p] = 0;
 	for (int i = 0; i < mc->ncharger; i++) {
 		const struct charger_conf *c = &mc->charger[i];
 
+		if (in > 0 && !circuit_within(mc, c->circuit_id, in))
+			continue;
 		for (int k = 0; k < c->connectors; k++) {
 			int32_t	 f = mc->site.fallback_current <
 			    c->conn[k].max_current ? mc->site.fallback_current :
@@ -561,35 +567,13 @@ circuits_fallback_check(const struct master_config *mc, char *err,
 {
 	for (int k = 0; k < mc->ncircuit; k++) {
 		const struct circuit_conf *cc = &mc->circuit[k];
-		int32_t	 fall[EVG_PHASES] = { 0 }, lim = cc->meter.enabled &&
+		int32_t	 fall[EVG_PHASES], lim = cc->meter.enabled &&
 		    cc->offline_limit < cc->limit ? cc->offline_limit :
 		    cc->limit;
-		int	 nfall[EVG_PHASES] = { 0 };
+		int	 nfall[EVG_PHASES];
 		char	 a[24], b[24], most[48];
 
-		for (int i = 0; i < mc->ncharger; i++) {
-			const struct charger_conf *c = &mc->charger[i];
-
-			if (!circuit_within(mc, c->circuit_id, k + 1))
-				continue;
-			for (int j = 0; j < c->connectors; j++) {
-				int32_t	 f = mc->site.fallback_current <
-				    c->conn[j].max_current ?
-				    mc->site.fallback_current :
-				    c->conn[j].max_current;
-				enum phase_conn pc =
-				    (enum phase_conn)c->conn[j].phase;
-
-				for (int l = 0; l < phase_conn_lines(pc); l++) {
-					int p = phase_conn_site_phase(pc, l);
-
-					if (p < 0)
-						continue;
-					fall[p] += f;
-					nfall[p]++;
-				}
-			}
-		}
+		fallback_load(mc, k + 1, fall, nfall);
 		for (int p = 0; p < EVG_PHASES; p++) {
 			int32_t	 each;
 
@@ -663,7 +647,7 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 		    "(raise the margin or lower the deadband)", a, b);
 		return -1;
 	}
-	fallback_load(mc, fall, nfall);
+	fallback_load(mc, 0, fall, nfall);
 	/* Chargers that lose the master fall back together, and then no
 	 * meter is read: with a meter, what they take must be safe with the
 	 * building at its worst, which is what the meter-offline limit says. */
@@ -1265,7 +1249,7 @@ master_config_raises(const struct master_config *old,
 
 		RAISE("site.fallback_current", old->site.fallback_current,
 		    new->site.fallback_current);
-		fallback_load(new, fall, nfall);
+		fallback_load(new, 0, fall, nfall);
 		for (int p = 1; p < EVG_PHASES; p++)
 			if (fall[p] > fall[w])
 				w = p;
