@@ -57,6 +57,14 @@ class WebUiTest(ts.SiteTest):
         self.seed_history()
         run_browser(self, "webui.js")
 
+    def test_circuitbars(self):
+        """The dashboard's circuits and site limits
+        (tests/browser/circuitbars.js): a site without circuits shows
+        none; the contract's fields, added to the appliance's status in
+        the page, are drawn as the tree, the bars, the warnings."""
+        browser_site(self)
+        run_browser(self, "circuitbars.js")
+
 
     def seed_history(self):
         """24 h of per-minute history before now, written into the
