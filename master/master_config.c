@@ -23,6 +23,12 @@ static const char *const parity_names[] = { "none", "even", "odd", NULL };
 static const char *const auth_names[] = { "free", "rfid", NULL };
 static const char *const type_names[] = { "int16", "uint16", "int32",
     "uint32", "float32", NULL };
+/* A circuit's meter: the index is its driver (enum meter_driver); the
+ * generic driver (3, blank: not offered) is the supply's only, and
+ * "none" (METER_NONE_IDX) leaves meter.enabled off. */
+static const char *const cmeter_names[] = { "sense", "sdm630", "sdm120", "",
+    "none", NULL };
+static const char *const unit_names[] = { "kw", "kva", NULL };
 
 #define S(f)	offsetof(struct master_config, site.f)
 #define M(f)	offsetof(struct master_config, meter.f)
@@ -31,6 +37,10 @@ static const char *const type_names[] = { "int16", "uint16", "int32",
 #define W(f)	offsetof(struct master_config, web.f)
 #define SM(f)	offsetof(struct master_config, smart_text.f)
 #define AL(f)	offsetof(struct master_config, alarms.f)
+#define DM(f)	offsetof(struct master_config, demand.f)
+#define CI(f)	offsetof(struct master_config, circuit[0].f)
+#define CSTRIDE	sizeof(struct circuit_conf)
+#define NC	MASTER_MAX_CIRCUITS
 #define CH(f)	offsetof(struct master_config, charger[0].f)
 #define STRIDE	sizeof(struct charger_conf)
 #define N	MASTER_MAX_CHARGERS
@@ -94,6 +104,9 @@ const struct cfg_key master_config_keys[] = {
 	{ "site", "authorisation", CFG_ENUM, 0, 0, "free", S(authorisation),
 	    0, auth_names, 0, 0, NULL, "free: plug and charge; rfid: only "
 	    "whitelisted tags (chargers set to remote authorisation)" },
+	{ "site", "imbalance", CFG_DECI, 0, 20000, "0.0", S(imbalance), 0, NULL,
+	    0, 0, "A", "largest difference between two phases' currents at "
+	    "the supply, the building included; 0: no limit" },
 	{ "web", "enabled", CFG_BOOL, 0, 0, "yes", W(enabled), 0, NULL, 0, 0,
 	    NULL, "serve the web UI and the JSON API" },
 	{ "web", "listen", CFG_STR, 0, 0, "127.0.0.1", W(listen), 48, NULL, 0,
@@ -168,6 +181,63 @@ const struct cfg_key master_config_keys[] = {
 	{ "alarms", "webhook_cleared", CFG_BOOL, 0, 0, "no",
 	    AL(webhook_cleared), 0, NULL, 0, 0, NULL, "also POST when an "
 	    "alarm clears" },
+	{ "demand", "enabled", CFG_BOOL, 0, 0, "no", DM(enabled), 0, NULL, 0,
+	    0, NULL, "keep the supply's average power over each window under "
+	    "the target (capacity tariff)" },
+	{ "demand", "window", CFG_INT, 15, 60, "15", DM(window), 0, NULL, 0, 0,
+	    "min", "15, 30 or 60: windows start on the clock (hh:00, hh:15...)" },
+	{ "demand", "target", CFG_DECI, 10, 100000, "100.0", DM(target), 0,
+	    NULL, 0, 0, "kW", "the highest average power over a window (kW, or "
+	    "kVA with unit kva)" },
+	{ "demand", "unit", CFG_ENUM, 0, 0, "kw", DM(apparent), 0, unit_names,
+	    0, 0, NULL, "kw (real power) or kva (apparent: UK agreed capacity)" },
+	{ "circuit", "name", CFG_STR, 0, 0, "", CI(name), MASTER_NAME_LEN,
+	    NULL, NC, CSTRIDE, NULL, "letters, digits . _ -: chargers name "
+	    "their circuit by it" },
+	{ "circuit", "parent", CFG_STR, 0, 0, "supply", CI(parent),
+	    MASTER_NAME_LEN, NULL, NC, CSTRIDE, NULL, "supply, or the name of "
+	    "the circuit it hangs under" },
+	{ "circuit", "limit", CFG_DECI, 0, 20000, "0.0", CI(limit), 0, NULL, NC,
+	    CSTRIDE, "A", "its fuse or cable rating, per phase (required)" },
+	{ "circuit", "margin", CFG_DECI, 0, 2000, "0.0", CI(margin), 0, NULL,
+	    NC, CSTRIDE, "A", "kept free below its limit" },
+	{ "circuit", "imbalance", CFG_DECI, 0, 20000, "0.0", CI(imbalance), 0,
+	    NULL, NC, CSTRIDE, "A", "largest difference between two of its "
+	    "phases' currents; 0: no limit" },
+	{ "circuit", "offline_limit", CFG_DECI, 0, 20000, "10.0",
+	    CI(offline_limit), 0, NULL, NC, CSTRIDE, "A", "per phase for its "
+	    "chargers while its meter is silent" },
+	{ "circuit", "meter", CFG_ENUM, 0, 0, "none", CI(meter.driver), 0,
+	    cmeter_names, NC, CSTRIDE, NULL, "none, sense, sdm630 or sdm120: "
+	    "a meter of its own" },
+	{ "circuit", "meter_transport", CFG_ENUM, 0, 0, "tcp",
+	    CI(meter.transport), 0, transport_names, NC, CSTRIDE, NULL,
+	    "tcp (Modbus TCP) or rtu (RS485)" },
+	{ "circuit", "meter_host", CFG_STR, 0, 0, "", CI(meter.host), 64, NULL,
+	    NC, CSTRIDE, NULL, "tcp: its meter's address" },
+	{ "circuit", "meter_port", CFG_INT, 1, 65535, "502", CI(meter.port), 0,
+	    NULL, NC, CSTRIDE, NULL, "tcp: port" },
+	{ "circuit", "meter_device", CFG_STR, 0, 0, "/dev/ttyUSB1",
+	    CI(meter.device), 128, NULL, NC, CSTRIDE, NULL,
+	    "rtu: serial device" },
+	{ "circuit", "meter_baud", CFG_INT, 1200, 115200, "9600",
+	    CI(meter.baud), 0, NULL, NC, CSTRIDE, NULL, "rtu: baud rate" },
+	{ "circuit", "meter_parity", CFG_ENUM, 0, 0, "none", CI(meter.parity),
+	    0, parity_names, NC, CSTRIDE, NULL, "rtu: none, even or odd" },
+	{ "circuit", "meter_unit_id", CFG_INT, 1, 247, "1", CI(meter.unit_id),
+	    0, NULL, NC, CSTRIDE, NULL, "Modbus unit id" },
+	{ "circuit", "meter_poll_period", CFG_INT, 100, 10000, "1000",
+	    CI(meter.poll_period), 0, NULL, NC, CSTRIDE, "ms",
+	    "how often its meter is read" },
+	{ "circuit", "meter_offline_after", CFG_INT, 1, 100, "3",
+	    CI(meter.offline_after), 0, NULL, NC, CSTRIDE, NULL,
+	    "faulty readings in a row before offline" },
+	{ "circuit", "meter_chargers_included", CFG_BOOL, 0, 0, "yes",
+	    CI(meter.chargers_included), 0, NULL, NC, CSTRIDE, NULL,
+	    "its clamps also measure its chargers" },
+	{ "circuit", "ct_rating", CFG_DECI, 10, 50000, "100.0",
+	    CI(meter.clamp[0].ct_rating), 0, NULL, NC, CSTRIDE, "A",
+	    "sense: its clamps' rating (all three)" },
 	{ "charger", "name", CFG_STR, 0, 0, "", CH(name), MASTER_NAME_LEN,
 	    NULL, N, STRIDE, NULL, "name shown to operators" },
 	{ "charger", "host", CFG_STR, 0, 0, "", CH(host), 16, NULL, N, STRIDE,
@@ -198,6 +268,9 @@ const struct cfg_key master_config_keys[] = {
 	    NULL, N, STRIDE, NULL, "connector 1: higher is served first" },
 	{ "charger", "priority2", CFG_INT, 0, 9, "0", CH(conn[1].priority), 0,
 	    NULL, N, STRIDE, NULL, "connector 2: higher is served first" },
+	{ "charger", "circuit", CFG_STR, 0, 0, "supply", CH(circuit),
+	    MASTER_NAME_LEN, NULL, N, STRIDE, NULL, "supply, or the name of "
+	    "the circuit it is wired to" },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -236,6 +309,29 @@ static const struct {
 	{ "site", "green_start", "green start delay" },
 	{ "site", "green_stop", "green stop delay" },
 	{ "site", "authorisation", "authorisation" },
+	{ "site", "imbalance", "unbalanced-load limit" },
+	{ "demand", "enabled", "demand limit on" },
+	{ "demand", "window", "demand window" },
+	{ "demand", "target", "demand target" },
+	{ "demand", "unit", "demand unit" },
+	{ "circuit", "name", "name" },
+	{ "circuit", "parent", "under" },
+	{ "circuit", "limit", "limit" },
+	{ "circuit", "margin", "margin" },
+	{ "circuit", "imbalance", "unbalanced-load limit" },
+	{ "circuit", "offline_limit", "meter offline limit" },
+	{ "circuit", "meter", "meter type" },
+	{ "circuit", "meter_transport", "meter connection" },
+	{ "circuit", "meter_host", "meter address" },
+	{ "circuit", "meter_port", "meter port" },
+	{ "circuit", "meter_device", "meter serial device" },
+	{ "circuit", "meter_baud", "meter baud rate" },
+	{ "circuit", "meter_parity", "meter parity" },
+	{ "circuit", "meter_unit_id", "meter unit id" },
+	{ "circuit", "meter_poll_period", "meter poll period" },
+	{ "circuit", "meter_offline_after", "meter faulty readings before offline" },
+	{ "circuit", "meter_chargers_included", "meter also measures its chargers" },
+	{ "circuit", "ct_rating", "clamp rating" },
 	{ "web", "enabled", "web UI on" },
 	{ "web", "listen", "web UI address" },
 	{ "web", "port", "web UI port" },
@@ -282,6 +378,7 @@ static const struct {
 	{ "charger", "min_current2", "connector 2: minimum current" },
 	{ "charger", "priority1", "connector 1: priority" },
 	{ "charger", "priority2", "connector 2: priority" },
+	{ "charger", "circuit", "circuit" },
 };
 
 /* The words for a key of the table's section ("charger", not
@@ -324,7 +421,8 @@ setting_at(const struct master_config *mc, const char *text, char *prefix,
 		n = n * 10 + (text[sl + i] - '0');
 	if ((*words = master_config_label(sec, key)) == NULL ||
 	    (dl > 0) != (strcmp(sec, "charger") == 0 ||
-	    strcmp(sec, "clamp") == 0) || (dl > 0 && n < 1))
+	    strcmp(sec, "clamp") == 0 || strcmp(sec, "circuit") == 0) ||
+	    (dl > 0 && n < 1))
 		return 0;
 	prefix[0] = '\0';
 	if (strcmp(sec, "clamp") == 0)
@@ -336,6 +434,12 @@ setting_at(const struct master_config *mc, const char *text, char *prefix,
 		    mc->charger[n - 1].name);
 	else if (strcmp(sec, "charger") == 0)
 		snprintf(prefix, plen, "new charger: ");
+	else if (strcmp(sec, "circuit") == 0 && n <= MASTER_MAX_CIRCUITS &&
+	    mc->circuit[n - 1].name[0] != '\0')
+		snprintf(prefix, plen, "circuit '%s': ",
+		    mc->circuit[n - 1].name);
+	else if (strcmp(sec, "circuit") == 0)
+		snprintf(prefix, plen, "new circuit: ");
 	return sl + dl + 1 + kl;
 }
 
@@ -507,6 +611,242 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 	return 0;
 }
 
+/* A circuit's name: letters, digits . _ -, not the supply's. */
+static bool
+circuit_name_ok(const char *s)
+{
+	if (s[0] == '\0' || strcmp(s, "supply") == 0)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		    *s == '-'))
+			return false;
+	return true;
+}
+
+static bool
+is_supply(const char *name)
+{
+	return name[0] == '\0' || strcmp(name, "supply") == 0;
+}
+
+/* The id of the circuit named name among the first n (0: the supply),
+ * or -1 for none. */
+static int
+circuit_find(const struct master_config *mc, int n, const char *name)
+{
+	if (is_supply(name))
+		return 0;
+	for (int k = 0; k < n; k++)
+		if (strcmp(mc->circuit[k].name, name) == 0)
+			return k + 1;
+	return -1;
+}
+
+/* Slot i free again, with every key's default: a circuit added there
+ * later (the API sets only the keys it is given) starts from them. */
+static void
+circuit_defaults(struct master_config *mc, int i)
+{
+	char	 sec[24], err[CFG_ERRLEN];
+
+	memset(&mc->circuit[i], 0, sizeof(mc->circuit[i]));
+	snprintf(sec, sizeof(sec), "circuit%d", i + 1);
+	for (const struct cfg_key *k = master_config_keys; k->name; k++)
+		if (strcmp(k->section, "circuit") == 0)
+			(void)cfg_set(master_config_keys, mc, sec, k->name,
+			    k->def, err, sizeof(err));
+}
+
+/* A circuit's meter: the sense kit's clamps all have the one rating
+ * (ct_rating), on every phase. */
+static void
+circuit_meter(struct circuit_conf *c)
+{
+	c->meter.enabled = c->meter.driver != METER_NONE_IDX;
+	for (int p = 0; p < 3; p++) {
+		c->meter.clamp[p].enabled = true;
+		c->meter.clamp[p].ct_rating = c->meter.clamp[0].ct_rating;
+		c->meter.clamp[p].scale_milli = 1000;
+	}
+}
+
+/*
+ * Some circuits could not be placed: each hangs under another of them,
+ * so following parents from any of them ends in a loop. Names the loop
+ * ("row-a -> row-b -> row-a") at the section of its first circuit.
+ */
+static int
+circuit_cycle(const struct master_config *mc, int n, const bool *placed,
+    const int *sec, char *err, size_t errlen)
+{
+	char	 loop[200];
+	size_t	 o;
+	int	 k = 0, c, m;
+
+	while (placed[k])
+		k++;
+	/* n steps up from any of them is surely on the loop */
+	for (int i = 0; i < n; i++)
+		k = circuit_find(mc, n, mc->circuit[k].parent) - 1;
+	/* said from the loop's first circuit in the file */
+	c = m = k;
+	do {
+		c = circuit_find(mc, n, mc->circuit[c].parent) - 1;
+		if (c < m)
+			m = c;
+	} while (c != k);
+	k = m;
+	o = (size_t)snprintf(loop, sizeof(loop), "%s", mc->circuit[k].name);
+	c = k;
+	do {
+		c = circuit_find(mc, n, mc->circuit[c].parent) - 1;
+		if (o < sizeof(loop))
+			o += (size_t)snprintf(loop + o, sizeof(loop) - o,
+			    " -> %s", mc->circuit[c].name);
+	} while (c != k);
+	snprintf(err, errlen, "circuit%d.parent: '%s' is under itself (%s): "
+	    "one circuit of the loop must hang under the supply or another "
+	    "circuit", sec[k], mc->circuit[k].name, loop);
+	return -1;
+}
+
+/*
+ * Packs the circuits (a section with a name or a limit) into
+ * circuit[0..ncircuit-1], each checked; then sorts them so that a parent
+ * comes before its children (stable: in file order where the tree
+ * allows), which also finds a cycle; then a child's limit against its
+ * parent's (the supply's: site.site_limit). ids and parent_ids follow
+ * the sorted order. Errors name the file's section (circuitN).
+ */
+static int
+circuits_finish(struct master_config *mc, char *err, size_t errlen)
+{
+	struct circuit_conf sorted[MASTER_MAX_CIRCUITS];
+	int	 sec[MASTER_MAX_CIRCUITS], ssec[MASTER_MAX_CIRCUITS];
+	bool	 placed[MASTER_MAX_CIRCUITS] = { false };
+	int	 n = 0, ns = 0;
+	char	 a[24], b[24];
+
+	for (int i = 0; i < MASTER_MAX_CIRCUITS; i++) {
+		struct circuit_conf *c = &mc->circuit[i];
+
+		if (c->name[0] == '\0' && c->limit == 0)
+			continue;
+		if (c->name[0] == '\0') {
+			snprintf(err, errlen, "circuit%d.name: must be set: "
+			    "chargers name their circuit by it", i + 1);
+			return -1;
+		}
+		if (!circuit_name_ok(c->name)) {
+			snprintf(err, errlen, "circuit%d.name: '%s': letters, "
+			    "digits . _ - only, and not 'supply'", i + 1,
+			    c->name);
+			return -1;
+		}
+		if (c->limit < 10) {
+			snprintf(err, errlen, "circuit%d.limit: must be set: its "
+			    "fuse or cable rating per phase, 1.0 A or more",
+			    i + 1);
+			return -1;
+		}
+		if (c->margin >= c->limit) {
+			deci(a, sizeof(a), c->margin);
+			deci(b, sizeof(b), c->limit);
+			snprintf(err, errlen, "circuit%d.margin: %s leaves "
+			    "nothing of circuit%d.limit %s", i + 1, a, i + 1, b);
+			return -1;
+		}
+		if (c->offline_limit > c->limit) {
+			deci(a, sizeof(a), c->offline_limit);
+			deci(b, sizeof(b), c->limit);
+			snprintf(err, errlen, "circuit%d.offline_limit: %s is "
+			    "above circuit%d.limit %s", i + 1, a, i + 1, b);
+			return -1;
+		}
+		circuit_meter(c);
+		if (c->meter.enabled && c->meter.transport == 0 &&
+		    c->meter.host[0] == '\0') {
+			snprintf(err, errlen, "circuit%d.meter_host: must be set "
+			    "for tcp", i + 1);
+			return -1;
+		}
+		for (int j = 0; j < n; j++)
+			if (strcmp(mc->circuit[j].name, c->name) == 0) {
+				snprintf(err, errlen, "circuit%d.name: '%s' is "
+				    "used twice (also circuit%d)", i + 1, c->name,
+				    sec[j]);
+				return -1;
+			}
+		sec[n] = i + 1;
+		if (n != i)
+			mc->circuit[n] = *c;
+		n++;
+	}
+	for (int i = n; i < MASTER_MAX_CIRCUITS; i++)
+		circuit_defaults(mc, i);
+	for (int k = 0; k < n; k++)
+		if (circuit_find(mc, n, mc->circuit[k].parent) < 0) {
+			snprintf(err, errlen, "circuit%d.parent: no circuit "
+			    "'%s' (supply, or another circuit's name)", sec[k],
+			    mc->circuit[k].parent);
+			return -1;
+		}
+	/* Kahn's order, file order kept among the ready: a pass that places
+	 * none leaves only circuits under themselves, directly or not. */
+	while (ns < n) {
+		int	 before = ns;
+
+		for (int k = 0; k < n; k++) {
+			const char *p = mc->circuit[k].parent;
+			bool	 ready = is_supply(p);
+
+			for (int j = 0; !ready && j < ns; j++)
+				ready = strcmp(sorted[j].name, p) == 0;
+			if (placed[k] || !ready)
+				continue;
+			placed[k] = true;
+			ssec[ns] = sec[k];
+			sorted[ns++] = mc->circuit[k];
+		}
+		if (ns == before)
+			return circuit_cycle(mc, n, placed, sec, err, errlen);
+	}
+	for (int k = 0; k < n; k++) {
+		struct circuit_conf *c = &sorted[k];
+
+		c->id = k + 1;
+		c->parent_id = 0;
+		for (int j = 0; j < k; j++)
+			if (strcmp(sorted[j].name, c->parent) == 0)
+				c->parent_id = j + 1;
+	}
+	for (int k = 0; k < n; k++) {
+		const struct circuit_conf *c = &sorted[k];
+		int32_t	 pl = c->parent_id ? sorted[c->parent_id - 1].limit :
+		    mc->site.site_limit;
+
+		if (c->limit <= pl)
+			continue;
+		deci(a, sizeof(a), c->limit);
+		deci(b, sizeof(b), pl);
+		if (c->parent_id)
+			snprintf(err, errlen, "circuit%d.limit: %s is above "
+			    "circuit%d.limit %s, the circuit it hangs under: a "
+			    "circuit takes no more than its parent's fuse",
+			    ssec[k], a, ssec[c->parent_id - 1], b);
+		else
+			snprintf(err, errlen, "circuit%d.limit: %s is above "
+			    "site.site_limit %s: a circuit takes no more than "
+			    "the main fuse", ssec[k], a, b);
+		return -1;
+	}
+	memcpy(mc->circuit, sorted, (size_t)n * sizeof(sorted[0]));
+	mc->ncircuit = n;
+	return 0;
+}
+
 /*
  * Cross-field checks, then packs the chargers that have a host into
  * charger[0..ncharger-1] (sections may be numbered with gaps).
@@ -567,6 +907,13 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		snprintf(err, errlen, "meter.host: must be set for tcp");
 		return -1;
 	}
+	if (mc->demand.window != 15 && mc->demand.window != 30 &&
+	    mc->demand.window != 60) {
+		snprintf(err, errlen, "demand.window: must be 15, 30 or 60 min");
+		return -1;
+	}
+	if (circuits_finish(mc, err, errlen) != 0)
+		return -1;
 	for (int i = 0; i < MASTER_MAX_CHARGERS; i++) {
 		struct charger_conf *c = &mc->charger[i];
 		struct in_addr a;
@@ -586,6 +933,13 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		}
 		if (c->name[0] == '\0')
 			snprintf(c->name, sizeof(c->name), "charger%d", i + 1);
+		if ((c->circuit_id = circuit_find(mc, mc->ncircuit,
+		    c->circuit)) < 0) {
+			snprintf(err, errlen, "charger%d.circuit: no circuit "
+			    "'%s' (supply, or a circuit's name)", i + 1,
+			    c->circuit);
+			return -1;
+		}
 		for (int k = 0; k < c->connectors; k++)
 			if (c->conn[k].min_current > c->conn[k].max_current) {
 				snprintf(err, errlen, "charger%d.min_current%d: "
@@ -615,6 +969,139 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		mc->charger[i].host[0] = '\0';
 	mc->ncharger = n;
 	return limits_check(mc, err, errlen);
+}
+
+static void
+raise_fill(struct cfg_raise *out, int max, int n, const char *field,
+    int32_t o, int32_t v)
+{
+	if (n >= max)
+		return;
+	snprintf(out[n].field, sizeof(out[n].field), "%s", field);
+	deci(out[n].from, sizeof(out[n].from), o);
+	deci(out[n].to, sizeof(out[n].to), v);
+	out[n].consequence[0] = '\0';
+}
+
+/* A limit where 0 means none: loosened when it goes up or to none. */
+static bool
+loosened(int32_t o, int32_t v)
+{
+	return o != 0 && (v == 0 || v > o);
+}
+
+/*
+ * What raises the circuits (compared by name): a circuit's limit or
+ * offline limit raised, its margin lowered, its unbalanced-load limit
+ * loosened, a circuit removed (its chargers then answer only to the
+ * circuit above); the supply's unbalanced-load limit loosened; the
+ * demand target raised or the demand limit turned off. Adds to out
+ * from n; returns the new count.
+ */
+static int
+circuit_raises(const struct master_config *old, const struct master_config
+    *new, struct cfg_raise *out, int max, int n)
+{
+	char	 f[48];
+
+	if (loosened(old->site.imbalance, new->site.imbalance)) {
+		raise_fill(out, max, n, "site.imbalance", old->site.imbalance,
+		    new->site.imbalance);
+		if (n < max)
+			snprintf(out[n].consequence, sizeof(out[n].consequence),
+			    "the supply's phases may differ by %s",
+			    new->site.imbalance ? out[n].to : "any current");
+		n++;
+	}
+	if (old->demand.enabled && (!new->demand.enabled ||
+	    new->demand.target > old->demand.target)) {
+		raise_fill(out, max, n, "demand.target", old->demand.target,
+		    new->demand.enabled ? new->demand.target : 0);
+		if (n < max) {
+			snprintf(out[n].from, sizeof(out[n].from), "%d.%d %s",
+			    old->demand.target / 10, old->demand.target % 10,
+			    old->demand.apparent ? "kVA" : "kW");
+			if (!new->demand.enabled)
+				snprintf(out[n].to, sizeof(out[n].to), "off");
+			else
+				snprintf(out[n].to, sizeof(out[n].to), "%d.%d %s",
+				    new->demand.target / 10,
+				    new->demand.target % 10,
+				    new->demand.apparent ? "kVA" : "kW");
+			snprintf(out[n].consequence, sizeof(out[n].consequence),
+			    "the supply's average power over a window may reach "
+			    "%s: a higher capacity charge if the tariff counts "
+			    "it", out[n].to);
+		}
+		n++;
+	}
+	for (int i = 0; i < old->ncircuit; i++) {
+		const struct circuit_conf *o = &old->circuit[i], *v = NULL;
+		int	 j = circuit_find(new, new->ncircuit, o->name);
+
+		if (j > 0)
+			v = &new->circuit[j - 1];
+		if (v == NULL) {
+			snprintf(f, sizeof(f), "circuit%d", i + 1);
+			raise_fill(out, max, n, f, o->limit, 0);
+			if (n < max) {
+				snprintf(out[n].to, sizeof(out[n].to),
+				    "removed");
+				snprintf(out[n].consequence,
+				    sizeof(out[n].consequence), "nothing "
+				    "keeps the %s fuse of circuit '%s' any "
+				    "more: only if it is gone from the site",
+				    out[n].from, o->name);
+			}
+			n++;
+			continue;
+		}
+		snprintf(f, sizeof(f), "circuit%d.limit", j);
+		if (v->limit > o->limit) {
+			raise_fill(out, max, n, f, o->limit, v->limit);
+			if (n < max)
+				snprintf(out[n].consequence,
+				    sizeof(out[n].consequence), "the chargers "
+				    "of circuit '%s' may load it up to %s per "
+				    "phase: only if its fuse and cable really "
+				    "are rated %s", v->name, out[n].to,
+				    out[n].to);
+			n++;
+		}
+		snprintf(f, sizeof(f), "circuit%d.margin", j);
+		if (v->margin < o->margin) {
+			raise_fill(out, max, n, f, o->margin, v->margin);
+			if (n < max)
+				snprintf(out[n].consequence,
+				    sizeof(out[n].consequence), "only %s kept "
+				    "free below the fuse of circuit '%s'",
+				    out[n].to, v->name);
+			n++;
+		}
+		snprintf(f, sizeof(f), "circuit%d.offline_limit", j);
+		if (v->offline_limit > o->offline_limit) {
+			raise_fill(out, max, n, f, o->offline_limit,
+			    v->offline_limit);
+			if (n < max)
+				snprintf(out[n].consequence,
+				    sizeof(out[n].consequence), "while its "
+				    "meter is silent the chargers of circuit "
+				    "'%s' may draw up to %s per phase", v->name,
+				    out[n].to);
+			n++;
+		}
+		snprintf(f, sizeof(f), "circuit%d.imbalance", j);
+		if (loosened(o->imbalance, v->imbalance)) {
+			raise_fill(out, max, n, f, o->imbalance, v->imbalance);
+			if (n < max)
+				snprintf(out[n].consequence,
+				    sizeof(out[n].consequence), "the phases of "
+				    "circuit '%s' may differ by %s", v->name,
+				    v->imbalance ? out[n].to : "any current");
+			n++;
+		}
+	}
+	return n;
 }
 
 /*
@@ -721,8 +1208,27 @@ master_config_raises(const struct master_config *old,
 				    "circuit are rated for it",
 				    new->charger[i].name, k + 1, a);
 		}
+	n = circuit_raises(old, new, out, max, n);
 #undef RAISE
 	return n;
+}
+
+/* The keys of sections name1..nameN, in order. */
+static void
+each_indexed(const struct master_config *mc, const char *name, int n,
+    master_config_fn fn, void *arg)
+{
+	char	 val[300], sec[24];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(sec, sizeof(sec), "%s%d", name, i + 1);
+		for (const struct cfg_key *k = master_config_keys;
+		    k->name != NULL; k++)
+			if (strcmp(k->section, name) == 0) {
+				cfg_format(k, mc, i, val, sizeof(val));
+				fn(arg, sec, k->name, val);
+			}
+	}
 }
 
 /*
@@ -733,32 +1239,19 @@ void
 master_config_each(const struct master_config *mc, master_config_fn fn,
     void *arg)
 {
-	char	 val[300], sec[24];
+	char	 val[300];
 	const struct cfg_key *k;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "alarms", NULL }; *s != NULL; s++)
+	    "meter", "smart", "alarms", "demand", NULL }; *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *s) == 0) {
 				cfg_format(k, mc, 0, val, sizeof(val));
 				fn(arg, *s, k->name, val);
 			}
-	for (int p = 0; p < 3; p++) {
-		snprintf(sec, sizeof(sec), "clamp%d", p + 1);
-		for (k = master_config_keys; k->name != NULL; k++)
-			if (strcmp(k->section, "clamp") == 0) {
-				cfg_format(k, mc, p, val, sizeof(val));
-				fn(arg, sec, k->name, val);
-			}
-	}
-	for (int i = 0; i < mc->ncharger; i++) {
-		snprintf(sec, sizeof(sec), "charger%d", i + 1);
-		for (k = master_config_keys; k->name != NULL; k++)
-			if (strcmp(k->section, "charger") == 0) {
-				cfg_format(k, mc, i, val, sizeof(val));
-				fn(arg, sec, k->name, val);
-			}
-	}
+	each_indexed(mc, "clamp", 3, fn, arg);
+	each_indexed(mc, "circuit", mc->ncircuit, fn, arg);
+	each_indexed(mc, "charger", mc->ncharger, fn, arg);
 }
 
 /* A setting the API never shows back (its value, or a change of it in

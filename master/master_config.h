@@ -42,6 +42,7 @@ struct meter_conf {
 };
 
 #define MASTER_MAX_CIRCUITS	63	/* below the supply (alloc.h) */
+#define METER_NONE_IDX		4	/* circuitN.meter = none (driver) */
 
 /*
  * A circuit under the supply: a sub-distribution board or a cable with
@@ -49,12 +50,13 @@ struct meter_conf {
  */
 struct circuit_conf {
 	char	name[MASTER_NAME_LEN];
-	char	parent[MASTER_NAME_LEN];	/* "": under the supply */
+	char	parent[MASTER_NAME_LEN];	/* "supply" or "": the supply */
 	int	limit;			/* 0.1 A per phase: its fuse, cable */
 	int	margin;			/* 0.1 A */
 	int	offline_limit;		/* 0.1 A per phase: its meter silent */
 	int	imbalance;		/* 0.1 A; 0: no unbalanced-load limit */
-	struct meter_conf meter;	/* enabled: it has a meter of its own */
+	struct meter_conf meter;	/* enabled: it has a meter of its own;
+					 * driver METER_NONE_IDX: none */
 	int	id;			/* finish(): alloc.h id, 1.. */
 	int	parent_id;		/* finish(): 0 the supply */
 };
@@ -71,7 +73,7 @@ struct charger_conf {
 		int	min_current;	/* 0.1 A: less pauses the car */
 		int	priority;	/* higher is served first */
 	} conn[REGMAP_MAX_CONN];
-	char	circuit[MASTER_NAME_LEN];	/* "": under the supply */
+	char	circuit[MASTER_NAME_LEN];	/* "supply" or "": the supply */
 	int	circuit_id;		/* finish(): 0 the supply */
 };
 
@@ -129,7 +131,8 @@ struct master_config {
 		bool	enabled;
 		int	window;			/* minutes: 15, 30 or 60 */
 		int	target;			/* 0.1 kW, or 0.1 kVA */
-		bool	apparent;		/* kVA (UK agreed capacity) */
+		int	apparent;		/* 1: kVA (UK agreed capacity);
+						 * an enum index: unit = kw|kva */
 	} demand;
 	struct circuit_conf circuit[MASTER_MAX_CIRCUITS];
 	int	ncircuit;	/* after master_config_finish() */

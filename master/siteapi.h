@@ -55,6 +55,14 @@ struct sa_rfid {
 	bool		 replace;	/* an existing tag may be overwritten */
 };
 
+/* PUT / DELETE /api/external-limit: 0.1 A per phase at the supply */
+struct sa_extlimit {
+	const char	*who;
+	bool		 clear;
+	int32_t		 limit_da[3];
+	uint64_t	 valid_ms;
+};
+
 struct sa_event {
 	int		 severity;
 	const char	*source, *code, *text;
@@ -78,6 +86,7 @@ char	*sa_charger_add(struct master *, void *sa_set);
 char	*sa_charger_delete(struct master *, void *sa_set);
 char	*sa_charger_addr(struct master *, void *sa_set);
 char	*sa_command(struct master *, void *sa_cmd);
+char	*sa_external_limit(struct master *, void *sa_extlimit);
 char	*sa_answer(struct master *, void *sa_cmd);
 char	*sa_rfid_list(struct master *, void *);
 char	*sa_rfid_put(struct master *, void *sa_rfid);

@@ -216,6 +216,22 @@ cfg_set(const struct cfg_key *tab, void *obj, const char *section,
 
 	if ((k = lookup(tab, section, name, &index)) == NULL) {
 		snprintf(err, errlen, "%s.%s: unknown setting", section, name);
+		/* a numbered section past the last there can be */
+		for (k = tab; k->name != NULL; k++) {
+			size_t	 sl = strlen(k->section);
+
+			if (k->nindex > 0 && strncmp(section, k->section,
+			    sl) == 0 && strcmp(name, k->name) == 0 &&
+			    section[sl] >= '0' && section[sl] <= '9' &&
+			    strspn(section + sl, "0123456789") ==
+			    strlen(section + sl)) {
+				snprintf(err, errlen, "%s.%s: at most %d %s "
+				    "sections (%s1-%s%d)", section, name,
+				    k->nindex, k->section, k->section,
+				    k->section, k->nindex);
+				break;
+			}
+		}
 		return -ENOENT;
 	}
 	if ((rc = set_value(k, obj, index, value, why, sizeof(why))) != 0)

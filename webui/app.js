@@ -842,7 +842,7 @@ async function pageUsers() {
     const add = h('form', { class: 'card', id: 'add-user' }, h('h2', {}, t('users.add')),
       h('label', { for: 'nu-name' }, t('users.name')), h('input', { id: 'nu-name', name: 'name', autocomplete: 'off' }),
       h('label', { for: 'nu-role' }, t('users.role')), h('select', { id: 'nu-role', name: 'role' }, h('option', { value: 'operator' }, t('common.role.operator')),
-        h('option', { value: 'installer' }, t('common.role.installer'))),
+        h('option', { value: 'installer' }, t('common.role.installer')), h('option', { value: 'bms' }, t('common.role.bms'))),
       h('label', { for: 'nu-pw' }, t('users.first')), h('input', { id: 'nu-pw', name: 'password', type: 'password', autocomplete: 'new-password' }),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('users.addButton'))));
     const addOut = h('div', { 'aria-live': 'polite' });

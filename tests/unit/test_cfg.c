@@ -149,7 +149,10 @@ test_ini_errors_name_line_and_key(void **state)
 	    ":2: unit.tick_ms: 'fast' is not a number");
 	expect_ini_error("[unit]\nwarp = 9\n", ":2: unit.warp: unknown setting");
 	expect_ini_error("[connector3]\nphase = L1\n",
-	    ":2: connector3.phase: unknown setting");
+	    ":2: connector3.phase: at most 2 connector sections "
+	    "(connector1-connector2)");
+	expect_ini_error("[connector1]\nwarp = 9\n",
+	    ":2: connector1.warp: unknown setting");
 	expect_ini_error("[connector1]\nphase = L4\n",
 	    ":2: connector1.phase: must be one of L1 L2 L3 L1L2L3");
 	expect_ini_error("[unit]\nventilation = sometimes\n",

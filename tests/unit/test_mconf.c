@@ -287,6 +287,367 @@ test_words(void **state)
 	free(mc);
 }
 
+
+/* finish() on a site of sets: its answer, err filled */
+static int
+finish_sets(const char *const *sets, char *err, size_t len)
+{
+	struct master_config *mc = site(sets);
+	int	 rc = master_config_finish(mc, err, len);
+
+	free(mc);
+	return rc;
+}
+
+#define REFUSED(want, ...)	do {					\
+	char	 e_[CFG_ERRLEN + 64];					\
+									\
+	assert_int_equal(finish_sets((const char *const[]){ __VA_ARGS__, \
+	    NULL }, e_, sizeof(e_)), -1);				\
+	if (strstr(e_, want) == NULL)					\
+		fail_msg("wanted '%s', got '%s'", want, e_);		\
+} while (0)
+#define ACCEPTED(...)	do {						\
+	char	 e_[CFG_ERRLEN + 64];					\
+									\
+	if (finish_sets((const char *const[]){ __VA_ARGS__, NULL }, e_,	\
+	    sizeof(e_)) != 0)						\
+		fail_msg("refused: %s", e_);				\
+} while (0)
+
+/*
+ * Each circuit error of the contract (docs/installer-guide.md,
+ * "Circuits"), each with the same site corrected.
+ */
+static void
+test_circuit_refusals(void **state)
+{
+	(void)state;
+	REFUSED("circuit1.name: must be set", "circuit1.limit=63");
+	ACCEPTED("circuit1.limit=63", "circuit1.name=a");
+	REFUSED("circuit1.limit: must be set", "circuit1.name=a");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63");
+	REFUSED("circuit1.name: 'supply': letters", "circuit1.name=supply",
+	    "circuit1.limit=63");
+	REFUSED("circuit1.name: 'row a': letters", "circuit1.name=row a",
+	    "circuit1.limit=63");
+	ACCEPTED("circuit1.name=Row_a.1-x", "circuit1.limit=63");
+	REFUSED("circuit3.name: 'a' is used twice (also circuit1)",
+	    "circuit1.name=a", "circuit1.limit=63", "circuit3.name=a",
+	    "circuit3.limit=63");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit3.name=b",
+	    "circuit3.limit=63");
+	REFUSED("circuit2.parent: no circuit 'nope'", "circuit1.name=a",
+	    "circuit1.limit=63", "circuit2.name=b", "circuit2.limit=32",
+	    "circuit2.parent=nope");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit2.name=b",
+	    "circuit2.limit=32", "circuit2.parent=a");
+	/* under itself, directly */
+	REFUSED("circuit1.parent: 'a' is under itself (a -> a)",
+	    "circuit1.name=a", "circuit1.limit=63", "circuit1.parent=a");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63",
+	    "circuit1.parent=supply");
+	/* a cycle of 3, and a circuit under the cycle */
+	REFUSED("is under itself (a -> c -> b -> a)", "circuit1.name=a",
+	    "circuit1.limit=63", "circuit1.parent=c", "circuit2.name=b",
+	    "circuit2.limit=63", "circuit2.parent=a", "circuit3.name=c",
+	    "circuit3.limit=63", "circuit3.parent=b", "circuit4.name=d",
+	    "circuit4.limit=16", "circuit4.parent=c");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit1.parent=c",
+	    "circuit2.name=b", "circuit2.limit=63", "circuit2.parent=a",
+	    "circuit3.name=c", "circuit3.limit=63", "circuit3.parent=supply",
+	    "circuit4.name=d", "circuit4.limit=16", "circuit4.parent=c");
+	/* a child's limit above its parent's; the supply's is the fuse */
+	REFUSED("circuit2.limit: 80.0 A is above circuit1.limit 63.0 A",
+	    "circuit1.name=a", "circuit1.limit=63", "circuit2.name=b",
+	    "circuit2.limit=80", "circuit2.parent=a");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit2.name=b",
+	    "circuit2.limit=63", "circuit2.parent=a");
+	REFUSED("circuit1.limit: 125.0 A is above site.site_limit 100.0 A",
+	    "circuit1.name=a", "circuit1.limit=125");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=100");
+	REFUSED("circuit1.margin: 63.0 A leaves nothing", "circuit1.name=a",
+	    "circuit1.limit=63", "circuit1.margin=63");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit1.margin=62");
+	REFUSED("circuit1.offline_limit: 10.0 A is above circuit1.limit "
+	    "6.0 A", "circuit1.name=a", "circuit1.limit=6");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=6",
+	    "circuit1.offline_limit=6");
+	REFUSED("circuit1.meter_host: must be set for tcp", "circuit1.name=a",
+	    "circuit1.limit=63", "circuit1.meter=sense");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit1.meter=sense",
+	    "circuit1.meter_host=10.0.0.200");
+	ACCEPTED("circuit1.name=a", "circuit1.limit=63", "circuit1.meter=sdm630",
+	    "circuit1.meter_transport=rtu");
+	/* a charger in a circuit that is not there */
+	REFUSED("charger1.circuit: no circuit 'nope'", "charger1.host=10.0.0.1",
+	    "charger1.circuit=nope", "circuit1.name=a", "circuit1.limit=63");
+	ACCEPTED("charger1.host=10.0.0.1", "charger1.circuit=a",
+	    "circuit1.name=a", "circuit1.limit=63");
+	ACCEPTED("charger1.host=10.0.0.1", "charger1.circuit=supply");
+	REFUSED("demand.window: must be 15, 30 or 60", "demand.window=20");
+	ACCEPTED("demand.window=30", "demand.enabled=yes", "demand.unit=kva");
+}
+
+/* The cfg layer's own refusals of circuit keys, with their twins. */
+static void
+test_circuit_keys(void **state)
+{
+	struct master_config *mc = site((const char *const[]){ NULL });
+	char	 err[CFG_ERRLEN];
+	/* each refusal, then its twin */
+	static const char *const pairs[][3] = {
+		{ "circuit1.meter=generic", "circuit1.meter: must be one of "
+		    "sense sdm630 sdm120 none", "circuit1.meter=sdm120" },
+		{ "demand.unit=mw", "demand.unit: must be one of kw kva",
+		    "demand.unit=kva" },
+		{ "circuit64.name=x", "circuit64.name: at most 63 circuit "
+		    "sections (circuit1-circuit63)", "circuit63.name=x" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		assert_int_not_equal(cfg_set_arg(master_config_keys, mc,
+		    pairs[i][0], err, sizeof(err)), 0);
+		assert_string_equal(err, pairs[i][1]);
+		assert_int_equal(cfg_set_arg(master_config_keys, mc,
+		    pairs[i][2], err, sizeof(err)), 0);
+	}
+	assert_int_equal(mc->demand.apparent, 1);
+	free(mc);
+}
+
+/* 63 circuits in a chain of 63 levels: the most there can be, sorted. */
+static void
+test_circuit_63(void **state)
+{
+	struct master_config *mc = site((const char *const[]){ NULL });
+	char	 err[CFG_ERRLEN + 64], sec[24], v[24];
+
+	(void)state;
+	for (int i = 0; i < MASTER_MAX_CIRCUITS; i++) {
+		/* section i+1 is named c<i>, under c<i+1>: the file lists
+		 * every child above its parent */
+		snprintf(sec, sizeof(sec), "circuit%d", i + 1);
+		snprintf(v, sizeof(v), "c%d", i);
+		assert_int_equal(cfg_set(master_config_keys, mc, sec, "name", v,
+		    err, sizeof(err)), 0);
+		snprintf(v, sizeof(v), "c%d", i + 1);
+		assert_int_equal(cfg_set(master_config_keys, mc, sec, "parent",
+		    i + 1 < MASTER_MAX_CIRCUITS ? v : "supply", err,
+		    sizeof(err)), 0);
+		assert_int_equal(cfg_set(master_config_keys, mc, sec, "limit",
+		    "63", err, sizeof(err)), 0);
+	}
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	assert_int_equal(mc->ncircuit, MASTER_MAX_CIRCUITS);
+	for (int k = 0; k < MASTER_MAX_CIRCUITS; k++) {
+		snprintf(v, sizeof(v), "c%d", MASTER_MAX_CIRCUITS - 1 - k);
+		assert_string_equal(mc->circuit[k].name, v);
+		assert_int_equal(mc->circuit[k].id, k + 1);
+		assert_int_equal(mc->circuit[k].parent_id, k);
+	}
+	free(mc);
+}
+
+static const struct circuit_conf *
+named(const struct master_config *mc, const char *name)
+{
+	for (int k = 0; k < mc->ncircuit; k++)
+		if (strcmp(mc->circuit[k].name, name) == 0)
+			return &mc->circuit[k];
+	fail_msg("no circuit %s", name);
+	return NULL;
+}
+
+/*
+ * A 4-level tree written children first, with gaps in the numbering:
+ * compacted, a parent always before its children, siblings in file
+ * order; ids, parent ids and the chargers' circuit ids follow.
+ */
+static void
+test_circuit_tree_sorted(void **state)
+{
+	struct master_config *mc = site((const char *const[]){
+	    "circuit1.name=bay-4", "circuit1.parent=row-b2", "circuit1.limit=16",
+	    "circuit3.name=row-b2", "circuit3.parent=row-b",
+	    "circuit3.limit=32", "circuit4.name=row-a", "circuit4.limit=63",
+	    "circuit6.name=row-b", "circuit6.parent=hall",
+	    "circuit6.limit=63", "circuit9.name=hall", "circuit9.limit=80",
+	    "circuit9.meter=sense", "circuit9.meter_host=10.0.0.200",
+	    "circuit9.ct_rating=150",
+	    "charger1.host=10.0.0.1", "charger1.circuit=bay-4",
+	    "charger2.host=10.0.0.2", "charger3.host=10.0.0.3",
+	    "charger3.circuit=row-a", NULL });
+	char	 err[CFG_ERRLEN + 64];
+
+	(void)state;
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	assert_int_equal(mc->ncircuit, 5);
+	/* row-a and hall are under the supply (file order), then hall's */
+	assert_string_equal(mc->circuit[0].name, "row-a");
+	assert_string_equal(mc->circuit[1].name, "hall");
+	assert_string_equal(mc->circuit[2].name, "row-b");
+	assert_string_equal(mc->circuit[3].name, "row-b2");
+	assert_string_equal(mc->circuit[4].name, "bay-4");
+	for (int k = 0; k < mc->ncircuit; k++) {
+		const struct circuit_conf *c = &mc->circuit[k];
+
+		assert_int_equal(c->id, k + 1);
+		assert_true(c->parent_id < c->id);
+		if (c->parent_id > 0)
+			assert_string_equal(mc->circuit[c->parent_id - 1].name,
+			    c->parent);
+		else
+			assert_string_equal(c->parent, "supply");
+	}
+	assert_int_equal(named(mc, "bay-4")->parent_id, named(mc,
+	    "row-b2")->id);
+	assert_int_equal(mc->charger[0].circuit_id, 5);
+	assert_int_equal(mc->charger[1].circuit_id, 0);
+	assert_int_equal(mc->charger[2].circuit_id, 1);
+	/* the meter: on, every clamp at the one rating */
+	assert_true(named(mc, "hall")->meter.enabled);
+	assert_int_equal(named(mc, "hall")->meter.clamp[2].ct_rating, 1500);
+	assert_false(named(mc, "row-a")->meter.enabled);
+	/* the free slots are back at their defaults (an API add) */
+	assert_int_equal(mc->circuit[5].offline_limit, 100);
+	assert_int_equal(mc->circuit[5].meter.driver, METER_NONE_IDX);
+	free(mc);
+}
+
+struct sets_out {
+	char	 text[8192];
+	size_t	 o;
+};
+
+static void
+collect(void *arg, const char *section, const char *key, const char *value)
+{
+	struct sets_out *so = arg;
+
+	so->o += (size_t)snprintf(so->text + so->o, sizeof(so->text) - so->o,
+	    "%s.%s=%s\n", section, key, value);
+	assert_true(so->o < sizeof(so->text));
+}
+
+static void
+reload(void *arg, const char *section, const char *key, const char *value)
+{
+	char	 err[CFG_ERRLEN];
+
+	if (cfg_set(master_config_keys, arg, section, key, value, err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/*
+ * Every circuit key, the demand and the unbalanced-load limits survive
+ * each() and a reload (--export-config, the database, the API's view);
+ * each has the installer's words; errors say the circuit's name.
+ */
+static void
+test_circuit_roundtrip(void **state)
+{
+	struct master_config *mc = site((const char *const[]){
+	    "site.imbalance=20", "demand.enabled=yes", "demand.window=30",
+	    "demand.target=55.5", "demand.unit=kva", "circuit2.name=b",
+	    "circuit2.parent=a", "circuit2.limit=32", "circuit2.margin=1.5",
+	    "circuit2.imbalance=16", "circuit2.offline_limit=8",
+	    "circuit2.meter=sdm630", "circuit2.meter_transport=rtu",
+	    "circuit2.meter_device=/dev/ttyUSB3", "circuit2.meter_baud=19200",
+	    "circuit2.meter_parity=even", "circuit2.meter_unit_id=7",
+	    "circuit2.meter_poll_period=700", "circuit2.meter_offline_after=5",
+	    "circuit2.meter_chargers_included=no", "circuit2.ct_rating=80",
+	    "circuit5.name=a", "circuit5.limit=63", "charger1.host=10.0.0.1",
+	    "charger1.circuit=b", NULL });
+	struct master_config *again = site((const char *const[]){ NULL });
+	struct sets_out *one = calloc(1, sizeof(*one));
+	struct sets_out *two = calloc(1, sizeof(*two));
+	char	 err[CFG_ERRLEN + 64], out[300];
+
+	(void)state;
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	master_config_each(mc, collect, one);
+	assert_non_null(strstr(one->text, "circuit1.name=a\n"));
+	assert_non_null(strstr(one->text, "circuit2.meter_parity=even\n"));
+	assert_non_null(strstr(one->text, "demand.unit=kva\n"));
+	assert_non_null(strstr(one->text, "site.imbalance=20.0\n"));
+	assert_non_null(strstr(one->text, "charger1.circuit=b\n"));
+	master_config_each(mc, reload, again);
+	assert_int_equal(master_config_finish(again, err, sizeof(err)), 0);
+	master_config_each(again, collect, two);
+	assert_string_equal(one->text, two->text);
+	assert_int_equal(again->circuit[1].meter.baud, 19200);
+	assert_false(again->circuit[1].meter.chargers_included);
+	master_config_each(mc, has_label, NULL);
+	master_config_words(mc, "circuit2.limit: 80.0 A is above "
+	    "circuit1.limit 63.0 A", out, sizeof(out));
+	assert_string_equal(out, "circuit 'b': limit: 80.0 A is above "
+	    "circuit 'a': limit 63.0 A");
+	master_config_words(mc, "circuit9.name: must be set; charger1.circuit",
+	    out, sizeof(out));
+	assert_string_equal(out, "new circuit: name: must be set; charger "
+	    "'charger1': circuit");
+	free(one);
+	free(two);
+	free(again);
+	free(mc);
+}
+
+/*
+ * What loosens a circuit asks for confirmation (like the main fuse): a
+ * limit raised, a circuit removed, its offline limit raised, its margin
+ * lowered, its unbalanced-load limit loosened; the demand target raised.
+ * The twins: the same tightened raise nothing.
+ */
+static void
+test_circuit_raises(void **state)
+{
+	struct master_config *old = site((const char *const[]){
+	    "circuit1.name=a", "circuit1.limit=63", "circuit1.margin=2",
+	    "circuit1.imbalance=16", "circuit2.name=b", "circuit2.limit=32",
+	    "demand.enabled=yes", "demand.target=100", NULL });
+	struct master_config *new = malloc(sizeof(*new));
+	struct cfg_raise r[8];
+	char	 err[CFG_ERRLEN + 64];
+
+	(void)state;
+	assert_int_equal(master_config_finish(old, err, sizeof(err)), 0);
+	*new = *old;
+	new->circuit[0].limit = 500;
+	assert_int_equal(master_config_finish(new, err, sizeof(err)), 0);
+	assert_int_equal(master_config_raises(old, new, r, 8), 0);
+	new->circuit[0].limit = 700;
+	new->circuit[0].offline_limit = 200;
+	new->circuit[0].margin = 0;
+	new->circuit[0].imbalance = 0;
+	new->demand.target = 1200;
+	memset(&new->circuit[1], 0, sizeof(new->circuit[1]));
+	assert_int_equal(master_config_finish(new, err, sizeof(err)), 0);
+	assert_int_equal(master_config_raises(old, new, r, 8), 6);
+	for (int i = 0; i < 6; i++) {
+		static const char *const want[] = { "demand.target",
+		    "circuit1.limit", "circuit1.margin",
+		    "circuit1.offline_limit", "circuit1.imbalance", "circuit2" };
+
+		assert_string_equal(r[i].field, want[i]);
+	}
+	assert_string_equal(r[0].to, "120.0 kW");
+	assert_string_equal(r[1].from, "63.0 A");
+	assert_string_equal(r[1].to, "70.0 A");
+	assert_non_null(strstr(r[1].consequence, "circuit 'a'"));
+	assert_string_equal(r[5].to, "removed");
+	assert_non_null(strstr(r[5].consequence, "circuit 'b'"));
+	/* tighter again: nothing to confirm */
+	assert_int_equal(master_config_raises(new, old, r, 8), 0);
+	new->demand.enabled = false;
+	assert_int_equal(master_config_raises(old, new, r, 1), 6);
+	assert_string_equal(r[0].to, "off");
+	free(old);
+	free(new);
+}
+
 int
 main(void)
 {
@@ -297,6 +658,12 @@ main(void)
 		cmocka_unit_test(test_fallback_metered_uses_offline_limit),
 		cmocka_unit_test(test_raises),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_circuit_refusals),
+		cmocka_unit_test(test_circuit_keys),
+		cmocka_unit_test(test_circuit_63),
+		cmocka_unit_test(test_circuit_tree_sorted),
+		cmocka_unit_test(test_circuit_roundtrip),
+		cmocka_unit_test(test_circuit_raises),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
