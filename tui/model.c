@@ -216,6 +216,7 @@ limits_parse(struct tui_status *nw, json_t *j)
 	    json_object_get(x, "by"));
 	nw->demand = json_is_object(d);
 	nw->demand_window_s = (int)num(json_object_get(d, "window"));
+	nw->demand_start_ms = (int64_t)num(json_object_get(d, "start"));
 	nw->demand_end_ms = (int64_t)num(json_object_get(d, "end"));
 	nw->demand_target = num(json_object_get(d, "target"));
 	nw->demand_average = num(json_object_get(d, "average"));

@@ -339,7 +339,8 @@ amps3(char *buf, size_t len, const double a[3])
  * kW cars 38.0 7:12 | imbalance 3.4/20.0 A | 2 circuits (c: ...)": the
  * external limit with who set it and the time left; the demand window's
  * average so far, where it ends if the present power holds, its target,
- * what the cars may take now and the time left in the window.
+ * what the cars may take now and the time left in the window. "OVER"
+ * once the energy so far is past the window's budget.
  * What lowers the limits now comes first, so that it shows at 80
  * columns; each part in its own colour: a demand window heading over its
  * target is a warning, one already over it bad.
@@ -360,12 +361,18 @@ site_line(struct pen *p, int row, const struct tui_status *st,
 		    st->external_by, left[0] ? " " : "", left);
 	}
 	if (st->demand) {
+		/* over already: the energy so far is past the window's
+		 * budget, whatever comes; heading over: the projection is */
+		bool	 spent = st->demand_average * (double)(st->time_ms -
+		    st->demand_start_ms) > st->demand_target *
+		    (double)(st->demand_end_ms - st->demand_start_ms);
+
 		tui_countdown(left, sizeof(left), st->demand_end_ms -
 		    st->time_ms);
-		attr[n] = st->demand_over ? TA_BAD : st->demand_projected >
-		    st->demand_target ? TA_WARN : TA_NORM;
+		attr[n] = spent ? TA_BAD : st->demand_over ||
+		    st->demand_projected > st->demand_target ? TA_WARN : TA_NORM;
 		snprintf(part[n++], sizeof(part[0]), "demand %s%.1f%s%.1f/%s %s "
-		    "cars %.1f%s%s", st->demand_over ? "OVER " : "",
+		    "cars %.1f%s%s", spent ? "OVER " : "",
 		    st->demand_average, p->utf8 ? "\u2192" : "->",
 		    st->demand_projected, short_num(tg, sizeof(tg),
 		    st->demand_target), st->demand_unit, st->demand_ev_cap,
@@ -411,11 +418,14 @@ static void
 circuit_row(struct pen *p, int row, const struct tui_circuit *c,
     const char *meter, int meter_attr)
 {
-	int	 col = 0, ind = 2 * c->depth, nw = 12 - ind, pw, bw;
+	/* the name's column (indent included) grows with the screen: 12
+	 * characters at 80 columns, up to 24 */
+	int	 wide = 12 + (p->s->cols - 80) / 4, col = 0, ind = 2 * c->depth;
+	int	 nw, pw, bw;
 	char	 name[160];
 
-	if (nw < 4)
-		nw = 4;
+	wide = wide < 12 ? 12 : wide > 24 ? 24 : wide;
+	nw = wide - ind < 4 ? 4 : wide - ind;
 	fill_row(p, row, TA_BOLD);
 	col += putf(p, row, col, p->s->cols - col, TA_BOLD, "%*s%s %3.0fA ",
 	    ind, "", tui_fit(name, sizeof(name), c->name, nw), c->limit);

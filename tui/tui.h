@@ -94,7 +94,7 @@ struct tui_status {
 	char	 external_by[TUI_NAME_LEN];
 	bool	 demand;
 	int	 demand_window_s;
-	int64_t	 demand_end_ms;
+	int64_t	 demand_start_ms, demand_end_ms;
 	double	 demand_target, demand_average, demand_projected, demand_ev_cap;
 	char	 demand_unit[8];
 	bool	 demand_over;

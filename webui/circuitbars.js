@@ -64,8 +64,11 @@ function cbImbalance(st) {
 function cbDemand(st) {
   const d = st.demand;
   if (!d) return null;
-  const heading = cbNum(d.projected) > cbNum(d.target);
-  const cls = d.over ? ' bad' : heading ? ' warn' : '';
+  /* heading over: the projection above the target (the appliance's
+   * "over"); over already: the energy so far past the window's budget */
+  const heading = d.over || cbNum(d.projected) > cbNum(d.target);
+  const spent = cbNum(d.average) * (st.time_ms - d.start) > cbNum(d.target) * (d.end - d.start);
+  const cls = spent ? ' bad' : heading ? ' warn' : '';
   const scale = Math.max(cbNum(d.target), cbNum(d.projected), cbNum(d.average), 1) * 1.1;
   const bar = h('div', { class: 'bar demand-bar' + cls, role: 'img',
     'aria-label': t('circuits.demandBar', cbKw(d.average, d.unit), cbKw(d.projected, d.unit), cbKw(d.target, d.unit)) });
@@ -74,7 +77,7 @@ function cbDemand(st) {
   proj.style.width = (100 * Math.max(0, cbNum(d.projected)) / scale) + '%';
   lim.style.left = 'calc(' + (100 * cbNum(d.target) / scale) + '% - 1px)';
   bar.append(proj, avg, lim);
-  return h('div', { id: 'dash-demand', class: 'site-limit' + cls, 'data-over': d.over ? 'yes' : heading ? 'heading' : 'no' },
+  return h('div', { id: 'dash-demand', class: 'site-limit' + cls, 'data-over': spent ? 'yes' : heading ? 'heading' : 'no' },
     h('h3', {}, t('circuits.demandTitle', cbClock(d.start), cbClock(d.end), Math.round(cbNum(d.window) / 60))),
     bar,
     h('p', { class: 'legend' },
@@ -83,7 +86,7 @@ function cbDemand(st) {
       h('span', {}, h('span', { class: 'sw limit' }), t('circuits.legendTarget'))),
     h('p', { class: 'nums' }, t('circuits.demandNums', cbKw(d.average, d.unit), cbKw(d.projected, d.unit),
       cbKw(d.target, d.unit), cbKw(d.ev_cap, d.unit), fmtLeft(d.end - st.time_ms))),
-    d.over ? h('p', { class: 'sev2' }, t('circuits.demandOver')) : heading ? h('p', { class: 'sev1' }, t('circuits.demandHeading')) : null);
+    spent ? h('p', { class: 'sev2' }, t('circuits.demandOver')) : heading ? h('p', { class: 'sev1' }, t('circuits.demandHeading')) : null);
 }
 
 /* The circuits as nested lists: those under the supply, each with its

@@ -157,7 +157,7 @@ const TEXTS = {
     'circuits.demandBar': 'average so far {0}, projected {1}, target {2}',
     'circuits.demandNums': 'average so far {0} \u00b7 projected {1} \u00b7 target {2} \u00b7 the chargers may take {3} now \u00b7 {4} left',
     'circuits.demandHeading': 'Warning: at the present power this window ends over its target; the chargers are being held back.',
-    'circuits.demandOver': 'This window is over its target.',
+    'circuits.demandOver': 'This window is over its target already: its energy so far is past what the target allows.',
     'circuits.limit': 'limit {0} per phase',
     'circuits.noMeter': 'no meter of its own',
     'circuits.meterOnline': 'its meter: online',

@@ -63,7 +63,7 @@ const text = (page, sel) => page.textContent(sel);
   const { browser, page, errors } = await lib.open(shots);
   await checks(browser, page, errors, path.join(shots, 'circuitbars-failure.png'), async () => {
     await step('the dashboard shows what the appliance sends', async () => {
-      await lib.login(page, url, 'installer', 'installer', 'circuit-owner-pass-1');
+      await lib.login(page, url, 'installer', 'circuit-owner-pass-1');
       await page.waitForSelector('#phases .phase');
       const st = await page.evaluate(() => S.status);
       if (expected.length === 0) {
@@ -74,7 +74,20 @@ const text = (page, sel) => page.textContent(sel);
       await page.waitForSelector('#dash-circuits');
       const names = await page.$$eval('li.circuit', (l) => l.map((e) => e.dataset.circuit));
       assert.deepStrictEqual(names.slice().sort(), expected.slice().sort(), 'the tree lists the configured circuits');
-      for (const c of st.circuits) {
+      /* the site's limits as the appliance has them: the external limit
+       * the test set (capped at the site's limit), the balance, the window */
+      assert(st.external_limit, 'the external limit set through the API is in the status');
+      const x = await text(page, '#dash-external');
+      assert(x.includes('set by installer') && x.includes(st.external_limit.limit.map((v) => v.toFixed(1)).join(' / ')), x);
+      assert(/limit 20.0 A/.test(await text(page, '#dash-imbalance')));
+      assert(st.demand, 'a demand window');
+      const d = await text(page, '#dash-demand');
+      assert(d.includes('target 100.0 kW') && /\(15 min\)/.test(d), d);
+      /* board-a's meter online, its own load as its CT kit reads it */
+      await page.waitForSelector('li.circuit[data-circuit="board-a"][data-meter="online"]', { timeout: 20000 });
+      const a = await text(page, 'li.circuit[data-circuit="board-a"] > .phases');
+      assert(/building 8.0 A/.test(a) && /limit 63.0 A/.test(a), a);
+      for (const c of (await page.evaluate(() => S.status)).circuits) {
         const li = 'li.circuit[data-circuit="' + c.name + '"]';
         assert.strictEqual((await page.$$(li + ' > .phases .bar')).length, 3, c.name + ': three bars');
         assert.strictEqual(await page.getAttribute(li, 'data-meter'), !c.meter ? 'none' : c.meter.online ? 'online' : 'offline');
@@ -121,15 +134,22 @@ const text = (page, sel) => page.textContent(sel);
       await atWidth(page, shots, 'circuitbars', 360);
       await page.setViewportSize({ width: 1280, height: 900 });
       const now = await page.evaluate(() => S.status.time_ms);
+      /* the appliance's "over": the projection above the target */
       const heading = injected(now);
       heading.demand.projected = 104.0;
+      heading.demand.over = true;
       await inject(page, heading);
       await page.waitForSelector('#dash-demand[data-over="heading"] .sev1');
       d = await text(page, '#dash-demand');
       assert(/ends over its target/.test(d), d);
+      /* 160 kW for 6 of its 15 minutes: 16 of 25 kWh, not over yet;
+       * 260 kW: 26 kWh, over already */
       const over = injected(now);
       over.demand.over = true;
-      over.demand.projected = 104.0;
+      over.demand.average = over.demand.projected = 160.0;
+      await inject(page, over);
+      await page.waitForSelector('#dash-demand[data-over="heading"] .sev1');
+      over.demand.average = over.demand.projected = 260.0;
       await inject(page, over);
       await page.waitForSelector('#dash-demand[data-over="yes"] .sev2');
       d = await text(page, '#dash-demand');

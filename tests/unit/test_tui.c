@@ -716,6 +716,7 @@ test_circuits_parsed(void **state)
 	assert_true(f->st.external && f->st.external_limit[2] == 35.0);
 	assert_int_equal(f->st.external_until_ms, 1299000);
 	assert_string_equal(f->st.external_by, "bms-1");
+	assert_int_equal(f->st.demand_start_ms, 400000);
 	assert_true(f->st.demand && f->st.demand_target == 100.0 &&
 	    f->st.demand_projected == 97.0 && f->st.demand_ev_cap == 38.0);
 	assert_true(f->st.imbalance_limit == 20.0 && f->st.imbalance == 3.4);
@@ -789,17 +790,26 @@ test_site_line(void **state)
 	render(f, NULL, false);
 	assert_non_null(strstr(row(f, 4), "| imbalance 3.4/20.0 A | 3 circuits "
 	    "(c: circuit view)"));
-	/* a window heading over its target warns; one over it is bad */
+	/* a window heading over its target warns (the master's "over":
+	 * the projection above it); one past its budget already is bad:
+	 * 160 kW for 10 of its 15 minutes is 26.7 kWh of 25 */
 	f->st.external = false;
 	f->st.demand_projected = 104.0;
+	f->st.demand_over = true;
 	render(f, NULL, false);
 	assert_non_null(strstr(row(f, 4), "demand 61.2->104.0/100 kW"));
 	assert_true(row_has_attr(f, 4, TA_WARN));
 	assert_false(row_has_attr(f, 4, TA_BAD));
-	f->st.demand_over = true;
+	f->st.demand_average = 160.0;
+	f->st.demand_projected = 160.0;
 	render(f, NULL, false);
-	assert_non_null(strstr(row(f, 4), "demand OVER 61.2"));
+	assert_non_null(strstr(row(f, 4), "demand OVER 160.0"));
 	assert_true(row_has_attr(f, 4, TA_BAD));
+	/* 140 kW for those 10 minutes: 23.3 kWh, not yet over */
+	f->st.demand_average = 140.0;
+	render(f, NULL, false);
+	assert_null(strstr(row(f, 4), "OVER"));
+	assert_false(row_has_attr(f, 4, TA_BAD));
 	/* the twin: no external limit, no demand: neither is said */
 	f->st.demand = false;
 	render(f, NULL, false);
@@ -854,6 +864,8 @@ test_circuit_view(void **state)
 	render(f, NULL, false);
 	assert_non_null(strstr(row(f, 8), "imbalance 30.0/16.0 A"));
 	assert_true(row_has_attr(f, 8, TA_BAD));
+	/* the names' column grows with the screen: no longer cut */
+	assert_non_null(strstr(row(f, 12), "    row-b-sub             32A no meter"));
 	tui_screen_free(&f->s);
 	assert_int_equal(tui_screen_alloc(&f->s, 24, 80), 0);
 	/* its meter silent: said plainly */
