@@ -776,7 +776,7 @@ out:
 		    " showing its last status; reconnecting...");
 	/* the long line only where all of it fits (never cut) */
 	footer(p, v, p->s->cols >= (int)sizeof(KEYS_LONG) - 1 ? KEYS_LONG :
-	    " jk Enter p pause l lock b boost a auth r reset A ack +-limit "
+	    "jk Enter p pause l lock b boost a auth r reset A ack +-limit "
 	    "o sort c / e s ? q");
 }
 
