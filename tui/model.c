@@ -298,6 +298,7 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 	phases(nw.non_ev, json_object_get(j, "non_ev"));
 	phases(nw.limit, json_object_get(j, "limit"));
 	phases(nw.available, json_object_get(j, "available"));
+	phases(nw.used, json_object_get(j, "used"));
 	phases(nw.exported, json_object_get(j, "export"));
 	phases(nw.surplus, json_object_get(j, "surplus"));
 	phases(nw.may_take, json_object_get(j, "may_take"));

@@ -477,13 +477,14 @@ group_row(struct pen *p, int row, const struct tui_status *st, int g)
 	struct tui_circuit sup;
 
 	if (g == 0) {
-		/* the supply as a circuit: its fuse, the building, the cars */
+		/* the supply as a circuit: its fuse, the building, the cars
+		 * counted as the circuits count theirs (offers) */
 		memset(&sup, 0, sizeof(sup));
 		snprintf(sup.name, sizeof(sup.name), "supply");
 		sup.limit = st->site_limit;
 		for (int ph = 0; ph < 3; ph++) {
 			sup.building[ph] = st->non_ev[ph];
-			sup.used[ph] = st->ev[ph];
+			sup.used[ph] = st->used[ph];
 			sup.available[ph] = st->available[ph];
 		}
 		sup.imbalance_limit = st->imbalance_limit;

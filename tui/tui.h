@@ -70,6 +70,7 @@ struct tui_status {
 	char	 site[64], mode[12];
 	bool	 meter_online;
 	double	 clamp[3], ev[3], non_ev[3], limit[3], available[3];
+	double	 used[3];	/* the cars counted at: offers, offline */
 	/* hybrid, green: the export, the surplus, what the cars may take,
 	 * green's timers (the master's epoch ms; 0: none) */
 	double	 exported[3], surplus[3], may_take[3];

@@ -645,7 +645,7 @@ test_short_states_filter_and_green(void **state)
 static const char circuits_json[] = "{\"site\":\"Tower\",\"mode\":"
     "\"dynamic\",\"meter_online\":true,\"clamp\":[120,100,110],\"ev\":[60,"
     "40,50],\"non_ev\":[60,60,60],\"limit\":[240,240,240],\"available\":[180,"
-    "180,180],\"group_limit\":250.0,\"site_limit\":250.0,\"time_ms\":1000000,"
+    "180,180],\"used\":[60,40,50],\"group_limit\":250.0,\"site_limit\":250.0,\"time_ms\":1000000,"
     "\"imbalance_limit\":20.0,\"imbalance\":3.4,"
     "\"external_limit\":{\"limit\":[40,40,35],\"until\":1299000,\"by\":"
     "\"bms-1\"},"
