@@ -324,7 +324,7 @@ short_num(char *buf, size_t len, double v)
 static void
 amps3(char *buf, size_t len, const double a[3])
 {
-	char	 x[3][24];
+	char	 x[3][12];	/* "-12345.6": three fit a site line's 64 */
 
 	for (int ph = 0; ph < 3; ph++)
 		short_num(x[ph], sizeof(x[ph]), a[ph]);
