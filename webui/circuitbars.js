@@ -43,7 +43,7 @@ function cbExternal(st) {
   const x = st.external_limit;
   if (!x) return null;
   return h('p', { id: 'dash-external', class: 'site-limit warn' },
-    t('circuits.external', cbA3(x.limit), x.by || '?', cbClock(x.until), fmtLeft(x.until - st.time_ms)));
+    t('cbar.external', cbA3(x.limit), x.by || '?', cbClock(x.until), fmtLeft(x.until - st.time_ms)));
 }
 
 function cbImbalance(st) {
@@ -51,8 +51,8 @@ function cbImbalance(st) {
   const now = typeof st.imbalance === 'number' ? st.imbalance : null;
   const over = now !== null && now > st.imbalance_limit;
   return h('p', { id: 'dash-imbalance', class: 'site-limit' + (over ? ' bad' : '') },
-    now === null ? t('circuits.imbalanceNoMeter', fmtA(st.imbalance_limit))
-      : t('circuits.imbalance', fmtA(now), fmtA(st.imbalance_limit)));
+    now === null ? t('cbar.imbalanceNoMeter', fmtA(st.imbalance_limit))
+      : t('cbar.imbalance', fmtA(now), fmtA(st.imbalance_limit)));
 }
 
 /*
@@ -71,22 +71,22 @@ function cbDemand(st) {
   const cls = spent ? ' bad' : heading ? ' warn' : '';
   const scale = Math.max(cbNum(d.target), cbNum(d.projected), cbNum(d.average), 1) * 1.1;
   const bar = h('div', { class: 'bar demand-bar' + cls, role: 'img',
-    'aria-label': t('circuits.demandBar', cbKw(d.average, d.unit), cbKw(d.projected, d.unit), cbKw(d.target, d.unit)) });
+    'aria-label': t('cbar.demandBar', cbKw(d.average, d.unit), cbKw(d.projected, d.unit), cbKw(d.target, d.unit)) });
   const avg = h('div', { class: 'nonev' }), proj = h('div', { class: 'projected' }), lim = h('div', { class: 'limit' });
   avg.style.width = (100 * Math.max(0, cbNum(d.average)) / scale) + '%';
   proj.style.width = (100 * Math.max(0, cbNum(d.projected)) / scale) + '%';
   lim.style.left = 'calc(' + (100 * cbNum(d.target) / scale) + '% - 1px)';
   bar.append(proj, avg, lim);
   return h('div', { id: 'dash-demand', class: 'site-limit' + cls, 'data-over': spent ? 'yes' : heading ? 'heading' : 'no' },
-    h('h3', {}, t('circuits.demandTitle', cbClock(d.start), cbClock(d.end), Math.round(cbNum(d.window) / 60))),
+    h('h3', {}, t('cbar.demandTitle', cbClock(d.start), cbClock(d.end), Math.round(cbNum(d.window) / 60))),
     bar,
     h('p', { class: 'legend' },
-      h('span', {}, h('span', { class: 'sw nonev' }), t('circuits.legendAverage')),
-      h('span', {}, h('span', { class: 'sw projected' }), t('circuits.legendProjected')),
-      h('span', {}, h('span', { class: 'sw limit' }), t('circuits.legendTarget'))),
-    h('p', { class: 'nums' }, t('circuits.demandNums', cbKw(d.average, d.unit), cbKw(d.projected, d.unit),
+      h('span', {}, h('span', { class: 'sw nonev' }), t('cbar.legendAverage')),
+      h('span', {}, h('span', { class: 'sw projected' }), t('cbar.legendProjected')),
+      h('span', {}, h('span', { class: 'sw limit' }), t('cbar.legendTarget'))),
+    h('p', { class: 'nums' }, t('cbar.demandNums', cbKw(d.average, d.unit), cbKw(d.projected, d.unit),
       cbKw(d.target, d.unit), cbKw(d.ev_cap, d.unit), fmtLeft(d.end - st.time_ms))),
-    spent ? h('p', { class: 'sev2' }, t('circuits.demandOver')) : heading ? h('p', { class: 'sev1' }, t('circuits.demandHeading')) : null);
+    spent ? h('p', { class: 'sev2' }, t('cbar.demandOver')) : heading ? h('p', { class: 'sev1' }, t('cbar.demandHeading')) : null);
 }
 
 /* The circuits as nested lists: those under the supply, each with its
@@ -104,31 +104,31 @@ function cbTree(st) {
     kids.forEach((c) => seen.add(c.name));
     return kids.length ? h('ul', { class: 'circuits' }, kids.map((c) => cbItem(c, list(c.name)))) : null;
   };
-  return h('div', { id: 'dash-circuits' }, h('h3', {}, t('circuits.title')),
+  return h('div', { id: 'dash-circuits' }, h('h3', {}, t('cbar.title')),
     h('p', { class: 'legend' },
-      h('span', {}, h('span', { class: 'sw nonev' }), t('circuits.legendOwn')),
+      h('span', {}, h('span', { class: 'sw nonev' }), t('cbar.legendOwn')),
       h('span', {}, h('span', { class: 'sw ev' }), t('dashboard.cars')),
-      h('span', {}, h('span', { class: 'sw avail' }), t('circuits.legendFree')),
-      h('span', {}, h('span', { class: 'sw limit' }), t('circuits.legendLimit'))),
+      h('span', {}, h('span', { class: 'sw avail' }), t('cbar.legendFree')),
+      h('span', {}, h('span', { class: 'sw limit' }), t('cbar.legendLimit'))),
     list('supply'));
 }
 
 function cbMeter(c) {
-  if (!c.meter) return { cls: 'none', text: t('circuits.noMeter') };
-  if (c.meter.online) return { cls: 'online', text: t('circuits.meterOnline') };
-  return { cls: 'offline', text: t('circuits.meterOffline', fmtA(c.offline_limit)) + (c.meter.why ? ' (' + c.meter.why + ')' : '') };
+  if (!c.meter) return { cls: 'none', text: t('cbar.noMeter') };
+  if (c.meter.online) return { cls: 'online', text: t('cbar.meterOnline') };
+  return { cls: 'offline', text: t('cbar.meterOffline', fmtA(c.offline_limit)) + (c.meter.why ? ' (' + c.meter.why + ')' : '') };
 }
 
 function cbItem(c, children) {
   const m = cbMeter(c);
   const imb = typeof c.imbalance_limit === 'number'
-    ? (typeof c.imbalance === 'number' ? t('circuits.imbalanceShort', fmtA(c.imbalance), fmtA(c.imbalance_limit))
-      : t('circuits.imbalanceLimit', fmtA(c.imbalance_limit))) : null;
+    ? (typeof c.imbalance === 'number' ? t('cbar.imbalanceShort', fmtA(c.imbalance), fmtA(c.imbalance_limit))
+      : t('cbar.imbalanceLimit', fmtA(c.imbalance_limit))) : null;
   return h('li', { class: 'circuit', 'data-circuit': c.name, 'data-meter': m.cls },
-    h('h4', {}, c.name, ' ', h('span', { class: 'hint' }, t('circuits.limit', fmtA(c.limit)))),
+    h('h4', {}, c.name, ' ', h('span', { class: 'hint' }, t('cbar.limit', fmtA(c.limit)))),
     h('p', { class: 'meter' + (m.cls === 'offline' ? ' sev2' : '') }, m.text),
     h('div', { class: 'phases' }, [0, 1, 2].map((i) => cbPhase(c, i))),
-    h('p', { class: 'hint' }, (c.chargers && c.chargers.length ? t('circuits.chargers', c.chargers.join(', ')) : t('circuits.noChargers')) +
+    h('p', { class: 'hint' }, (c.chargers && c.chargers.length ? t('cbar.chargers', c.chargers.join(', ')) : t('cbar.noChargers')) +
       (imb ? ' \u00b7 ' + imb : '')),
     children);
 }
@@ -145,7 +145,7 @@ function cbPhase(c, i) {
   const lim = cbNum(c.limit), scale = Math.max(lim, b + u, b + a, meas || 0, 1) * 1.05;
   const total = meas !== null ? Math.max(meas, b + u) : b + u;
   const bar = h('div', { class: 'bar' + (total > lim ? ' bad' : total > 0.9 * lim ? ' warn' : ''), role: 'img', 'data-phase': i + 1,
-    'aria-label': t('circuits.barLabel', c.name, i + 1, fmtA(b), fmtA(u), fmtA(a), fmtA(lim)) });
+    'aria-label': t('cbar.barLabel', c.name, i + 1, fmtA(b), fmtA(u), fmtA(a), fmtA(lim)) });
   const nb = h('div', { class: 'nonev' }), ne = h('div', { class: 'ev' }), av = h('div', { class: 'avail' });
   const l = h('div', { class: 'limit', 'data-limit': lim });
   nb.style.width = (100 * b / scale) + '%';
@@ -157,5 +157,5 @@ function cbPhase(c, i) {
   bar.append(nb, ne, av, l);
   return h('div', { class: 'phase' }, h('strong', {}, 'L' + (i + 1)), bar,
     h('div', { class: 'nums' }, (c.building ? t('dashboard.buildingA', fmtA(b)) + ' \u00b7 ' : '') +
-      t('circuits.nums', fmtA(u), fmtA(a), fmtA(lim)) + (meas !== null ? t('circuits.measured', fmtA(meas)) : '')));
+      t('cbar.nums', fmtA(u), fmtA(a), fmtA(lim)) + (meas !== null ? t('cbar.measured', fmtA(meas)) : '')));
 }

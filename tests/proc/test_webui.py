@@ -109,6 +109,17 @@ class WebUiTest(ts.SiteTest):
         self.assertEqual(st, 200, j)
         run_browser(self, "circuitbars.js", "board-a,board-b,board-b-sub")
 
+    def test_text_keys_unique(self):
+        """Every key of webui/text.js is defined once: a second
+        definition silently replaces the first page's words (two pages
+        once both defined circuits.imbalance). The twin: the keys the
+        pages use are all there, none defined twice."""
+        import re
+        with open(os.path.join(tl.SRC, "webui", "text.js")) as f:
+            keys = re.findall(r"^\s+'([A-Za-z0-9_.]+)':", f.read(), re.M)
+        self.assertGreater(len(keys), 100)
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        self.assertEqual(dup, [], "defined twice in text.js")
 
     def seed_history(self):
         """24 h of per-minute history before now, written into the
