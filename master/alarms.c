@@ -1,8 +1,9 @@
 /*
  * alarms.c: the site's active alarms, from the state of its links, its
- * connectors and its meter: chargers offline or in fault, the meter
- * offline, writes a charger refuses, a phase above its limit, connector
- * limits above what the charger says it is rated for, chargers whose
+ * connectors and its meters: chargers offline or in fault, the meter
+ * offline, a circuit's meter offline, writes a charger refuses, a phase
+ * (of the supply or a metered circuit) above its limit, connector limits
+ * above what the charger says it is rated for, chargers whose
  * authorisation mode is not the master's. Once a cycle the book
  * (alarmbook.c) says which are new and which cleared: recorded, and sent
  * to the webhook.
@@ -123,6 +124,68 @@ meter_down(struct collect *c, const struct site *s)
 		    s->cy.site.offline_limit_da % 10);
 }
 
+/* A circuit's meter, once judged offline, and a circuit's phases over
+ * its limit less its margin for longer than a car takes to follow (its
+ * meter's measure: metered circuits only). */
+static void
+circuits_down(struct collect *c, const struct site *s, uint64_t now,
+    int64_t wall)
+{
+	for (int k = 0; k < s->ncirc; k++) {
+		const struct site_circuit *sc = &s->circ[k];
+		const struct alloc_circuit *ac = &s->acirc[k];
+		int32_t	 meas[EVG_PHASES], bld[EVG_PHASES];
+		struct alarm *a;
+
+		if (sc->running && !sc->mc.online && (sc->mc.readings > 0 ||
+		    sc->mc.faults >= sc->mp.offline_after) &&
+		    (a = add(c, SEV_ALARM, "circuit-meter-offline", sc->name,
+		    0, 0)) != NULL)
+			snprintf(a->text, sizeof(a->text), "the meter of circuit "
+			    "%s is offline (%s): its chargers share %d.%d A per "
+			    "phase until it is back", sc->name, sc->mc.why[0] ?
+			    sc->mc.why : "no reading", ac->offline_limit_da / 10,
+			    ac->offline_limit_da % 10);
+		if (!site_circuit_measured(s, k + 1, meas, bld))
+			continue;
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 lim = ac->limit_da - ac->margin_da;
+
+			if (!(sc->over & (1u << p)) || (a = add(c, SEV_ALARM,
+			    "circuit-over-limit", sc->name, p + 1, wall -
+			    (int64_t)(now - sc->over_since_ms[p]))) == NULL)
+				continue;
+			snprintf(a->text, sizeof(a->text), "circuit %s L%d: %d.%d "
+			    "A measured, above the %d.%d A in force for more "
+			    "than %d s (its limit %d.%d A)", sc->name, p + 1,
+			    meas[p] / 10, abs(meas[p] % 10), lim / 10,
+			    abs(lim % 10), ALARM_OVER_MS / 1000,
+			    ac->limit_da / 10, ac->limit_da % 10);
+		}
+	}
+}
+
+/* Each metered circuit's phases against its limit less its margin
+ * (alarm_over), once a cycle. */
+static void
+circuits_over(struct site *s, uint64_t now)
+{
+	for (int k = 0; k < s->ncirc; k++) {
+		struct site_circuit *sc = &s->circ[k];
+		int32_t	 meas[EVG_PHASES], bld[EVG_PHASES], lim[EVG_PHASES];
+
+		if (!site_circuit_measured(s, k + 1, meas, bld)) {
+			/* no measure: nothing over, nothing since */
+			memset(sc->over_since_ms, 0, sizeof(sc->over_since_ms));
+			sc->over = 0;
+			continue;
+		}
+		for (int p = 0; p < EVG_PHASES; p++)
+			lim[p] = s->acirc[k].limit_da - s->acirc[k].margin_da;
+		sc->over = alarm_over(sc->over_since_ms, meas, lim, now);
+	}
+}
+
 /* Phases above the limit in force for longer than a car takes to
  * follow (over: a bit per phase, from alarm_over). */
 static void
@@ -154,6 +217,7 @@ alarms_collect(const struct site *s, uint64_t now, int64_t wall,
 	struct collect c = { out, max, 0 };
 
 	meter_down(&c, s);
+	circuits_down(&c, s, now, wall);
 	if (m->book != NULL)
 		over_limit(&c, s, m->book->over, m->book->over_since_ms, now,
 		    wall);
@@ -338,6 +402,8 @@ alarms_step(struct master *m, uint64_t now, int64_t wall)
 	if (s->cy.cycles > 0)
 		m->book->over = alarm_over(m->book->over_since_ms, meas, lim,
 		    now);
+	if (s->cy.cycles > 0)
+		circuits_over(s, now);
 	if ((cur = malloc(ALARM_BOOK_MAX * sizeof(*cur))) == NULL)
 		return;
 	n = alarms_collect(s, now, wall, cur, ALARM_BOOK_MAX, &total);

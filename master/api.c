@@ -1233,7 +1233,7 @@ h_user_add(struct ctx *c)
 		return;
 	}
 	if ((r = auth_role_parse(role)) < 0) {
-		reply_error(c, 400, "role", "role: must be operator or "
+		reply_error(c, 400, "role", "role: must be operator, bms or "
 		    "installer");
 		return;
 	}
@@ -1366,6 +1366,64 @@ h_alarm_ack(struct ctx *c)
 	snprintf(q.source, sizeof(q.source), "%s", source);
 	q.connector = v != NULL ? (int)json_integer_value(v) : 0;
 	reply_call(c, sa_alarm_ack, &q);
+}
+
+/* One current in A (a JSON number, 0-10000), to tenths; -1 when not. */
+static int32_t
+amps_da(json_t *v)
+{
+	double	 a;
+
+	if (!json_is_number(v))
+		return -1;
+	a = json_number_value(v);
+	if (!(a >= 0.0 && a <= 10000.0))
+		return -1;
+	return (int32_t)(a * 10.0 + 0.5);
+}
+
+/*
+ * PUT /api/external-limit {"limit": A or [A, A, A], "valid": s}: a limit
+ * from a building management system, per phase at the supply, for
+ * `valid` seconds (renewed by another PUT before then); DELETE ends it.
+ * Installers and bms users (docs/api.md, "External limit").
+ */
+static void
+h_external_limit(struct ctx *c)
+{
+	struct sa_extlimit q = { .who = c->s.user };
+	json_t	*l, *v;
+
+	if (strcmp(c->method, "DELETE") == 0) {
+		q.clear = true;
+		reply_call(c, sa_external_limit, &q);
+		return;
+	}
+	if (!body_object(c))
+		return;
+	l = json_object_get(c->body, "limit");
+	if (json_is_array(l) && json_array_size(l) == EVG_PHASES) {
+		for (int p = 0; p < EVG_PHASES; p++)
+			q.limit_da[p] = amps_da(json_array_get(l, (size_t)p));
+	} else
+		q.limit_da[0] = q.limit_da[1] = q.limit_da[2] = amps_da(l);
+	if (q.limit_da[0] < 0 || q.limit_da[1] < 0 || q.limit_da[2] < 0) {
+		reply_error(c, 400, "limit", "limit: %s amperes (0-10000) at the "
+		    "supply: one for every phase, or three (L1, L2, L3)",
+		    l == NULL ? "required," : "must be");
+		return;
+	}
+	v = json_object_get(c->body, "valid");
+	if (!json_is_integer(v) || json_integer_value(v) < EXTLIMIT_VALID_MIN_S ||
+	    json_integer_value(v) > EXTLIMIT_VALID_MAX_S) {
+		reply_error(c, 400, "valid", "valid: %s seconds, %d-%d: the "
+		    "limit ends then unless it is set again", v == NULL ?
+		    "required," : "must be whole", EXTLIMIT_VALID_MIN_S,
+		    EXTLIMIT_VALID_MAX_S);
+		return;
+	}
+	q.valid_ms = (uint64_t)json_integer_value(v) * 1000;
+	reply_call(c, sa_external_limit, &q);
 }
 
 /*
@@ -1597,7 +1655,9 @@ h_asset(struct ctx *c)
 
 /* --- routing ------------------------------------------------------------- */
 
-enum need { N_NONE, N_SESSION, N_OPERATOR, N_INSTALLER };
+/* N_EXTERNAL: installers and bms users. A bms user may do only that,
+ * read the status and keep its own login (N_NONE, N_SESSION). */
+enum need { N_NONE, N_SESSION, N_OPERATOR, N_INSTALLER, N_EXTERNAL };
 
 struct route {
 	const char	*method;
@@ -1655,6 +1715,8 @@ static const struct route routes[] = {
 	{ "POST", "api/reports", N_INSTALLER, h_report_add },
 	{ "GET", "api/reports/*", N_OPERATOR, h_report_get },
 	{ "GET", "metrics", N_OPERATOR, h_metrics },
+	{ "PUT", "api/external-limit", N_EXTERNAL, h_external_limit },
+	{ "DELETE", "api/external-limit", N_EXTERNAL, h_external_limit },
 };
 
 static bool
@@ -1886,6 +1948,18 @@ api_handle(struct web *w, const struct api_req *rq, struct api_resp *rs)
 		}
 		if (r->need == N_INSTALLER && c.s.role != ROLE_INSTALLER) {
 			reply_error(&c, 403, NULL, "installers only");
+			return;
+		}
+		if (r->need == N_EXTERNAL && c.s.role != ROLE_INSTALLER &&
+		    c.s.role != ROLE_BMS) {
+			reply_error(&c, 403, NULL, "installers and bms users "
+			    "only");
+			return;
+		}
+		if (c.s.role == ROLE_BMS && r->need != N_SESSION &&
+		    r->need != N_EXTERNAL && r->fn != h_status) {
+			reply_error(&c, 403, NULL, "a bms user may only set the "
+			    "external limit and read the status");
 			return;
 		}
 	}

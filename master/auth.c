@@ -13,18 +13,19 @@
 
 _Static_assert(AUTH_HASH_LEN >= crypto_pwhash_STRBYTES, "hash buffer");
 
-static const char *const role_names[] = { "operator", "installer" };
+static const char *const role_names[] = { "operator", "installer", "bms" };
 
 const char *
 auth_role_name(int role)
 {
-	return role == ROLE_INSTALLER ? role_names[1] : role_names[0];
+	return role == ROLE_INSTALLER || role == ROLE_BMS ? role_names[role] :
+	    role_names[0];
 }
 
 int
 auth_role_parse(const char *s)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (s != NULL && strcmp(s, role_names[i]) == 0)
 			return i;
 	return -1;
@@ -147,7 +148,8 @@ auth_put_user(struct auth *a, const char *name, int role, const char *hash,
 	int	 rc = 0;
 
 	if (strlen(name) >= AUTH_NAME_LEN || strlen(hash) >= AUTH_HASH_LEN ||
-	    (role != ROLE_OPERATOR && role != ROLE_INSTALLER))
+	    (role != ROLE_OPERATOR && role != ROLE_INSTALLER &&
+	    role != ROLE_BMS))
 		return AUTH_INVALID;
 	uv_mutex_lock(&a->mu);
 	if ((u = find_user(a, name)) == NULL)

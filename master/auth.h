@@ -1,5 +1,7 @@
 /*
- * auth.h: logins for the web UI, the API and the console. Two roles;
+ * auth.h: logins for the web UI, the API and the console. Three roles
+ * (bms: a building management system, which may only set the external
+ * limit and read the status);
  * passwords hashed with Argon2id (libsodium crypto_pwhash_str, memory
  * hard); sessions are random 256-bit tokens with a CSRF token each and an
  * idle expiry; failed logins are limited per client address. Shared by
@@ -52,7 +54,7 @@
 #define AUTH_DEFAULT_USER	"installer"
 #define AUTH_DEFAULT_PASSWORD	"installer"
 
-enum auth_role { ROLE_OPERATOR = 0, ROLE_INSTALLER = 1 };
+enum auth_role { ROLE_OPERATOR = 0, ROLE_INSTALLER = 1, ROLE_BMS = 2 };
 
 enum auth_result {
 	AUTH_OK = 0,

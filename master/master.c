@@ -188,10 +188,13 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		    m->npeers, nopen);
 	}
 	if (mc->meter.enabled) {
-		if (meterio_start(&m->site.mio, loop, mc, meter_result, m) != 0)
+		if (meterio_start(&m->site.mio, loop, &mc->meter, meter_result,
+		    m) != 0)
 			return -1;
 		m->site.meter_running = true;
 	}
+	if (site_meters_start(&m->site, loop) != 0)
+		return -1;
 	if (mc->site.control_socket[0] != '\0' &&
 	    linesrv_start(&m->ctl, loop, mc->site.control_socket, on_control,
 	    m) != 0)
@@ -227,6 +230,7 @@ master_stop(struct master *m)
 	if (m->site.meter_running)
 		meterio_stop(&m->site.mio);
 	m->site.meter_running = false;
+	site_meters_stop(&m->site);
 	linesrv_close(&m->ctl);
 	publisher_stop(&m->pub);
 	if (m->web_on)

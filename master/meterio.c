@@ -11,27 +11,27 @@
 #include "meterio.h"
 
 void
-meterio_params(const struct master_config *mc, struct meter_params *p)
+meterio_params(const struct meter_conf *mc, struct meter_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->driver = (enum meter_driver)mc->meter.driver;
-	p->offline_after = mc->meter.offline_after;
+	p->driver = (enum meter_driver)mc->driver;
+	p->offline_after = mc->offline_after;
 	/* the CT kit counts a frame every measurement (~200 ms): several
 	 * polls with the same one mean it has stopped measuring */
 	p->frame_stall_polls = 4;
 	/* one period more than offline_after faults take, so that a meter
 	 * that answers with faults is reported by them */
-	p->stale_ms = (uint32_t)(mc->meter.offline_after + 1) *
-	    (uint32_t)mc->meter.poll_period;
+	p->stale_ms = (uint32_t)(mc->offline_after + 1) *
+	    (uint32_t)mc->poll_period;
 	for (int k = 0; k < EVG_PHASES; k++) {
-		p->clamp_enabled[k] = mc->meter.clamp[k].enabled &&
+		p->clamp_enabled[k] = mc->clamp[k].enabled &&
 		    (p->driver != METER_SDM120 || k == 0);
-		p->ct_rating_da[k] = mc->meter.clamp[k].ct_rating;
+		p->ct_rating_da[k] = mc->clamp[k].ct_rating;
 		p->generic[k] = (struct meter_generic_reg){
-			(uint16_t)mc->meter.clamp[k].addr,
-			(enum meter_type)mc->meter.clamp[k].type,
-			mc->meter.clamp[k].word_swap,
-			mc->meter.clamp[k].scale_milli,
+			(uint16_t)mc->clamp[k].addr,
+			(enum meter_type)mc->clamp[k].type,
+			mc->clamp[k].word_swap,
+			mc->clamp[k].scale_milli,
 		};
 	}
 }
@@ -51,23 +51,23 @@ post(struct meterio *io, bool ok, const struct meter_reading *r,
 }
 
 static modbus_t *
-open_meter(const struct master_config *mc, char *why, size_t len)
+open_meter(const struct meter_conf *mc, char *why, size_t len)
 {
 	static const char parity[] = { 'N', 'E', 'O' };
 	modbus_t *ctx;
 
-	ctx = mc->meter.transport == 0 ?
-	    modbus_new_tcp(mc->meter.host, mc->meter.port) :
-	    modbus_new_rtu(mc->meter.device, mc->meter.baud,
-	    parity[mc->meter.parity], 8, 1);
+	ctx = mc->transport == 0 ?
+	    modbus_new_tcp(mc->host, mc->port) :
+	    modbus_new_rtu(mc->device, mc->baud,
+	    parity[mc->parity], 8, 1);
 	if (ctx == NULL) {
 		snprintf(why, len, "cannot set up: %s", modbus_strerror(errno));
 		return NULL;
 	}
-	modbus_set_slave(ctx, mc->meter.unit_id);
+	modbus_set_slave(ctx, mc->unit_id);
 	/* An answer must come well inside one poll period. */
 	modbus_set_response_timeout(ctx, 0,
-	    (uint32_t)mc->meter.poll_period * 600);
+	    (uint32_t)mc->poll_period * 600);
 	if (modbus_connect(ctx) != 0) {
 		snprintf(why, len, "cannot connect: %s", modbus_strerror(errno));
 		modbus_free(ctx);
@@ -80,7 +80,7 @@ static void
 thread_main(void *arg)
 {
 	struct meterio *io = arg;
-	const struct master_config *mc = io->conf;
+	const struct meter_conf *mc = io->conf;
 	modbus_t *ctx = NULL;
 	uint16_t regs[EVG_PHASES][64];
 	const uint16_t *rp[EVG_PHASES] = { regs[0], regs[1], regs[2] };
@@ -119,9 +119,9 @@ thread_main(void *arg)
 		post(io, ok, &r, why);
 		uv_mutex_lock(&io->mu);
 		spent = clock_now_ms() - t0;
-		if (!io->stop && spent < (uint64_t)mc->meter.poll_period)
+		if (!io->stop && spent < (uint64_t)mc->poll_period)
 			(void)uv_cond_timedwait(&io->cv, &io->mu,
-			    ((uint64_t)mc->meter.poll_period - spent) * 1000000);
+			    ((uint64_t)mc->poll_period - spent) * 1000000);
 	}
 	uv_mutex_unlock(&io->mu);
 	if (ctx != NULL) {
@@ -151,7 +151,7 @@ on_async(uv_async_t *a)
 
 int
 meterio_start(struct meterio *io, uv_loop_t *loop,
-    const struct master_config *mc, meterio_cb cb, void *data)
+    const struct meter_conf *mc, meterio_cb cb, void *data)
 {
 	memset(io, 0, sizeof(*io));
 	io->loop = loop;

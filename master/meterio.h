@@ -1,6 +1,6 @@
 /*
- * meterio.h: reads the site meter over Modbus TCP or RTU (libmodbus) in
- * a thread of its own, because libmodbus waits for each answer and a
+ * meterio.h: reads one meter (the supply's, or a circuit's: each has its
+ * own) over Modbus TCP or RTU (libmodbus) in a thread of its own, because libmodbus waits for each answer and a
  * serial line cannot be driven by readiness; each result reaches the
  * loop through uv_async, which never waits.
  */
@@ -26,7 +26,7 @@ struct meterio {
 	uv_mutex_t		 mu;
 	uv_cond_t		 cv;
 	bool			 stop;
-	const struct master_config *conf;
+	const struct meter_conf *conf;	/* the caller's, outlives it */
 	struct meter_params	 params;
 	meterio_cb		 cb;
 	void			*data;
@@ -36,9 +36,9 @@ struct meterio {
 	char			 why[128];
 };
 
-void	meterio_params(const struct master_config *, struct meter_params *);
+void	meterio_params(const struct meter_conf *, struct meter_params *);
 int	meterio_start(struct meterio *, uv_loop_t *,
-	    const struct master_config *, meterio_cb, void *data);
+	    const struct meter_conf *, meterio_cb, void *data);
 void	meterio_stop(struct meterio *);
 
 #endif

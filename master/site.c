@@ -202,6 +202,7 @@ site_allocate(struct site *s, uint64_t now)
 	if (s->meter_running)
 		meter_news(s, meter_core_age(&s->mc, &s->mp, now), NULL);
 	gather(s, now);
+	site_circuits_cycle(s, now, clock_wall_ms());
 	testsite_cycle(s, now);
 	cycle_run(&s->cy, s->conf, s->rd, s->op, now, &out);
 	/* An overload: a phase now carries less than what is offered on it
@@ -299,6 +300,9 @@ site_meter_result(struct site *s, bool ok, const struct meter_reading *r,
 	    meter_core_fault(&s->mc, &s->mp, why, now), r);
 	if (ok)
 		history_add(s, r);
+	/* a reading the core took (plausible, new): the demand window's */
+	if (ok && s->mc.online && s->mc.last_ok_ms == now)
+		site_demand_reading(s, r, clock_wall_ms());
 	if (!ok)
 		MLOG(s->m, LOG_DEBUG, "meter: %s", why);
 	if (ok)
@@ -343,6 +347,7 @@ site_apply_params(struct site *s)
 	/* The chargers' authorisation mode follows the master's: each
 	 * poll reads it and writes the master's when it differs. */
 	s->m->lp.authorisation = mc->site.authorisation ? 1 : 0;
+	site_circuits_params(s);
 }
 
 /*
@@ -398,8 +403,9 @@ site_start(struct site *s, struct master *m)
 	for (int i = 0; i < m->npeers; i++)
 		for (int k = 0; k < m->peers[i].cc->connectors; k++)
 			s->slot[n++] = (struct site_slot){ .peer = i, .k = k };
+	meterio_params(&mc->meter, &s->mp);
+	site_circuits_start(s);
 	site_apply_params(s);
-	meterio_params(mc, &s->mp);
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->cy.site.clamp_enabled[p] = s->mp.clamp_enabled[p];
 	return 0;
@@ -460,10 +466,14 @@ site_limit_in_force(const struct site *s, int32_t limit[EVG_PHASES],
 
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 g = s->cy.out.nonev_da[p] + s->cy.site.group_limit_da;
-		int32_t	 f = s->cy.site.site_limit_da - s->cy.site.margin_da;
+		/* an external limit lowers the fuse's (and, without a
+		 * meter, the chargers' share) */
+		int32_t	 f = ext_limit_apply(&s->ext, p,
+		    s->cy.site.site_limit_da) - s->cy.site.margin_da;
 
 		limit[p] = s->cy.site.mode == ALLOC_STATIC ?
-		    s->cy.site.group_limit_da : g < f ? g : f;
+		    ext_limit_apply(&s->ext, p, s->cy.site.group_limit_da) :
+		    g < f ? g : f;
 		if (measured == NULL)
 			continue;
 		measured[p] = s->cy.site.clamp_da[p];
@@ -475,6 +485,73 @@ site_limit_in_force(const struct site *s, int32_t limit[EVG_PHASES],
 		if (s->cy.site.mode != ALLOC_STATIC)
 			limit[p] = s->cy.site.offline_limit_da;
 	}
+}
+
+/* The largest difference between two phases. */
+static int32_t
+spread(const int32_t v[EVG_PHASES])
+{
+	int32_t	 lo = v[0], hi = v[0];
+
+	for (int p = 1; p < EVG_PHASES; p++) {
+		lo = v[p] < lo ? v[p] : lo;
+		hi = v[p] > hi ? v[p] : hi;
+	}
+	return hi - lo;
+}
+
+/* The circuits, the supply's imbalance, the external limit and the
+ * demand window, as the status shows them. */
+static void
+snap_circuits(const struct site *s, uint64_t now, int64_t wall,
+    struct site_snap *sn)
+{
+	const struct demand *d = &s->demand;
+
+	sn->imbalance_limit = s->cy.site.imbalance_da;
+	sn->has_imbalance = s->cy.site.meter_online;
+	sn->imbalance = spread(s->cy.site.clamp_da);
+	sn->ncircuits = s->ncirc;
+	for (int k = 0; k < s->ncirc; k++) {
+		const struct alloc_circuit *a = &s->acirc[k];
+		struct snap_circuit *c = &sn->circuits[k];
+		int	 depth = 1;
+
+		for (int up = a->parent; up > 0 && up <= s->ncirc &&
+		    depth < ALLOC_CIRCUITS_MAX; up = s->acirc[up - 1].parent)
+			depth++;
+		c->id = k + 1;
+		c->depth = depth;
+		memcpy(c->name, s->circ[k].name, sizeof(c->name));
+		snprintf(c->parent, sizeof(c->parent), "%s",
+		    site_circuit_name(s, a->parent));
+		c->limit = a->limit_da;
+		c->margin = a->margin_da;
+		c->offline_limit = a->offline_limit_da;
+		c->imbalance_limit = a->imbalance_da;
+		c->metered = a->metered;
+		c->meter_online = a->meter_online;
+		snprintf(c->meter_why, sizeof(c->meter_why), "%s",
+		    a->meter_online ? "" : s->circ[k].mc.why[0] ?
+		    s->circ[k].mc.why : "no reading yet");
+		c->measured_ok = site_circuit_measured(s, k + 1, c->measured,
+		    c->building);
+		c->imbalance = c->measured_ok ? spread(c->measured) : 0;
+		memcpy(c->available, s->cy.out.c_hard_da[k + 1],
+		    sizeof(c->available));
+		memcpy(c->used, s->cy.out.c_used_da[k + 1], sizeof(c->used));
+	}
+	sn->ext = s->ext;
+	sn->ext_until_ms = s->ext.on ? wall + (int64_t)(s->ext.until_ms - now) :
+	    0;
+	sn->demand_on = s->m->conf->demand.enabled;
+	sn->demand_conf = s->dconf;
+	sn->demand_start_ms = d->start_ms;
+	sn->demand_end_ms = d->end_ms;
+	sn->demand_average_w = demand_average_w(d, wall);
+	sn->demand_projected_w = demand_projected_w(d, &s->dconf, wall);
+	sn->demand_cap_w = (int64_t)s->cy.site.power_cap_da *
+	    DEMAND_NOMINAL_V / 10;
 }
 
 /* The site at this moment: copies only, no allocation (the loop's part). */
@@ -496,6 +573,8 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		int	 k = s->slot[i].k;
 
 		memcpy(c->charger, pe->cc->name, sizeof(c->charger));
+		snprintf(c->circuit, sizeof(c->circuit), "%s",
+		    site_circuit_name(s, s->conf[i].circuit));
 		c->charger_id = s->slot[i].peer + 1;
 		c->connector = k + 1;
 		c->online = pe->link.online;
@@ -549,7 +628,9 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		memcpy(c->serial, pe->link.unit.serial,
 		    sizeof(pe->link.unit.serial));
 		c->temp_ddeg = pe->link.unit.temp_ddeg;
+		c->circuit_id = pe->cc->circuit_id;
 	}
+	snap_circuits(s, now, wall, sn);
 	sn->nevents = m->nrecent;
 	for (int i = 0; i < m->nrecent; i++)
 		sn->events[i] = m->recent[(m->recent_head + MASTER_RECENT - 1 -
@@ -789,6 +870,106 @@ put_str(struct jbuf *b, const char *name, const char *v)
 	jb_c(b, '"');
 }
 
+static void
+put_null(struct jbuf *b, const char *name)
+{
+	jb_name(b, name);
+	jb_s(b, "null");
+}
+
+/* A tenth-unit value, or null when it is not known (a limit of 0:
+ * none). */
+static void
+put_opt(struct jbuf *b, const char *name, int32_t v, bool known)
+{
+	if (known)
+		put_deci(b, name, v);
+	else
+		put_null(b, name);
+}
+
+/* A power in W as kW (kVA) to tenths. */
+static void
+put_kw(struct jbuf *b, const char *name, int64_t w)
+{
+	put_deci(b, name, (int32_t)(w / 100));
+}
+
+/* The circuits, the external limit and the demand window (docs/api.md,
+ * "Circuits"). */
+static void
+put_circuits(struct jbuf *b, const struct site_snap *sn)
+{
+	put_opt(b, "imbalance_limit", sn->imbalance_limit,
+	    sn->imbalance_limit > 0);
+	put_opt(b, "imbalance", sn->imbalance, sn->has_imbalance);
+	jb_s(b, ",\"circuits\":[");
+	for (int k = 0; k < sn->ncircuits; k++) {
+		const struct snap_circuit *c = &sn->circuits[k];
+		int	 nch = 0;
+
+		jb_s(b, k ? ",{\"id\":" : "{\"id\":");
+		jb_i(b, c->id);
+		put_str(b, "name", c->name);
+		put_str(b, "parent", c->parent);
+		put_int(b, "depth", c->depth);
+		put_deci(b, "limit", c->limit);
+		put_deci(b, "margin", c->margin);
+		put_deci(b, "offline_limit", c->offline_limit);
+		if (c->metered) {
+			jb_s(b, ",\"meter\":{\"online\":");
+			jb_s(b, c->meter_online ? "true" : "false");
+			put_str(b, "why", c->meter_why);
+			jb_c(b, '}');
+		} else
+			put_null(b, "meter");
+		if (c->measured_ok) {
+			put_phases(b, "measured", c->measured);
+			put_phases(b, "building", c->building);
+		} else {
+			put_null(b, "measured");
+			put_null(b, "building");
+		}
+		put_phases(b, "available", c->available);
+		put_phases(b, "used", c->used);
+		put_opt(b, "imbalance_limit", c->imbalance_limit,
+		    c->imbalance_limit > 0);
+		put_opt(b, "imbalance", c->imbalance, c->measured_ok);
+		jb_s(b, ",\"chargers\":[");
+		for (int i = 0; i < sn->nch; i++)
+			if (sn->chargers[i].circuit_id == c->id) {
+				if (nch++)
+					jb_c(b, ',');
+				put_str(b, NULL, sn->chargers[i].name);
+			}
+		jb_s(b, "]}");
+	}
+	jb_c(b, ']');
+	if (sn->ext.on) {
+		jb_s(b, ",\"external_limit\":{\"by\":");
+		put_str(b, NULL, sn->ext.by);
+		put_phases(b, "limit", sn->ext.limit_da);
+		put_int(b, "until", sn->ext_until_ms);
+		jb_c(b, '}');
+	} else
+		put_null(b, "external_limit");
+	if (!sn->demand_on) {
+		put_null(b, "demand");
+		return;
+	}
+	jb_s(b, ",\"demand\":{\"window\":");
+	jb_i(b, sn->demand_conf.window_min * 60);
+	put_epoch(b, "start", sn->demand_start_ms);
+	put_epoch(b, "end", sn->demand_end_ms);
+	put_kw(b, "target", sn->demand_conf.target_w);
+	put_str(b, "unit", sn->demand_conf.apparent ? "kVA" : "kW");
+	put_kw(b, "average", sn->demand_average_w);
+	put_kw(b, "projected", sn->demand_projected_w);
+	put_kw(b, "ev_cap", sn->demand_cap_w);
+	put_bool(b, "over", sn->demand_projected_w > sn->demand_conf.target_w);
+	jb_c(b, '}');
+}
+
 /*
  * The site as operators see it: per phase, every charger and connector,
  * the newest events (docs/api.md, GET /api/status). Written directly,
@@ -825,6 +1006,7 @@ site_snap_json(const struct site_snap *sn)
 	put_deci(&b, "site_limit", sn->site_limit);
 	put_deci(&b, "margin", sn->margin);
 	put_deci(&b, "offline_limit", sn->offline_limit);
+	put_circuits(&b, sn);
 	put_uint(&b, "allocations", sn->allocations);
 	put_int(&b, "running", sn->running);
 	put_int(&b, "paused", sn->paused);
@@ -883,6 +1065,7 @@ site_snap_json(const struct site_snap *sn)
 		put_str(&b, NULL, c->charger);
 		put_int(&b, "charger_id", c->charger_id);
 		put_int(&b, "connector", c->connector);
+		put_str(&b, "circuit", c->circuit);
 		put_bool(&b, "online", c->online);
 		put_str(&b, "state", c->state);
 		put_str(&b, "cp", c->cp);

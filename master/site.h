@@ -11,6 +11,8 @@
 #include "alarms.h"
 #include "alloc.h"
 #include "cycle.h"
+#include "demand.h"
+#include "extlimit.h"
 #include "meter.h"
 #include "meterio.h"
 #include "planner.h"
@@ -38,6 +40,7 @@ struct snap_conn {
 	int		 charger_id, connector;
 	bool		 online, demand, paused, boost, smart_waiting;
 	const char	*state, *cp, *phase, *led, *led_colour;
+	char		 circuit[MASTER_NAME_LEN];	/* "supply" */
 	int32_t		 target, setpoint, in_force, offer, max_current;
 	int32_t		 current[EVG_PHASES];
 	uint32_t	 session_wh, session_s;
@@ -55,6 +58,19 @@ struct snap_charger {
 	char		 name[32], host[16], serial[20];
 	bool		 online;
 	const char	*status;
+	int		 circuit_id;	/* 0: the supply */
+};
+
+/* A circuit below the supply as the status shows it. */
+struct snap_circuit {
+	int		 id, depth;
+	char		 name[MASTER_NAME_LEN], parent[MASTER_NAME_LEN];
+	int32_t		 limit, margin, offline_limit, imbalance_limit;
+	bool		 metered, meter_online, measured_ok;
+	char		 meter_why[128];
+	int32_t		 measured[EVG_PHASES], building[EVG_PHASES],
+			 available[EVG_PHASES], used[EVG_PHASES];
+	int32_t		 imbalance;	/* of its measured phases */
 };
 
 struct site_snap {
@@ -80,6 +96,18 @@ struct site_snap {
 	int64_t		 time_ms;
 	int		 running, paused;	/* the allocator's */
 	int		 charging, waiting;	/* cars, as the chargers say */
+	/* The supply's unbalanced-load limit and its imbalance now (max
+	 * - min of the measured phases; has_imbalance false: no meter). */
+	int32_t		 imbalance_limit, imbalance;
+	bool		 has_imbalance;
+	int		 ncircuits;
+	struct snap_circuit circuits[ALLOC_CIRCUITS_MAX - 1];
+	struct ext_limit ext;
+	int64_t		 ext_until_ms;	/* since the epoch */
+	bool		 demand_on;
+	struct demand_conf demand_conf;
+	int64_t		 demand_start_ms, demand_end_ms, demand_average_w,
+			 demand_projected_w, demand_cap_w;
 	struct recent_event events[MASTER_RECENT];	/* newest first */
 	int		 nevents;
 	struct alarm	 alarms[ALARMS_MAX];	/* what is wrong now */
@@ -116,6 +144,25 @@ struct site_minute {
 	int64_t		 sum[EVG_PHASES], ev[EVG_PHASES];
 };
 
+/*
+ * A circuit below the supply as the site runs it: its meter (when it has
+ * one: its own thread, judged like the supply's) and since when each of
+ * its phases is over its limit (the alarm).
+ */
+struct site_circuit {
+	/* copies: a setting changed while it runs changes nothing under
+	 * its meter's thread (a circuit's meter waits for a restart) */
+	char			 name[MASTER_NAME_LEN];
+	struct meter_conf	 meter;
+	struct site		*s;
+	struct meter_params	 mp;
+	struct meter_core	 mc;
+	struct meterio		 mio;
+	bool			 running;
+	uint64_t		 over_since_ms[EVG_PHASES];
+	unsigned		 over;
+};
+
 struct site {
 	struct site_minute	 minute;
 	struct master		*m;
@@ -135,6 +182,16 @@ struct site {
 	bool			 meter_fresh;	/* a reading not handed over */
 	bool			 meter_given;	/* the cycle has one (online) */
 	struct site_writes	 writes;
+	/* The circuits below the supply (circuit[id - 1]) and what the
+	 * allocator is given of them each cycle. */
+	int			 ncirc;
+	struct site_circuit	 circ[ALLOC_CIRCUITS_MAX - 1];
+	struct alloc_circuit	 acirc[ALLOC_CIRCUITS_MAX - 1];
+	/* A limit set from outside (site_external_limit_set) */
+	struct ext_limit	 ext;
+	/* The demand target at the supply: its window so far */
+	struct demand_conf	 dconf;
+	struct demand		 demand;
 	/* The phase check under way or last ended (testsite.c) */
 	struct testmode		 tm;
 	char			 tm_who[32];
@@ -149,6 +206,25 @@ const struct site_writes *site_round_done(struct site *, uint64_t now_ms);
 void	site_meter_result(struct site *, bool ok, const struct meter_reading *,
 	    const char *why, uint64_t now_ms);
 void	site_free(struct site *);
+struct uv_loop_s;
+int	site_meters_start(struct site *, struct uv_loop_s *);
+void	site_meters_stop(struct site *);
+/* The external limit (A per phase at the supply, 0.1 A), valid valid_ms
+ * from now: set or renewed by who; capped at the site limit. */
+void	site_external_limit_set(struct site *, const char *who,
+	    const int32_t limit_da[EVG_PHASES], uint64_t valid_ms,
+	    uint64_t now_ms);
+bool	site_external_limit_clear(struct site *, const char *who);
+/* sitecirc.c: the circuits, the external limit and the demand target
+ * in the cycle's inputs, once a cycle before it runs */
+void	site_circuits_start(struct site *);
+void	site_circuits_params(struct site *);
+void	site_circuits_cycle(struct site *, uint64_t now_ms, int64_t wall_ms);
+void	site_demand_reading(struct site *, const struct meter_reading *,
+	    int64_t wall_ms);
+bool	site_circuit_measured(const struct site *, int id,
+	    int32_t measured[EVG_PHASES], int32_t building[EVG_PHASES]);
+const char *site_circuit_name(const struct site *, int id);
 char	*site_status_json(const struct site *, uint64_t now_ms);
 int	site_snap_alloc(struct site_snap *, size_t conns, int chargers);
 void	site_snap_free(struct site_snap *);

@@ -1464,6 +1464,46 @@ sa_rfid_put(struct master *m, void *ctx)
 	    json_pack("{s:s}", "result", "ok"));
 }
 
+/* --- the external limit ------------------------------------------------- */
+
+static json_t *
+extlimit_json(const struct site *s, uint64_t now)
+{
+	const struct ext_limit *e = &s->ext;
+
+	if (!e->on)
+		return json_null();
+	return json_pack("{s:[f,f,f], s:I, s:s}", "limit",
+	    e->limit_da[0] / 10.0, e->limit_da[1] / 10.0, e->limit_da[2] / 10.0,
+	    "until", (json_int_t)(clock_wall_ms() + (int64_t)(e->until_ms -
+	    now)), "by", e->by);
+}
+
+/*
+ * Set, renewed or cleared (docs/api.md, "External limit"): the answer
+ * says what is in force (capped at the site limit). A lower limit is
+ * allocated at once, its cuts written out of turn.
+ */
+char *
+sa_external_limit(struct master *m, void *ctx)
+{
+	struct sa_extlimit *q = ctx;
+	struct site *s = &m->site;
+	uint64_t now = clock_now_ms();
+	bool	 had = true;
+
+	if (q->clear)
+		had = site_external_limit_clear(s, q->who);
+	else
+		site_external_limit_set(s, q->who, q->limit_da, q->valid_ms, now);
+	master_write_now(m, site_allocate(s, now), now);
+	master_publish_status(m);
+	return answer_json(200, json_pack("{s:s, s:o, s:f}", "result",
+	    q->clear ? had ? "cleared" : "none" : "ok", "external_limit",
+	    extlimit_json(s, now), "site_limit",
+	    s->cy.site.site_limit_da / 10.0));
+}
+
 /* --- Prometheus metrics -------------------------------------------------- */
 
 static void
@@ -1479,6 +1519,68 @@ label(char *out, size_t len, const char *s)
 			out[o++] = *s;
 	}
 	out[o] = '\0';
+}
+
+/* The circuits' currents and meters, the demand window, the external
+ * limit (docs/api.md, "Metrics"). */
+static void
+metrics_circuits(FILE *fp, const struct site *s)
+{
+	static const char *const kinds[] = { "limit", "available", "used",
+	    "measured", "building" };
+	char	 name[80];
+	int64_t	 wall = clock_wall_ms();
+
+	fprintf(fp, "# HELP evgroup_circuit_current_amperes A circuit's "
+	    "current per phase: its limit, what its chargers may take, what "
+	    "they are counted at, what its meter measures, its load other "
+	    "than its chargers.\n"
+	    "# TYPE evgroup_circuit_current_amperes gauge\n");
+	for (int k = 0; k < s->ncirc; k++) {
+		int32_t	 v[5][EVG_PHASES];
+		bool	 meas = site_circuit_measured(s, k + 1, v[3], v[4]);
+
+		label(name, sizeof(name), s->circ[k].name);
+		for (int p = 0; p < EVG_PHASES; p++) {
+			v[0][p] = s->acirc[k].limit_da;
+			v[1][p] = s->cy.out.c_hard_da[k + 1][p];
+			v[2][p] = s->cy.out.c_used_da[k + 1][p];
+		}
+		for (int j = 0; j < (meas ? 5 : 3); j++)
+			for (int p = 0; p < EVG_PHASES; p++)
+				fprintf(fp, "evgroup_circuit_current_amperes{"
+				    "circuit=\"%s\",phase=\"L%d\",kind=\"%s\"} "
+				    "%.1f\n", name, p + 1, kinds[j], v[j][p] / 10.0);
+	}
+	fprintf(fp, "# HELP evgroup_circuit_meter_online 1 when the circuit's "
+	    "meter answers.\n# TYPE evgroup_circuit_meter_online gauge\n");
+	for (int k = 0; k < s->ncirc; k++)
+		if (s->acirc[k].metered) {
+			label(name, sizeof(name), s->circ[k].name);
+			fprintf(fp, "evgroup_circuit_meter_online{circuit=\"%s\"} "
+			    "%d\n", name, s->acirc[k].meter_online ? 1 : 0);
+		}
+	if (s->m->conf->demand.enabled)
+		fprintf(fp, "# HELP evgroup_demand_average_kilowatts The "
+		    "average power so far in the demand window (kW or kVA).\n"
+		    "# TYPE evgroup_demand_average_kilowatts gauge\n"
+		    "evgroup_demand_average_kilowatts %.1f\n"
+		    "# HELP evgroup_demand_projected_kilowatts The window's "
+		    "average at its end if the present power holds.\n"
+		    "# TYPE evgroup_demand_projected_kilowatts gauge\n"
+		    "evgroup_demand_projected_kilowatts %.1f\n"
+		    "# HELP evgroup_demand_target_kilowatts The demand target.\n"
+		    "# TYPE evgroup_demand_target_kilowatts gauge\n"
+		    "evgroup_demand_target_kilowatts %.1f\n",
+		    demand_average_w(&s->demand, wall) / 1000.0,
+		    demand_projected_w(&s->demand, &s->dconf, wall) / 1000.0,
+		    s->dconf.target_w / 1000.0);
+	fprintf(fp, "# HELP evgroup_external_limit_amperes The limit set from "
+	    "outside per phase at the supply (none: no sample).\n"
+	    "# TYPE evgroup_external_limit_amperes gauge\n");
+	for (int p = 0; s->ext.on && p < EVG_PHASES; p++)
+		fprintf(fp, "evgroup_external_limit_amperes{phase=\"L%d\"} "
+		    "%.1f\n", p + 1, s->ext.limit_da[p] / 10.0);
 }
 
 char *
@@ -1513,6 +1615,7 @@ sa_metrics(struct master *m, void *ctx)
 	fprintf(fp, "# HELP evgroup_meter_online 1 when the meter answers.\n"
 	    "# TYPE evgroup_meter_online gauge\nevgroup_meter_online %d\n",
 	    s->cy.site.meter_online ? 1 : 0);
+	metrics_circuits(fp, s);
 	fprintf(fp, "# HELP evgroup_allocations_total Allocations run.\n"
 	    "# TYPE evgroup_allocations_total counter\n"
 	    "evgroup_allocations_total %llu\n",

@@ -56,6 +56,14 @@ struct sa_rfid {
 	bool		 replace;	/* an existing tag may be overwritten */
 };
 
+/* PUT / DELETE /api/external-limit: 0.1 A per phase at the supply */
+struct sa_extlimit {
+	const char	*who;
+	bool		 clear;
+	int32_t		 limit_da[3];
+	uint64_t	 valid_ms;
+};
+
 struct sa_event {
 	int		 severity;
 	const char	*source, *code, *text;
@@ -83,6 +91,7 @@ char	*sa_circuit_add(struct master *, void *sa_set);
 char	*sa_circuit_put(struct master *, void *sa_set);
 char	*sa_circuit_delete(struct master *, void *sa_set);
 char	*sa_command(struct master *, void *sa_cmd);
+char	*sa_external_limit(struct master *, void *sa_extlimit);
 char	*sa_answer(struct master *, void *sa_cmd);
 char	*sa_rfid_list(struct master *, void *);
 char	*sa_rfid_put(struct master *, void *sa_rfid);

@@ -270,6 +270,8 @@ function pageDashboard() {
   const conns = h('div', { class: 'conns', id: 'conns' });
   const out = h('div', { id: 'dash-msg', 'aria-live': 'polite' });
   const alarms = h('section', { class: 'card alarms', id: 'alarms', 'aria-live': 'polite', hidden: true });
+  /* the circuits and the site's limits (circuitbars.js) */
+  const limits = h('div', { id: 'site-limits', hidden: true });
   put(p, h('h1', {}, t('dashboard.title')), alarms,
     h('section', { class: 'card', 'aria-labelledby': 'ph-h' },
       h('h2', { id: 'ph-h' }, t('dashboard.supply')), phases,
@@ -277,9 +279,9 @@ function pageDashboard() {
         h('span', {}, h('span', { class: 'sw nonev' }), t('dashboard.building')),
         h('span', {}, h('span', { class: 'sw ev' }), t('dashboard.cars')),
         h('span', {}, h('span', { class: 'sw limit' }), t('dashboard.limit')),
-        h('span', {}, h('span', { class: 'sw fuse' }), t('dashboard.fuse')))),
+        h('span', {}, h('span', { class: 'sw fuse' }), t('dashboard.fuse'))), limits),
     out, h('h2', {}, t('dashboard.connectors')), conns);
-  S.page = { live: (st) => { drawAlarms(st, alarms); drawDashboard(st, phases, conns, out); } };
+  S.page = { live: (st) => { drawAlarms(st, alarms); drawDashboard(st, phases, conns, out); drawSiteLimits(st, limits); } };
   if (S.status) S.page.live(S.status);
 }
 
@@ -841,7 +843,7 @@ async function pageUsers() {
     const add = h('form', { class: 'card', id: 'add-user' }, h('h2', {}, t('users.add')),
       h('label', { for: 'nu-name' }, t('users.name')), h('input', { id: 'nu-name', name: 'name', autocomplete: 'off' }),
       h('label', { for: 'nu-role' }, t('users.role')), h('select', { id: 'nu-role', name: 'role' }, h('option', { value: 'operator' }, t('common.role.operator')),
-        h('option', { value: 'installer' }, t('common.role.installer'))),
+        h('option', { value: 'installer' }, t('common.role.installer')), h('option', { value: 'bms' }, t('common.role.bms'))),
       h('label', { for: 'nu-pw' }, t('users.first')), h('input', { id: 'nu-pw', name: 'password', type: 'password', autocomplete: 'new-password' }),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('users.addButton'))));
     const addOut = h('div', { 'aria-live': 'polite' });

@@ -96,9 +96,9 @@ class ApiTest(ts.SiteTest):
         self.assertEqual(st, 200, j)
         return c
 
-    def operator(self, inst, name="olivia"):
+    def operator(self, inst, name="olivia", role="operator"):
         st, j, _ = inst.call("POST", "/api/users", {
-            "name": name, "role": "operator", "password": "first-pass-1"})
+            "name": name, "role": role, "password": "first-pass-1"})
         self.assertEqual(st, 201, j)
         c = Client(self.web_port)
         self.assertEqual(c.login(name, "first-pass-1")[0], 200)

@@ -26,7 +26,7 @@ def own_tests_only(cls, keep=(), base=None):
 
 class SiteTest(tl.Base):
     def start_site(self, n=2, extra="", web=False, simargs=(), fuse=40,
-                   group=None, poll=500, **site):
+                   group=None, poll=500, charger_extra=None, **site):
         base = tl.free_ports(n + 1)
         simsock = os.path.join(self.tmp, "sim.sock")
         self.sim = self.start("sim", [os.path.join(tl.BIN, "sim/evgroup-sim"),
@@ -54,6 +54,8 @@ class SiteTest(tl.Base):
             for i in range(n):
                 f.write("\n[charger%d]\nname = bay-%03d\nhost = 127.0.0.1\n"
                         "port = %d\nconnectors = 1\n" % (i + 1, i + 1, base + i))
+                # charger_extra: more keys of some chargers, by number
+                f.write((charger_extra or {}).get(i + 1, ""))
         self.master_ctl = ctl
         self.cfg = cfg
         return self.master(cfg, web=web)

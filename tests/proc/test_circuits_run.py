@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Issue 14 at run time, end to end: the real master with evgroup-sim's
+chargers and a circuit's own meter (meteremu.py): the status shows the
+circuit, its meter, its readings and its chargers; its meter stopped is
+that circuit's meter offline (an alarm, an event), the supply's meter
+still online. The external limit: a bms user sets it (in force in the
+status), an operator is refused, a bms user may do nothing else, bad
+input changes nothing, and when it is not renewed the configured limits
+return with an event. Loopback only; bounded waits; processes stopped.
+(Offers under the new limits are the allocator's, tested with it.)"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as ta  # noqa: E402
+import test_link as tl  # noqa: E402
+
+
+def circuits_parsed():
+    """Whether this master reads [circuitN] (the settings' own branch)."""
+    path = os.path.join(tempfile.gettempdir(), "evg-circ-%d.ini" % os.getpid())
+    with open(path, "w") as f:
+        f.write("[circuit1]\nname = row-a\nlimit = 63\n")
+    try:
+        return subprocess.run(
+            [os.path.join(tl.BIN, "master/evgroup-master"), "--config", path,
+             "--check-config"], capture_output=True, timeout=10).returncode == 0
+    finally:
+        os.unlink(path)
+
+
+@ta.own_tests_only
+class CircuitsRunTest(ta.ApiTest):
+    def circuit_meter(self, current):
+        """A Sense CT kit for the circuit, on its own port."""
+        self.vals = os.path.join(self.tmp, "circuit.json")
+        with open(self.vals, "w") as f:
+            json.dump({"current": current, "voltage": 230.0}, f)
+        port = tl.free_port()
+        emu = self.start("circuit-meter", [tl.PY, os.path.join(
+            tl.SRC, "tests/proc/meteremu.py"), "sense", "tcp", str(port),
+            self.vals])
+        emu.wait_for("listening")
+        return emu, port
+
+    def test_circuit_meter_online_then_offline(self):
+        if not circuits_parsed():
+            self.skipTest("this master does not read [circuitN] yet")
+        emu, port = self.circuit_meter([12.0, 3.5, 0.0])
+        self.site(extra="imbalance = 20\n"
+                  "\n[circuit1]\nname = row-a\nlimit = 63\nmargin = 1\n"
+                  "offline_limit = 8\nmeter = sense\nmeter_host = 127.0.0.1\n"
+                  "meter_port = %d\nmeter_poll_period = 300\n"
+                  "meter_chargers_included = no\nct_rating = 100\n"
+                  "\n[demand]\nenabled = yes\nwindow = 15\ntarget = 100\n"
+                  % port,
+                  charger_extra={1: "circuit = row-a\n"})
+        c = self.installer()
+        j = self.wait_status(c, lambda j: j["circuits"] and j["circuits"][0]
+                             ["meter"] and j["circuits"][0]["meter"]["online"],
+                             timeout=20)
+        ci = j["circuits"][0]
+        self.assertEqual((ci["id"], ci["name"], ci["parent"], ci["depth"]),
+                         (1, "row-a", "supply", 1))
+        self.assertEqual((ci["limit"], ci["margin"], ci["offline_limit"]),
+                         (63.0, 1.0, 8.0))
+        self.assertEqual(ci["chargers"], ["bay-001"])
+        self.assertIsNone(ci["imbalance_limit"])
+        for k in ("available", "used"):
+            self.assertEqual(len(ci[k]), 3)
+        # its clamps do not count its chargers: measured is theirs added
+        ev = [x for cn in j["connectors"] if cn["circuit"] == "row-a"
+              for x in [cn["current"]]]
+        self.assertEqual(ci["building"], [12.0, 3.5, 0.0])
+        self.assertEqual(ci["measured"], [round(12.0 + ev[0][0], 1),
+                                          round(3.5 + ev[0][1], 1),
+                                          round(0.0 + ev[0][2], 1)])
+        self.assertEqual(ci["imbalance"], round(max(ci["measured"]) -
+                                               min(ci["measured"]), 1))
+        self.assertEqual([cn["circuit"] for cn in j["connectors"]],
+                         ["row-a", "supply"])
+        self.assertEqual(j["imbalance_limit"], 20.0)
+        self.assertIsNotNone(j["imbalance"])
+        self.assertIsNone(j["external_limit"])
+        d = j["demand"]
+        self.assertEqual((d["window"], d["target"], d["unit"]),
+                         (900, 100.0, "kW"))
+        self.assertEqual(d["end"] - d["start"], 900000)
+        self.assertEqual(d["start"] % 900000, 0)   # UTC: on a quarter hour
+        self.assertTrue(d["start"] <= j["time_ms"] < d["end"])
+        st, metrics, _ = c.call("GET", "/metrics")
+        self.assertEqual(st, 200)
+        for line in ('evgroup_circuit_meter_online{circuit="row-a"} 1',
+                     'evgroup_circuit_current_amperes{circuit="row-a",'
+                     'phase="L1",kind="limit"} 63.0',
+                     'evgroup_circuit_current_amperes{circuit="row-a",'
+                     'phase="L1",kind="building"} 12.0',
+                     "evgroup_demand_target_kilowatts 100.0"):
+            self.assertIn(line, metrics)
+        self.assertIn("evgroup_demand_projected_kilowatts ", metrics)
+        # its meter stopped: that circuit's meter offline, an alarm and an
+        # event; the supply's meter still online
+        emu.stop()
+        j = self.wait_status(c, lambda j: not j["circuits"][0]["meter"]
+                             ["online"] and any(a["code"] ==
+                                                "circuit-meter-offline"
+                                                for a in j["alarms"]),
+                             timeout=20)
+        ci = j["circuits"][0]
+        self.assertNotEqual(ci["meter"]["why"], "")
+        self.assertIsNone(ci["measured"])
+        self.assertIsNone(ci["building"])
+        self.assertTrue(j["meter_online"])
+        a = [a for a in j["alarms"] if a["code"] == "circuit-meter-offline"]
+        self.assertEqual(a[0]["source"], "row-a")
+        self.assertIn("8.0 A per phase", a[0]["text"])
+        self.assertFalse(any(a["code"] == "meter-offline"
+                             for a in j["alarms"]))
+        self.wait_event(c, "circuit-meter-offline", "row-a")
+        st, metrics, _ = c.call("GET", "/metrics")
+        self.assertIn('evgroup_circuit_meter_online{circuit="row-a"} 0',
+                      metrics)
+
+    def test_external_limit_roles_input_and_expiry(self):
+        self.site()      # a 100 A supply
+        inst = self.installer()
+        op = self.operator(inst)
+        bms = self.operator(inst, name="bms-1", role="bms")
+        j = self.api_status(bms)           # the twin of the 403s below
+        self.assertIsNone(j["external_limit"])
+        self.assertEqual(j["circuits"], [])
+        self.assertIsNone(j["demand"])
+        # an operator may not; a bms user may: in force at once
+        st, r, _ = op.call("PUT", "/api/external-limit",
+                           {"limit": 60, "valid": 60})
+        self.assertEqual(st, 403, r)
+        st, r, _ = bms.call("PUT", "/api/external-limit",
+                            {"limit": 60, "valid": 60})
+        self.assertEqual(st, 200, r)
+        self.assertEqual(r["external_limit"]["limit"], [60.0, 60.0, 60.0])
+        self.assertEqual(r["external_limit"]["by"], "bms-1")
+        # the status is published a moment later
+        j = self.wait_status(bms, lambda j: j["external_limit"] is not None)
+        self.assertEqual(j["external_limit"]["limit"], [60.0, 60.0, 60.0])
+        self.assertTrue(all(x <= 58.0 for x in j["limit"]), j["limit"])
+        self.assertEqual(j["site_limit"], 100.0)   # the setting unchanged
+        self.wait_event(inst, "external-limit", "bms-1")
+        # a bms user may do nothing else
+        for method, path, body in (
+                ("GET", "/api/config", None), ("GET", "/api/events", None),
+                ("GET", "/metrics", None),
+                ("PUT", "/api/config/site", {"site_limit": 50}),
+                ("POST", "/api/chargers/1/connectors/1/pause", {})):
+            st, r, _ = bms.call(method, path, body)
+            self.assertEqual(st, 403, (method, path, r))
+        # bad input is refused and changes nothing; each has its twin
+        for body, field in (({"limit": 60}, "valid"),
+                            ({"limit": 60, "valid": 5}, "valid"),
+                            ({"limit": 60, "valid": 86401}, "valid"),
+                            ({"limit": "60", "valid": 60}, "limit"),
+                            ({"limit": -1, "valid": 60}, "limit"),
+                            ({"limit": [50, 50], "valid": 60}, "limit"),
+                            ({"valid": 60}, "limit")):
+            st, r, _ = bms.call("PUT", "/api/external-limit", body)
+            self.assertEqual((st, r.get("field")), (400, field), body)
+        j = self.api_status(bms)
+        self.assertEqual(j["external_limit"]["limit"], [60.0, 60.0, 60.0])
+        # above the setting: capped (it only ever lowers); per phase
+        st, r, _ = inst.call("PUT", "/api/external-limit",
+                             {"limit": [150, 40.5, 70], "valid": 86400})
+        self.assertEqual(st, 200, r)
+        self.assertEqual(r["external_limit"]["limit"], [100.0, 40.5, 70.0])
+        self.assertEqual(r["external_limit"]["by"], "installer")
+        # cleared at once
+        st, r, _ = bms.call("DELETE", "/api/external-limit")
+        self.assertEqual((st, r["result"]), (200, "cleared"), r)
+        self.assertIsNone(r["external_limit"])
+        self.wait_status(bms, lambda j: j["external_limit"] is None)
+        self.wait_event(inst, "external-limit-cleared", "bms-1")
+        # not renewed: it ends by itself, with a warning
+        st, r, _ = bms.call("PUT", "/api/external-limit",
+                            {"limit": 50, "valid": 10})
+        self.assertEqual(st, 200, r)
+        self.wait_status(bms, lambda j: j["external_limit"] is not None)
+        until = r["external_limit"]["until"]
+        self.assertTrue(8000 <= until - time.time() * 1000 <= 10500, until)
+        j = self.wait_status(bms, lambda j: j["external_limit"] is None,
+                             timeout=30)
+        self.assertGreaterEqual(j["time_ms"], until)
+        self.assertTrue(all(x > 60.0 for x in j["limit"]), j["limit"])
+        e = self.wait_event(inst, "external-limit-expired")
+        self.assertEqual(e["severity"], 1)
+
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
