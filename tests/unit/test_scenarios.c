@@ -674,35 +674,6 @@ circuit_targets(const struct scen *s, int id)
 	return sum;
 }
 
-/*
- * The circuit scenarios need the allocator core that honours circuits
- * (nested limits, a circuit's offline limit, the imbalance limit: issue
- * 14). It is merged, but two defects keep them from passing, so they are
- * skipped, each with its reason, until they are fixed; EVG_SCEN_CIRCUITS=1
- * runs them anyway:
- *  - cycle.c's conn_from() does not hand cycle_conf.circuit to the
- *    allocator (alloc_conn.circuit): through cycle_run every connector is
- *    under the supply, and the boards are overloaded (with that one line
- *    added, the meter-lost and load-step scenarios pass);
- *  - with the supply's imbalance limit binding, the 0.1 A left over moves
- *    from car to car every second, the raise not waiting for the lowered
- *    car's 5 s: the real imbalance stays 0.1 A over the limit for good.
- */
-#define SCEN_CIRCUIT_ALLOCATOR	0
-#define WHY_CONN_CIRCUIT	"cycle_run does not pass each connector's " \
-	"circuit to the allocator (cycle.c, conn_from)"
-#define WHY_IMBALANCE		"the phase balance's last 0.1 A moves " \
-	"between cars every second, raised before the lowered car followed"
-
-static bool
-needs_circuit_allocator(const char *why)
-{
-	if (SCEN_CIRCUIT_ALLOCATOR || getenv("EVG_SCEN_CIRCUITS") != NULL)
-		return false;
-	print_message("skipped: needs the circuit allocator: %s\n", why);
-	return true;
-}
-
 static struct scen S;
 
 /* Connector i's reason, as the control cycle gave it. */
@@ -1763,8 +1734,6 @@ test_circuit_meter_lost(void **state)
 	int32_t	 cur[MAXCIRC][EVG_PHASES];
 
 	(void)state;
-	if (needs_circuit_allocator(WHY_CONN_CIRCUIT))
-		skip();
 	/* 200 A supply; row-a, 63 A with a meter, bays 1-3 and 10 A of
 	 * lighting; bay 4 under the supply */
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 2000, NULL);
@@ -1812,8 +1781,6 @@ test_load_step_on_one_board(void **state)
 	int32_t	 before[MAXC];
 
 	(void)state;
-	if (needs_circuit_allocator(WHY_CONN_CIRCUIT))
-		skip();
 	/* 160 A supply; row-a (metered, 10 A of its own) bays 1-2, row-b
 	 * (chargers only) bays 3-4, both 63 A */
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1600, NULL);
@@ -1850,8 +1817,6 @@ test_two_boards_single_phase_cars(void **state)
 	struct scen *s = &S;
 
 	(void)state;
-	if (needs_circuit_allocator(WHY_CONN_CIRCUIT "; " WHY_IMBALANCE))
-		skip();
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, "11112222");
 	s->cy.site.imbalance_da = 200;
 	for (int p = 0; p < 3; p++)
