@@ -852,6 +852,10 @@ write_circuits(const struct sim *sim, FILE *fp)
 			fprintf(fp, "meter = sense\nmeter_transport = tcp\n"
 			    "meter_host = 127.0.0.1\nmeter_port = %d\n"
 			    "meter_chargers_included = yes\n", sc->port);
+		else if (c->load_peak_da > 0)
+			/* no meter: its own load is unknown, kept free */
+			fprintf(fp, "margin = %d.%d\n", c->load_peak_da / 10,
+			    c->load_peak_da % 10);
 	}
 }
 

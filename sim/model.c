@@ -351,10 +351,14 @@ void
 model_board_da(const struct model_cfg *cfg, int load_peak_da,
     const int32_t base_da[EVG_PHASES], int32_t out[EVG_PHASES])
 {
-	for (int p = 0; p < EVG_PHASES; p++)
+	for (int p = 0; p < EVG_PHASES; p++) {
 		out[p] = cfg->load_peak > 0 && base_da[p] > 0 ?
 		    (int32_t)((int64_t)base_da[p] * load_peak_da /
 		    cfg->load_peak) : 0;
+		/* the building's steps beyond its peak are elsewhere */
+		if (out[p] > load_peak_da)
+			out[p] = load_peak_da;
+	}
 }
 
 void

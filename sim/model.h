@@ -96,7 +96,8 @@ int	model_arrivals(struct model *, int64_t t_s, int dt_s);
 void	model_car(struct model *, int64_t t_s, struct model_car *);
 uint32_t model_rand(struct model *);
 /* A board's own load: its share (load_peak_da of the building's
- * cfg->load_peak) of the building's load base_da at that moment. */
+ * cfg->load_peak) of the building's load base_da at that moment, never
+ * above load_peak_da. */
 void	model_board_da(const struct model_cfg *, int load_peak_da,
 	    const int32_t base_da[EVG_PHASES], int32_t out[EVG_PHASES]);
 /*

@@ -20,6 +20,8 @@
 
 #include "alloc.h"
 #include "cycle.h"
+#include "demand.h"
+#include "meter.h"
 #include "model.h"
 #include "plan.h"
 #include "planner.h"
@@ -30,6 +32,9 @@
 
 #define PLAN_TICK_MS	100	/* the chargers' step */
 #define PLAN_T0_MS	1000000
+/* The site clock on the wall clock, for the demand core's windows:
+ * Monday 5 January 1970 00:00 UTC. */
+#define PLAN_EPOCH_MONDAY_S	345600
 /* The LP's room each second: the most the allocator allowed over this
  * window, for the master answers a step in the building at its next cycle
  * and a car follows a lowered offer within 5 s (IEC 61851-1 Annex A). */
@@ -62,6 +67,9 @@ struct prun {
 	/* the circuits as the master has them (site_file order) */
 	struct alloc_circuit circ[MODEL_MAX_CIRCUITS];
 	int32_t		 circ_da[MODEL_MAX_CIRCUITS][EVG_PHASES];	/* real */
+	/* the demand target, as the master keeps it (sitecirc.c) */
+	struct demand_conf dconf;
+	struct demand	 demand;
 	int		 over_run[EVG_PHASES];	/* seconds above, in a row */
 	struct plan_result *r;
 	struct planlp_day *day;		/* may be NULL */
@@ -155,12 +163,27 @@ setup(struct prun *p, const struct site_file *sf, int variant, char *err,
 		p->circ[k] = (struct alloc_circuit){
 			.parent = sf->circuit[k].parent,
 			.limit_da = sf->circuit[k].fuse_da,
+			/* as written for the master (evgroup-sim): no meter,
+			 * its own load kept free */
+			.margin_da = sf->circuit[k].meter ? 0 :
+			    sf->circuit[k].load_peak_da,
 			.metered = sf->circuit[k].meter, .meter_online = true,
 			.chargers_in_clamps = true, .offline_limit_da = 100,
 		};
 	p->cy.site.ncircuits = (size_t)sf->ncircuits;
 	p->cy.site.circuit = p->circ;
 	p->cy.site.imbalance_da = sf->imbalance;
+	if (sf->demand_target > 0) {
+		p->dconf = (struct demand_conf){
+			.window_min = sf->demand_window,
+			.target_w = sf->demand_target * 100,	/* 0.1 kW */
+			.apparent = sf->demand_unit == 1,
+			.gap_ms = 4 * PLAN_CYCLE_MS,
+			.fuse_w = (int64_t)sf->supply * DEMAND_NOMINAL_V * 3 / 10,
+		};
+		demand_init(&p->demand);
+		p->cy.site.power_capped = true;
+	}
 	/* The master's default deadband, within the margin (its rule). */
 	p->cy.deadband_da = sf->margin < 5 ? sf->margin : 5;
 	if (variant == PLAN_STATIC) {
@@ -372,6 +395,28 @@ circuits_real(struct prun *p)
 	    (const int32_t (*)[EVG_PHASES])direct, p->circ_da);
 }
 
+/* The demand target's share for the chargers, as the master computes it
+ * each cycle (sitecirc.c): the window's energy from the supply's reading,
+ * the building's power the supply's less the cars'. */
+static void
+demand_cap(struct prun *p, const int32_t ev[EVG_PHASES])
+{
+	struct meter_reading r;
+	int64_t	 wall = ((int64_t)PLAN_EPOCH_MONDAY_S + p->t_s) * 1000;
+	int64_t	 ev_w = 0, building;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.current_da, p->cy.site.clamp_da, sizeof(r.current_da));
+	(void)demand_reading(&p->demand, &p->dconf, demand_power_w(&r,
+	    p->dconf.apparent), wall);
+	(void)demand_tick(&p->demand, &p->dconf, wall);
+	for (int ph = 0; ph < EVG_PHASES; ph++)
+		ev_w += (int64_t)ev[ph] * DEMAND_NOMINAL_V / 10;
+	building = p->demand.last_w - ev_w;
+	p->cy.site.power_cap_da = demand_w_to_da(demand_cap_w(&p->demand,
+	    &p->dconf, true, building > 0 ? building : 0, wall));
+}
+
 /* The master's cycle: meter, allocator, planner, setpoints. */
 static void
 control(struct prun *p)
@@ -410,6 +455,8 @@ control(struct prun *p)
 		    sizeof(p->circ[k].clamp_da));
 		p->cy.c_meter_ms[k + 1] = p->now;
 	}
+	if (p->cy.site.power_capped)
+		demand_cap(p, ev);
 	/* the meter and the chargers read at the same moment */
 	p->cy.meter_ms = p->now;
 	for (int i = 0; i < p->n; i++)

@@ -134,7 +134,8 @@ class SimCircuitTest(tl.Base):
 
     def test_master_config_has_the_circuits(self):
         base = tl.free_ports(7)
-        site = SITE.replace("[site]\n", "[site]\nimbalance = 20\n") + \
+        site = SITE.replace("[site]\n", "[site]\nimbalance = 20\n").replace(
+            "chargers = 3\n", "chargers = 3\nload_peak = 3\n") + \
             "[demand]\nwindow = 30\ntarget = 40\nunit = kva\n"
         self.start("sim", self.sim_argv(self.write_site(site), base))
         tl.wait_control(self.simsock)
@@ -147,8 +148,9 @@ class SimCircuitTest(tl.Base):
                       "limit = 32.0\nmeter = sense\nmeter_transport = tcp\n"
                       "meter_host = 127.0.0.1\nmeter_port = %d\n" % (base + 5),
                       conf)
+        # no meter: its own load kept free
         self.assertIn("[circuit2]\nname = row-b\nparent = supply\n"
-                      "limit = 32.0\n\n", conf)
+                      "limit = 32.0\nmargin = 3.0\n\n", conf)
         self.assertIn("[circuit3]\nname = row-a1\nparent = row-a\n"
                       "limit = 16.0\nmeter = sense\n", conf)
         self.assertIn("name = bay-002\n", conf)

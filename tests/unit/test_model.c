@@ -362,6 +362,11 @@ test_circuit_currents(void **state)
 	assert_int_equal(board[0], 80);
 	assert_int_equal(board[1], 40);
 	assert_int_equal(board[2], 0);
+	/* the building's steps beyond its peak are not the board's */
+	base[0] = 800;
+	model_board_da(&cfg, 100, base, board);
+	assert_int_equal(board[0], 100);
+	base[0] = 400;
 	cfg.load_peak = 0;
 	model_board_da(&cfg, 100, base, board);
 	assert_int_equal(board[0], 0);
