@@ -162,6 +162,95 @@ class SimCircuitTest(tl.Base):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_master_keeps_each_board(self):
+        """The real master on the simulated site: a load step on one
+        board brings its cars down until its real current is within its
+        fuse; its meter silent, its chargers get its offline limit."""
+        site = """[site]
+name = boards end to end
+supply = 100
+margin = 2
+chargers = 4
+connectors = 2
+max_current = 16
+[load]
+profile = flat
+peak = 10
+steps_per_hour = 0
+[cars]
+arrivals = 0
+present = 8
+dwell = 600
+single_16 = 0
+single_32 = 0
+three_16 = 100
+three_32 = 0
+[circuit1]
+name = row-a
+fuse = 32
+chargers = 1-2
+meter = yes
+[circuit2]
+name = row-b
+fuse = 32
+chargers = 3-4
+"""
+        base = tl.free_ports(6)
+        status = os.path.join(self.tmp, "status.json")
+        self.start("sim", self.sim_argv(self.write_site(site), base))
+        tl.wait_control(self.simsock)
+        m = self.master(self.mconf, "--set", "site.status_file=" + status)
+        m.wait_for(r"circuit row-a: its meter is online", timeout=30)
+
+        def board(name):
+            return next(c for c in json.loads(self.ctl("circuits"))
+                        if c["name"] == name)
+
+        def master_circuit(name):
+            try:
+                with open(status) as f:
+                    st = json.load(f)
+            except (OSError, ValueError):
+                return None
+            return next((c for c in st.get("circuits", [])
+                         if c["name"] == name), None)
+
+        def until(what, cond, timeout=60):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if cond():
+                    return
+                time.sleep(0.3)
+            self.fail("%s: row-a %s, master %s" % (
+                what, board("row-a"), master_circuit("row-a")))
+
+        # four 16 A cars on each 32 A board: both boards full, within
+        until("cars charging", lambda: min(board("row-a")["current"]) > 25
+              and min(board("row-b")["current"]) > 25)
+        until("both boards within their fuse", lambda: all(
+            max(board(name)["current"]) <= 32.0
+            for name in ("row-a", "row-b")), timeout=30)
+        # 15 A more of row-a's own load: its cars come down, row-b's not
+        self.assertEqual(self.ctl("circuit row-a load 15"), "ok")
+        until("row-a within its fuse after the step",
+              lambda: max(board("row-a")["current"]) <= 32.0, timeout=30)
+        self.assertGreater(min(board("row-b")["current"]), 25)
+        # ... and what is left goes to row-a's cars (two at 6 A or more)
+        until("row-a's cars share what the step left", lambda: 27.0 <= min(
+            board("row-a")["current"]) and max(board("row-a")["current"])
+            <= 32.0, timeout=30)
+        # its meter silent: its chargers get its offline limit (10 A)
+        self.assertEqual(self.ctl("circuit row-a meter off"), "ok")
+        until("row-a's meter offline in the master",
+              lambda: (master_circuit("row-a") or {}).get("meter", {})
+              .get("online") is False, timeout=30)
+        until("row-a's cars within its offline limit",
+              lambda: max(board("row-a")["current"]) <= 15.0 + 10.0,
+              timeout=30)
+        self.assertEqual(self.ctl("circuit row-a meter on"), "ok")
+        until("row-a's meter back", lambda: (master_circuit("row-a") or {})
+              .get("meter", {}).get("online") is True, timeout=30)
+
     def refused(self, text, base, why):
         r = subprocess.run(self.sim_argv(self.write_site(text), base),
                            capture_output=True, text=True, timeout=30)
