@@ -22,11 +22,16 @@ import test_link as tl  # noqa: E402
 
 @ta.own_tests_only
 class CircuitsRunTest(ta.ApiTest):
+    def meter_values(self, current):
+        """What the circuit's meter measures from its next reading on."""
+        with open(self.vals + ".new", "w") as f:
+            json.dump({"current": current, "voltage": 230.0}, f)
+        os.replace(self.vals + ".new", self.vals)
+
     def circuit_meter(self, current):
         """A Sense CT kit for the circuit, on its own port."""
         self.vals = os.path.join(self.tmp, "circuit.json")
-        with open(self.vals, "w") as f:
-            json.dump({"current": current, "voltage": 230.0}, f)
+        self.meter_values(current)
         port = tl.free_port()
         emu = self.start("circuit-meter", [tl.PY, os.path.join(
             tl.SRC, "tests/proc/meteremu.py"), "sense", "tcp", str(port),
@@ -77,7 +82,8 @@ class CircuitsRunTest(ta.ApiTest):
         self.assertEqual((d["window"], d["target"], d["unit"]),
                          (900, 100.0, "kW"))
         self.assertEqual(d["end"] - d["start"], 900000)
-        self.assertEqual(d["start"] % 900000, 0)   # UTC: on a quarter hour
+        # on a quarter hour (every time zone's offset is whole quarters)
+        self.assertEqual(d["start"] % 900000, 0)
         self.assertTrue(d["start"] <= j["time_ms"] < d["end"])
         # the time before the master's first reading counts at that
         # reading's power (maybe before the 20 A): at most 13.8 kW so far,
@@ -97,6 +103,19 @@ class CircuitsRunTest(ta.ApiTest):
                      "evgroup_demand_target_kilowatts 100.0"):
             self.assertIn(line, metrics)
         self.assertIn("evgroup_demand_projected_kilowatts ", metrics)
+        # 70 A on its L1, above its 63 A less its 1 A margin, for more than
+        # 5 s: an alarm naming the circuit and the phase (none before)
+        self.assertFalse([a for a in j["alarms"]
+                          if a["code"] == "circuit-over-limit"])
+        self.meter_values([70.0, 3.5, 0.0])
+        j = self.wait_status(c, lambda j: any(
+            a["code"] == "circuit-over-limit" for a in j["alarms"]),
+            timeout=20)
+        a = [a for a in j["alarms"] if a["code"] == "circuit-over-limit"]
+        self.assertEqual([(x["source"], x["connector"]) for x in a],
+                         [("row-a", 1)])
+        self.assertIn("row-a L1: 70.0 A measured, above the 62.0 A",
+                      a[0]["text"])
         # its meter stopped: that circuit's meter offline, an alarm and an
         # event; the supply's meter still online
         emu.stop()
@@ -113,8 +132,9 @@ class CircuitsRunTest(ta.ApiTest):
         a = [a for a in j["alarms"] if a["code"] == "circuit-meter-offline"]
         self.assertEqual(a[0]["source"], "row-a")
         self.assertIn("8.0 A per phase", a[0]["text"])
-        self.assertFalse(any(a["code"] == "meter-offline"
-                             for a in j["alarms"]))
+        self.assertFalse(any(a["code"] in ("meter-offline",
+                                           "circuit-over-limit")
+                             for a in j["alarms"]))   # nothing measured
         self.wait_event(c, "circuit-meter-offline", "row-a")
         st, metrics, _ = c.call("GET", "/metrics")
         self.assertIn('evgroup_circuit_meter_online{circuit="row-a"} 0',
