@@ -88,7 +88,13 @@ siteapi_error(int status, const char *field, const char *msg)
 	return answer_error(status, field, msg);
 }
 
-/* Settings that need a restart (sockets, threads, the chargers' list). */
+/*
+ * Settings that need a restart (sockets, threads, the chargers' list, the
+ * circuits' tree: the site runs each circuit by the id it had at the
+ * start, its meter in a thread of its own; a charger moved to another
+ * circuit, or a circuit added, renamed or hung elsewhere, while it runs
+ * would be counted in the wrong one). A circuit's limits change live.
+ */
 bool
 site_needs_restart(const char *section, const char *key)
 {
@@ -97,7 +103,16 @@ site_needs_restart(const char *section, const char *key)
 	    "status_file", "stats_file", "fallback_current", "fallback_timeout",
 	    "offline_after", NULL };
 	static const char *const charger_keys[] = { "name", "host", "port",
-	    "unit_id", "connectors", "phase1", "phase2", NULL };
+	    "unit_id", "connectors", "phase1", "phase2", "circuit", NULL };
+	static const char *const circuit_live[] = { "limit", "margin",
+	    "offline_limit", "imbalance", NULL };
+	bool	 live = false;
+
+	if (strncmp(section, "circuit", 7) == 0) {
+		for (int i = 0; circuit_live[i]; i++)
+			live = live || strcmp(key, circuit_live[i]) == 0;
+		return !live;
+	}
 
 	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
 	    strcmp(section, "web") == 0)

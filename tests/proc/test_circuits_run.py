@@ -139,6 +139,19 @@ class CircuitsRunTest(ta.ApiTest):
         st, metrics, _ = c.call("GET", "/metrics")
         self.assertIn('evgroup_circuit_meter_online{circuit="row-a"} 0',
                       metrics)
+        # a circuit's limit lowered is in force at once; a charger moved
+        # to another circuit waits for the restart (the tree is the
+        # start's), so does a circuit's parent
+        st, r, _ = c.call("PUT", "/api/config/circuit1", {"limit": 50})
+        self.assertEqual((st, r["in_force"]), (200, ["circuit1.limit"]), r)
+        self.wait_status(c, lambda j: j["circuits"][0]["limit"] == 50.0)
+        st, r, _ = c.call("PUT", "/api/config/charger2", {"circuit": "row-a"})
+        self.assertEqual((st, r["after_restart"]), (200, ["charger2.circuit"]),
+                         r)
+        j = self.wait_status(c, lambda j: j["restart_needed"])
+        self.assertEqual([cn["circuit"] for cn in j["connectors"]],
+                         ["row-a", "supply"])
+        self.assertEqual(j["circuits"][0]["chargers"], ["bay-001"])
 
     def test_external_limit_roles_input_and_expiry(self):
         self.site()      # a 100 A supply
