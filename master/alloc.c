@@ -17,7 +17,17 @@
  *     class rises together (max-min fair, 0.1 A steps) until a phase is
  *     full or a connector reaches its maximum;
  *  6. idle cars (offered, drawing nothing) at their minimum in what is
- *     left.
+ *     left;
+ *  7. the unbalanced-load limits: single- and two-phase cars on the
+ *     phase that carries the most are lowered (then paused) until the
+ *     difference is within the limit, and what that frees is shared
+ *     again.
+ *
+ * Circuits (alloc.h): every limit above is kept per resource: each phase
+ * of each circuit (a connector counts on its circuit and on every one
+ * above it) and the demand target's power. A circuit is one more set of
+ * phases to keep within its limit; admission, filling and the top-up
+ * treat them all alike, so fairness is max-min over the whole tree.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +42,23 @@ struct work {
 	uint32_t	*cls;		/* admitted, by class, in admission order */
 	int32_t		*cap;		/* most a connector may get now */
 	int32_t		*room;		/* cap - minimum, while filling */
+	int32_t		*cap0;		/* cap before the phase balance */
 	uint8_t		*mask;		/* phases each connector charges on */
 	uint8_t		*flag;
+	uint8_t		*circ;		/* its circuit (alloc_res_circuit) */
+	int8_t		*bal_phase;	/* lowered for the phase balance */
+	uint8_t		*bal_circ;	/* of this circuit */
+	const struct alloc_res *res;
 };
 
-enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4 };
+enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8,
+    F_LOWERED = 16 };
 
 size_t
 alloc_work_size(size_t n)
 {
 	return n * (2 * sizeof(uint64_t) + 3 * sizeof(uint32_t) +
-	    2 * sizeof(int32_t) + 2);
+	    3 * sizeof(int32_t) + 5);
 }
 
 static void
@@ -55,8 +71,12 @@ work_init(struct work *w, void *mem, size_t n)
 	w->cls = w->byroom + n;
 	w->cap = (int32_t *)(w->cls + n);
 	w->room = w->cap + n;
-	w->mask = (uint8_t *)(w->room + n);
+	w->cap0 = w->room + n;
+	w->mask = (uint8_t *)(w->cap0 + n);
 	w->flag = w->mask + n;
+	w->circ = w->flag + n;
+	w->bal_phase = (int8_t *)(w->circ + n);
+	w->bal_circ = (uint8_t *)(w->bal_phase + n);
 }
 
 static int32_t
@@ -72,6 +92,145 @@ alloc_wired(enum phase_conn pc)
 	static const uint8_t mask[] = { 0, 1, 2, 4, 7, 7, 7 };
 
 	return (unsigned)pc <= PHASE_L3L1L2 ? mask[pc] : 0;
+}
+
+/* --- resources (alloc.h) -------------------------------------------------- */
+
+void
+alloc_res_init(struct alloc_res *r, const struct alloc_site *s)
+{
+	size_t	 nc = s->circuit != NULL ? s->ncircuits : 0;
+
+	if (nc > ALLOC_CIRCUITS_MAX - 1)
+		nc = ALLOC_CIRCUITS_MAX - 1;
+	r->nc = (int)nc + 1;
+	r->anc[0] = 1;
+	for (int id = 1; id < r->nc; id++) {
+		int	 parent = s->circuit[id - 1].parent;
+
+		/* A parent comes first (alloc.h); one that does not is
+		 * taken as the supply, which every current counts on. */
+		if (parent < 0 || parent >= id)
+			parent = 0;
+		r->anc[id] = r->anc[parent] | (uint64_t)1 << id;
+	}
+	r->power = s->power_capped ? r->nc * EVG_PHASES : -1;
+	r->n = r->nc * EVG_PHASES + (s->power_capped ? 1 : 0);
+}
+
+uint8_t
+alloc_res_circuit(const struct alloc_res *r, uint8_t circuit)
+{
+	return circuit < r->nc ? circuit : 0;
+}
+
+static inline void
+res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
+    uint8_t mask, int32_t add)
+{
+	uint64_t a = r->anc[circuit < r->nc ? circuit : 0];
+
+	/* the supply alone: its three phases */
+	if (a == 1) {
+		used[0] += (mask & 1) ? add : 0;
+		used[1] += (mask & 2) ? add : 0;
+		used[2] += (mask & 4) ? add : 0;
+		a = 0;
+	}
+	while (a != 0) {
+		int	 id = __builtin_ctzll(a);
+
+		a &= a - 1;
+		for (int p = 0; p < EVG_PHASES; p++)
+			if (mask >> p & 1)
+				used[id * EVG_PHASES + p] += add;
+	}
+	if (r->power >= 0)
+		used[r->power] += add * __builtin_popcount(mask);
+}
+
+void
+alloc_res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
+    uint8_t mask, int32_t add)
+{
+	res_take(r, used, circuit, mask, add);
+}
+
+/* The resource of connector (circuit, mask) with the least room per 0.1 A
+ * it takes, and that room (INT32_MAX: none, an empty mask). */
+static inline int
+res_tightest(const struct alloc_res *r, const int32_t *used,
+    const int32_t *lim, uint8_t circuit, uint8_t mask, int32_t *room)
+{
+	uint64_t a = r->anc[circuit < r->nc ? circuit : 0];
+	int	 best = -1, k = __builtin_popcount(mask);
+
+	*room = INT32_MAX;
+	if (k == 0)
+		return -1;
+	if (a == 1 && r->power < 0) {	/* the supply alone */
+		for (int p = 0; p < EVG_PHASES; p++)
+			if ((mask >> p & 1) && lim[p] - used[p] < *room) {
+				*room = lim[p] - used[p];
+				best = p;
+			}
+		return best;
+	}
+	while (a != 0) {
+		int	 id = __builtin_ctzll(a);
+
+		a &= a - 1;
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int	 x = id * EVG_PHASES + p;
+
+			if ((mask >> p & 1) && lim[x] - used[x] < *room) {
+				*room = lim[x] - used[x];
+				best = x;
+			}
+		}
+	}
+	if (r->power >= 0) {
+		int32_t	 left = lim[r->power] - used[r->power];
+		/* floor division: a negative room stays negative */
+		int32_t	 per = left >= 0 ? left / k : -((-left + k - 1) / k);
+
+		if (per < *room) {
+			*room = per;
+			best = r->power;
+		}
+	}
+	return best;
+}
+
+int32_t
+alloc_res_room(const struct alloc_res *r, const int32_t *used,
+    const int32_t *lim, uint8_t circuit, uint8_t mask)
+{
+	int32_t	 room;
+
+	(void)res_tightest(r, used, lim, circuit, mask, &room);
+	return room;
+}
+
+static inline bool
+res_fits(const struct alloc_res *r, const int32_t *used, const int32_t *lim,
+    uint8_t circuit, uint8_t mask, int32_t add)
+{
+	int32_t	 room;
+
+	(void)res_tightest(r, used, lim, circuit, mask, &room);
+	return room >= add;
+}
+
+void
+alloc_res_hard(const struct alloc_res *r, const struct alloc_out *o,
+    int32_t *lim)
+{
+	for (int id = 0; id < r->nc; id++)
+		for (int p = 0; p < EVG_PHASES; p++)
+			lim[id * EVG_PHASES + p] = o->c_hard_da[id][p];
+	if (r->power >= 0)
+		lim[r->power] = o->power_cap_da;
 }
 
 #define IDX_BITS	24	/* the index, in the key's low bits */
@@ -187,10 +346,110 @@ alloc_building(const struct alloc_site *s, const struct alloc_conn *c,
 	return s->clamp_da[p] - ev;
 }
 
+/* The supply's limit per phase: the main fuse, or a limit set from
+ * outside when that is lower (it never raises one). */
+static int32_t
+supply_limit(const struct alloc_site *s, int p)
+{
+	return s->external && s->external_da[p] < s->site_limit_da ?
+	    s->external_da[p] : s->site_limit_da;
+}
+
+/* What the chargers may take without a measured building: the group
+ * limit, or the offline limit while the meter is silent; a limit set
+ * from outside caps it too (the building behind it is unknown: the
+ * chargers are all that can be kept under it). */
+static int32_t
+unmeasured_limit(const struct alloc_site *s, int p)
+{
+	int32_t	 hard = s->group_limit_da;
+
+	if (s->mode != ALLOC_STATIC && s->offline_limit_da < hard)
+		hard = s->offline_limit_da;
+	if (s->external && s->external_da[p] < hard)
+		hard = s->external_da[p];
+	return hard;
+}
+
+void
+alloc_circuit_draws(const struct alloc_res *r, const struct alloc_conn *c,
+    size_t n, int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES])
+{
+	memset(ev, 0, (size_t)r->nc * sizeof(ev[0]));
+	for (size_t i = 0; i < n; i++) {
+		/* the circuits it is in, the supply aside */
+		uint64_t in = r->anc[alloc_res_circuit(r, c[i].circuit)] &
+		    ~(uint64_t)1;
+
+		if (!c[i].online)
+			continue;
+		while (in != 0) {
+			int	 id = __builtin_ctzll(in);
+
+			in &= in - 1;
+			for (int p = 0; p < EVG_PHASES; p++)
+				ev[id][p] += at_least0(c[i].draw_da[p]);
+		}
+	}
+}
+
+/*
+ * The circuits' limits (alloc.h), deepest first: a circuit with a meter
+ * that answers takes its own load (the clamp less what its chargers said
+ * they draw, when the clamps count them; only chargers that answer: an
+ * offline one's old reading is no reading, and what it may draw is
+ * reserved on top); one whose meter is silent gives its chargers only
+ * its offline limit. A circuit without a meter knows only what the
+ * metered circuits below it measure: any other load on it is unknown,
+ * its limit is for the chargers.
+ */
+static void
+circuit_limits(const struct alloc_site *s, const struct alloc_res *r,
+    const struct alloc_conn *c, size_t n, struct alloc_out *o)
+{
+	int32_t	 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+
+	alloc_circuit_draws(r, c, n, ev);
+	for (int id = 1; id < r->nc; id++)
+		for (int p = 0; p < EVG_PHASES; p++)
+			o->c_nonev_da[id][p] = 0;
+	for (int id = r->nc - 1; id >= 1; id--) {
+		const struct alloc_circuit *k = &s->circuit[id - 1];
+
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 hard, nonev = o->c_nonev_da[id][p];
+
+			if (k->metered && k->meter_online)
+				nonev = k->building_given ? k->building_da[p] :
+				    k->chargers_in_clamps ? k->clamp_da[p] -
+				    ev[id][p] : k->clamp_da[p];
+			if (k->metered && !k->meter_online) {
+				/* Its load unknown: its offline limit. */
+				nonev = 0;
+				hard = k->limit_da - k->margin_da;
+				if (k->offline_limit_da < hard)
+					hard = k->offline_limit_da;
+			} else	/* export never raises what a fuse carries */
+				hard = k->limit_da - at_least0(nonev) -
+				    k->margin_da;
+			o->c_nonev_da[id][p] = nonev;
+			o->c_hard_da[id][p] = at_least0(hard);
+			/* the load known below counts above too */
+			if (k->parent > 0 && k->parent < id &&
+			    !(s->circuit[k->parent - 1].metered &&
+			    s->circuit[k->parent - 1].meter_online))
+				o->c_nonev_da[k->parent][p] += at_least0(nonev);
+		}
+	}
+}
+
 void
 alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
     size_t n, struct alloc_out *o)
 {
+	struct alloc_res r;
+
+	alloc_res_init(&r, s);
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 hard;
 		bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
@@ -198,14 +457,11 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 
 		o->nonev_da[p] = !measured ? 0 : s->building_given ?
 		    s->building_da[p] : alloc_building(s, c, n, p);
-		if (s->mode == ALLOC_STATIC)
-			hard = s->group_limit_da;
-		else if (!measured)	/* no meter: the conservative limit */
-			hard = s->offline_limit_da < s->group_limit_da ?
-			    s->offline_limit_da : s->group_limit_da;
+		if (!measured)	/* static, or no meter: what the chargers get */
+			hard = unmeasured_limit(s, p);
 		else {
 			/* Export never raises what the fuse may carry. */
-			hard = s->site_limit_da - at_least0(o->nonev_da[p]) -
+			hard = supply_limit(s, p) - at_least0(o->nonev_da[p]) -
 			    s->margin_da;
 			if (hard > s->group_limit_da)
 				hard = s->group_limit_da;
@@ -221,7 +477,13 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 		} else
 			o->soft_da[p] = o->hard_da[p];
 		o->used_da[p] = 0;
+		o->c_hard_da[0][p] = o->hard_da[p];
+		o->c_nonev_da[0][p] = o->nonev_da[p];
 	}
+	circuit_limits(s, &r, c, n, o);
+	memset(o->c_used_da, 0, sizeof(o->c_used_da));
+	o->power_cap_da = s->power_capped ? at_least0(s->power_cap_da) : -1;
+	o->power_used_da = 0;
 }
 
 /* --- what is learnt per connector ---------------------------------------- */
@@ -345,20 +607,6 @@ fits(const int32_t *used, const int32_t *lim, uint8_t mask, int32_t add)
 	return true;
 }
 
-/* The phase of mask with the least room left under lim (the one that
- * binds), or -1 for an empty mask. */
-static int
-tightest(const int32_t *used, const int32_t *lim, uint8_t mask)
-{
-	int	 best = -1;
-
-	for (int p = 0; p < EVG_PHASES; p++)
-		if ((mask >> p & 1) && (best < 0 ||
-		    lim[p] - used[p] < lim[best] - used[best]))
-			best = p;
-	return best;
-}
-
 static void
 why_set(struct conn_why *w, enum conn_reason r, int phase, uint64_t until)
 {
@@ -376,21 +624,33 @@ take(int32_t *used, uint8_t mask, int32_t add)
 			used[p] += add;
 }
 
+/* Does connector (circuit, mask) count on resource x? */
+static bool
+res_uses(const struct alloc_res *r, uint8_t circuit, uint8_t mask, int x)
+{
+	if (x == r->power)
+		return mask != 0;
+	return (mask >> (x % EVG_PHASES) & 1) &&
+	    (r->anc[alloc_res_circuit(r, circuit)] >> (x / EVG_PHASES) & 1);
+}
+
 /*
  * Raises the admitted connectors of one priority class above their
  * minimum: all together by a common level L, so that they stay within
  * 0.1 A of each other (max-min fair), until each reaches its cap or a
- * phase it uses is full. O(n log n).
+ * resource it uses (a phase of its circuit or of one above it, the
+ * demand target's power) is full. O(n log n + events x resources).
  */
 static void
 fill_class(struct work *w, const uint32_t *member, size_t nm,
     const int32_t *lim, int32_t *used, int32_t *offers)
 {
+	const struct alloc_res *res = w->res;
 	const int32_t *cap = w->cap;
 	int32_t	*room = w->room;
 	size_t	 na = 0, next = 0;
 	int32_t	 level = 0;
-	int	 k[EVG_PHASES] = { 0 };
+	int32_t	 k[ALLOC_RES_MAX] = { 0 };
 
 	for (size_t r = 0; r < nm; r++) {
 		uint32_t i = member[r];
@@ -400,8 +660,7 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 			continue;
 		w->flag[i] |= F_ACTIVE;
 		w->byroom[na++] = i;
-		for (int p = 0; p < EVG_PHASES; p++)
-			k[p] += w->mask[i] >> p & 1;
+		res_take(res, k, w->circ[i], w->mask[i], 1);
 	}
 	/* By headroom: cap events come in this order. Ties freeze at the
 	 * same level, so their order does not matter. */
@@ -422,19 +681,19 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 		if (next == na)
 			break;
 		d = room[w->byroom[next]] - level;
-		for (int p = 0; p < EVG_PHASES; p++) {
-			if (k[p] == 0)
+		for (int x = 0; x < res->n; x++) {
+			if (k[x] == 0)
 				continue;
-			step = (lim[p] - used[p]) / k[p];
+			step = (lim[x] - used[x]) / k[x];
 			if (step < d) {
 				d = step;
-				bottleneck = p;
+				bottleneck = x;
 			}
 		}
 		if (d > 0) {
 			level += d;
-			for (int p = 0; p < EVG_PHASES; p++)
-				used[p] += d * k[p];
+			for (int x = 0; x < res->n; x++)
+				used[x] += d * k[x];
 		}
 		if (bottleneck < 0) {
 			/* Connectors at their cap stop here. */
@@ -445,37 +704,39 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 					continue;
 				w->flag[i] &= (uint8_t)~F_ACTIVE;
 				offers[i] += level;
-				for (int p = 0; p < EVG_PHASES; p++)
-					k[p] -= w->mask[i] >> p & 1;
+				res_take(res, k, w->circ[i], w->mask[i],
+				    -1);
 			}
 			continue;
 		}
-		/* Phase `bottleneck` is full but for less than 0.1 A per
+		/* Resource `bottleneck` is full but for less than 0.1 A per
 		 * connector on it: hand out what is left one step each, in
-		 * admission order, then freeze everyone on that phase. */
+		 * admission order, then freeze everyone on it. */
 		for (size_t r = 0; r < nm; r++) {
 			uint32_t i = member[r];
 
-			if (!(w->flag[i] & F_ACTIVE) ||
-			    !(w->mask[i] >> bottleneck & 1))
+			if (!(w->flag[i] & F_ACTIVE) || !res_uses(res,
+			    w->circ[i], w->mask[i], bottleneck))
 				continue;
 			w->flag[i] &= (uint8_t)~F_ACTIVE;
 			offers[i] += level;
-			for (int p = 0; p < EVG_PHASES; p++)
-				k[p] -= w->mask[i] >> p & 1;
-			if (offers[i] < cap[i] && fits(used, lim, w->mask[i], 1)) {
+			res_take(res, k, w->circ[i], w->mask[i], -1);
+			if (offers[i] < cap[i] && res_fits(res, used, lim,
+			    w->circ[i], w->mask[i], 1)) {
 				offers[i] += 1;
-				take(used, w->mask[i], 1);
+				res_take(res, used, w->circ[i],
+				    w->mask[i], 1);
 			}
 		}
 	}
 }
 
 /*
- * What filling leaves: a phase with less than 0.1 A per connector on it,
- * or steps that a three-phase connector took and that blocked others.
- * Sweep the class in admission order, 0.1 A each, until nobody fits; two
- * connectors on the same phases stay within 0.1 A of each other.
+ * What filling leaves: a resource with less than 0.1 A per connector on
+ * it, or steps that a three-phase connector took and that blocked
+ * others. Sweep the class in admission order, 0.1 A each, until nobody
+ * fits; two connectors on the same resources stay within 0.1 A of each
+ * other.
  */
 static void
 topup_class(struct work *w, const uint32_t *member, size_t nm,
@@ -484,7 +745,7 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 	bool	 more = true;
 
 	/* F_ACTIVE marks who may still take a step; one that does not fit
-	 * never will (the phases only fill up). */
+	 * never will (the resources only fill up). */
 	for (size_t r = 0; r < nm; r++)
 		w->flag[member[r]] |= F_ACTIVE;
 	while (more) {
@@ -494,13 +755,14 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 
 			if (!(w->flag[i] & F_ACTIVE))
 				continue;
-			if (offers[i] >= w->cap[i] ||
-			    !fits(used, lim, w->mask[i], 1)) {
+			if (offers[i] >= w->cap[i] || !res_fits(w->res, used,
+			    lim, w->circ[i], w->mask[i], 1)) {
 				w->flag[i] &= (uint8_t)~F_ACTIVE;
 				continue;
 			}
 			offers[i] += 1;
-			take(used, w->mask[i], 1);
+			res_take(w->res, used, w->circ[i], w->mask[i],
+			    1);
 			more = true;
 		}
 	}
@@ -534,25 +796,97 @@ steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
 	memcpy(w->cls + b, w->byroom, nm * sizeof(*w->cls));
 }
 
+/* Which limit a full phase of the supply is at: the surplus below what
+ * the fuse allows, else the group limit, the meter-offline limit, a
+ * limit from outside or what the fuse leaves above the building
+ * (alloc_limits()). */
+static enum conn_reason
+limit_reason(const struct alloc_site *s, const struct alloc_out *o,
+    const int32_t *lim, int p)
+{
+	bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
+	    s->clamp_enabled[p];
+	int32_t	 fuse;
+
+	if (lim[p] < o->hard_da[p])
+		return REASON_SURPLUS_LIMIT;
+	if (!measured) {
+		int32_t	 k = unmeasured_limit(s, p);
+
+		if (s->external && s->external_da[p] == k &&
+		    k < s->group_limit_da && (s->mode == ALLOC_STATIC ||
+		    k < s->offline_limit_da))
+			return REASON_EXTERNAL_LIMIT;
+		return s->mode != ALLOC_STATIC &&
+		    s->offline_limit_da < s->group_limit_da ?
+		    REASON_METER_OFFLINE_LIMIT : REASON_GROUP_LIMIT;
+	}
+	/* the group limit only where it is below what the fuse leaves */
+	fuse = supply_limit(s, p) - at_least0(o->nonev_da[p]) - s->margin_da;
+	if (s->group_limit_da < fuse)
+		return REASON_GROUP_LIMIT;
+	return supply_limit(s, p) < s->site_limit_da ? REASON_EXTERNAL_LIMIT :
+	    REASON_SUPPLY_LIMIT;
+}
+
+/*
+ * The reason a full resource x gives: a phase of the supply (the surplus,
+ * the group limit, the meter-offline limit, a limit from outside or the
+ * fuse less the building), of a circuit (its limit less its load, or its
+ * offline limit while its meter is silent), or the demand target's power.
+ */
+static void
+why_full(const struct alloc_site *s, const struct alloc_out *o,
+    const struct alloc_res *r, const int32_t *lim, int x, bool none,
+    struct conn_why *w)
+{
+	enum conn_reason why;
+	int	 id = x / EVG_PHASES, p = x % EVG_PHASES;
+
+	if (x < 0) {
+		why_set(w, REASON_SUPPLY_LIMIT, -1, 0);
+		return;
+	}
+	if (x == r->power) {
+		why_set(w, REASON_DEMAND_LIMIT, -1, 0);
+		return;
+	}
+	if (id > 0) {
+		const struct alloc_circuit *k = &s->circuit[id - 1];
+
+		why = k->metered && !k->meter_online ?
+		    REASON_CIRCUIT_METER_OFFLINE : REASON_CIRCUIT_LIMIT;
+	} else if (none)
+		why = REASON_NO_ROOM;
+	else
+		why = limit_reason(s, o, lim, p);
+	why_set(w, why, p, 0);
+	w->circuit = (uint8_t)id;
+}
+
 /*
  * May connector i be admitted at its minimum, on top of what is used:
  * it wants current and may have it, is not resting after a rotation
- * pause, fits under the fuse and, in green mode, its surplus has held
- * for the start delay (or failed for less than the stop delay). *w gets
- * why not (alloc_compute() may still change it, explain()).
+ * pause, fits under every limit it counts on (the fuse, its circuits',
+ * the demand target) and, in green mode, its surplus has held for the
+ * start delay (or failed for less than the stop delay). *w gets why not
+ * (alloc_compute() may still change it, explain()).
  */
 static bool
 admissible(const struct alloc_site *s, const struct alloc_conn *ci,
-    struct alloc_memo *mi, int32_t cap, uint8_t mask, bool zero,
-    const int32_t *used, const int32_t *used_soft, const struct alloc_out *o,
-    uint64_t now, struct conn_why *w)
+    struct alloc_memo *mi, const struct work *wk, uint32_t i, bool zero,
+    const int32_t *used, const int32_t *hard, const int32_t *used_soft,
+    const struct alloc_out *o, uint64_t now, struct conn_why *w)
 {
 	bool	 running = mi->offer_da > 0, soft_ok;
+	uint8_t	 mask = wk->mask[i];
+	int32_t	 room;
+	int	 x;
 
 	why_set(w, REASON_NONE, -1, 0);
 	if (!ci->online || !ci->demand)
 		return false;
-	if (cap < ci->min_da || zero) {
+	if (wk->cap[i] < ci->min_da || zero) {
 		why_set(w, zero ? REASON_OFFLINE_ZERO : REASON_BELOW_MINIMUM,
 		    -1, 0);
 		return false;
@@ -565,9 +899,10 @@ admissible(const struct alloc_site *s, const struct alloc_conn *ci,
 		    mi->since_ms + s->min_pause_ms);
 		return false;
 	}
-	if (!fits(used, o->hard_da, mask, ci->min_da)) {
-		why_set(w, REASON_NO_ROOM, tightest(used, o->hard_da, mask), 0);
-		return false;	/* the fuse first, always */
+	x = res_tightest(wk->res, used, hard, wk->circ[i], mask, &room);
+	if (room < ci->min_da) {
+		why_full(s, o, wk->res, hard, x, true, w);
+		return false;	/* the fuses first, always */
 	}
 	soft_ok = fits(used_soft, o->soft_da, mask, ci->min_da);
 	if (s->mode == ALLOC_GREEN) {
@@ -594,45 +929,24 @@ admissible(const struct alloc_site *s, const struct alloc_conn *ci,
 	return true;
 }
 
-/* Which limit a full phase is at: the surplus below what the fuse
- * allows, else the group limit, the meter-offline limit or what the fuse
- * leaves above the building (alloc_limits()). */
-static enum conn_reason
-limit_reason(const struct alloc_site *s, const struct alloc_out *o,
-    const int32_t *lim, int p)
-{
-	bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
-	    s->clamp_enabled[p];
-
-	if (lim[p] < o->hard_da[p])
-		return REASON_SURPLUS_LIMIT;
-	if (s->mode == ALLOC_STATIC)
-		return REASON_GROUP_LIMIT;
-	if (!measured)
-		return s->offline_limit_da < s->group_limit_da ?
-		    REASON_METER_OFFLINE_LIMIT : REASON_GROUP_LIMIT;
-	/* the group limit only where it is below what the fuse leaves */
-	return s->group_limit_da < s->site_limit_da - at_least0(o->nonev_da[p]) -
-	    s->margin_da ? REASON_GROUP_LIMIT : REASON_SUPPLY_LIMIT;
-}
-
 /*
  * The reason that binds, once everything is decided (the memo updated):
  * for a connector offered nothing, a car that takes nothing, a cut by
- * the supply, a rest, or why it was not admitted; for one offered
- * current, its cap (maximum, reclaim, strategy, idle) or the phase that
- * is full (fill_class() and topup_class() raise every connector until
- * one or the other).
+ * the supply, the phase balance, a rest, or why it was not admitted; for
+ * one offered current, its cap (maximum, reclaim, strategy, idle), the
+ * phase balance, or the resource that is full (fill_class() and
+ * topup_class() raise every connector until one or the other).
  */
 static void
 explain(const struct alloc_site *s, const struct alloc_conn *c,
     const struct alloc_memo *m, size_t n, uint64_t now, const struct work *w,
-    const int32_t *lim, const int32_t *offers, const struct alloc_out *o,
-    bool minimise, struct conn_why *why)
+    const int32_t *lim, const int32_t *used, const int32_t *offers,
+    const struct alloc_out *o, bool minimise, struct conn_why *why)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct conn_why *y = &why[i];
-		int	 p;
+		int32_t	 room;
+		int	 x;
 
 		if (!c[i].online) {
 			why_set(y, REASON_CHARGER_OFFLINE, -1, 0);
@@ -641,6 +955,11 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
 		}
 		if (!c[i].demand) {
 			why_set(y, REASON_NONE, -1, 0);
+			continue;
+		}
+		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap0[i]) {
+			why_set(y, REASON_IMBALANCE_LIMIT, w->bal_phase[i], 0);
+			y->circuit = w->bal_circ[i];
 			continue;
 		}
 		if (offers[i] == 0) {
@@ -665,9 +984,9 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
 			    REASON_AT_MAX, -1, 0);
 			continue;
 		}
-		p = tightest(o->used_da, lim, w->mask[i]);
-		why_set(y, p < 0 ? REASON_SUPPLY_LIMIT :
-		    limit_reason(s, o, lim, p), p, 0);
+		x = res_tightest(w->res, used, lim, w->circ[i], w->mask[i],
+		    &room);
+		why_full(s, o, w->res, lim, x, false, y);
 	}
 }
 
@@ -696,32 +1015,385 @@ alloc_green_timers(const struct alloc_site *s, const struct alloc_conn *c,
 	}
 }
 
+/*
+ * The unbalanced-load limits (alloc.h): for the supply and each circuit
+ * with one, the phases' currents (the load measured there and what the
+ * chargers below it are counted at) may differ by at most the limit.
+ * Three-phase cars load every phase alike: only the cars on the phase
+ * that carries the most and not on the one that carries the least can
+ * narrow the gap.
+ */
+static int32_t
+gap(const struct alloc_out *o, const int32_t *used, int id, int32_t limit,
+    int *hi, int *lo)
+{
+	int32_t	 tot[EVG_PHASES];
+
+	*hi = *lo = 0;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		tot[p] = o->c_nonev_da[id][p] + used[id * EVG_PHASES + p];
+		if (tot[p] > tot[*hi])
+			*hi = p;
+		if (tot[p] < tot[*lo])
+			*lo = p;
+	}
+	return tot[*hi] - tot[*lo] - limit;
+}
+
+/* Marks (F_ACTIVE) the cars of circuit id that widen the gap between hi
+ * and lo and are offered current; their offers are kept in room. */
+static bool
+wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
+    int lo)
+{
+	bool	 any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t	 m = w->mask[i];
+
+		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
+		if (offers[i] == 0 || !(m >> hi & 1) || (m >> lo & 1) ||
+		    !(w->res->anc[w->circ[i]] >> id & 1))
+			continue;
+		w->flag[i] |= F_ACTIVE;
+		w->room[i] = offers[i];	/* before */
+		any = true;
+	}
+	return any;
+}
+
+static void
+lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
+    int32_t to, int id, int hi)
+{
+	res_take(w->res, used, w->circ[i], w->mask[i], to - offers[i]);
+	offers[i] = to;
+	w->flag[i] |= F_BALANCED | F_LOWERED;
+	w->bal_phase[i] = (int8_t)hi;
+	w->bal_circ[i] = (uint8_t)id;
+}
+
+/*
+ * One step for circuit id: the cars that widen its gap are lowered
+ * together from the top (the highest offers first, none below its
+ * minimum), then paused, last admitted first, until the gap is within
+ * the limit; what that frees beyond the excess goes back to them.
+ * Returns whether anything was lowered.
+ */
+static bool
+balance_once(const struct alloc_conn *c, size_t n, struct work *w,
+    const struct alloc_out *o, int32_t *used, int32_t *offers, int id,
+    int32_t limit)
+{
+	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0;
+	int	 hi, lo;
+
+	excess = gap(o, used, id, limit, &hi, &lo);
+	if (excess <= 0 || !wideners(w, n, offers, id, hi, lo))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((w->flag[i] & F_ACTIVE) && offers[i] > hi_l)
+			hi_l = offers[i];
+	/* the level L (binary search): offers above it, cut to it (none
+	 * below its minimum), free enough */
+	while (lo_l < hi_l) {
+		int32_t	 mid = lo_l + (hi_l - lo_l + 1) / 2;
+
+		got = 0;
+		for (size_t i = 0; i < n; i++) {
+			int32_t	 to = mid > c[i].min_da ? mid : c[i].min_da;
+
+			if ((w->flag[i] & F_ACTIVE) && offers[i] > to)
+				got += offers[i] - to;
+		}
+		if (got >= excess)
+			lo_l = mid;	/* enough: maybe higher */
+		else
+			hi_l = mid - 1;
+	}
+	got = 0;
+	for (size_t i = 0; i < n; i++) {
+		int32_t	 to = lo_l > c[i].min_da ? lo_l : c[i].min_da;
+
+		if (!(w->flag[i] & F_ACTIVE) || offers[i] <= to)
+			continue;
+		got += offers[i] - to;
+		lower(w, used, offers, (uint32_t)i, to, id, hi);
+	}
+	/* Lowered to a level: what that frees beyond the excess goes
+	 * back, 0.1 A each in admission order (fewer than those lowered
+	 * to it), so that the gap is the limit exactly. */
+	for (size_t k = 0; k < n && got > excess; k++) {
+		uint32_t i = w->order[k];
+
+		if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
+		    lo_l < c[i].min_da)
+			continue;
+		offers[i]++;
+		res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		got--;
+	}
+	/* At their minimum and still over: pause, the last admitted
+	 * first. */
+	for (size_t k = n; got < excess && k-- > 0;) {
+		uint32_t i = w->order[k];
+
+		if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0)
+			continue;
+		got += offers[i];
+		lower(w, used, offers, i, 0, id, hi);
+	}
+	/* A pause frees a whole minimum: the rest goes back to those
+	 * still running, 0.1 A each in turn, up to what they had. */
+	for (bool more = true; more && got > excess;) {
+		more = false;
+		for (size_t k = 0; k < n && got > excess; k++) {
+			uint32_t i = w->order[k];
+
+			if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0 ||
+			    offers[i] >= w->room[i])
+				continue;
+			offers[i]++;
+			res_take(w->res, used, w->circ[i], w->mask[i],
+			    1);
+			got--;
+			more = true;
+		}
+	}
+	return true;
+}
+
+/*
+ * Every imbalance limit, the deepest circuits first and then again until
+ * none moves (lowering a car for one circuit changes the gap of those
+ * above and below it). Limits that keep pulling against each other past
+ * a few sweeps: every car that widens a gap still over its limit
+ * pauses. Where the building alone is over a limit, every such car
+ * pauses and that is all that can be done. What is lowered stays there
+ * this cycle (its cap). Returns whether anything was lowered.
+ */
+#define BALANCE_SWEEPS	8
+
+static bool
+balance(const struct alloc_site *s, const struct alloc_conn *c, size_t n,
+    struct work *w, const struct alloc_out *o, int32_t *used,
+    int32_t *offers)
+{
+	const struct alloc_res *r = w->res;
+	bool	 changed = false, again = true;
+
+	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
+		again = false;
+		for (int id = r->nc - 1; id >= 0; id--) {
+			int32_t	 limit = id == 0 ? s->imbalance_da :
+			    s->circuit[id - 1].imbalance_da;
+
+			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
+			    balance_once(c, n, w, o, used, offers, id, limit);
+			    k++)
+				again = changed = true;
+		}
+	}
+	for (int id = r->nc - 1; again && id >= 0; id--) {
+		int32_t	 limit = id == 0 ? s->imbalance_da :
+		    s->circuit[id - 1].imbalance_da;
+		int	 hi, lo;
+
+		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
+		    wideners(w, n, offers, id, hi, lo)) {
+			for (size_t i = 0; i < n; i++)
+				if (w->flag[i] & F_ACTIVE)
+					lower(w, used, offers, (uint32_t)i, 0,
+					    id, hi);
+			id = r->nc;	/* from the deepest again */
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
+		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i])
+			w->cap[i] = offers[i];
+	}
+	return changed;
+}
+
+/* Would 0.1 A more for connector i keep every imbalance limit it counts
+ * under (or at least not widen a gap already over)? */
+static bool
+balance_allows(const struct alloc_site *s, const struct work *w,
+    const struct alloc_out *o, int32_t *used, uint32_t i)
+{
+	uint64_t a = w->res->anc[w->circ[i]];
+	bool	 ok = true;
+
+	while (a != 0 && ok) {
+		int	 id = __builtin_ctzll(a), hi, lo;
+		int32_t	 limit = id == 0 ? s->imbalance_da :
+		    s->circuit[id - 1].imbalance_da, before, after;
+
+		a &= a - 1;
+		if (limit <= 0)
+			continue;
+		before = gap(o, used, id, limit, &hi, &lo);
+		res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		after = gap(o, used, id, limit, &hi, &lo);
+		res_take(w->res, used, w->circ[i], w->mask[i], -1);
+		ok = after <= 0 || after <= before;
+	}
+	return ok;
+}
+
+/*
+ * After the phase balance: a car lowered for one gap may have room again
+ * once others moved. Every running car below its own cap takes 0.1 A at
+ * a time, in admission order, while every limit and every gap allows.
+ */
+static void
+balance_topup(const struct alloc_site *s, struct work *w, size_t n,
+    const struct alloc_out *o, const int32_t *lim, int32_t *used,
+    int32_t *offers, const int32_t *cap)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = w->order[k];
+
+		if ((w->flag[i] & F_ADMITTED) && offers[i] > 0 &&
+		    offers[i] < cap[i])
+			w->flag[i] |= F_ACTIVE;
+	}
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t k = 0; k < n; k++) {
+			uint32_t i = w->order[k];
+
+			if (!(w->flag[i] & F_ACTIVE))
+				continue;
+			if (offers[i] >= cap[i] || !res_fits(w->res, used, lim,
+			    w->circ[i], w->mask[i], 1)) {
+				w->flag[i] &= (uint8_t)~F_ACTIVE;
+				continue;
+			}
+			/* a gap may open again as others rise: it stays */
+			if (!balance_allows(s, w, o, used, i))
+				continue;
+			offers[i]++;
+			res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			more = true;
+		}
+	}
+}
+
+/* The admitted, grouped by priority class (highest first), each class in
+ * admission order, into w->cls; end[k] is where class k ends. */
+static int
+classes(struct work *w, const struct alloc_conn *c, size_t n,
+    size_t end[64])
+{
+	int	 prio[64], nprio = 0;
+
+	for (size_t r = 0; r < n; r++) {
+		uint32_t i = w->order[r];
+		int	 k;
+
+		if (!(w->flag[i] & F_ADMITTED))
+			continue;
+		for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
+			;
+		if (k == nprio && nprio < 64)
+			prio[nprio++] = c[i].priority;
+	}
+	/* classes in descending priority */
+	for (int a = 1; a < nprio; a++)
+		for (int b = a; b > 0 && prio[b - 1] < prio[b]; b--) {
+			int t = prio[b];
+
+			prio[b] = prio[b - 1];
+			prio[b - 1] = t;
+		}
+	memset(end, 0, 64 * sizeof(end[0]));
+	for (size_t r = 0; r < n; r++) {
+		uint32_t i = w->order[r];
+
+		if (w->flag[i] & F_ADMITTED)
+			for (int k = 0; k < nprio; k++)
+				if (prio[k] == c[i].priority) {
+					end[k]++;
+					break;
+				}
+	}
+	for (int k = 1; k < nprio; k++)
+		end[k] += end[k - 1];
+	{
+		size_t	 at[64];
+
+		for (int k = 0; k < nprio; k++)
+			at[k] = k ? end[k - 1] : 0;
+		for (size_t r = 0; r < n; r++) {
+			uint32_t i = w->order[r];
+
+			if (!(w->flag[i] & F_ADMITTED))
+				continue;
+			for (int k = 0; k < nprio; k++)
+				if (prio[k] == c[i].priority) {
+					w->cls[at[k]++] = i;
+					break;
+				}
+		}
+	}
+	return nprio;
+}
+
+/* Fills every class above its minimums, highest first, in lim. */
+static void
+fill_all(struct work *w, const struct alloc_memo *m, int nprio,
+    const size_t *end, const int32_t *lim, int32_t *used, int32_t *offers,
+    bool steady)
+{
+	for (int k = 0; k < nprio; k++) {
+		size_t	 b = k ? end[k - 1] : 0, e = end[k];
+
+		if (steady)
+			steady_order(w, m, b, e);
+		fill_class(w, w->cls + b, e - b, lim, used, offers);
+		topup_class(w, w->cls + b, e - b, lim, used, offers);
+	}
+}
+
 void
 alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     struct alloc_memo *m, size_t n, uint64_t now, void *mem,
     int32_t *offers, struct alloc_out *o, struct conn_why *why)
 {
 	struct conn_why scratch;
+	struct alloc_res res;
 	struct work w;
-	int32_t	 used_soft[EVG_PHASES], lim[EVG_PHASES];
+	int32_t	 used_soft[EVG_PHASES], used[ALLOC_RES_MAX],
+		 hard[ALLOC_RES_MAX], lim[ALLOC_RES_MAX];
 	bool	 any_offline = false, running_fits = true, zero;
-	int	 prio[64], nprio = 0;
+	size_t	 end[64];
+	int	 nprio;
 
 	work_init(&w, mem, n);
+	alloc_res_init(&res, s);
+	w.res = &res;
 	alloc_limits(s, c, n, o);
+	alloc_res_hard(&res, o, hard);
+	memset(used, 0, sizeof(used));
 	o->running = o->paused = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		learn(s, &c[i], &m[i], now);
 		w.mask[i] = alloc_phases(&c[i], &m[i]);
+		w.circ[i] = alloc_res_circuit(&res, c[i].circuit);
 		w.flag[i] = 0;
+		w.bal_phase[i] = -1;
+		w.bal_circ[i] = 0;
 		w.order[i] = (uint32_t)i;
 		if (!c[i].online) {
 			/* Counted at what it may draw on every wired phase:
 			 * the car behind it is unknown. */
 			any_offline = true;
-			take(o->used_da, alloc_wired(c[i].phase),
-			    alloc_silent_draw(s, &c[i]));
+			res_take(&res, used, w.circ[i],
+			    alloc_wired(c[i].phase), alloc_silent_draw(s, &c[i]));
 		}
 	}
 	/* Caps: connector maximum, reclaim trim, the offline strategy. */
@@ -749,118 +1421,73 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	for (size_t i = 0; i < n; i++)
 		w.order[i] = (uint32_t)(w.key[i] & ((1u << IDX_BITS) - 1));
 
-	/* Can the fuse carry every running car at its minimum? If not, the
-	 * ones that stop now are cut by the supply, not paused by rotation:
-	 * they come back as soon as it allows, without the minimum pause
-	 * (their charger still keeps its contactor's minimum open time). */
+	/* Can every limit carry every running car at its minimum? If not,
+	 * the ones that stop now are cut by the supply, not paused by
+	 * rotation: they come back as soon as it allows, without the
+	 * minimum pause (their charger still keeps its contactor's minimum
+	 * open time). */
 	{
-		int32_t	 need[EVG_PHASES];
+		int32_t	 need[ALLOC_RES_MAX];
 
-		memcpy(need, o->used_da, sizeof(need));
+		memcpy(need, used, sizeof(need));
 		for (size_t i = 0; i < n; i++)
 			if (m[i].offer_da > 0 && c[i].online && c[i].demand &&
 			    w.cap[i] >= c[i].min_da && !m[i].idle)
-				take(need, w.mask[i], c[i].min_da);
-		for (int p = 0; p < EVG_PHASES; p++)
-			if (need[p] > o->hard_da[p])
+				res_take(&res, need, w.circ[i], w.mask[i],
+				    c[i].min_da);
+		for (int x = 0; x < res.n; x++)
+			if (need[x] > hard[x])
 				running_fits = false;
 	}
 	zero = any_offline && s->strategy == STRATEGY_ZERO;
-	memcpy(used_soft, o->used_da, sizeof(used_soft));
+	memcpy(used_soft, used, sizeof(used_soft));
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
 
 		/* idle cars: last, in what the others leave (below) */
-		if (m[i].idle || !admissible(s, &c[i], &m[i], w.cap[i],
-		    w.mask[i], zero, o->used_da, used_soft, o, now,
-		    why ? &why[i] : &scratch))
+		if (m[i].idle || !admissible(s, &c[i], &m[i], &w, i, zero,
+		    used, hard, used_soft, o, now, why ? &why[i] : &scratch))
 			continue;
 		w.flag[i] |= F_ADMITTED;
-		take(o->used_da, w.mask[i], c[i].min_da);
+		res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
 		take(used_soft, w.mask[i], c[i].min_da);
 	}
 
-	/* Fill limits: the fuse; in hybrid and green the surplus, but the
-	 * admitted minimums always stand. */
+	/* Fill limits: the fuses; at the supply, in hybrid and green, the
+	 * surplus, but the admitted minimums always stand. */
+	memcpy(lim, hard, sizeof(lim));
 	for (int p = 0; p < EVG_PHASES; p++) {
-		lim[p] = o->soft_da[p] > o->used_da[p] ? o->soft_da[p] :
-		    o->used_da[p];
+		lim[p] = o->soft_da[p] > used[p] ? o->soft_da[p] : used[p];
 		if (lim[p] > o->hard_da[p])
 			lim[p] = o->hard_da[p];
 		o->fill_da[p] = lim[p];
 	}
-	/* The admitted, grouped by class (highest first), each group in
-	 * admission order. */
-	{
-		size_t	 start[65] = { 0 }, at, nadm = 0;
+	for (size_t r = 0; r < n; r++) {
+		uint32_t i = w.order[r];
 
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w.order[r];
-			int	 k;
-
-			offers[i] = (w.flag[i] & F_ADMITTED) ? c[i].min_da : 0;
-			if (!(w.flag[i] & F_ADMITTED))
-				continue;
-			for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
-				;
-			if (k == nprio && nprio < 64)
-				prio[nprio++] = c[i].priority;
-			nadm++;
-		}
-		/* classes in descending priority */
-		for (int a = 1; a < nprio; a++)
-			for (int b = a; b > 0 && prio[b - 1] < prio[b]; b--) {
-				int t = prio[b];
-
-				prio[b] = prio[b - 1];
-				prio[b - 1] = t;
-			}
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w.order[r];
-
-			if (w.flag[i] & F_ADMITTED)
-				for (int k = 0; k < nprio; k++)
-					if (prio[k] == c[i].priority) {
-						start[k + 1]++;
-						break;
-					}
-		}
-		for (int k = 0; k < nprio; k++)
-			start[k + 1] += start[k];
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w.order[r];
-
-			if (!(w.flag[i] & F_ADMITTED))
-				continue;
-			for (int k = 0; k < nprio; k++)
-				if (prio[k] == c[i].priority) {
-					at = start[k]++;
-					w.cls[at] = i;
-					break;
-				}
-		}
-		/* start[k] is now the end of class k; class k begins where
-		 * class k-1 ended. */
-		for (int k = 0; k < nprio; k++) {
-			size_t	 b = k ? start[k - 1] : 0, e = start[k];
-
-			steady_order(&w, m, b, e);
-			fill_class(&w, w.cls + b, e - b, lim, o->used_da, offers);
-			topup_class(&w, w.cls + b, e - b, lim, o->used_da,
-			    offers);
-		}
-		(void)nadm;
+		offers[i] = (w.flag[i] & F_ADMITTED) ? c[i].min_da : 0;
 	}
+	nprio = classes(&w, c, n, end);
+	fill_all(&w, m, nprio, end, lim, used, offers, true);
 	/* Idle cars last, at their minimum, in what the others left. */
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
 
-		if (!m[i].idle || !admissible(s, &c[i], &m[i], w.cap[i],
-		    w.mask[i], zero, o->used_da, o->used_da, o, now,
-		    why ? &why[i] : &scratch))
+		if (!m[i].idle || !admissible(s, &c[i], &m[i], &w, i, zero,
+		    used, hard, used, o, now, why ? &why[i] : &scratch))
 			continue;
 		offers[i] = c[i].min_da;
-		take(o->used_da, w.mask[i], c[i].min_da);
+		res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
+	}
+	/* The phase balance; what it frees goes to the others (three-phase
+	 * cars, cars on the lighter phases), then it is checked again. */
+	memcpy(w.cap0, w.cap, n * sizeof(int32_t));
+	if (s->imbalance_da > 0 || res.nc > 1) {
+		if (balance(s, c, n, &w, o, used, offers)) {
+			fill_all(&w, m, nprio, end, lim, used, offers, false);
+			(void)balance(s, c, n, &w, o, used, offers);
+			balance_topup(s, &w, n, o, lim, used, offers, w.cap0);
+		}
 	}
 
 	for (size_t i = 0; i < n; i++) {
@@ -878,7 +1505,13 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (c[i].online && c[i].demand)
 			(on ? o->running++ : o->paused++);
 	}
+	for (int p = 0; p < EVG_PHASES; p++)
+		o->used_da[p] = used[p];
+	for (int id = 0; id < res.nc; id++)
+		for (int p = 0; p < EVG_PHASES; p++)
+			o->c_used_da[id][p] = used[id * EVG_PHASES + p];
+	o->power_used_da = res.power >= 0 ? used[res.power] : 0;
 	if (why != NULL)
-		explain(s, c, m, n, now, &w, lim, offers, o, any_offline &&
+		explain(s, c, m, n, now, &w, lim, used, offers, o, any_offline &&
 		    s->strategy == STRATEGY_MINIMISE, why);
 }

@@ -202,6 +202,42 @@ struct alloc_out {
 /* IEC 61851-1 Annex A: a car follows a lowered offer within 5 s. */
 #define ALLOC_EV_RESPONSE_MS		5000
 
+/*
+ * What a connector's current counts on: each phase it charges on, in its
+ * circuit and in every circuit above it up to the supply (resource id *
+ * EVG_PHASES + phase), and the demand target's power (summed over the
+ * phases: a three-phase car counts three times). The allocator and the
+ * planner keep every one of them within its limit.
+ */
+#define ALLOC_RES_MAX	(ALLOC_CIRCUITS_MAX * EVG_PHASES + 1)
+
+struct alloc_res {
+	int		 nc;		/* circuits, the supply included */
+	int		 n;		/* resources */
+	int		 power;		/* the power's index; -1: no target */
+	uint64_t	 anc[ALLOC_CIRCUITS_MAX];	/* a circuit and those
+						 * above it, as bits */
+};
+
+void	 alloc_res_init(struct alloc_res *, const struct alloc_site *);
+/* A connector's circuit id as the allocator takes it: an id out of range
+ * is the supply's (the settings never give one). */
+uint8_t	 alloc_res_circuit(const struct alloc_res *, uint8_t circuit);
+void	 alloc_res_take(const struct alloc_res *, int32_t *used,
+	    uint8_t circuit, uint8_t mask, int32_t add);
+/* The most a connector may add without breaking lim (< 0: already over). */
+int32_t	 alloc_res_room(const struct alloc_res *, const int32_t *used,
+	    const int32_t *lim, uint8_t circuit, uint8_t mask);
+/* What the chargers that answer said they draw, per circuit id (the
+ * supply's row left 0) and phase, each counted in its circuit and every
+ * one above it. */
+void	 alloc_circuit_draws(const struct alloc_res *,
+	    const struct alloc_conn *, size_t n,
+	    int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES]);
+/* The hard limits of every resource, from an allocation's answer. */
+void	 alloc_res_hard(const struct alloc_res *, const struct alloc_out *,
+	    int32_t *lim);
+
 /* Phases (mask of site phases, bit p) connector c charges on. */
 uint8_t	 alloc_phases(const struct alloc_conn *, const struct alloc_memo *);
 uint8_t	 alloc_wired(enum phase_conn);

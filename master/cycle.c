@@ -77,6 +77,8 @@ cycle_forget(struct cycle *cy)
 	memset(cy->target, 0, cy->n * sizeof(*cy->target));
 	memset(cy->told, 0, cy->n * sizeof(*cy->told));
 	memset(cy->last_hard, 0, sizeof(cy->last_hard));
+	memset(cy->c_last_hard, 0, sizeof(cy->c_last_hard));
+	memset(cy->c_have, 0, sizeof(cy->c_have));
 	cy->cycles = 0;
 	cy->bld_have = false;
 }
@@ -278,6 +280,57 @@ building(struct cycle *cy, const struct cycle_reading *rd)
 }
 
 /*
+ * The circuits as the allocator gets them (cycle.h): the caller's, each
+ * metered one with its load estimated from its readings. A circuit whose
+ * meter is silent has no estimate: the allocator gives its chargers its
+ * offline limit. Returns the site to allocate with.
+ */
+static struct alloc_site
+circuits(struct cycle *cy)
+{
+	struct alloc_site s = cy->site;
+	struct alloc_res r;
+	int32_t	 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+
+	if (s.circuit == NULL || s.ncircuits == 0) {
+		s.ncircuits = 0;
+		return s;
+	}
+	if (s.ncircuits > ALLOC_CIRCUITS_MAX - 1)
+		s.ncircuits = ALLOC_CIRCUITS_MAX - 1;
+	memcpy(cy->circ, s.circuit, s.ncircuits * sizeof(cy->circ[0]));
+	s.circuit = cy->circ;
+	alloc_res_init(&r, &s);
+	alloc_circuit_draws(&r, cy->ac, cy->n, ev);
+	for (int id = 1; id < r.nc; id++) {
+		struct alloc_circuit *k = &cy->circ[id - 1];
+
+		if (!k->metered || !k->meter_online || k->building_given) {
+			cy->c_have[id] = false;
+			continue;
+		}
+		if (!cy->c_have[id] || cy->c_meter_ms[id] == 0 ||
+		    cy->c_meter_ms[id] != cy->c_seen_ms[id]) {
+			for (int p = 0; p < EVG_PHASES; p++) {
+				int32_t	 est = k->chargers_in_clamps ?
+				    k->clamp_da[p] - ev[id][p] : k->clamp_da[p];
+
+				cy->c_prev[id][p] = cy->c_have[id] ?
+				    cy->c_cur[id][p] : est;
+				cy->c_cur[id][p] = est;
+			}
+			cy->c_have[id] = true;
+			cy->c_seen_ms[id] = cy->c_meter_ms[id];
+		}
+		k->building_given = true;
+		for (int p = 0; p < EVG_PHASES; p++)
+			k->building_da[p] = cy->c_cur[id][p] > cy->c_prev[id][p] ?
+			    cy->c_cur[id][p] : cy->c_prev[id][p];
+	}
+	return s;
+}
+
+/*
  * Why connector i is offered what it is: the one reason that binds. Its
  * charger offline (the allocator's, with what it is counted at), locked
  * or stopped by a fault; an operator's pause (it holds whether a car is
@@ -385,17 +438,19 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
     const struct cycle_reading *rd, const struct cycle_op *op, uint64_t now,
     struct cycle_out *out)
 {
-	int32_t	 used[EVG_PHASES];
+	int32_t	 used[ALLOC_RES_MAX];
+	struct alloc_site site;
 
 	for (size_t i = 0; i < cy->n; i++) {
 		conn_from(&cy->ac[i], &cf[i], &rd[i], &op[i], now);
 		test_inputs(cy, i, &op[i]);
 	}
 	building(cy, rd);
-	alloc_compute(&cy->site, cy->ac, cy->memo, cy->n, now, cy->work,
+	site = circuits(cy);
+	alloc_compute(&site, cy->ac, cy->memo, cy->n, now, cy->work,
 	    cy->target, &cy->out, cy->why);
-	plan_step(cy->plan, &cy->site, cy->ac, cy->memo, cy->n, cy->target,
-	    cy->out.hard_da, now);
+	plan_step(cy->plan, &site, cy->ac, cy->memo, cy->n, cy->target,
+	    &cy->out, now);
 	for (size_t i = 0; i < cy->n; i++) {
 		struct conn_why w = cy->why[i];
 
@@ -406,7 +461,7 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 	/* Overload: less available than what was offered before this cycle's
 	 * cuts; the cut connectors still count at their old value. */
 	memset(out, 0, sizeof(*out));
-	plan_counted(cy->plan, &cy->site, cy->ac, cy->memo, cy->n, used);
+	plan_counted(cy->plan, &site, cy->ac, cy->memo, cy->n, used);
 	for (size_t i = 0; i < cy->n; i++)
 		out->cut += cy->plan[i].counted_da > cy->plan[i].setpoint_da;
 	for (int p = 0; p < EVG_PHASES; p++) {
@@ -417,6 +472,17 @@ cycle_run(struct cycle *cy, const struct cycle_conf *cf,
 		    used[p] > cy->out.hard_da[p];
 	}
 	memcpy(cy->last_hard, cy->out.hard_da, sizeof(cy->last_hard));
+	for (size_t id = 1; id <= site.ncircuits; id++) {
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 h = cy->out.c_hard_da[id][p];
+
+			if (cy->cycles > 0 && h < cy->c_last_hard[id][p] &&
+			    used[id * EVG_PHASES + p] > h)
+				out->overload_circuits |= (uint64_t)1 << id;
+		}
+		memcpy(cy->c_last_hard[id], cy->out.c_hard_da[id],
+		    sizeof(cy->c_last_hard[id]));
+	}
 	cy->cycles++;
 
 	/* Every change goes out now, and a cut against what the charger

@@ -71,6 +71,9 @@ struct cycle_out {
 	 * offered on it; the cut went out in this cycle. */
 	bool		 overload[EVG_PHASES];
 	int32_t		 before_da[EVG_PHASES], offered_da[EVG_PHASES];
+	/* The same for the circuits: bit id set when one of its phases
+	 * had less than what was offered on it. */
+	uint64_t	 overload_circuits;
 	int		 cut;		/* connectors cut below their count */
 	int		 changed;	/* setpoints that changed */
 	/* Per connector: why it is offered what it is (reason.h). */
@@ -107,6 +110,19 @@ struct cycle {
 	int32_t		 bld_cur[EVG_PHASES], bld_prev[EVG_PHASES];
 	int32_t		 bld_floor[EVG_PHASES];
 	int32_t		 bld_held[EVG_PHASES];
+	/* Circuits (site.circuit, ncircuits: the caller's): each metered
+	 * one's reading, when it was taken (c_meter_ms[id], set by the
+	 * caller with its clamp_da; 0: unknown, each cycle counts as a new
+	 * reading), and its load as estimated: the higher of its last two
+	 * readings' (a car that started between a meter's reading and its
+	 * charger's makes one of them low). What the allocator gets: circ. */
+	uint64_t	 c_meter_ms[ALLOC_CIRCUITS_MAX];
+	uint64_t	 c_seen_ms[ALLOC_CIRCUITS_MAX];
+	bool		 c_have[ALLOC_CIRCUITS_MAX];
+	int32_t		 c_cur[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+	int32_t		 c_prev[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+	int32_t		 c_last_hard[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+	struct alloc_circuit circ[ALLOC_CIRCUITS_MAX - 1];
 };
 
 bool	cycle_wants_current(const struct reg_conn *);

@@ -28,30 +28,39 @@ drawn(const struct alloc_conn *c, uint8_t mask)
  * What each phase carries on the safe count: every online connector at
  * what it may still draw, every offline one at its fallback.
  */
+static void
+counted(const struct alloc_res *r, const struct plan_conn *pc,
+    const struct alloc_site *s, const struct alloc_conn *c,
+    const struct alloc_memo *m, size_t n, int32_t *used)
+{
+	memset(used, 0, ALLOC_RES_MAX * sizeof(int32_t));
+	for (size_t i = 0; i < n; i++)
+		alloc_res_take(r, used, c[i].circuit, mask_of(&c[i], &m[i]),
+		    c[i].online ? pc[i].counted_da :
+		    alloc_silent_draw(s, &c[i]));
+}
+
 void
 plan_counted(const struct plan_conn *pc, const struct alloc_site *s,
     const struct alloc_conn *c, const struct alloc_memo *m, size_t n,
-    int32_t used[EVG_PHASES])
+    int32_t *used)
 {
-	memset(used, 0, EVG_PHASES * sizeof(int32_t));
-	for (size_t i = 0; i < n; i++) {
-		uint8_t	 mask = mask_of(&c[i], &m[i]);
-		int32_t	 v = c[i].online ? pc[i].counted_da :
-		    alloc_silent_draw(s, &c[i]);
+	struct alloc_res r;
 
-		for (int p = 0; p < EVG_PHASES; p++)
-			if (mask >> p & 1)
-				used[p] += v;
-	}
+	alloc_res_init(&r, s);
+	counted(&r, pc, s, c, m, n, used);
 }
 
 void
 plan_step(struct plan_conn *pc, const struct alloc_site *s,
     const struct alloc_conn *c, const struct alloc_memo *m, size_t n,
-    const int32_t *target, const int32_t hard[EVG_PHASES], uint64_t now)
+    const int32_t *target, const struct alloc_out *o, uint64_t now)
 {
-	int32_t	 used[EVG_PHASES];
+	struct alloc_res r;
+	int32_t	 used[ALLOC_RES_MAX], hard[ALLOC_RES_MAX];
 
+	alloc_res_init(&r, s);
+	alloc_res_hard(&r, o, hard);
 	/* 1. Cars that have followed, or had their 5 s, count at their
 	 *    setpoint again; offline chargers are told nothing. */
 	for (size_t i = 0; i < n; i++) {
@@ -86,30 +95,28 @@ plan_step(struct plan_conn *pc, const struct alloc_site *s,
 	}
 	/* 3. Increases where the safe count leaves room: the whole raise,
 	 *    or as much as fits if that is at least the minimum. */
-	plan_counted(pc, s, c, m, n, used);
+	counted(&r, pc, s, c, m, n, used);
 	for (size_t i = 0; i < n; i++) {
 		struct plan_conn *p = &pc[i];
 		uint8_t	 mask = mask_of(&c[i], &m[i]);
-		int32_t	 v = target[i];
+		int32_t	 v = target[i], room;
 
 		if (!c[i].online || target[i] <= p->setpoint_da)
 			continue;
-		for (int q = 0; q < EVG_PHASES; q++)
-			if (mask >> q & 1) {
-				int32_t room = hard[q] - (used[q] - p->counted_da);
-
-				if (room < v)
-					v = room;
-			}
+		/* what it may have: its own count, and the room beside it
+		 * in every limit it counts on */
+		room = alloc_res_room(&r, used, hard, c[i].circuit, mask) +
+		    p->counted_da;
+		if (room < v)
+			v = room;
 		if (v <= p->setpoint_da || v < c[i].min_da)
 			continue;
 		p->setpoint_da = v;
 		/* A car still drawing an old, higher value keeps counting
 		 * at it: the count only grows here. */
 		if (v > p->counted_da) {
-			for (int q = 0; q < EVG_PHASES; q++)
-				if (mask >> q & 1)
-					used[q] += v - p->counted_da;
+			alloc_res_take(&r, used, c[i].circuit, mask,
+			    v - p->counted_da);
 			p->counted_da = v;
 		}
 	}

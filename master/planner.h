@@ -23,12 +23,16 @@ struct plan_conn {
 	uint64_t	lowered_ms;
 };
 
+/* hard: the allocation's limits (alloc_out: every phase of the supply
+ * and of each circuit, the demand target's power). */
 void	plan_step(struct plan_conn *, const struct alloc_site *,
 	    const struct alloc_conn *, const struct alloc_memo *, size_t n,
-	    const int32_t *target, const int32_t hard_da[EVG_PHASES],
+	    const int32_t *target, const struct alloc_out *hard,
 	    uint64_t now_ms);
+/* What every resource (alloc.h: used[ALLOC_RES_MAX]) carries on the safe
+ * count. */
 void	plan_counted(const struct plan_conn *, const struct alloc_site *,
 	    const struct alloc_conn *, const struct alloc_memo *, size_t n,
-	    int32_t used_da[EVG_PHASES]);
+	    int32_t *used);
 
 #endif

@@ -2,8 +2,12 @@
  * bench_alloc.c: time of one allocation (alloc_compute + plan_step) for
  * 10, 100, 1000 and 10000 connectors on a busy three-phase site: mixed
  * wiring and priorities, every connector demanding, a tight supply so
- * that admission, filling and the top-up all work. Prints medians.
+ * that admission, filling and the top-up all work; and 1000 connectors in
+ * 50 circuits (5 boards under the supply, 9 sub-boards under each, tight
+ * limits, one board metered, a 20 A imbalance limit at the supply).
+ * Prints medians.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +38,8 @@ cmp(const void *a, const void *b)
 int
 main(void)
 {
-	static const size_t sizes[] = { 10, 100, 1000, 10000 };
+	static const size_t sizes[] = { 10, 100, 1000, 10000, 1000 };
+	static struct alloc_circuit circ[50];
 
 	printf("one allocation (alloc_compute), and the setpoint plan after it;"
 	    " medians of %d runs\n", RUNS);
@@ -63,6 +68,19 @@ main(void)
 		};
 		struct alloc_out o;
 		uint64_t clock_ms = 1000000;
+		bool	 tree = z == 4;
+
+		if (tree) {
+			for (int k = 0; k < 50; k++)
+				circ[k] = (struct alloc_circuit){
+				    .parent = k < 5 ? 0 : 1 + (k - 5) % 5,
+				    .limit_da = k < 5 ? 1800 : 400,
+				    .metered = k == 0, .meter_online = true,
+				    .clamp_da = { 200, 150, 100 } };
+			s.circuit = circ;
+			s.ncircuits = 50;
+			s.imbalance_da = 200;
+		}
 
 		for (size_t i = 0; i < n; i++) {
 			c[i].phase = (enum phase_conn)(1 + i % 6);
@@ -73,6 +91,7 @@ main(void)
 			c[i].demand = true;
 			c[i].session_wh = (i * 7919) % 40000;
 			c[i].session_id = 1;
+			c[i].circuit = tree ? (uint8_t)(6 + i % 45) : 0;
 		}
 		for (int r = 0; r < RUNS; r++) {
 			double	 ta = 0, tp = 0;
@@ -89,7 +108,7 @@ main(void)
 				alloc_compute(&s, c, m, n, clock_ms, work, offers,
 				    &o, why);
 				t1 = now_ns();
-				plan_step(pc, &s, c, m, n, offers, o.hard_da,
+				plan_step(pc, &s, c, m, n, offers, &o,
 				    clock_ms);
 				tp += now_ns() - t1;
 				ta += t1 - t0;
@@ -100,8 +119,9 @@ main(void)
 		}
 		qsort(t, RUNS, sizeof(double), cmp);
 		qsort(tplan, RUNS, sizeof(double), cmp);
-		printf("%6zu connectors: allocation median %8.1f us (min %.1f, "
+		printf("%6zu connectors%s: allocation median %8.1f us (min %.1f, "
 		    "max %.1f), + plan %6.1f us; %d running, %d paused\n", n,
+		    tree ? " in 50 circuits" : "",
 		    t[RUNS / 2] / 1e3, t[0] / 1e3, t[RUNS - 1] / 1e3,
 		    tplan[RUNS / 2] / 1e3, o.running, o.paused);
 		free(c);

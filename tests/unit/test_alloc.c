@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "planner.h"
 
 #define N	3
 #define SEC	1000
@@ -96,6 +97,188 @@ cycles(uint64_t ms)
 		}
 		alloc_compute(&site, c, m, N, now, work, off, &out, why);
 	}
+}
+
+/* Two connectors on a 20 A board under a 100 A supply, one on the
+ * supply: the board's pair share its 20 A, the third is not held back
+ * by them (max-min over the tree); the reason names the board. */
+static void
+test_circuit_board_limit(void **state)
+{
+	static struct alloc_circuit board[1];
+
+	(void)state;
+	site_init(1000);
+	board[0] = (struct alloc_circuit){ .parent = 0, .limit_da = 200 };
+	site.circuit = board;
+	site.ncircuits = 1;
+	c[0].circuit = c[1].circuit = 1;
+	plug(0, 320);
+	plug(1, 320);
+	plug(2, 320);
+	cycles(3 * SEC);
+	assert_int_equal(off[0] + off[1], 200);
+	assert_true(abs(off[0] - off[1]) <= 1);
+	assert_int_equal(off[2], 320);
+	assert_int_equal(why[0].reason, REASON_CIRCUIT_LIMIT);
+	assert_int_equal(why[0].circuit, 1);
+	assert_int_equal(out.c_used_da[1][0], 200);
+	assert_int_equal(out.c_hard_da[1][0], 200);
+	assert_int_equal(why[2].reason, REASON_AT_MAX);
+	/* the same request without the board: everyone at the maximum */
+	site.ncircuits = 0;
+	cycles(3 * SEC);
+	assert_int_equal(off[0], 320);
+	assert_int_equal(off[1], 320);
+}
+
+/* A board with its own meter: its load comes off its limit; its meter
+ * silent, its offline limit applies to it alone. */
+static void
+test_circuit_meter(void **state)
+{
+	static struct alloc_circuit board[1];
+
+	(void)state;
+	site_init(1000);
+	board[0] = (struct alloc_circuit){ .parent = 0, .limit_da = 320,
+	    .metered = true, .meter_online = true, .offline_limit_da = 100,
+	    .clamp_da = { 150, 150, 150 } };
+	site.circuit = board;
+	site.ncircuits = 1;
+	c[0].circuit = 1;
+	plug(0, 320);
+	plug(2, 320);
+	cycles(3 * SEC);
+	assert_int_equal(off[0], 170);		/* 32 A less its 15 A */
+	assert_int_equal(out.c_nonev_da[1][0], 150);
+	assert_int_equal(off[2], 320);
+	board[0].meter_online = false;
+	cycles(SEC);
+	assert_int_equal(off[0], 100);
+	assert_int_equal(why[0].reason, REASON_CIRCUIT_METER_OFFLINE);
+	assert_int_equal(off[2], 320);		/* the rest is not touched */
+}
+
+/* A 10 A imbalance limit: a single-phase car on L1 beside a three-phase
+ * one is lowered until L1 carries at most 10 A more than the others;
+ * the three-phase car is not. Without the limit it takes its maximum. */
+static void
+test_imbalance_limit(void **state)
+{
+	(void)state;
+	site_init(1000);
+	site.imbalance_da = 100;
+	c[0].phase = PHASE_L1;
+	plug(0, 320);
+	plug(1, 320);
+	cycles(3 * SEC);
+	assert_int_equal(off[1], 320);
+	assert_int_equal(off[0], 100);
+	assert_int_equal(why[0].reason, REASON_IMBALANCE_LIMIT);
+	assert_int_equal(why[0].phase, 0);
+	/* a building that loads L2 and L3 by 6 A more leaves L1 16 A */
+	site.clamp_da[1] = site.clamp_da[2] = 60;
+	cycles(2 * SEC);
+	assert_int_equal(off[0], 160);
+	site.imbalance_da = 0;
+	cycles(2 * SEC);
+	assert_int_equal(off[0], 320);
+}
+
+/* The demand target's power: the chargers' current summed over the
+ * phases; a three-phase car counts three times. */
+static void
+test_power_cap(void **state)
+{
+	(void)state;
+	site_init(1000);
+	site.power_capped = true;
+	site.power_cap_da = 3 * 160;
+	plug(0, 320);
+	cycles(3 * SEC);
+	assert_int_equal(off[0], 160);
+	assert_int_equal(why[0].reason, REASON_DEMAND_LIMIT);
+	assert_int_equal(out.power_used_da, 480);
+	/* nothing left: the car pauses, cut like by the fuse: it comes
+	 * back as soon as the target allows, without a rotation rest */
+	site.power_cap_da = 0;
+	cycles(SEC);
+	assert_int_equal(off[0], 0);
+	assert_true(m[0].cut);
+	site.power_capped = false;
+	cycles(SEC);
+	assert_int_equal(off[0], 320);
+}
+
+/* A limit from outside lowers the supply's, never raises it. */
+static void
+test_external_limit(void **state)
+{
+	(void)state;
+	site_init(1000);
+	site.external = true;
+	site.external_da[0] = site.external_da[1] = site.external_da[2] = 200;
+	plug(0, 320);
+	cycles(3 * SEC);
+	assert_int_equal(off[0], 200);
+	assert_int_equal(why[0].reason, REASON_EXTERNAL_LIMIT);
+	site.external_da[0] = site.external_da[1] = site.external_da[2] = 5000;
+	cycles(SEC);
+	assert_int_equal(out.hard_da[0], 1000);
+	site.external = false;
+	cycles(SEC);
+	assert_int_equal(off[0], 320);
+}
+
+/* The planner keeps a board's limit too: a car's raise on a board waits
+ * while another car on the same board, just lowered, may still draw its
+ * old current (5 s, or until it follows); a car on another board is
+ * raised at once. */
+static void
+test_planner_circuit_raise_waits(void **state)
+{
+	static struct alloc_circuit board[2];
+	struct plan_conn pc[N];
+
+	(void)state;
+	site_init(1000);
+	memset(pc, 0, sizeof(pc));
+	board[0] = (struct alloc_circuit){ .parent = 0, .limit_da = 200 };
+	board[1] = (struct alloc_circuit){ .parent = 0, .limit_da = 200 };
+	site.circuit = board;
+	site.ncircuits = 2;
+	c[0].circuit = c[1].circuit = 1;
+	c[2].circuit = 2;
+	plug(0, 320);
+	cycles(3 * SEC);
+	plan_step(pc, &site, c, m, N, off, &out, now);
+	assert_int_equal(pc[0].setpoint_da, 200);
+	/* car 0 draws its 20 A; car 1 arrives on the same board, car 2 on
+	 * the other one */
+	for (int p = 0; p < EVG_PHASES; p++)
+		c[0].draw_da[p] = 200;
+	c[0].in_force_da = 200;
+	plug(1, 320);
+	plug(2, 320);
+	now += SEC;
+	alloc_compute(&site, c, m, N, now, work, off, &out, why);
+	assert_int_equal(off[0] + off[1], 200);
+	plan_step(pc, &site, c, m, N, off, &out, now);
+	assert_int_equal(pc[0].setpoint_da, off[0]);	/* cut at once */
+	assert_int_equal(pc[0].counted_da, 200);	/* still counted */
+	assert_int_equal(pc[1].setpoint_da, 0);		/* waits */
+	assert_int_equal(pc[2].setpoint_da, 200);	/* its own board */
+	/* car 0's charger applied its cut and its car follows: car 1 gets
+	 * its share */
+	c[0].in_force_da = pc[0].setpoint_da;
+	for (int p = 0; p < EVG_PHASES; p++)
+		c[0].draw_da[p] = off[0];
+	now += SEC;
+	alloc_compute(&site, c, m, N, now, work, off, &out, why);
+	plan_step(pc, &site, c, m, N, off, &out, now);
+	assert_int_equal(pc[1].setpoint_da, off[1]);
+	assert_true(pc[0].counted_da + pc[1].counted_da <= 200);
 }
 
 /* A full car keeps its offer for a minute, then is idle: the others take
@@ -509,6 +692,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_circuit_board_limit),
+		cmocka_unit_test(test_circuit_meter),
+		cmocka_unit_test(test_imbalance_limit),
+		cmocka_unit_test(test_power_cap),
+		cmocka_unit_test(test_external_limit),
+		cmocka_unit_test(test_planner_circuit_raise_waits),
 		cmocka_unit_test(test_idle_after_a_minute),
 		cmocka_unit_test(test_held_car_is_not_idle),
 		cmocka_unit_test(test_idle_car_in_what_is_left),

@@ -5,8 +5,9 @@
  *  (a) per phase, offers + offline fallbacks <= what the phase may carry
  *      (or every online offer on it is 0 when the fallbacks alone exceed);
  *  (b) every offer is 0 or within [min, cap];
- *  (c) equal-priority running connectors on the same phases, both below
- *      their cap, differ by at most 0.1 A;
+ *  (c) equal-priority running connectors on the same phases (and in the
+ *      same circuit), both below their cap, differ by at most 0.1 A
+ *      (without imbalance limits);
  *  (d) work-conserving: no running connector below its cap could get
  *      0.1 A more without breaking (a) (or the mode's surplus target);
  *  (e) deterministic.
@@ -15,6 +16,13 @@
  * cut, idle, reclaim trims), (a), (b), (e), (f) and (g) still hold: what
  * it learnt changes who gets what, never the fuse. (c) and (d) do not
  * apply there (trims and idle cars cap a connector below its maximum).
+ * Seven sites in eight have circuits under the supply (up to 50, nested
+ * up to 4 levels: over 10^6 random trees in all), some with a meter of their own, online or not), and some
+ * have unbalanced-load limits, a demand target's power cap or a limit
+ * from outside; then (a) holds for every phase of every circuit (its
+ * limit recomputed here, independently), (h) each imbalance limit holds
+ * (or no car that could narrow the gap is offered anything), (i) the
+ * power cap holds, and (d) counts those limits too.
  * A failure is shrunk to a minimal case and printed as C.
  * EVG_ALLOC_CASES=N runs N cases (and N / 5 with a history);
  * EVG_ALLOC_SEED=S starts elsewhere.
@@ -45,8 +53,12 @@ rnd(struct prng *p, uint32_t n)
 	return (uint32_t)((p->s * 2685821657736338717ULL) >> 32) % n;
 }
 
+#define MAXC	50
+
 struct tcase {
 	struct alloc_site site;
+	struct alloc_circuit circ[MAXC];
+	int	 depth[MAXC + 1];
 	struct alloc_conn c[MAXN];
 	size_t	 n;
 	uint64_t history;	/* 0: a fresh allocation; else its seed */
@@ -79,6 +91,41 @@ gen(struct tcase *t, uint64_t seed)
 	s->min_pause_ms = ALLOC_MIN_PAUSE_MS;
 	s->fallback_timeout_ms = 1000 * (2 + rnd(&p, 20));
 	s->green_start_ms = s->green_stop_ms = 0;	/* fresh: no history */
+	if (rnd(&p, 8) != 0) {
+		s->ncircuits = 1 + rnd(&p, t->n > 100 ? MAXC : 8);
+		for (size_t k = 0; k < s->ncircuits; k++) {
+			struct alloc_circuit *ci = &t->circ[k];
+			int	 parent = (int)rnd(&p, (uint32_t)k + 1);
+
+			while (t->depth[parent] >= 3)	/* 4 levels at most */
+				parent = (int)rnd(&p, (uint32_t)parent + 1);
+			ci->parent = parent;
+			t->depth[k + 1] = t->depth[parent] + 1;
+			ci->limit_da = 60 * (int32_t)rnd(&p, 200);
+			ci->margin_da = 10 * (int32_t)rnd(&p, 20);
+			ci->metered = rnd(&p, 3) == 0;
+			ci->meter_online = rnd(&p, 4) != 0;
+			ci->chargers_in_clamps = rnd(&p, 2);
+			ci->offline_limit_da = 10 * (int32_t)rnd(&p, 300);
+			for (int q = 0; q < EVG_PHASES; q++)
+				ci->clamp_da[q] = (int32_t)rnd(&p, 3000) - 500;
+			ci->imbalance_da = rnd(&p, 4) ? 0 :
+			    (int32_t)rnd(&p, 400);
+		}
+		s->circuit = t->circ;
+		if (rnd(&p, 3) == 0)
+			s->imbalance_da = (int32_t)rnd(&p, 400);
+	}
+	if (rnd(&p, 4) == 0) {
+		s->power_capped = true;
+		s->power_cap_da = (int32_t)rnd(&p, (uint32_t)t->n * 600 + 1) -
+		    100;
+	}
+	if (rnd(&p, 5) == 0) {
+		s->external = true;
+		for (int q = 0; q < EVG_PHASES; q++)
+			s->external_da[q] = 10 * (int32_t)rnd(&p, 600);
+	}
 	for (size_t i = 0; i < t->n; i++) {
 		struct alloc_conn *c = &t->c[i];
 
@@ -97,6 +144,7 @@ gen(struct tcase *t, uint64_t seed)
 			c->draw_da[k] = (int32_t)rnd(&p, 400);
 		c->session_wh = rnd(&p, 50000);
 		c->session_id = 1;
+		c->circuit = (uint8_t)rnd(&p, (uint32_t)s->ncircuits + 1);
 	}
 }
 
@@ -141,9 +189,108 @@ gen_history(const struct tcase *t)
 static void
 run(const struct tcase *t, int32_t *out, struct alloc_out *o)
 {
+	struct alloc_site s = t->site;
+
+	s.circuit = s.ncircuits ? t->circ : NULL;	/* copies move */
 	gen_history(t);
-	alloc_compute(&t->site, t->c, memo, t->n, 1000000, workmem, out, o,
-	    NULL);
+	alloc_compute(&s, t->c, memo, t->n, 1000000, workmem, out, o, NULL);
+}
+
+/* Is circuit id (1-based; 0 the supply) the circuit of connector c or
+ * above it? Walked here from the parents, not taken from the allocator. */
+static bool
+within(const struct tcase *t, uint8_t circuit, int id)
+{
+	int	 k = circuit <= t->site.ncircuits ? circuit : 0;
+
+	for (;;) {
+		if (k == id)
+			return true;
+		if (k == 0)
+			return false;
+		k = t->circ[k - 1].parent;
+	}
+}
+
+/*
+ * The circuits' limits, recomputed: a metered circuit whose meter answers
+ * carries its limit less its load (the clamp less its chargers' draws
+ * when they count, only those that answer), less its margin; a silent
+ * meter: its offline limit (within its limit less margin); without a
+ * meter: its limit less what the metered circuits below it measure.
+ */
+static void
+circuit_hard(const struct tcase *t, int32_t hard[][EVG_PHASES],
+    int32_t known[][EVG_PHASES])
+{
+	for (int id = (int)t->site.ncircuits; id >= 1; id--) {
+		const struct alloc_circuit *k = &t->circ[id - 1];
+
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 nonev = 0, h;
+
+			if (k->metered && k->meter_online) {
+				nonev = k->clamp_da[p];
+				for (size_t i = 0; i < t->n; i++)
+					if (k->chargers_in_clamps &&
+					    t->c[i].online &&
+					    t->c[i].draw_da[p] > 0 &&
+					    within(t, t->c[i].circuit, id))
+						nonev -= t->c[i].draw_da[p];
+			} else if (!k->metered)
+				for (int j = id + 1; j <= (int)t->site.ncircuits;
+				    j++)
+					if (t->circ[j - 1].parent == id &&
+					    known[j][p] > 0)
+						nonev += known[j][p];
+			known[id][p] = nonev;
+			if (k->metered && !k->meter_online) {
+				h = k->limit_da - k->margin_da;
+				if (k->offline_limit_da < h)
+					h = k->offline_limit_da;
+			} else
+				h = k->limit_da - (nonev > 0 ? nonev : 0) -
+				    k->margin_da;
+			hard[id][p] = h < 0 ? 0 : h;
+		}
+	}
+}
+
+static int32_t	 cu[MAXC + 1][EVG_PHASES], cf[MAXC + 1][EVG_PHASES];
+static int32_t	 ch[MAXC + 1][EVG_PHASES], known[MAXC + 1][EVG_PHASES];
+static int32_t	 pw_used, pw_fb;
+
+/*
+ * How far circuit id (0: the supply) is over its imbalance limit (<= 0:
+ * within, or no limit), with 0.1 A more on the phases of mask: its
+ * phases' currents are its measured load (the supply's as the allocator
+ * estimated it, checked by (f); a circuit's recomputed) and what its
+ * chargers are counted at (cu, cf). hi and lo: the phases that differ
+ * most; top (if not NULL) gets every phase at the most.
+ */
+static int32_t
+imbalance_of(const struct tcase *t, const struct alloc_out *o, int id,
+    uint8_t *top, uint8_t mask, int *hi, int *lo)
+{
+	int32_t	 limit = id == 0 ? t->site.imbalance_da :
+	    t->circ[id - 1].imbalance_da, tot[EVG_PHASES];
+
+	*hi = *lo = 0;
+	if (limit <= 0)
+		return 0;
+	for (int p = 0; p < EVG_PHASES; p++) {
+		tot[p] = (id == 0 ? o->nonev_da[p] : known[id][p]) +
+		    cu[id][p] + cf[id][p] + (mask >> p & 1);
+		if (tot[p] > tot[*hi])
+			*hi = p;
+		if (tot[p] < tot[*lo])
+			*lo = p;
+	}
+	if (top != NULL)	/* the phases that carry the most */
+		for (int p = 0; p < EVG_PHASES; p++)
+			if (tot[p] == tot[*hi])
+				*top |= (uint8_t)(1u << p);
+	return tot[*hi] - tot[*lo] - limit;
 }
 
 /* NULL when every property holds, else which one broke and how. */
@@ -154,7 +301,7 @@ check(const struct tcase *t)
 	struct alloc_out o, o2;
 	int32_t	 used[EVG_PHASES] = { 0 }, fallback[EVG_PHASES] = { 0 };
 	int32_t	 lim[EVG_PHASES], mins[EVG_PHASES] = { 0 };
-	bool	 any_offline = false;
+	bool	 any_offline = false, balanced;
 
 	run(t, offers, &o);
 	for (size_t i = 0; i < t->n; i++) {
@@ -225,30 +372,114 @@ check(const struct tcase *t)
 		if (lim[p] > o.hard_da[p])
 			lim[p] = o.hard_da[p];
 	}
+	/* The circuits, the power cap and the imbalance limits. */
+	{
+		int	 nc = (int)t->site.ncircuits;
+
+		memset(cu, 0, sizeof(cu));
+		memset(cf, 0, sizeof(cf));
+		pw_used = pw_fb = 0;
+		circuit_hard(t, ch, known);
+		for (size_t i = 0; i < t->n; i++) {
+			const struct alloc_conn *c = &t->c[i];
+			uint8_t	 m = wired(c->phase);
+			int32_t	 sd = c->online ? 0 : alloc_silent_draw(&t->site,
+			    c);
+
+			pw_used += __builtin_popcount(m) * offers[i];
+			pw_fb += __builtin_popcount(m) * sd;
+			for (int id = 0; id <= nc; id++)
+				if (within(t, c->circuit, id))
+					for (int p = 0; p < EVG_PHASES; p++)
+						if (m >> p & 1) {
+							cu[id][p] += offers[i];
+							cf[id][p] += sd;
+						}
+		}
+		for (int id = 1; id <= nc; id++)
+			for (int p = 0; p < EVG_PHASES; p++)
+				if (cu[id][p] > 0 && cu[id][p] + cf[id][p] >
+				    ch[id][p]) {
+					snprintf(why, sizeof(why), "(a) circuit "
+					    "%d L%d carries %d + fallback %d > "
+					    "%d", id, p + 1, cu[id][p],
+					    cf[id][p], ch[id][p]);
+					return why;
+				}
+		if (t->site.power_capped && pw_used > 0 && pw_used + pw_fb >
+		    (t->site.power_cap_da > 0 ? t->site.power_cap_da : 0)) {
+			snprintf(why, sizeof(why), "(i) power %d + fallback %d "
+			    "> cap %d", pw_used, pw_fb, t->site.power_cap_da);
+			return why;
+		}
+		for (int id = 0; id <= nc; id++) {
+			int	 hi, lo;
+
+			uint8_t	 top = 0;
+
+			if (imbalance_of(t, &o, id, &top, 0, &hi, &lo) <= 0)
+				continue;
+			for (size_t i = 0; i < t->n; i++) {
+				uint8_t	 m = wired(t->c[i].phase);
+
+				/* a car that narrows it: on every phase that
+				 * carries the most, not on the least */
+				if (offers[i] > 0 && within(t, t->c[i].circuit,
+				    id) && (m & top) == top && !(m >> lo & 1)) {
+					snprintf(why, sizeof(why), "(h) circuit "
+					    "%d: L%d - L%d over its limit, "
+					    "connector %zu offered %d", id,
+					    hi + 1, lo + 1, i, offers[i]);
+					return why;
+				}
+			}
+		}
+	}
+	balanced = t->site.imbalance_da > 0;
+	for (size_t k = 0; k < t->site.ncircuits; k++)
+		balanced |= t->circ[k].imbalance_da > 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct alloc_conn *a = &t->c[i];
 		uint8_t	 ma = wired(a->phase);
 		int32_t	 cap = any_offline && t->site.strategy ==
 		    STRATEGY_MINIMISE ? a->min_da : a->max_da;
 		bool	 room = true;
+		int	 hi, lo;
 
 		if (offers[i] == 0 || offers[i] >= cap || t->history != 0)
 			continue;
-		/* (d): some phase of it must be full. */
+		/* (d): some limit of it must be full: a phase of the supply
+		 * or of a circuit it is in, the power cap, or an imbalance
+		 * limit that 0.1 A more would break. */
 		for (int p = 0; p < EVG_PHASES; p++)
 			if ((ma >> p & 1) && used[p] + fallback[p] + 1 > lim[p])
+				room = false;
+		for (int id = 1; id <= (int)t->site.ncircuits; id++)
+			for (int p = 0; p < EVG_PHASES; p++)
+				if ((ma >> p & 1) && within(t, a->circuit, id) &&
+				    cu[id][p] + cf[id][p] + 1 > ch[id][p])
+					room = false;
+		if (t->site.power_capped && pw_used + pw_fb +
+		    __builtin_popcount(ma) > t->site.power_cap_da)
+			room = false;
+		for (int id = 0; id <= (int)t->site.ncircuits; id++)
+			if (within(t, a->circuit, id) &&
+			    imbalance_of(t, &o, id, NULL, ma, &hi, &lo) > 0)
 				room = false;
 		if (room) {
 			snprintf(why, sizeof(why), "(d) connector %zu at %d could "
 			    "take 0.1 A more", i, offers[i]);
 			return why;
 		}
-		/* (c) */
-		for (size_t j = i + 1; j < t->n; j++) {
+		/* (c); not where the phase balance moved cars (its top-up
+		 * hands out 0.1 A steps one car at a time, under gaps that
+		 * each step changes) */
+		for (size_t j = i + 1; j < t->n && !balanced; j++) {
 			const struct alloc_conn *b = &t->c[j];
 
 			if (offers[j] == 0 || offers[j] >= cap ||
 			    b->priority != a->priority ||
+			    b->circuit != a->circuit ||
 			    wired(b->phase) != ma || b->max_da != a->max_da)
 				continue;
 			if (abs(offers[i] - offers[j]) > 1) {
@@ -297,6 +528,20 @@ shrink_and_print(uint64_t seed, const char *first)
 	    cur.site.clamp_da[1], cur.site.clamp_da[2],
 	    cur.site.clamp_enabled[0], cur.site.clamp_enabled[1],
 	    cur.site.clamp_enabled[2]);
+	fprintf(stderr, "imbalance %d power cap %d (%d) external %d: "
+	    "%d/%d/%d, circuits %zu\n", cur.site.imbalance_da,
+	    cur.site.power_cap_da, cur.site.power_capped, cur.site.external,
+	    cur.site.external_da[0], cur.site.external_da[1],
+	    cur.site.external_da[2], cur.site.ncircuits);
+	for (size_t k = 0; k < cur.site.ncircuits; k++)
+		fprintf(stderr, "circuit %zu: parent %d limit %d margin %d "
+		    "metered %d online %d in_clamps %d offline %d clamps "
+		    "%d/%d/%d imbalance %d\n", k + 1, cur.circ[k].parent,
+		    cur.circ[k].limit_da, cur.circ[k].margin_da,
+		    cur.circ[k].metered, cur.circ[k].meter_online,
+		    cur.circ[k].chargers_in_clamps, cur.circ[k].offline_limit_da,
+		    cur.circ[k].clamp_da[0], cur.circ[k].clamp_da[1],
+		    cur.circ[k].clamp_da[2], cur.circ[k].imbalance_da);
 	{
 		struct alloc_out o;
 
@@ -307,8 +552,9 @@ shrink_and_print(uint64_t seed, const char *first)
 			    o.used_da[p]);
 	}
 	for (size_t i = 0; i < cur.n; i++)
-		fprintf(stderr, "conn %zu: phase %s min %d max %d prio %d online "
-		    "%d demand %d fallback %d draw %d/%d/%d wh %llu -> %d\n", i,
+		fprintf(stderr, "conn %zu: circuit %d phase %s min %d max %d prio "
+		    "%d online %d demand %d fallback %d draw %d/%d/%d wh %llu -> "
+		    "%d\n", i, cur.c[i].circuit,
 		    phase_conn_name(cur.c[i].phase), cur.c[i].min_da,
 		    cur.c[i].max_da, cur.c[i].priority, cur.c[i].online,
 		    cur.c[i].demand, cur.c[i].fallback_da, cur.c[i].draw_da[0],
