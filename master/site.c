@@ -185,6 +185,25 @@ gather(struct site *s, uint64_t now)
 	}
 }
 
+/* A circuit whose phase now carries less than what is offered on it (its
+ * board's load rose, its meter went silent, its limit was lowered): the
+ * cut is made this cycle. */
+static void
+circuit_overload_news(struct site *s, uint64_t bits)
+{
+	for (int id = 1; bits != 0 && id <= s->ncirc; id++) {
+		const int32_t *h = s->cy.out.c_hard_da[id];
+
+		if (!(bits & (uint64_t)1 << id))
+			continue;
+		master_event(s->m, SEV_WARNING, s->circ[id - 1].name,
+		    "overload-cut", "circuit %s: available fell to L1 %d.%d A, "
+		    "L2 %d.%d A, L3 %d.%d A, below what was offered: the cut is "
+		    "made now", s->circ[id - 1].name, h[0] / 10, h[0] % 10,
+		    h[1] / 10, h[1] % 10, h[2] / 10, h[2] % 10);
+	}
+}
+
 /*
  * An allocation with what the chargers and the meter last said. Returns
  * what must be written at once (the cuts, against what each charger was
@@ -208,6 +227,7 @@ site_allocate(struct site *s, uint64_t now)
 	/* An overload: a phase now carries less than what is offered on it
 	 * (the building took more, the meter went silent, an operator
 	 * lowered the limit). The cut is made this cycle. */
+	circuit_overload_news(s, out.overload_circuits);
 	for (int p = 0; p < EVG_PHASES; p++)
 		if (out.overload[p])
 			master_event(m, SEV_WARNING, "site", "overload-cut",

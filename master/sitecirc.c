@@ -160,9 +160,11 @@ below(const struct site *s, int c, int id)
 }
 
 /*
- * What a circuit's meter measures now (the clamps as read) and its load
- * other than the chargers below it: false when it has no meter or it is
- * offline (then neither is known).
+ * What a circuit's meter measures now: what its fuse carries (its clamps,
+ * and its chargers' draws when the clamps do not count them), and its
+ * load other than the chargers below it as the allocator counted it
+ * (alloc_out.c_nonev_da). False when it has no meter or it is offline
+ * (then neither is known).
  */
 bool
 site_circuit_measured(const struct site *s, int id,
@@ -178,16 +180,11 @@ site_circuit_measured(const struct site *s, int id,
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 ev = 0;
 
-		for (size_t i = 0; i < s->n; i++)
+		for (size_t i = 0; !a->chargers_in_clamps && i < s->n; i++)
 			if (below(s, s->conf[i].circuit, id))
 				ev += s->cy.ac[i].draw_da[p];
-		measured[p] = a->clamp_da[p];
-		/* clamps that do not count the chargers: the building alone,
-		 * the fuse carries both */
-		building[p] = a->chargers_in_clamps ? a->clamp_da[p] - ev :
-		    a->clamp_da[p];
-		if (!a->chargers_in_clamps)
-			measured[p] += ev;
+		measured[p] = a->clamp_da[p] + ev;
+		building[p] = s->cy.out.c_nonev_da[id][p];
 	}
 	return true;
 }
@@ -302,6 +299,9 @@ site_circuits_cycle(struct site *s, uint64_t now, int64_t wall)
 		for (int p = 0; p < EVG_PHASES; p++)
 			a->clamp_da[p] = sc->mc.online ?
 			    sc->mc.last.current_da[p] : 0;
+		/* when it was read: the cycle takes each reading once
+		 * (cycle.h, c_meter_ms) */
+		s->cy.c_meter_ms[k + 1] = sc->mc.online ? sc->mc.last_ok_ms : 0;
 	}
 	if (ext_limit_expire(&s->ext, now))
 		master_event(s->m, SEV_WARNING, "site", "external-limit-expired",

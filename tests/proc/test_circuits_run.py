@@ -64,6 +64,8 @@ class CircuitsRunTest(ta.ApiTest):
         self.assertIsNone(ci["imbalance_limit"])
         for k in ("available", "used"):
             self.assertEqual(len(ci[k]), 3)
+        # never more than its limit less its margin and its building
+        self.assertTrue(0 < ci["available"][0] <= 50.0, ci["available"])
         # its clamps do not count its chargers: measured is theirs added
         ev = [x for cn in j["connectors"] if cn["circuit"] == "row-a"
               for x in [cn["current"]]]
