@@ -68,6 +68,13 @@ site_circuits_start(struct site *s)
 		sc->meter = mc->circuit[k].meter;
 		sc->s = s;
 		meterio_params(&sc->meter, &sc->mp);
+		/* ct_rating is the Sense kit's clamps'; an Eastron meter's
+		 * own CTs are not in the settings: a reading is implausible
+		 * beyond 1.5 x the circuit's limit, not the default rating's */
+		for (int p = 0; sc->mp.driver != METER_SENSE && p < EVG_PHASES;
+		    p++)
+			if (sc->mp.ct_rating_da[p] < mc->circuit[k].limit)
+				sc->mp.ct_rating_da[p] = mc->circuit[k].limit;
 	}
 	demand_init(&s->demand);
 	site_circuits_params(s);

@@ -28,13 +28,13 @@ class CircuitsRunTest(ta.ApiTest):
             json.dump({"current": current, "voltage": 230.0}, f)
         os.replace(self.vals + ".new", self.vals)
 
-    def circuit_meter(self, current):
-        """A Sense CT kit for the circuit, on its own port."""
+    def circuit_meter(self, current, driver="sense"):
+        """A meter for the circuit (a Sense CT kit), on its own port."""
         self.vals = os.path.join(self.tmp, "circuit.json")
         self.meter_values(current)
         port = tl.free_port()
         emu = self.start("circuit-meter", [tl.PY, os.path.join(
-            tl.SRC, "tests/proc/meteremu.py"), "sense", "tcp", str(port),
+            tl.SRC, "tests/proc/meteremu.py"), driver, "tcp", str(port),
             self.vals])
         emu.wait_for("listening")
         return emu, port
@@ -154,6 +154,24 @@ class CircuitsRunTest(ta.ApiTest):
         self.assertEqual([cn["circuit"] for cn in j["connectors"]],
                          ["row-a", "supply"])
         self.assertEqual(j["circuits"][0]["chargers"], ["bay-001"])
+
+    def test_eastron_meter_plausible_up_to_its_circuit(self):
+        """An SDM630 on a 90 A board (ct_rating, the Sense kit's, at 50):
+        80 A is a reading (1.5 x 50 would refuse it); beyond 1.5 x the
+        board's 90 A it is not, and the meter goes offline."""
+        emu, port = self.circuit_meter([80.0, 10.0, 10.0], "sdm630")
+        self.site(extra="\n[circuit1]\nname = row-b\nlimit = 90\n"
+                  "meter = sdm630\nmeter_host = 127.0.0.1\n"
+                  "meter_port = %d\nmeter_poll_period = 300\nct_rating = 50\n"
+                  % port)
+        c = self.installer()
+        j = self.wait_status(c, lambda j: j["circuits"][0]["measured"] ==
+                             [80.0, 10.0, 10.0], timeout=20)
+        self.assertTrue(j["circuits"][0]["meter"]["online"])
+        self.meter_values([140.0, 10.0, 10.0])
+        j = self.wait_status(c, lambda j: not j["circuits"][0]["meter"]
+                             ["online"], timeout=20)
+        self.assertIn("1.5 x the CT rating", j["circuits"][0]["meter"]["why"])
 
     def test_external_limit_roles_input_and_expiry(self):
         self.site()      # a 100 A supply
