@@ -1223,6 +1223,7 @@ site_ops_load(struct site *s)
 		(void)store_select(s->m->store, "SELECT charger, connector, "
 		    "paused, paused_by, boost_session FROM conn_ops", ops_row,
 		    s);
+	site_external_limit_load(s);
 }
 
 /*

@@ -247,6 +247,78 @@ site_demand_reading(struct site *s, const struct meter_reading *r,
 	demand_news(s, demand_reading(&s->demand, &s->dconf, w, wall));
 }
 
+/* The external limit into the database (it outlasts a restart until its
+ * end), or out of it. */
+static void
+ext_limit_keep(struct site *s, uint64_t now)
+{
+	struct store_rec r = { .kind = s->ext.on ? STORE_EXT_LIMIT :
+	    STORE_EXT_LIMIT_DELETE };
+
+	if (s->m->store == NULL)
+		return;
+	memcpy(r.u.ext.limit_da, s->ext.limit_da, sizeof(r.u.ext.limit_da));
+	r.u.ext.until_ms = clock_wall_ms() + (int64_t)(s->ext.until_ms - now);
+	snprintf(r.u.ext.by, sizeof(r.u.ext.by), "%s", s->ext.by);
+	store_put(s->m->store, &r);
+}
+
+static int
+ext_limit_row(void *arg, int n, const char *const *c)
+{
+	struct site *s = arg;
+	int64_t	 wall = clock_wall_ms(), until;
+	int32_t	 l[EVG_PHASES];
+
+	if (n != 5 || c[0] == NULL || c[1] == NULL || c[2] == NULL ||
+	    c[3] == NULL)
+		return 0;
+	for (int p = 0; p < EVG_PHASES; p++)
+		l[p] = (int32_t)strtol(c[p], NULL, 10);
+	until = strtoll(c[3], NULL, 10);
+	if (until <= wall) {
+		s->ext_found = 2;
+		return 0;
+	}
+	/* capped again: the site limit may have been lowered meanwhile */
+	ext_limit_set(&s->ext, c[4] != NULL ? c[4] : "", l,
+	    s->cy.site.site_limit_da, (uint64_t)(until - wall), clock_now_ms());
+	s->ext_found = 1;
+	return 0;
+}
+
+/* The external limit in force when the appliance stopped: it holds until
+ * its end (a restart must not lift a grid operator's limit); one that
+ * ended meanwhile is told (after site_start, before the store's writer
+ * starts: the news waits for the first cycle). */
+void
+site_external_limit_load(struct site *s)
+{
+	if (s->m->store != NULL)
+		(void)store_select(s->m->store, "SELECT l1_da, l2_da, l3_da, "
+		    "until_ms, by FROM external_limit", ext_limit_row, s);
+}
+
+static void
+ext_limit_found(struct site *s, uint64_t now)
+{
+	const int32_t *l = s->ext.limit_da;
+
+	if (s->ext_found == 1)
+		master_event(s->m, SEV_INFO, "site", "external-limit", "external "
+		    "limit set by %s before the restart kept: L1 %d.%d A, L2 "
+		    "%d.%d A, L3 %d.%d A for %llu s more", s->ext.by, l[0] / 10,
+		    l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10, l[2] % 10,
+		    (unsigned long long)((s->ext.until_ms - now) / 1000));
+	if (s->ext_found == 2) {
+		master_event(s->m, SEV_WARNING, "site", "external-limit-expired",
+		    "the external limit ended while the appliance was stopped: "
+		    "the configured limits are in force");
+		ext_limit_keep(s, now);
+	}
+	s->ext_found = 0;
+}
+
 void
 site_external_limit_set(struct site *s, const char *who,
     const int32_t limit_da[EVG_PHASES], uint64_t valid_ms, uint64_t now)
@@ -256,6 +328,7 @@ site_external_limit_set(struct site *s, const char *who,
 
 	ext_limit_set(&s->ext, who, limit_da, s->cy.site.site_limit_da,
 	    valid_ms, now);
+	ext_limit_keep(s, now);
 	l = s->ext.limit_da;
 	master_event(s->m, SEV_INFO, who, "external-limit", "external limit "
 	    "%s by %s: L1 %d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s (site "
@@ -270,6 +343,7 @@ site_external_limit_clear(struct site *s, const char *who)
 {
 	if (!ext_limit_clear(&s->ext))
 		return false;
+	ext_limit_keep(s, 0);
 	master_event(s->m, SEV_INFO, who, "external-limit-cleared", "external "
 	    "limit cleared by %s: the configured limits are in force", who);
 	return true;
@@ -310,10 +384,14 @@ site_circuits_cycle(struct site *s, uint64_t now, int64_t wall)
 		 * (cycle.h, c_meter_ms) */
 		s->cy.c_meter_ms[k + 1] = sc->mc.online ? sc->mc.last_ok_ms : 0;
 	}
-	if (ext_limit_expire(&s->ext, now))
+	if (s->ext_found != 0)
+		ext_limit_found(s, now);
+	if (ext_limit_expire(&s->ext, now)) {
 		master_event(s->m, SEV_WARNING, "site", "external-limit-expired",
 		    "the external limit was not renewed in time: the "
 		    "configured limits are in force again");
+		ext_limit_keep(s, now);
+	}
 	as->external = s->ext.on;
 	memcpy(as->external_da, s->ext.limit_da, sizeof(as->external_da));
 	if (!s->m->conf->demand.enabled) {

@@ -16,6 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_alarms as talarms  # noqa: E402
 import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
 
@@ -242,6 +243,38 @@ class CircuitsRunTest(ta.ApiTest):
         self.assertTrue(all(x > 60.0 for x in j["limit"]), j["limit"])
         e = self.wait_event(inst, "external-limit-expired")
         self.assertEqual(e["severity"], 1)
+
+    def test_external_limit_kept_across_a_restart(self):
+        """A restart keeps the external limit until its end; one that
+        ended while the master was stopped is told when it starts."""
+        m = self.site()
+        inst = self.installer()
+        bms = self.operator(inst, name="bms-1", role="bms")
+        st, r, _ = bms.call("PUT", "/api/external-limit",
+                            {"limit": [70, 65, 60], "valid": 300})
+        self.assertEqual(st, 200, r)
+        until = r["external_limit"]["until"]
+        m = talarms.AlarmsTest.restart_process(self, m)
+        # the new master's status (the old one's web UI is gone)
+        j = self.wait_status(inst, lambda j: j["external_limit"] is not None)
+        e = j["external_limit"]
+        self.assertEqual((e["limit"], e["by"]), ([70.0, 65.0, 60.0], "bms-1"))
+        self.assertLessEqual(abs(e["until"] - until), 1000)
+        self.wait_event(inst, "external-limit", "before the restart kept")
+        # the twin: one that ends while the master is stopped
+        st, r, _ = bms.call("PUT", "/api/external-limit",
+                            {"limit": 50, "valid": 10})
+        self.assertEqual(st, 200, r)
+        self.assertEqual(m.stop(), 0, m.text()[-3000:])
+        deadline = time.monotonic() + 15
+        while time.time() * 1000 < r["external_limit"]["until"] + 500:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        m = self.master(self.cfg, web=True, same_port=True)
+        m.wait_for(r"web UI on", timeout=15)
+        self.wait_status(inst, lambda j: j["external_limit"] is None)
+        self.wait_event(inst, "external-limit-expired",
+                        "while the appliance was stopped")
 
 
 if __name__ == "__main__":
