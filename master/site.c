@@ -528,9 +528,19 @@ snap_circuits(const struct site *s, uint64_t now, int64_t wall,
 {
 	const struct demand *d = &s->demand;
 
+	bool	 cars = !s->cy.site.chargers_in_clamps;
+	int32_t	 supply[EVG_PHASES];
+
+	/* what the supply's phases carry: the clamps, and the cars when
+	 * the clamps do not count them */
+	for (int p = 0; p < EVG_PHASES; p++) {
+		supply[p] = s->cy.site.clamp_da[p];
+		for (size_t i = 0; cars && i < s->n; i++)
+			supply[p] += s->cy.ac[i].draw_da[p];
+	}
 	sn->imbalance_limit = s->cy.site.imbalance_da;
 	sn->has_imbalance = s->cy.site.meter_online;
-	sn->imbalance = spread(s->cy.site.clamp_da);
+	sn->imbalance = spread(supply);
 	sn->ncircuits = s->ncirc;
 	for (int k = 0; k < s->ncirc; k++) {
 		const struct alloc_circuit *a = &s->acirc[k];

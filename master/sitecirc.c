@@ -49,7 +49,8 @@ circuit_meter_result(struct meterio *io, bool ok,
 	circuit_meter_news(sc, ok ? meter_core_good(&sc->mc, &sc->mp, r, now) :
 	    meter_core_fault(&sc->mc, &sc->mp, why, now), r);
 	if (!ok)
-		MLOG(sc->s->m, LOG_DEBUG, "circuit %s: meter: %s", sc->name, why);
+		MLOG(sc->s->m, LOG_DEBUG, "circuit %s: meter: %s", sc->name,
+		    why);
 }
 
 /* The circuits as configured at the start (site_start): their meters'
@@ -305,15 +306,17 @@ ext_limit_found(struct site *s, uint64_t now)
 	const int32_t *l = s->ext.limit_da;
 
 	if (s->ext_found == 1)
-		master_event(s->m, SEV_INFO, "site", "external-limit", "external "
-		    "limit set by %s before the restart kept: L1 %d.%d A, L2 "
-		    "%d.%d A, L3 %d.%d A for %llu s more", s->ext.by, l[0] / 10,
-		    l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10, l[2] % 10,
-		    (unsigned long long)((s->ext.until_ms - now) / 1000));
+		master_event(s->m, SEV_INFO, "site", "external-limit",
+		    "external limit set by %s before the restart kept: L1 "
+		    "%d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s more",
+		    s->ext.by, l[0] / 10, l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10,
+		    l[2] % 10, (unsigned long long)((s->ext.until_ms - now) /
+		    1000));
 	if (s->ext_found == 2) {
-		master_event(s->m, SEV_WARNING, "site", "external-limit-expired",
-		    "the external limit ended while the appliance was stopped: "
-		    "the configured limits are in force");
+		master_event(s->m, SEV_WARNING, "site",
+		    "external-limit-expired", "the external limit ended while "
+		    "the appliance was stopped: the configured limits are in "
+		    "force");
 		ext_limit_keep(s, now);
 	}
 	s->ext_found = 0;
@@ -387,9 +390,10 @@ site_circuits_cycle(struct site *s, uint64_t now, int64_t wall)
 	if (s->ext_found != 0)
 		ext_limit_found(s, now);
 	if (ext_limit_expire(&s->ext, now)) {
-		master_event(s->m, SEV_WARNING, "site", "external-limit-expired",
-		    "the external limit was not renewed in time: the "
-		    "configured limits are in force again");
+		master_event(s->m, SEV_WARNING, "site",
+		    "external-limit-expired", "the external limit was not "
+		    "renewed in time: the configured limits are in force "
+		    "again");
 		ext_limit_keep(s, now);
 	}
 	as->external = s->ext.on;
