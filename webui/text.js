@@ -40,7 +40,7 @@ const TEXTS = {
     'common.unit': '{0} ({1})',
     'common.yes': 'yes',
     'common.no': 'no',
-    'common.role.bms': 'building management system (external limit only)',
+    'common.role.bms': 'building management system',
     'common.role.installer': 'installer',
     'common.role.operator': 'operator',
     /* index.html */
