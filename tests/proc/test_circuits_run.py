@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_alarms as talarms  # noqa: E402
 import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
+import test_webui as twebui  # noqa: E402
 
 
 @ta.own_tests_only
@@ -275,6 +276,15 @@ class CircuitsRunTest(ta.ApiTest):
         self.wait_status(inst, lambda j: j["external_limit"] is None)
         self.wait_event(inst, "external-limit-expired",
                         "while the appliance was stopped")
+
+    def test_bms_login_in_the_web_ui(self):
+        """tests/browser/circrun.js: a bms login's page."""
+        self.site()
+        inst = self.installer()
+        st, j, _ = inst.call("POST", "/api/users", {
+            "name": "bms-1", "role": "bms", "password": "first-pass-1"})
+        self.assertEqual(st, 201, j)
+        twebui.run_browser(self, "circrun.js", timeout=120)
 
 
 if __name__ == "__main__":
