@@ -1,19 +1,24 @@
 # Entry points for a fresh Debian 12 machine:
 #   make demo   install what is missing, build, run the demo
 #   make test   install what is missing, build with sanitizers, run every test
+#   make deb    the Debian package (build/release/evgroup_<version>_<arch>.deb)
 # Build trees live under build/ (release: build/release, tests: build/asan).
 
 # What building and running need; the tests need more (TEST_PACKAGES).
 DEB_PACKAGES := build-essential cmake pkg-config python3 \
                 libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
                 libmodbus-dev libsqlite3-dev libmicrohttpd-dev libsodium-dev \
-                libncurses-dev libcurl4-openssl-dev libglpk-dev socat
+                libncurses-dev libcurl4-openssl-dev libglpk-dev socat \
+                libsystemd-dev
 TEST_PACKAGES := clang mbpoll python3-pymodbus python3-serial sqlite3 \
-                 chromium nodejs wrk openssl tmux
+                 chromium nodejs wrk openssl tmux $(PKG_PACKAGES) lintian \
+                 man-db systemd
+# What make deb needs besides the build's (CPack: dpkg-shlibdeps, file).
+PKG_PACKAGES := dpkg-dev file
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test install-packages demo-charger build build-asan build-clang test demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-tui clean
+.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-tui clean
 
 all: build
 
@@ -23,6 +28,9 @@ deps:
 
 deps-test:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(TEST_PACKAGES)"
+
+deps-pkg:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(PKG_PACKAGES)"
 
 install-packages:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -53,6 +61,12 @@ build-clang: deps-test
 test: build build-asan build-clang
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 	cd build/clang && ctest --output-on-failure -R '^fuzz_'
+
+# The Debian package, evgroup_<version>_<arch>.deb, from the release
+# build (CPack: cmake/package.cmake; docs/operations.md).
+deb: deps-pkg build
+	cd build/release && cpack -G DEB
+	@ls build/release/evgroup_*.deb
 
 # A live simulated site (SPEED=10: its clock ten times faster). Only the
 # three programs it runs are built, so that it starts quickly.

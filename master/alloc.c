@@ -1081,9 +1081,9 @@ lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
  * Returns whether anything was lowered.
  */
 static bool
-balance_once(const struct alloc_conn *c, size_t n, struct work *w,
-    const struct alloc_out *o, int32_t *used, int32_t *offers, int id,
-    int32_t limit)
+balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
+    size_t n, struct work *w, const struct alloc_out *o, int32_t *used,
+    int32_t *offers, int id, int32_t limit)
 {
 	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0;
 	int	 hi, lo;
@@ -1121,18 +1121,23 @@ balance_once(const struct alloc_conn *c, size_t n, struct work *w,
 		lower(w, used, offers, (uint32_t)i, to, id, hi);
 	}
 	/* Lowered to a level: what that frees beyond the excess goes
-	 * back, 0.1 A each in admission order (fewer than those lowered
-	 * to it), so that the gap is the limit exactly. */
-	for (size_t k = 0; k < n && got > excess; k++) {
-		uint32_t i = w->order[k];
+	 * back, 0.1 A each (fewer than those lowered to it), so that the
+	 * gap is the limit exactly: first to those that had more last
+	 * cycle, then in admission order, so that the odd 0.1 A stays
+	 * where it was rather than going round the cars (a setpoint change
+	 * every cycle, each raise before the lowered car has followed). */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < n && got > excess; k++) {
+			uint32_t i = w->order[k];
 
-		if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
-		    lo_l < c[i].min_da)
-			continue;
-		offers[i]++;
-		res_take(w->res, used, w->circ[i], w->mask[i], 1);
-		got--;
-	}
+			if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
+			    lo_l < c[i].min_da ||
+			    (pass == 0) != (m[i].offer_da > lo_l))
+				continue;
+			offers[i]++;
+			res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			got--;
+		}
 	/* At their minimum and still over: pause, the last admitted
 	 * first. */
 	for (size_t k = n; got < excess && k-- > 0;) {
@@ -1175,9 +1180,9 @@ balance_once(const struct alloc_conn *c, size_t n, struct work *w,
 #define BALANCE_SWEEPS	8
 
 static bool
-balance(const struct alloc_site *s, const struct alloc_conn *c, size_t n,
-    struct work *w, const struct alloc_out *o, int32_t *used,
-    int32_t *offers)
+balance(const struct alloc_site *s, const struct alloc_conn *c,
+    const struct alloc_memo *m, size_t n, struct work *w,
+    const struct alloc_out *o, int32_t *used, int32_t *offers)
 {
 	const struct alloc_res *r = w->res;
 	bool	 changed = false, again = true;
@@ -1189,7 +1194,8 @@ balance(const struct alloc_site *s, const struct alloc_conn *c, size_t n,
 			    s->circuit[id - 1].imbalance_da;
 
 			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
-			    balance_once(c, n, w, o, used, offers, id, limit);
+			    balance_once(c, m, n, w, o, used, offers, id,
+			    limit);
 			    k++)
 				again = changed = true;
 		}
@@ -1483,9 +1489,9 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	 * cars, cars on the lighter phases), then it is checked again. */
 	memcpy(w.cap0, w.cap, n * sizeof(int32_t));
 	if (s->imbalance_da > 0 || res.nc > 1) {
-		if (balance(s, c, n, &w, o, used, offers)) {
+		if (balance(s, c, m, n, &w, o, used, offers)) {
 			fill_all(&w, m, nprio, end, lim, used, offers, false);
-			(void)balance(s, c, n, &w, o, used, offers);
+			(void)balance(s, c, m, n, &w, o, used, offers);
 			balance_topup(s, &w, n, o, lim, used, offers, w.cap0);
 		}
 	}

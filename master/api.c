@@ -206,6 +206,7 @@ struct setbuf {
 	struct sa_set	 set;
 	char		 val[SITEAPI_MAX_SETS][300];
 	char		 field[80];
+	char		 sec[24];	/* id_settings() */
 };
 
 /* The body's "confirm": true when the installer has seen the figures of
@@ -254,6 +255,22 @@ add_settings(struct ctx *c, struct setbuf *sb, const char *section,
 		sb->set.key[i] = k;
 		sb->set.value[i] = sb->val[i];
 		sb->set.n++;
+	}
+	return true;
+}
+
+/* The body's settings of section what+id (0: a new one, its section
+ * named by the loop); false (answered) when there are none. */
+static bool
+id_settings(struct ctx *c, struct setbuf *sb, const char *what, long id)
+{
+	snprintf(sb->sec, sizeof(sb->sec), "%s%ld", what, id);
+	if (!body_object(c) || !add_settings(c, sb, id ? sb->sec : NULL,
+	    c->body))
+		return false;
+	if (sb->set.n == 0) {
+		reply_error(c, 400, NULL, "no settings given");
+		return false;
 	}
 	return true;
 }
@@ -633,28 +650,35 @@ h_chargers_get(struct ctx *c)
 	json_decref(j);
 }
 
-static void
-h_charger_set(struct ctx *c)
+/* The settings of /api/{what}s[/{id}] (id 0: none given); NULL when
+ * answered (no memory, no such id). */
+static struct setbuf *
+setbuf_new(struct ctx *c, const char *what, long max, long *id)
 {
 	struct setbuf *sb = calloc(1, sizeof(*sb));
-	long	 id = 0;
-	char	 sec[24];
 
 	if (sb == NULL) {
 		reply_error(c, 503, NULL, "out of memory");
-		return;
+		return NULL;
 	}
 	sb->set.who = c->s.user;
-	if (c->nseg == 3 && !parse_id(c, c->seg[2], MASTER_MAX_CHARGERS,
-	    "charger", &id))
-		goto out;
-	snprintf(sec, sizeof(sec), "charger%ld", id);
-	if (!body_object(c) || !add_settings(c, sb, id ? sec : NULL, c->body))
-		goto out;
-	if (sb->set.n == 0) {
-		reply_error(c, 400, NULL, "no settings given");
-		goto out;
+	if (c->nseg == 3 && !parse_id(c, c->seg[2], max, what, id)) {
+		free(sb);
+		return NULL;
 	}
+	return sb;
+}
+
+static void
+h_charger_set(struct ctx *c)
+{
+	struct setbuf *sb;
+	long	 id = 0;
+
+	if ((sb = setbuf_new(c, "charger", MASTER_MAX_CHARGERS, &id)) == NULL)
+		return;
+	if (!id_settings(c, sb, "charger", id))
+		goto out;
 	if (id == 0 && json_object_get(c->body, "host") == NULL) {
 		reply_error(c, 400, "host", "host: required, the charger's IPv4 "
 		    "address");
@@ -677,6 +701,42 @@ h_charger_delete(struct ctx *c)
 	/* a car charging there: its session ends only when asked to */
 	set.stop = arg(c, "stop") != NULL && strcmp(arg(c, "stop"), "yes") == 0;
 	reply_call(c, sa_charger_delete, &set);
+}
+
+/*
+ * Circuits: GET the tree; POST adds one, PUT /api/circuits/{id} edits
+ * it (its settings, by the same rules and confirmation as the others),
+ * DELETE removes it (a raise: ?confirm=yes or {"confirm": true}).
+ */
+static void
+h_circuits(struct ctx *c)
+{
+	struct setbuf *sb;
+	long	 id = 0;
+
+	if (strcmp(c->method, "GET") == 0) {
+		reply_call(c, sa_circuits_get, NULL);
+		return;
+	}
+	if ((sb = setbuf_new(c, "circuit", MASTER_MAX_CIRCUITS, &id)) == NULL)
+		return;
+	sb->set.charger = (int)id;
+	if (strcmp(c->method, "DELETE") == 0) {
+		json_t	*v;
+
+		sb->set.confirm = arg(c, "confirm") != NULL &&
+		    strcmp(arg(c, "confirm"), "yes") == 0;
+		if (c->rq->body_len > 0 && (!body_object(c) || ((v =
+		    json_object_get(c->body, "confirm")) != NULL &&
+		    !confirm_member(c, sb, v))))
+			goto out;
+		reply_call(c, sa_circuit_delete, &sb->set);
+		goto out;
+	}
+	if (id_settings(c, sb, "circuit", id))
+		reply_call(c, id ? sa_circuit_put : sa_circuit_add, &sb->set);
+out:
+	free(sb);
 }
 
 /*
@@ -1622,6 +1682,10 @@ static const struct route routes[] = {
 	{ "PUT", "api/chargers/*", N_INSTALLER, h_charger_set },
 	{ "DELETE", "api/chargers/*", N_INSTALLER, h_charger_delete },
 	{ "POST", "api/chargers/*/test", N_INSTALLER, h_charger_test },
+	{ "GET", "api/circuits", N_OPERATOR, h_circuits },
+	{ "POST", "api/circuits", N_INSTALLER, h_circuits },
+	{ "PUT", "api/circuits/*", N_INSTALLER, h_circuits },
+	{ "DELETE", "api/circuits/*", N_INSTALLER, h_circuits },
 	{ "POST", "api/chargers/*/connectors/*/*", N_OPERATOR, h_connector },
 	/* after the line above: the last route that matches is taken */
 	{ "GET", "api/chargers/*/connectors/*/test-mode", N_OPERATOR,

@@ -95,6 +95,7 @@ conn_from(struct alloc_conn *a, const struct cycle_conf *cf,
 	if (r->heard && r->rc.max_da >= ALLOC_MIN_DA && r->rc.max_da < a->max_da)
 		a->max_da = r->rc.max_da;
 	a->priority = cf->priority;
+	a->circuit = cf->circuit;
 	a->online = r->online;
 	a->demand = r->online && cycle_wants_current(&r->rc) && !op->paused &&
 	    !op->blocked;

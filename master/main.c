@@ -14,9 +14,12 @@
 #include <unistd.h>
 
 #include <uv.h>
+#include <systemd/sd-daemon.h>
 
+#include "confdoc.h"
 #include "log.h"
 #include "master.h"
+#include "service.h"
 
 struct app {
 	uv_loop_t		*loop;
@@ -24,6 +27,9 @@ struct app {
 	struct master_config	 conf;
 	struct store		 store;
 	uv_signal_t		 sigint, sigterm;
+	struct svc		 svc;		/* systemd's notifications */
+	uv_timer_t		 svc_timer;
+	bool			 svc_on;	/* run by systemd */
 };
 
 static void
@@ -38,7 +44,10 @@ usage(FILE *fp)
 	    "  --check-config     validate, print the settings, and exit\n"
 	    "  --backup FILE      copy the database (live) to FILE, and exit\n"
 	    "  --export-config    print the configuration in force (from the\n"
-	    "                     database once it exists) as INI, and exit\n");
+	    "                     database once it exists) as INI, and exit\n"
+	    "  --print-config     print a configuration file with every setting\n"
+	    "                     commented out at its default (--set ones set),\n"
+	    "                     and exit\n");
 }
 
 static void
@@ -46,6 +55,19 @@ stop(void *arg)
 {
 	struct app *app = arg;
 
+	if (app->svc_on) {
+		/* a restart (execv, the same process) says READY=1 again,
+		 * and restores the watchdog's period then */
+		if (!app->m.restart_requested)
+			sd_notify(0, "STOPPING=1");
+		else if (app->svc.watchdog_ms != 0)
+			sd_notifyf(0, "RELOADING=1\nWATCHDOG_USEC=%llu",
+			    SVC_RESTART_WATCHDOG_MS * 1000ULL);
+		else
+			sd_notify(0, "RELOADING=1");
+		uv_close((uv_handle_t *)&app->svc_timer, NULL);
+		app->svc_on = false;
+	}
 	master_stop(&app->m);
 	uv_close((uv_handle_t *)&app->sigint, NULL);
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
@@ -59,7 +81,7 @@ on_signal(uv_signal_t *sig, int signum)
 }
 
 struct cli {
-	bool		 check, export;
+	bool		 check, export, print;
 	const char	*backup;
 	const char	*config;
 	char		*sets[CFG_MAX_SETS];
@@ -114,6 +136,7 @@ load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "backup", required_argument, NULL, 'b' },
 		{ "export-config", no_argument, NULL, 'x' },
+		{ "print-config", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -143,6 +166,9 @@ load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
 		case 'x':
 			cl->export = true;
 			break;
+		case 'p':
+			cl->print = true;
+			break;
 		case 'b':
 			cl->backup = optarg;
 			break;
@@ -167,12 +193,21 @@ load_config(int argc, char **argv, struct master_config *mc, struct cli *cl)
 		    argv[optind]);
 		return -1;
 	}
+	cl->nsets = nsets;
+	if (cl->print && config == NULL) {
+		/* the --set values are checked like any others */
+		if (cfg_load(master_config_keys, mc, NULL, sets, nsets, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "evgroup-master: %s\n", err);
+			return -1;
+		}
+		return 0;
+	}
 	if (config == NULL) {
 		fprintf(stderr, "evgroup-master: --config FILE is required\n");
 		return -1;
 	}
 	cl->config = config;
-	cl->nsets = nsets;
 	rc = cfg_load(master_config_keys, mc, config, sets, nsets, err,
 	    sizeof(err));
 	if (rc == 0 && (master_config_finish(mc, err, sizeof(err)) != 0 ||
@@ -305,6 +340,57 @@ config_from_database(struct app *app, const struct cli *cl)
 	return 0;
 }
 
+/* --- systemd -------------------------------------------------------------- */
+
+/*
+ * Four times per watchdog period (or until ready): READY=1 once a control
+ * cycle has run (the web UI listens by then: master_start opened it),
+ * WATCHDOG=1 while cycles keep running (service.c decides).
+ */
+static void
+svc_cb(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	uint64_t now = uv_hrtime() / 1000000;
+	int	 act;
+
+	app->svc.poll_ms = (uint64_t)app->m.conf->site.poll_period;
+	act = svc_step(&app->svc, app->m.cycle_start_us / 1000, now);
+
+	if ((act & SVC_READY) && app->svc.watchdog_ms != 0)
+		sd_notifyf(0, "READY=1\nWATCHDOG_USEC=%llu\nSTATUS=site '%s': "
+		    "%d charger(s)", (unsigned long long)app->svc.watchdog_ms *
+		    1000ULL, app->conf.site.name, app->conf.ncharger);
+	else if (act & SVC_READY)
+		sd_notifyf(0, "READY=1\nSTATUS=site '%s': %d charger(s)",
+		    app->conf.site.name, app->conf.ncharger);
+	if (act & SVC_WATCHDOG)
+		sd_notify(0, "WATCHDOG=1");
+	if (app->svc.ready && app->svc.watchdog_ms == 0)
+		uv_timer_stop(t);
+}
+
+/* Only when systemd runs us (NOTIFY_SOCKET): otherwise nothing changes. */
+static void
+svc_start(struct app *app)
+{
+	uint64_t usec = 0;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		usec = 0;
+	svc_init(&app->svc, usec / 1000,
+	    (uint64_t)app->conf.site.poll_period);
+	uv_timer_init(app->loop, &app->svc_timer);
+	app->svc_timer.data = app;
+	uv_timer_start(&app->svc_timer, svc_cb, 0, svc_period_ms(&app->svc));
+	app->svc_on = true;
+	if (usec != 0)
+		log_info("systemd: watchdog fed every %llu ms while the control "
+		    "loop runs", (unsigned long long)svc_period_ms(&app->svc));
+}
+
 /* Up to 2000 chargers: one socket each, plus headroom. */
 static void
 raise_fd_limit(void)
@@ -331,6 +417,13 @@ main(int argc, char **argv)
 	if (load_config(argc, argv, &app->conf, &cl) != 0) {
 		free(app);
 		return 2;
+	}
+	if (cl.print) {
+		int	 rc = confdoc_print(stdout, master_config_keys, cl.sets,
+		    cl.nsets);
+
+		free(app);
+		return rc == 0 ? 0 : 1;
 	}
 	backup = cl.backup;
 	/* the configuration in force is the database's: reading it from a
@@ -409,6 +502,7 @@ main(int argc, char **argv)
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 	app->m.on_stop = stop;
 	app->m.on_stop_arg = app;
+	svc_start(app);
 	log_info("site '%s': %d charger(s), poll every %d ms", app->conf.site.name,
 	    app->conf.ncharger, app->conf.site.poll_period);
 	uv_run(app->loop, UV_RUN_DEFAULT);

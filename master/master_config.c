@@ -506,15 +506,21 @@ deci(char *buf, size_t len, int32_t v)
  * connector counts on every site phase its wiring reaches, since a
  * single-phase car may draw on any of its charger's lines.
  */
+static bool circuit_within(const struct master_config *, int in, int id);
+
+/* What the connectors below circuit `in` (0: the supply, every charger)
+ * take on their fallback current, per site phase, and how many. */
 static void
-fallback_load(const struct master_config *mc, int32_t fall[EVG_PHASES],
-    int nfall[EVG_PHASES])
+fallback_load(const struct master_config *mc, int in,
+    int32_t fall[EVG_PHASES], int nfall[EVG_PHASES])
 {
 	for (int p = 0; p < EVG_PHASES; p++)
 		fall[p] = nfall[p] = 0;
 	for (int i = 0; i < mc->ncharger; i++) {
 		const struct charger_conf *c = &mc->charger[i];
 
+		if (in > 0 && !circuit_within(mc, c->circuit_id, in))
+			continue;
 		for (int k = 0; k < c->connectors; k++) {
 			int32_t	 f = mc->site.fallback_current <
 			    c->conn[k].max_current ? mc->site.fallback_current :
@@ -531,6 +537,69 @@ fallback_load(const struct master_config *mc, int32_t fall[EVG_PHASES],
 			}
 		}
 	}
+}
+
+/* Is circuit id (alloc.h ids: 0 the supply) circuit at or above the
+ * circuit `in`? */
+static bool
+circuit_within(const struct master_config *mc, int in, int id)
+{
+	for (int hops = 0; hops <= MASTER_MAX_CIRCUITS; hops++) {
+		if (in == id)
+			return true;
+		if (in <= 0 || in > mc->ncircuit)
+			return false;
+		in = mc->circuit[in - 1].parent_id;
+	}
+	return false;
+}
+
+/*
+ * The fallback arithmetic for each circuit: the chargers below a board
+ * fall back together when the appliance stops, and nothing shares its
+ * fuse then: what they take, phase by phase, must fit its limit (with a
+ * meter of its own, its offline limit, which is sized for its load at
+ * its worst; without one, its limit is for the chargers).
+ */
+static int
+circuits_fallback_check(const struct master_config *mc, char *err,
+    size_t errlen)
+{
+	for (int k = 0; k < mc->ncircuit; k++) {
+		const struct circuit_conf *cc = &mc->circuit[k];
+		int32_t	 fall[EVG_PHASES], lim = cc->meter.enabled &&
+		    cc->offline_limit < cc->limit ? cc->offline_limit :
+		    cc->limit;
+		int	 nfall[EVG_PHASES];
+		char	 a[24], b[24], most[48];
+
+		fallback_load(mc, k + 1, fall, nfall);
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int32_t	 each;
+
+			if (fall[p] <= lim)
+				continue;
+			deci(a, sizeof(a), mc->site.fallback_current);
+			deci(b, sizeof(b), lim);
+			each = lim / nfall[p];
+			if (each >= 60)
+				snprintf(most, sizeof(most), "at most %d.%d A "
+				    "each", each / 10, each % 10);
+			else
+				snprintf(most, sizeof(most), "only 0 A (pause) "
+				    "is safe here");
+			snprintf(err, errlen, "site.fallback_current: %s on "
+			    "each of the %d connectors on L%d of circuit '%s' "
+			    "is %d.%d A when the appliance stops (chargers that "
+			    "lose it fall back together), above its %s %s: %s",
+			    a, nfall[p], p + 1, cc->name, fall[p] / 10,
+			    fall[p] % 10, cc->meter.enabled &&
+			    cc->offline_limit < cc->limit ? "offline limit" :
+			    "limit", b, most);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -578,7 +647,7 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 		    "(raise the margin or lower the deadband)", a, b);
 		return -1;
 	}
-	fallback_load(mc, fall, nfall);
+	fallback_load(mc, 0, fall, nfall);
 	/* Chargers that lose the master fall back together, and then no
 	 * meter is read: with a meter, what they take must be safe with the
 	 * building at its worst, which is what the meter-offline limit says. */
@@ -608,7 +677,7 @@ limits_check(const struct master_config *mc, char *err, size_t errlen)
 		    "site.group_limit", b, fuse, most);
 		return -1;
 	}
-	return 0;
+	return circuits_fallback_check(mc, err, errlen);
 }
 
 /* A circuit's name: letters, digits . _ -, not the supply's. */
@@ -1039,6 +1108,10 @@ circuit_raises(const struct master_config *old, const struct master_config
 		const struct circuit_conf *o = &old->circuit[i], *v = NULL;
 		int	 j = circuit_find(new, new->ncircuit, o->name);
 
+		/* renamed where it was: the same circuit */
+		if (j < 0 && i < new->ncircuit && circuit_find(old,
+		    old->ncircuit, new->circuit[i].name) < 0)
+			j = i + 1;
 		if (j > 0)
 			v = &new->circuit[j - 1];
 		if (v == NULL) {
@@ -1176,7 +1249,7 @@ master_config_raises(const struct master_config *old,
 
 		RAISE("site.fallback_current", old->site.fallback_current,
 		    new->site.fallback_current);
-		fallback_load(new, fall, nfall);
+		fallback_load(new, 0, fall, nfall);
 		for (int p = 1; p < EVG_PHASES; p++)
 			if (fall[p] > fall[w])
 				w = p;

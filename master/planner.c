@@ -51,6 +51,45 @@ plan_counted(const struct plan_conn *pc, const struct alloc_site *s,
 	counted(&r, pc, s, c, m, n, used);
 }
 
+/*
+ * The most a connector (circuit, mask), counted at `counted`, may be
+ * raised to under the unbalanced-load limits of its circuits and the
+ * supply, on the safe count: a car just lowered for the phase balance
+ * still counts at its old current, so the car that takes its 0.1 A waits
+ * for it to follow, like any raise.
+ */
+static int32_t
+balance_room(const struct alloc_res *r, const struct alloc_site *s,
+    const struct alloc_out *o, const int32_t *used, uint8_t circuit,
+    uint8_t mask, int32_t counted, int32_t v)
+{
+	uint64_t a = r->anc[alloc_res_circuit(r, circuit)];
+
+	while (a != 0) {
+		int	 id = __builtin_ctzll(a);
+		int32_t	 limit = id == 0 ? s->imbalance_da :
+		    s->circuit[id - 1].imbalance_da;
+
+		a &= a - 1;
+		if (limit <= 0)
+			continue;
+		for (int p = 0; p < EVG_PHASES; p++)
+			for (int q = 0; q < EVG_PHASES; q++) {
+				int32_t	 tp, tq;
+
+				if (!(mask >> p & 1) || (mask >> q & 1))
+					continue;
+				tp = o->c_nonev_da[id][p] +
+				    used[id * EVG_PHASES + p];
+				tq = o->c_nonev_da[id][q] +
+				    used[id * EVG_PHASES + q];
+				if (counted + limit - (tp - tq) < v)
+					v = counted + limit - (tp - tq);
+			}
+	}
+	return v;
+}
+
 void
 plan_step(struct plan_conn *pc, const struct alloc_site *s,
     const struct alloc_conn *c, const struct alloc_memo *m, size_t n,
@@ -109,6 +148,8 @@ plan_step(struct plan_conn *pc, const struct alloc_site *s,
 		    p->counted_da;
 		if (room < v)
 			v = room;
+		v = balance_room(&r, s, o, used, c[i].circuit, mask,
+		    p->counted_da, v);
 		if (v <= p->setpoint_da || v < c[i].min_da)
 			continue;
 		p->setpoint_da = v;

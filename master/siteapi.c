@@ -104,19 +104,15 @@ site_needs_restart(const char *section, const char *key)
 	    "offline_after", NULL };
 	static const char *const charger_keys[] = { "name", "host", "port",
 	    "unit_id", "connectors", "phase1", "phase2", "circuit", NULL };
-	static const char *const circuit_live[] = { "limit", "margin",
-	    "offline_limit", "imbalance", NULL };
-	bool	 live = false;
-
-	if (strncmp(section, "circuit", 7) == 0) {
-		for (int i = 0; circuit_live[i]; i++)
-			live = live || strcmp(key, circuit_live[i]) == 0;
-		return !live;
-	}
 
 	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
 	    strcmp(section, "web") == 0)
 		return true;
+	/* a circuit's place in the tree and its meter (a thread of its
+	 * own); its limits are in force at once */
+	if (strncmp(section, "circuit", 7) == 0)
+		return strcmp(key, "name") == 0 || strcmp(key, "parent") == 0 ||
+		    strncmp(key, "meter", 5) == 0 || strcmp(key, "ct_rating") == 0;
 	for (int i = 0; strcmp(section, "site") == 0 && site_keys[i]; i++)
 		if (strcmp(key, site_keys[i]) == 0)
 			return true;
@@ -159,6 +155,7 @@ struct section_put {
 	struct master	*m;
 	const char	*section;	/* NULL: every charger from 'from' */
 	int		 from;
+	const char	*prefix;	/* else: every section named so */
 };
 
 static void
@@ -167,7 +164,9 @@ put_section(void *arg, const char *section, const char *key,
 {
 	struct section_put *sp = arg;
 
-	if (sp->section != NULL ? strcmp(section, sp->section) == 0 :
+	if (sp->prefix != NULL ? strncmp(section, sp->prefix,
+	    strlen(sp->prefix)) == 0 : sp->section != NULL ?
+	    strcmp(section, sp->section) == 0 :
 	    (strncmp(section, "charger", 7) == 0 &&
 	    atoi(section + 7) >= sp->from))
 		put_config(sp->m, section, key, value);
@@ -294,6 +293,34 @@ pending_key(const struct master *m, const struct cfg_key *k, int sidx,
 	return 1;
 }
 
+/* The circuit of name among mc's, -1 for none. */
+static int
+circuit_named(const struct master_config *mc, const char *name)
+{
+	for (int j = 0; j < mc->ncircuit; j++)
+		if (strcmp(mc->circuit[j].name, name) == 0)
+			return j;
+	return -1;
+}
+
+/* The running circuit (m->conf) of the saved one at i: the one of the
+ * same name (ids move when circuits come and go), else one renamed
+ * there (its name saved no more); -1 for none. */
+static int
+running_circuit(const struct master *m, int i)
+{
+	int	 j;
+
+	if (i >= m->saved->ncircuit)
+		return -1;
+	if ((j = circuit_named(m->conf, m->saved->circuit[i].name)) >= 0)
+		return j;
+	if (i < m->conf->ncircuit && circuit_named(m->saved,
+	    m->conf->circuit[i].name) < 0)
+		return i;
+	return -1;
+}
+
 /* Is setting section.key (saved numbering) the same in force as saved? */
 static bool
 in_force(const struct master *m, const char *section, const char *key)
@@ -307,7 +334,58 @@ in_force(const struct master *m, const char *section, const char *key)
 	if (strcmp(k->section, "charger") == 0 && (idx >= m->saved->ncharger ||
 	    (ridx = running_index(m, idx)) < 0))
 		return false;
+	if (strcmp(k->section, "circuit") == 0 &&
+	    (ridx = running_circuit(m, idx)) < 0)
+		return false;
 	return pending_key(m, k, idx, ridx, NULL, NULL) == 0;
+}
+
+/*
+ * The circuits' part of pending_list(): by name, each circuit added
+ * since the start, removed since, or with a key saved but not in force.
+ */
+static int
+pending_circuits(const struct master *m, json_t *a)
+{
+	char	 name[64], sv[96], rv[96];
+	bool	 seen[MASTER_MAX_CIRCUITS] = { false };
+	int	 n = 0;
+
+	for (int i = 0; i < m->saved->ncircuit; i++) {
+		const char *cn = m->saved->circuit[i].name;
+		int	 j = running_circuit(m, i);
+
+		if (j < 0) {
+			n++;
+			snprintf(name, sizeof(name), "circuit%d", i + 1);
+			snprintf(sv, sizeof(sv), "'%s' added", cn);
+			snprintf(rv, sizeof(rv), "circuit '%s'", cn);
+			if (a != NULL)
+				pending_add(m, a, name, rv, "", sv);
+			continue;
+		}
+		seen[j] = true;
+		for (const struct cfg_key *k = master_config_keys; k->name;
+		    k++) {
+			if (strcmp(k->section, "circuit") != 0)
+				continue;
+			snprintf(name, sizeof(name), "circuit%d.%s", i + 1,
+			    k->name);
+			n += pending_key(m, k, i, j, name, a);
+		}
+	}
+	for (int j = 0; j < m->conf->ncircuit; j++) {
+		if (seen[j])
+			continue;
+		n++;
+		snprintf(rv, sizeof(rv), "'%s'", m->conf->circuit[j].name);
+		snprintf(sv, sizeof(sv), "circuit '%s'",
+		    m->conf->circuit[j].name);
+		if (a != NULL)
+			pending_add(m, a, m->conf->circuit[j].name, sv, rv,
+			    "removed");
+	}
+	return n;
 }
 
 /*
@@ -326,7 +404,8 @@ pending_list(const struct master *m, json_t *a)
 	int	 n = 0;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "clamp1", "clamp2", "clamp3", NULL }; *s; s++) {
+	    "meter", "smart", "demand", "clamp1", "clamp2", "clamp3", NULL }; *s;
+	    s++) {
 		bool	 clamp = strncmp(*s, "clamp", 5) == 0;
 		int	 idx = clamp ? (*s)[5] - '1' : 0;
 
@@ -337,6 +416,7 @@ pending_list(const struct master *m, json_t *a)
 			n += pending_key(m, k, idx, idx, name, a);
 		}
 	}
+	n += pending_circuits(m, a);
 	seen = calloc((size_t)m->conf->ncharger + 1, sizeof(*seen));
 	for (int i = 0; i < m->saved->ncharger; i++) {
 		const struct charger_conf *sc = &m->saved->charger[i];
@@ -405,6 +485,123 @@ names(char *buf, size_t len, json_t *a)
 }
 
 /*
+ * Circuits in a change: their sections name the saved ids (one past the
+ * last adds one), but finish() sorts them parent first, so a circuit may
+ * have another id after the change. Each circuit setting's circuit is
+ * followed by its name; a renamed circuit is renamed for its chargers
+ * and the circuits under it too.
+ */
+struct circ_map {
+	bool	 touched;		/* the circuits are stored again */
+	char	 name[SITEAPI_MAX_SETS][MASTER_NAME_LEN];
+	int	 running[SITEAPI_MAX_SETS];	/* in m->conf, -1: none */
+	char	 rsec[SITEAPI_MAX_SETS][24];	/* after finish() */
+	const char *rs[SITEAPI_MAX_SETS];	/* sec[i], or rsec[i] */
+};
+
+static int
+circuit_section_check(const struct master_config *copy, const char *sec,
+    char *msg, size_t msglen)
+{
+	int	 id;
+
+	if (strncmp(sec, "circuit", 7) != 0)
+		return 0;
+	id = atoi(sec + 7);
+	if (id < 1 || id > copy->ncircuit + 1) {
+		snprintf(msg, msglen, "%s: no such circuit (this site has %d)",
+		    sec, copy->ncircuit);
+		return -1;
+	}
+	return 0;
+}
+
+/* The same name everywhere it was the old one's (chargers, parents). */
+static void
+circuit_rename(struct master_config *copy, const char *from, const char *to)
+{
+	for (int j = 0; j < copy->ncharger; j++)
+		if (strcmp(copy->charger[j].circuit, from) == 0)
+			snprintf(copy->charger[j].circuit,
+			    sizeof(copy->charger[j].circuit), "%s", to);
+	for (int k = 0; k < MASTER_MAX_CIRCUITS; k++)
+		if (strcmp(copy->circuit[k].parent, from) == 0)
+			snprintf(copy->circuit[k].parent,
+			    sizeof(copy->circuit[k].parent), "%s", to);
+}
+
+/* Before finish(): each circuit setting's circuit by name, and where it
+ * runs; the renames carried over. */
+static void
+circuits_before(const struct master *m, struct master_config *copy, int n,
+    const char *const *sec, struct circ_map *cm)
+{
+	for (int i = 0; i < n; i++) {
+		int	 idx;
+
+		cm->rs[i] = sec[i];
+		cm->running[i] = -1;
+		if (strncmp(sec[i], "circuit", 7) != 0)
+			continue;
+		idx = atoi(sec[i] + 7) - 1;
+		cm->touched = true;
+		snprintf(cm->name[i], sizeof(cm->name[i]), "%s",
+		    copy->circuit[idx].name);
+		if (idx < m->saved->ncircuit)
+			cm->running[i] = running_circuit(m, idx);
+	}
+	for (int k = 0; k < m->saved->ncircuit; k++) {
+		const char *from = m->saved->circuit[k].name;
+
+		if (strcmp(copy->circuit[k].name, from) != 0 &&
+		    copy->circuit[k].name[0] != '\0')
+			circuit_rename(copy, from, copy->circuit[k].name);
+	}
+}
+
+/* After finish(): each circuit setting's section as it is now. */
+static void
+circuits_after(const struct master_config *copy, int n, struct circ_map *cm)
+{
+	for (int i = 0; i < n; i++)
+		for (int k = 0; cm->rs[i] != cm->rsec[i] && strncmp(cm->rs[i],
+		    "circuit", 7) == 0 && k < copy->ncircuit; k++)
+			if (strcmp(copy->circuit[k].name, cm->name[i]) == 0) {
+				snprintf(cm->rsec[i], sizeof(cm->rsec[i]),
+				    "circuit%d", k + 1);
+				cm->rs[i] = cm->rsec[i];
+			}
+}
+
+/*
+ * The circuits stored again as copy has them (ids move as the tree is
+ * sorted; a removed one leaves a gap), and each charger whose circuit
+ * changed by a rename.
+ */
+static void
+circuits_store(struct master *m, const struct master_config *copy)
+{
+	struct store_rec r = { .kind = STORE_CONFIG_DELETE };
+	struct section_put sp = { m, NULL, 0, "circuit" };
+	char	 v[MASTER_NAME_LEN];
+
+	for (int k = 1; k <= m->saved->ncircuit || k <= copy->ncircuit; k++) {
+		snprintf(r.u.cfg.section, sizeof(r.u.cfg.section), "circuit%d",
+		    k);
+		store_put(m->store, &r);
+	}
+	master_config_each(copy, put_section, &sp);
+	for (int j = 0; j < copy->ncharger && j < m->saved->ncharger; j++)
+		if (strcmp(copy->charger[j].circuit,
+		    m->saved->charger[j].circuit) != 0) {
+			snprintf(r.u.cfg.section, sizeof(r.u.cfg.section),
+			    "charger%d", j + 1);
+			snprintf(v, sizeof(v), "%s", copy->charger[j].circuit);
+			put_config(m, r.u.cfg.section, "circuit", v);
+		}
+}
+
+/*
  * Sets n settings at once: all or none. add: the id of a new charger
  * (its section may be one past the last). A change that lets the
  * chargers take more (master_config_raises) is made only when confirm is
@@ -425,6 +622,7 @@ site_config_apply(struct master *m, const char *who, int n,
 	bool	 live = false;
 	int	 rc = -1;
 	json_t	*now = NULL, *later = NULL;
+	struct circ_map cm = { .touched = false };
 
 	field[0] = '\0';
 	if (detail != NULL)
@@ -447,18 +645,22 @@ site_config_apply(struct master *m, const char *who, int n,
 				goto out;
 			}
 		}
+		if (circuit_section_check(copy, sec[i], msg, msglen) != 0)
+			goto out;
 		if (cfg_set(master_config_keys, copy, sec[i], key[i], val[i],
 		    err, sizeof(err)) != 0) {
 			snprintf(msg, msglen, "%s", err);
 			goto out;
 		}
 	}
+	circuits_before(m, copy, n, sec, &cm);
 	if (master_config_finish(copy, err, sizeof(err)) != 0) {
 		/* "section.key: why" names its field */
 		snprintf(field, fieldlen, "%.*s", (int)strcspn(err, ": "), err);
 		snprintf(msg, msglen, "%s", err);
 		goto out;
 	}
+	circuits_after(copy, n, &cm);
 	if (rating_check(m, copy, n, sec, key, msg, msglen, field,
 	    fieldlen) != 0)
 		goto out;
@@ -503,17 +705,19 @@ site_config_apply(struct master *m, const char *who, int n,
 		if ((k = find_key(sec[i], key[i], &idx)) == NULL)
 			continue;
 		cfg_format(k, m->saved, idx, before, sizeof(before));
+		(void)find_key(cm.rs[i], key[i], &idx);
 		cfg_format(k, copy, idx, after, sizeof(after));
 		if (strcmp(before, after) == 0 && add == 0)
 			continue;
-		put_config(m, sec[i], key[i], after);
+		if (cm.rs[i] == sec[i])
+			put_config(m, sec[i], key[i], after);
 		if (add == 0 && master_config_secret(sec[i], key[i]))
 			master_event(m, SEV_INFO, who, "config", "%s.%s: %s (by "
 			    "%s)", sec[i], key[i], after[0] ? "changed" :
 			    "cleared", who);
 		else if (add == 0)
 			master_event(m, SEV_INFO, who, "config", "%s.%s: %s -> %s "
-			    "(by %s)", sec[i], key[i], master_config_shown(sec[i],
+			    "(by %s)", cm.rs[i], key[i], master_config_shown(sec[i],
 			    key[i], before, sb, sizeof(sb)), master_config_shown(
 			    sec[i], key[i], after, sa, sizeof(sa)), who);
 		if (!site_needs_restart(sec[i], key[i]))
@@ -521,7 +725,7 @@ site_config_apply(struct master *m, const char *who, int n,
 	}
 	if (add > 0) {
 		char	 s[24];
-		struct section_put sp = { m, s, 0 };
+		struct section_put sp = { m, s, 0, NULL };
 
 		/* every key of the new charger, defaults included */
 		snprintf(s, sizeof(s), "charger%d", add);
@@ -531,6 +735,8 @@ site_config_apply(struct master *m, const char *who, int n,
 		    copy->charger[add - 1].name, copy->charger[add - 1].host,
 		    copy->charger[add - 1].port, who);
 	}
+	if (cm.touched)
+		circuits_store(m, copy);
 	*m->saved = *copy;
 	/* What can change now, changes now, on the running configuration:
 	 * a charger's setting on the charger it is in force (ids differ
@@ -551,6 +757,13 @@ site_config_apply(struct master *m, const char *who, int n,
 				snprintf(rsec, sizeof(rsec), "charger%d", j + 1);
 				s = rsec;
 			}
+			if (strncmp(sec[i], "circuit", 7) == 0) {
+				if (cm.running[i] < 0)
+					continue;
+				snprintf(rsec, sizeof(rsec), "circuit%d",
+				    cm.running[i] + 1);
+				s = rsec;
+			}
 			(void)cfg_set(master_config_keys, run, s, key[i],
 			    val[i], err, sizeof(err));
 		}
@@ -565,9 +778,9 @@ site_config_apply(struct master *m, const char *who, int n,
 	for (int i = 0; i < n; i++) {
 		char	 f[64];
 
-		snprintf(f, sizeof(f), "%s.%s", sec[i], key[i]);
-		json_array_append_new(add == 0 && in_force(m, sec[i], key[i]) ?
-		    now : later, json_string(f));
+		snprintf(f, sizeof(f), "%s.%s", cm.rs[i], key[i]);
+		json_array_append_new(add == 0 && in_force(m, cm.rs[i],
+		    key[i]) ? now : later, json_string(f));
 	}
 	pending_update(m);
 	if (json_array_size(later) == 0)
@@ -676,7 +889,7 @@ sa_config_get(struct master *m, void *ctx)
 }
 
 static char *
-apply_answer(struct master *m, struct sa_set *ss, int add)
+apply_answer(struct master *m, struct sa_set *ss, int add, int created)
 {
 	char	 msg[CFG_ERRLEN + 400], field[64], esc[sizeof(msg)];
 	json_t	*detail = NULL, *j;
@@ -704,8 +917,9 @@ apply_answer(struct master *m, struct sa_set *ss, int add)
 	if (detail != NULL)
 		json_object_update(j, detail);
 	json_decref(detail);
-	if (add > 0) {
-		json_object_set_new(j, "id", json_integer(add));
+	if (add > 0 || created > 0) {
+		json_object_set_new(j, "id", json_integer(add > 0 ? add :
+		    created));
 		return answer_json(201, j);
 	}
 	return answer_json(200, j);
@@ -714,26 +928,199 @@ apply_answer(struct master *m, struct sa_set *ss, int add)
 char *
 sa_config_put(struct master *m, void *ctx)
 {
-	return apply_answer(m, ctx, 0);
+	return apply_answer(m, ctx, 0, 0);
 }
 
-/* A new charger: the sets are its keys, in the section after the last. */
+/* A new charger or circuit (what): the sets are its keys, in section id,
+ * the one after the last. */
+static char *
+add_answer(struct master *m, struct sa_set *ss, const char *what, int id,
+    int max)
+{
+	static char secs[SITEAPI_MAX_SETS][24];
+	bool	 charger = strcmp(what, "charger") == 0;
+
+	if (id > max)
+		return answer_error(400, "", charger ? "this site has the most "
+		    "chargers it can have" : "this site has the most circuits "
+		    "it can have (63)");
+	for (int i = 0; i < ss->n; i++) {
+		/* the loop is one thread: a static is safe here */
+		snprintf(secs[i], sizeof(secs[i]), "%s%d", what, id);
+		ss->section[i] = secs[i];
+	}
+	return apply_answer(m, ss, charger ? id : 0, charger ? 0 : id);
+}
+
 char *
 sa_charger_add(struct master *m, void *ctx)
 {
-	struct sa_set *ss = ctx;
-	static char secs[SITEAPI_MAX_SETS][24];
-	int	 id = m->saved->ncharger + 1;
+	return add_answer(m, ctx, "charger", m->saved->ncharger + 1,
+	    MASTER_MAX_CHARGERS);
+}
 
-	if (id > MASTER_MAX_CHARGERS)
-		return answer_error(400, "", "this site has the most chargers "
-		    "it can have");
-	for (int i = 0; i < ss->n; i++) {
-		/* the loop is one thread: a static is safe here */
-		snprintf(secs[i], sizeof(secs[i]), "charger%d", id);
-		ss->section[i] = secs[i];
+/* A circuit's settings as the file has them, with its id and depth,
+ * its chargers (those directly in it) as {id, name}. */
+static json_t *
+circuit_json(const struct master_config *mc, int k)
+{
+	json_t	*o = json_object(), *ch = json_array();
+	char	 v[300];
+	int	 depth = 0;
+
+	if (k >= 0) {
+		for (const struct cfg_key *key = master_config_keys; key->name;
+		    key++)
+			if (strcmp(key->section, "circuit") == 0) {
+				cfg_format(key, mc, k, v, sizeof(v));
+				json_object_set_new(o, key->name,
+				    json_string(v));
+			}
+		for (int p = mc->circuit[k].parent_id; p > 0;
+		    p = mc->circuit[p - 1].parent_id)
+			depth++;
+		json_object_set_new(o, "id", json_integer(k + 1));
+		json_object_set_new(o, "depth", json_integer(depth + 1));
 	}
-	return apply_answer(m, ss, id);
+	for (int i = 0; i < mc->ncharger; i++)
+		if (mc->charger[i].circuit_id == k + 1)
+			json_array_append_new(ch, json_pack("{s:i, s:s}", "id",
+			    i + 1, "name", mc->charger[i].name));
+	json_object_set_new(o, "chargers", ch);
+	return o;
+}
+
+/* The saved tree: the supply (the main fuse) and each circuit, parents
+ * before their children. */
+char *
+sa_circuits_get(struct master *m, void *ctx)
+{
+	const struct master_config *mc = m->saved;
+	json_t	*supply = circuit_json(mc, -1), *a = json_array();
+	char	 v[24];
+
+	(void)ctx;
+	snprintf(v, sizeof(v), "%d.%d", mc->site.site_limit / 10,
+	    mc->site.site_limit % 10);
+	json_object_set_new(supply, "limit", json_string(v));
+	snprintf(v, sizeof(v), "%d.%d", mc->site.margin / 10,
+	    mc->site.margin % 10);
+	json_object_set_new(supply, "margin", json_string(v));
+	snprintf(v, sizeof(v), "%d.%d", mc->site.imbalance / 10,
+	    mc->site.imbalance % 10);
+	json_object_set_new(supply, "imbalance", json_string(v));
+	json_object_set_new(supply, "meter", json_string(mc->meter.enabled ?
+	    "yes" : "none"));
+	for (int k = 0; k < mc->ncircuit; k++)
+		json_array_append_new(a, circuit_json(mc, k));
+	return answer_json(200, json_pack("{s:o, s:o, s:b}", "supply", supply,
+	    "circuits", a, "restart_needed", m->restart_pending));
+}
+
+/* A new circuit: the sets are its keys, in the section after the last
+ * (sorted last too: its parent is there already). */
+char *
+sa_circuit_add(struct master *m, void *ctx)
+{
+	return add_answer(m, ctx, "circuit", m->saved->ncircuit + 1,
+	    MASTER_MAX_CIRCUITS);
+}
+
+/* A circuit's settings changed (PUT /api/circuits/{id}): one there. */
+char *
+sa_circuit_put(struct master *m, void *ctx)
+{
+	struct sa_set *ss = ctx;
+
+	if (ss->charger < 1 || ss->charger > m->saved->ncircuit)
+		return answer_error(404, "", "no such circuit");
+	return apply_answer(m, ss, 0, 0);
+}
+
+/* "a, b" of the chargers in circuit id and the circuits under it; 0 when
+ * none. */
+static int
+circuit_users(const struct master_config *mc, int id, char *buf, size_t len)
+{
+	size_t	 o = 0;
+	int	 n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < mc->ncharger; i++)
+		if (mc->charger[i].circuit_id == id && o < len) {
+			o += (size_t)snprintf(buf + o, len - o, "%scharger '%s'",
+			    n++ ? ", " : "", mc->charger[i].name);
+		}
+	for (int k = 0; k < mc->ncircuit; k++)
+		if (mc->circuit[k].parent_id == id && o < len) {
+			o += (size_t)snprintf(buf + o, len - o, "%scircuit '%s'",
+			    n++ ? ", " : "", mc->circuit[k].name);
+		}
+	return n;
+}
+
+/*
+ * A circuit leaves the configuration (at the next start): only one with
+ * no chargers and no circuits under it (409 naming them), and only when
+ * confirmed (nothing keeps its fuse any more: 409 with the figures, as
+ * for a raise).
+ */
+char *
+sa_circuit_delete(struct master *m, void *ctx)
+{
+	struct sa_set *ss = ctx;
+	struct master_config *copy;
+	struct cfg_raise r[1];
+	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN + 64], users[300];
+	int	 id = ss->charger;
+
+	if (id < 1 || id > m->saved->ncircuit)
+		return answer_error(404, "", "no such circuit");
+	snprintf(name, sizeof(name), "%s", m->saved->circuit[id - 1].name);
+	if (circuit_users(m->saved, id, users, sizeof(users)) > 0) {
+		char	 msg[sizeof(users) + 120];
+
+		snprintf(msg, sizeof(msg), "circuit '%s' still has %s under it: "
+		    "move them to another circuit first", name, users);
+		return answer_error(409, "circuit", msg);
+	}
+	if ((copy = malloc(sizeof(*copy))) == NULL)
+		return answer_error(503, "", "out of memory");
+	*copy = *m->saved;
+	copy->circuit[id - 1].name[0] = '\0';
+	copy->circuit[id - 1].limit = 0;
+	if (master_config_finish(copy, err, sizeof(err)) != 0) {
+		free(copy);
+		return answer_error(400, "", err);
+	}
+	if (!ss->confirm && master_config_raises(m->saved, copy, r, 1) > 0) {
+		char	 msg[CFG_ERRLEN + 200], words[MASTER_NAME_LEN + 16];
+
+		free(copy);
+		snprintf(words, sizeof(words), "circuit '%s'", name);
+		snprintf(msg, sizeof(msg), "confirm: %s %s -> removed: %s; send "
+		    "\"confirm\": true to go on", words, r[0].from,
+		    r[0].consequence);
+		return answer_json(409, json_pack("{s:s, s:s, s:[{s:s, s:s, "
+		    "s:s, s:s, s:s}]}", "error", msg, "field", "confirm",
+		    "confirm", "setting", r[0].field, "words", words, "from",
+		    r[0].from, "to", r[0].to, "consequence", r[0].consequence));
+	}
+	circuits_store(m, copy);
+	*m->saved = *copy;
+	free(copy);
+	pending_update(m);
+	master_event(m, SEV_INFO, ss->who, "circuit-removed", "circuit '%s' "
+	    "removed by %s; it leaves at the next start", name, ss->who);
+	{
+		json_t	*j = json_pack("{s:s, s:b, s:o}", "result", "removed; "
+		    "takes effect at the next start (restart the appliance)",
+		    "restart_needed", m->restart_pending, "pending",
+		    json_array());
+
+		pending_list(m, json_object_get(j, "pending"));
+		return answer_json(200, j);
+	}
 }
 
 /* The running charger a saved one is (ids move at a decommission). */
@@ -815,7 +1202,7 @@ sa_charger_delete(struct master *m, void *ctx)
 	struct sa_set *ss = ctx;
 	struct master_config *copy;
 	struct store_rec r = { .kind = STORE_CONFIG_DELETE };
-	struct section_put sp = { m, NULL, ss->charger };
+	struct section_put sp = { m, NULL, ss->charger, NULL };
 	struct peer *pe;
 	int	 id = ss->charger, old;
 	char	 name[MASTER_NAME_LEN], err[CFG_ERRLEN], cars[300];

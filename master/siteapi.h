@@ -24,7 +24,8 @@ struct sa_set {
 	const char	*section[SITEAPI_MAX_SETS];
 	const char	*key[SITEAPI_MAX_SETS];
 	const char	*value[SITEAPI_MAX_SETS];
-	int		 charger;	/* add/edit/delete: 1-based id */
+	int		 charger;	/* add/edit/delete: 1-based id (of
+					 * a charger, or of a circuit) */
 	bool		 stop;		/* delete: stop the sessions under way */
 	bool		 confirm;	/* a raise of a limit is meant */
 };
@@ -85,6 +86,10 @@ char	*sa_config_put(struct master *, void *sa_set);
 char	*sa_charger_add(struct master *, void *sa_set);
 char	*sa_charger_delete(struct master *, void *sa_set);
 char	*sa_charger_addr(struct master *, void *sa_set);
+char	*sa_circuits_get(struct master *, void *);
+char	*sa_circuit_add(struct master *, void *sa_set);
+char	*sa_circuit_put(struct master *, void *sa_set);
+char	*sa_circuit_delete(struct master *, void *sa_set);
 char	*sa_command(struct master *, void *sa_cmd);
 char	*sa_external_limit(struct master *, void *sa_extlimit);
 char	*sa_answer(struct master *, void *sa_cmd);

@@ -324,6 +324,14 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 		tui_keep_selection(v, st);
 		tui_say(v, false, "sorted by %s", tui_sort_name(v->sort));
 		break;
+	case 'c':
+		/* the same connectors, grouped under their circuits */
+		v->by_circuit = !v->by_circuit;
+		tui_keep_selection(v, st);
+		tui_say(v, false, "%s", v->by_circuit ? "circuit view: "
+		    "connectors grouped by circuit (c: back)" :
+		    "all connectors");
+		break;
 	case '/':
 		v->typing = true;
 		v->filter[0] = '\0';

@@ -271,7 +271,7 @@ run(struct app *a)
 			if (key == KEY_RESIZE)
 				continue;	/* draw() reads the new size */
 			tui_key(&a->v, &a->st, &a->list, key,
-			    tui_table_rows(a->scr.rows), &x);
+			    tui_table_rows(&a->st, a->scr.rows), &x);
 			if (x.kind == ACT_QUIT)
 				return 0;
 			if (x.kind != ACT_NONE)

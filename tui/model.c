@@ -2,6 +2,7 @@
  * model.c: the master's JSON into the console's model; the table's rows,
  * filtered and sorted. Bad or partial JSON changes nothing.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,123 @@ phases(double out[3], json_t *a)
 		out[p] = num(json_array_get(a, (size_t)p));
 }
 
+/* A number, or NAN when the master sends null (or nothing). */
+static double
+num_or_nan(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void
+phases_or_nan(double out[3], json_t *a)
+{
+	for (int p = 0; p < 3; p++)
+		out[p] = json_is_array(a) ? num_or_nan(json_array_get(a,
+		    (size_t)p)) : NAN;
+}
+
+static void
+circuit_parse(struct tui_circuit *t, json_t *c)
+{
+	json_t	*m = json_object_get(c, "meter");
+
+	memset(t, 0, sizeof(*t));
+	copy_str(t->name, sizeof(t->name), json_object_get(c, "name"));
+	copy_str(t->parent, sizeof(t->parent), json_object_get(c, "parent"));
+	t->limit = num(json_object_get(c, "limit"));
+	t->offline_limit = num(json_object_get(c, "offline_limit"));
+	t->metered = json_is_object(m);
+	t->meter_online = json_is_true(json_object_get(m, "online"));
+	copy_str(t->meter_why, sizeof(t->meter_why), json_object_get(m, "why"));
+	phases_or_nan(t->measured, json_object_get(c, "measured"));
+	phases_or_nan(t->building, json_object_get(c, "building"));
+	phases(t->available, json_object_get(c, "available"));
+	phases(t->used, json_object_get(c, "used"));
+	t->imbalance_limit = num_or_nan(json_object_get(c, "imbalance_limit"));
+	t->imbalance = num_or_nan(json_object_get(c, "imbalance"));
+}
+
+/*
+ * Puts the circuits of in (n) into out in tree order, depth first: each
+ * right after its parent, the supply's children in the master's order.
+ * One whose parent is not in the list counts as under the supply, so
+ * that every circuit shows once whatever the master sends.
+ */
+static int
+circuit_find(const struct tui_circuit *c, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+circuits_tree(struct tui_circuit *out, const struct tui_circuit *in, int n)
+{
+	bool	 done[TUI_CIRCUITS] = { false };
+	int	 stack[TUI_CIRCUITS], sp = 0, k = 0;
+
+	for (int root = 0; root < n; root++) {
+		int	 up = circuit_find(in, n, in[root].parent);
+
+		if (done[root] || (up >= 0 && up != root))
+			continue;
+		stack[sp++] = root;
+		while (sp > 0) {
+			int	 c = stack[--sp];
+
+			if (done[c])
+				continue;
+			done[c] = true;
+			out[k] = in[c];
+			up = circuit_find(out, k, in[c].parent);
+			out[k].depth = up >= 0 ? out[up].depth + 1 : 1;
+			k++;
+			/* children pushed last first: they come out in order */
+			for (int i = n - 1; i >= 0; i--)
+				if (!done[i] && strcmp(in[i].parent,
+				    in[c].name) == 0 && sp < TUI_CIRCUITS)
+					stack[sp++] = i;
+		}
+	}
+	/* a cycle the master would never send: the rest, flat */
+	for (int i = 0; i < n; i++)
+		if (!done[i]) {
+			out[k] = in[i];
+			out[k++].depth = 1;
+		}
+	return k;
+}
+
+/* The supply's phase balance, the external limit, the demand window. */
+static void
+limits_parse(struct tui_status *nw, json_t *j)
+{
+	json_t	*x = json_object_get(j, "external_limit");
+	json_t	*d = json_object_get(j, "demand");
+
+	nw->imbalance_limit = num_or_nan(json_object_get(j,
+	    "imbalance_limit"));
+	nw->imbalance = num_or_nan(json_object_get(j, "imbalance"));
+	nw->external = json_is_object(x);
+	phases(nw->external_limit, json_object_get(x, "limit"));
+	nw->external_until_ms = (int64_t)num(json_object_get(x, "until"));
+	copy_str(nw->external_by, sizeof(nw->external_by),
+	    json_object_get(x, "by"));
+	nw->demand = json_is_object(d);
+	nw->demand_window_s = (int)num(json_object_get(d, "window"));
+	nw->demand_start_ms = (int64_t)num(json_object_get(d, "start"));
+	nw->demand_end_ms = (int64_t)num(json_object_get(d, "end"));
+	nw->demand_target = num(json_object_get(d, "target"));
+	nw->demand_average = num(json_object_get(d, "average"));
+	nw->demand_projected = num(json_object_get(d, "projected"));
+	nw->demand_ev_cap = num(json_object_get(d, "ev_cap"));
+	copy_str(nw->demand_unit, sizeof(nw->demand_unit),
+	    json_object_get(d, "unit"));
+	nw->demand_over = json_is_true(json_object_get(d, "over"));
+}
+
 /*
  * Parses a status snapshot (GET /api/status, or an SSE "status"). On
  * failure returns -1 with err set and leaves st as it was.
@@ -148,6 +266,8 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 	json_error_t e;
 	json_t	*j = json_loadb(text, len, 0, &e), *conns, *c;
 	struct tui_status nw;
+	struct tui_circuit got[TUI_CIRCUITS];
+	int	 ngot = 0;
 	size_t	 i;
 
 	if (j == NULL || !json_is_object(j) ||
@@ -178,6 +298,7 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 	phases(nw.non_ev, json_object_get(j, "non_ev"));
 	phases(nw.limit, json_object_get(j, "limit"));
 	phases(nw.available, json_object_get(j, "available"));
+	phases(nw.used, json_object_get(j, "used"));
 	phases(nw.exported, json_object_get(j, "export"));
 	phases(nw.surplus, json_object_get(j, "surplus"));
 	phases(nw.may_take, json_object_get(j, "may_take"));
@@ -214,12 +335,19 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 		    json_object_get(c, "reason"));
 		copy_str(t->reason_text, sizeof(t->reason_text),
 		    json_object_get(c, "reason_text"));
+		copy_str(t->circuit, sizeof(t->circuit),
+		    json_object_get(c, "circuit"));
 		t->until_ms = (int64_t)num(json_object_get(c, "until_ms"));
 		json_array_foreach(json_object_get(c, "faults"), k, f)
 			off += (size_t)snprintf(t->faults + off, off <
 			    sizeof(t->faults) ? sizeof(t->faults) - off : 0,
 			    "%s%s", k ? ", " : "", json_string_value(f) ?: "?");
 	}
+	json_array_foreach(json_object_get(j, "circuits"), i, c)
+		if (ngot < TUI_CIRCUITS && json_is_object(c))
+			circuit_parse(&got[ngot++], c);
+	nw.ncircuits = circuits_tree(nw.circuits, got, ngot);
+	limits_parse(&nw, j);
 	nw.alarms_total = (int)num(json_object_get(j, "alarms_total"));
 	nw.nalarms = events_parse(json_object_get(j, "alarms"), "since_ms",
 	    nw.alarms);
@@ -254,20 +382,37 @@ draw(const struct tui_conn *c)
 	return c->current[0] + c->current[1] + c->current[2];
 }
 
+/*
+ * The group a connector shows in, in the circuit view: 0 the supply,
+ * k + 1 st->circuits[k]. A circuit the status does not list counts as
+ * the supply.
+ */
+int
+tui_circuit_of(const struct tui_status *st, const struct tui_conn *c)
+{
+	int	 k = circuit_find(st->circuits, st->ncircuits, c->circuit);
+
+	return k >= 0 ? k + 1 : 0;
+}
+
 /* Sort context: qsort_r keeps it out of globals. */
 static int
 cmp_rows(const void *a, const void *b, void *arg)
 {
 	const void *const *ctx = arg;
 	const struct tui_status *st = ctx[0];
-	enum tui_sort sort = *(const enum tui_sort *)ctx[1];
+	const struct tui_view *v = ctx[1];
+	enum tui_sort sort = v->sort;
 	const struct tui_conn *x = &st->conns[*(const int *)a];
 	const struct tui_conn *y = &st->conns[*(const int *)b];
 	int	 c = 0;
 
-	if (sort == SORT_STATE)
+	/* the circuit view: grouped by circuit, in the tree's order */
+	if (v->by_circuit)
+		c = tui_circuit_of(st, x) - tui_circuit_of(st, y);
+	if (c == 0 && sort == SORT_STATE)
 		c = strcmp(x->state, y->state);
-	else if (sort == SORT_DRAW)
+	else if (c == 0 && sort == SORT_DRAW)
 		c = (draw(y) > draw(x)) - (draw(y) < draw(x));
 	if (c == 0)
 		c = strcmp(x->charger, y->charger);
@@ -282,7 +427,7 @@ int
 tui_rows(const struct tui_status *st, const struct tui_view *v, int *idx,
     int max)
 {
-	const void *ctx[2] = { st, &v->sort };
+	const void *ctx[2] = { st, v };
 	int	 n = 0;
 
 	for (size_t i = 0; i < st->n && n < max; i++) {

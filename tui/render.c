@@ -3,6 +3,7 @@
  * the view alone. The shell copies the grid to the terminal; the tests
  * read it. Every row is cut at the screen's width; nothing wraps.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 #include "tui.h"
 
 /* The fixed rows of the main screen: header, 3 phases, the table's
- * heading; below the table the alarms (title + 3), a message, the help. */
+ * heading (and the site line above it, when the site has one: see
+ * site_line()); below the table the alarms (title + 3), a message, the
+ * help. */
 #define HEAD_ROWS	5
 #define ALARM_ROWS	4
 #define FOOT_ROWS	2
@@ -34,10 +37,28 @@ tui_screen_free(struct tui_screen_model *s)
 	s->cells = NULL;
 }
 
-int
-tui_table_rows(int rows)
+/*
+ * The site line (under the phases): the external limit, the demand window,
+ * the supply's phase balance, the circuits. Only on a site that has one of
+ * them, so that a plain site keeps its table a row longer.
+ */
+static bool
+has_site_line(const struct tui_status *st)
 {
-	int	 n = rows - HEAD_ROWS - ALARM_ROWS - FOOT_ROWS;
+	return st->valid && (st->ncircuits > 0 || !isnan(st->imbalance_limit) ||
+	    st->external || st->demand);
+}
+
+static int
+head_rows(const struct tui_status *st)
+{
+	return HEAD_ROWS + (has_site_line(st) ? 1 : 0);
+}
+
+int
+tui_table_rows(const struct tui_status *st, int rows)
+{
+	int	 n = rows - head_rows(st) - ALARM_ROWS - FOOT_ROWS;
 
 	return n > 1 ? n : 1;
 }
@@ -276,6 +297,210 @@ phase_row(struct pen *p, int row, const struct tui_status *st, int ph)
 	put(p, row, 5 + bw, nw, attr, nums);
 }
 
+/* Characters of s once escaped, as put() shows it. */
+static int
+chars_of(const char *s)
+{
+	char	 esc[1024];
+	int	 n = 0;
+
+	text_escape(esc, sizeof(esc), s);
+	for (const unsigned char *t = (const unsigned char *)esc; *t; t++)
+		n += (*t & 0xc0) != 0x80;
+	return n;
+}
+
+/* A figure in as few characters as it takes: 40, 35.5. */
+static const char *
+short_num(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.1f", v);
+	if (strlen(buf) > 2 && strcmp(buf + strlen(buf) - 2, ".0") == 0)
+		buf[strlen(buf) - 2] = '\0';
+	return buf;
+}
+
+/* "40 A", or "40/40/35 A" when the phases differ. */
+static void
+amps3(char *buf, size_t len, const double a[3])
+{
+	char	 x[3][12];	/* "-12345.6": three fit a site line's 64 */
+
+	for (int ph = 0; ph < 3; ph++)
+		short_num(x[ph], sizeof(x[ph]), a[ph]);
+	if (a[0] == a[1] && a[1] == a[2])
+		snprintf(buf, len, "%s A", x[0]);
+	else
+		snprintf(buf, len, "%s/%s/%s A", x[0], x[1], x[2]);
+}
+
+/*
+ * The site line: "ext. limit 40/40/35 A bms 4:59 | demand 61.2->97.0/100
+ * kW cars 38.0 7:12 | imbalance 3.4/20.0 A | 2 circuits (c: ...)": the
+ * external limit with who set it and the time left; the demand window's
+ * average so far, where it ends if the present power holds, its target,
+ * what the cars may take now and the time left in the window. "OVER"
+ * once the energy so far is past the window's budget.
+ * What lowers the limits now comes first, so that it shows at 80
+ * columns; each part in its own colour: a demand window heading over its
+ * target is a warning, one already over it bad.
+ */
+static void
+site_line(struct pen *p, int row, const struct tui_status *st,
+    const struct tui_view *v)
+{
+	char	 part[4][160], a[64], left[24], tg[24];
+	int	 attr[4], n = 0, col = 0;
+
+	if (st->external) {
+		amps3(a, sizeof(a), st->external_limit);
+		tui_countdown(left, sizeof(left), st->external_until_ms -
+		    st->time_ms);
+		attr[n] = TA_WARN;
+		snprintf(part[n++], sizeof(part[0]), "ext. limit %s %s%s%s", a,
+		    st->external_by, left[0] ? " " : "", left);
+	}
+	if (st->demand) {
+		/* over already: the energy so far is past the window's
+		 * budget, whatever comes; heading over: the projection is */
+		bool	 spent = st->demand_average * (double)(st->time_ms -
+		    st->demand_start_ms) > st->demand_target *
+		    (double)(st->demand_end_ms - st->demand_start_ms);
+
+		tui_countdown(left, sizeof(left), st->demand_end_ms -
+		    st->time_ms);
+		attr[n] = spent ? TA_BAD : st->demand_over ||
+		    st->demand_projected > st->demand_target ? TA_WARN : TA_NORM;
+		snprintf(part[n++], sizeof(part[0]), "demand %s%.1f%s%.1f/%s %s "
+		    "cars %.1f%s%s", spent ? "OVER " : "",
+		    st->demand_average, p->utf8 ? "\u2192" : "->",
+		    st->demand_projected, short_num(tg, sizeof(tg),
+		    st->demand_target), st->demand_unit, st->demand_ev_cap,
+		    left[0] ? " " : "", left);
+	}
+	if (!isnan(st->imbalance_limit)) {
+		if (isnan(st->imbalance))
+			snprintf(a, sizeof(a), "-");
+		else
+			snprintf(a, sizeof(a), "%.1f", st->imbalance);
+		attr[n] = !isnan(st->imbalance) && st->imbalance >
+		    st->imbalance_limit ? TA_BAD : TA_NORM;
+		snprintf(part[n++], sizeof(part[0]), "imbalance %s/%.1f A", a,
+		    st->imbalance_limit);
+	}
+	if (st->ncircuits > 0) {
+		attr[n] = TA_DIM;
+		snprintf(part[n++], sizeof(part[0]), "%d circuit%s (c: %s)",
+		    st->ncircuits, st->ncircuits == 1 ? "" : "s",
+		    v->by_circuit ? "connectors" : "circuit view");
+	}
+	/* each part whole or not at all; the first one cut if it must */
+	for (int i = 0; i < n; i++) {
+		int	 need = chars_of(part[i]) + (i ? 3 : 0);
+
+		if (i > 0 && col + need > p->s->cols)
+			break;
+		if (i > 0)
+			col += put(p, row, col, 3, TA_NORM, " | ");
+		col += put(p, row, col, p->s->cols - col, attr[i], part[i]);
+	}
+}
+
+/*
+ * A circuit's header row in the circuit view: "  row-a  63A meter ok
+ * L1[##==..  ]32/40 L2[...". Per phase a bar on the circuit's limit: its
+ * building (metered), what its chargers are counted at, what they may
+ * still take; past that up to the limit, blank (the margin, or a parent
+ * that allows less). Then used/available in figures. Its meter's state in
+ * words; a circuit without one says so.
+ */
+static void
+circuit_row(struct pen *p, int row, const struct tui_circuit *c,
+    const char *meter, int meter_attr)
+{
+	/* the name's column (indent included) grows with the screen: 12
+	 * characters at 80 columns, up to 24 */
+	int	 wide = 12 + (p->s->cols - 80) / 4, col = 0, ind = 2 * c->depth;
+	int	 nw, pw, bw;
+	char	 name[160];
+
+	wide = wide < 12 ? 12 : wide > 24 ? 24 : wide;
+	nw = wide - ind < 4 ? 4 : wide - ind;
+	fill_row(p, row, TA_BOLD);
+	col += putf(p, row, col, p->s->cols - col, TA_BOLD, "%*s%s %3.0fA ",
+	    ind, "", tui_fit(name, sizeof(name), c->name, nw), c->limit);
+	col += putf(p, row, col, p->s->cols - col, meter_attr, "%-9s ", meter);
+	/* room for the balance first, where the bars can spare it */
+	pw = (p->s->cols - col - (!isnan(c->imbalance_limit) &&
+	    p->s->cols - col >= 3 * 20 + 24 ? 24 : 0)) / 3;
+	bw = pw - 3 - 1 - 7 - 1;
+	for (int ph = 0; ph < 3; ph++) {
+		double	 b = isnan(c->building[ph]) || c->building[ph] < 0 ? 0 :
+		    c->building[ph], u = c->used[ph] > 0 ? c->used[ph] : 0;
+		double	 scale = c->limit > 0 ? c->limit : 1;
+		int	 attr = b + u > c->limit ? TA_BAD : (b + u) * 100 >
+		    c->limit * TUI_WARN_PCT ? TA_WARN : TA_BOLD;
+		int	 nb = (int)(b / scale * bw + 0.5);
+		int	 nu = (int)((b + u) / scale * bw + 0.5) - nb;
+		int	 na = (int)((b + c->available[ph]) / scale * bw + 0.5);
+
+		col += putf(p, row, col, p->s->cols - col, TA_BOLD, "L%d", ph + 1);
+		if (bw >= 2) {
+			col += put(p, row, col, 1, TA_BOLD, "[");
+			for (int i = 0; i < bw; i++)
+				col += put(p, row, col, 1, i < nb ?
+				    TA_BAR_BUILDING : i < nb + nu ? (attr ==
+				    TA_BOLD ? TA_BAR_EV : attr) : TA_BAR_FREE,
+				    i < nb ? (p->utf8 ? "\u2588" : "#") :
+				    i < nb + nu ? (p->utf8 ? "\u2593" : "=") :
+				    i < na ? (p->utf8 ? "\u00b7" : ".") : " ");
+			col += put(p, row, col, 1, TA_BOLD, "]");
+		} else
+			col += put(p, row, col, 1, TA_BOLD, " ");
+		col += putf(p, row, col, p->s->cols - col, attr, "%3.0f/%-3.0f ",
+		    u, c->available[ph]);
+	}
+	/* where it fits whole */
+	if (!isnan(c->imbalance_limit) && p->s->cols - col >= 24)
+		putf(p, row, col, p->s->cols - col, !isnan(c->imbalance) &&
+		    c->imbalance > c->imbalance_limit ? TA_BAD : TA_BOLD,
+		    "imbalance %.1f/%.1f A", isnan(c->imbalance) ? 0 :
+		    c->imbalance, c->imbalance_limit);
+}
+
+/* The circuit view's header row of group g: 0 the supply, k + 1 the
+ * status's circuit k. */
+static void
+group_row(struct pen *p, int row, const struct tui_status *st, int g)
+{
+	const struct tui_circuit *c;
+	struct tui_circuit sup;
+
+	if (g == 0) {
+		/* the supply as a circuit: its fuse, the building, the cars
+		 * counted as the circuits count theirs (offers) */
+		memset(&sup, 0, sizeof(sup));
+		snprintf(sup.name, sizeof(sup.name), "supply");
+		sup.limit = st->site_limit;
+		for (int ph = 0; ph < 3; ph++) {
+			sup.building[ph] = st->non_ev[ph];
+			sup.used[ph] = st->used[ph];
+			sup.available[ph] = st->available[ph];
+		}
+		sup.imbalance_limit = st->imbalance_limit;
+		sup.imbalance = st->imbalance;
+		circuit_row(p, row, &sup, strcmp(st->mode, "static") == 0 ?
+		    "no meter" : st->meter_online ? "meter ok" : "METER OFF",
+		    strcmp(st->mode, "static") == 0 ? TA_DIM :
+		    st->meter_online ? TA_BOLD : TA_BAD);
+		return;
+	}
+	c = &st->circuits[g - 1];
+	circuit_row(p, row, c, !c->metered ? "no meter" : c->meter_online ?
+	    "meter ok" : "METER OFF", !c->metered ? TA_DIM : c->meter_online ?
+	    TA_BOLD : TA_BAD);
+}
+
 /* Column widths: the name and the last column (why: the faults, or the
  * reason for the offer) take what the screen leaves. */
 struct cols {
@@ -297,19 +522,6 @@ columns(int width)
 	if (c.why < 0)
 		c.why = 0;
 	return c;
-}
-
-/* Characters of s once escaped, as put() shows it. */
-static int
-chars_of(const char *s)
-{
-	char	 esc[1024];
-	int	 n = 0;
-
-	text_escape(esc, sizeof(esc), s);
-	for (const unsigned char *t = (const unsigned char *)esc; *t; t++)
-		n += (*t & 0xc0) != 0x80;
-	return n;
 }
 
 /*
@@ -437,8 +649,8 @@ alarms(struct pen *p, int row, const struct tui_status *st)
 
 /* The keys spelled out, for a wide terminal. */
 #define KEYS_LONG	" jk/arrows select  Enter detail  p pause  l lock  " \
-	"b boost  a authorise  r reset  A ack alarm  +/- limit  o sort  " \
-	"/ filter  e events  s sessions  ? help  q quit"
+	"b boost  a authorise  r reset  A ack  +/- limit  o sort  " \
+	"c circuits  / filter  e events  s sessions  ? help  q quit"
 
 static void
 footer(struct pen *p, const struct tui_view *v, const char *help)
@@ -458,30 +670,83 @@ footer(struct pen *p, const struct tui_view *v, const char *help)
 	put(p, r - 1, 0, p->s->cols, TA_HEAD, help);
 }
 
+/*
+ * The circuit view's table: each circuit's header row (the supply first,
+ * then the tree, each board after its parent) with its connectors under
+ * it, in the order tui_rows() gives (grouped by circuit when the view is
+ * by circuit). A circuit without connectors still shows: a board that
+ * feeds boards. The selection stays on screen.
+ */
+static void
+circuit_table(struct pen *p, const struct tui_status *st,
+    const struct tui_view *v, const int *idx, int n, int hr, int rows)
+{
+	int	 total = st->ncircuits + 1 + n, *disp, d = 0, selpos = 0, top;
+
+	if ((disp = malloc((size_t)total * sizeof(int))) == NULL)
+		return;
+	/* -1 - g: group g's header; j >= 0: the j-th connector row */
+	for (int g = 0, j = 0; g <= st->ncircuits; g++) {
+		disp[d++] = -1 - g;
+		for (; j < n && tui_circuit_of(st, &st->conns[idx[j]]) == g;
+		    j++) {
+			if (j == v->sel)
+				selpos = d;
+			disp[d++] = j;
+		}
+	}
+	top = selpos >= rows ? selpos - rows + 1 : 0;
+	for (int i = 0; i < rows && top + i < d; i++) {
+		int	 k = disp[top + i];
+
+		if (k < 0)
+			group_row(p, hr + i, st, -1 - k);
+		else
+			conn_row(p, hr + i, &st->conns[idx[k]], st->time_ms,
+			    k == v->sel);
+	}
+	if (d > rows) {
+		char	 pos[40];
+		int	 len = snprintf(pos, sizeof(pos), " %d-%d/%d ", top + 1,
+		    top + rows < d ? top + rows : d, d);
+
+		put(p, hr - 1, p->s->cols - len, len, TA_BOLD, pos);
+	}
+	free(disp);
+}
+
 static void
 main_screen(struct pen *p, const struct tui_status *st,
     const struct tui_view *v)
 {
-	int	 rows = tui_table_rows(p->s->rows), *idx, n, top;
+	int	 rows = tui_table_rows(st, p->s->rows), *idx, n, top;
+	int	 hr = head_rows(st);
 
 	for (int ph = 0; ph < 3; ph++)
 		if (st->valid)
 			phase_row(p, 1 + ph, st, ph);
-	table_head(p, 4);
+	if (has_site_line(st))
+		site_line(p, 4, st, v);
+	table_head(p, hr - 1);
 	if (!st->valid) {
-		putf(p, HEAD_ROWS + 1, 2, p->s->cols - 2, TA_BAD, "%s",
+		putf(p, hr + 1, 2, p->s->cols - 2, TA_BAD, "%s",
 		    v->reachable ? "waiting for the master's first status..." :
 		    "master unreachable: ");
 		if (!v->reachable)
-			put(p, HEAD_ROWS + 2, 2, p->s->cols - 2, TA_BAD,
+			put(p, hr + 2, 2, p->s->cols - 2, TA_BAD,
 			    v->unreachable_why);
-		put(p, HEAD_ROWS + 3, 2, p->s->cols - 2, TA_DIM,
+		put(p, hr + 3, 2, p->s->cols - 2, TA_DIM,
 		    "retrying by itself; q quits");
-	} else if (st->n == 0) {
-		put(p, HEAD_ROWS + 1, 2, p->s->cols - 2, TA_DIM,
+	} else if (st->n == 0 && !v->by_circuit) {
+		put(p, hr + 1, 2, p->s->cols - 2, TA_DIM,
 		    "no connectors configured on this site");
-	} else if ((idx = malloc(st->n * sizeof(int))) != NULL) {
+	} else if ((idx = malloc((st->n + 1) * sizeof(int))) != NULL) {
 		n = tui_rows(st, v, idx, (int)st->n);
+		if (v->by_circuit) {
+			circuit_table(p, st, v, idx, n, hr, rows);
+			free(idx);
+			goto out;
+		}
 		top = v->top;
 		if (v->sel < top)
 			top = v->sel;
@@ -490,20 +755,21 @@ main_screen(struct pen *p, const struct tui_status *st,
 		if (top > n - rows)
 			top = n - rows > 0 ? n - rows : 0;
 		for (int i = 0; i < rows && top + i < n; i++)
-			conn_row(p, HEAD_ROWS + i, &st->conns[idx[top + i]],
+			conn_row(p, hr + i, &st->conns[idx[top + i]],
 			    st->time_ms, top + i == v->sel);
 		if (n == 0)
-			putf(p, HEAD_ROWS, 2, p->s->cols - 2, TA_DIM, "no "
+			putf(p, hr, 2, p->s->cols - 2, TA_DIM, "no "
 			    "connector matches '%s'", v->filter);
 		else if (n > rows) {
 			char	 pos[40];
 			int	 len = snprintf(pos, sizeof(pos), " %d-%d/%d ",
 			    top + 1, top + rows < n ? top + rows : n, n);
 
-			put(p, 4, p->s->cols - len, len, TA_BOLD, pos);
+			put(p, hr - 1, p->s->cols - len, len, TA_BOLD, pos);
 		}
 		free(idx);
 	}
+out:
 	if (st->valid)
 		alarms(p, p->s->rows - FOOT_ROWS - ALARM_ROWS, st);
 	if (st->valid && !v->reachable && !v->message[0])
@@ -511,8 +777,8 @@ main_screen(struct pen *p, const struct tui_status *st,
 		    " showing its last status; reconnecting...");
 	/* the long line only where all of it fits (never cut) */
 	footer(p, v, p->s->cols >= (int)sizeof(KEYS_LONG) - 1 ? KEYS_LONG :
-	    " jk Enter p pause l lock b boost a auth r reset A ack +- limit "
-	    "o sort / e s ? q");
+	    "jk Enter p pause l lock b boost a auth r reset A ack +-limit "
+	    "o sort c / e s ? q");
 }
 
 static void
@@ -536,8 +802,9 @@ detail_screen(struct pen *p, const struct tui_status *st,
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "state     %s%s%s (pilot %s)",
 	    c->online ? c->state : "charger offline", c->paused ?
 	    ", paused by an operator" : "", c->boost ? ", boost" : "", c->cp);
-	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "wiring    %s, max %.1f A",
-	    c->phase, c->max_current);
+	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "wiring    %s, max %.1f A%s%s",
+	    c->phase, c->max_current, c->circuit[0] ? ", circuit " : "",
+	    c->circuit);
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "offer     %.1f A (allowed "
 	    "%.1f A)", c->offer, c->setpoint);
 	{
@@ -619,6 +886,11 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  + / -          raise or lower the group limit by 1 A (installers;",
 		"                 shows the figures and asks y/n first)",
 		"  o              sort by name, state or draw",
+		"  c              circuit view: the connectors grouped by circuit",
+		"                 (the supply, then each board under its parent),",
+		"                 a row per circuit: its bars per phase (building,",
+		"                 cars, what they may still take, on its limit),",
+		"                 used/available A, its meter; c again: back",
 		"  /              filter by charger name or state; Esc clears",
 		"  e / s          events / sessions",
 		"  q              quit (Esc: back)",
@@ -651,9 +923,9 @@ help_screen(struct pen *p, const struct tui_view *v)
 	int	 n = (int)(sizeof(lines) / sizeof(lines[0]));
 
 	for (int i = 0; i + v->list_top < n && 1 + i < p->s->rows - 2; i++)
-		put(p, 1 + i, 1, p->s->cols - 1, i + v->list_top == 0 ||
-		    i + v->list_top == 13 ? TA_BOLD : TA_NORM,
-		    lines[i + v->list_top]);
+		/* the titles: the lines that do not start with a space */
+		put(p, 1 + i, 1, p->s->cols - 1, lines[i + v->list_top][0] !=
+		    ' ' ? TA_BOLD : TA_NORM, lines[i + v->list_top]);
 	footer(p, v, " jk scroll  Esc back");
 }
 

@@ -18,6 +18,7 @@
 #define TUI_LIST_MAX	500	/* events / sessions screens */
 #define TUI_WARN_PCT	90	/* a phase above this share of its limit */
 #define TUI_FILTER_LEN	32
+#define TUI_CIRCUITS	63	/* below the supply (the master's at most) */
 
 struct tui_conn {
 	char	 charger[TUI_NAME_LEN];
@@ -33,6 +34,23 @@ struct tui_conn {
 	 * ms; 0: no end known). */
 	char	 reason[40], reason_text[96];
 	int64_t	 until_ms;
+	char	 circuit[TUI_NAME_LEN];	/* "supply" or a circuit's name */
+};
+
+/*
+ * A circuit below the supply (a board): its limit per phase, what its
+ * chargers may take and are counted at, and its own meter if it has one.
+ * A value the master sends as null is NAN here.
+ */
+struct tui_circuit {
+	char	 name[TUI_NAME_LEN], parent[TUI_NAME_LEN];
+	int	 depth;		/* 1: right under the supply */
+	double	 limit, offline_limit;
+	bool	 metered, meter_online;
+	char	 meter_why[64];
+	double	 measured[3], building[3];	/* NAN without a reading */
+	double	 available[3], used[3];
+	double	 imbalance_limit, imbalance;	/* NAN: none */
 };
 
 struct tui_event {
@@ -52,6 +70,7 @@ struct tui_status {
 	char	 site[64], mode[12];
 	bool	 meter_online;
 	double	 clamp[3], ev[3], non_ev[3], limit[3], available[3];
+	double	 used[3];	/* the cars counted at: offers, offline */
 	/* hybrid, green: the export, the surplus, what the cars may take,
 	 * green's timers (the master's epoch ms; 0: none) */
 	double	 exported[3], surplus[3], may_take[3];
@@ -64,6 +83,22 @@ struct tui_status {
 	int	 nevents;
 	struct tui_event alarms[TUI_EVENTS];	/* what is wrong now */
 	int	 nalarms, alarms_total;
+	/* Circuits (in tree order: each after its parent, a board's boards
+	 * right after it), the supply's phase balance, the external limit
+	 * and the demand window; NAN or false where the master sends null. */
+	struct tui_circuit circuits[TUI_CIRCUITS];
+	int	 ncircuits;
+	double	 imbalance_limit, imbalance;
+	bool	 external;
+	double	 external_limit[3];
+	int64_t	 external_until_ms;
+	char	 external_by[TUI_NAME_LEN];
+	bool	 demand;
+	int	 demand_window_s;
+	int64_t	 demand_start_ms, demand_end_ms;
+	double	 demand_target, demand_average, demand_projected, demand_ev_cap;
+	char	 demand_unit[8];
+	bool	 demand_over;
 };
 
 /* A row of the events or sessions screen, as text. */
@@ -83,6 +118,7 @@ struct tui_view {
 	enum tui_sort	 sort;
 	char		 filter[TUI_FILTER_LEN];
 	bool		 typing;	/* the filter line has the keys */
+	bool		 by_circuit;	/* c: rows grouped by circuit */
 	int		 sel;		/* index into the sorted, filtered rows */
 	int		 top;		/* first row shown */
 	int		 list_top;	/* events/sessions scroll */
@@ -149,6 +185,7 @@ const char *tui_sort_name(enum tui_sort);
 const char *tui_fit(char *buf, size_t len, const char *s, int n);
 const char *tui_countdown(char *buf, size_t len, int64_t ms);
 const char *tui_state_short(const struct tui_conn *);
+int	tui_circuit_of(const struct tui_status *, const struct tui_conn *);
 
 /* keys.c (keys as curses gives them; see TUI_KEY_*) */
 #define TUI_KEY_UP	0x103
@@ -172,7 +209,7 @@ int	tui_screen_alloc(struct tui_screen_model *, int rows, int cols);
 void	tui_screen_free(struct tui_screen_model *);
 void	tui_render(const struct tui_status *, const struct tui_view *,
 	    const struct tui_list *, bool utf8, struct tui_screen_model *);
-int	tui_table_rows(int rows);
+int	tui_table_rows(const struct tui_status *, int rows);
 void	tui_screen_line(const struct tui_screen_model *, int row, char *buf,
 	    size_t len);
 

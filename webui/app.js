@@ -272,6 +272,8 @@ function pageDashboard() {
   const conns = h('div', { class: 'conns', id: 'conns' });
   const out = h('div', { id: 'dash-msg', 'aria-live': 'polite' });
   const alarms = h('section', { class: 'card alarms', id: 'alarms', 'aria-live': 'polite', hidden: true });
+  /* the circuits and the site's limits (circuitbars.js) */
+  const limits = h('div', { id: 'site-limits', hidden: true });
   put(p, h('h1', {}, t('dashboard.title')), alarms,
     h('section', { class: 'card', 'aria-labelledby': 'ph-h' },
       h('h2', { id: 'ph-h' }, t('dashboard.supply')), phases,
@@ -279,9 +281,9 @@ function pageDashboard() {
         h('span', {}, h('span', { class: 'sw nonev' }), t('dashboard.building')),
         h('span', {}, h('span', { class: 'sw ev' }), t('dashboard.cars')),
         h('span', {}, h('span', { class: 'sw limit' }), t('dashboard.limit')),
-        h('span', {}, h('span', { class: 'sw fuse' }), t('dashboard.fuse')))),
+        h('span', {}, h('span', { class: 'sw fuse' }), t('dashboard.fuse'))), limits),
     out, h('h2', {}, t('dashboard.connectors')), conns);
-  S.page = { live: (st) => { drawAlarms(st, alarms); drawDashboard(st, phases, conns, out); } };
+  S.page = { live: (st) => { drawAlarms(st, alarms); drawDashboard(st, phases, conns, out); drawSiteLimits(st, limits); } };
   if (S.status) S.page.live(S.status);
 }
 
@@ -524,7 +526,7 @@ function connectorRows(form) {
   show();
 }
 
-function settingsForm(cfg, section, keyNames, title) {
+function settingsForm(cfg, section, keyNames, title, onSaved) {
   const keys = cfg.schema.filter((k) => k.section === section.replace(/[0-9]+$/, '') &&
     (!keyNames || keyNames.includes(k.key)));
   if (keyNames) keys.sort((a, b) => keyNames.indexOf(a.key) - keyNames.indexOf(b.key));
@@ -546,6 +548,7 @@ function settingsForm(cfg, section, keyNames, title) {
     for (const el of form.querySelectorAll('input, select')) el.dataset.orig = el.value;
     message(out, savedText(r.body));
     if (r.body.pending) setPending(r.body.pending);
+    if (onSaved) onSaved(r.body);
   });
   return form;
 }

@@ -390,6 +390,41 @@ test_circuit_refusals(void **state)
 }
 
 /* The cfg layer's own refusals of circuit keys, with their twins. */
+/*
+ * The fallback arithmetic per circuit: the chargers on a 20 A board fall
+ * back together: 4 single-phase connectors on L1 at 6 A is 24 A, above
+ * it; 3 (18 A) fit. With a meter of its own, its offline limit is the
+ * figure (12 A: 18 A refused).
+ */
+static void
+test_circuit_fallback(void **state)
+{
+	(void)state;
+	REFUSED("on each of the 4 connectors on L1 of circuit 'row-a' is "
+	    "24.0 A when the appliance stops",
+	    "site.fallback_current=6", "site.group_limit=100",
+	    "circuit1.name=row-a", "circuit1.limit=20",
+	    "charger1.host=10.0.0.1", "charger1.phase1=L1",
+	    "charger1.phase2=L1", "charger1.circuit=row-a",
+	    "charger2.host=10.0.0.2", "charger2.phase1=L1",
+	    "charger2.phase2=L1", "charger2.circuit=row-a");
+	ACCEPTED("site.fallback_current=6", "site.group_limit=100",
+	    "circuit1.name=row-a", "circuit1.limit=20",
+	    "charger1.host=10.0.0.1", "charger1.phase1=L1",
+	    "charger1.phase2=L1", "charger1.circuit=row-a",
+	    "charger2.host=10.0.0.2", "charger2.connectors=1",
+	    "charger2.phase1=L1", "charger2.circuit=row-a");
+	REFUSED("above its offline limit 12.0 A",
+	    "site.fallback_current=6", "site.group_limit=100",
+	    "circuit1.name=row-a", "circuit1.limit=20",
+	    "circuit1.meter=sdm630", "circuit1.meter_host=10.0.1.1",
+	    "circuit1.offline_limit=12",
+	    "charger1.host=10.0.0.1", "charger1.phase1=L1",
+	    "charger1.phase2=L1", "charger1.circuit=row-a",
+	    "charger2.host=10.0.0.2", "charger2.connectors=1",
+	    "charger2.phase1=L1", "charger2.circuit=row-a");
+}
+
 static void
 test_circuit_keys(void **state)
 {
@@ -644,6 +679,11 @@ test_circuit_raises(void **state)
 	new->demand.enabled = false;
 	assert_int_equal(master_config_raises(old, new, r, 1), 6);
 	assert_string_equal(r[0].to, "off");
+	/* a circuit renamed where it is: no removal */
+	*new = *old;
+	snprintf(new->circuit[1].name, sizeof(new->circuit[1].name), "c");
+	assert_int_equal(master_config_finish(new, err, sizeof(err)), 0);
+	assert_int_equal(master_config_raises(old, new, r, 8), 0);
 	free(old);
 	free(new);
 }
@@ -659,6 +699,7 @@ main(void)
 		cmocka_unit_test(test_raises),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_circuit_refusals),
+		cmocka_unit_test(test_circuit_fallback),
 		cmocka_unit_test(test_circuit_keys),
 		cmocka_unit_test(test_circuit_63),
 		cmocka_unit_test(test_circuit_tree_sorted),

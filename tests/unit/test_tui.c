@@ -4,8 +4,10 @@
  * columns, 1000 connectors with scrolling, an empty site, the master
  * unreachable, sorting, filtering, the keys' actions, bad JSON, texts
  * from outside escaped, why each connector waits (its column and the
- * detail).
+ * detail), circuits: their view, the site line (external limit,
+ * demand window, phase balance).
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,7 +189,7 @@ test_80_columns(void **state)
 		assert_int_equal(tui_screen_alloc(&f->s, 24, w), 0);
 		render(f, NULL, false);
 		assert_non_null(strstr(row(f, 23), "q quit") ?:
-		    strstr(row(f, 23), "o sort / e s ? q"));
+		    strstr(row(f, 23), "o sort c / e s ? q"));
 	}
 	assert_non_null(strstr(row(f, 23), "? help  q quit"));
 	/* very small screens do not break it */
@@ -203,7 +205,7 @@ test_thousand_connectors(void **state)
 {
 	struct fx *f = *state;
 	struct tui_action a;
-	int	 page = tui_table_rows(24);
+	int	 page = tui_table_rows(&f->st, 24);
 
 	load(f, 1000, 20, 10, 98);
 	assert_int_equal(f->st.n, 1000);
@@ -633,6 +635,295 @@ test_short_states_filter_and_green(void **state)
 	assert_non_null(strstr(row(f, 6), "charging"));
 }
 
+/*
+ * A site with circuits as the master sends it: a 250 A supply, row-a
+ * (63 A, its own meter) and row-b (63 A, none) with a sub-board under
+ * it, listed child first; an external limit, a demand window, the
+ * supply's phase balance. bay-1 on the supply, bay-2 and bay-3 on row-a,
+ * bay-4 on row-b-sub.
+ */
+static const char circuits_json[] = "{\"site\":\"Tower\",\"mode\":"
+    "\"dynamic\",\"meter_online\":true,\"clamp\":[120,100,110],\"ev\":[60,"
+    "40,50],\"non_ev\":[60,60,60],\"limit\":[240,240,240],\"available\":[180,"
+    "180,180],\"used\":[60,40,50],\"group_limit\":250.0,\"site_limit\":250.0,\"time_ms\":1000000,"
+    "\"imbalance_limit\":20.0,\"imbalance\":3.4,"
+    "\"external_limit\":{\"limit\":[40,40,35],\"until\":1299000,\"by\":"
+    "\"bms-1\"},"
+    "\"demand\":{\"window\":900,\"start\":400000,\"end\":1300000,\"target\":"
+    "100.0,\"unit\":\"kW\",\"average\":61.2,\"projected\":97.0,\"ev_cap\":"
+    "38.0,\"over\":false},"
+    "\"circuits\":[{\"id\":3,\"name\":\"row-b-sub\",\"parent\":\"row-b\","
+    "\"depth\":2,\"limit\":32.0,\"margin\":0,\"offline_limit\":10,\"meter\":"
+    "null,\"measured\":null,\"building\":null,\"available\":[32,32,32],"
+    "\"used\":[16,0,0],\"imbalance_limit\":null,\"imbalance\":null,"
+    "\"chargers\":[\"bay-4\"]},"
+    "{\"id\":1,\"name\":\"row-a\",\"parent\":\"supply\",\"depth\":1,"
+    "\"limit\":63.0,\"margin\":0,\"offline_limit\":10,\"meter\":{\"online\":"
+    "true,\"why\":\"\"},\"measured\":[50,20,20],\"building\":[18,20,20],"
+    "\"available\":[45,43,43],\"used\":[32,0,0],\"imbalance_limit\":16.0,"
+    "\"imbalance\":30.0,\"chargers\":[\"bay-2\",\"bay-3\"]},"
+    "{\"id\":2,\"name\":\"row-b\",\"parent\":\"supply\",\"depth\":1,"
+    "\"limit\":63.0,\"margin\":0,\"offline_limit\":10,\"meter\":null,"
+    "\"measured\":null,\"building\":null,\"available\":[63,63,63],\"used\":"
+    "[16,0,0],\"imbalance_limit\":null,\"imbalance\":null,\"chargers\":[]}],"
+    "\"connectors\":["
+    "{\"charger\":\"bay-1\",\"charger_id\":1,\"connector\":1,\"online\":true,"
+    "\"state\":\"charging\",\"phase\":\"L1\",\"faults\":[],\"current\":[12,0,"
+    "0],\"circuit\":\"supply\"},"
+    "{\"charger\":\"bay-2\",\"charger_id\":2,\"connector\":1,\"online\":true,"
+    "\"state\":\"charging\",\"phase\":\"L1\",\"faults\":[],\"current\":[16,0,"
+    "0],\"circuit\":\"row-a\",\"reason\":\"circuit_limit\",\"reason_text\":"
+    "\"limited by circuit row-a (L1)\"},"
+    "{\"charger\":\"bay-3\",\"charger_id\":3,\"connector\":1,\"online\":true,"
+    "\"state\":\"charging\",\"phase\":\"L1\",\"faults\":[],\"current\":[16,0,"
+    "0],\"circuit\":\"row-a\"},"
+    "{\"charger\":\"bay-4\",\"charger_id\":4,\"connector\":1,\"online\":true,"
+    "\"state\":\"charging\",\"phase\":\"L1\",\"faults\":[],\"current\":[16,0,"
+    "0],\"circuit\":\"row-b-sub\"}],\"events\":[]}";
+
+static void
+load_text(struct fx *f, const char *j)
+{
+	char	 err[100];
+
+	assert_int_equal(tui_status_parse(&f->st, j, strlen(j), err,
+	    sizeof(err)), 0);
+	tui_keep_selection(&f->v, &f->st);
+}
+
+/* The circuits, the external limit, the demand window and the phase
+ * balance from the master's JSON; the tree's order whatever the list's. */
+static void
+test_circuits_parsed(void **state)
+{
+	struct fx *f = *state;
+	const struct tui_circuit *c = f->st.circuits;
+
+	load_text(f, circuits_json);
+	assert_int_equal(f->st.ncircuits, 3);
+	assert_string_equal(c[0].name, "row-a");
+	assert_int_equal(c[0].depth, 1);
+	assert_string_equal(c[1].name, "row-b");
+	assert_string_equal(c[2].name, "row-b-sub");
+	assert_int_equal(c[2].depth, 2);
+	assert_true(c[0].metered && c[0].meter_online);
+	assert_false(c[1].metered);
+	assert_true(c[0].measured[0] == 50.0 && c[0].building[1] == 20.0);
+	assert_true(isnan(c[1].measured[0]) && isnan(c[1].building[2]));
+	assert_true(c[0].limit == 63.0 && c[0].available[0] == 45.0 &&
+	    c[0].used[0] == 32.0 && c[0].imbalance_limit == 16.0);
+	assert_true(isnan(c[1].imbalance_limit));
+	assert_true(f->st.external && f->st.external_limit[2] == 35.0);
+	assert_int_equal(f->st.external_until_ms, 1299000);
+	assert_string_equal(f->st.external_by, "bms-1");
+	assert_int_equal(f->st.demand_start_ms, 400000);
+	assert_true(f->st.demand && f->st.demand_target == 100.0 &&
+	    f->st.demand_projected == 97.0 && f->st.demand_ev_cap == 38.0);
+	assert_true(f->st.imbalance_limit == 20.0 && f->st.imbalance == 3.4);
+	assert_string_equal(f->st.conns[1].circuit, "row-a");
+	assert_int_equal(tui_circuit_of(&f->st, &f->st.conns[0]), 0);
+	assert_int_equal(tui_circuit_of(&f->st, &f->st.conns[1]), 1);
+	assert_int_equal(tui_circuit_of(&f->st, &f->st.conns[3]), 3);
+	/* the twin: a site without them has none, and no site line */
+	load(f, 4, 20, 10, 98);
+	assert_int_equal(f->st.ncircuits, 0);
+	assert_false(f->st.external || f->st.demand);
+	assert_true(isnan(f->st.imbalance_limit));
+	assert_int_equal(tui_circuit_of(&f->st, &f->st.conns[0]), 0);
+	assert_int_equal(tui_table_rows(&f->st, 24), 13);
+	load_text(f, circuits_json);
+	assert_int_equal(tui_table_rows(&f->st, 24), 12);
+}
+
+/* Bad circuits (not objects, unknown parents, a cycle, too many) change
+ * nothing else and every circuit still shows once. */
+static void
+test_circuits_bad_input(void **state)
+{
+	struct fx *f = *state;
+	size_t	 cap = 64 * 200 + 512, o = 0;
+	char	*j = malloc(cap);
+
+	o += (size_t)snprintf(j + o, cap - o, "{\"connectors\":[],"
+	    "\"circuits\":[1,\"x\",{\"name\":\"a\",\"parent\":\"b\"},{\"name\":"
+	    "\"b\",\"parent\":\"a\"},{\"name\":\"c\",\"parent\":\"nowhere\"}");
+	for (int i = 0; i < 70; i++)
+		o += (size_t)snprintf(j + o, cap - o, ",{\"name\":\"n%d\","
+		    "\"parent\":\"%s\",\"limit\":\"63\"}", i, i ? "n0" : "c");
+	snprintf(j + o, cap - o, "]}");
+	load_text(f, j);
+	free(j);
+	assert_int_equal(f->st.ncircuits, TUI_CIRCUITS);
+	/* the orphan first, its tree under it; the cycle last, flat */
+	assert_string_equal(f->st.circuits[0].name, "c");
+	assert_string_equal(f->st.circuits[1].name, "n0");
+	assert_int_equal(f->st.circuits[2].depth, 3);
+	assert_string_equal(f->st.circuits[TUI_CIRCUITS - 1].name, "b");
+	assert_true(f->st.circuits[1].limit == 0.0);
+	render(f, NULL, false);
+	f->v.by_circuit = true;
+	render(f, NULL, false);
+	for (int r = 0; r < 24; r++)
+		assert_true(strlen(row(f, r)) <= 80);
+}
+
+/* The site line: the external limit and the demand window, in their
+ * colours; at 80 columns what lowers the limits shows first. */
+static void
+test_site_line(void **state)
+{
+	struct fx *f = *state;
+
+	load_text(f, circuits_json);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 4), "ext. limit 40/40/35 A bms-1 4:59 | "
+	    "demand 61.2->97.0/100 kW cars 38.0 5:00"));
+	assert_true(row_has_attr(f, 4, TA_WARN));
+	assert_false(row_has_attr(f, 4, TA_BAD));
+	assert_non_null(strstr(row(f, 5), "Charger"));
+	assert_non_null(strstr(row(f, 6), "bay-1"));
+	for (int r = 0; r < 24; r++)
+		assert_true(strlen(row(f, r)) <= 80);
+	/* wider: the balance and the circuits too */
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 160), 0);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 4), "| imbalance 3.4/20.0 A | 3 circuits "
+	    "(c: circuit view)"));
+	/* a window heading over its target warns (the master's "over":
+	 * the projection above it); one past its budget already is bad:
+	 * 160 kW for 10 of its 15 minutes is 26.7 kWh of 25 */
+	f->st.external = false;
+	f->st.demand_projected = 104.0;
+	f->st.demand_over = true;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 4), "demand 61.2->104.0/100 kW"));
+	assert_true(row_has_attr(f, 4, TA_WARN));
+	assert_false(row_has_attr(f, 4, TA_BAD));
+	f->st.demand_average = 160.0;
+	f->st.demand_projected = 160.0;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 4), "demand OVER 160.0"));
+	assert_true(row_has_attr(f, 4, TA_BAD));
+	/* 140 kW for those 10 minutes: 23.3 kWh, not yet over */
+	f->st.demand_average = 140.0;
+	render(f, NULL, false);
+	assert_null(strstr(row(f, 4), "OVER"));
+	assert_false(row_has_attr(f, 4, TA_BAD));
+	/* the twin: no external limit, no demand: neither is said */
+	f->st.demand = false;
+	render(f, NULL, false);
+	assert_null(strstr(row(f, 4), "demand"));
+	assert_null(strstr(row(f, 4), "ext."));
+	assert_true(strncmp(row(f, 4), "imbalance 3.4/20.0 A", 20) == 0);
+}
+
+/* c: the connectors grouped under their circuits, a row per circuit with
+ * its bars, its meter; c again: back. The selection follows. */
+static void
+test_circuit_view(void **state)
+{
+	struct fx *f = *state;
+	struct tui_action a;
+	int	 page;
+
+	load_text(f, circuits_json);
+	page = tui_table_rows(&f->st, 24);
+	tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_string_equal(f->v.sel_charger, "bay-2");
+	tui_key(&f->v, &f->st, NULL, 'c', page, &a);
+	assert_int_equal(a.kind, ACT_NONE);
+	assert_true(f->v.by_circuit);
+	assert_non_null(strstr(f->v.message, "circuit view"));
+	assert_string_equal(f->v.sel_charger, "bay-2");
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 6), "supply"));
+	assert_non_null(strstr(row(f, 6), "supply       250A meter ok  "
+	    "L1[#=...] 60/180 L2"));
+	/* no room for the supply's balance at 80 columns: not cut */
+	assert_null(strstr(row(f, 6), "L3[#=...] 50/180 i"));
+	assert_non_null(strstr(row(f, 7), "bay-1"));
+	/* row-a: 18 A of building, 32 A of cars, 45 A they may take, on 63 */
+	assert_non_null(strstr(row(f, 8), "  row-a       63A meter ok  "
+	    "L1[#===.] 32/45  L2[##...]  0/43"));
+	assert_true(row_has_attr(f, 8, TA_BAR_BUILDING));
+	assert_non_null(strstr(row(f, 9), "bay-2"));
+	assert_true(row_has_attr(f, 9, TA_SEL));
+	assert_non_null(strstr(row(f, 10), "bay-3"));
+	assert_non_null(strstr(row(f, 11), "  row-b       63A no meter  "
+	    "L1[=....] 16/63"));
+	assert_true(row_has_attr(f, 11, TA_DIM));
+	assert_non_null(strstr(row(f, 12), "    row-b-su  32A no meter  "
+	    "L1[===..] 16/32"));
+	assert_non_null(strstr(row(f, 13), "bay-4"));
+	for (int r = 0; r < 24; r++)
+		assert_true(strlen(row(f, r)) <= 80);
+	/* row-a's imbalance (30 of 16 A allowed) on a wide screen, bad */
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 140), 0);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 8), "imbalance 30.0/16.0 A"));
+	assert_true(row_has_attr(f, 8, TA_BAD));
+	/* the names' column grows with the screen: no longer cut */
+	assert_non_null(strstr(row(f, 12), "    row-b-sub             32A no meter"));
+	tui_screen_free(&f->s);
+	assert_int_equal(tui_screen_alloc(&f->s, 24, 80), 0);
+	/* its meter silent: said plainly */
+	f->st.circuits[0].meter_online = false;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 8), "METER OFF"));
+	assert_true(row_has_attr(f, 8, TA_BAD));
+	/* j walks the connectors in the grouped order, over the headers */
+	tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_string_equal(f->v.sel_charger, "bay-4");
+	render(f, NULL, false);
+	assert_true(row_has_attr(f, 13, TA_SEL));
+	tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_string_equal(f->v.sel_charger, "bay-4");
+	/* the detail names its circuit */
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ENTER, page, &a);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 3), "circuit row-b-sub"));
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ESC, page, &a);
+	/* c again: the plain table, no header rows */
+	tui_key(&f->v, &f->st, NULL, 'c', page, &a);
+	assert_false(f->v.by_circuit);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 6), "bay-1"));
+	assert_non_null(strstr(row(f, 9), "bay-4"));
+	assert_null(strstr(row(f, 7), "row-a"));
+	/* a plain site in the circuit view: the supply and its connectors */
+	load(f, 4, 20, 10, 98);
+	tui_key(&f->v, &f->st, NULL, 'c', page, &a);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "supply"));
+	assert_non_null(strstr(row(f, 6), "bay-0001"));
+	/* many connectors: the selection stays on screen */
+	load(f, 100, 20, 10, 98);
+	for (int i = 0; i < 60; i++)
+		tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	render(f, NULL, false);
+	{
+		bool	 seen = false;
+
+		for (int r = 5; r < 5 + tui_table_rows(&f->st, 24); r++)
+			seen = seen || row_has_attr(f, r, TA_SEL);
+		assert_true(seen);
+	}
+	/* the help says it */
+	tui_key(&f->v, &f->st, NULL, '?', page, &a);
+	render(f, NULL, false);
+	{
+		bool	 seen = false;
+
+		for (int r = 0; r < 24; r++)
+			seen = seen || strstr(row(f, r), "c              circuit "
+			    "view") != NULL;
+		assert_true(seen);
+	}
+}
+
 int
 main(void)
 {
@@ -655,6 +946,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_why_column_and_detail,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_ack_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_circuits_parsed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_circuits_bad_input, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_site_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_circuit_view, setup,
 		    teardown),
 	};
 
