@@ -226,7 +226,7 @@ site_allocate(struct site *s, uint64_t now)
 	cycle_run(&s->cy, s->conf, s->rd, s->op, now, &out);
 	/* An overload: a phase now carries less than what is offered on it
 	 * (the building took more, the meter went silent, an operator
-	 * lowered the limit). The cut is made this cycle. */
+	 * lowered the limit). The cut is made this cycle. And a circuit's. */
 	circuit_overload_news(s, out.overload_circuits);
 	for (int p = 0; p < EVG_PHASES; p++)
 		if (out.overload[p])
@@ -527,7 +527,6 @@ snap_circuits(const struct site *s, uint64_t now, int64_t wall,
     struct site_snap *sn)
 {
 	const struct demand *d = &s->demand;
-
 	bool	 cars = !s->cy.site.chargers_in_clamps;
 	int32_t	 supply[EVG_PHASES];
 

@@ -309,9 +309,9 @@ ext_limit_found(struct site *s, uint64_t now)
 		master_event(s->m, SEV_INFO, "site", "external-limit",
 		    "external limit set by %s before the restart kept: L1 "
 		    "%d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s more",
-		    s->ext.by, l[0] / 10, l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10,
-		    l[2] % 10, (unsigned long long)((s->ext.until_ms - now) /
-		    1000));
+		    s->ext.by, l[0] / 10, l[0] % 10, l[1] / 10, l[1] % 10,
+		    l[2] / 10, l[2] % 10, (unsigned long long)
+		    ((s->ext.until_ms - now) / 1000));
 	if (s->ext_found == 2) {
 		master_event(s->m, SEV_WARNING, "site",
 		    "external-limit-expired", "the external limit ended while "

@@ -245,6 +245,13 @@ class CircuitsRunTest(ta.ApiTest):
         e = self.wait_event(inst, "external-limit-expired")
         self.assertEqual(e["severity"], 1)
 
+    def status_after_start(self, c):
+        """The new master's first status (503 until its first cycle)."""
+        deadline = time.monotonic() + 15
+        while c.call("GET", "/api/status")[0] == 503:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+
     def test_external_limit_kept_across_a_restart(self):
         """A restart keeps the external limit until its end; one that
         ended while the master was stopped is told when it starts."""
@@ -256,6 +263,7 @@ class CircuitsRunTest(ta.ApiTest):
         self.assertEqual(st, 200, r)
         until = r["external_limit"]["until"]
         m = talarms.AlarmsTest.restart_process(self, m)
+        self.status_after_start(inst)
         # the new master's status (the old one's web UI is gone)
         j = self.wait_status(inst, lambda j: j["external_limit"] is not None)
         e = j["external_limit"]
@@ -273,6 +281,7 @@ class CircuitsRunTest(ta.ApiTest):
             time.sleep(0.2)
         m = self.master(self.cfg, web=True, same_port=True)
         m.wait_for(r"web UI on", timeout=15)
+        self.status_after_start(inst)
         self.wait_status(inst, lambda j: j["external_limit"] is None)
         self.wait_event(inst, "external-limit-expired",
                         "while the appliance was stopped")
