@@ -604,6 +604,8 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		memcpy(c->charger, pe->cc->name, sizeof(c->charger));
 		snprintf(c->circuit, sizeof(c->circuit), "%s",
 		    site_circuit_name(s, s->conf[i].circuit));
+		snprintf(c->why_circuit, sizeof(c->why_circuit), "%s",
+		    site_circuit_name(s, s->cy.why[i].circuit));
 		c->charger_id = s->slot[i].peer + 1;
 		c->connector = k + 1;
 		c->online = pe->link.online;
@@ -1125,8 +1127,12 @@ site_snap_json(const struct site_snap *sn)
 		put_str(&b, "tag", c->tag);
 		put_str(&b, "reason", reason_code((enum conn_reason)
 		    c->why.reason));
-		put_str(&b, "reason_text", reason_text(&c->why, c->paused_by,
-		    why, sizeof(why)));
+		/* who: the operator who paused it, or the circuit that
+		 * binds */
+		put_str(&b, "reason_text", reason_text(&c->why,
+		    c->why.reason == REASON_CIRCUIT_LIMIT ||
+		    c->why.reason == REASON_CIRCUIT_METER_OFFLINE ?
+		    c->why_circuit : c->paused_by, why, sizeof(why)));
 		put_epoch(&b, "until_ms", c->until_ms);
 		jb_c(&b, '}');
 	}

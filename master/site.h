@@ -41,6 +41,8 @@ struct snap_conn {
 	bool		 online, demand, paused, boost, smart_waiting;
 	const char	*state, *cp, *phase, *led, *led_colour;
 	char		 circuit[MASTER_NAME_LEN];	/* "supply" */
+	char		 why_circuit[MASTER_NAME_LEN];	/* the one that
+							 * binds (why) */
 	int32_t		 target, setpoint, in_force, offer, max_current;
 	int32_t		 current[EVG_PHASES];
 	uint32_t	 session_wh, session_s;
