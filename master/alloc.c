@@ -648,7 +648,8 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 	const struct alloc_res *res = w->res;
 	const int32_t *cap = w->cap;
 	int32_t	*room = w->room;
-	size_t	 na = 0, next = 0;
+	uint32_t *act;
+	size_t	 na = 0, next = 0, nact = 0, keep;
 	int32_t	 level = 0;
 	int32_t	 k[ALLOC_RES_MAX] = { 0 };
 
@@ -671,6 +672,12 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 		sort_u64(w->key, w->tmp, na);
 	for (size_t a = 0; a < na; a++)
 		w->byroom[a] = (uint32_t)(w->key[a] & ((1u << IDX_BITS) - 1));
+	/* the sort is done with its scratch: the active, in admission
+	 * order */
+	act = (uint32_t *)w->tmp;
+	for (size_t r = 0; r < nm; r++)
+		if (w->flag[member[r]] & F_ACTIVE)
+			act[nact++] = member[r];
 
 	for (;;) {
 		int32_t d = INT32_MAX, step;
@@ -711,13 +718,20 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 		}
 		/* Resource `bottleneck` is full but for less than 0.1 A per
 		 * connector on it: hand out what is left one step each, in
-		 * admission order, then freeze everyone on it. */
-		for (size_t r = 0; r < nm; r++) {
-			uint32_t i = member[r];
+		 * admission order, then freeze everyone on it. The active
+		 * ones, in admission order, are kept in act (the frozen
+		 * dropped as it is walked). */
+		keep = 0;
+		for (size_t r = 0; r < nact; r++) {
+			uint32_t i = act[r];
 
-			if (!(w->flag[i] & F_ACTIVE) || !res_uses(res,
-			    w->circ[i], w->mask[i], bottleneck))
+			if (!(w->flag[i] & F_ACTIVE))
 				continue;
+			if (!res_uses(res, w->circ[i], w->mask[i],
+			    bottleneck)) {
+				act[keep++] = i;
+				continue;
+			}
 			w->flag[i] &= (uint8_t)~F_ACTIVE;
 			offers[i] += level;
 			res_take(res, k, w->circ[i], w->mask[i], -1);
@@ -728,6 +742,7 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 				    w->mask[i], 1);
 			}
 		}
+		nact = keep;
 	}
 }
 
@@ -1041,14 +1056,16 @@ gap(const struct alloc_out *o, const int32_t *used, int id, int32_t limit,
 }
 
 /* Marks (F_ACTIVE) the cars of circuit id that widen the gap between hi
- * and lo and are offered current; their offers are kept in room. */
-static bool
+ * and lo and are offered current, and lists them in admission order in
+ * w->byroom; their offers are kept in room. Returns how many. */
+static size_t
 wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
     int lo)
 {
-	bool	 any = false;
+	size_t	 nc = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = w->order[k];
 		uint8_t	 m = w->mask[i];
 
 		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
@@ -1057,9 +1074,9 @@ wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
 			continue;
 		w->flag[i] |= F_ACTIVE;
 		w->room[i] = offers[i];	/* before */
-		any = true;
+		w->byroom[nc++] = i;
 	}
-	return any;
+	return nc;
 }
 
 static void
@@ -1085,25 +1102,28 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
     size_t n, struct work *w, const struct alloc_out *o, int32_t *used,
     int32_t *offers, int id, int32_t limit)
 {
+	const uint32_t *cand = w->byroom;
 	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0;
+	size_t	 nc;
 	int	 hi, lo;
 
 	excess = gap(o, used, id, limit, &hi, &lo);
-	if (excess <= 0 || !wideners(w, n, offers, id, hi, lo))
+	if (excess <= 0 || (nc = wideners(w, n, offers, id, hi, lo)) == 0)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((w->flag[i] & F_ACTIVE) && offers[i] > hi_l)
-			hi_l = offers[i];
+	for (size_t k = 0; k < nc; k++)
+		if (offers[cand[k]] > hi_l)
+			hi_l = offers[cand[k]];
 	/* the level L (binary search): offers above it, cut to it (none
 	 * below its minimum), free enough */
 	while (lo_l < hi_l) {
 		int32_t	 mid = lo_l + (hi_l - lo_l + 1) / 2;
 
 		got = 0;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < nc; k++) {
+			uint32_t i = cand[k];
 			int32_t	 to = mid > c[i].min_da ? mid : c[i].min_da;
 
-			if ((w->flag[i] & F_ACTIVE) && offers[i] > to)
+			if (offers[i] > to)
 				got += offers[i] - to;
 		}
 		if (got >= excess)
@@ -1112,13 +1132,14 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 			hi_l = mid - 1;
 	}
 	got = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < nc; k++) {
+		uint32_t i = cand[k];
 		int32_t	 to = lo_l > c[i].min_da ? lo_l : c[i].min_da;
 
-		if (!(w->flag[i] & F_ACTIVE) || offers[i] <= to)
+		if (offers[i] <= to)
 			continue;
 		got += offers[i] - to;
-		lower(w, used, offers, (uint32_t)i, to, id, hi);
+		lower(w, used, offers, i, to, id, hi);
 	}
 	/* Lowered to a level: what that frees beyond the excess goes
 	 * back, 0.1 A each (fewer than those lowered to it), so that the
@@ -1127,8 +1148,8 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 	 * where it was rather than going round the cars (a setpoint change
 	 * every cycle, each raise before the lowered car has followed). */
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t k = 0; k < n && got > excess; k++) {
-			uint32_t i = w->order[k];
+		for (size_t k = 0; k < nc && got > excess; k++) {
+			uint32_t i = cand[k];
 
 			if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
 			    lo_l < c[i].min_da ||
@@ -1140,10 +1161,10 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		}
 	/* At their minimum and still over: pause, the last admitted
 	 * first. */
-	for (size_t k = n; got < excess && k-- > 0;) {
-		uint32_t i = w->order[k];
+	for (size_t k = nc; got < excess && k-- > 0;) {
+		uint32_t i = cand[k];
 
-		if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0)
+		if (offers[i] == 0)
 			continue;
 		got += offers[i];
 		lower(w, used, offers, i, 0, id, hi);
@@ -1152,15 +1173,13 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 	 * still running, 0.1 A each in turn, up to what they had. */
 	for (bool more = true; more && got > excess;) {
 		more = false;
-		for (size_t k = 0; k < n && got > excess; k++) {
-			uint32_t i = w->order[k];
+		for (size_t k = 0; k < nc && got > excess; k++) {
+			uint32_t i = cand[k];
 
-			if (!(w->flag[i] & F_ACTIVE) || offers[i] == 0 ||
-			    offers[i] >= w->room[i])
+			if (offers[i] == 0 || offers[i] >= w->room[i])
 				continue;
 			offers[i]++;
-			res_take(w->res, used, w->circ[i], w->mask[i],
-			    1);
+			res_take(w->res, used, w->circ[i], w->mask[i], 1);
 			got--;
 			more = true;
 		}
@@ -1259,25 +1278,29 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
     const struct alloc_out *o, const int32_t *lim, int32_t *used,
     int32_t *offers, const int32_t *cap)
 {
+	uint32_t *act = w->byroom;	/* who may still rise, in order */
+	size_t	 nact = 0;
+
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = w->order[k];
 
 		if ((w->flag[i] & F_ADMITTED) && offers[i] > 0 &&
 		    offers[i] < cap[i])
-			w->flag[i] |= F_ACTIVE;
+			act[nact++] = i;
 	}
 	for (bool more = true; more;) {
-		more = false;
-		for (size_t k = 0; k < n; k++) {
-			uint32_t i = w->order[k];
+		size_t	 keep = 0;
 
-			if (!(w->flag[i] & F_ACTIVE))
-				continue;
+		more = false;
+		for (size_t k = 0; k < nact; k++) {
+			uint32_t i = act[k];
+
+			/* one that does not fit never will (the limits only
+			 * fill up) */
 			if (offers[i] >= cap[i] || !res_fits(w->res, used, lim,
-			    w->circ[i], w->mask[i], 1)) {
-				w->flag[i] &= (uint8_t)~F_ACTIVE;
+			    w->circ[i], w->mask[i], 1))
 				continue;
-			}
+			act[keep++] = i;
 			/* a gap may open again as others rise: it stays */
 			if (!balance_allows(s, w, o, used, i))
 				continue;
@@ -1285,6 +1308,7 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 			res_take(w->res, used, w->circ[i], w->mask[i], 1);
 			more = true;
 		}
+		nact = keep;
 	}
 }
 

@@ -185,6 +185,25 @@ gather(struct site *s, uint64_t now)
 	}
 }
 
+/* A circuit whose phase now carries less than what is offered on it (its
+ * board's load rose, its meter went silent, its limit was lowered): the
+ * cut is made this cycle. */
+static void
+circuit_overload_news(struct site *s, uint64_t bits)
+{
+	for (int id = 1; bits != 0 && id <= s->ncirc; id++) {
+		const int32_t *h = s->cy.out.c_hard_da[id];
+
+		if (!(bits & (uint64_t)1 << id))
+			continue;
+		master_event(s->m, SEV_WARNING, s->circ[id - 1].name,
+		    "overload-cut", "circuit %s: available fell to L1 %d.%d A, "
+		    "L2 %d.%d A, L3 %d.%d A, below what was offered: the cut is "
+		    "made now", s->circ[id - 1].name, h[0] / 10, h[0] % 10,
+		    h[1] / 10, h[1] % 10, h[2] / 10, h[2] % 10);
+	}
+}
+
 /*
  * An allocation with what the chargers and the meter last said. Returns
  * what must be written at once (the cuts, against what each charger was
@@ -207,7 +226,8 @@ site_allocate(struct site *s, uint64_t now)
 	cycle_run(&s->cy, s->conf, s->rd, s->op, now, &out);
 	/* An overload: a phase now carries less than what is offered on it
 	 * (the building took more, the meter went silent, an operator
-	 * lowered the limit). The cut is made this cycle. */
+	 * lowered the limit). The cut is made this cycle. And a circuit's. */
+	circuit_overload_news(s, out.overload_circuits);
 	for (int p = 0; p < EVG_PHASES; p++)
 		if (out.overload[p])
 			master_event(m, SEV_WARNING, "site", "overload-cut",
@@ -507,10 +527,19 @@ snap_circuits(const struct site *s, uint64_t now, int64_t wall,
     struct site_snap *sn)
 {
 	const struct demand *d = &s->demand;
+	bool	 cars = !s->cy.site.chargers_in_clamps;
+	int32_t	 supply[EVG_PHASES];
 
+	/* what the supply's phases carry: the clamps, and the cars when
+	 * the clamps do not count them */
+	for (int p = 0; p < EVG_PHASES; p++) {
+		supply[p] = s->cy.site.clamp_da[p];
+		for (size_t i = 0; cars && i < s->n; i++)
+			supply[p] += s->cy.ac[i].draw_da[p];
+	}
 	sn->imbalance_limit = s->cy.site.imbalance_da;
 	sn->has_imbalance = s->cy.site.meter_online;
-	sn->imbalance = spread(s->cy.site.clamp_da);
+	sn->imbalance = spread(supply);
 	sn->ncircuits = s->ncirc;
 	for (int k = 0; k < s->ncirc; k++) {
 		const struct alloc_circuit *a = &s->acirc[k];
@@ -575,6 +604,8 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		memcpy(c->charger, pe->cc->name, sizeof(c->charger));
 		snprintf(c->circuit, sizeof(c->circuit), "%s",
 		    site_circuit_name(s, s->conf[i].circuit));
+		snprintf(c->why_circuit, sizeof(c->why_circuit), "%s",
+		    site_circuit_name(s, s->cy.why[i].circuit));
 		c->charger_id = s->slot[i].peer + 1;
 		c->connector = k + 1;
 		c->online = pe->link.online;
@@ -1096,8 +1127,12 @@ site_snap_json(const struct site_snap *sn)
 		put_str(&b, "tag", c->tag);
 		put_str(&b, "reason", reason_code((enum conn_reason)
 		    c->why.reason));
-		put_str(&b, "reason_text", reason_text(&c->why, c->paused_by,
-		    why, sizeof(why)));
+		/* who: the operator who paused it, or the circuit that
+		 * binds */
+		put_str(&b, "reason_text", reason_text(&c->why,
+		    c->why.reason == REASON_CIRCUIT_LIMIT ||
+		    c->why.reason == REASON_CIRCUIT_METER_OFFLINE ?
+		    c->why_circuit : c->paused_by, why, sizeof(why)));
 		put_epoch(&b, "until_ms", c->until_ms);
 		jb_c(&b, '}');
 	}
@@ -1203,6 +1238,7 @@ site_ops_load(struct site *s)
 		(void)store_select(s->m->store, "SELECT charger, connector, "
 		    "paused, paused_by, boost_session FROM conn_ops", ops_row,
 		    s);
+	site_external_limit_load(s);
 }
 
 /*

@@ -41,6 +41,8 @@ struct snap_conn {
 	bool		 online, demand, paused, boost, smart_waiting;
 	const char	*state, *cp, *phase, *led, *led_colour;
 	char		 circuit[MASTER_NAME_LEN];	/* "supply" */
+	char		 why_circuit[MASTER_NAME_LEN];	/* the one that
+							 * binds (why) */
 	int32_t		 target, setpoint, in_force, offer, max_current;
 	int32_t		 current[EVG_PHASES];
 	uint32_t	 session_wh, session_s;
@@ -187,8 +189,11 @@ struct site {
 	int			 ncirc;
 	struct site_circuit	 circ[ALLOC_CIRCUITS_MAX - 1];
 	struct alloc_circuit	 acirc[ALLOC_CIRCUITS_MAX - 1];
-	/* A limit set from outside (site_external_limit_set) */
+	/* A limit set from outside (site_external_limit_set), kept in the
+	 * database until it ends; what a start found there (1 in force, 2
+	 * ended while stopped), told at the first cycle */
 	struct ext_limit	 ext;
+	int			 ext_found;
 	/* The demand target at the supply: its window so far */
 	struct demand_conf	 dconf;
 	struct demand		 demand;
@@ -215,6 +220,7 @@ void	site_external_limit_set(struct site *, const char *who,
 	    const int32_t limit_da[EVG_PHASES], uint64_t valid_ms,
 	    uint64_t now_ms);
 bool	site_external_limit_clear(struct site *, const char *who);
+void	site_external_limit_load(struct site *);
 /* sitecirc.c: the circuits, the external limit and the demand target
  * in the cycle's inputs, once a cycle before it runs */
 void	site_circuits_start(struct site *);

@@ -88,7 +88,13 @@ siteapi_error(int status, const char *field, const char *msg)
 	return answer_error(status, field, msg);
 }
 
-/* Settings that need a restart (sockets, threads, the chargers' list). */
+/*
+ * Settings that need a restart (sockets, threads, the chargers' list, the
+ * circuits' tree: the site runs each circuit by the id it had at the
+ * start, its meter in a thread of its own; a charger moved to another
+ * circuit, or a circuit added, renamed or hung elsewhere, while it runs
+ * would be counted in the wrong one). A circuit's limits change live.
+ */
 bool
 site_needs_restart(const char *section, const char *key)
 {

@@ -49,7 +49,8 @@ circuit_meter_result(struct meterio *io, bool ok,
 	circuit_meter_news(sc, ok ? meter_core_good(&sc->mc, &sc->mp, r, now) :
 	    meter_core_fault(&sc->mc, &sc->mp, why, now), r);
 	if (!ok)
-		MLOG(sc->s->m, LOG_DEBUG, "circuit %s: meter: %s", sc->name, why);
+		MLOG(sc->s->m, LOG_DEBUG, "circuit %s: meter: %s", sc->name,
+		    why);
 }
 
 /* The circuits as configured at the start (site_start): their meters'
@@ -68,6 +69,13 @@ site_circuits_start(struct site *s)
 		sc->meter = mc->circuit[k].meter;
 		sc->s = s;
 		meterio_params(&sc->meter, &sc->mp);
+		/* ct_rating is the Sense kit's clamps'; an Eastron meter's
+		 * own CTs are not in the settings: a reading is implausible
+		 * beyond 1.5 x the circuit's limit, not the default rating's */
+		for (int p = 0; sc->mp.driver != METER_SENSE && p < EVG_PHASES;
+		    p++)
+			if (sc->mp.ct_rating_da[p] < mc->circuit[k].limit)
+				sc->mp.ct_rating_da[p] = mc->circuit[k].limit;
 	}
 	demand_init(&s->demand);
 	site_circuits_params(s);
@@ -160,9 +168,11 @@ below(const struct site *s, int c, int id)
 }
 
 /*
- * What a circuit's meter measures now (the clamps as read) and its load
- * other than the chargers below it: false when it has no meter or it is
- * offline (then neither is known).
+ * What a circuit's meter measures now: what its fuse carries (its clamps,
+ * and its chargers' draws when the clamps do not count them), and its
+ * load other than the chargers below it as the allocator counted it
+ * (alloc_out.c_nonev_da). False when it has no meter or it is offline
+ * (then neither is known).
  */
 bool
 site_circuit_measured(const struct site *s, int id,
@@ -178,16 +188,11 @@ site_circuit_measured(const struct site *s, int id,
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 ev = 0;
 
-		for (size_t i = 0; i < s->n; i++)
+		for (size_t i = 0; !a->chargers_in_clamps && i < s->n; i++)
 			if (below(s, s->conf[i].circuit, id))
 				ev += s->cy.ac[i].draw_da[p];
-		measured[p] = a->clamp_da[p];
-		/* clamps that do not count the chargers: the building alone,
-		 * the fuse carries both */
-		building[p] = a->chargers_in_clamps ? a->clamp_da[p] - ev :
-		    a->clamp_da[p];
-		if (!a->chargers_in_clamps)
-			measured[p] += ev;
+		measured[p] = a->clamp_da[p] + ev;
+		building[p] = s->cy.out.c_nonev_da[id][p];
 	}
 	return true;
 }
@@ -243,6 +248,80 @@ site_demand_reading(struct site *s, const struct meter_reading *r,
 	demand_news(s, demand_reading(&s->demand, &s->dconf, w, wall));
 }
 
+/* The external limit into the database (it outlasts a restart until its
+ * end), or out of it. */
+static void
+ext_limit_keep(struct site *s, uint64_t now)
+{
+	struct store_rec r = { .kind = s->ext.on ? STORE_EXT_LIMIT :
+	    STORE_EXT_LIMIT_DELETE };
+
+	if (s->m->store == NULL)
+		return;
+	memcpy(r.u.ext.limit_da, s->ext.limit_da, sizeof(r.u.ext.limit_da));
+	r.u.ext.until_ms = clock_wall_ms() + (int64_t)(s->ext.until_ms - now);
+	snprintf(r.u.ext.by, sizeof(r.u.ext.by), "%s", s->ext.by);
+	store_put(s->m->store, &r);
+}
+
+static int
+ext_limit_row(void *arg, int n, const char *const *c)
+{
+	struct site *s = arg;
+	int64_t	 wall = clock_wall_ms(), until;
+	int32_t	 l[EVG_PHASES];
+
+	if (n != 5 || c[0] == NULL || c[1] == NULL || c[2] == NULL ||
+	    c[3] == NULL)
+		return 0;
+	for (int p = 0; p < EVG_PHASES; p++)
+		l[p] = (int32_t)strtol(c[p], NULL, 10);
+	until = strtoll(c[3], NULL, 10);
+	if (until <= wall) {
+		s->ext_found = 2;
+		return 0;
+	}
+	/* capped again: the site limit may have been lowered meanwhile */
+	ext_limit_set(&s->ext, c[4] != NULL ? c[4] : "", l,
+	    s->cy.site.site_limit_da, (uint64_t)(until - wall), clock_now_ms());
+	s->ext_found = 1;
+	return 0;
+}
+
+/* The external limit in force when the appliance stopped: it holds until
+ * its end (a restart must not lift a grid operator's limit); one that
+ * ended meanwhile is told (after site_start, before the store's writer
+ * starts: the news waits for the first cycle). */
+void
+site_external_limit_load(struct site *s)
+{
+	if (s->m->store != NULL)
+		(void)store_select(s->m->store, "SELECT l1_da, l2_da, l3_da, "
+		    "until_ms, by FROM external_limit", ext_limit_row, s);
+}
+
+static void
+ext_limit_found(struct site *s, uint64_t now)
+{
+	const int32_t *l = s->ext.limit_da;
+
+	if (s->ext_found == 1)
+		master_event(s->m, SEV_INFO, "site", "external-limit",
+		    "external limit set by %s before the restart kept: L1 "
+		    "%d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s more",
+		    s->ext.by, l[0] / 10, l[0] % 10, l[1] / 10, l[1] % 10,
+		    l[2] / 10, l[2] % 10, (unsigned long long)
+		    ((s->ext.until_ms - now) / 1000));
+	if (s->ext_found == 2) {
+		master_event(s->m, SEV_WARNING, "site",
+		    "external-limit-expired", "the external limit ended while "
+		    "the appliance was stopped: the configured limits are in "
+		    "force");
+		ext_limit_keep(s, now);
+	}
+	s->ext_found = 0;
+}
+
 void
 site_external_limit_set(struct site *s, const char *who,
     const int32_t limit_da[EVG_PHASES], uint64_t valid_ms, uint64_t now)
@@ -252,6 +331,7 @@ site_external_limit_set(struct site *s, const char *who,
 
 	ext_limit_set(&s->ext, who, limit_da, s->cy.site.site_limit_da,
 	    valid_ms, now);
+	ext_limit_keep(s, now);
 	l = s->ext.limit_da;
 	master_event(s->m, SEV_INFO, who, "external-limit", "external limit "
 	    "%s by %s: L1 %d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s (site "
@@ -266,6 +346,7 @@ site_external_limit_clear(struct site *s, const char *who)
 {
 	if (!ext_limit_clear(&s->ext))
 		return false;
+	ext_limit_keep(s, 0);
 	master_event(s->m, SEV_INFO, who, "external-limit-cleared", "external "
 	    "limit cleared by %s: the configured limits are in force", who);
 	return true;
@@ -302,11 +383,19 @@ site_circuits_cycle(struct site *s, uint64_t now, int64_t wall)
 		for (int p = 0; p < EVG_PHASES; p++)
 			a->clamp_da[p] = sc->mc.online ?
 			    sc->mc.last.current_da[p] : 0;
+		/* when it was read: the cycle takes each reading once
+		 * (cycle.h, c_meter_ms) */
+		s->cy.c_meter_ms[k + 1] = sc->mc.online ? sc->mc.last_ok_ms : 0;
 	}
-	if (ext_limit_expire(&s->ext, now))
-		master_event(s->m, SEV_WARNING, "site", "external-limit-expired",
-		    "the external limit was not renewed in time: the "
-		    "configured limits are in force again");
+	if (s->ext_found != 0)
+		ext_limit_found(s, now);
+	if (ext_limit_expire(&s->ext, now)) {
+		master_event(s->m, SEV_WARNING, "site",
+		    "external-limit-expired", "the external limit was not "
+		    "renewed in time: the configured limits are in force "
+		    "again");
+		ext_limit_keep(s, now);
+	}
 	as->external = s->ext.on;
 	memcpy(as->external_da, s->ext.limit_da, sizeof(as->external_da));
 	if (!s->m->conf->demand.enabled) {

@@ -80,6 +80,11 @@ static const char *const schema[] = {
 	("CREATE TABLE reports (id INTEGER PRIMARY KEY, time_ms INTEGER NOT"
 	"  NULL, site TEXT NOT NULL, installer TEXT NOT NULL, body TEXT NOT"
 	"  NULL);"),
+	/* the external limit in force, so that a restart keeps it until its
+	 * end (one row at most) */
+	("CREATE TABLE external_limit (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  l1_da INTEGER NOT NULL, l2_da INTEGER NOT NULL, l3_da INTEGER NOT"
+	"  NULL, until_ms INTEGER NOT NULL, by TEXT NOT NULL);"),
 };
 
 static int
@@ -300,6 +305,9 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		[STORE_ALARM_CLEAR] = "UPDATE alarms SET cleared_ms = ?9,"
 		    " text = ?5 WHERE code = ?1 AND source = ?2 AND connector ="
 		    " ?3 AND cleared_ms IS NULL",
+		[STORE_EXT_LIMIT] = "INSERT OR REPLACE INTO external_limit"
+		    " VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+		[STORE_EXT_LIMIT_DELETE] = "DELETE FROM external_limit",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -368,6 +376,14 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_int(st, 3, r->u.web.role);
 		sqlite3_bind_text(st, 4, r->u.web.csrf, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, r->wall_ms);
+		break;
+	case STORE_EXT_LIMIT:
+		for (int p = 0; p < 3; p++)
+			sqlite3_bind_int(st, p + 1, r->u.ext.limit_da[p]);
+		sqlite3_bind_int64(st, 4, r->u.ext.until_ms);
+		sqlite3_bind_text(st, 5, r->u.ext.by, -1, SQLITE_STATIC);
+		break;
+	case STORE_EXT_LIMIT_DELETE:
 		break;
 	case STORE_CONN_OP:
 		sqlite3_bind_text(st, 1, r->u.op.charger, -1, SQLITE_STATIC);

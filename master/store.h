@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		9
+#define STORE_SCHEMA		10
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -40,6 +40,8 @@ enum store_kind {
 	STORE_ALARM_RAISE,	/* an active alarm, new */
 	STORE_ALARM_ACK,	/* acknowledged: by whom, when */
 	STORE_ALARM_CLEAR,	/* its cause gone */
+	STORE_EXT_LIMIT,	/* the external limit set or renewed */
+	STORE_EXT_LIMIT_DELETE,	/* ended (cleared or expired) */
 };
 
 #define STORE_HASH_LEN		128	/* crypto_pwhash_STRBYTES */
@@ -94,6 +96,11 @@ struct store_rec {
 			char	 paused_by[32];
 			uint32_t boost_session;	/* boosted session, 0 none */
 		} op;
+		struct {
+			int32_t	 limit_da[3];
+			int64_t	 until_ms;	/* wall time */
+			char	 by[32];
+		} ext;
 		struct {
 			char	 code[24];
 			char	 source[32];

@@ -116,6 +116,8 @@ function startSession(s) {
   $('who').hidden = false;
   $('who-name').textContent = t('login.who', s.user, t('common.role.' + s.role));
   if (s.must_change) { pageForcedPassword(); return; }
+  /* a building management system's login: the API's external limit only */
+  if (s.role === 'bms') { put($('page'), h('div', { class: 'card narrow' }, h('h1', {}, t('bms.title')), h('p', {}, t('bms.text')))); return; }
   $('nav').hidden = false;
   startStream();
   route();

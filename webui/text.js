@@ -40,7 +40,7 @@ const TEXTS = {
     'common.unit': '{0} ({1})',
     'common.yes': 'yes',
     'common.no': 'no',
-    'common.role.bms': 'building management system (external limit only)',
+    'common.role.bms': 'building management system',
     'common.role.installer': 'installer',
     'common.role.operator': 'operator',
     /* index.html */
@@ -71,6 +71,8 @@ const TEXTS = {
     'login.failed': 'cannot log in',
     'login.who': '{0} ({1})',
     /* the banner */
+    'bms.title': 'A building management system\u2019s login',
+    'bms.text': 'This login sets and clears the site\u2019s external limit through the JSON API (PUT /api/external-limit) and reads the status; the pages are for operators and installers.',
     'banner.lost': 'The appliance does not answer: reconnecting\u2026',
     'banner.pending': 'Saved settings wait for a restart of the appliance:',
     'banner.restartNow': 'Restart now',

@@ -55,8 +55,9 @@ async function open(shots, ctxOptions) {
 }
 
 /* Logs user in at url; with newPassword, through the first login's
- * forced change (password the old one). Done when the menu shows. */
-async function login(page, url, user, password, newPassword) {
+ * forced change (password the old one). Done when the menu shows (or
+ * the selector ready). */
+async function login(page, url, user, password, newPassword, ready) {
   await page.goto(url);
   await page.waitForSelector('#login:not([hidden])');
   await page.fill('#login-user', user);
@@ -68,7 +69,7 @@ async function login(page, url, user, password, newPassword) {
     await page.fill('#pw-new', newPassword);
     await page.click('#password-form button[type=submit]');
   }
-  await page.waitForSelector('#nav:not([hidden])');
+  await page.waitForSelector(ready || '#nav:not([hidden])');
 }
 
 /* The page as it is, whole, in shots/name. */

@@ -474,6 +474,15 @@ test_reason_codes_and_texts(void **state)
 	    REASON_OPERATOR_PAUSE, -1, 0, 0, 0 }, "alice", text, sizeof(text)),
 	    "paused by operator (alice)");
 	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_CIRCUIT_LIMIT, 0, 0, 0, 2 }, "row-a", text, sizeof(text)),
+	    "limited by circuit row-a (L1)");
+	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_CIRCUIT_METER_OFFLINE, 2, 0, 0, 1 }, "row-b", text,
+	    sizeof(text)), "circuit row-b (L3): meter offline limit");
+	assert_string_equal(reason_text(&(struct conn_why){
+	    REASON_IMBALANCE_LIMIT, 1, 0, 0, 0 }, NULL, text, sizeof(text)),
+	    "limited by the phase balance (L2)");
+	assert_string_equal(reason_text(&(struct conn_why){
 	    REASON_CHARGER_REFUSED, -1, 200, 0, 0 }, NULL, text, sizeof(text)),
 	    "charger refused 20.0 A");
 	assert_string_equal(reason_text(&(struct conn_why){

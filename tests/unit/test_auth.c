@@ -4,7 +4,8 @@
  * and its end, password rules, a password change ending the user's other
  * sessions, a reset forcing a new choice, the last installer kept; hashes
  * made with older settings made again after a login; sessions kept
- * across a restart by their token's hash only, idle ones not restored.
+ * across a restart by their token's hash only, idle ones not restored;
+ * the bms role.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -396,6 +397,30 @@ test_old_hash_upgraded(void **state)
 	    AUTH_NOTFOUND);
 }
 
+/* The bms role (a building management system's login): named, parsed,
+ * kept like the others; an unknown role is refused. */
+static void
+test_bms_role(void **state)
+{
+	struct auth *a = *state;
+	struct auth_session s;
+	uint64_t retry;
+
+	assert_int_equal(auth_role_parse("bms"), ROLE_BMS);
+	assert_string_equal(auth_role_name(ROLE_BMS), "bms");
+	assert_int_equal(auth_role_parse("installer"), ROLE_INSTALLER);
+	assert_int_equal(auth_role_parse("admin"), -1);
+	assert_int_equal(auth_add_user(a, "bms-1", ROLE_BMS, "bms-pass-1",
+	    false, NULL), 0);
+	assert_int_equal(auth_login(a, "10.0.0.1", "bms-1", "bms-pass-1", 1000,
+	    &s, &retry), AUTH_OK);
+	assert_int_equal(s.role, ROLE_BMS);
+	assert_int_equal(auth_put_user(a, "root", ROLE_BMS + 1, s.token,
+	    false), AUTH_INVALID);
+	assert_int_equal(auth_put_user(a, "root", ROLE_BMS, s.token, false),
+	    0);
+}
+
 int
 main(void)
 {
@@ -418,6 +443,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_session_kept_across_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_hash_upgraded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bms_role, setup,
 		    teardown),
 	};
 
