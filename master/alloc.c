@@ -356,18 +356,23 @@ supply_limit(const struct alloc_site *s, int p)
 }
 
 /* What the chargers may take without a measured building: the group
- * limit, or the offline limit while the meter is silent; a limit set
- * from outside caps it too (the building behind it is unknown: the
- * chargers are all that can be kept under it). */
+ * limit, or the offline limit while the meter is silent. Each is sized
+ * for the building at its worst under the main fuse (the group limit in
+ * static mode: docs/load-balancing.md): a limit set from outside that
+ * lowers the supply by some amperes lowers it by as many (the building
+ * may still be at its worst). */
 static int32_t
 unmeasured_limit(const struct alloc_site *s, int p)
 {
-	int32_t	 hard = s->group_limit_da;
+	int32_t	 hard = s->group_limit_da, base = hard;
 
 	if (s->mode != ALLOC_STATIC && s->offline_limit_da < hard)
-		hard = s->offline_limit_da;
-	if (s->external && s->external_da[p] < hard)
-		hard = s->external_da[p];
+		hard = base = s->offline_limit_da;
+	else if (s->mode != ALLOC_STATIC)
+		base = s->offline_limit_da;
+	if (s->external && s->external_da[p] < s->site_limit_da &&
+	    base - (s->site_limit_da - s->external_da[p]) < hard)
+		hard = base - (s->site_limit_da - s->external_da[p]);
 	return hard;
 }
 
@@ -424,8 +429,13 @@ circuit_limits(const struct alloc_site *s, const struct alloc_res *r,
 				    k->chargers_in_clamps ? k->clamp_da[p] -
 				    ev[id][p] : k->clamp_da[p];
 			if (k->metered && !k->meter_online) {
-				/* Its load unknown: its offline limit. */
-				nonev = 0;
+				/* Its load unknown: its chargers get its
+				 * offline limit, which is sized for its other
+				 * loads at their worst: its limit less it.
+				 * That worst is what it is counted at in the
+				 * circuits above it that have no meter of
+				 * their own (their only view of it). */
+				nonev = k->limit_da - k->offline_limit_da;
 				hard = k->limit_da - k->margin_da;
 				if (k->offline_limit_da < hard)
 					hard = k->offline_limit_da;
@@ -828,8 +838,7 @@ limit_reason(const struct alloc_site *s, const struct alloc_out *o,
 	if (!measured) {
 		int32_t	 k = unmeasured_limit(s, p);
 
-		if (s->external && s->external_da[p] == k &&
-		    k < s->group_limit_da && (s->mode == ALLOC_STATIC ||
+		if (k < s->group_limit_da && (s->mode == ALLOC_STATIC ||
 		    k < s->offline_limit_da))
 			return REASON_EXTERNAL_LIMIT;
 		return s->mode != ALLOC_STATIC &&

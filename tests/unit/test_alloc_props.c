@@ -237,12 +237,14 @@ circuit_hard(const struct tcase *t, int32_t hard[][EVG_PHASES],
 					    t->c[i].draw_da[p] > 0 &&
 					    within(t, t->c[i].circuit, id))
 						nonev -= t->c[i].draw_da[p];
-			} else if (!k->metered)
+			} else if (!k->metered) {
 				for (int j = id + 1; j <= (int)t->site.ncircuits;
 				    j++)
 					if (t->circ[j - 1].parent == id &&
 					    known[j][p] > 0)
 						nonev += known[j][p];
+			} else	/* silent: its other loads at their worst */
+				nonev = k->limit_da - k->offline_limit_da;
 			known[id][p] = nonev;
 			if (k->metered && !k->meter_online) {
 				h = k->limit_da - k->margin_da;
