@@ -1460,7 +1460,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	for (size_t i = 0; i < n; i++)
 		w.order[i] = (uint32_t)(w.key[i] & ((1u << IDX_BITS) - 1));
 
-	/* Can every limit carry every running car at its minimum? If not,
+	/* Can every fuse carry every running car at its minimum? If not,
 	 * the ones that stop now are cut by the supply, not paused by
 	 * rotation: they come back as soon as it allows, without the
 	 * minimum pause (their charger still keeps its contactor's minimum
@@ -1474,8 +1474,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			    w.cap[i] >= c[i].min_da && !m[i].idle)
 				res_take(&res, need, w.circ[i], w.mask[i],
 				    c[i].min_da);
+		/* (the demand target is an average over minutes: a car
+		 * it pauses rests like one paused by rotation) */
 		for (int x = 0; x < res.n; x++)
-			if (need[x] > hard[x])
+			if (need[x] > hard[x] && x != res.power)
 				running_fits = false;
 	}
 	zero = any_offline && s->strategy == STRATEGY_ZERO;

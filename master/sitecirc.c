@@ -404,10 +404,18 @@ site_circuits_cycle(struct site *s, uint64_t now, int64_t wall)
 	}
 	demand_news(s, demand_tick(&s->demand, &s->dconf, wall));
 	{
-		/* the building's power: the supply's (the cars' counted in
-		 * it, site_demand_reading) less the cars' */
-		int64_t	 building = s->demand.last_w - ev_power_w(s);
+		/* The building's power: the control cycle's estimate of its
+		 * load, per phase, from readings of the same moment (cycle.c,
+		 * "Readings in time", with its deadband), at 230 V. Not the
+		 * supply's last power less the cars' latest draws: those are
+		 * of different moments, and each car that starts or stops
+		 * moved the cap by its own power, which started or stopped a
+		 * car again, every few seconds. */
+		int64_t	 building = 0;
 
+		for (int p = 0; p < EVG_PHASES; p++)
+			building += (int64_t)s->cy.out.nonev_da[p] *
+			    DEMAND_NOMINAL_V / 10;
 		if (building < 0)
 			building = 0;
 		as->power_capped = true;
