@@ -327,15 +327,25 @@ site_external_limit_set(struct site *s, const char *who,
     const int32_t limit_da[EVG_PHASES], uint64_t valid_ms, uint64_t now)
 {
 	bool	 renewed = s->ext.on;
+	int32_t	 before[EVG_PHASES];
 	const int32_t *l;
 
+	memcpy(before, s->ext.limit_da, sizeof(before));
 	ext_limit_set(&s->ext, who, limit_da, s->cy.site.site_limit_da,
 	    valid_ms, now);
 	ext_limit_keep(s, now);
 	l = s->ext.limit_da;
+	/* A building management system renews every few seconds: the same
+	 * limit renewed is no news (the events would push every other one
+	 * out of the newest); a new value is. */
+	if (renewed && memcmp(before, l, sizeof(before)) == 0) {
+		log_at(LOG_DEBUG, "%s: external limit renewed for %llu s", who,
+		    (unsigned long long)(valid_ms / 1000));
+		return;
+	}
 	master_event(s->m, SEV_INFO, who, "external-limit", "external limit "
 	    "%s by %s: L1 %d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s (site "
-	    "limit %d.%d A)", renewed ? "renewed" : "set", who, l[0] / 10,
+	    "limit %d.%d A)", renewed ? "changed" : "set", who, l[0] / 10,
 	    l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10, l[2] % 10,
 	    (unsigned long long)(valid_ms / 1000),
 	    s->cy.site.site_limit_da / 10, s->cy.site.site_limit_da % 10);
