@@ -1387,7 +1387,7 @@ cars_start_together(struct scen *s, bool split, uint32_t meter_ms)
 		}
 	for (int c = 0; c < 5; c++)
 		for (int k = 1; k <= 2; k++) {
-			char	 line[16];
+			char	 line[24];
 
 			run(s, 100);	/* ten plugs within one second */
 			snprintf(line, sizeof(line), "plug %d", k);
