@@ -1071,10 +1071,11 @@ static size_t
 wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
     int lo)
 {
+	const uint32_t *run = (const uint32_t *)w->key;	/* balance() */
 	size_t	 nc = 0;
 
 	for (size_t k = 0; k < n; k++) {
-		uint32_t i = w->order[k];
+		uint32_t i = run[k];
 		uint8_t	 m = w->mask[i];
 
 		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
@@ -1214,6 +1215,14 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 {
 	const struct alloc_res *r = w->res;
 	bool	 changed = false, again = true;
+	uint32_t *run = (uint32_t *)w->key;	/* free until the refill */
+	size_t	 nrun = 0;
+
+	/* The cars offered current, in admission order: offers only fall
+	 * here, so no other car can widen a gap (wideners()). */
+	for (size_t k = 0; k < n; k++)
+		if (offers[w->order[k]] > 0)
+			run[nrun++] = w->order[k];
 
 	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
 		again = false;
@@ -1222,7 +1231,7 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 			    s->circuit[id - 1].imbalance_da;
 
 			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
-			    balance_once(c, m, n, w, o, used, offers, id,
+			    balance_once(c, m, nrun, w, o, used, offers, id,
 			    limit);
 			    k++)
 				again = changed = true;
@@ -1232,13 +1241,13 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 		int32_t	 limit = id == 0 ? s->imbalance_da :
 		    s->circuit[id - 1].imbalance_da;
 		int	 hi, lo;
+		size_t	 nc;
 
 		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
-		    wideners(w, n, offers, id, hi, lo)) {
-			for (size_t i = 0; i < n; i++)
-				if (w->flag[i] & F_ACTIVE)
-					lower(w, used, offers, (uint32_t)i, 0,
-					    id, hi);
+		    (nc = wideners(w, nrun, offers, id, hi, lo)) > 0) {
+			for (size_t k = 0; k < nc; k++)
+				lower(w, used, offers, w->byroom[k], 0, id,
+				    hi);
 			id = r->nc;	/* from the deepest again */
 			break;
 		}
