@@ -569,12 +569,15 @@ shrink_and_print(uint64_t seed, const char *first)
 static void
 run_cases(uint64_t cases, uint64_t start, bool with_history)
 {
+	uint64_t trees = 0;
+
 	workmem = malloc(alloc_work_size(MAXN));
 	assert_non_null(workmem);
 	for (uint64_t seed = start; seed < start + cases; seed++) {
 		const char *bad;
 
 		gen(&cur, seed);
+		trees += cur.site.ncircuits > 0;
 		cur.history = with_history ? seed : 0;
 		if ((bad = check(&cur)) != NULL) {
 			char	 first[160];
@@ -587,6 +590,9 @@ run_cases(uint64_t cases, uint64_t start, bool with_history)
 		}
 	}
 	free(workmem);
+	print_message("%llu random sites%s, %llu of them with circuits\n",
+	    (unsigned long long)cases, with_history ? " with a history" : "",
+	    (unsigned long long)trees);
 }
 
 static void
