@@ -993,6 +993,12 @@ mqtt_check(const struct master_config *mc, char *err, size_t errlen)
 		    "both for a client certificate, or neither");
 		return -1;
 	}
+	/* what the API shows for a password that is set, typed back */
+	if (strcmp(mc->mqtt.password, "(set)") == 0) {
+		snprintf(err, errlen, "mqtt.password: '(set)' is what is shown "
+		    "for a password that is set; type the password itself");
+		return -1;
+	}
 	if (mc->mqtt.enabled && mc->mqtt.host[0] == '\0') {
 		snprintf(err, errlen, "mqtt.host: must be set");
 		return -1;

@@ -24,17 +24,25 @@ put(struct mqtt *q, const char *topic, const char *payload, bool retain)
 		    mosquitto_strerror(rc));
 }
 
-/* Home Assistant's configurations, every one (libmosquitto's thread). */
-static void
-discovery(struct mqtt *q)
+/* Home Assistant's configurations, MQTT_DISC_BATCH of them from the
+ * next (the publisher's thread); the next one after them, -1 when all
+ * went. */
+static int
+discovery(struct mqtt *q, int next)
 {
 	char	 topic[MQTT_TOPIC_LEN], *pl;
+	int	 i, rc;
 
-	for (int i = 0; mqtt_discovery(&q->nm, i, topic, sizeof(topic), &pl);
-	    i++) {
-		put(q, topic, pl, true);
+	for (i = next; i < next + MQTT_DISC_BATCH; i++) {
+		if (!mqtt_discovery(&q->nm, i, topic, sizeof(topic), &pl))
+			return -1;
+		rc = mosquitto_publish(q->mosq, NULL, topic, pl != NULL ?
+		    (int)strlen(pl) : 0, pl, q->m->conf->mqtt.qos, true);
 		free(pl);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return i;	/* again from there */
 	}
+	return i;
 }
 
 static void
@@ -69,10 +77,10 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 		snprintf(t, sizeof(t), "%s/+/evgroup_%s/+/config",
 		    q->nm.prefix, node);
 		mosquitto_subscribe(mosq, NULL, t, 1);
-		discovery(q);
 	}
 	uv_mutex_lock(&q->mu);
 	q->resend = true;
+	q->disc_next = mc->mqtt.discovery ? 0 : -1;
 	uv_mutex_unlock(&q->mu);
 }
 
@@ -96,7 +104,10 @@ on_message(struct mosquitto *mosq, void *arg,
 
 	(void)mosq;
 	if (strncmp(msg->topic, q->nm.prefix, strlen(q->nm.prefix)) == 0) {
-		if (msg->payloadlen > 0 && mqtt_discovery_stale(&q->nm,
+		/* what the broker kept from before has the retain flag; our
+		 * own configurations come back without it */
+		if (msg->retain && msg->payloadlen > 0 &&
+		    mqtt_discovery_stale(&q->nm,
 		    msg->topic)) {
 			log_at(LOG_INFO, "mqtt: %s: removed (no longer in the "
 			    "site)", msg->topic);
@@ -261,15 +272,21 @@ mqtt_start(struct mqtt *q, struct master *m, uv_loop_t *loop)
 	q->names = calloc((size_t)mc->ncharger + 1, sizeof(*q->names));
 	q->connectors = calloc((size_t)mc->ncharger + 1,
 	    sizeof(*q->connectors));
-	if (q->names == NULL || q->connectors == NULL)
+	q->slugbuf = calloc((size_t)mc->ncharger + 1, sizeof(*q->slugbuf));
+	q->slugs = calloc((size_t)mc->ncharger + 1, sizeof(*q->slugs));
+	if (q->names == NULL || q->connectors == NULL || q->slugbuf == NULL ||
+	    q->slugs == NULL)
 		return -1;
 	for (int i = 0; i < mc->ncharger; i++) {
 		q->names[i] = mc->charger[i].name;
 		q->connectors[i] = mc->charger[i].connectors;
+		mqtt_slug(q->names[i], q->slugbuf[i], sizeof(q->slugbuf[i]));
+		q->slugs[i] = q->slugbuf[i];
 	}
+	q->disc_next = -1;
 	q->nm = (struct mqtt_names){ q->base, mc->mqtt.discovery_prefix,
 	    mc->site.name, mc->mqtt.commands, mc->ncharger, q->names,
-	    q->connectors };
+	    q->connectors, q->slugs };
 	uv_mutex_init(&q->mu);
 	uv_async_init(loop, &q->async, async_cb);
 	q->async.data = q;
@@ -335,6 +352,7 @@ mqtt_snap(struct mqtt *q, const struct site_snap *sn, uint64_t now)
 {
 	char	 t[MQTT_TOPIC_LEN], slug[64];
 	bool	 resend;
+	int	 disc;
 
 	if (!q->started)
 		return;
@@ -355,7 +373,16 @@ mqtt_snap(struct mqtt *q, const struct site_snap *sn, uint64_t now)
 	uv_mutex_lock(&q->mu);
 	resend = q->resend;
 	q->resend = false;
+	disc = q->disc_next;
 	uv_mutex_unlock(&q->mu);
+	if (disc >= 0) {
+		disc = discovery(q, disc);
+		uv_mutex_lock(&q->mu);
+		/* unless connected anew meanwhile (then from the start) */
+		if (!q->resend)
+			q->disc_next = disc;
+		uv_mutex_unlock(&q->mu);
+	}
 	if (resend) {
 		/* connected anew: the broker may have lost it all */
 		for (size_t i = 0; i < q->nlast; i++) {
@@ -401,5 +428,7 @@ mqtt_stop(struct mqtt *q)
 	free(q->last_site);
 	free(q->names);
 	free(q->connectors);
+	free(q->slugbuf);
+	free(q->slugs);
 	q->started = false;
 }

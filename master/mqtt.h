@@ -17,6 +17,10 @@
 #define MQTT_QUEUE		32	/* commands waiting for the loop */
 #define MQTT_BACKOFF_MIN_S	1	/* reconnect after 1, 2, 4 .. 60 s */
 #define MQTT_BACKOFF_MAX_S	60
+/* Home Assistant's configurations, so many a snapshot: 1000 connectors
+ * have some 22 000, and all at once would take the cores from the loop
+ * for a moment (with the broker's work on them) */
+#define MQTT_DISC_BATCH		1000
 
 struct master;
 struct mosquitto;
@@ -34,6 +38,8 @@ struct mqtt {
 	struct mqtt_names nm;
 	const char	**names;
 	int		*connectors;
+	char		(*slugbuf)[64];	/* each charger's, made once */
+	const char	**slugs;
 	uv_thread_t	 starter;	/* the first connect: DNS may block */
 	bool		 started;
 	/* commands: libmosquitto's thread in, the loop out */
@@ -42,6 +48,7 @@ struct mqtt {
 	struct mqtt_msg	 q[MQTT_QUEUE];
 	int		 qhead, qlen;
 	bool		 resend;	/* connected anew: state again */
+	int		 disc_next;	/* the next configuration; -1: done */
 	/* the publisher's thread only */
 	char		**last;		/* a connector's state as published */
 	uint64_t	*last_ms;

@@ -199,6 +199,16 @@ static const struct entity site_entities[] = {
 };
 #define NSITE_ENT	(int)(sizeof(site_entities) / sizeof(site_entities[0]))
 
+/* Charger c's slug: the one made beforehand, or in buf. */
+static const char *
+charger_slug(const struct mqtt_names *nm, int c, char *buf, size_t len)
+{
+	if (nm->slug != NULL)
+		return nm->slug[c];
+	mqtt_slug(nm->charger[c], buf, len);
+	return buf;
+}
+
 /* The i-th connector of the configuration: its charger and number. */
 static bool
 nth_conn(const struct mqtt_names *nm, int i, int *ch, int *k)
@@ -283,8 +293,9 @@ static bool
 conn_entity(const struct mqtt_names *nm, int i, char *topic, size_t len,
     char **payload)
 {
-	char	 node[80], chs[64], uid[200], name[128], st[MQTT_TOPIC_LEN],
+	char	 node[80], buf[64], uid[200], name[128], st[MQTT_TOPIC_LEN],
 		 cmd[MQTT_TOPIC_LEN], devid[160], devname[96];
+	const char *chs;
 	int	 c, k, e = i % NCONN_ALL;
 	struct entity fe;
 	const struct entity *en;
@@ -293,7 +304,7 @@ conn_entity(const struct mqtt_names *nm, int i, char *topic, size_t len,
 	if (!nth_conn(nm, i / NCONN_ALL, &c, &k))
 		return false;
 	mqtt_slug(nm->site, node, sizeof(node));
-	mqtt_slug(nm->charger[c], chs, sizeof(chs));
+	chs = charger_slug(nm, c, buf, sizeof(buf));
 	if (e < NCONN_ENT)
 		en = &conn_entities[e];
 	else {
@@ -367,8 +378,8 @@ mqtt_discovery(const struct mqtt_names *nm, int i, char *topic, size_t len,
 bool
 mqtt_discovery_stale(const struct mqtt_names *nm, const char *topic)
 {
-	char	 node[80], pre[160], chs[64], obj[MQTT_TOPIC_LEN];
-	const char *p, *o;
+	char	 node[80], pre[160], buf[64], obj[MQTT_TOPIC_LEN];
+	const char *p, *o, *chs;
 	size_t	 n = strlen(nm->prefix), cl;
 	int	 k;
 
@@ -391,7 +402,7 @@ mqtt_discovery_stale(const struct mqtt_names *nm, const char *topic)
 	/* a connector's: <charger slug>_<N>_<what>, of a charger and a
 	 * connector the site still has */
 	for (int c = 0; c < nm->nchargers; c++) {
-		mqtt_slug(nm->charger[c], chs, sizeof(chs));
+		chs = charger_slug(nm, c, buf, sizeof(buf));
 		cl = strlen(chs);
 		if (strncmp(obj, chs, cl) == 0 && obj[cl] == '_' &&
 		    sscanf(obj + cl + 1, "%d_", &k) == 1 && k >= 1 &&
@@ -404,11 +415,11 @@ mqtt_discovery_stale(const struct mqtt_names *nm, const char *topic)
 const char *
 mqtt_charger_by_slug(const struct mqtt_names *nm, const char *slug)
 {
-	char	 s[64];
+	char	 buf[64];
 
 	for (int c = 0; c < nm->nchargers; c++) {
-		mqtt_slug(nm->charger[c], s, sizeof(s));
-		if (strcmp(s, slug) == 0 || strcmp(nm->charger[c], slug) == 0)
+		if (strcmp(charger_slug(nm, c, buf, sizeof(buf)), slug) == 0 ||
+		    strcmp(nm->charger[c], slug) == 0)
 			return nm->charger[c];
 	}
 	return NULL;

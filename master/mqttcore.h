@@ -43,6 +43,8 @@ struct mqtt_names {
 	int		 nchargers;
 	const char *const *charger;	/* names */
 	const int	*connectors;	/* 1 or 2 each */
+	const char *const *slug;	/* each one's mqtt_slug(); NULL: made
+					 * when needed */
 };
 bool	mqtt_discovery(const struct mqtt_names *, int i, char *topic,
 	    size_t len, char **payload);

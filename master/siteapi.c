@@ -282,14 +282,20 @@ static int
 pending_key(const struct master *m, const struct cfg_key *k, int sidx,
     int ridx, const char *name, json_t *a)
 {
-	char	 sv[300], rv[300];
+	char	 sv[300], rv[300], sb[300], rb[300];
 
 	cfg_format(k, m->saved, sidx, sv, sizeof(sv));
 	cfg_format(k, m->conf, ridx, rv, sizeof(rv));
 	if (strcmp(sv, rv) == 0)
 		return 0;
 	if (a != NULL)
-		pending_add(m, a, name, NULL, rv, sv);
+		/* a secret only said to be set, as everywhere the API
+		 * shows it */
+		pending_add(m, a, name, NULL, master_config_shown(k->section,
+		    k->name, rv, rb, sizeof(rb)), master_config_secret(
+		    k->section, k->name) && sv[0] != '\0' && rv[0] != '\0' ?
+		    "(changed)" : master_config_shown(k->section, k->name, sv,
+		    sb, sizeof(sb)));
 	return 1;
 }
 

@@ -20,14 +20,16 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
 import test_site as ts  # noqa: E402
+import test_webui as twebui  # noqa: E402
 
 USER, PASSWORD = "evgroup", "s3cret pass"
 BASE = "evgroup/e2e"
 
 
-class MqttTest(ts.SiteTest):
+class MqttTest(ta.ApiTest):
     def broker(self, port=None):
         """mosquitto on a free loopback port (or the one it had), with a
         password file; anonymous clients refused."""
@@ -68,6 +70,8 @@ class MqttTest(ts.SiteTest):
                     "yes" if commands else "no"))
         m = self.start_site(extra=extra, **kw)
         m.wait_for(r"mqtt: connected", timeout=30)
+        if kw.get("web"):
+            m.wait_for(r"web UI on http://127.0.0.1:%d/" % self.web_port)
         return m
 
     def cli(self, *args):
@@ -279,6 +283,33 @@ class MqttTest(ts.SiteTest):
         time.sleep(1.5)
         self.assertFalse(self.conn(0)["paused"])
 
+    def test_settings_in_the_api_and_the_web_ui(self):
+        """The password never shown back, "(set)" refused as one; the
+        web UI's page (tests/browser/mqtt.js)."""
+        self.broker()
+        self.mqtt_site(web=True)
+        inst = self.installer()
+        self.operator(inst)
+        st, j, _ = inst.call("GET", "/api/config")
+        self.assertEqual(st, 200, j)
+        self.assertEqual((j["config"]["mqtt"]["password"],
+                          j["config"]["mqtt"]["username"]), ("(set)", USER))
+        self.assertNotIn(PASSWORD, json.dumps(j))
+        st, j, _ = inst.call("PUT", "/api/config/mqtt",
+                             {"password": "(set)"})
+        self.assertEqual((st, j.get("field")), (400, "mqtt.password"), j)
+        # its twin: a password, saved for the next start, never echoed
+        st, j, _ = inst.call("PUT", "/api/config/mqtt",
+                             {"password": "another-pass"})
+        self.assertEqual(st, 200, j)
+        self.assertNotIn("another-pass", json.dumps(j))
+        self.assertEqual([(p["in_force"], p["after_restart"])
+                          for p in j["pending"]], [("(set)", "(changed)")])
+        st, j, _ = inst.call("GET", "/api/events")
+        self.assertNotIn("another-pass", json.dumps(j))
+        twebui.run_browser(self, "mqtt.js", ta.PASSWORD, "olivias-own-2",
+                           timeout=120)
+
     def test_broker_restart_and_last_will(self):
         b = self.broker()
         m = self.mqtt_site()
@@ -299,7 +330,7 @@ class MqttTest(ts.SiteTest):
             BASE + "/availability") == "offline")
 
 
-ts.own_tests_only(MqttTest)
+ts.own_tests_only(MqttTest, base=ta.ApiTest)
 
 if __name__ == "__main__":
     tl.BIN = os.path.abspath(sys.argv.pop(1))

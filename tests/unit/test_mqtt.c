@@ -25,7 +25,7 @@ static struct mqtt_names
 site_names(bool commands)
 {
 	return (struct mqtt_names){ "evgroup/car_park", "homeassistant",
-	    "Car Park", commands, 2, names, conns };
+	    "Car Park", commands, 2, names, conns, NULL };
 }
 
 static void
@@ -165,9 +165,13 @@ test_discovery(void **state)
 static void
 test_stale(void **state)
 {
+	static const char *const slugs[] = { "bay_1", "bay_002" };
 	struct mqtt_names nm = site_names(true);
 
 	(void)state;
+	/* the same with the slugs made beforehand (as the master does) */
+	if (*(int *)*state)
+		nm.slug = slugs;
 	/* a charger, or a connector, the site no longer has */
 	assert_true(mqtt_discovery_stale(&nm, "homeassistant/sensor/"
 	    "evgroup_car_park/bay_9_1_state/config"));
@@ -197,6 +201,7 @@ parse(const char *topic, const char *payload, struct mqtt_cmd *c,
 static void
 test_commands(void **state)
 {
+	struct mqtt_names nm;
 	struct mqtt_cmd c;
 	char	 why[128], line[96];
 
@@ -262,10 +267,9 @@ test_commands(void **state)
 	assert_int_equal(parse("evgroup/car_park/command", "[1]", &c, why), -1);
 	assert_int_equal(parse("evgroup/car_park/command", "{", &c, why), -1);
 	/* text only: a NUL inside is refused */
-	assert_int_equal(mqtt_command_parse(&(struct mqtt_names){
-	    "evgroup/car_park", "homeassistant", "Car Park", true, 2, names,
-	    conns }, "evgroup/car_park/site/group_limit/set", "3\0002", 3, &c,
-	    why, sizeof(why)), -1);
+	nm = site_names(true);
+	assert_int_equal(mqtt_command_parse(&nm, "evgroup/car_park/site/"
+	    "group_limit/set", "3\0002", 3, &c, why, sizeof(why)), -1);
 }
 
 static void
@@ -286,7 +290,8 @@ main(void)
 		cmocka_unit_test(test_slug_and_base),
 		cmocka_unit_test(test_state_payloads),
 		cmocka_unit_test(test_discovery),
-		cmocka_unit_test(test_stale),
+		cmocka_unit_test_prestate(test_stale, &(int){ 0 }),
+		cmocka_unit_test_prestate(test_stale, &(int){ 1 }),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_reply),
 	};
