@@ -2,6 +2,7 @@
  * mqtt.c: the site on an MQTT broker, and its commands. See mqtt.h and,
  * for what is said there, mqttcore.h.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,20 +204,38 @@ async_cb(uv_async_t *a)
 	}
 }
 
-/* The first connection, off the loop: a host name's look-up may take
- * seconds. libmosquitto's thread reconnects from then on. */
+/*
+ * The first connection, off the loop: a host name's look-up may take
+ * seconds. Tried again with the same back-off until it is made (or the
+ * master stops); libmosquitto's thread reconnects from then on (it does
+ * not after a first attempt that failed).
+ */
 static void
 starter(void *arg)
 {
 	struct mqtt *q = arg;
 	const struct master_config *mc = q->m->conf;
+	uint64_t delay = MQTT_BACKOFF_MIN_S;
+	bool	 stop;
 	int	 rc;
 
-	rc = mosquitto_connect_async(q->mosq, mc->mqtt.host, mc->mqtt.port,
-	    30);
-	if (rc != MOSQ_ERR_SUCCESS)
-		log_at(LOG_WARNING, "mqtt: %s:%d: %s; trying again",
-		    mc->mqtt.host, mc->mqtt.port, mosquitto_strerror(rc));
+	while ((rc = mosquitto_connect_async(q->mosq, mc->mqtt.host,
+	    mc->mqtt.port, 30)) != MOSQ_ERR_SUCCESS) {
+		log_at(LOG_WARNING, "mqtt: %s:%d: %s; trying again in %llu s",
+		    mc->mqtt.host, mc->mqtt.port, rc == MOSQ_ERR_ERRNO ?
+		    strerror(errno) : mosquitto_strerror(rc),
+		    (unsigned long long)delay);
+		uv_mutex_lock(&q->mu);
+		if (!q->stopping)
+			(void)uv_cond_timedwait(&q->stop_cv, &q->mu,
+			    delay * 1000000000ull);
+		stop = q->stopping;
+		uv_mutex_unlock(&q->mu);
+		if (stop)
+			return;
+		if ((delay *= 2) > MQTT_BACKOFF_MAX_S)
+			delay = MQTT_BACKOFF_MAX_S;
+	}
 	rc = mosquitto_loop_start(q->mosq);
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_at(LOG_ERROR, "mqtt: %s", mosquitto_strerror(rc));
@@ -288,6 +307,7 @@ mqtt_start(struct mqtt *q, struct master *m, uv_loop_t *loop)
 	    mc->site.name, mc->mqtt.commands, mc->ncharger, q->names,
 	    q->connectors, q->slugs };
 	uv_mutex_init(&q->mu);
+	uv_cond_init(&q->stop_cv);
 	uv_async_init(loop, &q->async, async_cb);
 	q->async.data = q;
 	mosquitto_lib_init();
@@ -411,6 +431,10 @@ mqtt_stop(struct mqtt *q)
 
 	if (!q->started)
 		return;
+	uv_mutex_lock(&q->mu);
+	q->stopping = true;
+	uv_cond_signal(&q->stop_cv);
+	uv_mutex_unlock(&q->mu);
 	uv_thread_join(&q->starter);
 	/* a clean stop says so itself; the last will is for a death */
 	snprintf(t, sizeof(t), "%s/availability", q->base);
@@ -421,6 +445,7 @@ mqtt_stop(struct mqtt *q)
 	mosquitto_lib_cleanup();
 	uv_close((uv_handle_t *)&q->async, NULL);
 	uv_mutex_destroy(&q->mu);
+	uv_cond_destroy(&q->stop_cv);
 	for (size_t i = 0; i < q->nlast; i++)
 		free(q->last[i]);
 	free(q->last);

@@ -41,7 +41,8 @@ struct mqtt {
 	char		(*slugbuf)[64];	/* each charger's, made once */
 	const char	**slugs;
 	uv_thread_t	 starter;	/* the first connect: DNS may block */
-	bool		 started;
+	uv_cond_t	 stop_cv;	/* the starter's back-off, cut short */
+	bool		 started, stopping;
 	/* commands: libmosquitto's thread in, the loop out */
 	uv_async_t	 async;
 	uv_mutex_t	 mu;

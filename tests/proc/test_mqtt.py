@@ -30,9 +30,10 @@ BASE = "evgroup/e2e"
 
 
 class MqttTest(ta.ApiTest):
-    def broker(self, port=None):
+    def broker(self, port=None, start=True):
         """mosquitto on a free loopback port (or the one it had), with a
-        password file; anonymous clients refused."""
+        password file; anonymous clients refused (start: False, only its
+        port chosen and its files written)."""
         if port is None:
             self.bport = tl.free_port()
             pw = os.path.join(self.tmp, "passwd")
@@ -49,6 +50,8 @@ class MqttTest(ta.ApiTest):
                 f.write("listener %d 127.0.0.1\nallow_anonymous false\n"
                         "password_file %s\npersistence false\n"
                         "log_dest stderr\n" % (self.bport, pw))
+        if not start:
+            return None
         b = self.start("mosquitto", ["/usr/sbin/mosquitto", "-c",
                                      os.path.join(self.tmp,
                                                   "mosquitto.conf")])
@@ -63,13 +66,14 @@ class MqttTest(ta.ApiTest):
                 time.sleep(0.05)
         self.fail("mosquitto did not listen:\n" + b.text())
 
-    def mqtt_site(self, commands=True, **kw):
+    def mqtt_site(self, commands=True, connected=True, **kw):
         extra = ("\n[mqtt]\nenabled = yes\nhost = 127.0.0.1\nport = %d\n"
                  "username = %s\npassword = %s\ncommands = %s\n"
                  % (self.bport, USER, PASSWORD,
                     "yes" if commands else "no"))
         m = self.start_site(extra=extra, **kw)
-        m.wait_for(r"mqtt: connected", timeout=30)
+        if connected:
+            m.wait_for(r"mqtt: connected", timeout=30)
         if kw.get("web"):
             m.wait_for(r"web UI on http://127.0.0.1:%d/" % self.web_port)
         return m
@@ -311,8 +315,16 @@ class MqttTest(ta.ApiTest):
                            timeout=120)
 
     def test_broker_restart_and_last_will(self):
-        b = self.broker()
-        m = self.mqtt_site()
+        # the broker not there yet when the master starts: it is tried
+        # again, and the chargers are controlled meanwhile
+        self.broker(start=False)
+        m = self.mqtt_site(connected=False)
+        m.wait_for(r"mqtt: lost|mqtt: .*: Connection refused", timeout=30)
+        tl.control(self.simsock, "bay-001 car 1 max 32")
+        tl.control(self.simsock, "bay-001 plug 1")
+        self.wait_file(lambda s: s["connectors"][0]["offer"] > 0)
+        b = self.broker(port=self.bport)
+        m.wait_for(r"mqtt: connected", timeout=60)
         self.wait_retained(BASE + "/site/state", lambda g: g)
         # the broker restarts (its retained messages lost): the master
         # reconnects with back-off and publishes it all again
