@@ -412,7 +412,7 @@ mqtt_discovery_stale(const struct mqtt_names *nm, const char *topic)
 	return true;
 }
 
-const char *
+int
 mqtt_charger_by_slug(const struct mqtt_names *nm, const char *slug)
 {
 	char	 buf[64];
@@ -420,9 +420,26 @@ mqtt_charger_by_slug(const struct mqtt_names *nm, const char *slug)
 	for (int c = 0; c < nm->nchargers; c++) {
 		if (strcmp(charger_slug(nm, c, buf, sizeof(buf)), slug) == 0 ||
 		    strcmp(nm->charger[c], slug) == 0)
-			return nm->charger[c];
+			return c;
 	}
-	return NULL;
+	return -1;
+}
+
+/* The charger of a command, by its slug or name. */
+static int
+set_charger(const struct mqtt_names *nm, const char *slug,
+    struct mqtt_cmd *cmd, char *why, size_t whylen)
+{
+	int	 c = slug != NULL ? mqtt_charger_by_slug(nm, slug) : -1;
+
+	if (c < 0) {
+		snprintf(why, whylen, "%.64s: no such charger", slug ? slug :
+		    "charger");
+		return -1;
+	}
+	snprintf(cmd->charger, sizeof(cmd->charger), "%s", nm->charger[c]);
+	cmd->charger_id = c + 1;
+	return 0;
 }
 
 /* A limit as the API takes it: a number of amps, as text. */
@@ -451,7 +468,7 @@ parse_json(const struct mqtt_names *nm, json_t *j, bool generic,
 	static const char *const verbs[] = { "pause", "resume", "boost",
 	    "limit" };
 	json_t	*c = json_object_get(j, "confirm");
-	const char *v, *ch;
+	const char *v;
 
 	if (c != NULL && !json_is_boolean(c)) {
 		snprintf(why, whylen, "confirm: expected true or false");
@@ -470,14 +487,10 @@ parse_json(const struct mqtt_names *nm, json_t *j, bool generic,
 			if (cmd->verb == MQTT_LIMIT)
 				return limit_value(json_object_get(j, "value"),
 				    cmd, why, whylen);
-			ch = json_string_value(json_object_get(j, "charger"));
-			if (ch == NULL || (ch = mqtt_charger_by_slug(nm, ch)) ==
-			    NULL) {
-				snprintf(why, whylen, "charger: no such "
-				    "charger");
+			if (set_charger(nm, json_string_value(
+			    json_object_get(j, "charger")), cmd, why, whylen) !=
+			    0)
 				return -1;
-			}
-			snprintf(cmd->charger, sizeof(cmd->charger), "%s", ch);
 			if (!json_is_integer(json_object_get(j, "connector"))) {
 				snprintf(why, whylen, "connector: expected 1 "
 				    "or 2");
@@ -498,7 +511,6 @@ parse_conn_topic(const struct mqtt_names *nm, const char *rest,
     const char *pl, struct mqtt_cmd *cmd, char *why, size_t whylen)
 {
 	char	 slug[64], what[16], extra;
-	const char *name;
 	int	 k;
 
 	if (sscanf(rest, "charger/%63[^/]/%d/%15[^/]/se%c", slug, &k, what,
@@ -507,11 +519,8 @@ parse_conn_topic(const struct mqtt_names *nm, const char *rest,
 		snprintf(why, whylen, "unknown command topic");
 		return -1;
 	}
-	if ((name = mqtt_charger_by_slug(nm, slug)) == NULL) {
-		snprintf(why, whylen, "%s: no such charger", slug);
+	if (set_charger(nm, slug, cmd, why, whylen) != 0)
 		return -1;
-	}
-	snprintf(cmd->charger, sizeof(cmd->charger), "%s", name);
 	cmd->connector = k;
 	if (strcmp(what, "pause") == 0 && (strcmp(pl, "ON") == 0 ||
 	    strcmp(pl, "OFF") == 0)) {
@@ -592,6 +601,6 @@ mqtt_command_line(const struct mqtt_cmd *cmd, char *out, size_t len)
 	if (cmd->verb == MQTT_LIMIT)
 		snprintf(out, len, "limit %s", cmd->value);
 	else
-		snprintf(out, len, "%s %s %d", words[cmd->verb], cmd->charger,
-		    cmd->connector);
+		snprintf(out, len, "%s #%d %d", words[cmd->verb],
+		    cmd->charger_id, cmd->connector);
 }

@@ -68,6 +68,7 @@ enum mqtt_verb { MQTT_PAUSE, MQTT_RESUME, MQTT_BOOST, MQTT_LIMIT };
 struct mqtt_cmd {
 	enum mqtt_verb	 verb;
 	char		 charger[MASTER_NAME_LEN];
+	int		 charger_id;	/* 1..: its place in the configuration */
 	int		 connector;
 	char		 value[16];	/* the limit, as the API takes it */
 	bool		 confirm;
@@ -75,9 +76,10 @@ struct mqtt_cmd {
 int	mqtt_command_parse(const struct mqtt_names *, const char *topic,
 	    const char *payload, size_t len, struct mqtt_cmd *, char *why,
 	    size_t whylen);
-/* The slug of a charger's name back to its name; NULL: none. */
-const char *mqtt_charger_by_slug(const struct mqtt_names *, const char *);
-/* The site command line of a connector's command (site_command()). */
+/* The charger of a slug (or of its name): its index; -1: none. */
+int	mqtt_charger_by_slug(const struct mqtt_names *, const char *);
+/* The site command line of a connector's command (site_command()), the
+ * charger by its id as the API's ("pause #2 1": a name may hold spaces). */
 void	mqtt_command_line(const struct mqtt_cmd *, char *out, size_t len);
 /* The reply: {"topic":..,"ok":..,"message":..} (caller frees). */
 char	*mqtt_reply_json(const char *topic, bool ok, const char *message);

@@ -209,11 +209,13 @@ test_commands(void **state)
 	assert_int_equal(parse("evgroup/car_park/charger/bay_1/2/pause/set",
 	    "ON", &c, why), 0);
 	mqtt_command_line(&c, line, sizeof(line));
-	assert_string_equal(line, "pause Bay 1 2");
+	/* by its id, as the API's: a name may hold spaces */
+	assert_string_equal(line, "pause #1 2");
+	assert_string_equal(c.charger, "Bay 1");
 	assert_int_equal(parse("evgroup/car_park/charger/bay_002/1/pause/set",
 	    "OFF", &c, why), 0);
 	mqtt_command_line(&c, line, sizeof(line));
-	assert_string_equal(line, "resume bay-002 1");
+	assert_string_equal(line, "resume #2 1");
 	assert_int_equal(parse("evgroup/car_park/charger/bay_002/1/boost/set",
 	    "PRESS", &c, why), 0);
 	assert_int_equal(c.verb, MQTT_BOOST);
@@ -254,10 +256,16 @@ test_commands(void **state)
 	    "\"boost\", \"charger\": \"Bay 1\", \"connector\": 2}", &c, why),
 	    0);
 	mqtt_command_line(&c, line, sizeof(line));
-	assert_string_equal(line, "boost Bay 1 2");
+	assert_string_equal(line, "boost #1 2");
 	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
 	    "\"limit\", \"value\": \"20.0\"}", &c, why), 0);
 	assert_string_equal(c.value, "20.0");
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"charger\": \"Bay 9\", \"connector\": 1}", &c, why),
+	    -1);
+	assert_string_equal(why, "Bay 9: no such charger");
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"connector\": 1}", &c, why), -1);
 	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
 	    "\"reset\", \"charger\": \"Bay 1\", \"connector\": 2}", &c, why),
 	    -1);
