@@ -397,13 +397,13 @@ circuits_real(struct prun *p)
 
 /* The demand target's share for the chargers, as the master computes it
  * each cycle (sitecirc.c): the window's energy from the supply's reading,
- * the building's power the supply's less the cars'. */
+ * the building's power from the cycle's own estimate of its load. */
 static void
-demand_cap(struct prun *p, const int32_t ev[EVG_PHASES])
+demand_cap(struct prun *p)
 {
 	struct meter_reading r;
 	int64_t	 wall = ((int64_t)PLAN_EPOCH_MONDAY_S + p->t_s) * 1000;
-	int64_t	 ev_w = 0, building;
+	int64_t	 building = 0;
 
 	memset(&r, 0, sizeof(r));
 	memcpy(r.current_da, p->cy.site.clamp_da, sizeof(r.current_da));
@@ -411,8 +411,8 @@ demand_cap(struct prun *p, const int32_t ev[EVG_PHASES])
 	    p->dconf.apparent), wall);
 	(void)demand_tick(&p->demand, &p->dconf, wall);
 	for (int ph = 0; ph < EVG_PHASES; ph++)
-		ev_w += (int64_t)ev[ph] * DEMAND_NOMINAL_V / 10;
-	building = p->demand.last_w - ev_w;
+		building += (int64_t)p->cy.out.nonev_da[ph] * DEMAND_NOMINAL_V /
+		    10;
 	p->cy.site.power_cap_da = demand_w_to_da(demand_cap_w(&p->demand,
 	    &p->dconf, true, building > 0 ? building : 0, wall));
 }
@@ -456,7 +456,7 @@ control(struct prun *p)
 		p->cy.c_meter_ms[k + 1] = p->now;
 	}
 	if (p->cy.site.power_capped)
-		demand_cap(p, ev);
+		demand_cap(p);
 	/* the meter and the chargers read at the same moment */
 	p->cy.meter_ms = p->now;
 	for (int i = 0; i < p->n; i++)

@@ -41,6 +41,7 @@
 
 #include "alloc.h"
 #include "cycle.h"
+#include "demand.h"
 #include "meter.h"
 #include "model.h"
 #include "planner.h"
@@ -101,6 +102,11 @@ struct scen {
 	uint64_t	 over_since[EVG_PHASES];
 	uint64_t	 worst_phys_ms;		/* longest over the fuse */
 	int32_t		 peak_da[EVG_PHASES];	/* physical, on each phase */
+	/* the demand target, kept as the master keeps it (sitecirc.c) */
+	bool		 demand_on;
+	struct demand_conf dconf;
+	struct demand	 demand;
+	uint64_t	 demand_read_ms;	/* the last reading given */
 	/* circuits below the supply, ids 1..ncirc (circ[id - 1]) */
 	int		 ncirc;
 	struct alloc_circuit circ[MAXCIRC];	/* as the master has them */
@@ -357,6 +363,37 @@ poll_all(struct scen *s)
 			poll(s, c);
 }
 
+/* The scenarios' wall clock: a quarter-hour boundary at the start. */
+#define SCEN_WALL_MS	1800000000000LL
+
+static int64_t
+scen_wall(const struct scen *s)
+{
+	return SCEN_WALL_MS + (int64_t)(s->now - s->t0);
+}
+
+/* The demand target's share for the chargers, as the master computes it
+ * each cycle (sitecirc.c): the window's energy from the supply meter's
+ * readings, the building's power from the cycle's own estimate. */
+static void
+demand_cycle(struct scen *s)
+{
+	int64_t	 wall = scen_wall(s), building = 0;
+
+	if (s->mc.online && s->mc.last_ok_ms != s->demand_read_ms) {
+		s->demand_read_ms = s->mc.last_ok_ms;
+		(void)demand_reading(&s->demand, &s->dconf,
+		    demand_power_w(&s->mc.last, s->dconf.apparent), wall);
+	}
+	(void)demand_tick(&s->demand, &s->dconf, wall);
+	for (int p = 0; p < EVG_PHASES; p++)
+		building += (int64_t)s->cy.out.nonev_da[p] * DEMAND_NOMINAL_V /
+		    10;
+	s->cy.site.power_capped = true;
+	s->cy.site.power_cap_da = demand_w_to_da(demand_cap_w(&s->demand,
+	    &s->dconf, s->mc.online, building > 0 ? building : 0, wall));
+}
+
 static void
 control_cycle(struct scen *s, bool polls)
 {
@@ -388,6 +425,8 @@ control_cycle(struct scen *s, bool polls)
 	}
 	if (polls)
 		poll_all(s);
+	if (s->demand_on)
+		demand_cycle(s);
 	cycle_run(&s->cy, s->conf, s->rd, s->op, s->now, &out);
 	for (int p = 0; p < EVG_PHASES; p++)
 		s->overload_cuts += out.overload[p];
@@ -421,6 +460,11 @@ check_physical(struct scen *s)
 		int32_t	 load = phase_draw(s, p) + (stat ? 0 : s->base_da[p]);
 		int32_t	 lim = stat ? s->cy.site.group_limit_da :
 		    s->cy.site.site_limit_da;
+
+		/* a limit from outside is the supply's while in force */
+		if (!stat && s->cy.site.external &&
+		    s->cy.site.external_da[p] < lim)
+			lim = s->cy.site.external_da[p];
 
 		if (load > s->peak_da[p])
 			s->peak_da[p] = load;
@@ -1806,6 +1850,90 @@ test_nested_board_meter_lost(void **state)
 }
 
 /*
+ * A limit from outside (60 A on a 100 A supply, the building at 30 A)
+ * lowers the cars within a car's response, the supply's real current
+ * staying under it; when it is not renewed it ends and the cars rise
+ * again (the twin).
+ */
+static void
+test_external_limit_expiring(void **state)
+{
+	struct scen *s = &S;
+	int32_t	 sum;
+
+	(void)state;
+	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, NULL);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 300;
+	plug_all(s, 2);
+	run(s, 60000);
+	sum = 0;
+	for (int i = 0; i < 8; i++)
+		sum += s->cy.target[i];
+	assert_true(sum > 600 - 300);
+	s->cy.site.external = true;
+	for (int p = 0; p < 3; p++)
+		s->cy.site.external_da[p] = 600;
+	run(s, 30000);
+	sum = 0;
+	for (int i = 0; i < 8; i++)
+		sum += s->cy.target[i];
+	assert_true(sum <= 600 - 300);
+	assert_true(sum >= 600 - 300 - 8 * 10);
+	for (int p = 0; p < 3; p++)
+		assert_true(phase_draw(s, p) + s->base_da[p] <= 600);
+	/* not renewed: it ends (the site's extlimit.c), the fuse again */
+	s->cy.site.external = false;
+	run(s, 30000);
+	sum = 0;
+	for (int i = 0; i < 8; i++)
+		sum += s->cy.target[i];
+	assert_true(sum > 600 - 300);
+	assert_fuse_kept(s);
+}
+
+/*
+ * A 20 kW demand target that the building alone breaks (40 A a phase,
+ * 27.6 kW): the cars pause and draw nothing within their response; the
+ * window ends over its target by the building's doing only. The twin,
+ * in the next window: the building at 10 A a phase (6.9 kW), the cars
+ * share what the target leaves and the window's projection stays at it.
+ */
+static void
+test_demand_window_building_breaks_it(void **state)
+{
+	struct scen *s = &S;
+	int32_t	 sum = 0;
+
+	(void)state;
+	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, NULL);
+	s->demand_on = true;
+	s->dconf = (struct demand_conf){ .window_min = 15, .target_w = 20000,
+	    .apparent = false };
+	demand_init(&s->demand);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 400;
+	plug_all(s, 2);
+	run(s, 60000);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(s->cy.target[i], 0);
+	for (int p = 0; p < 3; p++)
+		assert_int_equal(phase_draw(s, p), 0);
+	assert_int_equal(s->cy.out.power_cap_da, 0);
+	/* the next window, the building at 10 A a phase */
+	run(s, 15 * 60000 - 60000);
+	for (int p = 0; p < 3; p++)
+		s->base_da[p] = 100;
+	run(s, 6 * 60000);		/* the cars' minimum pause, and more */
+	for (int i = 0; i < 8; i++)
+		sum += s->cy.target[i];
+	assert_true(sum > 0);
+	assert_true(demand_projected_w(&s->demand, &s->dconf, scen_wall(s)) <=
+	    20000 * 102 / 100);
+	assert_fuse_kept(s);
+}
+
+/*
  * The own load of one board steps up by 30 A: its cars come down within
  * the window, the other board's cars do not move (the supply still has
  * room for them).
@@ -1905,6 +2033,8 @@ main(void)
 		cmocka_unit_test(test_circuit_invariant_sees_a_wrong_fuse),
 		cmocka_unit_test(test_circuit_meter_lost),
 		cmocka_unit_test(test_nested_board_meter_lost),
+		cmocka_unit_test(test_external_limit_expiring),
+		cmocka_unit_test(test_demand_window_building_breaks_it),
 		cmocka_unit_test(test_load_step_on_one_board),
 		cmocka_unit_test(test_two_boards_single_phase_cars),
 	};
