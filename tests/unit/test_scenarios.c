@@ -1855,11 +1855,21 @@ test_nested_board_meter_lost(void **state)
  * staying under it; when it is not renewed it ends and the cars rise
  * again (the twin).
  */
+/* What the first n connectors are targeted at, together. */
+static int32_t
+targets_sum(const struct scen *s, int n)
+{
+	int32_t	 sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += s->cy.target[i];
+	return sum;
+}
+
 static void
 test_external_limit_expiring(void **state)
 {
 	struct scen *s = &S;
-	int32_t	 sum;
 
 	(void)state;
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, NULL);
@@ -1867,28 +1877,19 @@ test_external_limit_expiring(void **state)
 		s->base_da[p] = 300;
 	plug_all(s, 2);
 	run(s, 60000);
-	sum = 0;
-	for (int i = 0; i < 8; i++)
-		sum += s->cy.target[i];
-	assert_true(sum > 600 - 300);
+	assert_true(targets_sum(s, 8) > 600 - 300);
 	s->cy.site.external = true;
 	for (int p = 0; p < 3; p++)
 		s->cy.site.external_da[p] = 600;
 	run(s, 30000);
-	sum = 0;
-	for (int i = 0; i < 8; i++)
-		sum += s->cy.target[i];
-	assert_true(sum <= 600 - 300);
-	assert_true(sum >= 600 - 300 - 8 * 10);
+	assert_true(targets_sum(s, 8) <= 600 - 300);
+	assert_true(targets_sum(s, 8) >= 600 - 300 - 8 * 10);
 	for (int p = 0; p < 3; p++)
 		assert_true(phase_draw(s, p) + s->base_da[p] <= 600);
 	/* not renewed: it ends (the site's extlimit.c), the fuse again */
 	s->cy.site.external = false;
 	run(s, 30000);
-	sum = 0;
-	for (int i = 0; i < 8; i++)
-		sum += s->cy.target[i];
-	assert_true(sum > 600 - 300);
+	assert_true(targets_sum(s, 8) > 600 - 300);
 	assert_fuse_kept(s);
 }
 
@@ -1903,7 +1904,6 @@ static void
 test_demand_window_building_breaks_it(void **state)
 {
 	struct scen *s = &S;
-	int32_t	 sum = 0;
 
 	(void)state;
 	scen_init(s, 4, 2, ALLOC_DYNAMIC, 1000, NULL);
@@ -1925,9 +1925,7 @@ test_demand_window_building_breaks_it(void **state)
 	for (int p = 0; p < 3; p++)
 		s->base_da[p] = 100;
 	run(s, 6 * 60000);		/* the cars' minimum pause, and more */
-	for (int i = 0; i < 8; i++)
-		sum += s->cy.target[i];
-	assert_true(sum > 0);
+	assert_true(targets_sum(s, 8) > 0);
 	assert_true(demand_projected_w(&s->demand, &s->dconf, scen_wall(s)) <=
 	    20000 * 102 / 100);
 	assert_fuse_kept(s);
