@@ -109,6 +109,7 @@ struct master {
 	int			 recent_head, nrecent;
 	struct alarm_book	*book;		/* active alarms (alarms.c) */
 	struct webhook		 hook;		/* their receiver's thread */
+	struct bms		*bms;		/* [bms]: its server (bms.c) */
 };
 
 /* master.c: the loop's start-up, its cycle timer, shutdown and restart */
