@@ -15,6 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
+import test_webui as twebui  # noqa: E402
 
 
 def mbpoll(port, table, start, count=1, values=()):
@@ -157,6 +158,16 @@ class BmsTest(ta.ApiTest):
                              and s["connectors"][0]["offer"] > 0, timeout=20)
         self.assertTrue(s["connectors"][1]["paused"])
         self.assertEqual(self.read(4, 4, 1), [0])
+
+    def test_page_in_the_web_ui(self):
+        """tests/browser/bms.js: the page shows the limit the BMS set,
+        and edits the [bms] settings (a bad list refused, a good one
+        saved)."""
+        self.bms_site("127.0.0.1")
+        c = self.installer()
+        self.assertEqual(self.write(0, 100, 120, 140, 600).returncode, 0)
+        self.wait_status(c, lambda s: s["external_limit"] is not None)
+        twebui.run_browser(self, "bms.js", ta.PASSWORD, timeout=120)
 
     def test_writes_from_outside_the_allow_list(self):
         """127.0.0.1 not among the writers: exception 01, nothing
