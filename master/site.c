@@ -1230,9 +1230,14 @@ ops_row(void *arg, int n, const char *const *c)
 	    s->slot[i].op_paused ? c[3] : "");
 	s->slot[i].smart.session_id = (uint32_t)strtoul(c[4], NULL, 10);
 	s->slot[i].smart.boost = s->slot[i].smart.session_id != 0;
-	if (atoi(c[5]) != 0)	/* written at the first poll (linkcore.c) */
-		(void)link_lock(&s->m->peers[s->slot[i].peer].link,
-		    s->slot[i].k, true);
+	if (atoi(c[5]) != 0) {	/* written at the first poll (linkcore.c) */
+		struct peer *pe = &s->m->peers[s->slot[i].peer];
+
+		(void)link_lock(&pe->link, s->slot[i].k, true);
+		/* the charger's answer is the site's, not an operator's */
+		snprintf(pe->ask_who[s->slot[i].k],
+		    sizeof(pe->ask_who[s->slot[i].k]), "site");
+	}
 	return 0;
 }
 
@@ -1264,16 +1269,15 @@ site_ops_restored(struct site *s)
 	}
 }
 
-/* The operators' pauses and boosts, from the database (before its
- * writer starts, after site_start). */
+/* The operators' pauses, boosts and locks, from the database (before
+ * its writer starts, after site_start). */
 void
 site_ops_load(struct site *s)
 {
 	if (s->m->store != NULL)
 		(void)store_select(s->m->store, "SELECT charger, connector, "
 		    "paused, paused_by, boost_session, locked FROM conn_ops",
-		    ops_row,
-		    s);
+		    ops_row, s);
 	site_external_limit_load(s);
 }
 

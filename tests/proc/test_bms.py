@@ -243,6 +243,9 @@ class OpsRestartTest(ta.ApiTest):
             c, "operator-state-restored", "bay-002")["text"])
         self.assertIn("locked", self.wait_event(
             c, "operator-state-restored", "bay-003")["text"])
+        # the charger's answer to the lock written again is the site's
+        e = self.wait_event(c, "command", "site: bay-003 connector 1 lock")
+        self.assertEqual(e["source"], "site")
 
 
 ta.own_tests_only(OpsRestartTest)
