@@ -9,16 +9,16 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
                 libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
                 libmodbus-dev libsqlite3-dev libmicrohttpd-dev libsodium-dev \
                 libncurses-dev libcurl4-openssl-dev libglpk-dev socat \
-                libsystemd-dev
+                libsystemd-dev libmosquitto-dev
 TEST_PACKAGES := clang mbpoll python3-pymodbus python3-serial sqlite3 \
                  chromium nodejs wrk openssl tmux $(PKG_PACKAGES) lintian \
-                 man-db systemd
+                 man-db systemd mosquitto mosquitto-clients
 # What make deb needs besides the build's (CPack: dpkg-shlibdeps, file).
 PKG_PACKAGES := dpkg-dev file
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-tui clean
+.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-tui clean
 
 all: build
 
@@ -80,7 +80,7 @@ demo-charger: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-tui
+bench: bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-tui
 
 bench-fw: build
 	build/release/tests/bench_fw
@@ -103,6 +103,9 @@ bench-link: build
 # About 2 minutes: the JSON API under wrk with 1000 connectors.
 bench-web: build
 	python3 tests/bench/bench_web.py build/release 500 30 32
+
+bench-mqtt: build deps-test
+	python3 tests/bench/bench_mqtt.py build/release 500 60
 
 # About 2 minutes: the console following 1000 connectors.
 bench-tui: build

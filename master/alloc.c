@@ -356,18 +356,23 @@ supply_limit(const struct alloc_site *s, int p)
 }
 
 /* What the chargers may take without a measured building: the group
- * limit, or the offline limit while the meter is silent; a limit set
- * from outside caps it too (the building behind it is unknown: the
- * chargers are all that can be kept under it). */
+ * limit, or the offline limit while the meter is silent. Each is sized
+ * for the building at its worst under the main fuse (the group limit in
+ * static mode: docs/load-balancing.md): a limit set from outside that
+ * lowers the supply by some amperes lowers it by as many (the building
+ * may still be at its worst). */
 static int32_t
 unmeasured_limit(const struct alloc_site *s, int p)
 {
-	int32_t	 hard = s->group_limit_da;
+	int32_t	 hard = s->group_limit_da, base = hard;
 
 	if (s->mode != ALLOC_STATIC && s->offline_limit_da < hard)
-		hard = s->offline_limit_da;
-	if (s->external && s->external_da[p] < hard)
-		hard = s->external_da[p];
+		hard = base = s->offline_limit_da;
+	else if (s->mode != ALLOC_STATIC)
+		base = s->offline_limit_da;
+	if (s->external && s->external_da[p] < s->site_limit_da &&
+	    base - (s->site_limit_da - s->external_da[p]) < hard)
+		hard = base - (s->site_limit_da - s->external_da[p]);
 	return hard;
 }
 
@@ -424,8 +429,13 @@ circuit_limits(const struct alloc_site *s, const struct alloc_res *r,
 				    k->chargers_in_clamps ? k->clamp_da[p] -
 				    ev[id][p] : k->clamp_da[p];
 			if (k->metered && !k->meter_online) {
-				/* Its load unknown: its offline limit. */
-				nonev = 0;
+				/* Its load unknown: its chargers get its
+				 * offline limit, which is sized for its other
+				 * loads at their worst: its limit less it.
+				 * That worst is what it is counted at in the
+				 * circuits above it that have no meter of
+				 * their own (their only view of it). */
+				nonev = k->limit_da - k->offline_limit_da;
 				hard = k->limit_da - k->margin_da;
 				if (k->offline_limit_da < hard)
 					hard = k->offline_limit_da;
@@ -828,8 +838,7 @@ limit_reason(const struct alloc_site *s, const struct alloc_out *o,
 	if (!measured) {
 		int32_t	 k = unmeasured_limit(s, p);
 
-		if (s->external && s->external_da[p] == k &&
-		    k < s->group_limit_da && (s->mode == ALLOC_STATIC ||
+		if (k < s->group_limit_da && (s->mode == ALLOC_STATIC ||
 		    k < s->offline_limit_da))
 			return REASON_EXTERNAL_LIMIT;
 		return s->mode != ALLOC_STATIC &&
@@ -1062,10 +1071,11 @@ static size_t
 wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
     int lo)
 {
+	const uint32_t *run = (const uint32_t *)w->key;	/* balance() */
 	size_t	 nc = 0;
 
 	for (size_t k = 0; k < n; k++) {
-		uint32_t i = w->order[k];
+		uint32_t i = run[k];
 		uint8_t	 m = w->mask[i];
 
 		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
@@ -1205,6 +1215,14 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 {
 	const struct alloc_res *r = w->res;
 	bool	 changed = false, again = true;
+	uint32_t *run = (uint32_t *)w->key;	/* free until the refill */
+	size_t	 nrun = 0;
+
+	/* The cars offered current, in admission order: offers only fall
+	 * here, so no other car can widen a gap (wideners()). */
+	for (size_t k = 0; k < n; k++)
+		if (offers[w->order[k]] > 0)
+			run[nrun++] = w->order[k];
 
 	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
 		again = false;
@@ -1213,7 +1231,7 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 			    s->circuit[id - 1].imbalance_da;
 
 			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
-			    balance_once(c, m, n, w, o, used, offers, id,
+			    balance_once(c, m, nrun, w, o, used, offers, id,
 			    limit);
 			    k++)
 				again = changed = true;
@@ -1223,13 +1241,13 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 		int32_t	 limit = id == 0 ? s->imbalance_da :
 		    s->circuit[id - 1].imbalance_da;
 		int	 hi, lo;
+		size_t	 nc;
 
 		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
-		    wideners(w, n, offers, id, hi, lo)) {
-			for (size_t i = 0; i < n; i++)
-				if (w->flag[i] & F_ACTIVE)
-					lower(w, used, offers, (uint32_t)i, 0,
-					    id, hi);
+		    (nc = wideners(w, nrun, offers, id, hi, lo)) > 0) {
+			for (size_t k = 0; k < nc; k++)
+				lower(w, used, offers, w->byroom[k], 0, id,
+				    hi);
 			id = r->nc;	/* from the deepest again */
 			break;
 		}
@@ -1451,7 +1469,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	for (size_t i = 0; i < n; i++)
 		w.order[i] = (uint32_t)(w.key[i] & ((1u << IDX_BITS) - 1));
 
-	/* Can every limit carry every running car at its minimum? If not,
+	/* Can every fuse carry every running car at its minimum? If not,
 	 * the ones that stop now are cut by the supply, not paused by
 	 * rotation: they come back as soon as it allows, without the
 	 * minimum pause (their charger still keeps its contactor's minimum
@@ -1465,8 +1483,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			    w.cap[i] >= c[i].min_da && !m[i].idle)
 				res_take(&res, need, w.circ[i], w.mask[i],
 				    c[i].min_da);
+		/* (the demand target is an average over minutes: a car
+		 * it pauses rests like one paused by rotation) */
 		for (int x = 0; x < res.n; x++)
-			if (need[x] > hard[x])
+			if (need[x] > hard[x] && x != res.power)
 				running_fits = false;
 	}
 	zero = any_offline && s->strategy == STRATEGY_ZERO;

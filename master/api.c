@@ -544,6 +544,29 @@ h_status(struct ctx *c)
 		reply_error(c, 503, NULL, "starting: no status yet");
 		return;
 	}
+	if (c->s.role == ROLE_BMS) {
+		/* A building management system gets the site's figures, not
+		 * who did what: no events (logins, names, addresses), no
+		 * alarms' acknowledgements, no RFID tags, no reason texts
+		 * naming an operator (the codes stay). */
+		json_t	*j = json_loadb(b->data + b->body, b->body_len, 0, NULL),
+			*conn;
+		size_t	 i;
+
+		web_unref(c->w, b);
+		if (j == NULL) {
+			reply_error(c, 500, NULL, "status unreadable");
+			return;
+		}
+		json_object_del(j, "events");
+		json_object_del(j, "alarms");
+		json_array_foreach(json_object_get(j, "connectors"), i, conn) {
+			json_object_del(conn, "tag");
+			json_object_del(conn, "reason_text");
+		}
+		reply_json(c, 200, j);
+		return;
+	}
 	web_unref(c->w, b);
 	c->rs->status = 200;
 	c->rs->kind = API_STATUS;

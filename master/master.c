@@ -203,7 +203,13 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		return -1;
 	/* before the web server: its threads ask the publisher for the
 	 * status (publisher_sync) */
-	if ((mc->web.enabled || mc->site.status_file[0] != '\0') &&
+	if (mc->mqtt.enabled) {
+		if (mqtt_start(&m->mqtt, m, loop) != 0)
+			return -1;
+		m->mqtt_on = true;
+	}
+	if ((mc->web.enabled || mc->site.status_file[0] != '\0' ||
+	    m->mqtt_on) &&
 	    publisher_start(&m->pub, m, mc->web.enabled ? &m->web : NULL) != 0)
 		return -1;
 	if (mc->web.enabled) {
@@ -237,6 +243,9 @@ master_stop(struct master *m)
 	site_meters_stop(&m->site);
 	linesrv_close(&m->ctl);
 	publisher_stop(&m->pub);
+	if (m->mqtt_on)
+		mqtt_stop(&m->mqtt);
+	m->mqtt_on = false;
 	if (m->web_on)
 		web_stop(&m->web);
 	m->web_on = false;

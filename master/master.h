@@ -15,6 +15,7 @@
 #include "linkcore.h"
 #include "log.h"
 #include "master_config.h"
+#include "mqtt.h"
 #include "publish.h"
 #include "site.h"
 #include "siteapi.h"
@@ -109,6 +110,8 @@ struct master {
 	int			 recent_head, nrecent;
 	struct alarm_book	*book;		/* active alarms (alarms.c) */
 	struct webhook		 hook;		/* their receiver's thread */
+	struct mqtt		 mqtt;		/* [mqtt] enabled: mqtt_on */
+	bool			 mqtt_on;
 	struct bms		*bms;		/* [bms]: its server (bms.c) */
 };
 

@@ -39,6 +39,7 @@ static const char *const unit_names[] = { "kw", "kva", NULL };
 #define SM(f)	offsetof(struct master_config, smart_text.f)
 #define AL(f)	offsetof(struct master_config, alarms.f)
 #define DM(f)	offsetof(struct master_config, demand.f)
+#define MQ(f)	offsetof(struct master_config, mqtt.f)
 #define BM(f)	offsetof(struct master_config, bms.f)
 #define CI(f)	offsetof(struct master_config, circuit[0].f)
 #define CSTRIDE	sizeof(struct circuit_conf)
@@ -183,6 +184,40 @@ const struct cfg_key master_config_keys[] = {
 	{ "alarms", "webhook_cleared", CFG_BOOL, 0, 0, "no",
 	    AL(webhook_cleared), 0, NULL, 0, 0, NULL, "also POST when an "
 	    "alarm clears" },
+	{ "mqtt", "enabled", CFG_BOOL, 0, 0, "no", MQ(enabled), 0, NULL, 0, 0,
+	    NULL, "publish the site to an MQTT broker" },
+	{ "mqtt", "host", CFG_STR, 0, 0, "localhost", MQ(host), 128, NULL, 0, 0,
+	    NULL, "the broker's address or host name" },
+	{ "mqtt", "port", CFG_INT, 1, 65535, "1883", MQ(port), 0, NULL, 0, 0,
+	    NULL, "the broker's port (8883 is usual with TLS)" },
+	{ "mqtt", "tls", CFG_BOOL, 0, 0, "no", MQ(tls), 0, NULL, 0, 0, NULL,
+	    "connect with TLS" },
+	{ "mqtt", "ca_file", CFG_STR, 0, 0, "", MQ(ca_file), 256, NULL, 0, 0,
+	    NULL, "TLS: the CA certificate (PEM) that signed the broker's; "
+	    "empty: the system's" },
+	{ "mqtt", "cert_file", CFG_STR, 0, 0, "", MQ(cert_file), 256, NULL, 0,
+	    0, NULL, "TLS: our client certificate (PEM); empty: none" },
+	{ "mqtt", "key_file", CFG_STR, 0, 0, "", MQ(key_file), 256, NULL, 0, 0,
+	    NULL, "TLS: its private key (PEM)" },
+	{ "mqtt", "username", CFG_STR, 0, 0, "", MQ(username), 64, NULL, 0, 0,
+	    NULL, "the broker's user name; empty: none" },
+	{ "mqtt", "password", CFG_STR, 0, 0, "", MQ(password), 128, NULL, 0, 0,
+	    NULL, "its password; never shown back" },
+	{ "mqtt", "client_id", CFG_STR, 0, 0, "", MQ(client_id), 64, NULL, 0, 0,
+	    NULL, "empty: evgroup-<site name>" },
+	{ "mqtt", "base_topic", CFG_STR, 0, 0, "", MQ(base_topic), 96, NULL, 0,
+	    0, NULL, "every topic starts with it; empty: evgroup/<site name>" },
+	{ "mqtt", "qos", CFG_INT, 0, 2, "1", MQ(qos), 0, NULL, 0, 0, NULL,
+	    "MQTT quality of service: 0, 1 or 2" },
+	{ "mqtt", "retain", CFG_BOOL, 0, 0, "yes", MQ(retain), 0, NULL, 0, 0,
+	    NULL, "the state is retained by the broker" },
+	{ "mqtt", "discovery", CFG_BOOL, 0, 0, "yes", MQ(discovery), 0, NULL, 0,
+	    0, NULL, "Home Assistant's MQTT discovery" },
+	{ "mqtt", "discovery_prefix", CFG_STR, 0, 0, "homeassistant",
+	    MQ(discovery_prefix), 64, NULL, 0, 0, NULL,
+	    "Home Assistant's discovery prefix" },
+	{ "mqtt", "commands", CFG_BOOL, 0, 0, "no", MQ(commands), 0, NULL, 0, 0,
+	    NULL, "take pause, resume, boost and the group limit from MQTT" },
 	{ "demand", "enabled", CFG_BOOL, 0, 0, "no", DM(enabled), 0, NULL, 0,
 	    0, NULL, "keep the supply's average power over each window under "
 	    "the target (capacity tariff)" },
@@ -374,6 +409,22 @@ static const struct {
 	{ "clamp", "type", "register type" },
 	{ "clamp", "word_swap", "low word first" },
 	{ "clamp", "scale", "scale" },
+	{ "mqtt", "enabled", "MQTT on" },
+	{ "mqtt", "host", "broker address" },
+	{ "mqtt", "port", "broker port" },
+	{ "mqtt", "tls", "TLS" },
+	{ "mqtt", "ca_file", "CA certificate file" },
+	{ "mqtt", "cert_file", "client certificate file" },
+	{ "mqtt", "key_file", "client key file" },
+	{ "mqtt", "username", "broker user name" },
+	{ "mqtt", "password", "broker password" },
+	{ "mqtt", "client_id", "client id" },
+	{ "mqtt", "base_topic", "base topic" },
+	{ "mqtt", "qos", "quality of service" },
+	{ "mqtt", "retain", "retained state" },
+	{ "mqtt", "discovery", "Home Assistant discovery" },
+	{ "mqtt", "discovery_prefix", "discovery prefix" },
+	{ "mqtt", "commands", "commands from MQTT" },
 	{ "alarms", "webhook_url", "webhook address" },
 	{ "alarms", "webhook_token", "webhook token" },
 	{ "alarms", "webhook_cleared", "webhook also when cleared" },
@@ -937,6 +988,41 @@ circuits_finish(struct master_config *mc, char *err, size_t errlen)
  * Cross-field checks, then packs the chargers that have a host into
  * charger[0..ncharger-1] (sections may be numbered with gaps).
  */
+/* [mqtt]: what the broker and Home Assistant would refuse, or read
+ * otherwise: a topic's wildcards, a client certificate without its key. */
+static int
+mqtt_check(const struct master_config *mc, char *err, size_t errlen)
+{
+	if (strpbrk(mc->mqtt.base_topic, "+#") != NULL ||
+	    mc->mqtt.base_topic[0] == '/') {
+		snprintf(err, errlen, "mqtt.base_topic: '%s': no + or #, and "
+		    "not starting with /", mc->mqtt.base_topic);
+		return -1;
+	}
+	if (strpbrk(mc->mqtt.discovery_prefix, "+#/") != NULL ||
+	    mc->mqtt.discovery_prefix[0] == '\0') {
+		snprintf(err, errlen, "mqtt.discovery_prefix: '%s': one topic "
+		    "level, no + or #", mc->mqtt.discovery_prefix);
+		return -1;
+	}
+	if ((mc->mqtt.cert_file[0] == '\0') != (mc->mqtt.key_file[0] == '\0')) {
+		snprintf(err, errlen, "mqtt.cert_file and mqtt.key_file: set "
+		    "both for a client certificate, or neither");
+		return -1;
+	}
+	/* what the API shows for a password that is set, typed back */
+	if (strcmp(mc->mqtt.password, "(set)") == 0) {
+		snprintf(err, errlen, "mqtt.password: '(set)' is what is shown "
+		    "for a password that is set; type the password itself");
+		return -1;
+	}
+	if (mc->mqtt.enabled && mc->mqtt.host[0] == '\0') {
+		snprintf(err, errlen, "mqtt.host: must be set");
+		return -1;
+	}
+	return 0;
+}
+
 int
 master_config_finish(struct master_config *mc, char *err, size_t errlen)
 {
@@ -983,6 +1069,8 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		snprintf(err, errlen, "alarms.webhook_token: %s", why);
 		return -1;
 	}
+	if (mqtt_check(mc, err, errlen) != 0)
+		return -1;
 	if ((mc->web.cert[0] == '\0') != (mc->web.key[0] == '\0')) {
 		snprintf(err, errlen, "web.cert and web.key: set both for "
 		    "HTTPS, or neither");
@@ -1346,8 +1434,8 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 	const struct cfg_key *k;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "alarms", "demand", "bms", NULL }; *s != NULL;
-	    s++)
+	    "meter", "smart", "alarms", "demand", "mqtt", "bms", NULL };
+	    *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *s) == 0) {
 				cfg_format(k, mc, 0, val, sizeof(val));
@@ -1359,12 +1447,13 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 }
 
 /* A setting the API never shows back (its value, or a change of it in
- * an event): the webhook's bearer token. */
+ * an event): the webhook's bearer token, the MQTT broker's password. */
 bool
 master_config_secret(const char *section, const char *key)
 {
-	return strcmp(section, "alarms") == 0 &&
-	    strcmp(key, "webhook_token") == 0;
+	return (strcmp(section, "alarms") == 0 &&
+	    strcmp(key, "webhook_token") == 0) ||
+	    (strcmp(section, "mqtt") == 0 && strcmp(key, "password") == 0);
 }
 
 /*

@@ -132,6 +132,23 @@ struct master_config {
 		char	webhook_token[128];	/* bearer; never shown back */
 		bool	webhook_cleared;	/* also when one clears */
 	} alarms;
+	/* MQTT: the site's state to a broker, Home Assistant's discovery,
+	 * commands when enabled (mqtt.c); every key waits for a restart */
+	struct {
+		bool	enabled;
+		char	host[128];
+		int	port;
+		bool	tls;
+		char	ca_file[256], cert_file[256], key_file[256];
+		char	username[64];
+		char	password[128];		/* never shown back */
+		char	client_id[64];		/* "": evgroup-<site> */
+		char	base_topic[96];		/* "": evgroup/<site> */
+		int	qos;
+		bool	retain, discovery;
+		char	discovery_prefix[64];
+		bool	commands;
+	} mqtt;
 	/* The demand (capacity tariff) target at the supply: the average
 	 * power over fixed windows. */
 	struct {

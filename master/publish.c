@@ -38,6 +38,17 @@ wanted(struct publisher *p, uint64_t now)
 	    (p->asked_ms != 0 && now < p->asked_ms + PUBLISH_LINGER_MS)));
 }
 
+/*
+ * Under p->mu: a snapshot to take (for MQTT every one, see mqtt.h), or
+ * the one MQTT took without its JSON, now that a reader wants it.
+ */
+static bool
+work_waiting(struct publisher *p, uint64_t now)
+{
+	return (p->fresh && (p->mqtt != NULL || wanted(p, now))) ||
+	    (!p->fresh && p->want && p->built < p->posted);
+}
+
 static void
 worker(void *arg)
 {
@@ -48,20 +59,27 @@ worker(void *arg)
 		struct site_snap *t;
 		uint64_t n;
 		char	*text;
+		bool	 json, took = false;
 
-		while (!p->stop && !(p->fresh && wanted(p, clock_now_ms())))
+		while (!p->stop && !work_waiting(p, clock_now_ms()))
 			uv_cond_wait(&p->cv, &p->mu);
 		if (p->stop)
 			break;
-		t = p->work;
-		p->work = p->ready;
-		p->ready = t;
-		p->fresh = false;
+		json = wanted(p, clock_now_ms());
+		if (p->fresh) {
+			t = p->work;
+			p->work = p->ready;
+			p->ready = t;
+			p->fresh = false;
+			took = true;
+		}
 		p->want = false;
 		n = p->posted;
 		uv_mutex_unlock(&p->mu);
 
-		if ((text = site_snap_json(p->work)) != NULL) {
+		if (took && p->mqtt != NULL)
+			mqtt_snap(p->mqtt, p->work, clock_now_ms());
+		if (json && (text = site_snap_json(p->work)) != NULL) {
 			if (p->web != NULL)
 				web_publish_status(p->web, text);
 			if (p->status_file[0] != '\0')
@@ -70,7 +88,8 @@ worker(void *arg)
 		}
 
 		uv_mutex_lock(&p->mu);
-		p->built = n;
+		if (json)
+			p->built = n;
 		p->published++;
 		uv_cond_broadcast(&p->done);
 	}
@@ -83,6 +102,7 @@ publisher_start(struct publisher *p, struct master *m, struct web *w)
 	memset(p, 0, sizeof(*p));
 	p->m = m;
 	p->web = w;
+	p->mqtt = m->mqtt_on ? &m->mqtt : NULL;
 	snprintf(p->status_file, sizeof(p->status_file), "%s",
 	    m->conf->site.status_file);
 	for (int i = 0; i < 3; i++)
@@ -137,7 +157,8 @@ publisher_sync(struct publisher *p)
 	uv_mutex_lock(&p->mu);
 	if (!p->stop && !wanted(p, now)) {
 		target = p->posted;
-		if (p->fresh) {
+		/* the newest, or the one MQTT took without its JSON */
+		if (p->fresh || p->built < target) {
 			p->want = true;
 			uv_cond_signal(&p->cv);
 		}

@@ -26,11 +26,13 @@
 #define PUBLISH_SYNC_MS		2000	/* a reader waits at most this long */
 
 struct master;
+struct mqtt;
 struct web;
 
 struct publisher {
 	struct master	*m;
 	struct web	*web;		/* NULL: no web UI */
+	struct mqtt	*mqtt;		/* NULL: no MQTT; else every snapshot */
 	char		 status_file[256];
 	uv_thread_t	 thread;
 	uv_mutex_t	 mu;

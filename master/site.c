@@ -486,14 +486,16 @@ site_limit_in_force(const struct site *s, int32_t limit[EVG_PHASES],
 
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 g = s->cy.out.nonev_da[p] + s->cy.site.group_limit_da;
-		/* an external limit lowers the fuse's (and, without a
-		 * meter, the chargers' share) */
+		/* an external limit lowers the fuse's */
 		int32_t	 f = ext_limit_apply(&s->ext, p,
 		    s->cy.site.site_limit_da) - s->cy.site.margin_da;
 
-		limit[p] = s->cy.site.mode == ALLOC_STATIC ?
-		    ext_limit_apply(&s->ext, p, s->cy.site.group_limit_da) :
-		    g < f ? g : f;
+		/* without a measured building: the chargers' share as the
+		 * allocator has it (the group or meter-offline limit, less
+		 * what an external limit takes off the supply) */
+		limit[p] = cars ? s->cy.out.hard_da[p] : g < f ? g : f;
+		if (limit[p] < 0)	/* an external limit below the margin */
+			limit[p] = 0;
 		if (measured == NULL)
 			continue;
 		measured[p] = s->cy.site.clamp_da[p];
@@ -502,8 +504,6 @@ site_limit_in_force(const struct site *s, int32_t limit[EVG_PHASES],
 		measured[p] = 0;
 		for (size_t i = 0; i < s->n; i++)
 			measured[p] += s->cy.ac[i].draw_da[p];
-		if (s->cy.site.mode != ALLOC_STATIC)
-			limit[p] = s->cy.site.offline_limit_da;
 	}
 }
 

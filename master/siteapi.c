@@ -106,7 +106,8 @@ site_needs_restart(const char *section, const char *key)
 	    "unit_id", "connectors", "phase1", "phase2", "circuit", NULL };
 
 	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
-	    strcmp(section, "web") == 0 || strcmp(section, "bms") == 0)
+	    strcmp(section, "web") == 0 || strcmp(section, "mqtt") == 0 ||
+	    strcmp(section, "bms") == 0)
 		return true;
 	/* a circuit's place in the tree and its meter (a thread of its
 	 * own); its limits are in force at once */
@@ -282,14 +283,20 @@ static int
 pending_key(const struct master *m, const struct cfg_key *k, int sidx,
     int ridx, const char *name, json_t *a)
 {
-	char	 sv[300], rv[300];
+	char	 sv[300], rv[300], sb[300], rb[300];
 
 	cfg_format(k, m->saved, sidx, sv, sizeof(sv));
 	cfg_format(k, m->conf, ridx, rv, sizeof(rv));
 	if (strcmp(sv, rv) == 0)
 		return 0;
 	if (a != NULL)
-		pending_add(m, a, name, NULL, rv, sv);
+		/* a secret only said to be set, as everywhere the API
+		 * shows it */
+		pending_add(m, a, name, NULL, master_config_shown(k->section,
+		    k->name, rv, rb, sizeof(rb)), master_config_secret(
+		    k->section, k->name) && sv[0] != '\0' && rv[0] != '\0' ?
+		    "(changed)" : master_config_shown(k->section, k->name, sv,
+		    sb, sizeof(sb)));
 	return 1;
 }
 
@@ -404,8 +411,8 @@ pending_list(const struct master *m, json_t *a)
 	int	 n = 0;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "demand", "bms", "clamp1", "clamp2", "clamp3",
-	    NULL }; *s; s++) {
+	    "meter", "smart", "demand", "mqtt", "bms", "clamp1", "clamp2",
+	    "clamp3", NULL }; *s; s++) {
 		bool	 clamp = strncmp(*s, "clamp", 5) == 0;
 		int	 idx = clamp ? (*s)[5] - '1' : 0;
 

@@ -327,15 +327,25 @@ site_external_limit_set(struct site *s, const char *who,
     const int32_t limit_da[EVG_PHASES], uint64_t valid_ms, uint64_t now)
 {
 	bool	 renewed = s->ext.on;
+	int32_t	 before[EVG_PHASES];
 	const int32_t *l;
 
+	memcpy(before, s->ext.limit_da, sizeof(before));
 	ext_limit_set(&s->ext, who, limit_da, s->cy.site.site_limit_da,
 	    valid_ms, now);
 	ext_limit_keep(s, now);
 	l = s->ext.limit_da;
+	/* A building management system renews every few seconds: the same
+	 * limit renewed is no news (the events would push every other one
+	 * out of the newest); a new value is. */
+	if (renewed && memcmp(before, l, sizeof(before)) == 0) {
+		log_at(LOG_DEBUG, "%s: external limit renewed for %llu s", who,
+		    (unsigned long long)(valid_ms / 1000));
+		return;
+	}
 	master_event(s->m, SEV_INFO, who, "external-limit", "external limit "
 	    "%s by %s: L1 %d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s (site "
-	    "limit %d.%d A)", renewed ? "renewed" : "set", who, l[0] / 10,
+	    "limit %d.%d A)", renewed ? "changed" : "set", who, l[0] / 10,
 	    l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10, l[2] % 10,
 	    (unsigned long long)(valid_ms / 1000),
 	    s->cy.site.site_limit_da / 10, s->cy.site.site_limit_da % 10);
@@ -404,10 +414,18 @@ site_circuits_cycle(struct site *s, uint64_t now, int64_t wall)
 	}
 	demand_news(s, demand_tick(&s->demand, &s->dconf, wall));
 	{
-		/* the building's power: the supply's (the cars' counted in
-		 * it, site_demand_reading) less the cars' */
-		int64_t	 building = s->demand.last_w - ev_power_w(s);
+		/* The building's power: the control cycle's estimate of its
+		 * load, per phase, from readings of the same moment (cycle.c,
+		 * "Readings in time", with its deadband), at 230 V. Not the
+		 * supply's last power less the cars' latest draws: those are
+		 * of different moments, and each car that starts or stops
+		 * moved the cap by its own power, which started or stopped a
+		 * car again, every few seconds. */
+		int64_t	 building = 0;
 
+		for (int p = 0; p < EVG_PHASES; p++)
+			building += (int64_t)s->cy.out.nonev_da[p] *
+			    DEMAND_NOMINAL_V / 10;
 		if (building < 0)
 			building = 0;
 		as->power_capped = true;

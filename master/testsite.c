@@ -290,7 +290,7 @@ result_json(const struct site *s)
 	    r->car_lines) : r->rose;
 
 	for (int l = 0; l < EVG_PHASES; l++) {
-		char	 name[4];
+		char	 name[16];
 
 		snprintf(name, sizeof(name), "L%d", l + 1);
 		if (r->car_lines >> l & 1)

@@ -226,6 +226,7 @@ const pages = {
   balancing: () => pageSettings(t('settings.balancing'), ['site'], BALANCING),
   metering: pageMetering, authorisation: pageAuthorisation,
   smart: () => pageSettings(t('settings.smart'), ['smart'], null),
+  mqtt: () => pageSettings(t('settings.mqtt'), ['mqtt'], null),
   sessions: pageSessions, events: pageEvents, users: pageUsers,
 };
 

@@ -59,6 +59,7 @@ const TEXTS = {
     'nav.metering': 'Metering',
     'nav.authorisation': 'Authorisation',
     'nav.smart': 'Smart charging',
+    'nav.mqtt': 'MQTT',
     'nav.bms': 'Building management',
     'nav.commissioning': 'Commissioning',
     'nav.sessions': 'Sessions',
@@ -410,6 +411,7 @@ const TEXTS = {
     /* settings pages */
     'settings.balancing': 'Load balancing',
     'settings.smart': 'Smart charging',
+    'settings.mqtt': 'MQTT and Home Assistant',
     'settings.readOnly': 'Shown as set; only installers change settings.',
     'settings.mismatch': 'not the same as the new password',
     /* metering */

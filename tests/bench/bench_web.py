@@ -71,6 +71,17 @@ def web_master(build, mconf, tmp, password, *sets):
     return master, port, cookie
 
 
+def loop_jitter(stats):
+    """The control loop's period jitter (ms) from the master's stats
+    file, once it has been written again (every 10 polls)."""
+    time.sleep(10.5)
+    with open(stats) as f:
+        s = json.load(f)
+    return dict(jp50=s["jitter_p50_us"] / 1000,
+                jp99=s["jitter_p99_us"] / 1000,
+                jmax=s["jitter_max_us"] / 1000, cycles=s["cycles"])
+
+
 def run(build, n, seconds, conns, load):
     with tempfile.TemporaryDirectory(prefix="evg-bench-web-") as tmp:
         sim, _, mconf, stats = start_sim(build, n, tmp)
@@ -101,12 +112,7 @@ def run(build, n, seconds, conns, load):
                 out["errors"] = int(m.group(1)) if m else 0
             else:
                 time.sleep(seconds)
-            time.sleep(10.5)    # the stats file is written every 10 polls
-            with open(stats) as f:
-                s = json.load(f)
-            out.update(jp50=s["jitter_p50_us"] / 1000,
-                       jp99=s["jitter_p99_us"] / 1000,
-                       jmax=s["jitter_max_us"] / 1000, cycles=s["cycles"])
+            out.update(loop_jitter(stats))
         finally:
             master.send_signal(signal.SIGTERM)
             master.wait(timeout=20)

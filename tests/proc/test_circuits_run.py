@@ -184,6 +184,17 @@ class CircuitsRunTest(ta.ApiTest):
         self.assertIsNone(j["external_limit"])
         self.assertEqual(j["circuits"], [])
         self.assertIsNone(j["demand"])
+        # the site's figures, not who did what: no events, alarms, tags
+        # or reason texts (an installer's status has them: the twin)
+        for k in ("events", "alarms"):
+            self.assertNotIn(k, j)
+            self.assertIn(k, self.api_status(inst))
+        self.assertTrue(j["connectors"])
+        for cn in j["connectors"]:
+            self.assertNotIn("tag", cn)
+            self.assertNotIn("reason_text", cn)
+            self.assertIn("reason", cn)
+        self.assertIn("tag", self.api_status(inst)["connectors"][0])
         # an operator may not; a bms user may: in force at once
         st, r, _ = op.call("PUT", "/api/external-limit",
                            {"limit": 60, "valid": 60})

@@ -200,14 +200,18 @@ test_power_cap(void **state)
 	assert_int_equal(off[0], 160);
 	assert_int_equal(why[0].reason, REASON_DEMAND_LIMIT);
 	assert_int_equal(out.power_used_da, 480);
-	/* nothing left: the car pauses, cut like by the fuse: it comes
-	 * back as soon as the target allows, without a rotation rest */
+	/* nothing left: the car pauses, by rotation (the target is an
+	 * average over minutes, not a fuse): it rests its minimum pause
+	 * before it starts again, so that it does not chatter */
 	site.power_cap_da = 0;
 	cycles(SEC);
 	assert_int_equal(off[0], 0);
-	assert_true(m[0].cut);
+	assert_false(m[0].cut);
 	site.power_capped = false;
 	cycles(SEC);
+	assert_int_equal(off[0], 0);
+	assert_int_equal(why[0].reason, REASON_ROTATION_REST);
+	cycles(ALLOC_MIN_PAUSE_MS);
 	assert_int_equal(off[0], 320);
 }
 
@@ -279,6 +283,69 @@ test_planner_circuit_raise_waits(void **state)
 	plan_step(pc, &site, c, m, N, off, &out, now);
 	assert_int_equal(pc[1].setpoint_da, off[1]);
 	assert_true(pc[0].counted_da + pc[1].counted_da <= 200);
+}
+
+/* A board under an unmetered row, with a meter of its own: while that
+ * meter is silent the row still counts the board's other loads, at the
+ * worst its offline limit was sized for (its limit less it), never at
+ * nothing (the row would carry its chargers on top of a load it forgot). */
+static void
+test_circuit_meter_offline_counts_above(void **state)
+{
+	static struct alloc_circuit board[2];
+
+	(void)state;
+	site_init(1000);
+	board[0] = (struct alloc_circuit){ .parent = 0, .limit_da = 400 };
+	board[1] = (struct alloc_circuit){ .parent = 1, .limit_da = 320,
+	    .metered = true, .meter_online = true, .offline_limit_da = 100,
+	    .clamp_da = { 200, 200, 200 } };
+	site.circuit = board;
+	site.ncircuits = 2;
+	c[0].circuit = 1;
+	c[1].circuit = 2;
+	plug(0, 320);
+	plug(1, 320);
+	cycles(3 * SEC);
+	assert_int_equal(out.c_hard_da[1][0], 200);	/* 40 A less 20 A */
+	assert_int_equal(off[1], 100);		/* 32 A less 20, shared */
+	assert_int_equal(off[0] + off[1], 200);
+	board[1].meter_online = false;
+	cycles(SEC);
+	assert_int_equal(out.c_nonev_da[2][0], 220);	/* 32 A less 10 A */
+	assert_int_equal(out.c_hard_da[1][0], 180);
+	assert_true(off[1] <= 100);
+	assert_true(off[0] + off[1] <= 180);
+	assert_true(off[0] + off[1] + 220 <= 400);
+}
+
+/* Without a measured building (static, or the meter silent) a limit from
+ * outside lowers what the chargers may take by as much as it lowers the
+ * supply: the building may still be at its worst. */
+static void
+test_external_limit_unmeasured(void **state)
+{
+	(void)state;
+	site_init(1000);
+	site.mode = ALLOC_STATIC;
+	site.group_limit_da = 600;
+	site.external = true;
+	site.external_da[0] = site.external_da[1] = site.external_da[2] = 700;
+	plug(0, 800);
+	c[0].max_da = 800;
+	cycles(2 * SEC);
+	assert_int_equal(off[0], 300);		/* 60 A less 30 A */
+	assert_int_equal(why[0].reason, REASON_EXTERNAL_LIMIT);
+	site.mode = ALLOC_DYNAMIC;
+	site.meter_online = false;
+	site.offline_limit_da = 500;
+	cycles(SEC);
+	assert_int_equal(off[0], 200);		/* 50 A less 30 A */
+	assert_int_equal(why[0].reason, REASON_EXTERNAL_LIMIT);
+	site.external = false;			/* the twin */
+	cycles(SEC);
+	assert_int_equal(off[0], 500);
+	assert_int_equal(why[0].reason, REASON_METER_OFFLINE_LIMIT);
 }
 
 /* A full car keeps its offer for a minute, then is idle: the others take
@@ -706,6 +773,8 @@ main(void)
 		cmocka_unit_test(test_imbalance_limit),
 		cmocka_unit_test(test_power_cap),
 		cmocka_unit_test(test_external_limit),
+		cmocka_unit_test(test_circuit_meter_offline_counts_above),
+		cmocka_unit_test(test_external_limit_unmeasured),
 		cmocka_unit_test(test_planner_circuit_raise_waits),
 		cmocka_unit_test(test_idle_after_a_minute),
 		cmocka_unit_test(test_held_car_is_not_idle),

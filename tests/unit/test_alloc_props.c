@@ -237,12 +237,14 @@ circuit_hard(const struct tcase *t, int32_t hard[][EVG_PHASES],
 					    t->c[i].draw_da[p] > 0 &&
 					    within(t, t->c[i].circuit, id))
 						nonev -= t->c[i].draw_da[p];
-			} else if (!k->metered)
+			} else if (!k->metered) {
 				for (int j = id + 1; j <= (int)t->site.ncircuits;
 				    j++)
 					if (t->circ[j - 1].parent == id &&
 					    known[j][p] > 0)
 						nonev += known[j][p];
+			} else	/* silent: its other loads at their worst */
+				nonev = k->limit_da - k->offline_limit_da;
 			known[id][p] = nonev;
 			if (k->metered && !k->meter_online) {
 				h = k->limit_da - k->margin_da;
@@ -567,12 +569,15 @@ shrink_and_print(uint64_t seed, const char *first)
 static void
 run_cases(uint64_t cases, uint64_t start, bool with_history)
 {
+	uint64_t trees = 0;
+
 	workmem = malloc(alloc_work_size(MAXN));
 	assert_non_null(workmem);
 	for (uint64_t seed = start; seed < start + cases; seed++) {
 		const char *bad;
 
 		gen(&cur, seed);
+		trees += cur.site.ncircuits > 0;
 		cur.history = with_history ? seed : 0;
 		if ((bad = check(&cur)) != NULL) {
 			char	 first[160];
@@ -585,6 +590,9 @@ run_cases(uint64_t cases, uint64_t start, bool with_history)
 		}
 	}
 	free(workmem);
+	print_message("%llu random sites%s, %llu of them with circuits\n",
+	    (unsigned long long)cases, with_history ? " with a history" : "",
+	    (unsigned long long)trees);
 }
 
 static void

@@ -166,7 +166,7 @@ test_check_refuses_and_takes(void **state)
 	    "steps[0].figures");
 	{
 		json_t	*f = json_object();
-		char	 k[8];
+		char	 k[16];
 
 		for (int i = 0; i < REPORT_FIGURES_MAX + 1; i++) {
 			snprintf(k, sizeof(k), "f%d", i);

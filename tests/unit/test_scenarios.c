@@ -1387,7 +1387,7 @@ cars_start_together(struct scen *s, bool split, uint32_t meter_ms)
 		}
 	for (int c = 0; c < 5; c++)
 		for (int k = 1; k <= 2; k++) {
-			char	 line[16];
+			char	 line[24];
 
 			run(s, 100);	/* ten plugs within one second */
 			snprintf(line, sizeof(line), "plug %d", k);
@@ -1770,6 +1770,42 @@ test_circuit_meter_lost(void **state)
 }
 
 /*
+ * A board with a meter under an unmetered row (the audit's case): while
+ * the board's meter is silent, the row counts the board's own load at
+ * the worst its offline limit allows, so the row's fuse holds (it
+ * carried 60 A on 40 A when that load counted as nothing).
+ */
+static void
+test_nested_board_meter_lost(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	/* 100 A supply; row, 40 A without a meter, bay 1; sub under it,
+	 * 32 A with a meter and 20 A of its own load, bay 2 */
+	scen_init(s, 2, 2, ALLOC_DYNAMIC, 1000, NULL);
+	circuit_add(s, "row", 0, 400, false, 0, 0, 1);
+	circuit_add(s, "sub", 1, 320, true, 200, 1, 2);
+	s->phys_window_ms = s->mp.stale_ms + CYCLE_MS + CYCLE_MS +
+	    PLAN_EV_RESPONSE_MS;
+	plug_all(s, 2);
+	run(s, 60000);
+	assert_true(s->circ[1].meter_online);
+	assert_true(circuit_targets(s, 1) + circuit_targets(s, 2) <= 400 - 200);
+	s->circ_silent[1] = true;
+	run(s, 60000);
+	assert_false(s->circ[1].meter_online);
+	assert_true(circuit_targets(s, 2) <= 100);
+	assert_true(circuit_targets(s, 1) + circuit_targets(s, 2) <=
+	    400 - (320 - 100));
+	s->circ_silent[1] = false;
+	run(s, 30000);
+	assert_true(s->circ[1].meter_online);
+	assert_fuse_kept(s);
+	assert_circuits_kept(s);
+}
+
+/*
  * The own load of one board steps up by 30 A: its cars come down within
  * the window, the other board's cars do not move (the supply still has
  * room for them).
@@ -1868,6 +1904,7 @@ main(void)
 		cmocka_unit_test(test_random_sites),
 		cmocka_unit_test(test_circuit_invariant_sees_a_wrong_fuse),
 		cmocka_unit_test(test_circuit_meter_lost),
+		cmocka_unit_test(test_nested_board_meter_lost),
 		cmocka_unit_test(test_load_step_on_one_board),
 		cmocka_unit_test(test_two_boards_single_phase_cars),
 	};

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Issue 16, section 2: the site on MQTT, against Debian's mosquitto on a
+loopback port with a password file, read and driven with mosquitto_sub
+and mosquitto_pub only: the retained state of the site and of each
+connector, Home Assistant's discovery payloads, commands (good and bad,
+each refusal with its positive twin; disabled unless enabled), the last
+will when the master is killed, reconnection after the broker restarts,
+the entities of a charger taken out of the site removed. Bounded waits;
+every process stopped."""
+
+import json
+import os
+import pwd
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as ta  # noqa: E402
+import test_link as tl  # noqa: E402
+import test_site as ts  # noqa: E402
+import test_webui as twebui  # noqa: E402
+
+USER, PASSWORD = "evgroup", "s3cret pass"
+BASE = "evgroup/e2e"
+
+
+class MqttTest(ta.ApiTest):
+    def broker(self, port=None, start=True):
+        """mosquitto on a free loopback port (or the one it had), with a
+        password file; anonymous clients refused (start: False, only its
+        port chosen and its files written)."""
+        if port is None:
+            self.bport = tl.free_port()
+            pw = os.path.join(self.tmp, "passwd")
+            subprocess.run(["mosquitto_passwd", "-b", "-c", pw, USER,
+                            PASSWORD], check=True, timeout=20,
+                           capture_output=True)
+            os.chmod(pw, 0o600)
+            if os.geteuid() == 0:
+                # run as root, mosquitto drops to its own user: it must
+                # reach its password file
+                os.chown(pw, pwd.getpwnam("mosquitto").pw_uid, -1)
+                os.chmod(self.tmp, 0o711)
+            with open(os.path.join(self.tmp, "mosquitto.conf"), "w") as f:
+                f.write("listener %d 127.0.0.1\nallow_anonymous false\n"
+                        "password_file %s\npersistence false\n"
+                        "log_dest stderr\n" % (self.bport, pw))
+        if not start:
+            return None
+        b = self.start("mosquitto", ["/usr/sbin/mosquitto", "-c",
+                                     os.path.join(self.tmp,
+                                                  "mosquitto.conf")])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.bport),
+                                         timeout=1).close()
+                return b
+            except OSError:
+                self.assertIsNone(b.p.poll(), b.text())
+                time.sleep(0.05)
+        self.fail("mosquitto did not listen:\n" + b.text())
+
+    def mqtt_site(self, commands=True, connected=True, **kw):
+        extra = ("\n[mqtt]\nenabled = yes\nhost = 127.0.0.1\nport = %d\n"
+                 "username = %s\npassword = %s\ncommands = %s\n"
+                 % (self.bport, USER, PASSWORD,
+                    "yes" if commands else "no"))
+        m = self.start_site(extra=extra, **kw)
+        if connected:
+            m.wait_for(r"mqtt: connected", timeout=30)
+        if kw.get("web"):
+            m.wait_for(r"web UI on http://127.0.0.1:%d/" % self.web_port)
+        return m
+
+    def cli(self, *args):
+        return ["-h", "127.0.0.1", "-p", str(self.bport), "-u", USER,
+                "-P", PASSWORD, *args]
+
+    def retained(self, topic, timeout=5):
+        """Every retained message under topic: {topic: payload}."""
+        r = subprocess.run(["mosquitto_sub", *self.cli(
+            "-t", topic, "-v", "--retained-only", "-W", str(timeout))],
+            capture_output=True, text=True, timeout=timeout + 20)
+        out = {}
+        for line in r.stdout.splitlines():
+            t, _, p = line.partition(" ")
+            out[t] = p
+        return out
+
+    def wait_retained(self, topic, pred, timeout=30):
+        deadline = time.monotonic() + timeout
+        got = {}
+        while time.monotonic() < deadline:
+            got = self.retained(topic, timeout=2)
+            if pred(got):
+                return got
+            time.sleep(0.2)
+        self.fail("%s: not as expected within %d s: %s"
+                  % (topic, timeout, json.dumps(got)[:2000]))
+
+    def pub(self, topic, payload, *extra):
+        subprocess.run(["mosquitto_pub", *self.cli("-t", topic, "-m",
+                                                   payload, *extra)],
+                       check=True, timeout=20)
+
+    def command(self, topic, payload):
+        """A command and its reply on <base>/reply."""
+        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
+            "-t", BASE + "/reply")], stdout=subprocess.PIPE)
+        buf = b""
+
+        def lines(wait):
+            nonlocal buf
+            r, _, _ = select.select([sub.stdout], [], [], wait)
+            if r:
+                buf += os.read(sub.stdout.fileno(), 65536)
+            *done, buf = buf.split(b"\n")
+            return [json.loads(x) for x in done if x]
+        try:
+            # the reply's subscription first: a marker of ours comes back
+            deadline = time.monotonic() + 20
+            seen = False
+            while not seen and time.monotonic() < deadline:
+                self.pub(BASE + "/reply", '{"topic": "marker"}')
+                seen = bool(lines(0.5))
+            self.assertTrue(seen, "the reply's subscription")
+            self.pub(topic, payload)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                for j in lines(1):
+                    if j["topic"] == topic:
+                        return j
+        finally:
+            sub.kill()
+            sub.wait(timeout=5)
+            sub.stdout.close()
+        self.fail("no reply to %s" % topic)
+
+    def conn(self, i=0):
+        with open(self.status) as f:
+            return json.load(f)["connectors"][i]
+
+    def site_status(self):
+        with open(self.status) as f:
+            return json.load(f)
+
+    def wait_file(self, pred, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if pred(self.site_status()):
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        self.fail("status not as expected: %s" % self.site_status())
+
+    def test_state_discovery_and_commands(self):
+        self.broker()
+        m = self.mqtt_site()
+        self.assertEqual(self.wait_retained(
+            BASE + "/availability", lambda g: g)[BASE + "/availability"],
+            "online")
+        st = self.wait_retained(BASE + "/#", lambda g: all(
+            t in g for t in (BASE + "/site/state",
+                             BASE + "/charger/bay_001/1/state",
+                             BASE + "/charger/bay_002/1/state")))
+        site = json.loads(st[BASE + "/site/state"])
+        for k in ("measured", "building", "available", "limit"):
+            self.assertEqual(len(site[k]), 3, site)
+        self.assertEqual((site["mode"], site["group_limit"]),
+                         ("dynamic", 40.0))
+        self.assertIn("meter_online", site)
+        c = json.loads(st[BASE + "/charger/bay_001/1/state"])
+        for k in ("state", "offer", "current", "power", "session_wh",
+                  "session_s", "faults"):
+            self.assertIn(k, c)
+        # Home Assistant's discovery: valid JSON with what it requires
+        disc = self.wait_retained("homeassistant/#", lambda g: len(g) > 40)
+        ids = set()
+        for t, p in disc.items():
+            self.assertTrue(t.startswith("homeassistant/") and
+                            t.endswith("/config") and "/evgroup_e2e/" in t, t)
+            j = json.loads(p)
+            self.assertIn("unique_id", j)
+            self.assertIn("device", j)
+            self.assertIn("identifiers", j["device"])
+            ids.add(j["unique_id"])
+            if not t.startswith("homeassistant/button/"):
+                self.assertIn("state_topic", j, t)
+        self.assertEqual(len(ids), len(disc))
+        e = json.loads(disc["homeassistant/sensor/evgroup_e2e/"
+                            "bay_001_1_session_energy/config"])
+        self.assertEqual((e["device_class"], e["state_class"],
+                          e["unit_of_measurement"], e["state_topic"]),
+                         ("energy", "total_increasing", "Wh",
+                          BASE + "/charger/bay_001/1/state"))
+        sw = json.loads(disc["homeassistant/switch/evgroup_e2e/"
+                             "bay_001_1_pause/config"])
+        self.assertEqual(sw["command_topic"],
+                         BASE + "/charger/bay_001/1/pause/set")
+        self.assertIn("homeassistant/number/evgroup_e2e/site_group_limit/"
+                      "config", disc)
+        self.assertIn("homeassistant/button/evgroup_e2e/bay_002_1_boost/"
+                      "config", disc)
+        self.assertIn("homeassistant/binary_sensor/evgroup_e2e/"
+                      "bay_001_1_overcurrent/config", disc)
+
+        # a bad connector, a bad value, an unknown charger: a reply, a
+        # log line, nothing changes
+        pause = BASE + "/charger/bay_001/%d/pause/set"
+        r = self.command(pause % 3, "ON")
+        self.assertFalse(r["ok"], r)
+        self.assertIn("connector 1 or 2", r["message"])
+        r = self.command(pause % 1, "MAYBE")
+        self.assertEqual((r["ok"], r["message"]),
+                         (False, "error: pause: expected ON or OFF"))
+        r = self.command(BASE + "/charger/nobody/1/pause/set", "ON")
+        self.assertFalse(r["ok"], r)
+        m.wait_for(r"mqtt: .*/pause/set: error: pause: expected ON or OFF")
+        self.assertFalse(self.conn(0)["paused"])
+        # the positive twin: pause, then resume
+        r = self.command(pause % 1, "ON")
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: s["connectors"][0]["paused"])
+        self.assertFalse(self.conn(1)["paused"])
+        st = self.wait_retained(BASE + "/charger/bay_001/1/state",
+                                lambda g: g and json.loads(
+                                    list(g.values())[0])["paused"])
+        r = self.command(pause % 1, "OFF")
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: not s["connectors"][0]["paused"])
+        # the generic command topic
+        r = self.command(BASE + "/command", json.dumps(
+            {"command": "pause", "charger": "bay-002", "connector": 1}))
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: s["connectors"][1]["paused"])
+        r = self.command(BASE + "/command", '{"command": "jump"}')
+        self.assertFalse(r["ok"], r)
+
+        # the group limit: a raise needs "confirm": true as in the API;
+        # a lower one does not
+        lim = BASE + "/site/group_limit/set"
+        r = self.command(lim, "30")
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: s["group_limit"] == 30.0)
+        r = self.command(lim, "35")
+        self.assertEqual(r["ok"], False, r)
+        self.assertIn("confirm", r["message"])
+        r = self.command(lim, "lots")
+        self.assertEqual(r["ok"], False, r)
+        r = self.command(lim, "400")
+        self.assertEqual(r["ok"], False, r)
+        time.sleep(1.5)
+        self.assertEqual(self.site_status()["group_limit"], 30.0)
+        r = self.command(lim, '{"value": 35, "confirm": true}')
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: s["group_limit"] == 35.0)
+        self.wait_retained(BASE + "/site/state", lambda g: g and json.loads(
+            list(g.values())[0])["group_limit"] == 35.0)
+
+    def test_commands_disabled_and_stale_entities(self):
+        self.broker()
+        # a charger the site had once (bay-009): its entity is cleared;
+        # another system's is left alone
+        stale = "homeassistant/sensor/evgroup_e2e/bay_009_1_state/config"
+        other = "homeassistant/sensor/other_node/x/config"
+        self.pub(stale, '{"unique_id": "old"}', "-r")
+        self.pub(other, '{"unique_id": "other"}', "-r")
+        self.mqtt_site(commands=False)
+        self.wait_retained("homeassistant/#", lambda g: stale not in g and
+                           other in g and "homeassistant/sensor/evgroup_e2e/"
+                           "bay_001_1_state/config" in g)
+        # no controls shown without commands
+        disc = self.retained("homeassistant/#")
+        self.assertNotIn("homeassistant/switch/evgroup_e2e/"
+                         "bay_001_1_pause/config", disc)
+        r = self.command(BASE + "/charger/bay_001/1/pause/set", "ON")
+        self.assertEqual(r["ok"], False, r)
+        self.assertIn("disabled", r["message"])
+        time.sleep(1.5)
+        self.assertFalse(self.conn(0)["paused"])
+
+    def test_settings_in_the_api_and_the_web_ui(self):
+        """The password never shown back, "(set)" refused as one; the
+        web UI's page (tests/browser/mqtt.js)."""
+        self.broker()
+        self.mqtt_site(web=True)
+        inst = self.installer()
+        self.operator(inst)
+        st, j, _ = inst.call("GET", "/api/config")
+        self.assertEqual(st, 200, j)
+        self.assertEqual((j["config"]["mqtt"]["password"],
+                          j["config"]["mqtt"]["username"]), ("(set)", USER))
+        self.assertNotIn(PASSWORD, json.dumps(j))
+        st, j, _ = inst.call("PUT", "/api/config/mqtt",
+                             {"password": "(set)"})
+        self.assertEqual((st, j.get("field")), (400, "mqtt.password"), j)
+        # its twin: a password, saved for the next start, never echoed
+        st, j, _ = inst.call("PUT", "/api/config/mqtt",
+                             {"password": "another-pass"})
+        self.assertEqual(st, 200, j)
+        self.assertNotIn("another-pass", json.dumps(j))
+        self.assertEqual([(p["in_force"], p["after_restart"])
+                          for p in j["pending"]], [("(set)", "(changed)")])
+        st, j, _ = inst.call("GET", "/api/events")
+        self.assertNotIn("another-pass", json.dumps(j))
+        twebui.run_browser(self, "mqtt.js", ta.PASSWORD, "olivias-own-2",
+                           timeout=120)
+
+    def test_broker_restart_and_last_will(self):
+        # the broker not there yet when the master starts: it is tried
+        # again, and the chargers are controlled meanwhile
+        self.broker(start=False)
+        m = self.mqtt_site(connected=False)
+        m.wait_for(r"mqtt: lost|mqtt: .*: Connection refused", timeout=30)
+        tl.control(self.simsock, "bay-001 car 1 max 32")
+        tl.control(self.simsock, "bay-001 plug 1")
+        self.wait_file(lambda s: s["connectors"][0]["offer"] > 0)
+        b = self.broker(port=self.bport)
+        m.wait_for(r"mqtt: connected", timeout=60)
+        self.wait_retained(BASE + "/site/state", lambda g: g)
+        # the broker restarts (its retained messages lost): the master
+        # reconnects with back-off and publishes it all again
+        b.stop()
+        pos = m.wait_for(r"mqtt: lost", timeout=30)
+        self.broker(port=self.bport)
+        m.wait_for(r"mqtt: connected", timeout=60, after=pos)
+        g = self.wait_retained(BASE + "/#", lambda g: all(
+            t in g for t in (BASE + "/availability", BASE + "/site/state",
+                             BASE + "/charger/bay_002/1/state")), timeout=60)
+        self.assertEqual(g[BASE + "/availability"], "online")
+        # killed: the broker gives its last will
+        m.stop(signal.SIGKILL)
+        self.wait_retained(BASE + "/availability", lambda g: g.get(
+            BASE + "/availability") == "offline")
+
+
+ts.own_tests_only(MqttTest, base=ta.ApiTest)
+
+if __name__ == "__main__":
+    tl.BIN = os.path.abspath(sys.argv.pop(1))
+    tl.SRC = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
