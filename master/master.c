@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "bms.h"
 #include "master.h"
 #include "testsite.h"
 
@@ -186,6 +187,7 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		master_event(m, SEV_INFO, "site", "start", "appliance started: "
 		    "%d charger(s), %d open session(s) to recover",
 		    m->npeers, nopen);
+		site_ops_restored(&m->site);
 	}
 	if (mc->meter.enabled) {
 		if (meterio_start(&m->site.mio, loop, &mc->meter, meter_result,
@@ -219,6 +221,8 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 	}
 	if (webhook_start(&m->hook) != 0)
 		return -1;
+	if (bms_start(m) != 0)
+		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -247,6 +251,7 @@ master_stop(struct master *m)
 	m->web_on = false;
 	publisher_free(&m->pub);
 	webhook_stop(&m->hook);
+	bms_stop(m);
 	uv_close((uv_handle_t *)&m->restart_timer, NULL);
 	uv_timer_stop(&m->cycle_timer);
 	uv_close((uv_handle_t *)&m->cycle_timer, NULL);
@@ -258,6 +263,7 @@ master_stop(struct master *m)
 void
 master_free(struct master *m)
 {
+	bms_free(m);
 	site_free(&m->site);
 	free(m->peers);
 	m->peers = NULL;

@@ -112,6 +112,7 @@ struct master {
 	struct webhook		 hook;		/* their receiver's thread */
 	struct mqtt		 mqtt;		/* [mqtt] enabled: mqtt_on */
 	bool			 mqtt_on;
+	struct bms		*bms;		/* [bms]: its server (bms.c) */
 };
 
 /* master.c: the loop's start-up, its cycle timer, shutdown and restart */

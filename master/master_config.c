@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsmap.h"
 #include "master_config.h"
 #include "units.h"
 #include "webhook.h"
@@ -39,6 +40,7 @@ static const char *const unit_names[] = { "kw", "kva", NULL };
 #define AL(f)	offsetof(struct master_config, alarms.f)
 #define DM(f)	offsetof(struct master_config, demand.f)
 #define MQ(f)	offsetof(struct master_config, mqtt.f)
+#define BM(f)	offsetof(struct master_config, bms.f)
 #define CI(f)	offsetof(struct master_config, circuit[0].f)
 #define CSTRIDE	sizeof(struct circuit_conf)
 #define NC	MASTER_MAX_CIRCUITS
@@ -226,6 +228,17 @@ const struct cfg_key master_config_keys[] = {
 	    "kVA with unit kva)" },
 	{ "demand", "unit", CFG_ENUM, 0, 0, "kw", DM(apparent), 0, unit_names,
 	    0, 0, NULL, "kw (real power) or kva (apparent: UK agreed capacity)" },
+	{ "bms", "enabled", CFG_BOOL, 0, 0, "no", BM(enabled), 0, NULL, 0, 0,
+	    NULL, "serve the building management map over Modbus TCP "
+	    "(docs/bms.md)" },
+	{ "bms", "listen", CFG_STR, 0, 0, "127.0.0.1", BM(listen), 48, NULL, 0,
+	    0, NULL, "IPv4 address it listens on (0.0.0.0: all); anyone who "
+	    "reaches it reads" },
+	{ "bms", "port", CFG_INT, 1, 65535, "1502", BM(port), 0, NULL, 0, 0,
+	    NULL, "its TCP port" },
+	{ "bms", "writers", CFG_STR, 0, 0, "", BM(writers), 256, NULL, 0, 0,
+	    NULL, "IPv4 addresses or blocks (a.b.c.d/n), comma-separated, that "
+	    "may write (the external limit, the pause); empty: nobody" },
 	{ "circuit", "name", CFG_STR, 0, 0, "", CI(name), MASTER_NAME_LEN,
 	    NULL, NC, CSTRIDE, NULL, "letters, digits . _ -: chargers name "
 	    "their circuit by it" },
@@ -349,6 +362,10 @@ static const struct {
 	{ "demand", "window", "demand window" },
 	{ "demand", "target", "demand target" },
 	{ "demand", "unit", "demand unit" },
+	{ "bms", "enabled", "BMS server on" },
+	{ "bms", "listen", "BMS server address" },
+	{ "bms", "port", "BMS server port" },
+	{ "bms", "writers", "BMS writers" },
 	{ "circuit", "name", "name" },
 	{ "circuit", "parent", "under" },
 	{ "circuit", "limit", "limit" },
@@ -1069,6 +1086,19 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		snprintf(err, errlen, "demand.window: must be 15, 30 or 60 min");
 		return -1;
 	}
+	if (mc->bms.enabled && inet_pton(AF_INET, mc->bms.listen, &(struct
+	    in_addr){ 0 }) != 1) {
+		snprintf(err, errlen, "bms.listen: '%s' is not an IPv4 address",
+		    mc->bms.listen);
+		return -1;
+	}
+	if (bms_writers_parse(mc->bms.writers, (uint32_t[BMS_MAX_WRITERS]){ 0 },
+	    (uint32_t[BMS_MAX_WRITERS]){ 0 }) < 0) {
+		snprintf(err, errlen, "bms.writers: '%s': expected up to %d IPv4 "
+		    "addresses or blocks (a.b.c.d/n), comma-separated",
+		    mc->bms.writers, BMS_MAX_WRITERS);
+		return -1;
+	}
 	if (circuits_finish(mc, err, errlen) != 0)
 		return -1;
 	for (int i = 0; i < MASTER_MAX_CHARGERS; i++) {
@@ -1404,8 +1434,8 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 	const struct cfg_key *k;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "alarms", "demand", "mqtt", NULL }; *s != NULL;
-	    s++)
+	    "meter", "smart", "alarms", "demand", "mqtt", "bms", NULL };
+	    *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *s) == 0) {
 				cfg_format(k, mc, 0, val, sizeof(val));

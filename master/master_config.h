@@ -112,6 +112,13 @@ struct master_config {
 		int	idle_timeout;		/* s, a login's idle expiry */
 		char	hostnames[256];		/* names it is reached by */
 	} web;
+	/* The Modbus TCP server for a building management system */
+	struct {
+		bool	enabled;
+		char	listen[48];		/* IPv4 address to bind */
+		int	port;
+		char	writers[256];		/* addresses/CIDRs that write */
+	} bms;
 	struct meter_conf meter;
 	struct {
 		bool	enabled;

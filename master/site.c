@@ -1187,10 +1187,12 @@ find_slot(const struct site *s, const char *name, long k)
 }
 
 /*
- * What an operator set on a connector (pause, boost) is kept in the
- * database, so that a restart does not undo it; a lock is the charger's
- * own and adopted at start (link.c). Boost is kept with the session it
- * was given to: a restart during another session does not boost that.
+ * What an operator set on a connector (pause, boost, lock) is kept in
+ * the database, so that a restart does not undo it. A lock is also the
+ * charger's own and adopted at start (link.c); the one kept here is set
+ * again, for a charger that restarted meanwhile. Boost is kept with the
+ * session it was given to: a restart during another session does not
+ * boost that.
  */
 static void
 ops_save(struct site *s, size_t i)
@@ -1208,6 +1210,8 @@ ops_save(struct site *s, size_t i)
 	snprintf(r.u.op.paused_by, sizeof(r.u.op.paused_by), "%s",
 	    sl->paused_by);
 	r.u.op.boost_session = sl->smart.boost ? sl->smart.session_id : 0;
+	r.u.op.locked = s->m->peers[sl->peer].link.lock_owned[sl->k] &&
+	    s->m->peers[sl->peer].link.lock_want[sl->k];
 	store_put(s->m->store, &r);
 }
 
@@ -1218,7 +1222,7 @@ ops_row(void *arg, int n, const char *const *c)
 	long	 k;
 	int	 i;
 
-	if (n != 5 || strnum_long(c[1], 1, 2, &k) != 0 ||
+	if (n != 6 || strnum_long(c[1], 1, 2, &k) != 0 ||
 	    (i = find_slot(s, c[0], k)) < 0)
 		return 0;	/* a charger since removed */
 	s->slot[i].op_paused = atoi(c[2]) != 0;
@@ -1226,18 +1230,54 @@ ops_row(void *arg, int n, const char *const *c)
 	    s->slot[i].op_paused ? c[3] : "");
 	s->slot[i].smart.session_id = (uint32_t)strtoul(c[4], NULL, 10);
 	s->slot[i].smart.boost = s->slot[i].smart.session_id != 0;
+	if (atoi(c[5]) != 0) {	/* written at the first poll (linkcore.c) */
+		struct peer *pe = &s->m->peers[s->slot[i].peer];
+
+		(void)link_lock(&pe->link, s->slot[i].k, true);
+		/* the charger's answer is the site's, not an operator's */
+		snprintf(pe->ask_who[s->slot[i].k],
+		    sizeof(pe->ask_who[s->slot[i].k]), "site");
+	}
 	return 0;
 }
 
-/* The operators' pauses and boosts, from the database (before its
- * writer starts, after site_start). */
+/*
+ * Says what an operator had set that the start kept (site_ops_load): one
+ * event a connector, after the start's own.
+ */
+void
+site_ops_restored(struct site *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct site_slot *sl = &s->slot[i];
+		const struct link_peer *l = &s->m->peers[sl->peer].link;
+		bool	 locked = l->lock_owned[sl->k] && l->lock_want[sl->k];
+		char	 what[96];
+
+		if (!sl->op_paused && !sl->smart.boost && !locked)
+			continue;
+		snprintf(what, sizeof(what), "%s%s%s%s%s",
+		    sl->op_paused ? "paused by " : "",
+		    sl->op_paused ? sl->paused_by : "",
+		    sl->op_paused && (sl->smart.boost || locked) ? ", " : "",
+		    sl->smart.boost ? locked ? "boost, " : "boost" : "",
+		    locked ? "locked" : "");
+		master_event(s->m, SEV_INFO, s->m->peers[sl->peer].cc->name,
+		    "operator-state-restored", "%s connector %d: kept across "
+		    "the restart: %s", s->m->peers[sl->peer].cc->name,
+		    sl->k + 1, what);
+	}
+}
+
+/* The operators' pauses, boosts and locks, from the database (before
+ * its writer starts, after site_start). */
 void
 site_ops_load(struct site *s)
 {
 	if (s->m->store != NULL)
 		(void)store_select(s->m->store, "SELECT charger, connector, "
-		    "paused, paused_by, boost_session FROM conn_ops", ops_row,
-		    s);
+		    "paused, paused_by, boost_session, locked FROM conn_ops",
+		    ops_row, s);
 	site_external_limit_load(s);
 }
 
@@ -1311,11 +1351,12 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 			    sizeof(s->slot[i].paused_by) - 1) : 0, who);
 			ops_save(s, i);
 		} else if (verbs[k].cmd == REGMAP_CMD_LOCK ||
-		    verbs[k].cmd == REGMAP_CMD_UNLOCK)
+		    verbs[k].cmd == REGMAP_CMD_UNLOCK) {
 			/* the master's decision, kept at every poll */
 			seq = link_lock(&pe->link, kk,
 			    verbs[k].cmd == REGMAP_CMD_LOCK);
-		else
+			ops_save(s, i);
+		} else
 			seq = link_command(&pe->link, kk, (uint16_t)verbs[k].cmd);
 		if (seq != 0) {
 			/* recorded with the charger's answer (link.c) */

@@ -206,6 +206,7 @@ struct site {
 
 int	site_start(struct site *, struct master *);
 void	site_ops_load(struct site *);
+void	site_ops_restored(struct site *);
 const struct site_writes *site_allocate(struct site *, uint64_t now_ms);
 const struct site_writes *site_round_done(struct site *, uint64_t now_ms);
 void	site_meter_result(struct site *, bool ok, const struct meter_reading *,

@@ -106,7 +106,8 @@ site_needs_restart(const char *section, const char *key)
 	    "unit_id", "connectors", "phase1", "phase2", "circuit", NULL };
 
 	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
-	    strcmp(section, "web") == 0 || strcmp(section, "mqtt") == 0)
+	    strcmp(section, "web") == 0 || strcmp(section, "mqtt") == 0 ||
+	    strcmp(section, "bms") == 0)
 		return true;
 	/* a circuit's place in the tree and its meter (a thread of its
 	 * own); its limits are in force at once */
@@ -410,9 +411,8 @@ pending_list(const struct master *m, json_t *a)
 	int	 n = 0;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "demand", "mqtt", "clamp1", "clamp2", "clamp3",
-	    NULL }; *s;
-	    s++) {
+	    "meter", "smart", "demand", "mqtt", "bms", "clamp1", "clamp2",
+	    "clamp3", NULL }; *s; s++) {
 		bool	 clamp = strncmp(*s, "clamp", 5) == 0;
 		int	 idx = clamp ? (*s)[5] - '1' : 0;
 

@@ -85,6 +85,10 @@ static const char *const schema[] = {
 	("CREATE TABLE external_limit (id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  l1_da INTEGER NOT NULL, l2_da INTEGER NOT NULL, l3_da INTEGER NOT"
 	"  NULL, until_ms INTEGER NOT NULL, by TEXT NOT NULL);"),
+	/* 10 -> 11: an operator's lock is kept too, and set again at the
+	 * start (a charger that restarted meanwhile has lost it) */
+	("ALTER TABLE conn_ops ADD COLUMN locked INTEGER NOT NULL DEFAULT"
+	"  0;"),
 };
 
 static int
@@ -291,7 +295,7 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		    " ?4)",
 		[STORE_RFID_DELETE] = "DELETE FROM rfid WHERE tag = ?1",
 		[STORE_CONN_OP] = "INSERT OR REPLACE INTO conn_ops VALUES (?1,"
-		    " ?2, ?3, ?4, ?5)",
+		    " ?2, ?3, ?4, ?5, ?6)",
 		[STORE_WEB_SESSION] = "INSERT OR REPLACE INTO web_sessions"
 		    " VALUES (?1, ?2, ?3, ?4, ?5)",
 		[STORE_WEB_SESSION_DELETE] = "DELETE FROM web_sessions WHERE"
@@ -391,6 +395,7 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_int(st, 3, r->u.op.paused);
 		sqlite3_bind_text(st, 4, r->u.op.paused_by, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, r->u.op.boost_session);
+		sqlite3_bind_int(st, 6, r->u.op.locked);
 		break;
 	case STORE_ALARM_RAISE:
 	case STORE_ALARM_ACK:

@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		10
+#define STORE_SCHEMA		11
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -95,6 +95,7 @@ struct store_rec {
 			int	 paused;
 			char	 paused_by[32];
 			uint32_t boost_session;	/* boosted session, 0 none */
+			int	 locked;	/* an operator's lock */
 		} op;
 		struct {
 			int32_t	 limit_da[3];

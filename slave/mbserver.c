@@ -23,9 +23,6 @@
 
 #define MBAP_LEN	7		/* tid 2, protocol 2, length 2, unit 1 */
 #define ADU_MAX		260		/* MBAP + 253-byte PDU */
-/* Modbus Application Protocol v1.1b3, 6.3, 6.4, 6.12. */
-#define MAX_READ_REGS	125
-#define MAX_WRITE_REGS	123
 
 struct mbclient {
 	uv_poll_t	 poll;
@@ -74,6 +71,48 @@ mbserver_exception(struct mbserver *s, const uint8_t *adu, int exc)
 }
 
 /*
+ * Takes a complete ADU apart: the function (03, 04, 06 or 16), its
+ * registers, a write's values. 0, or the exception code for a function
+ * it does not know (01) or a malformed request (03).
+ */
+int
+mbserver_request(const uint8_t *adu, int len, struct mbserver_req *r)
+{
+	const uint8_t *pdu = adu + MBAP_LEN;
+	int	 pdu_len = len - MBAP_LEN;
+
+	r->fc = pdu[0];
+	r->write = r->fc == MODBUS_FC_WRITE_SINGLE_REGISTER ||
+	    r->fc == MODBUS_FC_WRITE_MULTIPLE_REGISTERS;
+	switch (r->fc) {
+	case MODBUS_FC_READ_HOLDING_REGISTERS:
+	case MODBUS_FC_READ_INPUT_REGISTERS:
+	case MODBUS_FC_WRITE_SINGLE_REGISTER:
+		if (pdu_len != 5)
+			return MB_EXC_ILLEGAL_VALUE;
+		r->addr = be16(pdu + 1);
+		r->count = r->write ? 1 : be16(pdu + 3);
+		r->vals[0] = be16(pdu + 3);
+		if (r->count < 1 || r->count > MBS_MAX_READ_REGS)
+			return MB_EXC_ILLEGAL_VALUE;
+		return 0;
+	case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
+		if (pdu_len < 6)
+			return MB_EXC_ILLEGAL_VALUE;
+		r->addr = be16(pdu + 1);
+		r->count = be16(pdu + 3);
+		if (r->count < 1 || r->count > MBS_MAX_WRITE_REGS ||
+		    pdu[5] != 2 * r->count || pdu_len != 6 + 2 * (int)r->count)
+			return MB_EXC_ILLEGAL_VALUE;
+		for (unsigned i = 0; i < r->count; i++)
+			r->vals[i] = be16(pdu + 6 + 2 * i);
+		return 0;
+	default:
+		return MB_EXC_ILLEGAL_FUNCTION;
+	}
+}
+
+/*
  * Answers one complete ADU. Returns 0, or -1 when the connection should
  * be closed (a reply could not be sent). Exposed for the tests.
  */
@@ -81,59 +120,30 @@ int
 mbserver_handle(struct mbserver *s, const uint8_t *adu, int len,
     bool may_write, uint64_t now)
 {
-	const uint8_t *pdu = adu + MBAP_LEN;
-	int	 pdu_len = len - MBAP_LEN, nconn = s->slave->fw.cfg.nconn;
-	uint8_t	 fc = pdu[0];
-	unsigned addr, count;
-	uint16_t vals[MAX_WRITE_REGS];
+	int	 nconn = s->slave->fw.cfg.nconn;
+	struct mbserver_req r;
 	int	 exc;
 
 	s->requests++;
 	if (adu[6] != s->unit_id && adu[6] != 0xFF)
 		return mbserver_exception(s, adu, MB_EXC_GATEWAY_TARGET);
-	switch (fc) {
-	case MODBUS_FC_READ_HOLDING_REGISTERS:
-	case MODBUS_FC_READ_INPUT_REGISTERS:
-		if (pdu_len != 5)
-			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
-		addr = be16(pdu + 1);
-		count = be16(pdu + 3);
-		if (count < 1 || count > MAX_READ_REGS)
-			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
-		if ((exc = regmap_check_read(fc == MODBUS_FC_READ_INPUT_REGISTERS ?
-		    REG_INPUT : REG_HOLDING, addr, count, nconn)) != 0)
+	if ((exc = mbserver_request(adu, len, &r)) != 0)
+		return mbserver_exception(s, adu, exc);
+	if (!r.write) {
+		if ((exc = regmap_check_read(r.fc ==
+		    MODBUS_FC_READ_INPUT_REGISTERS ? REG_INPUT : REG_HOLDING,
+		    r.addr, r.count, nconn)) != 0)
 			return mbserver_exception(s, adu, exc);
 		slave_regs_inputs(s->slave, now, s->map->tab_input_registers);
 		slave_regs_holdings(s->slave, s->map->tab_registers);
-		break;
-	case MODBUS_FC_WRITE_SINGLE_REGISTER:
-		if (pdu_len != 5)
-			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
-		addr = be16(pdu + 1);
-		count = 1;
-		vals[0] = be16(pdu + 3);
-		goto write;
-	case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
-		if (pdu_len < 6)
-			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
-		addr = be16(pdu + 1);
-		count = be16(pdu + 3);
-		if (count < 1 || count > MAX_WRITE_REGS || pdu[5] != 2 * count ||
-		    pdu_len != 6 + 2 * (int)count)
-			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_VALUE);
-		for (unsigned i = 0; i < count; i++)
-			vals[i] = be16(pdu + 6 + 2 * i);
-write:
+	} else {
 		/* Only the configured masters may change anything. */
 		if (!may_write)
 			return mbserver_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
-		if ((exc = slave_regs_write(s->slave, addr, count, vals,
+		if ((exc = slave_regs_write(s->slave, r.addr, r.count, r.vals,
 		    now)) != 0)
 			return mbserver_exception(s, adu, exc);
 		slave_regs_holdings(s->slave, s->map->tab_registers);
-		break;
-	default:
-		return mbserver_exception(s, adu, MB_EXC_ILLEGAL_FUNCTION);
 	}
 	/* The request is valid for the map: libmodbus answers it. For a
 	 * write it also stores the values in its image, which the next
@@ -240,7 +250,7 @@ accept_ready(uv_poll_t *p, int status, int events)
 		return;
 	inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer));
 	for (int i = 0; i < s->nmasters; i++)
-		if (s->masters[i] == sa.sin_addr.s_addr)
+		if (s->masters[i] == (sa.sin_addr.s_addr & s->masks[i]))
 			master = true;
 	switch (mbguard_admit(s->guard, MBS_MAX_CLIENTS, sa.sin_addr.s_addr,
 	    master, &slot)) {
@@ -362,6 +372,7 @@ mbserver_masters(struct mbserver *s, const char *list)
 	if (n < 0)
 		return -1;
 	memcpy(s->masters, a, sizeof(a));
+	memset(s->masks, 0xff, sizeof(s->masks));
 	s->nmasters = n;
 	return n;
 }

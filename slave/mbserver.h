@@ -26,6 +26,18 @@
 struct mbclient;
 struct mbserver;
 
+/* Modbus Application Protocol v1.1b3, 6.3, 6.4, 6.12. */
+#define MBS_MAX_READ_REGS	125
+#define MBS_MAX_WRITE_REGS	123
+
+/* One request's function, registers and (a write's) values. */
+struct mbserver_req {
+	uint8_t		 fc;
+	bool		 write;
+	unsigned	 addr, count;
+	uint16_t	 vals[MBS_MAX_WRITE_REGS];
+};
+
 /* Answers one complete ADU (libmodbus reply or exception); 0 or -1 to
  * close the connection. */
 typedef int (*mbserver_fn)(struct mbserver *, const uint8_t *adu, int len,
@@ -42,6 +54,7 @@ struct mbserver {
 	uv_poll_t		 poll;
 	bool			 open;
 	uint32_t		 masters[SLAVE_MAX_MASTERS];
+	uint32_t		 masks[SLAVE_MAX_MASTERS];	/* a block's */
 	int			 nmasters;
 	int			 unit_id;
 	bool			 blackhole;	/* simulator: accept, never answer */
@@ -60,6 +73,7 @@ int	mbserver_start(struct mbserver *, uv_loop_t *, struct slave *,
 	    const struct slave_config *, const char *name, char *err, size_t);
 int	mbserver_masters(struct mbserver *, const char *list);
 int	mbserver_exception(struct mbserver *, const uint8_t *adu, int exc);
+int	mbserver_request(const uint8_t *adu, int len, struct mbserver_req *);
 void	mbserver_tick(struct mbserver *, uint64_t now_ms);
 void	mbserver_close(struct mbserver *);
 int	mbserver_handle(struct mbserver *, const uint8_t *adu, int len,

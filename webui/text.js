@@ -60,6 +60,7 @@ const TEXTS = {
     'nav.authorisation': 'Authorisation',
     'nav.smart': 'Smart charging',
     'nav.mqtt': 'MQTT',
+    'nav.bms': 'Building management',
     'nav.commissioning': 'Commissioning',
     'nav.sessions': 'Sessions',
     'nav.events': 'Events',
@@ -400,6 +401,13 @@ const TEXTS = {
     'history.legendCars': 'dashed blue: cars',
     'history.legendLimit': 'site limit',
     'history.empty': 'No history yet: a point is recorded at the end of each minute.',
+    /* building management (bms.js) */
+    'bmspage.title': 'Building management',
+    'bmspage.intro': 'A building management system reads the site over Modbus TCP and, from the addresses allowed to write, sets an external limit or pauses every connector (docs/bms.md). Changes here take effect at the next restart.',
+    'bmspage.now': 'What the building management system set',
+    'bmspage.limit': 'External limit: {0} A (L1 / L2 / L3) until {1}',
+    'bmspage.noLimit': 'No external limit from it now.',
+    'bmspage.paused': 'Connectors it paused: {0}',
     /* settings pages */
     'settings.balancing': 'Load balancing',
     'settings.smart': 'Smart charging',

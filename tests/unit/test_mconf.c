@@ -688,6 +688,43 @@ test_circuit_raises(void **state)
 	free(new);
 }
 
+/* [bms]: a writers' list or an address that is not one is refused with
+ * its key; the twins (addresses and blocks, the default) are taken. */
+static void
+test_bms_settings(void **state)
+{
+	static const struct { const char *set, *err; } bad[] = {
+		{ "bms.writers=10.0.0.300", "bms.writers: '10.0.0.300'" },
+		{ "bms.writers=10.0.0.0/40", "bms.writers" },
+		{ "bms.listen=localhost", "bms.listen: 'localhost'" },
+	};
+	char	 err[CFG_ERRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct master_config *mc = site((const char *const[]){
+		    "bms.enabled=yes", bad[i].set, NULL });
+
+		assert_int_equal(master_config_finish(mc, err, sizeof(err)),
+		    -1);
+		assert_non_null(strstr(err, bad[i].err));
+		free(mc);
+	}
+	struct master_config *mc = site((const char *const[]){
+	    "bms.enabled=yes", "bms.listen=0.0.0.0",
+	    "bms.writers=192.168.20.40, 192.168.21.0/24", NULL });
+
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	assert_int_equal(mc->bms.port, 1502);
+	free(mc);
+	mc = site((const char *const[]){ NULL });
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	assert_false(mc->bms.enabled);
+	assert_string_equal(mc->bms.listen, "127.0.0.1");
+	assert_string_equal(mc->bms.writers, "");
+	free(mc);
+}
+
 int
 main(void)
 {
@@ -705,6 +742,7 @@ main(void)
 		cmocka_unit_test(test_circuit_tree_sorted),
 		cmocka_unit_test(test_circuit_roundtrip),
 		cmocka_unit_test(test_circuit_raises),
+		cmocka_unit_test(test_bms_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
