@@ -79,18 +79,21 @@ bms_pause(struct bms *b, bool pause, uint64_t now)
 	const struct site_writes *w;
 	char	 line[96], *r;
 
+	/* one allocation for them all, by the caller (bms_apply) */
+	s->batch = true;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct site_slot *sl = &s->slot[i];
 
 		if (sl->op_paused == pause || (!pause &&
 		    strcmp(sl->paused_by, BMS_WHO) != 0))
 			continue;
-		snprintf(line, sizeof(line), "%s %s %d", pause ? "pause" :
-		    "resume", b->m->peers[sl->peer].cc->name, sl->k + 1);
+		/* by its id: a charger's name may hold spaces */
+		snprintf(line, sizeof(line), "%s #%d %d", pause ? "pause" :
+		    "resume", sl->peer + 1, sl->k + 1);
 		r = site_command(s, BMS_WHO, line, now, &w, NULL);
-		master_write_now(b->m, w, now);
 		free(r);
 	}
+	s->batch = false;
 }
 
 static void

@@ -1368,8 +1368,10 @@ site_command(struct site *s, const char *who, const char *line, uint64_t now,
 		} else
 			master_event(s->m, SEV_INFO, who, verb, "%s: %s %s "
 			    "connector %ld", who, verb, pe->cc->name, v);
-		site_allocate(s, now);
-		s->writes.peer[s->writes.n++] = s->slot[i].peer;
+		if (!s->batch) {
+			site_allocate(s, now);
+			s->writes.peer[s->writes.n++] = s->slot[i].peer;
+		}
 		return strdup(seq != 0 && !pe->link.online ? "ok; written when "
 		    "the charger is back online" : "ok");
 	}

@@ -184,6 +184,11 @@ struct site {
 	bool			 meter_fresh;	/* a reading not handed over */
 	bool			 meter_given;	/* the cycle has one (online) */
 	struct site_writes	 writes;
+	/* A batch of operator commands (a building management system's
+	 * pause of every connector): site_command() leaves the allocation
+	 * and its writes to the caller's one site_allocate() after the
+	 * batch, rather than one a connector (n of them, each over n). */
+	bool			 batch;
 	/* The circuits below the supply (circuit[id - 1]) and what the
 	 * allocator is given of them each cycle. */
 	int			 ncirc;
