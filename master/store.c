@@ -655,8 +655,14 @@ store_put(struct store *s, const struct store_rec *r)
 			s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms =
 			    clock_wall_ms();
 		s->count++;
-		/* nearly full: do not wait for the writer's next second */
-		if (s->count == STORE_QUEUE_MAX / 4 * 3)
+		/* Nearly full: do not wait for the writer's next second.
+		 * Nor for what an operator or a building management system
+		 * was told is done (a pause, a lock, a boost, a limit from
+		 * outside): a crash or a watchdog restart in that second
+		 * would undo it. */
+		if (s->count == STORE_QUEUE_MAX / 4 * 3 ||
+		    r->kind == STORE_CONN_OP || r->kind == STORE_EXT_LIMIT ||
+		    r->kind == STORE_EXT_LIMIT_DELETE)
 			uv_cond_signal(&s->cv);
 	}
 	uv_mutex_unlock(&s->mu);

@@ -7,6 +7,7 @@ Each refusal has its positive twin. Bounded waits; processes stopped."""
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -246,6 +247,31 @@ class OpsRestartTest(ta.ApiTest):
         # the charger's answer to the lock written again is the site's
         e = self.wait_event(c, "command", "site: bay-003 connector 1 lock")
         self.assertEqual(e["source"], "site")
+
+
+    def test_pause_kept_when_the_master_dies_at_once(self):
+        """A pause the API answered "ok" is on disk at once: the master
+        killed (SIGKILL, a crash, a watchdog restart) right after it
+        comes back with it (the store's writer is woken for it, not
+        left to its next second); the twin: the connector not paused
+        comes back not paused."""
+        m = self.site(n=2)
+        c = self.installer()
+        self.wait_status(c, lambda s: all(x["online"]
+                                          for x in s["chargers"]))
+        st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/pause")
+        self.assertEqual(st, 200, j)
+        time.sleep(0.1)
+        m.stop(signal.SIGKILL)
+        m = self.master(self.cfg, web=True, same_port=True)
+        m.wait_for(r"web UI on", timeout=15)
+        deadline = time.monotonic() + 15
+        while c.call("GET", "/api/status")[0] == 503:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        s = self.api_status(c)
+        self.assertTrue(s["connectors"][0]["paused"])
+        self.assertFalse(s["connectors"][1]["paused"])
 
 
 ta.own_tests_only(OpsRestartTest)
