@@ -191,6 +191,17 @@ ta.own_tests_only(BmsTest)
 
 
 class OpsRestartTest(ta.ApiTest):
+    def master_again(self, c):
+        """The master started again on the same database and port,
+        once it has a status (503 until its first cycle)."""
+        m = self.master(self.cfg, web=True, same_port=True)
+        m.wait_for(r"web UI on", timeout=15)
+        deadline = time.monotonic() + 15
+        while c.call("GET", "/api/status")[0] == 503:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        return m
+
     def test_pause_lock_boost_kept_across_a_restart(self):
         """Paused, locked, boosted: back after a restart, an event each;
         the twin: a connector paused then resumed stays resumed."""
@@ -219,12 +230,7 @@ class OpsRestartTest(ta.ApiTest):
             time.sleep(0.2)
         self.assertEqual(self.sim_status("bay-003")["connectors"][0]
                          ["state"], "available")
-        m = self.master(self.cfg, web=True, same_port=True)
-        m.wait_for(r"web UI on", timeout=15)
-        deadline = time.monotonic() + 15
-        while c.call("GET", "/api/status")[0] == 503:
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
+        m = self.master_again(c)
         # the chargers answer again, and the cycle has seen them
         s = self.wait_status(c, lambda s: all(x["online"]
                                               for x in s["chargers"]) and
@@ -263,12 +269,7 @@ class OpsRestartTest(ta.ApiTest):
         self.assertEqual(st, 200, j)
         time.sleep(0.1)
         m.stop(signal.SIGKILL)
-        m = self.master(self.cfg, web=True, same_port=True)
-        m.wait_for(r"web UI on", timeout=15)
-        deadline = time.monotonic() + 15
-        while c.call("GET", "/api/status")[0] == 503:
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
+        self.master_again(c)
         s = self.api_status(c)
         self.assertTrue(s["connectors"][0]["paused"])
         self.assertFalse(s["connectors"][1]["paused"])
