@@ -49,7 +49,19 @@ struct work {
 	int8_t		*bal_phase;	/* lowered for the phase balance */
 	uint8_t		*bal_circ;	/* of this circuit */
 	const struct alloc_res *res;
+	/* Each connector's resources as a list (rl + rlo[i]: how many,
+	 * then their indices, the supply's first), one list for each
+	 * circuit and phases used, made once a cycle (res_lists()) */
+	uint32_t	*rlo;
+	uint32_t	*rl_at;		/* [circuit][mask]; RL_NONE: not made */
+	uint8_t		*rl;
+	uint32_t	 rl_len;
 };
+
+#define RL_NONE		UINT32_MAX
+#define RL_COMBOS	(ALLOC_CIRCUITS_MAX * 8)
+/* a list: its length, then a phase of every circuit up to the supply */
+#define RL_LIST_MAX	(1 + ALLOC_CIRCUITS_MAX * EVG_PHASES)
 
 enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8,
     F_LOWERED = 16 };
@@ -57,8 +69,12 @@ enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8,
 size_t
 alloc_work_size(size_t n)
 {
-	return n * (2 * sizeof(uint64_t) + 3 * sizeof(uint32_t) +
-	    3 * sizeof(int32_t) + 5);
+	/* the lists: at most one for each circuit and phases used */
+	size_t	 combos = n < RL_COMBOS ? n : RL_COMBOS;
+
+	return n * (2 * sizeof(uint64_t) + 4 * sizeof(uint32_t) +
+	    3 * sizeof(int32_t) + 5) + RL_COMBOS * sizeof(uint32_t) +
+	    combos * RL_LIST_MAX;
 }
 
 static void
@@ -72,11 +88,17 @@ work_init(struct work *w, void *mem, size_t n)
 	w->cap = (int32_t *)(w->cls + n);
 	w->room = w->cap + n;
 	w->cap0 = w->room + n;
-	w->mask = (uint8_t *)(w->cap0 + n);
+	w->rlo = (uint32_t *)(w->cap0 + n);
+	w->rl_at = w->rlo + n;
+	w->mask = (uint8_t *)(w->rl_at + RL_COMBOS);
 	w->flag = w->mask + n;
 	w->circ = w->flag + n;
 	w->bal_phase = (int8_t *)(w->circ + n);
 	w->bal_circ = (uint8_t *)(w->bal_phase + n);
+	w->rl = w->bal_circ + n;
+	w->rl_len = 0;
+	for (size_t k = 0; k < RL_COMBOS; k++)
+		w->rl_at[k] = RL_NONE;
 }
 
 static int32_t
@@ -105,6 +127,7 @@ alloc_res_init(struct alloc_res *r, const struct alloc_site *s)
 		nc = ALLOC_CIRCUITS_MAX - 1;
 	r->nc = (int)nc + 1;
 	r->anc[0] = 1;
+	r->parent[0] = 0;
 	for (int id = 1; id < r->nc; id++) {
 		int	 parent = s->circuit[id - 1].parent;
 
@@ -113,6 +136,7 @@ alloc_res_init(struct alloc_res *r, const struct alloc_site *s)
 		if (parent < 0 || parent >= id)
 			parent = 0;
 		r->anc[id] = r->anc[parent] | (uint64_t)1 << id;
+		r->parent[id] = (uint8_t)parent;
 	}
 	r->power = s->power_capped ? r->nc * EVG_PHASES : -1;
 	r->n = r->nc * EVG_PHASES + (s->power_capped ? 1 : 0);
@@ -124,29 +148,42 @@ alloc_res_circuit(const struct alloc_res *r, uint8_t circuit)
 	return circuit < r->nc ? circuit : 0;
 }
 
+/* The phases of a mask, in order: how many, and which. */
+static const struct {
+	uint8_t	 n, p[EVG_PHASES];
+} phases_of[8] = {
+	{ 0, { 0 } }, { 1, { 0 } }, { 1, { 1 } }, { 2, { 0, 1 } },
+	{ 1, { 2 } }, { 2, { 0, 2 } }, { 2, { 1, 2 } }, { 3, { 0, 1, 2 } },
+};
+
+/* A connector's resources: the phases of mask in its circuit and in each
+ * one above it, up the parents to the supply (id 0, the last). */
 static inline void
 res_take(const struct alloc_res *r, int32_t *used, uint8_t circuit,
     uint8_t mask, int32_t add)
 {
-	uint64_t a = r->anc[circuit < r->nc ? circuit : 0];
+	int	 id = circuit < r->nc ? circuit : 0, k = phases_of[mask & 7].n;
+	const uint8_t *ph = phases_of[mask & 7].p;
 
-	/* the supply alone: its three phases */
-	if (a == 1) {
+	if (id == 0) {		/* the supply alone: its three phases */
 		used[0] += (mask & 1) ? add : 0;
 		used[1] += (mask & 2) ? add : 0;
 		used[2] += (mask & 4) ? add : 0;
-		a = 0;
+		if (r->power >= 0)
+			used[r->power] += add * k;
+		return;
 	}
-	while (a != 0) {
-		int	 id = __builtin_ctzll(a);
+	for (;;) {
+		int32_t	*u = used + id * EVG_PHASES;
 
-		a &= a - 1;
-		for (int p = 0; p < EVG_PHASES; p++)
-			if (mask >> p & 1)
-				used[id * EVG_PHASES + p] += add;
+		for (int j = 0; j < k; j++)
+			u[ph[j]] += add;
+		if (id == 0)
+			break;
+		id = r->parent[id];
 	}
 	if (r->power >= 0)
-		used[r->power] += add * __builtin_popcount(mask);
+		used[r->power] += add * k;
 }
 
 void
@@ -162,43 +199,56 @@ static inline int
 res_tightest(const struct alloc_res *r, const int32_t *used,
     const int32_t *lim, uint8_t circuit, uint8_t mask, int32_t *room)
 {
-	uint64_t a = r->anc[circuit < r->nc ? circuit : 0];
-	int	 best = -1, k = __builtin_popcount(mask);
+	int	 id = circuit < r->nc ? circuit : 0, best = -1,
+		 k = phases_of[mask & 7].n;
+	const uint8_t *ph = phases_of[mask & 7].p;
+	int32_t	 least = INT32_MAX;
 
-	*room = INT32_MAX;
-	if (k == 0)
+	if (k == 0) {
+		*room = INT32_MAX;
 		return -1;
-	if (a == 1 && r->power < 0) {	/* the supply alone */
+	}
+	if (id == 0 && r->power < 0) {	/* the supply alone */
 		for (int p = 0; p < EVG_PHASES; p++)
-			if ((mask >> p & 1) && lim[p] - used[p] < *room) {
-				*room = lim[p] - used[p];
+			if ((mask >> p & 1) && lim[p] - used[p] < least) {
+				least = lim[p] - used[p];
 				best = p;
 			}
+		*room = least;
 		return best;
 	}
-	while (a != 0) {
-		int	 id = __builtin_ctzll(a);
+	/* ties: the circuit highest up, then the lowest phase */
+	for (;;) {
+		int	 base = id * EVG_PHASES, bx = base + ph[0];
+		int32_t	 left = lim[bx] - used[bx];
 
-		a &= a - 1;
-		for (int p = 0; p < EVG_PHASES; p++) {
-			int	 x = id * EVG_PHASES + p;
+		for (int j = 1; j < k; j++) {
+			int	 x = base + ph[j];
 
-			if ((mask >> p & 1) && lim[x] - used[x] < *room) {
-				*room = lim[x] - used[x];
-				best = x;
+			if (lim[x] - used[x] < left) {
+				left = lim[x] - used[x];
+				bx = x;
 			}
 		}
+		if (left <= least) {
+			least = left;
+			best = bx;
+		}
+		if (id == 0)
+			break;
+		id = r->parent[id];
 	}
 	if (r->power >= 0) {
 		int32_t	 left = lim[r->power] - used[r->power];
 		/* floor division: a negative room stays negative */
 		int32_t	 per = left >= 0 ? left / k : -((-left + k - 1) / k);
 
-		if (per < *room) {
-			*room = per;
+		if (per < least) {
+			least = per;
 			best = r->power;
 		}
 	}
+	*room = least;
 	return best;
 }
 
@@ -219,6 +269,91 @@ res_fits(const struct alloc_res *r, const int32_t *used, const int32_t *lim,
 	int32_t	 room;
 
 	(void)res_tightest(r, used, lim, circuit, mask, &room);
+	return room >= add;
+}
+
+/* Connector i's resource list (struct work), made if not yet. */
+static void
+res_list(struct work *w, uint32_t i)
+{
+	const struct alloc_res *r = w->res;
+	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
+	uint8_t	 path[ALLOC_CIRCUITS_MAX], *l;
+	int	 depth = 0, id = w->circ[i], k = phases_of[w->mask[i] & 7].n;
+
+	if (w->rl_at[combo] == RL_NONE) {
+		for (;;) {
+			path[depth++] = (uint8_t)id;
+			if (id == 0)
+				break;
+			id = r->parent[id];
+		}
+		l = w->rl + w->rl_len;
+		l[0] = 0;
+		/* the supply first, then down: on a tie the circuit
+		 * highest up binds (res_tightest()) */
+		while (depth > 0) {
+			id = path[--depth];
+			for (int j = 0; j < k; j++)
+				l[1 + l[0]++] = (uint8_t)(id * EVG_PHASES +
+				    phases_of[w->mask[i] & 7].p[j]);
+		}
+		w->rl_at[combo] = w->rl_len;
+		w->rl_len += 1u + l[0];
+	}
+	w->rlo[i] = w->rl_at[combo];
+}
+
+/* res_take() of connector i, by its list. */
+static inline void
+wtake(const struct work *w, int32_t *used, uint32_t i, int32_t add)
+{
+	const uint8_t *l = w->rl + w->rlo[i];
+
+	for (int j = 1; j <= l[0]; j++)
+		used[l[j]] += add;
+	if (w->res->power >= 0)
+		used[w->res->power] += add * phases_of[w->mask[i] & 7].n;
+}
+
+/* res_tightest() of connector i, by its list. */
+static inline int
+wtightest(const struct work *w, const int32_t *used, const int32_t *lim,
+    uint32_t i, int32_t *room)
+{
+	const uint8_t *l = w->rl + w->rlo[i];
+	int	 best = -1, k = phases_of[w->mask[i] & 7].n, power = w->res->power;
+	int32_t	 least = INT32_MAX;
+
+	for (int j = 1; j <= l[0]; j++) {
+		int32_t	 left = lim[l[j]] - used[l[j]];
+
+		if (left < least) {
+			least = left;
+			best = l[j];
+		}
+	}
+	if (power >= 0 && k > 0) {
+		int32_t	 left = lim[power] - used[power];
+		/* floor division: a negative room stays negative */
+		int32_t	 per = left >= 0 ? left / k : -((-left + k - 1) / k);
+
+		if (per < least) {
+			least = per;
+			best = power;
+		}
+	}
+	*room = least;
+	return best;
+}
+
+static inline bool
+wfits(const struct work *w, const int32_t *used, const int32_t *lim,
+    uint32_t i, int32_t add)
+{
+	int32_t	 room;
+
+	(void)wtightest(w, used, lim, i, &room);
 	return room >= add;
 }
 
@@ -381,21 +516,22 @@ alloc_circuit_draws(const struct alloc_res *r, const struct alloc_conn *c,
     size_t n, int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES])
 {
 	memset(ev, 0, (size_t)r->nc * sizeof(ev[0]));
+	if (r->nc == 1)
+		return;
+	/* each in its own circuit, then each circuit in its parent, the
+	 * deepest first (a parent comes before its children) */
 	for (size_t i = 0; i < n; i++) {
-		/* the circuits it is in, the supply aside */
-		uint64_t in = r->anc[alloc_res_circuit(r, c[i].circuit)] &
-		    ~(uint64_t)1;
+		int	 id = alloc_res_circuit(r, c[i].circuit);
 
-		if (!c[i].online)
+		if (!c[i].online || id == 0)
 			continue;
-		while (in != 0) {
-			int	 id = __builtin_ctzll(in);
-
-			in &= in - 1;
-			for (int p = 0; p < EVG_PHASES; p++)
-				ev[id][p] += at_least0(c[i].draw_da[p]);
-		}
+		for (int p = 0; p < EVG_PHASES; p++)
+			ev[id][p] += at_least0(c[i].draw_da[p]);
 	}
+	for (int id = r->nc - 1; id >= 1; id--)
+		if (r->parent[id] != 0)
+			for (int p = 0; p < EVG_PHASES; p++)
+				ev[r->parent[id]][p] += ev[id][p];
 }
 
 /*
@@ -671,7 +807,7 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 			continue;
 		w->flag[i] |= F_ACTIVE;
 		w->byroom[na++] = i;
-		res_take(res, k, w->circ[i], w->mask[i], 1);
+		wtake(w, k, i, 1);
 	}
 	/* By headroom: cap events come in this order. Ties freeze at the
 	 * same level, so their order does not matter. */
@@ -721,8 +857,7 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 					continue;
 				w->flag[i] &= (uint8_t)~F_ACTIVE;
 				offers[i] += level;
-				res_take(res, k, w->circ[i], w->mask[i],
-				    -1);
+				wtake(w, k, i, -1);
 			}
 			continue;
 		}
@@ -744,12 +879,10 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 			}
 			w->flag[i] &= (uint8_t)~F_ACTIVE;
 			offers[i] += level;
-			res_take(res, k, w->circ[i], w->mask[i], -1);
-			if (offers[i] < cap[i] && res_fits(res, used, lim,
-			    w->circ[i], w->mask[i], 1)) {
+			wtake(w, k, i, -1);
+			if (offers[i] < cap[i] && wfits(w, used, lim, i, 1)) {
 				offers[i] += 1;
-				res_take(res, used, w->circ[i],
-				    w->mask[i], 1);
+				wtake(w, used, i, 1);
 			}
 		}
 		nact = keep;
@@ -780,14 +913,12 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 
 			if (!(w->flag[i] & F_ACTIVE))
 				continue;
-			if (offers[i] >= w->cap[i] || !res_fits(w->res, used,
-			    lim, w->circ[i], w->mask[i], 1)) {
+			if (offers[i] >= w->cap[i] || !wfits(w, used, lim, i, 1)) {
 				w->flag[i] &= (uint8_t)~F_ACTIVE;
 				continue;
 			}
 			offers[i] += 1;
-			res_take(w->res, used, w->circ[i], w->mask[i],
-			    1);
+			wtake(w, used, i, 1);
 			more = true;
 		}
 	}
@@ -923,7 +1054,7 @@ admissible(const struct alloc_site *s, const struct alloc_conn *ci,
 		    mi->since_ms + s->min_pause_ms);
 		return false;
 	}
-	x = res_tightest(wk->res, used, hard, wk->circ[i], mask, &room);
+	x = wtightest(wk, used, hard, i, &room);
 	if (room < ci->min_da) {
 		why_full(s, o, wk->res, hard, x, true, w);
 		return false;	/* the fuses first, always */
@@ -1008,8 +1139,7 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
 			    REASON_AT_MAX, -1, 0);
 			continue;
 		}
-		x = res_tightest(w->res, used, lim, w->circ[i], w->mask[i],
-		    &room);
+		x = wtightest(w, used, lim, i, &room);
 		why_full(s, o, w->res, lim, x, false, y);
 	}
 }
@@ -1093,7 +1223,7 @@ static void
 lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
     int32_t to, int id, int hi)
 {
-	res_take(w->res, used, w->circ[i], w->mask[i], to - offers[i]);
+	wtake(w, used, i, to - offers[i]);
 	offers[i] = to;
 	w->flag[i] |= F_BALANCED | F_LOWERED;
 	w->bal_phase[i] = (int8_t)hi;
@@ -1166,7 +1296,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 			    (pass == 0) != (m[i].offer_da > lo_l))
 				continue;
 			offers[i]++;
-			res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			wtake(w, used, i, 1);
 			got--;
 		}
 	/* At their minimum and still over: pause, the last admitted
@@ -1189,7 +1319,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 			if (offers[i] == 0 || offers[i] >= w->room[i])
 				continue;
 			offers[i]++;
-			res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			wtake(w, used, i, 1);
 			got--;
 			more = true;
 		}
@@ -1278,9 +1408,9 @@ balance_allows(const struct alloc_site *s, const struct work *w,
 		if (limit <= 0)
 			continue;
 		before = gap(o, used, id, limit, &hi, &lo);
-		res_take(w->res, used, w->circ[i], w->mask[i], 1);
+		wtake(w, used, i, 1);
 		after = gap(o, used, id, limit, &hi, &lo);
-		res_take(w->res, used, w->circ[i], w->mask[i], -1);
+		wtake(w, used, i, -1);
 		ok = after <= 0 || after <= before;
 	}
 	return ok;
@@ -1315,15 +1445,14 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 
 			/* one that does not fit never will (the limits only
 			 * fill up) */
-			if (offers[i] >= cap[i] || !res_fits(w->res, used, lim,
-			    w->circ[i], w->mask[i], 1))
+			if (offers[i] >= cap[i] || !wfits(w, used, lim, i, 1))
 				continue;
 			act[keep++] = i;
 			/* a gap may open again as others rise: it stays */
 			if (!balance_allows(s, w, o, used, i))
 				continue;
 			offers[i]++;
-			res_take(w->res, used, w->circ[i], w->mask[i], 1);
+			wtake(w, used, i, 1);
 			more = true;
 		}
 		nact = keep;
@@ -1432,6 +1561,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		learn(s, &c[i], &m[i], now);
 		w.mask[i] = alloc_phases(&c[i], &m[i]);
 		w.circ[i] = alloc_res_circuit(&res, c[i].circuit);
+		res_list(&w, (uint32_t)i);
 		w.flag[i] = 0;
 		w.bal_phase[i] = -1;
 		w.bal_circ[i] = 0;
@@ -1481,8 +1611,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		for (size_t i = 0; i < n; i++)
 			if (m[i].offer_da > 0 && c[i].online && c[i].demand &&
 			    w.cap[i] >= c[i].min_da && !m[i].idle)
-				res_take(&res, need, w.circ[i], w.mask[i],
-				    c[i].min_da);
+				wtake(&w, need, i, c[i].min_da);
 		/* (the demand target is an average over minutes: a car
 		 * it pauses rests like one paused by rotation) */
 		for (int x = 0; x < res.n; x++)
@@ -1499,7 +1628,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		    used, hard, used_soft, o, now, why ? &why[i] : &scratch))
 			continue;
 		w.flag[i] |= F_ADMITTED;
-		res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
+		wtake(&w, used, i, c[i].min_da);
 		take(used_soft, w.mask[i], c[i].min_da);
 	}
 
@@ -1527,7 +1656,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		    used, hard, used, o, now, why ? &why[i] : &scratch))
 			continue;
 		offers[i] = c[i].min_da;
-		res_take(&res, used, w.circ[i], w.mask[i], c[i].min_da);
+		wtake(&w, used, i, c[i].min_da);
 	}
 	/* The phase balance; what it frees goes to the others (three-phase
 	 * cars, cars on the lighter phases), then it is checked again. */

@@ -217,6 +217,7 @@ struct alloc_res {
 	int		 power;		/* the power's index; -1: no target */
 	uint64_t	 anc[ALLOC_CIRCUITS_MAX];	/* a circuit and those
 						 * above it, as bits */
+	uint8_t		 parent[ALLOC_CIRCUITS_MAX];	/* the supply's: 0 */
 };
 
 void	 alloc_res_init(struct alloc_res *, const struct alloc_site *);
