@@ -88,6 +88,13 @@ struct master {
 	struct cycle_stats	 stats;
 	uv_signal_t		 sigint, sigterm;
 	bool			 stopping;
+	/* Circuits renamed since the start, in force under their old name
+	 * until the restart: each one's saved name and the name it runs
+	 * under, so that its limits changed meanwhile change at once */
+	struct {
+		char	 saved[MASTER_NAME_LEN], running[MASTER_NAME_LEN];
+	}			 circ_renamed[MASTER_MAX_CIRCUITS];
+	int			 ncirc_renamed;
 	struct site		 site;
 	struct linesrv		 ctl;		/* operators' control socket */
 	struct store		*store;		/* opened by main, may be idle */

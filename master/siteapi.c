@@ -310,22 +310,25 @@ circuit_named(const struct master_config *mc, const char *name)
 	return -1;
 }
 
-/* The running circuit (m->conf) of the saved one at i: the one of the
- * same name (ids move when circuits come and go), else one renamed
- * there (its name saved no more); -1 for none. */
+/* The running circuit (m->conf) of the saved one at i: the one it was
+ * renamed from since the start, else the one of the same name (ids move
+ * when circuits come and go) unless that one runs renamed; -1 for none
+ * (a circuit added since the start). */
 static int
 running_circuit(const struct master *m, int i)
 {
-	int	 j;
+	const char *name;
 
 	if (i >= m->saved->ncircuit)
 		return -1;
-	if ((j = circuit_named(m->conf, m->saved->circuit[i].name)) >= 0)
-		return j;
-	if (i < m->conf->ncircuit && circuit_named(m->saved,
-	    m->conf->circuit[i].name) < 0)
-		return i;
-	return -1;
+	name = m->saved->circuit[i].name;
+	for (int k = 0; k < m->ncirc_renamed; k++)
+		if (strcmp(m->circ_renamed[k].saved, name) == 0)
+			return circuit_named(m->conf, m->circ_renamed[k].running);
+	for (int k = 0; k < m->ncirc_renamed; k++)
+		if (strcmp(m->circ_renamed[k].running, name) == 0)
+			return -1;	/* a new circuit with an old name */
+	return circuit_named(m->conf, name);
 }
 
 /* Is setting section.key (saved numbering) the same in force as saved? */
@@ -504,6 +507,9 @@ struct circ_map {
 	int	 running[SITEAPI_MAX_SETS];	/* in m->conf, -1: none */
 	char	 rsec[SITEAPI_MAX_SETS][24];	/* after finish() */
 	const char *rs[SITEAPI_MAX_SETS];	/* sec[i], or rsec[i] */
+	int	 nren;				/* renames: from -> to */
+	char	 from[MASTER_MAX_CIRCUITS][MASTER_NAME_LEN],
+		 to[MASTER_MAX_CIRCUITS][MASTER_NAME_LEN];
 };
 
 static int
@@ -561,8 +567,13 @@ circuits_before(const struct master *m, struct master_config *copy, int n,
 		const char *from = m->saved->circuit[k].name;
 
 		if (strcmp(copy->circuit[k].name, from) != 0 &&
-		    copy->circuit[k].name[0] != '\0')
+		    copy->circuit[k].name[0] != '\0') {
 			circuit_rename(copy, from, copy->circuit[k].name);
+			snprintf(cm->from[cm->nren], sizeof(cm->from[0]), "%s",
+			    from);
+			snprintf(cm->to[cm->nren++], sizeof(cm->to[0]), "%s",
+			    copy->circuit[k].name);
+		}
 	}
 }
 
@@ -578,6 +589,30 @@ circuits_after(const struct master_config *copy, int n, struct circ_map *cm)
 				    "circuit%d", k + 1);
 				cm->rs[i] = cm->rsec[i];
 			}
+}
+
+/* A change taken: its renames (from -> to) recorded for
+ * running_circuit(). */
+static void
+circuits_renamed(struct master *m, const struct circ_map *cm)
+{
+	for (int r = 0; r < cm->nren; r++) {
+		int	 k;
+
+		for (k = 0; k < m->ncirc_renamed; k++)
+			if (strcmp(m->circ_renamed[k].saved, cm->from[r]) == 0)
+				break;
+		if (k == m->ncirc_renamed) {
+			if (k == MASTER_MAX_CIRCUITS)
+				continue;	/* (more than there can be) */
+			m->ncirc_renamed++;
+			snprintf(m->circ_renamed[k].running,
+			    sizeof(m->circ_renamed[k].running), "%s",
+			    cm->from[r]);
+		}
+		snprintf(m->circ_renamed[k].saved,
+		    sizeof(m->circ_renamed[k].saved), "%s", cm->to[r]);
+	}
 }
 
 /*
@@ -745,6 +780,7 @@ site_config_apply(struct master *m, const char *who, int n,
 	if (cm.touched)
 		circuits_store(m, copy);
 	*m->saved = *copy;
+	circuits_renamed(m, &cm);
 	/* What can change now, changes now, on the running configuration:
 	 * a charger's setting on the charger it is in force (ids differ
 	 * after a decommission; one added since the start has none). */

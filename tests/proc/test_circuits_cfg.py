@@ -189,6 +189,23 @@ class CircuitsCfgTest(ta.ApiTest):
         want = [("board", "supply", 1), ("hall", "board", 2),
                 ("row-b", "hall", 3)]
         self.assertEqual(self.names(c), want)
+        # hall runs as row-a until the restart (renamed, and its id moved
+        # since): a lower limit on it is in force at once, on the circuit
+        # that runs; row-b, added since the start, does not run yet: its
+        # limit waits for the restart
+        st, j, _ = c.call("PUT", "/api/circuits/2", {"limit": 45})
+        self.assertEqual((st, j["in_force"], j["after_restart"]),
+                         (200, ["circuit2.limit"], []), j)
+        st, j, _ = c.call("PUT", "/api/circuits/3", {"limit": 35})
+        self.assertEqual((st, j["in_force"], j["after_restart"]),
+                         (200, [], ["circuit3.limit"]), j)
+        for _ in range(100):
+            st, s, _ = c.call("GET", "/api/status")
+            lim = {x["name"]: x["limit"] for x in s["circuits"]}
+            if lim == {"row-a": 45.0}:
+                break
+            time.sleep(0.1)
+        self.assertEqual(lim, {"row-a": 45.0})
         # an operator reads, and changes nothing
         o = self.operator(c)
         self.assertEqual(self.names(o), want)
