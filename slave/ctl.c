@@ -178,7 +178,7 @@ ctl_parse(const char *line, int nconn, struct ctl_cmd *cmd, char *err,
 				    "no-close overdraw meter overtemp "
 				    "overvoltage undervoltage pen pilot-bounce "
 				    "pilot-sensor feedback-sensor rcm-sensor "
-				    "voltage-sensor pe-sensor temp-sensor)", w[2]);
+				    "voltage-sensor pe-sensor temp-sensor runaway)", w[2]);
 			return 0;
 		case CTL_TEMP:
 			if (strnum_deci(w[1], -400, 1500, &cmd->value) != 0)

@@ -469,18 +469,20 @@ recent_offers_max(struct fw_conn *c, uint64_t now_ms)
  * The car draws clearly more than it was offered. A lowered offer does
  * not pause the check: for 5 s the car may still draw the old value, so
  * the limit is the highest offer of its last 5 s. After closing, the car
- * has 5 s to settle. A car still drawing when its 5 s after a pause are
- * over did not stop: the pause deadline opens, that is no overcurrent.
+ * has 5 s to settle, but never above the connector's rating (rating_da:
+ * a car that ignores the pilot from the start is stopped in 1 s, not
+ * 6). A car still drawing when its 5 s after a pause are over did not
+ * stop: the pause deadline opens, that is no overcurrent.
  */
 static void
-protect_overcurrent(struct fw_conn *c, int ci, uint64_t now_ms,
-    struct fw_out *out)
+protect_overcurrent(struct fw_conn *c, int ci, int32_t rating_da,
+    uint64_t now_ms, struct fw_out *out)
 {
 	int32_t ref, margin, limit, worst = 0;
+	bool	 settling = now_ms - c->cmd_ms < FW_EV_RESPONSE_MS;
 
 	if (!c->close_cmd || !c->closed_fb ||
-	    now_ms - c->cmd_ms < FW_EV_RESPONSE_MS ||
-	    (ref = recent_offers_max(c, now_ms)) == 0) {
+	    (ref = settling ? rating_da : recent_offers_max(c, now_ms)) <= 0) {
 		c->oc_since = 0;
 		return;
 	}
@@ -862,7 +864,7 @@ conn_step(struct fw *fw, int ci, const struct fw_in *in, uint64_t now_ms,
 	protect_meter(c, ci, ci_in, now_ms, out);
 	protect_rcm(c, ci, ci_in, now_ms, out);
 	protect_contactor(c, ci, now_ms, out);
-	protect_overcurrent(c, ci, now_ms, out);
+	protect_overcurrent(c, ci, fw->cfg.conn[ci].max_da, now_ms, out);
 
 	/* A fault that needs a person or a replug ends the session. */
 	if (c->sess.active && (c->latched & ~had_latched ||

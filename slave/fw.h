@@ -43,7 +43,10 @@
  * highest of the EV's last 5 s (FW_EV_RESPONSE_MS) ... */
 #define FW_OVERCURRENT_MIN_MARGIN_DA	20
 #define FW_OVERCURRENT_MARGIN_PCT	10
-/* ... for 1 s after the EV's 5 s response window. */
+/* ... for 1 s after the EV's 5 s response window. Inside it (the first
+ * 5 s after closing) the car may still settle below its offer, never
+ * above what the connector is rated for: there the limit is the
+ * connector's maximum (its cable and contactor) + the same margin. */
 #define FW_OVERCURRENT_FILTER_MS	1000
 /* BS 7671:2018+A1 722.411.4.1(iv): disconnect within 5 s when L-N is
  * above 253 V or below 207 V; reconnect only when back within range. */

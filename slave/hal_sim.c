@@ -13,7 +13,7 @@ static const char *const fault_names[SIM_FAULT_COUNT] = {
 	"no-close", "overdraw", "meter", "overtemp", "overvoltage",
 	"undervoltage", "pen", "pilot-bounce", "pilot-sensor",
 	"feedback-sensor", "rcm-sensor", "voltage-sensor", "pe-sensor",
-	"temp-sensor",
+	"temp-sensor", "runaway",
 };
 
 #define HAS(sc, f)	(((sc)->faults >> (f)) & 1u)
@@ -120,6 +120,8 @@ car_step(struct sim_conn *sc, uint64_t now_ms)
 		}
 		if (HAS(sc, SIM_OVERDRAW))
 			target = offer + SIM_OVERDRAW_DA;
+		if (HAS(sc, SIM_RUNAWAY))
+			target = car->max_da;
 	}
 	car->draw_da = target;
 }

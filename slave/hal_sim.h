@@ -36,6 +36,8 @@ enum sim_fault {
 	SIM_VOLTAGE_SENSOR,	/* L-N voltages cannot be read (unit-wide) */
 	SIM_PE_SENSOR,		/* the PE voltage cannot be read (unit-wide) */
 	SIM_TEMP_SENSOR,	/* the temperature cannot be read (unit-wide) */
+	SIM_RUNAWAY,		/* the car draws its own maximum, whatever the
+				 * pilot offers */
 	SIM_FAULT_COUNT
 };
 

@@ -850,6 +850,46 @@ test_overcurrent_after_response_window(void **state)
 	rig_free(r);
 }
 
+/*
+ * A car that ignores the pilot from the start and draws 63 A on a 32 A
+ * connector: the first 5 s after closing let a car settle below its
+ * offer, never above the connector's rating: stopped 1 s after closing,
+ * not 6 s. Its twin, a car that asks 63 A but follows the pilot, charges
+ * at the offer with no fault (and the overdraw test above: a car 4 A over
+ * its offer but under the rating has the whole 5 s).
+ */
+static void
+test_overcurrent_above_rating_while_settling(void **state)
+{
+	struct rig *r = rig_new(NULL);
+	const struct fw_conn *c = rig_conn(r, C1);
+	int64_t t_close, t_fault;
+
+	(void)state;
+	cmd_ok(r, "car 1 max 63");
+	cmd_ok(r, "plug 1");
+	rig_run(r, 15000);
+	assert_int_equal(c->faults, 0);
+	assert_true(c->close_cmd);
+	assert_int_equal(c->line_da[0], 320);
+	cmd_ok(r, "unplug 1");
+	rig_run(r, 11000);	/* the contactor's minimum open time */
+
+	cmd_ok(r, "fault 1 runaway");
+	t_close = r->now;
+	cmd_ok(r, "plug 1");
+	rig_run(r, 8000);
+	t_close = rig_find(r, C1, EV_CONTACTOR, 1, -1, t_close);
+	t_fault = rig_find(r, C1, EV_FAULT_SET, F_OVERCURRENT, -1, t_close);
+	assert_true(t_close > 0 && t_fault > 0);
+	assert_true(t_fault - t_close >= FW_OVERCURRENT_FILTER_MS);
+	assert_true(t_fault - t_close < FW_EV_RESPONSE_MS);
+	assert_false(c->close_cmd);
+	assert_int_equal(c->led, LED_FAULT_OVERCURRENT);
+	no_violation(r);
+	rig_free(r);
+}
+
 static void
 test_lowered_offer_gives_the_car_its_5s(void **state)
 {
@@ -1303,6 +1343,7 @@ main(void)
 		cmocka_unit_test(test_welded_contactor_latches),
 		cmocka_unit_test(test_contactor_fails_to_close_latches),
 		cmocka_unit_test(test_overcurrent_after_response_window),
+		cmocka_unit_test(test_overcurrent_above_rating_while_settling),
 		cmocka_unit_test(test_lowered_offer_gives_the_car_its_5s),
 		cmocka_unit_test(test_meter_timeout_stops_and_recovers),
 		cmocka_unit_test(test_single_connector_unit),
