@@ -596,14 +596,20 @@ authorisation(struct fw *fw, int ci, const struct fw_conn_in *in,
 	struct fw_conn *c = &fw->conn[ci];
 	bool	 present = cp_car_present(c->cp_state);
 
-	if (in->rfid_new && !c->sess.active && !c->locked)
+	if (in->rfid_new && !c->sess.active && !c->locked) {
 		memcpy(c->sess.tag, in->rfid, sizeof(c->sess.tag));
+		c->tag_ms = now_ms;
+	}
 
 	if (c->cp_state == CP_A && was != CP_A)
 		car_left(fw, ci, now_ms, out);
 	else if (c->cp_state == CP_A && c->authorised && !c->sess.active &&
 	    now_ms - c->auth_ms >= FW_AUTH_HOLD_MS)
 		c->authorised = false;	/* nobody came */
+	/* a card shown and nobody came: the next car is someone else's */
+	if (c->cp_state == CP_A && !c->sess.active && c->sess.tag[0] != '\0' &&
+	    now_ms - c->tag_ms >= FW_AUTH_HOLD_MS)
+		c->sess.tag[0] = '\0';
 
 	if (!present || c->sess.active || c->locked || c->latched)
 		return;

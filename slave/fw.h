@@ -79,7 +79,9 @@
  * waiting 15 s, 30 s, 60 s; the 4th trip latches. */
 #define FW_RCM_MAX_RETRIES		3
 #define FW_RCM_BACKOFF_BASE_MS		15000
-/* Design: an authorisation given before the car is plugged in holds 60 s. */
+/* Design: an authorisation given before the car is plugged in holds 60 s,
+ * and so does a card shown with no car (the next driver's car is not
+ * charged on it). */
 #define FW_AUTH_HOLD_MS			60000
 /* Register map: fallback timeout 2-600 s, default 10 s. */
 #define FW_FALLBACK_TIMEOUT_MIN_MS	2000
@@ -229,6 +231,7 @@ struct fw_conn {
 	/* authorisation and session */
 	bool		authorised;
 	uint64_t	auth_ms;
+	uint64_t	tag_ms;		/* a card shown before the car came */
 	bool		need_replug;	/* no automatic start before unplug */
 	bool		locked;
 	bool		stopping;	/* stop/lock: wind down, end session */

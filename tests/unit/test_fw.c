@@ -224,6 +224,46 @@ test_remote_authorisation_with_rfid(void **state)
 	rig_free(r);
 }
 
+/*
+ * A card shown with no car is forgotten after the same 60 s as an
+ * authorisation given before the car: the next driver's car is not
+ * started on it (the master authorises the tag the charger reports).
+ * Its twin: a card shown, then the car within the 60 s, keeps the tag.
+ */
+static void
+test_card_without_car_expires(void **state)
+{
+	static const char *const set[] = { "unit.authorisation=remote", NULL };
+	struct rig *r = rig_new(set);
+	const struct fw_conn *c = rig_conn(r, C1);
+
+	(void)state;
+	rig_run(r, 100);
+	cmd_ok(r, "rfid 1 04a1b2c3");
+	rig_run(r, FW_AUTH_HOLD_MS - 1000);
+	assert_string_equal(c->sess.tag, "04A1B2C3");
+	rig_run(r, 2000);
+	assert_string_equal(c->sess.tag, "");
+	cmd_ok(r, "plug 1");
+	rig_run(r, 3000);
+	assert_int_equal(c->state, CS_WAIT_AUTH);
+	assert_string_equal(c->sess.tag, "");
+	/* the twin */
+	cmd_ok(r, "unplug 1");
+	rig_run(r, 1000);
+	cmd_ok(r, "rfid 1 04a1b2c3");
+	rig_run(r, 30000);
+	cmd_ok(r, "plug 1");
+	rig_run(r, 3000);
+	assert_string_equal(c->sess.tag, "04A1B2C3");
+	cmd_ok(r, "authorise 1");
+	rig_run(r, 5000);
+	assert_true(c->sess.active);
+	assert_string_equal(c->sess.tag, "04A1B2C3");
+	no_violation(r);
+	rig_free(r);
+}
+
 static void
 test_authorisation_before_plug_expires(void **state)
 {
@@ -1319,6 +1359,7 @@ main(void)
 		cmocka_unit_test(test_setpoint_validation),
 		cmocka_unit_test(test_energy_and_session_accounting),
 		cmocka_unit_test(test_remote_authorisation_with_rfid),
+		cmocka_unit_test(test_card_without_car_expires),
 		cmocka_unit_test(test_authorisation_before_plug_expires),
 		cmocka_unit_test(test_c_to_b_opens_within_100ms),
 		cmocka_unit_test(test_unplug_under_load),
