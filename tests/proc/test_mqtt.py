@@ -12,10 +12,12 @@ import json
 import os
 import pwd
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -343,6 +345,51 @@ class MqttTest(ta.ApiTest):
 
 
 ts.own_tests_only(MqttTest, base=ta.ApiTest)
+
+
+class CheckConfigSecretsTest(unittest.TestCase):
+    """--check-config (docs/operations.md has installers run it, its
+    output pasted into tickets): every secret as "(set)" or "(not set)",
+    never its value; the other settings as they are."""
+
+    def check(self, text):
+        d = tempfile.mkdtemp(prefix="evg-i16-")
+        try:
+            path = os.path.join(d, "m.ini")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run([os.path.join(tl.BIN, "master/evgroup-master"),
+                                "--config", path, "--check-config"],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            shutil.rmtree(d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+        return r.stdout + r.stderr
+
+    def test_secrets_never_printed(self):
+        out = self.check("[site]\nname = Tickets Ltd\n"
+                         "[mqtt]\nhost = broker.example\nusername = evg-user\n"
+                         "password = Pw-0f-the-broker\n"
+                         "[alarms]\nwebhook_url = https://hooks.example/"
+                         "services/T0/B0/Hook-path-secret\n"
+                         "webhook_token = Bearer-t0ken-value\n")
+        for secret in ("Pw-0f-the-broker", "Bearer-t0ken-value",
+                       "Hook-path-secret"):
+            self.assertNotIn(secret, out)
+        self.assertIn("password = (set)\n", out)
+        self.assertIn("webhook_token = (set)\n", out)
+        # the twin: what is no secret is shown as it is
+        for shown in ("name = Tickets Ltd\n", "host = broker.example\n",
+                      "username = evg-user\n",
+                      "webhook_url = https://hooks.example/...\n"):
+            self.assertIn(shown, out)
+
+    def test_secrets_not_set(self):
+        out = self.check("[mqtt]\nusername = evg-user\n")
+        self.assertIn("password = (not set)\n", out)
+        self.assertIn("webhook_token = (not set)\n", out)
+        self.assertIn("username = evg-user\n", out)
 
 if __name__ == "__main__":
     tl.BIN = os.path.abspath(sys.argv.pop(1))
