@@ -13,16 +13,101 @@
 #include "master.h"
 #include "mqtt.h"
 
+/* A message published, counted until the broker has it (on_publish). */
+static int
+publish(struct mqtt *q, const char *topic, const char *payload, int qos,
+    bool retain)
+{
+	int	 rc = mosquitto_publish(q->mosq, NULL, topic,
+	    payload != NULL ? (int)strlen(payload) : 0, payload, qos, retain);
+
+	if (rc == MOSQ_ERR_SUCCESS) {
+		uv_mutex_lock(&q->mu);
+		if (++q->inflight > q->inflight_max)
+			q->inflight_max = q->inflight;
+		uv_mutex_unlock(&q->mu);
+	}
+	return rc;
+}
+
 static void
 put(struct mqtt *q, const char *topic, const char *payload, bool retain)
 {
-	int	 rc = mosquitto_publish(q->mosq, NULL, topic,
-	    payload != NULL ? (int)strlen(payload) : 0, payload,
-	    q->m->conf->mqtt.qos, retain);
+	int	 rc = publish(q, topic, payload, q->m->conf->mqtt.qos, retain);
 
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 		log_at(LOG_WARNING, "mqtt: %s: %s", topic,
 		    mosquitto_strerror(rc));
+}
+
+/* libmosquitto's thread: a message of ours the broker has (QoS 0: its
+ * packet written to the socket; 1 and 2: acknowledged). */
+static void
+on_publish(struct mosquitto *mosq, void *arg, int mid)
+{
+	struct mqtt *q = arg;
+
+	(void)mosq;
+	(void)mid;
+	uv_mutex_lock(&q->mu);
+	if (q->inflight > 0)	/* none before a reconnection's reset */
+		q->inflight--;
+	uv_mutex_unlock(&q->mu);
+}
+
+/*
+ * The answer to a command on <base>/reply, unless MQTT_REPLY_BACKLOG of
+ * our messages already wait for the broker (a flood: the refusal is then
+ * only counted); and the refusal's log line, when one is due
+ * (mqtt_refused). Any thread.
+ */
+static void
+answer(struct mqtt *q, const char *topic, bool ok, const char *why)
+{
+	char	 rt[MQTT_TOPIC_LEN], line[sizeof(q->refusals.last) + 160],
+		 what[sizeof(q->refusals.last)], *r;
+	bool	 full, due = false;
+
+	uv_mutex_lock(&q->mu);
+	full = q->inflight >= MQTT_REPLY_BACKLOG;
+	uv_mutex_unlock(&q->mu);
+	if (!full) {
+		snprintf(rt, sizeof(rt), "%s/reply", q->base);
+		if ((r = mqtt_reply_json(topic, ok, why)) != NULL)
+			put(q, rt, r, false);
+		free(r);
+	}
+	if (ok)
+		return;
+	snprintf(what, sizeof(what), "%s: %s", topic, why);
+	uv_mutex_lock(&q->mu);
+	due = mqtt_refused(&q->refusals, what, !full, clock_now_ms(),
+	    clock_wall_ms() / 1000, line, sizeof(line)) == 1;
+	uv_mutex_unlock(&q->mu);
+	if (due)
+		MLOG(q->m, LOG_WARNING, "mqtt: %s", line);
+}
+
+/* A summary of refusals owed: when due (a burst ended), or at a stop. */
+static void
+refusal_summary(struct mqtt *q, bool stop)
+{
+	char	 line[sizeof(q->refusals.last) + 160];
+	bool	 due;
+
+	uv_mutex_lock(&q->mu);
+	due = mqtt_refusals_due(&q->refusals, clock_now_ms(), stop, line,
+	    sizeof(line)) == 1;
+	uv_mutex_unlock(&q->mu);
+	if (due)
+		MLOG(q->m, LOG_WARNING, "mqtt: %s", line);
+}
+
+/* The loop, every second. */
+static void
+refusal_tick(uv_timer_t *t)
+{
+	refusal_summary(t->data, false);
 }
 
 /* Home Assistant's configurations, MQTT_DISC_BATCH of them from the
@@ -37,8 +122,7 @@ discovery(struct mqtt *q, int next)
 	for (i = next; i < next + MQTT_DISC_BATCH; i++) {
 		if (!mqtt_discovery(&q->nm, i, topic, sizeof(topic), &pl))
 			return -1;
-		rc = mosquitto_publish(q->mosq, NULL, topic, pl != NULL ?
-		    (int)strlen(pl) : 0, pl, q->m->conf->mqtt.qos, true);
+		rc = publish(q, topic, pl, q->m->conf->mqtt.qos, true);
 		free(pl);
 		if (rc != MOSQ_ERR_SUCCESS)
 			return i;	/* again from there */
@@ -82,6 +166,9 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	uv_mutex_lock(&q->mu);
 	q->resend = true;
 	q->disc_next = mc->mqtt.discovery ? 0 : -1;
+	/* what waited for the lost connection is gone with it (QoS 0) or
+	 * is sent again and counted down then (QoS 1, 2) */
+	q->inflight = 0;
 	uv_mutex_unlock(&q->mu);
 }
 
@@ -119,8 +206,8 @@ on_message(struct mosquitto *mosq, void *arg,
 	uv_mutex_lock(&q->mu);
 	if (q->qlen == MQTT_QUEUE) {
 		uv_mutex_unlock(&q->mu);
-		log_at(LOG_WARNING, "mqtt: %s: too many commands at once; "
-		    "dropped", msg->topic);
+		answer(q, msg->topic, false, "refused: too many commands at "
+		    "once; dropped");
 		return;
 	}
 	e = &q->q[(q->qhead + q->qlen++) % MQTT_QUEUE];
@@ -143,7 +230,7 @@ command(struct mqtt *q, const struct mqtt_msg *e)
 	struct mqtt_cmd cmd;
 	const struct site_writes *w;
 	char	 words[CFG_ERRLEN + 400], why[sizeof(words) + 64], field[64],
-		 line[96], rt[MQTT_TOPIC_LEN], *ans = NULL, *r;
+		 line[96], *ans = NULL;
 	const char *sec = "site", *key = "group_limit", *val;
 	uint64_t now = clock_now_ms();
 	bool	 ok = false;
@@ -176,12 +263,7 @@ command(struct mqtt *q, const struct mqtt_msg *e)
 			master_write_now(m, w, now);
 		free(ans);
 	}
-	if (!ok)
-		MLOG(m, LOG_WARNING, "mqtt: %s: %s", e->topic, why);
-	snprintf(rt, sizeof(rt), "%s/reply", q->base);
-	if ((r = mqtt_reply_json(e->topic, ok, why)) != NULL)
-		put(q, rt, r, false);
-	free(r);
+	answer(q, e->topic, ok, why);
 }
 
 static void
@@ -258,6 +340,7 @@ setup(struct mqtt *q)
 	mosquitto_connect_callback_set(q->mosq, on_connect);
 	mosquitto_disconnect_callback_set(q->mosq, on_disconnect);
 	mosquitto_message_callback_set(q->mosq, on_message);
+	mosquitto_publish_callback_set(q->mosq, on_publish);
 	mosquitto_reconnect_delay_set(q->mosq, MQTT_BACKOFF_MIN_S,
 	    MQTT_BACKOFF_MAX_S, true);
 	snprintf(will, sizeof(will), "%s/availability", q->base);
@@ -310,6 +393,9 @@ mqtt_start(struct mqtt *q, struct master *m, uv_loop_t *loop)
 	uv_cond_init(&q->stop_cv);
 	uv_async_init(loop, &q->async, async_cb);
 	q->async.data = q;
+	uv_timer_init(loop, &q->refusal_timer);
+	q->refusal_timer.data = q;
+	uv_timer_start(&q->refusal_timer, refusal_tick, 1000, 1000);
 	mosquitto_lib_init();
 	if (setup(q) != 0)
 		return -1;
@@ -334,9 +420,8 @@ maybe(struct mqtt *q, const char *topic, char **last, uint64_t *last_ms,
 		free(text);
 		return;
 	}
-	if (mosquitto_publish(q->mosq, NULL, topic, (int)strlen(text), text,
-	    q->m->conf->mqtt.qos, q->m->conf->mqtt.retain) !=
-	    MOSQ_ERR_SUCCESS) {
+	if (publish(q, topic, text, q->m->conf->mqtt.qos,
+	    q->m->conf->mqtt.retain) != MOSQ_ERR_SUCCESS) {
 		/* not connected: again with the next snapshot */
 		free(text);
 		return;
@@ -441,9 +526,16 @@ mqtt_stop(struct mqtt *q)
 	put(q, t, "offline", true);
 	mosquitto_disconnect(q->mosq);
 	mosquitto_loop_stop(q->mosq, false);
+	refusal_summary(q, true);
+	/* its thread gone: the figure is ours alone */
+	log_at(LOG_INFO, "mqtt: at most %d of our messages waited for the "
+	    "broker at once (replies stop at %d)", q->inflight_max,
+	    MQTT_REPLY_BACKLOG);
 	mosquitto_destroy(q->mosq);
 	mosquitto_lib_cleanup();
 	uv_close((uv_handle_t *)&q->async, NULL);
+	uv_timer_stop(&q->refusal_timer);
+	uv_close((uv_handle_t *)&q->refusal_timer, NULL);
 	uv_mutex_destroy(&q->mu);
 	uv_cond_destroy(&q->stop_cv);
 	for (size_t i = 0; i < q->nlast; i++)

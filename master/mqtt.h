@@ -21,6 +21,13 @@
  * have some 22 000, and all at once would take the cores from the loop
  * for a moment (with the broker's work on them) */
 #define MQTT_DISC_BATCH		1000
+/* Our messages waiting for the broker (libmosquitto's queue: with QoS 0
+ * every message published is a packet in a list without a bound until
+ * its socket takes it; with QoS 1 or 2 one until its acknowledgement)
+ * past which a refused command gets no reply: a flood of bad commands
+ * must not grow that list without bound. The state of 1000 connectors
+ * is at most 1000 a second, the replies to commands a few. */
+#define MQTT_REPLY_BACKLOG	2048
 
 struct master;
 struct mosquitto;
@@ -48,6 +55,11 @@ struct mqtt {
 	uv_mutex_t	 mu;
 	struct mqtt_msg	 q[MQTT_QUEUE];
 	int		 qhead, qlen;
+	struct mqtt_refusals refusals;	/* their log lines */
+	uv_timer_t	 refusal_timer;	/* the loop: a summary due */
+	int		 inflight;	/* published, not yet taken by the
+					 * broker (MQTT_REPLY_BACKLOG) */
+	int		 inflight_max;	/* the most seen */
 	bool		 resend;	/* connected anew: state again */
 	int		 disc_next;	/* the next configuration; -1: done */
 	/* the publisher's thread only */

@@ -11,6 +11,7 @@ every process stopped."""
 import json
 import os
 import pwd
+import re
 import select
 import shutil
 import signal
@@ -225,7 +226,9 @@ class MqttTest(ta.ApiTest):
                          (False, "error: pause: expected ON or OFF"))
         r = self.command(BASE + "/charger/nobody/1/pause/set", "ON")
         self.assertFalse(r["ok"], r)
-        m.wait_for(r"mqtt: .*/pause/set: error: pause: expected ON or OFF")
+        # logged: the first of the burst (the others in a summary line)
+        m.wait_for(r"warning: mqtt: .*/3/pause/set: error: .*connector 1 "
+                   r"or 2")
         self.assertFalse(self.conn(0)["paused"])
         # the positive twin: pause, then resume
         r = self.command(pause % 1, "ON")
@@ -342,6 +345,80 @@ class MqttTest(ta.ApiTest):
         m.stop(signal.SIGKILL)
         self.wait_retained(BASE + "/availability", lambda g: g.get(
             BASE + "/availability") == "offline")
+
+    def test_flood_of_bad_commands(self):
+        """Tens of thousands of bad commands a second: the log gets the
+        first and a summary (at the stop here: one a minute at most),
+        not a line each; the replies stay bounded; the loop keeps its
+        time; a good command after it is carried out."""
+        self.broker()
+        m = self.mqtt_site(web=True)
+        inst = self.installer()
+        a0 = self.api_status(inst)["allocations"]
+        pause = BASE + "/charger/bay_001/1/pause/set"
+        replies = open(os.path.join(self.tmp, "replies"), "w+")
+        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
+            "-t", BASE + "/reply")], stdout=replies)
+        try:
+            # the reply's subscription first: a marker of ours comes back
+            deadline = time.monotonic() + 20
+            while os.path.getsize(replies.name) == 0 and \
+                    time.monotonic() < deadline:
+                self.pub(BASE + "/reply", '{"topic": "marker"}')
+                time.sleep(0.3)
+            pos = len(m.text())
+            n = 40000
+            t0 = time.monotonic()
+            flood = subprocess.Popen(["mosquitto_pub", *self.cli(
+                "-t", pause, "-l", "-q", "0")], stdin=subprocess.PIPE)
+            flood.communicate(b"MAYBE\n" * n, timeout=120)
+            took = time.monotonic() - t0
+            # the loop meanwhile and after: the status answers at once
+            # and the allocations go on
+            worst = 0.0
+            allocs = []
+            while time.monotonic() < t0 + took + 3:
+                s0 = time.monotonic()
+                allocs.append(self.api_status(inst)["allocations"])
+                worst = max(worst, time.monotonic() - s0)
+                time.sleep(0.2)
+            self.assertGreater(allocs[-1], a0)
+            self.assertLess(worst, 2.0)
+            # the positive twin: a good command still works
+            r = self.command(pause, "ON")
+            self.assertTrue(r["ok"], r)
+            self.wait_file(lambda s: s["connectors"][0]["paused"])
+            flood_log = m.text()[pos:]
+        finally:
+            sub.kill()
+            sub.wait(timeout=5)
+            replies.close()
+        with open(os.path.join(self.tmp, "replies")) as f:
+            nreplies = sum(1 for _ in f)
+        refused = [x for x in flood_log.splitlines()
+                   if "warning: mqtt: " in x]
+        # the first refusal of the burst, nothing else while it lasted
+        self.assertLessEqual(len(refused), 2, refused[:10])
+        self.assertRegex(refused[0], r"pause/set: error: pause: expected "
+                         "ON or OFF")
+        # stopped: the summary owed (else within the minute)
+        m.stop()
+        tail = m.text()[pos:]
+        mm = re.search(r"mqtt: (\d+) commands refused since "
+                       r"\d\d:\d\d:\d\d, the last: \S+/pause/set: "
+                       r"(error: pause: expected ON or OFF|refused: too many "
+                       r"commands at once; dropped)", tail)
+        self.assertIsNotNone(mm, tail[-3000:])
+        backlog = re.search(r"mqtt: at most (\d+) of our messages waited",
+                            tail)
+        self.assertIsNotNone(backlog, tail[-2000:])
+        self.assertLessEqual(int(backlog.group(1)), 2048 + 64)
+        print("\nflood: %d commands in %.2f s; %s refused in the summary; "
+              "%d replies seen; at most %s messages waited for the broker; "
+              "status at worst %.0f ms; %d log lines: %s"
+              % (n, took, mm.group(1), nreplies, backlog.group(1),
+                 worst * 1000, len(tail.splitlines()),
+                 tail[mm.start():].splitlines()[0]), file=sys.stderr)
 
 
 ts.own_tests_only(MqttTest, base=ta.ApiTest)
