@@ -399,8 +399,11 @@ class MqttTest(ta.ApiTest):
                    if "warning: mqtt: " in x]
         # the first refusal of the burst, nothing else while it lasted
         self.assertLessEqual(len(refused), 2, refused[:10])
-        self.assertRegex(refused[0], r"pause/set: error: pause: expected "
-                         "ON or OFF")
+        # (libmosquitto's thread may drop one before the loop answers
+        # the first)
+        self.assertRegex(refused[0], r"pause/set: (error: pause: expected "
+                         r"ON or OFF|refused: too many commands at once; "
+                         r"dropped)$")
         # stopped: the summary owed (else within the minute)
         m.stop()
         tail = m.text()[pos:]
