@@ -13,14 +13,30 @@
 #include "master.h"
 #include "mqtt.h"
 
-/* A message published, counted until the broker has it (on_publish). */
+/*
+ * A message published, counted until the broker has it (on_publish);
+ * MOSQ_ERR_NO_CONN unless connected (on_connect to on_disconnect): while
+ * a connection is being made libmosquitto writes a message published
+ * from another thread on the socket at once, before the TLS handshake
+ * and before CONNECT (the broker then drops the connection: "wrong
+ * version number"); and while there is none it keeps every QoS 1 or 2
+ * message in a list without a bound (the state is sent whole again on
+ * connecting anyway).
+ */
 static int
 publish(struct mqtt *q, const char *topic, const char *payload, int qos,
     bool retain)
 {
-	int	 rc = mosquitto_publish(q->mosq, NULL, topic,
-	    payload != NULL ? (int)strlen(payload) : 0, payload, qos, retain);
+	bool	 up;
+	int	 rc;
 
+	uv_mutex_lock(&q->mu);
+	up = q->connected;
+	uv_mutex_unlock(&q->mu);
+	if (!up)
+		return MOSQ_ERR_NO_CONN;
+	rc = mosquitto_publish(q->mosq, NULL, topic, payload != NULL ?
+	    (int)strlen(payload) : 0, payload, qos, retain);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		uv_mutex_lock(&q->mu);
 		if (++q->inflight > q->inflight_max)
@@ -144,6 +160,9 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	}
 	log_at(LOG_INFO, "mqtt: connected to %s:%d", mc->mqtt.host,
 	    mc->mqtt.port);
+	uv_mutex_lock(&q->mu);
+	q->connected = true;
+	uv_mutex_unlock(&q->mu);
 	snprintf(t, sizeof(t), "%s/availability", q->base);
 	put(q, t, "online", true);
 	/* the commands are answered even when disabled: their sender
@@ -178,9 +197,25 @@ on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 	struct mqtt *q = arg;
 
 	(void)mosq;
+	uv_mutex_lock(&q->mu);
+	q->connected = false;
+	uv_mutex_unlock(&q->mu);
 	if (rc != 0)
-		log_at(LOG_WARNING, "mqtt: lost %s:%d; reconnecting",
-		    q->m->conf->mqtt.host, q->m->conf->mqtt.port);
+		log_at(LOG_WARNING, "mqtt: lost %s:%d (%s); reconnecting",
+		    q->m->conf->mqtt.host, q->m->conf->mqtt.port,
+		    mosquitto_strerror(rc));
+}
+
+/* libmosquitto's own errors: the only place that says why a TLS
+ * connection failed ("certificate verify failed"). Once an attempt,
+ * and the attempts are paced by the back-off. */
+static void
+on_log(struct mosquitto *mosq, void *arg, int level, const char *text)
+{
+	(void)mosq;
+	(void)arg;
+	if (level & MOSQ_LOG_ERR)
+		log_at(LOG_WARNING, "mqtt: %s", text);
 }
 
 static void
@@ -287,40 +322,77 @@ async_cb(uv_async_t *a)
 }
 
 /*
- * The first connection, off the loop: a host name's look-up may take
- * seconds. Tried again with the same back-off until it is made (or the
- * master stops); libmosquitto's thread reconnects from then on (it does
- * not after a first attempt that failed).
+ * An attempt at a connection, off the loop (a host name's look-up may
+ * take seconds): libmosquitto's thread (stopped first if it runs) makes
+ * it and keeps it, reconnecting a connection lost. 0, or -1 with the
+ * reason logged.
+ */
+static int
+attempt(struct mqtt *q, bool *running, uint64_t delay)
+{
+	const struct master_config *mc = q->m->conf;
+	int	 rc;
+
+	if (*running) {
+		mosquitto_disconnect(q->mosq);
+		mosquitto_loop_stop(q->mosq, false);
+		*running = false;
+	}
+	rc = mosquitto_connect_async(q->mosq, mc->mqtt.host, mc->mqtt.port,
+	    30);
+	if (rc == MOSQ_ERR_SUCCESS && (rc = mosquitto_loop_start(q->mosq)) ==
+	    MOSQ_ERR_SUCCESS) {
+		*running = true;
+		return 0;
+	}
+	log_at(LOG_WARNING, "mqtt: %s:%d: %s; trying again in %llu s",
+	    mc->mqtt.host, mc->mqtt.port, rc == MOSQ_ERR_ERRNO ?
+	    strerror(errno) : mosquitto_strerror(rc), (unsigned long long)delay);
+	return -1;
+}
+
+/*
+ * The keeper of the connection, until the master stops: an attempt, and
+ * another after the back-off (1, 2, 4 .. 60 s; MQTT_CONNECT_WAIT_S at
+ * least while libmosquitto's thread works on one) for as long as no
+ * connection is up. libmosquitto's thread alone would not do: it never
+ * tries again after a first attempt that failed in it (a broker down at
+ * the start, a TLS handshake refused), and it ends at a TLS or protocol
+ * error on a reconnection (a broker's certificate renewed by another CA).
  */
 static void
-starter(void *arg)
+keeper(void *arg)
 {
 	struct mqtt *q = arg;
 	const struct master_config *mc = q->m->conf;
-	uint64_t delay = MQTT_BACKOFF_MIN_S;
-	bool	 stop;
+	uint64_t delay = MQTT_BACKOFF_MIN_S, wait_s, down_s = 0;
+	bool	 running = false;
 	int	 rc;
 
-	while ((rc = mosquitto_connect_async(q->mosq, mc->mqtt.host,
-	    mc->mqtt.port, 30)) != MOSQ_ERR_SUCCESS) {
-		log_at(LOG_WARNING, "mqtt: %s:%d: %s; trying again in %llu s",
-		    mc->mqtt.host, mc->mqtt.port, rc == MOSQ_ERR_ERRNO ?
-		    strerror(errno) : mosquitto_strerror(rc),
-		    (unsigned long long)delay);
-		uv_mutex_lock(&q->mu);
-		if (!q->stopping)
-			(void)uv_cond_timedwait(&q->stop_cv, &q->mu,
-			    delay * 1000000000ull);
-		stop = q->stopping;
-		uv_mutex_unlock(&q->mu);
-		if (stop)
-			return;
-		if ((delay *= 2) > MQTT_BACKOFF_MAX_S)
-			delay = MQTT_BACKOFF_MAX_S;
+	rc = attempt(q, &running, delay);
+	uv_mutex_lock(&q->mu);
+	while (!q->stopping) {
+		wait_s = running && delay < MQTT_CONNECT_WAIT_S ?
+		    MQTT_CONNECT_WAIT_S : delay;
+		if (q->connected) {
+			delay = MQTT_BACKOFF_MIN_S;
+			down_s = 0;
+		} else if (++down_s >= wait_s) {
+			uv_mutex_unlock(&q->mu);
+			if (rc == 0)
+				log_at(LOG_WARNING, "mqtt: %s:%d: no connection "
+				    "for %llu s; trying again", mc->mqtt.host,
+				    mc->mqtt.port, (unsigned long long)down_s);
+			if ((delay *= 2) > MQTT_BACKOFF_MAX_S)
+				delay = MQTT_BACKOFF_MAX_S;
+			rc = attempt(q, &running, delay);
+			down_s = 0;
+			uv_mutex_lock(&q->mu);
+			continue;
+		}
+		(void)uv_cond_timedwait(&q->stop_cv, &q->mu, 1000000000ull);
 	}
-	rc = mosquitto_loop_start(q->mosq);
-	if (rc != MOSQ_ERR_SUCCESS)
-		log_at(LOG_ERROR, "mqtt: %s", mosquitto_strerror(rc));
+	uv_mutex_unlock(&q->mu);
 }
 
 static int
@@ -341,6 +413,7 @@ setup(struct mqtt *q)
 	mosquitto_disconnect_callback_set(q->mosq, on_disconnect);
 	mosquitto_message_callback_set(q->mosq, on_message);
 	mosquitto_publish_callback_set(q->mosq, on_publish);
+	mosquitto_log_callback_set(q->mosq, on_log);
 	mosquitto_reconnect_delay_set(q->mosq, MQTT_BACKOFF_MIN_S,
 	    MQTT_BACKOFF_MAX_S, true);
 	snprintf(will, sizeof(will), "%s/availability", q->base);
@@ -399,7 +472,7 @@ mqtt_start(struct mqtt *q, struct master *m, uv_loop_t *loop)
 	mosquitto_lib_init();
 	if (setup(q) != 0)
 		return -1;
-	if (uv_thread_create(&q->starter, starter, q) != 0)
+	if (uv_thread_create(&q->starter, keeper, q) != 0)
 		return -1;
 	q->started = true;
 	log_at(LOG_INFO, "mqtt: publishing under %s to %s:%d", q->base,

@@ -17,6 +17,8 @@
 #define MQTT_QUEUE		32	/* commands waiting for the loop */
 #define MQTT_BACKOFF_MIN_S	1	/* reconnect after 1, 2, 4 .. 60 s */
 #define MQTT_BACKOFF_MAX_S	60
+/* An attempt (TCP, TLS, CONNACK) may take so long before another */
+#define MQTT_CONNECT_WAIT_S	10
 /* Home Assistant's configurations, so many a snapshot: 1000 connectors
  * have some 22 000, and all at once would take the cores from the loop
  * for a moment (with the broker's work on them) */
@@ -47,8 +49,8 @@ struct mqtt {
 	int		*connectors;
 	char		(*slugbuf)[64];	/* each charger's, made once */
 	const char	**slugs;
-	uv_thread_t	 starter;	/* the first connect: DNS may block */
-	uv_cond_t	 stop_cv;	/* the starter's back-off, cut short */
+	uv_thread_t	 starter;	/* keeper(): connects, DNS may block */
+	uv_cond_t	 stop_cv;	/* its back-off, cut short */
 	bool		 started, stopping;
 	/* commands: libmosquitto's thread in, the loop out */
 	uv_async_t	 async;
@@ -60,6 +62,7 @@ struct mqtt {
 	int		 inflight;	/* published, not yet taken by the
 					 * broker (MQTT_REPLY_BACKLOG) */
 	int		 inflight_max;	/* the most seen */
+	bool		 connected;	/* on_connect .. on_disconnect */
 	bool		 resend;	/* connected anew: state again */
 	int		 disc_next;	/* the next configuration; -1: done */
 	/* the publisher's thread only */
