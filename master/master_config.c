@@ -1478,24 +1478,40 @@ master_config_shown(const char *section, const char *key, const char *value,
 
 struct print_state {
 	char	 section[24];
+	bool	 hide;
 };
 
 static void
 print_one(void *arg, const char *section, const char *key, const char *value)
 {
 	struct print_state *ps = arg;
+	char	 buf[300];
 
 	if (strcmp(ps->section, section) != 0) {
 		printf("%s[%s]\n", ps->section[0] ? "\n" : "", section);
 		snprintf(ps->section, sizeof(ps->section), "%s", section);
 	}
+	/* a check's output is pasted into tickets and screenshots: a
+	 * secret says only whether it is there, the webhook's address (a
+	 * token may be in its path) its host, as the API shows them */
+	if (ps->hide && master_config_secret(section, key))
+		value = value[0] != '\0' ? "(set)" : "(not set)";
+	else if (ps->hide)
+		value = master_config_shown(section, key, value, buf,
+		    sizeof(buf));
 	printf("%s = %s\n", key, value);
 }
 
+/*
+ * Every setting, as a configuration file. hide_secrets (--check-config):
+ * each secret (master_config_secret) as "(set)" or "(not set)", the
+ * others as master_config_shown shows them; else (--export-config, a
+ * backup that restores the site) every value as it is.
+ */
 void
-master_config_print(const struct master_config *mc)
+master_config_print(const struct master_config *mc, bool hide_secrets)
 {
-	struct print_state ps = { "" };
+	struct print_state ps = { "", hide_secrets };
 
 	master_config_each(mc, print_one, &ps);
 	printf("; %d charger(s)\n", mc->ncharger);

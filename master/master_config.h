@@ -182,7 +182,7 @@ typedef void (*master_config_fn)(void *arg, const char *section,
     const char *key, const char *value);
 void	master_config_each(const struct master_config *, master_config_fn,
 	    void *arg);
-void	master_config_print(const struct master_config *);
+void	master_config_print(const struct master_config *, bool hide_secrets);
 bool	master_config_secret(const char *section, const char *key);
 const char *master_config_shown(const char *section, const char *key,
 	    const char *value, char *buf, size_t len);

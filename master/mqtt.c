@@ -13,16 +13,117 @@
 #include "master.h"
 #include "mqtt.h"
 
+/*
+ * A message published, counted until the broker has it (on_publish);
+ * MOSQ_ERR_NO_CONN unless connected (on_connect to on_disconnect): while
+ * a connection is being made libmosquitto writes a message published
+ * from another thread on the socket at once, before the TLS handshake
+ * and before CONNECT (the broker then drops the connection: "wrong
+ * version number"); and while there is none it keeps every QoS 1 or 2
+ * message in a list without a bound (the state is sent whole again on
+ * connecting anyway).
+ */
+static int
+publish(struct mqtt *q, const char *topic, const char *payload, int qos,
+    bool retain)
+{
+	bool	 up;
+	int	 rc;
+
+	uv_mutex_lock(&q->mu);
+	up = q->connected;
+	uv_mutex_unlock(&q->mu);
+	if (!up)
+		return MOSQ_ERR_NO_CONN;
+	rc = mosquitto_publish(q->mosq, NULL, topic, payload != NULL ?
+	    (int)strlen(payload) : 0, payload, qos, retain);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		uv_mutex_lock(&q->mu);
+		if (++q->inflight > q->inflight_max)
+			q->inflight_max = q->inflight;
+		uv_mutex_unlock(&q->mu);
+	}
+	return rc;
+}
+
 static void
 put(struct mqtt *q, const char *topic, const char *payload, bool retain)
 {
-	int	 rc = mosquitto_publish(q->mosq, NULL, topic,
-	    payload != NULL ? (int)strlen(payload) : 0, payload,
-	    q->m->conf->mqtt.qos, retain);
+	int	 rc = publish(q, topic, payload, q->m->conf->mqtt.qos, retain);
 
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 		log_at(LOG_WARNING, "mqtt: %s: %s", topic,
 		    mosquitto_strerror(rc));
+}
+
+/* libmosquitto's thread: a message of ours the broker has (QoS 0: its
+ * packet written to the socket; 1 and 2: acknowledged). */
+static void
+on_publish(struct mosquitto *mosq, void *arg, int mid)
+{
+	struct mqtt *q = arg;
+
+	(void)mosq;
+	(void)mid;
+	uv_mutex_lock(&q->mu);
+	if (q->inflight > 0)	/* none before a reconnection's reset */
+		q->inflight--;
+	uv_mutex_unlock(&q->mu);
+}
+
+/*
+ * The answer to a command on <base>/reply, unless MQTT_REPLY_BACKLOG of
+ * our messages already wait for the broker (a flood: the refusal is then
+ * only counted); and the refusal's log line, when one is due
+ * (mqtt_refused). Any thread.
+ */
+static void
+answer(struct mqtt *q, const char *topic, bool ok, const char *why)
+{
+	char	 rt[MQTT_TOPIC_LEN], line[sizeof(q->refusals.last) + 160],
+		 what[sizeof(q->refusals.last)], *r;
+	bool	 full, due = false;
+
+	uv_mutex_lock(&q->mu);
+	full = q->inflight >= MQTT_REPLY_BACKLOG;
+	uv_mutex_unlock(&q->mu);
+	if (!full) {
+		snprintf(rt, sizeof(rt), "%s/reply", q->base);
+		if ((r = mqtt_reply_json(topic, ok, why)) != NULL)
+			put(q, rt, r, false);
+		free(r);
+	}
+	if (ok)
+		return;
+	snprintf(what, sizeof(what), "%s: %s", topic, why);
+	uv_mutex_lock(&q->mu);
+	due = mqtt_refused(&q->refusals, what, !full, clock_now_ms(),
+	    clock_wall_ms() / 1000, line, sizeof(line)) == 1;
+	uv_mutex_unlock(&q->mu);
+	if (due)
+		MLOG(q->m, LOG_WARNING, "mqtt: %s", line);
+}
+
+/* A summary of refusals owed: when due (a burst ended), or at a stop. */
+static void
+refusal_summary(struct mqtt *q, bool stop)
+{
+	char	 line[sizeof(q->refusals.last) + 160];
+	bool	 due;
+
+	uv_mutex_lock(&q->mu);
+	due = mqtt_refusals_due(&q->refusals, clock_now_ms(), stop, line,
+	    sizeof(line)) == 1;
+	uv_mutex_unlock(&q->mu);
+	if (due)
+		MLOG(q->m, LOG_WARNING, "mqtt: %s", line);
+}
+
+/* The loop, every second. */
+static void
+refusal_tick(uv_timer_t *t)
+{
+	refusal_summary(t->data, false);
 }
 
 /* Home Assistant's configurations, MQTT_DISC_BATCH of them from the
@@ -37,8 +138,7 @@ discovery(struct mqtt *q, int next)
 	for (i = next; i < next + MQTT_DISC_BATCH; i++) {
 		if (!mqtt_discovery(&q->nm, i, topic, sizeof(topic), &pl))
 			return -1;
-		rc = mosquitto_publish(q->mosq, NULL, topic, pl != NULL ?
-		    (int)strlen(pl) : 0, pl, q->m->conf->mqtt.qos, true);
+		rc = publish(q, topic, pl, q->m->conf->mqtt.qos, true);
 		free(pl);
 		if (rc != MOSQ_ERR_SUCCESS)
 			return i;	/* again from there */
@@ -60,6 +160,9 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	}
 	log_at(LOG_INFO, "mqtt: connected to %s:%d", mc->mqtt.host,
 	    mc->mqtt.port);
+	uv_mutex_lock(&q->mu);
+	q->connected = true;
+	uv_mutex_unlock(&q->mu);
 	snprintf(t, sizeof(t), "%s/availability", q->base);
 	put(q, t, "online", true);
 	/* the commands are answered even when disabled: their sender
@@ -82,6 +185,9 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	uv_mutex_lock(&q->mu);
 	q->resend = true;
 	q->disc_next = mc->mqtt.discovery ? 0 : -1;
+	/* what waited for the lost connection is gone with it (QoS 0) or
+	 * is sent again and counted down then (QoS 1, 2) */
+	q->inflight = 0;
 	uv_mutex_unlock(&q->mu);
 }
 
@@ -91,9 +197,25 @@ on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 	struct mqtt *q = arg;
 
 	(void)mosq;
+	uv_mutex_lock(&q->mu);
+	q->connected = false;
+	uv_mutex_unlock(&q->mu);
 	if (rc != 0)
-		log_at(LOG_WARNING, "mqtt: lost %s:%d; reconnecting",
-		    q->m->conf->mqtt.host, q->m->conf->mqtt.port);
+		log_at(LOG_WARNING, "mqtt: lost %s:%d (%s); reconnecting",
+		    q->m->conf->mqtt.host, q->m->conf->mqtt.port,
+		    mosquitto_strerror(rc));
+}
+
+/* libmosquitto's own errors: the only place that says why a TLS
+ * connection failed ("certificate verify failed"). Once an attempt,
+ * and the attempts are paced by the back-off. */
+static void
+on_log(struct mosquitto *mosq, void *arg, int level, const char *text)
+{
+	(void)mosq;
+	(void)arg;
+	if (level & MOSQ_LOG_ERR)
+		log_at(LOG_WARNING, "mqtt: %s", text);
 }
 
 static void
@@ -119,8 +241,8 @@ on_message(struct mosquitto *mosq, void *arg,
 	uv_mutex_lock(&q->mu);
 	if (q->qlen == MQTT_QUEUE) {
 		uv_mutex_unlock(&q->mu);
-		log_at(LOG_WARNING, "mqtt: %s: too many commands at once; "
-		    "dropped", msg->topic);
+		answer(q, msg->topic, false, "refused: too many commands at "
+		    "once; dropped");
 		return;
 	}
 	e = &q->q[(q->qhead + q->qlen++) % MQTT_QUEUE];
@@ -143,7 +265,7 @@ command(struct mqtt *q, const struct mqtt_msg *e)
 	struct mqtt_cmd cmd;
 	const struct site_writes *w;
 	char	 words[CFG_ERRLEN + 400], why[sizeof(words) + 64], field[64],
-		 line[96], rt[MQTT_TOPIC_LEN], *ans = NULL, *r;
+		 line[96], *ans = NULL;
 	const char *sec = "site", *key = "group_limit", *val;
 	uint64_t now = clock_now_ms();
 	bool	 ok = false;
@@ -176,12 +298,7 @@ command(struct mqtt *q, const struct mqtt_msg *e)
 			master_write_now(m, w, now);
 		free(ans);
 	}
-	if (!ok)
-		MLOG(m, LOG_WARNING, "mqtt: %s: %s", e->topic, why);
-	snprintf(rt, sizeof(rt), "%s/reply", q->base);
-	if ((r = mqtt_reply_json(e->topic, ok, why)) != NULL)
-		put(q, rt, r, false);
-	free(r);
+	answer(q, e->topic, ok, why);
 }
 
 static void
@@ -205,40 +322,77 @@ async_cb(uv_async_t *a)
 }
 
 /*
- * The first connection, off the loop: a host name's look-up may take
- * seconds. Tried again with the same back-off until it is made (or the
- * master stops); libmosquitto's thread reconnects from then on (it does
- * not after a first attempt that failed).
+ * An attempt at a connection, off the loop (a host name's look-up may
+ * take seconds): libmosquitto's thread (stopped first if it runs) makes
+ * it and keeps it, reconnecting a connection lost. 0, or -1 with the
+ * reason logged.
+ */
+static int
+attempt(struct mqtt *q, bool *running, uint64_t delay)
+{
+	const struct master_config *mc = q->m->conf;
+	int	 rc;
+
+	if (*running) {
+		mosquitto_disconnect(q->mosq);
+		mosquitto_loop_stop(q->mosq, false);
+		*running = false;
+	}
+	rc = mosquitto_connect_async(q->mosq, mc->mqtt.host, mc->mqtt.port,
+	    30);
+	if (rc == MOSQ_ERR_SUCCESS && (rc = mosquitto_loop_start(q->mosq)) ==
+	    MOSQ_ERR_SUCCESS) {
+		*running = true;
+		return 0;
+	}
+	log_at(LOG_WARNING, "mqtt: %s:%d: %s; trying again in %llu s",
+	    mc->mqtt.host, mc->mqtt.port, rc == MOSQ_ERR_ERRNO ?
+	    strerror(errno) : mosquitto_strerror(rc), (unsigned long long)delay);
+	return -1;
+}
+
+/*
+ * The keeper of the connection, until the master stops: an attempt, and
+ * another after the back-off (1, 2, 4 .. 60 s; MQTT_CONNECT_WAIT_S at
+ * least while libmosquitto's thread works on one) for as long as no
+ * connection is up. libmosquitto's thread alone would not do: it never
+ * tries again after a first attempt that failed in it (a broker down at
+ * the start, a TLS handshake refused), and it ends at a TLS or protocol
+ * error on a reconnection (a broker's certificate renewed by another CA).
  */
 static void
-starter(void *arg)
+keeper(void *arg)
 {
 	struct mqtt *q = arg;
 	const struct master_config *mc = q->m->conf;
-	uint64_t delay = MQTT_BACKOFF_MIN_S;
-	bool	 stop;
+	uint64_t delay = MQTT_BACKOFF_MIN_S, wait_s, down_s = 0;
+	bool	 running = false;
 	int	 rc;
 
-	while ((rc = mosquitto_connect_async(q->mosq, mc->mqtt.host,
-	    mc->mqtt.port, 30)) != MOSQ_ERR_SUCCESS) {
-		log_at(LOG_WARNING, "mqtt: %s:%d: %s; trying again in %llu s",
-		    mc->mqtt.host, mc->mqtt.port, rc == MOSQ_ERR_ERRNO ?
-		    strerror(errno) : mosquitto_strerror(rc),
-		    (unsigned long long)delay);
-		uv_mutex_lock(&q->mu);
-		if (!q->stopping)
-			(void)uv_cond_timedwait(&q->stop_cv, &q->mu,
-			    delay * 1000000000ull);
-		stop = q->stopping;
-		uv_mutex_unlock(&q->mu);
-		if (stop)
-			return;
-		if ((delay *= 2) > MQTT_BACKOFF_MAX_S)
-			delay = MQTT_BACKOFF_MAX_S;
+	rc = attempt(q, &running, delay);
+	uv_mutex_lock(&q->mu);
+	while (!q->stopping) {
+		wait_s = running && delay < MQTT_CONNECT_WAIT_S ?
+		    MQTT_CONNECT_WAIT_S : delay;
+		if (q->connected) {
+			delay = MQTT_BACKOFF_MIN_S;
+			down_s = 0;
+		} else if (++down_s >= wait_s) {
+			uv_mutex_unlock(&q->mu);
+			if (rc == 0)
+				log_at(LOG_WARNING, "mqtt: %s:%d: no connection "
+				    "for %llu s; trying again", mc->mqtt.host,
+				    mc->mqtt.port, (unsigned long long)down_s);
+			if ((delay *= 2) > MQTT_BACKOFF_MAX_S)
+				delay = MQTT_BACKOFF_MAX_S;
+			rc = attempt(q, &running, delay);
+			down_s = 0;
+			uv_mutex_lock(&q->mu);
+			continue;
+		}
+		(void)uv_cond_timedwait(&q->stop_cv, &q->mu, 1000000000ull);
 	}
-	rc = mosquitto_loop_start(q->mosq);
-	if (rc != MOSQ_ERR_SUCCESS)
-		log_at(LOG_ERROR, "mqtt: %s", mosquitto_strerror(rc));
+	uv_mutex_unlock(&q->mu);
 }
 
 static int
@@ -258,6 +412,8 @@ setup(struct mqtt *q)
 	mosquitto_connect_callback_set(q->mosq, on_connect);
 	mosquitto_disconnect_callback_set(q->mosq, on_disconnect);
 	mosquitto_message_callback_set(q->mosq, on_message);
+	mosquitto_publish_callback_set(q->mosq, on_publish);
+	mosquitto_log_callback_set(q->mosq, on_log);
 	mosquitto_reconnect_delay_set(q->mosq, MQTT_BACKOFF_MIN_S,
 	    MQTT_BACKOFF_MAX_S, true);
 	snprintf(will, sizeof(will), "%s/availability", q->base);
@@ -310,10 +466,13 @@ mqtt_start(struct mqtt *q, struct master *m, uv_loop_t *loop)
 	uv_cond_init(&q->stop_cv);
 	uv_async_init(loop, &q->async, async_cb);
 	q->async.data = q;
+	uv_timer_init(loop, &q->refusal_timer);
+	q->refusal_timer.data = q;
+	uv_timer_start(&q->refusal_timer, refusal_tick, 1000, 1000);
 	mosquitto_lib_init();
 	if (setup(q) != 0)
 		return -1;
-	if (uv_thread_create(&q->starter, starter, q) != 0)
+	if (uv_thread_create(&q->starter, keeper, q) != 0)
 		return -1;
 	q->started = true;
 	log_at(LOG_INFO, "mqtt: publishing under %s to %s:%d", q->base,
@@ -334,9 +493,8 @@ maybe(struct mqtt *q, const char *topic, char **last, uint64_t *last_ms,
 		free(text);
 		return;
 	}
-	if (mosquitto_publish(q->mosq, NULL, topic, (int)strlen(text), text,
-	    q->m->conf->mqtt.qos, q->m->conf->mqtt.retain) !=
-	    MOSQ_ERR_SUCCESS) {
+	if (publish(q, topic, text, q->m->conf->mqtt.qos,
+	    q->m->conf->mqtt.retain) != MOSQ_ERR_SUCCESS) {
 		/* not connected: again with the next snapshot */
 		free(text);
 		return;
@@ -441,9 +599,16 @@ mqtt_stop(struct mqtt *q)
 	put(q, t, "offline", true);
 	mosquitto_disconnect(q->mosq);
 	mosquitto_loop_stop(q->mosq, false);
+	refusal_summary(q, true);
+	/* its thread gone: the figure is ours alone */
+	log_at(LOG_INFO, "mqtt: at most %d of our messages waited for the "
+	    "broker at once (replies stop at %d)", q->inflight_max,
+	    MQTT_REPLY_BACKLOG);
 	mosquitto_destroy(q->mosq);
 	mosquitto_lib_cleanup();
 	uv_close((uv_handle_t *)&q->async, NULL);
+	uv_timer_stop(&q->refusal_timer);
+	uv_close((uv_handle_t *)&q->refusal_timer, NULL);
 	uv_mutex_destroy(&q->mu);
 	uv_cond_destroy(&q->stop_cv);
 	for (size_t i = 0; i < q->nlast; i++)

@@ -17,10 +17,19 @@
 #define MQTT_QUEUE		32	/* commands waiting for the loop */
 #define MQTT_BACKOFF_MIN_S	1	/* reconnect after 1, 2, 4 .. 60 s */
 #define MQTT_BACKOFF_MAX_S	60
+/* An attempt (TCP, TLS, CONNACK) may take so long before another */
+#define MQTT_CONNECT_WAIT_S	10
 /* Home Assistant's configurations, so many a snapshot: 1000 connectors
  * have some 22 000, and all at once would take the cores from the loop
  * for a moment (with the broker's work on them) */
 #define MQTT_DISC_BATCH		1000
+/* Our messages waiting for the broker (libmosquitto's queue: with QoS 0
+ * every message published is a packet in a list without a bound until
+ * its socket takes it; with QoS 1 or 2 one until its acknowledgement)
+ * past which a refused command gets no reply: a flood of bad commands
+ * must not grow that list without bound. The state of 1000 connectors
+ * is at most 1000 a second, the replies to commands a few. */
+#define MQTT_REPLY_BACKLOG	2048
 
 struct master;
 struct mosquitto;
@@ -40,14 +49,20 @@ struct mqtt {
 	int		*connectors;
 	char		(*slugbuf)[64];	/* each charger's, made once */
 	const char	**slugs;
-	uv_thread_t	 starter;	/* the first connect: DNS may block */
-	uv_cond_t	 stop_cv;	/* the starter's back-off, cut short */
+	uv_thread_t	 starter;	/* keeper(): connects, DNS may block */
+	uv_cond_t	 stop_cv;	/* its back-off, cut short */
 	bool		 started, stopping;
 	/* commands: libmosquitto's thread in, the loop out */
 	uv_async_t	 async;
 	uv_mutex_t	 mu;
 	struct mqtt_msg	 q[MQTT_QUEUE];
 	int		 qhead, qlen;
+	struct mqtt_refusals refusals;	/* their log lines */
+	uv_timer_t	 refusal_timer;	/* the loop: a summary due */
+	int		 inflight;	/* published, not yet taken by the
+					 * broker (MQTT_REPLY_BACKLOG) */
+	int		 inflight_max;	/* the most seen */
+	bool		 connected;	/* on_connect .. on_disconnect */
 	bool		 resend;	/* connected anew: state again */
 	int		 disc_next;	/* the next configuration; -1: done */
 	/* the publisher's thread only */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -603,4 +604,49 @@ mqtt_command_line(const struct mqtt_cmd *cmd, char *out, size_t len)
 	else
 		snprintf(out, len, "%s #%d %d", words[cmd->verb],
 		    cmd->charger_id, cmd->connector);
+}
+
+int
+mqtt_refusals_due(struct mqtt_refusals *r, uint64_t now, bool force,
+    char *line, size_t len)
+{
+	time_t	 t = (time_t)r->since_wall_s;
+	struct tm tm;
+
+	if (r->unlogged == 0 || (!force &&
+	    now - r->logged_ms < MQTT_REFUSED_LOG_MS))
+		return 0;
+	if (localtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	snprintf(line, len, "%llu command%s refused since %02d:%02d:%02d, "
+	    "the last: %s", (unsigned long long)r->unlogged,
+	    r->unlogged == 1 ? "" : "s", tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    r->last);
+	if (r->unanswered > 0)
+		snprintf(line + strlen(line), len - strlen(line), " (%llu not "
+		    "answered: too many replies waiting for the broker)",
+		    (unsigned long long)r->unanswered);
+	r->logged_ms = now;
+	r->unlogged = r->unanswered = 0;
+	return 1;
+}
+
+int
+mqtt_refused(struct mqtt_refusals *r, const char *why, bool answered,
+    uint64_t now, int64_t wall_s, char *line, size_t len)
+{
+	/* the first of a burst: no line for a minute, none owed */
+	if (!r->logged || (r->unlogged == 0 &&
+	    now - r->logged_ms >= MQTT_REFUSED_LOG_MS)) {
+		snprintf(line, len, "%s%s", why, answered ? "" :
+		    " (not answered: too many replies waiting for the broker)");
+		r->logged = true;
+		r->logged_ms = now;
+		return 1;
+	}
+	if (r->unlogged++ == 0)
+		r->since_wall_s = wall_s;
+	r->unanswered += !answered;
+	snprintf(r->last, sizeof(r->last), "%s", why);
+	return mqtt_refusals_due(r, now, false, line, len);
 }

@@ -84,4 +84,32 @@ void	mqtt_command_line(const struct mqtt_cmd *, char *out, size_t len);
 /* The reply: {"topic":..,"ok":..,"message":..} (caller frees). */
 char	*mqtt_reply_json(const char *topic, bool ok, const char *message);
 
+/*
+ * Refused commands in the log: the first of a burst in full, then one
+ * summary line a minute at most while they keep coming ("N commands
+ * refused since HH:MM:SS, the last: why"). A flood of bad commands (tens
+ * of thousands a second) would otherwise flood the log, and journald's
+ * rate limit would then hide the real warnings with them. The replies
+ * still answer each one (mqtt.c). now_ms is monotonic; wall_s (the time
+ * of day in the summary, local time) is the wall clock's.
+ */
+#define MQTT_REFUSED_LOG_MS	60000
+struct mqtt_refusals {
+	bool		 logged;	/* a line since the start */
+	uint64_t	 logged_ms;	/* the last line's */
+	uint64_t	 unlogged;	/* refused since then, in no line yet */
+	uint64_t	 unanswered;	/* of those, not answered */
+	int64_t		 since_wall_s;	/* the first of those */
+	char		 last[320];	/* the last one's topic and why */
+};
+/* One refusal (answered: its reply went out). 1 with a line to log,
+ * 0 when it is counted for the next summary. */
+int	mqtt_refused(struct mqtt_refusals *, const char *why, bool answered,
+	    uint64_t now_ms, int64_t wall_s, char *line, size_t len);
+/* The summary, when one is due (1 with it; 0: none). Called now and
+ * then, as a burst may end with refusals not yet in a line; at a stop
+ * (now) whatever is owed, however soon after the last line. */
+int	mqtt_refusals_due(struct mqtt_refusals *, uint64_t now_ms, bool now,
+	    char *line, size_t len);
+
 #endif

@@ -257,10 +257,21 @@ accept_ready(uv_poll_t *p, int status, int events)
 	case MBG_ACCEPT:
 		break;
 	case MBG_EVICT:
-		log_warnx("%s: %s: closing %s's connection, idle %llu ms, to "
-		    "make room for the master", s->name, peer,
-		    s->clients[slot]->peer,
-		    (unsigned long long)(now - s->guard[slot].last_ms));
+		/* what mbguard_admit decided, said as it is: the quietest
+		 * connection (however recent its last request) gives way to
+		 * one from an address in the server's list (s->privileged) */
+		if (s->guard[slot].addr == sa.sin_addr.s_addr)
+			log_warnx("%s: %s: a third connection from %s: closing "
+			    "its own quiet longest (no request for %llu ms)",
+			    s->name, peer, s->privileged,
+			    (unsigned long long)(now - s->guard[slot].last_ms));
+		else
+			log_warnx("%s: %s: every connection taken: closing "
+			    "%s's, quiet longest (no request for %llu ms), to "
+			    "make room for %s", s->name, peer,
+			    s->clients[slot]->peer,
+			    (unsigned long long)(now - s->guard[slot].last_ms),
+			    s->privileged);
 		client_drop(s->clients[slot]);
 		break;
 	case MBG_REFUSE_ADDR:
@@ -309,6 +320,7 @@ mbserver_listen(struct mbserver *s, uv_loop_t *loop, const char *ip, int port,
 	s->handle = fn;
 	s->arg = arg;
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->privileged = "its master";
 	s->ctx = modbus_new_tcp(ip, port);
 	s->map = modbus_mapping_new(0, 0, SLAVE_REGS_SPAN, SLAVE_REGS_SPAN);
 	if (s->ctx == NULL || s->map == NULL) {

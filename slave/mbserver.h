@@ -64,6 +64,9 @@ struct mbserver {
 	uint64_t		 refused_logged_ms;
 	uint64_t		 refused_unlogged;
 	char			 name[32];	/* for logs */
+	/* who the addresses of masters[] are, for logs ("its master", a
+	 * BMS's "a writer (bms.writers)") */
+	const char		*privileged;
 };
 
 int	mbserver_listen(struct mbserver *, uv_loop_t *, const char *ip,

@@ -16,6 +16,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
+import test_security_net as tsn  # noqa: E402
 import test_webui as twebui  # noqa: E402
 
 
@@ -185,6 +186,74 @@ class BmsTest(ta.ApiTest):
         self.assertIsNone(s["external_limit"])
         self.assertFalse(any(x["paused"] for x in s["connectors"]))
         self.assertEqual(self.read(3, 0, 2), [1, 2])
+
+    def test_reads_served_from_a_view(self):
+        """A BMS reading in a loop: its reads come from a view of the
+        status taken at most every 100 ms (it copied the whole status for
+        each, about 0.7 ms at 1000 connectors); the twin: what changes
+        (an operator's pause) is in the reads within that time."""
+        m = self.bms_site("")
+        c = self.installer()
+        self.wait_status(c, lambda s: all(x["online"]
+                                          for x in s["chargers"]))
+        with tsn.connect(self.bms_port, "127.0.0.1", timeout=10) as s:
+            t0 = time.monotonic()
+            for i in range(500):
+                self.assertEqual(len(tsn.read_inputs(s, 0, 29)), 29)
+            took = time.monotonic() - t0
+            self.assertEqual(tsn.read_inputs(s, 27, 1), (0,))
+            st, j, _ = c.call("POST", "/api/chargers/1/connectors/1/pause")
+            self.assertEqual(st, 200, j)
+            t1 = time.monotonic()
+            while tsn.read_inputs(s, 27, 1) != (1,):
+                self.assertLess(time.monotonic() - t1, 5)
+            seen = time.monotonic() - t1
+        m.stop()
+        r = re.search(r"bms: (\d+) requests served, from (\d+) views",
+                      m.text())
+        self.assertIsNotNone(r, m.text()[-2000:])
+        requests, views = int(r.group(1)), int(r.group(2))
+        self.assertGreaterEqual(requests, 502)
+        # one a 100 ms at most while read in a loop (and the few before
+        # and after it)
+        self.assertLessEqual(views, 10 * (took + seen) + 10, (took, seen))
+        print("500 reads in %.2f s from %d views in all; a pause seen by "
+              "the BMS %.0f ms after the API's answer"
+              % (took, views, seen * 1000))
+
+    def test_a_writer_takes_the_quietest_connection(self):
+        """Every connection taken: another reader is refused (the twin),
+        a writer's connection takes the quietest one, and the log says
+        so as it is (it said "to make room for the master")."""
+        m = self.bms_site("127.0.0.9")
+        socks = []
+        try:
+            for i in range(8):      # 2 an address, 8 in all
+                s = tsn.connect(self.bms_port, "127.0.0.%d" % (2 + i // 2),
+                                timeout=10)
+                socks.append(s)
+                tsn.read_inputs(s, 0, 1)
+            # the quietest: 127.0.0.2's first, read from before the others
+            for s in socks[1:]:
+                tsn.read_inputs(s, 0, 1)
+            refused = tsn.connect(self.bms_port, "127.0.0.6", timeout=10)
+            self.assertTrue(tsn.closed_within(refused, 10))
+            refused.close()
+            m.wait_for(r"bms: 127\.0\.0\.6: connection refused: every "
+                       r"connection is taken")
+            w = tsn.connect(self.bms_port, "127.0.0.9", timeout=10)
+            socks.append(w)
+            tsn.read_inputs(w, 0, 1)
+            m.wait_for(r"bms: 127\.0\.0\.9: every connection taken: "
+                       r"closing 127\.0\.0\.2's, quiet longest \(no request "
+                       r"for \d+ ms\), to make room for a writer "
+                       r"\(bms\.writers\)")
+            self.assertNotIn("room for the master", m.text())
+            self.assertTrue(tsn.closed_within(socks[0], 10))
+            tsn.read_inputs(socks[1], 0, 1)     # the others still served
+        finally:
+            for s in socks:
+                s.close()
 
 
 ta.own_tests_only(BmsTest)

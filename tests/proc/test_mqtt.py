@@ -11,11 +11,14 @@ every process stopped."""
 import json
 import os
 import pwd
+import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -30,10 +33,36 @@ BASE = "evgroup/e2e"
 
 
 class MqttTest(ta.ApiTest):
-    def broker(self, port=None, start=True):
+    cafile = None       # the broker's CA: TLS (self.certs())
+
+    def certs(self):
+        """A CA and the broker's certificate for 127.0.0.1 signed by it,
+        and another CA (not the broker's), made with openssl: their
+        paths (ca, server cert, server key, the other CA)."""
+        def ssl(*args):
+            subprocess.run(["openssl", *args], check=True, timeout=60,
+                           capture_output=True, cwd=self.tmp)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+              "-nodes"]
+        ssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=evgroup test CA")
+        ssl("req", "-x509", *ec, "-keyout", "other.key", "-out",
+            "other.pem", "-days", "2", "-subj", "/CN=evgroup test CA")
+        ssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(self.tmp, "san.cnf"), "w") as f:
+            f.write("subjectAltName = IP:127.0.0.1, DNS:localhost\n")
+        ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+            "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
+            "-extfile", "san.cnf")
+        return [os.path.join(self.tmp, x) for x in
+                ("ca.pem", "server.pem", "server.key", "other.pem")]
+
+    def broker(self, port=None, start=True, tls=None):
         """mosquitto on a free loopback port (or the one it had), with a
         password file; anonymous clients refused (start: False, only its
-        port chosen and its files written)."""
+        port chosen and its files written; tls: (ca, cert, key), TLS
+        only)."""
         if port is None:
             self.bport = tl.free_port()
             pw = os.path.join(self.tmp, "passwd")
@@ -50,6 +79,11 @@ class MqttTest(ta.ApiTest):
                 f.write("listener %d 127.0.0.1\nallow_anonymous false\n"
                         "password_file %s\npersistence false\n"
                         "log_dest stderr\n" % (self.bport, pw))
+                if tls:
+                    f.write("cafile %s\ncertfile %s\nkeyfile %s\n" % tls)
+                    if os.geteuid() == 0:
+                        os.chown(tls[2], pwd.getpwnam("mosquitto").pw_uid,
+                                 -1)
         if not start:
             return None
         b = self.start("mosquitto", ["/usr/sbin/mosquitto", "-c",
@@ -66,11 +100,13 @@ class MqttTest(ta.ApiTest):
                 time.sleep(0.05)
         self.fail("mosquitto did not listen:\n" + b.text())
 
-    def mqtt_site(self, commands=True, connected=True, **kw):
+    def mqtt_site(self, commands=True, connected=True, ca=None, **kw):
         extra = ("\n[mqtt]\nenabled = yes\nhost = 127.0.0.1\nport = %d\n"
                  "username = %s\npassword = %s\ncommands = %s\n"
                  % (self.bport, USER, PASSWORD,
                     "yes" if commands else "no"))
+        if ca:
+            extra += "tls = yes\nca_file = %s\n" % ca
         m = self.start_site(extra=extra, **kw)
         if connected:
             m.wait_for(r"mqtt: connected", timeout=30)
@@ -80,7 +116,8 @@ class MqttTest(ta.ApiTest):
 
     def cli(self, *args):
         return ["-h", "127.0.0.1", "-p", str(self.bport), "-u", USER,
-                "-P", PASSWORD, *args]
+                "-P", PASSWORD, *(["--cafile", self.cafile]
+                                  if self.cafile else []), *args]
 
     def retained(self, topic, timeout=5):
         """Every retained message under topic: {topic: payload}."""
@@ -223,7 +260,9 @@ class MqttTest(ta.ApiTest):
                          (False, "error: pause: expected ON or OFF"))
         r = self.command(BASE + "/charger/nobody/1/pause/set", "ON")
         self.assertFalse(r["ok"], r)
-        m.wait_for(r"mqtt: .*/pause/set: error: pause: expected ON or OFF")
+        # logged: the first of the burst (the others in a summary line)
+        m.wait_for(r"warning: mqtt: .*/3/pause/set: error: .*connector 1 "
+                   r"or 2")
         self.assertFalse(self.conn(0)["paused"])
         # the positive twin: pause, then resume
         r = self.command(pause % 1, "ON")
@@ -331,7 +370,12 @@ class MqttTest(ta.ApiTest):
         b.stop()
         pos = m.wait_for(r"mqtt: lost", timeout=30)
         self.broker(port=self.bport)
+        t0 = time.monotonic()
         m.wait_for(r"mqtt: connected", timeout=60, after=pos)
+        # within its back-off: libmosquitto's next attempt (1, 4, 9 s
+        # after the loss), or ours 10 s after it (MQTT_CONNECT_WAIT_S);
+        # a loaded machine's slowness on top
+        self.assertLess(time.monotonic() - t0, 20)
         g = self.wait_retained(BASE + "/#", lambda g: all(
             t in g for t in (BASE + "/availability", BASE + "/site/state",
                              BASE + "/charger/bay_002/1/state")), timeout=60)
@@ -341,8 +385,167 @@ class MqttTest(ta.ApiTest):
         self.wait_retained(BASE + "/availability", lambda g: g.get(
             BASE + "/availability") == "offline")
 
+    def test_tls(self):
+        """The broker on TLS only, its certificate from a CA made here:
+        the master with mqtt.tls and that CA connects and publishes."""
+        ca, cert, key, _ = self.certs()
+        self.cafile = ca
+        self.broker(tls=(ca, cert, key))
+        self.mqtt_site(ca=ca)
+        g = self.wait_retained(BASE + "/#", lambda g: all(
+            t in g for t in (BASE + "/availability", BASE + "/site/state")))
+        self.assertEqual(g[BASE + "/availability"], "online")
+
+    def test_tls_with_another_ca(self):
+        """Its twin: the master given a CA that did not sign the broker's
+        certificate does not connect, and its log says why."""
+        ca, cert, key, other = self.certs()
+        self.cafile = ca
+        self.broker(tls=(ca, cert, key))
+        m = self.mqtt_site(ca=other, connected=False)
+        pos = m.wait_for(r"mqtt: .*certificate verify failed", timeout=30)
+        # and tried again with the back-off, whether the handshake failed
+        # in the attempt or in libmosquitto's thread after it (which then
+        # gives up by itself)
+        pos = m.wait_for(r"mqtt: 127\.0\.0\.1:%d: (A TLS error occurred\.; "
+                         r"trying again in \d+ s|no connection for \d+ s; "
+                         r"trying again)" % self.bport, timeout=30, after=pos)
+        m.wait_for(r"mqtt: .*certificate verify failed", timeout=30,
+                   after=pos)
+        self.assertNotIn("mqtt: connected", m.text())
+        self.assertEqual(self.retained(BASE + "/#", timeout=2), {})
+
+    def test_flood_of_bad_commands(self):
+        """Tens of thousands of bad commands a second: the log gets the
+        first and a summary (at the stop here: one a minute at most),
+        not a line each; the replies stay bounded; the loop keeps its
+        time; a good command after it is carried out."""
+        self.broker()
+        m = self.mqtt_site(web=True)
+        inst = self.installer()
+        a0 = self.api_status(inst)["allocations"]
+        pause = BASE + "/charger/bay_001/1/pause/set"
+        replies = open(os.path.join(self.tmp, "replies"), "w+")
+        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
+            "-t", BASE + "/reply")], stdout=replies)
+        try:
+            # the reply's subscription first: a marker of ours comes back
+            deadline = time.monotonic() + 20
+            while os.path.getsize(replies.name) == 0 and \
+                    time.monotonic() < deadline:
+                self.pub(BASE + "/reply", '{"topic": "marker"}')
+                time.sleep(0.3)
+            pos = len(m.text())
+            n = 40000
+            t0 = time.monotonic()
+            flood = subprocess.Popen(["mosquitto_pub", *self.cli(
+                "-t", pause, "-l", "-q", "0")], stdin=subprocess.PIPE)
+            flood.communicate(b"MAYBE\n" * n, timeout=120)
+            took = time.monotonic() - t0
+            # the loop meanwhile and after: the status answers at once
+            # and the allocations go on
+            worst = 0.0
+            allocs = []
+            while time.monotonic() < t0 + took + 3:
+                s0 = time.monotonic()
+                allocs.append(self.api_status(inst)["allocations"])
+                worst = max(worst, time.monotonic() - s0)
+                time.sleep(0.2)
+            self.assertGreater(allocs[-1], a0)
+            self.assertLess(worst, 2.0)
+            # the positive twin: a good command still works (once the
+            # broker has passed the flood on: until then it may find
+            # the queue full, and is told so)
+            deadline = time.monotonic() + 30
+            r = self.command(pause, "ON")
+            while not r["ok"] and "dropped" in r["message"] and \
+                    time.monotonic() < deadline:
+                time.sleep(0.5)
+                r = self.command(pause, "ON")
+            self.assertTrue(r["ok"], r)
+            self.wait_file(lambda s: s["connectors"][0]["paused"])
+            flood_log = m.text()[pos:]
+        finally:
+            sub.kill()
+            sub.wait(timeout=5)
+            replies.close()
+        with open(os.path.join(self.tmp, "replies")) as f:
+            nreplies = sum(1 for _ in f)
+        refused = [x for x in flood_log.splitlines()
+                   if "warning: mqtt: " in x]
+        # the first refusal of the burst, nothing else while it lasted
+        self.assertLessEqual(len(refused), 2, refused[:10])
+        # (libmosquitto's thread may drop one before the loop answers
+        # the first)
+        self.assertRegex(refused[0], r"pause/set: (error: pause: expected "
+                         r"ON or OFF|refused: too many commands at once; "
+                         r"dropped)$")
+        # stopped: the summary owed (else within the minute)
+        m.stop()
+        tail = m.text()[pos:]
+        mm = re.search(r"mqtt: (\d+) commands refused since "
+                       r"\d\d:\d\d:\d\d, the last: \S+/pause/set: "
+                       r"(error: pause: expected ON or OFF|refused: too many "
+                       r"commands at once; dropped)", tail)
+        self.assertIsNotNone(mm, tail[-3000:])
+        backlog = re.search(r"mqtt: at most (\d+) of our messages waited",
+                            tail)
+        self.assertIsNotNone(backlog, tail[-2000:])
+        self.assertLessEqual(int(backlog.group(1)), 2048 + 64)
+        print("\nflood: %d commands in %.2f s; %s refused in the summary; "
+              "%d replies seen; at most %s messages waited for the broker; "
+              "status at worst %.0f ms; %d log lines: %s"
+              % (n, took, mm.group(1), nreplies, backlog.group(1),
+                 worst * 1000, len(tail.splitlines()),
+                 tail[mm.start():].splitlines()[0]), file=sys.stderr)
+
 
 ts.own_tests_only(MqttTest, base=ta.ApiTest)
+
+
+class CheckConfigSecretsTest(unittest.TestCase):
+    """--check-config (docs/operations.md has installers run it, its
+    output pasted into tickets): every secret as "(set)" or "(not set)",
+    never its value; the other settings as they are."""
+
+    def check(self, text):
+        d = tempfile.mkdtemp(prefix="evg-i16-")
+        try:
+            path = os.path.join(d, "m.ini")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run([os.path.join(tl.BIN, "master/evgroup-master"),
+                                "--config", path, "--check-config"],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            shutil.rmtree(d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+        return r.stdout + r.stderr
+
+    def test_secrets_never_printed(self):
+        out = self.check("[site]\nname = Tickets Ltd\n"
+                         "[mqtt]\nhost = broker.example\nusername = evg-user\n"
+                         "password = Pw-0f-the-broker\n"
+                         "[alarms]\nwebhook_url = https://hooks.example/"
+                         "services/T0/B0/Hook-path-secret\n"
+                         "webhook_token = Bearer-t0ken-value\n")
+        for secret in ("Pw-0f-the-broker", "Bearer-t0ken-value",
+                       "Hook-path-secret"):
+            self.assertNotIn(secret, out)
+        self.assertIn("password = (set)\n", out)
+        self.assertIn("webhook_token = (set)\n", out)
+        # the twin: what is no secret is shown as it is
+        for shown in ("name = Tickets Ltd\n", "host = broker.example\n",
+                      "username = evg-user\n",
+                      "webhook_url = https://hooks.example/...\n"):
+            self.assertIn(shown, out)
+
+    def test_secrets_not_set(self):
+        out = self.check("[mqtt]\nusername = evg-user\n")
+        self.assertIn("password = (not set)\n", out)
+        self.assertIn("webhook_token = (not set)\n", out)
+        self.assertIn("username = evg-user\n", out)
 
 if __name__ == "__main__":
     tl.BIN = os.path.abspath(sys.argv.pop(1))

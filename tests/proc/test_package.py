@@ -408,6 +408,39 @@ class NotifyTest(tl.Base):
         self.assertEqual(tl.sanitizer_reports(text), [])
 
 
+class UnitSecurityTest(unittest.TestCase):
+    """The exposure levels docs/operations.md gives are measured, not
+    copied: systemd-analyze security on the units as packaged (no
+    package needed: the files are installed as they are)."""
+
+    def test_figures_in_the_docs_are_measured(self):
+        with open(os.path.join(tl.SRC, "docs/operations.md")) as f:
+            doc = " ".join(f.read().split())
+        said = re.search(r"rates it \*\*([0-9.]+) (\w+)\*\* \(measured with "
+                         r"`systemd-analyze security --offline=yes "
+                         r"/lib/systemd/system/evgroup-master\.service`, "
+                         r"systemd (\d+), on [0-9-]+; `evgroup-backup\.service`: "
+                         r"\*\*([0-9.]+) (\w+)\*\*\)", doc)
+        self.assertIsNotNone(said, "docs/operations.md: the figure's "
+                             "sentence changed")
+        r = run("systemd-analyze", "--version")
+        version = r.stdout.split()[1] if r.returncode == 0 else "none"
+        if version != said.group(3):
+            self.skipTest("systemd %s here, the figures are for %s"
+                          % (version, said.group(3)))
+        for unit, level, word in (
+                ("evgroup-master.service", said.group(1), said.group(2)),
+                ("evgroup-backup.service", said.group(4), said.group(5))):
+            r = run("systemd-analyze", "security", "--offline=yes",
+                    "--no-pager", os.path.join(tl.SRC, "config/systemd",
+                                               unit))
+            m = re.search(r"Overall exposure level for %s: ([0-9.]+) (\w+)"
+                          % re.escape(unit), r.stdout)
+            self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr)
+            self.assertEqual(m.groups(), (level, word), unit)
+            self.assertIn(m.group(2), ("OK", "SAFE", "PERFECT"))
+
+
 if __name__ == "__main__":
     tl.BIN = os.path.abspath(sys.argv.pop(1))
     tl.SRC = os.path.abspath(sys.argv.pop(1))

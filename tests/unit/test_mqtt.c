@@ -291,6 +291,68 @@ test_reply(void **state)
 	free(s);
 }
 
+/* A flood of refusals: the first logged, then a summary a minute at
+ * most (also when the flood ends), then a new burst's first in full. */
+static void
+test_refusals(void **state)
+{
+	struct mqtt_refusals r = { 0 };
+	char	 line[512];
+	uint64_t t0 = 1000000;
+	int64_t	 wall = 3600 * 5 + 60 * 31 + 7;	/* 05:31:07 UTC */
+	int	 lines = 0;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_int_equal(mqtt_refused(&r, "t/a: error: first", true, t0, wall,
+	    line, sizeof(line)), 1);
+	assert_string_equal(line, "t/a: error: first");
+	/* 100 000 in the next 59.9 s: no line */
+	for (int i = 0; i < 100000; i++)
+		lines += mqtt_refused(&r, i == 99999 ? "t/b: error: last" :
+		    "t/b: error: x", i % 2 == 0, t0 + 1 + (uint64_t)i * 599 / 1000,
+		    wall + 1, line, sizeof(line));
+	assert_int_equal(lines, 0);
+	assert_int_equal(mqtt_refusals_due(&r, t0 + 59999, false, line,
+	    sizeof(line)), 0);
+	/* a minute after the first line: the summary, once */
+	assert_int_equal(mqtt_refusals_due(&r, t0 + 60000, false, line,
+	    sizeof(line)), 1);
+	assert_string_equal(line, "100000 commands refused since 05:31:08, "
+	    "the last: t/b: error: last (50000 not answered: too many "
+	    "replies waiting for the broker)");
+	assert_int_equal(mqtt_refusals_due(&r, t0 + 60001, false, line,
+	    sizeof(line)), 0);
+	/* the flood goes on: the next refusals wait for the next minute */
+	assert_int_equal(mqtt_refused(&r, "t/c: error: y", true, t0 + 61000,
+	    wall + 61, line, sizeof(line)), 0);
+	assert_int_equal(mqtt_refused(&r, "t/c: error: z", true, t0 + 120000,
+	    wall + 120, line, sizeof(line)), 1);
+	assert_string_equal(line, "2 commands refused since 05:32:08, the "
+	    "last: t/c: error: z");
+	/* quiet for a minute: the next one is a new burst's first, in full */
+	assert_int_equal(mqtt_refused(&r, "t/d: error: again", false,
+	    t0 + 180000, wall + 180, line, sizeof(line)), 1);
+	assert_string_equal(line, "t/d: error: again (not answered: too many "
+	    "replies waiting for the broker)");
+	/* its twin: one refusal a minute apart is each logged in full */
+	assert_int_equal(mqtt_refused(&r, "t/e: error: 1", true, t0 + 240000,
+	    wall + 240, line, sizeof(line)), 1);
+	assert_string_equal(line, "t/e: error: 1");
+	assert_int_equal(mqtt_refusals_due(&r, t0 + 400000, false, line,
+	    sizeof(line)), 0);
+	/* at a stop, what is owed at once; nothing when nothing is */
+	assert_int_equal(mqtt_refused(&r, "t/f: error: 2", true, t0 + 240001,
+	    wall + 240, line, sizeof(line)), 0);
+	assert_int_equal(mqtt_refusals_due(&r, t0 + 240002, true, line,
+	    sizeof(line)), 1);
+	assert_string_equal(line, "1 command refused since 05:35:07, the "
+	    "last: t/f: error: 2");
+	assert_int_equal(mqtt_refusals_due(&r, t0 + 240003, true, line,
+	    sizeof(line)), 0);
+}
+
 int
 main(void)
 {
@@ -302,6 +364,7 @@ main(void)
 		cmocka_unit_test_prestate(test_stale, &(int){ 1 }),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
