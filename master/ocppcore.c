@@ -283,6 +283,8 @@ ocppcore_load_msg(struct ocpp_cp *cp, uint64_t seq, int64_t local_tx,
 		free(t);
 		return -1;
 	}
+	if (seq > cp->stored_seq)
+		cp->stored_seq = seq;	/* read from the disk */
 	return 0;
 }
 
@@ -732,7 +734,8 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 		}
 		mq_pop(cp);
 	}
-	while (cp->ntxq > 0 && now >= cp->txq[0].not_before_ms) {
+	while (cp->ntxq > 0 && now >= cp->txq[0].not_before_ms &&
+	    (!cp->ops.store_acks || cp->txq[0].seq <= cp->stored_seq)) {
 		struct ocpp_msg *m = &cp->txq[0];
 		int32_t	 txid = txid_of(cp, m);
 
@@ -750,6 +753,14 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 	if (cp->keys.heartbeat_s > 0 && now >= cp->last_call_ms +
 	    (uint64_t)cp->keys.heartbeat_s * 1000)
 		(void)send_call(cp, OCPP_A_HEARTBEAT, "{}", 0, now);
+}
+
+void
+ocppcore_stored(struct ocpp_cp *cp, uint64_t seq, uint64_t now)
+{
+	if (seq > cp->stored_seq)
+		cp->stored_seq = seq;
+	send_next(cp, now);
 }
 
 void

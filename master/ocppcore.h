@@ -136,6 +136,9 @@ struct ocpp_ops {
 	/* Carry out an action: 0 done, -1 refused (why filled). */
 	int		(*act)(void *arg, const struct ocpp_act *, char *why,
 			    size_t whylen);
+	/* true: a transaction message is sent only once the store said
+	 * it is on disk (ocppcore_stored()); false: once handed to store */
+	bool		 store_acks;
 	/* Smart charging (ocppprof): NULL answers NotSupported. */
 	json_t		*(*profile)(void *arg, const char *action,
 			    const json_t *req, int64_t wall_ms);
@@ -197,6 +200,7 @@ struct ocpp_cp {
 	struct ocpp_msg	*txq;
 	size_t		 ntxq, captxq;
 	uint64_t	 next_seq;
+	uint64_t	 stored_seq;	/* on disk up to this one (store_acks) */
 	/* transactions: one open a connector, plus those closed whose
 	 * messages still wait (their transactionId is needed) */
 	struct ocpp_tx	 tx[16];
@@ -240,6 +244,9 @@ int	ocppcore_load_key(struct ocpp_cp *, const char *key,
 int	ocppcore_load_list(struct ocpp_cp *, int version, const char *json);
 int	ocppcore_load_cache(struct ocpp_cp *, const char *tag,
 	    const char *status);
+
+/* The store wrote the transaction messages up to seq (store_acks). */
+void	ocppcore_stored(struct ocpp_cp *, uint64_t seq, uint64_t now_ms);
 
 /* The link. */
 void	ocppcore_up(struct ocpp_cp *, uint64_t now_ms);

@@ -154,7 +154,7 @@ setup(void **state)
 	NOW = 1000;
 	WALL = WALL0;
 	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
-	    r_act, NULL }, 7);
+	    r_act, false, NULL }, 7);
 	return 0;
 }
 
@@ -574,7 +574,7 @@ test_queue_survives_restart(void **state)
 	nstx = R.ntx;
 	ocppcore_free(&CP);
 	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
-	    r_act, NULL }, 8);
+	    r_act, false, NULL }, 8);
 	for (int i = 0; i < nstx; i++)
 		assert_int_equal(ocppcore_load_tx(&CP, &stx[i]), 0);
 	for (uint64_t seq = 1; seq < 100; seq++)
@@ -622,6 +622,25 @@ test_queue_survives_restart(void **state)
 	assert_int_equal(CP.ntxq, 0);
 	for (int i = 0; i < 64; i++)
 		assert_false(R.msg[i].used);
+}
+
+/* With the store's acknowledgements: a transaction message waits until
+ * it is on disk; its twin (store_acks false) is every test above. */
+static void
+test_sent_once_on_disk(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	CP.ops.store_acks = true;
+	booted();
+	in.c[0].state = CS_CHARGING;
+	feed(&in);
+	answer("{}");				/* Charging */
+	assert_false(CP.busy);
+	assert_int_equal(CP.ntxq, 1);
+	ocppcore_stored(&CP, CP.txq[0].seq, NOW);
+	assert_string_equal(what(-1), "StartTransaction");
 }
 
 /* A transaction open in the store whose session ended while the master
@@ -1055,6 +1074,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_queue_survives_restart,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sent_once_on_disk, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_power_loss, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
