@@ -670,7 +670,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ?
 	    "" : s->mc.why);
 	sn->mode = modes[s->cy.site.mode];
-	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
+	sn->authorisation = master_config_auth_name(m->conf->site.authorisation);
 	sn->meter_online = s->cy.site.meter_online;
 	sn->restart_needed = m->restart_pending;
 	sn->npending = m->npending;
