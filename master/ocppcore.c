@@ -478,6 +478,7 @@ ocpp_tx_stop(struct ocpp_cp *cp, struct ocpp_tx *t, uint32_t meter,
 	    t->meter_start : meter), "timestamp", ts, "reason", reason));
 	cp->stop_reason[t->connector] = NULL;
 	cp->next_sample_ms[t->connector] = 0;
+	ocpp_act(cp, OCPP_ACT_TX_ENDED, t->connector, NULL, reason);
 }
 
 /* Why a session ended, as StopTransaction says (OCPP 1.6 section 7.41). */
@@ -616,7 +617,7 @@ ocpp_act(struct ocpp_cp *cp, enum ocpp_act_kind kind, int connector,
 	char	 why[128] = "";
 
 	return cp->ops.act(cp->ops.arg, &(struct ocpp_act){ kind, connector,
-	    tag, text }, why, sizeof(why));
+	    tag, text, 0 }, why, sizeof(why));
 }
 
 /* MeterValueSampleInterval during a transaction (transaction messages,
@@ -837,6 +838,10 @@ start_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 	if (json_is_integer(id)) {
 		t->txid = (int32_t)json_integer_value(id);
 		tx_save(cp, t);
+		if (t->open)
+			(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){
+			    .kind = OCPP_ACT_TX_STARTED, .connector =
+			    t->connector, .txid = t->txid }, NULL, 0);
 	}
 	if (st != NULL) {
 		ocpp_cache_put(cp, t->tag, st, info);
@@ -862,8 +867,12 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 		if (ok)
 			boot_answer(cp, p, now, wall);
 		else {
-			cp->boot = OCPP_BOOT_REJECTED;
-			cp->next_boot_ms = now + 60000;
+			/* no answer (or an error): asked again after the call
+			 * timeout, at least 10 s, as a Pending would be */
+			cp->boot = OCPP_BOOT_PENDING;
+			cp->next_boot_ms = now + 1000 * (uint64_t)(
+			    cp->conf.call_timeout_s > 10 ?
+			    cp->conf.call_timeout_s : 10);
 		}
 		return;
 	}

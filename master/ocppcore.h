@@ -85,6 +85,8 @@ enum ocpp_act_kind {
 	OCPP_ACT_RECONNECT,	/* Reset: drop the link, connect again */
 	OCPP_ACT_BOOTED,	/* the CSMS accepted the boot */
 	OCPP_ACT_REJECTED,	/* the CSMS rejected the boot (text: why) */
+	OCPP_ACT_TX_STARTED,	/* connector: the CSMS numbered it (txid) */
+	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
 };
 
 struct ocpp_act {
@@ -92,6 +94,7 @@ struct ocpp_act {
 	int		 connector;
 	const char	*tag;		/* AUTHORISE / REFUSE */
 	const char	*text;		/* why, for the log */
+	int32_t		 txid;		/* TX_STARTED */
 };
 
 /* What the store keeps. */
@@ -139,9 +142,11 @@ struct ocpp_ops {
 	/* true: a transaction message is sent only once the store said
 	 * it is on disk (ocppcore_stored()); false: once handed to store */
 	bool		 store_acks;
-	/* Smart charging (ocppprof): NULL answers NotSupported. */
+	/* Smart charging (ocppprof): the answer's payload; txid: the
+	 * transaction running on the request's connector (0 none); NULL
+	 * answers NotSupported (Set), Unknown (Clear), Rejected (Get). */
 	json_t		*(*profile)(void *arg, const char *action,
-			    const json_t *req, int64_t wall_ms);
+			    const json_t *req, int32_t txid, int64_t wall_ms);
 };
 
 /* A message waiting to be sent. */

@@ -845,8 +845,11 @@ op_trigger(struct ocpp_cp *cp, json_t *req, int64_t wall)
 static json_t *
 op_profile(struct ocpp_cp *cp, const char *action, json_t *req, int64_t wall)
 {
+	json_t	*jk = json_object_get(req, "connectorId");
+	int	 k = jk ? (int)json_integer_value(jk) : 0;
+	struct ocpp_tx *t = k > 0 ? ocpp_tx_open(cp, k) : NULL;
 	json_t	*r = cp->ops.profile ? cp->ops.profile(cp->ops.arg, action, req,
-	    wall) : NULL;
+	    t ? t->txid : 0, wall) : NULL;
 
 	if (r != NULL)
 		return r;

@@ -494,6 +494,8 @@ test_session(void **state)
 	    "\"Accepted\"}}");
 	assert_false(R.msg[0].used);		/* answered: forgotten */
 	assert_int_equal(R.tx[0].txid, 42);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_STARTED);
+	assert_int_equal(R.act[R.nact - 1].txid, 42);
 	/* a sample a minute later */
 	in.c[0].total_wh = 1250;
 	feed(&in);
@@ -851,7 +853,8 @@ test_availability_reset_unlock(void **state)
 	from_csms("[2,\"r\",\"Reset\",{\"type\":\"Hard\"}]");
 	assert_string_equal(field(-1, "status"), "Accepted");
 	assert_false(CP.up);		/* nothing more on this connection */
-	assert_int_equal(R.act[R.nact - 2].kind, OCPP_ACT_STOP);
+	assert_int_equal(R.act[R.nact - 3].kind, OCPP_ACT_STOP);
+	assert_int_equal(R.act[R.nact - 2].kind, OCPP_ACT_TX_ENDED);
 	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_RECONNECT);
 	assert_int_equal(CP.ntxq, 1);
 	assert_non_null(strstr(CP.txq[0].payload, "\"HardReset\""));
@@ -1039,6 +1042,46 @@ test_trigger_and_data_transfer(void **state)
 	assert_string_equal(field(-1, "status"), "NotSupported");
 }
 
+static json_t *
+r_profile(void *arg, const char *action, const json_t *req, int32_t txid,
+    int64_t wall)
+{
+	(void)arg;
+	(void)req;
+	(void)wall;
+	return json_pack("{s s s i}", "status", strcmp(action,
+	    "SetChargingProfile") == 0 ? "Accepted" : "Rejected", "txid",
+	    txid);
+}
+
+/* Smart charging goes to ocppprof with the connector's transaction. */
+static void
+test_profiles_handed_over(void **state)
+{
+	struct ocpp_cp_in in = site(CS_CHARGING, CS_AVAILABLE);
+
+	(void)state;
+	CP.ops.profile = r_profile;
+	booted();
+	feed(&in);
+	while (CP.busy)
+		answer("{\"transactionId\":12,\"idTagInfo\":{\"status\":"
+		    "\"Accepted\"}}");
+	from_csms("[2,\"p\",\"SetChargingProfile\",{\"connectorId\":1,"
+	    "\"csChargingProfiles\":{}}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_string_equal(field(-1, "txid"), "12");
+	from_csms("[2,\"p\",\"SetChargingProfile\",{\"connectorId\":2,"
+	    "\"csChargingProfiles\":{}}]");
+	assert_string_equal(field(-1, "txid"), "0");
+	/* its schema is checked first: nothing handed over */
+	expect_error("[2,\"p\",\"GetCompositeSchedule\",{\"connectorId\":1,"
+	    "\"duration\":\"60\"}]", "TypeConstraintViolation");
+	from_csms("[2,\"p\",\"GetCompositeSchedule\",{\"connectorId\":1,"
+	    "\"duration\":60}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+}
+
 /* Clock-aligned samples at the wall clock's multiples. */
 static void
 test_clock_aligned(void **state)
@@ -1094,6 +1137,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trigger_and_data_transfer,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profiles_handed_over,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_aligned, setup,
 		    teardown),
