@@ -31,6 +31,7 @@
 //        "delay_ms": N                  answer every CALL N ms late
 //   GET /log       the log so far (a JSON array)
 //   GET /clients   the identities connected (a JSON array)
+//   GET /pings     websocket pings received, per identity ({"CP-01": 3})
 //   GET /config    the behaviour in force
 'use strict';
 
@@ -70,6 +71,7 @@ const conf = {
 const log = [];
 const logFile = opt.log ? fs.openSync(opt.log, 'a') : null;
 const clients = new Map();     // identity -> RPCServerClient
+const pings = new Map();       // identity -> websocket pings received
 let nextTx = 1;
 
 function record(entry) {
@@ -169,6 +171,8 @@ server.on('client', (client) => {
     if (old)
         old.close({ force: true });
     record({ dir: 'in', identity: id, type: 'open', protocol: client.protocol });
+    // the charge point's websocket pings (WebSocketPingInterval), counted
+    client._ws?.on('ping', () => pings.set(id, (pings.get(id) ?? 0) + 1));
     client.on('message', ({ message, outbound }) =>
         logMessage(id, pending, message, outbound));
     client.on('strictValidationFailure', (ev) =>
@@ -212,6 +216,7 @@ async function control(req, res) {
     try {
         if (req.method === 'GET' && req.url === '/log') return send(200, log);
         if (req.method === 'GET' && req.url === '/clients') return send(200, [...clients.keys()].sort());
+        if (req.method === 'GET' && req.url === '/pings') return send(200, Object.fromEntries(pings));
         if (req.method === 'GET' && req.url === '/config') return send(200, { ...conf, passwords: undefined });
         if (req.method === 'POST' && req.url === '/config') {
             const j = await body(req);

@@ -113,6 +113,10 @@ class Csms:
     def clients(self):
         return self.request("GET", "/clients")[1]
 
+    def pings(self):
+        """Websocket pings received, per identity."""
+        return self.request("GET", "/pings")[1]
+
     def wait_clients(self, identities, timeout=30):
         """Waits until exactly identities (any order) are connected."""
         want = sorted(identities)
