@@ -425,11 +425,23 @@ ocpp_meter_json(const struct ocpp_cp *cp, int connector, const char *list,
 	    "meterValue", meter_value(cp, c, list, context, wall_ms));
 }
 
+/* A session goes on while the charger has it: authorised (the car may
+ * pause between authorised and charging), charging, waiting for current,
+ * suspended by the car. It is a transaction from the moment energy may
+ * flow: charging, waiting or suspended, or authorised with the car
+ * plugged (a RemoteStart before the car came starts nothing yet). */
 static bool
 in_tx_state(uint16_t state)
 {
-	return state == CS_CHARGING || state == CS_NO_CURRENT ||
-	    state == CS_SUSPENDED_EV;
+	return state == CS_AUTH_WAIT_CAR || state == CS_CHARGING ||
+	    state == CS_NO_CURRENT || state == CS_SUSPENDED_EV;
+}
+
+static bool
+tx_begins(const struct ocpp_conn_in *c)
+{
+	return in_tx_state(c->state) && (c->state != CS_AUTH_WAIT_CAR ||
+	    (c->cp_state >= 1 && c->cp_state <= 3));
 }
 
 static void
@@ -593,7 +605,7 @@ ocppcore_input(struct ocpp_cp *cp, const struct ocpp_cp_in *in,
 			cp->ended_session[k] = t->session_no;
 		}
 		t = ocpp_tx_open(cp, k);
-		if (t == NULL && in_tx_state(c->state) &&
+		if (t == NULL && tx_begins(c) &&
 		    cp->ended_session[k] != c->session_no)
 			tx_start(cp, k, c, now, wall);
 		if (!in_tx_state(c->state))

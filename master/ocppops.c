@@ -702,8 +702,8 @@ conn_in_tx(const struct ocpp_cp *cp, int k)
 {
 	uint16_t st = cp->in.c[k - 1].state;
 
-	return st == CS_CHARGING || st == CS_NO_CURRENT ||
-	    st == CS_SUSPENDED_EV;
+	return st == CS_AUTH_WAIT_CAR || st == CS_CHARGING ||
+	    st == CS_NO_CURRENT || st == CS_SUSPENDED_EV;
 }
 
 static json_t *

@@ -496,6 +496,16 @@ test_session(void **state)
 	assert_int_equal(R.tx[0].txid, 42);
 	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_STARTED);
 	assert_int_equal(R.act[R.nact - 1].txid, 42);
+	/* the car pauses between authorised and charging: the same
+	 * transaction */
+	in.c[0].state = CS_AUTH_WAIT_CAR;
+	feed(&in);
+	answer("{}");
+	in.c[0].state = CS_CHARGING;
+	feed(&in);
+	answer("{}");
+	assert_int_equal(CP.ntxq, 0);
+	assert_int_equal(CP.ntx, 1);
 	/* a sample a minute later */
 	in.c[0].total_wh = 1250;
 	feed(&in);
@@ -802,7 +812,14 @@ test_remote_start_stop(void **state)
 	assert_string_equal(field(-1, "status"), "Accepted");
 	assert_int_equal(R.act[0].kind, OCPP_ACT_AUTHORISE);
 	assert_int_equal(R.act[0].connector, 1);	/* the car waits */
+	/* authorised, no car plugged: no transaction yet */
+	in.c[0].state = CS_AUTH_WAIT_CAR;
+	in.c[0].cp_state = 0;
+	feed(&in);
+	assert_false(CP.busy);			/* still Preparing */
+	assert_int_equal(CP.ntxq, 0);
 	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
 	feed(&in);
 	answer("{}");
 	assert_string_equal(what(-1), "StartTransaction");
