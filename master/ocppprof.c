@@ -769,6 +769,57 @@ ocppprof_composite(const struct ocppprof *ps, int conn, int duration_s,
 	return out;
 }
 
+/* ---- the CSMS's calls ---- */
+
+static json_t *
+status(const char *st)
+{
+	return json_pack("{s:s}", "status", st);
+}
+
+json_t *
+ocppprof_call(struct ocppprof *ps, const char *action, const json_t *req,
+    int32_t txid, int64_t now_ms, const int *phases, int voltage,
+    bool *changed)
+{
+	long long c = -1, dur = 0;
+	const char *unit;
+	json_t	*out;
+	char	 why[128];
+	int	 r;
+
+	*changed = false;
+	if (action == NULL)
+		return NULL;
+	/* connectorId is required by all three but ClearChargingProfile */
+	if (opt_int(req, "connectorId", 0, ps->nconn, &c) < 0)
+		c = -2;
+	if (strcmp(action, "SetChargingProfile") == 0) {
+		if (c < 0)
+			return status("Rejected");
+		r = ocppprof_set(ps, (int)c, json_object_get(req,
+		    "csChargingProfiles"), txid != 0 ? txid : c > 0 ?
+		    ps->tx_id[c] : 0, why, sizeof(why));
+		*changed = r == 0;
+		return status(r == 0 ? "Accepted" : r == -2 ? "NotSupported" :
+		    "Rejected");
+	}
+	if (strcmp(action, "ClearChargingProfile") == 0) {
+		r = ocppprof_clear(ps, req);
+		*changed = r == 0;
+		return status(r == 0 ? "Accepted" : "Unknown");
+	}
+	if (strcmp(action, "GetCompositeSchedule") != 0)
+		return NULL;
+	unit = json_string_value(json_object_get(req, "chargingRateUnit"));
+	if (c < 0 || opt_int(req, "duration", 1, COMPOSITE_MAX_S, &dur) != 1 ||
+	    (json_object_get(req, "chargingRateUnit") != NULL && unit == NULL))
+		return status("Rejected");
+	out = ocppprof_composite(ps, (int)c, (int)dur, unit, now_ms,
+	    phases != NULL ? phases[c] : 3, voltage);
+	return out != NULL ? out : status("Rejected");
+}
+
 /* ---- the store ---- */
 
 static json_t *

@@ -21,6 +21,7 @@
 #ifndef EVG_OCPPPROF_H
 #define EVG_OCPPPROF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,18 @@ int32_t	 ocppprof_cap_da(const struct ocppprof *, int connector,
 void	 ocppprof_tx_started(struct ocppprof *, int connector,
 	    int transaction_id, int64_t start_wall_ms);
 void	 ocppprof_tx_ended(struct ocppprof *, int connector);
+
+/* One Smart Charging CALL of the CSMS ("SetChargingProfile",
+ * "ClearChargingProfile", "GetCompositeSchedule") with its payload: the
+ * CALLRESULT's payload, or NULL when the action is none of these. txid:
+ * the transaction on the request's connector (0: the one
+ * ocppprof_tx_started() said, if any).
+ * phases[c]: connector c's wiring (1 or 3; phases[0] for connector 0),
+ * voltage in V (0: nominal). *changed: the profiles changed (save them). */
+json_t	*ocppprof_call(struct ocppprof *, const char *action,
+	    const json_t *req, int32_t txid, int64_t now_wall_ms,
+	    const int *phases,
+	    int voltage, bool *changed);
 
 /* The profiles for the store, and back: ocppprof_load() replaces the
  * profiles with the saved ones (0; -1 and nothing changed when the text

@@ -136,6 +136,50 @@ refused_setpoint(const struct link_peer *l, int k)
 	return r->val;
 }
 
+int
+site_ocpp_cap_set(struct site *s, int charger, int connector, int32_t cap_da)
+{
+	int	 found = -1;
+
+	if (cap_da < 0)
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->slot[i].peer != charger)
+			continue;
+		if (connector == 0) {
+			s->slot[i].ocpp_charger_da = cap_da;
+			found = 0;
+		} else if (s->slot[i].k == connector - 1) {
+			s->slot[i].ocpp_conn_da = cap_da;
+			found = 0;
+		}
+	}
+	return found;
+}
+
+/* Each connector's OCPP cap for this cycle: its own, and its share of its
+ * charger's total among the charger's connectors that want current (a
+ * charger's connectors are next to each other in slot[]). */
+static void
+ocpp_caps(struct site *s)
+{
+	for (size_t i = 0, j; i < s->n; i = j) {
+		int	 wanting = 0;
+
+		for (j = i; j < s->n && s->slot[j].peer == s->slot[i].peer; j++)
+			wanting += s->rd[j].online &&
+			    cycle_wants_current(&s->rd[j].rc) &&
+			    !s->op[j].paused && !s->op[j].blocked;
+		for (size_t k = i; k < j; k++) {
+			int32_t	 cap = cycle_ocpp_cap(s->slot[k].ocpp_conn_da,
+			    s->slot[k].ocpp_charger_da, wanting);
+
+			s->op[k].capped = cap != INT32_MAX;
+			s->op[k].cap_da = cap;
+		}
+	}
+}
+
 /* What each connector's charger last said, and what operators and the
  * smart-charging rules ask of it: the control cycle's inputs. */
 static void
@@ -194,6 +238,7 @@ gather(struct site *s, uint64_t now)
 		    pe->link.online)
 			rfid_decide(s, i, pe, rc);
 	}
+	ocpp_caps(s);
 }
 
 /* A circuit whose phase now carries less than what is offered on it (its
@@ -433,7 +478,9 @@ site_start(struct site *s, struct master *m)
 	n = 0;
 	for (int i = 0; i < m->npeers; i++)
 		for (int k = 0; k < m->peers[i].cc->connectors; k++)
-			s->slot[n++] = (struct site_slot){ .peer = i, .k = k };
+			s->slot[n++] = (struct site_slot){ .peer = i, .k = k,
+			    .ocpp_conn_da = INT32_MAX,
+			    .ocpp_charger_da = INT32_MAX };
 	meterio_params(&mc->meter, &s->mp);
 	site_circuits_start(s);
 	site_apply_params(s);
@@ -642,6 +689,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		memcpy(c->tag, rc->tag, sizeof(rc->tag));
 		c->why = s->cy.why[i];
 		memcpy(c->paused_by, s->slot[i].paused_by, sizeof(c->paused_by));
+		c->ocpp_cap = s->op[i].capped ? s->op[i].cap_da : INT32_MAX;
 		/* The summary counts cars as the chargers see them: one an
 		 * operator paused waits too (the allocator's `paused` counts
 		 * only cars it could have offered current). */
@@ -1145,6 +1193,7 @@ site_snap_json(const struct site_snap *sn)
 		    c->why.reason == REASON_CIRCUIT_METER_OFFLINE ?
 		    c->why_circuit : c->paused_by, why, sizeof(why)));
 		put_epoch(&b, "until_ms", c->until_ms);
+		put_opt(&b, "ocpp_cap", c->ocpp_cap, c->ocpp_cap != INT32_MAX);
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"events\":[");

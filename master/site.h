@@ -53,6 +53,7 @@ struct snap_conn {
 	struct conn_why	 why;
 	char		 paused_by[32];
 	int64_t		 until_ms;
+	int32_t		 ocpp_cap;	/* OCPP profiles' cap; INT32_MAX none */
 };
 
 struct snap_charger {
@@ -125,6 +126,9 @@ struct site_slot {
 	bool		 smart_blocked;
 	char		 rfid_seen[20];	/* the tag last decided on, or used */
 	bool		 rfid_looked;	/* its tag register read once */
+	/* OCPP Smart Charging (site_ocpp_cap_set): the connector's cap and
+	 * its charger's total, 0.1 A per phase; INT32_MAX none */
+	int32_t		 ocpp_conn_da, ocpp_charger_da;
 };
 
 /*
@@ -255,6 +259,14 @@ char	*site_command(struct site *, const char *who, const char *line,
 	    uint64_t now_ms, const struct site_writes **writes,
 	    struct site_ask *ask);
 void	site_apply_params(struct site *);
+/* OCPP Smart Charging (ocppprof.h), in the loop thread: the cap of the
+ * charging profiles in force on connector (1..n) of charger_index (the
+ * master's peers), or with connector 0 the charger's total, shared each
+ * cycle among its connectors that want current (cycle_ocpp_cap); in 0.1
+ * A per phase, INT32_MAX none. It only lowers a connector's maximum.
+ * 0, or -1 when there is no such connector (nothing changed). */
+int	site_ocpp_cap_set(struct site *, int charger_index, int connector,
+	    int32_t cap_da);
 struct json_t;
 int	site_config_apply(struct master *, const char *who, int n,
 	    const char *const *section, const char *const *key,

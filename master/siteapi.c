@@ -1597,6 +1597,27 @@ metrics_circuits(FILE *fp, const struct site *s)
 		    "%.1f\n", p + 1, s->ext.limit_da[p] / 10.0);
 }
 
+/* The OCPP charging profiles' cap in force per connector (none: no
+ * sample). */
+static void
+metrics_ocpp(FILE *fp, const struct master *m)
+{
+	const struct site *s = &m->site;
+	char	 name[80];
+
+	fprintf(fp, "# HELP evgroup_connector_ocpp_cap_amperes The cap of "
+	    "the CSMS's charging profiles in force (none: no sample).\n"
+	    "# TYPE evgroup_connector_ocpp_cap_amperes gauge\n");
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->op[i].capped)
+			continue;
+		label(name, sizeof(name), m->peers[s->slot[i].peer].cc->name);
+		fprintf(fp, "evgroup_connector_ocpp_cap_amperes{charger=\"%s\","
+		    "connector=\"%d\"} %.1f\n", name, s->slot[i].k + 1,
+		    s->op[i].cap_da / 10.0);
+	}
+}
+
 char *
 sa_metrics(struct master *m, void *ctx)
 {
@@ -1686,6 +1707,7 @@ sa_metrics(struct master *m, void *ctx)
 				fprintf(fp, "%u\n", rc->session_no);
 		}
 	}
+	metrics_ocpp(fp, m);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

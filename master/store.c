@@ -89,7 +89,11 @@ static const char *const schema[] = {
 	 * start (a charger that restarted meanwhile has lost it) */
 	("ALTER TABLE conn_ops ADD COLUMN locked INTEGER NOT NULL DEFAULT"
 	"  0;"),
-	/* 11 -> 12: OCPP (master/ocppstore.c), per charge point (its
+	/* 11 -> 12: each charge point's OCPP charging profiles (ocppprof.h),
+	 * as the JSON of ocppprof_save, so that a restart keeps them */
+	("CREATE TABLE ocpp_profiles (identity TEXT PRIMARY KEY, profiles"
+	"  TEXT NOT NULL, updated_ms INTEGER NOT NULL);"),
+	/* 12 -> 13: OCPP (master/ocppstore.c), per charge point (its
 	 * identity): transaction messages not yet answered, transactions
 	 * and their CSMS transactionId, configuration keys the CSMS changed,
 	 * the local authorisation list and the authorisation cache */
@@ -329,6 +333,8 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		[STORE_EXT_LIMIT] = "INSERT OR REPLACE INTO external_limit"
 		    " VALUES (1, ?1, ?2, ?3, ?4, ?5)",
 		[STORE_EXT_LIMIT_DELETE] = "DELETE FROM external_limit",
+		[STORE_OCPP_PROFILES] = "INSERT OR REPLACE INTO ocpp_profiles"
+		    " VALUES (?1, ?2, ?3)",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -405,6 +411,12 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_text(st, 5, r->u.ext.by, -1, SQLITE_STATIC);
 		break;
 	case STORE_EXT_LIMIT_DELETE:
+		break;
+	case STORE_OCPP_PROFILES:
+		sqlite3_bind_text(st, 1, r->u.prof.identity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->u.prof.profiles ? r->u.prof.profiles :
+		    "[]", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, r->wall_ms);
 		break;
 	case STORE_CONN_OP:
 		sqlite3_bind_text(st, 1, r->u.op.charger, -1, SQLITE_STATIC);
@@ -487,6 +499,16 @@ prune(struct store *s, int64_t now)
 	(void)sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 }
 
+/* What records own (the charging profiles' text), once written or
+ * dropped. */
+static void
+rec_free(const struct store_rec *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].kind == STORE_OCPP_PROFILES)
+			free(r[i].u.prof.profiles);
+}
+
 static void
 writer(void *arg)
 {
@@ -519,6 +541,7 @@ writer(void *arg)
 
 		uv_mutex_lock(&s->mu);
 		if (ok) {
+			rec_free(&s->q[s->head], n);
 			s->head = (s->head + n) % STORE_QUEUE_MAX;
 			s->count -= n;
 			s->written += n;
@@ -661,12 +684,15 @@ store_start(struct store *s)
 void
 store_put(struct store *s, const struct store_rec *r)
 {
-	if (!s->running)
+	if (!s->running) {
+		rec_free(r, 1);
 		return;
+	}
 	uv_mutex_lock(&s->mu);
-	if (s->count == STORE_QUEUE_MAX)
+	if (s->count == STORE_QUEUE_MAX) {
 		s->lost++;
-	else {
+		rec_free(r, 1);
+	} else {
 		s->q[(s->head + s->count) % STORE_QUEUE_MAX] = *r;
 		if (s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms == 0)
 			s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms =
@@ -715,6 +741,9 @@ store_close(struct store *s)
 		uv_cond_signal(&s->cv);
 		uv_mutex_unlock(&s->mu);
 		uv_thread_join(&s->thread);
+		/* what the last try could not write */
+		for (size_t i = 0; i < s->count; i++)
+			rec_free(&s->q[(s->head + i) % STORE_QUEUE_MAX], 1);
 		uv_mutex_destroy(&s->mu);
 		uv_cond_destroy(&s->cv);
 		s->running = false;

@@ -328,6 +328,8 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 		t->offer = num(json_object_get(c, "offer"));
 		t->setpoint = num(json_object_get(c, "setpoint"));
 		t->max_current = num(json_object_get(c, "max_current"));
+		t->ocpp_cap = json_is_number(json_object_get(c, "ocpp_cap")) ?
+		    num(json_object_get(c, "ocpp_cap")) : -1;
 		phases(t->current, json_object_get(c, "current"));
 		t->session_kwh = num(json_object_get(c, "session_wh")) / 1000.0;
 		t->session_s = (long)num(json_object_get(c, "session_s"));

@@ -592,8 +592,10 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, int64_t now_ms,
 	col += putf(p, row, col, p->s->cols - col, c->faults[0] && !sel ?
 	    TA_BAD : base, "%s", tui_fit(state, sizeof(state),
 	    tui_state_short(c), 13));
-	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
-	    "%5s ", c->offer, draw, c->session_kwh, t);
+	/* a mark after the offer: capped by the CSMS's charging profile */
+	col += putf(p, row, col, p->s->cols - col, base, " %5.1f%c%-14s %6.2f "
+	    "%5s ", c->offer, c->ocpp_cap >= 0 ? '^' : ' ', draw,
+	    c->session_kwh, t);
 	if (w.why > 0)
 		put(p, row, col, w.why, sel ? TA_SEL : c->faults[0] ? TA_BAD :
 		    base, why_cell(why, sizeof(why), c, now_ms, w.why, p->utf8));
@@ -807,6 +809,9 @@ detail_screen(struct pen *p, const struct tui_status *st,
 	    c->circuit);
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "offer     %.1f A (allowed "
 	    "%.1f A)", c->offer, c->setpoint);
+	if (c->ocpp_cap >= 0)
+		putf(p, r++, 2, p->s->cols - 2, TA_NORM, "CSMS cap  %.1f A (OCPP "
+		    "charging profile)", c->ocpp_cap);
 	{
 		char	 cd[24], at[16] = "";
 		time_t	 tt = (time_t)(c->until_ms / 1000);
@@ -912,6 +917,9 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"                             once fixed",
 		"  locked                     out of service (an operator)",
 		"  offline                    the charger does not answer",
+		"",
+		"Offer: a ^ after it: capped by the CSMS's charging profile",
+		"  (OCPP; the detail view says at how much)",
 		"",
 		"Why: the reason for the offer (faults first), with the time",
 		"  left where the wait has an end: rotation rest 2:30, smart-",

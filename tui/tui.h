@@ -26,6 +26,7 @@ struct tui_conn {
 	bool	 online, paused, boost;
 	char	 state[32], phase[8], led_colour[12], cp[4];
 	double	 offer, setpoint, max_current;
+	double	 ocpp_cap;	/* the CSMS's profiles' cap (A); < 0 none */
 	double	 current[3];
 	double	 session_kwh;
 	long	 session_s;

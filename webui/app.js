@@ -369,6 +369,7 @@ function connCard(c, out, now) {
       h('dt', {}, t('conn.state')), h('dd', { class: 'state' }, c.online ? (c.paused ? t('conn.pausedByOperator', tOr('state.' + c.state, c.state)) : tOr('state.' + c.state, c.state)) : t('conn.offline')),
       h('dt', {}, t('conn.offer')), h('dd', {}, t('conn.offerText', fmtA(c.offer), fmtA(c.setpoint))),
       h('dt', {}, t('conn.why')), h('dd', { class: 'why', 'data-reason': c.reason }, whyText(c, now)),
+      c.ocpp_cap != null ? [h('dt', {}, t('conn.ocppCap')), h('dd', { class: 'ocpp-cap' }, t('conn.ocppCapText', fmtA(c.ocpp_cap)))] : null,
       h('dt', {}, t('conn.draw')), h('dd', {}, c.current.map((v) => fmtNum(v, 1)).join(' / ') + ' A'),
       h('dt', {}, t('conn.session')), h('dd', {}, t('conn.sessionText', fmtNum(c.session_wh / 1000, 2), fmtDur(c.session_s))),
       h('dt', {}, t('conn.wiring')), h('dd', {}, t('conn.wiringText', c.phase, fmtA(c.max_current))),

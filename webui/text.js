@@ -143,6 +143,8 @@ const TEXTS = {
     'conn.offerText': '{0} (allowed {1})',
     'conn.sessionText': '{0} kWh \u00b7 {1}',
     'conn.wiringText': '{0} \u00b7 max {1}',
+    'conn.ocppCap': 'CSMS cap',
+    'conn.ocppCapText': '{0} (OCPP charging profile)',
     'conn.resetAsk': 'Reset the latched fault of {0} connector {1}? Only after the cause is fixed.',
     'conn.done': '{0} {1}: {2} done',
     'conn.pause': 'Pause',

@@ -598,6 +598,64 @@ test_save_load(void **state)
 	json_decref(a);
 }
 
+/* The CSMS's three calls as the charge point answers them. */
+static const char *
+call(struct ocppprof *ps, const char *action, const char *req, bool *ch)
+{
+	static char st[32];
+	static const int phases[] = { 3, 3, 1 };
+	json_t	*j = js(req), *r;
+
+	r = ocppprof_call(ps, action, j, 0, T0, phases, 230, ch);
+	json_decref(j);
+	if (r == NULL)
+		return NULL;
+	snprintf(st, sizeof(st), "%s", json_string_value(json_object_get(r,
+	    "status")));
+	json_decref(r);
+	return st;
+}
+
+static void
+test_calls(void **state)
+{
+	struct ocppprof *ps = *state;
+	bool	 ch;
+	const char *tx = "{'connectorId':2,'csChargingProfiles':{"
+	    "'chargingProfileId':7,'stackLevel':0,'chargingProfilePurpose':"
+	    "'TxProfile','chargingProfileKind':'Relative','chargingSchedule':{"
+	    "'chargingRateUnit':'W','chargingSchedulePeriod':[{'startPeriod':0,"
+	    "'limit':2300}]}}}";
+
+	/* a TxProfile: refused without a transaction, accepted with one */
+	assert_string_equal(call(ps, "SetChargingProfile", tx, &ch),
+	    "Rejected");
+	assert_false(ch);
+	ocppprof_tx_started(ps, 2, 31, T0);
+	assert_string_equal(call(ps, "SetChargingProfile", tx, &ch),
+	    "Accepted");
+	assert_true(ch);
+	/* 2300 W on the single-phase connector 2: 10 A */
+	assert_int_equal(ocppprof_cap_da(ps, 2, T0, 1, 230), 100);
+	assert_string_equal(call(ps, "SetChargingProfile", "{'connectorId':3,"
+	    "'csChargingProfiles':{}}", &ch), "Rejected");
+	assert_string_equal(call(ps, "GetCompositeSchedule", "{'connectorId':2,"
+	    "'duration':600,'chargingRateUnit':'A'}", &ch), "Accepted");
+	assert_false(ch);
+	assert_string_equal(call(ps, "GetCompositeSchedule", "{'connectorId':2,"
+	    "'duration':0}", &ch), "Rejected");
+	assert_string_equal(call(ps, "GetCompositeSchedule", "{'connectorId':2,"
+	    "'duration':600,'chargingRateUnit':5}", &ch), "Rejected");
+	assert_string_equal(call(ps, "ClearChargingProfile", "{'id':8}", &ch),
+	    "Unknown");
+	assert_false(ch);
+	assert_string_equal(call(ps, "ClearChargingProfile", "{'id':7}", &ch),
+	    "Accepted");
+	assert_true(ch);
+	assert_int_equal(ocppprof_cap_da(ps, 2, T0, 1, 230), NONE);
+	assert_null(call(ps, "Reset", "{}", &ch));
+}
+
 /* ---- random profiles ---- */
 
 static uint64_t rng = 88172645463325252ULL;
@@ -793,6 +851,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_composite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
 		cmocka_unit_test(test_random),
 	};
 
