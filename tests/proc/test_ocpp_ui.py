@@ -18,6 +18,7 @@ import test_link as tl  # noqa: E402
 import test_api as ta  # noqa: E402
 import test_site as ts  # noqa: E402
 import test_tui as tt  # noqa: E402
+import test_webui as tw  # noqa: E402
 
 SECRET = "Ocpp-Secret-0123"
 
@@ -132,6 +133,22 @@ class OcppSettingsTest(ta.ApiTest):
                                       "connected": 0, "total": 0})
         self.assertEqual([x["ocpp"] for x in st["chargers"]], [None, None])
         self.assertNotIn("evgroup_ocpp_", c.call("GET", "/metrics")[1])
+
+    def test_web_ui(self):
+        """tests/browser/ocpp.js: the OCPP page with the chargers'
+        identities and links (connecting: the CSMS is a loopback port
+        where nothing listens), a bad address refused and nothing
+        changed, the good one saved; the dashboard, the charger form, an
+        operator's read-only view; 1280 and 360 px."""
+        self.ocpp_site()
+        c = self.installer()
+        self.operator(c)
+        # the links connect once the glue (master/ocpp.c) is built in
+        glue = os.path.exists(os.path.join(tl.SRC, "master/ocpp.c"))
+        tw.run_browser(self, "ocpp.js", ta.PASSWORD, "olivias-own-2",
+                       "connecting" if glue else "off",
+                       "wss://127.0.0.1:%d/csms/" % tl.free_port(),
+                       timeout=180)
 
     def check_config(self, text):
         """evgroup-master --check-config on a file of text: its result,
