@@ -9,7 +9,8 @@
  * the charger's OCPP settings; an operator sees the page read-only. At
  * 1280 and 360 px: screenshot, no horizontal scroll. Started by
  * tests/proc/test_ocpp_ui.py:
- *   node ocpp.js URL SIM_SOCKET SCREENSHOT_DIR PASSWORD OPERATOR_PW LINK GOOD_URL
+ *   node ocpp.js URL SIM_SOCKET SCREENSHOT_DIR PASSWORD OPERATOR_PW LINK GOOD_URL [EVENT]
+ * (EVENT: an event code the page's latest OCPP events must list).
  */
 'use strict';
 
@@ -18,7 +19,7 @@ const path = require('path');
 const lib = require('./lib');
 const { step, atWidth, checks, newPage } = lib;
 
-const [url, , shots, password, opPass, wantLink, goodUrl] = process.argv.slice(2);
+const [url, , shots, password, opPass, wantLink, goodUrl, wantEvent] = process.argv.slice(2);
 
 (async () => {
   const { browser, page, errors } = await lib.open(shots);
@@ -50,6 +51,10 @@ const [url, , shots, password, opPass, wantLink, goodUrl] = process.argv.slice(2
       }
       assert.deepStrictEqual(rows.map((r) => r[1]), st.chargers.map((c) => (c.ocpp ? c.ocpp.identity : '-')));
       assert.match(await page.textContent('#ocpp-summary'), new RegExp('of ' + st.ocpp.total + ' chargers connected'));
+      if (wantEvent) {
+        await page.waitForSelector('#ocpp-events li[data-code="' + wantEvent + '"]');
+        assert.match(await page.textContent('#ocpp-events'), /: connected - /);
+      }
       /* the password is never shown: an empty password field */
       assert.strictEqual(await page.getAttribute('#set-ocpp-password', 'type'), 'password');
       assert.strictEqual(await page.inputValue('#set-ocpp-password'), '');

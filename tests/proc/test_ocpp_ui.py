@@ -144,11 +144,35 @@ class OcppSettingsTest(ta.ApiTest):
         c = self.installer()
         self.operator(c)
         # the links connect once the glue (master/ocpp.c) is built in
-        glue = os.path.exists(os.path.join(tl.SRC, "master/ocpp.c"))
         tw.run_browser(self, "ocpp.js", ta.PASSWORD, "olivias-own-2",
-                       "connecting" if glue else "off",
+                       "connecting" if glue() else "off",
                        "wss://127.0.0.1:%d/csms/" % tl.free_port(),
                        timeout=180)
+
+    def test_web_ui_real_csms(self):
+        """Against the strict test CSMS (tests/ocpp/csms.js): both charge
+        points accepted, as the status, /metrics, the OCPP page (with
+        its ocpp-connected events) and the events say."""
+        if not glue():
+            self.skipTest("the OCPP glue (master/ocpp.c) is not built in")
+        import ocpp_csms
+        csms = ocpp_csms.Csms(self)
+        self.ocpp_site(url=csms.url)
+        c = self.installer()
+        self.operator(c)
+        csms.wait_clients(["CP-01", "bay-003"], timeout=60)
+        st = self.wait_status(c, lambda s: s["ocpp"]["connected"] == 2,
+                              timeout=60)
+        self.assertEqual([x["ocpp"] and x["ocpp"]["link"]
+                          for x in st["chargers"]],
+                         ["accepted", None, "accepted"])
+        self.assertIsNotNone(st["chargers"][0]["ocpp"]["last_msg_ms"])
+        self.wait_event(c, "ocpp-connected", "CP-01", timeout=30)
+        self.assertIn('evgroup_ocpp_link{charger="bay-003"} 1\n',
+                      c.call("GET", "/metrics")[1])
+        tw.run_browser(self, "ocpp.js", ta.PASSWORD, "olivias-own-2",
+                       "accepted", "wss://127.0.0.1:%d/csms/" %
+                       tl.free_port(), "ocpp-connected", timeout=180)
 
     def check_config(self, text):
         """evgroup-master --check-config on a file of text: its result,
@@ -181,6 +205,12 @@ class OcppSettingsTest(ta.ApiTest):
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("%s: site.authorisation: csms asks the CSMS about "
                       "tags, and OCPP is off" % ini, r.stderr)
+
+def glue():
+    """Is the OCPP glue (ocppcore's master/ocpp.c) built in? Until it is,
+    every link reads off."""
+    return os.path.exists(os.path.join(tl.SRC, "master/ocpp.c"))
+
 
 MARKS = {"accepted": "+", "connecting": "~", "booting": "~", "pending": "~",
          "rejected": "!"}
