@@ -27,6 +27,8 @@ struct ocpp_one {
 	struct ocpp_cp	 cp;
 	struct ocppcap	 cap;		/* its charging profiles, their cap */
 	bool		 was_up, told_up;
+	int		 reconnect;	/* Reset: ticks to wait, for the
+					 * answer to go out first */
 };
 
 struct ocpp {
@@ -199,11 +201,16 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 			    "unlock", k, why, len);
 		break;
 	case OCPP_ACT_RECONNECT:
-		ocppnet_close(x->o->net, x->index);
+		/* not now: the answer to the Reset is still queued, and a
+		 * close drops what is queued */
+		x->reconnect = 2;
 		break;
 	case OCPP_ACT_BOOTED:
-		master_event(m, SEV_INFO, name, "ocpp-connected", "charge point "
-		    "%s accepted by the CSMS", x->identity);
+		/* once a connection (a BootNotification the CSMS triggered
+		 * is accepted again on the same one) */
+		if (!x->told_up)
+			master_event(m, SEV_INFO, name, "ocpp-connected",
+			    "charge point %s accepted by the CSMS", x->identity);
 		x->told_up = true;
 		break;
 	case OCPP_ACT_REJECTED:
@@ -294,6 +301,8 @@ on_tick(uv_timer_t *t)
 	struct ocpp_cp_in in;
 
 	for (int i = 0; i < o->n; i++) {
+		if (o->one[i].reconnect > 0 && --o->one[i].reconnect == 0)
+			ocppnet_close(o->net, i);
 		input_of(&o->m->peers[o->one[i].peer], &in);
 		ocppcore_input(&o->one[i].cp, &in, now, wall);
 		ocppcap_apply(&o->one[i].cap, wall);

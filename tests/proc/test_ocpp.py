@@ -171,7 +171,7 @@ class OcppTest(ts.SiteTest):
         stop = self.wait_call("StopTransaction")
         self.assertEqual(stop["payload"]["reason"], "Remote")
         self.assertEqual(stop["payload"]["transactionId"], txid)
-        # nothing the CSMS says is another action: unknown to 1.6 here
+        # no cable lock the master drives; a key's value checked
         r = self.csms.call("bay-001", "UnlockConnector", {"connectorId": 1})
         self.assertEqual(r, {"result": {"status": "NotSupported"}})
         r = self.csms.call("bay-001", "ChangeConfiguration",
@@ -180,6 +180,14 @@ class OcppTest(ts.SiteTest):
         r = self.csms.call("bay-001", "ChangeConfiguration",
                            {"key": "HeartbeatInterval", "value": "60"})
         self.assertEqual(r, {"result": {"status": "Accepted"}})
+        # Reset: accepted, the connection made again, a new boot
+        r = self.csms.call("bay-001", "Reset", {"type": "Soft"})
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        deadline = time.monotonic() + 20
+        while len(self.calls("BootNotification")) < 2 and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(len(self.calls("BootNotification")), 2)
 
     def setpoint_becomes(self, pred, timeout=20):
         deadline = time.monotonic() + timeout
