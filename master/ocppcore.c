@@ -575,24 +575,30 @@ void
 ocppcore_input(struct ocpp_cp *cp, const struct ocpp_cp_in *in,
     uint64_t now, int64_t wall)
 {
-	bool	 first = !cp->have_in;
-
 	if (!in->online) {
-		/* what it last said stands, but it is unavailable now */
+		/* what it last said stands, but it is unavailable now (a
+		 * charger not heard since the start: its connectors only) */
+		if (!cp->have_in) {
+			cp->in = (struct ocpp_cp_in){ .nconn = in->nconn >
+			    OCPP_MAX_CONN ? OCPP_MAX_CONN : in->nconn };
+			cp->have_in = true;
+		}
 		cp->in.online = false;
-		if (first)
-			return;
 		for (int k = 0; k <= cp->in.nconn; k++)
 			status_told(cp, k, false, k ? &cp->in.c[k - 1] : NULL,
 			    wall, false);
+		ocppcore_tick(cp, now, wall);
 		return;
 	}
 	cp->in = *in;
 	if (cp->in.nconn > OCPP_MAX_CONN)
 		cp->in.nconn = OCPP_MAX_CONN;
 	cp->have_in = true;
-	if (first)
+	if (!cp->reconciled) {
+		/* the first reading of the charger since the start */
+		cp->reconciled = true;
 		tx_reconcile(cp, wall);
+	}
 	status_told(cp, 0, true, NULL, wall, false);
 	for (int k = 1; k <= cp->in.nconn; k++) {
 		const struct ocpp_conn_in *c = &cp->in.c[k - 1];

@@ -213,7 +213,9 @@ struct ocpp_cp {
 	int64_t		 next_local;
 	/* the connectors as last seen, and what was last told */
 	struct ocpp_cp_in in;
-	bool		 have_in;
+	bool		 have_in;	/* in: at least nconn known */
+	bool		 reconciled;	/* open transactions checked against
+					 * the charger's first reading */
 	char		 told[OCPP_MAX_CONN + 1][64];	/* status|error|vendor */
 	/* per connector: a stop reason asked (Remote, Reset...) */
 	const char	*stop_reason[OCPP_MAX_CONN + 1];

@@ -636,6 +636,47 @@ test_queue_survives_restart(void **state)
 		assert_false(R.msg[i].used);
 }
 
+/* A charger offline from the start: its connectors Unavailable, and
+ * the open transaction of the store judged only once it is heard. */
+static void
+test_offline_charger(void **state)
+{
+	struct ocpp_tx t = { .local = 5, .txid = 9, .connector = 1,
+	    .open = true, .session_no = 1, .meter_start = 900 };
+	struct ocpp_cp_in in = site(CS_CHARGING, CS_AVAILABLE);
+	struct ocpp_cp_in off = { .online = false, .nconn = 2 };
+
+	(void)state;
+	assert_int_equal(ocppcore_load_tx(&CP, &t), 0);
+	ocppcore_input(&CP, &off, NOW, WALL);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	for (int k = 0; k <= 2; k++) {
+		char	 c[16];
+
+		snprintf(c, sizeof(c), "%d", k);
+		assert_string_equal(field(-1, "connectorId"), c);
+		assert_string_equal(field(-1, "status"), "Unavailable");
+		assert_string_equal(field(-1, "vendorErrorCode"),
+		    "ChargerOffline");
+		answer("{}");
+	}
+	assert_int_equal(CP.ntxq, 0);		/* not judged yet */
+	/* no answer while it is offline: the timeout still runs */
+	ocppcore_authorize(&CP, 1, "T", NOW, WALL);
+	assert_string_equal(what(-1), "Authorize");
+	NOW += 30000;
+	ocppcore_input(&CP, &off, NOW, WALL);
+	assert_false(CP.busy);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_REFUSE);
+	/* heard, the session going on: the same transaction */
+	in.c[0].total_wh = 1000;
+	feed(&in);
+	assert_int_equal(CP.ntxq, 0);
+	assert_non_null(CP.ntx == 1 && CP.tx[0].open ? &CP.tx[0] : NULL);
+}
+
 /* With the store's acknowledgements: a transaction message waits until
  * it is on disk; its twin (store_acks false) is every test above. */
 static void
@@ -1134,6 +1175,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_queue_survives_restart,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_charger, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sent_once_on_disk, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_power_loss, setup,
