@@ -4,6 +4,7 @@
  * sends a BootNotification when it comes up, and every event is printed
  * as one line:
  *   up CP-01 | down CP-01: why | text CP-01: [3,"boot-1",{...}]
+ *   (a text longer than 400 bytes cut: "text CP-01: [2,...... (N bytes)")
  *   stats up=N connects=N failures=N ev_dropped=N tx_dropped=N
  *
  *   ocpp_probe URL N [--prefix CP-] [--profile P] [--password PW]
@@ -53,9 +54,13 @@ on_event(void *arg, int cp, enum ocppnet_ev ev, const char *text, size_t len,
 			printf("send taken while down %s\n", p->cp[cp].identity);
 		break;
 	case OCPPNET_TEXT:
-		if (!p->quiet)
+		/* a long one cut, with its length */
+		if (!p->quiet && len <= 400)
 			printf("text %s: %.*s\n", p->cp[cp].identity, (int)len,
 			    text);
+		else if (!p->quiet)
+			printf("text %s: %.300s... (%zu bytes)\n",
+			    p->cp[cp].identity, text, len);
 		if (p->close_after_boot && p->boots[cp] == 1)
 			ocppnet_close(p->net, cp);
 		break;
