@@ -29,14 +29,7 @@ sys.path.insert(0, HERE)
 import test_link as tl  # noqa: E402
 from bench_link import cpu_s, peak_rss_kb, start_sim  # noqa: E402
 from bench_web import loop_jitter  # noqa: E402
-
-
-def ocpp_dir():
-    d = os.path.join(HERE, "..", "ocpp")
-    if not os.path.isdir(os.path.join(d, "node_modules", "ocpp-rpc")):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=d,
-                       check=True, timeout=300)
-    return d
+from ocpp_csms import ocpp_dir  # noqa: E402
 
 
 class Csms:
