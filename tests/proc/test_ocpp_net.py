@@ -254,6 +254,38 @@ class NetTest(tl.Base):
                    timeout=20)
         p.wait_for(r"text CP-01: \[3,\"boot-2\"", timeout=30)
 
+    def test_send_queue_is_bounded(self):
+        csms = oc.Csms(self)
+        # a burst far over the queue: some refused, every one taken
+        # reaches the CSMS, in order
+        p = self.probe(csms, 2, "--burst", "3000", "--quiet")
+        for cp in self.ids(2):
+            p.wait_for(r"burst %s sent=\d+ refused=\d+" % cp, timeout=20)
+        got = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in
+               re.finditer(r"burst (\S+) sent=(\d+) refused=(\d+)",
+                           p.text())}
+        for cp in self.ids(2):
+            sent, refused = got[cp]
+            self.assertEqual(sent + refused, 3000)
+            self.assertGreaterEqual(sent, 63)   # 64 queued, less the boot
+            self.assertGreater(refused, 0)
+            hbs = csms.wait_log(count=sent, identity=cp, type="call",
+                                action="Heartbeat")
+            self.assertEqual(len(hbs), sent)
+            ks = [int(h["id"].split("-")[2]) for h in hbs]
+            self.assertEqual(ks, sorted(ks))
+        stats = p.wait_for(r"stats .*tx_dropped=%d"
+                           % sum(r for _, r in got.values()), timeout=10)
+        self.assertTrue(stats)
+        self.assertIn("ev_dropped=0", p.text())
+        p.stop()
+        # the positive twin: a burst the queue holds goes whole
+        q = self.probe(csms, 1, "--prefix", "B-", "--burst", "20",
+                       "--quiet", name="probe-small")
+        q.wait_for(r"burst B-01 sent=20 refused=0", timeout=20)
+        csms.wait_log(count=20, identity="B-01", type="call",
+                      action="Heartbeat")
+
     def test_pings_keep_an_idle_connection_up(self):
         csms = oc.Csms(self)
         p = self.probe(csms, 1, "--ping", "1")
