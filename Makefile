@@ -18,7 +18,7 @@ PKG_PACKAGES := dpkg-dev file
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-tui clean
+.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-tui bench-ocpp clean
 
 all: build
 
@@ -80,7 +80,7 @@ demo-charger: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-tui
+bench: bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-tui bench-ocpp
 
 bench-fw: build
 	build/release/tests/bench_fw
@@ -106,6 +106,11 @@ bench-web: build
 
 bench-mqtt: build deps-test
 	python3 tests/bench/bench_mqtt.py build/release 500 60
+
+# About 4 minutes: 500 OCPP charge points against the test CSMS, the
+# transport alone, then the master without and with OCPP.
+bench-ocpp: build deps-test
+	python3 tests/bench/bench_ocpp.py build/release 500 30
 
 # About 2 minutes: the console following 1000 connectors.
 bench-tui: build

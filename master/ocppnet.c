@@ -23,6 +23,9 @@
 #define EVQ_MIN		256
 #define EVQ_PER_CP	4
 #define SUBPROTOCOL	"ocpp1.6"
+/* How long ocppnet_stop() waits for the CSMS's answers to its close
+ * frames. */
+#define STOP_WAIT_MS	1000
 /* A connection that stayed up this long starts the back-off afresh. */
 #define STABLE_US	(10 * LWS_US_PER_SEC)
 
@@ -71,6 +74,7 @@ struct ocppnet {
 	uv_async_t		 async;
 	uv_mutex_t		 mu;
 	bool			 stopping;	/* under mu */
+	bool			 closing_all;	/* under mu: stop's close frames */
 	bool			 thread_started;
 	struct ev		*evq;		/* ring, under mu */
 	int			 evcap, evhead, evn;
@@ -323,7 +327,7 @@ down(struct cp *c, const char *why)
 	c->wsi = NULL;
 	c->rxlen = 0;
 	uv_mutex_lock(&n->mu);
-	stopping = n->stopping;
+	stopping = n->stopping || n->closing_all;
 	if (c->up)
 		n->st.up--;
 	c->up = false;
@@ -349,7 +353,13 @@ connect_cp(lws_sorted_usec_list_t *sul)
 	struct cp	*c = lws_container_of(sul, struct cp, sul);
 	struct ocppnet	*n = c->net;
 	struct lws_client_connect_info i;
+	bool	 closing;
 
+	uv_mutex_lock(&n->mu);
+	closing = n->closing_all;
+	uv_mutex_unlock(&n->mu);
+	if (closing)
+		return;
 	memset(&i, 0, sizeof(i));
 	i.context = n->ctx;
 	i.address = c->url.host;
@@ -394,6 +404,8 @@ wake_all(struct ocppnet *n)
 		bool	 wake, close_req;
 
 		uv_mutex_lock(&n->mu);
+		if (n->closing_all && c->up)
+			c->close_req = true;
 		wake = c->wake;
 		close_req = c->close_req;
 		c->wake = false;
@@ -427,7 +439,7 @@ write_one(struct cp *c, struct lws *wsi)
 	if (close_req) {
 		snprintf(c->why, sizeof(c->why), "closed by the charge point");
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
-		    (unsigned char *)"reconnect", 9);
+		    (unsigned char *)"bye", 3);
 		return -1;
 	}
 	if (m == NULL)
@@ -849,6 +861,25 @@ ocppnet_stop(struct ocppnet *n)
 {
 	if (n == NULL)
 		return;
+	if (n->thread_started) {
+		/* a close frame to the CSMS on every connection, so that it
+		 * sees a charge point leave rather than a connection lost:
+		 * at most STOP_WAIT_MS */
+		uv_mutex_lock(&n->mu);
+		n->closing_all = true;
+		uv_mutex_unlock(&n->mu);
+		lws_cancel_service(n->ctx);
+		for (int ms = 0; ms < STOP_WAIT_MS; ms += 10) {
+			int	 up;
+
+			uv_mutex_lock(&n->mu);
+			up = n->st.up;
+			uv_mutex_unlock(&n->mu);
+			if (up == 0)
+				break;
+			uv_sleep(10);
+		}
+	}
 	uv_mutex_lock(&n->mu);
 	n->stopping = true;
 	uv_mutex_unlock(&n->mu);

@@ -49,7 +49,8 @@ int  ocppnet_start(struct ocppnet **, const struct ocppnet_conf *, uv_loop_t *);
  * up or its queue is full (OCPPNET_SENDQ messages). */
 int  ocppnet_send(struct ocppnet *, int cp, const char *text, size_t len); /* any thread; -1 when down */
 void ocppnet_close(struct ocppnet *, int cp);   /* drop and reconnect (e.g. after Reset) */
-/* Closes every connection and ends the thread; no callback after it.
+/* Closes every connection (a close frame to the CSMS, waiting at most
+ * 1 s for its answers) and ends the thread; no callback after it.
  * The memory goes with the uv_async's close callback: the loop must run
  * once more (as it does when the program closes its handles). */
 void ocppnet_stop(struct ocppnet *);

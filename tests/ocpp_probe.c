@@ -4,10 +4,12 @@
  * sends a BootNotification when it comes up, and every event is printed
  * as one line:
  *   up CP-01 | down CP-01: why | text CP-01: [3,"boot-1",{...}]
+ *   (a text longer than 400 bytes cut: "text CP-01: [2,...... (N bytes)")
  *   stats up=N connects=N failures=N ev_dropped=N tx_dropped=N
  *
  *   ocpp_probe URL N [--prefix CP-] [--profile P] [--password PW]
  *              [--ca FILE] [--ping S] [--quiet] [--close-after-boot]
+ *              [--burst K]   (K Heartbeats sent at once after the boot)
  * Runs until SIGTERM or SIGINT, then stops the transport and exits 0.
  */
 #include <signal.h>
@@ -25,9 +27,31 @@ struct probe {
 	int			*boots;		/* BootNotifications sent */
 	int			 quiet;
 	int			 close_after_boot;
+	int			 burst;		/* Heartbeats sent at once */
 	uv_signal_t		 sigterm, sigint;
 	uv_timer_t		 stats;
 };
+
+/* p->burst Heartbeats at once, numbered: those taken must all reach the
+ * CSMS in order, the others be refused (the send queue is bounded). */
+static void
+burst(struct probe *p, int cp)
+{
+	char	 hb[64];
+	int	 sent = 0, refused = 0;
+
+	for (int k = 1; k <= p->burst; k++) {
+		int n = snprintf(hb, sizeof(hb),
+		    "[2,\"hb-%d-%d\",\"Heartbeat\",{}]", p->boots[cp], k);
+
+		if (ocppnet_send(p->net, cp, hb, (size_t)n) == 0)
+			sent++;
+		else
+			refused++;
+	}
+	printf("burst %s sent=%d refused=%d\n", p->cp[cp].identity, sent,
+	    refused);
+}
 
 static void
 on_event(void *arg, int cp, enum ocppnet_ev ev, const char *text, size_t len,
@@ -45,6 +69,8 @@ on_event(void *arg, int cp, enum ocppnet_ev ev, const char *text, size_t len,
 		    "\"chargePointModel\":\"evgroup-probe\"}]", ++p->boots[cp]);
 		if (ocppnet_send(p->net, cp, boot, (size_t)n) != 0)
 			printf("send refused %s\n", p->cp[cp].identity);
+		if (p->burst > 0)
+			burst(p, cp);
 		break;
 	case OCPPNET_DOWN:
 		printf("down %s: %s\n", p->cp[cp].identity, why);
@@ -53,9 +79,13 @@ on_event(void *arg, int cp, enum ocppnet_ev ev, const char *text, size_t len,
 			printf("send taken while down %s\n", p->cp[cp].identity);
 		break;
 	case OCPPNET_TEXT:
-		if (!p->quiet)
+		/* a long one cut, with its length */
+		if (!p->quiet && len <= 400)
 			printf("text %s: %.*s\n", p->cp[cp].identity, (int)len,
 			    text);
+		else if (!p->quiet)
+			printf("text %s: %.300s... (%zu bytes)\n",
+			    p->cp[cp].identity, text, len);
 		if (p->close_after_boot && p->boots[cp] == 1)
 			ocppnet_close(p->net, cp);
 		break;
@@ -125,6 +155,8 @@ main(int argc, char **argv)
 			conf.ping_interval_s = atoi(v), i++;
 		else if (strcmp(argv[i], "--quiet") == 0)
 			p.quiet = 1;
+		else if (strcmp(argv[i], "--burst") == 0)
+			p.burst = atoi(v), i++;
 		else if (strcmp(argv[i], "--close-after-boot") == 0)
 			p.close_after_boot = 1;
 		else {

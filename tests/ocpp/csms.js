@@ -29,6 +29,7 @@
 //        "answers": {"Action": {payload}}   answer Action with this
 //        "errors": {"Action": "InternalError"} answer Action with CALLERROR
 //        "delay_ms": N                  answer every CALL N ms late
+//        "no_subprotocol": true         take connections without ocpp1.6
 //   POST /raw {"identity","text"}   send text as it is (a malformed or
 //        unknown message: the charge point's answer is in the log)
 //   GET /log       the log so far (a JSON array)
@@ -64,6 +65,7 @@ const conf = {
     boot: {},
     blocked: [],
     silent: false,
+    no_subprotocol: false,
     passwords: opt.passwordFile
         ? JSON.parse(fs.readFileSync(opt.passwordFile, 'utf8')) : null,
     answers: {},
@@ -162,7 +164,9 @@ server.auth((accept, reject, hs) => {
         if (hs.password.toString('utf8') !== want)
             return why(401, 'wrong password');
     }
-    accept({}, 'ocpp1.6');
+    // no_subprotocol: the upgrade answered without Sec-WebSocket-Protocol,
+    // as a server that does not speak OCPP 1.6 would
+    accept({}, conf.no_subprotocol ? false : 'ocpp1.6');
 });
 
 server.on('client', (client) => {
@@ -226,6 +230,7 @@ async function control(req, res) {
                 if (j[k] !== undefined) conf[k] = { ...conf[k], ...j[k] };
             if (j.blocked !== undefined) conf.blocked = j.blocked;
             if (j.silent !== undefined) conf.silent = !!j.silent;
+            if (j.no_subprotocol !== undefined) conf.no_subprotocol = !!j.no_subprotocol;
             if (j.delay_ms !== undefined) conf.delay_ms = Number(j.delay_ms);
             if (j.passwords !== undefined) conf.passwords = j.passwords;
             if (j.drop !== undefined) {

@@ -14,10 +14,12 @@ with the test. Installs ocpp-rpc from tests/ocpp/package-lock.json
     csms.stop(); csms.restart()       # the same ports again
 """
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,11 +30,20 @@ import test_link as tl  # noqa: E402
 
 def ocpp_dir():
     """tests/ocpp, with ocpp-rpc installed from its lock file when it is
-    missing."""
-    d = os.path.join(tl.SRC, "tests/ocpp")
-    if not os.path.isdir(os.path.join(d, "node_modules", "ocpp-rpc")):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
-                       cwd=d, check=True, timeout=300)
+    missing: once, under a lock, since several tests may start at once
+    (ctest -j) and two npm ci in one folder spoil each other."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                     "ocpp")
+    d = os.path.normpath(d)
+    mark = os.path.join(d, "node_modules", "ocpp-rpc", "package.json")
+    if os.path.exists(mark):
+        return d
+    with open(os.path.join(tempfile.gettempdir(), "evg-ocpp-npm.lock"),
+              "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(mark):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                           cwd=d, check=True, timeout=300)
     return d
 
 

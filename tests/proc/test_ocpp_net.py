@@ -133,6 +133,11 @@ class NetTest(tl.Base):
         self.assertIn("error", r)
         self.assertNotIn("send refused", p.text())
         self.assertNotIn("send taken while down", p.text())
+        # stopped, each charge point says goodbye with a close frame
+        p.stop()
+        closes = csms.wait_log(count=5, type="close")
+        self.assertEqual(sorted(c["identity"] for c in closes), self.ids(5))
+        self.assertEqual({c["why"] for c in closes}, {"1000 bye"})
 
     def test_identity_is_percent_encoded(self):
         csms = oc.Csms(self)
@@ -216,6 +221,70 @@ class NetTest(tl.Base):
                        name="probe-close")
         q.wait_for(r"down R-01: closed by the charge point", timeout=20)
         q.wait_for(r"text R-01: \[3,\"boot-2\"", timeout=20)
+
+    def test_subprotocol_ocpp16_required(self):
+        csms = oc.Csms(self)
+        csms.config(no_subprotocol=True)
+        p = self.probe(csms, 1)
+        p.wait_for(r"down CP-01: the CSMS did not accept the subprotocol "
+                   r"ocpp1\.6", timeout=20)
+        self.assertNotIn("up CP-01", p.text())
+        # the positive twin: the CSMS takes it again, and the charge point
+        # connects by itself at its next attempt
+        csms.config(no_subprotocol=False)
+        p.wait_for(r"text CP-01: \[3,\"boot-1\"", timeout=30)
+
+    def test_long_messages(self):
+        csms = oc.Csms(self)
+        p = self.probe(csms, 1)
+        after = p.wait_for(r"text CP-01: \[3,\"boot-1\"", timeout=20)
+        # 100 kB in many reads: one whole message
+        csms.call("CP-01", "DataTransfer",
+                  {"vendorId": "evgroup", "data": "x" * 100000},
+                  timeout_ms=1000)
+        p.wait_for(r"text CP-01: \[2,\"[^\"]+\",\"DataTransfer\",.*"
+                   r"\(1000\d\d bytes\)", after=after)
+        self.assertNotIn("down CP-01", p.text())
+        # longer than the transport takes: the connection is dropped and
+        # made again
+        csms.call("CP-01", "DataTransfer",
+                  {"vendorId": "evgroup", "data": "x" * 300000},
+                  timeout_ms=1000)
+        p.wait_for(r"down CP-01: message longer than 262144 bytes",
+                   timeout=20)
+        p.wait_for(r"text CP-01: \[3,\"boot-2\"", timeout=30)
+
+    def test_send_queue_is_bounded(self):
+        csms = oc.Csms(self)
+        # a burst far over the queue: some refused, every one taken
+        # reaches the CSMS, in order
+        p = self.probe(csms, 2, "--burst", "3000", "--quiet")
+        for cp in self.ids(2):
+            p.wait_for(r"burst %s sent=\d+ refused=\d+" % cp, timeout=20)
+        got = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in
+               re.finditer(r"burst (\S+) sent=(\d+) refused=(\d+)",
+                           p.text())}
+        for cp in self.ids(2):
+            sent, refused = got[cp]
+            self.assertEqual(sent + refused, 3000)
+            self.assertGreaterEqual(sent, 63)   # 64 queued, less the boot
+            self.assertGreater(refused, 0)
+            hbs = csms.wait_log(count=sent, identity=cp, type="call",
+                                action="Heartbeat")
+            self.assertEqual(len(hbs), sent)
+            ks = [int(h["id"].split("-")[2]) for h in hbs]
+            self.assertEqual(ks, sorted(ks))
+        stats = p.wait_for(r"stats .*tx_dropped=%d"
+                           % sum(r for _, r in got.values()), timeout=10)
+        self.assertTrue(stats)
+        self.assertIn("ev_dropped=0", p.text())
+        p.stop()
+        # the positive twin: a burst the queue holds goes whole
+        q = self.probe(csms, 1, "--prefix", "B-", "--burst", "20",
+                       "--quiet", name="probe-small")
+        q.wait_for(r"burst B-01 sent=20 refused=0", timeout=20)
+        csms.wait_log(count=20, identity="B-01", type="call",
+                      action="Heartbeat")
 
     def test_pings_keep_an_idle_connection_up(self):
         csms = oc.Csms(self)
