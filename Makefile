@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
                 libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
                 libmodbus-dev libsqlite3-dev libmicrohttpd-dev libsodium-dev \
                 libncurses-dev libcurl4-openssl-dev libglpk-dev socat \
-                libsystemd-dev libmosquitto-dev
+                libsystemd-dev libmosquitto-dev libwebsockets-dev
 TEST_PACKAGES := clang mbpoll python3-pymodbus python3-serial sqlite3 \
                  chromium nodejs wrk openssl tmux $(PKG_PACKAGES) lintian \
                  man-db systemd mosquitto mosquitto-clients

@@ -477,7 +477,7 @@ main(int argc, char **argv)
 		    sizeof(app->conf.site.database), "%s", opened);
 	}
 	if (cl.check || cl.export) {
-		master_config_print(&app->conf);
+		master_config_print(&app->conf, cl.check);
 		if (cl.check)
 			printf("configuration OK\n");
 		store_close(&app->store);

@@ -20,6 +20,7 @@
 #include "cycle.h"
 #include "led.h"
 #include "master.h"
+#include "ocpp.h"
 #include "site.h"
 #include "siteapi.h"
 #include "strnum.h"
@@ -71,6 +72,7 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	int64_t	 wall = (int64_t)time(NULL) * 1000;
 	const char *why = NULL;
 	bool	 first = !sl->rfid_looked;
+	int	 auth = s->m->conf->site.authorisation;
 
 	sl->rfid_looked = true;
 	if (rc->tag[0] == '\0') {
@@ -99,6 +101,14 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 		why = "tag disabled";
 	else if (strcmp(rfid_status(e, wall), "expired") == 0)
 		why = "tag expired";
+	/* csms: the CSMS decides; rfid+csms: the whitelist first, then the
+	 * CSMS for a tag it does not take (docs/ocpp.md, Authorisation) */
+	if (auth == SITE_AUTH_CSMS || (auth == SITE_AUTH_RFID_CSMS &&
+	    why != NULL)) {
+		if (ocpp_authorize(s->m->ocpp, sl->peer, sl->k + 1, rc->tag))
+			return;
+		why = "this charger is not a charge point of the CSMS";
+	}
 	if (why != NULL) {
 		master_event(s->m, SEV_WARNING, pe->cc->name, "rfid-refused",
 		    "RFID %s refused at connector %d: %s", rc->tag, sl->k + 1,
@@ -224,7 +234,8 @@ gather(struct site *s, uint64_t now)
 		    &m->conf->smart, &s->slot[i].smart, wday, second, now) : 0;
 		op->refused_da = r->online ? refused_setpoint(&pe->link, k) : 0;
 		s->slot[i].smart_blocked = op->blocked;
-		if (m->conf->site.authorisation == 1 && pe->link.online)
+		if (m->conf->site.authorisation != SITE_AUTH_FREE &&
+		    pe->link.online)
 			rfid_decide(s, i, pe, rc);
 	}
 	ocpp_caps(s);
@@ -718,7 +729,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ?
 	    "" : s->mc.why);
 	sn->mode = modes[s->cy.site.mode];
-	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
+	sn->authorisation = master_config_auth_name(m->conf->site.authorisation);
 	sn->meter_online = s->cy.site.meter_online;
 	sn->restart_needed = m->restart_pending;
 	sn->npending = m->npending;

@@ -103,11 +103,12 @@ site_needs_restart(const char *section, const char *key)
 	    "status_file", "stats_file", "fallback_current", "fallback_timeout",
 	    "offline_after", NULL };
 	static const char *const charger_keys[] = { "name", "host", "port",
-	    "unit_id", "connectors", "phase1", "phase2", "circuit", NULL };
+	    "unit_id", "connectors", "phase1", "phase2", "circuit", "ocpp",
+	    "ocpp_identity", "ocpp_password", NULL };
 
 	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
 	    strcmp(section, "web") == 0 || strcmp(section, "mqtt") == 0 ||
-	    strcmp(section, "bms") == 0)
+	    strcmp(section, "bms") == 0 || strcmp(section, "ocpp") == 0)
 		return true;
 	/* a circuit's place in the tree and its meter (a thread of its
 	 * own); its limits are in force at once */
@@ -411,8 +412,8 @@ pending_list(const struct master *m, json_t *a)
 	int	 n = 0;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "demand", "mqtt", "bms", "clamp1", "clamp2",
-	    "clamp3", NULL }; *s; s++) {
+	    "meter", "smart", "demand", "mqtt", "bms", "ocpp", "clamp1",
+	    "clamp2", "clamp3", NULL }; *s; s++) {
 		bool	 clamp = strncmp(*s, "clamp", 5) == 0;
 		int	 idx = clamp ? (*s)[5] - '1' : 0;
 

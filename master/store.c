@@ -89,7 +89,24 @@ static const char *const schema[] = {
 	 * start (a charger that restarted meanwhile has lost it) */
 	("ALTER TABLE conn_ops ADD COLUMN locked INTEGER NOT NULL DEFAULT"
 	"  0;"),
-	/* 11 -> 12: each charge point's OCPP charging profiles (ocppprof.h),
+	/* 11 -> 12: OCPP (master/ocppstore.c), per charge point (its
+	 * identity): transaction messages not yet answered, transactions
+	 * and their CSMS transactionId, configuration keys the CSMS changed,
+	 * the local authorisation list and the authorisation cache */
+	("CREATE TABLE ocpp_msgs (cp TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  local_tx INTEGER NOT NULL, action INTEGER NOT NULL, payload TEXT"
+	"  NOT NULL, PRIMARY KEY (cp, seq));"
+	"CREATE TABLE ocpp_txs (cp TEXT NOT NULL, local INTEGER NOT NULL,"
+	"  txid INTEGER NOT NULL, connector INTEGER NOT NULL, open INTEGER"
+	"  NOT NULL, session_no INTEGER NOT NULL, meter_start INTEGER NOT"
+	"  NULL, tag TEXT NOT NULL, PRIMARY KEY (cp, local));"
+	"CREATE TABLE ocpp_keys (cp TEXT NOT NULL, key TEXT NOT NULL, value"
+	"  TEXT NOT NULL, PRIMARY KEY (cp, key));"
+	"CREATE TABLE ocpp_lists (cp TEXT PRIMARY KEY, version INTEGER NOT"
+	"  NULL, list TEXT NOT NULL);"
+	"CREATE TABLE ocpp_cache (cp TEXT NOT NULL, tag TEXT NOT NULL,"
+	"  status TEXT NOT NULL, PRIMARY KEY (cp, tag));"),
+	/* 12 -> 13: each charge point's OCPP charging profiles (ocppprof.h),
 	 * as the JSON of ocppprof_save, so that a restart keeps them */
 	("CREATE TABLE ocpp_profiles (identity TEXT PRIMARY KEY, profiles"
 	"  TEXT NOT NULL, updated_ms INTEGER NOT NULL);"),
