@@ -16,9 +16,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as ta  # noqa: E402
 import test_link as tl  # noqa: E402
 import test_ocpp as to  # noqa: E402
 import test_site as ts  # noqa: E402
+import test_webui as twebui  # noqa: E402
 
 
 def profile(pid, purpose, limit, stack=0):
@@ -32,6 +34,12 @@ def profile(pid, purpose, limit, stack=0):
 
 
 class OcppProfTest(to.OcppTest):
+    web_ui = False      # the site's web UI on (test_cap_on_screens)
+
+    def start_site(self, *a, **kw):
+        kw.setdefault("web", self.web_ui)
+        return super().start_site(*a, **kw)
+
     def conn(self):
         """bay-001's connector as the master's status file says."""
         with open(self.status) as f:
@@ -117,6 +125,32 @@ class OcppProfTest(to.OcppTest):
         self.until("the offer back", lambda c: c["ocpp_cap"] is None and
                    c["setpoint"] > 20)
         self.assertEqual(self.csms.log(type="bad"), [])
+
+    def test_cap_on_screens(self):
+        """The cap in /metrics and on the web UI's dashboard
+        (tests/browser/ocppprof.js, as an operator); bay-002, without a
+        profile, is the twin."""
+        self.web_ui = True
+        self.m = self.ocpp_site(n=2)
+        self.m.wait_for(r"web UI on")
+        inst = ta.ApiTest.installer(self)
+        ta.ApiTest.operator(self, inst)     # olivia, olivias-own-2
+        self.csms.wait_clients(self.ids)
+        for cp in self.ids:
+            self.simc(cp, "car 1 max 32")
+            self.simc(cp, "plug 1")
+        r = self.set_profile(0, profile(2, "TxDefaultProfile", 10))
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        self.until("the cap in force", lambda c: c["ocpp_cap"] == 10.0 and
+                   c["reason"] == "ocpp_profile")
+        st, text, _ = inst.call("GET", "/metrics")
+        self.assertEqual(st, 200)
+        self.assertIn('evgroup_connector_ocpp_cap_amperes{charger="bay-001",'
+                      'connector="1"} 10.0', text)
+        self.assertNotIn('evgroup_connector_ocpp_cap_amperes{charger='
+                         '"bay-002"', text)
+        twebui.run_browser(self, "ocppprof.js", "olivias-own-2",
+                           timeout=120)
 
 
 ts.own_tests_only(OcppProfTest, base=to.OcppTest)
