@@ -5,10 +5,10 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "bmsmap.h"
 #include "master_config.h"
+#include "strnum.h"
 #include "units.h"
 #include "webhook.h"
 
@@ -1121,11 +1121,11 @@ static int
 ocpp_url_check(const char *url, char *why, size_t len)
 {
 	static const char *const schemes[] = { "ws://", "wss://", NULL };
-	const char *host = NULL, *p;
+	const char *host = NULL, *p, *port;
 	size_t	 hl;
 
 	for (int i = 0; schemes[i] != NULL && host == NULL; i++)
-		if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
 			host = url + strlen(schemes[i]);
 	if (host == NULL) {
 		snprintf(why, len, "'%s': must start with ws:// or wss://", url);
@@ -1151,6 +1151,29 @@ ocpp_url_check(const char *url, char *why, size_t len)
 		snprintf(why, len, "'%s': no ? or #: each charger's identity is "
 		    "added to the path", url);
 		return -1;
+	}
+	/* the certificate's name is checked against the host: a name or
+	 * an IPv4 address (the transport cannot check an IPv6 one) */
+	if (host[0] == '[' && url[2] == 's') {
+		snprintf(why, len, "'%s': wss:// needs a host name or an IPv4 "
+		    "address", url);
+		return -1;
+	}
+	port = host[0] == '[' ? memchr(host, ']', hl) : host;
+	port = port != NULL ? memchr(port, ':', hl - (size_t)(port - host)) :
+	    NULL;
+	if (port != NULL) {
+		char	 num[8];
+		long	 v;
+
+		snprintf(num, sizeof(num), "%.*s", (int)(host + hl - port - 1),
+		    port + 1);
+		if (host + hl - port - 1 >= (long)sizeof(num) ||
+		    strnum_long(num, 1, 65535, &v) != 0) {
+			snprintf(why, len, "'%s': the port must be 1-65535",
+			    url);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -1208,7 +1231,7 @@ ocpp_check(const struct master_config *mc, char *err, size_t errlen)
 	}
 	/* OCPP 1.6 security whitepaper, profile 2: TLS with basic auth */
 	if (mc->ocpp.security_profile == 2 &&
-	    strncasecmp(mc->ocpp.url, "wss://", 6) != 0) {
+	    strncmp(mc->ocpp.url, "wss://", 6) != 0) {
 		snprintf(err, errlen, "ocpp.url: security profile 2 is TLS: the "
 		    "address must start with wss://");
 		return -1;

@@ -25,7 +25,7 @@ struct ocpp_one {
 	int		 peer;		/* among the chargers */
 	char		 identity[49];
 	struct ocpp_cp	 cp;
-	struct ocppcap	 cap;		/* its charging profiles */
+	struct ocppcap	 cap;		/* its charging profiles, their cap */
 	bool		 was_up, told_up;
 };
 
@@ -221,8 +221,8 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 	return rc;
 }
 
-/* Smart charging: ocppcap answers, saves and caps (docs/ocpp.md, Smart
- * charging). */
+/* Smart charging: ocppprof decides, ocppcap keeps the profiles and puts
+ * their cap on the site (docs/ocpp.md, Smart charging). */
 static json_t *
 op_profile(void *arg, const char *action, const json_t *req, int32_t txid,
     int64_t wall)

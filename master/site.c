@@ -723,11 +723,13 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		c->status = pe->link.online ? unit_status_name(
 		    pe->link.unit.status) : "offline";
 		c->connectors = pe->cc->connectors;
+		c->ocpp_cp = ocppview_charger(m, i, &c->ocpp);
 		memcpy(c->serial, pe->link.unit.serial,
 		    sizeof(pe->link.unit.serial));
 		c->temp_ddeg = pe->link.unit.temp_ddeg;
 		c->circuit_id = pe->cc->circuit_id;
 	}
+	ocppview_site(m, sn);
 	snap_circuits(s, now, wall, sn);
 	sn->nevents = m->nrecent;
 	for (int i = 0; i < m->nrecent; i++)
@@ -993,6 +995,23 @@ put_kw(struct jbuf *b, const char *name, int64_t w)
 	put_deci(b, name, (int32_t)(w / 100));
 }
 
+/* A charger's link to the CSMS; null when it is no charge point. */
+static void
+put_ocpp(struct jbuf *b, const struct snap_charger *c)
+{
+	if (!c->ocpp_cp) {
+		put_null(b, "ocpp");
+		return;
+	}
+	jb_s(b, ",\"ocpp\":{\"identity\":");
+	put_str(b, NULL, c->ocpp.identity);
+	put_str(b, "link", c->ocpp.link);
+	put_epoch(b, "last_msg_ms", c->ocpp.last_msg_ms);
+	put_int(b, "queued", c->ocpp.queued);
+	put_str(b, "why", c->ocpp.why);
+	jb_c(b, '}');
+}
+
 /* The circuits, the external limit and the demand window (docs/api.md,
  * "Circuits"). */
 static void
@@ -1116,6 +1135,12 @@ site_snap_json(const struct site_snap *sn)
 	put_int(&b, "pending", sn->npending);
 	put_str(&b, "authorisation", sn->authorisation);
 	put_int(&b, "alarms_total", sn->alarms_total);
+	jb_s(&b, ",\"ocpp\":{\"enabled\":");
+	jb_s(&b, sn->ocpp.enabled ? "true" : "false");
+	put_str(&b, "url", sn->ocpp.url);
+	put_int(&b, "connected", sn->ocpp.connected);
+	put_int(&b, "total", sn->ocpp.total);
+	jb_c(&b, '}');
 	jb_s(&b, ",\"alarms\":[");
 	for (int i = 0; i < sn->nalarms; i++) {
 		const struct alarm *a = &sn->alarms[i];
@@ -1149,6 +1174,7 @@ site_snap_json(const struct site_snap *sn)
 		put_int(&b, "connectors", c->connectors);
 		put_str(&b, "serial", c->serial);
 		put_deci(&b, "temperature", c->temp_ddeg);
+		put_ocpp(&b, c);
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"connectors\":[");

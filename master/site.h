@@ -56,9 +56,21 @@ struct snap_conn {
 	int32_t		 ocpp_cap;	/* OCPP profiles' cap; INT32_MAX none */
 };
 
+/* A charger's link to the CSMS (ocppview.c; docs/api.md, "OCPP"). */
+struct snap_ocpp {
+	char		 identity[49];
+	const char	*link;		/* off, connecting, booting, accepted,
+					 * pending, rejected */
+	int64_t		 last_msg_ms;	/* since the epoch; 0: none */
+	int		 queued;	/* transaction messages waiting */
+	char		 why[96];	/* the last drop's or refusal's */
+};
+
 struct snap_charger {
 	int		 id, port, connectors, temp_ddeg;
 	char		 name[32], host[16], serial[20];
+	bool		 ocpp_cp;	/* a charge point of the CSMS */
+	struct snap_ocpp ocpp;
 	bool		 online;
 	const char	*status;
 	int		 circuit_id;	/* 0: the supply */
@@ -115,6 +127,11 @@ struct site_snap {
 	int		 nevents;
 	struct alarm	 alarms[ALARMS_MAX];	/* what is wrong now */
 	int		 nalarms, alarms_total;
+	struct {
+		bool	 enabled;
+		char	 url[256];
+		int	 connected, total;	/* accepted, charge points */
+	} ocpp;
 };
 
 struct site_slot {
@@ -273,5 +290,11 @@ int	site_config_apply(struct master *, const char *who, int n,
 	    const char *const *value, int add_charger, bool confirm,
 	    struct json_t **detail, char *msg, size_t, char *field, size_t);
 bool	site_needs_restart(const char *section, const char *key);
+
+/* ocppview.c: each charger's link to the CSMS, the site's count */
+bool	ocppview_charger(const struct master *, int charger,
+	    struct snap_ocpp *);
+bool	ocppview_accepted(const struct snap_ocpp *);
+void	ocppview_site(const struct master *, struct site_snap *);
 
 #endif

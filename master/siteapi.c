@@ -1537,6 +1537,37 @@ label(char *out, size_t len, const char *s)
 
 /* The circuits' currents and meters, the demand window, the external
  * limit (docs/api.md, "Metrics"). */
+/* One OCPP metric for each charge point: its link (1: accepted by the
+ * CSMS) or its transaction messages waiting. */
+static void
+metrics_ocpp_one(FILE *fp, const struct master *m, const char *metric,
+    const char *help, bool queued)
+{
+	struct snap_ocpp o;
+	char	 name[80];
+
+	fprintf(fp, "# HELP %s %s\n# TYPE %s gauge\n", metric, help, metric);
+	for (int i = 0; i < m->npeers; i++)
+		if (ocppview_charger(m, i, &o)) {
+			label(name, sizeof(name), m->peers[i].cc->name);
+			fprintf(fp, "%s{charger=\"%s\"} %d\n", metric, name,
+			    queued ? o.queued : ocppview_accepted(&o) ? 1 : 0);
+		}
+}
+
+/* Each charge point's link to the CSMS and its messages waiting (none
+ * while OCPP is off). */
+static void
+metrics_ocpp(FILE *fp, const struct master *m)
+{
+	if (!m->conf->ocpp.enabled)
+		return;
+	metrics_ocpp_one(fp, m, "evgroup_ocpp_link", "1 when the charger's "
+	    "charge point is connected and accepted by the CSMS.", false);
+	metrics_ocpp_one(fp, m, "evgroup_ocpp_queued_messages", "Transaction "
+	    "messages waiting for the CSMS.", true);
+}
+
 static void
 metrics_circuits(FILE *fp, const struct site *s)
 {
@@ -1600,7 +1631,7 @@ metrics_circuits(FILE *fp, const struct site *s)
 /* The OCPP charging profiles' cap in force per connector (none: no
  * sample). */
 static void
-metrics_ocpp(FILE *fp, const struct master *m)
+metrics_ocpp_cap(FILE *fp, const struct master *m)
 {
 	const struct site *s = &m->site;
 	char	 name[80];
@@ -1662,6 +1693,7 @@ sa_metrics(struct master *m, void *ctx)
 		fprintf(fp, "evgroup_charger_online{charger=\"%s\"} %d\n", name,
 		    m->peers[i].link.online ? 1 : 0);
 	}
+	metrics_ocpp_cap(fp, m);
 	static const struct { const char *n, *help, *type; } cm[] = {
 		{ "evgroup_connector_offer_amperes", "What the connector "
 		    "offers the car (PWM).", "gauge" },

@@ -89,7 +89,11 @@ static const char *const schema[] = {
 	 * start (a charger that restarted meanwhile has lost it) */
 	("ALTER TABLE conn_ops ADD COLUMN locked INTEGER NOT NULL DEFAULT"
 	"  0;"),
-	/* 11 -> 12: OCPP (master/ocppstore.c), per charge point (its
+	/* 11 -> 12: each charge point's OCPP charging profiles (ocppprof.h),
+	 * as the JSON of ocppprof_save, so that a restart keeps them */
+	("CREATE TABLE ocpp_profiles (identity TEXT PRIMARY KEY, profiles"
+	"  TEXT NOT NULL, updated_ms INTEGER NOT NULL);"),
+	/* 12 -> 13: OCPP (master/ocppstore.c), per charge point (its
 	 * identity): transaction messages not yet answered, transactions
 	 * and their CSMS transactionId, configuration keys the CSMS changed,
 	 * the local authorisation list and the authorisation cache */
@@ -106,10 +110,6 @@ static const char *const schema[] = {
 	"  NULL, list TEXT NOT NULL);"
 	"CREATE TABLE ocpp_cache (cp TEXT NOT NULL, tag TEXT NOT NULL,"
 	"  status TEXT NOT NULL, PRIMARY KEY (cp, tag));"),
-	/* 12 -> 13: each charge point's OCPP charging profiles (ocppprof.h),
-	 * as the JSON of ocppprof_save, so that a restart keeps them */
-	("CREATE TABLE ocpp_profiles (identity TEXT PRIMARY KEY, profiles"
-	"  TEXT NOT NULL, updated_ms INTEGER NOT NULL);"),
 };
 
 static int

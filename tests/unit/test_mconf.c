@@ -736,6 +736,15 @@ test_ocpp_settings(void **state)
 		{ { "ocpp.url=http://csms.example/ocpp", NULL },
 		    "ocpp.url: 'http://csms.example/ocpp': must start with ws://" },
 		{ { "ocpp.url=ws://", NULL }, "ocpp.url: 'ws://': no host" },
+		{ { "ocpp.url=WS://csms.example/", NULL }, "must start with ws://" },
+		{ { "ocpp.url=ws://csms.example:0/", NULL },
+		    "ocpp.url: 'ws://csms.example:0/': the port must be 1-65535" },
+		{ { "ocpp.url=ws://csms.example:80x/", NULL },
+		    "the port must be 1-65535" },
+		{ { "ocpp.url=ws://csms.example:/", NULL },
+		    "the port must be 1-65535" },
+		{ { "ocpp.url=wss://[::1]:9000/", NULL },
+		    "wss:// needs a host name or an IPv4 address" },
 		{ { "ocpp.url=ws://a b/ocpp", NULL }, "ocpp.url: no spaces" },
 		{ { "ocpp.url=ws://cp:pw@csms.example/", NULL },
 		    "ocpp.url: no user or password" },
@@ -820,7 +829,7 @@ test_ocpp_settings(void **state)
 	free(mc);
 	/* profile 1 with every charger's own password, on ws://; csms */
 	mc = site((const char *const[]){ "ocpp.enabled=yes",
-	    "ocpp.url=WS://127.0.0.1:9000", "ocpp.security_profile=1",
+	    "ocpp.url=ws://[::1]:9000", "ocpp.security_profile=1",
 	    "charger1.ocpp_password=p1", "charger2.ocpp_password=p2",
 	    "site.authorisation=csms", NULL });
 	chargers(mc, 2, NULL);
