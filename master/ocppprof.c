@@ -11,6 +11,8 @@
 
 #include "ocppprof.h"
 
+#define STR_(x)		#x
+#define STR(x)		STR_(x)	/* a macro's value as text */
 #define DAY_MS		86400000LL
 #define WEEK_MS		(7 * DAY_MS)
 /* GetCompositeSchedule's longest window: 31 days, which bounds the
@@ -249,8 +251,8 @@ parse_schedule(const json_t *s, struct ocppprof_profile *p, char *why,
 	if (!json_is_array(periods) || json_array_size(periods) == 0)
 		return fail(why, len, "chargingSchedulePeriod%s: missing", "");
 	if (json_array_size(periods) > OCPPPROF_MAX_PERIODS)
-		return fail(why, len, "chargingSchedulePeriod: more than %s",
-		    "48 periods");
+		return fail(why, len, "chargingSchedulePeriod: more than %s "
+		    "periods", STR(OCPPPROF_MAX_PERIODS));
 	for (i = 0; i < json_array_size(periods); i++) {
 		const json_t *e = json_array_get(periods, i);
 		struct ocppprof_period *q = &p->period[i];
@@ -295,7 +297,8 @@ parse_profile(const json_t *o, struct ocppprof_profile *p, char *why,
 		return fail(why, len, "chargingProfileId%s missing", "");
 	p->id = (int32_t)v;
 	if (opt_int(o, "stackLevel", 0, OCPPPROF_MAX_STACK, &v) != 1)
-		return fail(why, len, "stackLevel%s: 0 to 100", "");
+		return fail(why, len, "stackLevel: 0 to %s",
+		    STR(OCPPPROF_MAX_STACK));
 	p->stack = (int16_t)v;
 	switch (opt_int(o, "transactionId", INT32_MIN, INT32_MAX, &v)) {
 	case -1:
@@ -397,7 +400,7 @@ install(struct ocppprof *ps, const struct ocppprof_profile *p, char *why,
 	}
 	if (keep >= OCPPPROF_MAX_PROFILES)
 		return fail(why, len, "%s profiles installed already",
-		    "20");
+		    STR(OCPPPROF_MAX_PROFILES));
 	for (int i = ps->nprof - 1; i >= 0; i--) {
 		const struct ocppprof_profile *o = &ps->prof[i];
 

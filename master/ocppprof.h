@@ -28,9 +28,12 @@
 #include <jansson.h>
 
 #define OCPPPROF_MAX_CONN	4	/* connectors 1..3 of one charger */
-#define OCPPPROF_MAX_PROFILES	20	/* MaxChargingProfilesInstalled */
-#define OCPPPROF_MAX_PERIODS	48	/* ChargingScheduleMaxPeriods */
-#define OCPPPROF_MAX_STACK	100	/* ChargeProfileMaxStackLevel */
+/* What the configuration keys tell the CSMS (ocppops.c, docs/ocpp.md):
+ * MaxChargingProfilesInstalled, ChargingScheduleMaxPeriods,
+ * ChargeProfileMaxStackLevel. Keep them the same. */
+#define OCPPPROF_MAX_PROFILES	16
+#define OCPPPROF_MAX_PERIODS	24
+#define OCPPPROF_MAX_STACK	8
 #define OCPPPROF_NOMINAL_V	230	/* DOMAIN.md: the nominal L-N voltage */
 
 enum ocppprof_purpose {

@@ -139,13 +139,21 @@ refused_setpoint(const struct link_peer *l, int k)
 int
 site_ocpp_cap_set(struct site *s, int charger, int connector, int32_t cap_da)
 {
+	size_t	 lo = 0, hi = s->n;
 	int	 found = -1;
 
 	if (cap_da < 0)
 		return -1;
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->slot[i].peer != charger)
-			continue;
+	/* slot[] is in the chargers' order: the charger's first slot */
+	while (lo < hi) {
+		size_t	 mid = lo + (hi - lo) / 2;
+
+		if (s->slot[mid].peer < charger)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->n && s->slot[i].peer == charger; i++) {
 		if (connector == 0) {
 			s->slot[i].ocpp_charger_da = cap_da;
 			found = 0;

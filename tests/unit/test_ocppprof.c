@@ -300,12 +300,12 @@ test_replace(void **state)
 	/* full: the 21st is refused, a replacement still goes */
 	ocppprof_init(ps, 2, 320);
 	for (int i = 0; i < OCPPPROF_MAX_PROFILES; i++)
-		assert_int_equal(set_simple(ps, 1, 0, 100 + i, i,
+		assert_int_equal(set_simple(ps, 1 + i % 2, 0, 100 + i, i / 2,
 		    "TxDefaultProfile", 20), 0);
-	assert_int_equal(set_simple(ps, 1, 0, 200, 50, "TxDefaultProfile",
-	    20), -1);
-	assert_int_equal(set_simple(ps, 1, 0, 105, 50, "TxDefaultProfile",
-	    20), 0);
+	assert_int_equal(set_simple(ps, 1, 0, 200, OCPPPROF_MAX_STACK,
+	    "TxDefaultProfile", 20), -1);
+	assert_int_equal(set_simple(ps, 1, 0, 105, OCPPPROF_MAX_STACK,
+	    "TxDefaultProfile", 20), 0);
 	assert_int_equal(ps->nprof, OCPPPROF_MAX_PROFILES);
 }
 
@@ -345,7 +345,7 @@ test_tx_and_max(void **state)
 {
 	struct ocppprof *ps = *state;
 
-	assert_int_equal(set_simple(ps, 0, 0, 1, 9, "TxDefaultProfile", 10),
+	assert_int_equal(set_simple(ps, 0, 0, 1, 8, "TxDefaultProfile", 10),
 	    0);
 	ocppprof_tx_started(ps, 1, 42, T0);
 	/* a TxProfile overrides the TxDefaultProfile, even a higher stack */

@@ -524,6 +524,45 @@ test_why_column_and_detail(void **state)
 	assert_non_null(strstr(row(f, 5), "why       rotation rest, 2:30 left, "
 	    "until "));
 }
+/* Issue 15: a connector capped by the CSMS's charging profile: a ^
+ * after its offer and a line in its detail; the twin without a cap (null)
+ * has neither. */
+static void
+test_ocpp_cap_shown(void **state)
+{
+	struct fx *f = *state;
+	char	 err[100];
+	const char *j = "{\"site\":\"B\",\"time_ms\":0,\"connectors\":["
+	    "{\"charger\":\"bay-1\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"charging\",\"faults\":[],\"offer\":10.0,"
+	    "\"reason\":\"ocpp_profile\",\"reason_text\":\"capped at 10.0 A "
+	    "by the CSMS's charging profile\",\"ocpp_cap\":10.0},"
+	    "{\"charger\":\"bay-2\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"charging\",\"faults\":[],\"offer\":16.0,"
+	    "\"reason\":\"at_maximum\",\"reason_text\":\"at its maximum\","
+	    "\"ocpp_cap\":null}],\"events\":[]}";
+
+	assert_int_equal(tui_status_parse(&f->st, j, strlen(j), err,
+	    sizeof(err)), 0);
+	assert_true(f->st.conns[0].ocpp_cap == 10.0);
+	assert_true(f->st.conns[1].ocpp_cap < 0);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), " 10.0^"));
+	assert_non_null(strstr(row(f, 6), " 16.0 "));
+	assert_null(strstr(row(f, 6), "^"));
+	assert_true(strlen(row(f, 5)) <= 80);
+	f->v.screen = SCR_DETAIL;
+	snprintf(f->v.sel_charger, sizeof(f->v.sel_charger), "bay-1");
+	f->v.sel_connector = 1;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "CSMS cap  10.0 A (OCPP charging "
+	    "profile)"));
+	snprintf(f->v.sel_charger, sizeof(f->v.sel_charger), "bay-2");
+	render(f, NULL, false);
+	for (int r = 0; r < f->s.rows; r++)
+		assert_null(strstr(row(f, r), "CSMS cap"));
+}
+
 /* Issue 18, section 3: the alarms show who acknowledged them; A
  * acknowledges the first one nobody has, after a y. */
 static void
@@ -1042,6 +1081,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_short_states_filter_and_green, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocpp_cap_shown, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_why_column_and_detail,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_ack_key, setup,
