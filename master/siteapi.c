@@ -1558,7 +1558,7 @@ metrics_ocpp_one(FILE *fp, const struct master *m, const char *metric,
 /* Each charge point's link to the CSMS and its messages waiting (none
  * while OCPP is off). */
 static void
-metrics_ocpp(FILE *fp, const struct master *m)
+metrics_ocpp_links(FILE *fp, const struct master *m)
 {
 	if (!m->conf->ocpp.enabled)
 		return;
@@ -1693,7 +1693,7 @@ sa_metrics(struct master *m, void *ctx)
 		fprintf(fp, "evgroup_charger_online{charger=\"%s\"} %d\n", name,
 		    m->peers[i].link.online ? 1 : 0);
 	}
-	metrics_ocpp(fp, m);
+	metrics_ocpp_links(fp, m);
 	static const struct { const char *n, *help, *type; } cm[] = {
 		{ "evgroup_connector_offer_amperes", "What the connector "
 		    "offers the car (PWM).", "gauge" },
