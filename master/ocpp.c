@@ -14,7 +14,7 @@
 #include "ocpp.h"
 #include "ocppcore.h"
 #include "ocppnet.h"
-#include "ocppprof.h"
+#include "ocppcap.h"
 #include "ocppstore.h"
 
 #define OCPP_TICK_MS	1000
@@ -25,8 +25,10 @@ struct ocpp_one {
 	int		 peer;		/* among the chargers */
 	char		 identity[49];
 	struct ocpp_cp	 cp;
-	struct ocppprof	 prof;		/* its charging profiles */
+	struct ocppcap	 cap;		/* its charging profiles, their cap */
 	bool		 was_up, told_up;
+	int		 reconnect;	/* Reset: ticks to wait, for the
+					 * answer to go out first */
 };
 
 struct ocpp {
@@ -199,11 +201,16 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 			    "unlock", k, why, len);
 		break;
 	case OCPP_ACT_RECONNECT:
-		ocppnet_close(x->o->net, x->index);
+		/* not now: the answer to the Reset is still queued, and a
+		 * close drops what is queued */
+		x->reconnect = 2;
 		break;
 	case OCPP_ACT_BOOTED:
-		master_event(m, SEV_INFO, name, "ocpp-connected", "charge point "
-		    "%s accepted by the CSMS", x->identity);
+		/* once a connection (a BootNotification the CSMS triggered
+		 * is accepted again on the same one) */
+		if (!x->told_up)
+			master_event(m, SEV_INFO, name, "ocpp-connected",
+			    "charge point %s accepted by the CSMS", x->identity);
 		x->told_up = true;
 		break;
 	case OCPP_ACT_REJECTED:
@@ -211,45 +218,25 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 		    "charge point %s: %s", x->identity, a->text ? a->text : "");
 		break;
 	case OCPP_ACT_TX_STARTED:
-		ocppprof_tx_started(&x->prof, a->connector, a->txid,
+		ocppcap_tx_started(&x->cap, a->connector, a->txid,
 		    clock_wall_ms());
 		break;
 	case OCPP_ACT_TX_ENDED:
-		ocppprof_tx_ended(&x->prof, a->connector);
+		ocppcap_tx_ended(&x->cap, a->connector);
 		break;
 	}
 	return rc;
 }
 
-/* Smart charging: ocppprof decides (docs/ocpp.md, Smart charging). */
+/* Smart charging: ocppprof decides, ocppcap keeps the profiles and puts
+ * their cap on the site (docs/ocpp.md, Smart charging). */
 static json_t *
 op_profile(void *arg, const char *action, const json_t *req, int32_t txid,
     int64_t wall)
 {
 	struct ocpp_one *x = arg;
-	const struct charger_conf *cc = x->o->m->peers[x->peer].cc;
-	int	 k = (int)json_integer_value(json_object_get(req,
-	    "connectorId"));
-	char	 why[128];
-	int	 rc;
 
-	if (strcmp(action, "SetChargingProfile") == 0) {
-		rc = ocppprof_set(&x->prof, k, json_object_get(req,
-		    "csChargingProfiles"), txid, why, sizeof(why));
-		if (rc == -1)
-			log_info("ocpp: %s: SetChargingProfile rejected: %s",
-			    x->identity, why);
-		return json_pack("{s s}", "status", rc == 0 ? "Accepted" :
-		    rc == -1 ? "Rejected" : "NotSupported");
-	}
-	if (strcmp(action, "ClearChargingProfile") == 0)
-		return json_pack("{s s}", "status", ocppprof_clear(&x->prof,
-		    req) == 0 ? "Accepted" : "Unknown");
-	return ocppprof_composite(&x->prof, k, (int)json_integer_value(
-	    json_object_get(req, "duration")), json_string_value(
-	    json_object_get(req, "chargingRateUnit")), wall,
-	    phase_conn_lines((enum phase_conn)cc->conn[k >= 1 && k <=
-	    cc->connectors ? k - 1 : 0].phase), 0);
+	return ocppcap_call(&x->cap, action, req, txid, wall);
 }
 
 static void
@@ -314,8 +301,11 @@ on_tick(uv_timer_t *t)
 	struct ocpp_cp_in in;
 
 	for (int i = 0; i < o->n; i++) {
+		if (o->one[i].reconnect > 0 && --o->one[i].reconnect == 0)
+			ocppnet_close(o->net, i);
 		input_of(&o->m->peers[o->one[i].peer], &in);
 		ocppcore_input(&o->one[i].cp, &in, now, wall);
+		ocppcap_apply(&o->one[i].cap, wall);
 	}
 	publish_status(o);
 }
@@ -417,8 +407,7 @@ ocpp_start(struct master *m, uv_loop_t *loop)
 		    master_config_ocpp_identity(m->peers[p].cc));
 		ocppcore_init(&x->cp, &conf, &(struct ocpp_ops){ x, op_send,
 		    op_store, op_act, o->st != NULL, op_profile }, seed);
-		ocppprof_init(&x->prof, m->peers[p].cc->connectors,
-		    m->peers[p].cc->conn[0].max_current);
+		ocppcap_init(&x->cap, m, p, x->identity);
 		if (o->st != NULL && ocppstore_load(o->st, x->identity,
 		    &x->cp) != 0)
 			log_warnx("ocpp: %s: its records could not be read",
@@ -471,6 +460,8 @@ ocpp_stop(struct master *m)
 	if (o == NULL)
 		return;
 	m->ocpp = NULL;
+	for (int i = 0; i < o->n; i++)
+		ocppcap_stop(&o->one[i].cap);
 	ocppnet_stop(o->net);
 	/* what is queued reaches the disk before the thread ends */
 	ocppstore_close(o->st);

@@ -1558,7 +1558,7 @@ metrics_ocpp_one(FILE *fp, const struct master *m, const char *metric,
 /* Each charge point's link to the CSMS and its messages waiting (none
  * while OCPP is off). */
 static void
-metrics_ocpp_links(FILE *fp, const struct master *m)
+metrics_ocpp(FILE *fp, const struct master *m)
 {
 	if (!m->conf->ocpp.enabled)
 		return;
@@ -1631,7 +1631,7 @@ metrics_circuits(FILE *fp, const struct site *s)
 /* The OCPP charging profiles' cap in force per connector (none: no
  * sample). */
 static void
-metrics_ocpp(FILE *fp, const struct master *m)
+metrics_ocpp_cap(FILE *fp, const struct master *m)
 {
 	const struct site *s = &m->site;
 	char	 name[80];
@@ -1693,7 +1693,7 @@ sa_metrics(struct master *m, void *ctx)
 		fprintf(fp, "evgroup_charger_online{charger=\"%s\"} %d\n", name,
 		    m->peers[i].link.online ? 1 : 0);
 	}
-	metrics_ocpp_links(fp, m);
+	metrics_ocpp_cap(fp, m);
 	static const struct { const char *n, *help, *type; } cm[] = {
 		{ "evgroup_connector_offer_amperes", "What the connector "
 		    "offers the car (PWM).", "gauge" },

@@ -29,6 +29,8 @@
 //        "answers": {"Action": {payload}}   answer Action with this
 //        "errors": {"Action": "InternalError"} answer Action with CALLERROR
 //        "delay_ms": N                  answer every CALL N ms late
+//   POST /raw {"identity","text"}   send text as it is (a malformed or
+//        unknown message: the charge point's answer is in the log)
 //   GET /log       the log so far (a JSON array)
 //   GET /clients   the identities connected (a JSON array)
 //   GET /pings     websocket pings received, per identity ({"CP-01": 3})
@@ -231,6 +233,13 @@ async function control(req, res) {
                 if (!c) return send(404, { error: `${j.drop} not connected` });
                 c.close({ force: true });
             }
+            return send(200, { ok: true });
+        }
+        if (req.method === 'POST' && req.url === '/raw') {
+            const j = await body(req);
+            const c = clients.get(j.identity);
+            if (!c) return send(404, { error: `${j.identity} not connected` });
+            c.sendRaw(String(j.text));
             return send(200, { ok: true });
         }
         if (req.method === 'POST' && req.url === '/call') {

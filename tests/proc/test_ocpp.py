@@ -171,7 +171,7 @@ class OcppTest(ts.SiteTest):
         stop = self.wait_call("StopTransaction")
         self.assertEqual(stop["payload"]["reason"], "Remote")
         self.assertEqual(stop["payload"]["transactionId"], txid)
-        # nothing the CSMS says is another action: unknown to 1.6 here
+        # no cable lock the master drives; a key's value checked
         r = self.csms.call("bay-001", "UnlockConnector", {"connectorId": 1})
         self.assertEqual(r, {"result": {"status": "NotSupported"}})
         r = self.csms.call("bay-001", "ChangeConfiguration",
@@ -180,6 +180,44 @@ class OcppTest(ts.SiteTest):
         r = self.csms.call("bay-001", "ChangeConfiguration",
                            {"key": "HeartbeatInterval", "value": "60"})
         self.assertEqual(r, {"result": {"status": "Accepted"}})
+        # Reset: accepted, the connection made again, a new boot
+        r = self.csms.call("bay-001", "Reset", {"type": "Soft"})
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        deadline = time.monotonic() + 20
+        while len(self.calls("BootNotification")) < 2 and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(len(self.calls("BootNotification")), 2)
+
+    def setpoint_becomes(self, pred, timeout=20):
+        deadline = time.monotonic() + timeout
+        sp = None
+        while time.monotonic() < deadline:
+            sp = self.sim_status("bay-001")["connectors"][0]["setpoint"]
+            if pred(sp):
+                return sp
+            time.sleep(0.2)
+        self.fail("setpoint %r, not as expected within %d s" % (sp, timeout))
+
+    def test_tx_default_profile_lowers_the_offer(self):
+        self.ocpp_site()
+        self.csms.wait_clients(self.ids)
+        self.charging_session()
+        self.setpoint_becomes(lambda sp: sp >= 16.0)
+        profile = {"chargingProfileId": 1, "stackLevel": 0,
+                   "chargingProfilePurpose": "TxDefaultProfile",
+                   "chargingProfileKind": "Relative",
+                   "chargingSchedule": {"chargingRateUnit": "A",
+                                        "chargingSchedulePeriod": [
+                                            {"startPeriod": 0,
+                                             "limit": 10.0}]}}
+        r = self.csms.call("bay-001", "SetChargingProfile",
+                           {"connectorId": 0, "csChargingProfiles": profile})
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        self.setpoint_becomes(lambda sp: sp == 10.0)
+        r = self.csms.call("bay-001", "ClearChargingProfile", {"id": 1})
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        self.setpoint_becomes(lambda sp: sp >= 16.0)
 
     def test_csms_away_and_master_restarted_nothing_lost(self):
         m = self.ocpp_site()
@@ -217,6 +255,47 @@ class OcppTest(ts.SiteTest):
         self.assertTrue(all(e["payload"]["transactionId"] == txid
                             for e in tx[1:]))
         self.assertEqual(self.csms.log(type="bad"), [])
+
+    def test_malformed_and_unknown_from_the_csms(self):
+        self.ocpp_site()
+        self.csms.wait_clients(self.ids)
+        self.wait_call("StatusNotification", lambda p: p["connectorId"] == 1)
+        cases = [
+            ('[2,"m1","Reset",', "-1", "FormationViolation"),
+            ('[2,"m2","FlyToTheMoon",{}]', "m2", "NotImplemented"),
+            ('[2,"m3","RemoteStopTransaction",{"transactionId":"7"}]', "m3",
+             "TypeConstraintViolation"),
+            ('[2,"m4","Reset",{"type":"Warm"}]', "m4",
+             "PropertyConstraintViolation"),
+            ('[2,"m5","ChangeAvailability",{"connectorId":1}]', "m5",
+             "OccurenceConstraintViolation"),
+            ('[2,"m6","Reset",{"type":"Hard","now":true}]', "m6",
+             "FormationViolation"),
+        ]
+        for text, mid, code in cases:
+            st, j = self.csms.request("POST", "/raw", {"identity": "bay-001",
+                                                       "text": text})
+            self.assertEqual(st, 200, j)
+            deadline = time.monotonic() + 10
+            got = []
+            while not got and time.monotonic() < deadline:
+                got = self.csms.log(identity="bay-001", dir="in",
+                                    type="error", id=mid)
+                time.sleep(0.1)
+            self.assertTrue(got, text)
+            self.assertEqual(got[-1]["payload"]["code"], code, text)
+        # nothing changed: the same connection, no new boot, the connector
+        # neither reset nor locked
+        self.assertEqual(self.csms.clients(), ["bay-001"])
+        self.assertEqual(len(self.calls("BootNotification")), 1)
+        self.assertEqual(self.sim_status("bay-001")["connectors"][0]["state"],
+                         "available")
+        # the twin: the same requests, right, are carried out
+        r = self.csms.call("bay-001", "ChangeAvailability",
+                           {"connectorId": 1, "type": "Inoperative"})
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        self.wait_call("StatusNotification",
+                       lambda p: p["status"] == "Unavailable")
 
     def test_csms_that_never_answers(self):
         self.ocpp_site(boot={"silent": True})
