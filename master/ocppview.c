@@ -8,14 +8,8 @@
 #include <string.h>
 
 #include "master.h"
-#include "site.h"
-
-/* The glue (ocppcore's master/ocpp.c) may not be built in yet: then
- * every charge point's link reads "off". */
-#if __has_include("ocpp.h")
 #include "ocpp.h"
-#define OCPPVIEW_GLUE	1
-#endif
+#include "site.h"
 
 /*
  * Charger i's (the master's peers' order) OCPP link into out: false
@@ -25,6 +19,7 @@ bool
 ocppview_charger(const struct master *m, int i, struct snap_ocpp *out)
 {
 	const struct charger_conf *cc = m->peers[i].cc;
+	struct ocpp_cp_status st;
 
 	memset(out, 0, sizeof(*out));
 	out->link = "off";
@@ -32,18 +27,13 @@ ocppview_charger(const struct master *m, int i, struct snap_ocpp *out)
 		return false;
 	snprintf(out->identity, sizeof(out->identity), "%s",
 	    master_config_ocpp_identity(cc));
-#ifdef OCPPVIEW_GLUE
-	{
-		struct ocpp_cp_status st;
-
-		if (m->ocpp != NULL && ocpp_status(m->ocpp, i, &st) == 0) {
-			out->link = ocpp_link_name(st.link);
-			out->last_msg_ms = st.last_msg_ms;
-			out->queued = st.queued;
-			snprintf(out->why, sizeof(out->why), "%s", st.why);
-		}
+	/* NULL: the glue did not start (logged); every link is off */
+	if (m->ocpp != NULL && ocpp_status(m->ocpp, i, &st) == 0) {
+		out->link = ocpp_link_name(st.link);
+		out->last_msg_ms = st.last_msg_ms;
+		out->queued = st.queued;
+		snprintf(out->why, sizeof(out->why), "%s", st.why);
 	}
-#endif
 	return true;
 }
 
