@@ -822,6 +822,7 @@ boot_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 		st = "";
 	if (strcmp(st, "Accepted") == 0) {
 		cp->boot = OCPP_BOOT_ACCEPTED;
+		cp->rejected_told = false;
 		if (interval > 0)
 			cp->keys.heartbeat_s = interval;
 		cp->why[0] = '\0';
@@ -838,7 +839,10 @@ boot_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 	if (cp->boot == OCPP_BOOT_REJECTED) {
 		snprintf(cp->why, sizeof(cp->why), "boot rejected, next try "
 		    "in %d s", interval > 0 ? interval : 60);
-		ocpp_act(cp, OCPP_ACT_REJECTED, 0, NULL, cp->why);
+		/* told once, not at every try */
+		if (!cp->rejected_told)
+			ocpp_act(cp, OCPP_ACT_REJECTED, 0, NULL, cp->why);
+		cp->rejected_told = true;
 	}
 }
 
@@ -920,6 +924,7 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 void
 ocppcore_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 {
+	cp->wall_ms = wall;
 	if (cp->busy && now >= cp->call_deadline_ms) {
 		/* No answer: a transaction message is sent again (it stays
 		 * at the head of the queue); any other is given up. */
@@ -954,7 +959,7 @@ ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
 	const char *id = "-1";
 	int	 type;
 
-	cp->last_msg_wall_ms = wall;
+	cp->last_msg_wall_ms = cp->wall_ms = wall;
 	if (!json_is_array(f) || json_array_size(f) < 3 ||
 	    !json_is_integer(json_array_get(f, 0))) {
 		ocpp_send_error(cp, "-1", "FormationViolation",

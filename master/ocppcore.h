@@ -187,7 +187,8 @@ struct ocpp_cp {
 	enum ocpp_boot	 boot;
 	uint64_t	 next_boot_ms;	/* Pending/Rejected: interval */
 	uint64_t	 last_call_ms;	/* for Heartbeat */
-	int64_t		 last_msg_wall_ms;
+	int64_t		 last_msg_wall_ms;	/* the CSMS's last text */
+	int64_t		 wall_ms;	/* the wall time last given */
 	char		 why[96];
 	/* the CALL outstanding (busy), OCPP-J 4.1.1 */
 	bool		 busy;
@@ -230,6 +231,7 @@ struct ocpp_cp {
 	int32_t		 ended_session[OCPP_MAX_CONN + 1];
 	bool		 reset_pending, trigger_boot;
 	bool		 hold;		/* answering a CALL: send nothing */
+	bool		 rejected_told;	/* since the last acceptance */
 	/* local authorisation list and cache */
 	int		 list_version;
 	struct ocpp_auth_entry *list;

@@ -650,7 +650,7 @@ ocpp_auth_offline(struct ocpp_cp *cp, int k, const char *tag)
 {
 	bool	 known;
 	const struct ocpp_auth_entry *e = local_valid(cp, tag,
-	    cp->last_msg_wall_ms, &known);
+	    cp->wall_ms, &known);
 
 	if (cp->keys.local_authorize_offline && e != NULL)
 		auth_decide(cp, k, tag, true, "offline: locally accepted");
@@ -667,8 +667,7 @@ ocppcore_authorize(struct ocpp_cp *cp, int k, const char *tag,
 	bool	 known;
 	const struct ocpp_auth_entry *e;
 
-	cp->last_msg_wall_ms = wall > cp->last_msg_wall_ms ? wall :
-	    cp->last_msg_wall_ms;
+	cp->wall_ms = wall;
 	if (strlen(tag) > OCPP_TAG_LEN) {
 		auth_decide(cp, k, tag, false, "tag too long for OCPP");
 		return;

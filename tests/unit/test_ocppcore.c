@@ -357,6 +357,7 @@ static void
 test_boot_rejected_sends_nothing_else(void **state)
 {
 	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	int	 n;
 
 	(void)state;
 	feed(&in);
@@ -372,6 +373,12 @@ test_boot_rejected_sends_nothing_else(void **state)
 	assert_int_equal(CP.ntxq, 1);
 	tick(1000);
 	assert_string_equal(what(1), "BootNotification");
+	/* rejected again: said once, not at every try */
+	n = R.nact;
+	answer("{\"status\":\"Rejected\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
+	assert_int_equal(R.nact, n);
+	tick(60000);
 	answer("{\"status\":\"Accepted\",\"currentTime\":"
 	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
 	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_BOOTED);
