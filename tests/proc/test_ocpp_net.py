@@ -298,7 +298,7 @@ class NetTest(tl.Base):
         self.assertGreaterEqual(csms.pings().get("CP-01", 0), 3)
         self.assertNotIn("down CP-01", p.text()[after:])
         # a CSMS that answers no more (stopped): the charge point gives
-        # up on it after the ping interval and its grace (1 + 10 s)
+        # up on it after the ping interval and its grace (1 + 5 s)
         csms.proc.p.send_signal(signal.SIGSTOP)
         try:
             p.wait_for(r"down CP-01: ", timeout=30, after=after)
