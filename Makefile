@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake pkg-config python3 \
                 libuv1-dev libinih-dev libjansson-dev libcmocka-dev \
                 libmodbus-dev libsqlite3-dev libmicrohttpd-dev libsodium-dev \
                 libncurses-dev libcurl4-openssl-dev libglpk-dev socat \
-                libsystemd-dev libmosquitto-dev
+                libsystemd-dev libmosquitto-dev libwebsockets-dev
 TEST_PACKAGES := clang mbpoll python3-pymodbus python3-serial sqlite3 \
                  chromium nodejs wrk openssl tmux $(PKG_PACKAGES) lintian \
                  man-db systemd mosquitto mosquitto-clients
@@ -18,7 +18,7 @@ PKG_PACKAGES := dpkg-dev file
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-bms bench-tui clean
+.PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-bms bench-tui bench-ocpp clean
 
 all: build
 
@@ -80,7 +80,7 @@ demo-charger: build
 	python3 sim/demo_session.py --slave build/release/slave/evgroup-slave
 
 # Benchmarks run on the release build and print figures (docs/performance.md).
-bench: bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-bms bench-tui
+bench: bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-bms bench-tui bench-ocpp
 
 bench-fw: build
 	build/release/tests/bench_fw
@@ -110,6 +110,11 @@ bench-mqtt: build deps-test
 # About 2 minutes: the BMS server read in a loop at 1000 connectors.
 bench-bms: build
 	python3 tests/bench/bench_bms.py build/release 500 30
+
+# About 4 minutes: 500 OCPP charge points against the test CSMS, the
+# transport alone, then the master without and with OCPP.
+bench-ocpp: build deps-test
+	python3 tests/bench/bench_ocpp.py build/release 500 30
 
 # About 2 minutes: the console following 1000 connectors.
 bench-tui: build

@@ -262,16 +262,6 @@ alloc_res_room(const struct alloc_res *r, const int32_t *used,
 	return room;
 }
 
-static inline bool
-res_fits(const struct alloc_res *r, const int32_t *used, const int32_t *lim,
-    uint8_t circuit, uint8_t mask, int32_t add)
-{
-	int32_t	 room;
-
-	(void)res_tightest(r, used, lim, circuit, mask, &room);
-	return room >= add;
-}
-
 /* Connector i's resource list (struct work), made if not yet. */
 static void
 res_list(struct work *w, uint32_t i)

@@ -83,6 +83,16 @@ cycle_forget(struct cycle *cy)
 	cy->bld_have = false;
 }
 
+int32_t
+cycle_ocpp_cap(int32_t conn_da, int32_t charger_da, int wanting)
+{
+	int32_t	 share = charger_da;
+
+	if (charger_da != INT32_MAX && wanting > 1)
+		share = charger_da / wanting;
+	return share < conn_da ? share : conn_da;
+}
+
 /* The allocator's view of one connector, from what was read of it. */
 static void
 conn_from(struct alloc_conn *a, const struct cycle_conf *cf,
@@ -97,8 +107,12 @@ conn_from(struct alloc_conn *a, const struct cycle_conf *cf,
 	a->priority = cf->priority;
 	a->circuit = cf->circuit;
 	a->online = r->online;
+	/* An OCPP charging profile only ever lowers the maximum; below the
+	 * minimum the connector pauses (no 0.1-5.9 A). */
+	if (op->capped && op->cap_da < a->max_da)
+		a->max_da = op->cap_da;
 	a->demand = r->online && cycle_wants_current(&r->rc) && !op->paused &&
-	    !op->blocked;
+	    !op->blocked && !(op->capped && op->cap_da < a->min_da);
 	/* What an offline charger may still draw (alloc_silent_draw): what
 	 * it was told, with its fallback settings once read or ours
 	 * acknowledged; never heard since we started, its maximum. */
@@ -336,7 +350,8 @@ circuits(struct cycle *cy)
  * charger offline (the allocator's, with what it is counted at), locked
  * or stopped by a fault; an operator's pause (it holds whether a car is
  * there or not); no car, or one waiting for authorisation; smart
- * charging's wait; a setpoint the charger refuses, or one it holds back
+ * charging's wait; an OCPP charging profile's cap below its minimum
+ * (or its maximum at the cap); a setpoint the charger refuses, or one it holds back
  * (its contactor's rest, heat); a raise the planner holds back while cut
  * cars follow; else the allocator's reason (alloc.c).
  * *w holds the allocator's on entry.
@@ -381,6 +396,10 @@ why_of(const struct cycle *cy, size_t i, const struct cycle_reading *r,
 		w->reason = op->blocked_why ? op->blocked_why :
 		    REASON_SMART_DELAY;
 		w->until_ms = op->blocked_until_ms;
+	} else if (op->capped && op->cap_da < cy->ac[i].min_da &&
+	    op->test_da == 0) {
+		w->reason = REASON_OCPP_PROFILE;	/* paused by it */
+		w->value_da = op->cap_da;
 	} else if (op->refused_da > 0) {
 		w->reason = REASON_CHARGER_REFUSED;
 		w->value_da = op->refused_da;
@@ -396,6 +415,12 @@ why_of(const struct cycle *cy, size_t i, const struct cycle_reading *r,
 		w->reason = REASON_RAISE_PENDING;
 	else
 		*w = cy->why[i];
+	/* at its maximum, and the maximum is the profile's cap */
+	if (w->reason == REASON_AT_MAX && op->capped && op->test_da == 0 &&
+	    cy->ac[i].max_da == op->cap_da) {
+		w->reason = REASON_OCPP_PROFILE;
+		w->value_da = op->cap_da;
+	}
 	if (op->hold && (w->reason == REASON_AT_MAX ||
 	    w->reason == REASON_BELOW_MINIMUM))
 		w->reason = REASON_TEST_HOLD;	/* its cap is the hold */

@@ -59,7 +59,19 @@ struct cycle_op {
 	/* Held steady while a phase check runs elsewhere: never raised nor
 	 * started (a cut for the fuse still comes). */
 	bool		 hold;
+	/* OCPP Smart Charging (ocppprof.h): the cap of the charging
+	 * profiles in force, 0.1 A per phase (cycle_ocpp_cap). It only
+	 * lowers the connector's maximum; below its minimum the connector
+	 * pauses (REASON_OCPP_PROFILE). */
+	bool		 capped;
+	int32_t		 cap_da;
 };
+
+/* A connector's OCPP cap: its own (TxProfile / TxDefaultProfile, with
+ * the charge point's maximum) and its share of its charger's total (the
+ * ChargePointMaxProfile), split evenly among the charger's connectors
+ * that want current now (wanting; at least one). INT32_MAX: none. */
+int32_t	cycle_ocpp_cap(int32_t conn_da, int32_t charger_da, int wanting);
 
 struct cycle_out {
 	/* Per connector: the setpoint, and whether it must be written at

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "bms.h"
 #include "master.h"
+#include "ocpp.h"
 #include "testsite.h"
 
 /* The site's status: to the web UI and the status file, through the
@@ -223,6 +224,8 @@ master_start(struct master *m, uv_loop_t *loop, struct master_config *mc,
 		return -1;
 	if (bms_start(m) != 0)
 		return -1;
+	if (ocpp_start(m, loop) != 0)
+		return -1;
 	uv_timer_init(loop, &m->cycle_timer);
 	m->cycle_timer.data = m;
 	uv_timer_start(&m->cycle_timer, cycle_cb, 0,
@@ -250,6 +253,8 @@ master_stop(struct master *m)
 		web_stop(&m->web);
 	m->web_on = false;
 	publisher_free(&m->pub);
+	/* after the publisher: its thread reads ocpp_status() */
+	ocpp_stop(m);
 	webhook_stop(&m->hook);
 	bms_stop(m);
 	uv_close((uv_handle_t *)&m->restart_timer, NULL);

@@ -120,6 +120,7 @@ struct master {
 	struct mqtt		 mqtt;		/* [mqtt] enabled: mqtt_on */
 	bool			 mqtt_on;
 	struct bms		*bms;		/* [bms]: its server (bms.c) */
+	struct ocpp		*ocpp;		/* [ocpp] enabled (ocpp.c) */
 };
 
 /* master.c: the loop's start-up, its cycle timer, shutdown and restart */

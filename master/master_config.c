@@ -8,6 +8,7 @@
 
 #include "bmsmap.h"
 #include "master_config.h"
+#include "strnum.h"
 #include "units.h"
 #include "webhook.h"
 
@@ -21,7 +22,8 @@ static const char *const driver_names[] = { "sense", "sdm630", "sdm120",
     "generic", NULL };
 static const char *const transport_names[] = { "tcp", "rtu", NULL };
 static const char *const parity_names[] = { "none", "even", "odd", NULL };
-static const char *const auth_names[] = { "free", "rfid", NULL };
+static const char *const auth_names[] = { "free", "rfid", "csms",
+    "rfid+csms", NULL };
 static const char *const type_names[] = { "int16", "uint16", "int32",
     "uint32", "float32", NULL };
 /* A circuit's meter: the index is its driver (enum meter_driver); the
@@ -41,6 +43,7 @@ static const char *const unit_names[] = { "kw", "kva", NULL };
 #define DM(f)	offsetof(struct master_config, demand.f)
 #define MQ(f)	offsetof(struct master_config, mqtt.f)
 #define BM(f)	offsetof(struct master_config, bms.f)
+#define OC(f)	offsetof(struct master_config, ocpp.f)
 #define CI(f)	offsetof(struct master_config, circuit[0].f)
 #define CSTRIDE	sizeof(struct circuit_conf)
 #define NC	MASTER_MAX_CIRCUITS
@@ -106,7 +109,9 @@ const struct cfg_key master_config_keys[] = {
 	    0, 0, "s", "green: surplus must fail this long to stop" },
 	{ "site", "authorisation", CFG_ENUM, 0, 0, "free", S(authorisation),
 	    0, auth_names, 0, 0, NULL, "free: plug and charge; rfid: only "
-	    "whitelisted tags (chargers set to remote authorisation)" },
+	    "whitelisted tags (chargers set to remote authorisation); csms: "
+	    "every tag asked of the CSMS over OCPP; rfid+csms: the whitelist "
+	    "first, then the CSMS" },
 	{ "site", "imbalance", CFG_DECI, 0, 20000, "0.0", S(imbalance), 0, NULL,
 	    0, 0, "A", "largest difference between two phases' currents at "
 	    "the supply, the building included; 0: no limit" },
@@ -239,6 +244,53 @@ const struct cfg_key master_config_keys[] = {
 	{ "bms", "writers", CFG_STR, 0, 0, "", BM(writers), 256, NULL, 0, 0,
 	    NULL, "IPv4 addresses or blocks (a.b.c.d/n), comma-separated, that "
 	    "may write (the external limit, the pause); empty: nobody" },
+	{ "ocpp", "enabled", CFG_BOOL, 0, 0, "no", OC(enabled), 0, NULL, 0, 0,
+	    NULL, "each charger a charge point of a CSMS over OCPP 1.6J "
+	    "(docs/ocpp.md)" },
+	{ "ocpp", "url", CFG_STR, 0, 0, "", OC(url), 256, NULL, 0, 0, NULL,
+	    "the CSMS's ws:// or wss:// address; each charger's identity is "
+	    "added as one more path segment" },
+	{ "ocpp", "security_profile", CFG_INT, 0, 2, "0", OC(security_profile),
+	    0, NULL, 0, 0, NULL, "0 no authentication, 1 basic auth, 2 TLS "
+	    "(wss://) with basic auth" },
+	{ "ocpp", "password", CFG_STR, 0, 0, "", OC(password), 65, NULL, 0, 0,
+	    NULL, "basic-auth password (AuthorizationKey) of every charger "
+	    "without its own; profiles 1 and 2; never shown back" },
+	{ "ocpp", "ca_file", CFG_STR, 0, 0, "", OC(ca_file), 256, NULL, 0, 0,
+	    NULL, "wss://: the CA certificate (PEM) that signed the CSMS's; "
+	    "empty: the system's" },
+	{ "ocpp", "heartbeat_interval", CFG_INT, 10, 86400, "300",
+	    OC(heartbeat_interval), 0, NULL, 0, 0, "s", "until the CSMS's "
+	    "BootNotification answer gives its own" },
+	{ "ocpp", "meter_sample_interval", CFG_INT, 0, 3600, "60",
+	    OC(meter_sample_interval), 0, NULL, 0, 0, "s", "meter values "
+	    "during a transaction (MeterValueSampleInterval); 0: none" },
+	{ "ocpp", "clock_aligned_interval", CFG_INT, 0, 86400, "900",
+	    OC(clock_aligned_interval), 0, NULL, 0, 0, "s", "meter values on "
+	    "the clock (ClockAlignedDataInterval); 0: none" },
+	{ "ocpp", "ping_interval", CFG_INT, 0, 3600, "30", OC(ping_interval),
+	    0, NULL, 0, 0, "s", "websocket pings (WebSocketPingInterval); 0: "
+	    "none" },
+	{ "ocpp", "call_timeout", CFG_INT, 5, 600, "30", OC(call_timeout), 0,
+	    NULL, 0, 0, "s", "a message the CSMS does not answer within this "
+	    "is sent again" },
+	{ "ocpp", "vendor", CFG_STR, 0, 0, "evgroup", OC(vendor), 21, NULL, 0,
+	    0, NULL, "chargePointVendor of the BootNotification" },
+	{ "ocpp", "model", CFG_STR, 0, 0, "evgroup-slave", OC(model), 21, NULL,
+	    0, 0, NULL, "chargePointModel of the BootNotification" },
+	{ "ocpp", "local_authorize_offline", CFG_BOOL, 0, 0, "yes",
+	    OC(local_authorize_offline), 0, NULL, 0, 0, NULL, "CSMS "
+	    "unreachable: tags in the local list or cache still start "
+	    "(LocalAuthorizeOffline)" },
+	{ "ocpp", "local_pre_authorize", CFG_BOOL, 0, 0, "no",
+	    OC(local_pre_authorize), 0, NULL, 0, 0, NULL, "a tag valid in the "
+	    "local list or cache starts without asking (LocalPreAuthorize)" },
+	{ "ocpp", "allow_offline_tx_for_unknown_id", CFG_BOOL, 0, 0, "no",
+	    OC(allow_offline_tx_for_unknown_id), 0, NULL, 0, 0, NULL, "CSMS "
+	    "unreachable: unknown tags start too (AllowOfflineTxForUnknownId)" },
+	{ "ocpp", "authorization_cache_enabled", CFG_BOOL, 0, 0, "yes",
+	    OC(authorization_cache_enabled), 0, NULL, 0, 0, NULL, "remember "
+	    "the CSMS's answers about tags (AuthorizationCacheEnabled)" },
 	{ "circuit", "name", CFG_STR, 0, 0, "", CI(name), MASTER_NAME_LEN,
 	    NULL, NC, CSTRIDE, NULL, "letters, digits . _ -: chargers name "
 	    "their circuit by it" },
@@ -319,6 +371,14 @@ const struct cfg_key master_config_keys[] = {
 	{ "charger", "circuit", CFG_STR, 0, 0, "supply", CH(circuit),
 	    MASTER_NAME_LEN, NULL, N, STRIDE, NULL, "supply, or the name of "
 	    "the circuit it is wired to" },
+	{ "charger", "ocpp", CFG_BOOL, 0, 0, "yes", CH(ocpp), 0, NULL, N,
+	    STRIDE, NULL, "a charge point of the CSMS when OCPP is on" },
+	{ "charger", "ocpp_identity", CFG_STR, 0, 0, "", CH(ocpp_identity), 49,
+	    NULL, N, STRIDE, NULL, "its charge point identity at the CSMS; "
+	    "empty: its name" },
+	{ "charger", "ocpp_password", CFG_STR, 0, 0, "", CH(ocpp_password), 65,
+	    NULL, N, STRIDE, NULL, "its own basic-auth password; empty: "
+	    "ocpp.password; never shown back" },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -366,6 +426,22 @@ static const struct {
 	{ "bms", "listen", "BMS server address" },
 	{ "bms", "port", "BMS server port" },
 	{ "bms", "writers", "BMS writers" },
+	{ "ocpp", "enabled", "OCPP on" },
+	{ "ocpp", "url", "CSMS address" },
+	{ "ocpp", "security_profile", "security profile" },
+	{ "ocpp", "password", "OCPP password" },
+	{ "ocpp", "ca_file", "CSMS CA certificate file" },
+	{ "ocpp", "heartbeat_interval", "heartbeat interval" },
+	{ "ocpp", "meter_sample_interval", "meter values interval" },
+	{ "ocpp", "clock_aligned_interval", "clock-aligned meter values interval" },
+	{ "ocpp", "ping_interval", "websocket ping interval" },
+	{ "ocpp", "call_timeout", "CSMS answer timeout" },
+	{ "ocpp", "vendor", "charge point vendor" },
+	{ "ocpp", "model", "charge point model" },
+	{ "ocpp", "local_authorize_offline", "local authorisation when offline" },
+	{ "ocpp", "local_pre_authorize", "local pre-authorisation" },
+	{ "ocpp", "allow_offline_tx_for_unknown_id", "unknown tags when offline" },
+	{ "ocpp", "authorization_cache_enabled", "authorisation cache" },
 	{ "circuit", "name", "name" },
 	{ "circuit", "parent", "under" },
 	{ "circuit", "limit", "limit" },
@@ -447,6 +523,9 @@ static const struct {
 	{ "charger", "priority1", "connector 1: priority" },
 	{ "charger", "priority2", "connector 2: priority" },
 	{ "charger", "circuit", "circuit" },
+	{ "charger", "ocpp", "OCPP charge point" },
+	{ "charger", "ocpp_identity", "OCPP identity" },
+	{ "charger", "ocpp_password", "OCPP password" },
 };
 
 /* The words for a key of the table's section ("charger", not
@@ -988,6 +1067,18 @@ circuits_finish(struct master_config *mc, char *err, size_t errlen)
  * Cross-field checks, then packs the chargers that have a host into
  * charger[0..ncharger-1] (sections may be numbered with gaps).
  */
+/* What the API shows for a secret that is set, typed back as its value:
+ * -1 with the field's error. */
+static int
+typed_back(const char *value, const char *field, char *err, size_t errlen)
+{
+	if (strcmp(value, "(set)") != 0)
+		return 0;
+	snprintf(err, errlen, "%s: '(set)' is what is shown for a password "
+	    "that is set; type the password itself", field);
+	return -1;
+}
+
 /* [mqtt]: what the broker and Home Assistant would refuse, or read
  * otherwise: a topic's wildcards, a client certificate without its key. */
 static int
@@ -1010,14 +1101,176 @@ mqtt_check(const struct master_config *mc, char *err, size_t errlen)
 		    "both for a client certificate, or neither");
 		return -1;
 	}
-	/* what the API shows for a password that is set, typed back */
-	if (strcmp(mc->mqtt.password, "(set)") == 0) {
-		snprintf(err, errlen, "mqtt.password: '(set)' is what is shown "
-		    "for a password that is set; type the password itself");
+	if (typed_back(mc->mqtt.password, "mqtt.password", err, errlen) != 0)
 		return -1;
-	}
 	if (mc->mqtt.enabled && mc->mqtt.host[0] == '\0') {
 		snprintf(err, errlen, "mqtt.host: must be set");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * ocpp.url: ws:// or wss://, a host (a port after it), no user or
+ * password (they go in the basic-auth header: ocpp.password), nothing
+ * a path segment cannot follow (each charger's identity is appended as
+ * one: OCPP-J 1.6 section 3.1.1), no spaces or control characters.
+ * Empty is no address. 0, or -1 with why.
+ */
+static int
+ocpp_url_check(const char *url, char *why, size_t len)
+{
+	static const char *const schemes[] = { "ws://", "wss://", NULL };
+	const char *host = NULL, *p, *port;
+	size_t	 hl;
+
+	for (int i = 0; schemes[i] != NULL && host == NULL; i++)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+			host = url + strlen(schemes[i]);
+	if (host == NULL) {
+		snprintf(why, len, "'%s': must start with ws:// or wss://", url);
+		return -1;
+	}
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			snprintf(why, len, "no spaces or control characters "
+			    "(encode them as %%20 and the like)");
+			return -1;
+		}
+	hl = strcspn(host, "/?#");
+	if (memchr(host, '@', hl) != NULL) {
+		snprintf(why, len, "no user or password in the address: give "
+		    "the password as ocpp.password");
+		return -1;
+	}
+	if (hl == 0 || host[0] == ':') {
+		snprintf(why, len, "'%s': no host after the scheme", url);
+		return -1;
+	}
+	if (strpbrk(host, "?#") != NULL) {
+		snprintf(why, len, "'%s': no ? or #: each charger's identity is "
+		    "added to the path", url);
+		return -1;
+	}
+	/* the certificate's name is checked against the host: a name or
+	 * an IPv4 address (the transport cannot check an IPv6 one) */
+	if (host[0] == '[' && url[2] == 's') {
+		snprintf(why, len, "'%s': wss:// needs a host name or an IPv4 "
+		    "address", url);
+		return -1;
+	}
+	port = host[0] == '[' ? memchr(host, ']', hl) : host;
+	port = port != NULL ? memchr(port, ':', hl - (size_t)(port - host)) :
+	    NULL;
+	if (port != NULL) {
+		char	 num[8];
+		long	 v;
+
+		snprintf(num, sizeof(num), "%.*s", (int)(host + hl - port - 1),
+		    port + 1);
+		if (host + hl - port - 1 >= (long)sizeof(num) ||
+		    strnum_long(num, 1, 65535, &v) != 0) {
+			snprintf(why, len, "'%s': the port must be 1-65535",
+			    url);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The charge point identity of a charger at the CSMS. */
+const char *
+master_config_ocpp_identity(const struct charger_conf *c)
+{
+	return c->ocpp_identity[0] != '\0' ? c->ocpp_identity : c->name;
+}
+
+/* The basic-auth password a charger gives the CSMS ("" none). */
+const char *
+master_config_ocpp_password(const struct master_config *mc,
+    const struct charger_conf *c)
+{
+	return c->ocpp_password[0] != '\0' ? c->ocpp_password :
+	    mc->ocpp.password;
+}
+
+const char *
+master_config_auth_name(int authorisation)
+{
+	if (authorisation < 0 || authorisation > SITE_AUTH_RFID_CSMS)
+		return "";
+	return auth_names[authorisation];
+}
+
+/* [ocpp] and site.authorisation's CSMS modes, before the chargers. */
+static int
+ocpp_check(const struct master_config *mc, char *err, size_t errlen)
+{
+	char	 why[320];
+
+	if (mc->site.authorisation >= SITE_AUTH_CSMS && !mc->ocpp.enabled) {
+		snprintf(err, errlen, "site.authorisation: %s asks the CSMS "
+		    "about tags, and OCPP is off: turn it on (ocpp.enabled, "
+		    "ocpp.url) or choose free or rfid",
+		    auth_names[mc->site.authorisation]);
+		return -1;
+	}
+	if (typed_back(mc->ocpp.password, "ocpp.password", err, errlen) != 0)
+		return -1;
+	if (mc->ocpp.url[0] != '\0' &&
+	    ocpp_url_check(mc->ocpp.url, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "ocpp.url: %s", why);
+		return -1;
+	}
+	if (!mc->ocpp.enabled)
+		return 0;
+	if (mc->ocpp.url[0] == '\0') {
+		snprintf(err, errlen, "ocpp.url: must be set: the CSMS's ws:// "
+		    "or wss:// address");
+		return -1;
+	}
+	/* OCPP 1.6 security whitepaper, profile 2: TLS with basic auth */
+	if (mc->ocpp.security_profile == 2 &&
+	    strncmp(mc->ocpp.url, "wss://", 6) != 0) {
+		snprintf(err, errlen, "ocpp.url: security profile 2 is TLS: the "
+		    "address must start with wss://");
+		return -1;
+	}
+	if (mc->ocpp.vendor[0] == '\0' || mc->ocpp.model[0] == '\0') {
+		snprintf(err, errlen, "ocpp.%s: must be set: the CSMS requires "
+		    "it in the BootNotification", mc->ocpp.vendor[0] == '\0' ?
+		    "vendor" : "model");
+		return -1;
+	}
+	return 0;
+}
+
+/* A charger's OCPP keys (file section sec), against the chargers packed
+ * before it: its identity unique, a password where the profile needs
+ * one. */
+static int
+ocpp_charger_check(const struct master_config *mc, const struct charger_conf
+    *c, int sec, int n, char *err, size_t errlen)
+{
+	const char *id = master_config_ocpp_identity(c);
+	char	 field[48];
+
+	snprintf(field, sizeof(field), "charger%d.ocpp_password", sec);
+	if (typed_back(c->ocpp_password, field, err, errlen) != 0)
+		return -1;
+	for (int j = 0; j < n; j++)
+		if (strcmp(master_config_ocpp_identity(&mc->charger[j]), id) ==
+		    0) {
+			snprintf(err, errlen, "charger%d.ocpp_identity: '%s' is "
+			    "also charger '%s''s: the CSMS tells charge points "
+			    "apart by it", sec, id, mc->charger[j].name);
+			return -1;
+		}
+	if (mc->ocpp.enabled && c->ocpp && mc->ocpp.security_profile > 0 &&
+	    master_config_ocpp_password(mc, c)[0] == '\0') {
+		snprintf(err, errlen, "ocpp.password: security profile %d needs "
+		    "a password (basic auth): set ocpp.password, or "
+		    "charger%d.ocpp_password", mc->ocpp.security_profile, sec);
 		return -1;
 	}
 	return 0;
@@ -1099,7 +1352,8 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 		    mc->bms.writers, BMS_MAX_WRITERS);
 		return -1;
 	}
-	if (circuits_finish(mc, err, errlen) != 0)
+	if (circuits_finish(mc, err, errlen) != 0 ||
+	    ocpp_check(mc, err, errlen) != 0)
 		return -1;
 	for (int i = 0; i < MASTER_MAX_CHARGERS; i++) {
 		struct charger_conf *c = &mc->charger[i];
@@ -1148,6 +1402,8 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 				return -1;
 			}
 		}
+		if (ocpp_charger_check(mc, c, i + 1, n, err, errlen) != 0)
+			return -1;
 		if (n != i)
 			mc->charger[n] = *c;
 		n++;
@@ -1434,7 +1690,7 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 	const struct cfg_key *k;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "alarms", "demand", "mqtt", "bms", NULL };
+	    "meter", "smart", "alarms", "demand", "mqtt", "bms", "ocpp", NULL };
 	    *s != NULL; s++)
 		for (k = master_config_keys; k->name != NULL; k++)
 			if (strcmp(k->section, *s) == 0) {
@@ -1447,13 +1703,18 @@ master_config_each(const struct master_config *mc, master_config_fn fn,
 }
 
 /* A setting the API never shows back (its value, or a change of it in
- * an event): the webhook's bearer token, the MQTT broker's password. */
+ * an event): the webhook's bearer token, the MQTT broker's password, the
+ * OCPP passwords (the site's, a charger's: section "charger" or
+ * "chargerN"). */
 bool
 master_config_secret(const char *section, const char *key)
 {
 	return (strcmp(section, "alarms") == 0 &&
 	    strcmp(key, "webhook_token") == 0) ||
-	    (strcmp(section, "mqtt") == 0 && strcmp(key, "password") == 0);
+	    ((strcmp(section, "mqtt") == 0 || strcmp(section, "ocpp") == 0) &&
+	    strcmp(key, "password") == 0) ||
+	    (strncmp(section, "charger", 7) == 0 &&
+	    strcmp(key, "ocpp_password") == 0);
 }
 
 /*

@@ -75,6 +75,10 @@ struct charger_conf {
 	} conn[REGMAP_MAX_CONN];
 	char	circuit[MASTER_NAME_LEN];	/* "supply" or "": the supply */
 	int	circuit_id;		/* finish(): 0 the supply */
+	bool	ocpp;			/* a charge point of the CSMS when
+					 * ocpp.enabled */
+	char	ocpp_identity[49];	/* "": its name (docs/ocpp.md) */
+	char	ocpp_password[65];	/* "": ocpp.password; never shown */
 };
 
 struct master_config {
@@ -101,7 +105,7 @@ struct master_config {
 		int	offline_limit;		/* 0.1 A per phase */
 		int	min_run, min_pause;	/* s */
 		int	green_start, green_stop;	/* s */
-		int	authorisation;		/* 0 free, 1 rfid */
+		int	authorisation;		/* enum site_auth */
 		int	imbalance;		/* 0.1 A; 0: no limit */
 	} site;
 	struct {
@@ -158,10 +162,37 @@ struct master_config {
 		int	apparent;		/* 1: kVA (UK agreed capacity);
 						 * an enum index: unit = kw|kva */
 	} demand;
+	/* OCPP 1.6J: each charger a charge point of a CSMS (docs/ocpp.md);
+	 * every key waits for a restart */
+	struct {
+		bool	enabled;
+		char	url[256];		/* ws:// or wss://; + identity */
+		int	security_profile;	/* 0, 1 basic auth, 2 TLS + basic */
+		char	password[65];		/* AuthorizationKey; never shown */
+		char	ca_file[256];		/* "": the system's bundle */
+		int	heartbeat_interval;	/* s; the CSMS's overrides it */
+		int	meter_sample_interval;	/* s; 0 off */
+		int	clock_aligned_interval;	/* s; 0 off */
+		int	ping_interval;		/* s; 0 no pings */
+		int	call_timeout;		/* s */
+		char	vendor[21], model[21];	/* BootNotification, CiString20 */
+		bool	local_authorize_offline;
+		bool	local_pre_authorize;
+		bool	allow_offline_tx_for_unknown_id;
+		bool	authorization_cache_enabled;
+	} ocpp;
 	struct circuit_conf circuit[MASTER_MAX_CIRCUITS];
 	int	ncircuit;	/* after master_config_finish() */
 	struct charger_conf charger[MASTER_MAX_CHARGERS];
 	int	ncharger;	/* after master_config_compact() */
+};
+
+/* site.authorisation */
+enum site_auth {
+	SITE_AUTH_FREE,		/* plug and charge */
+	SITE_AUTH_RFID,		/* the site's whitelist */
+	SITE_AUTH_CSMS,		/* every tag asked of the CSMS (OCPP) */
+	SITE_AUTH_RFID_CSMS,	/* the whitelist first, then the CSMS */
 };
 
 /* A change that lets the chargers take more: what a confirmation shows. */
@@ -187,6 +218,10 @@ bool	master_config_secret(const char *section, const char *key);
 const char *master_config_shown(const char *section, const char *key,
 	    const char *value, char *buf, size_t len);
 const char *master_config_label(const char *section, const char *key);
+const char *master_config_auth_name(int authorisation);
+const char *master_config_ocpp_identity(const struct charger_conf *);
+const char *master_config_ocpp_password(const struct master_config *,
+	    const struct charger_conf *);
 void	master_config_words(const struct master_config *, const char *text,
 	    char *out, size_t len);
 

@@ -69,6 +69,9 @@ static const struct {
 				    "limited by the demand target" },
 	[REASON_EXTERNAL_LIMIT]	= { "external_limit",
 				    "limited by the external limit (%s)" },
+	[REASON_OCPP_PROFILE]	= { "ocpp_profile",
+				    "capped at %s A by the CSMS's charging "
+				    "profile" },
 };
 
 const char *
@@ -88,6 +91,7 @@ reason_text(const struct conn_why *w, const char *who, char *buf, size_t len)
 	case REASON_CHARGER_OFFLINE:
 	case REASON_CHARGER_REFUSED:
 	case REASON_TEST_MODE:
+	case REASON_OCPP_PROFILE:
 		snprintf(arg, sizeof(arg), "%d.%d", w->value_da / 10,
 		    (w->value_da < 0 ? -w->value_da : w->value_da) % 10);
 		break;

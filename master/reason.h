@@ -55,6 +55,9 @@ enum conn_reason {
 	REASON_IMBALANCE_LIMIT,	/* phase: the unbalanced-load limit */
 	REASON_DEMAND_LIMIT,	/* the demand (capacity tariff) target */
 	REASON_EXTERNAL_LIMIT,	/* phase: a limit set from outside */
+	REASON_OCPP_PROFILE,	/* value: the cap of the OCPP charging
+				 * profiles (paused below the minimum,
+				 * or at it) */
 	REASON_COUNT
 };
 

@@ -20,6 +20,7 @@
 #include "cycle.h"
 #include "led.h"
 #include "master.h"
+#include "ocpp.h"
 #include "site.h"
 #include "siteapi.h"
 #include "strnum.h"
@@ -71,6 +72,7 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	int64_t	 wall = (int64_t)time(NULL) * 1000;
 	const char *why = NULL;
 	bool	 first = !sl->rfid_looked;
+	int	 auth = s->m->conf->site.authorisation;
 
 	sl->rfid_looked = true;
 	if (rc->tag[0] == '\0') {
@@ -99,6 +101,14 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 		why = "tag disabled";
 	else if (strcmp(rfid_status(e, wall), "expired") == 0)
 		why = "tag expired";
+	/* csms: the CSMS decides; rfid+csms: the whitelist first, then the
+	 * CSMS for a tag it does not take (docs/ocpp.md, Authorisation) */
+	if (auth == SITE_AUTH_CSMS || (auth == SITE_AUTH_RFID_CSMS &&
+	    why != NULL)) {
+		if (ocpp_authorize(s->m->ocpp, sl->peer, sl->k + 1, rc->tag))
+			return;
+		why = "this charger is not a charge point of the CSMS";
+	}
 	if (why != NULL) {
 		master_event(s->m, SEV_WARNING, pe->cc->name, "rfid-refused",
 		    "RFID %s refused at connector %d: %s", rc->tag, sl->k + 1,
@@ -124,6 +134,58 @@ refused_setpoint(const struct link_peer *l, int k)
 	    r->val != l->want_da[k] || l->conn[k].setpoint_da == r->val)
 		return 0;
 	return r->val;
+}
+
+int
+site_ocpp_cap_set(struct site *s, int charger, int connector, int32_t cap_da)
+{
+	size_t	 lo = 0, hi = s->n;
+	int	 found = -1;
+
+	if (cap_da < 0)
+		return -1;
+	/* slot[] is in the chargers' order: the charger's first slot */
+	while (lo < hi) {
+		size_t	 mid = lo + (hi - lo) / 2;
+
+		if (s->slot[mid].peer < charger)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->n && s->slot[i].peer == charger; i++) {
+		if (connector == 0) {
+			s->slot[i].ocpp_charger_da = cap_da;
+			found = 0;
+		} else if (s->slot[i].k == connector - 1) {
+			s->slot[i].ocpp_conn_da = cap_da;
+			found = 0;
+		}
+	}
+	return found;
+}
+
+/* Each connector's OCPP cap for this cycle: its own, and its share of its
+ * charger's total among the charger's connectors that want current (a
+ * charger's connectors are next to each other in slot[]). */
+static void
+ocpp_caps(struct site *s)
+{
+	for (size_t i = 0, j; i < s->n; i = j) {
+		int	 wanting = 0;
+
+		for (j = i; j < s->n && s->slot[j].peer == s->slot[i].peer; j++)
+			wanting += s->rd[j].online &&
+			    cycle_wants_current(&s->rd[j].rc) &&
+			    !s->op[j].paused && !s->op[j].blocked;
+		for (size_t k = i; k < j; k++) {
+			int32_t	 cap = cycle_ocpp_cap(s->slot[k].ocpp_conn_da,
+			    s->slot[k].ocpp_charger_da, wanting);
+
+			s->op[k].capped = cap != INT32_MAX;
+			s->op[k].cap_da = cap;
+		}
+	}
 }
 
 /* What each connector's charger last said, and what operators and the
@@ -180,9 +242,11 @@ gather(struct site *s, uint64_t now)
 		    &m->conf->smart, &s->slot[i].smart, wday, second, now) : 0;
 		op->refused_da = r->online ? refused_setpoint(&pe->link, k) : 0;
 		s->slot[i].smart_blocked = op->blocked;
-		if (m->conf->site.authorisation == 1 && pe->link.online)
+		if (m->conf->site.authorisation != SITE_AUTH_FREE &&
+		    pe->link.online)
 			rfid_decide(s, i, pe, rc);
 	}
+	ocpp_caps(s);
 }
 
 /* A circuit whose phase now carries less than what is offered on it (its
@@ -422,7 +486,9 @@ site_start(struct site *s, struct master *m)
 	n = 0;
 	for (int i = 0; i < m->npeers; i++)
 		for (int k = 0; k < m->peers[i].cc->connectors; k++)
-			s->slot[n++] = (struct site_slot){ .peer = i, .k = k };
+			s->slot[n++] = (struct site_slot){ .peer = i, .k = k,
+			    .ocpp_conn_da = INT32_MAX,
+			    .ocpp_charger_da = INT32_MAX };
 	meterio_params(&mc->meter, &s->mp);
 	site_circuits_start(s);
 	site_apply_params(s);
@@ -631,6 +697,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		memcpy(c->tag, rc->tag, sizeof(rc->tag));
 		c->why = s->cy.why[i];
 		memcpy(c->paused_by, s->slot[i].paused_by, sizeof(c->paused_by));
+		c->ocpp_cap = s->op[i].capped ? s->op[i].cap_da : INT32_MAX;
 		/* The summary counts cars as the chargers see them: one an
 		 * operator paused waits too (the allocator's `paused` counts
 		 * only cars it could have offered current). */
@@ -656,11 +723,13 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 		c->status = pe->link.online ? unit_status_name(
 		    pe->link.unit.status) : "offline";
 		c->connectors = pe->cc->connectors;
+		c->ocpp_cp = ocppview_charger(m, i, &c->ocpp);
 		memcpy(c->serial, pe->link.unit.serial,
 		    sizeof(pe->link.unit.serial));
 		c->temp_ddeg = pe->link.unit.temp_ddeg;
 		c->circuit_id = pe->cc->circuit_id;
 	}
+	ocppview_site(m, sn);
 	snap_circuits(s, now, wall, sn);
 	sn->nevents = m->nrecent;
 	for (int i = 0; i < m->nrecent; i++)
@@ -670,7 +739,7 @@ site_snapshot(const struct site *s, uint64_t now, struct site_snap *sn)
 	snprintf(sn->meter_why, sizeof(sn->meter_why), "%s", s->mc.online ?
 	    "" : s->mc.why);
 	sn->mode = modes[s->cy.site.mode];
-	sn->authorisation = m->conf->site.authorisation ? "rfid" : "free";
+	sn->authorisation = master_config_auth_name(m->conf->site.authorisation);
 	sn->meter_online = s->cy.site.meter_online;
 	sn->restart_needed = m->restart_pending;
 	sn->npending = m->npending;
@@ -926,6 +995,23 @@ put_kw(struct jbuf *b, const char *name, int64_t w)
 	put_deci(b, name, (int32_t)(w / 100));
 }
 
+/* A charger's link to the CSMS; null when it is no charge point. */
+static void
+put_ocpp(struct jbuf *b, const struct snap_charger *c)
+{
+	if (!c->ocpp_cp) {
+		put_null(b, "ocpp");
+		return;
+	}
+	jb_s(b, ",\"ocpp\":{\"identity\":");
+	put_str(b, NULL, c->ocpp.identity);
+	put_str(b, "link", c->ocpp.link);
+	put_epoch(b, "last_msg_ms", c->ocpp.last_msg_ms);
+	put_int(b, "queued", c->ocpp.queued);
+	put_str(b, "why", c->ocpp.why);
+	jb_c(b, '}');
+}
+
 /* The circuits, the external limit and the demand window (docs/api.md,
  * "Circuits"). */
 static void
@@ -1049,6 +1135,12 @@ site_snap_json(const struct site_snap *sn)
 	put_int(&b, "pending", sn->npending);
 	put_str(&b, "authorisation", sn->authorisation);
 	put_int(&b, "alarms_total", sn->alarms_total);
+	jb_s(&b, ",\"ocpp\":{\"enabled\":");
+	jb_s(&b, sn->ocpp.enabled ? "true" : "false");
+	put_str(&b, "url", sn->ocpp.url);
+	put_int(&b, "connected", sn->ocpp.connected);
+	put_int(&b, "total", sn->ocpp.total);
+	jb_c(&b, '}');
 	jb_s(&b, ",\"alarms\":[");
 	for (int i = 0; i < sn->nalarms; i++) {
 		const struct alarm *a = &sn->alarms[i];
@@ -1082,6 +1174,7 @@ site_snap_json(const struct site_snap *sn)
 		put_int(&b, "connectors", c->connectors);
 		put_str(&b, "serial", c->serial);
 		put_deci(&b, "temperature", c->temp_ddeg);
+		put_ocpp(&b, c);
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"connectors\":[");
@@ -1134,6 +1227,7 @@ site_snap_json(const struct site_snap *sn)
 		    c->why.reason == REASON_CIRCUIT_METER_OFFLINE ?
 		    c->why_circuit : c->paused_by, why, sizeof(why)));
 		put_epoch(&b, "until_ms", c->until_ms);
+		put_opt(&b, "ocpp_cap", c->ocpp_cap, c->ocpp_cap != INT32_MAX);
 		jb_c(&b, '}');
 	}
 	jb_s(&b, "],\"events\":[");

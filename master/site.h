@@ -53,11 +53,24 @@ struct snap_conn {
 	struct conn_why	 why;
 	char		 paused_by[32];
 	int64_t		 until_ms;
+	int32_t		 ocpp_cap;	/* OCPP profiles' cap; INT32_MAX none */
+};
+
+/* A charger's link to the CSMS (ocppview.c; docs/api.md, "OCPP"). */
+struct snap_ocpp {
+	char		 identity[49];
+	const char	*link;		/* off, connecting, booting, accepted,
+					 * pending, rejected */
+	int64_t		 last_msg_ms;	/* since the epoch; 0: none */
+	int		 queued;	/* transaction messages waiting */
+	char		 why[96];	/* the last drop's or refusal's */
 };
 
 struct snap_charger {
 	int		 id, port, connectors, temp_ddeg;
 	char		 name[32], host[16], serial[20];
+	bool		 ocpp_cp;	/* a charge point of the CSMS */
+	struct snap_ocpp ocpp;
 	bool		 online;
 	const char	*status;
 	int		 circuit_id;	/* 0: the supply */
@@ -114,6 +127,11 @@ struct site_snap {
 	int		 nevents;
 	struct alarm	 alarms[ALARMS_MAX];	/* what is wrong now */
 	int		 nalarms, alarms_total;
+	struct {
+		bool	 enabled;
+		char	 url[256];
+		int	 connected, total;	/* accepted, charge points */
+	} ocpp;
 };
 
 struct site_slot {
@@ -125,6 +143,9 @@ struct site_slot {
 	bool		 smart_blocked;
 	char		 rfid_seen[20];	/* the tag last decided on, or used */
 	bool		 rfid_looked;	/* its tag register read once */
+	/* OCPP Smart Charging (site_ocpp_cap_set): the connector's cap and
+	 * its charger's total, 0.1 A per phase; INT32_MAX none */
+	int32_t		 ocpp_conn_da, ocpp_charger_da;
 };
 
 /*
@@ -255,11 +276,25 @@ char	*site_command(struct site *, const char *who, const char *line,
 	    uint64_t now_ms, const struct site_writes **writes,
 	    struct site_ask *ask);
 void	site_apply_params(struct site *);
+/* OCPP Smart Charging (ocppprof.h), in the loop thread: the cap of the
+ * charging profiles in force on connector (1..n) of charger_index (the
+ * master's peers), or with connector 0 the charger's total, shared each
+ * cycle among its connectors that want current (cycle_ocpp_cap); in 0.1
+ * A per phase, INT32_MAX none. It only lowers a connector's maximum.
+ * 0, or -1 when there is no such connector (nothing changed). */
+int	site_ocpp_cap_set(struct site *, int charger_index, int connector,
+	    int32_t cap_da);
 struct json_t;
 int	site_config_apply(struct master *, const char *who, int n,
 	    const char *const *section, const char *const *key,
 	    const char *const *value, int add_charger, bool confirm,
 	    struct json_t **detail, char *msg, size_t, char *field, size_t);
 bool	site_needs_restart(const char *section, const char *key);
+
+/* ocppview.c: each charger's link to the CSMS, the site's count */
+bool	ocppview_charger(const struct master *, int charger,
+	    struct snap_ocpp *);
+bool	ocppview_accepted(const struct snap_ocpp *);
+void	ocppview_site(const struct master *, struct site_snap *);
 
 #endif

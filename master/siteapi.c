@@ -103,11 +103,12 @@ site_needs_restart(const char *section, const char *key)
 	    "status_file", "stats_file", "fallback_current", "fallback_timeout",
 	    "offline_after", NULL };
 	static const char *const charger_keys[] = { "name", "host", "port",
-	    "unit_id", "connectors", "phase1", "phase2", "circuit", NULL };
+	    "unit_id", "connectors", "phase1", "phase2", "circuit", "ocpp",
+	    "ocpp_identity", "ocpp_password", NULL };
 
 	if (strcmp(section, "meter") == 0 || strncmp(section, "clamp", 5) == 0 ||
 	    strcmp(section, "web") == 0 || strcmp(section, "mqtt") == 0 ||
-	    strcmp(section, "bms") == 0)
+	    strcmp(section, "bms") == 0 || strcmp(section, "ocpp") == 0)
 		return true;
 	/* a circuit's place in the tree and its meter (a thread of its
 	 * own); its limits are in force at once */
@@ -414,8 +415,8 @@ pending_list(const struct master *m, json_t *a)
 	int	 n = 0;
 
 	for (const char *const *s = (const char *const[]){ "site", "web",
-	    "meter", "smart", "demand", "mqtt", "bms", "clamp1", "clamp2",
-	    "clamp3", NULL }; *s; s++) {
+	    "meter", "smart", "demand", "mqtt", "bms", "ocpp", "clamp1",
+	    "clamp2", "clamp3", NULL }; *s; s++) {
 		bool	 clamp = strncmp(*s, "clamp", 5) == 0;
 		int	 idx = clamp ? (*s)[5] - '1' : 0;
 
@@ -1572,6 +1573,37 @@ label(char *out, size_t len, const char *s)
 
 /* The circuits' currents and meters, the demand window, the external
  * limit (docs/api.md, "Metrics"). */
+/* One OCPP metric for each charge point: its link (1: accepted by the
+ * CSMS) or its transaction messages waiting. */
+static void
+metrics_ocpp_one(FILE *fp, const struct master *m, const char *metric,
+    const char *help, bool queued)
+{
+	struct snap_ocpp o;
+	char	 name[80];
+
+	fprintf(fp, "# HELP %s %s\n# TYPE %s gauge\n", metric, help, metric);
+	for (int i = 0; i < m->npeers; i++)
+		if (ocppview_charger(m, i, &o)) {
+			label(name, sizeof(name), m->peers[i].cc->name);
+			fprintf(fp, "%s{charger=\"%s\"} %d\n", metric, name,
+			    queued ? o.queued : ocppview_accepted(&o) ? 1 : 0);
+		}
+}
+
+/* Each charge point's link to the CSMS and its messages waiting (none
+ * while OCPP is off). */
+static void
+metrics_ocpp(FILE *fp, const struct master *m)
+{
+	if (!m->conf->ocpp.enabled)
+		return;
+	metrics_ocpp_one(fp, m, "evgroup_ocpp_link", "1 when the charger's "
+	    "charge point is connected and accepted by the CSMS.", false);
+	metrics_ocpp_one(fp, m, "evgroup_ocpp_queued_messages", "Transaction "
+	    "messages waiting for the CSMS.", true);
+}
+
 static void
 metrics_circuits(FILE *fp, const struct site *s)
 {
@@ -1632,6 +1664,27 @@ metrics_circuits(FILE *fp, const struct site *s)
 		    "%.1f\n", p + 1, s->ext.limit_da[p] / 10.0);
 }
 
+/* The OCPP charging profiles' cap in force per connector (none: no
+ * sample). */
+static void
+metrics_ocpp_cap(FILE *fp, const struct master *m)
+{
+	const struct site *s = &m->site;
+	char	 name[80];
+
+	fprintf(fp, "# HELP evgroup_connector_ocpp_cap_amperes The cap of "
+	    "the CSMS's charging profiles in force (none: no sample).\n"
+	    "# TYPE evgroup_connector_ocpp_cap_amperes gauge\n");
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->op[i].capped)
+			continue;
+		label(name, sizeof(name), m->peers[s->slot[i].peer].cc->name);
+		fprintf(fp, "evgroup_connector_ocpp_cap_amperes{charger=\"%s\","
+		    "connector=\"%d\"} %.1f\n", name, s->slot[i].k + 1,
+		    s->op[i].cap_da / 10.0);
+	}
+}
+
 char *
 sa_metrics(struct master *m, void *ctx)
 {
@@ -1676,6 +1729,7 @@ sa_metrics(struct master *m, void *ctx)
 		fprintf(fp, "evgroup_charger_online{charger=\"%s\"} %d\n", name,
 		    m->peers[i].link.online ? 1 : 0);
 	}
+	metrics_ocpp_cap(fp, m);
 	static const struct { const char *n, *help, *type; } cm[] = {
 		{ "evgroup_connector_offer_amperes", "What the connector "
 		    "offers the car (PWM).", "gauge" },
@@ -1721,6 +1775,7 @@ sa_metrics(struct master *m, void *ctx)
 				fprintf(fp, "%u\n", rc->session_no);
 		}
 	}
+	metrics_ocpp(fp, m);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

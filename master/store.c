@@ -89,6 +89,27 @@ static const char *const schema[] = {
 	 * start (a charger that restarted meanwhile has lost it) */
 	("ALTER TABLE conn_ops ADD COLUMN locked INTEGER NOT NULL DEFAULT"
 	"  0;"),
+	/* 11 -> 12: each charge point's OCPP charging profiles (ocppprof.h),
+	 * as the JSON of ocppprof_save, so that a restart keeps them */
+	("CREATE TABLE ocpp_profiles (identity TEXT PRIMARY KEY, profiles"
+	"  TEXT NOT NULL, updated_ms INTEGER NOT NULL);"),
+	/* 12 -> 13: OCPP (master/ocppstore.c), per charge point (its
+	 * identity): transaction messages not yet answered, transactions
+	 * and their CSMS transactionId, configuration keys the CSMS changed,
+	 * the local authorisation list and the authorisation cache */
+	("CREATE TABLE ocpp_msgs (cp TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  local_tx INTEGER NOT NULL, action INTEGER NOT NULL, payload TEXT"
+	"  NOT NULL, PRIMARY KEY (cp, seq));"
+	"CREATE TABLE ocpp_txs (cp TEXT NOT NULL, local INTEGER NOT NULL,"
+	"  txid INTEGER NOT NULL, connector INTEGER NOT NULL, open INTEGER"
+	"  NOT NULL, session_no INTEGER NOT NULL, meter_start INTEGER NOT"
+	"  NULL, tag TEXT NOT NULL, PRIMARY KEY (cp, local));"
+	"CREATE TABLE ocpp_keys (cp TEXT NOT NULL, key TEXT NOT NULL, value"
+	"  TEXT NOT NULL, PRIMARY KEY (cp, key));"
+	"CREATE TABLE ocpp_lists (cp TEXT PRIMARY KEY, version INTEGER NOT"
+	"  NULL, list TEXT NOT NULL);"
+	"CREATE TABLE ocpp_cache (cp TEXT NOT NULL, tag TEXT NOT NULL,"
+	"  status TEXT NOT NULL, PRIMARY KEY (cp, tag));"),
 };
 
 static int
@@ -312,6 +333,8 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		[STORE_EXT_LIMIT] = "INSERT OR REPLACE INTO external_limit"
 		    " VALUES (1, ?1, ?2, ?3, ?4, ?5)",
 		[STORE_EXT_LIMIT_DELETE] = "DELETE FROM external_limit",
+		[STORE_OCPP_PROFILES] = "INSERT OR REPLACE INTO ocpp_profiles"
+		    " VALUES (?1, ?2, ?3)",
 	};
 	sqlite3_stmt *st;
 	int	 rc;
@@ -388,6 +411,12 @@ write_one(sqlite3 *db, const struct store_rec *r)
 		sqlite3_bind_text(st, 5, r->u.ext.by, -1, SQLITE_STATIC);
 		break;
 	case STORE_EXT_LIMIT_DELETE:
+		break;
+	case STORE_OCPP_PROFILES:
+		sqlite3_bind_text(st, 1, r->u.prof.identity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->u.prof.profiles ? r->u.prof.profiles :
+		    "[]", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, r->wall_ms);
 		break;
 	case STORE_CONN_OP:
 		sqlite3_bind_text(st, 1, r->u.op.charger, -1, SQLITE_STATIC);
@@ -470,6 +499,16 @@ prune(struct store *s, int64_t now)
 	(void)sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 }
 
+/* What records own (the charging profiles' text), once written or
+ * dropped. */
+static void
+rec_free(const struct store_rec *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].kind == STORE_OCPP_PROFILES)
+			free(r[i].u.prof.profiles);
+}
+
 static void
 writer(void *arg)
 {
@@ -502,6 +541,7 @@ writer(void *arg)
 
 		uv_mutex_lock(&s->mu);
 		if (ok) {
+			rec_free(&s->q[s->head], n);
 			s->head = (s->head + n) % STORE_QUEUE_MAX;
 			s->count -= n;
 			s->written += n;
@@ -644,12 +684,15 @@ store_start(struct store *s)
 void
 store_put(struct store *s, const struct store_rec *r)
 {
-	if (!s->running)
+	if (!s->running) {
+		rec_free(r, 1);
 		return;
+	}
 	uv_mutex_lock(&s->mu);
-	if (s->count == STORE_QUEUE_MAX)
+	if (s->count == STORE_QUEUE_MAX) {
 		s->lost++;
-	else {
+		rec_free(r, 1);
+	} else {
 		s->q[(s->head + s->count) % STORE_QUEUE_MAX] = *r;
 		if (s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms == 0)
 			s->q[(s->head + s->count) % STORE_QUEUE_MAX].wall_ms =
@@ -698,6 +741,9 @@ store_close(struct store *s)
 		uv_cond_signal(&s->cv);
 		uv_mutex_unlock(&s->mu);
 		uv_thread_join(&s->thread);
+		/* what the last try could not write */
+		for (size_t i = 0; i < s->count; i++)
+			rec_free(&s->q[(s->head + i) % STORE_QUEUE_MAX], 1);
 		uv_mutex_destroy(&s->mu);
 		uv_cond_destroy(&s->cv);
 		s->running = false;

@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		11
+#define STORE_SCHEMA		13
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */
@@ -42,6 +42,7 @@ enum store_kind {
 	STORE_ALARM_CLEAR,	/* its cause gone */
 	STORE_EXT_LIMIT,	/* the external limit set or renewed */
 	STORE_EXT_LIMIT_DELETE,	/* ended (cleared or expired) */
+	STORE_OCPP_PROFILES,	/* a charge point's charging profiles */
 };
 
 #define STORE_HASH_LEN		128	/* crypto_pwhash_STRBYTES */
@@ -112,6 +113,12 @@ struct store_rec {
 			char	 by[32];	/* who acknowledged it */
 			int64_t	 ack_ms;
 		} al;
+		struct {
+			char	 identity[49];	/* the charge point's */
+			char	*profiles;	/* JSON (ocppprof_save), from
+						 * malloc: the store's once put,
+						 * freed once written */
+		} prof;
 		struct {
 			int64_t	 minute;	/* wall ms / 60000 */
 			int32_t	 min_da[EVG_PHASES], avg_da[EVG_PHASES],

@@ -259,6 +259,29 @@ events_parse(json_t *arr, const char *time_key, struct tui_event *out)
 	return n;
 }
 
+/* OCPP on or off, and each connector's charger's link: the chargers
+ * are listed in id order (id i at i - 1). */
+static void
+ocpp_parse(struct tui_status *nw, json_t *j)
+{
+	json_t	*chargers = json_object_get(j, "chargers");
+
+	nw->ocpp = json_is_true(json_object_get(json_object_get(j, "ocpp"),
+	    "enabled"));
+	for (size_t i = 0; nw->ocpp && i < nw->n; i++) {
+		struct tui_conn *t = &nw->conns[i];
+		json_t	*ch = json_array_get(chargers, (size_t)(t->charger_id -
+		    1)), *o = json_object_get(ch, "ocpp");
+
+		if (t->charger_id < 1 || (int)num(json_object_get(ch, "id")) !=
+		    t->charger_id || !json_is_object(o))
+			continue;
+		copy_str(t->ocpp, sizeof(t->ocpp), json_object_get(o, "link"));
+		copy_str(t->ocpp_identity, sizeof(t->ocpp_identity),
+		    json_object_get(o, "identity"));
+	}
+}
+
 int
 tui_status_parse(struct tui_status *st, const char *text, size_t len,
     char *err, size_t errlen)
@@ -328,6 +351,8 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 		t->offer = num(json_object_get(c, "offer"));
 		t->setpoint = num(json_object_get(c, "setpoint"));
 		t->max_current = num(json_object_get(c, "max_current"));
+		t->ocpp_cap = json_is_number(json_object_get(c, "ocpp_cap")) ?
+		    num(json_object_get(c, "ocpp_cap")) : -1;
 		phases(t->current, json_object_get(c, "current"));
 		t->session_kwh = num(json_object_get(c, "session_wh")) / 1000.0;
 		t->session_s = (long)num(json_object_get(c, "session_s"));
@@ -343,6 +368,7 @@ tui_status_parse(struct tui_status *st, const char *text, size_t len,
 			    sizeof(t->faults) ? sizeof(t->faults) - off : 0,
 			    "%s%s", k ? ", " : "", json_string_value(f) ?: "?");
 	}
+	ocpp_parse(&nw, j);
 	json_array_foreach(json_object_get(j, "circuits"), i, c)
 		if (ngot < TUI_CIRCUITS && json_is_object(c))
 			circuit_parse(&got[ngot++], c);
@@ -374,6 +400,28 @@ tui_sort_name(enum tui_sort s)
 	static const char *const names[] = { "name", "state", "draw" };
 
 	return names[s];
+}
+
+/*
+ * A charger's OCPP link in one character, for the table (the help says
+ * them): + accepted by the CSMS, ~ on its way (connecting, booting,
+ * pending), ! rejected, - no charge point or off.
+ */
+char
+tui_ocpp_mark(const struct tui_conn *c)
+{
+	static const struct {
+		const char	*link;
+		char		 mark;
+	} marks[] = {
+		{ "accepted", '+' }, { "connecting", '~' }, { "booting", '~' },
+		{ "pending", '~' }, { "rejected", '!' },
+	};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strcmp(c->ocpp, marks[i].link) == 0)
+			return marks[i].mark;
+	return '-';
 }
 
 static double

@@ -66,6 +66,7 @@ tui_table_rows(const struct tui_status *st, int rows)
 struct pen {
 	struct tui_screen_model *s;
 	bool	 utf8;
+	bool	 ocpp;	/* OCPP on: a link mark after each charger's name */
 };
 
 static void
@@ -508,11 +509,12 @@ struct cols {
 };
 
 static struct cols
-columns(int width)
+columns(int width, bool ocpp)
 {
 	/* fixed: conn 1, phase 6, led 2, state 13, offer 5, draw 14, kWh 6,
-	 * time 5, and the spaces between */
-	int	 fixed = 1 + 1 + 6 + 1 + 2 + 13 + 1 + 5 + 1 + 14 + 1 + 6 + 1 + 5 + 1;
+	 * time 5, and the spaces between; the OCPP mark 2 */
+	int	 fixed = 1 + 1 + 6 + 1 + 2 + 13 + 1 + 5 + 1 + 14 + 1 + 6 + 1 + 5 + 1 +
+		    (ocpp ? 2 : 0);
 	int	 rest = width - fixed - 1;
 	struct cols c;
 
@@ -560,19 +562,21 @@ why_cell(char *buf, size_t len, const struct tui_conn *c, int64_t now_ms,
 static void
 table_head(struct pen *p, int row)
 {
-	struct cols w = columns(p->s->cols);
+	struct cols w = columns(p->s->cols, p->ocpp);
 
 	fill_row(p, row, TA_BOLD);
-	putf(p, row, 0, p->s->cols, TA_BOLD, "%-*.*s %s %-6s   %-13s %5s %-14s "
-	    "%6s %5s %s", w.name, w.name, "Charger", "C", "Phase", "State",
-	    "Offer", "Draw L1/L2/L3 A", "kWh", "Time", w.why > 0 ? "Why" : "");
+	putf(p, row, 0, p->s->cols, TA_BOLD, "%-*.*s%s %s %-6s   %-13s %5s "
+	    "%-14s %6s %5s %s", w.name, w.name, "Charger", p->ocpp ? " O" : "",
+	    "C",
+	    "Phase", "State", "Offer", "Draw L1/L2/L3 A", "kWh", "Time",
+	    w.why > 0 ? "Why" : "");
 }
 
 static void
 conn_row(struct pen *p, int row, const struct tui_conn *c, int64_t now_ms,
     bool sel)
 {
-	struct cols w = columns(p->s->cols);
+	struct cols w = columns(p->s->cols, p->ocpp);
 	int	 base = sel ? TA_SEL : c->online ? TA_NORM : TA_DIM;
 	int	 col = 0;
 	char	 draw[48], t[48], name[160], state[64], why[256];
@@ -583,17 +587,25 @@ conn_row(struct pen *p, int row, const struct tui_conn *c, int64_t now_ms,
 	    c->current[1], c->current[2]);
 	snprintf(t, sizeof(t), "%ld:%02ld", c->session_s / 3600,
 	    (c->session_s / 60) % 60);
-	col += putf(p, row, col, p->s->cols - col, base, "%s %d %-6s ",
-	    tui_fit(name, sizeof(name), c->charger, w.name), c->connector,
-	    c->phase);
+	col += putf(p, row, col, p->s->cols - col, base, "%s",
+	    tui_fit(name, sizeof(name), c->charger, w.name));
+	/* the charger's OCPP link (tui_ocpp_mark; the help says them) */
+	if (p->ocpp)
+		col += putf(p, row, col, p->s->cols - col, sel ? TA_SEL :
+		    c->ocpp[0] == '\0' ? TA_DIM : strcmp(c->ocpp, "accepted") ==
+		    0 ? TA_OK : TA_WARN, " %c", tui_ocpp_mark(c));
+	col += putf(p, row, col, p->s->cols - col, base, " %d %-6s ",
+	    c->connector, c->phase);
 	col += put(p, row, col, 1, sel ? TA_SEL : c->online ?
 	    led_attr(c->led_colour) : TA_DIM, p->utf8 ? "\u25cf" : "*");
 	col += put(p, row, col, 1, base, " ");
 	col += putf(p, row, col, p->s->cols - col, c->faults[0] && !sel ?
 	    TA_BAD : base, "%s", tui_fit(state, sizeof(state),
 	    tui_state_short(c), 13));
-	col += putf(p, row, col, p->s->cols - col, base, " %5.1f %-14s %6.2f "
-	    "%5s ", c->offer, draw, c->session_kwh, t);
+	/* a mark after the offer: capped by the CSMS's charging profile */
+	col += putf(p, row, col, p->s->cols - col, base, " %5.1f%c%-14s %6.2f "
+	    "%5s ", c->offer, c->ocpp_cap >= 0 ? '^' : ' ', draw,
+	    c->session_kwh, t);
 	if (w.why > 0)
 		put(p, row, col, w.why, sel ? TA_SEL : c->faults[0] ? TA_BAD :
 		    base, why_cell(why, sizeof(why), c, now_ms, w.why, p->utf8));
@@ -807,6 +819,9 @@ detail_screen(struct pen *p, const struct tui_status *st,
 	    c->circuit);
 	putf(p, r++, 2, p->s->cols - 2, TA_NORM, "offer     %.1f A (allowed "
 	    "%.1f A)", c->offer, c->setpoint);
+	if (c->ocpp_cap >= 0)
+		putf(p, r++, 2, p->s->cols - 2, TA_NORM, "CSMS cap  %.1f A (OCPP "
+		    "charging profile)", c->ocpp_cap);
 	{
 		char	 cd[24], at[16] = "";
 		time_t	 tt = (time_t)(c->until_ms / 1000);
@@ -826,6 +841,11 @@ detail_screen(struct pen *p, const struct tui_status *st,
 	    c->session_kwh, c->session_s / 3600, (c->session_s / 60) % 60);
 	putf(p, r++, 2, p->s->cols - 2, c->faults[0] ? TA_BAD : TA_NORM,
 	    "faults    %s", c->faults[0] ? c->faults : "none");
+	if (st->ocpp)
+		putf(p, r++, 2, p->s->cols - 2, c->ocpp[0] == '\0' ? TA_DIM :
+		    strcmp(c->ocpp, "accepted") == 0 ? TA_OK : TA_WARN,
+		    "OCPP      %s%s%s", c->ocpp[0] ? c->ocpp : "not a charge "
+		    "point", c->ocpp[0] ? ", as " : "", c->ocpp_identity);
 	putf(p, ++r, 0, p->s->cols, TA_BOLD, "Recent events of %s", c->charger);
 	r++;
 	for (int i = 0; l != NULL && i < l->n && r < p->s->rows - 2; i++) {
@@ -913,6 +933,13 @@ help_screen(struct pen *p, const struct tui_view *v)
 		"  locked                     out of service (an operator)",
 		"  offline                    the charger does not answer",
 		"",
+		"Offer: a ^ after it: capped by the CSMS's charging profile",
+		"  (OCPP; the detail view says at how much)",
+		"OCPP (column O, when the site has a CSMS): each charger's link",
+		"  +  accepted by the CSMS    ~  connecting, booting or pending",
+		"  !  rejected by the CSMS    -  not a charge point",
+		"  (the detail view says it in words; docs/ocpp.md)",
+		"",
 		"Why: the reason for the offer (faults first), with the time",
 		"  left where the wait has an end: rotation rest 2:30, smart-",
 		"  charging delay 4:10, paused by operator (name), overload cut,",
@@ -933,7 +960,7 @@ void
 tui_render(const struct tui_status *st, const struct tui_view *v,
     const struct tui_list *l, bool utf8, struct tui_screen_model *s)
 {
-	struct pen p = { s, utf8 };
+	struct pen p = { s, utf8, st->ocpp };
 
 	clear(&p);
 	header(&p, st, v);

@@ -26,6 +26,7 @@ struct tui_conn {
 	bool	 online, paused, boost;
 	char	 state[32], phase[8], led_colour[12], cp[4];
 	double	 offer, setpoint, max_current;
+	double	 ocpp_cap;	/* the CSMS's profiles' cap (A); < 0 none */
 	double	 current[3];
 	double	 session_kwh;
 	long	 session_s;
@@ -35,6 +36,9 @@ struct tui_conn {
 	char	 reason[40], reason_text[96];
 	int64_t	 until_ms;
 	char	 circuit[TUI_NAME_LEN];	/* "supply" or a circuit's name */
+	/* Its charger's link to the CSMS ("": no charge point): off,
+	 * connecting, booting, accepted, pending, rejected; its identity */
+	char	 ocpp[12], ocpp_identity[49];
 };
 
 /*
@@ -76,6 +80,7 @@ struct tui_status {
 	double	 exported[3], surplus[3], may_take[3];
 	int64_t	 green_start_ms, green_stop_ms;
 	double	 group_limit, site_limit;
+	bool	 ocpp;		/* OCPP on: the table marks each link */
 	int64_t	 time_ms;
 	struct tui_conn *conns;
 	size_t	 n, cap;
@@ -185,6 +190,7 @@ const char *tui_sort_name(enum tui_sort);
 const char *tui_fit(char *buf, size_t len, const char *s, int n);
 const char *tui_countdown(char *buf, size_t len, int64_t ms);
 const char *tui_state_short(const struct tui_conn *);
+char	tui_ocpp_mark(const struct tui_conn *);
 int	tui_circuit_of(const struct tui_status *, const struct tui_conn *);
 
 /* keys.c (keys as curses gives them; see TUI_KEY_*) */

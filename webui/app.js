@@ -369,10 +369,12 @@ function connCard(c, out, now) {
       h('dt', {}, t('conn.state')), h('dd', { class: 'state' }, c.online ? (c.paused ? t('conn.pausedByOperator', tOr('state.' + c.state, c.state)) : tOr('state.' + c.state, c.state)) : t('conn.offline')),
       h('dt', {}, t('conn.offer')), h('dd', {}, t('conn.offerText', fmtA(c.offer), fmtA(c.setpoint))),
       h('dt', {}, t('conn.why')), h('dd', { class: 'why', 'data-reason': c.reason }, whyText(c, now)),
+      c.ocpp_cap != null ? [h('dt', {}, t('conn.ocppCap')), h('dd', { class: 'ocpp-cap' }, t('conn.ocppCapText', fmtA(c.ocpp_cap)))] : null,
       h('dt', {}, t('conn.draw')), h('dd', {}, c.current.map((v) => fmtNum(v, 1)).join(' / ') + ' A'),
       h('dt', {}, t('conn.session')), h('dd', {}, t('conn.sessionText', fmtNum(c.session_wh / 1000, 2), fmtDur(c.session_s))),
       h('dt', {}, t('conn.wiring')), h('dd', {}, t('conn.wiringText', c.phase, fmtA(c.max_current))),
-      c.faults.length ? [h('dt', {}, t('conn.faults')), h('dd', { class: 'sev2' }, c.faults.join(', '))] : null),
+      c.faults.length ? [h('dt', {}, t('conn.faults')), h('dd', { class: 'sev2' }, c.faults.join(', '))] : null,
+      ocppConnLine(c)),
     h('div', { class: 'actions' },
       c.paused ? btn('resume', t('conn.resume')) : btn('pause', t('conn.pause')),
       c.state === 'locked' ? btn('unlock', t('conn.unlock')) : btn('lock', t('conn.lock')),
@@ -633,7 +635,7 @@ async function pageChargers() {
       message(out, d.status === 200 ? t('chargers.removed', c.name, d.body.result) : d.body.error, d.status !== 200);
       if (d.status === 200) setTimeout(route, 800);
     };
-    const edit = settingsForm(cfg, 'charger' + c.id, null, t('chargers.edit', c.name));
+    const edit = ocppWriteOnly(settingsForm(cfg, 'charger' + c.id, null, t('chargers.edit', c.name)));
     edit.hidden = true;
     return h('article', { class: 'card', 'data-charger': c.name },
       h('h2', {}, c.name),

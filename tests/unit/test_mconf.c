@@ -725,6 +725,128 @@ test_bms_settings(void **state)
 	free(mc);
 }
 
+/*
+ * [ocpp] and the chargers' OCPP keys: each refusal names the key and
+ * why, and its twin is taken. A password is only ever said to be set.
+ */
+static void
+test_ocpp_settings(void **state)
+{
+	static const struct { const char *set[4], *err; } bad[] = {
+		{ { "ocpp.url=http://csms.example/ocpp", NULL },
+		    "ocpp.url: 'http://csms.example/ocpp': must start with ws://" },
+		{ { "ocpp.url=ws://", NULL }, "ocpp.url: 'ws://': no host" },
+		{ { "ocpp.url=WS://csms.example/", NULL }, "must start with ws://" },
+		{ { "ocpp.url=ws://csms.example:0/", NULL },
+		    "ocpp.url: 'ws://csms.example:0/': the port must be 1-65535" },
+		{ { "ocpp.url=ws://csms.example:80x/", NULL },
+		    "the port must be 1-65535" },
+		{ { "ocpp.url=ws://csms.example:/", NULL },
+		    "the port must be 1-65535" },
+		{ { "ocpp.url=wss://[::1]:9000/", NULL },
+		    "wss:// needs a host name or an IPv4 address" },
+		{ { "ocpp.url=ws://a b/ocpp", NULL }, "ocpp.url: no spaces" },
+		{ { "ocpp.url=ws://cp:pw@csms.example/", NULL },
+		    "ocpp.url: no user or password" },
+		{ { "ocpp.url=ws://csms.example/ocpp?x=1", NULL },
+		    "ocpp.url: 'ws://csms.example/ocpp?x=1': no ? or #" },
+		{ { "ocpp.enabled=yes", NULL }, "ocpp.url: must be set" },
+		{ { "ocpp.enabled=yes", "ocpp.url=ws://csms.example/ocpp",
+		    "ocpp.security_profile=2", NULL },
+		    "ocpp.url: security profile 2 is TLS" },
+		{ { "ocpp.enabled=yes", "ocpp.url=ws://csms.example/ocpp",
+		    "ocpp.security_profile=1", NULL },
+		    "ocpp.password: security profile 1 needs a password" },
+		{ { "ocpp.password=(set)", NULL }, "ocpp.password: '(set)'" },
+		{ { "charger2.ocpp_identity=charger1", NULL },
+		    "charger2.ocpp_identity: 'charger1' is also charger "
+		    "'charger1''s" },
+		{ { "site.authorisation=csms", NULL },
+		    "site.authorisation: csms asks the CSMS" },
+		{ { "site.authorisation=rfid+csms", NULL },
+		    "site.authorisation: rfid+csms asks the CSMS" },
+		{ { "ocpp.enabled=yes", "ocpp.url=ws://csms.example/ocpp",
+		    "ocpp.vendor=", NULL }, "ocpp.vendor: must be set" },
+	};
+	static const char *const range[] = { "ocpp.security_profile=3",
+	    "ocpp.heartbeat_interval=5", "ocpp.call_timeout=601",
+	    "ocpp.ping_interval=-1", "charger1.ocpp_identity=cp\x01",
+	    "ocpp.password=a\nb",
+	    "charger1.ocpp_identity=0123456789012345678901234567890123456789"
+	    "012345678", NULL };
+	char	 err[CFG_ERRLEN];
+	struct master_config *mc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mc = site(bad[i].set);
+		chargers(mc, 2, NULL);
+		assert_int_equal(master_config_finish(mc, err, sizeof(err)),
+		    -1);
+		if (strstr(err, bad[i].err) == NULL)
+			fail_msg("%s: got '%s'", bad[i].err, err);
+		free(mc);
+	}
+	mc = site((const char *const[]){ NULL });
+	for (int i = 0; range[i] != NULL; i++)
+		assert_int_not_equal(cfg_set_arg(master_config_keys, mc,
+		    range[i], err, sizeof(err)), 0);
+	/* the defaults: OCPP off, each charger a charge point by its name */
+	chargers(mc, 2, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	assert_false(mc->ocpp.enabled);
+	assert_int_equal(mc->ocpp.heartbeat_interval, 300);
+	assert_int_equal(mc->ocpp.call_timeout, 30);
+	assert_string_equal(mc->ocpp.vendor, "evgroup");
+	assert_true(mc->ocpp.local_authorize_offline);
+	assert_false(mc->ocpp.allow_offline_tx_for_unknown_id);
+	assert_true(mc->charger[1].ocpp);
+	assert_string_equal(master_config_ocpp_identity(&mc->charger[1]),
+	    "charger2");
+	free(mc);
+	/* the twins: profile 2 on wss:// with the site's password, one
+	 * charger with its own identity and password, one opted out;
+	 * csms and rfid+csms with OCPP on */
+	mc = site((const char *const[]){ "ocpp.enabled=yes",
+	    "ocpp.url=wss://csms.example:8443/ocpp/", "ocpp.security_profile=2",
+	    "ocpp.password=0123456789abcdef", "site.authorisation=rfid+csms",
+	    "charger1.ocpp_identity=CP 01/a", "charger1.ocpp_password=own-one",
+	    "charger2.ocpp_identity=charger3", "charger3.ocpp=no", NULL });
+	chargers(mc, 3, NULL);
+	assert_int_equal(cfg_set_arg(master_config_keys, mc,
+	    "charger3.ocpp_identity=CP-03", err, sizeof(err)), 0);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	assert_int_equal(mc->site.authorisation, SITE_AUTH_RFID_CSMS);
+	assert_string_equal(master_config_auth_name(mc->site.authorisation),
+	    "rfid+csms");
+	assert_string_equal(master_config_ocpp_identity(&mc->charger[0]),
+	    "CP 01/a");
+	assert_string_equal(master_config_ocpp_password(mc, &mc->charger[0]),
+	    "own-one");
+	assert_string_equal(master_config_ocpp_password(mc, &mc->charger[1]),
+	    "0123456789abcdef");
+	assert_false(mc->charger[2].ocpp);
+	free(mc);
+	/* profile 1 with every charger's own password, on ws://; csms */
+	mc = site((const char *const[]){ "ocpp.enabled=yes",
+	    "ocpp.url=ws://[::1]:9000", "ocpp.security_profile=1",
+	    "charger1.ocpp_password=p1", "charger2.ocpp_password=p2",
+	    "site.authorisation=csms", NULL });
+	chargers(mc, 2, NULL);
+	assert_int_equal(master_config_finish(mc, err, sizeof(err)), 0);
+	/* secrets: said to be set, never shown */
+	assert_true(master_config_secret("ocpp", "password"));
+	assert_true(master_config_secret("charger2", "ocpp_password"));
+	assert_true(master_config_secret("charger", "ocpp_password"));
+	assert_false(master_config_secret("ocpp", "url"));
+	assert_false(master_config_secret("charger2", "ocpp_identity"));
+	assert_string_equal(master_config_shown("charger1", "ocpp_password",
+	    "p1", err, sizeof(err)), "(set)");
+	assert_string_equal(master_config_shown("ocpp", "password", "",
+	    err, sizeof(err)), "");
+	free(mc);
+}
+
 int
 main(void)
 {
@@ -743,6 +865,7 @@ main(void)
 		cmocka_unit_test(test_circuit_roundtrip),
 		cmocka_unit_test(test_circuit_raises),
 		cmocka_unit_test(test_bms_settings),
+		cmocka_unit_test(test_ocpp_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -732,6 +732,71 @@ assert_why(const struct scen *s, int i, enum conn_reason r)
 		    "", text, sizeof(text)), reason_code(r));
 }
 
+/*
+ * OCPP Smart Charging (issue 15): a charging profile's cap of 10 A lowers
+ * the connector's offer and its car's real current follows within its
+ * 5 s; a charger's total (ChargePointMaxProfile) of 16 A is shared by
+ * its two cars; a cap below the minimum pauses (ocpp_profile); cleared,
+ * everything comes back. The fuse holds throughout.
+ */
+static void
+ocpp_cap(struct scen *s, int i, int32_t conn_da, int32_t charger_da,
+    int wanting)
+{
+	int32_t	 cap = cycle_ocpp_cap(conn_da, charger_da, wanting);
+
+	s->op[i].capped = cap != INT32_MAX;
+	s->op[i].cap_da = cap;
+}
+
+static void
+test_ocpp_cap(void **state)
+{
+	struct scen *s = &S;
+
+	(void)state;
+	scen_init(s, 2, 2, ALLOC_DYNAMIC, 1000, NULL);
+	plug_all(s, 2);
+	run(s, 30000);
+	assert_true(s->cy.plan[0].setpoint_da > 150);
+	/* a TxDefaultProfile of 10 A on connector 0 */
+	ocpp_cap(s, 0, 100, INT32_MAX, 2);
+	run(s, CYCLE_MS + POLL_GAP_MS);
+	assert_int_equal(s->cy.plan[0].setpoint_da, 100);
+	assert_why(s, 0, REASON_OCPP_PROFILE);
+	assert_int_equal(s->cy.why[0].value_da, 100);
+	run(s, PLAN_EV_RESPONSE_MS + CYCLE_MS);
+	for (int p = 0; p < 3; p++)
+		assert_true(real_draw(s, 0, p) <= 100);
+	assert_true(real_draw(s, 0, 0) >= 90);
+	/* the others take what it left: more than before */
+	assert_true(s->cy.plan[2].setpoint_da > 250);
+	/* a ChargePointMaxProfile of 16 A on the second charger: 8 A each */
+	ocpp_cap(s, 2, INT32_MAX, 160, 2);
+	ocpp_cap(s, 3, INT32_MAX, 160, 2);
+	run(s, PLAN_EV_RESPONSE_MS + 2 * CYCLE_MS);
+	for (int p = 0; p < 3; p++)
+		assert_true(real_draw(s, 2, p) + real_draw(s, 3, p) <= 160);
+	assert_int_equal(s->cy.plan[2].setpoint_da, 80);
+	/* below the minimum (6 A): paused, and says why */
+	ocpp_cap(s, 0, 50, INT32_MAX, 2);
+	run(s, CYCLE_MS + POLL_GAP_MS);
+	assert_int_equal(s->cy.plan[0].setpoint_da, 0);
+	assert_why(s, 0, REASON_OCPP_PROFILE);
+	assert_int_equal(s->cy.why[0].value_da, 50);
+	run(s, 2 * PLAN_EV_RESPONSE_MS);
+	assert_int_equal(real_draw(s, 0, 0), 0);
+	/* cleared: back above the old cap (the minimum pause first) */
+	for (int i = 0; i < 4; i++)
+		ocpp_cap(s, i, INT32_MAX, INT32_MAX, 2);
+	run(s, ALLOC_MIN_PAUSE_MS + 30000);
+	assert_true(s->cy.plan[0].setpoint_da > 150);
+	assert_true(real_draw(s, 0, 0) > 150);
+	assert_true(s->cy.why[0].reason != REASON_OCPP_PROFILE);
+	assert_int_equal(s->worst_over, 0);
+	assert_fuse_kept(s);
+}
+
 /* The building jumps from 30 A to 80 A on a 100 A supply. */
 static void
 test_base_load_step(void **state)
@@ -2027,6 +2092,7 @@ main(void)
 		cmocka_unit_test(test_cars_starting_together),
 		cmocka_unit_test(test_noise_moves_nobody),
 		cmocka_unit_test(test_why_through_the_cycle),
+		cmocka_unit_test(test_ocpp_cap),
 		cmocka_unit_test(test_random_sites),
 		cmocka_unit_test(test_circuit_invariant_sees_a_wrong_fuse),
 		cmocka_unit_test(test_circuit_meter_lost),

@@ -121,7 +121,21 @@ test_records_written_and_found(void **state)
 		h.u.h.avg_da[1] = 123;
 		store_put(&s, &h);
 	}
+	/* a charge point's charging profiles: the text is the store's
+	 * (freed once written: the sanitizer sees a leak or a double
+	 * free); the second replaces the first */
+	for (int i = 1; i <= 2; i++) {
+		struct store_rec r = { .kind = STORE_OCPP_PROFILES };
+
+		strcpy(r.u.prof.identity, "CP-01");
+		assert_int_equal(asprintf(&r.u.prof.profiles, "[{\"n\":%d}]",
+		    i), 9);
+		store_put(&s, &r);
+	}
 	store_close(&s);
+	assert_int_equal(scalar(p, "SELECT count(*) FROM ocpp_profiles"), 1);
+	assert_int_equal(scalar(p, "SELECT profiles -> '$[0].n' FROM "
+	    "ocpp_profiles WHERE identity = 'CP-01'"), 2);
 	assert_int_equal(scalar(p, "SELECT count(*) FROM events"), 5000);
 	assert_int_equal(scalar(p, "SELECT avg_l2 FROM history"), 123);
 	assert_int_equal(scalar(p, "PRAGMA user_version"), STORE_SCHEMA);

@@ -524,6 +524,45 @@ test_why_column_and_detail(void **state)
 	assert_non_null(strstr(row(f, 5), "why       rotation rest, 2:30 left, "
 	    "until "));
 }
+/* Issue 15: a connector capped by the CSMS's charging profile: a ^
+ * after its offer and a line in its detail; the twin without a cap (null)
+ * has neither. */
+static void
+test_ocpp_cap_shown(void **state)
+{
+	struct fx *f = *state;
+	char	 err[100];
+	const char *j = "{\"site\":\"B\",\"time_ms\":0,\"connectors\":["
+	    "{\"charger\":\"bay-1\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"charging\",\"faults\":[],\"offer\":10.0,"
+	    "\"reason\":\"ocpp_profile\",\"reason_text\":\"capped at 10.0 A "
+	    "by the CSMS's charging profile\",\"ocpp_cap\":10.0},"
+	    "{\"charger\":\"bay-2\",\"connector\":1,\"online\":true,"
+	    "\"state\":\"charging\",\"faults\":[],\"offer\":16.0,"
+	    "\"reason\":\"at_maximum\",\"reason_text\":\"at its maximum\","
+	    "\"ocpp_cap\":null}],\"events\":[]}";
+
+	assert_int_equal(tui_status_parse(&f->st, j, strlen(j), err,
+	    sizeof(err)), 0);
+	assert_true(f->st.conns[0].ocpp_cap == 10.0);
+	assert_true(f->st.conns[1].ocpp_cap < 0);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), " 10.0^"));
+	assert_non_null(strstr(row(f, 6), " 16.0 "));
+	assert_null(strstr(row(f, 6), "^"));
+	assert_true(strlen(row(f, 5)) <= 80);
+	f->v.screen = SCR_DETAIL;
+	snprintf(f->v.sel_charger, sizeof(f->v.sel_charger), "bay-1");
+	f->v.sel_connector = 1;
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, 5), "CSMS cap  10.0 A (OCPP charging "
+	    "profile)"));
+	snprintf(f->v.sel_charger, sizeof(f->v.sel_charger), "bay-2");
+	render(f, NULL, false);
+	for (int r = 0; r < f->s.rows; r++)
+		assert_null(strstr(row(f, r), "CSMS cap"));
+}
+
 /* Issue 18, section 3: the alarms show who acknowledged them; A
  * acknowledges the first one nobody has, after a y. */
 static void
@@ -924,6 +963,105 @@ test_circuit_view(void **state)
 	}
 }
 
+/* Four chargers, OCPP on (or off: on = false): bay-1 accepted, bay-2
+ * connecting, bay-3 no charge point, bay-4 rejected. */
+static char *
+ocpp_json(bool on)
+{
+	static const char *const link[] = { "{\"identity\":\"CP-01\","
+	    "\"link\":\"accepted\",\"last_msg_ms\":1,\"queued\":0,\"why\":\"\"}",
+	    "{\"identity\":\"bay-2\",\"link\":\"connecting\",\"last_msg_ms\":"
+	    "null,\"queued\":3,\"why\":\"connection refused\"}", "null",
+	    "{\"identity\":\"bay-4\",\"link\":\"rejected\",\"last_msg_ms\":1,"
+	    "\"queued\":0,\"why\":\"Rejected\"}" };
+	size_t	 cap = 8192, o = 0;
+	char	*b = malloc(cap);
+
+	o += (size_t)snprintf(b + o, cap - o, "{\"site\":\"OCPP\",\"mode\":"
+	    "\"static\",\"clamp\":[0,0,0],\"limit\":[32,32,32],\"time_ms\":0,"
+	    "\"ocpp\":{\"enabled\":%s,\"url\":\"ws://x/\",\"connected\":1,"
+	    "\"total\":3},\"chargers\":[", on ? "true" : "false");
+	for (int i = 0; i < 4; i++)
+		o += (size_t)snprintf(b + o, cap - o, "%s{\"id\":%d,\"name\":"
+		    "\"bay-%d\",\"ocpp\":%s}", i ? "," : "", i + 1, i + 1,
+		    on ? link[i] : "null");
+	o += (size_t)snprintf(b + o, cap - o, "],\"connectors\":[");
+	for (int i = 0; i < 4; i++)
+		o += (size_t)snprintf(b + o, cap - o, "%s{\"charger\":\"bay-%d\","
+		    "\"charger_id\":%d,\"connector\":1,\"online\":true,\"state\":"
+		    "\"available\",\"phase\":\"L1\",\"faults\":[],\"current\":[0,"
+		    "0,0]}", i ? "," : "", i + 1, i + 1);
+	snprintf(b + o, cap - o, "],\"events\":[]}");
+	return b;
+}
+
+/*
+ * The OCPP column: with OCPP on each row marks its charger's link (+
+ * accepted, ~ on its way, ! rejected, - none), the detail view says it
+ * in words and the help names the marks; with OCPP off, no column.
+ */
+static void
+test_ocpp_column(void **state)
+{
+	struct fx *f = *state;
+	char	*j = ocpp_json(true);
+	static const char marks[] = "+~-!";
+	int	 hr = -1;
+
+	load_text(f, j);
+	free(j);
+	assert_true(f->st.ocpp);
+	assert_string_equal(f->st.conns[1].ocpp, "connecting");
+	assert_string_equal(f->st.conns[0].ocpp_identity, "CP-01");
+	assert_string_equal(f->st.conns[2].ocpp, "");
+	render(f, NULL, false);
+	for (int r = 0; r < f->s.rows && hr < 0; r++)
+		if (strncmp(row(f, r), "Charger", 7) == 0)
+			hr = r;
+	assert_true(hr > 0);
+	assert_non_null(strstr(row(f, hr), " O C Phase"));
+	for (int i = 0; i < 4; i++) {
+		char	 want[32];
+
+		snprintf(want, sizeof(want), "bay-%d", i + 1);
+		assert_non_null(strstr(row(f, hr + 1 + i), want));
+		snprintf(want, sizeof(want), " %c 1 L1", marks[i]);
+		if (strstr(row(f, hr + 1 + i), want) == NULL)
+			fail_msg("row %d: '%s' wants '%s'", i, f->line, want);
+	}
+	f->v.screen = SCR_DETAIL;
+	snprintf(f->v.sel_charger, sizeof(f->v.sel_charger), "bay-4");
+	f->v.sel_connector = 1;
+	render(f, NULL, false);
+	bool	 said = false;
+	for (int r = 0; r < f->s.rows; r++)
+		said |= strstr(row(f, r), "OCPP      rejected, as bay-4") != NULL;
+	assert_true(said);
+	f->v.screen = SCR_HELP;
+	f->v.list_top = 0;
+	said = false;
+	for (int top = 0; top < 80 && !said; top += 10) {
+		f->v.list_top = top;
+		render(f, NULL, false);
+		for (int r = 0; r < f->s.rows; r++)
+			said |= strstr(row(f, r), "+  accepted by the CSMS") !=
+			    NULL;
+	}
+	assert_true(said);
+	/* the twin: OCPP off, the table as before */
+	f->v.screen = SCR_MAIN;
+	f->v.list_top = 0;
+	j = ocpp_json(false);
+	load_text(f, j);
+	free(j);
+	assert_false(f->st.ocpp);
+	render(f, NULL, false);
+	assert_non_null(strstr(row(f, hr), "Charger"));
+	assert_null(strstr(row(f, hr), " O C Phase"));
+	assert_non_null(strstr(row(f, hr), " C Phase"));
+	assert_null(strstr(row(f, hr + 1), " + 1 L1"));
+}
+
 int
 main(void)
 {
@@ -943,6 +1081,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_short_states_filter_and_green, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocpp_cap_shown, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_why_column_and_detail,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_ack_key, setup,
@@ -952,6 +1092,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_circuits_bad_input, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_site_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocpp_column, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_circuit_view, setup,
 		    teardown),
 	};

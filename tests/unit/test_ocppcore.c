@@ -1,0 +1,1215 @@
+/*
+ * test_ocppcore.c: one OCPP 1.6J charge point (master/ocppcore.c,
+ * ocppops.c) alone, its sends, records and site actions captured: the
+ * boot and its intervals, one CALL at a time, the status mapping, a
+ * session from the tag to StopTransaction, transaction messages kept
+ * across a restart and sent in order, timeouts and retries, the CSMS's
+ * operations and the CALLERRORs for what breaks the 1.6 schemas (each
+ * refusal with its positive twin, and nothing changed).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "charger.h"
+#include "ocppcore.h"
+
+#define MAXSENT	256
+#define WALL0	1767225600000LL		/* 2026-01-01T00:00:00Z */
+
+struct fake_msg {
+	bool		 used;
+	uint64_t	 seq;
+	int64_t		 local;
+	int		 action;
+	char		 payload[1024];
+};
+
+struct rig {
+	char		*sent[MAXSENT];
+	int		 nsent;
+	bool		 down;
+	struct ocpp_act	 act[64];
+	char		 act_tag[64][24];
+	int		 nact;
+	int		 refuse_acts;	/* act() answers -1 */
+	struct fake_msg	 msg[64];	/* the store's queue */
+	struct ocpp_tx	 tx[16];
+	int		 ntx;
+	int		 nconf, nlist, ncache;
+	char		 list[4096];
+	int		 list_version;
+};
+
+static int
+r_send(void *arg, const char *t, size_t len)
+{
+	struct rig *r = arg;
+
+	if (r->down || r->nsent == MAXSENT)
+		return -1;
+	r->sent[r->nsent++] = strndup(t, len);
+	return 0;
+}
+
+static void
+r_store(void *arg, const struct ocpp_rec *rec)
+{
+	struct rig *r = arg;
+
+	switch (rec->kind) {
+	case OCPP_REC_MSG_PUT:
+		for (int i = 0; i < 64; i++)
+			if (!r->msg[i].used) {
+				r->msg[i] = (struct fake_msg){ true, rec->seq,
+				    rec->local_tx, rec->action, "" };
+				snprintf(r->msg[i].payload,
+				    sizeof(r->msg[i].payload), "%s",
+				    rec->payload);
+				return;
+			}
+		fail();
+		break;
+	case OCPP_REC_MSG_DEL:
+		for (int i = 0; i < 64; i++)
+			if (r->msg[i].used && r->msg[i].seq == rec->seq)
+				r->msg[i].used = false;
+		break;
+	case OCPP_REC_TX_PUT:
+		for (int i = 0; i < r->ntx; i++)
+			if (r->tx[i].local == rec->tx->local) {
+				r->tx[i] = *rec->tx;
+				return;
+			}
+		r->tx[r->ntx++] = *rec->tx;
+		break;
+	case OCPP_REC_TX_DEL:
+		for (int i = 0; i < r->ntx; i++)
+			if (r->tx[i].local == rec->local_tx)
+				r->tx[i--] = r->tx[--r->ntx];
+		break;
+	case OCPP_REC_CONF:
+		r->nconf++;
+		break;
+	case OCPP_REC_LIST:
+		r->nlist++;
+		r->list_version = rec->version;
+		snprintf(r->list, sizeof(r->list), "%s", rec->payload);
+		break;
+	case OCPP_REC_CACHE_PUT:
+		r->ncache++;
+		break;
+	case OCPP_REC_CACHE_CLEAR:
+		r->ncache = 0;
+		break;
+	}
+}
+
+static int
+r_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
+{
+	struct rig *r = arg;
+
+	(void)why;
+	(void)len;
+	if (r->nact < 64) {
+		snprintf(r->act_tag[r->nact], sizeof(r->act_tag[0]), "%s",
+		    a->tag ? a->tag : "");
+		r->act[r->nact++] = *a;
+	}
+	return r->refuse_acts ? -1 : 0;
+}
+
+static const struct ocpp_conf conf = {
+	"evgroup", "evgroup-slave", "SN1", "1.2", 300, 60, 0, 30,
+	true, false, false, true, 30,
+};
+
+static struct rig R;
+static struct ocpp_cp CP;
+static uint64_t NOW;
+static int64_t WALL;
+
+static void
+rig_clear(void)
+{
+	for (int i = 0; i < R.nsent; i++)
+		free(R.sent[i]);
+	R.nsent = 0;
+	R.nact = 0;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&R, 0, sizeof(R));
+	NOW = 1000;
+	WALL = WALL0;
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 7);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rig_clear();
+	ocppcore_free(&CP);
+	return 0;
+}
+
+/* The i-th text sent (negative: from the end), parsed. */
+static json_t *
+sent(int i)
+{
+	json_t	*j;
+
+	if (i < 0)
+		i += R.nsent;
+	assert_true(i >= 0 && i < R.nsent);
+	j = json_loads(R.sent[i], 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+/* The action of the i-th text sent when it is a CALL; "result" or the
+ * error code otherwise. */
+static const char *
+what(int i)
+{
+	static char b[64];
+	json_t	*j = sent(i);
+	int	 type = (int)json_integer_value(json_array_get(j, 0));
+
+	snprintf(b, sizeof(b), "%s", type == 2 ? json_string_value(
+	    json_array_get(j, 2)) : type == 3 ? "result" :
+	    json_string_value(json_array_get(j, 2)));
+	json_decref(j);
+	return b;
+}
+
+/* The payload's field of the i-th text (a string or a number as text). */
+static const char *
+field(int i, const char *name)
+{
+	static char b[256];
+	json_t	*j = sent(i);
+	int	 type = (int)json_integer_value(json_array_get(j, 0));
+	json_t	*v = json_object_get(json_array_get(j, type == 2 ? 3 : 2),
+	    name);
+
+	if (json_is_string(v))
+		snprintf(b, sizeof(b), "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
+	else
+		b[0] = '\0';
+	json_decref(j);
+	return b;
+}
+
+static void
+answer(const char *payload)
+{
+	char	 t[512];
+
+	assert_true(CP.busy);
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", CP.call_id, payload);
+	ocppcore_receive(&CP, t, strlen(t), NOW, WALL);
+}
+
+static void
+answer_error(const char *code)
+{
+	char	 t[256];
+
+	snprintf(t, sizeof(t), "[4,\"%s\",\"%s\",\"\",{}]", CP.call_id, code);
+	ocppcore_receive(&CP, t, strlen(t), NOW, WALL);
+}
+
+static void
+from_csms(const char *t)
+{
+	ocppcore_receive(&CP, t, strlen(t), NOW, WALL);
+}
+
+static void
+tick(uint64_t ms)
+{
+	NOW += ms;
+	WALL += (int64_t)ms;
+	ocppcore_tick(&CP, NOW, WALL);
+}
+
+static struct ocpp_cp_in
+site(uint16_t s1, uint16_t s2)
+{
+	struct ocpp_cp_in in = { .online = true, .nconn = 2,
+	    .voltage_dv = { 2300, 2300, 2300 } };
+
+	in.c[0] = (struct ocpp_conn_in){ .state = s1, .cp_state = s1 ? 1 : 0,
+	    .total_wh = 1000, .session_no = 1 };
+	in.c[1] = (struct ocpp_conn_in){ .state = s2, .cp_state = s2 ? 1 : 0,
+	    .total_wh = 5000, .session_no = 1 };
+	return in;
+}
+
+static void
+feed(const struct ocpp_cp_in *in)
+{
+	ocppcore_input(&CP, in, NOW, WALL);
+}
+
+/* Up, the boot accepted, every status answered: nothing under way. */
+static void
+reboot(void)
+{
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy)
+		answer("{}");
+}
+
+static void
+booted(void)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	feed(&in);
+	reboot();
+	rig_clear();
+}
+
+/* Booted, then the site as in, every CALL answered with {}. */
+static void
+settle(const struct ocpp_cp_in *in)
+{
+	booted();
+	feed(in);
+	while (CP.busy)
+		answer("{}");
+}
+
+static void
+test_boot_first_and_pending_interval(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_WAIT_AUTH);
+
+	(void)state;
+	feed(&in);
+	assert_int_equal(R.nsent, 0);		/* down: nothing */
+	ocppcore_up(&CP, NOW);
+	assert_int_equal(R.nsent, 1);
+	assert_string_equal(what(0), "BootNotification");
+	assert_string_equal(field(0, "chargePointVendor"), "evgroup");
+	assert_string_equal(field(0, "chargePointSerialNumber"), "SN1");
+	answer("{\"status\":\"Pending\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":20}");
+	/* Pending: nothing else, not even a heartbeat or a status, and
+	 * no new boot before the interval */
+	in.c[0].state = CS_FAULT;
+	in.c[0].faults = 1 << 6;
+	feed(&in);
+	tick(19000);
+	assert_int_equal(R.nsent, 1);
+	/* calls from the CSMS are answered meanwhile */
+	from_csms("[2,\"a\",\"GetLocalListVersion\",{}]");
+	assert_int_equal(R.nsent, 2);
+	assert_string_equal(what(1), "result");
+	tick(1000);
+	assert_int_equal(R.nsent, 3);
+	assert_string_equal(what(2), "BootNotification");
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":120}");
+	assert_int_equal(CP.boot, OCPP_BOOT_ACCEPTED);
+	assert_int_equal(CP.keys.heartbeat_s, 120);
+	/* then every connector's status, one CALL at a time */
+	assert_int_equal(R.nsent, 4);
+	assert_string_equal(what(3), "StatusNotification");
+	assert_string_equal(field(3, "connectorId"), "0");
+	answer("{}");
+	assert_string_equal(field(4, "connectorId"), "1");
+	assert_string_equal(field(4, "status"), "Faulted");
+	assert_string_equal(field(4, "errorCode"), "OtherError");
+	assert_string_equal(field(4, "vendorErrorCode"), "PENFault");
+	answer("{}");
+	assert_string_equal(field(5, "status"), "Preparing");
+	answer("{}");
+	assert_false(CP.busy);
+	/* a heartbeat once the interval passed with no CALL */
+	tick(119000);
+	assert_int_equal(R.nsent, 6);
+	tick(1000);
+	assert_string_equal(what(6), "Heartbeat");
+}
+
+static void
+test_boot_rejected_sends_nothing_else(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	int	 n;
+
+	(void)state;
+	feed(&in);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Rejected\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
+	assert_int_equal(CP.boot, OCPP_BOOT_REJECTED);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_REJECTED);
+	in.c[0].state = CS_CHARGING;	/* a session: queued, not sent */
+	feed(&in);
+	tick(59000);
+	assert_int_equal(R.nsent, 1);
+	assert_int_equal(CP.ntxq, 1);
+	tick(1000);
+	assert_string_equal(what(1), "BootNotification");
+	/* rejected again: said once, not at every try */
+	n = R.nact;
+	answer("{\"status\":\"Rejected\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
+	assert_int_equal(R.nact, n);
+	tick(60000);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_BOOTED);
+}
+
+static void
+test_status_mapping(void **state)
+{
+	static const struct {
+		uint16_t state, cp, faults;
+		const char *st, *err, *ven;
+	} t[] = {
+		{ CS_AVAILABLE, 0, 0, "Available", "NoError", "" },
+		{ CS_AVAILABLE, 1, 0, "Finishing", "NoError", "" },
+		{ CS_WAIT_AUTH, 1, 0, "Preparing", "NoError", "" },
+		{ CS_AUTH_WAIT_CAR, 0, 0, "Preparing", "NoError", "" },
+		{ CS_CHARGING, 2, 0, "Charging", "NoError", "" },
+		{ CS_NO_CURRENT, 1, 0, "SuspendedEVSE", "NoError", "" },
+		{ CS_SUSPENDED_EV, 1, 0, "SuspendedEV", "NoError", "" },
+		{ CS_LOCKED, 0, 0, "Unavailable", "NoError", "" },
+		{ CS_FAULT, 1, 1 << 0, "Faulted", "GroundFailure", "RCMAC" },
+		{ CS_FAULT, 1, 1 << 1, "Faulted", "GroundFailure", "RCMDC" },
+		{ CS_FAULT, 1, 1 << 2, "Faulted", "OtherError", "DiodeFault" },
+		{ CS_FAULT, 1, 1 << 3, "Faulted", "EVCommunicationError",
+		    "PilotFault" },
+		{ CS_FAULT, 1, 1 << 4, "Faulted", "OverVoltage", "" },
+		{ CS_FAULT, 1, 1 << 5, "Faulted", "UnderVoltage", "" },
+		{ CS_FAULT, 1, 1 << 6, "Faulted", "OtherError", "PENFault" },
+		{ CS_FAULT, 1, 1 << 7, "Faulted", "HighTemperature", "" },
+		{ CS_FAULT, 1, 1 << 8, "Faulted", "PowerSwitchFailure",
+		    "ContactorWelded" },
+		{ CS_FAULT, 1, 1 << 9, "Faulted", "PowerSwitchFailure",
+		    "ContactorNotClosed" },
+		{ CS_FAULT, 1, 1 << 10, "Faulted", "OverCurrentFailure", "" },
+		{ CS_FAULT, 1, 1 << 11, "Faulted", "PowerMeterFailure",
+		    "MeterTimeout" },
+		{ CS_FAULT, 1, 1 << 12, "Faulted", "GroundFailure",
+		    "RCMSelfTest" },
+		{ CS_FAULT, 1, 0, "Faulted", "InternalError", "" },
+		{ CS_FAULT, 1, 1 << 14, "Faulted", "OtherError",
+		    "UnknownFault" },
+		{ 9, 1, 0, "Faulted", "OtherError", "UnknownState" },
+	};
+	const char *st, *err, *ven;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ocpp_conn_in c = { .state = t[i].state,
+		    .cp_state = t[i].cp, .faults = t[i].faults };
+
+		ocppcore_status_of(true, &c, &st, &err, &ven);
+		assert_string_equal(st, t[i].st);
+		assert_string_equal(err, t[i].err);
+		assert_string_equal(ven, t[i].ven);
+	}
+	ocppcore_status_of(false, &(struct ocpp_conn_in){ 0 }, &st, &err,
+	    &ven);
+	assert_string_equal(st, "Unavailable");
+	assert_string_equal(ven, "ChargerOffline");
+}
+
+/* A status change is told once, and again only when it changes. */
+static void
+test_status_on_change_only(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	booted();
+	feed(&in);
+	assert_int_equal(R.nsent, 0);
+	in.c[1].state = CS_WAIT_AUTH;
+	in.c[1].cp_state = 1;
+	feed(&in);
+	feed(&in);
+	assert_int_equal(R.nsent, 1);
+	assert_string_equal(field(0, "connectorId"), "2");
+	assert_string_equal(field(0, "status"), "Preparing");
+}
+
+/* RFID -> Authorize -> StartTransaction -> MeterValues -> unplug ->
+ * StopTransaction, with the CSMS's transactionId and the meter. */
+static void
+test_session(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	int	 n;
+
+	(void)state;
+	booted();
+	in.c[0].state = CS_WAIT_AUTH;
+	in.c[0].cp_state = 1;
+	snprintf(in.c[0].tag, sizeof(in.c[0].tag), "CAFE01");
+	feed(&in);
+	answer("{}");				/* Preparing */
+	ocppcore_authorize(&CP, 1, "CAFE01", NOW, WALL);
+	assert_string_equal(what(-1), "Authorize");
+	assert_string_equal(field(-1, "idTag"), "CAFE01");
+	assert_int_equal(R.nact, 0);
+	answer("{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+	assert_int_equal(R.nact, 1);
+	assert_int_equal(R.act[0].kind, OCPP_ACT_AUTHORISE);
+	assert_int_equal(R.act[0].connector, 1);
+	assert_int_equal(R.ncache, 1);
+	/* the car charges: the start is stored before it is sent */
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	in.c[0].current_da[0] = 160;
+	in.c[0].offer_da = 160;
+	n = R.nsent;
+	feed(&in);
+	assert_true(R.msg[0].used);
+	assert_int_equal(R.msg[0].action, OCPP_A_START);
+	assert_string_equal(what(n), "StatusNotification");	/* Charging */
+	answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_string_equal(field(-1, "meterStart"), "1000");
+	assert_string_equal(field(-1, "idTag"), "CAFE01");
+	answer("{\"transactionId\":42,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	assert_false(R.msg[0].used);		/* answered: forgotten */
+	assert_int_equal(R.tx[0].txid, 42);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_STARTED);
+	assert_int_equal(R.act[R.nact - 1].txid, 42);
+	/* the car pauses between authorised and charging: the same
+	 * transaction */
+	in.c[0].state = CS_AUTH_WAIT_CAR;
+	feed(&in);
+	answer("{}");
+	in.c[0].state = CS_CHARGING;
+	feed(&in);
+	answer("{}");
+	assert_int_equal(CP.ntxq, 0);
+	assert_int_equal(CP.ntx, 1);
+	/* a sample a minute later */
+	in.c[0].total_wh = 1250;
+	feed(&in);
+	tick(60000);
+	assert_string_equal(what(-1), "MeterValues");
+	assert_string_equal(field(-1, "transactionId"), "42");
+	assert_non_null(strstr(R.sent[R.nsent - 1],
+	    "\"measurand\":\"Energy.Active.Import.Register\""));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"value\":\"1250\""));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"phase\":\"L1\""));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"value\":\"16.0\""));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "Power.Active.Import"));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"value\":\"3680\""));
+	answer("{}");
+	/* unplugged: EVDisconnected, meterStop */
+	in.c[0].state = CS_AVAILABLE;
+	in.c[0].cp_state = 0;
+	in.c[0].total_wh = 1500;
+	feed(&in);
+	answer("{}");				/* Available */
+	assert_string_equal(what(-1), "StopTransaction");
+	assert_string_equal(field(-1, "transactionId"), "42");
+	assert_string_equal(field(-1, "meterStop"), "1500");
+	assert_string_equal(field(-1, "reason"), "EVDisconnected");
+	answer("{}");
+	assert_int_equal(R.ntx, 0);		/* all answered: forgotten */
+	assert_int_equal(CP.ntx, 0);
+}
+
+/* One CALL outstanding at a time (OCPP-J 4.1.1). */
+static void
+test_one_call_at_a_time(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_WAIT_AUTH);
+
+	(void)state;
+	booted();
+	feed(&in);
+	ocppcore_authorize(&CP, 1, "A", NOW, WALL);
+	ocppcore_authorize(&CP, 2, "B", NOW, WALL);
+	tick(1000);
+	assert_int_equal(R.nsent, 1);
+	answer("{}");
+	assert_int_equal(R.nsent, 2);
+	answer("{}");
+	assert_int_equal(R.nsent, 3);
+	assert_string_equal(what(2), "Authorize");
+	assert_string_equal(field(2, "idTag"), "A");
+	answer("{\"idTagInfo\":{\"status\":\"Blocked\"}}");
+	assert_int_equal(R.act[0].kind, OCPP_ACT_REFUSE);
+	assert_string_equal(field(3, "idTag"), "B");
+}
+
+/* The CSMS away during a session and the master restarted: everything
+ * delivered afterwards, in order, once, the transactionId put into the
+ * stop and the samples of a transaction started while it was away. */
+static void
+test_queue_survives_restart(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	struct fake_msg saved[64];
+	struct ocpp_tx stx[16];
+	int	 nstx, nstart = 0, nmeter = 0, nstop = 0, order = 0;
+
+	(void)state;
+	booted();
+	ocppcore_down(&CP, "gone", NOW);
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	tick(60000);
+	tick(60000);
+	assert_int_equal(R.nsent, 0);
+	assert_int_equal(CP.ntxq, 3);		/* start, 2 samples */
+	/* the master stops: a new core from the store */
+	memcpy(saved, R.msg, sizeof(saved));
+	memcpy(stx, R.tx, sizeof(stx));
+	nstx = R.ntx;
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 8);
+	for (int i = 0; i < nstx; i++)
+		assert_int_equal(ocppcore_load_tx(&CP, &stx[i]), 0);
+	for (uint64_t seq = 1; seq < 100; seq++)
+		for (int i = 0; i < 64; i++)
+			if (saved[i].used && saved[i].seq == seq)
+				assert_int_equal(ocppcore_load_msg(&CP, seq,
+				    saved[i].local, saved[i].action,
+				    saved[i].payload), 0);
+	/* the session went on (same session number): no PowerLoss; then
+	 * it ends while the CSMS is still away */
+	feed(&in);
+	in.c[0].state = CS_AVAILABLE;
+	in.c[0].cp_state = 0;
+	in.c[0].total_wh = 3000;
+	feed(&in);
+	assert_int_equal(CP.ntxq, 4);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	for (int guard = 0; CP.busy && guard < 20; guard++) {
+		const char *w = what(-1);
+
+		if (strcmp(w, "StartTransaction") == 0) {
+			assert_int_equal(order, 0);
+			nstart++;
+			answer("{\"transactionId\":7,\"idTagInfo\":"
+			    "{\"status\":\"Accepted\"}}");
+			continue;
+		}
+		if (strcmp(w, "MeterValues") == 0) {
+			assert_int_equal(nstart, 1);
+			assert_string_equal(field(-1, "transactionId"), "7");
+			nmeter++;
+		} else if (strcmp(w, "StopTransaction") == 0) {
+			assert_int_equal(nmeter, 2);
+			assert_string_equal(field(-1, "transactionId"), "7");
+			assert_string_equal(field(-1, "meterStop"), "3000");
+			nstop++;
+		}
+		answer("{}");
+	}
+	assert_int_equal(nstart, 1);
+	assert_int_equal(nmeter, 2);
+	assert_int_equal(nstop, 1);
+	assert_int_equal(CP.ntxq, 0);
+	for (int i = 0; i < 64; i++)
+		assert_false(R.msg[i].used);
+}
+
+/* A charger offline from the start: its connectors Unavailable, and
+ * the open transaction of the store judged only once it is heard. */
+static void
+test_offline_charger(void **state)
+{
+	struct ocpp_tx t = { .local = 5, .txid = 9, .connector = 1,
+	    .open = true, .session_no = 1, .meter_start = 900 };
+	struct ocpp_cp_in in = site(CS_CHARGING, CS_AVAILABLE);
+	struct ocpp_cp_in off = { .online = false, .nconn = 2 };
+
+	(void)state;
+	assert_int_equal(ocppcore_load_tx(&CP, &t), 0);
+	ocppcore_input(&CP, &off, NOW, WALL);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	for (int k = 0; k <= 2; k++) {
+		char	 c[16];
+
+		snprintf(c, sizeof(c), "%d", k);
+		assert_string_equal(field(-1, "connectorId"), c);
+		assert_string_equal(field(-1, "status"), "Unavailable");
+		assert_string_equal(field(-1, "vendorErrorCode"),
+		    "ChargerOffline");
+		answer("{}");
+	}
+	assert_int_equal(CP.ntxq, 0);		/* not judged yet */
+	/* no answer while it is offline: the timeout still runs */
+	ocppcore_authorize(&CP, 1, "T", NOW, WALL);
+	assert_string_equal(what(-1), "Authorize");
+	NOW += 30000;
+	ocppcore_input(&CP, &off, NOW, WALL);
+	assert_false(CP.busy);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_REFUSE);
+	/* heard, the session going on: the same transaction */
+	in.c[0].total_wh = 1000;
+	feed(&in);
+	assert_int_equal(CP.ntxq, 0);
+	assert_non_null(CP.ntx == 1 && CP.tx[0].open ? &CP.tx[0] : NULL);
+}
+
+/* With the store's acknowledgements: a transaction message waits until
+ * it is on disk; its twin (store_acks false) is every test above. */
+static void
+test_sent_once_on_disk(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	CP.ops.store_acks = true;
+	booted();
+	in.c[0].state = CS_CHARGING;
+	feed(&in);
+	answer("{}");				/* Charging */
+	assert_false(CP.busy);
+	assert_int_equal(CP.ntxq, 1);
+	ocppcore_stored(&CP, CP.txq[0].seq, NOW);
+	assert_string_equal(what(-1), "StartTransaction");
+}
+
+/* A transaction open in the store whose session ended while the master
+ * was stopped: PowerLoss. Its twin (the session goes on) is above. */
+static void
+test_power_loss(void **state)
+{
+	struct ocpp_tx t = { .local = 5, .txid = 9, .connector = 2,
+	    .open = true, .session_no = 3, .meter_start = 4000 };
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	snprintf(t.tag, sizeof(t.tag), "T");
+	assert_int_equal(ocppcore_load_tx(&CP, &t), 0);
+	feed(&in);
+	assert_int_equal(CP.ntxq, 1);
+	assert_non_null(strstr(CP.txq[0].payload, "\"PowerLoss\""));
+	assert_non_null(strstr(CP.txq[0].payload, "\"meterStop\":5000"));
+}
+
+/* No answer: a transaction message is sent again; a status is given up. */
+static void
+test_call_timeout(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	char	 first[40];
+
+	(void)state;
+	booted();
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	assert_string_equal(what(-1), "StatusNotification");
+	tick(30000);				/* given up */
+	assert_string_equal(what(-1), "StartTransaction");
+	snprintf(first, sizeof(first), "%s", CP.call_id);
+	tick(29000);
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_int_equal(R.nsent, 2);
+	tick(1000);
+	assert_int_equal(R.nsent, 3);
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_string_not_equal(CP.call_id, first);	/* a new id */
+	/* the late answer to the first is not taken for the second */
+	{
+		char	 t[128];
+
+		snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
+		    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
+		from_csms(t);
+		assert_true(CP.busy);
+	}
+	answer("{\"transactionId\":2,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	assert_int_equal(CP.tx[0].txid, 2);
+}
+
+/* A CALLERROR to a transaction message: retried after
+ * TransactionMessageRetryInterval x attempts, then given up. */
+static void
+test_callerror_retries(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	int	 n;
+
+	(void)state;
+	booted();
+	in.c[0].state = CS_CHARGING;
+	feed(&in);
+	answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	answer_error("InternalError");
+	n = R.nsent;
+	tick(59000);
+	assert_int_equal(R.nsent, n);
+	tick(1000);
+	assert_string_equal(what(-1), "StartTransaction");
+	answer_error("InternalError");
+	tick(119000);
+	assert_false(CP.busy);
+	tick(1000);
+	assert_string_equal(what(-1), "StartTransaction");
+	answer_error("InternalError");		/* the third: given up */
+	assert_int_equal(CP.ntxq, 0);
+}
+
+static void
+expect_error(const char *frame, const char *code)
+{
+	int	 n = R.nsent, a = R.nact;
+
+	from_csms(frame);
+	assert_int_equal(R.nsent, n + 1);
+	assert_string_equal(what(-1), code);
+	assert_int_equal(R.nact, a);		/* nothing done */
+}
+
+static void
+test_callerrors(void **state)
+{
+	(void)state;
+	booted();
+	CP.tx[CP.ntx++] = (struct ocpp_tx){ .local = 1, .txid = 5,
+	    .connector = 1, .open = true };
+	expect_error("[2,\"x\",", "FormationViolation");
+	expect_error("{\"a\":1}", "FormationViolation");
+	expect_error("[2,\"x\",\"Reset\"]", "FormationViolation");
+	expect_error("[2,\"x\",\"Reset\",[]]", "FormationViolation");
+	expect_error("[2,\"x\",\"FlyToMoon\",{}]", "NotImplemented");
+	expect_error("[2,\"x\",\"ReserveNow\",{}]", "NotSupported");
+	expect_error("[2,\"x\",\"RemoteStopTransaction\",{}]",
+	    "OccurenceConstraintViolation");
+	expect_error("[2,\"x\",\"RemoteStopTransaction\","
+	    "{\"transactionId\":\"5\"}]", "TypeConstraintViolation");
+	expect_error("[2,\"x\",\"RemoteStopTransaction\","
+	    "{\"transactionId\":5.5}]", "TypeConstraintViolation");
+	expect_error("[2,\"x\",\"RemoteStopTransaction\","
+	    "{\"transactionId\":5,\"extra\":1}]", "FormationViolation");
+	expect_error("[2,\"x\",\"Reset\",{\"type\":\"Warm\"}]",
+	    "PropertyConstraintViolation");
+	expect_error("[2,\"x\",\"RemoteStartTransaction\",{\"idTag\":"
+	    "\"123456789012345678901\"}]", "PropertyConstraintViolation");
+	expect_error("[2,\"x\",\"SendLocalList\",{\"listVersion\":1,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":[{\"idTag\":"
+	    "\"A\",\"idTagInfo\":{\"status\":\"Maybe\"}}]}]",
+	    "PropertyConstraintViolation");
+	assert_int_equal(CP.nlist, 0);
+	/* the positive twin: the same, right */
+	from_csms("[2,\"y\",\"RemoteStopTransaction\",{\"transactionId\":5}]");
+	assert_string_equal(what(-1), "result");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.act[0].kind, OCPP_ACT_STOP);
+	/* the id of the CALL is the answer's */
+	{
+		json_t	*j = sent(-1);
+
+		assert_string_equal(json_string_value(json_array_get(j, 1)),
+		    "y");
+		json_decref(j);
+	}
+}
+
+static void
+test_remote_start_stop(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_AVAILABLE);
+
+	(void)state;
+	booted();
+	feed(&in);
+	answer("{}");
+	from_csms("[2,\"r1\",\"RemoteStartTransaction\",{\"connectorId\":3,"
+	    "\"idTag\":\"R\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	assert_int_equal(R.nact, 0);
+	from_csms("[2,\"r2\",\"RemoteStartTransaction\",{\"idTag\":\"R\"}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.act[0].kind, OCPP_ACT_AUTHORISE);
+	assert_int_equal(R.act[0].connector, 1);	/* the car waits */
+	/* authorised, no car plugged: no transaction yet */
+	in.c[0].state = CS_AUTH_WAIT_CAR;
+	in.c[0].cp_state = 0;
+	feed(&in);
+	assert_false(CP.busy);			/* still Preparing */
+	assert_int_equal(CP.ntxq, 0);
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_string_equal(field(-1, "idTag"), "R");
+	answer("{\"transactionId\":77,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	from_csms("[2,\"r3\",\"RemoteStopTransaction\","
+	    "{\"transactionId\":78}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	from_csms("[2,\"r4\",\"RemoteStopTransaction\","
+	    "{\"transactionId\":77}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_STOP);
+	in.c[0].state = CS_AVAILABLE;		/* still plugged */
+	feed(&in);
+	answer("{}");
+	assert_string_equal(what(-1), "StopTransaction");
+	assert_string_equal(field(-1, "reason"), "Remote");
+}
+
+static void
+test_availability_reset_unlock(void **state)
+{
+	struct ocpp_cp_in in = site(CS_CHARGING, CS_AVAILABLE);
+
+	(void)state;
+	booted();
+	feed(&in);
+	while (CP.busy)
+		answer("{\"transactionId\":3,\"idTagInfo\":{\"status\":"
+		    "\"Accepted\"}}");
+	rig_clear();
+	from_csms("[2,\"c\",\"ChangeAvailability\",{\"connectorId\":3,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	from_csms("[2,\"c\",\"ChangeAvailability\",{\"connectorId\":2,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.act[0].kind, OCPP_ACT_LOCK);
+	assert_int_equal(R.act[0].connector, 2);
+	from_csms("[2,\"c\",\"ChangeAvailability\",{\"connectorId\":1,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(field(-1, "status"), "Scheduled");
+	assert_int_equal(R.nact, 1);
+	from_csms("[2,\"u\",\"UnlockConnector\",{\"connectorId\":1}]");
+	assert_string_equal(field(-1, "status"), "NotSupported");
+	/* Reset: the transaction stopped with its reason, then reconnect */
+	from_csms("[2,\"r\",\"Reset\",{\"type\":\"Hard\"}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_false(CP.up);		/* nothing more on this connection */
+	assert_int_equal(R.act[R.nact - 3].kind, OCPP_ACT_STOP);
+	assert_int_equal(R.act[R.nact - 2].kind, OCPP_ACT_TX_ENDED);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_RECONNECT);
+	assert_int_equal(CP.ntxq, 1);
+	assert_non_null(strstr(CP.txq[0].payload, "\"HardReset\""));
+	/* the charger still shows the session a moment: no new one */
+	feed(&in);
+	assert_int_equal(CP.ntxq, 1);
+	/* once it is over, the scheduled lock */
+	in.c[0].state = CS_AVAILABLE;
+	feed(&in);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_LOCK);
+	assert_int_equal(R.act[R.nact - 1].connector, 1);
+}
+
+static void
+test_configuration(void **state)
+{
+	(void)state;
+	booted();
+	from_csms("[2,\"g\",\"GetConfiguration\",{\"key\":[\"HeartbeatInterval\","
+	    "\"NoSuchKey\"]}]");
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"unknownKey\":"
+	    "[\"NoSuchKey\"]"));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"value\":\"300\""));
+	from_csms("[2,\"g\",\"GetConfiguration\",{}]");
+	assert_non_null(strstr(R.sent[R.nsent - 1],
+	    "\"key\":\"NumberOfConnectors\",\"readonly\":true,\"value\":\"2\""));
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":\"Nope\","
+	    "\"value\":\"1\"}]");
+	assert_string_equal(field(-1, "status"), "NotSupported");
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"NumberOfConnectors\",\"value\":\"1\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"HeartbeatInterval\",\"value\":\"ten\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"MeterValuesSampledData\",\"value\":\"Voltage\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"LocalPreAuthorize\",\"value\":\"yes\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	assert_int_equal(CP.keys.heartbeat_s, 300);
+	assert_int_equal(R.nconf, 0);
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"HeartbeatInterval\",\"value\":\"60\"}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(CP.keys.heartbeat_s, 60);
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"MeterValuesSampledData\",\"value\":\"Current.Import,"
+	    "Energy.Active.Import.Register\"}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.nconf, 2);
+	assert_int_equal(ocppcore_load_key(&CP, "LocalPreAuthorize", "true"),
+	    0);
+	assert_true(CP.keys.local_pre_authorize);
+	assert_int_equal(ocppcore_load_key(&CP, "NumberOfConnectors", "1"),
+	    -1);
+}
+
+static void
+test_local_list_and_offline(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_WAIT_AUTH);
+
+	(void)state;
+	settle(&in);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":3,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"GOOD\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
+	    "{\"idTag\":\"OLD\",\"idTagInfo\":{\"status\":\"Accepted\","
+	    "\"expiryDate\":\"2020-01-01T00:00:00Z\"}},"
+	    "{\"idTag\":\"BAD\",\"idTagInfo\":{\"status\":\"Blocked\"}}]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.list_version, 3);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":3,"
+	    "\"updateType\":\"Differential\",\"localAuthorizationList\":[]}]");
+	assert_string_equal(field(-1, "status"), "VersionMismatch");
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":4,"
+	    "\"updateType\":\"Differential\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"BAD\"},{\"idTag\":\"NEW\",\"idTagInfo\":"
+	    "{\"status\":\"Accepted\"}}]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(CP.nlist, 3);
+	from_csms("[2,\"v\",\"GetLocalListVersion\",{}]");
+	assert_string_equal(field(-1, "listVersion"), "4");
+	/* offline: the list decides (LocalAuthorizeOffline) */
+	ocppcore_down(&CP, "gone", NOW);
+	rig_clear();
+	ocppcore_authorize(&CP, 1, "good", NOW, WALL);	/* any case */
+	assert_int_equal(R.act[0].kind, OCPP_ACT_AUTHORISE);
+	ocppcore_authorize(&CP, 1, "OLD", NOW, WALL);
+	assert_int_equal(R.act[1].kind, OCPP_ACT_REFUSE);
+	ocppcore_authorize(&CP, 1, "STRANGER", NOW, WALL);
+	assert_int_equal(R.act[2].kind, OCPP_ACT_REFUSE);
+	CP.keys.allow_offline_tx_for_unknown_id = true;
+	ocppcore_authorize(&CP, 1, "STRANGER", NOW, WALL);
+	assert_int_equal(R.act[3].kind, OCPP_ACT_AUTHORISE);
+	ocppcore_authorize(&CP, 1, "OLD", NOW, WALL);	/* known: not */
+	assert_int_equal(R.act[4].kind, OCPP_ACT_REFUSE);
+	CP.keys.local_authorize_offline = false;
+	ocppcore_authorize(&CP, 1, "GOOD", NOW, WALL);
+	assert_int_equal(R.act[5].kind, OCPP_ACT_REFUSE);
+	assert_int_equal(R.nsent, 0);
+	/* online with LocalPreAuthorize: no Authorize for a listed tag */
+	reboot();
+	rig_clear();
+	CP.keys.local_pre_authorize = true;
+	ocppcore_authorize(&CP, 2, "NEW", NOW, WALL);
+	assert_int_equal(R.act[0].kind, OCPP_ACT_AUTHORISE);
+	assert_int_equal(R.nsent, 0);
+	ocppcore_authorize(&CP, 2, "STRANGER", NOW, WALL);
+	assert_string_equal(what(-1), "Authorize");
+	/* the list comes back from the store */
+	assert_int_equal(ocppcore_load_list(&CP, R.list_version, R.list), 0);
+	assert_int_equal(CP.nlist, 3);
+	assert_int_equal(ocppcore_load_list(&CP, 1, "{]"), -1);
+}
+
+static void
+test_cache(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_AVAILABLE);
+
+	(void)state;
+	booted();
+	feed(&in);
+	answer("{}");
+	ocppcore_authorize(&CP, 1, "C1", NOW, WALL);
+	answer("{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+	ocppcore_down(&CP, "gone", NOW);
+	rig_clear();
+	ocppcore_authorize(&CP, 1, "C1", NOW, WALL);
+	assert_int_equal(R.act[0].kind, OCPP_ACT_AUTHORISE);
+	reboot();
+	from_csms("[2,\"c\",\"ClearCache\",{}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(CP.ncache, 0);
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_authorize(&CP, 1, "C1", NOW, WALL);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_REFUSE);
+}
+
+static void
+test_trigger_and_data_transfer(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	booted();
+	feed(&in);
+	from_csms("[2,\"t\",\"TriggerMessage\",{\"requestedMessage\":"
+	    "\"DiagnosticsStatusNotification\"}]");
+	assert_string_equal(field(-1, "status"), "NotImplemented");
+	from_csms("[2,\"t\",\"TriggerMessage\",{\"requestedMessage\":"
+	    "\"MeterValues\",\"connectorId\":5}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	assert_int_equal(R.nsent, 2);
+	from_csms("[2,\"t\",\"TriggerMessage\",{\"requestedMessage\":"
+	    "\"MeterValues\",\"connectorId\":2}]");
+	assert_string_equal(what(-2), "result");
+	assert_string_equal(what(-1), "MeterValues");
+	assert_string_equal(field(-1, "connectorId"), "2");
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"Trigger\""));
+	answer("{}");
+	from_csms("[2,\"t\",\"TriggerMessage\",{\"requestedMessage\":"
+	    "\"Heartbeat\"}]");
+	assert_string_equal(what(-1), "Heartbeat");
+	answer("{\"currentTime\":\"2026-01-01T00:00:00Z\"}");
+	from_csms("[2,\"t\",\"TriggerMessage\",{\"requestedMessage\":"
+	    "\"StatusNotification\",\"connectorId\":1}]");
+	assert_string_equal(what(-1), "StatusNotification");
+	assert_string_equal(field(-1, "connectorId"), "1");
+	answer("{}");
+	from_csms("[2,\"t\",\"TriggerMessage\",{\"requestedMessage\":"
+	    "\"BootNotification\"}]");
+	assert_string_equal(what(-1), "BootNotification");
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy)
+		answer("{}");
+	from_csms("[2,\"d\",\"DataTransfer\",{\"vendorId\":\"acme\"}]");
+	assert_string_equal(field(-1, "status"), "UnknownVendorId");
+	from_csms("[2,\"s\",\"SetChargingProfile\",{\"connectorId\":1,"
+	    "\"csChargingProfiles\":{}}]");
+	assert_string_equal(field(-1, "status"), "NotSupported");
+}
+
+static json_t *
+r_profile(void *arg, const char *action, const json_t *req, int32_t txid,
+    int64_t wall)
+{
+	(void)arg;
+	(void)req;
+	(void)wall;
+	return json_pack("{s s s i}", "status", strcmp(action,
+	    "SetChargingProfile") == 0 ? "Accepted" : "Rejected", "txid",
+	    txid);
+}
+
+/* Smart charging goes to ocppprof with the connector's transaction. */
+static void
+test_profiles_handed_over(void **state)
+{
+	struct ocpp_cp_in in = site(CS_CHARGING, CS_AVAILABLE);
+
+	(void)state;
+	CP.ops.profile = r_profile;
+	booted();
+	feed(&in);
+	while (CP.busy)
+		answer("{\"transactionId\":12,\"idTagInfo\":{\"status\":"
+		    "\"Accepted\"}}");
+	from_csms("[2,\"p\",\"SetChargingProfile\",{\"connectorId\":1,"
+	    "\"csChargingProfiles\":{}}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_string_equal(field(-1, "txid"), "12");
+	from_csms("[2,\"p\",\"SetChargingProfile\",{\"connectorId\":2,"
+	    "\"csChargingProfiles\":{}}]");
+	assert_string_equal(field(-1, "txid"), "0");
+	/* its schema is checked first: nothing handed over */
+	expect_error("[2,\"p\",\"GetCompositeSchedule\",{\"connectorId\":1,"
+	    "\"duration\":\"60\"}]", "TypeConstraintViolation");
+	from_csms("[2,\"p\",\"GetCompositeSchedule\",{\"connectorId\":1,"
+	    "\"duration\":60}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+}
+
+/* Clock-aligned samples at the wall clock's multiples. */
+static void
+test_clock_aligned(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	booted();
+	CP.keys.clock_aligned_s = 900;
+	WALL = WALL0 + 899000;
+	feed(&in);
+	assert_int_equal(R.nsent, 0);
+	tick(1000);
+	assert_string_equal(what(-1), "MeterValues");
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"Sample.Clock\""));
+	assert_non_null(strstr(R.sent[R.nsent - 1], "T00:15:00.000Z"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_boot_first_and_pending_interval, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_boot_rejected_sends_nothing_else, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_mapping, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_status_on_change_only,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_call_at_a_time, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_queue_survives_restart,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_charger, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sent_once_on_disk, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_power_loss, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_callerror_retries, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_callerrors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_remote_start_stop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_availability_reset_unlock,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configuration, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_local_list_and_offline,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_and_data_transfer,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profiles_handed_over,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_aligned, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,210 @@
+/*
+ * test_ocppstore.c: the OCPP records in a real database file (schema of
+ * master/store.c, master/ocppstore.c's thread): what a charge point
+ * handed over comes back into a new charge point after a close (queue in
+ * order, transactions with their transactionId, changed keys, the local
+ * list, the cache), nothing of another identity; each MSG_PUT on disk
+ * told back through the loop; a deleted message stays deleted.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ocppcore.h"
+#include "ocppstore.h"
+#include "store.h"
+
+static char dir[64], path[128];
+static uint64_t told[4];
+
+static void
+on_stored(void *arg, int cp, uint64_t seq)
+{
+	(void)arg;
+	if (cp >= 0 && cp < 4 && seq > told[cp])
+		told[cp] = seq;
+}
+
+static int
+nop_send(void *arg, const char *t, size_t n)
+{
+	(void)arg;
+	(void)t;
+	(void)n;
+	return -1;
+}
+
+static void
+nop_store(void *arg, const struct ocpp_rec *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+static int
+nop_act(void *arg, const struct ocpp_act *a, char *w, size_t n)
+{
+	(void)arg;
+	(void)a;
+	(void)w;
+	(void)n;
+	return 0;
+}
+
+static const struct ocpp_conf conf = {
+	"evgroup", "evgroup-slave", "", "", 300, 60, 0, 30,
+	true, false, false, true, 30,
+};
+
+static void
+fresh_cp(struct ocpp_cp *cp)
+{
+	ocppcore_init(cp, &conf, &(struct ocpp_ops){ NULL, nop_send,
+	    nop_store, nop_act, true, NULL }, 1);
+}
+
+static int
+setup(void **state)
+{
+	struct store st = { 0 };
+	char	 note[160], err[160];
+
+	(void)state;
+	strcpy(dir, "/tmp/evg-ocppstore-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/evgroup.db", dir);
+	/* the schema as the master makes it */
+	if (store_open(&st, path, 30, note, sizeof(note), err,
+	    sizeof(err)) != 0)
+		return -1;
+	store_close(&st);
+	memset(told, 0, sizeof(told));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	 cmd[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+put(struct ocppstore *os, int cp, const char *id, struct ocpp_rec r)
+{
+	ocppstore_put(os, cp, id, &r);
+}
+
+static void
+test_records_come_back(void **state)
+{
+	uv_loop_t loop;
+	struct ocppstore *os;
+	struct ocpp_cp cp;
+	struct ocpp_tx t = { .local = 3, .txid = 77, .connector = 1,
+	    .open = false, .session_no = 9, .meter_start = 1200 };
+	char	 err[160];
+
+	(void)state;
+	snprintf(t.tag, sizeof(t.tag), "CAFE01");
+	uv_loop_init(&loop);
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ocppstore_start(os), 0);
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_TX_PUT,
+	    .local_tx = 3, .tx = &t });
+	for (uint64_t s = 1; s <= 3; s++)
+		put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+		    .seq = s, .local_tx = 3, .action = s == 3 ? OCPP_A_STOP :
+		    OCPP_A_METER, .payload = s == 3 ? "{\"reason\":\"Local\"}" :
+		    "{\"connectorId\":1}" });
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_MSG_DEL,
+	    .seq = 1 });
+	put(os, 1, "CP-02", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+	    .seq = 1, .local_tx = 1, .action = OCPP_A_START, .payload = "{}" });
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_CONF,
+	    .key = "HeartbeatInterval", .value = "45" });
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_LIST,
+	    .version = 4, .payload = "[{\"idTag\":\"GOOD\",\"status\":"
+	    "\"Accepted\",\"expiry\":0}]" });
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_CACHE_PUT,
+	    .key = "C1", .value = "Accepted" });
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_CACHE_PUT,
+	    .key = "C2", .value = "Blocked" });
+	/* the thread writes; the loop hears how far */
+	for (int i = 0; i < 500 && (told[0] < 3 || told[1] < 1); i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(10000);
+	}
+	assert_int_equal(told[0], 3);
+	assert_int_equal(told[1], 1);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);		/* the async's close */
+
+	/* a new start: CP-01's records, in order, nothing of CP-02's */
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	fresh_cp(&cp);
+	assert_int_equal(ocppstore_load(os, "CP-01", &cp), 0);
+	assert_int_equal(cp.ntxq, 2);
+	assert_int_equal(cp.txq[0].seq, 2);
+	assert_int_equal(cp.txq[0].action, OCPP_A_METER);
+	assert_int_equal(cp.txq[1].action, OCPP_A_STOP);
+	assert_int_equal(cp.stored_seq, 3);	/* on disk: may be sent */
+	assert_int_equal(cp.next_seq, 4);	/* never a seq again */
+	assert_int_equal(cp.ntx, 1);
+	assert_int_equal(cp.tx[0].txid, 77);
+	assert_string_equal(cp.tx[0].tag, "CAFE01");
+	assert_int_equal(cp.tx[0].meter_start, 1200);
+	assert_int_equal(cp.next_local, 4);
+	assert_int_equal(cp.keys.heartbeat_s, 45);
+	assert_int_equal(cp.list_version, 4);
+	assert_int_equal(cp.nlist, 1);
+	assert_int_equal(cp.ncache, 2);
+	assert_string_equal(cp.cache[1].status, "Blocked");
+	ocppcore_free(&cp);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* A file that is not a database: refused with why, nothing started. */
+static void
+test_bad_path_refused(void **state)
+{
+	uv_loop_t loop;
+	struct ocppstore *os;
+	char	 err[160] = "", p[160];
+
+	(void)state;
+	uv_loop_init(&loop);
+	snprintf(p, sizeof(p), "%s/none/evgroup.db", dir);
+	assert_int_equal(ocppstore_open(&os, p, &loop, on_stored, NULL, err,
+	    sizeof(err)), -1);
+	assert_null(os);
+	assert_non_null(strstr(err, p));
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_records_come_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_path_refused, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
