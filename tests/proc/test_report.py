@@ -95,11 +95,13 @@ class ReportTest(ta.ApiTest):
         self.assertEqual(r["steps"], body()["steps"])
         self.assertIsInstance(r["alarms"], list)
         self.assertAlmostEqual(r["time_ms"] / 1000, time.time(), delta=60)
-        # no secret of any kind in it: the only "password" is the MQTT
-        # setting's name, its value never shown (empty, or "(set)")
+        # no secret of any kind in it: the only "password"s are the MQTT,
+        # OCPP and chargers' OCPP settings' names, their values never
+        # shown (empty, or "(set)")
         text = str(r).lower()
         self.assertIn("'password': ''", text)
-        text = re.sub(r"'password': '(|\(set\))'", "", text)
+        self.assertIn("'ocpp_password': ''", text)
+        text = re.sub(r"'(ocpp_)?password': '(|\(set\))'", "", text)
         for word in ("hash", "password", "csrf", "argon"):
             self.assertNotIn(word, text)
         # the list, for operators too
