@@ -179,6 +179,19 @@ class MqttTest(ta.ApiTest):
             sub.stdout.close()
         self.fail("no reply to %s" % topic)
 
+    def reply_log(self):
+        """mosquitto_sub on <base>/reply writing to a file, once its
+        subscription is up (a marker of ours came back): (file, sub)."""
+        replies = open(os.path.join(self.tmp, "replies"), "w+")
+        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
+            "-t", BASE + "/reply")], stdout=replies)
+        deadline = time.monotonic() + 20
+        while os.path.getsize(replies.name) == 0 and \
+                time.monotonic() < deadline:
+            self.pub(BASE + "/reply", '{"topic": "marker"}')
+            time.sleep(0.3)
+        return replies, sub
+
     def conn(self, i=0):
         with open(self.status) as f:
             return json.load(f)["connectors"][i]
@@ -304,6 +317,63 @@ class MqttTest(ta.ApiTest):
         self.wait_retained(BASE + "/site/state", lambda g: g and json.loads(
             list(g.values())[0])["group_limit"] == 35.0)
 
+    def test_retained_commands_not_replayed(self):
+        """A raise and a pause published retained: carried out once when
+        sent (the master listening: the broker passes them on as live
+        messages), then the installer lowers the limit and resumes; the
+        master restarted gets them again from the broker, retained, and
+        refuses them: the limit and the pause stay as the installer left
+        them. The twin: the same commands not retained are carried out."""
+        self.broker()
+        m = self.mqtt_site(web=True, group=30)
+        inst = self.installer()
+        lim = BASE + "/site/group_limit/set"
+        pause = BASE + "/charger/bay_001/1/pause/set"
+        raise_ = '{"value": 35, "confirm": true}'
+        self.pub(lim, raise_, "-r")
+        self.pub(pause, "ON", "-r")
+        self.wait_file(lambda s: s["group_limit"] == 35.0 and
+                       s["connectors"][0]["paused"])
+        st, j, _ = inst.call("PUT", "/api/config/site", {"group_limit": 30})
+        self.assertEqual(st, 200, j)
+        st, j, _ = inst.call("POST", "/api/chargers/1/connectors/1/resume")
+        self.assertEqual(st, 200, j)
+        self.wait_file(lambda s: s["group_limit"] == 30.0 and
+                       not s["connectors"][0]["paused"])
+        replies, sub = self.reply_log()
+        try:
+            st, j, _ = inst.call("POST", "/api/restart")
+            self.assertEqual(st, 202, j)
+            pos = m.wait_for(r"restarting", timeout=10)
+            m.wait_for(r"mqtt: connected", timeout=30, after=pos)
+            refused = []
+            deadline = time.monotonic() + 20
+            while len(refused) < 2 and time.monotonic() < deadline:
+                replies.seek(0)
+                refused = [json.loads(x) for x in replies.read().splitlines()
+                           if "retained command ignored" in x]
+                time.sleep(0.2)
+        finally:
+            sub.kill()
+            sub.wait(timeout=5)
+            replies.close()
+        self.assertEqual(sorted((r["topic"], r["ok"], r["message"])
+                                for r in refused),
+                         [(t, False, "refused: retained command ignored")
+                          for t in sorted((lim, pause))])
+        m.wait_for(r"warning: mqtt: \S+: refused: retained command ignored",
+                   after=pos)
+        time.sleep(1.5)
+        self.wait_file(lambda s: s["group_limit"] == 30.0 and
+                       not s["connectors"][0]["paused"])
+        # the twin: the same commands, not retained, are carried out
+        r = self.command(lim, raise_)
+        self.assertTrue(r["ok"], r)
+        r = self.command(pause, "ON")
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: s["group_limit"] == 35.0 and
+                       s["connectors"][0]["paused"])
+
     def test_commands_disabled_and_stale_entities(self):
         self.broker()
         # a charger the site had once (bay-009): its entity is cleared;
@@ -425,16 +495,8 @@ class MqttTest(ta.ApiTest):
         inst = self.installer()
         a0 = self.api_status(inst)["allocations"]
         pause = BASE + "/charger/bay_001/1/pause/set"
-        replies = open(os.path.join(self.tmp, "replies"), "w+")
-        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
-            "-t", BASE + "/reply")], stdout=replies)
+        replies, sub = self.reply_log()
         try:
-            # the reply's subscription first: a marker of ours comes back
-            deadline = time.monotonic() + 20
-            while os.path.getsize(replies.name) == 0 and \
-                    time.monotonic() < deadline:
-                self.pub(BASE + "/reply", '{"topic": "marker"}')
-                time.sleep(0.3)
             pos = len(m.text())
             n = 40000
             t0 = time.monotonic()
