@@ -221,6 +221,13 @@ class BmsTest(ta.ApiTest):
               "the BMS %.0f ms after the API's answer"
               % (took, views, seen * 1000))
 
+    def test_junk_flood_does_not_flood_the_log(self):
+        """A thousand connections sending HTTP: one line when it starts,
+        one with the count (at the stop here, else within the minute);
+        a good read after it."""
+        m = self.bms_site("127.0.0.1")
+        tsn.check_junk_flood(self, m, self.bms_port, "bms")
+
     def test_a_writer_takes_the_quietest_connection(self):
         """Every connection taken: another reader is refused (the twin),
         a writer's connection takes the quietest one, and the log says
