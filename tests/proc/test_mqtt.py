@@ -267,15 +267,16 @@ class MqttTest(ta.ApiTest):
         pause = BASE + "/charger/bay_001/%d/pause/set"
         r = self.command(pause % 3, "ON")
         self.assertFalse(r["ok"], r)
-        self.assertIn("connector 1 or 2", r["message"])
+        self.assertEqual(r["message"], "error: connector: expected 1 "
+                         "(bay-001 has one connector)")
         r = self.command(pause % 1, "MAYBE")
         self.assertEqual((r["ok"], r["message"]),
                          (False, "error: pause: expected ON or OFF"))
         r = self.command(BASE + "/charger/nobody/1/pause/set", "ON")
         self.assertFalse(r["ok"], r)
         # logged: the first of the burst (the others in a summary line)
-        m.wait_for(r"warning: mqtt: .*/3/pause/set: error: .*connector 1 "
-                   r"or 2")
+        m.wait_for(r"warning: mqtt: .*/3/pause/set: error: connector: "
+                   r"expected 1 \(bay-001 has one connector\)")
         self.assertFalse(self.conn(0)["paused"])
         # the positive twin: pause, then resume
         r = self.command(pause % 1, "ON")
@@ -293,6 +294,18 @@ class MqttTest(ta.ApiTest):
             {"command": "pause", "charger": "bay-002", "connector": 1}))
         self.assertTrue(r["ok"], r)
         self.wait_file(lambda s: s["connectors"][1]["paused"])
+        # numbers that are 1 as 32 bits: refused, never connector 1
+        for t, p in ((BASE + "/command", json.dumps(
+                {"command": "resume", "charger": "bay-002",
+                 "connector": 4294967297})),
+                (BASE + "/charger/bay_002/4294967297/pause/set", "OFF"),
+                (BASE + "/charger/bay_002/-4294967295/pause/set", "OFF")):
+            r = self.command(t, p)
+            self.assertEqual((r["ok"], r["message"]),
+                             (False, "error: connector: expected 1 "
+                              "(bay-002 has one connector)"), t)
+        time.sleep(1)
+        self.assertTrue(self.conn(1)["paused"])
         r = self.command(BASE + "/command", '{"command": "jump"}')
         self.assertFalse(r["ok"], r)
 
