@@ -387,6 +387,37 @@ class MqttTest(ta.ApiTest):
         self.wait_file(lambda s: s["group_limit"] == 35.0 and
                        s["connectors"][0]["paused"])
 
+    def test_charger_names_differ_on_mqtt(self):
+        """A charger added or renamed to a name with another's MQTT name
+        (bay-001 and Bay 001 are both bay_001) is refused, nothing saved;
+        the twins: names that differ on MQTT are taken."""
+        self.broker()
+        self.mqtt_site(web=True)
+        c = self.installer()
+        port = tl.free_port()
+        for method, path, body, field in (
+                ("POST", "/api/chargers", {"name": "Bay 001",
+                                           "host": "127.0.0.1",
+                                           "port": port}, "charger3.name"),
+                ("PUT", "/api/chargers/2", {"name": "BAY_001"},
+                 "charger2.name")):
+            st, j, _ = c.call(method, path, body)
+            self.assertEqual((st, j.get("field")), (400, field), j)
+            self.assertIn("is bay_001 on MQTT, as charger 'bay-001' is",
+                          j["error"])
+        st, j, _ = c.call("GET", "/api/chargers")
+        self.assertEqual([x["name"] for x in j["chargers"]],
+                         ["bay-001", "bay-002"])
+        self.assertFalse(j["restart_needed"])
+        st, j, _ = c.call("POST", "/api/chargers", {
+            "name": "Bay 003", "host": "127.0.0.1", "port": port})
+        self.assertEqual(st, 201, j)
+        st, j, _ = c.call("PUT", "/api/chargers/2", {"name": "Bay 02"})
+        self.assertEqual(st, 200, j)
+        st, j, _ = c.call("GET", "/api/chargers")
+        self.assertEqual([x["name"] for x in j["chargers"]],
+                         ["bay-001", "Bay 02", "Bay 003"])
+
     def test_commands_disabled_and_stale_entities(self):
         self.broker()
         # a charger the site had once (bay-009): its entity is cleared;
