@@ -528,6 +528,19 @@ class MqttTest(ta.ApiTest):
                    after=pos)
         self.assertNotIn("mqtt: connected", m.text())
         self.assertEqual(self.retained(BASE + "/#", timeout=2), {})
+        # docs/integrations.md shows each kind of line logged here, as
+        # it is logged (the broker's address as the doc's example)
+        with open(os.path.join(tl.SRC, "docs/integrations.md")) as f:
+            doc = f.read()
+        for line in m.text().splitlines():
+            if "warning: mqtt: " not in line:
+                continue
+            said = line.split("warning: ", 1)[1]
+            said = re.sub(r"127\.0\.0\.1:%d" % self.bport,
+                          "192.0.2.10:8883", said)
+            said = re.sub(r"trying again in \d+ s", "trying again in N s",
+                          said)
+            self.assertIn(said, doc)
 
     def test_flood_of_bad_commands(self):
         """Tens of thousands of bad commands a second: the log gets the
