@@ -174,7 +174,7 @@ class BmsTest(ta.ApiTest):
     def test_writes_from_outside_the_allow_list(self):
         """127.0.0.1 not among the writers: exception 01, nothing
         changes; reads still work (the twin is the writes above)."""
-        self.bms_site("127.0.0.9, 10.0.0.0/8")
+        m = self.bms_site("127.0.0.9, 10.0.0.0/8")
         c = self.installer()
         self.wait_status(c, lambda s: all(x["online"]
                                           for x in s["chargers"]))
@@ -186,6 +186,22 @@ class BmsTest(ta.ApiTest):
         self.assertIsNone(s["external_limit"])
         self.assertFalse(any(x["paused"] for x in s["connectors"]))
         self.assertEqual(self.read(3, 0, 2), [1, 2])
+        # writers listed one by one: no warning (its twin below)
+        self.assertNotIn("lets any address", m.text())
+
+    def test_any_address_may_write_is_warned(self):
+        """bms.writers = 0.0.0.0/0: taken (a write works), and the log
+        says at the start that anyone who can connect may write."""
+        m = self.bms_site("0.0.0.0/0")
+        m.wait_for(r"warning: bms: bms\.writers: 0\.0\.0\.0/0 lets any "
+                   r"address that can connect write")
+        c = self.installer()
+        self.wait_status(c, lambda s: all(x["online"]
+                                          for x in s["chargers"]))
+        r = self.write(4, 1)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.wait_status(c, lambda s: all(x["paused"]
+                                          for x in s["connectors"]))
 
     def test_reads_served_from_a_view(self):
         """A BMS reading in a loop: its reads come from a view of the
