@@ -137,6 +137,29 @@ class BmsTest(ta.ApiTest):
         self.wait_status(c, lambda s: s["external_limit"] is None)
         print("limit in force %.2f s after the write" % took)
 
+    def test_small_changes_counted_not_each_an_event(self):
+        """A writer sending 400 limits alternating 50.0 and 50.1 A in one
+        burst: the first is an event, the others are in force at once
+        but counted; the twin: a change of more than 1 A is an event,
+        with the count."""
+        self.bms_site("127.0.0.1")
+        c = self.installer()
+        with tsn.connect(self.bms_port, "127.0.0.1", timeout=10) as s:
+            for i in range(400):
+                v = 500 + i % 2
+                self.assertEqual(tsn.write_regs(s, 0, [v, v, v, 60]), 0)
+            self.assertEqual(tsn.read_holding(s, 0, 3), (501, 501, 501))
+        s = self.wait_status(c, lambda s: s["external_limit"] is not None)
+        self.assertEqual(s["external_limit"]["limit"], [50.1, 50.1, 50.1])
+        told = [e for e in self.events(c) if e["code"] == "external-limit"]
+        self.assertEqual(len(told), 1, told)
+        self.assertIn("external limit set by bms: L1 50.0 A", told[0]["text"])
+        with tsn.connect(self.bms_port, "127.0.0.1", timeout=10) as s:
+            self.assertEqual(tsn.write_regs(s, 0, [400, 400, 400, 60]), 0)
+        e = self.wait_event(c, "external-limit", "L1 40.0 A")
+        self.assertIn("changed by bms", e["text"])
+        self.assertIn("399 smaller changes since the last told", e["text"])
+
     def test_pause_all_through_the_operators_path(self):
         self.bms_site("127.0.0.1")
         c = self.installer()
