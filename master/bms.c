@@ -214,6 +214,15 @@ bms_start(struct master *m)
 	b->srv.privileged = "a writer (bms.writers)";
 	n = bms_writers_parse(mc->bms.writers, b->srv.masters, b->srv.masks);
 	b->srv.nmasters = n < 0 ? 0 : n;	/* checked with the config */
+	for (int i = 0; i < b->srv.nmasters; i++)
+		if (b->srv.masks[i] == 0) {
+			/* allowed (a lab, a closed network), never quietly */
+			log_warnx("bms: bms.writers: %s lets any address that "
+			    "can connect write (the external limit, the pause "
+			    "of every connector): list the BMS's own addresses",
+			    mc->bms.writers);
+			break;
+		}
 	uv_timer_init(m->loop, &b->tick);
 	b->tick.data = b;
 	uv_timer_start(&b->tick, bms_tick, 1000, 1000);

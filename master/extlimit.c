@@ -24,6 +24,28 @@ ext_limit_set(struct ext_limit *e, const char *who,
 }
 
 bool
+ext_limit_news(struct ext_limit *e, bool renewed, uint64_t now,
+    uint32_t *untold)
+{
+	bool	 news = !renewed || now - e->told_ms >= EXTLIMIT_NEWS_MS;
+
+	for (int p = 0; p < EVG_PHASES && !news; p++) {
+		int32_t	 d = e->limit_da[p] - e->told_da[p];
+
+		news = d > EXTLIMIT_NEWS_DA || d < -EXTLIMIT_NEWS_DA;
+	}
+	if (!news) {
+		e->untold++;
+		return false;
+	}
+	*untold = renewed ? e->untold : 0;
+	memcpy(e->told_da, e->limit_da, sizeof(e->told_da));
+	e->told_ms = now;
+	e->untold = 0;
+	return true;
+}
+
+bool
 ext_limit_clear(struct ext_limit *e)
 {
 	bool	 was = e->on;

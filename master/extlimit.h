@@ -15,6 +15,13 @@
 /* The validity a setter gives, in seconds (docs/api.md). */
 #define EXTLIMIT_VALID_MIN_S	10
 #define EXTLIMIT_VALID_MAX_S	86400
+/* A changed limit is an event when it moved more than this on a phase
+ * from the one last told, or when none was told for EXTLIMIT_NEWS_MS: a
+ * BMS that nudges its limit every second (or a writer sending thousands
+ * in a burst) must not push every other event out of the newest. The
+ * limit itself takes each value at once. */
+#define EXTLIMIT_NEWS_DA	10		/* 1 A */
+#define EXTLIMIT_NEWS_MS	60000
 
 struct ext_limit {
 	bool		 on;
@@ -22,6 +29,10 @@ struct ext_limit {
 	int32_t		 limit_da[EVG_PHASES];	/* in force: capped */
 	uint64_t	 until_ms;		/* now_ms's clock */
 	char		 by[32];
+	/* the events: the limit last told, when, and the changes since */
+	int32_t		 told_da[EVG_PHASES];
+	uint64_t	 told_ms;
+	uint32_t	 untold;
 };
 
 /* Set or renewed: capped at the configured limit (it only ever lowers
@@ -29,6 +40,15 @@ struct ext_limit {
 void	ext_limit_set(struct ext_limit *, const char *who,
 	    const int32_t limit_da[EVG_PHASES], int32_t configured_da,
 	    uint64_t valid_ms, uint64_t now_ms);
+/*
+ * The limit just set (ext_limit_set) worth an event? A new one (renewed
+ * false: there was none before) always; a changed one when it moved
+ * more than EXTLIMIT_NEWS_DA on a phase from the one last told, or none
+ * was told for EXTLIMIT_NEWS_MS. True: it is told now, *untold the
+ * changes not told before it (then 0); false: counted.
+ */
+bool	ext_limit_news(struct ext_limit *, bool renewed, uint64_t now_ms,
+	    uint32_t *untold);
 /* Ended at once; false when there was none. */
 bool	ext_limit_clear(struct ext_limit *);
 /* Its validity over (now >= until): ended; true the once it ends. */

@@ -8,6 +8,7 @@
 
 #include "bmsmap.h"
 #include "master_config.h"
+#include "mqttcore.h"
 #include "strnum.h"
 #include "units.h"
 #include "webhook.h"
@@ -1276,6 +1277,31 @@ ocpp_charger_check(const struct master_config *mc, const struct charger_conf
 	return 0;
 }
 
+/*
+ * Two chargers whose names make the same MQTT name ("bay-001" and
+ * "Bay 001" are both bay_001): one state topic, one Home Assistant
+ * device, and a command for one would reach the other. Checked while
+ * MQTT is on, so that a site without it keeps starting after an
+ * upgrade.
+ */
+static bool
+slug_taken(const struct master_config *mc, const struct charger_conf *c,
+    const struct charger_conf *other, int sec, char *err, size_t errlen)
+{
+	char	 a[64], b[64];
+
+	if (!mc->mqtt.enabled)
+		return false;
+	mqtt_slug(c->name, a, sizeof(a));
+	mqtt_slug(other->name, b, sizeof(b));
+	if (strcmp(a, b) != 0)
+		return false;
+	snprintf(err, errlen, "charger%d.name: '%s' is %s on MQTT, as "
+	    "charger '%s' is: Home Assistant would take them for one; "
+	    "rename one", sec, c->name, a, other->name);
+	return true;
+}
+
 int
 master_config_finish(struct master_config *mc, char *err, size_t errlen)
 {
@@ -1394,6 +1420,9 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 				    "used twice", i + 1, c->name);
 				return -1;
 			}
+			if (slug_taken(mc, c, &mc->charger[j], i + 1, err,
+			    errlen))
+				return -1;
 			if (strcmp(mc->charger[j].host, c->host) == 0 &&
 			    mc->charger[j].port == c->port) {
 				snprintf(err, errlen, "charger%d.host: %s:%d is "

@@ -238,6 +238,15 @@ on_message(struct mosquitto *mosq, void *arg,
 		}
 		return;
 	}
+	/* a command the broker kept (published with the retain flag) comes
+	 * again at every subscription: at each start and reconnection it
+	 * would undo what an installer did since (a limit lowered, a
+	 * resume); only what is sent while we listen is carried out */
+	if (msg->retain) {
+		answer(q, msg->topic, false, "refused: retained command "
+		    "ignored");
+		return;
+	}
 	uv_mutex_lock(&q->mu);
 	if (q->qlen == MQTT_QUEUE) {
 		uv_mutex_unlock(&q->mu);

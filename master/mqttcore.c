@@ -13,6 +13,7 @@
 #include "charger.h"
 #include "demand.h"
 #include "mqttcore.h"
+#include "strnum.h"
 #include "units.h"
 
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(10))
@@ -443,6 +444,30 @@ set_charger(const struct mqtt_names *nm, const char *slug,
 	return 0;
 }
 
+/*
+ * The connector of a command: 1 to the charger's number of connectors,
+ * checked before it is narrowed to an int (a number such as 4294967297
+ * must not wrap to connector 1).
+ */
+static int
+set_connector(const struct mqtt_names *nm, long long k, struct mqtt_cmd *cmd,
+    char *why, size_t whylen)
+{
+	int	 n = nm->connectors[cmd->charger_id - 1];
+
+	if (k < 1 || k > n) {
+		if (n == 1)
+			snprintf(why, whylen, "connector: expected 1 (%s has "
+			    "one connector)", cmd->charger);
+		else
+			snprintf(why, whylen, "connector: expected 1 to %d "
+			    "(%s)", n, cmd->charger);
+		return -1;
+	}
+	cmd->connector = (int)k;
+	return 0;
+}
+
 /* A limit as the API takes it: a number of amps, as text. */
 static int
 limit_value(json_t *v, struct mqtt_cmd *cmd, char *why, size_t whylen)
@@ -492,14 +517,10 @@ parse_json(const struct mqtt_names *nm, json_t *j, bool generic,
 			    json_object_get(j, "charger")), cmd, why, whylen) !=
 			    0)
 				return -1;
-			if (!json_is_integer(json_object_get(j, "connector"))) {
-				snprintf(why, whylen, "connector: expected 1 "
-				    "or 2");
-				return -1;
-			}
-			cmd->connector = (int)json_integer_value(
-			    json_object_get(j, "connector"));
-			return 0;
+			if (!json_is_integer(json_object_get(j, "connector")))
+				return set_connector(nm, 0, cmd, why, whylen);
+			return set_connector(nm, json_integer_value(
+			    json_object_get(j, "connector")), cmd, why, whylen);
 		}
 	snprintf(why, whylen, "command: expected pause, resume, boost or "
 	    "limit");
@@ -511,18 +532,22 @@ static int
 parse_conn_topic(const struct mqtt_names *nm, const char *rest,
     const char *pl, struct mqtt_cmd *cmd, char *why, size_t whylen)
 {
-	char	 slug[64], what[16], extra;
-	int	 k;
+	char	 slug[64], num[24], what[16], extra;
+	long	 k;
 
-	if (sscanf(rest, "charger/%63[^/]/%d/%15[^/]/se%c", slug, &k, what,
-	    &extra) != 4 || extra != 't' || strcmp(strrchr(rest, '/'),
+	if (sscanf(rest, "charger/%63[^/]/%23[^/]/%15[^/]/se%c", slug, num,
+	    what, &extra) != 4 || extra != 't' || strcmp(strrchr(rest, '/'),
 	    "/set") != 0) {
 		snprintf(why, whylen, "unknown command topic");
 		return -1;
 	}
 	if (set_charger(nm, slug, cmd, why, whylen) != 0)
 		return -1;
-	cmd->connector = k;
+	/* a whole number, in range: none that wraps to another */
+	if (strnum_long(num, 1, nm->connectors[cmd->charger_id - 1], &k) != 0)
+		k = 0;
+	if (set_connector(nm, k, cmd, why, whylen) != 0)
+		return -1;
 	if (strcmp(what, "pause") == 0 && (strcmp(pl, "ON") == 0 ||
 	    strcmp(pl, "OFF") == 0)) {
 		cmd->verb = strcmp(pl, "ON") == 0 ? MQTT_PAUSE : MQTT_RESUME;

@@ -329,6 +329,8 @@ site_external_limit_set(struct site *s, const char *who,
 	bool	 renewed = s->ext.on;
 	int32_t	 before[EVG_PHASES];
 	const int32_t *l;
+	uint32_t untold;
+	char	 more[64] = "";
 
 	memcpy(before, s->ext.limit_da, sizeof(before));
 	ext_limit_set(&s->ext, who, limit_da, s->cy.site.site_limit_da,
@@ -343,12 +345,24 @@ site_external_limit_set(struct site *s, const char *who,
 		    (unsigned long long)(valid_ms / 1000));
 		return;
 	}
+	/* nor is every nudge: a change of 1 A or less within a minute of
+	 * the last told is counted, and said with the next one told */
+	if (!ext_limit_news(&s->ext, renewed, now, &untold)) {
+		log_at(LOG_DEBUG, "%s: external limit L1 %d.%d A, L2 %d.%d A, "
+		    "L3 %d.%d A (a small change, counted)", who, l[0] / 10,
+		    l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10, l[2] % 10);
+		return;
+	}
+	if (untold > 0)
+		snprintf(more, sizeof(more), "; %lu smaller change%s since the "
+		    "last told", (unsigned long)untold, untold == 1 ? "" : "s");
 	master_event(s->m, SEV_INFO, who, "external-limit", "external limit "
 	    "%s by %s: L1 %d.%d A, L2 %d.%d A, L3 %d.%d A for %llu s (site "
-	    "limit %d.%d A)", renewed ? "changed" : "set", who, l[0] / 10,
+	    "limit %d.%d A%s)", renewed ? "changed" : "set", who, l[0] / 10,
 	    l[0] % 10, l[1] / 10, l[1] % 10, l[2] / 10, l[2] % 10,
 	    (unsigned long long)(valid_ms / 1000),
-	    s->cy.site.site_limit_da / 10, s->cy.site.site_limit_da % 10);
+	    s->cy.site.site_limit_da / 10, s->cy.site.site_limit_da % 10,
+	    more);
 }
 
 bool

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,52 @@ client_drop(struct mbclient *c)
 	uv_poll_stop(&c->poll);
 	if (!uv_is_closing((uv_handle_t *)&c->poll))
 		uv_close((uv_handle_t *)&c->poll, client_closed);
+}
+
+/* The closings of a kind not logged, in one line, when one is owed and
+ * due. */
+static void
+closed_summary(struct mbserver *s, enum mbs_close k, uint64_t now)
+{
+	if (s->closed_unlogged[k] == 0 ||
+	    now - s->closed_logged_ms[k] < MBS_CLOSED_LOG_MS)
+		return;
+	log_warnx("%s: %llu more connections closed in the last %llu s, the "
+	    "last: %s", s->name, (unsigned long long)s->closed_unlogged[k],
+	    (unsigned long long)(now - s->closed_logged_ms[k]) / 1000,
+	    s->closed_last[k]);
+	s->closed_logged_ms[k] = now;
+	s->closed_unlogged[k] = 0;
+}
+
+/*
+ * Closes a client for what it did (or because a newcomer, peer, takes
+ * its place), and says why: the first of a burst of its kind as it is,
+ * the others counted (closed_summary). A client opening connections and
+ * sending junk as fast as it can must not fill the log.
+ */
+static void __attribute__((format(printf, 6, 7)))
+client_close_for(struct mbclient *c, enum mbs_close k, const char *peer,
+    uint64_t now, struct mbserver *s, const char *fmt, ...)
+{
+	char	*last = s->closed_last[k];
+	size_t	 size = sizeof(s->closed_last[k]);
+	va_list	 ap;
+	int	 n;
+
+	n = snprintf(last, size, "%s: ", peer);
+	va_start(ap, fmt);
+	vsnprintf(last + n, size - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (s->closed_unlogged[k] == 0 && (s->closed_logged_ms[k] == 0 ||
+	    now - s->closed_logged_ms[k] >= MBS_CLOSED_LOG_MS)) {
+		log_warnx("%s: %s", s->name, last);
+		s->closed_logged_ms[k] = now;
+	} else {
+		s->closed_unlogged[k]++;
+		closed_summary(s, k, now);
+	}
+	client_drop(c);
 }
 
 static uint16_t
@@ -163,9 +210,8 @@ client_frames(struct mbclient *c, uint64_t now)
 		unsigned plen = be16(f + 4);	/* unit id + PDU */
 
 		if (be16(f + 2) != 0 || plen < 2 || plen > ADU_MAX - 6) {
-			log_warnx("%s: %s: not a Modbus TCP frame, closing",
-			    s->name, c->peer);
-			client_drop(c);
+			client_close_for(c, MBS_CLOSE_JUNK, c->peer, now, s,
+			    "not a Modbus TCP frame, closing");
 			return;
 		}
 		if (c->len - used < 6 + plen)
@@ -261,18 +307,18 @@ accept_ready(uv_poll_t *p, int status, int events)
 		 * connection (however recent its last request) gives way to
 		 * one from an address in the server's list (s->privileged) */
 		if (s->guard[slot].addr == sa.sin_addr.s_addr)
-			log_warnx("%s: %s: a third connection from %s: closing "
-			    "its own quiet longest (no request for %llu ms)",
-			    s->name, peer, s->privileged,
+			client_close_for(s->clients[slot], MBS_CLOSE_ROOM, peer,
+			    now, s, "a third connection from %s: closing its "
+			    "own quiet longest (no request for %llu ms)",
+			    s->privileged,
 			    (unsigned long long)(now - s->guard[slot].last_ms));
 		else
-			log_warnx("%s: %s: every connection taken: closing "
-			    "%s's, quiet longest (no request for %llu ms), to "
-			    "make room for %s", s->name, peer,
-			    s->clients[slot]->peer,
+			client_close_for(s->clients[slot], MBS_CLOSE_ROOM, peer,
+			    now, s, "every connection taken: closing %s's, quiet "
+			    "longest (no request for %llu ms), to make room "
+			    "for %s", s->clients[slot]->peer,
 			    (unsigned long long)(now - s->guard[slot].last_ms),
 			    s->privileged);
-		client_drop(s->clients[slot]);
 		break;
 	case MBG_REFUSE_ADDR:
 		refused(s, peer, "it has its connections already", now);
@@ -401,15 +447,16 @@ mbserver_tick(struct mbserver *s, uint64_t now)
 			continue;
 		if (c->partial_since != 0 &&
 		    now - c->partial_since >= MBS_PARTIAL_FRAME_MS) {
-			log_warnx("%s: %s: frame incomplete for %d ms, closing",
-			    s->name, c->peer, MBS_PARTIAL_FRAME_MS);
-			client_drop(c);
+			client_close_for(c, MBS_CLOSE_PARTIAL, c->peer, now, s,
+			    "frame incomplete for %d ms, closing",
+			    MBS_PARTIAL_FRAME_MS);
 		} else if (mbguard_idle(&s->guard[i], now)) {
-			log_warnx("%s: %s: idle for %d ms, closing", s->name,
-			    c->peer, MBG_IDLE_MS);
-			client_drop(c);
+			client_close_for(c, MBS_CLOSE_IDLE, c->peer, now, s,
+			    "idle for %d ms, closing", MBG_IDLE_MS);
 		}
 	}
+	for (int k = 0; k < MBS_CLOSE_KINDS; k++)
+		closed_summary(s, (enum mbs_close)k, now);
 }
 
 static void
@@ -430,6 +477,10 @@ mbserver_close(struct mbserver *s)
 	if (!s->open)
 		return;
 	s->open = false;
+	/* the closings owed a line: said now, not lost */
+	for (int k = 0; k < MBS_CLOSE_KINDS; k++)
+		closed_summary(s, (enum mbs_close)k, s->closed_logged_ms[k] +
+		    MBS_CLOSED_LOG_MS);
 	for (int i = 0; i < MBS_MAX_CLIENTS; i++)
 		if (s->clients[i] != NULL)
 			client_drop(s->clients[i]);

@@ -22,6 +22,21 @@
 /* Refused connections are counted, and logged at most this often: a
  * crowd knocking must not fill the log. */
 #define MBS_REFUSED_LOG_MS	10000
+/* Connections closed for what their client did (junk, a frame left
+ * half-sent, idle, a writer's third): the first of a burst is logged,
+ * then one line with the count at most this often, however fast a
+ * client opens connections and sends junk. */
+#define MBS_CLOSED_LOG_MS	60000
+
+/* Why a connection was closed: each kind has its own line a minute, so
+ * that a flood of one does not hide the first of another. */
+enum mbs_close {
+	MBS_CLOSE_JUNK,		/* not a Modbus TCP frame */
+	MBS_CLOSE_PARTIAL,	/* a frame left half-sent */
+	MBS_CLOSE_IDLE,		/* no request for MBG_IDLE_MS */
+	MBS_CLOSE_ROOM,		/* closed to make room for a privileged one */
+	MBS_CLOSE_KINDS
+};
 
 struct mbclient;
 struct mbserver;
@@ -63,6 +78,11 @@ struct mbserver {
 	uint64_t		 requests, exceptions, dropped;
 	uint64_t		 refused_logged_ms;
 	uint64_t		 refused_unlogged;
+	/* per enum mbs_close: the last line, how many closed since, the
+	 * last of them */
+	uint64_t		 closed_logged_ms[MBS_CLOSE_KINDS];
+	uint64_t		 closed_unlogged[MBS_CLOSE_KINDS];
+	char			 closed_last[MBS_CLOSE_KINDS][160];
 	char			 name[32];	/* for logs */
 	/* who the addresses of masters[] are, for logs ("its master", a
 	 * BMS's "a writer (bms.writers)") */

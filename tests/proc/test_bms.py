@@ -137,6 +137,29 @@ class BmsTest(ta.ApiTest):
         self.wait_status(c, lambda s: s["external_limit"] is None)
         print("limit in force %.2f s after the write" % took)
 
+    def test_small_changes_counted_not_each_an_event(self):
+        """A writer sending 400 limits alternating 50.0 and 50.1 A in one
+        burst: the first is an event, the others are in force at once
+        but counted; the twin: a change of more than 1 A is an event,
+        with the count."""
+        self.bms_site("127.0.0.1")
+        c = self.installer()
+        with tsn.connect(self.bms_port, "127.0.0.1", timeout=10) as s:
+            for i in range(400):
+                v = 500 + i % 2
+                self.assertEqual(tsn.write_regs(s, 0, [v, v, v, 60]), 0)
+            self.assertEqual(tsn.read_holding(s, 0, 3), (501, 501, 501))
+        s = self.wait_status(c, lambda s: s["external_limit"] is not None)
+        self.assertEqual(s["external_limit"]["limit"], [50.1, 50.1, 50.1])
+        told = [e for e in self.events(c) if e["code"] == "external-limit"]
+        self.assertEqual(len(told), 1, told)
+        self.assertIn("external limit set by bms: L1 50.0 A", told[0]["text"])
+        with tsn.connect(self.bms_port, "127.0.0.1", timeout=10) as s:
+            self.assertEqual(tsn.write_regs(s, 0, [400, 400, 400, 60]), 0)
+        e = self.wait_event(c, "external-limit", "L1 40.0 A")
+        self.assertIn("changed by bms", e["text"])
+        self.assertIn("399 smaller changes since the last told", e["text"])
+
     def test_pause_all_through_the_operators_path(self):
         self.bms_site("127.0.0.1")
         c = self.installer()
@@ -174,7 +197,7 @@ class BmsTest(ta.ApiTest):
     def test_writes_from_outside_the_allow_list(self):
         """127.0.0.1 not among the writers: exception 01, nothing
         changes; reads still work (the twin is the writes above)."""
-        self.bms_site("127.0.0.9, 10.0.0.0/8")
+        m = self.bms_site("127.0.0.9, 10.0.0.0/8")
         c = self.installer()
         self.wait_status(c, lambda s: all(x["online"]
                                           for x in s["chargers"]))
@@ -186,6 +209,22 @@ class BmsTest(ta.ApiTest):
         self.assertIsNone(s["external_limit"])
         self.assertFalse(any(x["paused"] for x in s["connectors"]))
         self.assertEqual(self.read(3, 0, 2), [1, 2])
+        # writers listed one by one: no warning (its twin below)
+        self.assertNotIn("lets any address", m.text())
+
+    def test_any_address_may_write_is_warned(self):
+        """bms.writers = 0.0.0.0/0: taken (a write works), and the log
+        says at the start that anyone who can connect may write."""
+        m = self.bms_site("0.0.0.0/0")
+        m.wait_for(r"warning: bms: bms\.writers: 0\.0\.0\.0/0 lets any "
+                   r"address that can connect write")
+        c = self.installer()
+        self.wait_status(c, lambda s: all(x["online"]
+                                          for x in s["chargers"]))
+        r = self.write(4, 1)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.wait_status(c, lambda s: all(x["paused"]
+                                          for x in s["connectors"]))
 
     def test_reads_served_from_a_view(self):
         """A BMS reading in a loop: its reads come from a view of the
@@ -220,6 +259,13 @@ class BmsTest(ta.ApiTest):
         print("500 reads in %.2f s from %d views in all; a pause seen by "
               "the BMS %.0f ms after the API's answer"
               % (took, views, seen * 1000))
+
+    def test_junk_flood_does_not_flood_the_log(self):
+        """A thousand connections sending HTTP: one line when it starts,
+        one with the count (at the stop here, else within the minute);
+        a good read after it."""
+        m = self.bms_site("127.0.0.1")
+        tsn.check_junk_flood(self, m, self.bms_port, "bms")
 
     def test_a_writer_takes_the_quietest_connection(self):
         """Every connection taken: another reader is refused (the twin),

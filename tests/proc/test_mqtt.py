@@ -179,6 +179,19 @@ class MqttTest(ta.ApiTest):
             sub.stdout.close()
         self.fail("no reply to %s" % topic)
 
+    def reply_log(self):
+        """mosquitto_sub on <base>/reply writing to a file, once its
+        subscription is up (a marker of ours came back): (file, sub)."""
+        replies = open(os.path.join(self.tmp, "replies"), "w+")
+        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
+            "-t", BASE + "/reply")], stdout=replies)
+        deadline = time.monotonic() + 20
+        while os.path.getsize(replies.name) == 0 and \
+                time.monotonic() < deadline:
+            self.pub(BASE + "/reply", '{"topic": "marker"}')
+            time.sleep(0.3)
+        return replies, sub
+
     def conn(self, i=0):
         with open(self.status) as f:
             return json.load(f)["connectors"][i]
@@ -254,15 +267,16 @@ class MqttTest(ta.ApiTest):
         pause = BASE + "/charger/bay_001/%d/pause/set"
         r = self.command(pause % 3, "ON")
         self.assertFalse(r["ok"], r)
-        self.assertIn("connector 1 or 2", r["message"])
+        self.assertEqual(r["message"], "error: connector: expected 1 "
+                         "(bay-001 has one connector)")
         r = self.command(pause % 1, "MAYBE")
         self.assertEqual((r["ok"], r["message"]),
                          (False, "error: pause: expected ON or OFF"))
         r = self.command(BASE + "/charger/nobody/1/pause/set", "ON")
         self.assertFalse(r["ok"], r)
         # logged: the first of the burst (the others in a summary line)
-        m.wait_for(r"warning: mqtt: .*/3/pause/set: error: .*connector 1 "
-                   r"or 2")
+        m.wait_for(r"warning: mqtt: .*/3/pause/set: error: connector: "
+                   r"expected 1 \(bay-001 has one connector\)")
         self.assertFalse(self.conn(0)["paused"])
         # the positive twin: pause, then resume
         r = self.command(pause % 1, "ON")
@@ -280,6 +294,18 @@ class MqttTest(ta.ApiTest):
             {"command": "pause", "charger": "bay-002", "connector": 1}))
         self.assertTrue(r["ok"], r)
         self.wait_file(lambda s: s["connectors"][1]["paused"])
+        # numbers that are 1 as 32 bits: refused, never connector 1
+        for t, p in ((BASE + "/command", json.dumps(
+                {"command": "resume", "charger": "bay-002",
+                 "connector": 4294967297})),
+                (BASE + "/charger/bay_002/4294967297/pause/set", "OFF"),
+                (BASE + "/charger/bay_002/-4294967295/pause/set", "OFF")):
+            r = self.command(t, p)
+            self.assertEqual((r["ok"], r["message"]),
+                             (False, "error: connector: expected 1 "
+                              "(bay-002 has one connector)"), t)
+        time.sleep(1)
+        self.assertTrue(self.conn(1)["paused"])
         r = self.command(BASE + "/command", '{"command": "jump"}')
         self.assertFalse(r["ok"], r)
 
@@ -303,6 +329,94 @@ class MqttTest(ta.ApiTest):
         self.wait_file(lambda s: s["group_limit"] == 35.0)
         self.wait_retained(BASE + "/site/state", lambda g: g and json.loads(
             list(g.values())[0])["group_limit"] == 35.0)
+
+    def test_retained_commands_not_replayed(self):
+        """A raise and a pause published retained: carried out once when
+        sent (the master listening: the broker passes them on as live
+        messages), then the installer lowers the limit and resumes; the
+        master restarted gets them again from the broker, retained, and
+        refuses them: the limit and the pause stay as the installer left
+        them. The twin: the same commands not retained are carried out."""
+        self.broker()
+        m = self.mqtt_site(web=True, group=30)
+        inst = self.installer()
+        lim = BASE + "/site/group_limit/set"
+        pause = BASE + "/charger/bay_001/1/pause/set"
+        raise_ = '{"value": 35, "confirm": true}'
+        self.pub(lim, raise_, "-r")
+        self.pub(pause, "ON", "-r")
+        self.wait_file(lambda s: s["group_limit"] == 35.0 and
+                       s["connectors"][0]["paused"])
+        st, j, _ = inst.call("PUT", "/api/config/site", {"group_limit": 30})
+        self.assertEqual(st, 200, j)
+        st, j, _ = inst.call("POST", "/api/chargers/1/connectors/1/resume")
+        self.assertEqual(st, 200, j)
+        self.wait_file(lambda s: s["group_limit"] == 30.0 and
+                       not s["connectors"][0]["paused"])
+        replies, sub = self.reply_log()
+        try:
+            st, j, _ = inst.call("POST", "/api/restart")
+            self.assertEqual(st, 202, j)
+            pos = m.wait_for(r"restarting", timeout=10)
+            m.wait_for(r"mqtt: connected", timeout=30, after=pos)
+            refused = []
+            deadline = time.monotonic() + 20
+            while len(refused) < 2 and time.monotonic() < deadline:
+                replies.seek(0)
+                refused = [json.loads(x) for x in replies.read().splitlines()
+                           if "retained command ignored" in x]
+                time.sleep(0.2)
+        finally:
+            sub.kill()
+            sub.wait(timeout=5)
+            replies.close()
+        self.assertEqual(sorted((r["topic"], r["ok"], r["message"])
+                                for r in refused),
+                         [(t, False, "refused: retained command ignored")
+                          for t in sorted((lim, pause))])
+        m.wait_for(r"warning: mqtt: \S+: refused: retained command ignored",
+                   after=pos)
+        time.sleep(1.5)
+        self.wait_file(lambda s: s["group_limit"] == 30.0 and
+                       not s["connectors"][0]["paused"])
+        # the twin: the same commands, not retained, are carried out
+        r = self.command(lim, raise_)
+        self.assertTrue(r["ok"], r)
+        r = self.command(pause, "ON")
+        self.assertTrue(r["ok"], r)
+        self.wait_file(lambda s: s["group_limit"] == 35.0 and
+                       s["connectors"][0]["paused"])
+
+    def test_charger_names_differ_on_mqtt(self):
+        """A charger added or renamed to a name with another's MQTT name
+        (bay-001 and Bay 001 are both bay_001) is refused, nothing saved;
+        the twins: names that differ on MQTT are taken."""
+        self.broker()
+        self.mqtt_site(web=True)
+        c = self.installer()
+        port = tl.free_port()
+        for method, path, body, field in (
+                ("POST", "/api/chargers", {"name": "Bay 001",
+                                           "host": "127.0.0.1",
+                                           "port": port}, "charger3.name"),
+                ("PUT", "/api/chargers/2", {"name": "BAY_001"},
+                 "charger2.name")):
+            st, j, _ = c.call(method, path, body)
+            self.assertEqual((st, j.get("field")), (400, field), j)
+            self.assertIn("is bay_001 on MQTT, as charger 'bay-001' is",
+                          j["error"])
+        st, j, _ = c.call("GET", "/api/chargers")
+        self.assertEqual([x["name"] for x in j["chargers"]],
+                         ["bay-001", "bay-002"])
+        self.assertFalse(j["restart_needed"])
+        st, j, _ = c.call("POST", "/api/chargers", {
+            "name": "Bay 003", "host": "127.0.0.1", "port": port})
+        self.assertEqual(st, 201, j)
+        st, j, _ = c.call("PUT", "/api/chargers/2", {"name": "Bay 02"})
+        self.assertEqual(st, 200, j)
+        st, j, _ = c.call("GET", "/api/chargers")
+        self.assertEqual([x["name"] for x in j["chargers"]],
+                         ["bay-001", "Bay 02", "Bay 003"])
 
     def test_commands_disabled_and_stale_entities(self):
         self.broker()
@@ -414,6 +528,19 @@ class MqttTest(ta.ApiTest):
                    after=pos)
         self.assertNotIn("mqtt: connected", m.text())
         self.assertEqual(self.retained(BASE + "/#", timeout=2), {})
+        # docs/integrations.md shows each kind of line logged here, as
+        # it is logged (the broker's address as the doc's example)
+        with open(os.path.join(tl.SRC, "docs/integrations.md")) as f:
+            doc = f.read()
+        for line in m.text().splitlines():
+            if "warning: mqtt: " not in line:
+                continue
+            said = line.split("warning: ", 1)[1]
+            said = re.sub(r"127\.0\.0\.1:%d" % self.bport,
+                          "192.0.2.10:8883", said)
+            said = re.sub(r"trying again in \d+ s", "trying again in N s",
+                          said)
+            self.assertIn(said, doc)
 
     def test_flood_of_bad_commands(self):
         """Tens of thousands of bad commands a second: the log gets the
@@ -425,16 +552,8 @@ class MqttTest(ta.ApiTest):
         inst = self.installer()
         a0 = self.api_status(inst)["allocations"]
         pause = BASE + "/charger/bay_001/1/pause/set"
-        replies = open(os.path.join(self.tmp, "replies"), "w+")
-        sub = subprocess.Popen(["mosquitto_sub", *self.cli(
-            "-t", BASE + "/reply")], stdout=replies)
+        replies, sub = self.reply_log()
         try:
-            # the reply's subscription first: a marker of ours comes back
-            deadline = time.monotonic() + 20
-            while os.path.getsize(replies.name) == 0 and \
-                    time.monotonic() < deadline:
-                self.pub(BASE + "/reply", '{"topic": "marker"}')
-                time.sleep(0.3)
             pos = len(m.text())
             n = 40000
             t0 = time.monotonic()

@@ -10,6 +10,7 @@ succeeds. Bounded waits; every process is stopped."""
 
 import configparser
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -102,6 +103,44 @@ def closed_within(s, timeout):
         return False
 
 
+def junk_flood(port, src, n):
+    """n connections from src, each sending an HTTP request (not Modbus)
+    and waiting until the server closes it."""
+    for _ in range(n):
+        with connect(port, src, timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            try:
+                while s.recv(64):
+                    pass
+            except ConnectionResetError:
+                pass
+
+
+def check_junk_flood(test, proc, port, name, n=1000):
+    """A flood of junk connections: the first closing logged, the rest
+    counted in one line at the stop; the twin: a good read after it."""
+    pos = len(proc.text())
+    t0 = time.monotonic()
+    junk_flood(port, "127.0.0.23", n)
+    took = time.monotonic() - t0
+    with connect(port, "127.0.0.23") as s:
+        test.assertEqual(len(read_inputs(s, 0, 1)), 1)
+    lines = [x for x in proc.text()[pos:].splitlines()
+             if "127.0.0.23" in x]
+    test.assertEqual(len(lines), 1, lines[:5])
+    test.assertRegex(lines[0], r"%s: 127\.0\.0\.23: not a Modbus TCP "
+                     r"frame, closing$" % name)
+    proc.stop()
+    tail = proc.text()[pos:]
+    mm = re.search(r"%s: (\d+) more connections closed in the last \d+ s, "
+                   r"the last: 127\.0\.0\.23: not a Modbus TCP frame, "
+                   r"closing" % name, tail)
+    test.assertIsNotNone(mm, tail[-2000:])
+    test.assertEqual(int(mm.group(1)), n - 1)
+    print("\n%d junk connections in %.2f s: %d log lines in all, to the "
+          "stop" % (n, took, len(tail.splitlines())), file=sys.stderr)
+
+
 def charger_port(cfg):
     c = configparser.ConfigParser()
     c.read(cfg)
@@ -177,6 +216,11 @@ class ServerTest(tl.Base):
             self.assertTrue(closed_within(s, 1))
         for s in crowd + [first, later]:
             s.close()
+
+    def test_junk_flood_does_not_flood_the_log(self):
+        port = tl.free_port()
+        s = self.slave("slave", port)
+        check_junk_flood(self, s, port, r"\S+")
 
     def test_idle_connections_dropped_but_not_the_masters(self):
         port = tl.free_port()

@@ -56,6 +56,56 @@ test_expiry_and_renewal(void **state)
 	assert_int_equal(ext_limit_apply(&e, 0, 2500), 2500);
 }
 
+/* A BMS writes its limit l at now: is it an event? */
+static bool
+write_news(struct ext_limit *e, const int32_t l[EVG_PHASES], uint64_t now,
+    uint32_t *untold)
+{
+	bool	 renewed = e->on;
+
+	ext_limit_set(e, "bms", l, 2500, 60000, now);
+	return ext_limit_news(e, renewed, now, untold);
+}
+
+/* A BMS nudging its limit: a change of 1 A or less within a minute of the
+ * last told is counted, not an event; the twins: a new limit, a change
+ * of more than 1 A, the first change in a minute. */
+static void
+test_news(void **state)
+{
+	struct ext_limit e = { 0 };
+	int32_t	 a[EVG_PHASES] = { 500, 500, 500 },
+		 b[EVG_PHASES] = { 501, 500, 500 };
+	uint32_t untold = 99;
+
+	(void)state;
+	assert_true(write_news(&e, a, 1000, &untold));	/* new */
+	assert_int_equal(untold, 0);
+	/* 2000 writes alternating 50.0 and 50.1 A: none told */
+	for (int i = 0; i < 2000; i++)
+		assert_false(write_news(&e, i % 2 ? a : b, 1001 + i, &untold));
+	/* 1.0 A exactly from the one told (50.0): still small */
+	b[1] = 510;
+	assert_false(write_news(&e, b, 4000, &untold));
+	/* more than 1 A on a phase: told, with the count */
+	b[2] = 489;
+	assert_true(write_news(&e, b, 5000, &untold));
+	assert_int_equal(untold, 2001);
+	/* from the one told now: 0.1 A is small again ... */
+	b[0] = 502;
+	assert_false(write_news(&e, b, 64999, &untold));
+	/* ... until a minute has gone by */
+	b[0] = 501;
+	assert_true(write_news(&e, b, 65000, &untold));
+	assert_int_equal(untold, 1);
+	/* cleared and set anew: told, none counted from before */
+	b[0] = 502;
+	assert_false(write_news(&e, b, 65001, &untold));
+	assert_true(ext_limit_clear(&e));
+	assert_true(write_news(&e, b, 65002, &untold));
+	assert_int_equal(untold, 0);
+}
+
 static void
 test_clear(void **state)
 {
@@ -78,6 +128,7 @@ main(void)
 		cmocka_unit_test(test_caps_and_lowers),
 		cmocka_unit_test(test_expiry_and_renewal),
 		cmocka_unit_test(test_clear),
+		cmocka_unit_test(test_news),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

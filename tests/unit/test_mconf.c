@@ -690,6 +690,32 @@ test_circuit_raises(void **state)
 
 /* [bms]: a writers' list or an address that is not one is refused with
  * its key; the twins (addresses and blocks, the default) are taken. */
+/*
+ * Two chargers with one MQTT name (bay-001 and Bay 001 are both bay_001)
+ * refused while MQTT is on; the twins: names that differ on MQTT, and
+ * the same two without MQTT.
+ */
+static void
+test_mqtt_names_differ(void **state)
+{
+	(void)state;
+	REFUSED("charger2.name: 'Bay 001' is bay_001 on MQTT, as charger "
+	    "'bay-001' is: Home Assistant would take them for one",
+	    "mqtt.enabled=yes", "mqtt.host=127.0.0.1",
+	    "charger1.host=10.0.0.1", "charger1.name=bay-001",
+	    "charger2.host=10.0.0.2", "charger2.name=Bay 001");
+	REFUSED("charger3.name: 'BAY--001!' is bay_001 on MQTT, as charger "
+	    "'bay-001' is", "mqtt.enabled=yes", "mqtt.host=127.0.0.1",
+	    "charger1.host=10.0.0.1", "charger1.name=bay-001",
+	    "charger2.host=10.0.0.2", "charger2.name=bay-002",
+	    "charger3.host=10.0.0.3", "charger3.name=BAY--001!");
+	ACCEPTED("mqtt.enabled=yes", "mqtt.host=127.0.0.1",
+	    "charger1.host=10.0.0.1", "charger1.name=bay-001",
+	    "charger2.host=10.0.0.2", "charger2.name=Bay 0011");
+	ACCEPTED("charger1.host=10.0.0.1", "charger1.name=bay-001",
+	    "charger2.host=10.0.0.2", "charger2.name=Bay 001");
+}
+
 static void
 test_bms_settings(void **state)
 {
@@ -864,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_circuit_tree_sorted),
 		cmocka_unit_test(test_circuit_roundtrip),
 		cmocka_unit_test(test_circuit_raises),
+		cmocka_unit_test(test_mqtt_names_differ),
 		cmocka_unit_test(test_bms_settings),
 		cmocka_unit_test(test_ocpp_settings),
 	};

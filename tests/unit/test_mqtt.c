@@ -274,6 +274,52 @@ test_commands(void **state)
 	    why), -1);
 	assert_int_equal(parse("evgroup/car_park/command", "[1]", &c, why), -1);
 	assert_int_equal(parse("evgroup/car_park/command", "{", &c, why), -1);
+	/* a connector out of range is refused, never narrowed into one
+	 * (4294967297 and -4294967295 are 1 as 32 bits) */
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"charger\": \"bay-002\", \"connector\": "
+	    "4294967297}", &c, why), -1);
+	assert_string_equal(why, "connector: expected 1 (bay-002 has one "
+	    "connector)");
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"charger\": \"Bay 1\", \"connector\": "
+	    "-4294967295}", &c, why), -1);
+	assert_string_equal(why, "connector: expected 1 to 2 (Bay 1)");
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"charger\": \"bay-002\", \"connector\": 2}",
+	    &c, why), -1);
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"charger\": \"bay-002\", \"connector\": 0}",
+	    &c, why), -1);
+	static const char *const bad[] = { "4294967297", "-4294967295", "0",
+	    "3", "-1", "1x", "1.0", " 1", "99999999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char	 t[128];
+
+		snprintf(t, sizeof(t), "evgroup/car_park/charger/bay_1/%s/"
+		    "pause/set", bad[i]);
+		assert_int_equal(parse(t, "ON", &c, why), -1);
+		assert_string_equal(why, "connector: expected 1 to 2 (Bay 1)");
+	}
+	assert_int_equal(parse("evgroup/car_park/charger/bay_002/2/pause/set",
+	    "ON", &c, why), -1);
+	assert_string_equal(why, "connector: expected 1 (bay-002 has one "
+	    "connector)");
+	/* their twins: each charger's own connectors */
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"pause\", \"charger\": \"bay-002\", \"connector\": 1}",
+	    &c, why), 0);
+	assert_int_equal(c.connector, 1);
+	assert_int_equal(parse("evgroup/car_park/command", "{\"command\": "
+	    "\"resume\", \"charger\": \"Bay 1\", \"connector\": 2}",
+	    &c, why), 0);
+	assert_int_equal(c.connector, 2);
+	assert_int_equal(parse("evgroup/car_park/charger/bay_1/2/pause/set",
+	    "ON", &c, why), 0);
+	assert_int_equal(c.connector, 2);
+	assert_int_equal(parse("evgroup/car_park/charger/bay_1/1/pause/set",
+	    "ON", &c, why), 0);
+	assert_int_equal(c.connector, 1);
 	/* text only: a NUL inside is refused */
 	nm = site_names(true);
 	assert_int_equal(mqtt_command_parse(&nm, "evgroup/car_park/site/"
