@@ -199,6 +199,12 @@ struct ocpp_cp {
 	int		 call_conn;
 	uint64_t	 call_deadline_ms;
 	uint64_t	 id_seed, id_next;
+	/* the head of txq: the ids it was sent under on this link (a late
+	 * CALLRESULT to any is its answer), and true once one of them timed
+	 * out: not sent again before a reconnection (OCPP-J 4.1.1, 4.2) */
+	char		 head_ids[4][40];
+	int		 nhead_ids;
+	bool		 head_waiting;
 	/* messages that need no store (lost with the link) */
 	struct ocpp_msg	 mq[OCPP_MQ_MAX];
 	int		 nmq;

@@ -721,12 +721,15 @@ test_power_loss(void **state)
 	assert_non_null(strstr(CP.txq[0].payload, "\"meterStop\":5000"));
 }
 
-/* No answer: a transaction message is sent again; a status is given up. */
+/* A StartTransaction sent and its answer late: the message is not sent
+ * again over the same link (the CSMS would open a second transaction);
+ * the late answer is taken, its transactionId used. A status without
+ * answer is given up. */
 static void
 test_call_timeout(void **state)
 {
 	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
-	char	 first[40];
+	char	 first[40], t[160];
 
 	(void)state;
 	booted();
@@ -737,25 +740,62 @@ test_call_timeout(void **state)
 	tick(30000);				/* given up */
 	assert_string_equal(what(-1), "StartTransaction");
 	snprintf(first, sizeof(first), "%s", CP.call_id);
-	tick(29000);
-	assert_string_equal(what(-1), "StartTransaction");
-	assert_int_equal(R.nsent, 2);
-	tick(1000);
-	assert_int_equal(R.nsent, 3);
-	assert_string_equal(what(-1), "StartTransaction");
-	assert_string_not_equal(CP.call_id, first);	/* a new id */
-	/* the late answer to the first is not taken for the second */
-	{
-		char	 t[128];
+	tick(30000);				/* timed out */
+	assert_false(CP.busy);
+	for (int i = 0; i < 5; i++)
+		tick(30000);
+	assert_int_equal(R.nsent, 2);		/* not sent again */
+	assert_int_equal(CP.ntxq, 4);		/* the samples behind */
+	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
+	    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
+	from_csms(t);
+	assert_int_equal(CP.tx[0].txid, 1);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_STARTED);
+	assert_int_equal(R.act[R.nact - 1].txid, 1);
+	assert_string_equal(what(-1), "MeterValues");	/* the queue goes on */
+	assert_string_equal(field(-1, "transactionId"), "1");
+	assert_int_equal(CP.ntxq, 3);
+}
 
-		snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
-		    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
-		from_csms(t);
-		assert_true(CP.busy);
-	}
+/* Its twin: a reconnection after the timeout, when the message may not
+ * have arrived: sent once again, and an answer to the id of the old
+ * link is not taken for it. */
+static void
+test_call_timeout_reconnect(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	char	 first[40], t[160];
+	int	 nstart = 0;
+
+	(void)state;
+	booted();
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	answer("{}");				/* Charging */
+	assert_string_equal(what(-1), "StartTransaction");
+	snprintf(first, sizeof(first), "%s", CP.call_id);
+	tick(30000);
+	assert_false(CP.busy);
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy && strcmp(what(-1), "StatusNotification") == 0)
+		answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_string_not_equal(CP.call_id, first);
+	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
+	    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
+	from_csms(t);
+	assert_true(CP.busy);			/* not taken */
 	answer("{\"transactionId\":2,\"idTagInfo\":{\"status\":"
 	    "\"Accepted\"}}");
 	assert_int_equal(CP.tx[0].txid, 2);
+	for (int i = 0; i < R.nsent; i++)
+		if (strcmp(what(i), "StartTransaction") == 0)
+			nstart++;
+	assert_int_equal(nstart, 2);		/* once a link */
 }
 
 /* A CALLERROR to a transaction message: retried after
@@ -1190,6 +1230,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout_reconnect,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callerror_retries, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_callerrors, setup,
