@@ -711,6 +711,19 @@ status_json(const char *st)
 	return json_pack("{s s}", "status", st);
 }
 
+/* A connector a remote start may be given: neither Faulted nor
+ * Unavailable (out of service, or asked Inoperative by the CSMS). */
+static bool
+conn_startable(const struct ocpp_cp *cp, int k)
+{
+	const char *st, *err, *vendor;
+
+	ocppcore_status_of(cp->in.online, &cp->in.c[k - 1], &st, &err,
+	    &vendor);
+	return strcmp(st, "Faulted") != 0 && strcmp(st, "Unavailable") != 0 &&
+	    !cp->inoperative[k] && !cp->inoperative[0];
+}
+
 static json_t *
 op_remote_start(struct ocpp_cp *cp, json_t *req)
 {
@@ -729,7 +742,8 @@ op_remote_start(struct ocpp_cp *cp, json_t *req)
 				k = i;
 	}
 	if (k < 1 || k > nconn(cp) || !cp->in.online ||
-	    ocpp_tx_open(cp, k) != NULL || conn_in_tx(cp, k))
+	    ocpp_tx_open(cp, k) != NULL || conn_in_tx(cp, k) ||
+	    !conn_startable(cp, k))
 		return status_json("Rejected");
 	if (ocpp_act(cp, OCPP_ACT_AUTHORISE, k, tag,
 	    "RemoteStartTransaction") != 0)

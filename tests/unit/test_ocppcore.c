@@ -928,6 +928,50 @@ test_remote_start_stop(void **state)
 	assert_string_equal(field(-1, "reason"), "Remote");
 }
 
+/* The answer to a RemoteStartTransaction on connector k. */
+static const char *
+remote_start(int k)
+{
+	char	 t[128];
+
+	snprintf(t, sizeof(t), "[2,\"rs%d\",\"RemoteStartTransaction\","
+	    "{\"connectorId\":%d,\"idTag\":\"R\"}]", R.nsent, k);
+	from_csms(t);
+	return field(-1, "status");
+}
+
+/* RemoteStartTransaction on a Faulted or Unavailable connector (out of
+ * service, or made Inoperative by the CSMS): Rejected, nothing done; its
+ * twin, the same connector Available again: Accepted. */
+static void
+test_remote_start_not_in_service(void **state)
+{
+	struct ocpp_cp_in in = site(CS_FAULT, CS_LOCKED);
+
+	(void)state;
+	settle(&in);
+	assert_string_equal(remote_start(1), "Rejected");
+	assert_string_equal(remote_start(2), "Rejected");
+	assert_int_equal(R.nact, 0);
+	/* the fault gone: Accepted */
+	in.c[0].state = CS_AVAILABLE;
+	feed(&in);
+	while (CP.busy)
+		answer("{}");
+	assert_string_equal(remote_start(1), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_AUTHORISE);
+	/* Inoperative by the CSMS, before the charger shows it locked */
+	rig_clear();
+	from_csms("[2,\"f4\",\"ChangeAvailability\",{\"connectorId\":0,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(remote_start(1), "Rejected");
+	assert_int_not_equal(R.act[R.nact - 1].kind, OCPP_ACT_AUTHORISE);
+	from_csms("[2,\"f6\",\"ChangeAvailability\",{\"connectorId\":0,"
+	    "\"type\":\"Operative\"}]");
+	assert_string_equal(remote_start(1), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_AUTHORISE);
+}
+
 static void
 test_availability_reset_unlock(void **state)
 {
@@ -1238,6 +1282,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_remote_start_stop, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_remote_start_not_in_service,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_availability_reset_unlock,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configuration, setup,
