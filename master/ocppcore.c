@@ -651,7 +651,7 @@ ocpp_act(struct ocpp_cp *cp, enum ocpp_act_kind kind, int connector,
 	char	 why[128] = "";
 
 	return cp->ops.act(cp->ops.arg, &(struct ocpp_act){ kind, connector,
-	    tag, text, 0 }, why, sizeof(why));
+	    tag, text, 0, 0 }, why, sizeof(why));
 }
 
 /* MeterValueSampleInterval during a transaction (transaction messages,
@@ -902,6 +902,47 @@ start_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 	(void)wall;
 }
 
+/* The energy of transaction t so far: to its StopTransaction when one is
+ * queued, else to the connector's register as last seen. */
+static uint32_t
+tx_energy_wh(const struct ocpp_cp *cp, const struct ocpp_tx *t)
+{
+	uint32_t end = 0;
+
+	for (size_t q = 0; q < cp->ntxq; q++)
+		if (cp->txq[q].local_tx == t->local &&
+		    cp->txq[q].action == OCPP_A_STOP) {
+			json_t	*p = json_loads(cp->txq[q].payload, 0, NULL);
+
+			end = (uint32_t)json_integer_value(json_object_get(p,
+			    "meterStop"));
+			json_decref(p);
+		}
+	if (end == 0 && t->open && cp->have_in && t->connector >= 1 &&
+	    t->connector <= cp->in.nconn)
+		end = cp->in.c[t->connector - 1].total_wh;
+	return end > t->meter_start ? end - t->meter_start : 0;
+}
+
+/* The head, a StartTransaction, refused TransactionMessageAttempts times
+ * (1.6 section 3.8): the CSMS will never know the transaction, and its
+ * later messages cannot be sent (they need its transactionId). Told, not
+ * dropped in silence: the session goes on at the site unbilled. */
+static void
+start_dropped(struct ocpp_cp *cp)
+{
+	const struct ocpp_tx *t = ocpp_tx_find(cp, cp->txq[0].local_tx);
+	char	 text[96];
+
+	if (t == NULL)
+		return;
+	snprintf(text, sizeof(text), "StartTransaction refused %d times",
+	    cp->txq[0].attempts);
+	(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){ .kind =
+	    OCPP_ACT_TX_DROPPED, .connector = t->connector, .tag = t->tag,
+	    .text = text, .wh = tx_energy_wh(cp, t) }, NULL, 0);
+}
+
 /* The answer to the head of txq (to its current CALL or, late, to an
  * earlier one on this link). */
 static void
@@ -922,6 +963,8 @@ head_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 	}
 	if (ok && action == OCPP_A_START)
 		start_answer(cp, p, now, wall);
+	else if (action == OCPP_A_START)
+		start_dropped(cp);
 	txq_pop(cp);
 	tx_forget_done(cp);
 }

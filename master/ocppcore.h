@@ -87,6 +87,9 @@ enum ocpp_act_kind {
 	OCPP_ACT_REJECTED,	/* the CSMS rejected the boot (text: why) */
 	OCPP_ACT_TX_STARTED,	/* connector: the CSMS numbered it (txid) */
 	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
+	OCPP_ACT_TX_DROPPED,	/* connector: its StartTransaction refused
+				 * TransactionMessageAttempts times: the
+				 * CSMS will never know it (tag, wh) */
 };
 
 struct ocpp_act {
@@ -95,6 +98,7 @@ struct ocpp_act {
 	const char	*tag;		/* AUTHORISE / REFUSE */
 	const char	*text;		/* why, for the log */
 	int32_t		 txid;		/* TX_STARTED */
+	uint32_t	 wh;		/* TX_DROPPED: the energy so far */
 };
 
 /* What the store keeps. */

@@ -823,7 +823,25 @@ test_callerror_retries(void **state)
 	assert_false(CP.busy);
 	tick(1000);
 	assert_string_equal(what(-1), "StartTransaction");
+	for (int i = 0; i < R.nact; i++)	/* not before it is given up */
+		assert_int_not_equal(R.act[i].kind, OCPP_ACT_TX_DROPPED);
+	in.c[0].total_wh = 1400;
+	feed(&in);
 	answer_error("InternalError");		/* the third: given up */
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_DROPPED);
+	assert_int_equal(R.act[R.nact - 1].connector, 1);
+	assert_string_equal(R.act_tag[R.nact - 1], "FREE");
+	assert_int_equal(R.act[R.nact - 1].wh, 400);
+	/* its later messages are not sent (the CSMS cannot know them) */
+	n = R.nsent;
+	tick(60000);
+	in.c[0].state = CS_AVAILABLE;
+	in.c[0].cp_state = 0;
+	feed(&in);
+	while (CP.busy)
+		answer("{}");
+	for (int i = n; i < R.nsent; i++)
+		assert_string_equal(what(i), "StatusNotification");
 	assert_int_equal(CP.ntxq, 0);
 }
 
