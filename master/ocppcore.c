@@ -1056,7 +1056,9 @@ void
 ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
     uint64_t now, int64_t wall)
 {
-	json_t	*f = json_loadb(text, len, 0, NULL);
+	/* \u0000 parsed, so that a CALL with one is refused under its own
+	 * id (field by field, ocppops.c) rather than as unreadable */
+	json_t	*f = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
 	json_t	*jid;
 	const char *id = "-1";
 	int	 type;
@@ -1070,7 +1072,8 @@ ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
 	}
 	type = (int)json_integer_value(json_array_get(f, 0));
 	jid = json_array_get(f, 1);
-	if (json_is_string(jid) && json_string_length(jid) <= 36)
+	if (json_is_string(jid) && json_string_length(jid) <= 36 &&
+	    strlen(json_string_value(jid)) == json_string_length(jid))
 		id = json_string_value(jid);
 	else {
 		ocpp_send_error(cp, "-1", "FormationViolation",

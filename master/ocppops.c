@@ -163,6 +163,26 @@ type_ok(enum ftype t, json_t *v)
 
 static const char *check_obj(json_t *, const struct field *, char *, size_t);
 
+/* A string anywhere in v holds a NUL (\u0000): no 1.6 field allows one,
+ * and the C strings read from it would be cut short. */
+static bool
+has_nul(json_t *v)
+{
+	const char *k;
+	json_t	*e;
+	size_t	 i;
+
+	if (json_is_string(v))
+		return strlen(json_string_value(v)) != json_string_length(v);
+	json_array_foreach(v, i, e)
+		if (has_nul(e))
+			return true;
+	json_object_foreach(v, k, e)
+		if (has_nul(e))
+			return true;
+	return false;
+}
+
 /* One value against its field: NULL when it fits, else the CALLERROR's
  * code (why filled). */
 static const char *
@@ -175,6 +195,10 @@ check_value(json_t *v, const struct field *f, enum ftype t, char *why,
 	if (!type_ok(t, v)) {
 		snprintf(why, len, "%s: wrong type", f->name);
 		return "TypeConstraintViolation";
+	}
+	if (has_nul(v)) {
+		snprintf(why, len, "%s: contains a NUL character", f->name);
+		return "PropertyConstraintViolation";
 	}
 	if (t == F_OBJ)
 		return f->sub != NULL ? check_obj(v, f->sub, why, len) : NULL;
@@ -958,7 +982,8 @@ ocpp_dispatch(struct ocpp_cp *cp, const char *id, json_t *f, uint64_t now,
 	const char *code;
 	size_t	 i;
 
-	if (json_array_size(f) != 4 || name == NULL || !json_is_object(req)) {
+	if (json_array_size(f) != 4 || name == NULL || !json_is_object(req) ||
+	    has_nul(json_array_get(f, 2))) {
 		ocpp_send_error(cp, id, "FormationViolation",
 		    "a CALL is [2, id, action, {payload}]");
 		return;

@@ -1209,6 +1209,56 @@ test_trigger_and_data_transfer(void **state)
 	assert_string_equal(field(-1, "status"), "NotSupported");
 }
 
+/* The id of the last text sent (a CALLERROR's or CALLRESULT's). */
+static const char *
+sent_id(void)
+{
+	static char b[64];
+	json_t	*j = sent(-1);
+
+	snprintf(b, sizeof(b), "%s", json_string_value(json_array_get(j, 1)));
+	json_decref(j);
+	return b;
+}
+
+/* A CALL that is valid JSON but has a \u0000 in a string: refused under
+ * its own id, the field named, nothing done; its twins without the NUL
+ * are carried out. An id with a NUL cannot be answered under itself. */
+static void
+test_nul_in_call(void **state)
+{
+	(void)state;
+	booted();
+	expect_error("[2,\"n1\",\"DataTransfer\",{\"vendorId\":"
+	    "\"ac\\u0000me\"}]", "PropertyConstraintViolation");
+	assert_string_equal(sent_id(), "n1");
+	from_csms("[2,\"n2\",\"DataTransfer\",{\"vendorId\":\"acme\"}]");
+	assert_string_equal(sent_id(), "n2");
+	assert_string_equal(field(-1, "status"), "UnknownVendorId");
+	expect_error("[2,\"n3\",\"ChangeAvailability\",{\"connectorId\":1,"
+	    "\"type\":\"Inoperative\\u0000x\"}]",
+	    "PropertyConstraintViolation");
+	assert_string_equal(sent_id(), "n3");
+	expect_error("[2,\"n4\",\"SendLocalList\",{\"listVersion\":2,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":[{"
+	    "\"idTag\":\"A\\u0000\",\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}]}]", "PropertyConstraintViolation");
+	assert_string_equal(sent_id(), "n4");
+	assert_int_equal(CP.nlist, 0);
+	expect_error("[2,\"n5\",\"Reset\\u0000x\",{\"type\":\"Soft\"}]",
+	    "FormationViolation");
+	assert_string_equal(sent_id(), "n5");
+	assert_true(CP.up);
+	expect_error("[2,\"n\\u0000\",\"ClearCache\",{}]",
+	    "FormationViolation");
+	assert_string_equal(sent_id(), "-1");
+	from_csms("[2,\"n6\",\"ChangeAvailability\",{\"connectorId\":1,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(sent_id(), "n6");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_LOCK);
+}
+
 static json_t *
 r_profile(void *arg, const char *action, const json_t *req, int32_t txid,
     int64_t wall)
@@ -1302,6 +1352,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_remote_start_not_in_service,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_in_call, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_availability_reset_unlock,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configuration, setup,
