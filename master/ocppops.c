@@ -4,6 +4,7 @@
  * breaks it gets the CALLERROR that says how, and changes nothing); the
  * local authorisation list, the cache and the configuration keys.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,13 +396,18 @@ key_set(struct ocpp_cp *cp, const struct key_def *d, const char *v)
 		return 0;
 	}
 	if (d->type == K_INT) {
+		/* digits only: strtol alone would take " 60" and "+60" */
+		if (!isdigit((unsigned char)v[0]))
+			return -1;
 		n = strtol(v, &end, 10);
 		if (end == v || *end != '\0' || n < d->min || n > d->max)
 			return -1;
 		*(int *)(base + d->off) = (int)n;
 		return 0;
 	}
-	if (strlen(v) >= sizeof(cp->keys.sampled))
+	/* empty: MeterValues with no sampledValue at all; 0 in the
+	 * interval keys is the way to send none */
+	if (v[0] == '\0' || strlen(v) >= sizeof(cp->keys.sampled))
 		return -1;
 	for (const char *p = v; *p != '\0';) {
 		size_t	 l = strcspn(p, ",");

@@ -1035,9 +1035,34 @@ test_availability_reset_unlock(void **state)
 	assert_int_equal(R.act[R.nact - 1].connector, 1);
 }
 
+/* The answer to ChangeConfiguration key = value. */
+static const char *
+change_conf(const char *key, const char *value)
+{
+	char	 t[256];
+
+	snprintf(t, sizeof(t), "[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"%s\",\"value\":\"%s\"}]", key, value);
+	from_csms(t);
+	return field(-1, "status");
+}
+
 static void
 test_configuration(void **state)
 {
+	static const char *const bad[][3] = {
+		{ "Nope", "1", "NotSupported" },
+		{ "NumberOfConnectors", "1", "Rejected" },
+		{ "HeartbeatInterval", "ten", "Rejected" },
+		{ "HeartbeatInterval", " 60", "Rejected" },
+		{ "HeartbeatInterval", "+60", "Rejected" },
+		{ "HeartbeatInterval", "60 ", "Rejected" },
+		{ "MeterValuesSampledData", "Voltage", "Rejected" },
+		{ "MeterValuesSampledData", "", "Rejected" },
+		{ "MeterValuesAlignedData", "", "Rejected" },
+		{ "LocalPreAuthorize", "yes", "Rejected" },
+	};
+
 	(void)state;
 	booted();
 	from_csms("[2,\"g\",\"GetConfiguration\",{\"key\":[\"HeartbeatInterval\","
@@ -1048,31 +1073,19 @@ test_configuration(void **state)
 	from_csms("[2,\"g\",\"GetConfiguration\",{}]");
 	assert_non_null(strstr(R.sent[R.nsent - 1],
 	    "\"key\":\"NumberOfConnectors\",\"readonly\":true,\"value\":\"2\""));
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":\"Nope\","
-	    "\"value\":\"1\"}]");
-	assert_string_equal(field(-1, "status"), "NotSupported");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"NumberOfConnectors\",\"value\":\"1\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"HeartbeatInterval\",\"value\":\"ten\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"MeterValuesSampledData\",\"value\":\"Voltage\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"LocalPreAuthorize\",\"value\":\"yes\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
+	/* refused, nothing changed: strict integers, no empty measurand
+	 * list among them */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_string_equal(change_conf(bad[i][0], bad[i][1]),
+		    bad[i][2]);
 	assert_int_equal(CP.keys.heartbeat_s, 300);
+	assert_string_not_equal(CP.keys.sampled, "");
+	assert_string_not_equal(CP.keys.aligned, "");
 	assert_int_equal(R.nconf, 0);
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"HeartbeatInterval\",\"value\":\"60\"}]");
-	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_string_equal(change_conf("HeartbeatInterval", "60"), "Accepted");
 	assert_int_equal(CP.keys.heartbeat_s, 60);
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"MeterValuesSampledData\",\"value\":\"Current.Import,"
-	    "Energy.Active.Import.Register\"}]");
-	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_string_equal(change_conf("MeterValuesSampledData",
+	    "Current.Import,Energy.Active.Import.Register"), "Accepted");
 	assert_int_equal(R.nconf, 2);
 	assert_int_equal(ocppcore_load_key(&CP, "LocalPreAuthorize", "true"),
 	    0);
