@@ -232,6 +232,13 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 	case OCPP_ACT_TX_ENDED:
 		ocppcap_tx_ended(&x->cap, a->connector);
 		break;
+	case OCPP_ACT_TX_DROPPED:
+		master_event(m, SEV_WARNING, name, "ocpp-transaction-dropped",
+		    "connector %d, tag %s, %u Wh so far: %s; the CSMS does "
+		    "not know this transaction, its meter values and stop "
+		    "are not sent", a->connector, a->tag ? a->tag : "",
+		    (unsigned)a->wh, a->text ? a->text : "");
+		break;
 	}
 	return rc;
 }

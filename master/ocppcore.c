@@ -261,6 +261,15 @@ txq_push(struct ocpp_cp *cp, int action, int64_t local, json_t *payload)
 		free(t);
 }
 
+/* The head of txq changed, or the link did: no answer to its earlier
+ * sends can come any more. */
+static void
+head_forget(struct ocpp_cp *cp)
+{
+	cp->nhead_ids = 0;
+	cp->head_waiting = false;
+}
+
 static void
 txq_pop(struct ocpp_cp *cp)
 {
@@ -269,6 +278,7 @@ txq_pop(struct ocpp_cp *cp)
 	msg_free(&cp->txq[0]);
 	memmove(cp->txq, cp->txq + 1, (cp->ntxq - 1) * sizeof(cp->txq[0]));
 	cp->ntxq--;
+	head_forget(cp);
 }
 
 int
@@ -641,7 +651,7 @@ ocpp_act(struct ocpp_cp *cp, enum ocpp_act_kind kind, int connector,
 	char	 why[128] = "";
 
 	return cp->ops.act(cp->ops.arg, &(struct ocpp_act){ kind, connector,
-	    tag, text, 0 }, why, sizeof(why));
+	    tag, text, 0, 0 }, why, sizeof(why));
 }
 
 /* MeterValueSampleInterval during a transaction (transaction messages,
@@ -759,8 +769,8 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 		}
 		mq_pop(cp);
 	}
-	while (cp->ntxq > 0 && now >= cp->txq[0].not_before_ms &&
-	    (!cp->ops.store_acks || cp->txq[0].seq <= cp->stored_seq)) {
+	while (cp->ntxq > 0 && !cp->head_waiting &&
+	    now >= cp->txq[0].not_before_ms && (!cp->ops.store_acks || cp->txq[0].seq <= cp->stored_seq)) {
 		struct ocpp_msg *m = &cp->txq[0];
 		int32_t	 txid = txid_of(cp, m);
 
@@ -771,8 +781,13 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 			tx_forget_done(cp);
 			continue;
 		}
-		if (send_call(cp, m->action, m->payload, txid, now) == 0)
+		if (send_call(cp, m->action, m->payload, txid, now) == 0) {
+			int	 k = cp->nhead_ids < 4 ? cp->nhead_ids++ : 3;
+
 			cp->call_durable = true;
+			snprintf(cp->head_ids[k], sizeof(cp->head_ids[k]),
+			    "%s", cp->call_id);
+		}
 		return;
 	}
 	if (cp->keys.heartbeat_s > 0 && now >= cp->last_call_ms +
@@ -794,6 +809,7 @@ ocppcore_up(struct ocpp_cp *cp, uint64_t now)
 	cp->up = true;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
+	head_forget(cp);	/* may not have arrived: sent again */
 	send_next(cp, now);
 }
 
@@ -806,6 +822,7 @@ ocppcore_down(struct ocpp_cp *cp, const char *why, uint64_t now)
 	cp->up = false;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
+	head_forget(cp);
 	while (cp->nmq > 0)
 		mq_pop(cp);
 	for (int k = 0; k <= OCPP_MAX_CONN; k++)
@@ -885,6 +902,73 @@ start_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 	(void)wall;
 }
 
+/* The energy of transaction t so far: to its StopTransaction when one is
+ * queued, else to the connector's register as last seen. */
+static uint32_t
+tx_energy_wh(const struct ocpp_cp *cp, const struct ocpp_tx *t)
+{
+	uint32_t end = 0;
+
+	for (size_t q = 0; q < cp->ntxq; q++)
+		if (cp->txq[q].local_tx == t->local &&
+		    cp->txq[q].action == OCPP_A_STOP) {
+			json_t	*p = json_loads(cp->txq[q].payload, 0, NULL);
+
+			end = (uint32_t)json_integer_value(json_object_get(p,
+			    "meterStop"));
+			json_decref(p);
+		}
+	if (end == 0 && t->open && cp->have_in && t->connector >= 1 &&
+	    t->connector <= cp->in.nconn)
+		end = cp->in.c[t->connector - 1].total_wh;
+	return end > t->meter_start ? end - t->meter_start : 0;
+}
+
+/* The head, a StartTransaction, refused TransactionMessageAttempts times
+ * (1.6 section 3.8): the CSMS will never know the transaction, and its
+ * later messages cannot be sent (they need its transactionId). Told, not
+ * dropped in silence: the session goes on at the site unbilled. */
+static void
+start_dropped(struct ocpp_cp *cp)
+{
+	const struct ocpp_tx *t = ocpp_tx_find(cp, cp->txq[0].local_tx);
+	char	 text[96];
+
+	if (t == NULL)
+		return;
+	snprintf(text, sizeof(text), "StartTransaction refused %d times",
+	    cp->txq[0].attempts);
+	(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){ .kind =
+	    OCPP_ACT_TX_DROPPED, .connector = t->connector, .tag = t->tag,
+	    .text = text, .wh = tx_energy_wh(cp, t) }, NULL, 0);
+}
+
+/* The answer to the head of txq (to its current CALL or, late, to an
+ * earlier one on this link). */
+static void
+head_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
+{
+	int	 action;
+
+	if (cp->ntxq == 0)
+		return;
+	action = cp->txq[0].action;
+	if (!ok && ++cp->txq[0].attempts < cp->keys.tx_attempts) {
+		head_forget(cp);	/* answered: sent again */
+		/* 1.6 section 3.8: TransactionMessageRetryInterval times
+		 * the attempts so far */
+		cp->txq[0].not_before_ms = now + (uint64_t)cp->keys.tx_retry_s *
+		    (uint64_t)cp->txq[0].attempts * 1000;
+		return;
+	}
+	if (ok && action == OCPP_A_START)
+		start_answer(cp, p, now, wall);
+	else if (action == OCPP_A_START)
+		start_dropped(cp);
+	txq_pop(cp);
+	tx_forget_done(cp);
+}
+
 static void
 call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 {
@@ -912,19 +996,8 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 			ocpp_auth_offline(cp, cp->call_conn, cp->call_tag);
 		return;
 	}
-	if (!cp->call_durable || cp->ntxq == 0)
-		return;
-	if (!ok && ++cp->txq[0].attempts < cp->keys.tx_attempts) {
-		/* 1.6 section 3.8: TransactionMessageRetryInterval times
-		 * the attempts so far */
-		cp->txq[0].not_before_ms = now + (uint64_t)cp->keys.tx_retry_s *
-		    (uint64_t)cp->txq[0].attempts * 1000;
-		return;
-	}
-	if (ok && action == OCPP_A_START)
-		start_answer(cp, p, now, wall);
-	txq_pop(cp);
-	tx_forget_done(cp);
+	if (cp->call_durable)
+		head_done(cp, ok, p, now, wall);
 }
 
 void
@@ -932,11 +1005,16 @@ ocppcore_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 {
 	cp->wall_ms = wall;
 	if (cp->busy && now >= cp->call_deadline_ms) {
-		/* No answer: a transaction message is sent again (it stays
-		 * at the head of the queue); any other is given up. */
-		if (cp->call_durable)
+		/* No answer. A transaction message stays at the head of
+		 * the queue and waits for its answer, however late: sent
+		 * again over the same link the CSMS would take it twice
+		 * (a second transaction). It is sent again only after a
+		 * reconnection, when it may not have arrived (OCPP-J
+		 * 4.1.1). Any other message is given up. */
+		if (cp->call_durable) {
 			cp->busy = false;
-		else
+			cp->head_waiting = true;
+		} else
 			call_done(cp, false, NULL, now, wall);
 	}
 	ocpp_meter_tick(cp, now, wall);
@@ -956,11 +1034,31 @@ ocppcore_deadline(const struct ocpp_cp *cp, uint64_t now)
 /* ------------------------------------------------------------------ */
 /* Receiving */
 
+static bool
+answer_ok(json_t *f, int type)
+{
+	return type == 3 && json_array_size(f) == 3 &&
+	    json_is_object(json_array_get(f, 2));
+}
+
+/* id: one the head of txq was sent under on this link (the CALL
+ * outstanding is answered by call_done() first). */
+static bool
+head_sent_as(const struct ocpp_cp *cp, const char *id)
+{
+	for (int k = 0; k < cp->nhead_ids; k++)
+		if (strcmp(cp->head_ids[k], id) == 0)
+			return true;
+	return false;
+}
+
 void
 ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
     uint64_t now, int64_t wall)
 {
-	json_t	*f = json_loadb(text, len, 0, NULL);
+	/* \u0000 parsed, so that a CALL with one is refused under its own
+	 * id (field by field, ocppops.c) rather than as unreadable */
+	json_t	*f = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
 	json_t	*jid;
 	const char *id = "-1";
 	int	 type;
@@ -974,7 +1072,8 @@ ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
 	}
 	type = (int)json_integer_value(json_array_get(f, 0));
 	jid = json_array_get(f, 1);
-	if (json_is_string(jid) && json_string_length(jid) <= 36)
+	if (json_is_string(jid) && json_string_length(jid) <= 36 &&
+	    strlen(json_string_value(jid)) == json_string_length(jid))
 		id = json_string_value(jid);
 	else {
 		ocpp_send_error(cp, "-1", "FormationViolation",
@@ -985,13 +1084,15 @@ ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
 		ocpp_dispatch(cp, id, f, now, wall);
 	else if ((type == 3 || type == 4) && cp->busy &&
 	    strcmp(id, cp->call_id) == 0)
-		call_done(cp, type == 3 && json_array_size(f) == 3 &&
-		    json_is_object(json_array_get(f, 2)), json_array_get(f, 2),
+		call_done(cp, answer_ok(f, type), json_array_get(f, 2),
+		    now, wall);
+	else if ((type == 3 || type == 4) && head_sent_as(cp, id))
+		head_done(cp, answer_ok(f, type), json_array_get(f, 2),
 		    now, wall);
 	else if (type != 3 && type != 4)
 		ocpp_send_error(cp, id, "FormationViolation",
 		    "unknown message type");
-	/* an answer to no CALL of ours (late, after a timeout) is dropped */
+	/* an answer to no CALL of ours is dropped */
 out:
 	json_decref(f);
 	send_next(cp, now);

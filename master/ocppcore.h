@@ -87,6 +87,9 @@ enum ocpp_act_kind {
 	OCPP_ACT_REJECTED,	/* the CSMS rejected the boot (text: why) */
 	OCPP_ACT_TX_STARTED,	/* connector: the CSMS numbered it (txid) */
 	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
+	OCPP_ACT_TX_DROPPED,	/* connector: its StartTransaction refused
+				 * TransactionMessageAttempts times: the
+				 * CSMS will never know it (tag, wh) */
 };
 
 struct ocpp_act {
@@ -95,6 +98,7 @@ struct ocpp_act {
 	const char	*tag;		/* AUTHORISE / REFUSE */
 	const char	*text;		/* why, for the log */
 	int32_t		 txid;		/* TX_STARTED */
+	uint32_t	 wh;		/* TX_DROPPED: the energy so far */
 };
 
 /* What the store keeps. */
@@ -199,6 +203,12 @@ struct ocpp_cp {
 	int		 call_conn;
 	uint64_t	 call_deadline_ms;
 	uint64_t	 id_seed, id_next;
+	/* the head of txq: the ids it was sent under on this link (a late
+	 * CALLRESULT to any is its answer), and true once one of them timed
+	 * out: not sent again before a reconnection (OCPP-J 4.1.1, 4.2) */
+	char		 head_ids[4][40];
+	int		 nhead_ids;
+	bool		 head_waiting;
 	/* messages that need no store (lost with the link) */
 	struct ocpp_msg	 mq[OCPP_MQ_MAX];
 	int		 nmq;

@@ -4,6 +4,7 @@
  * breaks it gets the CALLERROR that says how, and changes nothing); the
  * local authorisation list, the cache and the configuration keys.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,26 @@ type_ok(enum ftype t, json_t *v)
 
 static const char *check_obj(json_t *, const struct field *, char *, size_t);
 
+/* A string anywhere in v holds a NUL (\u0000): no 1.6 field allows one,
+ * and the C strings read from it would be cut short. */
+static bool
+has_nul(json_t *v)
+{
+	const char *k;
+	json_t	*e;
+	size_t	 i;
+
+	if (json_is_string(v))
+		return strlen(json_string_value(v)) != json_string_length(v);
+	json_array_foreach(v, i, e)
+		if (has_nul(e))
+			return true;
+	json_object_foreach(v, k, e)
+		if (has_nul(e))
+			return true;
+	return false;
+}
+
 /* One value against its field: NULL when it fits, else the CALLERROR's
  * code (why filled). */
 static const char *
@@ -175,6 +196,10 @@ check_value(json_t *v, const struct field *f, enum ftype t, char *why,
 	if (!type_ok(t, v)) {
 		snprintf(why, len, "%s: wrong type", f->name);
 		return "TypeConstraintViolation";
+	}
+	if (has_nul(v)) {
+		snprintf(why, len, "%s: contains a NUL character", f->name);
+		return "PropertyConstraintViolation";
 	}
 	if (t == F_OBJ)
 		return f->sub != NULL ? check_obj(v, f->sub, why, len) : NULL;
@@ -371,13 +396,18 @@ key_set(struct ocpp_cp *cp, const struct key_def *d, const char *v)
 		return 0;
 	}
 	if (d->type == K_INT) {
+		/* digits only: strtol alone would take " 60" and "+60" */
+		if (!isdigit((unsigned char)v[0]))
+			return -1;
 		n = strtol(v, &end, 10);
 		if (end == v || *end != '\0' || n < d->min || n > d->max)
 			return -1;
 		*(int *)(base + d->off) = (int)n;
 		return 0;
 	}
-	if (strlen(v) >= sizeof(cp->keys.sampled))
+	/* empty: MeterValues with no sampledValue at all; 0 in the
+	 * interval keys is the way to send none */
+	if (v[0] == '\0' || strlen(v) >= sizeof(cp->keys.sampled))
 		return -1;
 	for (const char *p = v; *p != '\0';) {
 		size_t	 l = strcspn(p, ",");
@@ -711,6 +741,19 @@ status_json(const char *st)
 	return json_pack("{s s}", "status", st);
 }
 
+/* A connector a remote start may be given: neither Faulted nor
+ * Unavailable (out of service, or asked Inoperative by the CSMS). */
+static bool
+conn_startable(const struct ocpp_cp *cp, int k)
+{
+	const char *st, *err, *vendor;
+
+	ocppcore_status_of(cp->in.online, &cp->in.c[k - 1], &st, &err,
+	    &vendor);
+	return strcmp(st, "Faulted") != 0 && strcmp(st, "Unavailable") != 0 &&
+	    !cp->inoperative[k] && !cp->inoperative[0];
+}
+
 static json_t *
 op_remote_start(struct ocpp_cp *cp, json_t *req)
 {
@@ -729,7 +772,8 @@ op_remote_start(struct ocpp_cp *cp, json_t *req)
 				k = i;
 	}
 	if (k < 1 || k > nconn(cp) || !cp->in.online ||
-	    ocpp_tx_open(cp, k) != NULL || conn_in_tx(cp, k))
+	    ocpp_tx_open(cp, k) != NULL || conn_in_tx(cp, k) ||
+	    !conn_startable(cp, k))
 		return status_json("Rejected");
 	if (ocpp_act(cp, OCPP_ACT_AUTHORISE, k, tag,
 	    "RemoteStartTransaction") != 0)
@@ -944,7 +988,8 @@ ocpp_dispatch(struct ocpp_cp *cp, const char *id, json_t *f, uint64_t now,
 	const char *code;
 	size_t	 i;
 
-	if (json_array_size(f) != 4 || name == NULL || !json_is_object(req)) {
+	if (json_array_size(f) != 4 || name == NULL || !json_is_object(req) ||
+	    has_nul(json_array_get(f, 2))) {
 		ocpp_send_error(cp, id, "FormationViolation",
 		    "a CALL is [2, id, action, {payload}]");
 		return;

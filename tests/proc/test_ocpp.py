@@ -6,7 +6,8 @@ chargers and cars: the boot and status of 3 chargers; an RFID tag asked
 of the CSMS, the transaction and its meter values, the stop with the
 right meter; remote start and stop; the CSMS away during a session with a
 master restart in the middle (every transaction message delivered
-afterwards, in order, once); a CSMS that never answers. Bounded waits;
+afterwards, in order, once); a CSMS that answers late (one
+StartTransaction); a CSMS that never answers. Bounded waits;
 every process stopped."""
 
 import json
@@ -296,6 +297,24 @@ class OcppTest(ts.SiteTest):
         self.assertEqual(r, {"result": {"status": "Accepted"}})
         self.wait_call("StatusNotification",
                        lambda p: p["status"] == "Unavailable")
+
+    def test_late_csms_gets_one_start_transaction(self):
+        """A CSMS answering 7 s late (call_timeout 5 s): one
+        StartTransaction only, the transactionId of its late answer used
+        (the twin, a reconnection sending it again, is a unit test)."""
+        self.ocpp_site()
+        self.csms.wait_clients(self.ids)
+        self.wait_call("StatusNotification",
+                       lambda p: p["connectorId"] == 1 and
+                       p["status"] == "Available")
+        self.csms.config(delay_ms=7000)
+        start = self.charging_session()
+        meter = self.wait_call("MeterValues", lambda p: "transactionId" in p,
+                               timeout=60)
+        self.assertEqual(meter["payload"]["transactionId"],
+                         self.txid_of(start))
+        self.assertEqual(len(self.calls("StartTransaction")), 1)
+        self.assertEqual(self.csms.log(type="bad"), [])
 
     def test_csms_that_never_answers(self):
         self.ocpp_site(boot={"silent": True})

@@ -721,12 +721,15 @@ test_power_loss(void **state)
 	assert_non_null(strstr(CP.txq[0].payload, "\"meterStop\":5000"));
 }
 
-/* No answer: a transaction message is sent again; a status is given up. */
+/* A StartTransaction sent and its answer late: the message is not sent
+ * again over the same link (the CSMS would open a second transaction);
+ * the late answer is taken, its transactionId used. A status without
+ * answer is given up. */
 static void
 test_call_timeout(void **state)
 {
 	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
-	char	 first[40];
+	char	 first[40], t[160];
 
 	(void)state;
 	booted();
@@ -737,25 +740,62 @@ test_call_timeout(void **state)
 	tick(30000);				/* given up */
 	assert_string_equal(what(-1), "StartTransaction");
 	snprintf(first, sizeof(first), "%s", CP.call_id);
-	tick(29000);
-	assert_string_equal(what(-1), "StartTransaction");
-	assert_int_equal(R.nsent, 2);
-	tick(1000);
-	assert_int_equal(R.nsent, 3);
-	assert_string_equal(what(-1), "StartTransaction");
-	assert_string_not_equal(CP.call_id, first);	/* a new id */
-	/* the late answer to the first is not taken for the second */
-	{
-		char	 t[128];
+	tick(30000);				/* timed out */
+	assert_false(CP.busy);
+	for (int i = 0; i < 5; i++)
+		tick(30000);
+	assert_int_equal(R.nsent, 2);		/* not sent again */
+	assert_int_equal(CP.ntxq, 4);		/* the samples behind */
+	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
+	    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
+	from_csms(t);
+	assert_int_equal(CP.tx[0].txid, 1);
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_STARTED);
+	assert_int_equal(R.act[R.nact - 1].txid, 1);
+	assert_string_equal(what(-1), "MeterValues");	/* the queue goes on */
+	assert_string_equal(field(-1, "transactionId"), "1");
+	assert_int_equal(CP.ntxq, 3);
+}
 
-		snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
-		    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
-		from_csms(t);
-		assert_true(CP.busy);
-	}
+/* Its twin: a reconnection after the timeout, when the message may not
+ * have arrived: sent once again, and an answer to the id of the old
+ * link is not taken for it. */
+static void
+test_call_timeout_reconnect(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	char	 first[40], t[160];
+	int	 nstart = 0;
+
+	(void)state;
+	booted();
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	answer("{}");				/* Charging */
+	assert_string_equal(what(-1), "StartTransaction");
+	snprintf(first, sizeof(first), "%s", CP.call_id);
+	tick(30000);
+	assert_false(CP.busy);
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy && strcmp(what(-1), "StatusNotification") == 0)
+		answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_string_not_equal(CP.call_id, first);
+	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
+	    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
+	from_csms(t);
+	assert_true(CP.busy);			/* not taken */
 	answer("{\"transactionId\":2,\"idTagInfo\":{\"status\":"
 	    "\"Accepted\"}}");
 	assert_int_equal(CP.tx[0].txid, 2);
+	for (int i = 0; i < R.nsent; i++)
+		if (strcmp(what(i), "StartTransaction") == 0)
+			nstart++;
+	assert_int_equal(nstart, 2);		/* once a link */
 }
 
 /* A CALLERROR to a transaction message: retried after
@@ -783,7 +823,25 @@ test_callerror_retries(void **state)
 	assert_false(CP.busy);
 	tick(1000);
 	assert_string_equal(what(-1), "StartTransaction");
+	for (int i = 0; i < R.nact; i++)	/* not before it is given up */
+		assert_int_not_equal(R.act[i].kind, OCPP_ACT_TX_DROPPED);
+	in.c[0].total_wh = 1400;
+	feed(&in);
 	answer_error("InternalError");		/* the third: given up */
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_TX_DROPPED);
+	assert_int_equal(R.act[R.nact - 1].connector, 1);
+	assert_string_equal(R.act_tag[R.nact - 1], "FREE");
+	assert_int_equal(R.act[R.nact - 1].wh, 400);
+	/* its later messages are not sent (the CSMS cannot know them) */
+	n = R.nsent;
+	tick(60000);
+	in.c[0].state = CS_AVAILABLE;
+	in.c[0].cp_state = 0;
+	feed(&in);
+	while (CP.busy)
+		answer("{}");
+	for (int i = n; i < R.nsent; i++)
+		assert_string_equal(what(i), "StatusNotification");
 	assert_int_equal(CP.ntxq, 0);
 }
 
@@ -888,6 +946,50 @@ test_remote_start_stop(void **state)
 	assert_string_equal(field(-1, "reason"), "Remote");
 }
 
+/* The answer to a RemoteStartTransaction on connector k. */
+static const char *
+remote_start(int k)
+{
+	char	 t[128];
+
+	snprintf(t, sizeof(t), "[2,\"rs%d\",\"RemoteStartTransaction\","
+	    "{\"connectorId\":%d,\"idTag\":\"R\"}]", R.nsent, k);
+	from_csms(t);
+	return field(-1, "status");
+}
+
+/* RemoteStartTransaction on a Faulted or Unavailable connector (out of
+ * service, or made Inoperative by the CSMS): Rejected, nothing done; its
+ * twin, the same connector Available again: Accepted. */
+static void
+test_remote_start_not_in_service(void **state)
+{
+	struct ocpp_cp_in in = site(CS_FAULT, CS_LOCKED);
+
+	(void)state;
+	settle(&in);
+	assert_string_equal(remote_start(1), "Rejected");
+	assert_string_equal(remote_start(2), "Rejected");
+	assert_int_equal(R.nact, 0);
+	/* the fault gone: Accepted */
+	in.c[0].state = CS_AVAILABLE;
+	feed(&in);
+	while (CP.busy)
+		answer("{}");
+	assert_string_equal(remote_start(1), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_AUTHORISE);
+	/* Inoperative by the CSMS, before the charger shows it locked */
+	rig_clear();
+	from_csms("[2,\"f4\",\"ChangeAvailability\",{\"connectorId\":0,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(remote_start(1), "Rejected");
+	assert_int_not_equal(R.act[R.nact - 1].kind, OCPP_ACT_AUTHORISE);
+	from_csms("[2,\"f6\",\"ChangeAvailability\",{\"connectorId\":0,"
+	    "\"type\":\"Operative\"}]");
+	assert_string_equal(remote_start(1), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_AUTHORISE);
+}
+
 static void
 test_availability_reset_unlock(void **state)
 {
@@ -933,9 +1035,34 @@ test_availability_reset_unlock(void **state)
 	assert_int_equal(R.act[R.nact - 1].connector, 1);
 }
 
+/* The answer to ChangeConfiguration key = value. */
+static const char *
+change_conf(const char *key, const char *value)
+{
+	char	 t[256];
+
+	snprintf(t, sizeof(t), "[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"%s\",\"value\":\"%s\"}]", key, value);
+	from_csms(t);
+	return field(-1, "status");
+}
+
 static void
 test_configuration(void **state)
 {
+	static const char *const bad[][3] = {
+		{ "Nope", "1", "NotSupported" },
+		{ "NumberOfConnectors", "1", "Rejected" },
+		{ "HeartbeatInterval", "ten", "Rejected" },
+		{ "HeartbeatInterval", " 60", "Rejected" },
+		{ "HeartbeatInterval", "+60", "Rejected" },
+		{ "HeartbeatInterval", "60 ", "Rejected" },
+		{ "MeterValuesSampledData", "Voltage", "Rejected" },
+		{ "MeterValuesSampledData", "", "Rejected" },
+		{ "MeterValuesAlignedData", "", "Rejected" },
+		{ "LocalPreAuthorize", "yes", "Rejected" },
+	};
+
 	(void)state;
 	booted();
 	from_csms("[2,\"g\",\"GetConfiguration\",{\"key\":[\"HeartbeatInterval\","
@@ -946,31 +1073,19 @@ test_configuration(void **state)
 	from_csms("[2,\"g\",\"GetConfiguration\",{}]");
 	assert_non_null(strstr(R.sent[R.nsent - 1],
 	    "\"key\":\"NumberOfConnectors\",\"readonly\":true,\"value\":\"2\""));
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":\"Nope\","
-	    "\"value\":\"1\"}]");
-	assert_string_equal(field(-1, "status"), "NotSupported");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"NumberOfConnectors\",\"value\":\"1\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"HeartbeatInterval\",\"value\":\"ten\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"MeterValuesSampledData\",\"value\":\"Voltage\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"LocalPreAuthorize\",\"value\":\"yes\"}]");
-	assert_string_equal(field(-1, "status"), "Rejected");
+	/* refused, nothing changed: strict integers, no empty measurand
+	 * list among them */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_string_equal(change_conf(bad[i][0], bad[i][1]),
+		    bad[i][2]);
 	assert_int_equal(CP.keys.heartbeat_s, 300);
+	assert_string_not_equal(CP.keys.sampled, "");
+	assert_string_not_equal(CP.keys.aligned, "");
 	assert_int_equal(R.nconf, 0);
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"HeartbeatInterval\",\"value\":\"60\"}]");
-	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_string_equal(change_conf("HeartbeatInterval", "60"), "Accepted");
 	assert_int_equal(CP.keys.heartbeat_s, 60);
-	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
-	    "\"MeterValuesSampledData\",\"value\":\"Current.Import,"
-	    "Energy.Active.Import.Register\"}]");
-	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_string_equal(change_conf("MeterValuesSampledData",
+	    "Current.Import,Energy.Active.Import.Register"), "Accepted");
 	assert_int_equal(R.nconf, 2);
 	assert_int_equal(ocppcore_load_key(&CP, "LocalPreAuthorize", "true"),
 	    0);
@@ -1107,6 +1222,56 @@ test_trigger_and_data_transfer(void **state)
 	assert_string_equal(field(-1, "status"), "NotSupported");
 }
 
+/* The id of the last text sent (a CALLERROR's or CALLRESULT's). */
+static const char *
+sent_id(void)
+{
+	static char b[64];
+	json_t	*j = sent(-1);
+
+	snprintf(b, sizeof(b), "%s", json_string_value(json_array_get(j, 1)));
+	json_decref(j);
+	return b;
+}
+
+/* A CALL that is valid JSON but has a \u0000 in a string: refused under
+ * its own id, the field named, nothing done; its twins without the NUL
+ * are carried out. An id with a NUL cannot be answered under itself. */
+static void
+test_nul_in_call(void **state)
+{
+	(void)state;
+	booted();
+	expect_error("[2,\"n1\",\"DataTransfer\",{\"vendorId\":"
+	    "\"ac\\u0000me\"}]", "PropertyConstraintViolation");
+	assert_string_equal(sent_id(), "n1");
+	from_csms("[2,\"n2\",\"DataTransfer\",{\"vendorId\":\"acme\"}]");
+	assert_string_equal(sent_id(), "n2");
+	assert_string_equal(field(-1, "status"), "UnknownVendorId");
+	expect_error("[2,\"n3\",\"ChangeAvailability\",{\"connectorId\":1,"
+	    "\"type\":\"Inoperative\\u0000x\"}]",
+	    "PropertyConstraintViolation");
+	assert_string_equal(sent_id(), "n3");
+	expect_error("[2,\"n4\",\"SendLocalList\",{\"listVersion\":2,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":[{"
+	    "\"idTag\":\"A\\u0000\",\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}]}]", "PropertyConstraintViolation");
+	assert_string_equal(sent_id(), "n4");
+	assert_int_equal(CP.nlist, 0);
+	expect_error("[2,\"n5\",\"Reset\\u0000x\",{\"type\":\"Soft\"}]",
+	    "FormationViolation");
+	assert_string_equal(sent_id(), "n5");
+	assert_true(CP.up);
+	expect_error("[2,\"n\\u0000\",\"ClearCache\",{}]",
+	    "FormationViolation");
+	assert_string_equal(sent_id(), "-1");
+	from_csms("[2,\"n6\",\"ChangeAvailability\",{\"connectorId\":1,"
+	    "\"type\":\"Inoperative\"}]");
+	assert_string_equal(sent_id(), "n6");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(R.act[R.nact - 1].kind, OCPP_ACT_LOCK);
+}
+
 static json_t *
 r_profile(void *arg, const char *action, const json_t *req, int32_t txid,
     int64_t wall)
@@ -1190,11 +1355,17 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout_reconnect,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callerror_retries, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_callerrors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_remote_start_stop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_remote_start_not_in_service,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_in_call, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_availability_reset_unlock,
 		    setup, teardown),
