@@ -1284,6 +1284,26 @@ ocpp_charger_check(const struct master_config *mc, const struct charger_conf
  * MQTT is on, so that a site without it keeps starting after an
  * upgrade.
  */
+/* While MQTT is on, a charger whose name has no letter or digit for its
+ * MQTT name ('日本', '###'): its topics would have none (charger//1),
+ * and no command could reach it. */
+static bool
+slug_empty(const struct master_config *mc, const struct charger_conf *c,
+    int sec, char *err, size_t errlen)
+{
+	char	 a[64];
+
+	if (!mc->mqtt.enabled)
+		return false;
+	mqtt_slug(c->name, a, sizeof(a));
+	if (strspn(a, "_") != strlen(a))
+		return false;
+	snprintf(err, errlen, "charger%d.name: '%s' has no letter or digit "
+	    "(a-z, 0-9) for its name on MQTT: add one (e.g. '%s 1')", sec,
+	    c->name, c->name);
+	return true;
+}
+
 static bool
 slug_taken(const struct master_config *mc, const struct charger_conf *c,
     const struct charger_conf *other, int sec, char *err, size_t errlen)
@@ -1414,6 +1434,8 @@ master_config_finish(struct master_config *mc, char *err, size_t errlen)
 				    i + 1, k + 1, i + 1, k + 1);
 				return -1;
 			}
+		if (slug_empty(mc, c, i + 1, err, errlen))
+			return -1;
 		for (int j = 0; j < n; j++) {
 			if (strcmp(mc->charger[j].name, c->name) == 0) {
 				snprintf(err, errlen, "charger%d.name: '%s' is "

@@ -66,10 +66,9 @@ closed_summary(struct mbserver *s, enum mbs_close k, uint64_t now)
 	if (s->closed_unlogged[k] == 0 ||
 	    now - s->closed_logged_ms[k] < MBS_CLOSED_LOG_MS)
 		return;
-	log_warnx("%s: %llu more connections closed in the last %llu s, the "
-	    "last: %s", s->name, (unsigned long long)s->closed_unlogged[k],
-	    (unsigned long long)(now - s->closed_logged_ms[k]) / 1000,
-	    s->closed_last[k]);
+	log_warnx("%s: %llu more connections closed since the last line of "
+	    "their kind, the last: %s", s->name,
+	    (unsigned long long)s->closed_unlogged[k], s->closed_last[k]);
 	s->closed_logged_ms[k] = now;
 	s->closed_unlogged[k] = 0;
 }

@@ -714,6 +714,17 @@ test_mqtt_names_differ(void **state)
 	    "charger2.host=10.0.0.2", "charger2.name=Bay 0011");
 	ACCEPTED("charger1.host=10.0.0.1", "charger1.name=bay-001",
 	    "charger2.host=10.0.0.2", "charger2.name=Bay 001");
+	/* no letter or digit for its MQTT name: its topics would have
+	 * none; the twins: a digit added, or MQTT off */
+	REFUSED("charger1.name: '###' has no letter or digit (a-z, 0-9) for "
+	    "its name on MQTT", "mqtt.enabled=yes", "mqtt.host=127.0.0.1",
+	    "charger1.host=10.0.0.1", "charger1.name=###");
+	REFUSED("charger1.name: '\xc3\x84' has no letter or digit",
+	    "mqtt.enabled=yes", "mqtt.host=127.0.0.1",
+	    "charger1.host=10.0.0.1", "charger1.name=\xc3\x84");
+	ACCEPTED("mqtt.enabled=yes", "mqtt.host=127.0.0.1",
+	    "charger1.host=10.0.0.1", "charger1.name=### 1");
+	ACCEPTED("charger1.host=10.0.0.1", "charger1.name=###");
 }
 
 static void
