@@ -36,6 +36,7 @@ struct ocpp_one {
 	bool		 was_up, told_up;
 	int		 reconnect;	/* Reset: ticks to wait, for the
 					 * answer to go out first */
+	char		 close_why[96];	/* the reconnection's, for the event */
 };
 
 struct ocpp {
@@ -212,6 +213,10 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 		/* not now: the answer to the Reset is still queued, and a
 		 * close drops what is queued */
 		x->reconnect = 2;
+		snprintf(x->close_why, sizeof(x->close_why), "%s",
+		    a->text ? a->text : "");
+		if (strcmp(x->close_why, "Reset") != 0)
+			log_warnx("ocpp: %s: %s", x->identity, x->close_why);
 		break;
 	case OCPP_ACT_BOOTED:
 		/* once a connection (a BootNotification the CSMS triggered
@@ -286,7 +291,8 @@ on_net(void *arg, int i, enum ocppnet_ev ev, const char *text, size_t len,
 			master_event(o->m, SEV_WARNING, o->m->peers[x->peer].cc->
 			    name, "ocpp-disconnected", "charge point %s: "
 			    "connection to the CSMS lost: %s", x->identity,
-			    why ? why : "");
+			    x->close_why[0] ? x->close_why : why ? why : "");
+		x->close_why[0] = '\0';
 		x->told_up = false;
 		x->was_up = false;
 		ocppcore_down(&x->cp, why, now);

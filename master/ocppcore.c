@@ -268,6 +268,7 @@ head_forget(struct ocpp_cp *cp)
 {
 	cp->nhead_ids = 0;
 	cp->head_waiting = false;
+	cp->head_reconnect = false;
 }
 
 static void
@@ -1000,6 +1001,28 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 		head_done(cp, ok, p, now, wall);
 }
 
+/* The head without answer for twice the call timeout while the CSMS
+ * stays connected: the link is taken for not working (OCPP-J 1.6, 4.1.1
+ * leaves what to do after a timeout to the charge point). The queue would
+ * wait for ever, so the connection is dropped and made again (with the
+ * back-off), and the head goes out once more on the new one, where it
+ * cannot be taken twice: an answer to the old connection's id never
+ * comes. Asked once a connection. */
+static void
+head_dead(struct ocpp_cp *cp, uint64_t now)
+{
+	char	 why[96];
+
+	if (!cp->up || !cp->head_waiting || cp->head_reconnect ||
+	    now < cp->head_dead_ms || cp->ntxq == 0)
+		return;
+	cp->head_reconnect = true;
+	snprintf(why, sizeof(why), "no answer to %s in %d s: reconnecting",
+	    ocppcore_action_name(cp->txq[0].action),
+	    2 * cp->conf.call_timeout_s);
+	ocpp_act(cp, OCPP_ACT_RECONNECT, 0, NULL, why);
+}
+
 void
 ocppcore_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 {
@@ -1014,9 +1037,12 @@ ocppcore_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 		if (cp->call_durable) {
 			cp->busy = false;
 			cp->head_waiting = true;
+			cp->head_dead_ms = now +
+			    (uint64_t)cp->conf.call_timeout_s * 1000;
 		} else
 			call_done(cp, false, NULL, now, wall);
 	}
+	head_dead(cp, now);
 	ocpp_meter_tick(cp, now, wall);
 	send_next(cp, now);
 }
@@ -1028,6 +1054,8 @@ ocppcore_deadline(const struct ocpp_cp *cp, uint64_t now)
 
 	if (cp->busy && cp->call_deadline_ms < d)
 		d = cp->call_deadline_ms;
+	if (cp->head_waiting && !cp->head_reconnect && cp->head_dead_ms < d)
+		d = cp->head_dead_ms > now ? cp->head_dead_ms : now;
 	return d;
 }
 

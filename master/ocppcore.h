@@ -209,6 +209,10 @@ struct ocpp_cp {
 	char		 head_ids[4][40];
 	int		 nhead_ids;
 	bool		 head_waiting;
+	/* head_waiting: no answer by then either, the link is taken for
+	 * dead and a reconnection asked (once) */
+	uint64_t	 head_dead_ms;
+	bool		 head_reconnect;
 	/* messages that need no store (lost with the link) */
 	struct ocpp_msg	 mq[OCPP_MQ_MAX];
 	int		 nmq;

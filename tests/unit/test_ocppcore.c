@@ -38,6 +38,7 @@ struct rig {
 	bool		 down;
 	struct ocpp_act	 act[64];
 	char		 act_tag[64][24];
+	char		 act_text[64][128];
 	int		 nact;
 	int		 refuse_acts;	/* act() answers -1 */
 	struct fake_msg	 msg[64];	/* the store's queue */
@@ -122,6 +123,8 @@ r_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 	if (r->nact < 64) {
 		snprintf(r->act_tag[r->nact], sizeof(r->act_tag[0]), "%s",
 		    a->tag ? a->tag : "");
+		snprintf(r->act_text[r->nact], sizeof(r->act_text[0]), "%s",
+		    a->text ? a->text : "");
 		r->act[r->nact++] = *a;
 	}
 	return r->refuse_acts ? -1 : 0;
@@ -743,9 +746,10 @@ test_call_timeout(void **state)
 	tick(30000);				/* timed out */
 	assert_false(CP.busy);
 	for (int i = 0; i < 5; i++)
-		tick(30000);
+		tick(5000);
 	assert_int_equal(R.nsent, 2);		/* not sent again */
-	assert_int_equal(CP.ntxq, 4);		/* the samples behind */
+	assert_int_equal(R.nact, 0);		/* nor the link dropped */
+	assert_int_equal(CP.ntxq, 2);		/* the samples behind */
 	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
 	    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
 	from_csms(t);
@@ -754,7 +758,81 @@ test_call_timeout(void **state)
 	assert_int_equal(R.act[R.nact - 1].txid, 1);
 	assert_string_equal(what(-1), "MeterValues");	/* the queue goes on */
 	assert_string_equal(field(-1, "transactionId"), "1");
-	assert_int_equal(CP.ntxq, 3);
+	assert_int_equal(CP.ntxq, 1);
+}
+
+/* Booted, a car charging at connector 1: its StartTransaction sent. */
+static void
+start_sent(void)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	booted();
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	answer("{}");				/* Charging */
+	assert_string_equal(what(-1), "StartTransaction");
+}
+
+/* A new link, the boot accepted, the statuses answered: the head of the
+ * queue is the CALL under way. */
+static void
+relink(void)
+{
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy && strcmp(what(-1), "StatusNotification") == 0)
+		answer("{}");
+}
+
+/* The CALLs of action sent so far. */
+static int
+nsent_of(const char *action)
+{
+	int	 n = 0;
+
+	for (int i = 0; i < R.nsent; i++)
+		n += strcmp(what(i), action) == 0;
+	return n;
+}
+
+/* Its twin: no answer at all while the CSMS stays connected. Twice the
+ * call timeout after the send the link is taken for dead: a reconnection
+ * asked, once; nothing sent again on the old link; on the new one the
+ * head goes out once more, and the queue moves when it is answered. */
+static void
+test_call_timeout_link_dead(void **state)
+{
+	int	 nreconnect = 0;
+
+	(void)state;
+	start_sent();
+	tick(30000);				/* timed out */
+	tick(29000);
+	assert_int_equal(R.nact, 0);		/* still waiting */
+	assert_true(ocppcore_deadline(&CP, NOW) <= NOW + 1000);
+	tick(1000);				/* 60 s: dead */
+	assert_int_equal(R.nact, 1);
+	assert_int_equal(R.act[0].kind, OCPP_ACT_RECONNECT);
+	assert_non_null(strstr(R.act_text[R.nact - 1],
+	    "no answer to StartTransaction"));
+	for (int i = 0; i < 5; i++)
+		tick(30000);
+	for (int i = 0; i < R.nact; i++)
+		nreconnect += R.act[i].kind == OCPP_ACT_RECONNECT;
+	assert_int_equal(nreconnect, 1);	/* asked once */
+	assert_int_equal(nsent_of("StartTransaction"), 1);
+	relink();
+	assert_string_equal(what(-1), "StartTransaction");
+	answer("{\"transactionId\":4,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	assert_int_equal(CP.tx[0].txid, 4);
+	assert_string_equal(what(-1), "MeterValues");	/* the queue moves */
+	assert_string_equal(field(-1, "transactionId"), "4");
+	assert_int_equal(nsent_of("StartTransaction"), 2);	/* once a link */
 }
 
 /* Its twin: a reconnection after the timeout, when the message may not
@@ -763,26 +841,14 @@ test_call_timeout(void **state)
 static void
 test_call_timeout_reconnect(void **state)
 {
-	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
 	char	 first[40], t[160];
-	int	 nstart = 0;
 
 	(void)state;
-	booted();
-	in.c[0].state = CS_CHARGING;
-	in.c[0].cp_state = 2;
-	feed(&in);
-	answer("{}");				/* Charging */
-	assert_string_equal(what(-1), "StartTransaction");
+	start_sent();
 	snprintf(first, sizeof(first), "%s", CP.call_id);
 	tick(30000);
 	assert_false(CP.busy);
-	ocppcore_down(&CP, "gone", NOW);
-	ocppcore_up(&CP, NOW);
-	answer("{\"status\":\"Accepted\",\"currentTime\":"
-	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
-	while (CP.busy && strcmp(what(-1), "StatusNotification") == 0)
-		answer("{}");
+	relink();
 	assert_string_equal(what(-1), "StartTransaction");
 	assert_string_not_equal(CP.call_id, first);
 	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
@@ -792,10 +858,7 @@ test_call_timeout_reconnect(void **state)
 	answer("{\"transactionId\":2,\"idTagInfo\":{\"status\":"
 	    "\"Accepted\"}}");
 	assert_int_equal(CP.tx[0].txid, 2);
-	for (int i = 0; i < R.nsent; i++)
-		if (strcmp(what(i), "StartTransaction") == 0)
-			nstart++;
-	assert_int_equal(nstart, 2);		/* once a link */
+	assert_int_equal(nsent_of("StartTransaction"), 2);	/* once a link */
 }
 
 /* A CALLERROR to a transaction message: retried after
@@ -1355,6 +1418,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout_link_dead,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout_reconnect,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callerror_retries, setup,
