@@ -707,6 +707,28 @@ ocpp_meter_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 /* ------------------------------------------------------------------ */
 /* Sending: the boot first, then one CALL at a time */
 
+/* Remembers id among the (at most 4) a message went under on this link;
+ * the oldest gives way. */
+static void
+ids_add(char ids[][40], int *n, const char *id)
+{
+	if (*n == 4) {
+		memmove(ids[0], ids[1], 3 * sizeof(ids[0]));
+		*n = 3;
+	}
+	snprintf(ids[*n], sizeof(ids[0]), "%s", id);
+	(*n)++;
+}
+
+static bool
+ids_has(char ids[][40], int n, const char *id)
+{
+	for (int k = 0; k < n; k++)
+		if (strcmp(ids[k], id) == 0)
+			return true;
+	return false;
+}
+
 static void
 boot_send(struct ocpp_cp *cp, uint64_t now)
 {
@@ -722,8 +744,10 @@ boot_send(struct ocpp_cp *cp, uint64_t now)
 		    json_string(cp->conf.firmware));
 	t = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
-	if (t != NULL && send_call(cp, OCPP_A_BOOT, t, 0, now) == 0)
+	if (t != NULL && send_call(cp, OCPP_A_BOOT, t, 0, now) == 0) {
 		cp->boot = OCPP_BOOT_SENT;
+		ids_add(cp->boot_ids, &cp->nboot_ids, cp->call_id);
+	}
 	free(t);
 }
 
@@ -783,11 +807,8 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 			continue;
 		}
 		if (send_call(cp, m->action, m->payload, txid, now) == 0) {
-			int	 k = cp->nhead_ids < 4 ? cp->nhead_ids++ : 3;
-
 			cp->call_durable = true;
-			snprintf(cp->head_ids[k], sizeof(cp->head_ids[k]),
-			    "%s", cp->call_id);
+			ids_add(cp->head_ids, &cp->nhead_ids, cp->call_id);
 		}
 		return;
 	}
@@ -810,6 +831,7 @@ ocppcore_up(struct ocpp_cp *cp, uint64_t now)
 	cp->up = true;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
+	cp->nboot_ids = 0;
 	head_forget(cp);	/* may not have arrived: sent again */
 	send_next(cp, now);
 }
@@ -823,6 +845,7 @@ ocppcore_down(struct ocpp_cp *cp, const char *why, uint64_t now)
 	cp->up = false;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
+	cp->nboot_ids = 0;
 	head_forget(cp);
 	while (cp->nmq > 0)
 		mq_pop(cp);
@@ -1072,12 +1095,27 @@ answer_ok(json_t *f, int type)
 /* id: one the head of txq was sent under on this link (the CALL
  * outstanding is answered by call_done() first). */
 static bool
-head_sent_as(const struct ocpp_cp *cp, const char *id)
+head_sent_as(struct ocpp_cp *cp, const char *id)
 {
-	for (int k = 0; k < cp->nhead_ids; k++)
-		if (strcmp(cp->head_ids[k], id) == 0)
-			return true;
-	return false;
+	return ids_has(cp->head_ids, cp->nhead_ids, id);
+}
+
+/* A late answer to a BootNotification of this link that timed out (the
+ * boot asked again meanwhile or not): taken as the boot's answer, as the
+ * CSMS took the boot; the later boot's answer, if one is under way, is
+ * then no longer waited for (dropped when it comes). A late CALLERROR
+ * changes nothing: the boot is asked again as it would be. */
+static void
+boot_late(struct ocpp_cp *cp, const char *id, bool ok, json_t *p,
+    uint64_t now, int64_t wall)
+{
+	if (!ok || cp->boot == OCPP_BOOT_ACCEPTED ||
+	    !ids_has(cp->boot_ids, cp->nboot_ids, id))
+		return;		/* an answer to no CALL of ours: dropped */
+	cp->nboot_ids = 0;
+	if (cp->busy && cp->call_action == OCPP_A_BOOT)
+		cp->busy = false;
+	boot_answer(cp, p, now, wall);
 }
 
 void
@@ -1117,10 +1155,12 @@ ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
 	else if ((type == 3 || type == 4) && head_sent_as(cp, id))
 		head_done(cp, answer_ok(f, type), json_array_get(f, 2),
 		    now, wall);
-	else if (type != 3 && type != 4)
+	else if (type == 3 || type == 4)
+		boot_late(cp, id, answer_ok(f, type), json_array_get(f, 2),
+		    now, wall);
+	else
 		ocpp_send_error(cp, id, "FormationViolation",
 		    "unknown message type");
-	/* an answer to no CALL of ours is dropped */
 out:
 	json_decref(f);
 	send_next(cp, now);

@@ -213,6 +213,10 @@ struct ocpp_cp {
 	 * dead and a reconnection asked (once) */
 	uint64_t	 head_dead_ms;
 	bool		 head_reconnect;
+	/* the ids the BootNotification went under on this link: a late
+	 * answer to any is the boot's answer */
+	char		 boot_ids[4][40];
+	int		 nboot_ids;
 	/* messages that need no store (lost with the link) */
 	struct ocpp_msg	 mq[OCPP_MQ_MAX];
 	int		 nmq;

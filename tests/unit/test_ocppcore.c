@@ -861,6 +861,52 @@ test_call_timeout_reconnect(void **state)
 	assert_int_equal(nsent_of("StartTransaction"), 2);	/* once a link */
 }
 
+/* A BootNotification answered after the call timeout: the late answer
+ * (to the first boot, the boot asked again meanwhile) is the boot's
+ * answer, and the second's answer is then dropped. Its twins: an answer
+ * to an id never sent, or to a boot of an earlier link, changes
+ * nothing. */
+static void
+test_boot_late_answer(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	const char *ok = "{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}";
+	char	 first[40], second[40], t[200];
+
+	(void)state;
+	feed(&in);
+	ocppcore_up(&CP, NOW);
+	assert_string_equal(what(0), "BootNotification");
+	snprintf(first, sizeof(first), "%s", CP.call_id);
+	tick(30000);				/* timed out */
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+	snprintf(t, sizeof(t), "[3,\"zz\",%s]", ok);
+	from_csms(t);				/* never sent: dropped */
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+	assert_int_equal(R.nsent, 1);
+	tick(30000);				/* asked again */
+	assert_int_equal(nsent_of("BootNotification"), 2);
+	snprintf(second, sizeof(second), "%s", CP.call_id);
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", first, ok);
+	from_csms(t);				/* the first's, late */
+	assert_int_equal(CP.boot, OCPP_BOOT_ACCEPTED);
+	assert_string_equal(what(-1), "StatusNotification");
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", second, ok);
+	from_csms(t);				/* the second's: dropped */
+	while (CP.busy)
+		answer("{}");
+	assert_int_equal(nsent_of("StatusNotification"), 3);
+	assert_int_equal(nsent_of("BootNotification"), 2);
+	/* a new link: the old link's boot is not this one's */
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_up(&CP, NOW);
+	tick(30000);
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", first, ok);
+	from_csms(t);
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+}
+
 /* A CALLERROR to a transaction message: retried after
  * TransactionMessageRetryInterval x attempts, then given up. */
 static void
@@ -1419,6 +1465,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout_link_dead,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_late_answer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout_reconnect,
 		    setup, teardown),
