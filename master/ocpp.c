@@ -34,8 +34,6 @@ struct ocpp_one {
 	struct ocpp_cp	 cp;
 	struct ocppcap	 cap;		/* its charging profiles, their cap */
 	bool		 was_up, told_up;
-	int		 reconnect;	/* Reset: ticks to wait, for the
-					 * answer to go out first */
 	char		 close_why[96];	/* the reconnection's, for the event */
 };
 
@@ -210,9 +208,8 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 			    "unlock", k, why, len);
 		break;
 	case OCPP_ACT_RECONNECT:
-		/* not now: the answer to the Reset is still queued, and a
-		 * close drops what is queued */
-		x->reconnect = 2;
+		/* what is queued (the answer to the Reset) goes out first */
+		ocppnet_close(x->o->net, x->index);
 		snprintf(x->close_why, sizeof(x->close_why), "%s",
 		    a->text ? a->text : "");
 		if (strcmp(x->close_why, "Reset") != 0)
@@ -324,8 +321,6 @@ on_tick(uv_timer_t *t)
 
 	o->slice = (o->slice + 1) % OCPP_SLICES;
 	for (int i = slice; i < o->n; i += OCPP_SLICES) {
-		if (o->one[i].reconnect > 0 && --o->one[i].reconnect == 0)
-			ocppnet_close(o->net, i);
 		input_of(&o->m->peers[o->one[i].peer], &in);
 		ocppcore_input(&o->one[i].cp, &in, now, wall);
 		ocppcap_apply(&o->one[i].cap, wall);
