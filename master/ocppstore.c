@@ -108,6 +108,19 @@ static const char *const sql_of[] = {
 	[OCPP_REC_CACHE_CLEAR] = "DELETE FROM ocpp_cache WHERE cp = ?1",
 };
 
+/* Run after a record's own statement. The cache: only its newest
+ * OCPP_CACHE_MAX tags are ever loaded (INSERT OR REPLACE makes a tag
+ * answered again the newest), so the older ones go, else the table grows
+ * with every tag ever seen. */
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+static const char *const sql_then[] = {
+	[OCPP_REC_CACHE_PUT] = "DELETE FROM ocpp_cache WHERE cp = ?1 AND "
+	    "rowid NOT IN (SELECT rowid FROM ocpp_cache WHERE cp = ?1 ORDER "
+	    "BY rowid DESC LIMIT " XSTR(OCPP_CACHE_MAX) ")",
+	[OCPP_REC_CACHE_CLEAR] = NULL,
+};
+
 static void
 bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -123,12 +136,12 @@ bind_int(sqlite3_stmt *st, int i, int64_t v)
 }
 
 static int
-write_one(sqlite3 *db, const struct orec *r)
+run_sql(sqlite3 *db, const char *sql, const struct orec *r)
 {
 	sqlite3_stmt *st;
 	int	 rc;
 
-	if (sqlite3_prepare_v2(db, sql_of[r->kind], -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
 	bind_text(st, 1, r->identity);
@@ -149,6 +162,17 @@ write_one(sqlite3 *db, const struct orec *r)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+write_one(sqlite3 *db, const struct orec *r)
+{
+	if (run_sql(db, sql_of[r->kind], r) != 0)
+		return -1;
+	if ((size_t)r->kind < sizeof(sql_then) / sizeof(sql_then[0]) &&
+	    sql_then[r->kind] != NULL)
+		return run_sql(db, sql_then[r->kind], r);
+	return 0;
 }
 
 static void
@@ -369,10 +393,11 @@ ocppstore_load(struct ocppstore *os, const char *identity,
 	    identity, row_key, cp) < 0 ||
 	    load_rows(os->db, "SELECT version, list FROM ocpp_lists WHERE "
 	    "cp = ?1", identity, row_list, cp) < 0 ||
-	    /* the newest 64 (OCPP_CACHE_MAX), oldest first */
+	    /* the newest OCPP_CACHE_MAX, oldest first */
 	    load_rows(os->db, "SELECT tag, status FROM (SELECT rowid, tag, "
-	    "status FROM ocpp_cache WHERE cp = ?1 ORDER BY rowid DESC LIMIT 64)"
-	    " ORDER BY rowid", identity, row_cache, cp) < 0)
+	    "status FROM ocpp_cache WHERE cp = ?1 ORDER BY rowid DESC LIMIT "
+	    XSTR(OCPP_CACHE_MAX) ") ORDER BY rowid", identity, row_cache,
+	    cp) < 0)
 		return -1;
 	return 0;
 }

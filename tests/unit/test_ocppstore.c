@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "ocppcore.h"
 #include "ocppstore.h"
 #include "store.h"
@@ -178,6 +180,88 @@ test_records_come_back(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* The cache rows of identity in the file (tag "" : all of them). */
+static int
+cache_rows(const char *identity, const char *tag)
+{
+	sqlite3	*db;
+	sqlite3_stmt *st;
+	int	 n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+	    "ocpp_cache WHERE cp = ?1 AND (?2 = '' OR tag = ?2)", -1, &st,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Writes what was put, waiting (through a MSG_PUT of seq) until it is on
+ * disk. */
+static void
+flush(uv_loop_t *loop, struct ocppstore *os, uint64_t seq)
+{
+	put(os, 2, "MARK", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+	    .seq = seq, .local_tx = 1, .action = OCPP_A_START,
+	    .payload = "{}" });
+	for (int i = 0; i < 500 && told[2] < seq; i++) {
+		uv_run(loop, UV_RUN_NOWAIT);
+		usleep(10000);
+	}
+	assert_int_equal(told[2], seq);
+}
+
+/* The authorisation cache's table keeps a charge point's newest 64 tags
+ * (all it loads), a tag answered again counting as new; another charge
+ * point's under 64 are kept whole; ClearCache empties the one only. */
+static void
+test_cache_bounded(void **state)
+{
+	uv_loop_t loop;
+	struct ocppstore *os;
+	char	 err[160], tag[16];
+
+	(void)state;
+	uv_loop_init(&loop);
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ocppstore_start(os), 0);
+	for (int i = 0; i < 70; i++) {
+		snprintf(tag, sizeof(tag), "T%02d", i);
+		put(os, 0, "CP-01", (struct ocpp_rec){ .kind =
+		    OCPP_REC_CACHE_PUT, .key = tag, .value = "Accepted" });
+		if (i == 66)
+			put(os, 0, "CP-01", (struct ocpp_rec){ .kind =
+			    OCPP_REC_CACHE_PUT, .key = "T05", .value =
+			    "Blocked" });
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(tag, sizeof(tag), "U%02d", i);
+		put(os, 1, "CP-02", (struct ocpp_rec){ .kind =
+		    OCPP_REC_CACHE_PUT, .key = tag, .value = "Accepted" });
+	}
+	flush(&loop, os, 1);
+	assert_int_equal(cache_rows("CP-01", ""), OCPP_CACHE_MAX);
+	assert_int_equal(cache_rows("CP-01", "T69"), 1);
+	assert_int_equal(cache_rows("CP-01", "T05"), 1);	/* answered again */
+	assert_int_equal(cache_rows("CP-01", "T07"), 1);
+	assert_int_equal(cache_rows("CP-01", "T06"), 0);	/* the oldest */
+	assert_int_equal(cache_rows("CP-01", "T00"), 0);
+	assert_int_equal(cache_rows("CP-02", ""), 3);
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_CACHE_CLEAR });
+	flush(&loop, os, 2);
+	assert_int_equal(cache_rows("CP-01", ""), 0);
+	assert_int_equal(cache_rows("CP-02", ""), 3);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* A file that is not a database: refused with why, nothing started. */
 static void
 test_bad_path_refused(void **state)
@@ -201,6 +285,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_records_come_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_bounded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_path_refused, setup,
 		    teardown),
