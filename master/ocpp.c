@@ -357,6 +357,39 @@ conf_of(const struct master_config *mc, struct ocpp_conf *c)
 	c->authorization_cache_enabled = mc->ocpp.authorization_cache_enabled;
 }
 
+/* At the start: what charger p left queued under the identity it had
+ * before (an installer changed its ocpp_identity, or its name) goes out
+ * under the one it has now, told (docs/ocpp.md, Transactions). */
+static void
+adopt_old(struct ocpp *o, int p, const char *identity)
+{
+	struct master *m = o->m;
+	const struct charger_conf *cc = m->peers[p].cc;
+	const char **current = calloc((size_t)m->npeers + 1, sizeof(char *));
+	char	 address[64], old[64];
+	int	 n = 0, moved;
+
+	if (current == NULL)
+		return;
+	for (int q = 0; q < m->npeers; q++)
+		if (m->peers[q].cc->ocpp)
+			current[n++] = master_config_ocpp_identity(
+			    m->peers[q].cc);
+	snprintf(address, sizeof(address), "%s:%d/%d", cc->host, cc->port,
+	    cc->unit_id);
+	moved = ocppstore_adopt(o->st, identity, address, current, n, old,
+	    sizeof(old));
+	free(current);
+	if (moved < 0)
+		log_warnx("ocpp: %s: its earlier identity could not be looked "
+		    "up", identity);
+	else if (old[0] != '\0')
+		master_event(m, SEV_WARNING, cc->name, "ocpp-identity-changed",
+		    "charge point %s was %s: %d transaction messages queued "
+		    "as %s are sent as %s", identity, old, moved, old,
+		    identity);
+}
+
 static int
 start_net(struct ocpp *o, uv_loop_t *loop)
 {
@@ -427,6 +460,8 @@ ocpp_start(struct master *m, uv_loop_t *loop)
 		ocppcore_init(&x->cp, &conf, &(struct ocpp_ops){ x, op_send,
 		    op_store, op_act, o->st != NULL, op_profile }, seed);
 		ocppcap_init(&x->cap, m, p, x->identity);
+		if (o->st != NULL)
+			adopt_old(o, p, x->identity);
 		if (o->st != NULL && ocppstore_load(o->st, x->identity,
 		    &x->cp) != 0)
 			log_warnx("ocpp: %s: its records could not be read",
