@@ -1000,9 +1000,12 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 
 	cp->busy = false;
 	if (action == OCPP_A_BOOT) {
-		if (ok)
+		if (ok) {
+			/* the CSMS's word: an earlier boot's late answer
+			 * no longer counts */
+			cp->nboot_ids = 0;
 			boot_answer(cp, p, now, wall);
-		else {
+		} else {
 			/* no answer (or an error): asked again after the call
 			 * timeout, at least 10 s, as a Pending would be */
 			cp->boot = OCPP_BOOT_PENDING;

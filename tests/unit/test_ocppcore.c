@@ -901,8 +901,16 @@ test_boot_late_answer(void **state)
 	/* a new link: the old link's boot is not this one's */
 	ocppcore_down(&CP, "gone", NOW);
 	ocppcore_up(&CP, NOW);
+	snprintf(second, sizeof(second), "%s", CP.call_id);
 	tick(30000);
 	snprintf(t, sizeof(t), "[3,\"%s\",%s]", first, ok);
+	from_csms(t);
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+	/* nor one the CSMS has answered since, with Pending */
+	tick(30000);
+	answer("{\"status\":\"Pending\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", second, ok);
 	from_csms(t);
 	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
 }
