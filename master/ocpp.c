@@ -383,6 +383,9 @@ adopt_old(struct ocpp *o, int p, const char *identity)
 	if (moved < 0)
 		log_warnx("ocpp: %s: its earlier identity could not be looked "
 		    "up", identity);
+	else if (old[0] != '\0' && moved == 0)
+		log_info("ocpp: charge point %s was %s: nothing was queued",
+		    identity, old);
 	else if (old[0] != '\0')
 		master_event(m, SEV_WARNING, cc->name, "ocpp-identity-changed",
 		    "charge point %s was %s: %d transaction messages queued "
