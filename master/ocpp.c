@@ -237,9 +237,10 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 	case OCPP_ACT_TX_DROPPED:
 		master_event(m, SEV_WARNING, name, "ocpp-transaction-dropped",
 		    "connector %d, tag %s, %u Wh so far: %s; the CSMS does "
-		    "not know this transaction, its meter values and stop "
-		    "are not sent", a->connector, a->tag ? a->tag : "",
-		    (unsigned)a->wh, a->text ? a->text : "");
+		    "not know this transaction: its messages are kept and "
+		    "sent again after the next restart", a->connector,
+		    a->tag ? a->tag : "", (unsigned)a->wh,
+		    a->text ? a->text : "");
 		break;
 	}
 	return rc;

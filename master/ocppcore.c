@@ -271,11 +271,14 @@ head_forget(struct ocpp_cp *cp)
 	cp->head_reconnect = false;
 }
 
+/* The head leaves the queue: deleted from the store too, or (park) left
+ * there, to be loaded and sent again at the next start. */
 static void
-txq_pop(struct ocpp_cp *cp)
+txq_drop(struct ocpp_cp *cp, bool park)
 {
-	cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
-	    OCPP_REC_MSG_DEL, .seq = cp->txq[0].seq });
+	if (!park)
+		cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
+		    OCPP_REC_MSG_DEL, .seq = cp->txq[0].seq });
 	msg_free(&cp->txq[0]);
 	memmove(cp->txq, cp->txq + 1, (cp->ntxq - 1) * sizeof(cp->txq[0]));
 	cp->ntxq--;
@@ -338,8 +341,10 @@ tx_forget_done(struct ocpp_cp *cp)
 			waiting = cp->txq[q].local_tx == cp->tx[i].local;
 		if (waiting)
 			continue;
-		cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
-		    OCPP_REC_TX_DEL, .local_tx = cp->tx[i].local });
+		/* a parked one stays in the store for the next start */
+		if (!cp->tx[i].parked)
+			cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
+			    OCPP_REC_TX_DEL, .local_tx = cp->tx[i].local });
 		cp->tx[i--] = cp->tx[--cp->ntx];
 	}
 }
@@ -350,7 +355,8 @@ ocppcore_load_tx(struct ocpp_cp *cp, const struct ocpp_tx *t)
 	if (cp->ntx == (int)(sizeof(cp->tx) / sizeof(cp->tx[0])) ||
 	    t->local == 0)
 		return -1;
-	cp->tx[cp->ntx++] = *t;
+	cp->tx[cp->ntx] = *t;
+	cp->tx[cp->ntx++].parked = false;	/* tried again at a start */
 	if (t->local >= cp->next_local)
 		cp->next_local = t->local + 1;
 	return 0;
@@ -801,8 +807,11 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 
 		if (m->action != OCPP_A_START && txid == 0) {
 			/* its StartTransaction was never taken: the CSMS
-			 * cannot know this transaction (3.8) */
-			txq_pop(cp);
+			 * cannot know this transaction (3.8); parked with it,
+			 * or dropped when not even that is known */
+			const struct ocpp_tx *t = ocpp_tx_find(cp, m->local_tx);
+
+			txq_drop(cp, t != NULL && t->parked);
 			tx_forget_done(cp);
 			continue;
 		}
@@ -949,19 +958,23 @@ tx_energy_wh(const struct ocpp_cp *cp, const struct ocpp_tx *t)
 }
 
 /* The head, a StartTransaction, refused TransactionMessageAttempts times
- * (1.6 section 3.8): the CSMS will never know the transaction, and its
+ * (1.6 section 3.8): the CSMS does not know the transaction, and its
  * later messages cannot be sent (they need its transactionId). Told, not
- * dropped in silence: the session goes on at the site unbilled. */
+ * dropped in silence: the session goes on at the site unbilled, and the
+ * transaction is parked: its messages stay in the store, unsent, and are
+ * tried again, in their order, at the next start (when the CSMS's
+ * operator may have made it take the tag). */
 static void
 start_dropped(struct ocpp_cp *cp)
 {
-	const struct ocpp_tx *t = ocpp_tx_find(cp, cp->txq[0].local_tx);
+	struct ocpp_tx *t = ocpp_tx_find(cp, cp->txq[0].local_tx);
 	char	 text[96];
 
 	if (t == NULL)
 		return;
 	snprintf(text, sizeof(text), "StartTransaction refused %d times",
 	    cp->txq[0].attempts);
+	t->parked = true;
 	(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){ .kind =
 	    OCPP_ACT_TX_DROPPED, .connector = t->connector, .tag = t->tag,
 	    .text = text, .wh = tx_energy_wh(cp, t) }, NULL, 0);
@@ -989,7 +1002,7 @@ head_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 		start_answer(cp, p, now, wall);
 	else if (action == OCPP_A_START)
 		start_dropped(cp);
-	txq_pop(cp);
+	txq_drop(cp, !ok && action == OCPP_A_START);
 	tx_forget_done(cp);
 }
 

@@ -89,7 +89,8 @@ enum ocpp_act_kind {
 	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
 	OCPP_ACT_TX_DROPPED,	/* connector: its StartTransaction refused
 				 * TransactionMessageAttempts times: the
-				 * CSMS will never know it (tag, wh) */
+				 * CSMS does not know it; its messages are
+				 * parked until the next start (tag, wh) */
 };
 
 struct ocpp_act {
@@ -122,6 +123,9 @@ struct ocpp_tx {
 	uint16_t	 session_no;
 	uint32_t	 meter_start;
 	char		 tag[OCPP_TAG_LEN + 1];
+	bool		 parked;	/* its StartTransaction given up: its
+					 * messages stay in the store, unsent,
+					 * until the next start (not stored) */
 };
 
 struct ocpp_rec {

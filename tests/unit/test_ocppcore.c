@@ -569,6 +569,30 @@ test_one_call_at_a_time(void **state)
 	assert_string_equal(field(3, "idTag"), "B");
 }
 
+/* The master stops and starts again: a new core from what the store
+ * holds, transactions and messages in order. */
+static void
+restart_from_store(void)
+{
+	struct fake_msg saved[64];
+	struct ocpp_tx stx[16];
+	int	 nstx = R.ntx;
+
+	memcpy(saved, R.msg, sizeof(saved));
+	memcpy(stx, R.tx, sizeof(stx));
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 8);
+	for (int i = 0; i < nstx; i++)
+		assert_int_equal(ocppcore_load_tx(&CP, &stx[i]), 0);
+	for (uint64_t seq = 1; seq < 100; seq++)
+		for (int i = 0; i < 64; i++)
+			if (saved[i].used && saved[i].seq == seq)
+				assert_int_equal(ocppcore_load_msg(&CP, seq,
+				    saved[i].local, saved[i].action,
+				    saved[i].payload), 0);
+}
+
 /* The CSMS away during a session and the master restarted: everything
  * delivered afterwards, in order, once, the transactionId put into the
  * stop and the samples of a transaction started while it was away. */
@@ -576,9 +600,7 @@ static void
 test_queue_survives_restart(void **state)
 {
 	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
-	struct fake_msg saved[64];
-	struct ocpp_tx stx[16];
-	int	 nstx, nstart = 0, nmeter = 0, nstop = 0, order = 0;
+	int	 nstart = 0, nmeter = 0, nstop = 0, order = 0;
 
 	(void)state;
 	booted();
@@ -591,20 +613,7 @@ test_queue_survives_restart(void **state)
 	assert_int_equal(R.nsent, 0);
 	assert_int_equal(CP.ntxq, 3);		/* start, 2 samples */
 	/* the master stops: a new core from the store */
-	memcpy(saved, R.msg, sizeof(saved));
-	memcpy(stx, R.tx, sizeof(stx));
-	nstx = R.ntx;
-	ocppcore_free(&CP);
-	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
-	    r_act, false, NULL }, 8);
-	for (int i = 0; i < nstx; i++)
-		assert_int_equal(ocppcore_load_tx(&CP, &stx[i]), 0);
-	for (uint64_t seq = 1; seq < 100; seq++)
-		for (int i = 0; i < 64; i++)
-			if (saved[i].used && saved[i].seq == seq)
-				assert_int_equal(ocppcore_load_msg(&CP, seq,
-				    saved[i].local, saved[i].action,
-				    saved[i].payload), 0);
+	restart_from_store();
 	/* the session went on (same session number): no PowerLoss; then
 	 * it ends while the CSMS is still away */
 	feed(&in);
@@ -917,6 +926,16 @@ test_boot_late_answer(void **state)
 
 /* A CALLERROR to a transaction message: retried after
  * TransactionMessageRetryInterval x attempts, then given up. */
+static int
+stored_msgs(void)
+{
+	int	 n = 0;
+
+	for (int i = 0; i < 64; i++)
+		n += R.msg[i].used;
+	return n;
+}
+
 static void
 test_callerror_retries(void **state)
 {
@@ -949,7 +968,8 @@ test_callerror_retries(void **state)
 	assert_int_equal(R.act[R.nact - 1].connector, 1);
 	assert_string_equal(R.act_tag[R.nact - 1], "FREE");
 	assert_int_equal(R.act[R.nact - 1].wh, 400);
-	/* its later messages are not sent (the CSMS cannot know them) */
+	/* its later messages are not sent (the CSMS cannot know them), but
+	 * parked: kept in the store with their transaction */
 	n = R.nsent;
 	tick(60000);
 	in.c[0].state = CS_AVAILABLE;
@@ -960,6 +980,28 @@ test_callerror_retries(void **state)
 	for (int i = n; i < R.nsent; i++)
 		assert_string_equal(what(i), "StatusNotification");
 	assert_int_equal(CP.ntxq, 0);
+	assert_int_equal(CP.ntx, 0);
+	assert_int_equal(stored_msgs(), 5);	/* start, 3 samples, stop */
+	assert_int_equal(R.ntx, 1);
+	/* the next start: tried again, in order, and taken this time */
+	restart_from_store();
+	feed(&in);
+	rig_clear();
+	relink();
+	assert_string_equal(what(-1), "StartTransaction");
+	answer("{\"transactionId\":7,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(what(-1), "MeterValues");
+		assert_string_equal(field(-1, "transactionId"), "7");
+		answer("{}");
+	}
+	assert_string_equal(what(-1), "StopTransaction");
+	assert_string_equal(field(-1, "transactionId"), "7");
+	assert_string_equal(field(-1, "meterStop"), "1400");
+	answer("{}");
+	assert_int_equal(stored_msgs(), 0);
+	assert_int_equal(R.ntx, 0);
 }
 
 static void
