@@ -108,10 +108,8 @@ work_init(struct work *w, void *mem, size_t n)
 	w->rl = w->bal_circ + n;
 	w->rl_len = 0;
 	w->tight_now = 1;
-	for (size_t k = 0; k < RL_COMBOS; k++) {
+	for (size_t k = 0; k < RL_COMBOS; k++)
 		w->rl_at[k] = RL_NONE;
-		w->tight_at[k] = 0;
-	}
 }
 
 static int32_t
@@ -303,6 +301,7 @@ res_list(struct work *w, uint32_t i)
 		}
 		w->rl_at[combo] = w->rl_len;
 		w->rl_len += 1u + l[0];
+		w->tight_at[combo] = 0;	/* not worked out yet */
 	}
 	w->rlo[i] = w->rl_at[combo];
 }
@@ -1124,14 +1123,25 @@ why_full_cached(const struct alloc_site *s, const struct alloc_out *o,
  * start delay (or failed for less than the stop delay). *w gets why not
  * (alloc_compute() may still change it, explain()).
  */
-static bool
-admissible(const struct alloc_site *s, const struct alloc_conn *ci,
-    struct alloc_memo *mi, struct work *wk, uint32_t i, bool zero,
-    const int32_t *used, const int32_t *hard, const int32_t *used_soft,
-    const struct alloc_out *o, uint64_t now, struct why_cache *cache,
-    struct conn_why *w)
+struct admit {
+	const struct alloc_site *s;
+	const struct alloc_out *o;
+	struct work	*wk;
+	const int32_t	*used, *hard;
+	const int32_t	*used_soft;	/* what the mode aims at is counted */
+	uint64_t	 now;
+	bool		 zero;		/* an offline charger: everyone to 0 */
+	struct why_cache cache[ALLOC_RES_MAX + 1];	/* against hard */
+};
+
+static inline bool
+admissible(struct admit *a, const struct alloc_conn *ci,
+    struct alloc_memo *mi, uint32_t i, struct conn_why *w)
 {
-	bool	 running = mi->offer_da > 0, soft_ok;
+	const struct alloc_site *s = a->s;
+	struct work *wk = a->wk;
+	uint64_t now = a->now;
+	bool	 running = mi->offer_da > 0, soft_ok, zero = a->zero;
 	uint8_t	 mask = wk->mask[i];
 	int32_t	 room;
 	int	 x;
@@ -1152,12 +1162,13 @@ admissible(const struct alloc_site *s, const struct alloc_conn *ci,
 		    mi->since_ms + s->min_pause_ms);
 		return false;
 	}
-	x = wtightest_admit(wk, used, hard, i, &room);
+	x = wtightest_admit(wk, a->used, a->hard, i, &room);
 	if (room < ci->min_da) {
-		why_full_cached(s, o, wk->res, hard, x, true, cache, w);
+		why_full_cached(s, a->o, wk->res, a->hard, x, true, a->cache,
+		    w);
 		return false;	/* the fuses first, always */
 	}
-	soft_ok = fits(used_soft, o->soft_da, mask, ci->min_da);
+	soft_ok = fits(a->used_soft, a->o->soft_da, mask, ci->min_da);
 	if (s->mode == ALLOC_GREEN) {
 		/* Start once the surplus has held for the start delay; stop
 		 * once it has failed for the stop delay. */
@@ -1642,7 +1653,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     int32_t *offers, struct alloc_out *o, struct conn_why *why)
 {
 	struct conn_why scratch;
-	struct why_cache why_admit[ALLOC_RES_MAX + 1];
+	struct admit adm;
 	struct alloc_res res;
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], used[ALLOC_RES_MAX],
@@ -1656,7 +1667,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	w.res = &res;
 	alloc_limits(s, c, n, o);
 	alloc_res_hard(&res, o, hard);
-	memset(why_admit, 0, (size_t)(res.n + 1) * sizeof(why_admit[0]));
+	memset(adm.cache, 0, (size_t)(res.n + 1) * sizeof(adm.cache[0]));
 	memset(used, 0, sizeof(used));
 	o->running = o->paused = 0;
 
@@ -1725,12 +1736,19 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	}
 	zero = any_offline && s->strategy == STRATEGY_ZERO;
 	memcpy(used_soft, used, sizeof(used_soft));
+	adm.s = s;
+	adm.o = o;
+	adm.wk = &w;
+	adm.used = used;
+	adm.hard = hard;
+	adm.used_soft = used_soft;
+	adm.now = now;
+	adm.zero = zero;
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
 
 		/* idle cars: last, in what the others leave (below) */
-		if (m[i].idle || !admissible(s, &c[i], &m[i], &w, i, zero,
-		    used, hard, used_soft, o, now, why_admit,
+		if (m[i].idle || !admissible(&adm, &c[i], &m[i], i,
 		    why ? &why[i] : &scratch))
 			continue;
 		w.flag[i] |= F_ADMITTED;
@@ -1757,11 +1775,11 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	fill_all(&w, m, nprio, end, lim, used, offers, true);
 	/* Idle cars last, at their minimum, in what the others left. */
 	w.tight_now++;	/* the filling moved used */
+	adm.used_soft = used;
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
 
-		if (!m[i].idle || !admissible(s, &c[i], &m[i], &w, i, zero,
-		    used, hard, used, o, now, why_admit,
+		if (!m[i].idle || !admissible(&adm, &c[i], &m[i], i,
 		    why ? &why[i] : &scratch))
 			continue;
 		offers[i] = c[i].min_da;
