@@ -696,15 +696,19 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 
 /* --- what is learnt per connector ---------------------------------------- */
 
+/* The most connector c draws on the phases of mask (0 at least); written
+ * out for the three phases, without a branch a phase: it runs for every
+ * connector every cycle. */
 static int32_t
 max_draw(const struct alloc_conn *c, uint8_t mask)
 {
-	int32_t d = 0;
+	int32_t d0 = (mask & 1) ? c->draw_da[0] : 0,
+		 d1 = (mask & 2) ? c->draw_da[1] : 0,
+		 d2 = (mask & 4) ? c->draw_da[2] : 0, d = 0;
 
-	for (int p = 0; p < EVG_PHASES; p++)
-		if ((mask >> p & 1) && c->draw_da[p] > d)
-			d = c->draw_da[p];
-	return d;
+	d = d0 > d ? d0 : d;
+	d = d1 > d ? d1 : d;
+	return d2 > d ? d2 : d;
 }
 
 static void
@@ -1494,7 +1498,12 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 			break;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
+	/* Only the cars offered current were marked or lowered here (one
+	 * lowered by an earlier call, and paused, is at its cap: the
+	 * filling raises nobody past it). */
+	for (size_t k = 0; k < nrun; k++) {
+		uint32_t i = run[k];
+
 		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
 		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i])
 			w->cap[i] = offers[i];
@@ -1572,12 +1581,15 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 }
 
 /* The admitted, grouped by priority class (highest first), each class in
- * admission order, into w->cls; end[k] is where class k ends. */
+ * admission order, into w->cls; end[k] is where class k ends (64 classes
+ * at most: a car of a 65th priority is in none). */
 static int
 classes(struct work *w, const struct alloc_conn *c, size_t n,
     size_t end[64])
 {
 	int	 prio[64], nprio = 0;
+	uint32_t *adm = w->byroom;	/* the admitted, in order */
+	size_t	 na = 0, at[64];
 
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w->order[r];
@@ -1585,6 +1597,7 @@ classes(struct work *w, const struct alloc_conn *c, size_t n,
 
 		if (!(w->flag[i] & F_ADMITTED))
 			continue;
+		adm[na++] = i;
 		for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
 			;
 		if (k == nprio && nprio < 64)
@@ -1599,35 +1612,22 @@ classes(struct work *w, const struct alloc_conn *c, size_t n,
 			prio[b - 1] = t;
 		}
 	memset(end, 0, 64 * sizeof(end[0]));
-	for (size_t r = 0; r < n; r++) {
-		uint32_t i = w->order[r];
-
-		if (w->flag[i] & F_ADMITTED)
-			for (int k = 0; k < nprio; k++)
-				if (prio[k] == c[i].priority) {
-					end[k]++;
-					break;
-				}
-	}
+	for (size_t r = 0; r < na; r++)
+		for (int k = 0; k < nprio; k++)
+			if (prio[k] == c[adm[r]].priority) {
+				end[k]++;
+				break;
+			}
 	for (int k = 1; k < nprio; k++)
 		end[k] += end[k - 1];
-	{
-		size_t	 at[64];
-
+	for (int k = 0; k < nprio; k++)
+		at[k] = k ? end[k - 1] : 0;
+	for (size_t r = 0; r < na; r++)
 		for (int k = 0; k < nprio; k++)
-			at[k] = k ? end[k - 1] : 0;
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w->order[r];
-
-			if (!(w->flag[i] & F_ADMITTED))
-				continue;
-			for (int k = 0; k < nprio; k++)
-				if (prio[k] == c[i].priority) {
-					w->cls[at[k]++] = i;
-					break;
-				}
-		}
-	}
+			if (prio[k] == c[adm[r]].priority) {
+				w->cls[at[k]++] = adm[r];
+				break;
+			}
 	return nprio;
 }
 
