@@ -273,36 +273,45 @@ alloc_res_room(const struct alloc_res *r, const int32_t *used,
 	return room;
 }
 
-/* Connector i's resource list (struct work), made if not yet. */
+/* The resource list of (circuit, mask), combo = circuit * 8 + mask: the
+ * phases of mask in the circuit and every one above it. Made once a
+ * cycle (res_list()). */
 static void
-res_list(struct work *w, uint32_t i)
+res_list_make(struct work *w, uint32_t combo)
 {
 	const struct alloc_res *r = w->res;
-	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
 	uint8_t	 path[ALLOC_CIRCUITS_MAX], *l;
-	int	 depth = 0, id = w->circ[i], k = phases_of[w->mask[i] & 7].n;
+	int	 depth = 0, id = (int)(combo / 8), k = phases_of[combo & 7].n;
 
-	if (w->rl_at[combo] == RL_NONE) {
-		for (;;) {
-			path[depth++] = (uint8_t)id;
-			if (id == 0)
-				break;
-			id = r->parent[id];
-		}
-		l = w->rl + w->rl_len;
-		l[0] = 0;
-		/* the supply first, then down: on a tie the circuit
-		 * highest up binds (res_tightest()) */
-		while (depth > 0) {
-			id = path[--depth];
-			for (int j = 0; j < k; j++)
-				l[1 + l[0]++] = (uint8_t)(id * EVG_PHASES +
-				    phases_of[w->mask[i] & 7].p[j]);
-		}
-		w->rl_at[combo] = w->rl_len;
-		w->rl_len += 1u + l[0];
-		w->tight_at[combo] = 0;	/* not worked out yet */
+	for (;;) {
+		path[depth++] = (uint8_t)id;
+		if (id == 0)
+			break;
+		id = r->parent[id];
 	}
+	l = w->rl + w->rl_len;
+	l[0] = 0;
+	/* the supply first, then down: on a tie the circuit highest up
+	 * binds (res_tightest()) */
+	while (depth > 0) {
+		id = path[--depth];
+		for (int j = 0; j < k; j++)
+			l[1 + l[0]++] = (uint8_t)(id * EVG_PHASES +
+			    phases_of[combo & 7].p[j]);
+	}
+	w->rl_at[combo] = w->rl_len;
+	w->rl_len += 1u + l[0];
+	w->tight_at[combo] = 0;	/* not worked out yet */
+}
+
+/* Connector i's resource list (struct work), made if not yet. */
+static inline void
+res_list(struct work *w, uint32_t i)
+{
+	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
+
+	if (w->rl_at[combo] == RL_NONE)
+		res_list_make(w, combo);
 	w->rlo[i] = w->rl_at[combo];
 }
 
@@ -1658,7 +1667,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], used[ALLOC_RES_MAX],
 		 hard[ALLOC_RES_MAX], lim[ALLOC_RES_MAX];
-	bool	 any_offline = false, running_fits = true, zero;
+	bool	 any_offline = false, any_idle = false, running_fits = true,
+		 zero;
 	size_t	 end[64];
 	int	 nprio;
 
@@ -1697,8 +1707,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		if (mi->trim_da > 0 && mi->trim_da < k)
 			k = mi->trim_da < ci->min_da ? ci->min_da : mi->trim_da;
 		/* An idle car keeps its minimum, enough to start again. */
-		if (mi->idle)
+		if (mi->idle) {
 			k = ci->min_da;
+			any_idle = true;
+		}
 		w.cap[i] = k;
 		/* The minimum-run time protects the running. */
 		keep = mi->offer_da > 0 && now - mi->since_ms < s->min_run_ms;
@@ -1776,7 +1788,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	/* Idle cars last, at their minimum, in what the others left. */
 	w.tight_now++;	/* the filling moved used */
 	adm.used_soft = used;
-	for (size_t r = 0; r < n; r++) {
+	for (size_t r = 0; r < n && any_idle; r++) {
 		uint32_t i = w.order[r];
 
 		if (!m[i].idle || !admissible(&adm, &c[i], &m[i], i,
