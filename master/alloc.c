@@ -56,6 +56,13 @@ struct work {
 	uint32_t	*rl_at;		/* [circuit][mask]; RL_NONE: not made */
 	uint8_t		*rl;
 	uint32_t	 rl_len;
+	/* Admission: what wtightest() said for each list, while used has
+	 * not changed since (tight_at[combo] == tight_now): most of a full
+	 * site's connectors are turned down on the same few lists. */
+	uint32_t	*tight_at;
+	int32_t		*tight_room;
+	int16_t		*tight_x;
+	uint32_t	 tight_now;
 };
 
 #define RL_NONE		UINT32_MAX
@@ -73,8 +80,8 @@ alloc_work_size(size_t n)
 	size_t	 combos = n < RL_COMBOS ? n : RL_COMBOS;
 
 	return n * (2 * sizeof(uint64_t) + 4 * sizeof(uint32_t) +
-	    3 * sizeof(int32_t) + 5) + RL_COMBOS * sizeof(uint32_t) +
-	    combos * RL_LIST_MAX;
+	    3 * sizeof(int32_t) + 5) + RL_COMBOS * (3 * sizeof(uint32_t) +
+	    sizeof(int16_t)) + combos * RL_LIST_MAX;
 }
 
 static void
@@ -90,13 +97,17 @@ work_init(struct work *w, void *mem, size_t n)
 	w->cap0 = w->room + n;
 	w->rlo = (uint32_t *)(w->cap0 + n);
 	w->rl_at = w->rlo + n;
-	w->mask = (uint8_t *)(w->rl_at + RL_COMBOS);
+	w->tight_at = w->rl_at + RL_COMBOS;
+	w->tight_room = (int32_t *)(w->tight_at + RL_COMBOS);
+	w->tight_x = (int16_t *)(w->tight_room + RL_COMBOS);
+	w->mask = (uint8_t *)(w->tight_x + RL_COMBOS);
 	w->flag = w->mask + n;
 	w->circ = w->flag + n;
 	w->bal_phase = (int8_t *)(w->circ + n);
 	w->bal_circ = (uint8_t *)(w->bal_phase + n);
 	w->rl = w->bal_circ + n;
 	w->rl_len = 0;
+	w->tight_now = 1;
 	for (size_t k = 0; k < RL_COMBOS; k++)
 		w->rl_at[k] = RL_NONE;
 }
@@ -262,35 +273,45 @@ alloc_res_room(const struct alloc_res *r, const int32_t *used,
 	return room;
 }
 
-/* Connector i's resource list (struct work), made if not yet. */
+/* The resource list of (circuit, mask), combo = circuit * 8 + mask: the
+ * phases of mask in the circuit and every one above it. Made once a
+ * cycle (res_list()). */
 static void
-res_list(struct work *w, uint32_t i)
+res_list_make(struct work *w, uint32_t combo)
 {
 	const struct alloc_res *r = w->res;
-	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
 	uint8_t	 path[ALLOC_CIRCUITS_MAX], *l;
-	int	 depth = 0, id = w->circ[i], k = phases_of[w->mask[i] & 7].n;
+	int	 depth = 0, id = (int)(combo / 8), k = phases_of[combo & 7].n;
 
-	if (w->rl_at[combo] == RL_NONE) {
-		for (;;) {
-			path[depth++] = (uint8_t)id;
-			if (id == 0)
-				break;
-			id = r->parent[id];
-		}
-		l = w->rl + w->rl_len;
-		l[0] = 0;
-		/* the supply first, then down: on a tie the circuit
-		 * highest up binds (res_tightest()) */
-		while (depth > 0) {
-			id = path[--depth];
-			for (int j = 0; j < k; j++)
-				l[1 + l[0]++] = (uint8_t)(id * EVG_PHASES +
-				    phases_of[w->mask[i] & 7].p[j]);
-		}
-		w->rl_at[combo] = w->rl_len;
-		w->rl_len += 1u + l[0];
+	for (;;) {
+		path[depth++] = (uint8_t)id;
+		if (id == 0)
+			break;
+		id = r->parent[id];
 	}
+	l = w->rl + w->rl_len;
+	l[0] = 0;
+	/* the supply first, then down: on a tie the circuit highest up
+	 * binds (res_tightest()) */
+	while (depth > 0) {
+		id = path[--depth];
+		for (int j = 0; j < k; j++)
+			l[1 + l[0]++] = (uint8_t)(id * EVG_PHASES +
+			    phases_of[combo & 7].p[j]);
+	}
+	w->rl_at[combo] = w->rl_len;
+	w->rl_len += 1u + l[0];
+	w->tight_at[combo] = 0;	/* not worked out yet */
+}
+
+/* Connector i's resource list (struct work), made if not yet. */
+static inline void
+res_list(struct work *w, uint32_t i)
+{
+	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
+
+	if (w->rl_at[combo] == RL_NONE)
+		res_list_make(w, combo);
 	w->rlo[i] = w->rl_at[combo];
 }
 
@@ -337,14 +358,39 @@ wtightest(const struct work *w, const int32_t *used, const int32_t *lim,
 	return best;
 }
 
+/* wtightest() against the hard limits, during admission: worked out once
+ * a list until used changes (tight_now moves on). */
+static inline int
+wtightest_admit(struct work *w, const int32_t *used, const int32_t *hard,
+    uint32_t i, int32_t *room)
+{
+	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
+
+	if (w->tight_at[combo] != w->tight_now) {
+		w->tight_x[combo] = (int16_t)wtightest(w, used, hard, i,
+		    &w->tight_room[combo]);
+		w->tight_at[combo] = w->tight_now;
+	}
+	*room = w->tight_room[combo];
+	return w->tight_x[combo];
+}
+
+/* Does connector i fit add more under every limit it counts on? What
+ * wtightest()'s room says, without looking for the tightest: it stops at
+ * the first resource too full. */
 static inline bool
 wfits(const struct work *w, const int32_t *used, const int32_t *lim,
     uint32_t i, int32_t add)
 {
-	int32_t	 room;
+	const uint8_t *l = w->rl + w->rlo[i];
+	int	 k = phases_of[w->mask[i] & 7].n, power = w->res->power;
 
-	(void)wtightest(w, used, lim, i, &room);
-	return room >= add;
+	for (int j = 1; j <= l[0]; j++)
+		if (lim[l[j]] - used[l[j]] < add)
+			return false;
+	/* the power's room per phase, floor((lim - used) / k) >= add */
+	return power < 0 || k == 0 ||
+	    (int64_t)lim[power] - used[power] >= (int64_t)add * k;
 }
 
 void
@@ -364,12 +410,13 @@ alloc_res_hard(const struct alloc_res *r, const struct alloc_out *o,
  * Sorts keys whose low IDX_BITS hold the connector's index and start in
  * index order: insertion sort for a few, else LSD radix on the bytes
  * above the index only (stable, so ties stay in index order), skipping
- * passes where every key has the same byte. No callbacks.
+ * the bytes where every key is the same (found in one walk). No
+ * callbacks.
  */
 static void
 sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 {
-	uint64_t *src = a, *dst = tmp, *t;
+	uint64_t *src = a, *dst = tmp, *t, any = 0, all = UINT64_MAX;
 
 	if (n < 64) {
 		for (size_t i = 1; i < n; i++) {
@@ -382,13 +429,19 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 		}
 		return;
 	}
+	/* the bits that differ between keys: a byte where none does needs
+	 * no pass, nor counting */
+	for (size_t i = 0; i < n; i++) {
+		any |= a[i];
+		all &= a[i];
+	}
 	for (int shift = IDX_BITS; shift < 64; shift += 8) {
 		size_t	 count[257] = { 0 };
 
+		if (((any ^ all) >> shift & 0xFF) == 0)
+			continue;
 		for (size_t i = 0; i < n; i++)
 			count[((src[i] >> shift) & 0xFF) + 1]++;
-		if (count[((src[0] >> shift) & 0xFF) + 1] == n)
-			continue;
 		for (int b = 0; b < 256; b++)
 			count[b + 1] += count[b];
 		for (size_t i = 0; i < n; i++)
@@ -501,27 +554,48 @@ unmeasured_limit(const struct alloc_site *s, int p)
 	return hard;
 }
 
-void
-alloc_circuit_draws(const struct alloc_res *r, const struct alloc_conn *c,
+/* What the chargers that answer said they draw, per circuit id and phase,
+ * each in its own circuit only (the supply's row: those on the supply
+ * itself; an id out of range is the supply's). */
+static void
+draws_by_circuit(const struct alloc_res *r, const struct alloc_conn *c,
     size_t n, int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES])
 {
 	memset(ev, 0, (size_t)r->nc * sizeof(ev[0]));
-	if (r->nc == 1)
-		return;
-	/* each in its own circuit, then each circuit in its parent, the
-	 * deepest first (a parent comes before its children) */
 	for (size_t i = 0; i < n; i++) {
-		int	 id = alloc_res_circuit(r, c[i].circuit);
+		int32_t	*e = ev[alloc_res_circuit(r, c[i].circuit)];
 
-		if (!c[i].online || id == 0)
+		if (!c[i].online)
 			continue;
 		for (int p = 0; p < EVG_PHASES; p++)
-			ev[id][p] += at_least0(c[i].draw_da[p]);
+			e[p] += at_least0(c[i].draw_da[p]);
 	}
+}
+
+/* draws_by_circuit()'s rows made alloc_circuit_draws()'s: each circuit in
+ * its parent, the deepest first (a parent comes before its children), the
+ * supply's row left 0. */
+static void
+draws_roll_up(const struct alloc_res *r,
+    int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES])
+{
+	memset(ev[0], 0, sizeof(ev[0]));
 	for (int id = r->nc - 1; id >= 1; id--)
 		if (r->parent[id] != 0)
 			for (int p = 0; p < EVG_PHASES; p++)
 				ev[r->parent[id]][p] += ev[id][p];
+}
+
+void
+alloc_circuit_draws(const struct alloc_res *r, const struct alloc_conn *c,
+    size_t n, int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES])
+{
+	if (r->nc == 1) {
+		memset(ev, 0, sizeof(ev[0]));
+		return;
+	}
+	draws_by_circuit(r, c, n, ev);
+	draws_roll_up(r, ev);
 }
 
 /*
@@ -536,11 +610,8 @@ alloc_circuit_draws(const struct alloc_res *r, const struct alloc_conn *c,
  */
 static void
 circuit_limits(const struct alloc_site *s, const struct alloc_res *r,
-    const struct alloc_conn *c, size_t n, struct alloc_out *o)
+    int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES], struct alloc_out *o)
 {
-	int32_t	 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES];
-
-	alloc_circuit_draws(r, c, n, ev);
 	for (int id = 1; id < r->nc; id++)
 		for (int p = 0; p < EVG_PHASES; p++)
 			o->c_nonev_da[id][p] = 0;
@@ -584,15 +655,25 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
     size_t n, struct alloc_out *o)
 {
 	struct alloc_res r;
+	/* the chargers' draws, read once for the supply and the circuits */
+	int32_t	 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES], supply_ev[EVG_PHASES] =
+	    { 0 };
 
 	alloc_res_init(&r, s);
+	draws_by_circuit(&r, c, n, ev);
+	for (int id = 0; id < r.nc; id++)
+		for (int p = 0; p < EVG_PHASES; p++)
+			supply_ev[p] += ev[id][p];
+	draws_roll_up(&r, ev);
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 hard;
 		bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
 		    s->clamp_enabled[p];
 
+		/* alloc_building()'s */
 		o->nonev_da[p] = !measured ? 0 : s->building_given ?
-		    s->building_da[p] : alloc_building(s, c, n, p);
+		    s->building_da[p] : s->chargers_in_clamps ?
+		    s->clamp_da[p] - supply_ev[p] : s->clamp_da[p];
 		if (!measured)	/* static, or no meter: what the chargers get */
 			hard = unmeasured_limit(s, p);
 		else {
@@ -616,7 +697,7 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 		o->c_hard_da[0][p] = o->hard_da[p];
 		o->c_nonev_da[0][p] = o->nonev_da[p];
 	}
-	circuit_limits(s, &r, c, n, o);
+	circuit_limits(s, &r, ev, o);
 	memset(o->c_used_da, 0, sizeof(o->c_used_da));
 	o->power_cap_da = s->power_capped ? at_least0(s->power_cap_da) : -1;
 	o->power_used_da = 0;
@@ -624,15 +705,19 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 
 /* --- what is learnt per connector ---------------------------------------- */
 
+/* The most connector c draws on the phases of mask (0 at least); written
+ * out for the three phases, without a branch a phase: it runs for every
+ * connector every cycle. */
 static int32_t
 max_draw(const struct alloc_conn *c, uint8_t mask)
 {
-	int32_t d = 0;
+	int32_t d0 = (mask & 1) ? c->draw_da[0] : 0,
+		 d1 = (mask & 2) ? c->draw_da[1] : 0,
+		 d2 = (mask & 4) ? c->draw_da[2] : 0, d = 0;
 
-	for (int p = 0; p < EVG_PHASES; p++)
-		if ((mask >> p & 1) && c->draw_da[p] > d)
-			d = c->draw_da[p];
-	return d;
+	d = d0 > d ? d0 : d;
+	d = d1 > d ? d1 : d;
+	return d2 > d ? d2 : d;
 }
 
 static void
@@ -1010,6 +1095,40 @@ why_full(const struct alloc_site *s, const struct alloc_out *o,
 }
 
 /*
+ * why_full() depends only on the resource once the limits are set: the
+ * reasons of a cycle, made once a resource (x + 1: x may be -1). Admission
+ * and explain() give one to most connectors of a full site.
+ */
+#define WHY_NO_CIRCUIT	0xFF	/* why_full() leaves the circuit as it was */
+
+struct why_cache {
+	bool		 made;
+	uint8_t		 reason, circuit;
+	int8_t		 phase;
+};
+
+static void
+why_full_cached(const struct alloc_site *s, const struct alloc_out *o,
+    const struct alloc_res *r, const int32_t *lim, int x, bool none,
+    struct why_cache *cache, struct conn_why *w)
+{
+	struct why_cache *f = &cache[x + 1];
+
+	if (!f->made) {
+		struct conn_why t = { .circuit = WHY_NO_CIRCUIT };
+
+		why_full(s, o, r, lim, x, none, &t);
+		f->made = true;
+		f->reason = t.reason;
+		f->phase = t.phase;
+		f->circuit = t.circuit;
+	}
+	why_set(w, (enum conn_reason)f->reason, f->phase, 0);
+	if (f->circuit != WHY_NO_CIRCUIT)
+		w->circuit = f->circuit;
+}
+
+/*
  * May connector i be admitted at its minimum, on top of what is used:
  * it wants current and may have it, is not resting after a rotation
  * pause, fits under every limit it counts on (the fuse, its circuits',
@@ -1017,13 +1136,25 @@ why_full(const struct alloc_site *s, const struct alloc_out *o,
  * start delay (or failed for less than the stop delay). *w gets why not
  * (alloc_compute() may still change it, explain()).
  */
-static bool
-admissible(const struct alloc_site *s, const struct alloc_conn *ci,
-    struct alloc_memo *mi, const struct work *wk, uint32_t i, bool zero,
-    const int32_t *used, const int32_t *hard, const int32_t *used_soft,
-    const struct alloc_out *o, uint64_t now, struct conn_why *w)
+struct admit {
+	const struct alloc_site *s;
+	const struct alloc_out *o;
+	struct work	*wk;
+	const int32_t	*used, *hard;
+	const int32_t	*used_soft;	/* what the mode aims at is counted */
+	uint64_t	 now;
+	bool		 zero;		/* an offline charger: everyone to 0 */
+	struct why_cache cache[ALLOC_RES_MAX + 1];	/* against hard */
+};
+
+static inline bool
+admissible(struct admit *a, const struct alloc_conn *ci,
+    struct alloc_memo *mi, uint32_t i, struct conn_why *w)
 {
-	bool	 running = mi->offer_da > 0, soft_ok;
+	const struct alloc_site *s = a->s;
+	struct work *wk = a->wk;
+	uint64_t now = a->now;
+	bool	 running = mi->offer_da > 0, soft_ok, zero = a->zero;
 	uint8_t	 mask = wk->mask[i];
 	int32_t	 room;
 	int	 x;
@@ -1044,12 +1175,13 @@ admissible(const struct alloc_site *s, const struct alloc_conn *ci,
 		    mi->since_ms + s->min_pause_ms);
 		return false;
 	}
-	x = wtightest(wk, used, hard, i, &room);
+	x = wtightest_admit(wk, a->used, a->hard, i, &room);
 	if (room < ci->min_da) {
-		why_full(s, o, wk->res, hard, x, true, w);
+		why_full_cached(s, a->o, wk->res, a->hard, x, true, a->cache,
+		    w);
 		return false;	/* the fuses first, always */
 	}
-	soft_ok = fits(used_soft, o->soft_da, mask, ci->min_da);
+	soft_ok = fits(a->used_soft, a->o->soft_da, mask, ci->min_da);
 	if (s->mode == ALLOC_GREEN) {
 		/* Start once the surplus has held for the start delay; stop
 		 * once it has failed for the stop delay. */
@@ -1088,6 +1220,9 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
     const int32_t *lim, const int32_t *used, const int32_t *offers,
     const struct alloc_out *o, bool minimise, struct conn_why *why)
 {
+	struct why_cache cache[ALLOC_RES_MAX + 1];
+
+	memset(cache, 0, (size_t)(w->res->n + 1) * sizeof(cache[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct conn_why *y = &why[i];
 		int32_t	 room;
@@ -1130,7 +1265,7 @@ explain(const struct alloc_site *s, const struct alloc_conn *c,
 			continue;
 		}
 		x = wtightest(w, used, lim, i, &room);
-		why_full(s, o, w->res, lim, x, false, y);
+		why_full_cached(s, o, w->res, lim, x, false, cache, y);
 	}
 }
 
@@ -1372,7 +1507,12 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 			break;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
+	/* Only the cars offered current were marked or lowered here (one
+	 * lowered by an earlier call, and paused, is at its cap: the
+	 * filling raises nobody past it). */
+	for (size_t k = 0; k < nrun; k++) {
+		uint32_t i = run[k];
+
 		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
 		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i])
 			w->cap[i] = offers[i];
@@ -1450,12 +1590,15 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 }
 
 /* The admitted, grouped by priority class (highest first), each class in
- * admission order, into w->cls; end[k] is where class k ends. */
+ * admission order, into w->cls; end[k] is where class k ends (64 classes
+ * at most: a car of a 65th priority is in none). */
 static int
 classes(struct work *w, const struct alloc_conn *c, size_t n,
     size_t end[64])
 {
 	int	 prio[64], nprio = 0;
+	uint32_t *adm = w->byroom;	/* the admitted, in order */
+	size_t	 na = 0, at[64];
 
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w->order[r];
@@ -1463,6 +1606,7 @@ classes(struct work *w, const struct alloc_conn *c, size_t n,
 
 		if (!(w->flag[i] & F_ADMITTED))
 			continue;
+		adm[na++] = i;
 		for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
 			;
 		if (k == nprio && nprio < 64)
@@ -1477,35 +1621,22 @@ classes(struct work *w, const struct alloc_conn *c, size_t n,
 			prio[b - 1] = t;
 		}
 	memset(end, 0, 64 * sizeof(end[0]));
-	for (size_t r = 0; r < n; r++) {
-		uint32_t i = w->order[r];
-
-		if (w->flag[i] & F_ADMITTED)
-			for (int k = 0; k < nprio; k++)
-				if (prio[k] == c[i].priority) {
-					end[k]++;
-					break;
-				}
-	}
+	for (size_t r = 0; r < na; r++)
+		for (int k = 0; k < nprio; k++)
+			if (prio[k] == c[adm[r]].priority) {
+				end[k]++;
+				break;
+			}
 	for (int k = 1; k < nprio; k++)
 		end[k] += end[k - 1];
-	{
-		size_t	 at[64];
-
+	for (int k = 0; k < nprio; k++)
+		at[k] = k ? end[k - 1] : 0;
+	for (size_t r = 0; r < na; r++)
 		for (int k = 0; k < nprio; k++)
-			at[k] = k ? end[k - 1] : 0;
-		for (size_t r = 0; r < n; r++) {
-			uint32_t i = w->order[r];
-
-			if (!(w->flag[i] & F_ADMITTED))
-				continue;
-			for (int k = 0; k < nprio; k++)
-				if (prio[k] == c[i].priority) {
-					w->cls[at[k]++] = i;
-					break;
-				}
-		}
-	}
+			if (prio[k] == c[adm[r]].priority) {
+				w->cls[at[k]++] = adm[r];
+				break;
+			}
 	return nprio;
 }
 
@@ -1531,11 +1662,13 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
     int32_t *offers, struct alloc_out *o, struct conn_why *why)
 {
 	struct conn_why scratch;
+	struct admit adm;
 	struct alloc_res res;
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], used[ALLOC_RES_MAX],
 		 hard[ALLOC_RES_MAX], lim[ALLOC_RES_MAX];
-	bool	 any_offline = false, running_fits = true, zero;
+	bool	 any_offline = false, any_idle = false, running_fits = true,
+		 zero;
 	size_t	 end[64];
 	int	 nprio;
 
@@ -1544,46 +1677,51 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	w.res = &res;
 	alloc_limits(s, c, n, o);
 	alloc_res_hard(&res, o, hard);
+	memset(adm.cache, 0, (size_t)(res.n + 1) * sizeof(adm.cache[0]));
 	memset(used, 0, sizeof(used));
 	o->running = o->paused = 0;
 
+	/* One walk of the connectors: what is learnt, their resources,
+	 * caps (connector maximum, reclaim trim; the offline strategy
+	 * below, once every charger is seen) and admission keys. */
+	memset(w.flag, 0, n);
+	memset(w.bal_phase, -1, n);
+	memset(w.bal_circ, 0, n);
 	for (size_t i = 0; i < n; i++) {
-		learn(s, &c[i], &m[i], now);
-		w.mask[i] = alloc_phases(&c[i], &m[i]);
-		w.circ[i] = alloc_res_circuit(&res, c[i].circuit);
+		const struct alloc_conn *ci = &c[i];
+		struct alloc_memo *mi = &m[i];
+		int32_t k = ci->max_da;
+		bool	 keep;
+
+		learn(s, ci, mi, now);
+		w.mask[i] = alloc_phases(ci, mi);
+		w.circ[i] = alloc_res_circuit(&res, ci->circuit);
 		res_list(&w, (uint32_t)i);
-		w.flag[i] = 0;
-		w.bal_phase[i] = -1;
-		w.bal_circ[i] = 0;
-		w.order[i] = (uint32_t)i;
-		if (!c[i].online) {
+		if (!ci->online) {
 			/* Counted at what it may draw on every wired phase:
 			 * the car behind it is unknown. */
 			any_offline = true;
 			res_take(&res, used, w.circ[i],
-			    alloc_wired(c[i].phase), alloc_silent_draw(s, &c[i]));
+			    alloc_wired(ci->phase), alloc_silent_draw(s, ci));
 		}
-	}
-	/* Caps: connector maximum, reclaim trim, the offline strategy. */
-	for (size_t i = 0; i < n; i++) {
-		int32_t k = c[i].max_da;
-
-		if (m[i].trim_da > 0 && m[i].trim_da < k)
-			k = m[i].trim_da < c[i].min_da ? c[i].min_da :
-			    m[i].trim_da;
+		if (mi->trim_da > 0 && mi->trim_da < k)
+			k = mi->trim_da < ci->min_da ? ci->min_da : mi->trim_da;
 		/* An idle car keeps its minimum, enough to start again. */
-		if ((any_offline && s->strategy == STRATEGY_MINIMISE) ||
-		    m[i].idle)
-			k = c[i].min_da;
+		if (mi->idle) {
+			k = ci->min_da;
+			any_idle = true;
+		}
 		w.cap[i] = k;
 		/* The minimum-run time protects the running. */
-		if (m[i].offer_da > 0 && now - m[i].since_ms < s->min_run_ms)
-			w.flag[i] |= F_KEEP;
+		keep = mi->offer_da > 0 && now - mi->since_ms < s->min_run_ms;
+		if (keep)
+			w.flag[i] = F_KEEP;
+		w.key[i] = admission_key(ci, keep, mi->offer_da == 0 && mi->cut,
+		    mi->offer_da > 0, (uint32_t)i);
 	}
-	for (size_t i = 0; i < n; i++)
-		w.key[i] = admission_key(&c[i], w.flag[i] & F_KEEP,
-		    m[i].offer_da == 0 && m[i].cut, m[i].offer_da > 0,
-		    (uint32_t)i);
+	if (any_offline && s->strategy == STRATEGY_MINIMISE)
+		for (size_t i = 0; i < n; i++)
+			w.cap[i] = c[i].min_da;
 	if (n > 0)
 		sort_u64(w.key, w.tmp, n);
 	for (size_t i = 0; i < n; i++)
@@ -1610,15 +1748,24 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	}
 	zero = any_offline && s->strategy == STRATEGY_ZERO;
 	memcpy(used_soft, used, sizeof(used_soft));
+	adm.s = s;
+	adm.o = o;
+	adm.wk = &w;
+	adm.used = used;
+	adm.hard = hard;
+	adm.used_soft = used_soft;
+	adm.now = now;
+	adm.zero = zero;
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
 
 		/* idle cars: last, in what the others leave (below) */
-		if (m[i].idle || !admissible(s, &c[i], &m[i], &w, i, zero,
-		    used, hard, used_soft, o, now, why ? &why[i] : &scratch))
+		if (m[i].idle || !admissible(&adm, &c[i], &m[i], i,
+		    why ? &why[i] : &scratch))
 			continue;
 		w.flag[i] |= F_ADMITTED;
 		wtake(&w, used, i, c[i].min_da);
+		w.tight_now++;
 		take(used_soft, w.mask[i], c[i].min_da);
 	}
 
@@ -1639,14 +1786,17 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	nprio = classes(&w, c, n, end);
 	fill_all(&w, m, nprio, end, lim, used, offers, true);
 	/* Idle cars last, at their minimum, in what the others left. */
-	for (size_t r = 0; r < n; r++) {
+	w.tight_now++;	/* the filling moved used */
+	adm.used_soft = used;
+	for (size_t r = 0; r < n && any_idle; r++) {
 		uint32_t i = w.order[r];
 
-		if (!m[i].idle || !admissible(s, &c[i], &m[i], &w, i, zero,
-		    used, hard, used, o, now, why ? &why[i] : &scratch))
+		if (!m[i].idle || !admissible(&adm, &c[i], &m[i], i,
+		    why ? &why[i] : &scratch))
 			continue;
 		offers[i] = c[i].min_da;
 		wtake(&w, used, i, c[i].min_da);
+		w.tight_now++;
 	}
 	/* The phase balance; what it frees goes to the others (three-phase
 	 * cars, cars on the lighter phases), then it is checked again. */
