@@ -227,7 +227,7 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 		break;
 	case OCPP_ACT_TX_STARTED:
 		ocppcap_tx_started(&x->cap, a->connector, a->txid,
-		    clock_wall_ms());
+		    a->wall_ms != 0 ? a->wall_ms : clock_wall_ms());
 		break;
 	case OCPP_ACT_TX_ENDED:
 		ocppcap_tx_ended(&x->cap, a->connector);
@@ -354,6 +354,7 @@ conf_of(const struct master_config *mc, struct ocpp_conf *c)
 	c->allow_offline_tx_for_unknown_id =
 	    mc->ocpp.allow_offline_tx_for_unknown_id;
 	c->authorization_cache_enabled = mc->ocpp.authorization_cache_enabled;
+	c->site_whitelist = mc->site.authorisation == SITE_AUTH_RFID_CSMS;
 }
 
 static int

@@ -303,8 +303,11 @@ static const struct key_def keys[] = {
 	    0, 3600 },
 	{ "NumberOfConnectors", K_INT, true, 0, NULL, 0, 0 },
 	{ "StopTransactionOnEVSideDisconnect", K_BOOL, true, 0, "true", 0, 0 },
-	{ "StopTransactionOnInvalidId", K_BOOL, false, KOFF(stop_on_invalid_id),
-	    NULL, 0, 1 },
+	/* read-only true: false would have the charge point "only stop
+	 * energy delivery" (1.6, 3.5.4), a transaction held without energy
+	 * that the site cannot keep; stopped, the car never charges on a
+	 * tag the CSMS refused */
+	{ "StopTransactionOnInvalidId", K_BOOL, true, 0, "true", 0, 0 },
 	{ "StopTxnAlignedData", K_CSL, true, 0, "", 0, 0 },
 	{ "StopTxnSampledData", K_CSL, true, 0, "", 0, 0 },
 	{ "SupportedFeatureProfiles", K_CSL, true, 0,
@@ -344,7 +347,6 @@ ocpp_keys_init(struct ocpp_cp *cp)
 	    cp->conf.allow_offline_tx_for_unknown_id;
 	k->cache_enabled = cp->conf.authorization_cache_enabled;
 	k->local_list_enabled = true;
-	k->stop_on_invalid_id = true;
 	snprintf(k->sampled, sizeof(k->sampled), "Energy.Active.Import."
 	    "Register,Current.Import,Current.Offered,Power.Active.Import");
 	snprintf(k->aligned, sizeof(k->aligned),
@@ -508,8 +510,12 @@ ocpp_cache_put(struct ocpp_cp *cp, const char *tag, const char *status,
     json_t *info)
 {
 	struct ocpp_auth_entry *e;
+	char	 value[48];
 
-	if (!cp->keys.cache_enabled)
+	/* 1.6, 3.5.3: a tag of the local list is not cached (the list
+	 * has the last word on it) */
+	if (!cp->keys.cache_enabled || (cp->keys.local_list_enabled &&
+	    entry_find(cp->list, cp->nlist, tag) != NULL))
 		return;
 	e = entry_find(cp->cache, cp->ncache, tag);
 	if (e == NULL) {
@@ -521,16 +527,37 @@ ocpp_cache_put(struct ocpp_cp *cp, const char *tag, const char *status,
 		e = &cp->cache[cp->ncache - 1];
 	}
 	entry_fill(e, tag, status, info);
+	/* the expiry is kept with the status ("Accepted;<ms>"): a tag
+	 * whose validity ended stays refused after a restart (3.5.4) */
+	if (e->expiry_ms != 0)
+		snprintf(value, sizeof(value), "%s;%lld", e->status,
+		    (long long)e->expiry_ms);
+	else
+		snprintf(value, sizeof(value), "%s", e->status);
 	cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
-	    OCPP_REC_CACHE_PUT, .key = tag, .value = status });
+	    OCPP_REC_CACHE_PUT, .key = tag, .value = value });
 }
 
+/* A cache row: "status" or "status;expiry_ms" (ocpp_cache_put). */
 int
-ocppcore_load_cache(struct ocpp_cp *cp, const char *tag, const char *status)
+ocppcore_load_cache(struct ocpp_cp *cp, const char *tag, const char *value)
 {
-	if (cp->ncache == OCPP_CACHE_MAX || strlen(tag) > OCPP_TAG_LEN)
+	struct ocpp_auth_entry *e;
+	size_t	 n = strcspn(value, ";");
+	char	*end;
+
+	if (cp->ncache == OCPP_CACHE_MAX || strlen(tag) > OCPP_TAG_LEN ||
+	    n >= sizeof(e->status))
 		return -1;
-	entry_fill(&cp->cache[cp->ncache++], tag, status, NULL);
+	e = &cp->cache[cp->ncache];
+	entry_fill(e, tag, "", NULL);
+	snprintf(e->status, sizeof(e->status), "%.*s", (int)n, value);
+	if (value[n] == ';') {
+		e->expiry_ms = strtoll(value + n + 1, &end, 10);
+		if (end == value + n + 1 || *end != '\0' || e->expiry_ms <= 0)
+			return -1;
+	}
+	cp->ncache++;
 	return 0;
 }
 
@@ -656,9 +683,15 @@ static void
 auth_decide(struct ocpp_cp *cp, int k, const char *tag, bool ok,
     const char *why)
 {
-	if (ok && k >= 1 && k <= OCPP_MAX_CONN)
+	bool	 in_range = k >= 1 && k <= OCPP_MAX_CONN;
+
+	if (ok && in_range)
 		snprintf(cp->auth_tag[k], sizeof(cp->auth_tag[k]), "%s", tag);
-	ocpp_act(cp, ok ? OCPP_ACT_AUTHORISE : OCPP_ACT_REFUSE, k, tag, why);
+	/* a tag the site could not act on (the car left meanwhile) is not
+	 * kept for the connector's next session */
+	if (ocpp_act(cp, ok ? OCPP_ACT_AUTHORISE : OCPP_ACT_REFUSE, k, tag,
+	    why) != 0 && in_range)
+		cp->auth_tag[k][0] = '\0';
 }
 
 void

@@ -512,8 +512,9 @@ schedule_start(const struct ocppprof *ps, const struct ocppprof_profile *p,
 	if (p->start_ms != 0)
 		return p->start_ms;
 	/* Relative, or Absolute without a start: "relative to start of
-	 * charging" (1.6, ChargingSchedule.startSchedule) */
-	if (conn > 0 && ps->tx_id[conn] != 0 && ps->tx_start_ms[conn] != 0)
+	 * charging" (1.6, ChargingSchedule.startSchedule): the transaction's
+	 * start, also before the CSMS numbered it */
+	if (conn > 0 && ps->tx_start_ms[conn] != 0)
 		return ps->tx_start_ms[conn];
 	return rel0;
 }

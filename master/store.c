@@ -110,6 +110,10 @@ static const char *const schema[] = {
 	"  NULL, list TEXT NOT NULL);"
 	"CREATE TABLE ocpp_cache (cp TEXT NOT NULL, tag TEXT NOT NULL,"
 	"  status TEXT NOT NULL, PRIMARY KEY (cp, tag));"),
+	/* 13 -> 14: an OCPP transaction's start (wall ms), from which a
+	 * Relative charging profile counts, also after a restart */
+	("ALTER TABLE ocpp_txs ADD COLUMN start_ms INTEGER NOT NULL DEFAULT"
+	"  0;"),
 };
 
 static int

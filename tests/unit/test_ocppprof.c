@@ -441,6 +441,28 @@ test_recurring_relative(void **state)
 	assert_int_equal(cap(ps, 1, T0 + 2 * H), NONE);	/* ended */
 }
 
+/* A Relative schedule counts from the transaction's start also before
+ * the CSMS numbered it (its StartTransaction unanswered: txid 0), not
+ * from each moment it is asked about (its first period for ever). */
+static void
+test_relative_before_numbered(void **state)
+{
+	struct ocppprof *ps = *state;
+
+	ocppprof_init(ps, 1, 320);
+	assert_int_equal(prof(ps, 1, 0,
+	    "'chargingProfileId':3,'chargingProfileKind':'Relative'", "'"
+	    "chargingSchedulePeriod':[{'startPeriod':0,'limit':16},"
+	    "{'startPeriod':20,'limit':8}]"), 0);
+	ocppprof_tx_started(ps, 1, 0, T0);
+	assert_int_equal(cap(ps, 1, T0 + 19999), 160);
+	assert_int_equal(cap(ps, 1, T0 + 20000), 80);
+	ocppprof_tx_started(ps, 1, 12, T0);	/* numbered: the same */
+	assert_int_equal(cap(ps, 1, T0 + 20000), 80);
+	ocppprof_tx_ended(ps, 1);		/* no transaction: its start */
+	assert_int_equal(cap(ps, 1, T0 + 20000), 160);
+}
+
 static void
 test_clear(void **state)
 {
@@ -848,6 +870,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tx_and_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recurring_relative, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_before_numbered, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_composite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),

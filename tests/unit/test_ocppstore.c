@@ -59,7 +59,7 @@ nop_act(void *arg, const struct ocpp_act *a, char *w, size_t n)
 
 static const struct ocpp_conf conf = {
 	"evgroup", "evgroup-slave", "", "", 300, 60, 0, 30,
-	true, false, false, true, 30,
+	true, false, false, true, 30, false,
 };
 
 static void
