@@ -6,10 +6,11 @@ simulated car's real current:
   answers its StartTransaction Blocked (the whitelist's decision stands);
   the twin, a tag the CSMS accepted at Authorize and refuses at
   StartTransaction, is stopped (DeAuthorized) and the car stops drawing;
-- a Relative TxDefaultProfile counts from the transaction's start, also
-  after a restart of the master in the middle: its second period comes in
-  at its time, within a control cycle or two (before, the restarted
-  master kept its first period for ever).
+- an Absolute ChargePointMaxProfile starting 20 s ahead caps at its
+  time; a Relative TxDefaultProfile counts from the transaction's start,
+  also after a restart of the master in the middle: its second period
+  comes in at its time, within a control cycle or two (before, the
+  restarted master kept its first period for ever).
 Bounded waits; every process stopped."""
 
 import os
@@ -82,34 +83,69 @@ class OcppAuthTest(tp.OcppProfTest):
         self.until_drawn("the refused car stopped", lambda a: a == 0)
         self.assertEqual(self.csms.log(type="bad"), [])
 
+    def until_at(self, what, pred, at, timeout=60):
+        """pred(connector) waited for; how long after the wall time at
+        (s) it came true."""
+        self.until(what, pred, timeout=timeout)
+        return time.time() - at
+
     def test_relative_profile_counts_from_the_start_across_a_restart(self):
         self.m = self.ocpp_site()
         self.csms.wait_clients(self.ids)
         self.simc("bay-001", "car 1 max 32")
         self.simc("bay-001", "plug 1")
-        start = self.wait_call("StartTransaction")
-        t0 = time.monotonic()
-        # 16 A, and 8 A from 40 s after the transaction's start
+        self.wait_call("StartTransaction")
+        t0 = time.time()
+        # 16 A, and 8 A from 50 s after the transaction's start
         prof = tp.profile(1, "TxDefaultProfile", 16)
         prof["chargingSchedule"]["chargingSchedulePeriod"].append(
-            {"startPeriod": 40, "limit": 8})
+            {"startPeriod": 50, "limit": 8})
         r = self.set_profile(1, prof)
         self.assertEqual(r, {"result": {"status": "Accepted"}})
         self.until("capped at 16 A", lambda c: c["ocpp_cap"] == 16)
+        # the charger's maximum, Absolute, 12 A from 20 s ahead
+        at = int(time.time()) + 20
+        r = self.set_profile(0, {
+            "chargingProfileId": 2, "stackLevel": 0,
+            "chargingProfilePurpose": "ChargePointMaxProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "chargingRateUnit": "A", "startSchedule": time.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+                "chargingSchedulePeriod": [{"startPeriod": 0,
+                                            "limit": 12}]}})
+        self.assertEqual(r, {"result": {"status": "Accepted"}})
+        # GetCompositeSchedule says what is to come: 16, 12 at its start,
+        # 8 at the transaction's 50th second
+        asked = time.time()
+        r = self.csms.call("bay-001", "GetCompositeSchedule",
+                           {"connectorId": 1, "duration": 120})["result"]
+        periods = r["chargingSchedule"]["chargingSchedulePeriod"]
+        self.assertEqual([p["limit"] for p in periods], [16, 12, 8], r)
+        self.assertAlmostEqual(periods[1]["startPeriod"], at - asked,
+                               delta=2)
+        self.assertAlmostEqual(periods[2]["startPeriod"], t0 + 50 - asked,
+                               delta=2)
+        late = self.until_at("capped at 12 A", lambda c: c["ocpp_cap"] == 12,
+                             at, timeout=40)
+        print("Absolute period: 12 A in the status %.2f s after its "
+              "startSchedule" % late, file=sys.stderr)
+        self.assertGreaterEqual(late, 0)
+        self.assertLess(late, 3)
         self.m.stop()
         self.m = self.master(self.cfg)
-        self.until("capped at 16 A after the restart",
-                   lambda c: c["ocpp_cap"] == 16)
-        self.assertLess(time.monotonic() - t0, 36, "too slow to test")
-        c = self.until("capped at 8 A", lambda c: c["ocpp_cap"] == 8,
-                       timeout=60)
-        took = time.monotonic() - t0
-        print("8 A in force %.1f s after the StartTransaction was seen "
-              "(period at 40 s)" % took, file=sys.stderr)
-        self.assertGreater(took, 38)
-        self.assertLess(took, 45)
+        self.until("capped at 12 A after the restart",
+                   lambda c: c["ocpp_cap"] == 12)
+        self.assertLess(time.time() - t0, 46, "too slow to test")
+        late = self.until_at("capped at 8 A", lambda c: c["ocpp_cap"] == 8,
+                             t0 + 50, timeout=60)
+        print("Relative period after a restart: 8 A in the status %.2f s "
+              "after its time (as seen by the test)" % late,
+              file=sys.stderr)
+        self.assertGreater(late, -2)
+        self.assertLess(late, 4)
         self.until_drawn("the car at 8 A", lambda a: 0 < a <= 8)
-        self.assertEqual(len(self.calls("StartTransaction")), 1, start)
+        self.assertEqual(len(self.calls("StartTransaction")), 1)
 
 
 ts.own_tests_only(OcppAuthTest, base=tp.OcppProfTest)

@@ -463,6 +463,50 @@ test_relative_before_numbered(void **state)
 	assert_int_equal(cap(ps, 1, T0 + 20000), 160);
 }
 
+/* Timing at the edges: a Weekly occurrence across the week's turn, the
+ * end of validTo and of a higher stack's duration handing over to the
+ * lower stack, an Absolute schedule before its start, a period's
+ * boundary to the millisecond. */
+static void
+test_timing_edges(void **state)
+{
+	struct ocppprof *ps = *state;
+	/* 2026-11-29T22:00:00Z, a Sunday night */
+	const int64_t sun22 = T0 + 2 * 24 * H + 22 * H;
+
+	ocppprof_init(ps, 1, 320);
+	assert_int_equal(prof(ps, 0, 0,
+	    "'stackLevel':1,'chargingProfileKind':'Recurring',"
+	    "'recurrencyKind':'Weekly'",
+	    "'startSchedule':'2026-11-22T22:00:00Z','duration':14400,"
+	    "'chargingSchedulePeriod':[{'startPeriod':0,'limit':10},"
+	    "{'startPeriod':7200,'limit':6}]"), 0);
+	assert_int_equal(cap(ps, 1, sun22 - 1), NONE);
+	assert_int_equal(cap(ps, 1, sun22), 100);
+	assert_int_equal(cap(ps, 1, sun22 + 2 * H - 1), 100);	/* Monday */
+	assert_int_equal(cap(ps, 1, sun22 + 2 * H), 60);
+	assert_int_equal(cap(ps, 1, sun22 + 4 * H - 1), 60);
+	assert_int_equal(cap(ps, 1, sun22 + 4 * H), NONE);
+	assert_int_equal(cap(ps, 1, sun22 + 7 * 24 * H + 3 * H), 60);
+	/* a higher stack valid until 23:00 over a lower one */
+	assert_int_equal(prof(ps, 0, 0,
+	    "'chargingProfileId':2,'stackLevel':3,"
+	    "'validTo':'2026-11-29T23:00:00Z'", "'startSchedule':"
+	    "'2026-11-29T00:00:00Z','chargingSchedulePeriod':"
+	    "[{'startPeriod':0,'limit':8}]"), 0);
+	assert_int_equal(cap(ps, 1, sun22), 80);
+	assert_int_equal(cap(ps, 1, sun22 + H - 1), 80);
+	assert_int_equal(cap(ps, 1, sun22 + H), 100);
+	/* one that has not begun yet does not cap, nor hide the lower */
+	assert_int_equal(prof(ps, 0, 0,
+	    "'chargingProfileId':3,'stackLevel':4", "'startSchedule':"
+	    "'2026-11-29T22:30:00Z','duration':600,"
+	    "'chargingSchedulePeriod':[{'startPeriod':0,'limit':0}]"), 0);
+	assert_int_equal(cap(ps, 1, sun22 + 30 * 60000 - 1), 80);
+	assert_int_equal(cap(ps, 1, sun22 + 30 * 60000), 0);
+	assert_int_equal(cap(ps, 1, sun22 + 40 * 60000), 80);
+}
+
 static void
 test_clear(void **state)
 {
@@ -871,6 +915,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_watts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recurring_relative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_before_numbered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timing_edges, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_composite, setup, teardown),
