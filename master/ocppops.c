@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "charger.h"
 #include "ocppint.h"
+#include "ocppprof.h"
 
 /* ------------------------------------------------------------------ */
 /* The 1.6 schemas, as far as a charge point needs them */
@@ -110,35 +110,24 @@ static const struct field s_composite[] = {
 	END
 };
 
-/* RFC 3339 date-time, as the 1.6 schemas' "format": "date-time". */
+/* RFC 3339 date-time, as the 1.6 schemas' "format": "date-time", with its
+ * offset: "2026-11-27T10:00:00+05:00" is 05:00Z (read as 10:00Z, an
+ * expiryDate held five hours too long). */
 static bool
 is_datetime(const char *s)
 {
-	int	 y, mo, d, h, mi, se, n = 0;
+	int64_t	 ms;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se,
-	    &n) != 6 || n != 19)
-		return false;
-	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 &&
-	    mi <= 59 && se <= 60;
+	return ocppprof_parse_time(s, &ms) == 0;
 }
 
+/* ms since the epoch; 0 none or unreadable. */
 static int64_t
 parse_time_ms(const char *s)
 {
-	struct tm tm = { 0 };
-	int	 y, mo, d, h, mi, se;
+	int64_t	 ms;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h,
-	    &mi, &se) != 6)
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (int64_t)timegm(&tm) * 1000;
+	return s != NULL && ocppprof_parse_time(s, &ms) == 0 ? ms : 0;
 }
 
 static bool
@@ -603,6 +592,28 @@ ocppcore_load_list(struct ocpp_cp *cp, int version, const char *text)
 	return 0;
 }
 
+/* The list's version as the CSMS is told it (1.6, 5.9): 0 for an empty
+ * list, whatever version emptied it. */
+static int
+list_version(const struct ocpp_cp *cp)
+{
+	return cp->nlist > 0 ? cp->list_version : 0;
+}
+
+/* A Full update gives every tag's idTagInfo (1.6, 7.22: "Required when
+ * UpdateType is Full"): one without says nothing of it. */
+static bool
+full_complete(json_t *items)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(items, i, e)
+		if (json_object_get(e, "idTagInfo") == NULL)
+			return false;
+	return true;
+}
+
 static const char *
 op_send_list(struct ocpp_cp *cp, json_t *req)
 {
@@ -618,10 +629,11 @@ op_send_list(struct ocpp_cp *cp, json_t *req)
 
 	if (!cp->keys.local_list_enabled)
 		return "NotSupported";
-	if (json_array_size(items) > OCPP_SEND_LIST_MAX || version < 0)
+	if (json_array_size(items) > OCPP_SEND_LIST_MAX || version < 0 ||
+	    (full && !full_complete(items)))
 		return "Failed";
 	/* 1.6 section 5.15: a differential update must be newer */
-	if (!full && version <= cp->list_version)
+	if (!full && version <= list_version(cp))
 		return "VersionMismatch";
 	nl = calloc(OCPP_LIST_MAX, sizeof(*nl));
 	if (nl == NULL)
@@ -1002,7 +1014,7 @@ run_op(struct ocpp_cp *cp, enum op op, const char *name, json_t *req,
 		return status_json(op_send_list(cp, req));
 	case OP_LIST_VERSION:
 		return json_pack("{s i}", "listVersion",
-		    cp->keys.local_list_enabled ? cp->list_version : -1);
+		    cp->keys.local_list_enabled ? list_version(cp) : -1);
 	case OP_SET_PROFILE:
 	case OP_CLEAR_PROFILE:
 	case OP_COMPOSITE:

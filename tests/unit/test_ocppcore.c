@@ -1415,6 +1415,41 @@ test_cache_not_for_listed_tags(void **state)
 	assert_string_equal(acts_of(1), "RA");
 }
 
+/* GetLocalListVersion says 0 for an empty list (1.6, 5.9), and a
+ * Differential is newer than that; a Full update with a tag without its
+ * idTagInfo fails and changes nothing. */
+static void
+test_local_list_version_and_full(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	settle(&in);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":5,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"A1\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
+	    "{\"idTag\":\"A2\"}]}]");
+	assert_string_equal(field(-1, "status"), "Failed");
+	assert_int_equal(CP.nlist, 0);
+	assert_int_equal(R.nlist, 0);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":5,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"A1\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	from_csms("[2,\"v\",\"GetLocalListVersion\",{}]");
+	assert_string_equal(field(-1, "listVersion"), "5");
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":6,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":[]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	from_csms("[2,\"v\",\"GetLocalListVersion\",{}]");
+	assert_string_equal(field(-1, "listVersion"), "0");
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":1,"
+	    "\"updateType\":\"Differential\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"B1\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(CP.nlist, 1);
+}
+
 /* A cached tag's expiryDate outlives a restart: expired, it is refused
  * offline (3.5.4); before it, accepted. */
 static void
@@ -1426,8 +1461,9 @@ test_cache_expiry_kept(void **state)
 	(void)state;
 	settle(&in);
 	ocppcore_authorize(&CP, 1, "TEMP", NOW, WALL);
+	/* WALL0 + 1 h, with its offset */
 	answer("{\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":"
-	    "\"2026-01-01T01:00:00Z\"}}");		/* WALL0 + 1 h */
+	    "\"2026-01-01T06:00:00+05:00\"}}");
 	snprintf(key, sizeof(key), "%s", R.cache_key);
 	snprintf(value, sizeof(value), "%s", R.cache_value);
 	assert_string_equal(key, "TEMP");
@@ -1703,6 +1739,8 @@ main(void)
 		    test_cache_not_for_listed_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_expiry_kept, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_local_list_version_and_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_offline_unknown_then_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
