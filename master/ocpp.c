@@ -307,6 +307,21 @@ on_stored(void *arg, int i, uint64_t seq)
 		ocppcore_stored(&o->one[i].cp, seq, clock_now_ms());
 }
 
+/* Smart charging learns each transaction's start (Relative schedules
+ * count from it) from the charge point, every tick: also one not yet
+ * numbered by the CSMS, and one found going on after a restart. */
+static void
+tx_sync(struct ocpp_one *x, int64_t wall)
+{
+	for (int k = 1; k <= x->cp.in.nconn; k++) {
+		const struct ocpp_tx *t = ocppcore_tx_of(&x->cp, k);
+
+		if (t != NULL)
+			ocppcap_tx_started(&x->cap, k, t->txid,
+			    t->start_wall_ms != 0 ? t->start_wall_ms : wall);
+	}
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -322,6 +337,7 @@ on_tick(uv_timer_t *t)
 			ocppnet_close(o->net, i);
 		input_of(&o->m->peers[o->one[i].peer], &in);
 		ocppcore_input(&o->one[i].cp, &in, now, wall);
+		tx_sync(&o->one[i], wall);
 		ocppcap_apply(&o->one[i].cap, wall);
 	}
 	if (slice == 0)

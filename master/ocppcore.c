@@ -460,17 +460,6 @@ tx_begins(const struct ocpp_conn_in *c)
 	    (c->cp_state >= 1 && c->cp_state <= 3));
 }
 
-/* Smart charging counts a Relative schedule from the transaction's
- * start (ocppprof): told at the start, when the CSMS numbers it and when
- * it goes on after a restart. */
-static void
-tx_started_tell(struct ocpp_cp *cp, const struct ocpp_tx *t)
-{
-	(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){ .kind =
-	    OCPP_ACT_TX_STARTED, .connector = t->connector, .txid = t->txid,
-	    .wall_ms = t->start_wall_ms }, NULL, 0);
-}
-
 static void
 tx_start(struct ocpp_cp *cp, int k, const struct ocpp_conn_in *c,
     uint64_t now, int64_t wall)
@@ -500,7 +489,6 @@ tx_start(struct ocpp_cp *cp, int k, const struct ocpp_conn_in *c,
 	txq_push(cp, OCPP_A_START, t->local, json_pack("{s i s s s I s s}",
 	    "connectorId", k, "idTag", t->tag, "meterStart",
 	    (json_int_t)t->meter_start, "timestamp", ts));
-	tx_started_tell(cp, t);
 	cp->next_sample_ms[k] = cp->keys.meter_sample_s > 0 ?
 	    now + (uint64_t)cp->keys.meter_sample_s * 1000 : 0;
 }
@@ -597,7 +585,6 @@ tx_reconcile(struct ocpp_cp *cp, int64_t wall)
 		if (in_tx_state(c->state) && c->session_no == t->session_no) {
 			if (t->start_wall_ms == 0)	/* a row of before */
 				t->start_wall_ms = wall;
-			tx_started_tell(cp, t);
 			continue;
 		}
 		ocpp_tx_stop(cp, t, c->total_wh, "PowerLoss", wall);
@@ -910,7 +897,10 @@ start_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 		t->txid = (int32_t)json_integer_value(id);
 		tx_save(cp, t);
 		if (t->open)
-			tx_started_tell(cp, t);
+			(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){
+			    .kind = OCPP_ACT_TX_STARTED, .connector =
+			    t->connector, .txid = t->txid, .wall_ms =
+			    t->start_wall_ms }, NULL, 0);
 	}
 	if (st != NULL) {
 		ocpp_cache_put(cp, t->tag, st, info);
@@ -1053,6 +1043,12 @@ ocppcore_deadline(const struct ocpp_cp *cp, uint64_t now)
 	if (cp->busy && cp->call_deadline_ms < d)
 		d = cp->call_deadline_ms;
 	return d;
+}
+
+const struct ocpp_tx *
+ocppcore_tx_of(const struct ocpp_cp *cp, int connector)
+{
+	return ocpp_tx_open((struct ocpp_cp *)cp, connector);
 }
 
 /* ------------------------------------------------------------------ */

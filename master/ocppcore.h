@@ -88,10 +88,8 @@ enum ocpp_act_kind {
 	OCPP_ACT_RECONNECT,	/* Reset: drop the link, connect again */
 	OCPP_ACT_BOOTED,	/* the CSMS accepted the boot */
 	OCPP_ACT_REJECTED,	/* the CSMS rejected the boot (text: why) */
-	OCPP_ACT_TX_STARTED,	/* connector: a transaction started (txid
-				 * 0), the CSMS numbered it (txid), or it
-				 * goes on after a restart; wall_ms: its
-				 * start, for Relative profiles */
+	OCPP_ACT_TX_STARTED,	/* connector: the CSMS numbered it (txid);
+				 * wall_ms: its start */
 	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
 	OCPP_ACT_TX_DROPPED,	/* connector: its StartTransaction refused
 				 * TransactionMessageAttempts times: the
@@ -295,6 +293,10 @@ void	ocppcore_authorize(struct ocpp_cp *, int connector, const char *tag,
 /* Timers: heartbeats, samples, call timeouts, retries; and sends what
  * can be sent. */
 void	ocppcore_tick(struct ocpp_cp *, uint64_t now_ms, int64_t wall_ms);
+/* The transaction open on a connector (NULL none), with its start: smart
+ * charging counts a Relative schedule from it (ocppprof), also before the
+ * CSMS numbered it and after a restart of the master. */
+const struct ocpp_tx *ocppcore_tx_of(const struct ocpp_cp *, int connector);
 /* The nearest time ocppcore_tick() has something to do. */
 uint64_t ocppcore_deadline(const struct ocpp_cp *, uint64_t now_ms);
 

@@ -1649,44 +1649,48 @@ restart_with(const struct ocpp_conf *c, uint64_t seed)
 	rig_clear();
 }
 
-/* The only action taken is TX_STARTED of txid at wall. */
+/* The transaction open on connector 1 started at wall. */
 static void
-told_started(int32_t txid, int64_t wall)
+started_at(int64_t wall)
 {
-	assert_int_equal(R.nact, 1);
-	assert_int_equal(R.act[0].kind, OCPP_ACT_TX_STARTED);
-	assert_int_equal(R.act[0].txid, txid);
-	assert_true(R.act[0].wall_ms == wall);
+	const struct ocpp_tx *t = ocppcore_tx_of(&CP, 1);
+
+	assert_non_null(t);
+	assert_true(t->start_wall_ms == wall);
 }
 
-/* The transaction's start is told to smart charging when it starts
- * (txid 0), when the CSMS numbers it, and after a restart of the master
- * while it goes on: Relative profiles count from it (ocppprof). */
+/* Smart charging reads the transaction's start (Relative profiles count
+ * from it: ocppprof) when it starts, before the CSMS numbered it, and
+ * after a restart of the master while it goes on; the CSMS's number
+ * comes with it. */
 static void
-test_tx_start_told(void **state)
+test_tx_start_known(void **state)
 {
 	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
 	int64_t	 start = WALL;
 
 	(void)state;
 	booted();
+	assert_null(ocppcore_tx_of(&CP, 1));
 	conn1(&in, CS_CHARGING, 2, 1);
-	told_started(0, start);
+	started_at(start);
 	tick(5000);
 	answer_until("StartTransaction");
 	rig_clear();
 	answer("{\"transactionId\":5,\"idTagInfo\":{\"status\":"
 	    "\"Accepted\"}}");
-	told_started(5, start);
+	assert_int_equal(R.act[0].kind, OCPP_ACT_TX_STARTED);
+	assert_true(R.act[0].wall_ms == start);
 	/* the master restarts an hour later; the session goes on */
 	restart_with(&conf, 8);
 	WALL += 3600000;
 	feed(&in);
-	told_started(5, start);
-	/* the twin: one that ended meanwhile is stopped, not told */
+	started_at(start);
+	assert_int_equal(ocppcore_tx_of(&CP, 1)->txid, 5);
+	/* the twin: one that ended meanwhile is stopped: none open */
 	restart_with(&conf, 9);
 	conn1(&in, CS_AVAILABLE, 0, 2);
-	assert_int_equal(R.act[0].kind, OCPP_ACT_TX_ENDED);
+	assert_null(ocppcore_tx_of(&CP, 1));
 }
 
 int
@@ -1747,7 +1751,7 @@ main(void)
 		    test_whitelist_tag_not_deauthorised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_tag_not_kept, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_tx_start_told, setup,
+		cmocka_unit_test_setup_teardown(test_tx_start_known, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trigger_and_data_transfer,
 		    setup, teardown),
