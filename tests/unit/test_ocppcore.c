@@ -1450,6 +1450,55 @@ test_local_list_version_and_full(void **state)
 	assert_int_equal(CP.nlist, 1);
 }
 
+/* SendLocalList of n tags (T<first>..) as version v, type Full or
+ * Differential: its answer's status. */
+static const char *
+send_list(int first, int n, int v, const char *type)
+{
+	static char st[32];
+	size_t	 cap = 128 + (size_t)n * 64, len;
+	char	*t = malloc(cap);
+
+	assert_non_null(t);
+	len = (size_t)snprintf(t, cap, "[2,\"l\",\"SendLocalList\","
+	    "{\"listVersion\":%d,\"updateType\":\"%s\","
+	    "\"localAuthorizationList\":[", v, type);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(t + len, cap - len, "%s{\"idTag\":"
+		    "\"T%d\",\"idTagInfo\":{\"status\":\"Accepted\"}}",
+		    i ? "," : "", first + i);
+	snprintf(t + len, cap - len, "]}]");
+	from_csms(t);
+	free(t);
+	snprintf(st, sizeof(st), "%s", field(-1, "status"));
+	return st;
+}
+
+/* SendLocalListMaxLength (100 a message) and LocalAuthListMaxLength
+ * (1000 in all): one more fails and changes nothing. */
+static void
+test_local_list_limits(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	settle(&in);
+	assert_string_equal(send_list(0, 101, 1, "Full"), "Failed");
+	assert_int_equal(CP.nlist, 0);
+	assert_string_equal(send_list(0, 100, 1, "Full"), "Accepted");
+	for (int v = 2; v <= 10; v++)
+		assert_string_equal(send_list((v - 1) * 100, 100, v,
+		    "Differential"), "Accepted");
+	assert_int_equal(CP.nlist, 1000);
+	assert_string_equal(send_list(1000, 1, 11, "Differential"), "Failed");
+	assert_int_equal(CP.nlist, 1000);
+	assert_int_equal(CP.list_version, 10);
+	/* the twin: a tag already listed is updated, not added */
+	assert_string_equal(send_list(999, 1, 11, "Differential"),
+	    "Accepted");
+	assert_int_equal(CP.nlist, 1000);
+}
+
 /* A cached tag's expiryDate outlives a restart: expired, it is refused
  * offline (3.5.4); before it, accepted. */
 static void
@@ -1745,6 +1794,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_local_list_version_and_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_list_limits, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_offline_unknown_then_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
