@@ -749,8 +749,10 @@ ocppprof_composite(const struct ocppprof *ps, int conn, int duration_s,
 
 		if (da != INT32_MAX)
 			limited = true;
-		else
-			da = ps->max_da;	/* no profile limits then */
+		/* a connector never gets more than its maximum, whatever a
+		 * profile allows: the schedule it follows says so */
+		if (da == INT32_MAX || (conn > 0 && da > ps->max_da))
+			da = ps->max_da;
 		if (da == last)
 			continue;
 		last = da;

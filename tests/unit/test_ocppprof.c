@@ -607,6 +607,28 @@ test_composite(void **state)
 	assert_true(json_real_value(json_object_get(json_array_get(p, 1),
 	    "limit")) == 6900.0);
 	json_decref(c);
+	/* a limit above the connector's maximum (32 A) is its maximum:
+	 * what the connector really gets; the twin below it as it is */
+	assert_int_equal(set_simple(ps, 1, 0, 7, 5, "TxDefaultProfile", 40),
+	    0);
+	assert_int_equal(clear(ps, "{'id':2}"), 0);
+	c = composite(ps, 1, 60, NULL, T0, 3);
+	p = json_object_get(json_object_get(c, "chargingSchedule"),
+	    "chargingSchedulePeriod");
+	assert_true(json_real_value(json_object_get(json_array_get(p, 0),
+	    "limit")) == 32.0);
+	json_decref(c);
+	assert_int_equal(set_simple(ps, 1, 0, 7, 5, "TxDefaultProfile", 30),
+	    0);
+	c = composite(ps, 1, 60, NULL, T0, 3);
+	p = json_object_get(json_object_get(c, "chargingSchedule"),
+	    "chargingSchedulePeriod");
+	assert_true(json_real_value(json_object_get(json_array_get(p, 0),
+	    "limit")) == 30.0);
+	json_decref(c);
+	assert_int_equal(clear(ps, "{'id':7}"), 0);
+	assert_int_equal(set_simple(ps, 0, 0, 2, 0, "ChargePointMaxProfile",
+	    16), 0);
 	/* connector 0: the charge point's maximum alone */
 	c = composite(ps, 0, 3600, NULL, T0, 3);
 	p = json_object_get(json_object_get(c, "chargingSchedule"),
@@ -854,7 +876,8 @@ test_random(void **state)
 				assert_int_equal(c1, mx < 0 ? df : df < 0 ?
 				    mx : (mx < df ? mx : df));
 		}
-		/* the composite schedule says what the cap says */
+		/* the composite schedule says what the cap says, at most the
+		 * connector's maximum (32 A) */
 		c = composite(&ps, 1, 86400, "A", T0, 3);
 		assert_non_null(c);
 		for (int k = 0; k < 20 && json_object_get(c,
@@ -873,7 +896,7 @@ test_random(void **state)
 					lim = json_real_value(json_object_get(
 					    e, "limit"));
 			assert_int_equal((int32_t)(lim * 10 + 0.5),
-			    cp == NONE ? 320 : cp);
+			    cp > 320 ? 320 : cp);
 		}
 		json_decref(c);
 		/* clearing all: no cap at all */
