@@ -549,6 +549,20 @@ composite(const struct ocppprof *ps, int conn, int dur, const char *unit,
 	return ocppprof_composite(ps, conn, dur, unit, now, phases, 230);
 }
 
+/* The first period's limit of the composite schedule for conn, from T0
+ * for a minute, in A. */
+static double
+first_limit(const struct ocppprof *ps, int conn)
+{
+	json_t	*c = composite(ps, conn, 60, NULL, T0, 3);
+	double	 lim = json_real_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(c, "chargingSchedule"),
+	    "chargingSchedulePeriod"), 0), "limit"));
+
+	json_decref(c);
+	return lim;
+}
+
 static void
 test_composite(void **state)
 {
@@ -612,20 +626,10 @@ test_composite(void **state)
 	assert_int_equal(set_simple(ps, 1, 0, 7, 5, "TxDefaultProfile", 40),
 	    0);
 	assert_int_equal(clear(ps, "{'id':2}"), 0);
-	c = composite(ps, 1, 60, NULL, T0, 3);
-	p = json_object_get(json_object_get(c, "chargingSchedule"),
-	    "chargingSchedulePeriod");
-	assert_true(json_real_value(json_object_get(json_array_get(p, 0),
-	    "limit")) == 32.0);
-	json_decref(c);
+	assert_true(first_limit(ps, 1) == 32.0);
 	assert_int_equal(set_simple(ps, 1, 0, 7, 5, "TxDefaultProfile", 30),
 	    0);
-	c = composite(ps, 1, 60, NULL, T0, 3);
-	p = json_object_get(json_object_get(c, "chargingSchedule"),
-	    "chargingSchedulePeriod");
-	assert_true(json_real_value(json_object_get(json_array_get(p, 0),
-	    "limit")) == 30.0);
-	json_decref(c);
+	assert_true(first_limit(ps, 1) == 30.0);
 	assert_int_equal(clear(ps, "{'id':7}"), 0);
 	assert_int_equal(set_simple(ps, 0, 0, 2, 0, "ChargePointMaxProfile",
 	    16), 0);
