@@ -125,8 +125,7 @@ struct ocpp_tx {
 	int		 connector;
 	bool		 open;		/* no StopTransaction queued yet */
 	bool		 by_site;	/* its tag taken by the site's
-					 * whitelist (not kept: after a
-					 * restart the CSMS decides) */
+					 * whitelist */
 	uint16_t	 session_no;
 	uint32_t	 meter_start;
 	int64_t		 start_wall_ms;	/* its StartTransaction's timestamp */
