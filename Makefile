@@ -16,6 +16,9 @@ TEST_PACKAGES := clang mbpoll python3-pymodbus python3-serial sqlite3 \
 # What make deb needs besides the build's (CPack: dpkg-shlibdeps, file).
 PKG_PACKAGES := dpkg-dev file
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# ctest's slots: most process tests wait on real time, so four share a
+# core; the busy ones take more slots (tests/CMakeLists.txt, the schedule).
+TEST_JOBS ?= $(shell echo $$((4 * $(JOBS))))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-test deps-pkg install-packages demo-charger build build-asan build-clang test deb demo bench bench-fw bench-alloc bench-store bench-energy bench-link bench-web bench-mqtt bench-bms bench-tui bench-ocpp clean
@@ -58,9 +61,10 @@ build-clang: deps-test
 
 # The release build (gcc -O2) comes first: its optimiser sees warnings
 # the Debug builds do not, and make demo must build.
+# The fuzz runs side by side (each has its own time budget and core).
 test: build build-asan build-clang
-	cd build/asan && ctest --output-on-failure -j $(JOBS)
-	cd build/clang && ctest --output-on-failure -R '^fuzz_'
+	cd build/asan && ctest --output-on-failure -j $(TEST_JOBS)
+	cd build/clang && ctest --output-on-failure -j $(JOBS) -R '^fuzz_'
 
 # The Debian package, evgroup_<version>_<arch>.deb, from the release
 # build (CPack: cmake/package.cmake; docs/operations.md).

@@ -34,8 +34,7 @@ struct ocpp_one {
 	struct ocpp_cp	 cp;
 	struct ocppcap	 cap;		/* its charging profiles, their cap */
 	bool		 was_up, told_up;
-	int		 reconnect;	/* Reset: ticks to wait, for the
-					 * answer to go out first */
+	char		 close_why[96];	/* the reconnection's, for the event */
 };
 
 struct ocpp {
@@ -209,9 +208,12 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 			    "unlock", k, why, len);
 		break;
 	case OCPP_ACT_RECONNECT:
-		/* not now: the answer to the Reset is still queued, and a
-		 * close drops what is queued */
-		x->reconnect = 2;
+		/* what is queued (the answer to the Reset) goes out first */
+		ocppnet_close(x->o->net, x->index);
+		snprintf(x->close_why, sizeof(x->close_why), "%s",
+		    a->text ? a->text : "");
+		if (strcmp(x->close_why, "Reset") != 0)
+			log_warnx("ocpp: %s: %s", x->identity, x->close_why);
 		break;
 	case OCPP_ACT_BOOTED:
 		/* once a connection (a BootNotification the CSMS triggered
@@ -235,9 +237,10 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 	case OCPP_ACT_TX_DROPPED:
 		master_event(m, SEV_WARNING, name, "ocpp-transaction-dropped",
 		    "connector %d, tag %s, %u Wh so far: %s; the CSMS does "
-		    "not know this transaction, its meter values and stop "
-		    "are not sent", a->connector, a->tag ? a->tag : "",
-		    (unsigned)a->wh, a->text ? a->text : "");
+		    "not know this transaction: its messages are kept and "
+		    "sent again after the next restart", a->connector,
+		    a->tag ? a->tag : "", (unsigned)a->wh,
+		    a->text ? a->text : "");
 		break;
 	}
 	return rc;
@@ -286,7 +289,8 @@ on_net(void *arg, int i, enum ocppnet_ev ev, const char *text, size_t len,
 			master_event(o->m, SEV_WARNING, o->m->peers[x->peer].cc->
 			    name, "ocpp-disconnected", "charge point %s: "
 			    "connection to the CSMS lost: %s", x->identity,
-			    why ? why : "");
+			    x->close_why[0] ? x->close_why : why ? why : "");
+		x->close_why[0] = '\0';
 		x->told_up = false;
 		x->was_up = false;
 		ocppcore_down(&x->cp, why, now);
@@ -333,8 +337,6 @@ on_tick(uv_timer_t *t)
 
 	o->slice = (o->slice + 1) % OCPP_SLICES;
 	for (int i = slice; i < o->n; i += OCPP_SLICES) {
-		if (o->one[i].reconnect > 0 && --o->one[i].reconnect == 0)
-			ocppnet_close(o->net, i);
 		input_of(&o->m->peers[o->one[i].peer], &in);
 		ocppcore_input(&o->one[i].cp, &in, now, wall);
 		tx_sync(&o->one[i], wall);
@@ -371,6 +373,42 @@ conf_of(const struct master_config *mc, struct ocpp_conf *c)
 	    mc->ocpp.allow_offline_tx_for_unknown_id;
 	c->authorization_cache_enabled = mc->ocpp.authorization_cache_enabled;
 	c->site_whitelist = mc->site.authorisation == SITE_AUTH_RFID_CSMS;
+}
+
+/* At the start: what charger p left queued under the identity it had
+ * before (an installer changed its ocpp_identity, or its name) goes out
+ * under the one it has now, told (docs/ocpp.md, Transactions). */
+static void
+adopt_old(struct ocpp *o, int p, const char *identity)
+{
+	struct master *m = o->m;
+	const struct charger_conf *cc = m->peers[p].cc;
+	const char **current = calloc((size_t)m->npeers + 1, sizeof(char *));
+	char	 address[64], old[64];
+	int	 n = 0, moved;
+
+	if (current == NULL)
+		return;
+	for (int q = 0; q < m->npeers; q++)
+		if (m->peers[q].cc->ocpp)
+			current[n++] = master_config_ocpp_identity(
+			    m->peers[q].cc);
+	snprintf(address, sizeof(address), "%s:%d/%d", cc->host, cc->port,
+	    cc->unit_id);
+	moved = ocppstore_adopt(o->st, identity, address, current, n, old,
+	    sizeof(old));
+	free(current);
+	if (moved < 0)
+		log_warnx("ocpp: %s: its earlier identity could not be looked "
+		    "up", identity);
+	else if (old[0] != '\0' && moved == 0)
+		log_info("ocpp: charge point %s was %s: nothing was queued",
+		    identity, old);
+	else if (old[0] != '\0')
+		master_event(m, SEV_WARNING, cc->name, "ocpp-identity-changed",
+		    "charge point %s was %s: %d transaction messages queued "
+		    "as %s are sent as %s", identity, old, moved, old,
+		    identity);
 }
 
 static int
@@ -443,6 +481,8 @@ ocpp_start(struct master *m, uv_loop_t *loop)
 		ocppcore_init(&x->cp, &conf, &(struct ocpp_ops){ x, op_send,
 		    op_store, op_act, o->st != NULL, op_profile }, seed);
 		ocppcap_init(&x->cap, m, p, x->identity);
+		if (o->st != NULL)
+			adopt_old(o, p, x->identity);
 		if (o->st != NULL && ocppstore_load(o->st, x->identity,
 		    &x->cp) != 0)
 			log_warnx("ocpp: %s: its records could not be read",

@@ -268,13 +268,17 @@ head_forget(struct ocpp_cp *cp)
 {
 	cp->nhead_ids = 0;
 	cp->head_waiting = false;
+	cp->head_reconnect = false;
 }
 
+/* The head leaves the queue: deleted from the store too, or (park) left
+ * there, to be loaded and sent again at the next start. */
 static void
-txq_pop(struct ocpp_cp *cp)
+txq_drop(struct ocpp_cp *cp, bool park)
 {
-	cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
-	    OCPP_REC_MSG_DEL, .seq = cp->txq[0].seq });
+	if (!park)
+		cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
+		    OCPP_REC_MSG_DEL, .seq = cp->txq[0].seq });
 	msg_free(&cp->txq[0]);
 	memmove(cp->txq, cp->txq + 1, (cp->ntxq - 1) * sizeof(cp->txq[0]));
 	cp->ntxq--;
@@ -337,8 +341,10 @@ tx_forget_done(struct ocpp_cp *cp)
 			waiting = cp->txq[q].local_tx == cp->tx[i].local;
 		if (waiting)
 			continue;
-		cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
-		    OCPP_REC_TX_DEL, .local_tx = cp->tx[i].local });
+		/* a parked one stays in the store for the next start */
+		if (!cp->tx[i].parked)
+			cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
+			    OCPP_REC_TX_DEL, .local_tx = cp->tx[i].local });
 		cp->tx[i--] = cp->tx[--cp->ntx];
 	}
 }
@@ -349,7 +355,8 @@ ocppcore_load_tx(struct ocpp_cp *cp, const struct ocpp_tx *t)
 	if (cp->ntx == (int)(sizeof(cp->tx) / sizeof(cp->tx[0])) ||
 	    t->local == 0)
 		return -1;
-	cp->tx[cp->ntx++] = *t;
+	cp->tx[cp->ntx] = *t;
+	cp->tx[cp->ntx++].parked = false;	/* tried again at a start */
 	if (t->local >= cp->next_local)
 		cp->next_local = t->local + 1;
 	return 0;
@@ -712,6 +719,28 @@ ocpp_meter_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 /* ------------------------------------------------------------------ */
 /* Sending: the boot first, then one CALL at a time */
 
+/* Remembers id among the (at most 4) a message went under on this link;
+ * the oldest gives way. */
+static void
+ids_add(char ids[][40], int *n, const char *id)
+{
+	if (*n == 4) {
+		memmove(ids[0], ids[1], 3 * sizeof(ids[0]));
+		*n = 3;
+	}
+	snprintf(ids[*n], sizeof(ids[0]), "%s", id);
+	(*n)++;
+}
+
+static bool
+ids_has(char ids[][40], int n, const char *id)
+{
+	for (int k = 0; k < n; k++)
+		if (strcmp(ids[k], id) == 0)
+			return true;
+	return false;
+}
+
 static void
 boot_send(struct ocpp_cp *cp, uint64_t now)
 {
@@ -727,8 +756,10 @@ boot_send(struct ocpp_cp *cp, uint64_t now)
 		    json_string(cp->conf.firmware));
 	t = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
-	if (t != NULL && send_call(cp, OCPP_A_BOOT, t, 0, now) == 0)
+	if (t != NULL && send_call(cp, OCPP_A_BOOT, t, 0, now) == 0) {
 		cp->boot = OCPP_BOOT_SENT;
+		ids_add(cp->boot_ids, &cp->nboot_ids, cp->call_id);
+	}
 	free(t);
 }
 
@@ -782,17 +813,17 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 
 		if (m->action != OCPP_A_START && txid == 0) {
 			/* its StartTransaction was never taken: the CSMS
-			 * cannot know this transaction (3.8) */
-			txq_pop(cp);
+			 * cannot know this transaction (3.8); parked with it,
+			 * or dropped when not even that is known */
+			const struct ocpp_tx *t = ocpp_tx_find(cp, m->local_tx);
+
+			txq_drop(cp, t != NULL && t->parked);
 			tx_forget_done(cp);
 			continue;
 		}
 		if (send_call(cp, m->action, m->payload, txid, now) == 0) {
-			int	 k = cp->nhead_ids < 4 ? cp->nhead_ids++ : 3;
-
 			cp->call_durable = true;
-			snprintf(cp->head_ids[k], sizeof(cp->head_ids[k]),
-			    "%s", cp->call_id);
+			ids_add(cp->head_ids, &cp->nhead_ids, cp->call_id);
 		}
 		return;
 	}
@@ -815,6 +846,7 @@ ocppcore_up(struct ocpp_cp *cp, uint64_t now)
 	cp->up = true;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
+	cp->nboot_ids = 0;
 	head_forget(cp);	/* may not have arrived: sent again */
 	send_next(cp, now);
 }
@@ -835,6 +867,7 @@ ocppcore_down(struct ocpp_cp *cp, const char *why, uint64_t now)
 	cp->up = false;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
+	cp->nboot_ids = 0;
 	head_forget(cp);
 	while (cp->nmq > 0)
 		mq_pop(cp);
@@ -939,19 +972,23 @@ tx_energy_wh(const struct ocpp_cp *cp, const struct ocpp_tx *t)
 }
 
 /* The head, a StartTransaction, refused TransactionMessageAttempts times
- * (1.6 section 3.8): the CSMS will never know the transaction, and its
+ * (1.6 section 3.8): the CSMS does not know the transaction, and its
  * later messages cannot be sent (they need its transactionId). Told, not
- * dropped in silence: the session goes on at the site unbilled. */
+ * dropped in silence: the session goes on at the site unbilled, and the
+ * transaction is parked: its messages stay in the store, unsent, and are
+ * tried again, in their order, at the next start (when the CSMS's
+ * operator may have made it take the tag). */
 static void
 start_dropped(struct ocpp_cp *cp)
 {
-	const struct ocpp_tx *t = ocpp_tx_find(cp, cp->txq[0].local_tx);
+	struct ocpp_tx *t = ocpp_tx_find(cp, cp->txq[0].local_tx);
 	char	 text[96];
 
 	if (t == NULL)
 		return;
 	snprintf(text, sizeof(text), "StartTransaction refused %d times",
 	    cp->txq[0].attempts);
+	t->parked = true;
 	(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){ .kind =
 	    OCPP_ACT_TX_DROPPED, .connector = t->connector, .tag = t->tag,
 	    .text = text, .wh = tx_energy_wh(cp, t) }, NULL, 0);
@@ -979,7 +1016,7 @@ head_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 		start_answer(cp, p, now, wall);
 	else if (action == OCPP_A_START)
 		start_dropped(cp);
-	txq_pop(cp);
+	txq_drop(cp, !ok && action == OCPP_A_START);
 	tx_forget_done(cp);
 }
 
@@ -990,9 +1027,12 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 
 	cp->busy = false;
 	if (action == OCPP_A_BOOT) {
-		if (ok)
+		if (ok) {
+			/* the CSMS's word: an earlier boot's late answer
+			 * no longer counts */
+			cp->nboot_ids = 0;
 			boot_answer(cp, p, now, wall);
-		else {
+		} else {
 			/* no answer (or an error): asked again after the call
 			 * timeout, at least 10 s, as a Pending would be */
 			cp->boot = OCPP_BOOT_PENDING;
@@ -1014,6 +1054,28 @@ call_done(struct ocpp_cp *cp, bool ok, json_t *p, uint64_t now, int64_t wall)
 		head_done(cp, ok, p, now, wall);
 }
 
+/* The head without answer for twice the call timeout while the CSMS
+ * stays connected: the link is taken for not working (OCPP-J 1.6, 4.1.1
+ * leaves what to do after a timeout to the charge point). The queue would
+ * wait for ever, so the connection is dropped and made again (with the
+ * back-off), and the head goes out once more on the new one, where it
+ * cannot be taken twice: an answer to the old connection's id never
+ * comes. Asked once a connection. */
+static void
+head_dead(struct ocpp_cp *cp, uint64_t now)
+{
+	char	 why[96];
+
+	if (!cp->up || !cp->head_waiting || cp->head_reconnect ||
+	    now < cp->head_dead_ms || cp->ntxq == 0)
+		return;
+	cp->head_reconnect = true;
+	snprintf(why, sizeof(why), "no answer to %s in %d s: reconnecting",
+	    ocppcore_action_name(cp->txq[0].action),
+	    2 * cp->conf.call_timeout_s);
+	ocpp_act(cp, OCPP_ACT_RECONNECT, 0, NULL, why);
+}
+
 void
 ocppcore_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 {
@@ -1028,9 +1090,12 @@ ocppcore_tick(struct ocpp_cp *cp, uint64_t now, int64_t wall)
 		if (cp->call_durable) {
 			cp->busy = false;
 			cp->head_waiting = true;
+			cp->head_dead_ms = now +
+			    (uint64_t)cp->conf.call_timeout_s * 1000;
 		} else
 			call_done(cp, false, NULL, now, wall);
 	}
+	head_dead(cp, now);
 	ocpp_meter_tick(cp, now, wall);
 	send_next(cp, now);
 }
@@ -1042,6 +1107,8 @@ ocppcore_deadline(const struct ocpp_cp *cp, uint64_t now)
 
 	if (cp->busy && cp->call_deadline_ms < d)
 		d = cp->call_deadline_ms;
+	if (cp->head_waiting && !cp->head_reconnect && cp->head_dead_ms < d)
+		d = cp->head_dead_ms > now ? cp->head_dead_ms : now;
 	return d;
 }
 
@@ -1064,12 +1131,27 @@ answer_ok(json_t *f, int type)
 /* id: one the head of txq was sent under on this link (the CALL
  * outstanding is answered by call_done() first). */
 static bool
-head_sent_as(const struct ocpp_cp *cp, const char *id)
+head_sent_as(struct ocpp_cp *cp, const char *id)
 {
-	for (int k = 0; k < cp->nhead_ids; k++)
-		if (strcmp(cp->head_ids[k], id) == 0)
-			return true;
-	return false;
+	return ids_has(cp->head_ids, cp->nhead_ids, id);
+}
+
+/* A late answer to a BootNotification of this link that timed out (the
+ * boot asked again meanwhile or not): taken as the boot's answer, as the
+ * CSMS took the boot; the later boot's answer, if one is under way, is
+ * then no longer waited for (dropped when it comes). A late CALLERROR
+ * changes nothing: the boot is asked again as it would be. */
+static void
+boot_late(struct ocpp_cp *cp, const char *id, bool ok, json_t *p,
+    uint64_t now, int64_t wall)
+{
+	if (!ok || cp->boot == OCPP_BOOT_ACCEPTED ||
+	    !ids_has(cp->boot_ids, cp->nboot_ids, id))
+		return;		/* an answer to no CALL of ours: dropped */
+	cp->nboot_ids = 0;
+	if (cp->busy && cp->call_action == OCPP_A_BOOT)
+		cp->busy = false;
+	boot_answer(cp, p, now, wall);
 }
 
 void
@@ -1109,10 +1191,12 @@ ocppcore_receive(struct ocpp_cp *cp, const char *text, size_t len,
 	else if ((type == 3 || type == 4) && head_sent_as(cp, id))
 		head_done(cp, answer_ok(f, type), json_array_get(f, 2),
 		    now, wall);
-	else if (type != 3 && type != 4)
+	else if (type == 3 || type == 4)
+		boot_late(cp, id, answer_ok(f, type), json_array_get(f, 2),
+		    now, wall);
+	else
 		ocpp_send_error(cp, id, "FormationViolation",
 		    "unknown message type");
-	/* an answer to no CALL of ours is dropped */
 out:
 	json_decref(f);
 	send_next(cp, now);

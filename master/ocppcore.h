@@ -93,7 +93,8 @@ enum ocpp_act_kind {
 	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
 	OCPP_ACT_TX_DROPPED,	/* connector: its StartTransaction refused
 				 * TransactionMessageAttempts times: the
-				 * CSMS will never know it (tag, wh) */
+				 * CSMS does not know it; its messages are
+				 * parked until the next start (tag, wh) */
 };
 
 struct ocpp_act {
@@ -130,6 +131,9 @@ struct ocpp_tx {
 	uint32_t	 meter_start;
 	int64_t		 start_wall_ms;	/* its StartTransaction's timestamp */
 	char		 tag[OCPP_TAG_LEN + 1];
+	bool		 parked;	/* its StartTransaction given up: its
+					 * messages stay in the store, unsent,
+					 * until the next start (not stored) */
 };
 
 struct ocpp_rec {
@@ -217,6 +221,14 @@ struct ocpp_cp {
 	char		 head_ids[4][40];
 	int		 nhead_ids;
 	bool		 head_waiting;
+	/* head_waiting: no answer by then either, the link is taken for
+	 * dead and a reconnection asked (once) */
+	uint64_t	 head_dead_ms;
+	bool		 head_reconnect;
+	/* the ids the BootNotification went under on this link: a late
+	 * answer to any is the boot's answer */
+	char		 boot_ids[4][40];
+	int		 nboot_ids;
 	/* messages that need no store (lost with the link) */
 	struct ocpp_msg	 mq[OCPP_MQ_MAX];
 	int		 nmq;

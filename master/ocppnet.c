@@ -268,9 +268,11 @@ write_one(struct cp *c, struct lws *wsi)
 	bool		 more, close_req;
 	int		 w;
 
+	/* a close asked goes after what was queued before it: the caller
+	 * took those as sent (ocppnet_send() refuses any after the ask) */
 	uv_mutex_lock(&n->mu);
 	close_req = c->close_req;
-	m = close_req ? NULL : c->txhead;
+	m = c->txhead;
 	if (m != NULL) {
 		c->txhead = m->next;
 		if (c->txhead == NULL)
@@ -279,7 +281,7 @@ write_one(struct cp *c, struct lws *wsi)
 	}
 	more = c->txhead != NULL;
 	uv_mutex_unlock(&n->mu);
-	if (close_req) {
+	if (m == NULL && close_req) {
 		snprintf(c->why, sizeof(c->why), "closed by the charge point");
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
 		    (unsigned char *)"bye", 3);
@@ -293,7 +295,7 @@ write_one(struct cp *c, struct lws *wsi)
 		snprintf(c->why, sizeof(c->why), "write failed");
 		return -1;
 	}
-	if (more)
+	if (more || close_req)
 		lws_callback_on_writable(wsi);
 	return 0;
 }

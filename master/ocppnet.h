@@ -48,7 +48,10 @@ int  ocppnet_start(struct ocppnet **, const struct ocppnet_conf *, uv_loop_t *);
 /* Queues one text message for cp; any thread. 0, or -1 when cp is not
  * up or its queue is full (OCPPNET_SENDQ messages). */
 int  ocppnet_send(struct ocppnet *, int cp, const char *text, size_t len); /* any thread; -1 when down */
-void ocppnet_close(struct ocppnet *, int cp);   /* drop and reconnect (e.g. after Reset) */
+/* Closes cp's connection once what was queued for it is written (e.g.
+ * the answer to a Reset), then connects again; any thread. Sends after
+ * it are refused until the next OCPPNET_UP. */
+void ocppnet_close(struct ocppnet *, int cp);
 /* Closes every connection (a close frame to the CSMS, waiting at most
  * 1 s for its answers) and ends the thread; no callback after it.
  * The memory goes with the uv_async's close callback: the loop must run

@@ -108,6 +108,19 @@ static const char *const sql_of[] = {
 	[OCPP_REC_CACHE_CLEAR] = "DELETE FROM ocpp_cache WHERE cp = ?1",
 };
 
+/* Run after a record's own statement. The cache: only its newest
+ * OCPP_CACHE_MAX tags are ever loaded (INSERT OR REPLACE makes a tag
+ * answered again the newest), so the older ones go, else the table grows
+ * with every tag ever seen. */
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+static const char *const sql_then[] = {
+	[OCPP_REC_CACHE_PUT] = "DELETE FROM ocpp_cache WHERE cp = ?1 AND "
+	    "rowid NOT IN (SELECT rowid FROM ocpp_cache WHERE cp = ?1 ORDER "
+	    "BY rowid DESC LIMIT " XSTR(OCPP_CACHE_MAX) ")",
+	[OCPP_REC_CACHE_CLEAR] = NULL,
+};
+
 static void
 bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -123,12 +136,12 @@ bind_int(sqlite3_stmt *st, int i, int64_t v)
 }
 
 static int
-write_one(sqlite3 *db, const struct orec *r)
+run_sql(sqlite3 *db, const char *sql, const struct orec *r)
 {
 	sqlite3_stmt *st;
 	int	 rc;
 
-	if (sqlite3_prepare_v2(db, sql_of[r->kind], -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
 	bind_text(st, 1, r->identity);
@@ -151,6 +164,17 @@ write_one(sqlite3 *db, const struct orec *r)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+write_one(sqlite3 *db, const struct orec *r)
+{
+	if (run_sql(db, sql_of[r->kind], r) != 0)
+		return -1;
+	if ((size_t)r->kind < sizeof(sql_then) / sizeof(sql_then[0]) &&
+	    sql_then[r->kind] != NULL)
+		return run_sql(db, sql_then[r->kind], r);
+	return 0;
 }
 
 static void
@@ -360,6 +384,137 @@ row_cache(struct ocpp_cp *cp, sqlite3_stmt *st)
 	return ocppcore_load_cache(cp, col(st, 0), col(st, 1));
 }
 
+/* The charger's address is kept among its charge point's keys, under a
+ * name no OCPP key has (ocppcore_load_key() passes it by). */
+#define ADDRESS_KEY	"evgroup:address"
+
+static int
+exec_bound(sqlite3 *db, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *st;
+	int	 rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		(void)sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The identity the charger at address had before, when no charge point
+ * has it now: 0 found, 1 none, -1 error. */
+static int
+old_identity(sqlite3 *db, const char *identity, const char *address,
+    const char *const *current, int ncurrent, char *old, size_t oldlen)
+{
+	sqlite3_stmt *st;
+	int	 found = 1;
+
+	if (sqlite3_prepare_v2(db, "SELECT cp FROM ocpp_keys WHERE key = '"
+	    ADDRESS_KEY "' AND value = ?1 AND cp != ?2", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 2, identity, -1, SQLITE_STATIC);
+	while (found == 1 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *y = col(st, 0);
+		bool	 taken = false;
+
+		for (int i = 0; i < ncurrent && !taken; i++)
+			taken = strcmp(current[i], y) == 0;
+		if (!taken) {
+			snprintf(old, oldlen, "%s", y);
+			found = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int
+count_msgs(sqlite3 *db, const char *identity)
+{
+	sqlite3_stmt *st;
+	int	 n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ocpp_msgs WHERE "
+	    "cp = ?1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	(void)sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static bool
+address_is(sqlite3 *db, const char *identity, const char *address)
+{
+	sqlite3_stmt *st;
+	bool	 same = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM ocpp_keys WHERE cp = ?1 "
+	    "AND key = '" ADDRESS_KEY "'", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	(void)sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		same = strcmp(col(st, 0), address) == 0;
+	sqlite3_finalize(st);
+	return same;
+}
+
+/* old's transaction messages and transactions made identity's, numbered
+ * on from its own highest seq and local. */
+static int
+move_records(sqlite3 *db, const char *identity, const char *old)
+{
+	return exec_bound(db, "UPDATE ocpp_msgs SET seq = seq + (SELECT "
+	    "coalesce(max(seq), 0) FROM ocpp_msgs WHERE cp = ?1), local_tx = "
+	    "local_tx + (SELECT coalesce(max(local), 0) FROM ocpp_txs WHERE "
+	    "cp = ?1), cp = ?1 WHERE cp = ?2", identity, old) != 0 ||
+	    exec_bound(db, "UPDATE ocpp_txs SET local = local + (SELECT "
+	    "coalesce(max(local), 0) FROM ocpp_txs WHERE cp = ?1), cp = ?1 "
+	    "WHERE cp = ?2", identity, old) != 0 ||
+	    exec_bound(db, "DELETE FROM ocpp_keys WHERE cp = ?1 AND key = '"
+	    ADDRESS_KEY "'", old, NULL) != 0 ? -1 : 0;
+}
+
+int
+ocppstore_adopt(struct ocppstore *os, const char *identity,
+    const char *address, const char *const *current, int ncurrent,
+    char *old, size_t oldlen)
+{
+	int	 n = 0, rc;
+
+	old[0] = '\0';
+	rc = old_identity(os->db, identity, address, current, ncurrent, old,
+	    oldlen);
+	/* as at the last start: nothing to write (a start with 500 charge
+	 * points makes no 500 transactions) */
+	if (rc < 0 || (rc == 1 && address_is(os->db, identity, address)))
+		return rc < 0 ? -1 : 0;
+	if (sqlite3_exec(os->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (rc == 0) {
+		n = count_msgs(os->db, old);
+		if (move_records(os->db, identity, old) != 0)
+			rc = -1;
+	}
+	if (rc < 0 || exec_bound(os->db, "INSERT OR REPLACE INTO ocpp_keys "
+	    "(cp, key, value) VALUES (?1, '" ADDRESS_KEY "', ?2)", identity,
+	    address) != 0 ||
+	    sqlite3_exec(os->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		(void)sqlite3_exec(os->db, "ROLLBACK", NULL, NULL, NULL);
+		old[0] = '\0';
+		return -1;
+	}
+	return n;
+}
+
 int
 ocppstore_load(struct ocppstore *os, const char *identity,
     struct ocpp_cp *cp)
@@ -373,10 +528,11 @@ ocppstore_load(struct ocppstore *os, const char *identity,
 	    identity, row_key, cp) < 0 ||
 	    load_rows(os->db, "SELECT version, list FROM ocpp_lists WHERE "
 	    "cp = ?1", identity, row_list, cp) < 0 ||
-	    /* the newest 64 (OCPP_CACHE_MAX), oldest first */
+	    /* the newest OCPP_CACHE_MAX, oldest first */
 	    load_rows(os->db, "SELECT tag, status FROM (SELECT rowid, tag, "
-	    "status FROM ocpp_cache WHERE cp = ?1 ORDER BY rowid DESC LIMIT 64)"
-	    " ORDER BY rowid", identity, row_cache, cp) < 0)
+	    "status FROM ocpp_cache WHERE cp = ?1 ORDER BY rowid DESC LIMIT "
+	    XSTR(OCPP_CACHE_MAX) ") ORDER BY rowid", identity, row_cache,
+	    cp) < 0)
 		return -1;
 	return 0;
 }

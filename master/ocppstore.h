@@ -20,6 +20,15 @@ typedef void (*ocppstore_fn)(void *arg, int cp, uint64_t seq);
 
 int	ocppstore_open(struct ocppstore **, const char *path, uv_loop_t *,
 	    ocppstore_fn on_stored, void *arg, char *err, size_t errlen);
+/* Before ocppstore_load, at the start: the charger at address (its
+ * place on the charger network, "host:port/unit") is charge point
+ * identity now. The transaction messages and transactions it left under
+ * another identity at an earlier start, one no charge point has now
+ * (current[0..ncurrent-1]), are made identity's, after its own: *old gets
+ * that identity ("" none). The number of messages moved, or -1. */
+int	ocppstore_adopt(struct ocppstore *, const char *identity,
+	    const char *address, const char *const *current, int ncurrent,
+	    char *old, size_t oldlen);
 /* Before ocppstore_start: what the database holds for this identity. */
 int	ocppstore_load(struct ocppstore *, const char *identity,
 	    struct ocpp_cp *);

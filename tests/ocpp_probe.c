@@ -10,6 +10,9 @@
  *   ocpp_probe URL N [--prefix CP-] [--profile P] [--password PW]
  *              [--ca FILE] [--ping S] [--quiet] [--close-after-boot]
  *              [--burst K]   (K Heartbeats sent at once after the boot)
+ *              [--close-after-burst] (at the first boot's answer, the
+ *                  burst queued and the connection closed at once: all
+ *                  must go out)
  * Runs until SIGTERM or SIGINT, then stops the transport and exits 0.
  */
 #include <signal.h>
@@ -27,6 +30,8 @@ struct probe {
 	int			*boots;		/* BootNotifications sent */
 	int			 quiet;
 	int			 close_after_boot;
+	int			 close_after_burst;
+	int			 burst_closed;	/* close_after_burst done */
 	int			 burst;		/* Heartbeats sent at once */
 	uv_signal_t		 sigterm, sigint;
 	uv_timer_t		 stats;
@@ -69,7 +74,7 @@ on_event(void *arg, int cp, enum ocppnet_ev ev, const char *text, size_t len,
 		    "\"chargePointModel\":\"evgroup-probe\"}]", ++p->boots[cp]);
 		if (ocppnet_send(p->net, cp, boot, (size_t)n) != 0)
 			printf("send refused %s\n", p->cp[cp].identity);
-		if (p->burst > 0)
+		if (p->burst > 0 && !p->close_after_burst)
 			burst(p, cp);
 		break;
 	case OCPPNET_DOWN:
@@ -88,6 +93,16 @@ on_event(void *arg, int cp, enum ocppnet_ev ev, const char *text, size_t len,
 			    p->cp[cp].identity, text, len);
 		if (p->close_after_boot && p->boots[cp] == 1)
 			ocppnet_close(p->net, cp);
+		if (p->close_after_burst && p->boots[cp] == 1 &&
+		    !p->burst_closed) {
+			/* what was queued goes out first; nothing after */
+			p->burst_closed = 1;
+			burst(p, cp);
+			ocppnet_close(p->net, cp);
+			printf("after close %s: %s\n", p->cp[cp].identity,
+			    ocppnet_send(p->net, cp, "[]", 2) == 0 ? "taken" :
+			    "refused");
+		}
 		break;
 	}
 }
@@ -159,6 +174,8 @@ main(int argc, char **argv)
 			p.burst = atoi(v), i++;
 		else if (strcmp(argv[i], "--close-after-boot") == 0)
 			p.close_after_boot = 1;
+		else if (strcmp(argv[i], "--close-after-burst") == 0)
+			p.close_after_burst = 1;
 		else {
 			fprintf(stderr, "ocpp_probe: unknown %s\n", argv[i]);
 			return 2;

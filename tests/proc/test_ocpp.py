@@ -149,8 +149,11 @@ class OcppTest(ts.SiteTest):
     def test_remote_start_and_stop(self):
         self.ocpp_site(authorisation="csms")
         self.csms.wait_clients(self.ids)
+        # Available: the boot may come before the charger's first poll
+        # (then Unavailable, and a remote start is rightly Rejected)
         self.wait_call("StatusNotification",
-                       lambda p: p["connectorId"] == 1)
+                       lambda p: p["connectorId"] == 1 and
+                       p["status"] == "Available")
         # a connector the charger does not have: Rejected, nothing done
         r = self.csms.call("bay-001", "RemoteStartTransaction",
                            {"connectorId": 2, "idTag": "REMOTE1"})

@@ -286,6 +286,26 @@ class NetTest(tl.Base):
         csms.wait_log(count=20, identity="B-01", type="call",
                       action="Heartbeat")
 
+    def test_close_sends_what_was_queued_first(self):
+        """A close asked (as after a Reset) goes after what was queued:
+        the 20 Heartbeats queued at the boot's answer all reach the CSMS,
+        in order; a send after the ask is refused; the charge point comes
+        back."""
+        csms = oc.Csms(self)
+        p = self.probe(csms, 1, "--prefix", "C-", "--burst", "20",
+                       "--close-after-burst", name="probe-close")
+        p.wait_for(r"burst C-01 sent=20 refused=0", timeout=20)
+        p.wait_for(r"after close C-01: refused", timeout=20)
+        p.wait_for(r"down C-01: closed by the charge point", timeout=20)
+        hbs = csms.wait_log(count=20, identity="C-01", type="call",
+                            action="Heartbeat", timeout=20)
+        self.assertEqual([h["id"] for h in hbs],
+                         ["hb-1-%d" % k for k in range(1, 21)])
+        self.assertEqual(len(csms.log(identity="C-01", type="call",
+                                      action="BootNotification",
+                                      id="boot-1")), 1)
+        p.wait_for(r"text C-01: \[3,\"boot-2\"", timeout=30)
+
     def test_pings_keep_an_idle_connection_up(self):
         csms = oc.Csms(self)
         p = self.probe(csms, 1, "--ping", "1")

@@ -38,6 +38,7 @@ struct rig {
 	bool		 down;
 	struct ocpp_act	 act[64];
 	char		 act_tag[64][24];
+	char		 act_text[64][128];
 	int		 nact;
 	int		 refuse_acts;	/* act() answers -1 */
 	struct fake_msg	 msg[64];	/* the store's queue */
@@ -126,6 +127,8 @@ r_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 	if (r->nact < 64) {
 		snprintf(r->act_tag[r->nact], sizeof(r->act_tag[0]), "%s",
 		    a->tag ? a->tag : "");
+		snprintf(r->act_text[r->nact], sizeof(r->act_text[0]), "%s",
+		    a->text ? a->text : "");
 		r->act[r->nact++] = *a;
 	}
 	return r->refuse_acts ? -1 : 0;
@@ -571,6 +574,30 @@ test_one_call_at_a_time(void **state)
 	assert_string_equal(field(3, "idTag"), "B");
 }
 
+/* The master stops and starts again: a new core from what the store
+ * holds, transactions and messages in order. */
+static void
+restart_from_store(void)
+{
+	struct fake_msg saved[64];
+	struct ocpp_tx stx[16];
+	int	 nstx = R.ntx;
+
+	memcpy(saved, R.msg, sizeof(saved));
+	memcpy(stx, R.tx, sizeof(stx));
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 8);
+	for (int i = 0; i < nstx; i++)
+		assert_int_equal(ocppcore_load_tx(&CP, &stx[i]), 0);
+	for (uint64_t seq = 1; seq < 100; seq++)
+		for (int i = 0; i < 64; i++)
+			if (saved[i].used && saved[i].seq == seq)
+				assert_int_equal(ocppcore_load_msg(&CP, seq,
+				    saved[i].local, saved[i].action,
+				    saved[i].payload), 0);
+}
+
 /* The CSMS away during a session and the master restarted: everything
  * delivered afterwards, in order, once, the transactionId put into the
  * stop and the samples of a transaction started while it was away. */
@@ -578,9 +605,7 @@ static void
 test_queue_survives_restart(void **state)
 {
 	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
-	struct fake_msg saved[64];
-	struct ocpp_tx stx[16];
-	int	 nstx, nstart = 0, nmeter = 0, nstop = 0, order = 0;
+	int	 nstart = 0, nmeter = 0, nstop = 0, order = 0;
 
 	(void)state;
 	booted();
@@ -593,20 +618,7 @@ test_queue_survives_restart(void **state)
 	assert_int_equal(R.nsent, 0);
 	assert_int_equal(CP.ntxq, 3);		/* start, 2 samples */
 	/* the master stops: a new core from the store */
-	memcpy(saved, R.msg, sizeof(saved));
-	memcpy(stx, R.tx, sizeof(stx));
-	nstx = R.ntx;
-	ocppcore_free(&CP);
-	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
-	    r_act, false, NULL }, 8);
-	for (int i = 0; i < nstx; i++)
-		assert_int_equal(ocppcore_load_tx(&CP, &stx[i]), 0);
-	for (uint64_t seq = 1; seq < 100; seq++)
-		for (int i = 0; i < 64; i++)
-			if (saved[i].used && saved[i].seq == seq)
-				assert_int_equal(ocppcore_load_msg(&CP, seq,
-				    saved[i].local, saved[i].action,
-				    saved[i].payload), 0);
+	restart_from_store();
 	/* the session went on (same session number): no PowerLoss; then
 	 * it ends while the CSMS is still away */
 	feed(&in);
@@ -748,9 +760,10 @@ test_call_timeout(void **state)
 	tick(30000);				/* timed out */
 	assert_false(CP.busy);
 	for (int i = 0; i < 5; i++)
-		tick(30000);
+		tick(5000);
 	assert_int_equal(R.nsent, 2);		/* not sent again */
-	assert_int_equal(CP.ntxq, 4);		/* the samples behind */
+	assert_int_equal(R.nact, 0);		/* nor the link dropped */
+	assert_int_equal(CP.ntxq, 2);		/* the samples behind */
 	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
 	    "\"idTagInfo\":{\"status\":\"Accepted\"}}]", first);
 	from_csms(t);
@@ -759,7 +772,81 @@ test_call_timeout(void **state)
 	assert_int_equal(R.act[R.nact - 1].txid, 1);
 	assert_string_equal(what(-1), "MeterValues");	/* the queue goes on */
 	assert_string_equal(field(-1, "transactionId"), "1");
-	assert_int_equal(CP.ntxq, 3);
+	assert_int_equal(CP.ntxq, 1);
+}
+
+/* Booted, a car charging at connector 1: its StartTransaction sent. */
+static void
+start_sent(void)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	booted();
+	in.c[0].state = CS_CHARGING;
+	in.c[0].cp_state = 2;
+	feed(&in);
+	answer("{}");				/* Charging */
+	assert_string_equal(what(-1), "StartTransaction");
+}
+
+/* A new link, the boot accepted, the statuses answered: the head of the
+ * queue is the CALL under way. */
+static void
+relink(void)
+{
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy && strcmp(what(-1), "StatusNotification") == 0)
+		answer("{}");
+}
+
+/* The CALLs of action sent so far. */
+static int
+nsent_of(const char *action)
+{
+	int	 n = 0;
+
+	for (int i = 0; i < R.nsent; i++)
+		n += strcmp(what(i), action) == 0;
+	return n;
+}
+
+/* Its twin: no answer at all while the CSMS stays connected. Twice the
+ * call timeout after the send the link is taken for dead: a reconnection
+ * asked, once; nothing sent again on the old link; on the new one the
+ * head goes out once more, and the queue moves when it is answered. */
+static void
+test_call_timeout_link_dead(void **state)
+{
+	int	 nreconnect = 0;
+
+	(void)state;
+	start_sent();
+	tick(30000);				/* timed out */
+	tick(29000);
+	assert_int_equal(R.nact, 0);		/* still waiting */
+	assert_true(ocppcore_deadline(&CP, NOW) <= NOW + 1000);
+	tick(1000);				/* 60 s: dead */
+	assert_int_equal(R.nact, 1);
+	assert_int_equal(R.act[0].kind, OCPP_ACT_RECONNECT);
+	assert_non_null(strstr(R.act_text[R.nact - 1],
+	    "no answer to StartTransaction"));
+	for (int i = 0; i < 5; i++)
+		tick(30000);
+	for (int i = 0; i < R.nact; i++)
+		nreconnect += R.act[i].kind == OCPP_ACT_RECONNECT;
+	assert_int_equal(nreconnect, 1);	/* asked once */
+	assert_int_equal(nsent_of("StartTransaction"), 1);
+	relink();
+	assert_string_equal(what(-1), "StartTransaction");
+	answer("{\"transactionId\":4,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	assert_int_equal(CP.tx[0].txid, 4);
+	assert_string_equal(what(-1), "MeterValues");	/* the queue moves */
+	assert_string_equal(field(-1, "transactionId"), "4");
+	assert_int_equal(nsent_of("StartTransaction"), 2);	/* once a link */
 }
 
 /* Its twin: a reconnection after the timeout, when the message may not
@@ -768,26 +855,14 @@ test_call_timeout(void **state)
 static void
 test_call_timeout_reconnect(void **state)
 {
-	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
 	char	 first[40], t[160];
-	int	 nstart = 0;
 
 	(void)state;
-	booted();
-	in.c[0].state = CS_CHARGING;
-	in.c[0].cp_state = 2;
-	feed(&in);
-	answer("{}");				/* Charging */
-	assert_string_equal(what(-1), "StartTransaction");
+	start_sent();
 	snprintf(first, sizeof(first), "%s", CP.call_id);
 	tick(30000);
 	assert_false(CP.busy);
-	ocppcore_down(&CP, "gone", NOW);
-	ocppcore_up(&CP, NOW);
-	answer("{\"status\":\"Accepted\",\"currentTime\":"
-	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
-	while (CP.busy && strcmp(what(-1), "StatusNotification") == 0)
-		answer("{}");
+	relink();
 	assert_string_equal(what(-1), "StartTransaction");
 	assert_string_not_equal(CP.call_id, first);
 	snprintf(t, sizeof(t), "[3,\"%s\",{\"transactionId\":1,"
@@ -797,14 +872,75 @@ test_call_timeout_reconnect(void **state)
 	answer("{\"transactionId\":2,\"idTagInfo\":{\"status\":"
 	    "\"Accepted\"}}");
 	assert_int_equal(CP.tx[0].txid, 2);
-	for (int i = 0; i < R.nsent; i++)
-		if (strcmp(what(i), "StartTransaction") == 0)
-			nstart++;
-	assert_int_equal(nstart, 2);		/* once a link */
+	assert_int_equal(nsent_of("StartTransaction"), 2);	/* once a link */
+}
+
+/* A BootNotification answered after the call timeout: the late answer
+ * (to the first boot, the boot asked again meanwhile) is the boot's
+ * answer, and the second's answer is then dropped. Its twins: an answer
+ * to an id never sent, or to a boot of an earlier link, changes
+ * nothing. */
+static void
+test_boot_late_answer(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	const char *ok = "{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}";
+	char	 first[40], second[40], t[200];
+
+	(void)state;
+	feed(&in);
+	ocppcore_up(&CP, NOW);
+	assert_string_equal(what(0), "BootNotification");
+	snprintf(first, sizeof(first), "%s", CP.call_id);
+	tick(30000);				/* timed out */
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+	snprintf(t, sizeof(t), "[3,\"zz\",%s]", ok);
+	from_csms(t);				/* never sent: dropped */
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+	assert_int_equal(R.nsent, 1);
+	tick(30000);				/* asked again */
+	assert_int_equal(nsent_of("BootNotification"), 2);
+	snprintf(second, sizeof(second), "%s", CP.call_id);
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", first, ok);
+	from_csms(t);				/* the first's, late */
+	assert_int_equal(CP.boot, OCPP_BOOT_ACCEPTED);
+	assert_string_equal(what(-1), "StatusNotification");
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", second, ok);
+	from_csms(t);				/* the second's: dropped */
+	while (CP.busy)
+		answer("{}");
+	assert_int_equal(nsent_of("StatusNotification"), 3);
+	assert_int_equal(nsent_of("BootNotification"), 2);
+	/* a new link: the old link's boot is not this one's */
+	ocppcore_down(&CP, "gone", NOW);
+	ocppcore_up(&CP, NOW);
+	snprintf(second, sizeof(second), "%s", CP.call_id);
+	tick(30000);
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", first, ok);
+	from_csms(t);
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
+	/* nor one the CSMS has answered since, with Pending */
+	tick(30000);
+	answer("{\"status\":\"Pending\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":60}");
+	snprintf(t, sizeof(t), "[3,\"%s\",%s]", second, ok);
+	from_csms(t);
+	assert_int_equal(CP.boot, OCPP_BOOT_PENDING);
 }
 
 /* A CALLERROR to a transaction message: retried after
  * TransactionMessageRetryInterval x attempts, then given up. */
+static int
+stored_msgs(void)
+{
+	int	 n = 0;
+
+	for (int i = 0; i < 64; i++)
+		n += R.msg[i].used;
+	return n;
+}
+
 static void
 test_callerror_retries(void **state)
 {
@@ -837,7 +973,8 @@ test_callerror_retries(void **state)
 	assert_int_equal(R.act[R.nact - 1].connector, 1);
 	assert_string_equal(R.act_tag[R.nact - 1], "FREE");
 	assert_int_equal(R.act[R.nact - 1].wh, 400);
-	/* its later messages are not sent (the CSMS cannot know them) */
+	/* its later messages are not sent (the CSMS cannot know them), but
+	 * parked: kept in the store with their transaction */
 	n = R.nsent;
 	tick(60000);
 	in.c[0].state = CS_AVAILABLE;
@@ -848,6 +985,28 @@ test_callerror_retries(void **state)
 	for (int i = n; i < R.nsent; i++)
 		assert_string_equal(what(i), "StatusNotification");
 	assert_int_equal(CP.ntxq, 0);
+	assert_int_equal(CP.ntx, 0);
+	assert_int_equal(stored_msgs(), 5);	/* start, 3 samples, stop */
+	assert_int_equal(R.ntx, 1);
+	/* the next start: tried again, in order, and taken this time */
+	restart_from_store();
+	feed(&in);
+	rig_clear();
+	relink();
+	assert_string_equal(what(-1), "StartTransaction");
+	answer("{\"transactionId\":7,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(what(-1), "MeterValues");
+		assert_string_equal(field(-1, "transactionId"), "7");
+		answer("{}");
+	}
+	assert_string_equal(what(-1), "StopTransaction");
+	assert_string_equal(field(-1, "transactionId"), "7");
+	assert_string_equal(field(-1, "meterStop"), "1400");
+	answer("{}");
+	assert_int_equal(stored_msgs(), 0);
+	assert_int_equal(R.ntx, 0);
 }
 
 static void
@@ -1767,6 +1926,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout_link_dead,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_late_answer,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout_reconnect,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callerror_retries, setup,

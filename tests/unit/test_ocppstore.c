@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "ocppcore.h"
 #include "ocppstore.h"
 #include "store.h"
@@ -181,6 +183,174 @@ test_records_come_back(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* The cache rows of identity in the file (tag "" : all of them). */
+static int
+cache_rows(const char *identity, const char *tag)
+{
+	sqlite3	*db;
+	sqlite3_stmt *st;
+	int	 n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+	    "ocpp_cache WHERE cp = ?1 AND (?2 = '' OR tag = ?2)", -1, &st,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Writes what was put, waiting (through a MSG_PUT of seq) until it is on
+ * disk. */
+static void
+flush(uv_loop_t *loop, struct ocppstore *os, uint64_t seq)
+{
+	put(os, 2, "MARK", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+	    .seq = seq, .local_tx = 1, .action = OCPP_A_START,
+	    .payload = "{}" });
+	for (int i = 0; i < 500 && told[2] < seq; i++) {
+		uv_run(loop, UV_RUN_NOWAIT);
+		usleep(10000);
+	}
+	assert_int_equal(told[2], seq);
+}
+
+/* The authorisation cache's table keeps a charge point's newest 64 tags
+ * (all it loads), a tag answered again counting as new; another charge
+ * point's under 64 are kept whole; ClearCache empties the one only. */
+static void
+test_cache_bounded(void **state)
+{
+	uv_loop_t loop;
+	struct ocppstore *os;
+	char	 err[160], tag[16];
+
+	(void)state;
+	uv_loop_init(&loop);
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ocppstore_start(os), 0);
+	for (int i = 0; i < 70; i++) {
+		snprintf(tag, sizeof(tag), "T%02d", i);
+		put(os, 0, "CP-01", (struct ocpp_rec){ .kind =
+		    OCPP_REC_CACHE_PUT, .key = tag, .value = "Accepted" });
+		if (i == 66)
+			put(os, 0, "CP-01", (struct ocpp_rec){ .kind =
+			    OCPP_REC_CACHE_PUT, .key = "T05", .value =
+			    "Blocked" });
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(tag, sizeof(tag), "U%02d", i);
+		put(os, 1, "CP-02", (struct ocpp_rec){ .kind =
+		    OCPP_REC_CACHE_PUT, .key = tag, .value = "Accepted" });
+	}
+	flush(&loop, os, 1);
+	assert_int_equal(cache_rows("CP-01", ""), OCPP_CACHE_MAX);
+	assert_int_equal(cache_rows("CP-01", "T69"), 1);
+	assert_int_equal(cache_rows("CP-01", "T05"), 1);	/* answered again */
+	assert_int_equal(cache_rows("CP-01", "T07"), 1);
+	assert_int_equal(cache_rows("CP-01", "T06"), 0);	/* the oldest */
+	assert_int_equal(cache_rows("CP-01", "T00"), 0);
+	assert_int_equal(cache_rows("CP-02", ""), 3);
+	put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_CACHE_CLEAR });
+	flush(&loop, os, 2);
+	assert_int_equal(cache_rows("CP-01", ""), 0);
+	assert_int_equal(cache_rows("CP-02", ""), 3);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static int32_t
+txid_of(const struct ocpp_cp *cp, int64_t local)
+{
+	for (int i = 0; i < cp->ntx; i++)
+		if (cp->tx[i].local == local)
+			return cp->tx[i].txid;
+	return -1;
+}
+
+/* An installer changed a charger's identity (OLD -> NEW) while it had
+ * transaction messages queued: at the next start they are NEW's, after
+ * NEW's own (numbered on), with their transactions; once. Its twins:
+ * while a charge point still has OLD, or for a charger at another
+ * address, nothing moves. */
+static void
+test_identity_changed(void **state)
+{
+	uv_loop_t loop;
+	struct ocppstore *os;
+	struct ocpp_cp cp;
+	struct ocpp_tx t_old = { .local = 1, .txid = 5, .connector = 1 },
+	    t_new = { .local = 1, .txid = 9, .connector = 1 };
+	const char *addr = "10.0.0.3:502/1";
+	const char *before[] = { "OLD" }, *now[] = { "NEW", "OTHER" },
+	    *both[] = { "NEW", "OLD" };
+	char	 err[160], old[64];
+
+	(void)state;
+	uv_loop_init(&loop);
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ocppstore_adopt(os, "OLD", addr, before, 1, old,
+	    sizeof(old)), 0);
+	assert_string_equal(old, "");
+	assert_int_equal(ocppstore_start(os), 0);
+	put(os, 0, "OLD", (struct ocpp_rec){ .kind = OCPP_REC_TX_PUT,
+	    .local_tx = 1, .tx = &t_old });
+	put(os, 0, "OLD", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+	    .seq = 1, .local_tx = 1, .action = OCPP_A_METER, .payload = "{}" });
+	put(os, 0, "OLD", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+	    .seq = 2, .local_tx = 1, .action = OCPP_A_STOP, .payload = "{}" });
+	put(os, 1, "NEW", (struct ocpp_rec){ .kind = OCPP_REC_TX_PUT,
+	    .local_tx = 1, .tx = &t_new });
+	put(os, 1, "NEW", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+	    .seq = 1, .local_tx = 1, .action = OCPP_A_START, .payload = "{}" });
+	flush(&loop, os, 1);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	/* OLD still a charge point of the site: its own */
+	assert_int_equal(ocppstore_adopt(os, "NEW", addr, both, 2, old,
+	    sizeof(old)), 0);
+	assert_string_equal(old, "");
+	/* another charger's address: nothing of OLD's */
+	assert_int_equal(ocppstore_adopt(os, "OTHER", "10.0.0.4:502/1", now,
+	    2, old, sizeof(old)), 0);
+	assert_string_equal(old, "");
+	/* OLD gone: NEW takes its messages, after its own */
+	assert_int_equal(ocppstore_adopt(os, "NEW", addr, now, 2, old,
+	    sizeof(old)), 2);
+	assert_string_equal(old, "OLD");
+	assert_int_equal(ocppstore_adopt(os, "NEW", addr, now, 2, old,
+	    sizeof(old)), 0);			/* once */
+	fresh_cp(&cp);
+	assert_int_equal(ocppstore_load(os, "NEW", &cp), 0);
+	assert_int_equal(cp.ntxq, 3);
+	assert_int_equal(cp.txq[0].action, OCPP_A_START);
+	assert_int_equal(cp.txq[1].action, OCPP_A_METER);
+	assert_int_equal(cp.txq[2].action, OCPP_A_STOP);
+	assert_int_equal(cp.txq[2].seq, 3);
+	assert_int_equal(cp.ntx, 2);
+	assert_int_equal(txid_of(&cp, cp.txq[2].local_tx), 5);
+	assert_int_equal(txid_of(&cp, cp.txq[0].local_tx), 9);
+	ocppcore_free(&cp);
+	fresh_cp(&cp);
+	assert_int_equal(ocppstore_load(os, "OLD", &cp), 0);
+	assert_int_equal(cp.ntxq, 0);
+	assert_int_equal(cp.ntx, 0);
+	ocppcore_free(&cp);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* A file that is not a database: refused with why, nothing started. */
 static void
 test_bad_path_refused(void **state)
@@ -204,6 +374,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_records_come_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_bounded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_identity_changed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_path_refused, setup,
 		    teardown),

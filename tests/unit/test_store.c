@@ -278,7 +278,10 @@ test_live_backup(void **state)
 		strcpy(r.u.ev.text, "z");
 		store_put(&s, &r);
 	}
-	usleep(1500 * 1000);	/* at least one batch on disk */
+	/* at least one batch on disk (bounded: 30 s on a loaded machine) */
+	for (int i = 0; i < 300 &&
+	    scalar(p, "SELECT count(*) FROM events") <= 0; i++)
+		usleep(100 * 1000);
 	assert_int_equal(store_backup(p, dest, err, sizeof(err)), 0);
 	store_close(&s);
 	assert_true(scalar(dest, "SELECT count(*) FROM events") > 0);
