@@ -229,7 +229,7 @@ op_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 		break;
 	case OCPP_ACT_TX_STARTED:
 		ocppcap_tx_started(&x->cap, a->connector, a->txid,
-		    clock_wall_ms());
+		    a->wall_ms != 0 ? a->wall_ms : clock_wall_ms());
 		break;
 	case OCPP_ACT_TX_ENDED:
 		ocppcap_tx_ended(&x->cap, a->connector);
@@ -311,6 +311,21 @@ on_stored(void *arg, int i, uint64_t seq)
 		ocppcore_stored(&o->one[i].cp, seq, clock_now_ms());
 }
 
+/* Smart charging learns each transaction's start (Relative schedules
+ * count from it) from the charge point, every tick: also one not yet
+ * numbered by the CSMS, and one found going on after a restart. */
+static void
+tx_sync(struct ocpp_one *x, int64_t wall)
+{
+	for (int k = 1; k <= x->cp.in.nconn; k++) {
+		const struct ocpp_tx *t = ocppcore_tx_of(&x->cp, k);
+
+		if (t != NULL)
+			ocppcap_tx_started(&x->cap, k, t->txid,
+			    t->start_wall_ms != 0 ? t->start_wall_ms : wall);
+	}
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -324,6 +339,7 @@ on_tick(uv_timer_t *t)
 	for (int i = slice; i < o->n; i += OCPP_SLICES) {
 		input_of(&o->m->peers[o->one[i].peer], &in);
 		ocppcore_input(&o->one[i].cp, &in, now, wall);
+		tx_sync(&o->one[i], wall);
 		ocppcap_apply(&o->one[i].cap, wall);
 	}
 	if (slice == 0)
@@ -356,6 +372,7 @@ conf_of(const struct master_config *mc, struct ocpp_conf *c)
 	c->allow_offline_tx_for_unknown_id =
 	    mc->ocpp.allow_offline_tx_for_unknown_id;
 	c->authorization_cache_enabled = mc->ocpp.authorization_cache_enabled;
+	c->site_whitelist = mc->site.authorisation == SITE_AUTH_RFID_CSMS;
 }
 
 /* At the start: what charger p left queued under the identity it had

@@ -486,7 +486,8 @@ tx_start(struct ocpp_cp *cp, int k, const struct ocpp_conn_in *c,
 	t = &cp->tx[cp->ntx++];
 	*t = (struct ocpp_tx){ .local = cp->next_local++, .connector = k,
 	    .open = true, .session_no = c->session_no,
-	    .meter_start = c->total_wh };
+	    .meter_start = c->total_wh, .by_site = cp->conf.site_whitelist &&
+	    tag == c->tag && tag[0] != '\0', .start_wall_ms = wall };
 	snprintf(t->tag, sizeof(t->tag), "%s", tag);
 	cp->remote_tag[k][0] = cp->auth_tag[k][0] = '\0';
 	cp->stop_reason[k] = NULL;
@@ -588,8 +589,11 @@ tx_reconcile(struct ocpp_cp *cp, int64_t wall)
 			continue;
 		}
 		c = &cp->in.c[t->connector - 1];
-		if (in_tx_state(c->state) && c->session_no == t->session_no)
+		if (in_tx_state(c->state) && c->session_no == t->session_no) {
+			if (t->start_wall_ms == 0)	/* a row of before */
+				t->start_wall_ms = wall;
 			continue;
+		}
 		ocpp_tx_stop(cp, t, c->total_wh, "PowerLoss", wall);
 	}
 }
@@ -639,6 +643,8 @@ ocppcore_input(struct ocpp_cp *cp, const struct ocpp_cp_in *in,
 			tx_start(cp, k, c, now, wall);
 		if (!in_tx_state(c->state))
 			cp->ended_session[k] = -1;
+		if (c->state == CS_AVAILABLE && c->cp_state == 0)
+			cp->auth_tag[k][0] = '\0';	/* its car left */
 		status_told(cp, k, true, c, wall, false);
 		if (!in_tx_state(c->state) && cp->avail_scheduled[k]) {
 			/* ChangeAvailability Scheduled: now the session
@@ -658,7 +664,7 @@ ocpp_act(struct ocpp_cp *cp, enum ocpp_act_kind kind, int connector,
 	char	 why[128] = "";
 
 	return cp->ops.act(cp->ops.arg, &(struct ocpp_act){ kind, connector,
-	    tag, text, 0, 0 }, why, sizeof(why));
+	    tag, text, 0, 0, 0 }, why, sizeof(why));
 }
 
 /* MeterValueSampleInterval during a transaction (transaction messages,
@@ -851,6 +857,13 @@ ocppcore_down(struct ocpp_cp *cp, const char *why, uint64_t now)
 	(void)now;
 	if (cp->busy && cp->call_action == OCPP_A_AUTHORIZE)
 		ocpp_auth_offline(cp, cp->call_conn, cp->call_tag);
+	/* an Authorize still queued is decided now too: dropped unanswered,
+	 * its connector would wait for good (the same tag again reads as
+	 * no new swipe) */
+	for (int i = 0; i < cp->nmq; i++)
+		if (cp->mq[i].action == OCPP_A_AUTHORIZE)
+			ocpp_auth_offline(cp, (int)cp->mq[i].local_tx,
+			    cp->mq[i].tag);
 	cp->up = false;
 	cp->busy = false;
 	cp->boot = OCPP_BOOT_NONE;
@@ -919,14 +932,15 @@ start_answer(struct ocpp_cp *cp, json_t *p, uint64_t now, int64_t wall)
 		if (t->open)
 			(void)cp->ops.act(cp->ops.arg, &(struct ocpp_act){
 			    .kind = OCPP_ACT_TX_STARTED, .connector =
-			    t->connector, .txid = t->txid }, NULL, 0);
+			    t->connector, .txid = t->txid, .wall_ms =
+			    t->start_wall_ms }, NULL, 0);
 	}
 	if (st != NULL) {
 		ocpp_cache_put(cp, t->tag, st, info);
-		if (strcmp(st, "Accepted") != 0 && t->open &&
-		    cp->keys.stop_on_invalid_id) {
-			/* 1.6 section 5.10: stop a transaction whose tag
-			 * the CSMS refuses */
+		if (strcmp(st, "Accepted") != 0 && t->open && !t->by_site) {
+			/* 1.6 section 3.5.4 (StopTransactionOnInvalidId,
+			 * read-only true): stop a transaction whose tag the
+			 * CSMS refuses, unless the site's whitelist took it */
 			cp->stop_reason[t->connector] = "DeAuthorized";
 			ocpp_act(cp, OCPP_ACT_STOP, t->connector, t->tag,
 			    "StartTransaction: idTag not accepted");
@@ -1096,6 +1110,12 @@ ocppcore_deadline(const struct ocpp_cp *cp, uint64_t now)
 	if (cp->head_waiting && !cp->head_reconnect && cp->head_dead_ms < d)
 		d = cp->head_dead_ms > now ? cp->head_dead_ms : now;
 	return d;
+}
+
+const struct ocpp_tx *
+ocppcore_tx_of(const struct ocpp_cp *cp, int connector)
+{
+	return ocpp_tx_open((struct ocpp_cp *)cp, connector);
 }
 
 /* ------------------------------------------------------------------ */

@@ -73,6 +73,9 @@ struct ocpp_conf {
 	bool		 allow_offline_tx_for_unknown_id;
 	bool		 authorization_cache_enabled;
 	int		 ping_interval_s;
+	/* site.authorisation rfid+csms: a tag the site's whitelist took is
+	 * the site's decision, which the CSMS's answer does not undo */
+	bool		 site_whitelist;
 };
 
 /* What the core asks the site to do. */
@@ -85,7 +88,8 @@ enum ocpp_act_kind {
 	OCPP_ACT_RECONNECT,	/* Reset: drop the link, connect again */
 	OCPP_ACT_BOOTED,	/* the CSMS accepted the boot */
 	OCPP_ACT_REJECTED,	/* the CSMS rejected the boot (text: why) */
-	OCPP_ACT_TX_STARTED,	/* connector: the CSMS numbered it (txid) */
+	OCPP_ACT_TX_STARTED,	/* connector: the CSMS numbered it (txid);
+				 * wall_ms: its start */
 	OCPP_ACT_TX_ENDED,	/* connector: its transaction stopped */
 	OCPP_ACT_TX_DROPPED,	/* connector: its StartTransaction refused
 				 * TransactionMessageAttempts times: the
@@ -100,6 +104,7 @@ struct ocpp_act {
 	const char	*text;		/* why, for the log */
 	int32_t		 txid;		/* TX_STARTED */
 	uint32_t	 wh;		/* TX_DROPPED: the energy so far */
+	int64_t		 wall_ms;	/* TX_STARTED: its start (0 unknown) */
 };
 
 /* What the store keeps. */
@@ -120,8 +125,11 @@ struct ocpp_tx {
 	int32_t		 txid;		/* the CSMS's; 0 not known yet */
 	int		 connector;
 	bool		 open;		/* no StopTransaction queued yet */
+	bool		 by_site;	/* its tag taken by the site's
+					 * whitelist */
 	uint16_t	 session_no;
 	uint32_t	 meter_start;
+	int64_t		 start_wall_ms;	/* its StartTransaction's timestamp */
 	char		 tag[OCPP_TAG_LEN + 1];
 	bool		 parked;	/* its StartTransaction given up: its
 					 * messages stay in the store, unsent,
@@ -182,7 +190,7 @@ struct ocpp_keys {
 	int		 tx_attempts, tx_retry_s;
 	bool		 local_authorize_offline, local_pre_authorize;
 	bool		 allow_offline_tx_for_unknown_id, cache_enabled;
-	bool		 local_list_enabled, stop_on_invalid_id;
+	bool		 local_list_enabled;
 	char		 sampled[160], aligned[160];
 };
 
@@ -296,6 +304,10 @@ void	ocppcore_authorize(struct ocpp_cp *, int connector, const char *tag,
 /* Timers: heartbeats, samples, call timeouts, retries; and sends what
  * can be sent. */
 void	ocppcore_tick(struct ocpp_cp *, uint64_t now_ms, int64_t wall_ms);
+/* The transaction open on a connector (NULL none), with its start: smart
+ * charging counts a Relative schedule from it (ocppprof), also before the
+ * CSMS numbered it and after a restart of the master. */
+const struct ocpp_tx *ocppcore_tx_of(const struct ocpp_cp *, int connector);
 /* The nearest time ocppcore_tick() has something to do. */
 uint64_t ocppcore_deadline(const struct ocpp_cp *, uint64_t now_ms);
 

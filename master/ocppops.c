@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "charger.h"
 #include "ocppint.h"
+#include "ocppprof.h"
 
 /* ------------------------------------------------------------------ */
 /* The 1.6 schemas, as far as a charge point needs them */
@@ -110,35 +110,24 @@ static const struct field s_composite[] = {
 	END
 };
 
-/* RFC 3339 date-time, as the 1.6 schemas' "format": "date-time". */
+/* RFC 3339 date-time, as the 1.6 schemas' "format": "date-time", with its
+ * offset: "2026-11-27T10:00:00+05:00" is 05:00Z (read as 10:00Z, an
+ * expiryDate held five hours too long). */
 static bool
 is_datetime(const char *s)
 {
-	int	 y, mo, d, h, mi, se, n = 0;
+	int64_t	 ms;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se,
-	    &n) != 6 || n != 19)
-		return false;
-	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 &&
-	    mi <= 59 && se <= 60;
+	return ocppprof_parse_time(s, &ms) == 0;
 }
 
+/* ms since the epoch; 0 none or unreadable. */
 static int64_t
 parse_time_ms(const char *s)
 {
-	struct tm tm = { 0 };
-	int	 y, mo, d, h, mi, se;
+	int64_t	 ms;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h,
-	    &mi, &se) != 6)
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (int64_t)timegm(&tm) * 1000;
+	return s != NULL && ocppprof_parse_time(s, &ms) == 0 ? ms : 0;
 }
 
 static bool
@@ -303,8 +292,11 @@ static const struct key_def keys[] = {
 	    0, 3600 },
 	{ "NumberOfConnectors", K_INT, true, 0, NULL, 0, 0 },
 	{ "StopTransactionOnEVSideDisconnect", K_BOOL, true, 0, "true", 0, 0 },
-	{ "StopTransactionOnInvalidId", K_BOOL, false, KOFF(stop_on_invalid_id),
-	    NULL, 0, 1 },
+	/* read-only true: false would have the charge point "only stop
+	 * energy delivery" (1.6, 3.5.4), a transaction held without energy
+	 * that the site cannot keep; stopped, the car never charges on a
+	 * tag the CSMS refused */
+	{ "StopTransactionOnInvalidId", K_BOOL, true, 0, "true", 0, 0 },
 	{ "StopTxnAlignedData", K_CSL, true, 0, "", 0, 0 },
 	{ "StopTxnSampledData", K_CSL, true, 0, "", 0, 0 },
 	{ "SupportedFeatureProfiles", K_CSL, true, 0,
@@ -344,7 +336,6 @@ ocpp_keys_init(struct ocpp_cp *cp)
 	    cp->conf.allow_offline_tx_for_unknown_id;
 	k->cache_enabled = cp->conf.authorization_cache_enabled;
 	k->local_list_enabled = true;
-	k->stop_on_invalid_id = true;
 	snprintf(k->sampled, sizeof(k->sampled), "Energy.Active.Import."
 	    "Register,Current.Import,Current.Offered,Power.Active.Import");
 	snprintf(k->aligned, sizeof(k->aligned),
@@ -508,8 +499,12 @@ ocpp_cache_put(struct ocpp_cp *cp, const char *tag, const char *status,
     json_t *info)
 {
 	struct ocpp_auth_entry *e;
+	char	 value[48];
 
-	if (!cp->keys.cache_enabled)
+	/* 1.6, 3.5.3: a tag of the local list is not cached (the list
+	 * has the last word on it) */
+	if (!cp->keys.cache_enabled || (cp->keys.local_list_enabled &&
+	    entry_find(cp->list, cp->nlist, tag) != NULL))
 		return;
 	e = entry_find(cp->cache, cp->ncache, tag);
 	if (e == NULL) {
@@ -521,16 +516,37 @@ ocpp_cache_put(struct ocpp_cp *cp, const char *tag, const char *status,
 		e = &cp->cache[cp->ncache - 1];
 	}
 	entry_fill(e, tag, status, info);
+	/* the expiry is kept with the status ("Accepted;<ms>"): a tag
+	 * whose validity ended stays refused after a restart (3.5.4) */
+	if (e->expiry_ms != 0)
+		snprintf(value, sizeof(value), "%s;%lld", e->status,
+		    (long long)e->expiry_ms);
+	else
+		snprintf(value, sizeof(value), "%s", e->status);
 	cp->ops.store(cp->ops.arg, &(struct ocpp_rec){ .kind =
-	    OCPP_REC_CACHE_PUT, .key = tag, .value = status });
+	    OCPP_REC_CACHE_PUT, .key = tag, .value = value });
 }
 
+/* A cache row: "status" or "status;expiry_ms" (ocpp_cache_put). */
 int
-ocppcore_load_cache(struct ocpp_cp *cp, const char *tag, const char *status)
+ocppcore_load_cache(struct ocpp_cp *cp, const char *tag, const char *value)
 {
-	if (cp->ncache == OCPP_CACHE_MAX || strlen(tag) > OCPP_TAG_LEN)
+	struct ocpp_auth_entry *e;
+	size_t	 n = strcspn(value, ";");
+	char	*end;
+
+	if (cp->ncache == OCPP_CACHE_MAX || strlen(tag) > OCPP_TAG_LEN ||
+	    n >= sizeof(e->status))
 		return -1;
-	entry_fill(&cp->cache[cp->ncache++], tag, status, NULL);
+	e = &cp->cache[cp->ncache];
+	entry_fill(e, tag, "", NULL);
+	snprintf(e->status, sizeof(e->status), "%.*s", (int)n, value);
+	if (value[n] == ';') {
+		e->expiry_ms = strtoll(value + n + 1, &end, 10);
+		if (end == value + n + 1 || *end != '\0' || e->expiry_ms <= 0)
+			return -1;
+	}
+	cp->ncache++;
 	return 0;
 }
 
@@ -576,6 +592,28 @@ ocppcore_load_list(struct ocpp_cp *cp, int version, const char *text)
 	return 0;
 }
 
+/* The list's version as the CSMS is told it (1.6, 5.9): 0 for an empty
+ * list, whatever version emptied it. */
+static int
+list_version(const struct ocpp_cp *cp)
+{
+	return cp->nlist > 0 ? cp->list_version : 0;
+}
+
+/* A Full update gives every tag's idTagInfo (1.6, 7.22: "Required when
+ * UpdateType is Full"): one without says nothing of it. */
+static bool
+full_complete(json_t *items)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(items, i, e)
+		if (json_object_get(e, "idTagInfo") == NULL)
+			return false;
+	return true;
+}
+
 static const char *
 op_send_list(struct ocpp_cp *cp, json_t *req)
 {
@@ -591,10 +629,11 @@ op_send_list(struct ocpp_cp *cp, json_t *req)
 
 	if (!cp->keys.local_list_enabled)
 		return "NotSupported";
-	if (json_array_size(items) > OCPP_SEND_LIST_MAX || version < 0)
+	if (json_array_size(items) > OCPP_SEND_LIST_MAX || version < 0 ||
+	    (full && !full_complete(items)))
 		return "Failed";
 	/* 1.6 section 5.15: a differential update must be newer */
-	if (!full && version <= cp->list_version)
+	if (!full && version <= list_version(cp))
 		return "VersionMismatch";
 	nl = calloc(OCPP_LIST_MAX, sizeof(*nl));
 	if (nl == NULL)
@@ -656,9 +695,15 @@ static void
 auth_decide(struct ocpp_cp *cp, int k, const char *tag, bool ok,
     const char *why)
 {
-	if (ok && k >= 1 && k <= OCPP_MAX_CONN)
+	bool	 in_range = k >= 1 && k <= OCPP_MAX_CONN;
+
+	if (ok && in_range)
 		snprintf(cp->auth_tag[k], sizeof(cp->auth_tag[k]), "%s", tag);
-	ocpp_act(cp, ok ? OCPP_ACT_AUTHORISE : OCPP_ACT_REFUSE, k, tag, why);
+	/* a tag the site could not act on (the car left meanwhile) is not
+	 * kept for the connector's next session */
+	if (ocpp_act(cp, ok ? OCPP_ACT_AUTHORISE : OCPP_ACT_REFUSE, k, tag,
+	    why) != 0 && in_range)
+		cp->auth_tag[k][0] = '\0';
 }
 
 void
@@ -969,7 +1014,7 @@ run_op(struct ocpp_cp *cp, enum op op, const char *name, json_t *req,
 		return status_json(op_send_list(cp, req));
 	case OP_LIST_VERSION:
 		return json_pack("{s i}", "listVersion",
-		    cp->keys.local_list_enabled ? cp->list_version : -1);
+		    cp->keys.local_list_enabled ? list_version(cp) : -1);
 	case OP_SET_PROFILE:
 	case OP_CLEAR_PROFILE:
 	case OP_COMPOSITE:

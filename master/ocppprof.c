@@ -512,8 +512,9 @@ schedule_start(const struct ocppprof *ps, const struct ocppprof_profile *p,
 	if (p->start_ms != 0)
 		return p->start_ms;
 	/* Relative, or Absolute without a start: "relative to start of
-	 * charging" (1.6, ChargingSchedule.startSchedule) */
-	if (conn > 0 && ps->tx_id[conn] != 0 && ps->tx_start_ms[conn] != 0)
+	 * charging" (1.6, ChargingSchedule.startSchedule): the transaction's
+	 * start, also before the CSMS numbered it */
+	if (conn > 0 && ps->tx_start_ms[conn] != 0)
 		return ps->tx_start_ms[conn];
 	return rel0;
 }
@@ -748,8 +749,10 @@ ocppprof_composite(const struct ocppprof *ps, int conn, int duration_s,
 
 		if (da != INT32_MAX)
 			limited = true;
-		else
-			da = ps->max_da;	/* no profile limits then */
+		/* a connector never gets more than its maximum, whatever a
+		 * profile allows: the schedule it follows says so */
+		if (da == INT32_MAX || (conn > 0 && da > ps->max_da))
+			da = ps->max_da;
 		if (da == last)
 			continue;
 		last = da;

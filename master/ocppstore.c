@@ -96,8 +96,8 @@ static const char *const sql_of[] = {
 	    "local_tx, action, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[OCPP_REC_MSG_DEL] = "DELETE FROM ocpp_msgs WHERE cp = ?1 AND seq = ?2",
 	[OCPP_REC_TX_PUT] = "INSERT OR REPLACE INTO ocpp_txs (cp, local, txid, "
-	    "connector, open, session_no, meter_start, tag) VALUES (?1, ?3, "
-	    "?6, ?7, ?8, ?9, ?10, ?11)",
+	    "connector, open, session_no, meter_start, tag, start_ms, by_site) "
+	    "VALUES (?1, ?3, ?6, ?7, ?8, ?9, ?10, ?11, ?15, ?16)",
 	[OCPP_REC_TX_DEL] = "DELETE FROM ocpp_txs WHERE cp = ?1 AND local = ?3",
 	[OCPP_REC_CONF] = "INSERT OR REPLACE INTO ocpp_keys (cp, key, value) "
 	    "VALUES (?1, ?12, ?13)",
@@ -159,6 +159,8 @@ run_sql(sqlite3 *db, const char *sql, const struct orec *r)
 	bind_text(st, 12, r->key);
 	bind_text(st, 13, r->value);
 	bind_int(st, 14, r->version);
+	bind_int(st, 15, r->tx.start_wall_ms);
+	bind_int(st, 16, r->tx.by_site);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -356,6 +358,8 @@ row_tx(struct ocpp_cp *cp, sqlite3_stmt *st)
 		.open = sqlite3_column_int(st, 3) != 0,
 		.session_no = (uint16_t)sqlite3_column_int(st, 4),
 		.meter_start = (uint32_t)sqlite3_column_int64(st, 5),
+		.start_wall_ms = sqlite3_column_int64(st, 7),
+		.by_site = sqlite3_column_int(st, 8) != 0,
 	};
 
 	snprintf(t.tag, sizeof(t.tag), "%s", col(st, 6));
@@ -516,7 +520,7 @@ ocppstore_load(struct ocppstore *os, const char *identity,
     struct ocpp_cp *cp)
 {
 	if (load_rows(os->db, "SELECT local, txid, connector, open, "
-	    "session_no, meter_start, tag FROM ocpp_txs WHERE cp = ?1 ORDER "
+	    "session_no, meter_start, tag, start_ms, by_site FROM ocpp_txs WHERE cp = ?1 ORDER "
 	    "BY local", identity, row_tx, cp) < 0 ||
 	    load_rows(os->db, "SELECT seq, local_tx, action, payload FROM "
 	    "ocpp_msgs WHERE cp = ?1 ORDER BY seq", identity, row_msg, cp) < 0 ||

@@ -110,6 +110,14 @@ static const char *const schema[] = {
 	"  NULL, list TEXT NOT NULL);"
 	"CREATE TABLE ocpp_cache (cp TEXT NOT NULL, tag TEXT NOT NULL,"
 	"  status TEXT NOT NULL, PRIMARY KEY (cp, tag));"),
+	/* 13 -> 14: an OCPP transaction's start (wall ms), from which a
+	 * Relative charging profile counts, and whether the site's
+	 * whitelist took its tag (the CSMS's refusal does not stop it),
+	 * also after a restart */
+	("ALTER TABLE ocpp_txs ADD COLUMN start_ms INTEGER NOT NULL DEFAULT"
+	"  0;"
+	"ALTER TABLE ocpp_txs ADD COLUMN by_site INTEGER NOT NULL DEFAULT"
+	"  0;"),
 };
 
 static int

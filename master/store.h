@@ -15,7 +15,7 @@
 
 #include "units.h"
 
-#define STORE_SCHEMA		13
+#define STORE_SCHEMA		14
 #define STORE_QUEUE_MAX		20000	/* records waiting for the disk (6.6 MB) */
 #define STORE_BATCH_MS		1000	/* a transaction at least this often */
 #define STORE_RETRY_MS		5000	/* after a failed write */

@@ -67,7 +67,7 @@ f_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 
 static const struct ocpp_conf conf = {
 	"evgroup", "evgroup-slave", "SN", "1.0", 300, 60, 900, 30,
-	true, false, false, true, 30,
+	true, false, false, true, 30, false,
 };
 
 int

@@ -45,6 +45,7 @@ struct rig {
 	struct ocpp_tx	 tx[16];
 	int		 ntx;
 	int		 nconf, nlist, ncache;
+	char		 cache_key[24], cache_value[48];	/* the last */
 	char		 list[4096];
 	int		 list_version;
 };
@@ -106,6 +107,9 @@ r_store(void *arg, const struct ocpp_rec *rec)
 		break;
 	case OCPP_REC_CACHE_PUT:
 		r->ncache++;
+		snprintf(r->cache_key, sizeof(r->cache_key), "%s", rec->key);
+		snprintf(r->cache_value, sizeof(r->cache_value), "%s",
+		    rec->value);
 		break;
 	case OCPP_REC_CACHE_CLEAR:
 		r->ncache = 0;
@@ -132,7 +136,7 @@ r_act(void *arg, const struct ocpp_act *a, char *why, size_t len)
 
 static const struct ocpp_conf conf = {
 	"evgroup", "evgroup-slave", "SN1", "1.2", 300, 60, 0, 30,
-	true, false, false, true, 30,
+	true, false, false, true, 30, false,
 };
 
 static struct rig R;
@@ -147,6 +151,7 @@ rig_clear(void)
 		free(R.sent[i]);
 	R.nsent = 0;
 	R.nact = 0;
+	memset(R.act, 0, sizeof(R.act));
 }
 
 static int
@@ -1489,6 +1494,413 @@ test_clock_aligned(void **state)
 	assert_non_null(strstr(R.sent[R.nsent - 1], "T00:15:00.000Z"));
 }
 
+/* The kinds of the actions taken since the last rig_clear(), for one
+ * connector, as letters: A authorise, R refuse, S stop. */
+static const char *
+acts_of(int k)
+{
+	static char b[65];
+	int	 n = 0;
+
+	for (int i = 0; i < R.nact; i++) {
+		if (R.act[i].connector != k)
+			continue;
+		if (R.act[i].kind == OCPP_ACT_AUTHORISE)
+			b[n++] = 'A';
+		else if (R.act[i].kind == OCPP_ACT_REFUSE)
+			b[n++] = 'R';
+		else if (R.act[i].kind == OCPP_ACT_STOP)
+			b[n++] = 'S';
+	}
+	b[n] = '\0';
+	return b;
+}
+
+/* An Authorize still queued behind another CALL when the link drops is
+ * decided by the offline rules, not dropped: dropped, the connector
+ * waited for good (the same tag again is no new swipe). */
+static void
+test_authorize_queued_link_lost(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_WAIT_AUTH);
+
+	(void)state;
+	booted();
+	feed(&in);			/* two StatusNotifications: busy */
+	assert_true(CP.busy);
+	ocppcore_authorize(&CP, 2, "UNKNOWN1", NOW, WALL);
+	assert_int_equal(R.nact, 0);	/* queued, not yet sent */
+	CP.keys.allow_offline_tx_for_unknown_id = true;
+	ocppcore_down(&CP, "gone", NOW);
+	assert_string_equal(acts_of(2), "A");
+	assert_string_equal(R.act_tag[R.nact - 1], "UNKNOWN1");
+	/* the twin: the offline rules refuse it, still decided */
+	reboot();
+	rig_clear();
+	CP.told[1][0] = CP.told[2][0] = '\0';
+	feed(&in);
+	assert_true(CP.busy);
+	ocppcore_authorize(&CP, 2, "UNKNOWN2", NOW, WALL);
+	CP.keys.allow_offline_tx_for_unknown_id = false;
+	ocppcore_down(&CP, "gone", NOW);
+	assert_string_equal(acts_of(2), "R");
+}
+
+/* 1.6, 3.5.3: a tag of the local list is not cached; once the list
+ * drops it, the CSMS's old answer does not let it in offline. */
+static void
+test_cache_not_for_listed_tags(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_AVAILABLE);
+
+	(void)state;
+	settle(&in);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":1,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"LISTED\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}]");
+	ocppcore_authorize(&CP, 1, "LISTED", NOW, WALL);
+	answer("{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+	assert_int_equal(CP.ncache, 0);
+	ocppcore_authorize(&CP, 1, "OTHER", NOW, WALL);	/* the twin */
+	answer("{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+	assert_int_equal(CP.ncache, 1);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":2,"
+	    "\"updateType\":\"Differential\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"LISTED\"}]}]");
+	ocppcore_down(&CP, "gone", NOW);
+	rig_clear();
+	ocppcore_authorize(&CP, 1, "LISTED", NOW, WALL);
+	ocppcore_authorize(&CP, 1, "OTHER", NOW, WALL);
+	assert_string_equal(acts_of(1), "RA");
+}
+
+/* GetLocalListVersion says 0 for an empty list (1.6, 5.9), and a
+ * Differential is newer than that; a Full update with a tag without its
+ * idTagInfo fails and changes nothing. */
+static void
+test_local_list_version_and_full(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	settle(&in);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":5,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"A1\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
+	    "{\"idTag\":\"A2\"}]}]");
+	assert_string_equal(field(-1, "status"), "Failed");
+	assert_int_equal(CP.nlist, 0);
+	assert_int_equal(R.nlist, 0);
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":5,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"A1\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	from_csms("[2,\"v\",\"GetLocalListVersion\",{}]");
+	assert_string_equal(field(-1, "listVersion"), "5");
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":6,"
+	    "\"updateType\":\"Full\",\"localAuthorizationList\":[]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	from_csms("[2,\"v\",\"GetLocalListVersion\",{}]");
+	assert_string_equal(field(-1, "listVersion"), "0");
+	from_csms("[2,\"l\",\"SendLocalList\",{\"listVersion\":1,"
+	    "\"updateType\":\"Differential\",\"localAuthorizationList\":["
+	    "{\"idTag\":\"B1\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}]");
+	assert_string_equal(field(-1, "status"), "Accepted");
+	assert_int_equal(CP.nlist, 1);
+}
+
+/* SendLocalList of n tags (T<first>..) as version v, type Full or
+ * Differential: its answer's status. */
+static const char *
+send_list(int first, int n, int v, const char *type)
+{
+	static char st[32];
+	size_t	 cap = 128 + (size_t)n * 64, len;
+	char	*t = malloc(cap);
+
+	assert_non_null(t);
+	len = (size_t)snprintf(t, cap, "[2,\"l\",\"SendLocalList\","
+	    "{\"listVersion\":%d,\"updateType\":\"%s\","
+	    "\"localAuthorizationList\":[", v, type);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(t + len, cap - len, "%s{\"idTag\":"
+		    "\"T%d\",\"idTagInfo\":{\"status\":\"Accepted\"}}",
+		    i ? "," : "", first + i);
+	snprintf(t + len, cap - len, "]}]");
+	from_csms(t);
+	free(t);
+	snprintf(st, sizeof(st), "%s", field(-1, "status"));
+	return st;
+}
+
+/* SendLocalListMaxLength (100 a message) and LocalAuthListMaxLength
+ * (1000 in all): one more fails and changes nothing. */
+static void
+test_local_list_limits(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+
+	(void)state;
+	settle(&in);
+	assert_string_equal(send_list(0, 101, 1, "Full"), "Failed");
+	assert_int_equal(CP.nlist, 0);
+	assert_string_equal(send_list(0, 100, 1, "Full"), "Accepted");
+	for (int v = 2; v <= 10; v++)
+		assert_string_equal(send_list((v - 1) * 100, 100, v,
+		    "Differential"), "Accepted");
+	assert_int_equal(CP.nlist, 1000);
+	assert_string_equal(send_list(1000, 1, 11, "Differential"), "Failed");
+	assert_int_equal(CP.nlist, 1000);
+	assert_int_equal(CP.list_version, 10);
+	/* the twin: a tag already listed is updated, not added */
+	assert_string_equal(send_list(999, 1, 11, "Differential"),
+	    "Accepted");
+	assert_int_equal(CP.nlist, 1000);
+}
+
+/* A cached tag's expiryDate outlives a restart: expired, it is refused
+ * offline (3.5.4); before it, accepted. */
+static void
+test_cache_expiry_kept(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_AVAILABLE);
+	char	 key[24], value[48];
+
+	(void)state;
+	settle(&in);
+	ocppcore_authorize(&CP, 1, "TEMP", NOW, WALL);
+	/* WALL0 + 1 h, with its offset */
+	answer("{\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":"
+	    "\"2026-01-01T06:00:00+05:00\"}}");
+	snprintf(key, sizeof(key), "%s", R.cache_key);
+	snprintf(value, sizeof(value), "%s", R.cache_value);
+	assert_string_equal(key, "TEMP");
+	/* the master restarts: the cache comes back from the store */
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 8);
+	assert_int_equal(ocppcore_load_cache(&CP, key, value), 0);
+	assert_int_equal(ocppcore_load_cache(&CP, "OLDROW", "Accepted"), 0);
+	assert_int_equal(ocppcore_load_cache(&CP, "BADROW", "Accepted;x"),
+	    -1);
+	rig_clear();
+	ocppcore_authorize(&CP, 1, "TEMP", NOW, WALL + 1800000);
+	ocppcore_authorize(&CP, 1, "TEMP", NOW, WALL + 3600000);
+	ocppcore_authorize(&CP, 1, "OLDROW", NOW, WALL + 3600000);
+	assert_string_equal(acts_of(1), "ARA");
+}
+
+/* Start a session on connector 1 whose tag the charger shows (tag) and
+ * the core decided (decided: through ocppcore_authorize, offline), then
+ * bring the link up: the StartTransaction is the CALL outstanding. */
+static void
+offline_session(struct ocpp_cp_in *in, const char *tag, bool decided)
+{
+	in->c[0].state = CS_WAIT_AUTH;
+	in->c[0].cp_state = 1;
+	snprintf(in->c[0].tag, sizeof(in->c[0].tag), "%s", tag);
+	feed(in);
+	if (decided)
+		ocppcore_authorize(&CP, 1, tag, NOW, WALL);
+	in->c[0].state = CS_CHARGING;
+	in->c[0].cp_state = 2;
+	feed(in);
+	assert_int_equal(CP.ntxq, 1);
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"interval\":300}");
+	while (CP.busy && strcmp(what(-1), "StartTransaction") != 0)
+		answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	assert_string_equal(field(-1, "idTag"), tag);
+}
+
+/* From a fresh start with c: the link down, unknown tags allowed
+ * offline, a session on connector 1 with tag (decided by the core or,
+ * not, by the site), then the link up and its StartTransaction answered
+ * with status: the actions taken then on connector 1 (acts_of). */
+static const char *
+start_answered(const struct ocpp_conf *c, const char *tag, bool decided,
+    const char *status)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	char	 t[128];
+
+	teardown(NULL);
+	setup(NULL);
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, c, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 11);
+	booted();
+	ocppcore_down(&CP, "gone", NOW);
+	CP.keys.allow_offline_tx_for_unknown_id = true;
+	offline_session(&in, tag, decided);
+	rig_clear();
+	snprintf(t, sizeof(t), "{\"transactionId\":7,\"idTagInfo\":"
+	    "{\"status\":\"%s\"}}", status);
+	answer(t);
+	return acts_of(1);
+}
+
+/* AllowOfflineTxForUnknownId: an unknown tag starts offline; the CSMS
+ * refusing it in the StartTransaction's answer stops the transaction
+ * (StopTransactionOnInvalidId, read-only true), Accepted lets it go on. */
+static void
+test_offline_unknown_then_refused(void **state)
+{
+	(void)state;
+	assert_string_equal(start_answered(&conf, "STRANGER", true,
+	    "Blocked"), "S");
+	assert_string_equal(start_answered(&conf, "STRANGER", true,
+	    "Accepted"), "");
+	/* StopTransactionOnInvalidId cannot be set false */
+	from_csms("[2,\"c\",\"ChangeConfiguration\",{\"key\":"
+	    "\"StopTransactionOnInvalidId\",\"value\":\"false\"}]");
+	assert_string_equal(field(-1, "status"), "Rejected");
+	from_csms("[2,\"g\",\"GetConfiguration\",{\"key\":["
+	    "\"StopTransactionOnInvalidId\"]}]");
+	assert_non_null(strstr(R.sent[R.nsent - 1], "\"readonly\":true,"
+	    "\"value\":\"true\""));
+}
+
+/* rfid+csms: a tag the site's whitelist took (no Authorize) is not
+ * stopped by the CSMS's Invalid; one the core authorised is. */
+static void
+test_whitelist_tag_not_deauthorised(void **state)
+{
+	struct ocpp_conf wl = conf;
+
+	(void)state;
+	wl.site_whitelist = true;
+	assert_string_equal(start_answered(&wl, "STAFF1", false, "Invalid"),
+	    "");
+	assert_string_equal(start_answered(&wl, "STRANGER", true, "Invalid"),
+	    "S");
+}
+
+/* Connector 1 of in: state with the car (cp: its pilot), session no. */
+static void
+conn1(struct ocpp_cp_in *in, uint16_t state, uint16_t cp, uint16_t no)
+{
+	in->c[0].state = state;
+	in->c[0].cp_state = cp;
+	in->c[0].session_no = no;
+	feed(in);
+}
+
+/* Answer until the CALL outstanding is action's. */
+static void
+answer_until(const char *action)
+{
+	while (CP.busy && strcmp(what(-1), action) != 0)
+		answer("{}");
+	assert_string_equal(what(-1), action);
+}
+
+/* The session numbered no charges now: the idTag of its StartTransaction
+ * (answered Accepted). */
+static const char *
+start_tag(struct ocpp_cp_in *in, uint16_t no)
+{
+	static char tag[24];
+
+	conn1(in, CS_CHARGING, 2, no);
+	answer_until("StartTransaction");
+	snprintf(tag, sizeof(tag), "%s", field(-1, "idTag"));
+	answer("{\"transactionId\":1,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	return tag;
+}
+
+/* A tag presented at connector 1 (session no, the car waiting) that the
+ * CSMS accepts. */
+static void
+accepted_tag(struct ocpp_cp_in *in, const char *tag, uint16_t no)
+{
+	conn1(in, CS_WAIT_AUTH, 1, no);
+	ocppcore_authorize(&CP, 1, tag, NOW, WALL);
+	answer_until("Authorize");
+	answer("{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+}
+
+/* A tag the CSMS accepted for a car that then left is not the idTag of
+ * the connector's next session (an operator's authorise: FREE). */
+static void
+test_auth_tag_not_kept(void **state)
+{
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_AVAILABLE);
+
+	(void)state;
+	settle(&in);
+	R.refuse_acts = 1;		/* the car left: not authorised */
+	accepted_tag(&in, "DRIVER1", 1);
+	R.refuse_acts = 0;
+	assert_string_equal(start_tag(&in, 1), "FREE");	/* an operator */
+	/* accepted, then the car unplugged before it charged */
+	accepted_tag(&in, "DRIVER2", 2);
+	conn1(&in, CS_AVAILABLE, 0, 2);
+	assert_string_equal(start_tag(&in, 3), "FREE");
+	/* the twin: the car stays and charges: the tag is its idTag */
+	accepted_tag(&in, "DRIVER3", 4);
+	assert_string_equal(start_tag(&in, 4), "DRIVER3");
+}
+
+/* The master restarts: a new core with c, the rig's transactions and
+ * what it did cleared. */
+static void
+restart_with(const struct ocpp_conf *c, uint64_t seed)
+{
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, c, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, seed);
+	for (int i = 0; i < R.ntx; i++)
+		assert_int_equal(ocppcore_load_tx(&CP, &R.tx[i]), 0);
+	rig_clear();
+}
+
+/* The transaction open on connector 1 started at wall. */
+static void
+started_at(int64_t wall)
+{
+	const struct ocpp_tx *t = ocppcore_tx_of(&CP, 1);
+
+	assert_non_null(t);
+	assert_true(t->start_wall_ms == wall);
+}
+
+/* Smart charging reads the transaction's start (Relative profiles count
+ * from it: ocppprof) when it starts, before the CSMS numbered it, and
+ * after a restart of the master while it goes on; the CSMS's number
+ * comes with it. */
+static void
+test_tx_start_known(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	int64_t	 start = WALL;
+
+	(void)state;
+	booted();
+	assert_null(ocppcore_tx_of(&CP, 1));
+	conn1(&in, CS_CHARGING, 2, 1);
+	started_at(start);
+	tick(5000);
+	answer_until("StartTransaction");
+	rig_clear();
+	answer("{\"transactionId\":5,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	assert_int_equal(R.act[0].kind, OCPP_ACT_TX_STARTED);
+	assert_true(R.act[0].wall_ms == start);
+	/* the master restarts an hour later; the session goes on */
+	restart_with(&conf, 8);
+	WALL += 3600000;
+	feed(&in);
+	started_at(start);
+	assert_int_equal(ocppcore_tx_of(&CP, 1)->txid, 5);
+	/* the twin: one that ended meanwhile is stopped: none open */
+	restart_with(&conf, 9);
+	conn1(&in, CS_AVAILABLE, 0, 2);
+	assert_null(ocppcore_tx_of(&CP, 1));
+}
+
 int
 main(void)
 {
@@ -1537,6 +1949,24 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_local_list_and_offline,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_authorize_queued_link_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cache_not_for_listed_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_expiry_kept, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_local_list_version_and_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_list_limits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_offline_unknown_then_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_whitelist_tag_not_deauthorised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_tag_not_kept, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tx_start_known, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_trigger_and_data_transfer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles_handed_over,

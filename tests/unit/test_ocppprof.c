@@ -441,6 +441,72 @@ test_recurring_relative(void **state)
 	assert_int_equal(cap(ps, 1, T0 + 2 * H), NONE);	/* ended */
 }
 
+/* A Relative schedule counts from the transaction's start also before
+ * the CSMS numbered it (its StartTransaction unanswered: txid 0), not
+ * from each moment it is asked about (its first period for ever). */
+static void
+test_relative_before_numbered(void **state)
+{
+	struct ocppprof *ps = *state;
+
+	ocppprof_init(ps, 1, 320);
+	assert_int_equal(prof(ps, 1, 0,
+	    "'chargingProfileId':3,'chargingProfileKind':'Relative'", "'"
+	    "chargingSchedulePeriod':[{'startPeriod':0,'limit':16},"
+	    "{'startPeriod':20,'limit':8}]"), 0);
+	ocppprof_tx_started(ps, 1, 0, T0);
+	assert_int_equal(cap(ps, 1, T0 + 19999), 160);
+	assert_int_equal(cap(ps, 1, T0 + 20000), 80);
+	ocppprof_tx_started(ps, 1, 12, T0);	/* numbered: the same */
+	assert_int_equal(cap(ps, 1, T0 + 20000), 80);
+	ocppprof_tx_ended(ps, 1);		/* no transaction: its start */
+	assert_int_equal(cap(ps, 1, T0 + 20000), 160);
+}
+
+/* Timing at the edges: a Weekly occurrence across the week's turn, the
+ * end of validTo and of a higher stack's duration handing over to the
+ * lower stack, an Absolute schedule before its start, a period's
+ * boundary to the millisecond. */
+static void
+test_timing_edges(void **state)
+{
+	struct ocppprof *ps = *state;
+	/* 2026-11-29T22:00:00Z, a Sunday night */
+	const int64_t sun22 = T0 + 2 * 24 * H + 22 * H;
+
+	ocppprof_init(ps, 1, 320);
+	assert_int_equal(prof(ps, 0, 0,
+	    "'stackLevel':1,'chargingProfileKind':'Recurring',"
+	    "'recurrencyKind':'Weekly'",
+	    "'startSchedule':'2026-11-22T22:00:00Z','duration':14400,"
+	    "'chargingSchedulePeriod':[{'startPeriod':0,'limit':10},"
+	    "{'startPeriod':7200,'limit':6}]"), 0);
+	assert_int_equal(cap(ps, 1, sun22 - 1), NONE);
+	assert_int_equal(cap(ps, 1, sun22), 100);
+	assert_int_equal(cap(ps, 1, sun22 + 2 * H - 1), 100);	/* Monday */
+	assert_int_equal(cap(ps, 1, sun22 + 2 * H), 60);
+	assert_int_equal(cap(ps, 1, sun22 + 4 * H - 1), 60);
+	assert_int_equal(cap(ps, 1, sun22 + 4 * H), NONE);
+	assert_int_equal(cap(ps, 1, sun22 + 7 * 24 * H + 3 * H), 60);
+	/* a higher stack valid until 23:00 over a lower one */
+	assert_int_equal(prof(ps, 0, 0,
+	    "'chargingProfileId':2,'stackLevel':3,"
+	    "'validTo':'2026-11-29T23:00:00Z'", "'startSchedule':"
+	    "'2026-11-29T00:00:00Z','chargingSchedulePeriod':"
+	    "[{'startPeriod':0,'limit':8}]"), 0);
+	assert_int_equal(cap(ps, 1, sun22), 80);
+	assert_int_equal(cap(ps, 1, sun22 + H - 1), 80);
+	assert_int_equal(cap(ps, 1, sun22 + H), 100);
+	/* one that has not begun yet does not cap, nor hide the lower */
+	assert_int_equal(prof(ps, 0, 0,
+	    "'chargingProfileId':3,'stackLevel':4", "'startSchedule':"
+	    "'2026-11-29T22:30:00Z','duration':600,"
+	    "'chargingSchedulePeriod':[{'startPeriod':0,'limit':0}]"), 0);
+	assert_int_equal(cap(ps, 1, sun22 + 30 * 60000 - 1), 80);
+	assert_int_equal(cap(ps, 1, sun22 + 30 * 60000), 0);
+	assert_int_equal(cap(ps, 1, sun22 + 40 * 60000), 80);
+}
+
 static void
 test_clear(void **state)
 {
@@ -481,6 +547,20 @@ composite(const struct ocppprof *ps, int conn, int dur, const char *unit,
     int64_t now, int phases)
 {
 	return ocppprof_composite(ps, conn, dur, unit, now, phases, 230);
+}
+
+/* The first period's limit of the composite schedule for conn, from T0
+ * for a minute, in A. */
+static double
+first_limit(const struct ocppprof *ps, int conn)
+{
+	json_t	*c = composite(ps, conn, 60, NULL, T0, 3);
+	double	 lim = json_real_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(c, "chargingSchedule"),
+	    "chargingSchedulePeriod"), 0), "limit"));
+
+	json_decref(c);
+	return lim;
 }
 
 static void
@@ -541,6 +621,18 @@ test_composite(void **state)
 	assert_true(json_real_value(json_object_get(json_array_get(p, 1),
 	    "limit")) == 6900.0);
 	json_decref(c);
+	/* a limit above the connector's maximum (32 A) is its maximum:
+	 * what the connector really gets; the twin below it as it is */
+	assert_int_equal(set_simple(ps, 1, 0, 7, 5, "TxDefaultProfile", 40),
+	    0);
+	assert_int_equal(clear(ps, "{'id':2}"), 0);
+	assert_true(first_limit(ps, 1) == 32.0);
+	assert_int_equal(set_simple(ps, 1, 0, 7, 5, "TxDefaultProfile", 30),
+	    0);
+	assert_true(first_limit(ps, 1) == 30.0);
+	assert_int_equal(clear(ps, "{'id':7}"), 0);
+	assert_int_equal(set_simple(ps, 0, 0, 2, 0, "ChargePointMaxProfile",
+	    16), 0);
 	/* connector 0: the charge point's maximum alone */
 	c = composite(ps, 0, 3600, NULL, T0, 3);
 	p = json_object_get(json_object_get(c, "chargingSchedule"),
@@ -788,7 +880,8 @@ test_random(void **state)
 				assert_int_equal(c1, mx < 0 ? df : df < 0 ?
 				    mx : (mx < df ? mx : df));
 		}
-		/* the composite schedule says what the cap says */
+		/* the composite schedule says what the cap says, at most the
+		 * connector's maximum (32 A) */
 		c = composite(&ps, 1, 86400, "A", T0, 3);
 		assert_non_null(c);
 		for (int k = 0; k < 20 && json_object_get(c,
@@ -807,7 +900,7 @@ test_random(void **state)
 					lim = json_real_value(json_object_get(
 					    e, "limit"));
 			assert_int_equal((int32_t)(lim * 10 + 0.5),
-			    cp == NONE ? 320 : cp);
+			    cp > 320 ? 320 : cp);
 		}
 		json_decref(c);
 		/* clearing all: no cap at all */
@@ -848,6 +941,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tx_and_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recurring_relative, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_before_numbered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timing_edges, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_composite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),

@@ -61,7 +61,7 @@ nop_act(void *arg, const struct ocpp_act *a, char *w, size_t n)
 
 static const struct ocpp_conf conf = {
 	"evgroup", "evgroup-slave", "", "", 300, 60, 0, 30,
-	true, false, false, true, 30,
+	true, false, false, true, 30, false,
 };
 
 static void
@@ -114,7 +114,8 @@ test_records_come_back(void **state)
 	struct ocppstore *os;
 	struct ocpp_cp cp;
 	struct ocpp_tx t = { .local = 3, .txid = 77, .connector = 1,
-	    .open = false, .session_no = 9, .meter_start = 1200 };
+	    .open = false, .session_no = 9, .meter_start = 1200,
+	    .start_wall_ms = 1767225600000LL, .by_site = true };
 	char	 err[160];
 
 	(void)state;
@@ -168,6 +169,8 @@ test_records_come_back(void **state)
 	assert_int_equal(cp.tx[0].txid, 77);
 	assert_string_equal(cp.tx[0].tag, "CAFE01");
 	assert_int_equal(cp.tx[0].meter_start, 1200);
+	assert_true(cp.tx[0].start_wall_ms == 1767225600000LL);
+	assert_true(cp.tx[0].by_site);
 	assert_int_equal(cp.next_local, 4);
 	assert_int_equal(cp.keys.heartbeat_s, 45);
 	assert_int_equal(cp.list_version, 4);
