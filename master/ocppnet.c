@@ -27,6 +27,13 @@
 #define STOP_WAIT_MS	1000
 /* A connection that stayed up this long starts the back-off afresh. */
 #define STABLE_US	(10 * LWS_US_PER_SEC)
+/* A close the charge point asks waits, once its queue is written, until
+ * the CSMS has been quiet this long (its answers read), at most
+ * CLOSE_MAX_US: closing a socket with unread input resets it (TCP RST),
+ * and a CSMS then loses what it had not read yet of ours (seen with
+ * Node's ws under load: 18 of 20 messages gone, close code 1006). */
+#define CLOSE_QUIET_US	(200 * 1000)
+#define CLOSE_MAX_US	(2 * LWS_US_PER_SEC)
 
 enum cp_state { CP_WAIT, CP_CONNECTING, CP_UP };
 
@@ -56,6 +63,8 @@ struct cp {
 	char			 why[160];	/* this attempt's failure */
 	char			*rx;		/* a message in fragments */
 	size_t			 rxlen, rxcap;
+	lws_usec_t		 closing_since;	/* queue written, close asked */
+	lws_usec_t		 last_rx;	/* the CSMS's last message */
 	/* under net->mu */
 	bool			 up;
 	bool			 wake;		/* has something to write */
@@ -260,6 +269,26 @@ wake_all(struct ocppnet *n)
 	}
 }
 
+/* Whether the close asked may go now: the CSMS quiet for CLOSE_QUIET_US
+ * since the queue was written (or CLOSE_MAX_US gone); otherwise the
+ * timer comes back here. */
+static bool
+close_now(struct cp *c, struct lws *wsi)
+{
+	lws_usec_t now = lws_now_usecs(), at;
+
+	if (c->closing_since == 0)
+		c->closing_since = now;
+	at = (c->last_rx > c->closing_since ? c->last_rx : c->closing_since) +
+	    CLOSE_QUIET_US;
+	if (at > c->closing_since + CLOSE_MAX_US)
+		at = c->closing_since + CLOSE_MAX_US;
+	if (now >= at)
+		return true;
+	lws_set_timer_usecs(wsi, at - now);
+	return false;
+}
+
 static int
 write_one(struct cp *c, struct lws *wsi)
 {
@@ -281,6 +310,8 @@ write_one(struct cp *c, struct lws *wsi)
 	}
 	more = c->txhead != NULL;
 	uv_mutex_unlock(&n->mu);
+	if (m == NULL && close_req && !close_now(c, wsi))
+		return 0;
 	if (m == NULL && close_req) {
 		snprintf(c->why, sizeof(c->why), "closed by the charge point");
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
@@ -304,6 +335,8 @@ static int
 receive(struct cp *c, struct lws *wsi, const void *in, size_t len)
 {
 	size_t	 need = c->rxlen + len;
+
+	c->last_rx = lws_now_usecs();
 
 	if (lws_frame_is_binary(wsi)) {
 		snprintf(c->why, sizeof(c->why), "binary frame from the CSMS");
@@ -347,6 +380,8 @@ established(struct cp *c)
 
 	c->state = CP_UP;
 	c->up_since = lws_now_usecs();
+	c->closing_since = 0;
+	c->last_rx = 0;
 	uv_mutex_lock(&n->mu);
 	c->up = true;
 	n->st.up++;
@@ -442,6 +477,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return receive(c, wsi, in, len);
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return write_one(c, wsi);
+	case LWS_CALLBACK_TIMER:	/* a close waiting for quiet */
+		lws_callback_on_writable(wsi);
+		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		return peer_close(c, in, len);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
