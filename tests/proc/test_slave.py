@@ -206,6 +206,9 @@ class ProgramTest(unittest.TestCase):
     def test_sigterm_stops_cleanly(self):
         s = Slave()
         path = s.sock_path
+        # the control socket is up before the first tick has read the
+        # pilot (a loaded machine): the line below comes with that read
+        s.wait_for(lambda st: st["connectors"][0]["cp"] == "A")
         rc, out, err = s.stop()
         self.assertEqual(rc, 0, err)
         self.assertFalse(os.path.exists(path))
