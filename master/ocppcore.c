@@ -179,6 +179,10 @@ send_call(struct ocpp_cp *cp, int action, const char *payload, int32_t txid,
 	if (rc != 0)
 		return -1;
 	cp->busy = true;
+	/* a transaction message's sender sets it after this; any other
+	 * CALL's answer (a Heartbeat while the head waits out its retry
+	 * interval) must never be taken for the head's */
+	cp->call_durable = false;
 	cp->call_action = action;
 	cp->call_deadline_ms = now + (uint64_t)cp->conf.call_timeout_s * 1000;
 	cp->last_call_ms = now;

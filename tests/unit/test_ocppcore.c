@@ -1009,6 +1009,49 @@ test_callerror_retries(void **state)
 	assert_int_equal(R.ntx, 0);
 }
 
+/* A Heartbeat sent while the head waits out its retry interval: its
+ * answer is the Heartbeat's, never taken for the head's (the head was
+ * deleted unsent: the CSMS never heard of the session). */
+static void
+test_heartbeat_while_head_waits(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	int	 n;
+
+	(void)state;
+	booted();
+	CP.keys.heartbeat_s = 10;
+	in.c[0].state = CS_CHARGING;
+	feed(&in);
+	answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	answer_error("InternalError");
+	n = R.nsent;
+	tick(10000);
+	assert_int_equal(R.nsent, n + 1);
+	assert_string_equal(what(-1), "Heartbeat");
+	answer("{\"currentTime\":\"2026-11-27T09:00:00Z\"}");
+	assert_int_equal(CP.ntxq, 1);		/* still waiting */
+	for (int i = 0; i < R.nact; i++)
+		assert_int_not_equal(R.act[i].kind, OCPP_ACT_TX_DROPPED);
+	/* the twin: its retry after the interval, answered, is taken */
+	while (strcmp(what(-1), "StartTransaction") != 0) {
+		tick(10000);
+		if (CP.busy && strcmp(what(-1), "Heartbeat") == 0)
+			answer("{\"currentTime\":\"2026-11-27T09:00:00Z\"}");
+	}
+	answer("{\"transactionId\":9,\"idTagInfo\":{\"status\":"
+	    "\"Accepted\"}}");
+	/* taken: what follows (the samples meanwhile) goes under its id */
+	assert_true(CP.ntxq == 0 || CP.txq[0].action != OCPP_A_START);
+	if (CP.busy) {
+		assert_string_equal(what(-1), "MeterValues");
+		assert_string_equal(field(-1, "transactionId"), "9");
+	}
+	for (int i = 0; i < R.nact; i++)
+		assert_int_not_equal(R.act[i].kind, OCPP_ACT_TX_DROPPED);
+}
+
 static void
 expect_error(const char *frame, const char *code)
 {
@@ -1934,6 +1977,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callerror_retries, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_while_head_waits,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callerrors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_remote_start_stop, setup,
