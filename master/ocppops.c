@@ -121,13 +121,22 @@ is_datetime(const char *s)
 	return ocppprof_parse_time(s, &ms) == 0;
 }
 
-/* ms since the epoch; 0 none or unreadable. */
+/* An idTagInfo's expiryDate, ms since the epoch; 0 none. One that is
+ * there but cannot be read ("+0000", a space for the T, before 1970) is
+ * taken as passed long ago (1 ms): the tag is never held valid longer
+ * than the CSMS meant, offline least of all (fail closed). */
 static int64_t
-parse_time_ms(const char *s)
+expiry_ms_of(json_t *info)
 {
+	json_t	*v = json_object_get(info, "expiryDate");
 	int64_t	 ms;
 
-	return s != NULL && ocppprof_parse_time(s, &ms) == 0 ? ms : 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v) && ocppprof_parse_time(json_string_value(v),
+	    &ms) == 0 && ms > 0)
+		return ms;
+	return 1;
 }
 
 static bool
@@ -490,8 +499,7 @@ entry_fill(struct ocpp_auth_entry *e, const char *tag, const char *status,
 {
 	snprintf(e->tag, sizeof(e->tag), "%s", tag);
 	snprintf(e->status, sizeof(e->status), "%s", status);
-	e->expiry_ms = parse_time_ms(json_string_value(json_object_get(info,
-	    "expiryDate")));
+	e->expiry_ms = expiry_ms_of(info);
 }
 
 void

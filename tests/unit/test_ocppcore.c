@@ -1733,6 +1733,43 @@ test_cache_expiry_kept(void **state)
 	assert_string_equal(acts_of(1), "ARA");
 }
 
+/* An expiryDate the master cannot read is taken as passed: the tag is
+ * let in while the CSMS says Accepted, never later from the cache (it
+ * was kept as never expiring: a tag of 2020 charged offline). */
+static void
+test_cache_expiry_unreadable(void **state)
+{
+	static const char *const odd[] = { "2020-01-01T00:00:00+0000",
+	    "2020-01-01T00:00:00+00", "2020-01-01 00:00:00Z", "soon" };
+	struct ocpp_cp_in in = site(CS_WAIT_AUTH, CS_AVAILABLE);
+	char	 value[48];
+
+	(void)state;
+	settle(&in);
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		char	 a[160];
+
+		rig_clear();
+		ocppcore_authorize(&CP, 1, "ODD", NOW, WALL);
+		snprintf(a, sizeof(a), "{\"idTagInfo\":{\"status\":"
+		    "\"Accepted\",\"expiryDate\":\"%s\"}}", odd[i]);
+		answer(a);
+		assert_string_equal(acts_of(1), "A");	/* the CSMS's word */
+		assert_string_equal(R.cache_value, "Accepted;1");
+	}
+	snprintf(value, sizeof(value), "%s", R.cache_value);
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 8);
+	assert_int_equal(ocppcore_load_cache(&CP, "ODD", value), 0);
+	/* the twin: no expiryDate at all is no expiry */
+	assert_int_equal(ocppcore_load_cache(&CP, "NOEXP", "Accepted"), 0);
+	rig_clear();
+	ocppcore_authorize(&CP, 1, "ODD", NOW, WALL);
+	ocppcore_authorize(&CP, 1, "NOEXP", NOW, WALL);
+	assert_string_equal(acts_of(1), "RA");
+}
+
 /* Start a session on connector 1 whose tag the charger shows (tag) and
  * the core decided (decided: through ocppcore_authorize, offline), then
  * bring the link up: the StartTransaction is the CALL outstanding. */
@@ -2000,6 +2037,8 @@ main(void)
 		    test_cache_not_for_listed_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_expiry_kept, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_expiry_unreadable,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_local_list_version_and_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_list_limits, setup,
