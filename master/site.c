@@ -102,9 +102,11 @@ rfid_decide(struct site *s, size_t i, struct peer *pe, const struct reg_conn *rc
 	else if (strcmp(rfid_status(e, wall), "expired") == 0)
 		why = "tag expired";
 	/* csms: the CSMS decides; rfid+csms: the whitelist first, then the
-	 * CSMS for a tag it does not take (docs/ocpp.md, Authorisation) */
+	 * CSMS for a tag not on it. A tag the whitelist has but refuses
+	 * (disabled, expired: a lost card) stays refused, the CSMS is not
+	 * asked (docs/ocpp.md, Authorisation) */
 	if (auth == SITE_AUTH_CSMS || (auth == SITE_AUTH_RFID_CSMS &&
-	    why != NULL)) {
+	    e == NULL)) {
 		if (ocpp_authorize(s->m->ocpp, sl->peer, sl->k + 1, rc->tag))
 			return;
 		why = "this charger is not a charge point of the CSMS";

@@ -61,6 +61,10 @@ class OcppAuthTest(tp.OcppProfTest):
         st, j, _ = c.call("POST", "/api/rfid", {"tag": "5AFF01",
                                                  "name": "staff"})
         self.assertEqual(st, 201, j)
+        st, j, _ = c.call("POST", "/api/rfid", {"tag": "5AFF02",
+                                                 "name": "lost card",
+                                                 "enabled": False})
+        self.assertEqual(st, 201, j)
         self.csms.wait_clients(self.ids)
         self.csms.config(answers=BLOCKED_START)
         # the whitelist's tag: no Authorize, its start answered Blocked,
@@ -74,6 +78,22 @@ class OcppAuthTest(tp.OcppProfTest):
         self.simc("bay-001", "unplug 1")
         stop = self.wait_call("StopTransaction")
         self.assertEqual(stop["payload"]["reason"], "EVDisconnected")
+        # a tag the installer disabled on the whitelist is refused by the
+        # site: not asked of the CSMS (whose Authorize accepts it), no
+        # charge
+        pos = len(m.text())
+        self.simc("bay-001", "car 1 max 16")
+        self.simc("bay-001", "plug 1")
+        self.simc("bay-001", "rfid 1 5AFF02")
+        m.wait_for(r"RFID 5AFF02 refused at connector 1: tag disabled",
+                   after=pos)
+        time.sleep(3)
+        self.assertEqual([a for a in self.calls("Authorize")
+                          if a["payload"]["idTag"] == "5AFF02"], [])
+        self.assertEqual([a for a in self.calls("StartTransaction")
+                          if a["payload"]["idTag"] == "5AFF02"], [])
+        self.assertEqual(self.drawn(), 0)
+        self.simc("bay-001", "unplug 1")
         # the twin: a tag the CSMS takes at Authorize, refuses at the start
         self.session("CAFE02")
         self.wait_call("Authorize", lambda p: p["idTag"] == "CAFE02")
