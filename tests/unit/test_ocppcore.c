@@ -941,6 +941,18 @@ stored_msgs(void)
 	return n;
 }
 
+/* A session on connector 1 whose StartTransaction the CSMS refuses once
+ * (a CALLERROR): it waits out TransactionMessageRetryInterval. */
+static void
+start_refused(struct ocpp_cp_in *in)
+{
+	in->c[0].state = CS_CHARGING;
+	feed(in);
+	answer("{}");
+	assert_string_equal(what(-1), "StartTransaction");
+	answer_error("InternalError");
+}
+
 static void
 test_callerror_retries(void **state)
 {
@@ -949,11 +961,7 @@ test_callerror_retries(void **state)
 
 	(void)state;
 	booted();
-	in.c[0].state = CS_CHARGING;
-	feed(&in);
-	answer("{}");
-	assert_string_equal(what(-1), "StartTransaction");
-	answer_error("InternalError");
+	start_refused(&in);
 	n = R.nsent;
 	tick(59000);
 	assert_int_equal(R.nsent, n);
@@ -1021,11 +1029,7 @@ test_heartbeat_while_head_waits(void **state)
 	(void)state;
 	booted();
 	CP.keys.heartbeat_s = 10;
-	in.c[0].state = CS_CHARGING;
-	feed(&in);
-	answer("{}");
-	assert_string_equal(what(-1), "StartTransaction");
-	answer_error("InternalError");
+	start_refused(&in);
 	n = R.nsent;
 	tick(10000);
 	assert_int_equal(R.nsent, n + 1);
