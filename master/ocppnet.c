@@ -294,13 +294,14 @@ write_one(struct cp *c, struct lws *wsi)
 {
 	struct ocppnet	*n = c->net;
 	struct msg	*m;
-	bool		 more, close_req;
+	bool		 more, close_req, stopping;
 	int		 w;
 
 	/* a close asked goes after what was queued before it: the caller
 	 * took those as sent (ocppnet_send() refuses any after the ask) */
 	uv_mutex_lock(&n->mu);
 	close_req = c->close_req;
+	stopping = n->closing_all;
 	m = c->txhead;
 	if (m != NULL) {
 		c->txhead = m->next;
@@ -310,7 +311,8 @@ write_one(struct cp *c, struct lws *wsi)
 	}
 	more = c->txhead != NULL;
 	uv_mutex_unlock(&n->mu);
-	if (m == NULL && close_req && !close_now(c, wsi))
+	/* the master stopping waits STOP_WAIT_MS in all: no quiet asked */
+	if (m == NULL && close_req && !stopping && !close_now(c, wsi))
 		return 0;
 	if (m == NULL && close_req) {
 		snprintf(c->why, sizeof(c->why), "closed by the charge point");

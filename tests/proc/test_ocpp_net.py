@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -305,6 +306,36 @@ class NetTest(tl.Base):
                                       action="BootNotification",
                                       id="boot-1")), 1)
         p.wait_for(r"text C-01: \[3,\"boot-2\"", timeout=30)
+
+    def test_stop_closes_cleanly_while_the_csms_talks(self):
+        """The master stopping closes every connection with a close frame
+        (1000) at once, also while the CSMS keeps sending: the wait for
+        the CSMS's quiet (a close the charge point asks) is not for a
+        stop, which gives up after 1 s (the CSMS saw 1006 then)."""
+        csms = oc.Csms(self)
+        p = self.probe(csms, 1, name="probe-stop")
+        p.wait_for(r"text CP-01: \[3,\"boot-1\"", timeout=20)
+        done = threading.Event()
+
+        def talk():
+            k = 0
+            while not done.is_set():
+                k += 1
+                csms.request("POST", "/raw", {
+                    "identity": "CP-01",
+                    "text": '[2,"chat-%d","Heartbeat",{}]' % k},
+                    timeout=5)
+                time.sleep(0.05)
+        t = threading.Thread(target=talk, daemon=True)
+        t.start()
+        try:
+            p.wait_for(r"text CP-01: \[2,\"chat-5\"", timeout=20)
+            p.stop()
+        finally:
+            done.set()
+            t.join(timeout=10)
+        closes = csms.wait_log(identity="CP-01", type="close")
+        self.assertEqual(closes[0]["why"].split()[0], "1000", closes)
 
     def test_pings_keep_an_idle_connection_up(self):
         csms = oc.Csms(self)
