@@ -293,8 +293,13 @@ int
 ocppcore_load_msg(struct ocpp_cp *cp, uint64_t seq, int64_t local_tx,
     int action, const char *payload)
 {
-	char	*t = strdup(payload);
+	char	*t;
 
+	if (seq >= cp->next_seq)
+		cp->next_seq = seq + 1;	/* never reused, even when left */
+	if (ocpp_tx_find(cp, local_tx) == NULL)
+		return -1;	/* its transaction waits in the store */
+	t = strdup(payload);
 	if (t == NULL || (action != OCPP_A_START && action != OCPP_A_STOP &&
 	    action != OCPP_A_METER) ||
 	    txq_append(cp, seq, local_tx, action, t) != 0) {
@@ -353,17 +358,51 @@ tx_forget_done(struct ocpp_cp *cp)
 	}
 }
 
+/* Open ones fill the table; closed ones leave a slot for each connector's
+ * session (OCPP_TX_MAX). */
 int
 ocppcore_load_tx(struct ocpp_cp *cp, const struct ocpp_tx *t)
 {
-	if (cp->ntx == (int)(sizeof(cp->tx) / sizeof(cp->tx[0])) ||
-	    t->local == 0)
+	int	 closed = 0;
+
+	if (t->local >= cp->next_local)
+		cp->next_local = t->local + 1;	/* never reused, even when
+						 * left in the store */
+	for (int i = 0; i < cp->ntx; i++)
+		closed += !cp->tx[i].open;
+	if (cp->ntx == OCPP_TX_MAX || t->local == 0 ||
+	    (!t->open && closed >= OCPP_TX_MAX - OCPP_MAX_CONN))
 		return -1;
 	cp->tx[cp->ntx] = *t;
 	cp->tx[cp->ntx++].parked = false;	/* tried again at a start */
-	if (t->local >= cp->next_local)
-		cp->next_local = t->local + 1;
 	return 0;
+}
+
+/* The table full at a session's start: the newest closed transaction
+ * (not the head's, whose answer may be coming) leaves memory with its
+ * messages; all of them stay in the store, loaded at a later start. */
+static bool
+tx_evict(struct ocpp_cp *cp)
+{
+	int64_t	 head = cp->ntxq > 0 ? cp->txq[0].local_tx : 0;
+	int	 v = -1;
+	size_t	 n = 0;
+
+	for (int i = 0; i < cp->ntx; i++)
+		if (!cp->tx[i].open && cp->tx[i].local != head &&
+		    (v < 0 || cp->tx[i].local > cp->tx[v].local))
+			v = i;
+	if (v < 0)
+		return false;
+	for (size_t q = 0; q < cp->ntxq; q++) {
+		if (cp->txq[q].local_tx == cp->tx[v].local)
+			msg_free(&cp->txq[q]);
+		else
+			cp->txq[n++] = cp->txq[q];
+	}
+	cp->ntxq = n;
+	cp->tx[v] = cp->tx[--cp->ntx];
+	return true;
 }
 
 static void
@@ -479,8 +518,8 @@ tx_start(struct ocpp_cp *cp, int k, const struct ocpp_conn_in *c,
 	const char *tag = c->tag;
 	char	 ts[32];
 
-	if (cp->ntx == (int)(sizeof(cp->tx) / sizeof(cp->tx[0])))
-		return;		/* 16 closed transactions unanswered */
+	if (cp->ntx == OCPP_TX_MAX && !tx_evict(cp))
+		return;		/* cannot be: at most one open a connector */
 	if (cp->remote_tag[k][0] != '\0')
 		tag = cp->remote_tag[k];
 	else if (cp->auth_tag[k][0] != '\0')
@@ -815,13 +854,14 @@ send_next(struct ocpp_cp *cp, uint64_t now)
 		struct ocpp_msg *m = &cp->txq[0];
 		int32_t	 txid = txid_of(cp, m);
 
-		if (m->action != OCPP_A_START && txid == 0) {
-			/* its StartTransaction was never taken: the CSMS
-			 * cannot know this transaction (3.8); parked with it,
-			 * or dropped when not even that is known */
-			const struct ocpp_tx *t = ocpp_tx_find(cp, m->local_tx);
+		const struct ocpp_tx *t = ocpp_tx_find(cp, m->local_tx);
 
-			txq_drop(cp, t != NULL && t->parked);
+		if (t == NULL || (m->action != OCPP_A_START && txid == 0)) {
+			/* its StartTransaction was never taken: the CSMS
+			 * cannot know this transaction (3.8); parked with it.
+			 * One whose transaction is not in memory is neither
+			 * sent nor deleted: it stays in the store. */
+			txq_drop(cp, t == NULL || t->parked);
 			tx_forget_done(cp);
 			continue;
 		}

@@ -27,6 +27,10 @@
 #define OCPP_TAG_LEN		20	/* IdToken: CiString20Type */
 #define OCPP_MQ_MAX		32	/* messages that need no store */
 #define OCPP_CACHE_MAX		64	/* the authorisation cache */
+/* Transactions in memory: at a start at most OCPP_TX_MAX - OCPP_MAX_CONN
+ * closed ones are loaded (a slot kept for each connector's session), the
+ * others wait in the store, messages untouched, for a later start. */
+#define OCPP_TX_MAX		16
 #define OCPP_LIST_MAX		1000	/* LocalAuthListMaxLength */
 #define OCPP_SEND_LIST_MAX	100	/* SendLocalListMaxLength */
 
@@ -239,7 +243,7 @@ struct ocpp_cp {
 	uint64_t	 stored_seq;	/* on disk up to this one (store_acks) */
 	/* transactions: one open a connector, plus those closed whose
 	 * messages still wait (their transactionId is needed) */
-	struct ocpp_tx	 tx[16];
+	struct ocpp_tx	 tx[OCPP_TX_MAX];
 	int		 ntx;
 	int64_t		 next_local;
 	/* the connectors as last seen, and what was last told */
@@ -274,7 +278,9 @@ void	ocppcore_init(struct ocpp_cp *, const struct ocpp_conf *,
 	    const struct ocpp_ops *, uint64_t id_seed);
 void	ocppcore_free(struct ocpp_cp *);
 
-/* Restoring what the store kept, before the first ocppcore_input(). */
+/* Restoring what the store kept, before the first ocppcore_input():
+ * transactions first (in order), then messages. -1: not taken; a message
+ * of a transaction not taken stays in the store, unsent and kept. */
 int	ocppcore_load_msg(struct ocpp_cp *, uint64_t seq, int64_t local_tx,
 	    int action, const char *payload);
 int	ocppcore_load_tx(struct ocpp_cp *, const struct ocpp_tx *);

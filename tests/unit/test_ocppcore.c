@@ -42,7 +42,7 @@ struct rig {
 	int		 nact;
 	int		 refuse_acts;	/* act() answers -1 */
 	struct fake_msg	 msg[64];	/* the store's queue */
-	struct ocpp_tx	 tx[16];
+	struct ocpp_tx	 tx[32];
 	int		 ntx;
 	int		 nconf, nlist, ncache;
 	char		 cache_key[24], cache_value[48];	/* the last */
@@ -580,7 +580,7 @@ static void
 restart_from_store(void)
 {
 	struct fake_msg saved[64];
-	struct ocpp_tx stx[16];
+	struct ocpp_tx stx[32];
 	int	 nstx = R.ntx;
 
 	memcpy(saved, R.msg, sizeof(saved));
@@ -1985,6 +1985,210 @@ test_tx_start_known(void **state)
 	assert_null(ocppcore_tx_of(&CP, 1));
 }
 
+/* Whether local is in the core's table: 0 when it is, else -1 (what
+ * ocppcore_load_msg() answers for one of its messages). */
+static int
+ocpp_tx_of_local(int64_t local)
+{
+	for (int i = 0; i < CP.ntx; i++)
+		if (CP.tx[i].local == local)
+			return 0;
+	return -1;
+}
+
+static const struct ocpp_tx *
+ocpp_tx_of_local_in(int64_t local)
+{
+	for (int i = 0; i < CP.ntx; i++)
+		if (CP.tx[i].local == local)
+			return &CP.tx[i];
+	return NULL;
+}
+
+/* The master starts again from what the rig's store holds (transactions
+ * in their order, then messages): how many transactions were taken. */
+static int
+load_store(void)
+{
+	int	 n = 0;
+
+	ocppcore_free(&CP);
+	ocppcore_init(&CP, &conf, &(struct ocpp_ops){ &R, r_send, r_store,
+	    r_act, false, NULL }, 9);
+	for (int64_t local = 1; local < 64; local++)
+		for (int i = 0; i < R.ntx; i++)
+			if (R.tx[i].local == local)
+				n += ocppcore_load_tx(&CP, &R.tx[i]) == 0;
+	for (uint64_t seq = 1; seq < 128; seq++)
+		for (int i = 0; i < 64; i++)
+			if (R.msg[i].used && R.msg[i].seq == seq)
+				assert_int_equal(ocppcore_load_msg(&CP, seq,
+				    R.msg[i].local, R.msg[i].action,
+				    R.msg[i].payload),
+				    ocpp_tx_of_local(R.msg[i].local));
+	rig_clear();
+	return n;
+}
+
+/* The rig's store holds n closed transactions (locals 1..n, meterStart
+ * its local) unknown to the CSMS, each a Start and a Stop. */
+static void
+parked_in_store(int n)
+{
+	for (int i = 1; i <= n; i++) {
+		char	 p[128];
+
+		R.tx[R.ntx++] = (struct ocpp_tx){ .local = i, .connector = 1,
+		    .meter_start = (uint32_t)i, .start_wall_ms = WALL };
+		snprintf(R.tx[R.ntx - 1].tag, sizeof(R.tx[0].tag), "FREE");
+		snprintf(p, sizeof(p), "{\"connectorId\":1,\"idTag\":\"FREE\","
+		    "\"meterStart\":%d,\"timestamp\":\"2026-01-01T00:00:00Z\"}",
+		    i);
+		r_store(&R, &(struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+		    .seq = (uint64_t)(2 * i - 1), .local_tx = i,
+		    .action = OCPP_A_START, .payload = p });
+		snprintf(p, sizeof(p), "{\"idTag\":\"FREE\",\"meterStop\":%d,"
+		    "\"timestamp\":\"2026-01-01T00:00:00Z\",\"reason\":"
+		    "\"EVDisconnected\"}", i + 10);
+		r_store(&R, &(struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+		    .seq = (uint64_t)(2 * i), .local_tx = i,
+		    .action = OCPP_A_STOP, .payload = p });
+	}
+}
+
+/* Up, and every CALL answered (a StartTransaction with the transactionId
+ * 100 + its meterStart): the StartTransactions sent, whose meterStarts go
+ * in order into starts[]; each Stop checked to carry its transactionId. */
+static int
+deliver(int *starts, int max)
+{
+	int	 n = 0;
+	char	 a[128];
+
+	ocppcore_up(&CP, NOW);
+	answer("{\"status\":\"Accepted\",\"currentTime\":"
+	    "\"2026-01-01T00:00:00Z\",\"interval\":300}");
+	while (CP.busy) {
+		if (strcmp(what(-1), "StartTransaction") == 0) {
+			int	 m = atoi(field(-1, "meterStart"));
+
+			assert_true(n < max);
+			starts[n++] = m;
+			snprintf(a, sizeof(a), "{\"transactionId\":%d,"
+			    "\"idTagInfo\":{\"status\":\"Accepted\"}}", 100 + m);
+			answer(a);
+			continue;
+		}
+		if (strcmp(what(-1), "StopTransaction") == 0)
+			assert_int_not_equal(atoi(field(-1, "transactionId")),
+			    0);
+		answer("{}");
+	}
+	return n;
+}
+
+/* More closed transactions in the store than the table takes: the oldest
+ * OCPP_TX_MAX - OCPP_MAX_CONN are loaded and delivered, the others stay
+ * in the store, their messages neither sent nor deleted, delivered at
+ * the next start (the twin); local ids and seqs are never reused. */
+static void
+test_parked_beyond_table(void **state)
+{
+	int	 starts[32], n;
+	bool	 in_store[21] = { false };
+
+	(void)state;
+	parked_in_store(20);
+	assert_int_equal(load_store(), OCPP_TX_MAX - OCPP_MAX_CONN);
+	assert_int_equal(CP.ntx, 14);
+	assert_int_equal((int)CP.ntxq, 28);
+	assert_true(CP.next_local == 21);
+	assert_true(CP.next_seq == 41);
+	n = deliver(starts, 32);
+	assert_int_equal(n, 14);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(starts[i], i + 1);	/* in order */
+	/* the six left: all their messages and rows kept */
+	assert_int_equal(stored_msgs(), 12);
+	for (int i = 0; i < 64; i++)
+		if (R.msg[i].used)
+			in_store[R.msg[i].local] = true;
+	for (int i = 15; i <= 20; i++)
+		assert_true(in_store[i]);
+	assert_int_equal(R.ntx, 6);
+	/* the twin: the next start takes them all, in order */
+	assert_int_equal(load_store(), 6);
+	assert_int_equal((int)CP.ntxq, 12);
+	n = deliver(starts, 32);
+	assert_int_equal(n, 6);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(starts[i], 15 + i);
+	assert_int_equal(stored_msgs(), 0);
+	assert_int_equal(R.ntx, 0);
+}
+
+/* A session starting while the table is full of closed transactions
+ * still gets its transaction: the newest closed one waits in the store
+ * instead, its messages kept, delivered at the next start. The twin: a
+ * session while a slot is free takes it, nothing set aside. */
+static void
+test_session_when_table_full(void **state)
+{
+	struct ocpp_cp_in in = site(CS_AVAILABLE, CS_AVAILABLE);
+	const struct ocpp_tx *t;
+	int	 starts[32], n, kept = 0;
+
+	(void)state;
+	parked_in_store(14);
+	assert_int_equal(load_store(), 14);
+	feed(&in);
+	conn1(&in, CS_CHARGING, 2, 2);		/* local 15: a free slot */
+	t = ocppcore_tx_of(&CP, 1);
+	assert_non_null(t);
+	assert_true(t->local == 15);
+	assert_int_equal(stored_msgs(), 29);	/* nothing set aside */
+	conn1(&in, CS_AVAILABLE, 0, 2);		/* closed */
+	in.c[1].state = CS_CHARGING;
+	in.c[1].cp_state = 2;
+	feed(&in);				/* 16: the table full */
+	assert_int_equal(CP.ntx, OCPP_TX_MAX);
+	in.c[0].total_wh = 1500;
+	conn1(&in, CS_CHARGING, 2, 3);		/* 17: still recorded */
+	t = ocppcore_tx_of(&CP, 1);
+	assert_non_null(t);
+	assert_true(t->local == 17);
+	assert_int_equal(CP.ntx, OCPP_TX_MAX);
+	assert_null(ocpp_tx_of_local_in(15));
+	/* 15's start and stop stay in the store, with its row */
+	for (int i = 0; i < 64; i++)
+		kept += R.msg[i].used && R.msg[i].local == 15;
+	assert_int_equal(kept, 2);
+	for (int i = 0; i < R.ntx; i++)
+		kept += R.tx[i].local == 15;
+	assert_int_equal(kept, 3);
+	/* delivered: 1..14, then 16 and 17 (starts 5000, 1500); 15 kept */
+	n = deliver(starts, 32);
+	assert_int_equal(n, 16);
+	assert_int_equal(starts[14], 5000);
+	assert_int_equal(starts[15], 1500);
+	assert_int_equal(stored_msgs(), 2);
+	/* the next start delivers it */
+	conn1(&in, CS_AVAILABLE, 0, 3);
+	in.c[1].state = CS_AVAILABLE;
+	in.c[1].cp_state = 0;
+	feed(&in);
+	while (CP.busy)
+		answer("{}");
+	assert_int_equal(stored_msgs(), 2);	/* 15's alone */
+	assert_int_equal(R.ntx, 1);
+	assert_int_equal(load_store(), 1);
+	n = deliver(starts, 32);
+	assert_int_equal(n, 1);
+	assert_int_equal(starts[0], 1000);
+	assert_int_equal(stored_msgs(), 0);
+	assert_int_equal(R.ntx, 0);
+}
+
 int
 main(void)
 {
@@ -2058,6 +2262,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trigger_and_data_transfer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles_handed_over,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parked_beyond_table,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_when_table_full,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_aligned, setup,
 		    teardown),

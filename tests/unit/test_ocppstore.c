@@ -183,25 +183,33 @@ test_records_come_back(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-/* The cache rows of identity in the file (tag "" : all of them). */
+/* What a count(*) sql says of identity (?1) and tag (?2) in the file. */
 static int
-cache_rows(const char *identity, const char *tag)
+count_rows(const char *sql, const char *identity, const char *tag)
 {
 	sqlite3	*db;
 	sqlite3_stmt *st;
 	int	 n = -1;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
-	    "ocpp_cache WHERE cp = ?1 AND (?2 = '' OR tag = ?2)", -1, &st,
-	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+	if (tag != NULL)
+		sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
+}
+
+/* The cache rows of identity in the file (tag "" : all of them). */
+static int
+cache_rows(const char *identity, const char *tag)
+{
+	return count_rows("SELECT count(*) FROM ocpp_cache WHERE cp = ?1 AND "
+	    "(?2 = '' OR tag = ?2)", identity, tag);
 }
 
 /* Writes what was put, waiting (through a MSG_PUT of seq) until it is on
@@ -369,6 +377,70 @@ test_bad_path_refused(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* The rows of table (ocpp_txs or ocpp_msgs) of identity in the file. */
+static int
+rows_of(const char *table, const char *identity)
+{
+	char	 sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE cp = ?1",
+	    table);
+	return count_rows(sql, identity, NULL);
+}
+
+/* 20 closed transactions waiting, each a Start and a Stop: a start loads
+ * the 14 oldest and their messages in order (a place kept for each
+ * connector's session); the 6 others stay in the file, messages and all,
+ * and no id or seq of theirs is given again. */
+static void
+test_many_waiting_kept(void **state)
+{
+	uv_loop_t loop;
+	struct ocppstore *os;
+	struct ocpp_cp cp;
+	char	 err[160];
+
+	(void)state;
+	uv_loop_init(&loop);
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ocppstore_start(os), 0);
+	for (int i = 1; i <= 20; i++) {
+		struct ocpp_tx t = { .local = i, .connector = 1 };
+
+		put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_TX_PUT,
+		    .local_tx = i, .tx = &t });
+		put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+		    .seq = (uint64_t)(2 * i - 1), .local_tx = i,
+		    .action = OCPP_A_START, .payload = "{}" });
+		put(os, 0, "CP-01", (struct ocpp_rec){ .kind = OCPP_REC_MSG_PUT,
+		    .seq = (uint64_t)(2 * i), .local_tx = i,
+		    .action = OCPP_A_STOP, .payload = "{}" });
+	}
+	flush(&loop, os, 1);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	assert_int_equal(ocppstore_open(&os, path, &loop, on_stored, NULL, err,
+	    sizeof(err)), 0);
+	fresh_cp(&cp);
+	assert_int_equal(ocppstore_load(os, "CP-01", &cp), 0);
+	assert_int_equal(cp.ntx, OCPP_TX_MAX - OCPP_MAX_CONN);
+	assert_int_equal(cp.ntxq, 28);
+	for (size_t q = 0; q < cp.ntxq; q++) {
+		assert_int_equal(cp.txq[q].seq, q + 1);
+		assert_true(cp.txq[q].local_tx == (int64_t)(q / 2 + 1));
+	}
+	assert_true(cp.next_local == 21);
+	assert_int_equal(cp.next_seq, 41);
+	ocppcore_free(&cp);
+	ocppstore_close(os);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(rows_of("ocpp_txs", "CP-01"), 20);
+	assert_int_equal(rows_of("ocpp_msgs", "CP-01"), 40);
+}
+
 int
 main(void)
 {
@@ -378,6 +450,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cache_bounded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_identity_changed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_waiting_kept, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_path_refused, setup,
 		    teardown),
