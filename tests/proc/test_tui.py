@@ -116,11 +116,20 @@ class TuiTest(ts.SiteTest):
         self.tmux("send-keys", "-t", "tui", "p")
         s = self.wait_screen(lambda s: "pause done" in s)
         self.assertIn("bay-002 connector 1: pause done", s)
-        j = self.master_status()
-        self.assertTrue([x for x in j["connectors"] if x["charger"] ==
-                         "bay-002"][0]["paused"])
-        self.assertTrue(any(e["code"] == "pause" and "installer" in
-                            e["text"] for e in j["events"]))
+        # the status is published once per round: on a loaded machine
+        # it may be a round or two behind the command's answer (bounded)
+        deadline = time.monotonic() + 10
+        while True:
+            j = self.master_status()
+            paused = [x for x in j["connectors"] if x["charger"] ==
+                      "bay-002"][0]["paused"]
+            ev = any(e["code"] == "pause" and "installer" in e["text"]
+                     for e in j["events"])
+            if (paused and ev) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertTrue(paused, j["connectors"])
+        self.assertTrue(ev, j["events"])
         s = self.wait_screen(lambda s: "paused (op)" in bay2(s)[0])
         self.keep("paused", s)
         # the detail of a connector, the events, the help (the records
