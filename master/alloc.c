@@ -43,6 +43,8 @@ struct work {
 	int32_t		*cap;		/* most a connector may get now */
 	int32_t		*room;		/* cap - minimum, while filling */
 	int32_t		*cap0;		/* cap before the phase balance */
+	int32_t		*mind;		/* its minimum (c[i].min_da) */
+	uint8_t		*pre;		/* P_*: what admission needs of it */
 	uint8_t		*mask;		/* phases each connector charges on */
 	uint8_t		*flag;
 	uint8_t		*circ;		/* its circuit (alloc_res_circuit) */
@@ -72,6 +74,11 @@ struct work {
 
 enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8,
     F_LOWERED = 16 };
+/* What admission needs to know of a connector, read in the walk in index
+ * order (admission goes in another order: a byte here, not the connector
+ * and its memory): it wants current and its charger answers, it rests
+ * after a rotation pause, it is idle. */
+enum { P_WANTS = 1, P_RESTS = 2, P_IDLE = 4 };
 
 size_t
 alloc_work_size(size_t n)
@@ -80,7 +87,7 @@ alloc_work_size(size_t n)
 	size_t	 combos = n < RL_COMBOS ? n : RL_COMBOS;
 
 	return n * (2 * sizeof(uint64_t) + 4 * sizeof(uint32_t) +
-	    3 * sizeof(int32_t) + 5) + RL_COMBOS * (3 * sizeof(uint32_t) +
+	    4 * sizeof(int32_t) + 6) + RL_COMBOS * (3 * sizeof(uint32_t) +
 	    sizeof(int16_t)) + combos * RL_LIST_MAX;
 }
 
@@ -95,7 +102,8 @@ work_init(struct work *w, void *mem, size_t n)
 	w->cap = (int32_t *)(w->cls + n);
 	w->room = w->cap + n;
 	w->cap0 = w->room + n;
-	w->rlo = (uint32_t *)(w->cap0 + n);
+	w->mind = w->cap0 + n;
+	w->rlo = (uint32_t *)(w->mind + n);
 	w->rl_at = w->rlo + n;
 	w->tight_at = w->rl_at + RL_COMBOS;
 	w->tight_room = (int32_t *)(w->tight_at + RL_COMBOS);
@@ -105,7 +113,8 @@ work_init(struct work *w, void *mem, size_t n)
 	w->circ = w->flag + n;
 	w->bal_phase = (int8_t *)(w->circ + n);
 	w->bal_circ = (uint8_t *)(w->bal_phase + n);
-	w->rl = w->bal_circ + n;
+	w->pre = w->bal_circ + n;
+	w->rl = w->pre + n;
 	w->rl_len = 0;
 	w->tight_now = 1;
 	for (size_t k = 0; k < RL_COMBOS; k++)
@@ -650,21 +659,17 @@ circuit_limits(const struct alloc_site *s, const struct alloc_res *r,
 	}
 }
 
-void
-alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
-    size_t n, struct alloc_out *o)
+/* alloc_limits(), from draws_by_circuit()'s rows (rolled up here). */
+static void
+limits_of(const struct alloc_site *s, const struct alloc_res *r,
+    int32_t ev[ALLOC_CIRCUITS_MAX][EVG_PHASES], struct alloc_out *o)
 {
-	struct alloc_res r;
-	/* the chargers' draws, read once for the supply and the circuits */
-	int32_t	 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES], supply_ev[EVG_PHASES] =
-	    { 0 };
+	int32_t	 supply_ev[EVG_PHASES] = { 0 };
 
-	alloc_res_init(&r, s);
-	draws_by_circuit(&r, c, n, ev);
-	for (int id = 0; id < r.nc; id++)
+	for (int id = 0; id < r->nc; id++)
 		for (int p = 0; p < EVG_PHASES; p++)
 			supply_ev[p] += ev[id][p];
-	draws_roll_up(&r, ev);
+	draws_roll_up(r, ev);
 	for (int p = 0; p < EVG_PHASES; p++) {
 		int32_t	 hard;
 		bool	 measured = s->mode != ALLOC_STATIC && s->meter_online &&
@@ -697,10 +702,23 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 		o->c_hard_da[0][p] = o->hard_da[p];
 		o->c_nonev_da[0][p] = o->nonev_da[p];
 	}
-	circuit_limits(s, &r, ev, o);
+	circuit_limits(s, r, ev, o);
 	memset(o->c_used_da, 0, sizeof(o->c_used_da));
 	o->power_cap_da = s->power_capped ? at_least0(s->power_cap_da) : -1;
 	o->power_used_da = 0;
+}
+
+void
+alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
+    size_t n, struct alloc_out *o)
+{
+	struct alloc_res r;
+	/* the chargers' draws, read once for the supply and the circuits */
+	int32_t	 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES];
+
+	alloc_res_init(&r, s);
+	draws_by_circuit(&r, c, n, ev);
+	limits_of(s, &r, ev, o);
 }
 
 /* --- what is learnt per connector ---------------------------------------- */
@@ -873,6 +891,10 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 	size_t	 na = 0, next = 0, nact = 0, keep;
 	int32_t	 level = 0;
 	int32_t	 k[ALLOC_RES_MAX] = { 0 };
+	/* the resources some active connector counts on, in index order
+	 * (a tie binds the lowest), dropped as their k falls to 0 */
+	uint16_t on[ALLOC_RES_MAX];
+	int	 non = 0;
 
 	for (size_t r = 0; r < nm; r++) {
 		uint32_t i = member[r];
@@ -899,29 +921,41 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
 	for (size_t r = 0; r < nm; r++)
 		if (w->flag[member[r]] & F_ACTIVE)
 			act[nact++] = member[r];
+	for (int x = 0; x < res->n; x++)
+		if (k[x] != 0)
+			on[non++] = (uint16_t)x;
 
 	for (;;) {
 		int32_t d = INT32_MAX, step;
-		int	 bottleneck = -1;
+		int	 bottleneck = -1, keep_on = 0;
 
 		while (next < na && !(w->flag[w->byroom[next]] & F_ACTIVE))
 			next++;
 		if (next == na)
 			break;
 		d = room[w->byroom[next]] - level;
-		for (int x = 0; x < res->n; x++) {
+		for (int j = 0; j < non; j++) {
+			int	 x = on[j];
+			int32_t	 left = lim[x] - used[x];
+
 			if (k[x] == 0)
 				continue;
-			step = (lim[x] - used[x]) / k[x];
+			on[keep_on++] = (uint16_t)x;
+			/* left / k >= d: not tighter, no division (the one
+			 * that binds is found in a few) */
+			if (left >= 0 && (int64_t)d * k[x] <= left)
+				continue;
+			step = left / k[x];
 			if (step < d) {
 				d = step;
 				bottleneck = x;
 			}
 		}
+		non = keep_on;
 		if (d > 0) {
 			level += d;
-			for (int x = 0; x < res->n; x++)
-				used[x] += d * k[x];
+			for (int j = 0; j < non; j++)
+				used[on[j]] += d * k[on[j]];
 		}
 		if (bottleneck < 0) {
 			/* Connectors at their cap stop here. */
@@ -1147,15 +1181,51 @@ struct admit {
 	struct why_cache cache[ALLOC_RES_MAX + 1];	/* against hard */
 };
 
-static inline bool
+/* admissible() in green mode, once the fuses allow connector i: has its
+ * surplus held for the start delay (or failed for less than the stop
+ * delay)? */
+static bool
+green_admits(struct admit *a, struct alloc_memo *mi, uint32_t i, int32_t min,
+    struct conn_why *w)
+{
+	const struct alloc_site *s = a->s;
+	uint64_t now = a->now;
+	bool	 running = mi->offer_da > 0, soft_ok;
+
+	soft_ok = fits(a->used_soft, a->o->soft_da, a->wk->mask[i], min);
+	/* Start once the surplus has held for the start delay; stop once it
+	 * has failed for the stop delay. */
+	if (soft_ok) {
+		mi->green_bad_since = 0;
+		if (mi->green_ok_since == 0)
+			mi->green_ok_since = now;
+	} else {
+		mi->green_ok_since = 0;
+		if (mi->green_bad_since == 0)
+			mi->green_bad_since = now;
+	}
+	if (running ? (!soft_ok && now - mi->green_bad_since >=
+	    s->green_stop_ms) : (!soft_ok || now - mi->green_ok_since <
+	    s->green_start_ms)) {
+		/* Waiting for a surplus, or for it to hold. */
+		why_set(w, REASON_GREEN_WAIT, -1, soft_ok ?
+		    mi->green_ok_since + s->green_start_ms : 0);
+		return false;
+	}
+	return true;
+}
+
+
+/* The idle cars' admission, after the filling (alloc_compute() admits the
+ * others itself, from what its walk read). */
+static bool
 admissible(struct admit *a, const struct alloc_conn *ci,
     struct alloc_memo *mi, uint32_t i, struct conn_why *w)
 {
 	const struct alloc_site *s = a->s;
 	struct work *wk = a->wk;
 	uint64_t now = a->now;
-	bool	 running = mi->offer_da > 0, soft_ok, zero = a->zero;
-	uint8_t	 mask = wk->mask[i];
+	bool	 running = mi->offer_da > 0, zero = a->zero;
 	int32_t	 room;
 	int	 x;
 
@@ -1181,29 +1251,7 @@ admissible(struct admit *a, const struct alloc_conn *ci,
 		    w);
 		return false;	/* the fuses first, always */
 	}
-	soft_ok = fits(a->used_soft, a->o->soft_da, mask, ci->min_da);
-	if (s->mode == ALLOC_GREEN) {
-		/* Start once the surplus has held for the start delay; stop
-		 * once it has failed for the stop delay. */
-		if (soft_ok) {
-			mi->green_bad_since = 0;
-			if (mi->green_ok_since == 0)
-				mi->green_ok_since = now;
-		} else {
-			mi->green_ok_since = 0;
-			if (mi->green_bad_since == 0)
-				mi->green_bad_since = now;
-		}
-		if (running ? (!soft_ok && now - mi->green_bad_since >=
-		    s->green_stop_ms) : (!soft_ok || now - mi->green_ok_since <
-		    s->green_start_ms)) {
-			/* Waiting for a surplus, or for it to hold. */
-			why_set(w, REASON_GREEN_WAIT, -1, soft_ok ?
-			    mi->green_ok_since + s->green_start_ms : 0);
-			return false;
-		}
-	}
-	return true;
+	return s->mode != ALLOC_GREEN || green_admits(a, mi, i, ci->min_da, w);
 }
 
 /*
@@ -1214,59 +1262,54 @@ admissible(struct admit *a, const struct alloc_conn *ci,
  * phase balance, or the resource that is full (fill_class() and
  * topup_class() raise every connector until one or the other).
  */
-static void
-explain(const struct alloc_site *s, const struct alloc_conn *c,
-    const struct alloc_memo *m, size_t n, uint64_t now, const struct work *w,
-    const int32_t *lim, const int32_t *used, const int32_t *offers,
-    const struct alloc_out *o, bool minimise, struct conn_why *why)
+static inline void
+explain(const struct alloc_site *s, const struct alloc_conn *ci,
+    const struct alloc_memo *mi, uint32_t i, uint64_t now,
+    const struct work *w, const int32_t *lim, const int32_t *used,
+    const int32_t *offers, const struct alloc_out *o, bool minimise,
+    struct why_cache *cache, struct conn_why *y)
 {
-	struct why_cache cache[ALLOC_RES_MAX + 1];
+	int32_t	 room;
+	int	 x;
 
-	memset(cache, 0, (size_t)(w->res->n + 1) * sizeof(cache[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct conn_why *y = &why[i];
-		int32_t	 room;
-		int	 x;
-
-		if (!c[i].online) {
-			why_set(y, REASON_CHARGER_OFFLINE, -1, 0);
-			y->value_da = alloc_silent_draw(s, &c[i]);
-			continue;
-		}
-		if (!c[i].demand) {
-			why_set(y, REASON_NONE, -1, 0);
-			continue;
-		}
-		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap0[i]) {
-			why_set(y, REASON_IMBALANCE_LIMIT, w->bal_phase[i], 0);
-			y->circuit = w->bal_circ[i];
-			continue;
-		}
-		if (offers[i] == 0) {
-			if (m[i].idle)
-				why_set(y, REASON_IDLE, -1, m[i].since_ms +
-				    ALLOC_IDLE_RETRY_MS);
-			else if (m[i].cut)
-				why_set(y, REASON_OVERLOAD_CUT, -1, 0);
-			else if (m[i].since_ms != 0 && now - m[i].since_ms <
-			    s->min_pause_ms && y->reason != REASON_GREEN_WAIT &&
-			    y->reason != REASON_OFFLINE_ZERO)
-				/* paused now, or resting since */
-				why_set(y, REASON_ROTATION_REST, -1,
-				    m[i].since_ms + s->min_pause_ms);
-			/* else: admissible() said why */
-			continue;
-		}
-		if (offers[i] >= w->cap[i]) {
-			why_set(y, m[i].idle ? REASON_IDLE : minimise ?
-			    REASON_OFFLINE_MINIMISE : m[i].trim_da > 0 &&
-			    m[i].trim_da < c[i].max_da ? REASON_CAR_DRAW :
-			    REASON_AT_MAX, -1, 0);
-			continue;
-		}
-		x = wtightest(w, used, lim, i, &room);
-		why_full_cached(s, o, w->res, lim, x, false, cache, y);
+	if (!ci->online) {
+		why_set(y, REASON_CHARGER_OFFLINE, -1, 0);
+		y->value_da = alloc_silent_draw(s, ci);
+		return;
 	}
+	if (!ci->demand) {
+		why_set(y, REASON_NONE, -1, 0);
+		return;
+	}
+	if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap0[i]) {
+		why_set(y, REASON_IMBALANCE_LIMIT, w->bal_phase[i], 0);
+		y->circuit = w->bal_circ[i];
+		return;
+	}
+	if (offers[i] == 0) {
+		if (mi->idle)
+			why_set(y, REASON_IDLE, -1, mi->since_ms +
+			    ALLOC_IDLE_RETRY_MS);
+		else if (mi->cut)
+			why_set(y, REASON_OVERLOAD_CUT, -1, 0);
+		else if (mi->since_ms != 0 && now - mi->since_ms <
+		    s->min_pause_ms && y->reason != REASON_GREEN_WAIT &&
+		    y->reason != REASON_OFFLINE_ZERO)
+			/* paused now, or resting since */
+			why_set(y, REASON_ROTATION_REST, -1,
+			    mi->since_ms + s->min_pause_ms);
+		/* else: admissible() said why */
+		return;
+	}
+	if (offers[i] >= w->cap[i]) {
+		why_set(y, mi->idle ? REASON_IDLE : minimise ?
+		    REASON_OFFLINE_MINIMISE : mi->trim_da > 0 &&
+		    mi->trim_da < ci->max_da ? REASON_CAR_DRAW :
+		    REASON_AT_MAX, -1, 0);
+		return;
+	}
+	x = wtightest(w, used, lim, i, &room);
+	why_full_cached(s, o, w->res, lim, x, false, cache, y);
 }
 
 void
@@ -1589,24 +1632,22 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 	}
 }
 
-/* The admitted, grouped by priority class (highest first), each class in
- * admission order, into w->cls; end[k] is where class k ends (64 classes
- * at most: a car of a 65th priority is in none). */
+/* The admitted (w->byroom, na of them, in admission order), grouped by
+ * priority class (highest first), each class in admission order, into
+ * w->cls; end[k] is where class k ends (64 classes at most: a car of a
+ * 65th priority is in none). */
 static int
-classes(struct work *w, const struct alloc_conn *c, size_t n,
+classes(struct work *w, const struct alloc_conn *c, size_t na,
     size_t end[64])
 {
 	int	 prio[64], nprio = 0;
-	uint32_t *adm = w->byroom;	/* the admitted, in order */
-	size_t	 na = 0, at[64];
+	const uint32_t *adm = w->byroom;
+	size_t	 at[64];
 
-	for (size_t r = 0; r < n; r++) {
-		uint32_t i = w->order[r];
+	for (size_t r = 0; r < na; r++) {
+		uint32_t i = adm[r];
 		int	 k;
 
-		if (!(w->flag[i] & F_ADMITTED))
-			continue;
-		adm[na++] = i;
 		for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
 			;
 		if (k == nprio && nprio < 64)
@@ -1666,24 +1707,31 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	struct alloc_res res;
 	struct work w;
 	int32_t	 used_soft[EVG_PHASES], used[ALLOC_RES_MAX],
-		 hard[ALLOC_RES_MAX], lim[ALLOC_RES_MAX];
-	bool	 any_offline = false, any_idle = false, running_fits = true,
-		 zero;
-	size_t	 end[64];
+		 hard[ALLOC_RES_MAX], lim[ALLOC_RES_MAX],
+		 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES],
+		 /* the running cars at their minimum: those with a cap
+		  * below it apart (the strategy may raise it) */
+		 run_need[ALLOC_RES_MAX], run_low[ALLOC_RES_MAX];
+	bool	 any_offline = false, any_idle = false, any_low = false,
+		 running_fits = true, zero, minimise;
+	/* w.order, once admission is done: only the admitted and the idle
+	 * cars, still in admission order (nothing else is offered current
+	 * this cycle) */
+	size_t	 end[64], nadm = 0, norder = 0;
 	int	 nprio;
 
 	work_init(&w, mem, n);
 	alloc_res_init(&res, s);
 	w.res = &res;
-	alloc_limits(s, c, n, o);
-	alloc_res_hard(&res, o, hard);
-	memset(adm.cache, 0, (size_t)(res.n + 1) * sizeof(adm.cache[0]));
 	memset(used, 0, sizeof(used));
+	memset(run_need, 0, sizeof(run_need));
+	memset(ev, 0, (size_t)res.nc * sizeof(ev[0]));
 	o->running = o->paused = 0;
 
-	/* One walk of the connectors: what is learnt, their resources,
-	 * caps (connector maximum, reclaim trim; the offline strategy
-	 * below, once every charger is seen) and admission keys. */
+	/* One walk of the connectors: what is learnt, their resources and
+	 * draws (the limits), caps (connector maximum, reclaim trim; the
+	 * offline strategy below, once every charger is seen) and
+	 * admission keys. */
 	memset(w.flag, 0, n);
 	memset(w.bal_phase, -1, n);
 	memset(w.bal_circ, 0, n);
@@ -1697,7 +1745,13 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		w.mask[i] = alloc_phases(ci, mi);
 		w.circ[i] = alloc_res_circuit(&res, ci->circuit);
 		res_list(&w, (uint32_t)i);
-		if (!ci->online) {
+		if (ci->online) {	/* draws_by_circuit()'s */
+			int32_t	*e = ev[w.circ[i]];
+
+			e[0] += at_least0(ci->draw_da[0]);
+			e[1] += at_least0(ci->draw_da[1]);
+			e[2] += at_least0(ci->draw_da[2]);
+		} else {
 			/* Counted at what it may draw on every wired phase:
 			 * the car behind it is unknown. */
 			any_offline = true;
@@ -1712,6 +1766,23 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			any_idle = true;
 		}
 		w.cap[i] = k;
+		w.mind[i] = ci->min_da;
+		if (mi->offer_da > 0 && ci->online && ci->demand && !mi->idle) {
+			if (k >= ci->min_da)
+				wtake(&w, run_need, (uint32_t)i, ci->min_da);
+			else {
+				if (!any_low)
+					memset(run_low, 0, sizeof(run_low));
+				any_low = true;
+				wtake(&w, run_low, (uint32_t)i, ci->min_da);
+			}
+		}
+		/* admissible()'s questions that admission's order does not
+		 * change */
+		w.pre[i] = (uint8_t)((ci->online && ci->demand ? P_WANTS : 0) |
+		    (mi->offer_da <= 0 && mi->since_ms != 0 && !mi->cut &&
+		    now - mi->since_ms < s->min_pause_ms ? P_RESTS : 0) |
+		    (mi->idle ? P_IDLE : 0));
 		/* The minimum-run time protects the running. */
 		keep = mi->offer_da > 0 && now - mi->since_ms < s->min_run_ms;
 		if (keep)
@@ -1719,9 +1790,14 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		w.key[i] = admission_key(ci, keep, mi->offer_da == 0 && mi->cut,
 		    mi->offer_da > 0, (uint32_t)i);
 	}
-	if (any_offline && s->strategy == STRATEGY_MINIMISE)
+	limits_of(s, &res, ev, o);
+	alloc_res_hard(&res, o, hard);
+	memset(adm.cache, 0, (size_t)(res.n + 1) * sizeof(adm.cache[0]));
+	zero = any_offline && s->strategy == STRATEGY_ZERO;
+	minimise = any_offline && s->strategy == STRATEGY_MINIMISE;
+	if (minimise)
 		for (size_t i = 0; i < n; i++)
-			w.cap[i] = c[i].min_da;
+			w.cap[i] = w.mind[i];
 	if (n > 0)
 		sort_u64(w.key, w.tmp, n);
 	for (size_t i = 0; i < n; i++)
@@ -1731,22 +1807,13 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	 * the ones that stop now are cut by the supply, not paused by
 	 * rotation: they come back as soon as it allows, without the
 	 * minimum pause (their charger still keeps its contactor's minimum
-	 * open time). */
-	{
-		int32_t	 need[ALLOC_RES_MAX];
-
-		memcpy(need, used, sizeof(need));
-		for (size_t i = 0; i < n; i++)
-			if (m[i].offer_da > 0 && c[i].online && c[i].demand &&
-			    w.cap[i] >= c[i].min_da && !m[i].idle)
-				wtake(&w, need, i, c[i].min_da);
-		/* (the demand target is an average over minutes: a car
-		 * it pauses rests like one paused by rotation) */
-		for (int x = 0; x < res.n; x++)
-			if (need[x] > hard[x] && x != res.power)
-				running_fits = false;
-	}
-	zero = any_offline && s->strategy == STRATEGY_ZERO;
+	 * open time). (The demand target is an average over minutes: a
+	 * car it pauses rests like one paused by rotation.) A cap below the
+	 * minimum counts only where the strategy sets every cap to it. */
+	for (int x = 0; x < res.n; x++)
+		if (used[x] + run_need[x] + (minimise && any_low ? run_low[x] :
+		    0) > hard[x] && x != res.power)
+			running_fits = false;
 	memcpy(used_soft, used, sizeof(used_soft));
 	adm.s = s;
 	adm.o = o;
@@ -1758,15 +1825,48 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	adm.zero = zero;
 	for (size_t r = 0; r < n; r++) {
 		uint32_t i = w.order[r];
+		uint8_t	 pre = w.pre[i];
+		int32_t	 min = w.mind[i], room;
+		struct conn_why *y = why ? &why[i] : &scratch;
+		int	 x;
 
+		offers[i] = 0;
 		/* idle cars: last, in what the others leave (below) */
-		if (m[i].idle || !admissible(&adm, &c[i], &m[i], i,
-		    why ? &why[i] : &scratch))
+		if (pre & P_IDLE) {
+			w.order[norder++] = i;
+			continue;
+		}
+		/* admissible(), from what the walk read: the connector and
+		 * its memory only where green mode needs them */
+		why_set(y, REASON_NONE, -1, 0);
+		if (!(pre & P_WANTS))
+			continue;
+		if (w.cap[i] < min || zero) {
+			why_set(y, zero ? REASON_OFFLINE_ZERO :
+			    REASON_BELOW_MINIMUM, -1, 0);
+			continue;
+		}
+		if (pre & P_RESTS) {
+			why_set(y, REASON_ROTATION_REST, -1,
+			    m[i].since_ms + s->min_pause_ms);
+			continue;
+		}
+		x = wtightest_admit(&w, used, hard, i, &room);
+		if (room < min) {
+			why_full_cached(s, o, &res, hard, x, true, adm.cache,
+			    y);
+			continue;	/* the fuses first, always */
+		}
+		if (s->mode == ALLOC_GREEN && !green_admits(&adm, &m[i], i,
+		    min, y))
 			continue;
 		w.flag[i] |= F_ADMITTED;
-		wtake(&w, used, i, c[i].min_da);
+		w.byroom[nadm++] = i;
+		w.order[norder++] = i;
+		offers[i] = min;
+		wtake(&w, used, i, min);
 		w.tight_now++;
-		take(used_soft, w.mask[i], c[i].min_da);
+		take(used_soft, w.mask[i], min);
 	}
 
 	/* Fill limits: the fuses; at the supply, in hybrid and green, the
@@ -1778,17 +1878,12 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			lim[p] = o->hard_da[p];
 		o->fill_da[p] = lim[p];
 	}
-	for (size_t r = 0; r < n; r++) {
-		uint32_t i = w.order[r];
-
-		offers[i] = (w.flag[i] & F_ADMITTED) ? c[i].min_da : 0;
-	}
-	nprio = classes(&w, c, n, end);
+	nprio = classes(&w, c, nadm, end);
 	fill_all(&w, m, nprio, end, lim, used, offers, true);
 	/* Idle cars last, at their minimum, in what the others left. */
 	w.tight_now++;	/* the filling moved used */
 	adm.used_soft = used;
-	for (size_t r = 0; r < n && any_idle; r++) {
+	for (size_t r = 0; r < norder && any_idle; r++) {
 		uint32_t i = w.order[r];
 
 		if (!m[i].idle || !admissible(&adm, &c[i], &m[i], i,
@@ -1802,13 +1897,16 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	 * cars, cars on the lighter phases), then it is checked again. */
 	memcpy(w.cap0, w.cap, n * sizeof(int32_t));
 	if (s->imbalance_da > 0 || res.nc > 1) {
-		if (balance(s, c, m, n, &w, o, used, offers)) {
+		if (balance(s, c, m, norder, &w, o, used, offers)) {
 			fill_all(&w, m, nprio, end, lim, used, offers, false);
-			(void)balance(s, c, m, n, &w, o, used, offers);
-			balance_topup(s, &w, n, o, lim, used, offers, w.cap0);
+			(void)balance(s, c, m, norder, &w, o, used, offers);
+			balance_topup(s, &w, norder, o, lim, used, offers,
+			    w.cap0);
 		}
 	}
 
+	if (why != NULL)	/* explain()'s, against lim */
+		memset(adm.cache, 0, (size_t)(res.n + 1) * sizeof(adm.cache[0]));
 	for (size_t i = 0; i < n; i++) {
 		bool	 was = m[i].offer_da > 0, on = offers[i] > 0;
 
@@ -1823,6 +1921,9 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		m[i].offer_da = offers[i];
 		if (c[i].online && c[i].demand)
 			(on ? o->running++ : o->paused++);
+		if (why != NULL)
+			explain(s, &c[i], &m[i], (uint32_t)i, now, &w, lim,
+			    used, offers, o, minimise, adm.cache, &why[i]);
 	}
 	for (int p = 0; p < EVG_PHASES; p++)
 		o->used_da[p] = used[p];
@@ -1830,7 +1931,4 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		for (int p = 0; p < EVG_PHASES; p++)
 			o->c_used_da[id][p] = used[id * EVG_PHASES + p];
 	o->power_used_da = res.power >= 0 ? used[res.power] : 0;
-	if (why != NULL)
-		explain(s, c, m, n, now, &w, lim, used, offers, o, any_offline &&
-		    s->strategy == STRATEGY_MINIMISE, why);
 }
