@@ -51,10 +51,12 @@ struct work {
 	int8_t		*bal_phase;	/* lowered for the phase balance */
 	uint8_t		*bal_circ;	/* of this circuit */
 	const struct alloc_res *res;
-	/* Each connector's resources as a list (rl + rlo[i]: how many,
-	 * then their indices, the supply's first), one list for each
-	 * circuit and phases used, made once a cycle (res_lists()) */
+	/* Each connector's resources as a list (rl + rlo[i]: how many
+	 * circuits, then each one's first phase, the supply's first), one
+	 * list for each circuit and phases used, made once a cycle
+	 * (res_list()) */
 	uint32_t	*rlo;
+	uint16_t	*combo;		/* circuit * 8 + mask, its list's */
 	uint32_t	*rl_at;		/* [circuit][mask]; RL_NONE: not made */
 	uint8_t		*rl;
 	uint32_t	 rl_len;
@@ -69,8 +71,8 @@ struct work {
 
 #define RL_NONE		UINT32_MAX
 #define RL_COMBOS	(ALLOC_CIRCUITS_MAX * 8)
-/* a list: its length, then a phase of every circuit up to the supply */
-#define RL_LIST_MAX	(1 + ALLOC_CIRCUITS_MAX * EVG_PHASES)
+/* a list: its length, then every circuit up to the supply */
+#define RL_LIST_MAX	(1 + ALLOC_CIRCUITS_MAX)
 
 enum { F_ADMITTED = 1, F_ACTIVE = 2, F_KEEP = 4, F_BALANCED = 8,
     F_LOWERED = 16 };
@@ -87,7 +89,7 @@ alloc_work_size(size_t n)
 	size_t	 combos = n < RL_COMBOS ? n : RL_COMBOS;
 
 	return n * (2 * sizeof(uint64_t) + 4 * sizeof(uint32_t) +
-	    4 * sizeof(int32_t) + 6) + RL_COMBOS * (3 * sizeof(uint32_t) +
+	    4 * sizeof(int32_t) + sizeof(uint16_t) + 6) + RL_COMBOS * (3 * sizeof(uint32_t) +
 	    sizeof(int16_t)) + combos * RL_LIST_MAX;
 }
 
@@ -108,7 +110,8 @@ work_init(struct work *w, void *mem, size_t n)
 	w->tight_at = w->rl_at + RL_COMBOS;
 	w->tight_room = (int32_t *)(w->tight_at + RL_COMBOS);
 	w->tight_x = (int16_t *)(w->tight_room + RL_COMBOS);
-	w->mask = (uint8_t *)(w->tight_x + RL_COMBOS);
+	w->combo = (uint16_t *)(w->tight_x + RL_COMBOS);
+	w->mask = (uint8_t *)(w->combo + n);
 	w->flag = w->mask + n;
 	w->circ = w->flag + n;
 	w->bal_phase = (int8_t *)(w->circ + n);
@@ -283,14 +286,20 @@ alloc_res_room(const struct alloc_res *r, const int32_t *used,
 }
 
 /* The resource list of (circuit, mask), combo = circuit * 8 + mask: the
- * phases of mask in the circuit and every one above it. Made once a
- * cycle (res_list()). */
+ * circuit and every one above it, the supply first (on a tie the
+ * circuit highest up binds: res_tightest()), as the index of each one's
+ * first phase; none for an empty mask. Made once a cycle (res_list()).
+ * The walks below take the phases of the mask in each: three additions
+ * or comparisons without a branch a phase, so that the walk's length
+ * is the tree's depth, the same for most connectors (a list per phase
+ * had lengths that differed from one connector to the next, and the
+ * loop's end was mispredicted at every call). */
 static void
 res_list_make(struct work *w, uint32_t combo)
 {
 	const struct alloc_res *r = w->res;
 	uint8_t	 path[ALLOC_CIRCUITS_MAX], *l;
-	int	 depth = 0, id = (int)(combo / 8), k = phases_of[combo & 7].n;
+	int	 depth = 0, id = (int)(combo / 8);
 
 	for (;;) {
 		path[depth++] = (uint8_t)id;
@@ -300,14 +309,8 @@ res_list_make(struct work *w, uint32_t combo)
 	}
 	l = w->rl + w->rl_len;
 	l[0] = 0;
-	/* the supply first, then down: on a tie the circuit highest up
-	 * binds (res_tightest()) */
-	while (depth > 0) {
-		id = path[--depth];
-		for (int j = 0; j < k; j++)
-			l[1 + l[0]++] = (uint8_t)(id * EVG_PHASES +
-			    phases_of[combo & 7].p[j]);
-	}
+	while (depth > 0 && (combo & 7) != 0)
+		l[1 + l[0]++] = (uint8_t)(path[--depth] * EVG_PHASES);
 	w->rl_at[combo] = w->rl_len;
 	w->rl_len += 1u + l[0];
 	w->tight_at[combo] = 0;	/* not worked out yet */
@@ -322,6 +325,7 @@ res_list(struct work *w, uint32_t i)
 	if (w->rl_at[combo] == RL_NONE)
 		res_list_make(w, combo);
 	w->rlo[i] = w->rl_at[combo];
+	w->combo[i] = (uint16_t)combo;
 }
 
 /* res_take() of connector i, by its list. */
@@ -329,9 +333,17 @@ static inline void
 wtake(const struct work *w, int32_t *used, uint32_t i, int32_t add)
 {
 	const uint8_t *l = w->rl + w->rlo[i];
+	uint8_t	 m = w->mask[i];
+	int32_t	 a0 = (m & 1) ? add : 0, a1 = (m & 2) ? add : 0,
+		 a2 = (m & 4) ? add : 0;
 
-	for (int j = 1; j <= l[0]; j++)
-		used[l[j]] += add;
+	for (int j = 1; j <= l[0]; j++) {
+		int32_t	*u = used + l[j];
+
+		u[0] += a0;
+		u[1] += a1;
+		u[2] += a2;
+	}
 	if (w->res->power >= 0)
 		used[w->res->power] += add * phases_of[w->mask[i] & 7].n;
 }
@@ -342,17 +354,22 @@ wtightest(const struct work *w, const int32_t *used, const int32_t *lim,
     uint32_t i, int32_t *room)
 {
 	const uint8_t *l = w->rl + w->rlo[i];
-	int	 best = -1, k = phases_of[w->mask[i] & 7].n, power = w->res->power;
+	uint8_t	 m = w->mask[i];
+	int	 best = -1, k = phases_of[m & 7].n, power = w->res->power;
 	int32_t	 least = INT32_MAX;
 
-	for (int j = 1; j <= l[0]; j++) {
-		int32_t	 left = lim[l[j]] - used[l[j]];
+	/* the phases in order; one not in the mask never binds */
+	for (int j = 1; j <= l[0]; j++)
+		for (int p = 0; p < EVG_PHASES; p++) {
+			int	 x = l[j] + p;
+			int32_t	 left = (m >> p & 1) ? lim[x] - used[x] :
+			    INT32_MAX;
 
-		if (left < least) {
-			least = left;
-			best = l[j];
+			if (left < least) {
+				least = left;
+				best = x;
+			}
 		}
-	}
 	if (power >= 0 && k > 0) {
 		int32_t	 left = lim[power] - used[power];
 		/* floor division: a negative room stays negative */
@@ -373,7 +390,7 @@ static inline int
 wtightest_admit(struct work *w, const int32_t *used, const int32_t *hard,
     uint32_t i, int32_t *room)
 {
-	uint32_t combo = (uint32_t)w->circ[i] * 8 + (w->mask[i] & 7);
+	uint32_t combo = w->combo[i];
 
 	if (w->tight_at[combo] != w->tight_now) {
 		w->tight_x[combo] = (int16_t)wtightest(w, used, hard, i,
@@ -392,11 +409,18 @@ wfits(const struct work *w, const int32_t *used, const int32_t *lim,
     uint32_t i, int32_t add)
 {
 	const uint8_t *l = w->rl + w->rlo[i];
-	int	 k = phases_of[w->mask[i] & 7].n, power = w->res->power;
+	uint8_t	 m = w->mask[i];
+	int	 k = phases_of[m & 7].n, power = w->res->power;
 
-	for (int j = 1; j <= l[0]; j++)
-		if (lim[l[j]] - used[l[j]] < add)
+	for (int j = 1; j <= l[0]; j++) {
+		const int32_t *u = used + l[j], *c = lim + l[j];
+
+		/* (64 bits: a phase outside the mask is compared too) */
+		if (((m & 1) & ((int64_t)c[0] - u[0] < add)) |
+		    ((m >> 1 & 1) & ((int64_t)c[1] - u[1] < add)) |
+		    ((m >> 2 & 1) & ((int64_t)c[2] - u[2] < add)))
 			return false;
+	}
 	/* the power's room per phase, floor((lim - used) / k) >= add */
 	return power < 0 || k == 0 ||
 	    (int64_t)lim[power] - used[power] >= (int64_t)add * k;
@@ -738,11 +762,12 @@ max_draw(const struct alloc_conn *c, uint8_t mask)
 	return d2 > d ? d2 : d;
 }
 
-static void
+/* wired: alloc_wired(c->phase) */
+static inline void
 learn(const struct alloc_site *s, const struct alloc_conn *c,
-    struct alloc_memo *m, uint64_t now)
+    struct alloc_memo *m, uint64_t now, uint8_t wired)
 {
-	uint8_t	 wired = alloc_wired(c->phase), hot = 0, cold = 0;
+	uint8_t	 hot = 0, cold = 0;
 
 	if (m->session_id != c->session_id || !c->demand) {
 		bool	 keep_running = m->session_id == c->session_id;
@@ -1141,7 +1166,7 @@ struct why_cache {
 	int8_t		 phase;
 };
 
-static void
+static inline void
 why_full_cached(const struct alloc_site *s, const struct alloc_out *o,
     const struct alloc_res *r, const int32_t *lim, int x, bool none,
     struct why_cache *cache, struct conn_why *w)
@@ -1740,9 +1765,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 		struct alloc_memo *mi = &m[i];
 		int32_t k = ci->max_da;
 		bool	 keep;
+		uint8_t	 wired = alloc_wired(ci->phase);
 
-		learn(s, ci, mi, now);
-		w.mask[i] = alloc_phases(ci, mi);
+		learn(s, ci, mi, now, wired);
+		w.mask[i] = mi->car_lines ? mi->car_lines : wired;
 		w.circ[i] = alloc_res_circuit(&res, ci->circuit);
 		res_list(&w, (uint32_t)i);
 		if (ci->online) {	/* draws_by_circuit()'s */
@@ -1755,8 +1781,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			/* Counted at what it may draw on every wired phase:
 			 * the car behind it is unknown. */
 			any_offline = true;
-			res_take(&res, used, w.circ[i],
-			    alloc_wired(ci->phase), alloc_silent_draw(s, ci));
+			res_take(&res, used, w.circ[i], wired,
+			    alloc_silent_draw(s, ci));
 		}
 		if (mi->trim_da > 0 && mi->trim_da < k)
 			k = mi->trim_da < ci->min_da ? ci->min_da : mi->trim_da;
