@@ -753,9 +753,9 @@ alloc_limits(const struct alloc_site *s, const struct alloc_conn *c,
 static int32_t
 max_draw(const struct alloc_conn *c, uint8_t mask)
 {
-	int32_t d0 = (mask & 1) ? c->draw_da[0] : 0,
-		 d1 = (mask & 2) ? c->draw_da[1] : 0,
-		 d2 = (mask & 4) ? c->draw_da[2] : 0, d = 0;
+	int32_t d0 = c->draw_da[0] & -(int32_t)(mask & 1),
+		 d1 = c->draw_da[1] & -(int32_t)(mask >> 1 & 1),
+		 d2 = c->draw_da[2] & -(int32_t)(mask >> 2 & 1), d = 0;
 
 	d = d0 > d ? d0 : d;
 	d = d1 > d ? d1 : d;
