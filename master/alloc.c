@@ -1362,25 +1362,68 @@ gap(const struct alloc_out *o, const int32_t *used, int id, int32_t limit,
 	return tot[*hi] - tot[*lo] - limit;
 }
 
-/* Marks (F_ACTIVE) the cars of circuit id that widen the gap between hi
- * and lo and are offered current, and lists them in admission order in
- * w->byroom; their offers are kept in room. Returns how many. */
-static size_t
-wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
-    int lo)
+/* The largest difference between three phases' currents. */
+static int32_t
+spread3(int32_t a, int32_t b, int32_t c)
 {
-	const uint32_t *run = (const uint32_t *)w->key;	/* balance() */
-	size_t	 nc = 0;
+	int32_t	 hi = a > b ? a : b, lo = a < b ? a : b;
 
-	for (size_t k = 0; k < n; k++) {
-		uint32_t i = run[k];
-		uint8_t	 m = w->mask[i];
+	return (c > hi ? c : hi) - (c < lo ? c : lo);
+}
 
-		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
-		if (offers[i] == 0 || !(m >> hi & 1) || (m >> lo & 1) ||
-		    !(w->res->anc[w->circ[i]] >> id & 1))
+static int32_t
+balance_limit(const struct alloc_site *s, int id)
+{
+	return id == 0 ? s->imbalance_da : s->circuit[id - 1].imbalance_da;
+}
+
+/* The circuits that have an unbalanced-load limit, as bits of their ids
+ * (the supply's: bit 0): most have none, and a site may have none at all
+ * (alloc_compute() balances whenever there are circuits). */
+static uint64_t
+balance_limited(const struct alloc_site *s, const struct alloc_res *r)
+{
+	uint64_t a = 0;
+
+	for (int id = 0; id < r->nc; id++)
+		if (balance_limit(s, id) > 0)
+			a |= (uint64_t)1 << id;
+	return a;
+}
+
+/* One balance() call's cars: those offered current on one or two phases,
+ * in admission order, with the phases each charges on (offers only fall
+ * here, so no other car can widen a gap, and a car paused here stays
+ * so), and those it lowered, each once (F_LOWERED). */
+struct bal {
+	const uint32_t	*run;
+	const uint8_t	*run_mask;
+	size_t		 nrun;
+	uint32_t	*low;
+	size_t		 nlow;
+};
+
+/* Lists the cars of circuit id that widen the gap between hi and lo and
+ * are offered current, in admission order, in w->byroom; their offers
+ * are kept in room. Returns how many. The phases are looked at first:
+ * most running cars are on the wrong ones. */
+static size_t
+wideners(struct work *w, const struct bal *b, const int32_t *offers, int id,
+    int hi, int lo)
+{
+	const uint8_t *rm = b->run_mask;
+	const uint64_t *anc = w->res->anc;
+	unsigned want = 1u << hi, look = want | 1u << lo;
+	size_t	 nc = 0, nrun = b->nrun;
+
+	for (size_t k = 0; k < nrun; k++) {
+		uint32_t i;
+
+		if ((rm[k] & look) != want)
 			continue;
-		w->flag[i] |= F_ACTIVE;
+		i = b->run[k];
+		if (offers[i] == 0 || !(anc[w->circ[i]] >> id & 1))
+			continue;
 		w->room[i] = offers[i];	/* before */
 		w->byroom[nc++] = i;
 	}
@@ -1388,11 +1431,13 @@ wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
 }
 
 static void
-lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
-    int32_t to, int id, int hi)
+lower(struct work *w, struct bal *b, int32_t *used, int32_t *offers,
+    uint32_t i, int32_t to, int id, int hi)
 {
 	wtake(w, used, i, to - offers[i]);
 	offers[i] = to;
+	if (!(w->flag[i] & F_LOWERED))
+		b->low[b->nlow++] = i;
 	w->flag[i] |= F_BALANCED | F_LOWERED;
 	w->bal_phase[i] = (int8_t)hi;
 	w->bal_circ[i] = (uint8_t)id;
@@ -1407,7 +1452,7 @@ lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
  */
 static bool
 balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
-    size_t n, struct work *w, const struct alloc_out *o, int32_t *used,
+    struct bal *b, struct work *w, const struct alloc_out *o, int32_t *used,
     int32_t *offers, int id, int32_t limit)
 {
 	const uint32_t *cand = w->byroom;
@@ -1416,7 +1461,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 	int	 hi, lo;
 
 	excess = gap(o, used, id, limit, &hi, &lo);
-	if (excess <= 0 || (nc = wideners(w, n, offers, id, hi, lo)) == 0)
+	if (excess <= 0 || (nc = wideners(w, b, offers, id, hi, lo)) == 0)
 		return false;
 	for (size_t k = 0; k < nc; k++)
 		if (offers[cand[k]] > hi_l)
@@ -1447,19 +1492,20 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		if (offers[i] <= to)
 			continue;
 		got += offers[i] - to;
-		lower(w, used, offers, i, to, id, hi);
+		lower(w, b, used, offers, i, to, id, hi);
 	}
 	/* Lowered to a level: what that frees beyond the excess goes
 	 * back, 0.1 A each (fewer than those lowered to it), so that the
 	 * gap is the limit exactly: first to those that had more last
 	 * cycle, then in admission order, so that the odd 0.1 A stays
 	 * where it was rather than going round the cars (a setpoint change
-	 * every cycle, each raise before the lowered car has followed). */
+	 * every cycle, each raise before the lowered car has followed).
+	 * Lowered in this step: it had more before (room). */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < nc && got > excess; k++) {
 			uint32_t i = cand[k];
 
-			if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
+			if (w->room[i] <= lo_l || offers[i] != lo_l ||
 			    lo_l < c[i].min_da ||
 			    (pass == 0) != (m[i].offer_da > lo_l))
 				continue;
@@ -1475,7 +1521,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		if (offers[i] == 0)
 			continue;
 		got += offers[i];
-		lower(w, used, offers, i, 0, id, hi);
+		lower(w, b, used, offers, i, 0, id, hi);
 	}
 	/* A pause frees a whole minimum: the rest goes back to those
 	 * still running, 0.1 A each in turn, up to what they had. */
@@ -1512,81 +1558,97 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
     const struct alloc_out *o, int32_t *used, int32_t *offers)
 {
 	const struct alloc_res *r = w->res;
+	uint64_t limited = balance_limited(s, r);
 	bool	 changed = false, again = true;
-	uint32_t *run = (uint32_t *)w->key;	/* free until the refill */
-	size_t	 nrun = 0;
+	/* free until the refill: the sort's keys and scratch */
+	uint32_t *run = (uint32_t *)w->key;
+	uint8_t	*run_mask = (uint8_t *)(run + n);
+	struct bal b = { run, run_mask, 0, (uint32_t *)w->tmp, 0 };
 
-	/* The cars offered current, in admission order: offers only fall
-	 * here, so no other car can widen a gap (wideners()). */
-	for (size_t k = 0; k < n; k++)
-		if (offers[w->order[k]] > 0)
-			run[nrun++] = w->order[k];
+	if (limited == 0)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = w->order[k];
+
+		uint8_t	 mask = w->mask[i] & 7;
+
+		/* a car on every phase, or none, widens no gap */
+		if (offers[i] > 0 && mask != 7 && mask != 0) {
+			run[b.nrun] = i;
+			run_mask[b.nrun++] = mask;
+		}
+	}
 
 	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
 		again = false;
-		for (int id = r->nc - 1; id >= 0; id--) {
-			int32_t	 limit = id == 0 ? s->imbalance_da :
-			    s->circuit[id - 1].imbalance_da;
+		/* the deepest first: a child's id is above its parent's */
+		for (uint64_t a = limited; a != 0;) {
+			int	 id = 63 - __builtin_clzll(a);
+			int32_t	 limit = balance_limit(s, id);
 
-			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
-			    balance_once(c, m, nrun, w, o, used, offers, id,
+			a &= ~((uint64_t)1 << id);
+			for (int k = 0; k < 2 * EVG_PHASES &&
+			    balance_once(c, m, &b, w, o, used, offers, id,
 			    limit);
 			    k++)
 				again = changed = true;
 		}
 	}
 	for (int id = r->nc - 1; again && id >= 0; id--) {
-		int32_t	 limit = id == 0 ? s->imbalance_da :
-		    s->circuit[id - 1].imbalance_da;
+		int32_t	 limit = balance_limit(s, id);
 		int	 hi, lo;
 		size_t	 nc;
 
 		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
-		    (nc = wideners(w, nrun, offers, id, hi, lo)) > 0) {
+		    (nc = wideners(w, &b, offers, id, hi, lo)) > 0) {
 			for (size_t k = 0; k < nc; k++)
-				lower(w, used, offers, w->byroom[k], 0, id,
+				lower(w, &b, used, offers, w->byroom[k], 0, id,
 				    hi);
 			id = r->nc;	/* from the deepest again */
 			break;
 		}
 	}
-	/* Only the cars offered current were marked or lowered here (one
-	 * lowered by an earlier call, and paused, is at its cap: the
-	 * filling raises nobody past it). */
-	for (size_t k = 0; k < nrun; k++) {
-		uint32_t i = run[k];
+	/* What is lowered stays there: its cap. Only the cars lowered in
+	 * this call can be below their cap (one lowered by an earlier call
+	 * is at it: the filling raises nobody past it, and offers only fall
+	 * here). */
+	for (size_t k = 0; k < b.nlow; k++) {
+		uint32_t i = b.low[k];
 
-		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
-		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i])
+		w->flag[i] &= (uint8_t)~F_LOWERED;
+		if (offers[i] < w->cap[i])
 			w->cap[i] = offers[i];
 	}
 	return changed;
 }
 
 /* Would 0.1 A more for connector i keep every imbalance limit it counts
- * under (or at least not widen a gap already over)? */
+ * under (or at least not widen a gap already over)? It raises the phases
+ * of its mask by 0.1 A in each circuit above it: the gap of each circuit
+ * with a limit (limited) is worked out from them, before and after. */
 static bool
 balance_allows(const struct alloc_site *s, const struct work *w,
-    const struct alloc_out *o, int32_t *used, uint32_t i)
+    const struct alloc_out *o, const int32_t *used, uint32_t i,
+    uint64_t limited)
 {
-	uint64_t a = w->res->anc[w->circ[i]];
-	bool	 ok = true;
+	uint64_t a = w->res->anc[w->circ[i]] & limited;
+	int32_t	 d0 = w->mask[i] & 1, d1 = w->mask[i] >> 1 & 1,
+		 d2 = w->mask[i] >> 2 & 1;
 
-	while (a != 0 && ok) {
-		int	 id = __builtin_ctzll(a), hi, lo;
-		int32_t	 limit = id == 0 ? s->imbalance_da :
-		    s->circuit[id - 1].imbalance_da, before, after;
+	while (a != 0) {
+		int	 id = __builtin_ctzll(a);
+		const int32_t *u = used + id * EVG_PHASES,
+			 *b = o->c_nonev_da[id];
+		int32_t	 t0 = b[0] + u[0], t1 = b[1] + u[1], t2 = b[2] + u[2],
+			 limit = balance_limit(s, id), before, after;
 
 		a &= a - 1;
-		if (limit <= 0)
-			continue;
-		before = gap(o, used, id, limit, &hi, &lo);
-		wtake(w, used, i, 1);
-		after = gap(o, used, id, limit, &hi, &lo);
-		wtake(w, used, i, -1);
-		ok = after <= 0 || after <= before;
+		before = spread3(t0, t1, t2) - limit;
+		after = spread3(t0 + d0, t1 + d1, t2 + d2) - limit;
+		if (after > 0 && after > before)
+			return false;
 	}
-	return ok;
+	return true;
 }
 
 /*
@@ -1600,6 +1662,7 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
     int32_t *offers, const int32_t *cap)
 {
 	uint32_t *act = w->byroom;	/* who may still rise, in order */
+	uint64_t limited = balance_limited(s, w->res);
 	size_t	 nact = 0;
 
 	for (size_t k = 0; k < n; k++) {
@@ -1622,7 +1685,7 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 				continue;
 			act[keep++] = i;
 			/* a gap may open again as others rise: it stays */
-			if (!balance_allows(s, w, o, used, i))
+			if (!balance_allows(s, w, o, used, i, limited))
 				continue;
 			offers[i]++;
 			wtake(w, used, i, 1);
