@@ -1383,32 +1383,34 @@ balance_limit(const struct alloc_site *s, int id)
 static uint64_t
 balance_limited(const struct alloc_site *s, const struct alloc_res *r)
 {
-	uint64_t a = 0;
+	uint64_t a = s->imbalance_da > 0;
 
-	for (int id = 0; id < r->nc; id++)
-		if (balance_limit(s, id) > 0)
-			a |= (uint64_t)1 << id;
+	for (int id = 1; id < r->nc; id++)
+		a |= (uint64_t)(s->circuit[id - 1].imbalance_da > 0) << id;
 	return a;
 }
 
 /* One balance() call's cars: those offered current on one or two phases,
  * in admission order, with the phases each charges on (offers only fall
  * here, so no other car can widen a gap, and a car paused here stays
- * so), and those it lowered, each once (F_LOWERED). */
+ * so), and those it lowered, each once (F_LOWERED). One step's
+ * candidates (wideners()): the cars, their offers before it and their
+ * minimums, side by side in admission order. */
 struct bal {
 	const uint32_t	*run;
 	const uint8_t	*run_mask;
 	size_t		 nrun;
 	uint32_t	*low;
 	size_t		 nlow;
+	uint32_t	*cand;
+	int32_t		*before, *min;
 };
 
 /* Lists the cars of circuit id that widen the gap between hi and lo and
- * are offered current, in admission order, in w->byroom; their offers
- * are kept in room. Returns how many. The phases are looked at first:
- * most running cars are on the wrong ones. */
+ * are offered current (b->cand, before, min). Returns how many. The
+ * phases are looked at first: most running cars are on the wrong ones. */
 static size_t
-wideners(struct work *w, const struct bal *b, const int32_t *offers, int id,
+wideners(const struct work *w, struct bal *b, const int32_t *offers, int id,
     int hi, int lo)
 {
 	const uint8_t *rm = b->run_mask;
@@ -1424,10 +1426,26 @@ wideners(struct work *w, const struct bal *b, const int32_t *offers, int id,
 		i = b->run[k];
 		if (offers[i] == 0 || !(anc[w->circ[i]] >> id & 1))
 			continue;
-		w->room[i] = offers[i];	/* before */
-		w->byroom[nc++] = i;
+		b->cand[nc] = i;
+		b->before[nc] = offers[i];
+		b->min[nc++] = w->mind[i];
 	}
 	return nc;
+}
+
+/* What lowering candidates (b, nc of them) to level frees: each above
+ * it down to it, none below its minimum. */
+static int32_t
+balance_frees(const struct bal *b, size_t nc, int32_t level)
+{
+	int32_t	 got = 0;
+
+	for (size_t k = 0; k < nc; k++) {
+		int32_t	 to = level > b->min[k] ? level : b->min[k];
+
+		got += b->before[k] > to ? b->before[k] - to : 0;
+	}
+	return got;
 }
 
 static void
@@ -1451,35 +1469,40 @@ lower(struct work *w, struct bal *b, int32_t *used, int32_t *offers,
  * Returns whether anything was lowered.
  */
 static bool
-balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
-    struct bal *b, struct work *w, const struct alloc_out *o, int32_t *used,
-    int32_t *offers, int id, int32_t limit)
+balance_once(const struct alloc_memo *m, struct bal *b, struct work *w,
+    const struct alloc_out *o, int32_t *used, int32_t *offers, int id,
+    int32_t limit)
 {
-	const uint32_t *cand = w->byroom;
-	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0;
+	const uint32_t *cand = b->cand;
+	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0, min_hi = 0;
+	int64_t	 sum = 0, most = 0, from;
 	size_t	 nc;
 	int	 hi, lo;
 
 	excess = gap(o, used, id, limit, &hi, &lo);
 	if (excess <= 0 || (nc = wideners(w, b, offers, id, hi, lo)) == 0)
 		return false;
-	for (size_t k = 0; k < nc; k++)
-		if (offers[cand[k]] > hi_l)
-			hi_l = offers[cand[k]];
-	/* the level L (binary search): offers above it, cut to it (none
-	 * below its minimum), free enough */
+	for (size_t k = 0; k < nc; k++) {
+		hi_l = b->before[k] > hi_l ? b->before[k] : hi_l;
+		min_hi = b->min[k] > min_hi ? b->min[k] : min_hi;
+		sum += b->before[k];
+		most += b->before[k] > b->min[k] ? b->before[k] - b->min[k] : 0;
+	}
+	/* the level L: the highest at which the offers above it, cut to it
+	 * (none below its minimum), free enough (0: none does). Where to
+	 * look first: nc cars free at most nc times what the highest offer
+	 * is above L, and never more than all above their minimums; once L
+	 * is above every minimum, at least all the offers less nc times L.
+	 * Then a binary search between. */
+	hi_l -= (int32_t)(((int64_t)excess + (int64_t)nc - 1) / (int64_t)nc);
+	hi_l = hi_l > 0 && most >= excess ? hi_l : 0;
+	from = (sum - excess) / (int64_t)nc;
+	if (sum >= excess && from >= min_hi && from <= hi_l)
+		lo_l = (int32_t)from;
 	while (lo_l < hi_l) {
 		int32_t	 mid = lo_l + (hi_l - lo_l + 1) / 2;
 
-		got = 0;
-		for (size_t k = 0; k < nc; k++) {
-			uint32_t i = cand[k];
-			int32_t	 to = mid > c[i].min_da ? mid : c[i].min_da;
-
-			if (offers[i] > to)
-				got += offers[i] - to;
-		}
-		if (got >= excess)
+		if (balance_frees(b, nc, mid) >= excess)
 			lo_l = mid;	/* enough: maybe higher */
 		else
 			hi_l = mid - 1;
@@ -1487,7 +1510,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 	got = 0;
 	for (size_t k = 0; k < nc; k++) {
 		uint32_t i = cand[k];
-		int32_t	 to = lo_l > c[i].min_da ? lo_l : c[i].min_da;
+		int32_t	 to = lo_l > b->min[k] ? lo_l : b->min[k];
 
 		if (offers[i] <= to)
 			continue;
@@ -1505,8 +1528,8 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		for (size_t k = 0; k < nc && got > excess; k++) {
 			uint32_t i = cand[k];
 
-			if (w->room[i] <= lo_l || offers[i] != lo_l ||
-			    lo_l < c[i].min_da ||
+			if (b->before[k] <= lo_l || offers[i] != lo_l ||
+			    lo_l < b->min[k] ||
 			    (pass == 0) != (m[i].offer_da > lo_l))
 				continue;
 			offers[i]++;
@@ -1530,7 +1553,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		for (size_t k = 0; k < nc && got > excess; k++) {
 			uint32_t i = cand[k];
 
-			if (offers[i] == 0 || offers[i] >= w->room[i])
+			if (offers[i] == 0 || offers[i] >= b->before[k])
 				continue;
 			offers[i]++;
 			wtake(w, used, i, 1);
@@ -1560,16 +1583,18 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 	const struct alloc_res *r = w->res;
 	uint64_t limited = balance_limited(s, r);
 	bool	 changed = false, again = true;
-	/* free until the refill: the sort's keys and scratch */
-	uint32_t *run = (uint32_t *)w->key;
+	/* free until the refill: the sort's keys and scratch, and the
+	 * filling's */
+	uint32_t *run = (uint32_t *)w->key, *low = (uint32_t *)w->tmp;
 	uint8_t	*run_mask = (uint8_t *)(run + n);
-	struct bal b = { run, run_mask, 0, (uint32_t *)w->tmp, 0 };
+	struct bal b = { run, run_mask, 0, low, 0, w->byroom, w->room,
+	    (int32_t *)(low + n) };
 
+	(void)c;	/* the minimums: w->mind */
 	if (limited == 0)
 		return false;
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = w->order[k];
-
 		uint8_t	 mask = w->mask[i] & 7;
 
 		/* a car on every phase, or none, widens no gap */
@@ -1588,8 +1613,7 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 
 			a &= ~((uint64_t)1 << id);
 			for (int k = 0; k < 2 * EVG_PHASES &&
-			    balance_once(c, m, &b, w, o, used, offers, id,
-			    limit);
+			    balance_once(m, &b, w, o, used, offers, id, limit);
 			    k++)
 				again = changed = true;
 		}
@@ -1602,8 +1626,7 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
 		    (nc = wideners(w, &b, offers, id, hi, lo)) > 0) {
 			for (size_t k = 0; k < nc; k++)
-				lower(w, &b, used, offers, w->byroom[k], 0, id,
-				    hi);
+				lower(w, &b, used, offers, b.cand[k], 0, id, hi);
 			id = r->nc;	/* from the deepest again */
 			break;
 		}
