@@ -1675,9 +1675,81 @@ balance_allows(const struct alloc_site *s, const struct work *w,
 }
 
 /*
+ * balance_topup()'s rounds in which every car of act (nact) would rise
+ * again, each in turn: how many of them at least (0: maybe none). A round
+ * raises each resource by the cars that count on it (k), so each car's
+ * limits hold for as many rounds as its fullest resource has room for
+ * them all, and its cap for what it lacks. A gap over a round moves each
+ * phase by at most the cars on it: a car's 0.1 A keeps a gap within its
+ * limit while the phase that rises most, after a whole round, is within
+ * it of the one that rises least, before that round; or it widens no gap
+ * while the phases that rise stay below one that does not.
+ */
+static int32_t
+topup_rounds(const struct alloc_site *s, const struct work *w,
+    const struct alloc_out *o, const int32_t *lim, const int32_t *used,
+    const int32_t *offers, const int32_t *cap, const uint32_t *act,
+    size_t nact, uint64_t limited)
+{
+	const struct alloc_res *r = w->res;
+	int32_t	 k[ALLOC_RES_MAX];
+	int64_t	 rounds = INT32_MAX;
+	uint64_t under = 0;
+
+	memset(k, 0, (size_t)r->n * sizeof(k[0]));
+	for (size_t a = 0; a < nact; a++) {
+		uint32_t i = act[a];
+
+		wtake(w, k, i, 1);
+		under |= r->anc[w->circ[i]];
+		if (cap[i] - offers[i] < rounds)
+			rounds = cap[i] - offers[i];
+	}
+	for (int x = 0; x < r->n; x++)
+		if (k[x] > 0 && ((int64_t)lim[x] - used[x]) / k[x] < rounds)
+			rounds = ((int64_t)lim[x] - used[x]) / k[x];
+	for (under &= limited; under != 0 && rounds > 0; under &= under - 1) {
+		int	 id = __builtin_ctzll(under);
+		const int32_t *c = k + id * EVG_PHASES;
+		int64_t	 t[EVG_PHASES], within = INT64_MAX, below = INT64_MAX,
+			 top = INT64_MIN;
+
+		for (int p = 0; p < EVG_PHASES; p++) {
+			t[p] = (int64_t)o->c_nonev_da[id][p] +
+			    used[id * EVG_PHASES + p];
+			if (c[p] == 0 && t[p] > top)
+				top = t[p];
+		}
+		for (int p = 0; p < EVG_PHASES; p++) {
+			for (int q = 0; q < EVG_PHASES; q++) {
+				/* room left by the first round; the rounds
+				 * after it take c[p] - c[q] more each */
+				int64_t	 d = balance_limit(s, id) -
+				    (t[p] - t[q] + c[p]);
+
+				if (d < 0)
+					within = 0;
+				else if (c[p] > c[q] &&
+				    d / (c[p] - c[q]) + 1 < within)
+					within = d / (c[p] - c[q]) + 1;
+			}
+			if (c[p] > 0)
+				below = top == INT64_MIN || top < t[p] ? 0 :
+				    (top - t[p]) / c[p] < below ?
+				    (top - t[p]) / c[p] : below;
+		}
+		if (within < rounds && below < rounds)
+			rounds = within > below ? within : below;
+	}
+	return rounds > 0 ? (int32_t)rounds : 0;
+}
+
+/*
  * After the phase balance: a car lowered for one gap may have room again
  * once others moved. Every running car below its own cap takes 0.1 A at
  * a time, in admission order, while every limit and every gap allows.
+ * Where every car still rising rose in a round, the rounds that
+ * topup_rounds() finds would all be the same: they are taken at once.
  */
 static void
 balance_topup(const struct alloc_site *s, struct work *w, size_t n,
@@ -1687,6 +1759,7 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 	uint32_t *act = w->byroom;	/* who may still rise, in order */
 	uint64_t limited = balance_limited(s, w->res);
 	size_t	 nact = 0;
+	bool	 rounds = true;	/* topup_rounds() found some last time */
 
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = w->order[k];
@@ -1696,9 +1769,9 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 			act[nact++] = i;
 	}
 	for (bool more = true; more;) {
-		size_t	 keep = 0;
+		size_t	 keep = 0, rose = 0;
+		int32_t	 more_rounds;
 
-		more = false;
 		for (size_t k = 0; k < nact; k++) {
 			uint32_t i = act[k];
 
@@ -1712,9 +1785,19 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 				continue;
 			offers[i]++;
 			wtake(w, used, i, 1);
-			more = true;
+			rose++;
 		}
+		more = rose > 0;
 		nact = keep;
+		if (rose < nact || !more || !rounds)
+			continue;
+		more_rounds = topup_rounds(s, w, o, lim, used, offers, cap, act,
+		    nact, limited);
+		rounds = more_rounds > 0;
+		for (size_t k = 0; k < nact && rounds; k++) {
+			offers[act[k]] += more_rounds;
+			wtake(w, used, act[k], more_rounds);
+		}
 	}
 }
 
