@@ -1390,41 +1390,47 @@ balance_limited(const struct alloc_site *s, const struct alloc_res *r)
 	return a;
 }
 
-/* One balance() call's cars: those offered current on one or two phases,
- * in admission order, with the phases each charges on (offers only fall
- * here, so no other car can widen a gap, and a car paused here stays
- * so), and those it lowered, each once (F_LOWERED). One step's
- * candidates (wideners()): the cars, their offers before it and their
- * minimums, side by side in admission order. */
+/* One balance() call's cars: those offered current on one or two phases
+ * (offers only fall here, so no other car can widen a gap, and a car
+ * paused here stays so), in admission order, chained by the phases they
+ * charge on: only two sets of phases widen a gap. Those it lowered, each
+ * once (F_LOWERED). One step's candidates (wideners()): the cars, their
+ * offers before it and their minimums, side by side in admission order. */
+#define BAL_END		UINT32_MAX
+
 struct bal {
-	const uint32_t	*run;
-	const uint8_t	*run_mask;
-	size_t		 nrun;
+	uint32_t	*run;
+	uint32_t	*next;		/* the next on the same phases */
+	uint32_t	 head[8];	/* the first on each set of phases */
 	uint32_t	*low;
 	size_t		 nlow;
 	uint32_t	*cand;
 	int32_t		*before, *min;
 };
 
-/* Lists the cars of circuit id that widen the gap between hi and lo and
- * are offered current (b->cand, before, min). Returns how many. The
- * phases are looked at first: most running cars are on the wrong ones. */
+/* Lists the cars of circuit id that widen the gap between hi and lo (on
+ * hi, alone or with the third phase, not on lo) and are offered current
+ * (b->cand, before, min): the two chains merged in admission order, the
+ * cars paused since dropped from them. Returns how many. */
 static size_t
 wideners(const struct work *w, struct bal *b, const int32_t *offers, int id,
     int hi, int lo)
 {
-	const uint8_t *rm = b->run_mask;
 	const uint64_t *anc = w->res->anc;
-	unsigned want = 1u << hi, look = want | 1u << lo;
-	size_t	 nc = 0, nrun = b->nrun;
+	unsigned one = 1u << hi, two = one | 1u << (3 - hi - lo);
+	/* each chain's link to the car looked at next */
+	uint32_t *pa = &b->head[one], *pb = &b->head[two];
+	size_t	 nc = 0;
 
-	for (size_t k = 0; k < nrun; k++) {
-		uint32_t i;
+	while (*pa != BAL_END || *pb != BAL_END) {
+		uint32_t **pp = *pa < *pb ? &pa : &pb, k = **pp, i = b->run[k];
 
-		if ((rm[k] & look) != want)
+		if (offers[i] == 0) {
+			**pp = b->next[k];
 			continue;
-		i = b->run[k];
-		if (offers[i] == 0 || !(anc[w->circ[i]] >> id & 1))
+		}
+		*pp = &b->next[k];
+		if (!(anc[w->circ[i]] >> id & 1))
 			continue;
 		b->cand[nc] = i;
 		b->before[nc] = offers[i];
@@ -1585,24 +1591,29 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 	bool	 changed = false, again = true;
 	/* free until the refill: the sort's keys and scratch, and the
 	 * filling's */
-	uint32_t *run = (uint32_t *)w->key, *low = (uint32_t *)w->tmp;
-	uint8_t	*run_mask = (uint8_t *)(run + n);
-	struct bal b = { run, run_mask, 0, low, 0, w->byroom, w->room,
-	    (int32_t *)(low + n) };
+	uint32_t *run = (uint32_t *)w->key, *low = (uint32_t *)w->tmp,
+		*tail[8], nrun = 0;
+	struct bal b = { .run = run, .next = run + n, .low = low,
+	    .cand = w->byroom, .before = w->room, .min = (int32_t *)(low + n) };
 
 	(void)c;	/* the minimums: w->mind */
 	if (limited == 0)
 		return false;
+	for (int k = 0; k < 8; k++)
+		tail[k] = &b.head[k];
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = w->order[k];
 		uint8_t	 mask = w->mask[i] & 7;
 
 		/* a car on every phase, or none, widens no gap */
-		if (offers[i] > 0 && mask != 7 && mask != 0) {
-			run[b.nrun] = i;
-			run_mask[b.nrun++] = mask;
+		if ((uint8_t)(mask - 1) < 6 && offers[i] > 0) {
+			run[nrun] = i;
+			*tail[mask] = nrun;
+			tail[mask] = &b.next[nrun++];
 		}
 	}
+	for (int k = 0; k < 8; k++)
+		*tail[k] = BAL_END;
 
 	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
 		again = false;
