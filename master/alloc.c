@@ -1772,20 +1772,19 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 	size_t	 nact = 0;
 	bool	 rounds = true;	/* topup_rounds() found some last time */
 
-	for (size_t k = 0; k < n; k++) {
-		uint32_t i = w->order[k];
-
-		if ((w->flag[i] & F_ADMITTED) && offers[i] > 0 &&
-		    offers[i] < cap[i])
-			act[nact++] = i;
-	}
-	for (bool more = true; more;) {
-		size_t	 keep = 0, rose = 0;
+	for (bool first = true, more = true; more; first = false) {
+		/* the first round goes through the admitted cars still
+		 * running, then through those that may still rise */
+		const uint32_t *from = first ? w->order : act;
+		size_t	 nfrom = first ? n : nact, keep = 0, rose = 0;
 		int32_t	 more_rounds;
 
-		for (size_t k = 0; k < nact; k++) {
-			uint32_t i = act[k];
+		for (size_t k = 0; k < nfrom; k++) {
+			uint32_t i = from[k];
 
+			if (first && (!(w->flag[i] & F_ADMITTED) ||
+			    offers[i] <= 0))
+				continue;
 			/* one that does not fit never will (the limits only
 			 * fill up) */
 			if (offers[i] >= cap[i] || !wfits(w, used, lim, i, 1))
