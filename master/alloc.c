@@ -1399,7 +1399,7 @@ balance_limited(const struct alloc_site *s, const struct alloc_res *r)
 #define BAL_END		UINT32_MAX
 
 struct bal {
-	uint32_t	*run;
+	const uint32_t	*run;		/* w->order */
 	uint32_t	*next;		/* the next on the same phases */
 	uint32_t	 head[8];	/* the first on each set of phases */
 	uint32_t	*low;
@@ -1591,29 +1591,27 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
 	bool	 changed = false, again = true;
 	/* free until the refill: the sort's keys and scratch, and the
 	 * filling's */
-	uint32_t *run = (uint32_t *)w->key, *low = (uint32_t *)w->tmp,
-		*tail[8], nrun = 0;
-	struct bal b = { .run = run, .next = run + n, .low = low,
-	    .cand = w->byroom, .before = w->room, .min = (int32_t *)(low + n) };
+	uint32_t *low = (uint32_t *)w->tmp;
+	struct bal b = { .run = w->order, .next = (uint32_t *)w->key,
+	    .low = low, .cand = w->byroom, .before = w->room,
+	    .min = (int32_t *)(low + n) };
 
 	(void)c;	/* the minimums: w->mind */
 	if (limited == 0)
 		return false;
+	/* each chain made from its end: the last admitted first */
 	for (int k = 0; k < 8; k++)
-		tail[k] = &b.head[k];
-	for (size_t k = 0; k < n; k++) {
+		b.head[k] = BAL_END;
+	for (size_t k = n; k-- > 0;) {
 		uint32_t i = w->order[k];
 		uint8_t	 mask = w->mask[i] & 7;
 
 		/* a car on every phase, or none, widens no gap */
 		if ((uint8_t)(mask - 1) < 6 && offers[i] > 0) {
-			run[nrun] = i;
-			*tail[mask] = nrun;
-			tail[mask] = &b.next[nrun++];
+			b.next[k] = b.head[mask];
+			b.head[mask] = (uint32_t)k;
 		}
 	}
-	for (int k = 0; k < 8; k++)
-		*tail[k] = BAL_END;
 
 	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
 		again = false;
