@@ -1399,7 +1399,8 @@ balance_limited(const struct alloc_site *s, const struct alloc_res *r)
 #define BAL_END		UINT32_MAX
 
 struct bal {
-	const uint32_t	*run;		/* w->order */
+	const uint32_t	*run;		/* w->order: the chains hold places
+					 * in it */
 	uint32_t	*next;		/* the next on the same phases */
 	uint32_t	 head[8];	/* the first on each set of phases */
 	uint32_t	*low;
