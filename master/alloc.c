@@ -1387,37 +1387,107 @@ gap(const struct alloc_out *o, const int32_t *used, int id, int32_t limit,
 	return tot[*hi] - tot[*lo] - limit;
 }
 
-/* Marks (F_ACTIVE) the cars of circuit id that widen the gap between hi
- * and lo and are offered current, and lists them in admission order in
- * w->byroom; their offers are kept in room. Returns how many. */
-static size_t
-wideners(struct work *w, size_t n, const int32_t *offers, int id, int hi,
-    int lo)
+/* The largest difference between three phases' currents. */
+static int32_t
+spread3(int32_t a, int32_t b, int32_t c)
 {
-	const uint32_t *run = (const uint32_t *)w->key;	/* balance() */
+	int32_t	 hi = a > b ? a : b, lo = a < b ? a : b;
+
+	return (c > hi ? c : hi) - (c < lo ? c : lo);
+}
+
+static int32_t
+balance_limit(const struct alloc_site *s, int id)
+{
+	return id == 0 ? s->imbalance_da : s->circuit[id - 1].imbalance_da;
+}
+
+/* The circuits that have an unbalanced-load limit, as bits of their ids
+ * (the supply's: bit 0): most have none, and a site may have none at all
+ * (alloc_compute() balances whenever there are circuits). */
+static uint64_t
+balance_limited(const struct alloc_site *s, const struct alloc_res *r)
+{
+	uint64_t a = s->imbalance_da > 0;
+
+	for (int id = 1; id < r->nc; id++)
+		a |= (uint64_t)(s->circuit[id - 1].imbalance_da > 0) << id;
+	return a;
+}
+
+/* One balance() call's cars: those offered current on one or two phases
+ * (offers only fall here, so no other car can widen a gap, and a car
+ * paused here stays so), in admission order, chained by the phases they
+ * charge on: only two sets of phases widen a gap. Those it lowered, each
+ * once (F_LOWERED). One step's candidates (wideners()): the cars, their
+ * offers before it and their minimums, side by side in admission order. */
+#define BAL_END		UINT32_MAX
+
+struct bal {
+	const uint32_t	*run;		/* w->order: the chains hold places
+					 * in it */
+	uint32_t	*next;		/* the next on the same phases */
+	uint32_t	 head[8];	/* the first on each set of phases */
+	uint32_t	*low;
+	size_t		 nlow;
+	uint32_t	*cand;
+	int32_t		*before, *min;
+};
+
+/* Lists the cars of circuit id that widen the gap between hi and lo (on
+ * hi, alone or with the third phase, not on lo) and are offered current
+ * (b->cand, before, min): the two chains merged in admission order, the
+ * cars paused since dropped from them. Returns how many. */
+static size_t
+wideners(const struct work *w, struct bal *b, const int32_t *offers, int id,
+    int hi, int lo)
+{
+	const uint64_t *anc = w->res->anc;
+	unsigned one = 1u << hi, two = one | 1u << (3 - hi - lo);
+	/* each chain's link to the car looked at next */
+	uint32_t *pa = &b->head[one], *pb = &b->head[two];
 	size_t	 nc = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		uint32_t i = run[k];
-		uint8_t	 m = w->mask[i];
+	while (*pa != BAL_END || *pb != BAL_END) {
+		uint32_t **pp = *pa < *pb ? &pa : &pb, k = **pp, i = b->run[k];
 
-		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
-		if (offers[i] == 0 || !(m >> hi & 1) || (m >> lo & 1) ||
-		    !(w->res->anc[w->circ[i]] >> id & 1))
+		if (offers[i] == 0) {
+			**pp = b->next[k];
 			continue;
-		w->flag[i] |= F_ACTIVE;
-		w->room[i] = offers[i];	/* before */
-		w->byroom[nc++] = i;
+		}
+		*pp = &b->next[k];
+		if (!(anc[w->circ[i]] >> id & 1))
+			continue;
+		b->cand[nc] = i;
+		b->before[nc] = offers[i];
+		b->min[nc++] = w->mind[i];
 	}
 	return nc;
 }
 
+/* What lowering candidates (b, nc of them) to level frees: each above
+ * it down to it, none below its minimum. */
+static int32_t
+balance_frees(const struct bal *b, size_t nc, int32_t level)
+{
+	int32_t	 got = 0;
+
+	for (size_t k = 0; k < nc; k++) {
+		int32_t	 to = level > b->min[k] ? level : b->min[k];
+
+		got += b->before[k] > to ? b->before[k] - to : 0;
+	}
+	return got;
+}
+
 static void
-lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
-    int32_t to, int id, int hi)
+lower(struct work *w, struct bal *b, int32_t *used, int32_t *offers,
+    uint32_t i, int32_t to, int id, int hi)
 {
 	wtake(w, used, i, to - offers[i]);
 	offers[i] = to;
+	if (!(w->flag[i] & F_LOWERED))
+		b->low[b->nlow++] = i;
 	w->flag[i] |= F_BALANCED | F_LOWERED;
 	w->bal_phase[i] = (int8_t)hi;
 	w->bal_circ[i] = (uint8_t)id;
@@ -1431,35 +1501,40 @@ lower(struct work *w, int32_t *used, int32_t *offers, uint32_t i,
  * Returns whether anything was lowered.
  */
 static bool
-balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
-    size_t n, struct work *w, const struct alloc_out *o, int32_t *used,
-    int32_t *offers, int id, int32_t limit)
+balance_once(const struct alloc_memo *m, struct bal *b, struct work *w,
+    const struct alloc_out *o, int32_t *used, int32_t *offers, int id,
+    int32_t limit)
 {
-	const uint32_t *cand = w->byroom;
-	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0;
+	const uint32_t *cand = b->cand;
+	int32_t	 excess, lo_l = 0, hi_l = 0, got = 0, min_hi = 0;
+	int64_t	 sum = 0, most = 0, from;
 	size_t	 nc;
 	int	 hi, lo;
 
 	excess = gap(o, used, id, limit, &hi, &lo);
-	if (excess <= 0 || (nc = wideners(w, n, offers, id, hi, lo)) == 0)
+	if (excess <= 0 || (nc = wideners(w, b, offers, id, hi, lo)) == 0)
 		return false;
-	for (size_t k = 0; k < nc; k++)
-		if (offers[cand[k]] > hi_l)
-			hi_l = offers[cand[k]];
-	/* the level L (binary search): offers above it, cut to it (none
-	 * below its minimum), free enough */
+	for (size_t k = 0; k < nc; k++) {
+		hi_l = b->before[k] > hi_l ? b->before[k] : hi_l;
+		min_hi = b->min[k] > min_hi ? b->min[k] : min_hi;
+		sum += b->before[k];
+		most += b->before[k] > b->min[k] ? b->before[k] - b->min[k] : 0;
+	}
+	/* the level L: the highest at which the offers above it, cut to it
+	 * (none below its minimum), free enough (0: none does). Where to
+	 * look first: nc cars free at most nc times what the highest offer
+	 * is above L, and never more than all above their minimums; once L
+	 * is above every minimum, at least all the offers less nc times L.
+	 * Then a binary search between. */
+	hi_l -= (int32_t)(((int64_t)excess + (int64_t)nc - 1) / (int64_t)nc);
+	hi_l = hi_l > 0 && most >= excess ? hi_l : 0;
+	from = (sum - excess) / (int64_t)nc;
+	if (sum >= excess && from >= min_hi && from <= hi_l)
+		lo_l = (int32_t)from;
 	while (lo_l < hi_l) {
 		int32_t	 mid = lo_l + (hi_l - lo_l + 1) / 2;
 
-		got = 0;
-		for (size_t k = 0; k < nc; k++) {
-			uint32_t i = cand[k];
-			int32_t	 to = mid > c[i].min_da ? mid : c[i].min_da;
-
-			if (offers[i] > to)
-				got += offers[i] - to;
-		}
-		if (got >= excess)
+		if (balance_frees(b, nc, mid) >= excess)
 			lo_l = mid;	/* enough: maybe higher */
 		else
 			hi_l = mid - 1;
@@ -1467,25 +1542,26 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 	got = 0;
 	for (size_t k = 0; k < nc; k++) {
 		uint32_t i = cand[k];
-		int32_t	 to = lo_l > c[i].min_da ? lo_l : c[i].min_da;
+		int32_t	 to = lo_l > b->min[k] ? lo_l : b->min[k];
 
 		if (offers[i] <= to)
 			continue;
 		got += offers[i] - to;
-		lower(w, used, offers, i, to, id, hi);
+		lower(w, b, used, offers, i, to, id, hi);
 	}
 	/* Lowered to a level: what that frees beyond the excess goes
 	 * back, 0.1 A each (fewer than those lowered to it), so that the
 	 * gap is the limit exactly: first to those that had more last
 	 * cycle, then in admission order, so that the odd 0.1 A stays
 	 * where it was rather than going round the cars (a setpoint change
-	 * every cycle, each raise before the lowered car has followed). */
+	 * every cycle, each raise before the lowered car has followed).
+	 * Lowered in this step: it had more before (room). */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < nc && got > excess; k++) {
 			uint32_t i = cand[k];
 
-			if (!(w->flag[i] & F_LOWERED) || offers[i] != lo_l ||
-			    lo_l < c[i].min_da ||
+			if (b->before[k] <= lo_l || offers[i] != lo_l ||
+			    lo_l < b->min[k] ||
 			    (pass == 0) != (m[i].offer_da > lo_l))
 				continue;
 			offers[i]++;
@@ -1500,7 +1576,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		if (offers[i] == 0)
 			continue;
 		got += offers[i];
-		lower(w, used, offers, i, 0, id, hi);
+		lower(w, b, used, offers, i, 0, id, hi);
 	}
 	/* A pause frees a whole minimum: the rest goes back to those
 	 * still running, 0.1 A each in turn, up to what they had. */
@@ -1509,7 +1585,7 @@ balance_once(const struct alloc_conn *c, const struct alloc_memo *m,
 		for (size_t k = 0; k < nc && got > excess; k++) {
 			uint32_t i = cand[k];
 
-			if (offers[i] == 0 || offers[i] >= w->room[i])
+			if (offers[i] == 0 || offers[i] >= b->before[k])
 				continue;
 			offers[i]++;
 			wtake(w, used, i, 1);
@@ -1537,87 +1613,178 @@ balance(const struct alloc_site *s, const struct alloc_conn *c,
     const struct alloc_out *o, int32_t *used, int32_t *offers)
 {
 	const struct alloc_res *r = w->res;
+	uint64_t limited = balance_limited(s, r);
 	bool	 changed = false, again = true;
-	uint32_t *run = (uint32_t *)w->key;	/* free until the refill */
-	size_t	 nrun = 0;
+	/* free until the refill: the sort's keys and scratch, and the
+	 * filling's */
+	uint32_t *low = (uint32_t *)w->tmp;
+	struct bal b = { .run = w->order, .next = (uint32_t *)w->key,
+	    .low = low, .cand = w->byroom, .before = w->room,
+	    .min = (int32_t *)(low + n) };
 
-	/* The cars offered current, in admission order: offers only fall
-	 * here, so no other car can widen a gap (wideners()). */
-	for (size_t k = 0; k < n; k++)
-		if (offers[w->order[k]] > 0)
-			run[nrun++] = w->order[k];
+	(void)c;	/* the minimums: w->mind */
+	if (limited == 0)
+		return false;
+	/* each chain made from its end: the last admitted first */
+	for (int k = 0; k < 8; k++)
+		b.head[k] = BAL_END;
+	for (size_t k = n; k-- > 0;) {
+		uint32_t i = w->order[k];
+		uint8_t	 mask = w->mask[i] & 7;
+
+		/* a car on every phase, or none, widens no gap */
+		if ((uint8_t)(mask - 1) < 6 && offers[i] > 0) {
+			b.next[k] = b.head[mask];
+			b.head[mask] = (uint32_t)k;
+		}
+	}
 
 	for (int sweep = 0; again && sweep < BALANCE_SWEEPS; sweep++) {
 		again = false;
-		for (int id = r->nc - 1; id >= 0; id--) {
-			int32_t	 limit = id == 0 ? s->imbalance_da :
-			    s->circuit[id - 1].imbalance_da;
+		/* the deepest first: a child's id is above its parent's */
+		for (uint64_t a = limited; a != 0;) {
+			int	 id = 63 - __builtin_clzll(a);
+			int32_t	 limit = balance_limit(s, id);
 
-			for (int k = 0; limit > 0 && k < 2 * EVG_PHASES &&
-			    balance_once(c, m, nrun, w, o, used, offers, id,
-			    limit);
+			a &= ~((uint64_t)1 << id);
+			for (int k = 0; k < 2 * EVG_PHASES &&
+			    balance_once(m, &b, w, o, used, offers, id, limit);
 			    k++)
 				again = changed = true;
 		}
 	}
 	for (int id = r->nc - 1; again && id >= 0; id--) {
-		int32_t	 limit = id == 0 ? s->imbalance_da :
-		    s->circuit[id - 1].imbalance_da;
+		int32_t	 limit = balance_limit(s, id);
 		int	 hi, lo;
 		size_t	 nc;
 
 		while (limit > 0 && gap(o, used, id, limit, &hi, &lo) > 0 &&
-		    (nc = wideners(w, nrun, offers, id, hi, lo)) > 0) {
+		    (nc = wideners(w, &b, offers, id, hi, lo)) > 0) {
 			for (size_t k = 0; k < nc; k++)
-				lower(w, used, offers, w->byroom[k], 0, id,
-				    hi);
+				lower(w, &b, used, offers, b.cand[k], 0, id, hi);
 			id = r->nc;	/* from the deepest again */
 			break;
 		}
 	}
-	/* Only the cars offered current were marked or lowered here (one
-	 * lowered by an earlier call, and paused, is at its cap: the
-	 * filling raises nobody past it). */
-	for (size_t k = 0; k < nrun; k++) {
-		uint32_t i = run[k];
+	/* What is lowered stays there: its cap. Only the cars lowered in
+	 * this call can be below their cap (one lowered by an earlier call
+	 * is at it: the filling raises nobody past it, and offers only fall
+	 * here). */
+	for (size_t k = 0; k < b.nlow; k++) {
+		uint32_t i = b.low[k];
 
-		w->flag[i] &= (uint8_t)~(F_ACTIVE | F_LOWERED);
-		if ((w->flag[i] & F_BALANCED) && offers[i] < w->cap[i])
+		w->flag[i] &= (uint8_t)~F_LOWERED;
+		if (offers[i] < w->cap[i])
 			w->cap[i] = offers[i];
 	}
 	return changed;
 }
 
 /* Would 0.1 A more for connector i keep every imbalance limit it counts
- * under (or at least not widen a gap already over)? */
+ * under (or at least not widen a gap already over)? It raises the phases
+ * of its mask by 0.1 A in each circuit above it: the gap of each circuit
+ * with a limit (limited) is worked out from them, before and after. */
 static bool
 balance_allows(const struct alloc_site *s, const struct work *w,
-    const struct alloc_out *o, int32_t *used, uint32_t i)
+    const struct alloc_out *o, const int32_t *used, uint32_t i,
+    uint64_t limited)
 {
-	uint64_t a = w->res->anc[w->circ[i]];
-	bool	 ok = true;
+	uint64_t a = w->res->anc[w->circ[i]] & limited;
+	int32_t	 d0 = w->mask[i] & 1, d1 = w->mask[i] >> 1 & 1,
+		 d2 = w->mask[i] >> 2 & 1;
 
-	while (a != 0 && ok) {
-		int	 id = __builtin_ctzll(a), hi, lo;
-		int32_t	 limit = id == 0 ? s->imbalance_da :
-		    s->circuit[id - 1].imbalance_da, before, after;
+	while (a != 0) {
+		int	 id = __builtin_ctzll(a);
+		const int32_t *u = used + id * EVG_PHASES,
+			 *b = o->c_nonev_da[id];
+		int32_t	 t0 = b[0] + u[0], t1 = b[1] + u[1], t2 = b[2] + u[2],
+			 limit = balance_limit(s, id), before, after;
 
 		a &= a - 1;
-		if (limit <= 0)
-			continue;
-		before = gap(o, used, id, limit, &hi, &lo);
-		wtake(w, used, i, 1);
-		after = gap(o, used, id, limit, &hi, &lo);
-		wtake(w, used, i, -1);
-		ok = after <= 0 || after <= before;
+		before = spread3(t0, t1, t2) - limit;
+		after = spread3(t0 + d0, t1 + d1, t2 + d2) - limit;
+		if (after > 0 && after > before)
+			return false;
 	}
-	return ok;
+	return true;
+}
+
+/*
+ * balance_topup()'s rounds in which every car of act (nact) would rise
+ * again, each in turn: how many of them at least (0: maybe none). A round
+ * raises each resource by the cars that count on it (k), so each car's
+ * limits hold for as many rounds as its fullest resource has room for
+ * them all, and its cap for what it lacks. A gap over a round moves each
+ * phase by at most the cars on it: a car's 0.1 A keeps a gap within its
+ * limit while the phase that rises most, after a whole round, is within
+ * it of the one that rises least, before that round; or it widens no gap
+ * while the phases that rise stay below one that does not.
+ */
+static int32_t
+topup_rounds(const struct alloc_site *s, const struct work *w,
+    const struct alloc_out *o, const int32_t *lim, const int32_t *used,
+    const int32_t *offers, const int32_t *cap, const uint32_t *act,
+    size_t nact, uint64_t limited)
+{
+	const struct alloc_res *r = w->res;
+	int32_t	 k[ALLOC_RES_MAX];
+	int64_t	 rounds = INT32_MAX;
+	uint64_t under = 0;
+
+	memset(k, 0, (size_t)r->n * sizeof(k[0]));
+	for (size_t a = 0; a < nact; a++) {
+		uint32_t i = act[a];
+
+		wtake(w, k, i, 1);
+		under |= r->anc[w->circ[i]];
+		if (cap[i] - offers[i] < rounds)
+			rounds = cap[i] - offers[i];
+	}
+	for (int x = 0; x < r->n; x++)
+		if (k[x] > 0 && ((int64_t)lim[x] - used[x]) / k[x] < rounds)
+			rounds = ((int64_t)lim[x] - used[x]) / k[x];
+	for (under &= limited; under != 0 && rounds > 0; under &= under - 1) {
+		int	 id = __builtin_ctzll(under);
+		const int32_t *c = k + id * EVG_PHASES;
+		int64_t	 t[EVG_PHASES], within = INT64_MAX, below = INT64_MAX,
+			 top = INT64_MIN;
+
+		for (int p = 0; p < EVG_PHASES; p++) {
+			t[p] = (int64_t)o->c_nonev_da[id][p] +
+			    used[id * EVG_PHASES + p];
+			if (c[p] == 0 && t[p] > top)
+				top = t[p];
+		}
+		for (int p = 0; p < EVG_PHASES; p++) {
+			for (int q = 0; q < EVG_PHASES; q++) {
+				/* room left by the first round; the rounds
+				 * after it take c[p] - c[q] more each */
+				int64_t	 d = balance_limit(s, id) -
+				    (t[p] - t[q] + c[p]);
+
+				if (d < 0)
+					within = 0;
+				else if (c[p] > c[q] &&
+				    d / (c[p] - c[q]) + 1 < within)
+					within = d / (c[p] - c[q]) + 1;
+			}
+			if (c[p] > 0)
+				below = top == INT64_MIN || top < t[p] ? 0 :
+				    (top - t[p]) / c[p] < below ?
+				    (top - t[p]) / c[p] : below;
+		}
+		if (within < rounds && below < rounds)
+			rounds = within > below ? within : below;
+	}
+	return rounds > 0 ? (int32_t)rounds : 0;
 }
 
 /*
  * After the phase balance: a car lowered for one gap may have room again
  * once others moved. Every running car below its own cap takes 0.1 A at
  * a time, in admission order, while every limit and every gap allows.
+ * Where every car still rising rose in a round, the rounds that
+ * topup_rounds() finds would all be the same: they are taken at once.
  */
 static void
 balance_topup(const struct alloc_site *s, struct work *w, size_t n,
@@ -1625,35 +1792,46 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
     int32_t *offers, const int32_t *cap)
 {
 	uint32_t *act = w->byroom;	/* who may still rise, in order */
+	uint64_t limited = balance_limited(s, w->res);
 	size_t	 nact = 0;
+	bool	 rounds = true;	/* topup_rounds() found some last time */
 
-	for (size_t k = 0; k < n; k++) {
-		uint32_t i = w->order[k];
+	for (bool first = true, more = true; more; first = false) {
+		/* the first round goes through the admitted cars still
+		 * running, then through those that may still rise */
+		const uint32_t *from = first ? w->order : act;
+		size_t	 nfrom = first ? n : nact, keep = 0, rose = 0;
+		int32_t	 more_rounds;
 
-		if ((w->flag[i] & F_ADMITTED) && offers[i] > 0 &&
-		    offers[i] < cap[i])
-			act[nact++] = i;
-	}
-	for (bool more = true; more;) {
-		size_t	 keep = 0;
+		for (size_t k = 0; k < nfrom; k++) {
+			uint32_t i = from[k];
 
-		more = false;
-		for (size_t k = 0; k < nact; k++) {
-			uint32_t i = act[k];
-
+			if (first && (!(w->flag[i] & F_ADMITTED) ||
+			    offers[i] <= 0))
+				continue;
 			/* one that does not fit never will (the limits only
 			 * fill up) */
 			if (offers[i] >= cap[i] || !wfits(w, used, lim, i, 1))
 				continue;
 			act[keep++] = i;
 			/* a gap may open again as others rise: it stays */
-			if (!balance_allows(s, w, o, used, i))
+			if (!balance_allows(s, w, o, used, i, limited))
 				continue;
 			offers[i]++;
 			wtake(w, used, i, 1);
-			more = true;
+			rose++;
 		}
+		more = rose > 0;
 		nact = keep;
+		if (rose < nact || !more || !rounds)
+			continue;
+		more_rounds = topup_rounds(s, w, o, lim, used, offers, cap, act,
+		    nact, limited);
+		rounds = more_rounds > 0;
+		for (size_t k = 0; k < nact && rounds; k++) {
+			offers[act[k]] += more_rounds;
+			wtake(w, used, act[k], more_rounds);
+		}
 	}
 }
 
