@@ -452,27 +452,29 @@ sort_passes(size_t n, int bits)
 
 /*
  * Stable counting sort of n keys by their value (key >> IDX_BITS) - lo,
- * below 2^bits (bits >= 1), lowest digit first, in sort_passes() passes
- * of about equal width. With order, the last pass writes only the keys'
- * indices there (a and tmp are left as scratch); without, the keys end
- * sorted in a.
+ * at most span (span >= 1), lowest digit first, in sort_passes() passes
+ * of about equal width (one pass counts only up to span). With order,
+ * the last pass writes only the keys' indices there (a and tmp are left
+ * as scratch); without, the keys end sorted in a.
  */
 static void
-sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo, int bits,
-    uint32_t *order)
+sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo,
+    uint64_t span, uint32_t *order)
 {
 	uint32_t count[1u << SORT_DIGIT_MAX];
 	uint64_t *src = a, *dst = tmp, *t;
-	int	 p = sort_passes(n, bits), s = 0;
+	int	 bits = 64 - __builtin_clzll(span), p = sort_passes(n, bits),
+		 s = 0;
 
 	for (int k = 0; k < p; k++) {
 		int	 d = (bits - s + p - k - 1) / (p - k);
-		uint32_t m = (1u << d) - 1, sum = 0;
+		uint32_t m = (1u << d) - 1, sum = 0, top = p == 1 ?
+		    (uint32_t)span : m;
 
-		memset(count, 0, ((size_t)m + 1) * sizeof(count[0]));
+		memset(count, 0, ((size_t)top + 1) * sizeof(count[0]));
 		for (size_t i = 0; i < n; i++)
 			count[((src[i] >> IDX_BITS) - lo) >> s & m]++;
-		for (uint32_t b = 0; b <= m; b++) {
+		for (uint32_t b = 0; b <= top; b++) {
 			uint32_t c = count[b];
 
 			count[b] = sum;
@@ -526,8 +528,7 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 	}
 	span = (max >> IDX_BITS) - (min >> IDX_BITS);
 	if (span != 0)
-		sort_by_value(a, tmp, n, min >> IDX_BITS, 64 -
-		    __builtin_clzll(span), NULL);
+		sort_by_value(a, tmp, n, min >> IDX_BITS, span, NULL);
 }
 
 /* The admission order as a key: kept first, higher priority first; within
@@ -608,7 +609,8 @@ admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
 			    (k >> rs[1] & rm[1]) | (k >> rs[2] & rm[2]) |
 			    (k >> rs[3] & rm[3])) << IDX_BITS | i;
 		}
-		sort_by_value(w->key, w->tmp, n, 0, bits, w->order);
+		sort_by_value(w->key, w->tmp, n, 0, (UINT64_C(1) << bits) - 1,
+		    w->order);
 		return;
 	}
 	/* One or two passes (a digit of d0 bits, then the rest), both
