@@ -452,22 +452,23 @@ sort_passes(size_t n, int bits)
 
 /*
  * Stable counting sort of n keys by their value (key >> IDX_BITS) - lo,
- * at most span (span >= 1), lowest digit first, in sort_passes() passes
- * of about equal width (one pass counts only up to span). With order,
- * the last pass writes only the keys' indices there (a and tmp are left
- * as scratch); without, the keys end sorted in a.
+ * at most span << skip (span >= 1; the low skip bits the same in every
+ * value), lowest digit first, in sort_passes() passes of about equal
+ * width (one pass counts only up to span). With order, the last pass
+ * writes only the keys' indices there (a and tmp are left as scratch);
+ * without, the keys end sorted in a.
  */
 static void
 sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo,
-    uint64_t span, uint32_t *order)
+    uint64_t span, int skip, uint32_t *order)
 {
 	uint32_t count[1u << SORT_DIGIT_MAX];
 	uint64_t *src = a, *dst = tmp, *t;
 	int	 bits = 64 - __builtin_clzll(span), p = sort_passes(n, bits),
-		 s = 0;
+		 s = skip;
 
 	for (int k = 0; k < p; k++) {
-		int	 d = (bits - s + p - k - 1) / (p - k);
+		int	 d = (bits + skip - s + p - k - 1) / (p - k);
 		uint32_t m = (1u << d) - 1, sum = 0, top = p == 1 ?
 		    (uint32_t)span : m;
 
@@ -508,7 +509,8 @@ sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo,
 static void
 sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 {
-	uint64_t min, max, span;
+	uint64_t min, max, any, all, span;
+	int	 skip;
 
 	if (n < 64) {
 		for (size_t i = 1; i < n; i++) {
@@ -521,14 +523,19 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 		}
 		return;
 	}
-	min = max = a[0];
+	min = max = any = all = a[0];
 	for (size_t i = 1; i < n; i++) {
 		min = a[i] < min ? a[i] : min;
 		max = a[i] > max ? a[i] : max;
+		any |= a[i];
+		all &= a[i];
 	}
 	span = (max >> IDX_BITS) - (min >> IDX_BITS);
-	if (span != 0)
-		sort_by_value(a, tmp, n, min >> IDX_BITS, span, NULL);
+	if (span == 0)
+		return;
+	/* the low bits the values share (headrooms of whole amperes) */
+	skip = __builtin_ctzll((any ^ all) >> IDX_BITS);
+	sort_by_value(a, tmp, n, min >> IDX_BITS, span >> skip, skip, NULL);
 }
 
 /* The admission order as a key: kept first, higher priority first; within
@@ -610,7 +617,7 @@ admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
 			    (k >> rs[3] & rm[3])) << IDX_BITS | i;
 		}
 		sort_by_value(w->key, w->tmp, n, 0, (UINT64_C(1) << bits) - 1,
-		    w->order);
+		    0, w->order);
 		return;
 	}
 	/* One or two passes (a digit of d0 bits, then the rest), both
