@@ -500,10 +500,11 @@ sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo,
 }
 
 /*
- * Sorts keys whose low IDX_BITS hold the connector's index and start in
- * index order: insertion sort for a few, else a counting sort on the
- * bits above the index only (stable, so ties stay in index order), on
- * their span between the smallest and the largest key (a class's
+ * Sorts keys by the bits above the low IDX_BITS (the connector's index),
+ * stably: ties stay in the order they came in (index order, when the
+ * keys do; the filling's headrooms do not, and its ties stop at the same
+ * level in any order). Insertion sort for a few, else a counting sort on
+ * the values' span between the smallest and the largest (a class's
  * headrooms or offers: a few hundred values, one pass). No callbacks.
  */
 static void
@@ -512,12 +513,13 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 	uint64_t min, max, any, all, span;
 	int	 skip;
 
-	if (n < 64) {
+	if (n < 16) {
 		for (size_t i = 1; i < n; i++) {
 			uint64_t v = a[i];
 			size_t	 j = i;
 
-			for (; j > 0 && a[j - 1] > v; j--)
+			for (; j > 0 && a[j - 1] >> IDX_BITS > v >> IDX_BITS;
+			    j--)
 				a[j] = a[j - 1];
 			a[j] = v;
 		}
