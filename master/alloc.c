@@ -550,14 +550,15 @@ static uint64_t
 admission_key(const struct alloc_conn *c, bool keep, bool cut, bool running,
     uint32_t i)
 {
-	int32_t	 prio = c->priority < -16384 ? -16384 : c->priority > 16383 ?
-	    16383 : c->priority;
-	uint64_t wh = c->session_wh + (running ? 0 : ALLOC_ROTATE_GAP_WH);
+	/* the priority from -16384 (0) to 16383 (32767), the rest beyond */
+	uint32_t up = (uint32_t)c->priority + 16384;
+	uint64_t wh = c->session_wh + (uint64_t)!running * ALLOC_ROTATE_GAP_WH;
 
-	if (wh > 0x7FFFFF)
-		wh = 0x7FFFFF;
-	return (uint64_t)!keep << 63 | (uint64_t)(16383 - prio) << 48 |
-	    (uint64_t)cut << 47 | wh << IDX_BITS | i;
+	if (up > 32767)
+		up = c->priority < 0 ? 0 : 32767;
+	wh = wh > 0x7FFFFF ? 0x7FFFFF : wh;
+	return (uint64_t)((uint32_t)!keep << 16 | (32767 - up) << 1 |
+	    (uint32_t)cut) << 47 | wh << IDX_BITS | i;
 }
 
 /*
