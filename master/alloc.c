@@ -424,13 +424,14 @@ alloc_res_hard(const struct alloc_res *r, const struct alloc_out *o,
  * instructions a key) and its counters twice (clearing, then summing,
  * about 4 a counter): as few passes as the counters allow, one more while
  * it costs less. A thousand keys of 17 bits: two passes; a class of a
- * hundred cars by headroom (9 bits): one.
+ * hundred cars by headroom (9 bits): one. Returns 0 where an insertion
+ * sort costs less (a few keys: about 1.5 n^2 instructions).
  */
 static int
 sort_passes(size_t n, int bits)
 {
-	uint64_t best_cost = UINT64_MAX;
-	int	 best = 1;
+	uint64_t best_cost = (uint64_t)n * n * 3 / 2, last = UINT64_MAX;
+	int	 best = 0;
 
 	for (int p = (bits + SORT_DIGIT_MAX - 1) / SORT_DIGIT_MAX; p <= bits;
 	    p++) {
@@ -442,30 +443,47 @@ sort_passes(size_t n, int bits)
 			cost += (uint64_t)4 << d;
 			left -= d;
 		}
-		if (cost >= best_cost)
+		if (cost >= last)	/* past the cheapest */
 			break;
-		best_cost = cost;
-		best = p;
+		last = cost;
+		if (cost < best_cost) {
+			best_cost = cost;
+			best = p;
+		}
 	}
 	return best;
+}
+
+/* Insertion sort, stable on the values (key >> IDX_BITS): a key moves
+ * past those of a higher value only, whatever their index. */
+static void
+sort_insert(uint64_t *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t v = a[i], top = v | IDX_MASK;
+		size_t	 j = i;
+
+		for (; j > 0 && a[j - 1] > top; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
 }
 
 /*
  * Stable counting sort of n keys by their value (key >> IDX_BITS) - lo,
  * at most span << skip (span >= 1; the low skip bits the same in every
- * value), lowest digit first, in sort_passes() passes of about equal
- * width (one pass counts only up to span). With order, the last pass
- * writes only the keys' indices there (a and tmp are left as scratch);
- * without, the keys end sorted in a.
+ * value), lowest digit first, in p passes (sort_passes(), p >= 1) of
+ * about equal width (one pass counts only up to span). With order, the
+ * last pass writes only the keys' indices there (a and tmp are left as
+ * scratch); without, the keys end sorted in a.
  */
 static void
 sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo,
-    uint64_t span, int skip, uint32_t *order)
+    uint64_t span, int skip, int p, uint32_t *order)
 {
 	uint32_t count[1u << SORT_DIGIT_MAX];
 	uint64_t *src = a, *dst = tmp, *t;
-	int	 bits = 64 - __builtin_clzll(span), p = sort_passes(n, bits),
-		 s = skip;
+	int	 bits = 64 - __builtin_clzll(span), s = skip;
 
 	for (int k = 0; k < p; k++) {
 		int	 d = (bits + skip - s + p - k - 1) / (p - k);
@@ -511,18 +529,10 @@ static void
 sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 {
 	uint64_t min, max, any, all, span;
-	int	 skip;
+	int	 skip, p;
 
 	if (n < 16) {
-		for (size_t i = 1; i < n; i++) {
-			uint64_t v = a[i];
-			size_t	 j = i;
-
-			for (; j > 0 && a[j - 1] >> IDX_BITS > v >> IDX_BITS;
-			    j--)
-				a[j] = a[j - 1];
-			a[j] = v;
-		}
+		sort_insert(a, n);
 		return;
 	}
 	min = max = any = all = a[0];
@@ -537,7 +547,12 @@ sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 		return;
 	/* the low bits the values share (headrooms of whole amperes) */
 	skip = __builtin_ctzll((any ^ all) >> IDX_BITS);
-	sort_by_value(a, tmp, n, min >> IDX_BITS, span >> skip, skip, NULL);
+	p = sort_passes(n, 64 - __builtin_clzll(span >> skip));
+	if (p == 0)
+		sort_insert(a, n);
+	else
+		sort_by_value(a, tmp, n, min >> IDX_BITS, span >> skip, skip,
+		    p, NULL);
 }
 
 /* The admission order as a key: kept first, higher priority first; within
@@ -580,8 +595,14 @@ admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
 	uint64_t diff = any ^ all, rm[4] = { 0 }, m0, m1;
 	/* run r: the key's bits rs[r].. go to the value's rp[r]..; a run
 	 * is never above where it was (rp[r] <= rs[r] - IDX_BITS) */
-	int	 rs[4] = { 0 }, rp[5] = { 0 }, nr = 0, bits = 0, d0;
+	int	 rs[4] = { 0 }, rp[5] = { 0 }, nr = 0, bits = 0, d0, p;
 
+	if (n < 16) {	/* a few: the whole keys, already in index order */
+		sort_insert(w->key, n);
+		for (size_t i = 0; i < n; i++)
+			w->order[i] = (uint32_t)(w->key[i] & IDX_MASK);
+		return;
+	}
 	for (int f = 0; f < 4; f++) {
 		uint64_t d = diff >> fb[f] & ((UINT64_C(1) << fw[f]) - 1);
 		int	 lo, width;
@@ -601,7 +622,7 @@ admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
 		rp[nr + 1] = bits;
 		nr++;
 	}
-	if (bits == 0 || n < 2) {	/* the same but for the index */
+	if (bits == 0) {	/* the same but for the index */
 		for (size_t i = 0; i < n; i++)
 			w->order[i] = (uint32_t)i;
 		return;
@@ -611,7 +632,14 @@ admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
 		rm[r] = ((UINT64_C(1) << (rp[r + 1] - rp[r])) - 1) << rp[r];
 		rs[r] -= rp[r];
 	}
-	if (sort_passes(n, bits) > 2) {
+	p = sort_passes(n, bits);
+	if (p == 0) {	/* as above */
+		sort_insert(w->key, n);
+		for (size_t i = 0; i < n; i++)
+			w->order[i] = (uint32_t)(w->key[i] & IDX_MASK);
+		return;
+	}
+	if (p > 2) {
 		for (size_t i = 0; i < n; i++) {
 			uint64_t k = w->key[i];
 
@@ -620,14 +648,14 @@ admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
 			    (k >> rs[3] & rm[3])) << IDX_BITS | i;
 		}
 		sort_by_value(w->key, w->tmp, n, 0, (UINT64_C(1) << bits) - 1,
-		    0, w->order);
+		    0, p, w->order);
 		return;
 	}
 	/* One or two passes (a digit of d0 bits, then the rest), both
 	 * counted while the keys are packed: a key becomes its high digit
 	 * << 32 | its low one, and its index goes along in the low half once
 	 * the low digit has been used. */
-	d0 = sort_passes(n, bits) == 2 ? (bits + 1) / 2 : bits;
+	d0 = p == 2 ? (bits + 1) / 2 : bits;
 	m0 = (UINT64_C(1) << d0) - 1;
 	m1 = (UINT64_C(1) << (bits - d0)) - 1;
 	memset(c0, 0, (m0 + 1) * sizeof(c0[0]));
