@@ -438,53 +438,145 @@ alloc_res_hard(const struct alloc_res *r, const struct alloc_out *o,
 }
 
 #define IDX_BITS	24	/* the index, in the key's low bits */
+#define IDX_MASK	((1u << IDX_BITS) - 1)
+/* The widest digit of a counting pass: 2048 counters (8 KB of stack). */
+#define SORT_DIGIT_MAX	11
 
 /*
- * Sorts keys whose low IDX_BITS hold the connector's index and start in
- * index order: insertion sort for a few, else LSD radix on the bytes
- * above the index only (stable, so ties stay in index order), skipping
- * the bytes where every key is the same (found in one walk). No
- * callbacks.
+ * How many counting passes sort n keys whose values span `bits` bits:
+ * each pass walks the keys twice (counting, then placing, about 20
+ * instructions a key) and its counters twice (clearing, then summing,
+ * about 4 a counter): as few passes as the counters allow, one more while
+ * it costs less. A thousand keys of 17 bits: two passes; a class of a
+ * hundred cars by headroom (9 bits): one. Returns 0 where an insertion
+ * sort costs less (a few keys: about 1.5 n^2 instructions).
+ */
+static int
+sort_passes(size_t n, int bits)
+{
+	uint64_t best_cost = (uint64_t)n * n * 3 / 2, last = UINT64_MAX;
+	int	 best = 0;
+
+	for (int p = (bits + SORT_DIGIT_MAX - 1) / SORT_DIGIT_MAX; p <= bits;
+	    p++) {
+		uint64_t cost = (uint64_t)p * n * 20;
+
+		for (int k = 0, left = bits; k < p; k++) {
+			int	 d = (left + p - k - 1) / (p - k);
+
+			cost += (uint64_t)4 << d;
+			left -= d;
+		}
+		if (cost >= last)	/* past the cheapest */
+			break;
+		last = cost;
+		if (cost < best_cost) {
+			best_cost = cost;
+			best = p;
+		}
+	}
+	return best;
+}
+
+/* Insertion sort, stable on the values (key >> IDX_BITS): a key moves
+ * past those of a higher value only, whatever their index. */
+static void
+sort_insert(uint64_t *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t v = a[i], top = v | IDX_MASK;
+		size_t	 j = i;
+
+		for (; j > 0 && a[j - 1] > top; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/*
+ * Stable counting sort of n keys by their value (key >> IDX_BITS) - lo,
+ * at most span << skip (span >= 1; the low skip bits the same in every
+ * value), lowest digit first, in p passes (sort_passes(), p >= 1) of
+ * about equal width (one pass counts only up to span). With order, the
+ * last pass writes only the keys' indices there (a and tmp are left as
+ * scratch); without, the keys end sorted in a.
+ */
+static void
+sort_by_value(uint64_t *a, uint64_t *tmp, size_t n, uint64_t lo,
+    uint64_t span, int skip, int p, uint32_t *order)
+{
+	uint32_t count[1u << SORT_DIGIT_MAX];
+	uint64_t *src = a, *dst = tmp, *t;
+	int	 bits = 64 - __builtin_clzll(span), s = skip;
+
+	for (int k = 0; k < p; k++) {
+		int	 d = (bits + skip - s + p - k - 1) / (p - k);
+		uint32_t m = (1u << d) - 1, sum = 0, top = p == 1 ?
+		    (uint32_t)span : m;
+
+		memset(count, 0, ((size_t)top + 1) * sizeof(count[0]));
+		for (size_t i = 0; i < n; i++)
+			count[((src[i] >> IDX_BITS) - lo) >> s & m]++;
+		for (uint32_t b = 0; b <= top; b++) {
+			uint32_t c = count[b];
+
+			count[b] = sum;
+			sum += c;
+		}
+		if (order != NULL && k == p - 1) {
+			for (size_t i = 0; i < n; i++)
+				order[count[((src[i] >> IDX_BITS) - lo) >> s &
+				    m]++] = (uint32_t)(src[i] & IDX_MASK);
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[((src[i] >> IDX_BITS) - lo) >> s & m]++] =
+			    src[i];
+		t = src;
+		src = dst;
+		dst = t;
+		s += d;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+/*
+ * Sorts keys by the bits above the low IDX_BITS (the connector's index),
+ * stably: ties stay in the order they came in (index order, when the
+ * keys do; the filling's headrooms do not, and its ties stop at the same
+ * level in any order). Insertion sort for a few, else a counting sort on
+ * the values' span between the smallest and the largest (a class's
+ * headrooms or offers: a few hundred values, one pass). No callbacks.
  */
 static void
 sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 {
-	uint64_t *src = a, *dst = tmp, *t, any = 0, all = UINT64_MAX;
+	uint64_t min, max, any, all, span;
+	int	 skip, p;
 
-	if (n < 64) {
-		for (size_t i = 1; i < n; i++) {
-			uint64_t v = a[i];
-			size_t	 j = i;
-
-			for (; j > 0 && a[j - 1] > v; j--)
-				a[j] = a[j - 1];
-			a[j] = v;
-		}
+	if (n < 16) {
+		sort_insert(a, n);
 		return;
 	}
-	/* the bits that differ between keys: a byte where none does needs
-	 * no pass, nor counting */
-	for (size_t i = 0; i < n; i++) {
+	min = max = any = all = a[0];
+	for (size_t i = 1; i < n; i++) {
+		min = a[i] < min ? a[i] : min;
+		max = a[i] > max ? a[i] : max;
 		any |= a[i];
 		all &= a[i];
 	}
-	for (int shift = IDX_BITS; shift < 64; shift += 8) {
-		size_t	 count[257] = { 0 };
-
-		if (((any ^ all) >> shift & 0xFF) == 0)
-			continue;
-		for (size_t i = 0; i < n; i++)
-			count[((src[i] >> shift) & 0xFF) + 1]++;
-		for (int b = 0; b < 256; b++)
-			count[b + 1] += count[b];
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != a)
-		memcpy(a, src, n * sizeof(*a));
+	span = (max >> IDX_BITS) - (min >> IDX_BITS);
+	if (span == 0)
+		return;
+	/* the low bits the values share (headrooms of whole amperes) */
+	skip = __builtin_ctzll((any ^ all) >> IDX_BITS);
+	p = sort_passes(n, 64 - __builtin_clzll(span >> skip));
+	if (p == 0)
+		sort_insert(a, n);
+	else
+		sort_by_value(a, tmp, n, min >> IDX_BITS, span >> skip, skip,
+		    p, NULL);
 }
 
 /* The admission order as a key: kept first, higher priority first; within
@@ -497,14 +589,156 @@ static uint64_t
 admission_key(const struct alloc_conn *c, bool keep, bool cut, bool running,
     uint32_t i)
 {
-	int32_t	 prio = c->priority < -16384 ? -16384 : c->priority > 16383 ?
-	    16383 : c->priority;
-	uint64_t wh = c->session_wh + (running ? 0 : ALLOC_ROTATE_GAP_WH);
+	/* the priority from -16384 (0) to 16383 (32767), the rest beyond */
+	uint32_t up = (uint32_t)c->priority + 16384;
+	uint64_t wh = c->session_wh + (uint64_t)!running * ALLOC_ROTATE_GAP_WH;
 
-	if (wh > 0x7FFFFF)
-		wh = 0x7FFFFF;
-	return (uint64_t)!keep << 63 | (uint64_t)(16383 - prio) << 48 |
-	    (uint64_t)cut << 47 | wh << IDX_BITS | i;
+	if (up > 32767)
+		up = c->priority < 0 ? 0 : 32767;
+	wh = wh > 0x7FFFFF ? 0x7FFFFF : wh;
+	return (uint64_t)((uint32_t)!keep << 16 | (32767 - up) << 1 |
+	    (uint32_t)cut) << 47 | wh << IDX_BITS | i;
+}
+
+/*
+ * The admission order, into w->order, from the n keys of admission_key()
+ * in w->key; any and all: the keys ORed and ANDed. Of each of a key's
+ * fields (energy, cut, priority, kept) only the bits from the highest to
+ * the lowest that differ between keys count, side by side: that orders
+ * the keys as the whole key does, in fewer bits (on a site of a thousand
+ * cars of two priorities, 17 bits: two counting passes rather than
+ * three of a byte).
+ */
+static void
+admission_order(struct work *w, size_t n, uint64_t any, uint64_t all)
+{
+	/* admission_key()'s fields, lowest first: first bit, width */
+	static const int fb[4] = { IDX_BITS, 47, 48, 63 }, fw[4] = { 23, 1,
+	    15, 1 };
+	uint32_t c0[1u << SORT_DIGIT_MAX], c1[1u << SORT_DIGIT_MAX], s0, s1;
+	uint64_t diff = any ^ all, rm[4] = { 0 }, m0, m1;
+	/* run r: the key's bits rs[r].. go to the value's rp[r]..; a run
+	 * is never above where it was (rp[r] <= rs[r] - IDX_BITS) */
+	int	 rs[4] = { 0 }, rp[5] = { 0 }, nr = 0, bits = 0, d0, p;
+
+	if (n < 16) {	/* a few: the whole keys, already in index order */
+		sort_insert(w->key, n);
+		for (size_t i = 0; i < n; i++)
+			w->order[i] = (uint32_t)(w->key[i] & IDX_MASK);
+		return;
+	}
+	for (int f = 0; f < 4; f++) {
+		uint64_t d = diff >> fb[f] & ((UINT64_C(1) << fw[f]) - 1);
+		int	 lo, width;
+
+		if (d == 0)
+			continue;
+		lo = __builtin_ctzll(d);
+		width = 64 - __builtin_clzll(d) - lo;
+		/* a run of bits that goes on from the one below: one */
+		if (nr > 0 && rs[nr - 1] + rp[nr] - rp[nr - 1] == fb[f] + lo)
+			nr--;
+		else {
+			rs[nr] = fb[f] + lo;
+			rp[nr] = bits;
+		}
+		bits += width;
+		rp[nr + 1] = bits;
+		nr++;
+	}
+	if (bits == 0) {	/* the same but for the index */
+		for (size_t i = 0; i < n; i++)
+			w->order[i] = (uint32_t)i;
+		return;
+	}
+	/* each run in place in one shift and one mask */
+	for (int r = 0; r < nr; r++) {
+		rm[r] = ((UINT64_C(1) << (rp[r + 1] - rp[r])) - 1) << rp[r];
+		rs[r] -= rp[r];
+	}
+	p = sort_passes(n, bits);
+	if (p == 0) {	/* as above */
+		sort_insert(w->key, n);
+		for (size_t i = 0; i < n; i++)
+			w->order[i] = (uint32_t)(w->key[i] & IDX_MASK);
+		return;
+	}
+	if (p > 2) {
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = w->key[i];
+
+			w->key[i] = ((k >> rs[0] & rm[0]) |
+			    (k >> rs[1] & rm[1]) | (k >> rs[2] & rm[2]) |
+			    (k >> rs[3] & rm[3])) << IDX_BITS | i;
+		}
+		sort_by_value(w->key, w->tmp, n, 0, (UINT64_C(1) << bits) - 1,
+		    0, p, w->order);
+		return;
+	}
+	/* One or two passes (a digit of d0 bits, then the rest), both
+	 * counted while the keys are packed: a key becomes its high digit
+	 * << 32 | its low one, and its index goes along in the low half once
+	 * the low digit has been used. */
+	d0 = p == 2 ? (bits + 1) / 2 : bits;
+	m0 = (UINT64_C(1) << d0) - 1;
+	m1 = (UINT64_C(1) << (bits - d0)) - 1;
+	memset(c0, 0, (m0 + 1) * sizeof(c0[0]));
+	memset(c1, 0, (m1 + 1) * sizeof(c1[0]));
+	if (nr == 1)
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v = w->key[i] >> rs[0] & rm[0];
+
+			c0[v & m0]++;
+			c1[v >> d0]++;
+			w->key[i] = (v >> d0) << 32 | (v & m0);
+		}
+	else if (nr == 2)
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = w->key[i], v;
+
+			v = (k >> rs[0] & rm[0]) | (k >> rs[1] & rm[1]);
+			c0[v & m0]++;
+			c1[v >> d0]++;
+			w->key[i] = (v >> d0) << 32 | (v & m0);
+		}
+	else
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = w->key[i], v;
+
+			v = (k >> rs[0] & rm[0]) | (k >> rs[1] & rm[1]) |
+			    (k >> rs[2] & rm[2]) | (k >> rs[3] & rm[3]);
+			c0[v & m0]++;
+			c1[v >> d0]++;
+			w->key[i] = (v >> d0) << 32 | (v & m0);
+		}
+	s0 = s1 = 0;
+	for (uint64_t b = 0; b <= m0; b++) {
+		uint32_t c = c0[b];
+
+		c0[b] = s0;
+		s0 += c;
+	}
+	for (uint64_t b = 0; b <= m1; b++) {
+		uint32_t c = c1[b];
+
+		c1[b] = s1;
+		s1 += c;
+	}
+	if (d0 == bits) {
+		for (size_t i = 0; i < n; i++)
+			w->order[c0[w->key[i]]++] = (uint32_t)i;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = w->key[i];
+
+		w->tmp[c0[(uint32_t)k]++] = (k & ~UINT64_C(0xFFFFFFFF)) | i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = w->tmp[i];
+
+		w->order[c1[k >> 32]++] = (uint32_t)k;
+	}
 }
 
 /*
@@ -1922,6 +2156,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	 * this cycle) */
 	size_t	 end[64], nadm = 0, norder = 0;
 	int	 nprio;
+	uint64_t kany = 0, kall = UINT64_MAX;	/* the admission keys' bits */
 
 	work_init(&w, mem, n);
 	alloc_res_init(&res, s);
@@ -1993,6 +2228,8 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			w.flag[i] = F_KEEP;
 		w.key[i] = admission_key(ci, keep, mi->offer_da == 0 && mi->cut,
 		    mi->offer_da > 0, (uint32_t)i);
+		kany |= w.key[i];
+		kall &= w.key[i];
 	}
 	limits_of(s, &res, ev, o);
 	alloc_res_hard(&res, o, hard);
@@ -2002,10 +2239,7 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	if (minimise)
 		for (size_t i = 0; i < n; i++)
 			w.cap[i] = w.mind[i];
-	if (n > 0)
-		sort_u64(w.key, w.tmp, n);
-	for (size_t i = 0; i < n; i++)
-		w.order[i] = (uint32_t)(w.key[i] & ((1u << IDX_BITS) - 1));
+	admission_order(&w, n, kany, kall);
 
 	/* Can every fuse carry every running car at its minimum? If not,
 	 * the ones that stop now are cut by the supply, not paused by
