@@ -896,44 +896,23 @@ struct fill {
 	bool		 sorted;
 	size_t		 nk, next;
 	int32_t		 capmin;
-	/* A resource full now (less than 0.1 A for each connector on it)
-	 * stays full while no resource is over its limit: the next is looked
-	 * for from cursor, the last one found, and from low, the lowest that
-	 * a step given at a freeze may have filled (-1, ALLOC_RES_MAX: none).
-	 * Most events of a full site are such (boards full of minimums). */
+	/* Where the next full resource (less than 0.1 A for each active
+	 * connector on it) is looked for: after the last one found (-1: a
+	 * scan of every level). While no resource is over its limit, every
+	 * connector rises at least 0 more, so a full one binds at once; and
+	 * a resource that is not full stays so until the level rises: a
+	 * freeze gives at most 0.1 A to each connector it stops on it. Most
+	 * events of a full site are such (boards full of minimums). */
 	bool		 over;
-	int		 cursor, low;
+	int		 cursor;
 };
 
-/* The first of the resources on[] (in index order) that is x or after,
- * before position n. */
-static int
-fill_from(const struct fill *f, int n, int x)
-{
-	int	 lo = 0, hi = n;
-
-	while (lo < hi) {
-		int	 mid = (lo + hi) / 2;
-
-		if (f->on[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The next full resource as fill->cursor allows it to be found: its
- * position in on[], or -1 (then none is full: every level is worked
- * out). */
+/* The next full resource after the cursor: its position in on[], or -1
+ * (then none is full: every level is worked out). */
 static int
 fill_next_full(const struct fill *f)
 {
-	int	 j = f->cursor;
-
-	if (f->low < ALLOC_RES_MAX)
-		j = fill_from(f, f->cursor, f->low);
-	for (; j < f->non; j++) {
+	for (int j = f->cursor; j < f->non; j++) {
 		int	 x = f->on[j];
 
 		if (f->k[x] != 0 && f->lim[x] - f->used[x] < f->k[x])
@@ -982,33 +961,6 @@ fill_stop(struct fill *f, uint32_t i)
 	f->nleft--;
 }
 
-/* wtake() of 0.1 A for connector i while filling: notes in low the lowest
- * of its resources that it leaves full for the connectors still rising
- * on it. */
-static void
-fill_give(struct fill *f, uint32_t i)
-{
-	const struct work *w = f->w;
-	const uint8_t *l = w->rl + w->rlo[i];
-	int32_t	*used = f->used;
-	int	 power = w->res->power;
-
-	/* the list goes from the supply down: the lowest index first */
-	for (int j = 1; j <= l[0]; j++) {
-		int	 x = l[j];
-
-		used[x] += 1;
-		if (x < f->low && f->lim[x] - used[x] < f->k[x])
-			f->low = x;
-	}
-	if (power >= 0) {
-		used[power] += phases_of[w->mask[i] & 7].n;
-		if (power < f->low && f->lim[power] - used[power] < f->k[power])
-			f->low = power;
-	}
-	f->offers[i] += 1;
-}
-
 /*
  * Resource x is full but for less than 0.1 A per connector on it: hand
  * out what is left one step each, in admission order, and freeze everyone
@@ -1039,8 +991,10 @@ fill_freeze(struct fill *f, const uint64_t *below, int x)
 		}
 		fill_stop(f, i);
 		frozen[nf++] = i;
-		if (f->offers[i] < w->cap[i] && wfits(w, f->used, f->lim, i, 1))
-			fill_give(f, i);
+		if (f->offers[i] < w->cap[i] && wfits(w, f->used, f->lim, i, 1)) {
+			f->offers[i] += 1;
+			wtake(w, f->used, i, 1);
+		}
 	}
 	f->nact = keep;
 	if (f->lim[x] - f->used[x] >= 1)
@@ -1088,8 +1042,7 @@ fill_class(struct work *w, const uint64_t *below, const uint32_t *member,
     size_t nm, const int32_t *lim, int32_t *used, int32_t *offers)
 {
 	struct fill f = { .w = w, .lim = lim, .used = used, .offers = offers,
-	    .act = w->byroom, .capmin = INT32_MAX, .cursor = -1,
-	    .low = ALLOC_RES_MAX };
+	    .act = w->byroom, .capmin = INT32_MAX, .cursor = -1 };
 
 	for (size_t r = 0; r < nm; r++) {
 		uint32_t i = member[r];
@@ -1120,7 +1073,6 @@ fill_class(struct work *w, const uint64_t *below, const uint32_t *member,
 			    ((1u << IDX_BITS) - 1)];
 		}
 		d = f.capmin - f.level;
-		f.low = ALLOC_RES_MAX;
 		if (jb >= 0)	/* full now: it binds at once */
 			d = 0;
 		else
