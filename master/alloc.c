@@ -902,7 +902,8 @@ struct fill {
 	 * connector rises at least 0 more, so a full one binds at once; and
 	 * a resource that is not full stays so until the level rises: a
 	 * freeze gives at most 0.1 A to each connector it stops on it. Most
-	 * events of a full site are such (boards full of minimums). */
+	 * events of a full site are such (boards full of minimums). over:
+	 * some resource is over its limit (a scan of every level saw it). */
 	bool		 over;
 	int		 cursor;
 };
@@ -937,6 +938,7 @@ fill_scan(struct fill *f, int32_t *d)
 		if (k[x] == 0)
 			continue;
 		f->on[keep++] = (uint16_t)x;
+		f->over |= left < 0;
 		/* left / k >= d: not tighter, no division (the one that binds
 		 * is found in a few) */
 		if (left >= 0 && (int64_t)*d * k[x] <= left)
@@ -952,13 +954,25 @@ fill_scan(struct fill *f, int32_t *d)
 }
 
 /* One connector stops rising at the level, frozen or at its cap. */
-static void
+static inline void
 fill_stop(struct fill *f, uint32_t i)
 {
 	f->w->flag[i] &= (uint8_t)~F_ACTIVE;
 	f->offers[i] += f->level;
 	wtake(f->w, f->k, i, -1);
 	f->nleft--;
+}
+
+/* Connector i, on a full resource, stops rising: with 0.1 A more if it
+ * fits (what is left, one step each in admission order). */
+static inline void
+fill_freeze_one(struct fill *f, uint32_t i)
+{
+	fill_stop(f, i);
+	if (f->offers[i] < f->w->cap[i] && wfits(f->w, f->used, f->lim, i, 1)) {
+		f->offers[i] += 1;
+		wtake(f->w, f->used, i, 1);
+	}
 }
 
 /*
@@ -989,12 +1003,8 @@ fill_freeze(struct fill *f, const uint64_t *below, int x)
 			f->act[keep++] = i;
 			continue;
 		}
-		fill_stop(f, i);
+		fill_freeze_one(f, i);
 		frozen[nf++] = i;
-		if (f->offers[i] < w->cap[i] && wfits(w, f->used, f->lim, i, 1)) {
-			f->offers[i] += 1;
-			wtake(w, f->used, i, 1);
-		}
 	}
 	f->nact = keep;
 	if (f->lim[x] - f->used[x] >= 1)
@@ -1057,10 +1067,8 @@ fill_class(struct work *w, const uint64_t *below, const uint32_t *member,
 		wtake(w, f.k, i, 1);
 	}
 	for (int x = 0; x < w->res->n; x++)
-		if (f.k[x] != 0) {
+		if (f.k[x] != 0)
 			f.on[f.non++] = (uint16_t)x;
-			f.over |= lim[x] - used[x] < 0;
-		}
 	for (f.nleft = f.nact; f.nleft > 0;) {
 		int32_t	 d;
 		int	 jb = f.cursor >= 0 ? fill_next_full(&f) : -1;
@@ -1142,26 +1150,28 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 static void
 steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
 {
-	size_t	 nm = e - b;
-	uint64_t last = 0xFFFF;
-	bool	 in_order = true;
+	size_t	 nm = e - b, r;
+	int32_t	 last = INT32_MAX;
 
-	if (nm < 2)
+	/* already so (a fresh memory, or offers as they were): as it is */
+	for (r = 0; r < nm; r++) {
+		int32_t	 prev = m[w->cls[b + r]].offer_da;
+
+		if (prev > last)
+			break;
+		last = prev;
+	}
+	if (r >= nm)
 		return;
-	for (size_t r = 0; r < nm; r++) {
+	for (r = 0; r < nm; r++) {
 		int32_t	 prev = m[w->cls[b + r]].offer_da;
 		uint64_t v = prev < 0 ? 0 : prev > 0xFFFF ? 0xFFFF :
 		    (uint64_t)prev;
 
 		w->key[r] = (0xFFFF - v) << IDX_BITS | r;
-		in_order &= v <= last;
-		last = v;
 	}
-	/* already so (a fresh memory, or offers as they were): as it is */
-	if (in_order)
-		return;
 	sort_u64(w->key, w->tmp, nm);
-	for (size_t r = 0; r < nm; r++)
+	for (r = 0; r < nm; r++)
 		w->byroom[r] = w->cls[b + (w->key[r] & ((1u << IDX_BITS) - 1))];
 	memcpy(w->cls + b, w->byroom, nm * sizeof(*w->cls));
 }
