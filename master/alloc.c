@@ -963,17 +963,6 @@ fill_stop(struct fill *f, uint32_t i)
 	f->nleft--;
 }
 
-/* Connector i, on a full resource, stops rising: with 0.1 A more if it
- * fits (what is left, one step each in admission order). */
-static inline void
-fill_freeze_one(struct fill *f, uint32_t i)
-{
-	fill_stop(f, i);
-	if (f->offers[i] < f->w->cap[i] && wfits(f->w, f->used, f->lim, i, 1)) {
-		f->offers[i] += 1;
-		wtake(f->w, f->used, i, 1);
-	}
-}
 
 /*
  * Resource x is full but for less than 0.1 A per connector on it: hand
@@ -993,6 +982,9 @@ fill_freeze(struct fill *f, const uint64_t *below, int x)
 	uint8_t	 ph = x == res->power ? 0xFF :
 	    (uint8_t)(1u << x % EVG_PHASES);
 	size_t	 keep = 0, nf = 0;
+	/* Once a phase x has no 0.1 A left, nobody on it fits a step (on
+	 * the power, a connector of no phase we know takes none of it). */
+	bool	 room = x == res->power || f->lim[x] - f->used[x] >= 1;
 
 	for (size_t r = 0; r < f->nact; r++) {
 		uint32_t i = f->act[r];
@@ -1003,11 +995,18 @@ fill_freeze(struct fill *f, const uint64_t *below, int x)
 			f->act[keep++] = i;
 			continue;
 		}
-		fill_freeze_one(f, i);
+		fill_stop(f, i);
 		frozen[nf++] = i;
+		if (room && f->offers[i] < w->cap[i] &&
+		    wfits(w, f->used, f->lim, i, 1)) {
+			f->offers[i] += 1;
+			wtake(w, f->used, i, 1);
+			room = x == res->power ||
+			    f->lim[x] - f->used[x] >= 1;
+		}
 	}
 	f->nact = keep;
-	if (f->lim[x] - f->used[x] >= 1)
+	if (room)
 		for (size_t r = 0; r < nf; r++)
 			if (f->offers[frozen[r]] < w->cap[frozen[r]])
 				w->flag[frozen[r]] |= F_STEP;
