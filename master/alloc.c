@@ -869,6 +869,15 @@ take(int32_t *used, uint8_t mask, int32_t add)
  * resource, and the resources only fill up). */
 #define F_STEP		32
 
+/* The circuits as the filling walks them (fill_all()): those at or below
+ * each one, as bits; the branch each one is in (the circuit right under
+ * the supply it hangs from, numbered from 0; the supply's: -1). */
+struct fill_tree {
+	uint64_t	 below[ALLOC_CIRCUITS_MAX];
+	int8_t		 branch[ALLOC_CIRCUITS_MAX];
+	int		 nbranch;
+};
+
 /*
  * The filling of one priority class (fill_class()): all its active
  * connectors rise together by a common level; each event either stops
@@ -887,9 +896,18 @@ struct fill {
 	uint16_t	 on[ALLOC_RES_MAX];
 	int		 non;
 	/* The active in admission order, the frozen dropped as the walks go
-	 * (w->byroom), and how many are still active. */
-	uint32_t	*act;
+	 * (w->byroom), and how many are still active; room for a freeze's
+	 * list (w->tmp, after bl). */
+	uint32_t	*act, *frozen;
 	size_t		 nact, nleft;
+	/* With two branches or more, while none has stopped at its cap (the
+	 * sort takes w->tmp): the active of each branch as well (bl + bat[b],
+	 * bn[b] of them, in admission order, the frozen dropped as the walks
+	 * go). A full phase below the supply stops only connectors of its
+	 * branch: a car park's boards are walked one at a time. */
+	bool		 branched;
+	uint32_t	*bl;
+	size_t		 bat[ALLOC_CIRCUITS_MAX], bn[ALLOC_CIRCUITS_MAX];
 	/* By headroom (w->key), sorted only once a connector reaches its
 	 * cap before a resource stops it: until then the smallest headroom
 	 * (capmin) is all an event needs. next: the first not yet stopped. */
@@ -964,6 +982,32 @@ fill_stop(struct fill *f, uint32_t i)
 }
 
 
+/* The active of each branch (struct fill), in w->tmp. */
+static void
+fill_branch(struct fill *f, const struct fill_tree *t)
+{
+	struct work *w = f->w;
+	size_t	 at = 0;
+
+	f->branched = true;
+	f->bl = (uint32_t *)w->tmp;
+	memset(f->bn, 0, (size_t)t->nbranch * sizeof(f->bn[0]));
+	for (size_t r = 0; r < f->nact; r++)
+		if (t->branch[w->circ[f->act[r]]] >= 0)
+			f->bn[t->branch[w->circ[f->act[r]]]]++;
+	for (int b = 0; b < t->nbranch; b++) {
+		f->bat[b] = at;
+		at += f->bn[b];
+		f->bn[b] = 0;
+	}
+	for (size_t r = 0; r < f->nact; r++) {
+		int	 b = t->branch[w->circ[f->act[r]]];
+
+		if (b >= 0)
+			f->bl[f->bat[b] + f->bn[b]++] = f->act[r];
+	}
+}
+
 /*
  * Resource x is full but for less than 0.1 A per connector on it: hand
  * out what is left one step each, in admission order, and freeze everyone
@@ -971,28 +1015,33 @@ fill_stop(struct fill *f, uint32_t i)
  * more in the top-up (F_STEP).
  */
 static void
-fill_freeze(struct fill *f, const uint64_t *below, int x)
+fill_freeze(struct fill *f, const struct fill_tree *t, int x)
 {
 	struct work *w = f->w;
 	const struct alloc_res *res = w->res;
-	uint32_t *frozen = (uint32_t *)w->tmp;
+	uint32_t *list = f->act, *frozen = f->frozen;
+	size_t	*n = &f->nact, keep = 0, nf = 0;
 	/* Who counts on x: a connector of a circuit in sub on a phase in
 	 * ph; on the power, every one that charges on some phase. */
-	uint64_t sub = x == res->power ? UINT64_MAX : below[x / EVG_PHASES];
+	uint64_t sub = x == res->power ? UINT64_MAX :
+	    t->below[x / EVG_PHASES];
 	uint8_t	 ph = x == res->power ? 0xFF :
 	    (uint8_t)(1u << x % EVG_PHASES);
-	size_t	 keep = 0, nf = 0;
 	/* Once a phase x has no 0.1 A left, nobody on it fits a step (on
 	 * the power, a connector of no phase we know takes none of it). */
 	bool	 room = x == res->power || f->lim[x] - f->used[x] >= 1;
 
-	for (size_t r = 0; r < f->nact; r++) {
-		uint32_t i = f->act[r];
+	if (f->branched && x != res->power && t->branch[x / EVG_PHASES] >= 0) {
+		list = f->bl + f->bat[t->branch[x / EVG_PHASES]];
+		n = &f->bn[t->branch[x / EVG_PHASES]];
+	}
+	for (size_t r = 0; r < *n; r++) {
+		uint32_t i = list[r];
 
 		if (!(w->flag[i] & F_ACTIVE))
 			continue;
 		if (!(w->mask[i] & ph) || !(sub >> w->circ[i] & 1)) {
-			f->act[keep++] = i;
+			list[keep++] = i;
 			continue;
 		}
 		fill_stop(f, i);
@@ -1005,7 +1054,7 @@ fill_freeze(struct fill *f, const uint64_t *below, int x)
 			    f->lim[x] - f->used[x] >= 1;
 		}
 	}
-	f->nact = keep;
+	*n = keep;
 	if (room)
 		for (size_t r = 0; r < nf; r++)
 			if (f->offers[frozen[r]] < w->cap[frozen[r]])
@@ -1022,6 +1071,7 @@ fill_caps(struct fill *f)
 	const uint32_t idx = (1u << IDX_BITS) - 1;
 
 	if (!f->sorted) {
+		f->branched = false;	/* the sort takes their room */
 		for (size_t r = 0; r < f->nact; r++)
 			if (w->flag[f->act[r]] & F_ACTIVE)
 				w->key[f->nk++] =
@@ -1044,10 +1094,9 @@ fill_caps(struct fill *f)
  * 0.1 A of each other (max-min fair), until each reaches its cap or a
  * resource it uses (a phase of its circuit or of one above it, the
  * demand target's power) is full. O(n log n + events x resources).
- * below[id]: the circuits at or below circuit id, as bits (fill_all()).
  */
 static void
-fill_class(struct work *w, const uint64_t *below, const uint32_t *member,
+fill_class(struct work *w, const struct fill_tree *t, const uint32_t *member,
     size_t nm, const int32_t *lim, int32_t *used, int32_t *offers)
 {
 	struct fill f = { .w = w, .lim = lim, .used = used, .offers = offers,
@@ -1068,6 +1117,9 @@ fill_class(struct work *w, const uint64_t *below, const uint32_t *member,
 	for (int x = 0; x < w->res->n; x++)
 		if (f.k[x] != 0)
 			f.on[f.non++] = (uint16_t)x;
+	f.frozen = (uint32_t *)w->tmp + f.nact;
+	if (t->nbranch > 1)
+		fill_branch(&f, t);
 	for (f.nleft = f.nact; f.nleft > 0;) {
 		int32_t	 d;
 		int	 jb = f.cursor >= 0 ? fill_next_full(&f) : -1;
@@ -1095,7 +1147,7 @@ fill_class(struct work *w, const uint64_t *below, const uint32_t *member,
 			continue;
 		}
 		f.cursor = f.over ? -1 : jb;
-		fill_freeze(&f, below, f.on[jb]);
+		fill_freeze(&f, t, f.on[jb]);
 	}
 }
 
@@ -1804,18 +1856,22 @@ fill_all(struct work *w, const struct alloc_memo *m, int nprio,
     bool steady)
 {
 	const struct alloc_res *res = w->res;
-	/* the circuits at or below each one, as bits */
-	uint64_t below[ALLOC_CIRCUITS_MAX] = { 0 };
+	struct fill_tree t = { .below = { 0 }, .branch = { -1 } };
 
-	for (int id = 0; id < res->nc; id++)
+	for (int id = 0; id < res->nc; id++) {
 		for (uint64_t a = res->anc[id]; a != 0; a &= a - 1)
-			below[__builtin_ctzll(a)] |= (uint64_t)1 << id;
+			t.below[__builtin_ctzll(a)] |= (uint64_t)1 << id;
+		/* a parent comes first (alloc.h) */
+		if (id > 0)
+			t.branch[id] = res->parent[id] == 0 ?
+			    (int8_t)t.nbranch++ : t.branch[res->parent[id]];
+	}
 	for (int k = 0; k < nprio; k++) {
 		size_t	 b = k ? end[k - 1] : 0, e = end[k];
 
 		if (steady)
 			steady_order(w, m, b, e);
-		fill_class(w, below, w->cls + b, e - b, lim, used, offers);
+		fill_class(w, &t, w->cls + b, e - b, lim, used, offers);
 		topup_class(w, w->cls + b, e - b, lim, used, offers);
 	}
 }
