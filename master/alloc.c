@@ -896,8 +896,8 @@ struct fill {
 	uint16_t	 on[ALLOC_RES_MAX];
 	int		 non;
 	/* The active in admission order, the frozen dropped as the walks go
-	 * (w->byroom), and how many are still active; room for a freeze's
-	 * list (w->tmp, after bl). */
+	 * (w->byroom), and how many are still active; those one freeze
+	 * stops (w->tmp, after bl). */
 	uint32_t	*act, *frozen;
 	size_t		 nact, nleft;
 	/* With two branches or more, while none has stopped at its cap (the
@@ -980,7 +980,6 @@ fill_stop(struct fill *f, uint32_t i)
 	wtake(f->w, f->k, i, -1);
 	f->nleft--;
 }
-
 
 /* The active of each branch (struct fill), in w->tmp. */
 static void
