@@ -1857,14 +1857,16 @@ fill_all(struct work *w, const struct alloc_memo *m, int nprio,
 	const struct alloc_res *res = w->res;
 	struct fill_tree t = { .below = { 0 }, .branch = { -1 } };
 
+	/* a parent comes first (alloc.h): the branches down, what is below
+	 * each circuit up */
 	for (int id = 0; id < res->nc; id++) {
-		for (uint64_t a = res->anc[id]; a != 0; a &= a - 1)
-			t.below[__builtin_ctzll(a)] |= (uint64_t)1 << id;
-		/* a parent comes first (alloc.h) */
+		t.below[id] = (uint64_t)1 << id;
 		if (id > 0)
 			t.branch[id] = res->parent[id] == 0 ?
 			    (int8_t)t.nbranch++ : t.branch[res->parent[id]];
 	}
+	for (int id = res->nc - 1; id > 0; id--)
+		t.below[res->parent[id]] |= t.below[id];
 	for (int k = 0; k < nprio; k++) {
 		size_t	 b = k ? end[k - 1] : 0, e = end[k];
 
