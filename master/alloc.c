@@ -1122,14 +1122,228 @@ take(int32_t *used, uint8_t mask, int32_t add)
 			used[p] += add;
 }
 
-/* Does connector (circuit, mask) count on resource x? */
-static bool
-res_uses(const struct alloc_res *r, uint8_t circuit, uint8_t mask, int x)
+/* A bit of w->flag that only the filling uses: a connector frozen on a
+ * resource that still had room once everyone on it was frozen; the
+ * top-up looks at these only (any other is at its cap or on a full
+ * resource, and the resources only fill up). */
+#define F_STEP		32
+
+/* The circuits as the filling walks them (fill_all()): those at or below
+ * each one, as bits; the branch each one is in (the circuit right under
+ * the supply it hangs from, numbered from 0; the supply's: -1). */
+struct fill_tree {
+	uint64_t	 below[ALLOC_CIRCUITS_MAX];
+	int8_t		 branch[ALLOC_CIRCUITS_MAX];
+	int		 nbranch;
+};
+
+/*
+ * The filling of one priority class (fill_class()): all its active
+ * connectors rise together by a common level; each event either stops
+ * some at their cap or finds a resource full and freezes everyone on it.
+ */
+struct fill {
+	struct work	*w;
+	const int32_t	*lim;
+	int32_t		*used, *offers;
+	int32_t		 level;
+	/* how many active connectors count on each resource (its phases
+	 * for the power) */
+	int32_t		 k[ALLOC_RES_MAX];
+	/* the resources some active connector counts on, in index order
+	 * (a tie binds the lowest), dropped as their k falls to 0 */
+	uint16_t	 on[ALLOC_RES_MAX];
+	int		 non;
+	/* The active in admission order, the frozen dropped as the walks go
+	 * (w->byroom), and how many are still active; those one freeze
+	 * stops (w->tmp, after bl). */
+	uint32_t	*act, *frozen;
+	size_t		 nact, nleft;
+	/* With two branches or more, while none has stopped at its cap (the
+	 * sort takes w->tmp): the active of each branch as well (bl + bat[b],
+	 * bn[b] of them, in admission order, the frozen dropped as the walks
+	 * go). A full phase below the supply stops only connectors of its
+	 * branch: a car park's boards are walked one at a time. */
+	bool		 branched;
+	uint32_t	*bl;
+	size_t		 bat[ALLOC_CIRCUITS_MAX], bn[ALLOC_CIRCUITS_MAX];
+	/* By headroom (w->key), sorted only once a connector reaches its
+	 * cap before a resource stops it: until then the smallest headroom
+	 * (capmin) is all an event needs. next: the first not yet stopped. */
+	bool		 sorted;
+	size_t		 nk, next;
+	int32_t		 capmin;
+	/* Where the next full resource (less than 0.1 A for each active
+	 * connector on it) is looked for: after the last one found (-1: a
+	 * scan of every level). While no resource is over its limit, every
+	 * connector rises at least 0 more, so a full one binds at once; and
+	 * a resource that is not full stays so until the level rises: a
+	 * freeze gives at most 0.1 A to each connector it stops on it. Most
+	 * events of a full site are such (boards full of minimums). over:
+	 * some resource is over its limit (a scan of every level saw it). */
+	bool		 over;
+	int		 cursor;
+};
+
+/* The next full resource after the cursor: its position in on[], or -1
+ * (then none is full: every level is worked out). */
+static int
+fill_next_full(const struct fill *f)
 {
-	if (x == r->power)
-		return mask != 0;
-	return (mask >> (x % EVG_PHASES) & 1) &&
-	    (r->anc[alloc_res_circuit(r, circuit)] >> (x / EVG_PHASES) & 1);
+	for (int j = f->cursor; j < f->non; j++) {
+		int	 x = f->on[j];
+
+		if (f->k[x] != 0 && f->lim[x] - f->used[x] < f->k[x])
+			return j;
+	}
+	return -1;
+}
+
+/* The resource that binds first as every active connector rises by up to
+ * *d more: its position in on[] (then *d is how much they rise until it
+ * is full), or -1. Drops the resources no active connector counts on. */
+static int
+fill_scan(struct fill *f, int32_t *d)
+{
+	const int32_t *lim = f->lim, *used = f->used, *k = f->k;
+	int	 keep = 0, jb = -1;
+
+	for (int j = 0; j < f->non; j++) {
+		int	 x = f->on[j];
+		int32_t	 left = lim[x] - used[x], step;
+
+		if (k[x] == 0)
+			continue;
+		f->on[keep++] = (uint16_t)x;
+		f->over |= left < 0;
+		/* left / k >= d: not tighter, no division (the one that binds
+		 * is found in a few) */
+		if (left >= 0 && (int64_t)*d * k[x] <= left)
+			continue;
+		step = left / k[x];
+		if (step < *d) {
+			*d = step;
+			jb = keep - 1;
+		}
+	}
+	f->non = keep;
+	return jb;
+}
+
+/* One connector stops rising at the level, frozen or at its cap. */
+static inline void
+fill_stop(struct fill *f, uint32_t i)
+{
+	f->w->flag[i] &= (uint8_t)~F_ACTIVE;
+	f->offers[i] += f->level;
+	wtake(f->w, f->k, i, -1);
+	f->nleft--;
+}
+
+/* The active of each branch (struct fill), in w->tmp. */
+static void
+fill_branch(struct fill *f, const struct fill_tree *t)
+{
+	struct work *w = f->w;
+	size_t	 at = 0;
+
+	f->branched = true;
+	f->bl = (uint32_t *)w->tmp;
+	memset(f->bn, 0, (size_t)t->nbranch * sizeof(f->bn[0]));
+	for (size_t r = 0; r < f->nact; r++)
+		if (t->branch[w->circ[f->act[r]]] >= 0)
+			f->bn[t->branch[w->circ[f->act[r]]]]++;
+	for (int b = 0; b < t->nbranch; b++) {
+		f->bat[b] = at;
+		at += f->bn[b];
+		f->bn[b] = 0;
+	}
+	for (size_t r = 0; r < f->nact; r++) {
+		int	 b = t->branch[w->circ[f->act[r]]];
+
+		if (b >= 0)
+			f->bl[f->bat[b] + f->bn[b]++] = f->act[r];
+	}
+}
+
+/*
+ * Resource x is full but for less than 0.1 A per connector on it: hand
+ * out what is left one step each, in admission order, and freeze everyone
+ * on it. Those that x still has room for once all are frozen may take
+ * more in the top-up (F_STEP).
+ */
+static void
+fill_freeze(struct fill *f, const struct fill_tree *t, int x)
+{
+	struct work *w = f->w;
+	const struct alloc_res *res = w->res;
+	uint32_t *list = f->act, *frozen = f->frozen;
+	size_t	*n = &f->nact, keep = 0, nf = 0;
+	/* Who counts on x: a connector of a circuit in sub on a phase in
+	 * ph; on the power, every one that charges on some phase. */
+	uint64_t sub = x == res->power ? UINT64_MAX :
+	    t->below[x / EVG_PHASES];
+	uint8_t	 ph = x == res->power ? 0xFF :
+	    (uint8_t)(1u << x % EVG_PHASES);
+	/* Once a phase x has no 0.1 A left, nobody on it fits a step (on
+	 * the power, a connector of no phase we know takes none of it). */
+	bool	 room = x == res->power || f->lim[x] - f->used[x] >= 1;
+
+	if (f->branched && x != res->power && t->branch[x / EVG_PHASES] >= 0) {
+		list = f->bl + f->bat[t->branch[x / EVG_PHASES]];
+		n = &f->bn[t->branch[x / EVG_PHASES]];
+	}
+	for (size_t r = 0; r < *n; r++) {
+		uint32_t i = list[r];
+
+		if (!(w->flag[i] & F_ACTIVE))
+			continue;
+		if (!(w->mask[i] & ph) || !(sub >> w->circ[i] & 1)) {
+			list[keep++] = i;
+			continue;
+		}
+		fill_stop(f, i);
+		frozen[nf++] = i;
+		if (room && f->offers[i] < w->cap[i] &&
+		    wfits(w, f->used, f->lim, i, 1)) {
+			f->offers[i] += 1;
+			wtake(w, f->used, i, 1);
+			room = x == res->power ||
+			    f->lim[x] - f->used[x] >= 1;
+		}
+	}
+	*n = keep;
+	if (room)
+		for (size_t r = 0; r < nf; r++)
+			if (f->offers[frozen[r]] < w->cap[frozen[r]])
+				w->flag[frozen[r]] |= F_STEP;
+}
+
+/* No resource binds before the level reaches capmin: those with that
+ * headroom stop at their cap (the first time, the active are sorted by
+ * headroom; capmin may have been a connector frozen since). */
+static void
+fill_caps(struct fill *f)
+{
+	struct work *w = f->w;
+	const uint32_t idx = (1u << IDX_BITS) - 1;
+
+	if (!f->sorted) {
+		f->branched = false;	/* the sort takes their room */
+		for (size_t r = 0; r < f->nact; r++)
+			if (w->flag[f->act[r]] & F_ACTIVE)
+				w->key[f->nk++] =
+				    (uint64_t)(uint32_t)w->room[f->act[r]] <<
+				    IDX_BITS | f->act[r];
+		sort_u64(w->key, w->tmp, f->nk);
+		f->sorted = true;
+	}
+	/* Connectors at their cap stop here (ties, at the same level, in
+	 * any order). */
+	for (; f->next < f->nk && w->room[w->key[f->next] & idx] <= f->level;
+	    f->next++)
+		if (w->flag[w->key[f->next] & idx] & F_ACTIVE)
+			fill_stop(f, (uint32_t)(w->key[f->next] & idx));
 }
 
 /*
@@ -1140,120 +1354,58 @@ res_uses(const struct alloc_res *r, uint8_t circuit, uint8_t mask, int x)
  * demand target's power) is full. O(n log n + events x resources).
  */
 static void
-fill_class(struct work *w, const uint32_t *member, size_t nm,
-    const int32_t *lim, int32_t *used, int32_t *offers)
+fill_class(struct work *w, const struct fill_tree *t, const uint32_t *member,
+    size_t nm, const int32_t *lim, int32_t *used, int32_t *offers)
 {
-	const struct alloc_res *res = w->res;
-	const int32_t *cap = w->cap;
-	int32_t	*room = w->room;
-	uint32_t *act;
-	size_t	 na = 0, next = 0, nact = 0, keep;
-	int32_t	 level = 0;
-	int32_t	 k[ALLOC_RES_MAX] = { 0 };
-	/* the resources some active connector counts on, in index order
-	 * (a tie binds the lowest), dropped as their k falls to 0 */
-	uint16_t on[ALLOC_RES_MAX];
-	int	 non = 0;
+	struct fill f = { .w = w, .lim = lim, .used = used, .offers = offers,
+	    .act = w->byroom, .capmin = INT32_MAX, .cursor = -1 };
 
 	for (size_t r = 0; r < nm; r++) {
 		uint32_t i = member[r];
 
-		room[i] = cap[i] - offers[i];
-		if (room[i] <= 0)
+		w->room[i] = w->cap[i] - offers[i];
+		if (w->room[i] <= 0)
 			continue;
+		if (w->room[i] < f.capmin)
+			f.capmin = w->room[i];
 		w->flag[i] |= F_ACTIVE;
-		w->byroom[na++] = i;
-		wtake(w, k, i, 1);
+		f.act[f.nact++] = i;
+		wtake(w, f.k, i, 1);
 	}
-	/* By headroom: cap events come in this order. Ties freeze at the
-	 * same level, so their order does not matter. */
-	for (size_t a = 0; a < na; a++)
-		w->key[a] = (uint64_t)(uint32_t)room[w->byroom[a]] << IDX_BITS |
-		    w->byroom[a];
-	if (na > 0)
-		sort_u64(w->key, w->tmp, na);
-	for (size_t a = 0; a < na; a++)
-		w->byroom[a] = (uint32_t)(w->key[a] & ((1u << IDX_BITS) - 1));
-	/* the sort is done with its scratch: the active, in admission
-	 * order */
-	act = (uint32_t *)w->tmp;
-	for (size_t r = 0; r < nm; r++)
-		if (w->flag[member[r]] & F_ACTIVE)
-			act[nact++] = member[r];
-	for (int x = 0; x < res->n; x++)
-		if (k[x] != 0)
-			on[non++] = (uint16_t)x;
+	for (int x = 0; x < w->res->n; x++)
+		if (f.k[x] != 0)
+			f.on[f.non++] = (uint16_t)x;
+	f.frozen = (uint32_t *)w->tmp + f.nact;
+	if (t->nbranch > 1)
+		fill_branch(&f, t);
+	for (f.nleft = f.nact; f.nleft > 0;) {
+		int32_t	 d;
+		int	 jb = f.cursor >= 0 ? fill_next_full(&f) : -1;
 
-	for (;;) {
-		int32_t d = INT32_MAX, step;
-		int	 bottleneck = -1, keep_on = 0;
-
-		while (next < na && !(w->flag[w->byroom[next]] & F_ACTIVE))
-			next++;
-		if (next == na)
-			break;
-		d = room[w->byroom[next]] - level;
-		for (int j = 0; j < non; j++) {
-			int	 x = on[j];
-			int32_t	 left = lim[x] - used[x];
-
-			if (k[x] == 0)
-				continue;
-			on[keep_on++] = (uint16_t)x;
-			/* left / k >= d: not tighter, no division (the one
-			 * that binds is found in a few) */
-			if (left >= 0 && (int64_t)d * k[x] <= left)
-				continue;
-			step = left / k[x];
-			if (step < d) {
-				d = step;
-				bottleneck = x;
-			}
+		if (f.sorted) {
+			while (!(w->flag[w->key[f.next] &
+			    ((1u << IDX_BITS) - 1)] & F_ACTIVE))
+				f.next++;
+			f.capmin = w->room[w->key[f.next] &
+			    ((1u << IDX_BITS) - 1)];
 		}
-		non = keep_on;
+		d = f.capmin - f.level;
+		if (jb >= 0)	/* full now: it binds at once */
+			d = 0;
+		else
+			jb = fill_scan(&f, &d);
 		if (d > 0) {
-			level += d;
-			for (int j = 0; j < non; j++)
-				used[on[j]] += d * k[on[j]];
+			f.level += d;
+			for (int j = 0; j < f.non; j++)
+				used[f.on[j]] += d * f.k[f.on[j]];
 		}
-		if (bottleneck < 0) {
-			/* Connectors at their cap stop here. */
-			while (next < na && room[w->byroom[next]] <= level) {
-				uint32_t i = w->byroom[next++];
-
-				if (!(w->flag[i] & F_ACTIVE))
-					continue;
-				w->flag[i] &= (uint8_t)~F_ACTIVE;
-				offers[i] += level;
-				wtake(w, k, i, -1);
-			}
+		if (jb < 0) {
+			f.cursor = -1;
+			fill_caps(&f);
 			continue;
 		}
-		/* Resource `bottleneck` is full but for less than 0.1 A per
-		 * connector on it: hand out what is left one step each, in
-		 * admission order, then freeze everyone on it. The active
-		 * ones, in admission order, are kept in act (the frozen
-		 * dropped as it is walked). */
-		keep = 0;
-		for (size_t r = 0; r < nact; r++) {
-			uint32_t i = act[r];
-
-			if (!(w->flag[i] & F_ACTIVE))
-				continue;
-			if (!res_uses(res, w->circ[i], w->mask[i],
-			    bottleneck)) {
-				act[keep++] = i;
-				continue;
-			}
-			w->flag[i] &= (uint8_t)~F_ACTIVE;
-			offers[i] += level;
-			wtake(w, k, i, -1);
-			if (offers[i] < cap[i] && wfits(w, used, lim, i, 1)) {
-				offers[i] += 1;
-				wtake(w, used, i, 1);
-			}
-		}
-		nact = keep;
+		f.cursor = f.over ? -1 : jb;
+		fill_freeze(&f, t, f.on[jb]);
 	}
 }
 
@@ -1262,33 +1414,37 @@ fill_class(struct work *w, const uint32_t *member, size_t nm,
  * it, or steps that a three-phase connector took and that blocked
  * others. Sweep the class in admission order, 0.1 A each, until nobody
  * fits; two connectors on the same resources stay within 0.1 A of each
- * other.
+ * other. Only those fill_class() marked (F_STEP) may fit.
  */
 static void
 topup_class(struct work *w, const uint32_t *member, size_t nm,
     const int32_t *lim, int32_t *used, int32_t *offers)
 {
-	bool	 more = true;
+	uint32_t *act = w->byroom;	/* who may still take a step */
+	size_t	 nact = 0;
 
-	/* F_ACTIVE marks who may still take a step; one that does not fit
-	 * never will (the resources only fill up). */
 	for (size_t r = 0; r < nm; r++)
-		w->flag[member[r]] |= F_ACTIVE;
-	while (more) {
-		more = false;
-		for (size_t r = 0; r < nm; r++) {
-			uint32_t i = member[r];
+		if (w->flag[member[r]] & F_STEP) {
+			w->flag[member[r]] &= (uint8_t)~F_STEP;
+			act[nact++] = member[r];
+		}
+	for (bool more = nact > 0; more;) {
+		size_t	 keep = 0;
 
-			if (!(w->flag[i] & F_ACTIVE))
+		more = false;
+		for (size_t r = 0; r < nact; r++) {
+			uint32_t i = act[r];
+
+			/* one that does not fit never will (the resources
+			 * only fill up) */
+			if (offers[i] >= w->cap[i] || !wfits(w, used, lim, i, 1))
 				continue;
-			if (offers[i] >= w->cap[i] || !wfits(w, used, lim, i, 1)) {
-				w->flag[i] &= (uint8_t)~F_ACTIVE;
-				continue;
-			}
+			act[keep++] = i;
 			offers[i] += 1;
 			wtake(w, used, i, 1);
 			more = true;
 		}
+		nact = keep;
 	}
 }
 
@@ -1303,11 +1459,20 @@ topup_class(struct work *w, const uint32_t *member, size_t nm,
 static void
 steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
 {
-	size_t	 nm = e - b;
+	size_t	 nm = e - b, r;
+	int32_t	 last = INT32_MAX;
 
-	if (nm < 2)
+	/* already so (a fresh memory, or offers as they were): as it is */
+	for (r = 0; r < nm; r++) {
+		int32_t	 prev = m[w->cls[b + r]].offer_da;
+
+		if (prev > last)
+			break;
+		last = prev;
+	}
+	if (r >= nm)
 		return;
-	for (size_t r = 0; r < nm; r++) {
+	for (r = 0; r < nm; r++) {
 		int32_t	 prev = m[w->cls[b + r]].offer_da;
 		uint64_t v = prev < 0 ? 0 : prev > 0xFFFF ? 0xFFFF :
 		    (uint64_t)prev;
@@ -1315,7 +1480,7 @@ steady_order(struct work *w, const struct alloc_memo *m, size_t b, size_t e)
 		w->key[r] = (0xFFFF - v) << IDX_BITS | r;
 	}
 	sort_u64(w->key, w->tmp, nm);
-	for (size_t r = 0; r < nm; r++)
+	for (r = 0; r < nm; r++)
 		w->byroom[r] = w->cls[b + (w->key[r] & ((1u << IDX_BITS) - 1))];
 	memcpy(w->cls + b, w->byroom, nm * sizeof(*w->cls));
 }
@@ -2072,49 +2237,51 @@ balance_topup(const struct alloc_site *s, struct work *w, size_t n,
 /* The admitted (w->byroom, na of them, in admission order), grouped by
  * priority class (highest first), each class in admission order, into
  * w->cls; end[k] is where class k ends (64 classes at most: a car of a
- * 65th priority is in none). */
+ * 65th priority is in none). Each car's priority is read once (its class
+ * noted in w->tmp): admission order is not the connectors' order. */
 static int
 classes(struct work *w, const struct alloc_conn *c, size_t na,
     size_t end[64])
 {
-	int	 prio[64], nprio = 0;
+	int	 prio[64], rank[64], nprio = 0, last = 0;
 	const uint32_t *adm = w->byroom;
+	uint8_t	*in = (uint8_t *)w->tmp;	/* each one's, in prio[] */
 	size_t	 at[64];
 
-	for (size_t r = 0; r < na; r++) {
-		uint32_t i = adm[r];
-		int	 k;
-
-		for (k = 0; k < nprio && prio[k] != c[i].priority; k++)
-			;
-		if (k == nprio && nprio < 64)
-			prio[nprio++] = c[i].priority;
-	}
-	/* classes in descending priority */
-	for (int a = 1; a < nprio; a++)
-		for (int b = a; b > 0 && prio[b - 1] < prio[b]; b--) {
-			int t = prio[b];
-
-			prio[b] = prio[b - 1];
-			prio[b - 1] = t;
-		}
 	memset(end, 0, 64 * sizeof(end[0]));
-	for (size_t r = 0; r < na; r++)
-		for (int k = 0; k < nprio; k++)
-			if (prio[k] == c[adm[r]].priority) {
-				end[k]++;
-				break;
+	for (size_t r = 0; r < na; r++) {
+		int	 p = c[adm[r]].priority, k = last;
+
+		/* admission order keeps a class together: the last first */
+		if (k >= nprio || prio[k] != p) {
+			for (k = 0; k < nprio && prio[k] != p; k++)
+				;
+			if (k == nprio && nprio == 64) {
+				in[r] = 0xFF;
+				continue;
 			}
-	for (int k = 1; k < nprio; k++)
-		end[k] += end[k - 1];
+			if (k == nprio)
+				prio[nprio++] = p;
+			last = k;
+		}
+		in[r] = (uint8_t)k;
+		end[k]++;
+	}
+	/* classes in descending priority: each one's rank, its count there */
+	for (int a = 0; a < nprio; a++) {
+		rank[a] = 0;
+		for (int b = 0; b < nprio; b++)
+			rank[a] += prio[b] > prio[a];
+	}
+	for (int a = 0; a < nprio; a++)
+		at[rank[a]] = end[a];
+	for (int k = 0; k < nprio; k++)
+		end[k] = at[k] + (k ? end[k - 1] : 0);
 	for (int k = 0; k < nprio; k++)
 		at[k] = k ? end[k - 1] : 0;
 	for (size_t r = 0; r < na; r++)
-		for (int k = 0; k < nprio; k++)
-			if (prio[k] == c[adm[r]].priority) {
-				w->cls[at[k]++] = adm[r];
-				break;
-			}
+		if (in[r] != 0xFF)
+			w->cls[at[rank[in[r]]]++] = adm[r];
 	return nprio;
 }
 
@@ -2124,12 +2291,25 @@ fill_all(struct work *w, const struct alloc_memo *m, int nprio,
     const size_t *end, const int32_t *lim, int32_t *used, int32_t *offers,
     bool steady)
 {
+	const struct alloc_res *res = w->res;
+	struct fill_tree t = { .below = { 0 }, .branch = { -1 } };
+
+	/* a parent comes first (alloc.h): the branches down, what is below
+	 * each circuit up */
+	for (int id = 0; id < res->nc; id++) {
+		t.below[id] = (uint64_t)1 << id;
+		if (id > 0)
+			t.branch[id] = res->parent[id] == 0 ?
+			    (int8_t)t.nbranch++ : t.branch[res->parent[id]];
+	}
+	for (int id = res->nc - 1; id > 0; id--)
+		t.below[res->parent[id]] |= t.below[id];
 	for (int k = 0; k < nprio; k++) {
 		size_t	 b = k ? end[k - 1] : 0, e = end[k];
 
 		if (steady)
 			steady_order(w, m, b, e);
-		fill_class(w, w->cls + b, e - b, lim, used, offers);
+		fill_class(w, &t, w->cls + b, e - b, lim, used, offers);
 		topup_class(w, w->cls + b, e - b, lim, used, offers);
 	}
 }
