@@ -168,7 +168,10 @@ tui_key(struct tui_view *v, const struct tui_status *st,
 		page = 1;
 	if (v->screen == SCR_EVENTS || v->screen == SCR_SESSIONS ||
 	    v->screen == SCR_HELP || v->screen == SCR_DETAIL) {
-		int	 max = l ? l->n - 1 : 0;
+		/* the help's own lines; a list's entries (none loaded:
+		 * nothing to scroll) */
+		int	 max = v->screen == SCR_HELP ? tui_help_lines() - 1 :
+		    l ? l->n - 1 : 0;
 
 		switch (key) {
 		case 'q':

@@ -889,70 +889,78 @@ list_screen(struct pen *p, const struct tui_view *v, const struct tui_list *l,
 	    " jk scroll  PgUp/PgDn  e events  s sessions  Esc back");
 }
 
+/* The help screen's lines (scrolled by the keys: tui_help_lines()). */
+static const char *const help_lines[] = {
+	"Keys",
+	"  Up/Down, j/k   select a connector (PgUp/PgDn, Home/End)",
+	"  Enter          the connector's detail and recent events",
+	"  p              pause or resume the selected connector",
+	"  l              lock (out of service) or unlock it",
+	"  b              boost: charge now, past smart-charging waits",
+	"  a              authorise a car waiting for authorisation",
+	"  r              reset a latched fault (asks to confirm)",
+	"  A              acknowledge the first alarm nobody has (asks",
+	"                 y/n; it stays listed, marked ack, while it lasts)",
+	"  + / -          raise or lower the group limit by 1 A (installers;",
+	"                 shows the figures and asks y/n first)",
+	"  o              sort by name, state or draw",
+	"  c              circuit view: the connectors grouped by circuit",
+	"                 (the supply, then each board under its parent),",
+	"                 a row per circuit: its bars per phase (building,",
+	"                 cars, what they may still take, on its limit),",
+	"                 used/available A, its meter; c again: back",
+	"  /              filter by charger name or state; Esc clears",
+	"  e / s          events / sessions",
+	"  q              quit (Esc: back)",
+	"",
+	"States (the table's short words, then the detail view's)",
+	"  available                  no car",
+	"  wait auth                  waiting-for-authorisation: a car is",
+	"                             plugged in, not yet allowed: a allows",
+	"  authorised                 authorised-waiting-for-car: allowed;",
+	"                             the car has not started",
+	"  charging                   the car draws current",
+	"  wait current               waiting-for-current: no current offered",
+	"                             now: the supply is shared out, or",
+	"                             smart charging waits",
+	"  paused (op)                an operator paused it: p resumes",
+	"  car suspends               suspended-by-car: offered, but the car",
+	"                             takes nothing",
+	"  fault                      stopped for safety: see Faults; reset",
+	"                             once fixed",
+	"  locked                     out of service (an operator)",
+	"  offline                    the charger does not answer",
+	"",
+	"Offer: a ^ after it: capped by the CSMS's charging profile",
+	"  (OCPP; the detail view says at how much)",
+	"OCPP (column O, when the site has a CSMS): each charger's link",
+	"  +  accepted by the CSMS    ~  connecting, booting or pending",
+	"  !  rejected by the CSMS    -  not a charge point",
+	"  (the detail view says it in words; docs/ocpp.md)",
+	"",
+	"Why: the reason for the offer (faults first), with the time",
+	"  left where the wait has an end: rotation rest 2:30, smart-",
+	"  charging delay 4:10, paused by operator (name), overload cut,",
+	"  limited by the supply (L2)... (operator guide: Why a car waits)",
+	"",
+	"Every action is recorded by the master with your name.",
+};
+
+int
+tui_help_lines(void)
+{
+	return (int)(sizeof(help_lines) / sizeof(help_lines[0]));
+}
+
 static void
 help_screen(struct pen *p, const struct tui_view *v)
 {
-	static const char *const lines[] = {
-		"Keys",
-		"  Up/Down, j/k   select a connector (PgUp/PgDn, Home/End)",
-		"  Enter          the connector's detail and recent events",
-		"  p              pause or resume the selected connector",
-		"  l              lock (out of service) or unlock it",
-		"  b              boost: charge now, past smart-charging waits",
-		"  a              authorise a car waiting for authorisation",
-		"  r              reset a latched fault (asks to confirm)",
-		"  A              acknowledge the first alarm nobody has (asks",
-		"                 y/n; it stays listed, marked ack, while it lasts)",
-		"  + / -          raise or lower the group limit by 1 A (installers;",
-		"                 shows the figures and asks y/n first)",
-		"  o              sort by name, state or draw",
-		"  c              circuit view: the connectors grouped by circuit",
-		"                 (the supply, then each board under its parent),",
-		"                 a row per circuit: its bars per phase (building,",
-		"                 cars, what they may still take, on its limit),",
-		"                 used/available A, its meter; c again: back",
-		"  /              filter by charger name or state; Esc clears",
-		"  e / s          events / sessions",
-		"  q              quit (Esc: back)",
-		"",
-		"States (the table's short words, then the detail view's)",
-		"  available                  no car",
-		"  wait auth                  waiting-for-authorisation: a car is",
-		"                             plugged in, not yet allowed: a allows",
-		"  authorised                 authorised-waiting-for-car: allowed;",
-		"                             the car has not started",
-		"  charging                   the car draws current",
-		"  wait current               waiting-for-current: no current offered",
-		"                             now: the supply is shared out, or",
-		"                             smart charging waits",
-		"  paused (op)                an operator paused it: p resumes",
-		"  car suspends               suspended-by-car: offered, but the car",
-		"                             takes nothing",
-		"  fault                      stopped for safety: see Faults; reset",
-		"                             once fixed",
-		"  locked                     out of service (an operator)",
-		"  offline                    the charger does not answer",
-		"",
-		"Offer: a ^ after it: capped by the CSMS's charging profile",
-		"  (OCPP; the detail view says at how much)",
-		"OCPP (column O, when the site has a CSMS): each charger's link",
-		"  +  accepted by the CSMS    ~  connecting, booting or pending",
-		"  !  rejected by the CSMS    -  not a charge point",
-		"  (the detail view says it in words; docs/ocpp.md)",
-		"",
-		"Why: the reason for the offer (faults first), with the time",
-		"  left where the wait has an end: rotation rest 2:30, smart-",
-		"  charging delay 4:10, paused by operator (name), overload cut,",
-		"  limited by the supply (L2)... (operator guide: Why a car waits)",
-		"",
-		"Every action is recorded by the master with your name.",
-	};
-	int	 n = (int)(sizeof(lines) / sizeof(lines[0]));
+	int	 n = tui_help_lines();
 
 	for (int i = 0; i + v->list_top < n && 1 + i < p->s->rows - 2; i++)
 		/* the titles: the lines that do not start with a space */
-		put(p, 1 + i, 1, p->s->cols - 1, lines[i + v->list_top][0] !=
-		    ' ' ? TA_BOLD : TA_NORM, lines[i + v->list_top]);
+		put(p, 1 + i, 1, p->s->cols - 1, help_lines[i + v->list_top][0]
+		    != ' ' ? TA_BOLD : TA_NORM, help_lines[i + v->list_top]);
 	footer(p, v, " jk scroll  Esc back");
 }
 

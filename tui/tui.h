@@ -213,6 +213,8 @@ void	tui_say(struct tui_view *, bool bad, const char *fmt, ...)
 /* render.c */
 int	tui_screen_alloc(struct tui_screen_model *, int rows, int cols);
 void	tui_screen_free(struct tui_screen_model *);
+/* How many lines the help screen has (the keys scroll it to the last). */
+int	tui_help_lines(void);
 void	tui_render(const struct tui_status *, const struct tui_view *,
 	    const struct tui_list *, bool utf8, struct tui_screen_model *);
 int	tui_table_rows(const struct tui_status *, int rows);

@@ -1062,6 +1062,63 @@ test_ocpp_column(void **state)
 	assert_null(strstr(row(f, hr + 1), " + 1 L1"));
 }
 
+/* Does any row of the screen hold needle? */
+static bool
+screen_has(struct fx *f, const char *needle)
+{
+	for (int r = 0; r < f->s.rows; r++)
+		if (strstr(row(f, r), needle) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * The help is longer than a 24-row terminal: the keys scroll it to its
+ * last line, with no list of events or sessions loaded (they scrolled it
+ * only as far as such a list went: not at all without one).
+ */
+static void
+test_help_scrolls_to_its_end(void **state)
+{
+	struct fx *f = *state;
+	struct tui_action a;
+	int	 page = tui_table_rows(&f->st, 24), n = tui_help_lines();
+
+	load(f, 3, 20, 10, 98);
+	tui_key(&f->v, &f->st, NULL, '?', page, &a);
+	assert_int_equal(f->v.screen, SCR_HELP);
+	assert_true(n > 24);
+	render(f, NULL, false);
+	assert_true(screen_has(f, "Keys"));
+	assert_false(screen_has(f, "Every action is recorded"));
+	/* one line down, and back */
+	tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_int_equal(f->v.list_top, 1);
+	tui_key(&f->v, &f->st, NULL, 'k', page, &a);
+	assert_int_equal(f->v.list_top, 0);
+	/* down to the end, line by line: the last line shows, and no
+	 * further */
+	for (int i = 0; i < n + 10; i++)
+		tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_int_equal(f->v.list_top, n - 1);
+	render(f, NULL, false);
+	assert_true(screen_has(f, "Every action is recorded"));
+	/* Home and End */
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_HOME, page, &a);
+	assert_int_equal(f->v.list_top, 0);
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_END, page, &a);
+	assert_int_equal(f->v.list_top, n - 1);
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_PGUP, page, &a);
+	assert_int_equal(f->v.list_top, n - 1 - page);
+	/* a list screen without its list loaded still has nothing to
+	 * scroll */
+	tui_key(&f->v, &f->st, NULL, TUI_KEY_ESC, page, &a);
+	f->v.screen = SCR_EVENTS;
+	f->v.list_top = 0;
+	tui_key(&f->v, &f->st, NULL, 'j', page, &a);
+	assert_int_equal(f->v.list_top, 0);
+}
+
 int
 main(void)
 {
@@ -1094,6 +1151,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_site_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocpp_column, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_help_scrolls_to_its_end,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circuit_view, setup,
 		    teardown),
 	};
