@@ -116,7 +116,13 @@ class WebUiTest(ts.SiteTest):
         pages use are all there, none defined twice."""
         import re
         with open(os.path.join(tl.SRC, "webui", "text.js")) as f:
-            keys = re.findall(r"^\s+'([A-Za-z0-9_.]+)':", f.read(), re.M)
+            src = f.read()
+        # any quoted key, dashes included ('wizard.name.charger-test'),
+        # and every line that defines one is read as one
+        keys = re.findall(r"^\s+'([^'\n]+)'\s*:", src, re.M)
+        defs = re.findall(r"^\s+['\"][^'\"\n]+['\"]\s*:", src, re.M)
+        self.assertEqual(len(keys), len(defs))
+        self.assertIn("wizard.name.charger-test", keys)
         self.assertGreater(len(keys), 100)
         dup = sorted({k for k in keys if keys.count(k) > 1})
         self.assertEqual(dup, [], "defined twice in text.js")
