@@ -2326,11 +2326,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	int32_t	 used_soft[EVG_PHASES], used[ALLOC_RES_MAX],
 		 hard[ALLOC_RES_MAX], lim[ALLOC_RES_MAX],
 		 ev[ALLOC_CIRCUITS_MAX][EVG_PHASES],
-		 /* the running cars at their minimum: those with a cap
-		  * below it apart (the strategy may raise it) */
-		 run_need[ALLOC_RES_MAX], run_low[ALLOC_RES_MAX];
-	bool	 any_offline = false, any_idle = false, any_low = false,
-		 running_fits = true, zero, minimise;
+		 /* the running cars at their minimum */
+		 run_need[ALLOC_RES_MAX];
+	bool	 any_offline = false, any_idle = false, running_fits = true,
+		 zero, minimise;
 	/* w.order, once admission is done: only the admitted and the idle
 	 * cars, still in admission order (nothing else is offered current
 	 * this cycle) */
@@ -2384,18 +2383,17 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 			k = ci->min_da;
 			any_idle = true;
 		}
+		/* Never above its maximum: one below its minimum (a charger
+		 * rated under the site's minimum, a connector the phase
+		 * check holds at 0) cannot run at all (BELOW_MINIMUM), even
+		 * idle, trimmed or under the Minimise strategy. */
+		if (k > ci->max_da)
+			k = ci->max_da;
 		w.cap[i] = k;
 		w.mind[i] = ci->min_da;
-		if (mi->offer_da > 0 && ci->online && ci->demand && !mi->idle) {
-			if (k >= ci->min_da)
-				wtake(&w, run_need, (uint32_t)i, ci->min_da);
-			else {
-				if (!any_low)
-					memset(run_low, 0, sizeof(run_low));
-				any_low = true;
-				wtake(&w, run_low, (uint32_t)i, ci->min_da);
-			}
-		}
+		if (mi->offer_da > 0 && ci->online && ci->demand && !mi->idle &&
+		    k >= ci->min_da)
+			wtake(&w, run_need, (uint32_t)i, ci->min_da);
 		/* admissible()'s questions that admission's order does not
 		 * change */
 		w.pre[i] = (uint8_t)((ci->online && ci->demand ? P_WANTS : 0) |
@@ -2416,9 +2414,10 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	memset(adm.cache, 0, (size_t)(res.n + 1) * sizeof(adm.cache[0]));
 	zero = any_offline && s->strategy == STRATEGY_ZERO;
 	minimise = any_offline && s->strategy == STRATEGY_MINIMISE;
-	if (minimise)
+	if (minimise)	/* every cap down to its minimum (not up to it) */
 		for (size_t i = 0; i < n; i++)
-			w.cap[i] = w.mind[i];
+			if (w.cap[i] > w.mind[i])
+				w.cap[i] = w.mind[i];
 	admission_order(&w, n, kany, kall);
 
 	/* Can every fuse carry every running car at its minimum? If not,
@@ -2426,11 +2425,9 @@ alloc_compute(const struct alloc_site *s, const struct alloc_conn *c,
 	 * rotation: they come back as soon as it allows, without the
 	 * minimum pause (their charger still keeps its contactor's minimum
 	 * open time). (The demand target is an average over minutes: a
-	 * car it pauses rests like one paused by rotation.) A cap below the
-	 * minimum counts only where the strategy sets every cap to it. */
+	 * car it pauses rests like one paused by rotation.) */
 	for (int x = 0; x < res.n; x++)
-		if (used[x] + run_need[x] + (minimise && any_low ? run_low[x] :
-		    0) > hard[x] && x != res.power)
+		if (used[x] + run_need[x] > hard[x] && x != res.power)
 			running_fits = false;
 	memcpy(used_soft, used, sizeof(used_soft));
 	adm.s = s;

@@ -392,6 +392,58 @@ test_held_car_is_not_idle(void **state)
 	assert_int_equal(off[1], 100);
 }
 
+/*
+ * A connector whose maximum is below its minimum (the phase check holds
+ * it at 0 A; a charger rated under the site's minimum) cannot run: never
+ * offered its minimum, above its maximum, whether the Minimise strategy
+ * lowers every cap to the minimum (a charger offline), the car is idle or
+ * a reclaim trim is below the minimum. The twin: the same connector with
+ * its maximum back is offered current in each case.
+ */
+static void
+test_never_above_maximum(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		site_init(600);
+		plug(0, 320);
+		plug(1, 320);
+		if (k == 0) {		/* Minimise, charger 2 offline */
+			site.strategy = STRATEGY_MINIMISE;
+			c[2].online = false;
+			c[2].fallback_da = 0;
+			c[2].silent_ms = 60 * SEC;
+		}
+		cycles(5 * SEC);
+		assert_true(off[1] >= ALLOC_MIN_DA);
+		if (k == 1) {		/* idle: drawing nothing for a minute */
+			want[1] = 0;
+			cycles(70 * SEC);
+			assert_true(m[1].idle);
+			assert_int_equal(off[1], ALLOC_MIN_DA);
+		}
+		if (k == 2) {		/* trimmed to its draw + 2 A */
+			want[1] = 20;
+			cycles(40 * SEC);
+			assert_true(m[1].trim_da > 0 &&
+			    m[1].trim_da < ALLOC_MIN_DA);
+			assert_int_equal(off[1], ALLOC_MIN_DA);
+		}
+		c[1].max_da = 0;	/* held at 0 A */
+		cycles(2 * SEC);
+		assert_int_equal(off[1], 0);
+		assert_true(off[0] >= ALLOC_MIN_DA);
+		c[1].max_da = 50;	/* 5 A: under the 6 A minimum */
+		cycles(2 * SEC);
+		assert_int_equal(off[1], 0);
+		/* the twin: its maximum back, it runs again once its pause
+		 * after the stop is over */
+		c[1].max_da = 320;
+		cycles(ALLOC_MIN_PAUSE_MS + 2 * SEC);
+		assert_true(off[1] >= ALLOC_MIN_DA && off[1] <= 320);
+	}
+}
+
 /* An idle car takes its minimum where the others leave room, and once it
  * draws again it shares like any other car. */
 static void
@@ -778,6 +830,7 @@ main(void)
 		cmocka_unit_test(test_planner_circuit_raise_waits),
 		cmocka_unit_test(test_idle_after_a_minute),
 		cmocka_unit_test(test_held_car_is_not_idle),
+		cmocka_unit_test(test_never_above_maximum),
 		cmocka_unit_test(test_idle_car_in_what_is_left),
 		cmocka_unit_test(test_idle_car_offered_again),
 		cmocka_unit_test(test_rotation_waits_for_a_gain),

@@ -4,7 +4,8 @@
  * modes, offline chargers), each a fresh allocation:
  *  (a) per phase, offers + offline fallbacks <= what the phase may carry
  *      (or every online offer on it is 0 when the fallbacks alone exceed);
- *  (b) every offer is 0 or within [min, cap];
+ *  (b) every offer is 0 or within [min, cap] (0 where the maximum is
+ *      below the minimum: one connector in 40 has that);
  *  (c) equal-priority running connectors on the same phases (and in the
  *      same circuit), both below their cap, differ by at most 0.1 A
  *      (without imbalance limits);
@@ -132,6 +133,11 @@ gen(struct tcase *t, uint64_t seed)
 		c->phase = (enum phase_conn)(1 + rnd(&p, 6));
 		c->min_da = min;
 		c->max_da = min + 10 * (int32_t)rnd(&p, 60);
+		/* now and then a maximum below the minimum (a charger rated
+		 * under the site's minimum, one the phase check holds at 0):
+		 * (b) says it is never offered anything */
+		if (rnd(&p, 40) == 0)
+			c->max_da = min - 10 * (int32_t)(1 + rnd(&p, 6));
 		c->priority = (int)rnd(&p, 3);
 		c->online = rnd(&p, 20) != 0;
 		c->demand = rnd(&p, 5) != 0;
@@ -175,8 +181,9 @@ gen_history(const struct tcase *t)
 		const struct alloc_conn *c = &t->c[i];
 
 		mi->session_id = c->session_id;
-		mi->offer_da = rnd(&p, 2) ? 0 : c->min_da +
-		    (int32_t)rnd(&p, (uint32_t)(c->max_da - c->min_da + 1));
+		mi->offer_da = rnd(&p, 2) || c->max_da < c->min_da ? 0 :
+		    c->min_da + (int32_t)rnd(&p, (uint32_t)(c->max_da -
+		    c->min_da + 1));
 		mi->since_ms = rnd(&p, 4) ? 1000000 - rnd(&p, 900000) : 0;
 		mi->cut = rnd(&p, 3) == 0;
 		mi->idle = rnd(&p, 3) == 0;
